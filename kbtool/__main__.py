@@ -1,0 +1,5 @@
+"""`python -m kbtool` runs the command-line interface."""
+
+from kbtool.cli import main
+
+main()

@@ -1,0 +1,28 @@
+"""Rounding to a number of decimals exactly as R's `round()` (R >= 4.0.0) does it.
+
+WHO Anthro and R `anthro` round z-scores with R's `round(z, 2)` and classify on the result, so
+matching WHO at the cut-offs means rounding like R: take the two decimal candidates on either side
+of x and keep the nearer one, the even one on an exact tie (R's src/nmath/fround.c). numpy's
+`np.round` scales by 100 first, which turns some values below a half into exact halves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+
+def r_round(values: npt.ArrayLike, digits: int) -> npt.NDArray[np.float64]:
+    """Round each value to `digits` decimals like R's `round(x, digits)`; NaN stays NaN."""
+    x = np.asarray(values, dtype=np.float64)
+    sign = np.where(x < 0, -1.0, 1.0)
+    ax = np.abs(x)
+    pow10 = 10.0**digits
+    x10 = ax * pow10
+    i10 = np.floor(x10)
+    down = i10 / pow10
+    up = np.ceil(x10) / pow10
+    dist_up = up - ax
+    dist_down = ax - down
+    take_up = (dist_up < dist_down) | ((dist_up == dist_down) & (np.fmod(i10, 2.0) == 1.0))
+    return sign * np.where(take_up, up, down)

@@ -1,0 +1,93 @@
+"""The WHO Child Growth Standards (2006) daily LMS tables shipped as package data.
+
+Each table is loaded once, on first use, into dense arrays indexed by sex (1, 2) and by age in
+days (age tables) or by length/height in tenths of a centimetre (weight-for-length/height).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import numpy as np
+import numpy.typing as npt
+
+TABLE_NAMES = ("lhfa", "wfa", "wfl", "wfh", "bmifa")
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LmsTable:
+    """One indicator's LMS parameters as arrays of shape (3, n): row 0 is unused, 1 male, 2 female.
+
+    `first_index` is the index of column 0: day 0, or 450 / 650 tenths of a cm. Entries with no
+    reference value are NaN. `sd*` hold WHO's SD curves (M(1 + L*S*k)^(1/L)) for the restricted
+    z-score, computed once per table row with exactly the arithmetic WHO's R package uses.
+    """
+
+    name: str
+    first_index: int
+    l: FloatArray  # noqa: E741 - L, M, S are the names the WHO documents use
+    m: FloatArray
+    s: FloatArray
+    sd3pos: FloatArray
+    sd23pos: FloatArray
+    sd3neg: FloatArray
+    sd23neg: FloatArray
+
+    @property
+    def size(self) -> int:
+        return int(self.l.shape[1])
+
+
+def sd_curve(m: FloatArray, l: FloatArray, s: FloatArray, k: float) -> FloatArray:
+    """WHO's k-th SD curve, M * (1 + L*S*k)^(1/L), as R `anthro` computes it."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return m * ((1 + l * s * k) ** (1 / l))
+
+
+def data_path(name: str) -> str:
+    """Where the shipped CSV of table `name` lives."""
+    return str(files("kbtool.growth") / "data" / f"{name}.csv")
+
+
+def table_sha256(name: str) -> str:
+    """SHA-256 of the shipped CSV of table `name`, to compare with data/SHA256SUMS."""
+    return hashlib.sha256((files("kbtool.growth") / "data" / f"{name}.csv").read_bytes()).hexdigest()
+
+
+@cache
+def load_table(name: str) -> LmsTable:
+    """Load one table (`lhfa`, `wfa`, `wfl`, `wfh` or `bmifa`) into dense arrays, once."""
+    if name not in TABLE_NAMES:
+        raise ValueError(f"unknown WHO table {name!r}; known: {', '.join(TABLE_NAMES)}")
+    text = (files("kbtool.growth") / "data" / f"{name}.csv").read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    by_length = name in ("wfl", "wfh")
+    # lengths are stored as "45.0"; their index is the whole number of tenths of a centimetre
+    keys = [round(float(r["index"]) * 10) if by_length else int(r["index"]) for r in rows]
+    first, last = min(keys), max(keys)
+    shape = (3, last - first + 1)
+    l, m, s = (np.full(shape, np.nan) for _ in range(3))
+    for key, row in zip(keys, rows, strict=True):
+        sex = int(row["sex"])
+        l[sex, key - first] = float(row["l"])
+        m[sex, key - first] = float(row["m"])
+        s[sex, key - first] = float(row["s"])
+    sd3pos = sd_curve(m, l, s, 3)
+    sd3neg = sd_curve(m, l, s, -3)
+    return LmsTable(
+        name=name,
+        first_index=first,
+        l=l,
+        m=m,
+        s=s,
+        sd3pos=sd3pos,
+        sd23pos=sd3pos - sd_curve(m, l, s, 2),
+        sd3neg=sd3neg,
+        sd23neg=sd_curve(m, l, s, -2) - sd3neg,
+    )
