@@ -31,7 +31,7 @@ class LmsTable:
 
     name: str
     first_index: int
-    l: FloatArray  # noqa: E741 - L, M, S are the names the WHO documents use
+    l: FloatArray
     m: FloatArray
     s: FloatArray
     sd3pos: FloatArray
@@ -57,7 +57,8 @@ def data_path(name: str) -> str:
 
 def table_sha256(name: str) -> str:
     """SHA-256 of the shipped CSV of table `name`, to compare with data/SHA256SUMS."""
-    return hashlib.sha256((files("kbtool.growth") / "data" / f"{name}.csv").read_bytes()).hexdigest()
+    data = (files("kbtool.growth") / "data" / f"{name}.csv").read_bytes()
+    return hashlib.sha256(data).hexdigest()
 
 
 @cache

@@ -39,7 +39,7 @@ from kbtool.growth.constants import (
     Z_DECIMALS,
 )
 from kbtool.growth.rounding import r_round
-from kbtool.growth.tables import LmsTable, load_table
+from kbtool.growth.tables import LmsTable, load_table, sd_curve
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -83,7 +83,7 @@ def round_half_up_days(age_days: FloatArray) -> FloatArray:
     return whole + ((age_days - whole) >= 0.5)
 
 
-def lms_z(y: FloatArray, l: FloatArray, m: FloatArray, s: FloatArray) -> FloatArray:  # noqa: E741
+def lms_z(y: FloatArray, l: FloatArray, m: FloatArray, s: FloatArray) -> FloatArray:
     """The plain LMS z-score ((y/M)^L - 1) / (S*L), WHO (2006) ch. 7."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return ((y / m) ** l - 1) / (s * l)
@@ -116,7 +116,7 @@ def _age_table_z(
     restricted: bool,
 ) -> FloatArray:
     """z of `y` against an age-indexed table at `flat_index` (into the flattened (3, n) arrays)."""
-    l = table.l.ravel()[flat_index]  # noqa: E741
+    l = table.l.ravel()[flat_index]
     m = table.m.ravel()[flat_index]
     s = table.s.ravel()[flat_index]
     if np.all(table.l[1:] == 1.0):
@@ -172,14 +172,12 @@ def _lenhei_table_z(
         at_up = np.where(in_up, flat[flat_up], np.nan)
         return np.where(frac > 0, at_low + frac * (at_up - at_low), at_low)
 
-    l, m, s = interpolated(table.l), interpolated(table.m), interpolated(table.s)  # noqa: E741
+    l, m, s = interpolated(table.l), interpolated(table.m), interpolated(table.s)
     y = weight[idx]
     zi = lms_z(y, l, m, s)
     beyond = np.abs(zi) > 3
     if beyond.any():
         b = np.flatnonzero(beyond)
-        from kbtool.growth.tables import sd_curve
-
         lb, mb, sb = l[b], m[b], s[b]
         sd3pos = sd_curve(mb, lb, sb, 3)
         sd3neg = sd_curve(mb, lb, sb, -3)
@@ -307,8 +305,10 @@ def compute_zscore_arrays(
             & (age_unknown | (age_whole <= WHZ_MAX_AGE_DAYS))
             & (age_unknown | under_60_months)
         )
-        wfl_rows = whz_common & on_length & (lenhei >= WFL_RANGE_CM[0]) & (lenhei <= WFL_RANGE_CM[1])
-        wfh_rows = whz_common & on_height & (lenhei >= WFH_RANGE_CM[0]) & (lenhei <= WFH_RANGE_CM[1])
+        in_wfl = (lenhei >= WFL_RANGE_CM[0]) & (lenhei <= WFL_RANGE_CM[1])
+        in_wfh = (lenhei >= WFH_RANGE_CM[0]) & (lenhei <= WFH_RANGE_CM[1])
+        wfl_rows = whz_common & on_length & in_wfl
+        wfh_rows = whz_common & on_height & in_wfh
     whz = _lenhei_table_z(load_table("wfl"), weight, sex_code, lenhei, wfl_rows)
     whz_h = _lenhei_table_z(load_table("wfh"), weight, sex_code, lenhei, wfh_rows)
     whz = np.where(wfh_rows, whz_h, whz)

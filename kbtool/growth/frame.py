@@ -1,0 +1,123 @@
+"""Z-scores for a table of measurements in kbtool's canonical columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from kbtool.growth.categories import classify
+from kbtool.growth.constants import Z_DECIMALS
+from kbtool.growth.rounding import r_round
+from kbtool.growth.zscores import MEASURE_UNKNOWN, ZScoreArrays, compute_zscore_arrays
+
+# The computed columns, in the order kbtool writes them (issue 2, section 3).
+ZSCORE_COLUMNS = (
+    "age_days",
+    "lenhei_cm",
+    "haz",
+    "haz_flag",
+    "waz",
+    "waz_flag",
+    "whz",
+    "whz_flag",
+    "bmi",
+    "bmiz",
+    "bmiz_flag",
+    "position_flag",
+    "haz_status",
+    "waz_status",
+    "whz_status",
+    "bmiz_status",
+)
+INDICATORS = ("haz", "waz", "whz", "bmiz")
+
+
+def age_in_days(birth_date: pd.Series, visit_date: pd.Series) -> npt.NDArray[np.float64]:
+    """Exact age in days (visit date - birth date) as floats, NaN where either date is missing."""
+    delta = pd.to_datetime(visit_date) - pd.to_datetime(birth_date)
+    days = (delta / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(days, dtype=np.float64)
+
+
+def _column(frame: pd.DataFrame, name: str, default: float | int | bool) -> npt.NDArray:
+    if name not in frame:
+        return np.full(len(frame), default)
+    series = frame[name]
+    if isinstance(default, bool):
+        return series.fillna(False).to_numpy(dtype=bool)
+    if isinstance(default, int):
+        return series.fillna(default).to_numpy(dtype=np.int8)
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def zscores_for_frame(frame: pd.DataFrame, *, full_precision: bool = False) -> ZScoreArrays:
+    """Run the kernel on a canonical frame (sex, birth_date, visit_date, age_months, ...)."""
+    if "birth_date" in frame and "visit_date" in frame:
+        days = age_in_days(frame["birth_date"], frame["visit_date"])
+    else:
+        days = np.full(len(frame), np.nan)
+    return compute_zscore_arrays(
+        sex=_column(frame, "sex", 0),
+        age_days=days,
+        weight_kg=_column(frame, "weight_kg", np.nan),
+        lenhei_cm=_column(frame, "height_cm", np.nan),
+        measure=_column(frame, "measure", MEASURE_UNKNOWN),
+        oedema=_column(frame, "oedema", False),
+        age_months=_column(frame, "age_months", np.nan),
+        full_precision=full_precision,
+    )
+
+
+def _nullable_int(
+    values: npt.NDArray, missing: npt.NDArray[np.bool_], dtype: str
+) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(values.astype(dtype.lower()), missing.copy())
+
+
+def zscore_table(
+    result: ZScoreArrays,
+    *,
+    full_precision: bool = False,
+    lang: str = "en",
+    index: pd.Index | None = None,
+) -> pd.DataFrame:
+    """The kernel's arrays as kbtool's output columns (ZSCORE_COLUMNS), with Permenkes statuses.
+
+    Flags are 0/1 and empty where their z-score is empty. Statuses classify the z-scores rounded to
+    2 decimals, as WHO Anthro does, even with `full_precision`. Without `full_precision`,
+    length/height and BMI are shown to 2 decimals as well.
+    """
+    age = result.age_days
+    columns: dict[str, object] = {
+        "age_days": _nullable_int(np.nan_to_num(age), np.isnan(age), "Int32"),
+        "lenhei_cm": result.lenhei_cm if full_precision else r_round(result.lenhei_cm, 2),
+    }
+    for indicator in INDICATORS:
+        z = getattr(result, indicator)
+        flag = getattr(result, f"{indicator}_flag")
+        if indicator == "bmiz":
+            columns["bmi"] = result.bmi if full_precision else r_round(result.bmi, Z_DECIMALS)
+        columns[indicator] = z
+        columns[f"{indicator}_flag"] = _nullable_int(flag, np.isnan(z), "Int8")
+    columns["position_flag"] = _nullable_int(
+        result.position_flag, np.zeros(len(age), dtype=bool), "Int8"
+    )
+    for indicator in INDICATORS:
+        z = getattr(result, indicator)
+        rounded = r_round(z, Z_DECIMALS) if full_precision else z
+        flag = getattr(result, f"{indicator}_flag")
+        columns[f"{indicator}_status"] = classify(rounded, indicator, flagged=flag, lang=lang)
+    return pd.DataFrame(columns, index=index)
+
+
+def compute_zscores(
+    frame: pd.DataFrame, *, full_precision: bool = False, lang: str = "en"
+) -> pd.DataFrame:
+    """Z-scores, flags and Permenkes statuses for every row of a canonical measurement frame.
+
+    Returns a frame with ZSCORE_COLUMNS and the same index as `frame`. See
+    kbtool.growth.zscores for the WHO rules applied.
+    """
+    result = zscores_for_frame(frame, full_precision=full_precision)
+    return zscore_table(result, full_precision=full_precision, lang=lang, index=frame.index)
