@@ -208,3 +208,18 @@ def test_flags_and_statuses_in_frame() -> None:
     assert out["haz_flag"].tolist()[:2] == [0, 1]  # 50 cm at 1 year: z far below -6
     assert out["haz_status"].tolist()[:2] == ["normal", "tidak wajar"]
     assert pd.isna(out["waz_flag"].iloc[2]) and pd.isna(out["waz_status"].iloc[2])
+
+
+def test_blocks_and_threads_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large inputs are cut into blocks computed on several threads; the result must not change."""
+    from kbtool.growth import zscores
+
+    inputs = pd.read_csv(WHO_DATA / "zscore_inputs.csv")
+    measure = inputs["measure"].map({"l": MEASURE_LENGTH, "h": MEASURE_HEIGHT}).to_numpy()
+    args = (inputs["sex"], inputs["age_days"], inputs["weight_kg"], inputs["height_cm"], measure)
+    whole = compute_zscore_arrays(*args)
+    monkeypatch.setattr(zscores, "CHUNK_ROWS", 997)
+    monkeypatch.setattr(zscores, "THREADS", 3)
+    blocked = compute_zscore_arrays(*args)
+    for name in whole.__dataclass_fields__:
+        assert np.array_equal(getattr(whole, name), getattr(blocked, name), equal_nan=True), name

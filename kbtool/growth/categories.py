@@ -97,7 +97,7 @@ def classify(
     *,
     flagged: npt.ArrayLike | None = None,
     lang: str = "en",
-) -> "pd.Categorical[str]":
+) -> pd.Categorical[str]:
     """Permenkes 2/2020 category of each (rounded) z-score as a categorical; missing where z is NaN.
 
     Where `flagged` is true the label is "implausible" ("tidak wajar"): WHO excludes those values.

@@ -15,9 +15,22 @@ import numpy.typing as npt
 def r_round(values: npt.ArrayLike, digits: int) -> npt.NDArray[np.float64]:
     """Round each value to `digits` decimals like R's `round(x, digits)`; NaN stays NaN."""
     x = np.asarray(values, dtype=np.float64)
+    pow10 = 10.0**digits
+    scaled = x * pow10
+    # Away from a half, the nearer candidate is plain rint(x * 10^d) / 10^d; only values whose
+    # scaled fraction sits within 1e-6 of .5 need R's exact comparison of the two candidates.
+    rounded = np.rint(scaled) / pow10
+    with np.errstate(invalid="ignore"):
+        near_half = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6
+    if near_half.any():
+        rounded[near_half] = _r_round_exact(x[near_half], pow10)
+    return rounded
+
+
+def _r_round_exact(x: npt.NDArray[np.float64], pow10: float) -> npt.NDArray[np.float64]:
+    """R's fround.c: keep the nearer of the two decimal candidates, the even one on a tie."""
     sign = np.where(x < 0, -1.0, 1.0)
     ax = np.abs(x)
-    pow10 = 10.0**digits
     x10 = ax * pow10
     i10 = np.floor(x10)
     down = i10 / pow10
@@ -25,4 +38,4 @@ def r_round(values: npt.ArrayLike, digits: int) -> npt.NDArray[np.float64]:
     dist_up = up - ax
     dist_down = ax - down
     take_up = (dist_up < dist_down) | ((dist_up == dist_down) & (np.fmod(i10, 2.0) == 1.0))
-    return sign * np.where(take_up, up, down)
+    return np.asarray(sign * np.where(take_up, up, down), dtype=np.float64)

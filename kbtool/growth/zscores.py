@@ -16,6 +16,8 @@ The rules, all from R `anthro` 1.1 (`anthro_zscores` and its helpers), which WHO
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +45,11 @@ from kbtool.growth.tables import LmsTable, load_table, sd_curve
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+# Rows per block: small enough for a block's temporaries to stay in the CPU cache, large enough
+# to amortise numpy's per-call overhead (measured: 64k rows is ~15% faster than one 1M block).
+CHUNK_ROWS = 65_536
+THREADS = max(1, min(8, os.cpu_count() or 1))
 
 # position codes used by the kernel (the reader maps berdiri/terlentang, H/L, ... onto these)
 MEASURE_UNKNOWN = 0
@@ -221,8 +228,6 @@ def compute_zscore_arrays(
     sex_in = np.asarray(sex)
     n = sex_in.shape[0]
     sex_code = np.where((sex_in == 1) | (sex_in == 2), sex_in, 0).astype(np.int64)
-    known_sex = sex_code > 0
-
     days_exact = _as_float(age_days, n)
     months = days_exact / DAYS_PER_MONTH
     if age_months is not None:
@@ -230,21 +235,72 @@ def compute_zscore_arrays(
         from_months = np.isnan(days_exact) & ~np.isnan(given_months)
         days_exact = np.where(from_months, given_months * DAYS_PER_MONTH, days_exact)
         months = np.where(from_months, given_months, months)
+    columns = _KernelInput(
+        sex_code=sex_code,
+        days_exact=days_exact,
+        months=months,
+        weight=_as_float(weight_kg, n),
+        lenhei=_as_float(lenhei_cm, n),
+        position=(
+            np.full(n, MEASURE_UNKNOWN, dtype=np.int8)
+            if measure is None
+            else np.asarray(measure, dtype=np.int8)
+        ),
+        oedema=np.zeros(n, dtype=bool) if oedema is None else np.asarray(oedema, dtype=bool),
+    )
+    if n <= 2 * CHUNK_ROWS or THREADS == 1:
+        return _compute_chunk(columns, full_precision)
+    # numpy releases the GIL inside its loops: cache-sized chunks on every core
+    bounds = range(0, n, CHUNK_ROWS)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        parts = list(
+            pool.map(
+                lambda i: _compute_chunk(columns.rows(i, i + CHUNK_ROWS), full_precision), bounds
+            )
+        )
+    return ZScoreArrays(
+        **{
+            name: np.concatenate([getattr(part, name) for part in parts])
+            for name in ZScoreArrays.__dataclass_fields__
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _KernelInput:
+    """The kernel's inputs as aligned numpy arrays (see compute_zscore_arrays)."""
+
+    sex_code: npt.NDArray[np.int64]
+    days_exact: FloatArray
+    months: FloatArray
+    weight: FloatArray
+    lenhei: FloatArray
+    position: npt.NDArray[np.int8]
+    oedema: BoolArray
+
+    def rows(self, start: int, stop: int) -> _KernelInput:
+        """A view of rows start:stop."""
+        return _KernelInput(
+            **{name: getattr(self, name)[start:stop] for name in self.__dataclass_fields__}
+        )
+
+
+def _compute_chunk(columns: _KernelInput, full_precision: bool) -> ZScoreArrays:
+    """All four indicators for one block of rows (the body of compute_zscore_arrays)."""
+    sex_code = columns.sex_code
+    known_sex = sex_code > 0
+    days_exact = columns.days_exact
+    months = columns.months
     with np.errstate(invalid="ignore"):
         age_ok = days_exact >= 0  # NaN compares False: unknown age
     age_whole = np.where(age_ok, round_half_up_days(np.where(age_ok, days_exact, 0.0)), np.nan)
     age_known = ~np.isnan(age_whole)
     with np.errstate(invalid="ignore"):
         under_60_months = months < MAX_AGE_MONTHS
-
-    weight = _as_float(weight_kg, n)
-    lenhei_raw = _as_float(lenhei_cm, n)
-    position = (
-        np.full(n, MEASURE_UNKNOWN, dtype=np.int8)
-        if measure is None
-        else np.asarray(measure, dtype=np.int8)
-    )
-    has_oedema = np.zeros(n, dtype=bool) if oedema is None else np.asarray(oedema, dtype=bool)
+    weight = columns.weight
+    lenhei_raw = columns.lenhei
+    position = columns.position
+    has_oedema = columns.oedema
 
     # R anthro: a standing measure under 9 months (unrounded months) is implausible
     with np.errstate(invalid="ignore"):
