@@ -1,0 +1,781 @@
+"""Stunting prevalence per period and group, computed the way WHO's R `anthro` computes it.
+
+Two steps, both over whole columns (no Python loop over measurements):
+
+1. `select_period_measurements` decides who is counted: for each child and period, the child's
+   latest measurement in that period whose z-score is computable and not flagged. Children
+   measured in the period without any valid z-score are returned apart, as excluded, in the group
+   of their latest measurement.
+2. `compute_prevalence` turns that selection into figures per period and group: `n`, stunted
+   (HAZ < -2) and severely stunted (HAZ < -3) with their percentages and 95% confidence
+   intervals, mean and SD of HAZ, and the excluded count.
+
+The figures follow R `anthro` 1.1 (`anthro_prevalence` without clusters, strata or weights,
+R/prevalence-simple.R, which reproduces the `survey` package): each period is one simple random
+sample of N children and each group a domain of it. Classification, mean and SD use z-scores
+rounded to 2 decimals as R rounds them (WHO Anthro classifies on the rounded values; the mean and
+SD in WHO's reference results were checked to be those of the rounded values too). The interval
+is the logit interval with Student's t on N - 1 degrees of freedom and the factor N / (N - 1);
+0% and 100% give [0, 0] and [100, 100].
+
+Output conventions (part of the machine interface):
+- group columns hold text labels; a missing group value is labelled "(unknown)" so that the
+  groups of a period always add up to its total;
+- the whole-area row per period (`total=True`) has "All" in every group column, as R `anthro`
+  labels its total, and comes after the groups of its period;
+- `year` is an integer column; quarter and month periods are labelled "2023-Q1" and "2023-02".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import special, stats
+
+from kbtool.errors import InputError, UsageError
+from kbtool.growth.constants import DAYS_PER_MONTH, Z_DECIMALS
+from kbtool.growth.rounding import r_round
+from kbtool.growth.zscores import round_half_up_days
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+# WHO (2006) / WHO-UNICEF (2019) "Recommendations for data collection, analysis and reporting on
+# anthropometric indicators": stunting is HAZ < -2, severe stunting HAZ < -3 (Permenkes No. 2
+# Tahun 2020: pendek and sangat pendek).
+STUNTED_BELOW = -2.0
+SEVERELY_STUNTED_BELOW = -3.0
+
+# R `anthro` prevalence_significance_level = 0.05: 95% intervals.
+CONFIDENCE_LEVEL = 0.95
+
+# The Guide to DHS Statistics: estimates based on fewer than 25 unweighted cases are suppressed,
+# those based on 25-49 cases are shown but marked as imprecise.
+DEFAULT_MIN_N = 25
+LOW_PRECISION_BELOW_N = 50
+
+# R `anthro` anthro_age_groups: cut(age in months, c(0, 6, 12, 24, 36, 48, 60), right = FALSE).
+AGE_GROUP_BREAKS_MONTHS = (0.0, 6.0, 12.0, 24.0, 36.0, 48.0, 60.0)
+AGE_GROUP_LABELS = ("00-05 mo", "06-11 mo", "12-23 mo", "24-35 mo", "36-47 mo", "48-59 mo")
+AGE_GROUP_COLUMN = "age_group"
+
+PERIODS = ("year", "quarter", "month")
+TOTAL_LABEL = "All"  # R `anthro` names its whole-sample row "All"
+UNKNOWN_LABEL = "(unknown)"
+# sex codes as the z-score kernel takes them (1 = male, 2 = female, as R `anthro`)
+SEX_LABELS = {1: "male", 2: "female"}
+
+FIGURE_COLUMNS = (
+    "n",
+    "stunted",
+    "stunting_pct",
+    "stunting_ci_low",
+    "stunting_ci_high",
+    "severe",
+    "severe_pct",
+    "severe_ci_low",
+    "severe_ci_high",
+    "mean_haz",
+    "sd_haz",
+    "excluded",
+)
+NOTE_COLUMN = "note"
+
+SELECTION_RULE = (
+    "each child counted once per period: the child's latest measurement in the period whose "
+    "HAZ is computable and not flagged (|HAZ| > 6); children measured in the period without a "
+    "valid HAZ are counted in 'excluded', in the group of their latest measurement"
+)
+METHOD = (
+    "WHO anthro_prevalence (R anthro 1.1), simple random sample per period: classification, "
+    "mean and SD on HAZ rounded to 2 decimals; 95% logit confidence interval with Student's t "
+    "on N-1 degrees of freedom and factor N/(N-1), N = children counted in the period"
+)
+
+# datetime64 units per day, to turn stored timestamps into days by integer division
+_UNITS_PER_DAY = {
+    "D": 1,
+    "h": 24,
+    "m": 24 * 60,
+    "s": 86_400,
+    "ms": 86_400_000,
+    "us": 86_400_000_000,
+    "ns": 86_400_000_000_000,
+}
+
+# rows rounded at a time: r_round holds about ten temporaries of its input's size
+_ROUND_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """Who is counted in each period.
+
+    `selected` has one row per child and period, the measurement used; `excluded` one row per
+    child and period for children measured without any valid z-score, their latest measurement.
+    Both carry the requested frame columns after a first `period` column: the year as an
+    integer, or a label such as "2023-Q1" / "2023-02".
+    """
+
+    selected: pd.DataFrame
+    excluded: pd.DataFrame
+    period: str
+    months: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class _Picked:
+    """Frame positions of the chosen measurements, before any column is copied."""
+
+    rows: IntArray  # one frame position per child and period
+    counted: BoolArray  # True: a valid z-score (selected); False: excluded
+    period_code: IntArray  # 0 .. len(period_labels) - 1, chronological
+    period_labels: list[Any]  # int years, or "2023-Q1" / "2023-02" labels
+
+
+def is_low_precision(n: npt.ArrayLike) -> BoolArray:
+    """True where a group's figures rest on fewer than 50 children (marked in the table view).
+
+    Groups under `min_n` are suppressed anyway; with `min_n=0` every shown group under 50
+    children is marked.
+    """
+    counts = np.asarray(n, dtype=np.float64)
+    return (counts > 0) & (counts < LOW_PRECISION_BELOW_N)
+
+
+def prevalence_ci(
+    cases: npt.ArrayLike,
+    n: npt.ArrayLike,
+    sample_size: npt.ArrayLike,
+    *,
+    level: float = CONFIDENCE_LEVEL,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Prevalence and its confidence interval in percent, as R `anthro` computes them.
+
+    `cases` of `n` children in a group, the group being a domain of a period's simple random
+    sample of `sample_size` (N) children. The interval is the logit interval
+    plogis(logit(r) -/+ t * sqrt(N/(N-1) / (n r (1-r)))), t the Student quantile on N - 1
+    degrees of freedom (R/prevalence-simple.R, logit_rate_estimate); r = 0 gives [0, 0] and
+    r = 1 gives [100, 100]; n = 0 gives NaN throughout.
+    """
+    k = np.asarray(cases, dtype=np.float64)
+    m = np.asarray(n, dtype=np.float64)
+    big_n = np.asarray(sample_size, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = k / m
+        inner = (r > 0) & (r < 1)
+        safe_r = np.where(inner, r, 0.5)
+        logit_r = np.log(safe_r / (1 - safe_r))
+        logit_var = 1 / (m * safe_r * (1 - safe_r))
+        se_logit = np.sqrt(big_n / (big_n - 1) * logit_var)
+        t_value = stats.t.ppf(1 - (1 - level) / 2, big_n - 1)
+        low = special.expit(logit_r - se_logit * t_value)
+        high = special.expit(logit_r + se_logit * t_value)
+    low = np.where(inner, low, r)
+    high = np.where(inner, high, r)
+    return r * 100, low * 100, high * 100
+
+
+def age_groups(age_days: npt.ArrayLike) -> pd.Categorical[str]:
+    """WHO's age groups ("00-05 mo" ... "48-59 mo") for ages in days, as R `anthro` cuts them.
+
+    Age in whole days (rounded half up) / 30.4375 gives months, cut on [0, 6), [6, 12),
+    [12, 24), [24, 36), [36, 48), [48, 60); other or missing ages give NaN.
+    """
+    codes = _age_group_codes(np.asarray(age_days, dtype=np.float64))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(AGE_GROUP_LABELS), ordered=True)
+
+
+def select_period_measurements(
+    frame: pd.DataFrame,
+    *,
+    period: str = "year",
+    months: Iterable[int] | None = None,
+    child_key: str = "child_id",
+    z_column: str = "haz",
+    flag_column: str = "haz_flag",
+    columns: Sequence[str] | None = None,
+) -> SelectionResult:
+    """Pick, for each child and period, the latest measurement with a valid z-score.
+
+    `frame` needs `child_key`, `visit_date` (datetime64), `z_column` (NaN where not computable)
+    and `flag_column` (True where implausible; missing counts as not flagged). `period` is
+    "year", "quarter" or "month"; `months` keeps only visits in those calendar months (e.g.
+    [2, 8], the bulan timbang). A child without any valid z-score in a period is returned in
+    `excluded` with its latest measurement. Two measurements of a child on the same day: the
+    later row of the frame wins. Rows without a visit date belong to no period and are left
+    out; rows with a missing child key each count as a child of their own.
+
+    `columns` chooses the frame columns carried into the result (default: all of them); both
+    results start with a `period` column.
+    """
+    picked = _pick_rows(
+        frame,
+        period=period,
+        months=months,
+        child_key=child_key,
+        z_column=z_column,
+        flag_column=flag_column,
+    )
+    wanted = [c for c in (frame.columns if columns is None else columns) if c != "period"]
+    _require_columns(frame, wanted)
+    parts = []
+    for keep in (picked.counted, ~picked.counted):
+        rows = picked.rows[keep]
+        data: dict[str, Any] = {"period": _period_column(picked, picked.period_code[keep])}
+        for column in wanted:
+            data[column] = frame[column].array.take(rows)
+        parts.append(pd.DataFrame(data))
+    return SelectionResult(
+        selected=parts[0],
+        excluded=parts[1],
+        period=period,
+        months=_check_months(months),
+    )
+
+
+def compute_prevalence(
+    frame: pd.DataFrame,
+    *,
+    by: Sequence[str] = ("kelurahan",),
+    period: str = "year",
+    months: Iterable[int] | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    total: bool = False,
+    child_key: str = "child_id",
+) -> pd.DataFrame:
+    """Stunting prevalence per period and group, WHO's way, each child counted once per period.
+
+    `frame` holds measurements with `child_key`, `visit_date` (datetime64), `haz` (full
+    precision or already rounded; NaN where not computable), `haz_flag`, the `by` columns and,
+    for `by` containing "age_group", `age_days`. Who is counted: see
+    `select_period_measurements`. `by` lists grouping columns in output order; "age_group" is
+    WHO's age group of the measurement used; "year" (or an empty `by`) means the whole area.
+
+    Returns columns `year` (period "year") or `period`, the `by` columns, then FIGURE_COLUMNS
+    and `note`, sorted by period then group. Groups with n < `min_n` keep `n` and `excluded`
+    but their other figures are empty and `note` says why. `total=True` adds, per period, a
+    whole-area row with "All" in every group column. Missing group values are grouped as
+    "(unknown)". The frame's `attrs` record the options, selection rule and method.
+    """
+    group_columns = [c for c in by if c != "year"]
+    if len(set(group_columns)) != len(group_columns):
+        raise UsageError(f"--by lists a column twice: {', '.join(by)}")
+    if min_n < 0:
+        raise UsageError(f"--min-n must be 0 or more, got {min_n}")
+    needed = [c for c in group_columns if c != AGE_GROUP_COLUMN]
+    if AGE_GROUP_COLUMN in group_columns:
+        needed.append("age_days")
+    _require_columns(frame, needed)
+
+    picked = _pick_rows(
+        frame,
+        period=period,
+        months=months,
+        child_key=child_key,
+        z_column="haz",
+        flag_column="haz_flag",
+    )
+    rows, counted = picked.rows, picked.counted
+    z = _round_z(frame["haz"].to_numpy(dtype=np.float64, na_value=np.nan)[rows])
+    z[~counted] = np.nan
+
+    # one code per group column (-1 = unknown) and its labels
+    codes: list[IntArray] = []
+    labels: list[list[str]] = []
+    for column in group_columns:
+        if column == AGE_GROUP_COLUMN:
+            age = frame["age_days"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+            codes.append(_age_group_codes(age))
+            labels.append(list(AGE_GROUP_LABELS))
+        else:
+            column_codes, column_labels = _group_codes(frame[column].array.take(rows), column)
+            codes.append(column_codes)
+            labels.append(column_labels)
+
+    n_periods = len(picked.period_labels)
+    pieces: list[pd.DataFrame] = []
+    if group_columns:
+        group_id, n_slots, decode = _group_ids(picked.period_code, n_periods, codes, labels)
+        groups = _count(group_id, n_slots, counted, z)
+        del group_id
+        group_period, group_codes = decode(groups.slot)
+        totals = _combine_by_period(groups, group_period, n_periods)
+        period_n = _period_sizes(totals, n_periods)
+        pieces.append(
+            _figure_frame(
+                groups, group_period, period_n, group_columns, group_codes, labels, is_total=False
+            )
+        )
+        if total:
+            pieces.append(
+                _figure_frame(
+                    totals, totals.slot, period_n, group_columns, None, labels, is_total=True
+                )
+            )
+    else:
+        totals = _count(picked.period_code, n_periods, counted, z)
+        pieces.append(
+            _figure_frame(
+                totals, totals.slot, _period_sizes(totals, n_periods), [], None, [], is_total=False
+            )
+        )
+    result = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+
+    sort_keys = ["_period", "_total"]
+    for i in range(len(group_columns)):
+        sort_keys += [f"_unknown{i}", group_columns[i]]
+    result = result.sort_values(sort_keys, kind="stable", ignore_index=True)
+
+    period_name = "year" if period == "year" else "period"
+    labels_array = np.asarray(picked.period_labels, dtype=object)
+    period_values = labels_array[result["_period"].to_numpy(dtype=np.int64)]
+    result.insert(
+        0,
+        period_name,
+        pd.Series(period_values, dtype="int64" if period == "year" else "str"),
+    )
+    _suppress(result, min_n)
+    result = result[[period_name, *group_columns, *FIGURE_COLUMNS, NOTE_COLUMN]]
+    result.attrs.update(
+        {
+            "indicator": "haz",
+            "period": period,
+            "months": list(_check_months(months) or ()),
+            "by": list(by),
+            "min_n": min_n,
+            "total": total,
+            "selection_rule": SELECTION_RULE,
+            "method": METHOD,
+            "reference": "WHO Child Growth Standards (2006)",
+        }
+    )
+    return result
+
+
+# --- selection ---------------------------------------------------------------------------------
+
+
+def _require_columns(frame: pd.DataFrame, columns: Iterable[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        seen = ", ".join(map(str, frame.columns))
+        raise InputError(
+            f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}"
+        )
+
+
+def _check_months(months: Iterable[int] | None) -> tuple[int, ...] | None:
+    if months is None:
+        return None
+    chosen = tuple(sorted({int(m) for m in months}))
+    if not chosen or chosen[0] < 1 or chosen[-1] > 12:
+        raise UsageError(f"--months takes calendar months 1-12, e.g. 2,8; got {list(months)}")
+    return chosen
+
+
+def _period_values(months_since_1970: IntArray, period: str) -> IntArray:
+    """An integer per visit that orders and identifies its period."""
+    if period == "year":
+        return months_since_1970 // 12
+    if period == "quarter":
+        return months_since_1970 // 3
+    return months_since_1970
+
+
+def _period_label(value: int, period: str) -> Any:
+    if period == "year":
+        return 1970 + value
+    if period == "quarter":
+        return f"{1970 + value // 4}-Q{value % 4 + 1}"
+    return f"{1970 + value // 12}-{value % 12 + 1:02d}"
+
+
+def _dense_codes(values: pd.Series) -> tuple[IntArray, int]:
+    """Codes 0 .. C-1 identifying each child; a missing key becomes a child of its own."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.asarray(values.cat.codes, dtype=np.int64)
+        n_codes = len(dtype.categories)
+    elif (
+        isinstance(dtype, np.dtype)
+        and dtype.kind in "iu"
+        and len(values)
+        and values.min() >= 0
+        and values.max() < 2 * len(values) + 1024
+    ):
+        # already small non-negative integers: use them as they are, no hashing (a copy: the
+        # caller turns it into group ids in place)
+        return values.to_numpy(dtype=np.int64, copy=True), int(values.max()) + 1
+    else:
+        codes, uniques = pd.factorize(values)
+        codes = codes.astype(np.int64, copy=False)
+        n_codes = len(uniques)
+    missing = codes < 0
+    n_missing = int(missing.sum())
+    if n_missing:
+        codes[missing] = n_codes + np.arange(n_missing)
+    return codes, n_codes + n_missing
+
+
+def _flag_array(values: pd.Series) -> BoolArray:
+    if values.dtype == np.bool_:
+        return values.to_numpy()
+    return values.to_numpy(dtype=np.bool_, na_value=False)
+
+
+def _datetime_values(visit: pd.Series) -> npt.NDArray[np.datetime64]:
+    """The visit dates as a numpy datetime64 array (a view where possible)."""
+    if not pd.api.types.is_datetime64_any_dtype(visit.dtype):
+        raise InputError(
+            f"column 'visit_date' holds {visit.dtype}, not dates; parse it first "
+            "(the reader does), e.g. with pd.to_datetime"
+        )
+    if isinstance(visit.dtype, pd.DatetimeTZDtype):
+        visit = visit.dt.tz_localize(None)  # the local calendar date is the visit's date
+    return np.asarray(visit.to_numpy())
+
+
+def _visit_days(dates: npt.NDArray[np.datetime64]) -> tuple[IntArray, BoolArray]:
+    """Whole days since 1970-01-01 (floored, a new array) and where the date is known."""
+    unit, count = np.datetime_data(dates.dtype)
+    known = ~np.isnat(dates)
+    if unit in _UNITS_PER_DAY and _UNITS_PER_DAY[unit] % count == 0:
+        # integer floor division of the raw counts: no datetime64 cast of every row
+        days = dates.view(np.int64) // (_UNITS_PER_DAY[unit] // count)
+    else:
+        days = dates.astype("datetime64[D]").astype(np.int64)
+    return days, known
+
+
+def _pick_rows(
+    frame: pd.DataFrame,
+    *,
+    period: str,
+    months: Iterable[int] | None,
+    child_key: str,
+    z_column: str,
+    flag_column: str,
+) -> _Picked:
+    """Frame positions of each child's measurement per period (see select_period_measurements).
+
+    Each row gets a score: 1 bit "valid z-score", then the visit day, then the row position;
+    the highest score per child and period is the measurement wanted (the latest valid one, else
+    the latest of all). The maximum per group is taken with numpy's unbuffered maximum.at over
+    dense group ids, which avoids both a 20-million-row sort and pandas' hash groupby.
+    """
+    if period not in PERIODS:
+        raise UsageError(f"--period must be one of {', '.join(PERIODS)}; got {period!r}")
+    chosen_months = _check_months(months)
+    _require_columns(frame, [child_key, "visit_date", z_column, flag_column])
+    raw_dates = _datetime_values(frame["visit_date"])
+    n_rows = len(frame)
+    day, known = _visit_days(raw_dates)
+    if not known.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return _Picked(empty, np.zeros(0, dtype=np.bool_), empty, [])
+    first_day = int(day.min(initial=np.iinfo(np.int64).max, where=known))
+    last_day = int(day.max(initial=np.iinfo(np.int64).min, where=known))
+    day -= first_day
+    day[~known] = 0
+    # calendar facts per day of the (short) span of visit dates, looked up per row: far cheaper
+    # than numpy's datetime64 -> months conversion of every row
+    span_month = (
+        np.arange(first_day, last_day + 1).astype("datetime64[D]").astype("datetime64[M]")
+    ).astype(np.int64)
+    keep = known
+    if chosen_months is not None:
+        keep &= np.isin(span_month % 12 + 1, chosen_months)[day]
+    positions = None if keep.all() else np.flatnonzero(keep)
+    del known, keep
+
+    def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if positions is None else values[positions]
+
+    day = kept(day)
+    if day.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Picked(empty, np.zeros(0, dtype=np.bool_), empty, [])
+    day_seen = np.zeros(span_month.size, dtype=np.bool_)
+    day_seen[day] = True
+    span_period = _period_values(span_month, period)
+    period_values = np.unique(span_period[day_seen])
+    span_code = np.searchsorted(period_values, span_period).astype(np.int32)
+    period_labels = [_period_label(int(v), period) for v in period_values]
+    n_periods = len(period_labels)
+
+    z = kept(frame[z_column].to_numpy(dtype=np.float64, na_value=np.nan))
+    valid = ~np.isnan(z) & ~kept(_flag_array(frame[flag_column]))
+    del z
+
+    row_bits = max(n_rows - 1, 1).bit_length()
+    day_bits = max(span_month.size - 1, 1).bit_length()
+    if 1 + day_bits + row_bits > 63:  # pragma: no cover - needs > 2**40 rows
+        raise UsageError("too many measurements for one prevalence run")
+    period_code = span_code[day]
+    score = np.arange(n_rows, dtype=np.int64) if positions is None else positions.astype(np.int64)
+    day <<= row_bits
+    score |= day
+    del day
+    # the top bit for a valid z-score, set in place: no 20-million-row temporaries
+    np.bitwise_or(score, np.int64(1) << (day_bits + row_bits), out=score, where=valid)
+    del valid
+
+    keys = frame[child_key]
+    child_code, n_children = _dense_codes(keys if positions is None else keys.iloc[positions])
+    group = child_code
+    group *= n_periods
+    group += period_code
+    del period_code
+    n_slots = n_children * n_periods
+    if n_slots > max(2 * group.size, 1 << 22):
+        # many children x many periods (e.g. months): compact the ids rather than allocate
+        group_codes, _ = pd.factorize(group)
+        group = group_codes.astype(np.int64, copy=False)
+        n_slots = int(group.max()) + 1
+    best = np.full(n_slots, -1, dtype=np.int64)
+    np.maximum.at(best, group, score)
+    del group, score
+    best = best[best >= 0]
+    rows = best & ((1 << row_bits) - 1)
+    counted = (best >> (day_bits + row_bits)).astype(np.bool_)
+    del best
+
+    # the period of each chosen row, recomputed from its own visit date
+    chosen_day, _ = _visit_days(raw_dates[rows])
+    chosen_code = span_code[chosen_day - first_day].astype(np.int64)
+    return _Picked(rows, counted, chosen_code, period_labels)
+
+
+def _period_column(picked: _Picked, period_code: IntArray) -> Any:
+    labels = picked.period_labels
+    if labels and isinstance(labels[0], str):
+        return pd.Categorical.from_codes(period_code, categories=pd.Index(labels))
+    return np.asarray(labels, dtype=np.int64)[period_code] if labels else period_code
+
+
+# --- aggregation -------------------------------------------------------------------------------
+
+
+def _round_z(z: FloatArray) -> FloatArray:
+    """z rounded to 2 decimals as R rounds, in chunks to bound r_round's temporaries."""
+    out = np.empty_like(z)
+    for start in range(0, z.size, _ROUND_CHUNK):
+        stop = start + _ROUND_CHUNK
+        out[start:stop] = r_round(z[start:stop], Z_DECIMALS)
+    return out
+
+
+def _age_group_codes(age_days: FloatArray) -> IntArray:
+    months = round_half_up_days(np.where(age_days >= 0, age_days, np.nan)) / DAYS_PER_MONTH
+    codes = np.searchsorted(AGE_GROUP_BREAKS_MONTHS, months, side="right").astype(np.int64) - 1
+    with np.errstate(invalid="ignore"):
+        inside = (months >= AGE_GROUP_BREAKS_MONTHS[0]) & (months < AGE_GROUP_BREAKS_MONTHS[-1])
+    return np.where(inside, codes, -1)
+
+
+def _group_codes(values: Any, column: str) -> tuple[IntArray, list[str]]:
+    """Codes (-1 = missing) and text labels of one grouping column's values."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = np.asarray(values.codes, dtype=np.int64)
+        uniques = list(values.categories)
+    else:
+        raw_codes, unique_values = pd.factorize(values)
+        codes = raw_codes.astype(np.int64, copy=False)
+        uniques = list(unique_values)
+    labels = [_sex_label(u) for u in uniques] if column == "sex" else [str(u) for u in uniques]
+    blank = [i for i, label in enumerate(labels) if not label.strip()]
+    if blank:  # an empty cell is as unknown as a missing one
+        remap = np.arange(len(labels), dtype=np.int64)
+        remap[blank] = -1
+        codes = np.where(codes >= 0, remap[codes], -1)
+    return codes, labels
+
+
+def _sex_label(value: Any) -> str:
+    try:
+        return SEX_LABELS.get(int(value), str(value)) if float(value) in SEX_LABELS else str(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _group_ids(
+    period_code: IntArray,
+    n_periods: int,
+    codes: list[IntArray],
+    labels: list[list[str]],
+) -> tuple[IntArray, int, Any]:
+    """One id per (period, group...) combination, and a decoder back to the parts.
+
+    Mixed radix over the period and each column's codes shifted by one (0 = unknown), compacted
+    with pd.factorize only when the product of the columns' sizes is large.
+    """
+    radix = [len(column_labels) + 1 for column_labels in labels]
+    group_id = period_code.astype(np.int64)  # a copy, grown in place below
+    for column_codes, size in zip(codes, radix, strict=True):
+        group_id *= size
+        group_id += column_codes + 1
+    n_slots = n_periods
+    for size in radix:
+        n_slots *= size
+    uniques: IntArray | None = None
+    if n_slots > max(4 * group_id.size, 1 << 20):
+        compact, unique_ids = pd.factorize(group_id)
+        group_id = compact.astype(np.int64, copy=False)
+        uniques = np.asarray(unique_ids, dtype=np.int64)
+        n_slots = len(uniques)
+
+    def decode(slot: IntArray) -> tuple[IntArray, list[IntArray]]:
+        value = slot if uniques is None else uniques[slot]
+        parts: list[IntArray] = []
+        for size in reversed(radix):
+            parts.append(value % size - 1)
+            value = value // size
+        return value, parts[::-1]
+
+    return group_id, n_slots, decode
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Sums per group (only groups with at least one measured child)."""
+
+    slot: IntArray  # group ids
+    n: IntArray  # children counted (valid HAZ)
+    excluded: IntArray  # children measured without a valid HAZ
+    stunted: IntArray
+    severe: IntArray
+    z_sum: FloatArray
+    z_squares: FloatArray  # sum of squared deviations from the group's mean
+
+
+def _count(group: IntArray, n_slots: int, counted: BoolArray, z: FloatArray) -> _Counts:
+    """Counts and z sums per group id with np.bincount; deviations in a second pass."""
+    measured = np.bincount(group, minlength=n_slots)
+    group_counted = group[counted]
+    z_counted = z[counted]
+    n = np.bincount(group_counted, minlength=n_slots)
+    stunted = np.bincount(group_counted[z_counted < STUNTED_BELOW], minlength=n_slots)
+    severe = np.bincount(group_counted[z_counted < SEVERELY_STUNTED_BELOW], minlength=n_slots)
+    z_sum = np.bincount(group_counted, weights=z_counted, minlength=n_slots)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = z_sum / n
+    deviation = z_counted - mean[group_counted]
+    deviation *= deviation
+    z_squares = np.bincount(group_counted, weights=deviation, minlength=n_slots)
+    seen = np.flatnonzero(measured)
+    return _Counts(
+        slot=seen,
+        n=n[seen].astype(np.int64),
+        excluded=(measured - n)[seen].astype(np.int64),
+        stunted=stunted[seen].astype(np.int64),
+        severe=severe[seen].astype(np.int64),
+        z_sum=z_sum[seen].astype(np.float64),
+        z_squares=z_squares[seen].astype(np.float64),
+    )
+
+
+def _combine_by_period(groups: _Counts, group_period: IntArray, n_periods: int) -> _Counts:
+    """Whole-period sums from the groups' sums; squared deviations pooled exactly (Chan et al.:
+    sum of the groups' own plus n_g (mean_g - mean)^2), so the rows are not read twice."""
+
+    def total(values: npt.NDArray[Any]) -> FloatArray:
+        sums = np.bincount(group_period, weights=values, minlength=n_periods)
+        return sums.astype(np.float64, copy=False)
+
+    n = total(groups.n)
+    z_sum = total(groups.z_sum)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        period_mean = z_sum / n
+        group_mean = groups.z_sum / groups.n
+    between = np.where(groups.n > 0, groups.n * (group_mean - period_mean[group_period]) ** 2, 0.0)
+    seen = np.flatnonzero(total(groups.n + groups.excluded))
+    return _Counts(
+        slot=seen,
+        n=n[seen].astype(np.int64),
+        excluded=total(groups.excluded)[seen].astype(np.int64),
+        stunted=total(groups.stunted)[seen].astype(np.int64),
+        severe=total(groups.severe)[seen].astype(np.int64),
+        z_sum=z_sum[seen],
+        z_squares=total(groups.z_squares + between)[seen],
+    )
+
+
+def _period_sizes(totals: _Counts, n_periods: int) -> IntArray:
+    """N per period code: the children counted in the whole period."""
+    sizes = np.zeros(n_periods, dtype=np.int64)
+    sizes[totals.slot] = totals.n
+    return sizes
+
+
+def _figure_frame(
+    summary: _Counts,
+    period_code: IntArray,
+    period_n: IntArray,
+    group_columns: list[str],
+    group_codes: list[IntArray] | None,
+    labels: list[list[str]],
+    *,
+    is_total: bool,
+) -> pd.DataFrame:
+    """One output row per summarised group, with helper `_` columns for sorting."""
+    sample_size = period_n[period_code]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = summary.z_sum / summary.n
+        # sample SD (n - 1) as R's sd(); NA for a single child
+        sd = np.where(summary.n > 1, np.sqrt(summary.z_squares / (summary.n - 1)), np.nan)
+    stunting = prevalence_ci(summary.stunted, summary.n, sample_size)
+    severe = prevalence_ci(summary.severe, summary.n, sample_size)
+    rows = len(summary.slot)
+    data: dict[str, Any] = {
+        "_period": period_code,
+        "_total": np.full(rows, int(is_total)),
+    }
+    for i, column in enumerate(group_columns):
+        if group_codes is None:
+            data[f"_unknown{i}"] = np.zeros(rows, dtype=np.int64)
+            data[column] = pd.Series([TOTAL_LABEL] * rows, dtype="str")
+        else:
+            column_codes = group_codes[i]
+            text = np.asarray([*labels[i], UNKNOWN_LABEL], dtype=object)
+            data[f"_unknown{i}"] = (column_codes < 0).astype(np.int64)
+            data[column] = pd.Series(text[column_codes], dtype="str")
+    data.update(
+        {
+            "n": summary.n,
+            "stunted": pd.array(summary.stunted, dtype="Int64"),
+            "stunting_pct": stunting[0],
+            "stunting_ci_low": stunting[1],
+            "stunting_ci_high": stunting[2],
+            "severe": pd.array(summary.severe, dtype="Int64"),
+            "severe_pct": severe[0],
+            "severe_ci_low": severe[1],
+            "severe_ci_high": severe[2],
+            "mean_haz": mean,
+            "sd_haz": sd,
+            "excluded": summary.excluded,
+        }
+    )
+    return pd.DataFrame(data)
+
+
+def _suppress(result: pd.DataFrame, min_n: int) -> None:
+    """Empty the figures of groups under `min_n` children and say why in `note`."""
+    n = result["n"].to_numpy()
+    note = np.full(len(result), "", dtype=object)
+    note[n == 0] = "no child with a valid HAZ"
+    suppressed = n < min_n
+    note[suppressed] = f"n < {min_n}: figures suppressed"
+    if suppressed.any():
+        for column in FIGURE_COLUMNS:
+            if column in ("n", "excluded"):
+                continue
+            empty = pd.NA if column in ("stunted", "severe") else np.nan
+            result.loc[suppressed, column] = empty
+    result[NOTE_COLUMN] = pd.Series(note, dtype="str")
