@@ -1,0 +1,565 @@
+"""The shared renderer/writer: every format read back independently, atomic files, format rules."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import kbtool
+from kbtool import output
+from kbtool.errors import OutputError, UsageError
+from kbtool.output import (
+    FORMATS,
+    PARQUET_METADATA_KEY,
+    Provenance,
+    atomic_write,
+    resolve_format,
+    write_rejects_csv,
+    write_result,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+
+
+def mixed_frame() -> pd.DataFrame:
+    """One column of each kind a kbtool result holds, each with a missing value."""
+    return pd.DataFrame(
+        {
+            "height_cm": [74.2, np.nan, 86.19999999999999, 101.0],
+            "haz": [-2.51, 0.0, np.nan, 1.07],
+            "haz_flag": pd.array([0, pd.NA, 1, 0], dtype="Int8"),
+            "name": pd.array(["Siti, A.", pd.NA, 'say "hi"', "Bud\u00ed"], dtype="string"),
+            "kelurahan": pd.Categorical(["Iringmulyo", "Yosomulyo", None, "Iringmulyo"]),
+            "visit_date": pd.to_datetime(
+                pd.Series(["2024-02-01", "2023-08-15", None, "2024-08-01"])
+            ),
+            "age_days": np.array([365, 731, 0, 1826], dtype=np.int64),
+        }
+    )
+
+
+def provenance() -> Provenance:
+    return Provenance(
+        command="prevalence",
+        options={"by": ["kelurahan", "year"], "min_n": 25, "store": Path("/tmp/store")},
+        sources=[{"file": "visits.csv", "sha256": "ab" * 32, "rows": 4}],
+        notes=["each child counted once per period"],
+        created="2024-09-01T00:00:00Z",
+    )
+
+
+@pytest.fixture
+def not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "stdout_is_terminal", lambda: False)
+
+
+@pytest.fixture
+def a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "stdout_is_terminal", lambda: True)
+
+
+def write_file(tmp_path: Path, fmt: str, frame: pd.DataFrame | None = None, **kwargs: Any) -> Path:
+    target = tmp_path / f"result.{fmt}"
+    data = mixed_frame() if frame is None else frame
+    write_result(data, fmt=fmt, output=str(target), provenance=provenance(), **kwargs)
+    return target
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    sink = io.BytesIO()
+    output._write_csv_body(output.frame_to_arrow(frame), sink)
+    return sink.getvalue().decode("utf-8")
+
+
+def assert_same_values(read: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """Compare what a format gave back with the input, column by column, as plain values."""
+    assert list(read.columns) == list(frame.columns)
+    assert np.array_equal(read["height_cm"].to_numpy(float), frame["height_cm"], equal_nan=True)
+    assert np.array_equal(read["haz"].to_numpy(float), frame["haz"], equal_nan=True)
+    flags = read["haz_flag"].astype("Float64").to_numpy(float, na_value=np.nan)
+    assert np.array_equal(flags, [0, np.nan, 1, 0], equal_nan=True)
+    assert [None if pd.isna(v) else v for v in read["name"]] == [
+        "Siti, A.",
+        None,
+        'say "hi"',
+        "Budí",
+    ]
+    assert [None if pd.isna(v) else v for v in read["kelurahan"]] == [
+        "Iringmulyo",
+        "Yosomulyo",
+        None,
+        "Iringmulyo",
+    ]
+    dates = [None if pd.isna(v) else pd.Timestamp(v).date() for v in read["visit_date"]]
+    assert dates == [date(2024, 2, 1), date(2023, 8, 15), None, date(2024, 8, 1)]
+    assert [int(v) for v in read["age_days"]] == [365, 731, 0, 1826]
+
+
+# ---------------------------------------------------------------------------------------------
+# Formats
+
+
+def test_csv_exact_text_of_a_tiny_frame() -> None:
+    """Golden text, written by hand: shortest floats, ints as ints, ISO dates, minimal quoting."""
+    frame = pd.DataFrame(
+        {
+            "weight_kg": [74.2, 0.1 + 0.2, np.nan, -0.0],
+            "haz_flag": pd.array([1, pd.NA, 0, 0], dtype="Int8"),
+            "kelurahan": pd.Categorical(["Metro", None, "Metro", "Hadimulyo Barat"]),
+            "note": pd.array(['a "b"', "x,y", pd.NA, "two\nlines"], dtype="string"),
+            "birth_date": pd.to_datetime(
+                pd.Series(["2022-01-31", None, "2020-02-29", "2021-12-01"])
+            ),
+            "n": [1, 2, 3, 40],
+            "ok": [True, False, True, True],
+        }
+    )
+    expected = (
+        "weight_kg,haz_flag,kelurahan,note,birth_date,n,ok\n"
+        '74.2,1,Metro,"a ""b""",2022-01-31,1,true\n'
+        '0.30000000000000004,,,"x,y",,2,false\n'
+        ",0,Metro,,2020-02-29,3,true\n"
+        '0,0,Hadimulyo Barat,"two\nlines",2021-12-01,40,true\n'
+    )
+    assert csv_text(frame) == expected
+
+
+def test_csv_round_trips_through_pandas(tmp_path: Path) -> None:
+    target = write_file(tmp_path, "csv")
+    read = pd.read_csv(target, keep_default_na=False, na_values=[""])
+    assert_same_values(read, mixed_frame())
+
+
+def test_csv_header_is_quoted_only_when_needed() -> None:
+    frame = pd.DataFrame({"a,b": [1], "plain": [2], 'q"': [3]})
+    assert csv_text(frame).splitlines()[0] == '"a,b",plain,"q"""'
+
+
+def test_csv_floats_read_back_to_the_same_doubles() -> None:
+    """Both paths (rounded columns via a table of texts, others value by value) are exact."""
+    rng = np.random.default_rng(7)
+    full = rng.normal(scale=50, size=5000)
+    rounded = np.round(rng.normal(size=5000), 2)
+    tenths = np.round(rng.uniform(45, 120, size=5000), 1)
+    for values in (full, rounded, tenths):
+        values[::13] = np.nan
+        text = csv_text(pd.DataFrame({"x": values}))
+        cells = text.splitlines()[1:]
+        parsed = np.array([float(cell) if cell else np.nan for cell in cells])
+        assert np.array_equal(parsed, values, equal_nan=True)
+        # Shortest form: never longer than Python's repr, which is shortest round-trip too.
+        assert all(len(c) <= len(repr(v)) for c, v in zip(cells, values, strict=True) if c)
+
+
+def test_rounded_column_prints_short_decimals() -> None:
+    values = [74.2, -1.0, 0.05, -2.51, 120.0]
+    assert csv_text(pd.DataFrame({"x": values})).split() == [
+        "x",
+        "74.2",
+        "-1",
+        "0.05",
+        "-2.51",
+        "120",
+    ]
+
+
+def test_infinite_floats_are_inf_in_csv_and_null_in_json() -> None:
+    frame = pd.DataFrame({"x": [1.5, np.inf, -np.inf]})
+    assert csv_text(frame).split() == ["x", "1.5", "inf", "-inf"]
+    sink = io.BytesIO()
+    output._write_jsonl_body(output.frame_to_arrow(frame), sink)
+    assert [json.loads(line)["x"] for line in sink.getvalue().splitlines()] == [1.5, None, None]
+
+
+def test_batches_join_up_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many small batches (rendered in parallel) give the same bytes as one big batch."""
+    rng = np.random.default_rng(3)
+    rows = 5000
+    frame = pd.DataFrame(
+        {
+            "z": np.round(rng.normal(size=rows), 2),
+            "w": rng.normal(size=rows),
+            "s": pd.array(rng.choice(["a", "b,c", "c"], rows), dtype="string"),
+            "i": np.arange(rows) * 1000,  # too wide a range for a table of texts
+        }
+    )
+    frame.loc[::5, "s"] = pd.NA
+    whole = csv_text(frame)
+    monkeypatch.setattr(output, "_BATCH_CELLS", 1)  # 1,024-row batches
+    assert csv_text(frame) == whole
+    read = pd.read_csv(io.StringIO(whole), keep_default_na=False, na_values=[""])
+    assert np.array_equal(read["z"], frame["z"]) and np.array_equal(read["w"], frame["w"])
+    assert np.array_equal(read["i"], frame["i"])
+    assert read["s"].isna().sum() == frame["s"].isna().sum() == rows // 5
+    assert (read["s"].dropna() == frame["s"].dropna().to_numpy()).all()
+
+
+def test_jsonl_one_object_per_line(tmp_path: Path) -> None:
+    target = write_file(tmp_path, "jsonl")
+    text = target.read_text(encoding="utf-8")
+    assert "NaN" not in text
+    records = [json.loads(line) for line in text.splitlines()]
+    assert list(records[0]) == list(mixed_frame().columns)
+    assert records[1]["height_cm"] is None and records[1]["name"] is None
+    assert records[0]["visit_date"] == "2024-02-01"
+    assert isinstance(records[0]["age_days"], int) and isinstance(records[0]["haz"], float)
+    assert_same_values(pd.DataFrame.from_records(records), mixed_frame())
+
+
+def test_json_strings_escape_every_control_character() -> None:
+    texts = ['quote " back \\ slash', "tab\there", "nl\nCR\r", "\x00\x01\x1f", "\u2028 é 中"]
+    sink = io.BytesIO()
+    output._write_jsonl_body(output.frame_to_arrow(pd.DataFrame({"s": texts})), sink)
+    lines = sink.getvalue().decode("utf-8").split("\n")
+    assert lines[-1] == "" and len(lines) == len(texts) + 1
+    assert [json.loads(line)["s"] for line in lines[:-1]] == texts
+
+
+def test_json_document_has_meta_and_data(tmp_path: Path) -> None:
+    target = write_file(tmp_path, "json")
+    document = json.loads(target.read_text(encoding="utf-8"))
+    assert list(document) == ["meta", "data"]
+    assert document["meta"] == provenance().to_dict()
+    assert document["meta"]["kbtool_version"] == kbtool.__version__
+    assert document["meta"]["reference"] == "WHO Child Growth Standards (2006)"
+    assert document["meta"]["options"]["store"] == "/tmp/store"
+    assert_same_values(pd.DataFrame.from_records(document["data"]), mixed_frame())
+
+
+def test_json_document_of_no_rows(tmp_path: Path) -> None:
+    target = write_file(tmp_path, "json", frame=mixed_frame().iloc[:0])
+    assert json.loads(target.read_text(encoding="utf-8"))["data"] == []
+
+
+def test_parquet_round_trip_and_provenance(tmp_path: Path) -> None:
+    target = write_file(tmp_path, "parquet")
+    table = pq.read_table(target)
+    assert json.loads(table.schema.metadata[PARQUET_METADATA_KEY]) == provenance().to_dict()
+    read = table.to_pandas()
+    pd.testing.assert_frame_equal(read, mixed_frame())  # dtypes too: Int8, category, string
+    assert_same_values(read, mixed_frame())
+
+
+def test_xlsx_sheets_values_and_about(tmp_path: Path) -> None:
+    method = pd.DataFrame({"step": ["select", "classify"], "rule": ["latest valid HAZ", "< -2"]})
+    target = write_file(tmp_path, "xlsx", extra_sheets={"method": method})
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames == ["data", "method", "about"]
+    data = book["data"]
+    assert data.freeze_panes == "A2"
+    assert all(cell.font.bold for cell in data[1])
+    rows = list(data.iter_rows(values_only=True))
+    read = pd.DataFrame(rows[1:], columns=rows[0])
+    assert_same_values(read, mixed_frame())
+    assert data.column_dimensions["A"].width >= len("height_cm")
+    method_rows = list(book["method"].iter_rows(values_only=True))
+    assert method_rows[0] == ("step", "rule") and method_rows[2] == ("classify", "< -2")
+    about = {row[0]: row[1] for row in book["about"].iter_rows(values_only=True) if row[0]}
+    assert about["command"] == "prevalence"
+    assert about["kbtool version"] == kbtool.__version__
+    assert about["reference"] == "WHO Child Growth Standards (2006)"
+    assert about["min_n"] == 25 and about["by"] == '["kelurahan", "year"]'
+    assert about["each child counted once per period"] is None  # a note line
+    assert about["visits.csv"] == "ab" * 32  # the sources table: file, sha256, rows
+
+
+def test_xlsx_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"name": ["=HYPERLINK(1)", "007", "http://x.test"]})
+    book = openpyxl.load_workbook(write_file(tmp_path, "xlsx", frame=frame))
+    assert [row[0] for row in book["data"].iter_rows(min_row=2, values_only=True)] == list(
+        frame["name"]
+    )
+
+
+def test_binary_formats_to_a_pipe(
+    capsysbinary: pytest.CaptureFixture[bytes], not_a_terminal: None
+) -> None:
+    write_result(mixed_frame(), fmt="parquet", output="-", provenance=provenance())
+    table = pq.read_table(io.BytesIO(capsysbinary.readouterr().out))
+    pd.testing.assert_frame_equal(table.to_pandas(), mixed_frame())
+
+
+def test_arrow_table_is_accepted_as_is() -> None:
+    frame = mixed_frame()
+    assert csv_text(frame) == csv_text(pa.Table.from_pandas(frame, preserve_index=False))
+
+
+def test_index_is_not_written() -> None:
+    frame = pd.DataFrame({"n": [1, 2]}, index=["a", "b"])
+    assert csv_text(frame) == "n\n1\n2\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The table view
+
+
+def test_table_view_shows_head_and_notes_the_rest(
+    capsys: pytest.CaptureFixture[str], not_a_terminal: None
+) -> None:
+    frame = pd.DataFrame({"kelurahan": [f"kel {i}" for i in range(60)], "haz": [-1.5] * 60})
+    frame.loc[3, "haz"] = np.nan
+    write_result(frame, fmt="table", output=None, provenance=provenance(), title="Stunting")
+    captured = capsys.readouterr()
+    assert "Stunting" in captured.out
+    assert "kel 49" in captured.out and "kel 50" not in captured.out
+    assert "nan" not in captured.out.lower() and "<NA>" not in captured.out
+    assert "showing 50 of 60 rows" in captured.err
+
+
+def test_table_view_uses_table_frame_and_styles(
+    capsys: pytest.CaptureFixture[str], not_a_terminal: None
+) -> None:
+    frame = pd.DataFrame({"n": [10, 30]})
+    shown = pd.DataFrame({"jumlah": [10, 30]})
+    write_result(
+        frame,
+        fmt="table",
+        output="-",
+        provenance=provenance(),
+        table_frame=shown,
+        row_styles=[None, "dim"],
+        cell_styles={"jumlah": ["yellow", None]},
+    )
+    captured = capsys.readouterr()
+    assert "jumlah" in captured.out and captured.err == ""
+    with pytest.raises(ValueError, match="row_styles"):
+        write_result(frame, fmt="table", output="-", provenance=provenance(), row_styles=["x"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Choosing a format
+
+
+def test_explicit_format_wins(not_a_terminal: None) -> None:
+    assert resolve_format("jsonl", "out.csv") == "jsonl"
+    assert resolve_format("XLSX", "out") == "xlsx"
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("a.csv", "csv"),
+        ("a.jsonl", "jsonl"),
+        ("a.ndjson", "jsonl"),
+        ("dir/a.JSON", "json"),
+        ("a.parquet", "parquet"),
+        ("a.xlsx", "xlsx"),
+    ],
+)
+def test_format_from_suffix(name: str, fmt: str, not_a_terminal: None) -> None:
+    assert resolve_format(None, name) == fmt
+
+
+def test_stdout_default_depends_on_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "stdout_is_terminal", lambda: True)
+    assert resolve_format(None, None) == "table"
+    assert resolve_format(None, "-") == "table"
+    monkeypatch.setattr(output, "stdout_is_terminal", lambda: False)
+    assert resolve_format(None, "-") == "csv"
+
+
+def test_usage_errors(a_terminal: None) -> None:
+    with pytest.raises(UsageError, match="table format only prints") as table_to_file:
+        resolve_format("table", "out.csv")
+    assert table_to_file.value.exit_code == 2
+    with pytest.raises(UsageError, match="csv\\|jsonl\\|json\\|parquet\\|xlsx"):
+        resolve_format(None, "out.txt")
+    with pytest.raises(UsageError, match="refusing to write parquet to a terminal"):
+        resolve_format("parquet", None)
+    with pytest.raises(UsageError, match="unknown format 'yaml'"):
+        resolve_format("yaml", None)
+    with pytest.raises(UsageError, match="refusing to write xlsx"):
+        write_result(mixed_frame(), fmt="xlsx", output="-", provenance=provenance())
+
+
+def test_formats_constant() -> None:
+    assert FORMATS == ("table", "csv", "jsonl", "json", "parquet", "xlsx")
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic files
+
+
+def test_failed_write_leaves_old_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "result.csv"
+    target.write_text("old\n")
+
+    def half_then_fail(table: pa.Table, sink: IO[bytes]) -> None:
+        sink.write(b"half,a,line")
+        raise RuntimeError("killed mid-export")
+
+    monkeypatch.setattr(output, "_write_csv_body", half_then_fail)
+    with pytest.raises(RuntimeError, match="killed mid-export"):
+        write_result(mixed_frame(), fmt="csv", output=str(target), provenance=provenance())
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.csv"]
+
+
+def test_disk_error_becomes_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full_disk(table: pa.Table, sink: IO[bytes]) -> None:
+        sink.write(b"x")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output, "_write_csv_body", full_disk)
+    with pytest.raises(OutputError, match=r"cannot write .*out\.csv: No space left on device"):
+        write_result(
+            mixed_frame(), fmt="csv", output=str(tmp_path / "out.csv"), provenance=provenance()
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_permission_denied_is_one_readable_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests may run as root, which ignores permission bits: make mkstemp refuse instead.
+    def refuse(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(output.tempfile, "mkstemp", refuse)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputError) as error:
+        write_result(mixed_frame(), fmt="csv", output="out.csv", provenance=provenance())
+    assert str(error.value) == "cannot write out.csv: Permission denied"
+
+
+def test_missing_directory_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(OutputError, match=r"directory '.*no/such' does not exist"):
+        write_result(
+            mixed_frame(), fmt="csv", output=str(missing / "x.csv"), provenance=provenance()
+        )
+
+
+def test_directory_as_output_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="is a directory"), atomic_write(tmp_path):
+        pass
+
+
+def test_atomic_write_replaces_and_keeps_mode(tmp_path: Path) -> None:
+    target = tmp_path / "store.csv"
+    with atomic_write(target) as handle:
+        handle.write(b"first\n")
+    old_umask = os.umask(0o022)
+    os.umask(old_umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~old_umask
+    target.chmod(0o600)
+    with atomic_write(target) as handle:
+        handle.write(b"second\n")
+    assert target.read_bytes() == b"second\n"
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.csv"]
+
+
+def test_atomic_write_through_symlink_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real.csv"
+    real.write_bytes(b"old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    with atomic_write(link) as handle:
+        handle.write(b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+
+
+def test_rejects_csv(tmp_path: Path) -> None:
+    rejects = pd.DataFrame(
+        {
+            "reason": ["visit before birth", "height <= 0"],
+            "value": ["2020-01-01", "0"],
+            "file": ["a.csv", "a.csv"],
+            "line": [3, 9],
+            "column": ["Tgl Ukur", "TB"],
+        }
+    )
+    target = tmp_path / "rejects.csv"
+    write_rejects_csv(rejects, target)
+    with target.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["file", "line", "column", "value", "reason"]
+    assert rows[1] == ["a.csv", "3", "Tgl Ukur", "2020-01-01", "visit before birth"]
+    with pytest.raises(ValueError, match="lacks columns"):
+        write_rejects_csv(rejects.drop(columns="reason"), target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Provenance and stdout
+
+
+def test_provenance_defaults_and_json_safety() -> None:
+    made = Provenance(command="zscore", options={"when": date(2024, 1, 2), "months": (2, 8)})
+    as_dict = made.to_dict()
+    assert as_dict["kbtool_version"] == kbtool.__version__
+    assert as_dict["reference"] == "WHO Child Growth Standards (2006)"
+    assert as_dict["created"].endswith("Z") and len(as_dict["created"]) == len(
+        "2024-01-02T00:00:00Z"
+    )
+    assert as_dict["options"] == {"when": "2024-01-02", "months": [2, 8]}
+    json.dumps(as_dict)  # serialisable as is
+
+
+def test_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    """`kbtool ... | head -c 10`: no traceback, no message, exit status 0."""
+    script = (
+        "import numpy as np, pandas as pd\n"
+        "from kbtool.output import Provenance, write_result\n"
+        "frame = pd.DataFrame({'x': np.random.default_rng(1).normal(size=400_000)})\n"
+        "write_result(frame, fmt='csv', output='-', provenance=Provenance('zscore'))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    head = process.stdout.read(10)
+    process.stdout.close()
+    errors = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 0
+    assert head.startswith(b"x\n")
+    assert errors == b""
+
+
+def test_broken_pipe_on_stdout_calls_the_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    class ClosedPipe(io.BytesIO):
+        def write(self, data: Any) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    class FakeStdout(io.StringIO):
+        buffer = ClosedPipe()
+
+        def fileno(self) -> int:
+            return 1
+
+    redirected: list[tuple[int, int]] = []
+    monkeypatch.setattr(sys, "stdout", FakeStdout())
+    monkeypatch.setattr(output, "stdout_is_terminal", lambda: False)
+    monkeypatch.setattr(
+        output.os, "dup2", lambda source, target: redirected.append((source, target))
+    )
+    with pytest.raises(SystemExit) as exit_:
+        write_result(mixed_frame(), fmt="jsonl", output="-", provenance=provenance())
+    assert exit_.value.code == 0
+    assert redirected and redirected[0][1] == 1
+
+
+def test_json_values_never_nan() -> None:
+    frame = pd.DataFrame({"x": [math.nan, 1.0], "y": pd.array([None, 2], dtype="Float64")})
+    sink = io.BytesIO()
+    output._write_jsonl_body(output.frame_to_arrow(frame), sink)
+    assert sink.getvalue() == b'{"x":null,"y":null}\n{"x":1,"y":2}\n'
