@@ -1,0 +1,71 @@
+"""Regenerate the bundled synthetic samples of Kota Metro posyandu registers, deterministically.
+
+    python data/samples/generate.py            # writes next to this script
+    python data/samples/generate.py --out-dir /tmp/samples --children 500
+
+Same arguments, byte-identical files. Every person in them is synthetic (see README.md here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kbtool.synthetic import (
+    DEFAULT_SEED,
+    generate_register,
+    write_canonical_csv,
+    write_eppgbm_csv,
+    write_eppgbm_xlsx,
+)
+
+# about 2,300 children with visits, 35,000 rows: the canonical file stays under 5 MB
+DEFAULT_CHILDREN = 2700
+DEFAULT_YEARS = (2022, 2023, 2024)
+EPPGBM_YEAR = 2024
+# the xlsx copy is only kept when it is small enough to sit in the repository comfortably
+XLSX_MAX_BYTES = 2_000_000
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the canonical CSV, the e-PPGBM-like CSV and (if small) its xlsx twin."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--children", type=int, default=DEFAULT_CHILDREN)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--years", type=int, nargs="+", default=list(DEFAULT_YEARS))
+    parser.add_argument("--eppgbm-year", type=int, default=EPPGBM_YEAR)
+    parser.add_argument("--no-xlsx", action="store_true", help="skip the .xlsx copy")
+    args = parser.parse_args(argv)
+
+    out_dir: Path = args.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    years = sorted(args.years)
+    register = generate_register(args.children, years=years, seed=args.seed)
+
+    canonical = out_dir / f"posyandu_metro_{years[0]}_{years[-1]}.csv"
+    write_canonical_csv(register, canonical)
+    written = [canonical]
+
+    one_year = register[register["visit_date"].dt.year == args.eppgbm_year]
+    eppgbm = out_dir / f"eppgbm_metro_{args.eppgbm_year}.csv"
+    write_eppgbm_csv(one_year, eppgbm, seed=args.seed)
+    written.append(eppgbm)
+
+    if not args.no_xlsx:
+        xlsx = eppgbm.with_suffix(".xlsx")
+        write_eppgbm_xlsx(one_year, xlsx, seed=args.seed)
+        if xlsx.stat().st_size > XLSX_MAX_BYTES:
+            xlsx.unlink()
+            print(f"skipped {xlsx.name}: larger than {XLSX_MAX_BYTES:,} bytes", file=sys.stderr)
+        else:
+            written.append(xlsx)
+
+    for path in written:
+        print(f"wrote {path} ({path.stat().st_size:,} bytes)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
