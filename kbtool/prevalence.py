@@ -109,6 +109,10 @@ _UNITS_PER_DAY = {
     "ns": 86_400_000_000_000,
 }
 
+# the (child, period) slot table may hold this many slots per measurement, or _MIN_SLOTS
+_SLOTS_PER_ROW = 2
+_MIN_SLOTS = 1 << 22
+
 # rows rounded at a time: r_round holds about ten temporaries of its input's size
 _ROUND_CHUNK = 1 << 20
 
@@ -264,6 +268,8 @@ def compute_prevalence(
     whole-area row with "All" in every group column. Missing group values are grouped as
     "(unknown)". The frame's `attrs` record the options, selection rule and method.
     """
+    if isinstance(by, str):  # by="kelurahan" means one column, not its letters
+        by = (by,)
     group_columns = [c for c in by if c != "year"]
     if len(set(group_columns)) != len(group_columns):
         raise UsageError(f"--by lists a column twice: {', '.join(by)}")
@@ -283,29 +289,21 @@ def compute_prevalence(
         flag_column="haz_flag",
     )
     rows, counted = picked.rows, picked.counted
-    z = _round_z(frame["haz"].to_numpy(dtype=np.float64, na_value=np.nan)[rows])
+    period_labels = np.asarray(picked.period_labels, dtype=object)
+    z = frame["haz"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]  # a new array
+    _round_z_in_place(z)
     z[~counted] = np.nan
 
-    # one code per group column (-1 = unknown) and its labels
-    codes: list[IntArray] = []
-    labels: list[list[str]] = []
-    for column in group_columns:
-        if column == AGE_GROUP_COLUMN:
-            age = frame["age_days"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
-            codes.append(_age_group_codes(age))
-            labels.append(list(AGE_GROUP_LABELS))
-        else:
-            column_codes, column_labels = _group_codes(frame[column].array.take(rows), column)
-            codes.append(column_codes)
-            labels.append(column_labels)
-
     n_periods = len(picked.period_labels)
+    group_id, n_slots, labels, decode = _group_ids(
+        frame, group_columns, rows, picked.period_code, n_periods
+    )
+    del picked
+    groups = _count(group_id, n_slots, counted, z)
+    del group_id, z
+    group_period, group_codes = decode(groups.slot)
     pieces: list[pd.DataFrame] = []
     if group_columns:
-        group_id, n_slots, decode = _group_ids(picked.period_code, n_periods, codes, labels)
-        groups = _count(group_id, n_slots, counted, z)
-        del group_id
-        group_period, group_codes = decode(groups.slot)
         totals = _combine_by_period(groups, group_period, n_periods)
         period_n = _period_sizes(totals, n_periods)
         pieces.append(
@@ -320,12 +318,8 @@ def compute_prevalence(
                 )
             )
     else:
-        totals = _count(picked.period_code, n_periods, counted, z)
-        pieces.append(
-            _figure_frame(
-                totals, totals.slot, _period_sizes(totals, n_periods), [], None, [], is_total=False
-            )
-        )
+        period_n = _period_sizes(groups, n_periods)
+        pieces.append(_figure_frame(groups, groups.slot, period_n, [], None, [], is_total=False))
     result = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
 
     sort_keys = ["_period", "_total"]
@@ -334,8 +328,7 @@ def compute_prevalence(
     result = result.sort_values(sort_keys, kind="stable", ignore_index=True)
 
     period_name = "year" if period == "year" else "period"
-    labels_array = np.asarray(picked.period_labels, dtype=object)
-    period_values = labels_array[result["_period"].to_numpy(dtype=np.int64)]
+    period_values = period_labels[result["_period"].to_numpy(dtype=np.int64)]
     result.insert(
         0,
         period_name,
@@ -529,20 +522,8 @@ def _pick_rows(
 
     keys = frame[child_key]
     child_code, n_children = _dense_codes(keys if positions is None else keys.iloc[positions])
-    group = child_code
-    group *= n_periods
-    group += period_code
-    del period_code
-    n_slots = n_children * n_periods
-    if n_slots > max(2 * group.size, 1 << 22):
-        # many children x many periods (e.g. months): compact the ids rather than allocate
-        group_codes, _ = pd.factorize(group)
-        group = group_codes.astype(np.int64, copy=False)
-        n_slots = int(group.max()) + 1
-    best = np.full(n_slots, -1, dtype=np.int64)
-    np.maximum.at(best, group, score)
-    del group, score
-    best = best[best >= 0]
+    best = _best_per_child_period(child_code, n_children, period_code, n_periods, score)
+    del child_code, period_code, score
     rows = best & ((1 << row_bits) - 1)
     counted = (best >> (day_bits + row_bits)).astype(np.bool_)
     del best
@@ -551,6 +532,41 @@ def _pick_rows(
     chosen_day, _ = _visit_days(raw_dates[rows])
     chosen_code = span_code[chosen_day - first_day].astype(np.int64)
     return _Picked(rows, counted, chosen_code, period_labels)
+
+
+def _best_per_child_period(
+    child_code: IntArray,
+    n_children: int,
+    period_code: npt.NDArray[np.integer[Any]],
+    n_periods: int,
+    score: IntArray,
+) -> IntArray:
+    """The highest score of each (child, period) present, via maximum.at over dense slots.
+
+    The slot table (children x periods, 8 bytes each) is kept within about twice the number of
+    rows: with many periods (months over years) the periods are taken a block at a time.
+    `child_code` is reused as scratch space when one block covers every period.
+    """
+    budget = max(_SLOTS_PER_ROW * score.size, _MIN_SLOTS)
+    width = max(1, min(n_periods, budget // max(n_children, 1)))
+    found: list[IntArray] = []
+    best = np.empty(n_children * width, dtype=np.int64)  # reused by every block
+    for first in range(0, n_periods, width):
+        if width == n_periods:
+            group, block_score = child_code, score
+        else:
+            in_block = np.flatnonzero((period_code >= first) & (period_code < first + width))
+            group, block_score = child_code[in_block], score[in_block]
+            period_code_block = period_code[in_block]
+            del in_block
+        group *= width
+        group += period_code if width == n_periods else period_code_block - first
+        best.fill(-1)
+        np.maximum.at(best, group, block_score)
+        del group, block_score
+        found.append(best[best >= 0])
+    del best
+    return found[0] if len(found) == 1 else np.concatenate(found)
 
 
 def _period_column(picked: _Picked, period_code: IntArray) -> Any:
@@ -563,13 +579,11 @@ def _period_column(picked: _Picked, period_code: IntArray) -> Any:
 # --- aggregation -------------------------------------------------------------------------------
 
 
-def _round_z(z: FloatArray) -> FloatArray:
-    """z rounded to 2 decimals as R rounds, in chunks to bound r_round's temporaries."""
-    out = np.empty_like(z)
+def _round_z_in_place(z: FloatArray) -> None:
+    """Round z to 2 decimals as R rounds, in chunks to bound r_round's temporaries."""
     for start in range(0, z.size, _ROUND_CHUNK):
         stop = start + _ROUND_CHUNK
-        out[start:stop] = r_round(z[start:stop], Z_DECIMALS)
-    return out
+        z[start:stop] = r_round(z[start:stop], Z_DECIMALS)
 
 
 def _age_group_codes(age_days: FloatArray) -> IntArray:
@@ -606,21 +620,36 @@ def _sex_label(value: Any) -> str:
 
 
 def _group_ids(
+    frame: pd.DataFrame,
+    group_columns: Sequence[str],
+    rows: IntArray,
     period_code: IntArray,
     n_periods: int,
-    codes: list[IntArray],
-    labels: list[list[str]],
-) -> tuple[IntArray, int, Any]:
-    """One id per (period, group...) combination, and a decoder back to the parts.
+) -> tuple[IntArray, int, list[list[str]], Any]:
+    """One id per (period, group...) combination for the chosen rows, and a decoder.
 
-    Mixed radix over the period and each column's codes shifted by one (0 = unknown), compacted
-    with pd.factorize only when the product of the columns' sizes is large.
+    Mixed radix over the period and each column's codes shifted by one (0 = unknown), each
+    column folded in as soon as it is coded; compacted with pd.factorize only when the product
+    of the columns' sizes is large. Returns ids, their range, each column's labels, and a
+    function from ids to (period code, [column codes, -1 = unknown]).
     """
-    radix = [len(column_labels) + 1 for column_labels in labels]
     group_id = period_code.astype(np.int64)  # a copy, grown in place below
-    for column_codes, size in zip(codes, radix, strict=True):
+    radix: list[int] = []
+    labels: list[list[str]] = []
+    for column in group_columns:
+        if column == AGE_GROUP_COLUMN:
+            age = frame["age_days"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+            codes, column_labels = _age_group_codes(age), list(AGE_GROUP_LABELS)
+            del age
+        else:
+            codes, column_labels = _group_codes(frame[column].array.take(rows), column)
+        size = len(column_labels) + 1
         group_id *= size
-        group_id += column_codes + 1
+        group_id += codes
+        group_id += 1
+        del codes
+        radix.append(size)
+        labels.append(column_labels)
     n_slots = n_periods
     for size in radix:
         n_slots *= size
@@ -639,7 +668,7 @@ def _group_ids(
             value = value // size
         return value, parts[::-1]
 
-    return group_id, n_slots, decode
+    return group_id, n_slots, labels, decode
 
 
 @dataclass(frozen=True)
@@ -656,24 +685,31 @@ class _Counts:
 
 
 def _count(group: IntArray, n_slots: int, counted: BoolArray, z: FloatArray) -> _Counts:
-    """Counts and z sums per group id with np.bincount; deviations in a second pass."""
-    measured = np.bincount(group, minlength=n_slots)
-    group_counted = group[counted]
-    z_counted = z[counted]
-    n = np.bincount(group_counted, minlength=n_slots)
-    stunted = np.bincount(group_counted[z_counted < STUNTED_BELOW], minlength=n_slots)
-    severe = np.bincount(group_counted[z_counted < SEVERELY_STUNTED_BELOW], minlength=n_slots)
-    z_sum = np.bincount(group_counted, weights=z_counted, minlength=n_slots)
+    """Counts and z sums per group id with np.bincount; deviations in a second pass.
+
+    Excluded rows are moved to ids n_slots and up (in place: `group` is scratch), so one pass
+    counts both and no compressed copy of the rows is needed; their NaN z stays in those ids.
+    """
+    group[~counted] += n_slots
+    extended = 2 * n_slots
+    tally = np.bincount(group, minlength=extended)
+    stunted = np.bincount(group[z < STUNTED_BELOW], minlength=extended)
+    severe = np.bincount(group[z < SEVERELY_STUNTED_BELOW], minlength=extended)
+    z_sum = np.bincount(group, weights=z, minlength=extended)
+    n = tally[:n_slots]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = z_sum / n
-    deviation = z_counted - mean[group_counted]
+        mean = z_sum / np.concatenate([n, n])
+    deviation = mean[group]
+    np.subtract(z, deviation, out=deviation)
     deviation *= deviation
-    z_squares = np.bincount(group_counted, weights=deviation, minlength=n_slots)
-    seen = np.flatnonzero(measured)
+    z_squares = np.bincount(group, weights=deviation, minlength=extended)
+    del deviation
+    excluded = tally[n_slots:]
+    seen = np.flatnonzero(n + excluded)
     return _Counts(
         slot=seen,
         n=n[seen].astype(np.int64),
-        excluded=(measured - n)[seen].astype(np.int64),
+        excluded=excluded[seen].astype(np.int64),
         stunted=stunted[seen].astype(np.int64),
         severe=severe[seen].astype(np.int64),
         z_sum=z_sum[seen].astype(np.float64),

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
+from kbtool import prevalence
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH, compute_zscore_arrays
 from kbtool.prevalence import (
@@ -122,6 +123,18 @@ def test_year_alone_is_the_whole_area_total(visits: pd.DataFrame) -> None:
         atol=1e-12,  # totals pooled from groups vs read directly: rounding noise only
     )
     assert compute_prevalence(visits, by=(), min_n=0).equals(by_year)
+
+
+def test_periods_taken_in_blocks_give_the_same_result(
+    visits: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With many children x periods the slot table is filled a few periods at a time."""
+    whole = compute_prevalence(visits, period="month", min_n=0, total=True)
+    monkeypatch.setattr(prevalence, "_SLOTS_PER_ROW", 0)
+    monkeypatch.setattr(prevalence, "_MIN_SLOTS", 3000)  # 1,490 children: 2 months a block
+    blocks = compute_prevalence(visits, period="month", min_n=0, total=True)
+    pd.testing.assert_frame_equal(whole, blocks)
+    assert len(whole) > 24 * 22
 
 
 def test_columns_and_order(visits: pd.DataFrame) -> None:
