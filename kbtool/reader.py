@@ -1,16 +1,57 @@
 """Reading posyandu registers as they arrive (CSV/TSV/xlsx/stdin) into canonical columns.
 
-INTERFACE STUB: the implementation is being written; the names and shapes below are the contract.
+One reader for every command. It accepts comma, semicolon and tab separated text (UTF-8 with or
+without BOM, UTF-16 with BOM, Windows-1252, optionally gzip-compressed), Excel workbooks (xlsx,
+xls, ods through python-calamine) and `-` for stdin, finds the header (the first of the first 20
+lines that names the columns kbtool needs), maps Indonesian and e-PPGBM headers onto the
+canonical columns and parses values column-wise with pyarrow:
+
+* every accepted row comes out in `ReadBatch.rows` with exactly `CANONICAL_COLUMNS` plus
+  `source_file` and `source_line` (the 1-based physical line; the header is a line too);
+* every rejected row comes out once in `ReadBatch.rejects` with file, line, column, value and
+  reason; blank lines are not rows; `rows_read == len(rows) + len(rejects)` always;
+* a file that cannot be read at all raises `InputError` with one readable line.
+
+Dtypes of `rows`: child_id, name, posyandu, kelurahan, kecamatan, puskesmas are pandas
+`string[pyarrow]` (stripped, NA when missing; child_id is never a number); sex int8 (1 male,
+2 female, 0 missing); birth_date and visit_date `datetime64[s]` at midnight (NaT missing);
+age_months, weight_kg, height_cm float64 (NaN missing); measure int8 (`MEASURE_LENGTH`,
+`MEASURE_HEIGHT`, `MEASURE_UNKNOWN` from kbtool.growth.zscores); oedema bool; source_file
+string; source_line int64.
+
+Speed: the CSV is parsed by pyarrow in blocks; each column is dictionary-encoded and only its
+distinct values are interpreted in Python (a register has a few thousand distinct dates and
+weights however long it is), with a vectorised path for columns that are nearly all distinct.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import codecs
+import csv
+import gzip
+import io
+import math
+import queue
+import re
+import sys
+import threading
+import unicodedata
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import IO, Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from kbtool.errors import InputError, UsageError
+from kbtool.growth.constants import DAYS_PER_MONTH
+from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN
 
 # The canonical columns, in this order, as the reader returns them.
 CANONICAL_COLUMNS = (
@@ -32,10 +73,184 @@ CANONICAL_COLUMNS = (
 
 REJECT_COLUMNS = ("file", "line", "column", "value", "reason")
 
+# Columns `rows` carries after the canonical ones.
+SOURCE_COLUMNS = ("source_file", "source_line")
+
+# The pandas dtype of every text column the reader returns (NA for missing).
+STRING_DTYPE = pd.StringDtype("pyarrow")
+
+# ---------------------------------------------------------------------------------------------
+# Header aliases
+# ---------------------------------------------------------------------------------------------
+
+# Strong aliases: a header that normalises to one of these is that column. Spellings come from
+# e-PPGBM exports (Kemenkes), posyandu registers (KMS/SIP books) and common English layouts.
+_STRONG_ALIASES: dict[str, tuple[str, ...]] = {
+    "child_id": (
+        "nik",
+        "no_nik",
+        "nomor_nik",
+        "nik_anak",
+        "nik_balita",
+        "id_anak",
+        "id_balita",
+        "child_id",
+        "kode_anak",
+    ),
+    "name": ("nama", "nama_anak", "nama_balita", "nama_lengkap", "name", "child_name"),
+    "sex": (
+        "jk",
+        "j_k",
+        "jenis_kelamin",
+        "jns_kelamin",
+        "jenis_kel",
+        "kelamin",
+        "l_p",
+        "sex",
+        "gender",
+    ),
+    "birth_date": (
+        "tgl_lahir",
+        "tanggal_lahir",
+        "tgllahir",
+        "tgl_lhr",
+        "tanggal_lahir_anak",
+        "birth_date",
+        "birthdate",
+        "date_of_birth",
+        "dob",
+    ),
+    "visit_date": (
+        "tanggal_pengukuran",
+        "tgl_pengukuran",
+        "tgl_ukur",
+        "tanggal_ukur",
+        "tanggal_penimbangan",
+        "tgl_penimbangan",
+        "tgl_timbang",
+        "tanggal_timbang",
+        "tanggal_kunjungan",
+        "tgl_kunjungan",
+        "visit_date",
+        "date_of_visit",
+        "measurement_date",
+        "date_of_measurement",
+    ),
+    "age_months": (
+        "umur_bulan",
+        "usia_bulan",
+        "umur_bln",
+        "usia_bln",
+        "umur_dalam_bulan",
+        "usia_dalam_bulan",
+        "age_months",
+        "age_in_months",
+    ),
+    "weight_kg": (
+        "berat",
+        "bb",
+        "berat_badan",
+        "bb_kg",
+        "berat_kg",
+        "berat_badan_kg",
+        "weight",
+        "weight_kg",
+    ),
+    "height_cm": (
+        "tinggi",
+        "tb",
+        "pb",
+        "tb_pb",
+        "pb_tb",
+        "tinggi_badan",
+        "panjang_badan",
+        "tinggi_panjang_badan",
+        "tinggi_cm",
+        "tb_cm",
+        "pb_cm",
+        "tinggi_badan_cm",
+        "panjang_badan_cm",
+        "height",
+        "height_cm",
+        "length",
+        "length_cm",
+        "lenhei",
+        "lenhei_cm",
+    ),
+    "measure": (
+        "cara_ukur",
+        "cara_pengukuran",
+        "posisi",
+        "posisi_ukur",
+        "posisi_pengukuran",
+        "measure",
+        "position",
+    ),
+    "oedema": ("edema", "oedema", "udema", "bengkak"),
+    "posyandu": ("posyandu", "nama_posyandu"),
+    "kelurahan": (
+        "desa_kel",
+        "desa_kelurahan",
+        "kelurahan_desa",
+        "kel_desa",
+        "kelurahan",
+        "desa",
+        "kel",
+        "village",
+    ),
+    "kecamatan": ("kec", "kecamatan", "district", "subdistrict"),
+    "puskesmas": (
+        "puskesmas",
+        "pukesmas",
+        "nama_puskesmas",
+        "pkm",
+        "health_centre",
+        "health_center",
+    ),
+}
+
+# Weak aliases: generic words used only when no strong alias names that column. e-PPGBM's
+# "Usia Saat Ukur" ("1 Tahun - 3 Bulan - 12 Hari") is an age; "BB/U", "TB/U", "BB/TB" are
+# status columns and deliberately match nothing (they normalise to bbu, tbu, bbtb).
+_WEAK_ALIASES: dict[str, tuple[str, ...]] = {
+    "child_id": ("id",),
+    "visit_date": ("tanggal", "tgl", "date"),
+    "age_months": ("umur", "usia", "bulan", "age", "usia_saat_ukur", "umur_saat_ukur"),
+    "height_cm": ("panjang",),
+}
+
+
+def normalise_header(text: str) -> str:
+    """A header reduced for matching: lowercase, accents stripped, letters and digits only."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return "".join(ch for ch in stripped.lower() if ch.isalnum())
+
+
+def _alias_lookup(aliases: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for canonical, names in aliases.items():
+        for alias in names:
+            lookup[normalise_header(alias)] = canonical
+    return lookup
+
+
+_STRONG_LOOKUP = _alias_lookup(_STRONG_ALIASES)
+_WEAK_LOOKUP = _alias_lookup(_WEAK_ALIASES)
+
+# ---------------------------------------------------------------------------------------------
+# Options and results
+# ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How to read: `column_overrides` maps a canonical name to an input header (--column)."""
+    """How to read: `column_overrides` maps a canonical name to an input header (--column).
+
+    `sheet` picks a workbook sheet (default: the first); `keep_raw` also returns the accepted
+    rows' original cells; `batch_rows` is about how many rows each `iter_read` batch holds;
+    `today` is the date after which a date counts as in the future (default: date.today()).
+    """
 
     column_overrides: Mapping[str, str] = field(default_factory=dict)
     sheet: str | None = None
@@ -46,7 +261,14 @@ class ReadOptions:
 
 @dataclass
 class ReadBatch:
-    """Accepted rows in canonical form, the rejected ones, and the count that reconciles them."""
+    """Accepted rows in canonical form, the rejected ones, and the count that reconciles them.
+
+    `rows` has CANONICAL_COLUMNS + SOURCE_COLUMNS; `raw` (with ReadOptions.keep_raw) the same
+    rows' original cells under their original headers, as text, index-aligned with `rows`;
+    `rejects` has REJECT_COLUMNS, one record per rejected row; `column_map` maps each canonical
+    column found to the input header used; `warnings` are notes for the user (e.g. two headers
+    for one column). Always `rows_read == len(rows) + len(rejects)`.
+    """
 
     source: str
     rows: pd.DataFrame
@@ -54,15 +276,1448 @@ class ReadBatch:
     rejects: pd.DataFrame
     rows_read: int
     column_map: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_column_overrides(specs: Iterable[str]) -> dict[str, str]:
+    """`--column CANONICAL=HEADER` options as a mapping; a malformed one raises UsageError."""
+    overrides: dict[str, str] = {}
+    for spec in specs:
+        canonical, sep, header = spec.partition("=")
+        if not sep or not canonical.strip() or not header.strip():
+            raise UsageError(f"--column {spec!r}: expected CANONICAL=HEADER, e.g. sex=JK")
+        overrides[canonical.strip()] = header.strip()
+    _check_override_names(overrides)
+    return overrides
 
 
 def iter_read(source: str | Path, options: ReadOptions | None = None) -> Iterator[ReadBatch]:
-    raise NotImplementedError
+    """Read one file (or `-` for stdin) in batches of about `options.batch_rows` rows.
+
+    Memory stays bounded by the batch size whatever the file's length. Every batch reconciles
+    on its own (`rows_read == len(rows) + len(rejects)`); at least one batch is yielded. Raises
+    InputError when the file cannot be read at all (possibly after earlier batches, if the
+    damage is far into a large file) and UsageError for an unknown --column name.
+    """
+    options = options or ReadOptions()
+    _check_override_names(options.column_overrides)
+    name = "-" if str(source) == "-" else str(source)
+    opened = _open_source(name)
+    try:
+        if opened.kind == "workbook":
+            blocks: Iterator[_Block] = _workbook_blocks(opened, options)
+        else:
+            blocks = _csv_blocks(opened, options)
+        yield from _batches(blocks, name, options)
+    finally:
+        opened.close()
 
 
 def read_file(source: str | Path, options: ReadOptions | None = None) -> ReadBatch:
-    raise NotImplementedError
+    """Read one whole file (or `-` for stdin) into a single ReadBatch; see `iter_read`."""
+    return _concat(list(iter_read(source, options)))
 
 
 def read_files(sources: Sequence[str | Path], options: ReadOptions | None = None) -> ReadBatch:
-    raise NotImplementedError
+    """Read several files into one ReadBatch: rows, raw and rejects concatenated in order.
+
+    `source` is the sources joined with ", "; `column_map` is the first file's mapping plus any
+    column only later files have.
+    """
+    if not sources:
+        raise UsageError("no input files given")
+    return _concat([read_file(source, options) for source in sources])
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a source: stdin, gzip, encoding, CSV or workbook
+# ---------------------------------------------------------------------------------------------
+
+# How much of a file is looked at to choose format, encoding, delimiter and header line.
+_PREFIX_BYTES = 1 << 20
+_HEADER_SEARCH_LINES = 20
+_ZIP_MAGIC = b"PK\x03\x04"  # xlsx and ods are zip archives
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
+_GZIP_MAGIC = b"\x1f\x8b"
+# pyarrow block sizes: a block must hold the longest row; ~128k rows of a typical register
+_MIN_BLOCK_BYTES = 1 << 20
+_MAX_BLOCK_BYTES = 1 << 26
+_EXPECTED_FORMAT = "expected a CSV (comma, semicolon or tab separated) or an xlsx workbook"
+
+
+@dataclass
+class _Opened:
+    name: str
+    kind: str  # "csv" or "workbook"
+    prefix: bytes  # the first bytes (decompressed)
+    rest: IO[bytes] | None  # the stream after `prefix`, None when prefix is everything
+    path: Path | None  # a plain uncompressed file on disk: pyarrow may read it natively
+    handles: list[IO[bytes]]
+
+    def close(self) -> None:
+        for handle in reversed(self.handles):
+            handle.close()
+
+
+def _read_up_to(stream: IO[bytes], size: int) -> bytes:
+    """Read until `size` bytes or end of stream (pipes may return less per read)."""
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        parts.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(parts)
+
+
+def _open_source(name: str) -> _Opened:
+    handles: list[IO[bytes]] = []
+    path: Path | None
+    if name == "-":
+        stream: IO[bytes] = sys.stdin.buffer
+        path = None
+    else:
+        path = Path(name)
+        try:
+            stream = path.open("rb")
+        except FileNotFoundError as err:
+            raise InputError(f"{name}: file not found") from err
+        except IsADirectoryError as err:
+            raise InputError(f"{name}: is a directory; {_EXPECTED_FORMAT}") from err
+        except OSError as err:
+            raise InputError(f"{name}: cannot open ({err.strerror or err})") from err
+        handles.append(stream)
+    try:
+        prefix = _read_up_to(stream, _PREFIX_BYTES)
+        if prefix.startswith(_GZIP_MAGIC):
+            path = None
+            stream = gzip.GzipFile(fileobj=_ChainedStream([prefix], stream), mode="rb")  # type: ignore[assignment]
+            handles.append(stream)
+            prefix = _read_up_to(stream, _PREFIX_BYTES)
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        for handle in handles:
+            handle.close()
+        raise InputError(f"{name}: cannot read ({err})") from err
+    rest = stream if len(prefix) == _PREFIX_BYTES else None
+    kind = "workbook" if prefix.startswith((_ZIP_MAGIC, _OLE_MAGIC)) else "csv"
+    return _Opened(name, kind, prefix, rest, path, handles)
+
+
+class _ChainedStream(io.RawIOBase):
+    """A read-only byte stream over a few byte strings followed by another stream."""
+
+    def __init__(self, chunks: Sequence[bytes], rest: IO[bytes] | None) -> None:
+        super().__init__()
+        self._chunks = [chunk for chunk in chunks if chunk]
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while self._chunks:
+            head = self._chunks[0]
+            size = min(len(head), len(view))
+            view[:size] = head[:size]
+            if size == len(head):
+                self._chunks.pop(0)
+            else:
+                self._chunks[0] = head[size:]
+            return size
+        if self._rest is None:
+            return 0
+        data = self._rest.read(len(view))
+        if not data:
+            return 0
+        view[: len(data)] = data
+        return len(data)
+
+
+class _TranscodedStream(io.RawIOBase):
+    """UTF-8 bytes of a text stream decoded incrementally (Windows-1252, UTF-16, ...)."""
+
+    _CHUNK = 1 << 22
+
+    def __init__(
+        self, first_text: str, decoder: codecs.IncrementalDecoder, rest: IO[bytes] | None
+    ) -> None:
+        super().__init__()
+        self._pending = bytearray(first_text.encode("utf-8"))
+        self._decoder = decoder
+        self._rest = rest
+        self._done = rest is None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while not self._pending and not self._done:
+            assert self._rest is not None
+            data = self._rest.read(self._CHUNK)
+            if not data:
+                self._done = True
+            text = self._decoder.decode(data, final=self._done)
+            self._pending += text.encode("utf-8")
+        size = min(len(view), len(self._pending))
+        view[:size] = self._pending[:size]
+        del self._pending[:size]
+        return size
+
+
+@dataclass(frozen=True)
+class _TextLayout:
+    """What the first bytes of a CSV say: encoding, where the header is, its delimiter."""
+
+    encoding: str  # "utf-8" (maybe with BOM), "cp1252" or "utf-16"
+    bom_bytes: int
+    text: str  # the prefix decoded
+    decoder: codecs.IncrementalDecoder | None  # state after `text` (transcoded encodings)
+
+
+def _decode_prefix(opened: _Opened) -> _TextLayout:
+    prefix = opened.prefix
+    at_end = opened.rest is None
+    if not prefix.strip():
+        raise InputError(f"{opened.name}: empty file; {_EXPECTED_FORMAT} with a header line")
+    if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode text" export: UTF-16 with BOM, tab separated
+        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        return _TextLayout("utf-16", 0, decoder.decode(prefix, final=at_end), decoder)
+    if b"\x00" in prefix:
+        raise InputError(f"{opened.name}: not a text file (binary data); {_EXPECTED_FORMAT}")
+    bom = len(codecs.BOM_UTF8) if prefix.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = codecs.getincrementaldecoder("utf-8")().decode(prefix[bom:], final=at_end)
+        return _TextLayout("utf-8", bom, text, None)
+    except UnicodeDecodeError:
+        # not UTF-8: Windows-1252, what Excel on Indonesian Windows writes as "CSV"
+        cp1252 = codecs.getincrementaldecoder("cp1252")(errors="replace")
+        return _TextLayout("cp1252", 0, cp1252.decode(prefix, final=at_end), cp1252)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DELIMITERS = (",", ";", "\t")
+
+
+def _count_line_breaks(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+def _sniff_delimiter(line: str) -> str:
+    """The delimiter of a header line: the most frequent of , ; tab outside quotes."""
+    counts = dict.fromkeys(_DELIMITERS, 0)
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    # ties prefer tab, then semicolon: a comma is likelier to be part of a header's text
+    return max(reversed(_DELIMITERS), key=lambda d: counts[d])
+
+
+def _split_header(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter), [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching headers to canonical columns
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How a file's columns map onto the canonical ones."""
+
+    headers: tuple[str, ...]  # as written
+    raw_names: tuple[str, ...]  # unique, non-empty names for `raw`
+    columns: dict[str, int]  # canonical -> column index
+    warnings: tuple[str, ...]
+
+    @property
+    def column_map(self) -> dict[str, str]:
+        return {name: self.headers[index] for name, index in self.columns.items()}
+
+
+_MINIMUM_HINT = (
+    "expected at least sex and weight or height (e.g. JK, Berat, Tinggi); "
+    "map one with --column sex=NAME"
+)
+
+
+def _check_override_names(overrides: Mapping[str, str]) -> None:
+    for canonical in overrides:
+        if canonical not in CANONICAL_COLUMNS:
+            raise UsageError(
+                f"--column {canonical}={overrides[canonical]}: unknown column {canonical!r}; "
+                f"canonical columns: {', '.join(CANONICAL_COLUMNS)}"
+            )
+
+
+def _printable(text: str, limit: int = 40) -> str:
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+
+
+def _columns_seen(headers: Sequence[str], limit: int = 30) -> str:
+    shown = [_printable(h) or "(empty)" for h in headers[:limit]]
+    more = f", ... ({len(headers)} columns)" if len(headers) > limit else ""
+    return (", ".join(shown) + more) if shown else "(none)"
+
+
+def _unique_names(headers: Sequence[str]) -> tuple[str, ...]:
+    """Headers made unique for a DataFrame: empty -> column_N, repeats -> NAME.1, NAME.2."""
+    seen: dict[str, int] = {}
+    names: list[str] = []
+    for position, header in enumerate(headers, start=1):
+        base = header if header.strip() else f"column_{position}"
+        name = base
+        while name in seen:
+            seen[base] += 1
+            name = f"{base}.{seen[base]}"
+        seen.setdefault(name, 0)
+        names.append(name)
+    return tuple(names)
+
+
+def _match_columns(
+    headers: Sequence[str], overrides: Mapping[str, str], source: str
+) -> tuple[dict[str, int], list[str], str | None]:
+    """Map canonical columns to header positions; returns (columns, warnings, problem)."""
+    columns: dict[str, int] = {}
+    claimed: set[int] = set()
+    normalised = [normalise_header(h) for h in headers]
+    for canonical, wanted in overrides.items():
+        position = next((i for i, h in enumerate(headers) if h == wanted), None)
+        if position is None:
+            key = normalise_header(wanted)
+            position = next((i for i, h in enumerate(normalised) if key and h == key), None)
+        if position is None:
+            return (
+                columns,
+                [],
+                (
+                    f"column {wanted!r} (from --column {canonical}={wanted}) not found; "
+                    f"columns seen: {_columns_seen(headers)}"
+                ),
+            )
+        columns[canonical] = position
+        claimed.add(position)
+    warnings: list[str] = []
+    for lookup in (_STRONG_LOOKUP, _WEAK_LOOKUP):
+        found: dict[str, list[int]] = {}
+        for position, key in enumerate(normalised):
+            match = lookup.get(key)
+            if match is not None and match not in columns and position not in claimed:
+                found.setdefault(match, []).append(position)
+        for match, positions in found.items():
+            columns[match] = positions[0]
+            claimed.add(positions[0])
+            if len(positions) > 1:
+                others = ", ".join(repr(headers[p]) for p in positions[1:])
+                warnings.append(
+                    f"{source}: {match} read from {headers[positions[0]]!r}, ignoring "
+                    f"{others}; choose another with --column {match}=NAME"
+                )
+    problem = None
+    if "sex" not in columns or ("weight_kg" not in columns and "height_cm" not in columns):
+        what = "no recognisable columns" if not columns else "not enough recognisable columns"
+        problem = f"{what}; columns seen: {_columns_seen(headers)}; {_MINIMUM_HINT}"
+    return columns, warnings, problem
+
+
+def _layout(headers: Sequence[str], overrides: Mapping[str, str], source: str) -> _Layout:
+    columns, warnings, problem = _match_columns(headers, overrides, source)
+    if problem is not None:
+        raise InputError(f"{source}: {problem}")
+    ordered = {name: columns[name] for name in CANONICAL_COLUMNS if name in columns}
+    return _Layout(tuple(headers), _unique_names(headers), ordered, tuple(warnings))
+
+
+def _is_blank_line(text: str) -> bool:
+    return not text.strip(" \t\r\n\"',;\ufeff")
+
+
+def _find_header(rows: Sequence[Sequence[str]], overrides: Mapping[str, str], source: str) -> int:
+    """Index of the header among the first rows: the first that names the needed columns.
+
+    e-PPGBM exports and hand-made registers often start with a title or a blank line. When no
+    row qualifies, the first non-blank row's error is raised.
+    """
+    first: int | None = None
+    for index, cells in enumerate(rows[:_HEADER_SEARCH_LINES]):
+        if all(_is_blank_line(cell) for cell in cells):
+            continue
+        if first is None:
+            first = index
+        _, _, problem = _match_columns(cells, overrides, source)
+        if problem is None:
+            return index
+    if first is None:
+        raise InputError(f"{source}: no header line found; {_EXPECTED_FORMAT}")
+    _layout(rows[first], overrides, source)  # raises the first row's error
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks: the cells of consecutive rows with their line numbers
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    """Consecutive data rows of one file: one arrow array per file column (binary or string)."""
+
+    layout: _Layout
+    cells: list[pa.Array]
+    lines: npt.NDArray[np.int64]
+    # rows that could not be split into the header's columns: (line, text, reason)
+    broken: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _InvalidRow:
+    record: int  # pyarrow's 1-based record number (the header is record 1)
+    text: str
+    fields: int
+    breaks: int  # line breaks inside the record
+
+
+class _LineCounter:
+    """Physical line numbers of pyarrow's rows, as blocks stream past.
+
+    pyarrow numbers records, not lines, and only for rows it skips (wrong number of fields).
+    A row's line is the header's line + records before it + line breaks inside quoted values
+    of the records before it. Skipped records are located among the kept ones by their number.
+    """
+
+    def __init__(self, first_line: int) -> None:
+        self.first_line = first_line
+        self.kept = 0  # rows pyarrow returned so far (the header is row 0)
+        self.kept_breaks = 0  # line breaks inside the values of those rows
+        self.invalid: list[_InvalidRow] = []
+        self.emitted = 0  # invalid rows already attached to a block
+
+    def on_invalid(self, row: Any) -> str:
+        """pyarrow's invalid_row_handler: note the row and skip it."""
+        try:
+            text = str(row.text or "")
+            number = int(row.number) if row.number is not None else -1
+            fields = int(row.actual_columns)
+        except Exception:  # a handler that raises would abort the whole read
+            text, number, fields = "", -1, 0
+        self.invalid.append(_InvalidRow(number, text, fields, _count_line_breaks(text)))
+        return "skip"
+
+    def lines(
+        self, breaks: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], list[tuple[int, _InvalidRow]]]:
+        """Lines of the next `len(breaks)` kept rows, and the skipped rows located by now."""
+        n = len(breaks)
+        pending = self.invalid[self.emitted :]
+        before_kept = np.array(
+            [row.record - 1 - (self.emitted + i) for i, row in enumerate(pending)], dtype=np.int64
+        )
+        pending_breaks = np.array([row.breaks for row in pending], dtype=np.int64)
+        emitted_breaks = sum(row.breaks for row in self.invalid[: self.emitted])
+        kept_index = self.kept + np.arange(n, dtype=np.int64)
+        # skipped rows located before each kept row, among the pending ones
+        skipped = np.searchsorted(before_kept, kept_index, side="right")
+        skipped_breaks = np.concatenate(([0], np.cumsum(pending_breaks)))
+        breaks_before = np.cumsum(breaks) - breaks
+        records = kept_index + 1 + self.emitted + skipped
+        lines = (
+            self.first_line
+            - 1
+            + records
+            + self.kept_breaks
+            + breaks_before
+            + emitted_breaks
+            + skipped_breaks[skipped]
+        )
+        located: list[tuple[int, _InvalidRow]] = []
+        cumulative = np.cumsum(breaks)
+        for i, row in enumerate(pending):
+            inside = int(before_kept[i]) - self.kept  # kept rows of this block before it
+            if inside > n:
+                break  # after rows still to come: located with a later block
+            kept_breaks = self.kept_breaks + (int(cumulative[inside - 1]) if inside > 0 else 0)
+            line = (
+                self.first_line
+                - 1
+                + row.record
+                + kept_breaks
+                + emitted_breaks
+                + int(skipped_breaks[i])
+            )
+            located.append((line, row))
+        self.emitted += len(located)
+        self.kept += n
+        self.kept_breaks += int(breaks.sum())
+        return lines.astype(np.int64), located
+
+    def remaining(self) -> list[tuple[int, _InvalidRow]]:
+        """Skipped rows after the last kept row."""
+        located: list[tuple[int, _InvalidRow]] = []
+        breaks = sum(row.breaks for row in self.invalid[: self.emitted])
+        for row in self.invalid[self.emitted :]:
+            located.append((self.first_line - 1 + row.record + self.kept_breaks + breaks, row))
+            breaks += row.breaks
+        self.emitted = len(self.invalid)
+        return located
+
+
+def _value_breaks(cells: Sequence[pa.Array], n: int) -> npt.NDArray[np.int64]:
+    """Line breaks inside each row's values (quoted fields spanning lines)."""
+    breaks = np.zeros(n, dtype=np.int64)
+    for column in cells:
+        if not _may_hold_line_break(column):
+            continue
+        text = column.cast(pa.binary())
+        count = (
+            pc.count_substring(text, "\n").to_numpy(zero_copy_only=False)
+            + pc.count_substring(text, "\r").to_numpy(zero_copy_only=False)
+            - pc.count_substring(text, "\r\n").to_numpy(zero_copy_only=False)
+        )
+        breaks += np.nan_to_num(count.astype(np.float64)).astype(np.int64)
+    return breaks
+
+
+def _may_hold_line_break(column: pa.Array) -> bool:
+    """A quick scan of the column's data buffer for CR or LF bytes (no per-value work)."""
+    if column.null_count == len(column):
+        return False
+    buffers = column.buffers()
+    data = buffers[2] if len(buffers) > 2 else None
+    if data is None or data.size == 0:
+        return False
+    raw = data.to_pybytes()  # a copy, but bytes.find is memchr: far faster than numpy here
+    return raw.find(b"\n") >= 0 or raw.find(b"\r") >= 0
+
+
+def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
+    text_layout = _decode_prefix(opened)
+    text = text_layout.text
+    # the header search looks at whole lines only (the last one may be cut by the prefix)
+    lines_text: list[tuple[int, str]] = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        lines_text.append((start, text[start : match.start()]))
+        start = match.end()
+        if len(lines_text) >= _HEADER_SEARCH_LINES:
+            break
+    else:
+        if opened.rest is None and start < len(text):
+            lines_text.append((start, text[start:]))
+    candidates = [_split_header(line, _sniff_delimiter(line)) for _, line in lines_text]
+    header_index = _find_header(candidates, options.column_overrides, opened.name)
+    header_offset, header_text = lines_text[header_index]
+    delimiter = _sniff_delimiter(header_text)
+    first_line = 1 + _count_line_breaks(text[:header_offset])
+
+    stream: Any
+    if text_layout.decoder is not None:
+        stream = _TranscodedStream(text[header_offset:], text_layout.decoder, opened.rest)
+    else:
+        byte_offset = text_layout.bom_bytes + len(text[:header_offset].encode("utf-8"))
+        if opened.path is not None:
+            stream = pa.OSFile(str(opened.path))
+            stream.seek(byte_offset)
+        else:
+            stream = _ChainedStream([opened.prefix[byte_offset:]], opened.rest)
+    avg_line = max(len(opened.prefix) / max(_count_line_breaks(text), 1), 16.0)
+    # blocks of up to ~128k rows: big enough that per-block Python work is negligible, small
+    # enough for the prefetch thread to overlap parsing with conversion
+    block_rows = min(max(options.batch_rows, 1), 131_072)
+    block_size = int(min(max(avg_line * block_rows, _MIN_BLOCK_BYTES), _MAX_BLOCK_BYTES))
+
+    counter = _LineCounter(first_line)
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                use_threads=False, block_size=block_size, autogenerate_column_names=True
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=counter.on_invalid,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=_binary_types(len(_split_header(header_text, delimiter))),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as err:
+        stream.close()
+        raise InputError(f"{opened.name}: cannot read as CSV ({_arrow_message(err)})") from err
+
+    layout: _Layout | None = None
+    record_batches = _prefetch(reader, opened.name)
+    try:
+        for record_batch in record_batches:
+            if record_batch.num_rows == 0:
+                continue
+            cells = list(record_batch.columns)
+            lines, located = counter.lines(_value_breaks(cells, record_batch.num_rows))
+            if layout is None:
+                headers = [_decode_cell(v) or "" for v in (c[0].as_py() for c in cells)]
+                layout = _layout(headers, options.column_overrides, opened.name)
+                cells = [c.slice(1) for c in cells]
+                lines = lines[1:]
+            yield _Block(layout, cells, lines, _broken(located, len(layout.headers)))
+        if layout is None:  # pragma: no cover - the header line is always a row
+            raise InputError(f"{opened.name}: no header line found; {_EXPECTED_FORMAT}")
+        tail = _broken(counter.remaining(), len(layout.headers))
+        if tail:
+            yield _Block(
+                layout,
+                [pa.array([], pa.binary()) for _ in layout.headers],
+                np.zeros(0, dtype=np.int64),
+                tail,
+            )
+    finally:
+        record_batches.close()  # stops the prefetch thread before its stream is closed
+        stream.close()
+
+
+def _binary_types(count: int) -> dict[str, pa.DataType]:
+    # every cell as bytes (never inferred: a NIK must not become a number); UTF-8 is validated
+    # per column later, with a cp1252 fallback. Generous: pyarrow may split a header differently.
+    return {f"f{i}": pa.binary() for i in range(max(2 * count, count + 256))}
+
+
+def _broken(located: list[tuple[int, _InvalidRow]], expected: int) -> list[tuple[int, str, str]]:
+    broken: list[tuple[int, str, str]] = []
+    for line, row in located:
+        if _is_blank_line(row.text):
+            continue  # a line of spaces or delimiters only: blank, not a row
+        reason = f"expected {expected} fields, found {row.fields}"
+        if row.breaks:
+            reason += f" (an unclosed quote joins lines {line}-{line + row.breaks}?)"
+        text = row.text if len(row.text) <= 200 else row.text[:197] + "..."
+        broken.append((line, text, reason))
+    return broken
+
+
+def _arrow_message(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def _prefetch(reader: Any, name: str) -> Generator[pa.RecordBatch, None, None]:
+    """Batches of a pyarrow CSV reader, parsed one block ahead in a thread.
+
+    pyarrow releases the GIL while parsing, so the next block is parsed on the second core
+    while this one is converted. Errors are re-raised here as InputError.
+    """
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in reader:
+                while not stop.is_set():
+                    try:
+                        slots.put(("batch", batch), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(("end", None))
+        except BaseException as err:  # forwarded to the consumer
+            slots.put(("error", err))
+
+    worker = threading.Thread(target=produce, name="kbtool-csv-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, payload = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                err = payload
+                if isinstance(err, (pa.ArrowException, OSError, UnicodeDecodeError, ValueError)):
+                    raise InputError(f"{name}: cannot read as CSV ({_arrow_message(err)})") from err
+                raise err
+            yield payload
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
+
+
+# ---------------------------------------------------------------------------------------------
+# Workbooks (xlsx, xls, ods) through python-calamine
+# ---------------------------------------------------------------------------------------------
+
+
+def _workbook_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
+    import python_calamine
+
+    try:
+        if opened.path is not None:
+            workbook = python_calamine.CalamineWorkbook.from_path(str(opened.path))
+        else:
+            data = opened.prefix + (opened.rest.read() if opened.rest is not None else b"")
+            workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as err:  # calamine raises several unrelated types
+        raise InputError(
+            f"{opened.name}: cannot read the workbook ({_arrow_message(err)}); {_EXPECTED_FORMAT}"
+        ) from err
+    with workbook:
+        sheets = list(workbook.sheet_names)
+        if options.sheet is not None:
+            if options.sheet not in sheets:
+                raise InputError(
+                    f"{opened.name}: no sheet {options.sheet!r}; sheets: "
+                    f"{', '.join(sheets) or '(none)'}"
+                )
+            sheet_name = options.sheet
+        elif sheets:
+            sheet_name = sheets[0]
+        else:
+            raise InputError(f"{opened.name}: the workbook has no sheets")
+        try:
+            # skip_empty_area=False keeps row 1 of the sheet at index 0: line = sheet row
+            cells = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        except Exception as err:  # calamine's own error types
+            raise InputError(
+                f"{opened.name}: cannot read sheet {sheet_name!r} ({_arrow_message(err)})"
+            ) from err
+    where = opened.name if options.sheet is None else f"{opened.name} (sheet {sheet_name})"
+    if not cells:
+        raise InputError(f"{where}: the sheet is empty; expected a header row")
+    candidates = [[_cell_text(v) or "" for v in row] for row in cells[:_HEADER_SEARCH_LINES]]
+    header_index = _find_header(candidates, options.column_overrides, where)
+    layout = _layout(candidates[header_index], options.column_overrides, where)
+    width = len(layout.headers)
+    step = max(options.batch_rows, 1)
+    if header_index + 1 >= len(cells):
+        yield _Block(
+            layout, [pa.array([], pa.string()) for _ in range(width)], np.zeros(0, dtype=np.int64)
+        )
+    for start in range(header_index + 1, len(cells), step):
+        chunk = cells[start : start + step]
+        columns = [
+            pa.array([_cell_text(row[j]) if j < len(row) else None for row in chunk], pa.string())
+            for j in range(width)
+        ]
+        lines = np.arange(start + 1, start + 1 + len(chunk), dtype=np.int64)
+        yield _Block(layout, columns, lines)
+
+
+def _cell_text(value: object) -> str | None:
+    """A workbook cell as the text a CSV export would show; None when empty."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e17:
+            # whole numbers as digits: a numeric NIK cell must give its exact digit string
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: each distinct value is interpreted once, in Python; rows take the result by index
+# ---------------------------------------------------------------------------------------------
+
+# Reasons a row is rejected. Index 0 is "no problem"; arrays of these codes are uint8.
+_OK = 0
+_REASONS = (
+    "",
+    "unparseable sex",
+    "unparseable measure",
+    "unparseable oedema",
+    "unparseable number",
+    "unparseable date",
+    "impossible date",
+    "date in the future",
+    "date before 1900",
+    "visit date before birth date",
+    "height <= 0",
+    "weight <= 0",
+    "age_months < 0",
+)
+(
+    _,
+    _BAD_SEX,
+    _BAD_MEASURE,
+    _BAD_OEDEMA,
+    _BAD_NUMBER,
+    _BAD_DATE,
+    _IMPOSSIBLE_DATE,
+    _FUTURE_DATE,
+    _EARLY_DATE,
+    _VISIT_BEFORE_BIRTH,
+    _HEIGHT_NOT_POSITIVE,
+    _WEIGHT_NOT_POSITIVE,
+    _AGE_NEGATIVE,
+) = range(len(_REASONS))
+
+# Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand).
+_MISSING_TEXTS = frozenset({"", "-", "--", "na", "n/a", "#n/a", "nan", "null", "none", "."})
+
+_MALE = frozenset(
+    {
+        "l",
+        "lk",
+        "laki",
+        "laki laki",
+        "lakilaki",
+        "laki2",
+        "pria",
+        "cowok",
+        "m",
+        "male",
+        "man",
+        "boy",
+        "1",
+    }
+)
+_FEMALE = frozenset(
+    {"p", "pr", "pr.", "perempuan", "wanita", "cewek", "f", "female", "woman", "girl", "w", "2"}
+)
+_STANDING = frozenset(
+    {
+        "berdiri",
+        "standing",
+        "stand",
+        "h",
+        "height",
+        "tb",
+        "tinggi",
+        "tinggi badan",
+        "diukur berdiri",
+    }
+)
+_RECUMBENT = frozenset(
+    {
+        "terlentang",
+        "telentang",
+        "berbaring",
+        "tidur",
+        "recumbent",
+        "lying",
+        "l",
+        "length",
+        "pb",
+        "panjang",
+        "panjang badan",
+        "diukur terlentang",
+    }
+)
+_YES = frozenset({"y", "ya", "yes", "1", "true", "t", "ada", "+"})
+_NO = frozenset({"n", "tidak", "tdk", "no", "0", "false", "f", "tidak ada", "normal"})
+
+_SPACES = re.compile(r"[\s_\-]+")
+_WHOLE_NUMBER = re.compile(r"([0-9]+)\.0+")
+
+
+def _category_key(text: str) -> str:
+    key = _SPACES.sub(" ", text.strip().lower()).strip()
+    match = _WHOLE_NUMBER.fullmatch(key)  # "1.0" from a float column means 1
+    return match.group(1) if match else key
+
+
+def _parse_sex(text: str) -> tuple[int, int]:
+    key = _category_key(text)
+    if key in _MISSING_TEXTS:
+        return 0, _OK
+    if key in _MALE:
+        return 1, _OK
+    if key in _FEMALE:
+        return 2, _OK
+    return 0, _BAD_SEX
+
+
+def _parse_measure(text: str) -> tuple[int, int]:
+    key = _category_key(text)
+    if key in _MISSING_TEXTS:
+        return MEASURE_UNKNOWN, _OK
+    if key in _STANDING:
+        return MEASURE_HEIGHT, _OK
+    if key in _RECUMBENT:
+        return MEASURE_LENGTH, _OK
+    return MEASURE_UNKNOWN, _BAD_MEASURE
+
+
+def _parse_oedema(text: str) -> tuple[bool, int]:
+    key = _category_key(text)
+    if key in _MISSING_TEXTS or key in _NO:
+        return False, _OK
+    if key in _YES:
+        return True, _OK
+    return False, _BAD_OEDEMA
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+# e-PPGBM's "Usia Saat Ukur": "1 Tahun - 3 Bulan - 12 Hari" (also th/bl/hr, English words)
+_AGE_TEXT = re.compile(
+    r"(?:(?P<y>[0-9]+)\s*(?:tahun|thn|th|years?|yrs?|y)\.?)?[\s,/-]*"
+    r"(?:(?P<m>[0-9]+)\s*(?:bulan|bln|bl|months?|mos?|m)\.?)?[\s,/-]*"
+    r"(?:(?P<d>[0-9]+)\s*(?:hari|hr|days?|d)\.?)?",
+    re.IGNORECASE,
+)
+
+
+def _number_parser(
+    non_positive: int | None, negative: int | None, age_text: bool = False
+) -> Callable[[str], tuple[float, int]]:
+    def parse(text: str) -> tuple[float, int]:
+        stripped = text.strip()
+        if stripped.lower() in _MISSING_TEXTS:
+            return math.nan, _OK
+        if _NUMBER.fullmatch(stripped):
+            value = float(stripped.replace(",", "."))
+        elif age_text and (match := _AGE_TEXT.fullmatch(stripped)) and any(match.groups()):
+            years, months, days = (int(g) if g else 0 for g in match.group("y", "m", "d"))
+            value = years * 12 + months + days / DAYS_PER_MONTH
+        else:
+            return math.nan, _BAD_NUMBER
+        if not math.isfinite(value):
+            return math.nan, _BAD_NUMBER
+        if non_positive is not None and value <= 0:
+            return math.nan, non_positive
+        if negative is not None and value < 0:
+            return math.nan, negative
+        return value, _OK
+
+    return parse
+
+
+_TIME_SUFFIX = (
+    r"(?:[ T][0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:[.,][0-9]+)?)?\s*"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2}|[AaPp][Mm])?)?"
+)
+_YMD = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})" + _TIME_SUFFIX)
+_DMY = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4})" + _TIME_SUFFIX)
+_D_MONTH_Y = re.compile(r"([0-9]{1,2})[-/. ]+([A-Za-z]{3,9})\.?[-/. ]+([0-9]{4})" + _TIME_SUFFIX)
+_COMPACT_YMD = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
+_EXCEL_SERIAL = re.compile(r"([0-9]{1,5})(?:[.,][0-9]+)?")
+# Excel's day 0 is 1899-12-30 (serial 1 = 1900-01-01 after Lotus' leap-year bug); serials
+# above 80000 (year 2119) are not dates a register holds.
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_SERIAL_MAX = 80_000
+_EARLIEST = date(1900, 1, 1)
+_UNIX_ORDINAL = date(1970, 1, 1).toordinal()
+_NAT_DAYS = np.iinfo(np.int64).min
+# month names and abbreviations, Indonesian and English, by their first three letters
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "peb": 2,
+    "mar": 3,
+    "apr": 4,
+    "mei": 5,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "agu": 8,
+    "agt": 8,
+    "aug": 8,
+    "sep": 9,
+    "okt": 10,
+    "oct": 10,
+    "nov": 11,
+    "nop": 11,
+    "des": 12,
+    "dec": 12,
+}
+
+
+def _date_parser(today: date) -> Callable[[str], tuple[int, int]]:
+    """Text -> (days since 1970-01-01, reason); dd/mm/yyyy is Indonesia's order."""
+
+    def parse(text: str) -> tuple[int, int]:
+        stripped = text.strip()
+        if stripped.lower() in _MISSING_TEXTS:
+            return _NAT_DAYS, _OK
+        parts: tuple[int, int, int] | None = None
+        if match := _YMD.fullmatch(stripped):
+            parts = int(match[1]), int(match[3]), int(match[4])
+        elif match := _DMY.fullmatch(stripped):
+            parts = int(match[4]), int(match[3]), int(match[1])
+        elif match := _D_MONTH_Y.fullmatch(stripped):
+            month = _MONTHS.get(match[2][:3].lower())
+            if month is None:
+                return _NAT_DAYS, _BAD_DATE
+            parts = int(match[3]), month, int(match[1])
+        elif match := _COMPACT_YMD.fullmatch(stripped):
+            parts = int(match[1]), int(match[2]), int(match[3])
+        elif match := _EXCEL_SERIAL.fullmatch(stripped):
+            serial = int(match[1])
+            if not 1 <= serial < _EXCEL_SERIAL_MAX:
+                return _NAT_DAYS, _BAD_DATE
+            day = _EXCEL_EPOCH + timedelta(days=serial)
+            parts = day.year, day.month, day.day
+        if parts is None:
+            return _NAT_DAYS, _BAD_DATE
+        try:
+            day = date(*parts)
+        except ValueError:
+            return _NAT_DAYS, _IMPOSSIBLE_DATE
+        if day < _EARLIEST:
+            return _NAT_DAYS, _EARLY_DATE
+        if day > today:
+            return _NAT_DAYS, _FUTURE_DATE
+        return day.toordinal() - _UNIX_ORDINAL, _OK
+
+    return parse
+
+
+def _decode_cell(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            # a stray Windows-1252 byte in an otherwise UTF-8 file
+            return value.decode("cp1252", errors="replace")
+    return str(value)
+
+
+def _as_text(column: pa.Array) -> pa.Array:
+    """A binary or string column as validated UTF-8 text."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return column
+    try:
+        return column.cast(pa.string())
+    except pa.ArrowInvalid:
+        return pa.array([_decode_cell(v) for v in column.to_pylist()], pa.string())
+
+
+# Above this many distinct values in a block (and more than half the rows), a column is parsed
+# with vectorised arrow kernels instead of value by value.
+_HIGH_CARDINALITY = 50_000
+_CACHE_LIMIT = 200_000
+
+
+class _DistinctParser:
+    """Interprets a column through its distinct values, remembering them across blocks."""
+
+    def __init__(
+        self, parse: Callable[[str], tuple[Any, int]], dtype: npt.DTypeLike, missing: object
+    ) -> None:
+        self.parse = parse
+        self.dtype = dtype
+        self.missing = missing
+        self.cache: dict[object, tuple[Any, int]] = {}
+
+    def __call__(self, column: pa.Array) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8]]:
+        return self.apply(column.dictionary_encode())
+
+    def apply(self, encoded: pa.DictionaryArray) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8]]:
+        uniques = encoded.dictionary.to_pylist()
+        if len(self.cache) > _CACHE_LIMIT:
+            self.cache.clear()
+        cache, parse = self.cache, self.parse
+        results: list[tuple[Any, int]] = []
+        for key in uniques:
+            hit = cache.get(key)
+            if hit is None:
+                hit = parse(_decode_cell(key) or "")
+                cache[key] = hit
+            results.append(hit)
+        results.append((self.missing, _OK))  # index len(uniques) stands for a null cell
+        values = pa.array(np.array([r[0] for r in results], dtype=self.dtype))
+        reasons = np.array([r[1] for r in results], dtype=np.uint8)
+        index = encoded.indices
+        if index.null_count:
+            index = index.fill_null(len(uniques))
+        row_values = values.take(index).to_numpy(zero_copy_only=False)
+        if not reasons.any():
+            return row_values, np.zeros(len(index), dtype=np.uint8)
+        return row_values, pa.array(reasons).take(index).to_numpy(zero_copy_only=False)
+
+
+def _numbers_vectorised(text: pa.Array) -> npt.NDArray[np.float64] | None:
+    """Plain decimal numbers (point or comma) parsed by arrow; None if any cell is not one."""
+    trimmed = pc.utf8_trim_whitespace(text)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    try:
+        numbers = pc.cast(pc.replace_substring(trimmed, ",", "."), pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    values: npt.NDArray[np.float64] = numbers.to_numpy(zero_copy_only=False)
+    return values
+
+
+@dataclass
+class _Parsed:
+    """One canonical column of a block: values and a reason code per row (0 = fine)."""
+
+    values: npt.NDArray[Any]
+    reasons: npt.NDArray[np.uint8]
+
+
+class _Converter:
+    """Turns blocks of cells into canonical arrow columns, reasons and rejects."""
+
+    def __init__(self, source: str, options: ReadOptions) -> None:
+        self.source = source
+        self.options = options
+        today = options.today or date.today()
+        self.parsers: dict[str, _DistinctParser] = {
+            "sex": _DistinctParser(_parse_sex, np.int8, 0),
+            "measure": _DistinctParser(_parse_measure, np.int8, MEASURE_UNKNOWN),
+            "oedema": _DistinctParser(_parse_oedema, np.bool_, False),
+            "birth_date": _DistinctParser(_date_parser(today), np.int64, _NAT_DAYS),
+            "visit_date": _DistinctParser(_date_parser(today), np.int64, _NAT_DAYS),
+            "age_months": _DistinctParser(
+                _number_parser(None, _AGE_NEGATIVE, age_text=True), np.float64, math.nan
+            ),
+            "weight_kg": _DistinctParser(
+                _number_parser(_WEIGHT_NOT_POSITIVE, None), np.float64, math.nan
+            ),
+            "height_cm": _DistinctParser(
+                _number_parser(_HEIGHT_NOT_POSITIVE, None), np.float64, math.nan
+            ),
+        }
+
+    def parse(self, name: str, column: pa.Array) -> _Parsed:
+        parser = self.parsers[name]
+        encoded = column.dictionary_encode()
+        distinct = len(encoded.dictionary)
+        if distinct > _HIGH_CARDINALITY and distinct * 2 > len(column):
+            if parser.dtype is np.float64:
+                numbers = _numbers_vectorised(_as_text(column))
+                if numbers is not None:
+                    return self._checked_numbers(name, numbers)
+            elif parser.dtype is np.int64:
+                # timestamps make every value distinct: drop the time of day, then count again
+                text = pc.replace_substring_regex(
+                    _as_text(column), r"[ T][0-9]{1,2}[:.][0-9]{2}.*$", ""
+                )
+                encoded = text.dictionary_encode()
+        values, reasons = parser.apply(encoded)
+        return _Parsed(values, reasons)
+
+    def _checked_numbers(self, name: str, numbers: npt.NDArray[np.float64]) -> _Parsed:
+        reasons = np.zeros(len(numbers), dtype=np.uint8)
+        reasons[np.isinf(numbers)] = _BAD_NUMBER
+        with np.errstate(invalid="ignore"):
+            if name == "weight_kg":
+                reasons[numbers <= 0] = _WEIGHT_NOT_POSITIVE
+            elif name == "height_cm":
+                reasons[numbers <= 0] = _HEIGHT_NOT_POSITIVE
+            else:
+                reasons[numbers < 0] = _AGE_NEGATIVE
+        numbers = np.where(reasons == _OK, numbers, np.nan)
+        return _Parsed(numbers, reasons)
+
+    def convert(self, block: _Block) -> _Converted:
+        layout = block.layout
+        n = len(block.lines)
+        # a row whose cells are all empty is a blank line (";;;;" from Excel), not a row
+        if any(column.null_count == 0 for column in block.cells):
+            blank = np.zeros(n, dtype=bool)
+        else:
+            has_cell = np.zeros(n, dtype=bool)
+            for column in block.cells:
+                if column.null_count < n:
+                    has_cell |= column.is_valid().to_numpy(zero_copy_only=False)
+            blank = ~has_cell
+
+        parsed: dict[str, _Parsed] = {}
+        for name in self.parsers:
+            if name in layout.columns:
+                parsed[name] = self.parse(name, block.cells[layout.columns[name]])
+        birth, visit = parsed.get("birth_date"), parsed.get("visit_date")
+        if birth is not None and visit is not None:
+            before = (
+                (visit.values < birth.values)
+                & (visit.values != _NAT_DAYS)
+                & (birth.values != _NAT_DAYS)
+                & (visit.reasons == _OK)
+            )
+            visit.reasons = np.where(before, _VISIT_BEFORE_BIRTH, visit.reasons).astype(np.uint8)
+
+        # the first problem per row, in canonical column order; later ones are listed as "also"
+        checked = [name for name in CANONICAL_COLUMNS if name in parsed]
+        first = np.full(n, -1, dtype=np.int64)
+        problems = np.zeros(n, dtype=np.uint32)
+        for position, name in enumerate(checked):
+            bad = parsed[name].reasons != _OK
+            first[(first < 0) & bad] = position
+            problems |= bad.astype(np.uint32) << position
+        rejected = (first >= 0) & ~blank
+        accepted = ~rejected & ~blank
+
+        columns = self._canonical(block, parsed, accepted)
+        raw = None
+        if self.options.keep_raw:
+            raw = pa.table(
+                {
+                    name: _as_text(cell).filter(pa.array(accepted))
+                    for name, cell in zip(layout.raw_names, block.cells, strict=True)
+                }
+            )
+        rejects = self._rejects(block, parsed, checked, first, problems, rejected)
+        rows_read = int(np.count_nonzero(~blank)) + len(block.broken)
+        return _Converted(columns, raw, rejects, rows_read, layout)
+
+    def _canonical(
+        self, block: _Block, parsed: dict[str, _Parsed], accepted: npt.NDArray[np.bool_]
+    ) -> pa.Table:
+        layout = block.layout
+        count = int(np.count_nonzero(accepted))
+        everything = count == len(accepted)
+        keep = pa.array(accepted)
+        arrays: dict[str, pa.Array] = {}
+        for name in CANONICAL_COLUMNS:
+            if name in parsed:
+                values = parsed[name].values
+                arrays[name] = _arrow_values(name, values if everything else values[accepted])
+            elif name in layout.columns:
+                text = _as_text(block.cells[layout.columns[name]])
+                text = text if everything else text.filter(keep)
+                arrays[name] = _clean_text(text, child_id=name == "child_id")
+            else:
+                arrays[name] = _missing_column(name, count)
+        arrays["source_file"] = pa.array([self.source], pa.string()).take(
+            pa.array(np.zeros(count, dtype=np.int64))
+        )
+        lines = block.lines if everything else block.lines[accepted]
+        arrays["source_line"] = pa.array(lines, pa.int64())
+        return pa.table(arrays)
+
+    def _rejects(
+        self,
+        block: _Block,
+        parsed: dict[str, _Parsed],
+        checked: list[str],
+        first: npt.NDArray[np.int64],
+        problems: npt.NDArray[np.uint32],
+        rejected: npt.NDArray[np.bool_],
+    ) -> pa.Table:
+        layout = block.layout
+        rows = np.flatnonzero(rejected)
+        headers = [layout.headers[layout.columns[name]] for name in checked]
+        files: list[str] = []
+        lines: list[int] = []
+        column_names: list[str | None] = []
+        values: list[str | None] = []
+        reasons: list[str] = []
+        if rows.size:
+            row_first = first[rows]
+            row_problems = problems[rows]
+            # "(also: ...)" depends only on which columns are bad: build it per distinct set
+            masks, inverse = np.unique(row_problems, return_inverse=True)
+            suffixes = []
+            for mask in masks.tolist():
+                bits = [i for i in range(len(checked)) if mask >> i & 1]
+                suffixes.append(
+                    f" (also: {', '.join(headers[i] for i in bits[1:])})" if len(bits) > 1 else ""
+                )
+            cell_values = np.empty(rows.size, dtype=object)
+            row_reasons = np.empty(rows.size, dtype=np.uint8)
+            for position, name in enumerate(checked):
+                hit = np.flatnonzero(row_first == position)
+                if hit.size == 0:
+                    continue
+                text = _as_text(block.cells[layout.columns[name]]).take(pa.array(rows[hit]))
+                cell_values[hit] = text.to_pylist()
+                row_reasons[hit] = parsed[name].reasons[rows[hit]]
+            files = [self.source] * rows.size
+            lines = block.lines[rows].tolist()
+            column_names = [headers[i] for i in row_first.tolist()]
+            values = cell_values.tolist()
+            reasons = [
+                _REASONS[r] + suffixes[s]
+                for r, s in zip(row_reasons.tolist(), inverse.tolist(), strict=True)
+            ]
+        for line, text, reason in block.broken:
+            files.append(self.source)
+            lines.append(line)
+            column_names.append(None)
+            values.append(text)
+            reasons.append(reason)
+        table = pa.table(
+            {
+                "file": pa.array(files, pa.string()),
+                "line": pa.array(lines, pa.int64()),
+                "column": pa.array(column_names, pa.string()),
+                "value": pa.array(values, pa.string()),
+                "reason": pa.array(reasons, pa.string()),
+            }
+        )
+        if block.broken:
+            table = table.sort_by("line")
+        return table
+
+
+def _arrow_values(name: str, values: npt.NDArray[Any]) -> pa.Array:
+    if name in ("birth_date", "visit_date"):
+        missing = values == _NAT_DAYS
+        seconds = np.where(missing, 0, values) * 86_400
+        return pa.array(seconds, type=pa.timestamp("s"), mask=missing)
+    if name in ("sex", "measure"):
+        return pa.array(values, pa.int8())
+    if name == "oedema":
+        return pa.array(values, pa.bool_())
+    return pa.array(values, pa.float64())
+
+
+def _clean_text(text: pa.Array, child_id: bool) -> pa.Array:
+    """Stripped text, NA for empty; a child_id also loses an Excel apostrophe and a '.0'."""
+    text = pc.utf8_trim_whitespace(text)
+    if child_id and len(text):
+        if pc.any(pc.starts_with(text, "'")).as_py():
+            text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"^'", ""))
+        if pc.any(pc.ends_with(text, ".0")).as_py():
+            # a NIK that went through a float column: "3372012345678901.0"
+            text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
+    if not pc.any(pc.equal(pc.binary_length(text), 0)).as_py():
+        return text
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _missing_column(name: str, count: int) -> pa.Array:
+    if name in ("birth_date", "visit_date"):
+        return pa.nulls(count, pa.timestamp("s"))
+    if name in ("sex", "measure"):
+        return pa.array(np.zeros(count, dtype=np.int8))
+    if name == "oedema":
+        return pa.array(np.zeros(count, dtype=bool))
+    if name in ("age_months", "weight_kg", "height_cm"):
+        return pa.array(np.full(count, np.nan))
+    return pa.nulls(count, pa.string())
+
+
+@dataclass
+class _Converted:
+    rows: pa.Table
+    raw: pa.Table | None
+    rejects: pa.Table
+    rows_read: int
+    layout: _Layout
+
+
+# ---------------------------------------------------------------------------------------------
+# Batches
+# ---------------------------------------------------------------------------------------------
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    def string_type(arrow_type: pa.DataType) -> Any:
+        return STRING_DTYPE if arrow_type == pa.string() else None
+
+    return table.to_pandas(types_mapper=string_type)
+
+
+def _batches(blocks: Iterator[_Block], source: str, options: ReadOptions) -> Iterator[ReadBatch]:
+    converter = _Converter(source, options)
+    pending: list[_Converted] = []
+    pending_rows = 0
+    layout: _Layout | None = None
+    yielded = False
+    for block in blocks:
+        layout = block.layout
+        converted = converter.convert(block)
+        pending.append(converted)
+        pending_rows += converted.rows_read
+        if pending_rows >= options.batch_rows:
+            yield _assemble(pending, source)
+            yielded = True
+            pending, pending_rows = [], 0
+    if pending or not yielded:
+        if not pending:
+            empty = _Converted(
+                _empty_rows(),
+                _empty_raw(layout) if options.keep_raw else None,
+                _empty_rejects(),
+                0,
+                layout or _Layout((), (), {}, ()),
+            )
+            pending = [empty]
+        yield _assemble(pending, source)
+
+
+def _assemble(parts: list[_Converted], source: str) -> ReadBatch:
+    layout = parts[-1].layout
+    rows = _to_pandas(pa.concat_tables([p.rows for p in parts]))
+    raw = None
+    if parts[0].raw is not None:
+        raw = _to_pandas(pa.concat_tables([p.raw for p in parts if p.raw is not None]))
+    rejects = _to_pandas(pa.concat_tables([p.rejects for p in parts]))
+    return ReadBatch(
+        source=source,
+        rows=rows,
+        raw=raw,
+        rejects=rejects,
+        rows_read=sum(p.rows_read for p in parts),
+        column_map=layout.column_map,
+        warnings=list(layout.warnings),
+    )
+
+
+def _empty_rows() -> pa.Table:
+    arrays = {name: _missing_column(name, 0) for name in CANONICAL_COLUMNS}
+    arrays["source_file"] = pa.array([], pa.string())
+    arrays["source_line"] = pa.array([], pa.int64())
+    return pa.table(arrays)
+
+
+def _empty_raw(layout: _Layout | None) -> pa.Table:
+    names = layout.raw_names if layout is not None else ()
+    return pa.table({name: pa.array([], pa.string()) for name in names})
+
+
+def _empty_rejects() -> pa.Table:
+    return pa.table(
+        {
+            "file": pa.array([], pa.string()),
+            "line": pa.array([], pa.int64()),
+            "column": pa.array([], pa.string()),
+            "value": pa.array([], pa.string()),
+            "reason": pa.array([], pa.string()),
+        }
+    )
+
+
+def _concat(batches: list[ReadBatch]) -> ReadBatch:
+    if len(batches) == 1:
+        return batches[0]
+    column_map: dict[str, str] = {}
+    warnings: list[str] = []
+    sources: list[str] = []
+    for batch in batches:
+        for name, header in batch.column_map.items():
+            column_map.setdefault(name, header)
+        warnings.extend(w for w in batch.warnings if w not in warnings)
+        if batch.source not in sources:
+            sources.append(batch.source)
+    raws = [b.raw for b in batches if b.raw is not None]
+    return ReadBatch(
+        source=", ".join(sources),
+        rows=pd.concat([b.rows for b in batches], ignore_index=True),
+        raw=pd.concat(raws, ignore_index=True) if raws else None,
+        rejects=pd.concat([b.rejects for b in batches], ignore_index=True),
+        rows_read=sum(b.rows_read for b in batches),
+        column_map=column_map,
+        warnings=warnings,
+    )

@@ -1,0 +1,784 @@
+"""The shared reader: formats, encodings, header aliases, values, rejects, line numbers, errors.
+
+Most inputs are written by the tests themselves so each one shows the exact bytes it reads;
+tests/data/reader/ holds two whole files as they arrive (an e-PPGBM export saved by Excel in
+Windows-1252, and the canonical layout as a UTF-8-with-BOM TSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import io
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from unittest import mock
+
+import numpy as np
+import pandas as pd
+import pytest
+import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kbtool import reader
+from kbtool.errors import InputError, UsageError
+from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN
+from kbtool.reader import (
+    CANONICAL_COLUMNS,
+    REJECT_COLUMNS,
+    ReadBatch,
+    ReadOptions,
+    iter_read,
+    normalise_header,
+    parse_column_overrides,
+    read_file,
+    read_files,
+)
+
+DATA = Path(__file__).parent / "data" / "reader"
+TODAY = dt.date(2024, 6, 30)
+HEADER = "NIK;Nama;JK;Tgl Lahir;Tanggal Pengukuran;Berat;Tinggi;Cara Ukur"
+ROW = "0012;Ani;P;05/01/2022;05/01/2023;9,5;75,2;Terlentang"
+
+
+def write(tmp_path: Path, text: str | bytes, name: str = "visits.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def read(path: Path | str, **options: object) -> ReadBatch:
+    options.setdefault("today", TODAY)
+    batch = read_file(path, ReadOptions(**options))  # type: ignore[arg-type]
+    assert_reconciles(batch)
+    return batch
+
+
+def assert_reconciles(batch: ReadBatch) -> None:
+    assert batch.rows_read == len(batch.rows) + len(batch.rejects)
+    assert list(batch.rows.columns) == [*CANONICAL_COLUMNS, "source_file", "source_line"]
+    assert list(batch.rejects.columns) == list(REJECT_COLUMNS)
+    if batch.raw is not None:
+        assert batch.raw.index.equals(batch.rows.index)
+
+
+def one_reject(batch: ReadBatch) -> dict[str, object]:
+    assert len(batch.rejects) == 1, batch.rejects
+    return {str(key): value for key, value in batch.rejects.iloc[0].to_dict().items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Formats and encodings
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_delimiter_is_sniffed_from_the_header(tmp_path: Path, delimiter: str) -> None:
+    text = "NIK;JK;Berat;Tinggi\n0012;L;9.5;80\n".replace(";", delimiter)
+    batch = read(write(tmp_path, text))
+    assert batch.rows["child_id"].tolist() == ["0012"]
+    assert batch.rows["weight_kg"].tolist() == [9.5]
+    assert batch.rows["height_cm"].tolist() == [80.0]
+
+
+def test_comma_inside_a_quoted_header_does_not_count(tmp_path: Path) -> None:
+    text = '"Nama, lengkap";JK;Berat\n"Ani, S";P;"9,5"\n'
+    batch = read(write(tmp_path, text), column_overrides={"name": "Nama, lengkap"})
+    assert batch.rows["name"].tolist() == ["Ani, S"]
+    assert batch.rows["weight_kg"].tolist() == [9.5]
+
+
+def test_utf8_bom_is_not_part_of_the_first_header(tmp_path: Path) -> None:
+    batch = read(DATA / "canonical_bom.tsv")
+    assert batch.column_map["child_id"] == "child_id"
+    assert batch.rows["child_id"].tolist()[:2] == ["0012345678901234", "3372014501220002"]
+    assert batch.rows["source_line"].tolist() == [2, 3, 4]
+
+
+def test_windows_1252_file_with_title_lines(tmp_path: Path) -> None:
+    batch = read(DATA / "eppgbm_cp1252.csv")
+    assert batch.rows["name"].iloc[0] == "ANDRÉS PUTRA"
+    assert batch.rows["source_line"].tolist() == [4, 5, 6]
+    assert batch.rows["weight_kg"].tolist() == [9.5, 8.8, 14.1]
+    assert batch.rows["measure"].tolist() == [MEASURE_LENGTH, MEASURE_LENGTH, MEASURE_HEIGHT]
+    # status columns and birth measures are not measurements
+    assert "BB/U" not in batch.column_map.values()
+    assert "BB Lahir" not in batch.column_map.values()
+    assert batch.rejects[["line", "column", "value", "reason"]].values.tolist() == [
+        [7, "JK", "X", "unparseable sex"],
+        [9, "Tgl Lahir", "30/02/2021", "impossible date"],
+    ]
+
+
+def test_utf8_text_that_looks_like_mojibake_stays_as_written(tmp_path: Path) -> None:
+    batch = read(write(tmp_path, "Nama,JK,Berat\nJoÃ£o é,L,9\n"))
+    assert batch.rows["name"].tolist() == ["JoÃ£o é"]
+
+
+def test_a_stray_windows_1252_byte_after_the_first_megabyte(tmp_path: Path) -> None:
+    filler = "".join(f"A{i},L,9\n" for i in range(120_000))  # > 1 MiB of plain ASCII first
+    data = ("Nama,JK,Berat\n" + filler).encode() + "José,P,8\n".encode("cp1252")
+    batch = read(write(tmp_path, data))
+    assert batch.rows["name"].iloc[-1] == "José"
+    assert batch.rows["source_line"].iloc[-1] == 120_002
+
+
+def test_utf16_with_bom_tab_separated(tmp_path: Path) -> None:
+    text = "Nama\tJK\tBerat\r\nSiti\tP\t9,1\r\n"
+    batch = read(write(tmp_path, text.encode("utf-16"), "export.txt"))
+    assert batch.rows["name"].tolist() == ["Siti"]
+    assert batch.rows["weight_kg"].tolist() == [9.1]
+
+
+def test_gzip_compressed_csv(tmp_path: Path) -> None:
+    batch = read(write(tmp_path, gzip.compress(f"{HEADER}\n{ROW}\n".encode()), "v.csv.gz"))
+    assert batch.rows["child_id"].tolist() == ["0012"]
+
+
+class _Stdin:
+    """A stand-in for sys.stdin whose .buffer yields the given bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.buffer = io.BytesIO(data)
+
+
+def test_stdin_csv(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", _Stdin(f"{HEADER}\n{ROW}\n".encode()))
+    batch = read("-")
+    assert batch.source == "-"
+    assert batch.rows["source_file"].tolist() == ["-"]
+    assert batch.rows["child_id"].tolist() == ["0012"]
+
+
+def test_stdin_xlsx_is_recognised_by_its_zip_magic(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = make_workbook(tmp_path, [["JK", "Berat"], ["L", 9.5]])
+    monkeypatch.setattr(sys, "stdin", _Stdin(path.read_bytes()))
+    batch = read("-")
+    assert batch.rows["weight_kg"].tolist() == [9.5]
+    assert batch.rows["source_line"].tolist() == [2]
+
+
+def make_workbook(
+    tmp_path: Path, rows: Sequence[Sequence[object]], sheet: str = "Sheet1", first_row: int = 0
+) -> Path:
+    path = tmp_path / "register.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    worksheet = workbook.add_worksheet(sheet)
+    date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.date):
+                worksheet.write_datetime(first_row + r, c, value, date_format)
+            elif value is not None:
+                worksheet.write(first_row + r, c, value)
+    workbook.add_worksheet("Lain")
+    workbook.close()
+    return path
+
+
+def test_xlsx_cells_numbers_dates_and_numeric_nik(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        ["Laporan Posyandu"],
+        [],
+        ["NIK", "Nama", "JK", "Tgl Lahir", "Tanggal Pengukuran", "Berat", "Tinggi", "Cara Ukur"],
+        [3372012345678901, "Ani", "P", dt.date(2022, 1, 5), 44927, 9.5, 75.2, "Terlentang"],
+        ["0012", "Budi", "L", "05/01/2022", dt.datetime(2023, 1, 5, 9, 30), 10, 80, "berdiri"],
+        [None, None, None, None, None, None, None, None],
+        [3372012345678903, "Cici", "Q", dt.date(2022, 1, 5), 44927, 9.5, 75.2, "Terlentang"],
+    ]
+    batch = read(make_workbook(tmp_path, rows, first_row=1), keep_raw=True)
+    frame = batch.rows
+    assert frame["child_id"].tolist() == ["3372012345678901", "0012"]
+    assert frame["birth_date"].tolist() == [pd.Timestamp("2022-01-05")] * 2
+    assert frame["visit_date"].tolist() == [pd.Timestamp("2023-01-01"), pd.Timestamp("2023-01-05")]
+    assert frame["weight_kg"].tolist() == [9.5, 10.0]
+    assert frame["height_cm"].tolist() == [75.2, 80.0]
+    assert frame["measure"].tolist() == [MEASURE_LENGTH, MEASURE_HEIGHT]
+    # lines are sheet rows: the header is on row 4 (data written from the second row)
+    assert frame["source_line"].tolist() == [5, 6]
+    assert one_reject(batch) == {
+        "file": str(tmp_path / "register.xlsx"),
+        "line": 8,
+        "column": "JK",
+        "value": "Q",
+        "reason": "unparseable sex",
+    }
+    assert batch.raw is not None
+    assert batch.raw["NIK"].tolist() == ["3372012345678901", "0012"]
+
+
+def test_xlsx_sheet_option_and_missing_sheet(tmp_path: Path) -> None:
+    path = make_workbook(tmp_path, [["JK", "Berat"], ["L", 9.5]], sheet="Data")
+    with pytest.raises(InputError, match=r"register\.xlsx: no sheet 'Nope'; sheets: Data, Lain"):
+        read(path, sheet="Nope")
+    assert read(path, sheet="Data").rows["weight_kg"].tolist() == [9.5]
+    with pytest.raises(InputError, match=r"register\.xlsx \(sheet Lain\): the sheet is empty"):
+        read(path, sheet="Lain")
+
+
+def test_xlsx_with_a_header_and_no_rows(tmp_path: Path) -> None:
+    batch = read(make_workbook(tmp_path, [["JK", "Berat", "Tinggi"]]))
+    assert batch.rows_read == 0
+    assert batch.column_map == {"sex": "JK", "weight_kg": "Berat", "height_cm": "Tinggi"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Headers
+# ---------------------------------------------------------------------------------------------
+
+ALIAS_CASES = [
+    ("child_id", ["NIK", "No. NIK", "nik_anak", "ID Anak", "child_id", "id"]),
+    ("name", ["Nama", "nama_anak", "Nama Balita", "name"]),
+    ("sex", ["JK", "Jenis Kelamin", "kelamin", "L/P", "sex", "Gender"]),
+    ("birth_date", ["Tgl Lahir", "tanggal_lahir", "TGLLAHIR", "birth_date", "DOB"]),
+    (
+        "visit_date",
+        [
+            "Tanggal Pengukuran",
+            "tgl_pengukuran",
+            "Tgl Ukur",
+            "tanggal_ukur",
+            "Tanggal Penimbangan",
+            "tgl_timbang",
+            "visit_date",
+            "Date of visit",
+            "Tanggal Kunjungan",
+        ],
+    ),
+    ("age_months", ["Umur (bulan)", "usia_bulan", "Umur", "usia", "age_months", "Bulan"]),
+    ("weight_kg", ["Berat", "BB", "Berat Badan", "BB (kg)", "berat_kg", "Weight", "weight_kg"]),
+    (
+        "height_cm",
+        [
+            "Tinggi",
+            "TB",
+            "PB",
+            "TB/PB",
+            "PB/TB",
+            "Tinggi Badan",
+            "Panjang Badan",
+            "height",
+            "Height (cm)",
+            "length",
+            "lenhei",
+        ],
+    ),
+    ("measure", ["Cara Ukur", "posisi", "Posisi Ukur", "measure", "Position"]),
+    ("oedema", ["Edema", "oedema", "Bengkak"]),
+    ("posyandu", ["Posyandu", "Nama Posyandu"]),
+    ("kelurahan", ["Desa/Kel", "desa_kelurahan", "Kelurahan", "Desa", "Kel", "village"]),
+    ("kecamatan", ["Kec", "Kecamatan", "district"]),
+    ("puskesmas", ["Puskesmas", "Pukesmas", "PKM"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("canonical", "header"), [(c, h) for c, headers in ALIAS_CASES for h in headers]
+)
+def test_alias_maps_to_its_canonical_column(tmp_path: Path, canonical: str, header: str) -> None:
+    base = {"sex": "Jenis_Kelamin", "weight_kg": "berat_badan"}
+    if canonical in base:
+        base = {"sex": "sex", "weight_kg": "weight_kg", "height_cm": "height_cm"}
+        base.pop(canonical)
+    headers = [header, *base.values()]
+    text = ";".join(headers) + "\n" + ";".join("" for _ in headers) + "\n"
+    batch = read(write(tmp_path, text))
+    assert batch.column_map[canonical] == header
+
+
+def test_no_alias_belongs_to_two_columns() -> None:
+    seen: dict[str, str] = {}
+    for table in (reader._STRONG_ALIASES, reader._WEAK_ALIASES):
+        for canonical, aliases in table.items():
+            for alias in aliases:
+                key = normalise_header(alias)
+                assert seen.setdefault(key, canonical) == canonical, alias
+
+
+def test_normalise_header() -> None:
+    assert normalise_header("  Tgl. Lahir (dd/mm/yyyy) ") == "tgllahirddmmyyyy"
+    assert normalise_header("Umur_Bulan") == normalise_header("umur bulan") == "umurbulan"
+    assert normalise_header("Édema") == "edema"
+
+
+def test_eppgbm_status_and_birth_columns_are_not_measurements(tmp_path: Path) -> None:
+    headers = ["JK", "BB/U", "TB/U", "BB/TB", "ZS BB/U", "BB Lahir", "TB Lahir", "LiLA", "Berat"]
+    batch = read(write(tmp_path, ";".join(headers) + "\nL;Normal;Normal;Normal;0,1;3;50;;9\n"))
+    assert batch.column_map == {"sex": "JK", "weight_kg": "Berat"}
+    assert batch.rows["height_cm"].isna().all()
+
+
+def test_a_specific_alias_beats_a_generic_one(tmp_path: Path) -> None:
+    text = "Tanggal;JK;Berat;Tanggal Pengukuran\n01/01/2024;L;9;05/01/2023\n"
+    batch = read(write(tmp_path, text))
+    assert batch.column_map["visit_date"] == "Tanggal Pengukuran"
+    assert batch.rows["visit_date"].tolist() == [pd.Timestamp("2023-01-05")]
+
+
+def test_two_headers_for_one_column_take_the_first_and_warn(tmp_path: Path) -> None:
+    batch = read(write(tmp_path, "JK;BB;Berat\nL;9;10\n"))
+    assert batch.column_map["weight_kg"] == "BB"
+    assert batch.rows["weight_kg"].tolist() == [9.0]
+    assert len(batch.warnings) == 1
+    assert "'BB'" in batch.warnings[0] and "'Berat'" in batch.warnings[0]
+    assert "--column weight_kg=NAME" in batch.warnings[0]
+
+
+def test_column_override_wins_over_aliases(tmp_path: Path) -> None:
+    text = "JK;Berat;Berat Koreksi;Kelamin Anak\nL;9;9,4;P\n"
+    batch = read(
+        write(tmp_path, text),
+        column_overrides={"weight_kg": "Berat Koreksi", "sex": "kelamin anak"},
+    )
+    assert batch.column_map == {"sex": "Kelamin Anak", "weight_kg": "Berat Koreksi"}
+    assert batch.rows["weight_kg"].tolist() == [9.4]
+    assert batch.rows["sex"].tolist() == [2]
+
+
+def test_column_override_naming_a_missing_header(tmp_path: Path) -> None:
+    path = write(tmp_path, "JK;Berat\nL;9\n")
+    with pytest.raises(InputError) as info:
+        read(path, column_overrides={"birth_date": "tgl"})
+    message = str(info.value)
+    assert message.startswith(f"{path}: column 'tgl' (from --column birth_date=tgl) not found")
+    assert "columns seen: JK, Berat" in message
+    assert "\n" not in message
+
+
+def test_column_override_with_an_unknown_canonical_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "JK;Berat\nL;9\n")
+    with pytest.raises(UsageError, match="unknown column 'berat'; canonical columns: child_id"):
+        read(path, column_overrides={"berat": "Berat"})
+
+
+def test_parse_column_overrides() -> None:
+    assert parse_column_overrides(["sex=JK", " weight_kg = BB (kg) "]) == {
+        "sex": "JK",
+        "weight_kg": "BB (kg)",
+    }
+    with pytest.raises(UsageError, match="expected CANONICAL=HEADER"):
+        parse_column_overrides(["sex"])
+    with pytest.raises(UsageError, match="unknown column 'jk'"):
+        parse_column_overrides(["jk=JK"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+# ---------------------------------------------------------------------------------------------
+
+
+def read_column(tmp_path: Path, header: str, values: Sequence[str]) -> ReadBatch:
+    """Values in one column next to a valid sex and weight."""
+    lines = [f"JK;Berat;{header}"] + [f"L;9;{v}" for v in values]
+    return read(write(tmp_path, "\n".join(lines) + "\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("L", 1), ("l", 1), (" M ", 1), ("1", 1), ("1.0", 1), ("Laki-laki", 1), ("laki laki", 1),
+        ("LK", 1), ("Pria", 1), ("male", 1), ("P", 2), ("F", 2), ("2", 2), ("Perempuan", 2),
+        ("pr", 2), ("Wanita", 2), ("FEMALE", 2), ("", 0), ("-", 0),
+    ],
+)  # fmt: skip
+def test_sex_values(tmp_path: Path, text: str, code: int) -> None:
+    batch = read(write(tmp_path, f"Nama;JK;Berat\nA;{text};9\n"))
+    assert batch.rows["sex"].tolist() == [code]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Berdiri", MEASURE_HEIGHT), ("standing", MEASURE_HEIGHT), ("H", MEASURE_HEIGHT),
+        ("tb", MEASURE_HEIGHT), ("Tinggi", MEASURE_HEIGHT), ("Terlentang", MEASURE_LENGTH),
+        ("telentang", MEASURE_LENGTH), ("Berbaring", MEASURE_LENGTH),
+        ("recumbent", MEASURE_LENGTH), ("l", MEASURE_LENGTH), ("PB", MEASURE_LENGTH),
+        ("Panjang", MEASURE_LENGTH), ("", MEASURE_UNKNOWN),
+    ],
+)  # fmt: skip
+def test_measure_values(tmp_path: Path, text: str, code: int) -> None:
+    assert read_column(tmp_path, "Cara Ukur", [text]).rows["measure"].tolist() == [code]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("y", True), ("Ya", True), ("YES", True), ("1", True), ("true", True), ("n", False),
+        ("tidak", False), ("Tdk", False), ("no", False), ("0", False), ("FALSE", False),
+        ("", False),
+    ],
+)  # fmt: skip
+def test_oedema_values(tmp_path: Path, text: str, value: bool) -> None:
+    assert read_column(tmp_path, "Edema", [text]).rows["oedema"].tolist() == [value]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("85,5", 85.5), ("85.5", 85.5), (" 85 ", 85.0), ("\u00a085,5\u00a0", 85.5), (".5", 0.5),
+     ("1e2", 100.0), ("", None), ("NA", None), ("-", None)],
+)  # fmt: skip
+def test_number_values(tmp_path: Path, text: str, value: float | None) -> None:
+    result = read_column(tmp_path, "Tinggi", [text]).rows["height_cm"].iloc[0]
+    assert np.isnan(result) if value is None else result == value, result
+
+
+@pytest.mark.parametrize(
+    ("text", "months"),
+    [("13,5", 13.5), ("1 Tahun - 3 Bulan - 0 Hari", 15.0), ("2 th 1 bl", 25.0),
+     ("0 Tahun - 0 Bulan - 30 Hari", 30 / 30.4375)],
+)  # fmt: skip
+def test_age_values(tmp_path: Path, text: str, months: float) -> None:
+    assert read_column(tmp_path, "Umur", [text]).rows["age_months"].tolist() == [months]
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2023-01-05", "2023-01-05"),
+        ("2023-01-05 00:00:00", "2023-01-05"),
+        ("2023-01-05T10:30:00", "2023-01-05"),
+        ("2023-1-5", "2023-01-05"),
+        ("2023/01/05", "2023-01-05"),
+        ("05/01/2023", "2023-01-05"),
+        ("05-01-2023", "2023-01-05"),
+        ("5/1/2023", "2023-01-05"),
+        ("05.01.2023", "2023-01-05"),
+        ("05/01/2023 08:15", "2023-01-05"),
+        ("44927", "2023-01-01"),
+        ("44927.75", "2023-01-01"),
+        ("5 Jan 2023", "2023-01-05"),
+        ("05 Januari 2023", "2023-01-05"),
+        ("17-Agu-2023", "2023-08-17"),
+        ("20230105", "2023-01-05"),
+        ("2024-02-29", "2024-02-29"),
+        (" 2023-01-05 ", "2023-01-05"),
+    ],
+)
+def test_date_values(tmp_path: Path, text: str, day: str) -> None:
+    batch = read_column(tmp_path, "Tanggal Pengukuran", [text])
+    assert batch.rows["visit_date"].tolist() == [pd.Timestamp(day)]
+
+
+def test_missing_values_are_not_errors(tmp_path: Path) -> None:
+    batch = read(write(tmp_path, f"{HEADER};Umur;Edema\n;;;;;;;;;\n;;L;;;;;;;\n"))
+    assert batch.rows_read == 1  # the first line has no cell at all: a blank line
+    row = batch.rows.iloc[0]
+    assert row["sex"] == 1
+    assert pd.isna(row["child_id"]) and pd.isna(row["birth_date"]) and pd.isna(row["visit_date"])
+    assert np.isnan(row["weight_kg"]) and np.isnan(row["height_cm"])
+    assert row["measure"] == MEASURE_UNKNOWN and not row["oedema"]
+
+
+def test_dtypes_and_absent_columns(tmp_path: Path) -> None:
+    batch = read(write(tmp_path, "JK;Berat\nL;9\n"))
+    rows = batch.rows
+    assert {name: str(rows[name].dtype) for name in rows.columns} == {
+        "child_id": "string",
+        "name": "string",
+        "sex": "int8",
+        "birth_date": "datetime64[s]",
+        "visit_date": "datetime64[s]",
+        "age_months": "float64",
+        "weight_kg": "float64",
+        "height_cm": "float64",
+        "measure": "int8",
+        "oedema": "bool",
+        "posyandu": "string",
+        "kelurahan": "string",
+        "kecamatan": "string",
+        "puskesmas": "string",
+        "source_file": "string",
+        "source_line": "int64",
+    }
+    assert rows["child_id"].isna().all() and rows["birth_date"].isna().all()
+    assert rows["measure"].tolist() == [MEASURE_UNKNOWN] and rows["oedema"].tolist() == [False]
+
+
+def test_text_columns_are_stripped_and_empty_is_missing(tmp_path: Path) -> None:
+    text = "JK;Berat;Posyandu;Kelurahan\nL;9;  Melati ;   \n"
+    rows = read(write(tmp_path, text)).rows
+    assert rows["posyandu"].tolist() == ["Melati"]
+    assert rows["kelurahan"].isna().all()
+
+
+@pytest.mark.parametrize(
+    ("cell", "nik"),
+    [
+        ("0012345678901234", "0012345678901234"),
+        ("3372014501220002", "3372014501220002"),
+        ("'0012345678901234", "0012345678901234"),
+        ("3372014501220002.0", "3372014501220002"),
+        (" 3372014501220002 ", "3372014501220002"),
+        ("ABC-12.0", "ABC-12.0"),
+    ],
+)
+def test_nik_is_kept_as_text(tmp_path: Path, cell: str, nik: str) -> None:
+    batch = read(write(tmp_path, f"NIK;JK;Berat\n{cell};L;9\n"))
+    assert batch.rows["child_id"].tolist() == [nik]
+    assert batch.rows["child_id"].dtype == "string"
+
+
+def test_keep_raw_echoes_the_original_cells(tmp_path: Path) -> None:
+    text = "No;JK;Berat;Catatan;Catatan\n1;L;9,5;  ok ;\n2;X;9;;b\n3;P;10;x;y\n"
+    batch = read(write(tmp_path, text), keep_raw=True)
+    assert batch.raw is not None
+    assert list(batch.raw.columns) == ["No", "JK", "Berat", "Catatan", "Catatan.1"]
+    assert batch.raw["Berat"].tolist() == ["9,5", "10"]
+    assert batch.raw["Catatan"].tolist() == ["  ok ", "x"]
+    assert batch.raw["Catatan.1"].isna().tolist() == [True, False]
+    assert read(write(tmp_path, text)).raw is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Rejected rows
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("JK", "X", "unparseable sex"),
+        ("Cara Ukur", "duduk", "unparseable measure"),
+        ("Edema", "mungkin", "unparseable oedema"),
+        ("Berat", "9,5 kg", "unparseable number"),
+        ("Tinggi", "85.5 cm", "unparseable number"),
+        ("Umur", "dua", "unparseable number"),
+        ("Tgl Lahir", "kemarin", "unparseable date"),
+        ("Tgl Lahir", "31/02/2023", "impossible date"),
+        ("Tgl Lahir", "2023-13-01", "impossible date"),
+        ("Tanggal Pengukuran", "01/07/2024", "date in the future"),
+        ("Tgl Lahir", "01/01/1899", "date before 1900"),
+        ("Tanggal Pengukuran", "01/01/2021", "visit date before birth date"),
+        ("Tinggi", "0", "height <= 0"),
+        ("Tinggi", "-80", "height <= 0"),
+        ("Berat", "0,0", "weight <= 0"),
+        ("Umur", "-1", "age_months < 0"),
+    ],
+)
+def test_each_rejection_reason(tmp_path: Path, column: str, value: str, reason: str) -> None:
+    cells = {
+        "JK": "L",
+        "Tgl Lahir": "01/02/2022",
+        "Tanggal Pengukuran": "05/01/2023",
+        "Umur": "11",
+        "Berat": "9",
+        "Tinggi": "75",
+        "Cara Ukur": "terlentang",
+        "Edema": "tidak",
+    }
+    good = ";".join(cells.values())
+    cells[column] = value
+    text = ";".join(cells) + "\n" + good + "\n" + ";".join(cells.values()) + "\n" + good + "\n"
+    batch = read(write(tmp_path, text))
+    assert batch.rows_read == 3
+    assert batch.rows["source_line"].tolist() == [2, 4]
+    assert one_reject(batch) == {
+        "file": str(tmp_path / "visits.csv"),
+        "line": 3,
+        "column": column,
+        "value": value,
+        "reason": reason,
+    }
+
+
+def test_future_is_relative_to_today(tmp_path: Path) -> None:
+    path = write(tmp_path, "JK;Berat;Tgl Ukur\nL;9;01/07/2024\n")
+    assert len(read(path, today=dt.date(2024, 7, 1)).rows) == 1
+    assert len(read(path, today=dt.date(2024, 6, 30)).rejects) == 1
+
+
+def test_several_bad_cells_make_one_reject_that_names_the_others(tmp_path: Path) -> None:
+    text = "JK;Tgl Lahir;Berat;Tinggi\nQ;01/01/2022;-1;abc\n"
+    record = one_reject(read(write(tmp_path, text)))
+    assert record["column"] == "JK" and record["value"] == "Q"
+    assert record["reason"] == "unparseable sex (also: Berat, Tinggi)"
+
+
+def test_a_row_with_the_wrong_number_of_fields(tmp_path: Path) -> None:
+    text = "JK;Berat;Tinggi\nL;9;80\nL;9\nP;8;70;extra\nP;8;70\n"
+    batch = read(write(tmp_path, text))
+    assert batch.rows["source_line"].tolist() == [2, 5]
+    assert batch.rejects[["line", "value", "reason"]].values.tolist() == [
+        [3, "L;9", "expected 3 fields, found 2"],
+        [4, "P;8;70;extra", "expected 3 fields, found 4"],
+    ]
+    assert batch.rejects["column"].isna().all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Line numbers
+# ---------------------------------------------------------------------------------------------
+
+
+def test_lines_with_blank_lines_quoted_line_breaks_and_crlf(tmp_path: Path) -> None:
+    text = (
+        "Catatan awal\r\n"  # 1: a title line before the header
+        "\r\n"  # 2
+        "Nama;JK;Berat\r\n"  # 3: header
+        '"Ani\r\nPutri";P;9\r\n'  # 4-5
+        "\r\n"  # 6: blank
+        ";;\r\n"  # 7: only delimiters: blank
+        '"Budi ""B""";L;X\r\n'  # 8: rejected
+        '"C\nD\nE";L;10\r\n'  # 9-11
+        "Dewi;P;8"  # 12, no final line break
+    )
+    batch = read(write(tmp_path, text))
+    assert batch.rows_read == 4
+    assert batch.rows["name"].tolist() == ["Ani\r\nPutri", "C\nD\nE", "Dewi"]
+    assert batch.rows["source_line"].tolist() == [4, 9, 12]
+    assert batch.rejects[["line", "value"]].values.tolist() == [[8, "X"]]
+
+
+def test_streamed_blocks_keep_line_numbers(tmp_path: Path) -> None:
+    rows = ["Nama;JK;Berat"]
+    expected_lines: list[int] = []
+    expected_rejects: list[int] = []
+    line = 1
+    for i in range(3000):
+        line += 1
+        if i % 97 == 0:
+            rows.append(f'"nama\n{i}";L;9')
+            expected_lines.append(line)
+            line += 1
+        elif i % 89 == 0:
+            rows.append(f"broken {i};L")
+            expected_rejects.append(line)
+        elif i % 83 == 0:
+            rows.append("")
+        else:
+            rows.append(f"n{i};P;{8 + i % 5}")
+            expected_lines.append(line)
+    path = write(tmp_path, "\n".join(rows) + "\n")
+    # tiny blocks so that rows, skipped rows and quoted line breaks straddle many blocks
+    with mock.patch.object(reader, "_MIN_BLOCK_BYTES", 512):
+        batches = list(iter_read(path, ReadOptions(batch_rows=200, today=TODAY)))
+    assert len(batches) > 5
+    for batch in batches:
+        assert_reconciles(batch)
+    lines = [v for b in batches for v in b.rows["source_line"].tolist()]
+    rejects = [v for b in batches for v in b.rejects["line"].tolist()]
+    assert lines == expected_lines
+    assert rejects == expected_rejects
+    whole = read(path)
+    assert whole.rows["source_line"].tolist() == expected_lines
+
+
+def test_read_files_concatenates(tmp_path: Path) -> None:
+    first = write(tmp_path, "JK;Berat\nL;9\nX;9\n", "a.csv")
+    second = write(tmp_path, "Berat,JK,Nama\n8,P,Ani\n", "b.csv")
+    batch = read_files([first, second], ReadOptions(keep_raw=True, today=TODAY))
+    assert_reconciles(batch)
+    assert batch.rows_read == 3
+    assert batch.rows["source_file"].tolist() == [str(first), str(second)]
+    assert batch.rows["weight_kg"].tolist() == [9.0, 8.0]
+    assert batch.rejects["file"].tolist() == [str(first)]
+    assert batch.column_map == {"sex": "JK", "weight_kg": "Berat", "name": "Nama"}
+    assert batch.raw is not None and batch.raw["Nama"].isna().tolist() == [True, False]
+
+
+# ---------------------------------------------------------------------------------------------
+# Files that cannot be read at all
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "file not found"),
+        (b"", "empty file; expected a CSV"),
+        (b"  \n\n", "empty file; expected a CSV"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file (binary data)"),
+        (b"PK\x03\x04 not really a zip", "cannot read the workbook"),
+        (
+            b"a,b,c\n1,2,3\n",
+            "no recognisable columns; columns seen: a, b, c; expected at least sex and weight or "
+            "height (e.g. JK, Berat, Tinggi); map one with --column sex=NAME",
+        ),
+        (b"Nama;Tgl Lahir\nAni;01/01/2020\n", "not enough recognisable columns"),
+        (b"%PDF-1.4 some text without any delimiter\n", "no recognisable columns"),
+    ],
+)
+def test_unreadable_files_raise_one_readable_line(
+    tmp_path: Path, content: bytes | None, message: str
+) -> None:
+    path = tmp_path / "visits.csv"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        read(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}: ")
+    assert message in text
+    assert "\n" not in text
+
+
+def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory"):
+        read(tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties: never a traceback, counts always reconcile
+# ---------------------------------------------------------------------------------------------
+
+
+def read_or_input_error(path: Path) -> ReadBatch | None:
+    try:
+        batch = read_file(path, ReadOptions(today=TODAY, keep_raw=True))
+    except InputError as err:
+        assert "\n" not in str(err)
+        return None
+    assert_reconciles(batch)
+    return batch
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(soup=st.binary(max_size=600), header=st.sampled_from([b"", b"JK;Berat;Tinggi\n"]))
+def test_byte_soup_gives_rows_or_an_input_error(
+    tmp_path_factory: pytest.TempPathFactory, soup: bytes, header: bytes
+) -> None:
+    path = tmp_path_factory.mktemp("soup") / "soup.csv"
+    path.write_bytes(header + soup)
+    read_or_input_error(path)
+
+
+# cell text: any characters (no NUL: that makes a file binary) mixed with pieces that matter
+_CELL = st.lists(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00", max_codepoint=0x2FF)
+    | st.sampled_from(["\n", "\r\n", "\r", '"', ";", " ", "L", "P", "9,5", "01/02/2023", "-1"]),
+    max_size=6,
+).map("".join)
+
+
+def _line_breaks(text: str) -> int:
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.lists(_CELL, min_size=4, max_size=4), max_size=25))
+def test_arbitrary_cells_reconcile_with_exact_lines(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]]
+) -> None:
+    out = io.StringIO()
+    # "\r\n" as terminator makes the writer quote every cell holding a CR or an LF
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["JK", "Berat", "Tgl Lahir", "Catatan"])
+    expected_lines: list[int] = []
+    line = 2
+    for row in rows:
+        writer.writerow(row)
+        if any(cell != "" for cell in row):
+            expected_lines.append(line)
+        line += 1 + sum(_line_breaks(cell) for cell in row)
+    path = tmp_path_factory.mktemp("cells") / "cells.csv"
+    path.write_bytes(out.getvalue().encode("utf-8"))
+    batch = read_or_input_error(path)
+    assert batch is not None
+    assert batch.rows_read == len(expected_lines)
+    lines = sorted(batch.rows["source_line"].tolist() + batch.rejects["line"].tolist())
+    assert lines == expected_lines
