@@ -839,7 +839,8 @@ def _arrow_column(series: pd.Series) -> pa.Array:
         categories = pa.array(series.cat.categories.astype(str).to_numpy(dtype=object), pa.string())
         codes = series.cat.codes.to_numpy()
         indices = pa.array(codes, mask=codes < 0)
-        return pa.DictionaryArray.from_arrays(indices, categories).cast(pa.string())
+        # pyarrow's CSV writer writes dictionary arrays as their values, without expanding them
+        return pa.DictionaryArray.from_arrays(indices, categories)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return pa.array(series.to_numpy(dtype="datetime64[D]"), pa.date32())
     if pd.api.types.is_bool_dtype(series.dtype):
