@@ -317,10 +317,15 @@ _LOOKUP_MAX = 1 << 16
 _DECIMAL_SCALES = (1.0, 10.0, 100.0, 1000.0)
 # Doubles hold every integer up to 2**53 exactly (IEEE 754 binary64).
 _EXACT_INT_LIMIT = 2.0**53
+# Text columns with at most one distinct value in ten among their first rows are tabled.
+_STRING_SAMPLE = 10_000
 # Cells per assembled batch: bounds memory (~ tens of MB) whatever the frame's size.
 _BATCH_CELLS = 2_000_000
 # Bytes that force a CSV cell into quotes (RFC 4180 section 2).
 _CSV_SPECIAL = r'[",\r\n]'
+_CSV_SPECIAL_BYTES = b'",\r\n'
+# Bytes a JSON string cannot hold as they are (RFC 8259 section 7).
+_JSON_SPECIAL = bytes(range(0x20)) + b'"\\'
 _JSON_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
@@ -334,11 +339,21 @@ def _affix(texts: pa.Array, prefix: str, suffix: str) -> pa.Array:
     return pc.binary_join_element_wise(_text(prefix), texts, _text(suffix), _text(""))
 
 
+def _may_contain(texts: pa.Array, special: bytes) -> bool:
+    """False when no byte of ``special`` occurs in the texts' data: then no cell needs escaping.
+
+    One pass over the raw bytes is far cheaper than a per-cell regex, and almost every column
+    is clean; a hit (possibly in a null slot's bytes) only sends the column the careful way.
+    """
+    raw = _string_bytes(texts).tobytes()
+    return len(raw.translate(None, special)) != len(raw)
+
+
 def _quote_json(texts: pa.Array) -> pa.Array:
     """JSON string literals (RFC 8259 section 7): escape backslash, quote and control chars."""
-    texts = pc.replace_substring(texts, "\\", "\\\\")
-    texts = pc.replace_substring(texts, '"', '\\"')
-    if pc.any(pc.match_substring_regex(texts, r"[\x00-\x1f]")).as_py():
+    if _may_contain(texts, _JSON_SPECIAL):
+        texts = pc.replace_substring(texts, "\\", "\\\\")
+        texts = pc.replace_substring(texts, '"', '\\"')
         for code in range(0x20):
             char = chr(code)
             if pc.any(pc.match_substring(texts, char)).as_py():
@@ -349,6 +364,8 @@ def _quote_json(texts: pa.Array) -> pa.Array:
 
 def _quote_csv(texts: pa.Array) -> pa.Array:
     """Quote the cells that need it, doubling their quotes; leave every other cell bare."""
+    if not _may_contain(texts, _CSV_SPECIAL_BYTES):
+        return texts
     special = pc.match_substring_regex(texts, _CSV_SPECIAL)
     if not pc.any(special).as_py():
         return texts
@@ -506,6 +523,12 @@ def _encode_column(values: pa.Array, dialect: _Dialect) -> _Lookup | _Direct:
     values = _normalise(values)
     kind = values.type
     lookup: _Lookup | None = None
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        # Register columns (sex, position, posyandu, kelurahan) repeat a few names: a table.
+        sample = values.slice(0, _STRING_SAMPLE)
+        if pc.count_distinct(sample).as_py() * 10 <= len(sample):
+            values = pc.dictionary_encode(values)
+            kind = values.type
     if pa.types.is_dictionary(kind) and len(values.dictionary) <= _LOOKUP_MAX:
         texts = _render_values(_normalise(values.dictionary), dialect)
         codes = pc.fill_null(values.indices.cast(pa.int32()), len(texts)).to_numpy()
@@ -535,6 +558,43 @@ def _workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _merge_lookups(first: _Lookup, second: _Lookup) -> _Lookup:
+    """Two neighbouring columns as one: a table of every pair of texts, one code per pair."""
+    size_a, size_b = len(first.texts), len(second.texts)
+    left = pc.take(first.texts, pa.array(np.repeat(np.arange(size_a, dtype=np.int32), size_b)))
+    right = pc.take(second.texts, pa.array(np.tile(np.arange(size_b, dtype=np.int32), size_a)))
+    texts = pc.binary_join_element_wise(left, right, _text(""))
+    codes = first.codes.astype(np.int32) * np.int32(size_b) + second.codes
+    return _Lookup(texts, codes)
+
+
+def _layout(
+    encoded: Sequence[_Lookup | _Direct], affixes: Sequence[tuple[str, str]]
+) -> list[_Lookup | _Direct | str]:
+    """The cells of one output row, in order: a column, or a constant text (an affix).
+
+    Neighbouring table-rendered columns are merged while their joint table stays small (two
+    flags and a status make 3 x 3 x 5 texts), so each row needs fewer cells to assemble.
+    """
+    cells: list[_Lookup | _Direct | str] = []
+    for column, (prefix, suffix) in zip(encoded, affixes, strict=True):
+        prefix, suffix = column.affix(prefix, suffix)
+        if prefix:
+            cells.append(prefix)
+        last = cells[-1] if cells else None
+        if (
+            isinstance(column, _Lookup)
+            and isinstance(last, _Lookup)
+            and len(last.texts) * len(column.texts) <= _LOOKUP_MAX
+        ):
+            cells[-1] = _merge_lookups(last, column)
+        else:
+            cells.append(column)
+        if suffix:
+            cells.append(suffix)
+    return cells
+
+
 def _iter_text_batches(
     table: pa.Table, dialect: _Dialect, affixes: Sequence[tuple[str, str]]
 ) -> Iterator[memoryview]:
@@ -549,36 +609,27 @@ def _iter_text_batches(
         encoded = list(
             pool.map(lambda column: _encode_column(column.combine_chunks(), dialect), table.columns)
         )
-        # Each output cell of a row comes from a column (index) or is a constant text (str).
-        layout: list[int | str] = []
-        for index, (column, (prefix, suffix)) in enumerate(zip(encoded, affixes, strict=True)):
-            prefix, suffix = column.affix(prefix, suffix)
-            layout += [prefix] if prefix else []
-            layout.append(index)
-            layout += [suffix] if suffix else []
+        layout = _layout(encoded, affixes)
         constants = list(dict.fromkeys(cell for cell in layout if isinstance(cell, str)))
+        sources = [cell for cell in layout if not isinstance(cell, str)]
+        batch_rows = max(1024, _BATCH_CELLS // len(layout))
 
         def assemble(start: int) -> memoryview:
             stop = min(start + batch_rows, table.num_rows)
             pieces = [pa.array(constants, _STR)]
-            bases, base = [], len(constants)
-            codes = []
-            for column in encoded:
-                texts, column_codes = column.piece(start, stop)
+            base = len(constants)
+            codes: dict[int, np.ndarray] = {}
+            for source in sources:
+                texts, source_codes = source.piece(start, stop)
                 pieces.append(texts)
-                codes.append(column_codes)
-                bases.append(base)
+                codes[id(source)] = source_codes + base if base else source_codes
                 base += len(texts)
             order = np.empty((stop - start, len(layout)), np.int32 if base < 2**31 else np.int64)
             for slot, cell in enumerate(layout):
-                if isinstance(cell, str):
-                    order[:, slot] = constants.index(cell)
-                else:
-                    np.add(codes[cell], bases[cell], out=order[:, slot], casting="unsafe")
+                order[:, slot] = constants.index(cell) if isinstance(cell, str) else codes[id(cell)]
             cells = pc.take(pa.concat_arrays(pieces), pa.array(order.ravel()))
             return _string_bytes(cells)
 
-        batch_rows = max(1024, _BATCH_CELLS // len(layout))
         starts = iter(range(0, table.num_rows, batch_rows))
         # Ordered, with at most a few batches in flight, so memory stays bounded.
         pending = deque(pool.submit(assemble, start) for start in islice(starts, _workers() + 1))
@@ -590,7 +641,7 @@ def _iter_text_batches(
 
 
 def _string_bytes(cells: pa.Array) -> memoryview:
-    """The concatenated bytes of a large_string array without nulls (no copy)."""
+    """The bytes a large_string array's cells span, concatenated (no copy)."""
     _, offsets_buffer, data = cells.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)
     first, last = offsets[cells.offset], offsets[cells.offset + len(cells)]

@@ -194,18 +194,26 @@ def test_batches_join_up_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = pd.DataFrame(
         {
             "z": np.round(rng.normal(size=rows), 2),
+            "flag": pd.array(rng.integers(0, 2, rows), dtype="Int8"),
+            "status": pd.Categorical(rng.choice(["normal", "stunted"], rows)),
             "w": rng.normal(size=rows),
             "s": pd.array(rng.choice(["a", "b,c", "c"], rows), dtype="string"),
             "i": np.arange(rows) * 1000,  # too wide a range for a table of texts
         }
     )
     frame.loc[::5, "s"] = pd.NA
+    frame.loc[::7, ["z", "flag", "status"]] = np.nan
     whole = csv_text(frame)
     monkeypatch.setattr(output, "_BATCH_CELLS", 1)  # 1,024-row batches
     assert csv_text(frame) == whole
     read = pd.read_csv(io.StringIO(whole), keep_default_na=False, na_values=[""])
-    assert np.array_equal(read["z"], frame["z"]) and np.array_equal(read["w"], frame["w"])
+    assert np.array_equal(read["z"], frame["z"], equal_nan=True)
+    assert np.array_equal(read["w"], frame["w"])
     assert np.array_equal(read["i"], frame["i"])
+    flags = read["flag"].astype("Float64").to_numpy(float, na_value=np.nan)
+    assert np.array_equal(flags, frame["flag"].to_numpy(float, na_value=np.nan), equal_nan=True)
+    statuses = [[None if pd.isna(v) else v for v in f["status"]] for f in (read, frame)]
+    assert statuses[0] == statuses[1]
     assert read["s"].isna().sum() == frame["s"].isna().sum() == rows // 5
     assert (read["s"].dropna() == frame["s"].dropna().to_numpy()).all()
 
@@ -223,7 +231,8 @@ def test_jsonl_one_object_per_line(tmp_path: Path) -> None:
 
 
 def test_json_strings_escape_every_control_character() -> None:
-    texts = ['quote " back \\ slash', "tab\there", "nl\nCR\r", "\x00\x01\x1f", "\u2028 é 中"]
+    # Repeated, so the column is also rendered through a table of texts (the other path).
+    texts = ['quote " back \\ slash', "tab\there", "nl\nCR\r", "\x00\x01\x1f", "\u2028 é 中"] * 30
     sink = io.BytesIO()
     output._write_jsonl_body(output.frame_to_arrow(pd.DataFrame({"s": texts})), sink)
     lines = sink.getvalue().decode("utf-8").split("\n")
