@@ -1,0 +1,99 @@
+"""The `kbtool` command line: one Typer app, one module per command in kbtool/commands/."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from kbtool import __version__
+from kbtool.console import err_console
+from kbtool.errors import KbtoolError
+
+app = typer.Typer(
+    name="kbtool",
+    help="Stunting analysis for posyandu registers: WHO-exact z-scores (WHO Child Growth "
+    "Standards 2006), a private local store, prevalence by kelurahan and year.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"debug": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reporting_errors(command: F) -> F:
+    """Turn kbtool's errors into one line on stderr and their exit code (1 data, 2 usage).
+
+    With --debug the traceback is shown instead. Anything unexpected is a bug: it is reported the
+    same way, as an internal error, rather than as a traceback users cannot act on.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except KbtoolError as err:
+            if _state["debug"]:
+                raise
+            err_console.print(f"kbtool: error: {err}", markup=False)
+            raise typer.Exit(err.exit_code) from err
+        except KeyboardInterrupt:
+            err_console.print("kbtool: interrupted", markup=False)
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as err:
+            if _state["debug"]:
+                raise
+            err_console.print(
+                f"kbtool: internal error: {type(err).__name__}: {err} "
+                "(run with --debug for the traceback and please report it)",
+                markup=False,
+            )
+            raise typer.Exit(1) from err
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"kbtool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the full traceback of an error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options that apply to every command."""
+    _state["debug"] = debug
+
+
+def _register() -> None:
+    from kbtool.commands import zscore
+
+    app.command("zscore")(reporting_errors(zscore.zscore))
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="kbtool")
+    sys.exit(0)

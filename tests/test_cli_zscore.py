@@ -1,0 +1,172 @@
+"""`kbtool zscore` through the CLI: exit codes, stdout vs stderr, formats, golden files."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from kbtool.cli import app
+from kbtool.reader import ReadOptions
+from kbtool.scoring import score_files
+from tests.conftest import WHO_DATA
+
+CLI_DATA = Path(__file__).parent / "data" / "cli"
+# run from tests/data/cli with a relative name, so source_file in the golden files is portable
+SMALL = Path("visits_small.csv")
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("KBTOOL_UPDATE_GOLDEN") == "1"
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def in_cli_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(CLI_DATA)
+
+
+def run(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/NAME (KBTOOL_UPDATE_GOLDEN=1 rewrites it; review the diff)."""
+    path = GOLDEN / name
+    if UPDATE:  # pragma: no cover - maintainer's switch
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_csv_to_stdout_equals_library_result() -> None:
+    code, out, err = run("zscore", str(SMALL), "--format", "csv")
+    assert code == 0
+    cli = pd.read_csv(io.StringIO(out))
+    library = score_files([SMALL], ReadOptions()).table
+    assert list(cli.columns) == list(library.columns)
+    for column in ("haz", "waz", "whz", "bmiz", "lenhei_cm", "bmi"):
+        assert np.allclose(cli[column], library[column].astype(float), equal_nan=True, atol=0)
+    assert (
+        cli["haz_status"].fillna("").tolist()
+        == library["haz_status"].astype(str).replace("nan", "").tolist()
+    )
+    assert "7 rows read: 5 scored, 2 rejected" in err
+
+
+def test_golden_csv() -> None:
+    code, out, _ = run("zscore", str(SMALL), "--format", "csv")
+    assert code == 0
+    check_golden("zscore.csv", out)
+
+
+def test_golden_jsonl_and_lang_id() -> None:
+    code, out, _ = run("zscore", str(SMALL), "--format", "jsonl", "--lang", "id")
+    assert code == 0
+    check_golden("zscore_id.jsonl", out)
+
+
+def test_json_has_meta_and_the_same_data() -> None:
+    code, out, _ = run("zscore", str(SMALL), "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["meta"]["command"] == "zscore"
+    assert document["meta"]["reference"].startswith("WHO Child Growth Standards")
+    golden = pd.read_csv(GOLDEN / "zscore.csv")
+    data = pd.DataFrame(document["data"])
+    assert list(data.columns) == list(golden.columns)
+    assert data["haz"].tolist() == golden["haz"].tolist()
+
+
+def test_parquet_and_xlsx_files(tmp_path: Path) -> None:
+    golden = pd.read_csv(GOLDEN / "zscore.csv")
+    parquet = tmp_path / "out.parquet"
+    assert run("zscore", str(SMALL), "-o", str(parquet))[0] == 0
+    table = pq.read_table(parquet)
+    assert b"kbtool" in table.schema.metadata
+    frame = table.to_pandas()
+    assert list(frame.columns) == list(golden.columns)
+    assert np.allclose(frame["whz"].astype(float), golden["whz"], equal_nan=True)
+    xlsx = tmp_path / "out.xlsx"
+    assert run("zscore", str(SMALL), "-o", str(xlsx))[0] == 0
+    sheets = pd.read_excel(xlsx, sheet_name=None, engine="openpyxl")
+    assert list(sheets) == ["data", "about"]
+    assert np.allclose(sheets["data"]["waz"].astype(float), golden["waz"], equal_nan=True)
+
+
+def test_personal_data_never_written() -> None:
+    code, out, err = run("zscore", str(SMALL), "--format", "csv")
+    assert code == 0
+    for secret in ("1872010101230001", "Ani Lestari", "Budi Santoso"):
+        assert secret not in out
+    assert "NIK, Nama" in err
+
+
+def test_rejects_file(tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects.csv"
+    code, out, _ = run("zscore", str(SMALL), "--format", "csv", "--rejects", str(rejects))
+    assert code == 0
+    frame = pd.read_csv(rejects)
+    assert frame.columns.tolist() == ["file", "line", "column", "value", "reason"]
+    assert frame["line"].tolist() == [6, 8]
+    assert frame["column"].tolist() == ["Tanggal Pengukuran", "Tinggi"]
+    assert len(pd.read_csv(io.StringIO(out))) + len(frame) == 7
+
+
+def test_stdin_pipe() -> None:
+    code, out, _ = run("zscore", "-", "--format", "jsonl", stdin=SMALL.read_bytes())
+    assert code == 0
+    records = [json.loads(line) for line in out.splitlines()]
+    assert len(records) == 5
+    assert records[0]["source_file"] == "-"
+
+
+def test_who_reference_through_the_cli() -> None:
+    code, out, _ = run(
+        "zscore", str(WHO_DATA / "zscore_inputs.csv"), "-f", "csv", "--full-precision"
+    )
+    assert code == 0
+    got = pd.read_csv(io.StringIO(out))
+    want = pd.read_csv(WHO_DATA / "zscore_expected.csv")
+    assert "age_days_input" in got  # the reference's own age_days column is kept, renamed
+    for ours, who in (("haz", "zlen"), ("waz", "zwei"), ("whz", "zwfl"), ("bmiz", "zbmi")):
+        # 1e-9: the expected file prints 15 significant digits
+        assert np.allclose(got[ours], want[who], atol=1e-9, rtol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["zscore", "no/such/file.csv"], 1, "no/such/file.csv"),
+        (["zscore", str(SMALL), "--lang", "fr"], 2, "--lang"),
+        (["zscore", str(SMALL), "--column", "nonsense"], 2, "CANONICAL=HEADER"),
+        (["zscore", str(SMALL), "-o", "/tmp/out.unknown"], 2, "format"),
+        (["zscore"], 2, "INPUT"),
+    ],
+)
+def test_errors_are_one_line_with_exit_code(args: list[str], code: int, message: str) -> None:
+    exit_code, out, err = run(*args)
+    assert exit_code == code
+    assert out == ""
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_unreadable_file_is_one_clear_line(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x00\x01\x02 binary \xff\xfe")
+    code, out, err = run("zscore", str(junk))
+    assert code == 1
+    assert out == ""
+    assert err.count("\n") == 1 and "junk.csv" in err
+
+
+def test_version() -> None:
+    code, out, _ = run("--version")
+    assert code == 0 and out.startswith("kbtool ")
