@@ -78,6 +78,9 @@ SOURCE_COLUMNS = ("source_file", "source_line")
 
 # The pandas dtype of every text column the reader returns (NA for missing).
 STRING_DTYPE = pd.StringDtype("pyarrow")
+# Text is handled as arrow large_string end to end: pandas' string[pyarrow] stores exactly that,
+# so the frames share the parsed buffers instead of copying every text column once more.
+_TEXT = pa.large_string()
 
 # ---------------------------------------------------------------------------------------------
 # Header aliases
@@ -339,9 +342,9 @@ _HEADER_SEARCH_LINES = 20
 _ZIP_MAGIC = b"PK\x03\x04"  # xlsx and ods are zip archives
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
 _GZIP_MAGIC = b"\x1f\x8b"
-# pyarrow block sizes: a block must hold the longest row; ~128k rows of a typical register
+# pyarrow block sizes (bytes): a block must hold the longest row
 _MIN_BLOCK_BYTES = 1 << 20
-_MAX_BLOCK_BYTES = 1 << 26
+_MAX_BLOCK_BYTES = 1 << 22
 _EXPECTED_FORMAT = "expected a CSV (comma, semicolon or tab separated) or an xlsx workbook"
 
 
@@ -670,7 +673,7 @@ def _find_header(rows: Sequence[Sequence[str]], overrides: Mapping[str, str], so
 
 @dataclass
 class _Block:
-    """Consecutive data rows of one file: one arrow array per file column (binary or string)."""
+    """Consecutive data rows of one file: one arrow string array per file column."""
 
     layout: _Layout
     cells: list[pa.Array]
@@ -771,32 +774,32 @@ class _LineCounter:
         return located
 
 
-def _value_breaks(cells: Sequence[pa.Array], n: int) -> npt.NDArray[np.int64]:
-    """Line breaks inside each row's values (quoted fields spanning lines)."""
+def _text_columns(
+    cells: Sequence[pa.Array], n: int
+) -> tuple[list[pa.Array], npt.NDArray[np.int64]]:
+    """Binary columns as UTF-8 text, and the line breaks inside each row's values.
+
+    One look at each column's data buffer answers both questions for most files: no CR/LF byte
+    means no value spans lines, and pure ASCII is valid UTF-8, so the bytes can be viewed as
+    text without validating them value by value.
+    """
+    texts: list[pa.Array] = []
     breaks = np.zeros(n, dtype=np.int64)
     for column in cells:
-        if not _may_hold_line_break(column):
+        buffers = column.buffers()
+        data = buffers[2] if len(buffers) > 2 and buffers[2] is not None else None
+        raw = data.to_pybytes() if data is not None else b""  # bytes.find is memchr-fast
+        text = column.view(_TEXT) if raw.isascii() else _as_text(column)
+        texts.append(text)
+        if raw.find(b"\n") < 0 and raw.find(b"\r") < 0:
             continue
-        text = column.cast(pa.binary())
         count = (
             pc.count_substring(text, "\n").to_numpy(zero_copy_only=False)
             + pc.count_substring(text, "\r").to_numpy(zero_copy_only=False)
             - pc.count_substring(text, "\r\n").to_numpy(zero_copy_only=False)
         )
         breaks += np.nan_to_num(count.astype(np.float64)).astype(np.int64)
-    return breaks
-
-
-def _may_hold_line_break(column: pa.Array) -> bool:
-    """A quick scan of the column's data buffer for CR or LF bytes (no per-value work)."""
-    if column.null_count == len(column):
-        return False
-    buffers = column.buffers()
-    data = buffers[2] if len(buffers) > 2 else None
-    if data is None or data.size == 0:
-        return False
-    raw = data.to_pybytes()  # a copy, but bytes.find is memchr: far faster than numpy here
-    return raw.find(b"\n") >= 0 or raw.find(b"\r") >= 0
+    return texts, breaks
 
 
 def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
@@ -830,8 +833,9 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
         else:
             stream = _ChainedStream([opened.prefix[byte_offset:]], opened.rest)
     avg_line = max(len(opened.prefix) / max(_count_line_breaks(text), 1), 16.0)
-    # blocks of up to ~128k rows: big enough that per-block Python work is negligible, small
-    # enough for the prefetch thread to overlap parsing with conversion
+    # blocks of at most 4 MiB (~40k rows): pyarrow's streaming reader keeps working buffers of
+    # many times the block size per column, and small blocks let the prefetch thread overlap
+    # parsing with conversion; per-block Python work stays small at this size
     block_rows = min(max(options.batch_rows, 1), 131_072)
     block_size = int(min(max(avg_line * block_rows, _MIN_BLOCK_BYTES), _MAX_BLOCK_BYTES))
 
@@ -856,7 +860,7 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
         )
     except (pa.ArrowException, OSError, UnicodeDecodeError) as err:
         stream.close()
-        raise InputError(f"{opened.name}: cannot read as CSV ({_arrow_message(err)})") from err
+        raise _csv_error(opened.name, err) from err
 
     layout: _Layout | None = None
     record_batches = _prefetch(reader, opened.name)
@@ -864,10 +868,10 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
         for record_batch in record_batches:
             if record_batch.num_rows == 0:
                 continue
-            cells = list(record_batch.columns)
-            lines, located = counter.lines(_value_breaks(cells, record_batch.num_rows))
+            cells, breaks = _text_columns(record_batch.columns, record_batch.num_rows)
+            lines, located = counter.lines(breaks)
             if layout is None:
-                headers = [_decode_cell(v) or "" for v in (c[0].as_py() for c in cells)]
+                headers = [c[0].as_py() or "" for c in cells]
                 layout = _layout(headers, options.column_overrides, opened.name)
                 cells = [c.slice(1) for c in cells]
                 lines = lines[1:]
@@ -878,7 +882,7 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
         if tail:
             yield _Block(
                 layout,
-                [pa.array([], pa.binary()) for _ in layout.headers],
+                [pa.array([], _TEXT) for _ in layout.headers],
                 np.zeros(0, dtype=np.int64),
                 tail,
             )
@@ -888,9 +892,9 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
 
 
 def _binary_types(count: int) -> dict[str, pa.DataType]:
-    # every cell as bytes (never inferred: a NIK must not become a number); UTF-8 is validated
+    # every cell as bytes, never inferred (a NIK must not become a number); UTF-8 is validated
     # per column later, with a cp1252 fallback. Generous: pyarrow may split a header differently.
-    return {f"f{i}": pa.binary() for i in range(max(2 * count, count + 256))}
+    return {f"f{i}": pa.large_binary() for i in range(max(2 * count, count + 256))}
 
 
 def _broken(located: list[tuple[int, _InvalidRow]], expected: int) -> list[tuple[int, str, str]]:
@@ -904,6 +908,15 @@ def _broken(located: list[tuple[int, _InvalidRow]], expected: int) -> list[tuple
         text = row.text if len(row.text) <= 200 else row.text[:197] + "..."
         broken.append((line, text, reason))
     return broken
+
+
+def _csv_error(name: str, err: BaseException) -> InputError:
+    message = _arrow_message(err)
+    hint = ""
+    if "straddl" in message:
+        # one record longer than a block: almost always a quote that is never closed
+        hint = '; a quoted field seems never to end (an unbalanced " quote?)'
+    return InputError(f"{name}: cannot read as CSV ({message}){hint}")
 
 
 def _arrow_message(err: BaseException) -> str:
@@ -944,7 +957,7 @@ def _prefetch(reader: Any, name: str) -> Generator[pa.RecordBatch, None, None]:
             if kind == "error":
                 err = payload
                 if isinstance(err, (pa.ArrowException, OSError, UnicodeDecodeError, ValueError)):
-                    raise InputError(f"{name}: cannot read as CSV ({_arrow_message(err)})") from err
+                    raise _csv_error(name, err) from err
                 raise err
             yield payload
     finally:
@@ -1004,16 +1017,46 @@ def _workbook_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
     step = max(options.batch_rows, 1)
     if header_index + 1 >= len(cells):
         yield _Block(
-            layout, [pa.array([], pa.string()) for _ in range(width)], np.zeros(0, dtype=np.int64)
+            layout, [pa.array([], _TEXT) for _ in range(width)], np.zeros(0, dtype=np.int64)
         )
     for start in range(header_index + 1, len(cells), step):
         chunk = cells[start : start + step]
-        columns = [
-            pa.array([_cell_text(row[j]) if j < len(row) else None for row in chunk], pa.string())
-            for j in range(width)
-        ]
+        # calamine's rows are rectangular; transposing with zip keeps the work in C
+        transposed = list(zip(*chunk, strict=False))[:width]
+        columns = [_workbook_column(values) for values in transposed]
+        columns += [pa.nulls(len(chunk), _TEXT)] * (width - len(columns))
         lines = np.arange(start + 1, start + 1 + len(chunk), dtype=np.int64)
         yield _Block(layout, columns, lines)
+
+
+# workbook column types whose arrow text form is what a CSV export shows (1, true, 2023-01-05)
+_CAST_AS_TEXT = (pa.types.is_integer, pa.types.is_boolean, pa.types.is_date)
+
+
+def _workbook_column(values: Sequence[object]) -> pa.Array:
+    """One workbook column as text, typed columns converted by arrow rather than cell by cell."""
+    cleaned = [None if v == "" else v for v in values]  # calamine gives "" for an empty cell
+    try:
+        column = pa.array(cleaned)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        column = None  # mixed types: text and numbers, dates typed as text, ...
+    if column is None:
+        pass
+    elif pa.types.is_string(column.type) or pa.types.is_null(column.type):
+        return column.cast(_TEXT)
+    elif pa.types.is_floating(column.type):
+        # whole numbers as digits: a numeric NIK cell must give its exact digit string
+        whole = pc.and_(pc.equal(pc.floor(column), column), pc.less(pc.abs(column), 1e17))
+        digits = pc.cast(pc.cast(column, pa.int64(), safe=False), _TEXT)
+        return pc.if_else(whole, digits, pc.cast(column, _TEXT))
+    elif any(is_type(column.type) for is_type in _CAST_AS_TEXT):
+        return pc.cast(column, _TEXT)
+    elif pa.types.is_timestamp(column.type):
+        day = pc.cast(column, pa.date32())
+        if pc.all(pc.equal(pc.cast(day, column.type), column)).as_py() is not False:
+            return pc.cast(day, _TEXT)
+        return pc.cast(pc.strftime(column, "%Y-%m-%d %H:%M:%S"), _TEXT)
+    return pa.array([_cell_text(v) for v in cleaned], _TEXT)
 
 
 def _cell_text(value: object) -> str | None:
@@ -1302,12 +1345,12 @@ def _decode_cell(value: object) -> str | None:
 
 def _as_text(column: pa.Array) -> pa.Array:
     """A binary or string column as validated UTF-8 text."""
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+    if column.type == _TEXT:
         return column
     try:
-        return column.cast(pa.string())
+        return column.cast(_TEXT)
     except pa.ArrowInvalid:
-        return pa.array([_decode_cell(v) for v in column.to_pylist()], pa.string())
+        return pa.array([_decode_cell(v) for v in column.to_pylist()], _TEXT)
 
 
 # Above this many distinct values in a block (and more than half the rows), a column is parsed
@@ -1317,7 +1360,11 @@ _CACHE_LIMIT = 200_000
 
 
 class _DistinctParser:
-    """Interprets a column through its distinct values, remembering them across blocks."""
+    """Interprets a column through its distinct values, remembering them across blocks.
+
+    The values already interpreted are kept as an arrow array, so a block's distinct values are
+    looked up with one `index_in` and only the new ones reach Python.
+    """
 
     def __init__(
         self, parse: Callable[[str], tuple[Any, int]], dtype: npt.DTypeLike, missing: object
@@ -1325,30 +1372,42 @@ class _DistinctParser:
         self.parse = parse
         self.dtype = dtype
         self.missing = missing
-        self.cache: dict[object, tuple[Any, int]] = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.known = pa.array([], pa.large_binary())
+        # position 0 stands for an empty cell; known value i is at position i + 1
+        self.values = np.array([self.missing], dtype=self.dtype)
+        self.reasons = np.zeros(1, dtype=np.uint8)
 
     def __call__(self, column: pa.Array) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8]]:
         return self.apply(column.dictionary_encode())
 
     def apply(self, encoded: pa.DictionaryArray) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint8]]:
-        uniques = encoded.dictionary.to_pylist()
-        if len(self.cache) > _CACHE_LIMIT:
-            self.cache.clear()
-        cache, parse = self.cache, self.parse
-        results: list[tuple[Any, int]] = []
-        for key in uniques:
-            hit = cache.get(key)
-            if hit is None:
-                hit = parse(_decode_cell(key) or "")
-                cache[key] = hit
-            results.append(hit)
-        results.append((self.missing, _OK))  # index len(uniques) stands for a null cell
-        values = pa.array(np.array([r[0] for r in results], dtype=self.dtype))
-        reasons = np.array([r[1] for r in results], dtype=np.uint8)
+        """Values and reason codes per row of a dictionary-encoded binary or string column."""
+        keys = encoded.dictionary.cast(pa.large_binary())
+        if len(self.known) + len(keys) > _CACHE_LIMIT:
+            self._reset()
+        found = pc.index_in(keys, value_set=self.known)
+        if found.null_count:
+            new = pc.filter(keys, pc.is_null(found))
+            results = [self.parse(_decode_cell(key) or "") for key in new.to_pylist()]
+            self.known = pa.concat_arrays([self.known, new])
+            self.values = np.concatenate(
+                [self.values, np.array([r[0] for r in results], dtype=self.dtype)]
+            )
+            self.reasons = np.concatenate(
+                [self.reasons, np.array([r[1] for r in results], dtype=np.uint8)]
+            )
+            found = pc.index_in(keys, value_set=self.known)
+        positions = found.to_numpy(zero_copy_only=False).astype(np.int64) + 1
         index = encoded.indices
         if index.null_count:
-            index = index.fill_null(len(uniques))
-        row_values = values.take(index).to_numpy(zero_copy_only=False)
+            # a null cell takes position 0 through the extra slot after the distinct values
+            positions = np.append(positions, 0)
+            index = index.fill_null(len(keys))
+        row_values = pa.array(self.values[positions]).take(index).to_numpy(zero_copy_only=False)
+        reasons = self.reasons[positions]
         if not reasons.any():
             return row_values, np.zeros(len(index), dtype=np.uint8)
         return row_values, pa.array(reasons).take(index).to_numpy(zero_copy_only=False)
@@ -1357,7 +1416,7 @@ class _DistinctParser:
 def _numbers_vectorised(text: pa.Array) -> npt.NDArray[np.float64] | None:
     """Plain decimal numbers (point or comma) parsed by arrow; None if any cell is not one."""
     trimmed = pc.utf8_trim_whitespace(text)
-    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
     try:
         numbers = pc.cast(pc.replace_substring(trimmed, ",", "."), pa.float64())
     except pa.ArrowInvalid:
@@ -1470,9 +1529,10 @@ class _Converter:
         columns = self._canonical(block, parsed, accepted)
         raw = None
         if self.options.keep_raw:
+            keep = None if accepted.all() else pa.array(accepted)
             raw = pa.table(
                 {
-                    name: _as_text(cell).filter(pa.array(accepted))
+                    name: cell if keep is None else cell.filter(keep)
                     for name, cell in zip(layout.raw_names, block.cells, strict=True)
                 }
             )
@@ -1498,7 +1558,7 @@ class _Converter:
                 arrays[name] = _clean_text(text, child_id=name == "child_id")
             else:
                 arrays[name] = _missing_column(name, count)
-        arrays["source_file"] = pa.array([self.source], pa.string()).take(
+        arrays["source_file"] = pa.array([self.source], _TEXT).take(
             pa.array(np.zeros(count, dtype=np.int64))
         )
         lines = block.lines if everything else block.lines[accepted]
@@ -1593,7 +1653,7 @@ def _clean_text(text: pa.Array, child_id: bool) -> pa.Array:
             text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
     if not pc.any(pc.equal(pc.binary_length(text), 0)).as_py():
         return text
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
 
 
 def _missing_column(name: str, count: int) -> pa.Array:
@@ -1605,7 +1665,7 @@ def _missing_column(name: str, count: int) -> pa.Array:
         return pa.array(np.zeros(count, dtype=bool))
     if name in ("age_months", "weight_kg", "height_cm"):
         return pa.array(np.full(count, np.nan))
-    return pa.nulls(count, pa.string())
+    return pa.nulls(count, _TEXT)
 
 
 @dataclass
@@ -1624,7 +1684,7 @@ class _Converted:
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
     def string_type(arrow_type: pa.DataType) -> Any:
-        return STRING_DTYPE if arrow_type == pa.string() else None
+        return STRING_DTYPE if arrow_type in (pa.string(), pa.large_string()) else None
 
     return table.to_pandas(types_mapper=string_type)
 
@@ -1677,14 +1737,14 @@ def _assemble(parts: list[_Converted], source: str) -> ReadBatch:
 
 def _empty_rows() -> pa.Table:
     arrays = {name: _missing_column(name, 0) for name in CANONICAL_COLUMNS}
-    arrays["source_file"] = pa.array([], pa.string())
+    arrays["source_file"] = pa.array([], _TEXT)
     arrays["source_line"] = pa.array([], pa.int64())
     return pa.table(arrays)
 
 
 def _empty_raw(layout: _Layout | None) -> pa.Table:
     names = layout.raw_names if layout is not None else ()
-    return pa.table({name: pa.array([], pa.string()) for name in names})
+    return pa.table({name: pa.array([], _TEXT) for name in names})
 
 
 def _empty_rejects() -> pa.Table:

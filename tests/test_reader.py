@@ -212,6 +212,30 @@ def test_xlsx_cells_numbers_dates_and_numeric_nik(tmp_path: Path) -> None:
     assert batch.raw["NIK"].tolist() == ["3372012345678901", "0012"]
 
 
+def test_xlsx_typed_columns(tmp_path: Path) -> None:
+    """Columns of one cell type are converted by arrow: numbers, dates, datetimes, booleans."""
+    rows: list[list[object]] = [
+        ["NIK", "JK", "Tgl Lahir", "Tanggal Pengukuran", "Berat", "Edema"],
+        [3372012345678901, 1, dt.date(2022, 1, 5), dt.datetime(2023, 1, 5, 10, 30), 9.5, True],
+        [3372012345678902, 2, dt.date(2022, 2, 5), dt.datetime(2023, 1, 6), 10, False],
+        [None, None, None, None, None, None],
+        [3372012345678903, 2, None, dt.datetime(2023, 1, 7), None, None],
+    ]
+    batch = read(make_workbook(tmp_path, rows), keep_raw=True)
+    assert batch.rows["child_id"].tolist() == [
+        "3372012345678901",
+        "3372012345678902",
+        "3372012345678903",
+    ]
+    assert batch.rows["sex"].tolist() == [1, 2, 2]
+    assert batch.rows["visit_date"].dt.day.tolist() == [5, 6, 7]
+    assert batch.rows["oedema"].tolist() == [True, False, False]
+    assert batch.rows["source_line"].tolist() == [2, 3, 5]
+    assert batch.raw is not None
+    assert batch.raw["Berat"].tolist()[:2] == ["9.5", "10"]
+    assert batch.raw["Tanggal Pengukuran"].tolist()[:2] == ["2023-01-05 10:30:00", "2023-01-06"]
+
+
 def test_xlsx_sheet_option_and_missing_sheet(tmp_path: Path) -> None:
     path = make_workbook(tmp_path, [["JK", "Berat"], ["L", 9.5]], sheet="Data")
     with pytest.raises(InputError, match=r"register\.xlsx: no sheet 'Nope'; sheets: Data, Lain"):
