@@ -1,0 +1,199 @@
+"""The catalogue: a small sqlite database of imports, their sources and the live Parquet files.
+
+sqlite (Python's standard library) rather than a Parquet or JSON manifest because an import must
+switch the set of live files in one atomic step: a single sqlite transaction adds the import, its
+sources and its new files and drops the files it replaced, and survives kill -9 or power loss at
+any moment (rollback journal, synchronous=FULL). Readers get a consistent snapshot in a read
+transaction; users can query it with the sqlite3 shell or DuckDB.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+from kbtool.errors import StoreError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS imports (
+    import_id TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    committed_at TEXT NOT NULL,
+    kbtool_version TEXT NOT NULL,
+    rows_read INTEGER NOT NULL,
+    rows_stored INTEGER NOT NULL,
+    rows_duplicate INTEGER NOT NULL,
+    rows_rejected INTEGER NOT NULL,
+    rows_without_key INTEGER NOT NULL,
+    corrections INTEGER NOT NULL,
+    rejects_file TEXT
+);
+CREATE TABLE IF NOT EXISTS sources (
+    import_id TEXT NOT NULL REFERENCES imports(import_id),
+    position INTEGER NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size_bytes INTEGER,
+    rows_read INTEGER NOT NULL,
+    rows_stored INTEGER NOT NULL,
+    rows_duplicate INTEGER NOT NULL,
+    rows_rejected INTEGER NOT NULL,
+    rows_without_key INTEGER NOT NULL,
+    corrections INTEGER NOT NULL,
+    PRIMARY KEY (import_id, position)
+);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    area TEXT NOT NULL CHECK (area IN ('measurements', 'superseded')),
+    year INTEGER,
+    kecamatan TEXT,
+    import_id TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    bytes INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_partition ON files (area, year, kecamatan);
+CREATE INDEX IF NOT EXISTS sources_sha256 ON sources (sha256);
+"""
+
+COUNT_FIELDS = (
+    "rows_read",
+    "rows_stored",
+    "rows_duplicate",
+    "rows_rejected",
+    "rows_without_key",
+    "corrections",
+)
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One live Parquet file: its path relative to the store root and its partition."""
+
+    path: str
+    area: str
+    year: int | None
+    kecamatan: str | None
+    import_id: str
+    rows: int
+    bytes: int
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the catalogue with durable settings; `readonly` for stores the user cannot write."""
+    try:
+        if readonly:
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=60)
+        else:
+            connection = sqlite3.connect(path, timeout=60)
+        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as err:
+        raise StoreError(f"cannot open the store catalogue {path}: {err}") from err
+    return connection
+
+
+def create(path: Path, meta: dict[str, str]) -> None:
+    """Create the catalogue's tables (idempotent) and record `meta` (format version, ...)."""
+    with closing(connect(path)) as connection, connection:
+        connection.executescript(_SCHEMA)
+        connection.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", sorted(meta.items())
+        )
+
+
+def known_sha256(connection: sqlite3.Connection, sha256: str) -> tuple[str, str] | None:
+    """(import_id, committed_at) of the import that stored a file with this SHA-256, if any.
+
+    A file none of whose rows was accepted (all rejected) does not count, so it can be imported
+    again once the reading options are fixed.
+    """
+    row = connection.execute(
+        "SELECT s.import_id, i.committed_at FROM sources s JOIN imports i USING (import_id) "
+        "WHERE s.sha256 = ? AND (s.rows_stored + s.rows_duplicate > 0 OR s.rows_read = 0) "
+        "ORDER BY i.committed_at LIMIT 1",
+        (sha256,),
+    ).fetchone()
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
+def live_files(
+    connection: sqlite3.Connection, area: str = "measurements", year: int | str | None = "any"
+) -> list[FileEntry]:
+    """The committed files of an area, all or of one year (None: the files without a year)."""
+    sql = "SELECT path, area, year, kecamatan, import_id, rows, bytes FROM files WHERE area = ?"
+    params: list[object] = [area]
+    if year != "any":
+        sql += " AND year IS ?"
+        params.append(year)
+    sql += " ORDER BY path"
+    return [FileEntry(*row) for row in connection.execute(sql, params)]
+
+
+def all_paths(connection: sqlite3.Connection) -> set[str]:
+    """Every file the catalogue references (data files and rejects files)."""
+    paths = {str(r[0]) for r in connection.execute("SELECT path FROM files")}
+    paths |= {
+        str(r[0])
+        for r in connection.execute(
+            "SELECT rejects_file FROM imports WHERE rejects_file IS NOT NULL"
+        )
+    }
+    return paths
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """What an import's commit writes to the catalogue."""
+
+    import_id: str
+    started_at: str
+    committed_at: str
+    kbtool_version: str
+    counts: dict[str, int]
+    rejects_file: str | None
+    sources: Sequence[tuple[str, str, int | None, dict[str, int]]]  # file, sha256, size, counts
+
+
+def commit_import(
+    connection: sqlite3.Connection,
+    record: ImportRecord,
+    added: Iterable[FileEntry],
+    removed: Iterable[str],
+) -> None:
+    """The one atomic step of an import: record it and switch the live files, or do nothing."""
+    with connection:
+        connection.execute(
+            "INSERT INTO imports (import_id, started_at, committed_at, kbtool_version, "
+            + ", ".join(COUNT_FIELDS)
+            + ", rejects_file) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.import_id,
+                record.started_at,
+                record.committed_at,
+                record.kbtool_version,
+                *(record.counts[f] for f in COUNT_FIELDS),
+                record.rejects_file,
+            ),
+        )
+        connection.executemany(
+            "INSERT INTO sources (import_id, position, file, sha256, size_bytes, "
+            + ", ".join(COUNT_FIELDS)
+            + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (record.import_id, position, file, sha, size, *(counts[f] for f in COUNT_FIELDS))
+                for position, (file, sha, size, counts) in enumerate(record.sources)
+            ],
+        )
+        connection.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
+        connection.executemany(
+            "INSERT INTO files (path, area, year, kecamatan, import_id, rows, bytes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(f.path, f.area, f.year, f.kecamatan, f.import_id, f.rows, f.bytes) for f in added],
+        )

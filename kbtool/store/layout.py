@@ -1,0 +1,224 @@
+"""Where a store lives, what is in its directory, its format version and its lock."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from kbtool.errors import StoreError
+
+# Version of the on-disk layout described in docs/store-format.md. A kbtool that finds a higher
+# number refuses the store rather than misread it; a lower one would be migrated.
+FORMAT_VERSION = 1
+
+STORE_ENV = "KBTOOL_STORE"
+
+FORMAT_FILE = "FORMAT_VERSION"
+SECRET_FILE = "secret.key"
+CATALOGUE_FILE = "catalogue.sqlite"
+LOCK_FILE = "lock"
+ALIASES_FILE = "aliases.csv"
+MEASUREMENTS_DIR = "measurements"
+SUPERSEDED_DIR = "superseded"
+REJECTS_DIR = "rejects"
+STAGING_DIR = "staging"
+
+# What a directory may hold before FORMAT_VERSION exists: an interrupted creation, or aliases.csv
+# written by the user ahead of the first import.
+_CREATION_LEFTOVERS = {
+    FORMAT_FILE + ".tmp",
+    SECRET_FILE,
+    CATALOGUE_FILE,
+    CATALOGUE_FILE + "-journal",
+    LOCK_FILE,
+    ALIASES_FILE,
+    MEASUREMENTS_DIR,
+    SUPERSEDED_DIR,
+    REJECTS_DIR,
+    STAGING_DIR,
+}
+
+
+@dataclass(frozen=True)
+class Store:
+    """A measurement store directory and the paths inside it (see docs/store-format.md)."""
+
+    root: Path
+
+    @property
+    def format_file(self) -> Path:
+        """Plain-text file holding the format version; its presence marks a complete store."""
+        return self.root / FORMAT_FILE
+
+    @property
+    def secret_file(self) -> Path:
+        """The HMAC secret of the child keys (mode 0600)."""
+        return self.root / SECRET_FILE
+
+    @property
+    def catalogue_file(self) -> Path:
+        """The sqlite catalogue: imports, sources and the list of live Parquet files."""
+        return self.root / CATALOGUE_FILE
+
+    @property
+    def lock_file(self) -> Path:
+        """flock()ed by an import for its whole duration; holds the importer's pid."""
+        return self.root / LOCK_FILE
+
+    @property
+    def aliases_file(self) -> Path:
+        """The user's place-name aliases (kind,alias,name), optional."""
+        return self.root / ALIASES_FILE
+
+    @property
+    def measurements_dir(self) -> Path:
+        """Live measurements: measurements/year=YYYY/kecamatan=NAME/part-*.parquet."""
+        return self.root / MEASUREMENTS_DIR
+
+    @property
+    def superseded_dir(self) -> Path:
+        """Measurements replaced by a correction, same layout, plus superseded_by_import."""
+        return self.root / SUPERSEDED_DIR
+
+    @property
+    def rejects_dir(self) -> Path:
+        """One CSV of rejected rows per import: rejects/<import_id>.csv."""
+        return self.root / REJECTS_DIR
+
+    @property
+    def staging_dir(self) -> Path:
+        """Work area of the running import; whatever is left there is garbage."""
+        return self.root / STAGING_DIR
+
+    def exists(self) -> bool:
+        """True once the store has been created completely."""
+        return self.format_file.exists()
+
+
+def resolve_store_dir(store: str | Path | None = None) -> Path:
+    """The store directory: `store` if given, else $KBTOOL_STORE, else the user data directory.
+
+    The last is platformdirs' user_data_dir("kbtool"), e.g. ~/.local/share/kbtool on Linux.
+    """
+    if store is not None and str(store) != "":
+        return Path(store).expanduser()
+    from_env = os.environ.get(STORE_ENV, "")
+    if from_env:
+        return Path(from_env).expanduser()
+    return Path(platformdirs.user_data_dir("kbtool"))
+
+
+def read_format_version(store: Store) -> int:
+    """The store's format version, refusing a newer or unreadable one."""
+    try:
+        text = store.format_file.read_text(encoding="ascii").strip()
+        version = int(text)
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        raise StoreError(
+            f"{store.format_file} is unreadable; this does not look like a kbtool store"
+        ) from err
+    if version > FORMAT_VERSION:
+        raise StoreError(
+            f"the store {store.root} has format version {version}, newer than this kbtool "
+            f"understands ({FORMAT_VERSION}); upgrade kbtool to use it"
+        )
+    if version < 1:
+        raise StoreError(f"the store {store.root} has an invalid format version {version}")
+    return version
+
+
+def check_can_create(root: Path) -> None:
+    """Refuse to turn a directory holding other things into a store."""
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise StoreError(f"the store location {root} is a file, not a directory")
+    foreign = sorted(p.name for p in root.iterdir() if p.name not in _CREATION_LEFTOVERS)
+    if foreign:
+        shown = ", ".join(foreign[:5])
+        raise StoreError(
+            f"{root} is not a kbtool store and is not empty ({shown}); "
+            "choose an empty or new directory with --store"
+        )
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file so that it either has the new content or the old one (temp, fsync, rename)."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or creation in `path` durable (a no-op where directories cannot be opened)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a written file's data to disk before the catalogue points at it."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def store_lock(
+    store: Store,
+    *,
+    timeout: float | None = None,
+    on_wait: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """Hold the store's exclusive lock (flock on `lock`), waiting for another import to finish.
+
+    `on_wait` is told once, with a message naming the holder's pid, when the lock is busy.
+    `timeout` None waits for as long as it takes (cron jobs queue up); otherwise StoreError.
+    """
+    try:
+        import fcntl
+    except ImportError as err:  # pragma: no cover - Windows
+        raise StoreError("importing into a store needs a POSIX system (file locks)") from err
+    store.root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(store.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            if on_wait is not None:
+                on_wait(f"waiting for another import into {store.root} (pid {holder}) to finish")
+            deadline = None if timeout is None else time.monotonic() + timeout
+            delay = 0.05
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise StoreError(
+                            f"the store {store.root} is still locked by another import "
+                            f"(pid {holder}) after {timeout:g} s; try again when it has finished"
+                        ) from None
+                    time.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the flock

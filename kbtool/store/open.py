@@ -1,0 +1,65 @@
+"""Creating a store on first use and opening an existing one (version check)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kbtool import __version__
+from kbtool.errors import StoreError
+from kbtool.privacy import create_secret
+from kbtool.store import catalogue
+from kbtool.store.layout import (
+    FORMAT_VERSION,
+    Store,
+    check_can_create,
+    read_format_version,
+    store_lock,
+    write_atomic,
+)
+
+
+def open_existing(root: Path) -> Store | None:
+    """The store at `root` after checking its format version; None if none was created there."""
+    store = Store(root)
+    if not store.exists():
+        return None
+    read_format_version(store)
+    return store
+
+
+def create_or_open(root: Path) -> Store:
+    """Open the store at `root`, creating it (directory mode 0700) if there is none yet.
+
+    Creation happens under the store lock, writes the secret (0600) and the catalogue first and
+    FORMAT_VERSION last, so a store either exists completely or is created again.
+    """
+    existing = open_existing(root)
+    if existing is not None:
+        return existing
+    check_can_create(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as err:
+        raise StoreError(f"cannot create the store directory {root}: {err}") from err
+    store = Store(root)
+    with store_lock(store):
+        if store.exists():
+            read_format_version(store)
+            return store
+        if not store.secret_file.exists():
+            create_secret(store.secret_file)
+        catalogue.create(
+            store.catalogue_file,
+            {
+                "format_version": str(FORMAT_VERSION),
+                "store_id": secrets.token_hex(8),
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "created_by": f"kbtool {__version__}",
+            },
+        )
+        for directory in (store.measurements_dir, store.superseded_dir, store.rejects_dir):
+            directory.mkdir(exist_ok=True)
+        write_atomic(store.format_file, f"{FORMAT_VERSION}\n".encode("ascii"))
+    return store

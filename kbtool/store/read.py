@@ -1,0 +1,193 @@
+"""Reading the store back: measurements for `kbtool prevalence`/`quality`, imports for `sources`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from kbtool.errors import StoreError
+from kbtool.store import catalogue
+from kbtool.store.layout import Store, resolve_store_dir
+from kbtool.store.open import open_existing
+from kbtool.store.schema import (
+    DICTIONARY_COLUMNS,
+    MEASUREMENT_SCHEMA,
+    PARTITION_SCHEMA,
+    SUPERSEDED_SCHEMA,
+)
+
+SOURCE_COLUMNS = (
+    "imported_at",
+    "import_id",
+    "file",
+    "sha256",
+    "size_bytes",
+    "rows_read",
+    "rows_stored",
+    "rows_duplicate",
+    "rows_rejected",
+    "rows_without_key",
+    "corrections",
+)
+
+Filters: TypeAlias = ds.Expression | Sequence[Any] | None
+
+# A concurrent import deletes the files it replaced after its commit; a reader holding the older
+# file list retries with the new one.
+_READ_ATTEMPTS = 3
+
+
+def _require_store(store: str | Path | None) -> Store:
+    root = resolve_store_dir(store)
+    opened = open_existing(root)
+    if opened is None:
+        raise StoreError(
+            f"there is no measurement store at {root}; import registers first with "
+            "`kbtool import FILE` (or point --store / KBTOOL_STORE at an existing store)"
+        )
+    return opened
+
+
+def _dataset_schema(area: str) -> pa.Schema:
+    base = MEASUREMENT_SCHEMA if area == "measurements" else SUPERSEDED_SCHEMA
+    return pa.schema(list(base) + list(PARTITION_SCHEMA))
+
+
+def measurements_dataset(
+    store: str | Path | None = None, *, area: str = "measurements"
+) -> ds.Dataset:
+    """The committed Parquet files of the store as one pyarrow dataset (hive-partitioned).
+
+    `area` "superseded" gives the rows replaced by corrections. Only files the catalogue lists
+    are read, so an import in progress or interrupted is never seen. String columns with few
+    distinct values come back dictionary-encoded.
+    """
+    if area not in ("measurements", "superseded"):
+        raise ValueError("area must be 'measurements' or 'superseded'")
+    opened = _require_store(store)
+    with closing(catalogue.connect(opened.catalogue_file)) as connection:
+        files = catalogue.live_files(connection, area)
+    file_format = ds.ParquetFileFormat(
+        read_options=ds.ParquetReadOptions(dictionary_columns=list(DICTIONARY_COLUMNS))
+    )
+    return ds.dataset(
+        [str(opened.root / f.path) for f in files],
+        schema=_dataset_schema(area),
+        format=file_format,
+        partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
+        partition_base_dir=str(opened.root / area),
+    )
+
+
+def _expression(filters: Filters) -> ds.Expression | None:
+    if filters is None or isinstance(filters, ds.Expression):
+        return filters
+    if len(filters) == 0:
+        return None
+    return pq.filters_to_expression(list(filters))
+
+
+def _types(arrow_type: pa.DataType) -> Any:
+    # nullable booleans stay booleans (not object); age_days and the year partition are nullable
+    # integers whether or not this selection happens to hold a missing value
+    if arrow_type == pa.bool_():
+        return pd.BooleanDtype()
+    if arrow_type == pa.int16():
+        return pd.Int16Dtype()
+    if arrow_type == pa.int32():
+        return pd.Int32Dtype()
+    return None
+
+
+def read_measurements_table(
+    store: str | Path | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Filters = None,
+    *,
+    area: str = "measurements",
+) -> pa.Table:
+    """The stored measurements as an Arrow table (see open_measurements)."""
+    expression = _expression(filters)
+    wanted = None if columns is None else list(columns)
+    last_error: OSError | None = None
+    for _ in range(_READ_ATTEMPTS):
+        dataset = measurements_dataset(store, area=area)
+        if wanted is not None:
+            unknown = [c for c in wanted if c not in dataset.schema.names]
+            if unknown:
+                raise StoreError(
+                    f"the store has no column {', '.join(map(repr, unknown))}; "
+                    f"columns: {', '.join(dataset.schema.names)}"
+                )
+        try:
+            table = dataset.to_table(columns=wanted, filter=expression)
+        except FileNotFoundError as err:
+            last_error = err
+            continue
+        if "kecamatan" in table.column_names:
+            index = table.column_names.index("kecamatan")
+            table = table.set_column(
+                index, "kecamatan", pc.dictionary_encode(table.column("kecamatan"))
+            )
+        return table
+    raise StoreError(f"the store changed while it was being read; try again ({last_error})")
+
+
+def open_measurements(
+    store: str | Path | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Filters = None,
+) -> pd.DataFrame:
+    """The store's live measurements as a DataFrame, reading only what is asked for.
+
+    `columns` selects columns (MEASUREMENT_COLUMNS, including the partition columns `year` and
+    `kecamatan`); `filters` is a pyarrow expression or pandas-style filters such as
+    ``[("year", "in", [2023, 2024]), ("kecamatan", "=", "Metro Pusat")]``, and partitions that
+    cannot match are not read. Text columns come back as categoricals, dates as datetime64,
+    flags as nullable booleans. Raises StoreError when there is no store.
+    """
+    table = read_measurements_table(store, columns, filters)
+    return table.to_pandas(
+        date_as_object=False, types_mapper=_types, self_destruct=True, split_blocks=True
+    )
+
+
+def open_superseded(
+    store: str | Path | None = None,
+    columns: Sequence[str] | None = None,
+    filters: Filters = None,
+) -> pd.DataFrame:
+    """Rows replaced by corrections, with `superseded_by_import` naming the import that did it."""
+    table = read_measurements_table(store, columns, filters, area="superseded")
+    return table.to_pandas(date_as_object=False, types_mapper=_types)
+
+
+def list_sources(store: str | Path | None = None) -> pd.DataFrame:
+    """Every imported file, oldest first: when, file, SHA-256 and its row counts.
+
+    An empty frame (with the columns) when there is no store yet.
+    """
+    opened = open_existing(resolve_store_dir(store))
+    if opened is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in SOURCE_COLUMNS})
+    with closing(catalogue.connect(opened.catalogue_file)) as connection:
+        rows = connection.execute(
+            "SELECT i.committed_at, s.import_id, s.file, s.sha256, s.size_bytes, "
+            + ", ".join(f"s.{c}" for c in catalogue.COUNT_FIELDS)
+            + " FROM sources s JOIN imports i USING (import_id) "
+            "ORDER BY i.committed_at, s.import_id, s.position"
+        ).fetchall()
+    frame = pd.DataFrame(rows, columns=list(SOURCE_COLUMNS))
+    frame["imported_at"] = pd.to_datetime(frame["imported_at"], utc=True)
+    for name in SOURCE_COLUMNS[5:]:
+        frame[name] = frame[name].astype("int64")
+    frame["size_bytes"] = frame["size_bytes"].astype("Int64")
+    return frame

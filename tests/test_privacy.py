@@ -1,0 +1,192 @@
+"""Child keys: HMAC exactness, NIK validity, name folding, key kinds and the secret file."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from kbtool.errors import StoreError
+from kbtool.privacy import (
+    KEY_KIND_NAME,
+    KEY_KIND_NIK,
+    KEY_KIND_ROW,
+    KeyHasher,
+    child_keys,
+    clean_nik,
+    create_secret,
+    digests_to_hex,
+    hex_to_words,
+    load_secret,
+    normalise_person_name,
+)
+
+SECRET = bytes(range(32))
+
+
+def test_key_hasher_equals_rfc2104_hmac() -> None:
+    """The pad-caching hasher gives exactly hmac.digest(secret, domain + message) truncated."""
+    hasher = KeyHasher(SECRET)
+    messages = [b"", b"1872015012201000", b"siti nur\x1f2021-01-01", b"x" * 200]
+    got = hasher.digests(b"kbtool/child/nik/v1\x00", messages)
+    for row, message in zip(got, messages, strict=True):
+        expected = hmac.digest(SECRET, b"kbtool/child/nik/v1\x00" + message, "sha256")[:16]
+        assert bytes(row) == expected
+
+
+def test_hex_round_trip() -> None:
+    digests = np.random.default_rng(3).integers(0, 256, (50, 16), dtype=np.uint8)
+    hexes = digests_to_hex(digests)
+    assert hexes.to_pylist()[0] == bytes(digests[0]).hex()
+    words = hex_to_words(hexes)
+    assert np.array_equal(words, digests.view(">u8").astype(np.uint64))
+    dictionary = pa.DictionaryArray.from_arrays(pa.array([2, 0, 2], pa.int32()), hexes)
+    assert np.array_equal(hex_to_words(dictionary), words[[2, 0, 2]])
+    assert np.array_equal(hex_to_words(pa.chunked_array([hexes.slice(10, 5)])), words[10:15])
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1872015012201000", "1872015012201000"),
+        ("'1872015012201000", "1872015012201000"),  # Excel text marker
+        ("1872 0150 1220 1000", "1872015012201000"),
+        ("1872.0150.1220.1000", "1872015012201000"),
+        ("1872015012201000.0", "1872015012201000"),  # went through a float column
+        ("0000000000000000", None),
+        ("1872015012200000", None),  # serial 0000
+        ("9972015012201000", None),  # no province 99
+        ("1872005012201000", None),  # district 00
+        ("1872017513201000", None),  # day 75-40 = 35
+        ("1872015013201000", None),  # month 13
+        ("1.87201E+15", None),  # scientific notation lost the digits
+        ("187201501220100", None),  # 15 digits
+        ("", None),
+        (None, None),
+    ],
+)
+def test_clean_nik(raw: str | None, expected: str | None) -> None:
+    assert clean_nik(pd.Series([raw], dtype=object)).iloc[0] == expected
+
+
+def test_nik_must_match_the_childs_birth_date() -> None:
+    """A parent's NIK on a child's row (born 1990, not 2020) is not the child's key."""
+    nik = pd.Series(["1872015012201000", "1872015012901000", "1872015012201000"], dtype=object)
+    born = pd.Series([pd.Timestamp("2020-12-10"), pd.Timestamp("2020-12-10"), pd.NaT])
+    assert clean_nik(nik, born).tolist() == ["1872015012201000", None, "1872015012201000"]
+
+
+def test_normalise_person_name() -> None:
+    names = pd.Series(
+        ["An. Siti Nur'aini", "SITI  NURAINI", " siti-nuraini ", "Sïtí Nuraini", "", None]
+    )
+    folded = normalise_person_name(names).tolist()
+    assert folded[:4] == ["siti nuraini"] * 4
+    assert folded[4] is None and folded[5] is None
+    # "Anak Agung" is a Balinese title, not the "An." abbreviation
+    assert normalise_person_name(pd.Series(["Anak Agung Putra"])).iloc[0] == "anak agung putra"
+
+
+def _rows(**columns: object) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    frame["source_line"] = np.arange(2, len(frame) + 2)
+    return frame
+
+
+def test_key_kinds_and_stability() -> None:
+    rows = _rows(
+        child_id=["1872015012201000", None, None, "1872015012201000", None],
+        name=["Siti", "Budi Santoso", None, "Siti", "BUDI  SANTOSO"],
+        birth_date=pd.to_datetime(
+            ["2020-12-10", "2021-01-01", "2021-01-01", "2020-12-10", "2021-01-01"]
+        ),
+        sex=np.array([2, 1, 1, 2, 1], dtype=np.int8),
+    )
+    kelurahan = pd.Series(["Metro"] * 5)
+    keys = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
+    assert keys.kind.tolist() == [
+        KEY_KIND_NIK,
+        KEY_KIND_NAME,
+        KEY_KIND_ROW,
+        KEY_KIND_NIK,
+        KEY_KIND_NAME,
+    ]
+    hexes = keys.hex.cast(pa.string()).to_pylist()
+    assert hexes[0] == hexes[3] and hexes[1] == hexes[4]
+    assert len(set(hexes)) == 3
+    assert keys.without_key == 1
+    expected_nik = hmac.digest(SECRET, b"kbtool/child/nik/v1\x00" + b"1872015012201000", "sha256")
+    assert hexes[0] == expected_nik[:16].hex()
+    # the same rows again give the same keys; another secret gives other keys
+    again = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
+    assert again.hex.cast(pa.string()).to_pylist() == hexes
+    other = child_keys(rows, kelurahan, KeyHasher(bytes(32)), source_sha256="a" * 64)
+    assert not set(other.hex.cast(pa.string()).to_pylist()) & set(hexes)
+
+
+def test_name_key_depends_on_birth_sex_and_kelurahan() -> None:
+    rows = _rows(
+        child_id=[None] * 4,
+        name=["Budi"] * 4,
+        birth_date=pd.to_datetime(["2021-01-01", "2021-01-02", "2021-01-01", "2021-01-01"]),
+        sex=np.array([1, 1, 2, 1], dtype=np.int8),
+    )
+    kelurahan = pd.Series(["Metro", "Metro", "Metro", "Yosodadi"])
+    keys = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
+    assert len(set(keys.hex.cast(pa.string()).to_pylist())) == 4
+
+
+def test_nik_and_name_domains_are_separate() -> None:
+    """A name that happens to read like a NIK does not give the NIK's key (domain prefix)."""
+    hasher = KeyHasher(SECRET)
+    nik = hasher.digests(b"kbtool/child/nik/v1\x00", [b"1872015012201000"])
+    name = hasher.digests(b"kbtool/child/name/v1\x00", [b"1872015012201000"])
+    assert bytes(nik[0]) != bytes(name[0])
+
+
+def test_keyless_rows_get_one_key_per_line_stable_per_file() -> None:
+    rows = _rows(
+        child_id=[None] * 3, name=[None] * 3, birth_date=pd.to_datetime(["2021-01-01"] * 3)
+    )
+    kelurahan = pd.Series([None] * 3, dtype=object)
+    first = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
+    second = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
+    other_file = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="b" * 64)
+    hexes = first.hex.cast(pa.string()).to_pylist()
+    assert len(set(hexes)) == 3
+    assert second.hex.cast(pa.string()).to_pylist() == hexes
+    assert not set(other_file.hex.cast(pa.string()).to_pylist()) & set(hexes)
+
+
+def test_secret_file_is_private_and_never_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "secret.key"
+    key = create_secret(path)
+    assert len(key) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_secret(path) == key
+    with pytest.raises(FileExistsError):
+        create_secret(path)
+
+
+def test_secret_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "secret.key"
+    create_secret(path)
+    os.chmod(path, 0o644)
+    with pytest.raises(StoreError, match="chmod 600"):
+        load_secret(path)
+
+
+def test_damaged_or_missing_secret_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "secret.key"
+    with pytest.raises(StoreError, match="missing"):
+        load_secret(path)
+    path.write_bytes(b"short")
+    os.chmod(path, 0o600)
+    with pytest.raises(StoreError, match="damaged"):
+        load_secret(path)
