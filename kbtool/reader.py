@@ -27,6 +27,7 @@ weights however long it is), with a vectorised path for columns that are nearly 
 from __future__ import annotations
 
 import codecs
+import copy
 import csv
 import gzip
 import io
@@ -36,6 +37,7 @@ import re
 import sys
 import threading
 import unicodedata
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -439,67 +441,93 @@ class _ChainedStream(io.RawIOBase):
         return len(data)
 
 
+def _windows_1252_fallback(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: a byte that is not UTF-8 is read as Windows-1252."""
+    assert isinstance(err, UnicodeDecodeError)
+    return err.object[err.start : err.end].decode("cp1252", errors="replace"), err.end
+
+
+_UTF8_OR_1252 = "kbtool-utf8-or-cp1252"
+codecs.register_error(_UTF8_OR_1252, _windows_1252_fallback)
+
+
 class _TranscodedStream(io.RawIOBase):
-    """UTF-8 bytes of a text stream decoded incrementally (Windows-1252, UTF-16, ...)."""
+    """The UTF-8 bytes of a text stream decoded incrementally.
+
+    pyarrow gets valid UTF-8 whatever the file holds: Windows-1252 and UTF-16 are converted, and
+    in a UTF-8 file a stray Windows-1252 byte (one row typed on another machine) becomes its
+    character instead of failing the whole read. Pure-ASCII chunks of UTF-8 and Windows-1252
+    files are passed through untouched, so a plain file costs one `isascii` scan.
+    """
 
     _CHUNK = 1 << 22
 
     def __init__(
-        self, first_text: str, decoder: codecs.IncrementalDecoder, rest: IO[bytes] | None
+        self,
+        first_text: str,
+        decoder: codecs.IncrementalDecoder,
+        rest: IO[bytes] | None,
+        ascii_passthrough: bool,
     ) -> None:
         super().__init__()
-        self._pending = bytearray(first_text.encode("utf-8"))
+        self._pending = first_text.encode("utf-8")
+        self._offset = 0
         self._decoder = decoder
         self._rest = rest
         self._done = rest is None
+        self._ascii_passthrough = ascii_passthrough
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
-        while not self._pending and not self._done:
+        while self._offset >= len(self._pending) and not self._done:
             assert self._rest is not None
             data = self._rest.read(self._CHUNK)
             if not data:
                 self._done = True
-            text = self._decoder.decode(data, final=self._done)
-            self._pending += text.encode("utf-8")
-        size = min(len(view), len(self._pending))
-        view[:size] = self._pending[:size]
-        del self._pending[:size]
+            if self._ascii_passthrough and data.isascii() and not self._decoder.getstate()[0]:
+                self._pending = data
+            else:
+                self._pending = self._decoder.decode(data, final=self._done).encode("utf-8")
+            self._offset = 0
+        size = min(len(view), len(self._pending) - self._offset)
+        view[:size] = memoryview(self._pending)[self._offset : self._offset + size]
+        self._offset += size
         return size
 
 
 @dataclass(frozen=True)
 class _TextLayout:
-    """What the first bytes of a CSV say: encoding, where the header is, its delimiter."""
+    """What the first bytes of a CSV say: the encoding and the text they decode to."""
 
-    encoding: str  # "utf-8" (maybe with BOM), "cp1252" or "utf-16"
-    bom_bytes: int
+    encoding: str  # "utf-8" (with or without BOM), "cp1252" or "utf-16"
     text: str  # the prefix decoded
-    decoder: codecs.IncrementalDecoder | None  # state after `text` (transcoded encodings)
+    decoder: codecs.IncrementalDecoder  # its state after `text`, to decode the rest
 
 
 def _decode_prefix(opened: _Opened) -> _TextLayout:
     prefix = opened.prefix
     at_end = opened.rest is None
+    decoder: codecs.IncrementalDecoder
     if not prefix.strip():
         raise InputError(f"{opened.name}: empty file; {_EXPECTED_FORMAT} with a header line")
     if prefix.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         # Excel's "Unicode text" export: UTF-16 with BOM, tab separated
         decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
-        return _TextLayout("utf-16", 0, decoder.decode(prefix, final=at_end), decoder)
+        return _TextLayout("utf-16", decoder.decode(prefix, final=at_end), decoder)
     if b"\x00" in prefix:
         raise InputError(f"{opened.name}: not a text file (binary data); {_EXPECTED_FORMAT}")
     bom = len(codecs.BOM_UTF8) if prefix.startswith(codecs.BOM_UTF8) else 0
     try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(prefix[bom:], final=at_end)
-        return _TextLayout("utf-8", bom, text, None)
+        codecs.getincrementaldecoder("utf-8")().decode(prefix[bom:], final=at_end)
     except UnicodeDecodeError:
         # not UTF-8: Windows-1252, what Excel on Indonesian Windows writes as "CSV"
-        cp1252 = codecs.getincrementaldecoder("cp1252")(errors="replace")
-        return _TextLayout("cp1252", 0, cp1252.decode(prefix, final=at_end), cp1252)
+        decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
+        return _TextLayout("cp1252", decoder.decode(prefix, final=at_end), decoder)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors=_UTF8_OR_1252)
+    return _TextLayout("utf-8", decoder.decode(prefix[bom:], final=at_end), decoder)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -745,7 +773,7 @@ class _LineCounter:
         located: list[tuple[int, _InvalidRow]] = []
         cumulative = np.cumsum(breaks)
         for i, row in enumerate(pending):
-            inside = int(before_kept[i]) - self.kept  # kept rows of this block before it
+            inside = max(int(before_kept[i]) - self.kept, 0)  # kept rows of this block before it
             if inside > n:
                 break  # after rows still to come: located with a later block
             kept_breaks = self.kept_breaks + (int(cumulative[inside - 1]) if inside > 0 else 0)
@@ -822,73 +850,121 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
     delimiter = _sniff_delimiter(header_text)
     first_line = 1 + _count_line_breaks(text[:header_offset])
 
-    stream: Any
-    if text_layout.decoder is not None:
-        stream = _TranscodedStream(text[header_offset:], text_layout.decoder, opened.rest)
-    else:
-        byte_offset = text_layout.bom_bytes + len(text[:header_offset].encode("utf-8"))
-        if opened.path is not None:
-            stream = pa.OSFile(str(opened.path))
-            stream.seek(byte_offset)
-        else:
-            stream = _ChainedStream([opened.prefix[byte_offset:]], opened.rest)
     avg_line = max(len(opened.prefix) / max(_count_line_breaks(text), 1), 16.0)
     # blocks of at most 4 MiB (~40k rows): pyarrow's streaming reader keeps working buffers of
     # many times the block size per column, and small blocks let the prefetch thread overlap
     # parsing with conversion; per-block Python work stays small at this size
     block_rows = min(max(options.batch_rows, 1), 131_072)
     block_size = int(min(max(avg_line * block_rows, _MIN_BLOCK_BYTES), _MAX_BLOCK_BYTES))
+    columns = len(_split_header(header_text, delimiter))
 
-    counter = _LineCounter(first_line)
-    try:
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(
-                use_threads=False, block_size=block_size, autogenerate_column_names=True
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=counter.on_invalid,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=_binary_types(len(_split_header(header_text, delimiter))),
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-            ),
-        )
-    except (pa.ArrowException, OSError, UnicodeDecodeError) as err:
-        stream.close()
-        raise _csv_error(opened.name, err) from err
-
+    # A UTF-8 file on disk is read by pyarrow natively (no Python, no GIL in the parse thread).
+    # If a byte further on is not UTF-8 and sits in a row with the wrong number of fields,
+    # pyarrow cannot hand that row to the handler: read again through the transcoding stream,
+    # skipping what was already handed out.
+    native = opened.path is not None and text_layout.encoding == "utf-8"
+    yielded_rows = 0  # rows pyarrow returned (the header included) already handed out
+    yielded_broken = 0  # skipped rows already handed out
     layout: _Layout | None = None
-    record_batches = _prefetch(reader, opened.name)
-    try:
-        for record_batch in record_batches:
-            if record_batch.num_rows == 0:
-                continue
-            cells, breaks = _text_columns(record_batch.columns, record_batch.num_rows)
-            lines, located = counter.lines(breaks)
-            if layout is None:
-                headers = [c[0].as_py() or "" for c in cells]
-                layout = _layout(headers, options.column_overrides, opened.name)
-                cells = [c.slice(1) for c in cells]
-                lines = lines[1:]
-            yield _Block(layout, cells, lines, _broken(located, len(layout.headers)))
-        if layout is None:  # pragma: no cover - the header line is always a row
-            raise InputError(f"{opened.name}: no header line found; {_EXPECTED_FORMAT}")
-        tail = _broken(counter.remaining(), len(layout.headers))
-        if tail:
-            yield _Block(
-                layout,
-                [pa.array([], _TEXT) for _ in layout.headers],
-                np.zeros(0, dtype=np.int64),
-                tail,
+    while True:
+        stream: Any
+        if native:
+            _install_quiet_handler_hook()
+            assert opened.path is not None
+            stream = pa.OSFile(str(opened.path))
+            bom = len(codecs.BOM_UTF8) if opened.prefix.startswith(codecs.BOM_UTF8) else 0
+            stream.seek(bom + len(text[:header_offset].encode("utf-8")))
+        else:
+            stream = _TranscodedStream(
+                text[header_offset:],
+                copy.deepcopy(text_layout.decoder),
+                opened.rest,
+                ascii_passthrough=text_layout.encoding != "utf-16",
             )
-    finally:
-        record_batches.close()  # stops the prefetch thread before its stream is closed
-        stream.close()
+        counter = _LineCounter(first_line)
+        record_batches: Generator[pa.RecordBatch, None, None] | None = None
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(
+                    use_threads=False, block_size=block_size, autogenerate_column_names=True
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=counter.on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=_binary_types(columns),
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                ),
+            )
+            record_batches = _prefetch(reader)
+            for record_batch in record_batches:
+                if record_batch.num_rows == 0:
+                    continue
+                first_row, first_broken = counter.kept, counter.emitted
+                cells, breaks = _text_columns(record_batch.columns, record_batch.num_rows)
+                lines, located = counter.lines(breaks)
+                if layout is None:
+                    headers = [c[0].as_py() or "" for c in cells]
+                    layout = _layout(headers, options.column_overrides, opened.name)
+                # drop the header row and whatever an earlier attempt handed out already
+                skip = max(yielded_rows - first_row, 1 if first_row == 0 else 0)
+                if skip:
+                    cells = [c.slice(skip) for c in cells]
+                    lines = lines[skip:]
+                located = located[max(yielded_broken - first_broken, 0) :]
+                if len(lines) or located:
+                    yield _Block(layout, cells, lines, _broken(located, len(layout.headers)))
+                yielded_rows, yielded_broken = counter.kept, counter.emitted
+            if layout is None:  # pragma: no cover - the header line is always a row
+                raise InputError(f"{opened.name}: no header line found; {_EXPECTED_FORMAT}")
+            first_broken = counter.emitted
+            remaining = counter.remaining()[max(yielded_broken - first_broken, 0) :]
+            tail = _broken(remaining, len(layout.headers))
+            if tail:
+                yield _Block(
+                    layout,
+                    [pa.array([], _TEXT) for _ in layout.headers],
+                    np.zeros(0, dtype=np.int64),
+                    tail,
+                )
+            return
+        except _READ_ERRORS as err:
+            if native and _UNDECODABLE_ROW.search(str(err)):
+                native = False
+                continue
+            raise _csv_error(opened.name, err) from err
+        finally:
+            if record_batches is not None:
+                record_batches.close()  # stops the prefetch thread before its stream closes
+            stream.close()
+
+
+# With our handler, which always answers "skip", pyarrow reports a row with the wrong number of
+# fields only when it could not decode the row's text to call the handler.
+_UNDECODABLE_ROW = re.compile(r"CSV parse error: Row #\d+: Expected \d+ columns, got \d+")
+_hook_installed = False
+
+
+def _install_quiet_handler_hook() -> None:
+    """Silence pyarrow's report of the row text it could not decode (the read is retried)."""
+    global _hook_installed
+    if _hook_installed:
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        handler = getattr(unraisable.object, "__self__", None)
+        if isinstance(handler, _LineCounter) and unraisable.exc_type is UnicodeDecodeError:
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    _hook_installed = True
 
 
 def _binary_types(count: int) -> dict[str, pa.DataType]:
@@ -910,6 +986,10 @@ def _broken(located: list[tuple[int, _InvalidRow]], expected: int) -> list[tuple
     return broken
 
 
+# what reading a damaged file can raise (a truncated gzip raises EOFError or zlib.error)
+_READ_ERRORS = (pa.ArrowException, OSError, EOFError, UnicodeError, ValueError, zlib.error)
+
+
 def _csv_error(name: str, err: BaseException) -> InputError:
     message = _arrow_message(err)
     hint = ""
@@ -923,11 +1003,11 @@ def _arrow_message(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
-def _prefetch(reader: Any, name: str) -> Generator[pa.RecordBatch, None, None]:
+def _prefetch(reader: Any) -> Generator[pa.RecordBatch, None, None]:
     """Batches of a pyarrow CSV reader, parsed one block ahead in a thread.
 
     pyarrow releases the GIL while parsing, so the next block is parsed on the second core
-    while this one is converted. Errors are re-raised here as InputError.
+    while this one is converted. The reader's errors are re-raised here.
     """
     slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
     stop = threading.Event()
@@ -955,10 +1035,7 @@ def _prefetch(reader: Any, name: str) -> Generator[pa.RecordBatch, None, None]:
             if kind == "end":
                 return
             if kind == "error":
-                err = payload
-                if isinstance(err, (pa.ArrowException, OSError, UnicodeDecodeError, ValueError)):
-                    raise _csv_error(name, err) from err
-                raise err
+                raise payload
             yield payload
     finally:
         stop.set()

@@ -126,6 +126,23 @@ def test_a_stray_windows_1252_byte_after_the_first_megabyte(tmp_path: Path) -> N
     assert batch.rows["source_line"].iloc[-1] == 120_002
 
 
+def test_a_stray_byte_in_a_broken_row_far_into_a_streamed_file(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """pyarrow cannot decode such a row for the handler: the reader retries the rest safely."""
+    filler = "".join(f"A{i},L,9\n" for i in range(120_000))
+    data = ("Nama,JK,Berat\n" + filler).encode() + "José,P\n".encode("cp1252") + b"B,L,8\n"
+    path = write(tmp_path, data)
+    batches = list(iter_read(path, ReadOptions(batch_rows=50_000, today=TODAY)))
+    for batch in batches:
+        assert_reconciles(batch)
+    lines = [v for b in batches for v in [*b.rows["source_line"], *b.rejects["line"]]]
+    assert sorted(lines) == list(range(2, 120_004))
+    rejects = pd.concat([b.rejects for b in batches])
+    assert rejects[["line", "value"]].values.tolist() == [[120_002, "José,P"]]
+    assert capfd.readouterr().err == ""
+
+
 def test_utf16_with_bom_tab_separated(tmp_path: Path) -> None:
     text = "Nama\tJK\tBerat\r\nSiti\tP\t9,1\r\n"
     batch = read(write(tmp_path, text.encode("utf-16"), "export.txt"))
@@ -739,6 +756,13 @@ def test_unreadable_files_raise_one_readable_line(
     assert text.startswith(f"{path}: ")
     assert message in text
     assert "\n" not in text
+
+
+def test_a_truncated_gzip_file(tmp_path: Path) -> None:
+    compressed = gzip.compress(b"JK;Berat\n" + b"L;9\n" * 400_000)
+    path = write(tmp_path, compressed[: len(compressed) // 2], "v.csv.gz")
+    with pytest.raises(InputError, match="Compressed file ended before the end-of-stream"):
+        read(path)
 
 
 def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
