@@ -1430,9 +1430,9 @@ def _as_text(column: pa.Array) -> pa.Array:
         return pa.array([_decode_cell(v) for v in column.to_pylist()], _TEXT)
 
 
-# Above this many distinct values in a block (and more than half the rows), a column is parsed
-# with vectorised arrow kernels instead of value by value.
-_HIGH_CARDINALITY = 50_000
+# With more distinct values than half a block's rows (and at least this many), a column is
+# parsed with vectorised arrow kernels instead of value by value (unrounded weights, times).
+_HIGH_CARDINALITY = 1_000
 _CACHE_LIMIT = 200_000
 
 
@@ -1492,6 +1492,11 @@ class _DistinctParser:
 
 def _numbers_vectorised(text: pa.Array) -> npt.NDArray[np.float64] | None:
     """Plain decimal numbers (point or comma) parsed by arrow; None if any cell is not one."""
+    try:
+        plain: npt.NDArray[np.float64] = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        return plain
+    except pa.ArrowInvalid:
+        pass  # spaces or decimal commas: clean up and try once more
     trimmed = pc.utf8_trim_whitespace(text)
     trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
     try:
@@ -1516,7 +1521,8 @@ class _Converter:
     def __init__(self, source: str, options: ReadOptions) -> None:
         self.source = source
         self.options = options
-        today = options.today or date.today()
+        self.today = today = options.today or date.today()
+        self.many_distinct: dict[str, bool] = {}
         self.parsers: dict[str, _DistinctParser] = {
             "sex": _DistinctParser(_parse_sex, np.int8, 0),
             "measure": _DistinctParser(_parse_measure, np.int8, MEASURE_UNKNOWN),
@@ -1535,22 +1541,51 @@ class _Converter:
         }
 
     def parse(self, name: str, column: pa.Array) -> _Parsed:
+        """One canonical column of a block, through its distinct values when they are few."""
         parser = self.parsers[name]
+        if self.many_distinct.get(name):
+            # the previous block was nearly all distinct: try the vectorised path first
+            fast = self._vectorised(name, column)
+            if fast is not None:
+                return fast
         encoded = column.dictionary_encode()
         distinct = len(encoded.dictionary)
-        if distinct > _HIGH_CARDINALITY and distinct * 2 > len(column):
-            if parser.dtype is np.float64:
-                numbers = _numbers_vectorised(_as_text(column))
-                if numbers is not None:
-                    return self._checked_numbers(name, numbers)
-            elif parser.dtype is np.int64:
-                # timestamps make every value distinct: drop the time of day, then count again
+        many = distinct >= _HIGH_CARDINALITY and distinct * 2 > len(column)
+        self.many_distinct[name] = many
+        if many:
+            fast = self._vectorised(name, column)
+            if fast is not None:
+                return fast
+            if parser.dtype is np.int64:
+                # times of day make every value distinct: drop them, then count again
                 text = pc.replace_substring_regex(
                     _as_text(column), r"[ T][0-9]{1,2}[:.][0-9]{2}.*$", ""
                 )
                 encoded = text.dictionary_encode()
         values, reasons = parser.apply(encoded)
         return _Parsed(values, reasons)
+
+    def _vectorised(self, name: str, column: pa.Array) -> _Parsed | None:
+        """Plain numbers or ISO dates parsed by arrow kernels; None if any cell is not one."""
+        dtype = self.parsers[name].dtype
+        if dtype is np.float64:
+            numbers = _numbers_vectorised(_as_text(column))
+            return None if numbers is None else self._checked_numbers(name, numbers)
+        if dtype is np.int64:
+            try:
+                # arrow's ISO 8601 cast is strict: 2023-02-29 or 2023-1-5 fail the whole column
+                stamps = pc.cast(_as_text(column), pa.timestamp("s"))
+            except pa.ArrowInvalid:
+                return None
+            present = stamps.is_valid().to_numpy(zero_copy_only=False)
+            seconds = stamps.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+            days = seconds // 86_400  # floor: the time of day does not count
+            reasons = np.zeros(len(days), dtype=np.uint8)
+            reasons[present & (days < _EARLIEST.toordinal() - _UNIX_ORDINAL)] = _EARLY_DATE
+            reasons[present & (days > self.today.toordinal() - _UNIX_ORDINAL)] = _FUTURE_DATE
+            days[~present | (reasons != _OK)] = _NAT_DAYS
+            return _Parsed(days, reasons)
+        return None
 
     def _checked_numbers(self, name: str, numbers: npt.NDArray[np.float64]) -> _Parsed:
         reasons = np.zeros(len(numbers), dtype=np.uint8)

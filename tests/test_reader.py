@@ -505,6 +505,30 @@ def test_date_values(tmp_path: Path, text: str, day: str) -> None:
     assert batch.rows["visit_date"].tolist() == [pd.Timestamp(day)]
 
 
+@pytest.mark.parametrize("spoil", [None, "abc", "9,5", " 7.25 "])
+def test_columns_of_distinct_values_parse_the_same_vectorised(
+    tmp_path: Path, spoil: str | None
+) -> None:
+    """Unrounded weights and timestamps take arrow's vectorised path: same rows, same rejects."""
+    lines = ["JK;Tgl Lahir;Tanggal Pengukuran;Berat;Tinggi;Umur"]
+    for i in range(3000):
+        visit = f"2023-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:{i % 59:02d}"
+        if i % 997 == 5:
+            visit = "2031-01-01 10:00:00"  # in the future
+        weight = "0" if i % 1201 == 7 else f"{9 + i / 7919:.9f}"
+        height = "" if i % 13 == 0 else f"{70 + i / 101:.7f}"
+        lines.append(f"L;2021-06-{1 + i % 28:02d};{visit};{weight};{height};{i / 101:.6f}")
+    if spoil is not None:
+        lines[1500] = lines[1500].replace(lines[1500].split(";")[3], spoil)
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    vectorised = read(path)
+    with mock.patch.object(reader, "_HIGH_CARDINALITY", 10**9):
+        distinct = read(path)
+    pd.testing.assert_frame_equal(vectorised.rows, distinct.rows)
+    pd.testing.assert_frame_equal(vectorised.rejects, distinct.rejects)
+    assert set(vectorised.rejects["reason"]) >= {"date in the future", "weight <= 0"}
+
+
 def test_missing_values_are_not_errors(tmp_path: Path) -> None:
     batch = read(write(tmp_path, f"{HEADER};Umur;Edema\n;;;;;;;;;\n;;L;;;;;;;\n"))
     assert batch.rows_read == 1  # the first line has no cell at all: a blank line
