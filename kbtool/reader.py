@@ -917,7 +917,7 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
                     cells = [c.slice(skip) for c in cells]
                     lines = lines[skip:]
                 located = located[max(yielded_broken - first_broken, 0) :]
-                if len(lines) or located:
+                if len(lines) or located or first_row == 0:  # the first block carries the layout
                     yield _Block(layout, cells, lines, _broken(located, len(layout.headers)))
                 yielded_rows, yielded_broken = counter.kept, counter.emitted
             if layout is None:  # pragma: no cover - the header line is always a row
@@ -1333,7 +1333,8 @@ _TIME_SUFFIX = (
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2}|[AaPp][Mm])?)?"
 )
 _YMD = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})" + _TIME_SUFFIX)
-_DMY = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4})" + _TIME_SUFFIX)
+# day first, Indonesia's order; a two-digit year is Excel's short date format (05/01/23)
+_DMY = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})" + _TIME_SUFFIX)
 _D_MONTH_Y = re.compile(r"([0-9]{1,2})[-/. ]+([A-Za-z]{3,9})\.?[-/. ]+([0-9]{4})" + _TIME_SUFFIX)
 _COMPACT_YMD = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 _EXCEL_SERIAL = re.compile(r"([0-9]{1,5})(?:[.,][0-9]+)?")
@@ -1379,7 +1380,10 @@ def _date_parser(today: date) -> Callable[[str], tuple[int, int]]:
         if match := _YMD.fullmatch(stripped):
             parts = int(match[1]), int(match[3]), int(match[4])
         elif match := _DMY.fullmatch(stripped):
-            parts = int(match[4]), int(match[3]), int(match[1])
+            # a short year is 20yy: registers of children under five hold no 19yy dates, and a
+            # 20yy in the future is rejected rather than quietly read as a century earlier
+            year = int(match[4]) + (2000 if len(match[4]) == 2 else 0)
+            parts = year, int(match[3]), int(match[1])
         elif match := _D_MONTH_Y.fullmatch(stripped):
             month = _MONTHS.get(match[2][:3].lower())
             if month is None:

@@ -490,6 +490,8 @@ def test_age_values(tmp_path: Path, text: str, months: float) -> None:
         ("5/1/2023", "2023-01-05"),
         ("05.01.2023", "2023-01-05"),
         ("05/01/2023 08:15", "2023-01-05"),
+        ("05/01/23", "2023-01-05"),
+        ("5-1-24", "2024-01-05"),
         ("44927", "2023-01-01"),
         ("44927.75", "2023-01-01"),
         ("5 Jan 2023", "2023-01-05"),
@@ -651,6 +653,14 @@ def test_each_rejection_reason(tmp_path: Path, column: str, value: str, reason: 
     }
 
 
+def test_a_two_digit_year_is_this_century(tmp_path: Path) -> None:
+    batch = read_column(tmp_path, "Tgl Lahir", ["01/02/24", "01/02/25"])
+    assert batch.rows["birth_date"].tolist() == [pd.Timestamp("2024-02-01")]
+    assert batch.rejects[["value", "reason"]].values.tolist() == [
+        ["01/02/25", "date in the future"]
+    ]
+
+
 def test_future_is_relative_to_today(tmp_path: Path) -> None:
     path = write(tmp_path, "JK;Berat;Tgl Ukur\nL;9;01/07/2024\n")
     assert len(read(path, today=dt.date(2024, 7, 1)).rows) == 1
@@ -731,6 +741,20 @@ def test_streamed_blocks_keep_line_numbers(tmp_path: Path) -> None:
     assert rejects == expected_rejects
     whole = read(path)
     assert whole.rows["source_line"].tolist() == expected_lines
+
+
+def test_a_header_without_rows(tmp_path: Path) -> None:
+    batches = list(iter_read(write(tmp_path, "NIK;JK;Berat\n"), ReadOptions(keep_raw=True)))
+    assert len(batches) == 1
+    assert_reconciles(batches[0])
+    assert batches[0].rows_read == 0
+    assert batches[0].column_map == {"child_id": "NIK", "sex": "JK", "weight_kg": "Berat"}
+    assert batches[0].raw is not None and list(batches[0].raw.columns) == ["NIK", "JK", "Berat"]
+
+
+def test_read_files_needs_a_file() -> None:
+    with pytest.raises(UsageError):
+        read_files([])
 
 
 def test_read_files_concatenates(tmp_path: Path) -> None:
