@@ -32,8 +32,10 @@ import csv
 import gzip
 import io
 import math
+import os
 import queue
 import re
+import stat
 import sys
 import threading
 import unicodedata
@@ -394,6 +396,9 @@ def _open_source(name: str) -> _Opened:
         except OSError as err:
             raise InputError(f"{name}: cannot open ({err.strerror or err})") from err
         handles.append(stream)
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            path = None  # a pipe such as <(zcat ...): read once, as a stream
+
     try:
         prefix = _read_up_to(stream, _PREFIX_BYTES)
         if prefix.startswith(_GZIP_MAGIC):

@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import gzip
 import io
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from unittest import mock
@@ -178,6 +180,25 @@ def test_stdin_xlsx_is_recognised_by_its_zip_magic(
     batch = read("-")
     assert batch.rows["weight_kg"].tolist() == [9.5]
     assert batch.rows["source_line"].tolist() == [2]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+def test_a_named_pipe_is_read_once_as_a_stream(tmp_path: Path) -> None:
+    """`kbtool zscore <(zcat visits.csv.gz)`: the path is a pipe that cannot be opened twice."""
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    text = f"{HEADER}\n" + "".join(f"{ROW}\n" for _ in range(50_000))
+
+    def feed() -> None:
+        with fifo.open("w") as pipe:
+            pipe.write(text)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    batch = read(fifo)
+    writer.join()
+    assert batch.rows_read == 50_000
+    assert batch.rows["source_line"].iloc[-1] == 50_001
 
 
 def make_workbook(
