@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from kbtool.errors import StoreError
@@ -21,8 +20,7 @@ from kbtool.privacy import (
     child_keys,
     clean_nik,
     create_secret,
-    digests_to_hex,
-    hex_to_words,
+    digests_to_keys,
     load_secret,
     normalise_person_name,
 )
@@ -36,19 +34,9 @@ def test_key_hasher_equals_rfc2104_hmac() -> None:
     messages = [b"", b"1872015012201000", b"siti nur\x1f2021-01-01", b"x" * 200]
     got = hasher.digests(b"kbtool/child/nik/v1\x00", messages)
     for row, message in zip(got, messages, strict=True):
-        expected = hmac.digest(SECRET, b"kbtool/child/nik/v1\x00" + message, "sha256")[:16]
+        expected = hmac.digest(SECRET, b"kbtool/child/nik/v1\x00" + message, "sha256")[:8]
         assert bytes(row) == expected
-
-
-def test_hex_round_trip() -> None:
-    digests = np.random.default_rng(3).integers(0, 256, (50, 16), dtype=np.uint8)
-    hexes = digests_to_hex(digests)
-    assert hexes.to_pylist()[0] == bytes(digests[0]).hex()
-    words = hex_to_words(hexes)
-    assert np.array_equal(words, digests.view(">u8").astype(np.uint64))
-    dictionary = pa.DictionaryArray.from_arrays(pa.array([2, 0, 2], pa.int32()), hexes)
-    assert np.array_equal(hex_to_words(dictionary), words[[2, 0, 2]])
-    assert np.array_equal(hex_to_words(pa.chunked_array([hexes.slice(10, 5)])), words[10:15])
+    assert digests_to_keys(got)[1] == int.from_bytes(bytes(got[1]), "big", signed=True)
 
 
 @pytest.mark.parametrize(
@@ -117,17 +105,17 @@ def test_key_kinds_and_stability() -> None:
         KEY_KIND_NIK,
         KEY_KIND_NAME,
     ]
-    hexes = keys.hex.cast(pa.string()).to_pylist()
-    assert hexes[0] == hexes[3] and hexes[1] == hexes[4]
-    assert len(set(hexes)) == 3
+    key = keys.key.tolist()
+    assert key[0] == key[3] and key[1] == key[4]
+    assert len(set(key)) == 3
     assert keys.without_key == 1
     expected_nik = hmac.digest(SECRET, b"kbtool/child/nik/v1\x00" + b"1872015012201000", "sha256")
-    assert hexes[0] == expected_nik[:16].hex()
+    assert key[0] == int.from_bytes(expected_nik[:8], "big", signed=True)
     # the same rows again give the same keys; another secret gives other keys
     again = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
-    assert again.hex.cast(pa.string()).to_pylist() == hexes
+    assert again.key.tolist() == key
     other = child_keys(rows, kelurahan, KeyHasher(bytes(32)), source_sha256="a" * 64)
-    assert not set(other.hex.cast(pa.string()).to_pylist()) & set(hexes)
+    assert not set(other.key.tolist()) & set(key)
 
 
 def test_name_key_depends_on_birth_sex_and_kelurahan() -> None:
@@ -139,7 +127,7 @@ def test_name_key_depends_on_birth_sex_and_kelurahan() -> None:
     )
     kelurahan = pd.Series(["Metro", "Metro", "Metro", "Yosodadi"])
     keys = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
-    assert len(set(keys.hex.cast(pa.string()).to_pylist())) == 4
+    assert len(set(keys.key.tolist())) == 4
 
 
 def test_nik_and_name_domains_are_separate() -> None:
@@ -158,10 +146,10 @@ def test_keyless_rows_get_one_key_per_line_stable_per_file() -> None:
     first = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
     second = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="a" * 64)
     other_file = child_keys(rows, kelurahan, KeyHasher(SECRET), source_sha256="b" * 64)
-    hexes = first.hex.cast(pa.string()).to_pylist()
-    assert len(set(hexes)) == 3
-    assert second.hex.cast(pa.string()).to_pylist() == hexes
-    assert not set(other_file.hex.cast(pa.string()).to_pylist()) & set(hexes)
+    key = first.key.tolist()
+    assert len(set(key)) == 3
+    assert second.key.tolist() == key
+    assert not set(other_file.key.tolist()) & set(key)
 
 
 def test_secret_file_is_private_and_never_replaced(tmp_path: Path) -> None:

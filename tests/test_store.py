@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -211,12 +212,10 @@ def test_keys_are_stable_across_imports_and_differ_between_stores(tmp_path: Path
     import_batches([source_of(february, "feb.csv")], tmp_path / "a")
     import_batches([source_of(january, "jan.csv")], tmp_path / "b")
     a = open_measurements(tmp_path / "a")
-    per_month = a.groupby("visit_date", observed=True)["child_key"].apply(
-        lambda k: set(k.astype(str))
-    )
+    per_month = a.groupby("visit_date")["child_key"].apply(set)
     assert per_month.iloc[0] == per_month.iloc[1]
     b = open_measurements(tmp_path / "b")
-    assert not set(b["child_key"].astype(str)) & set(a["child_key"].astype(str))
+    assert not set(b["child_key"]) & set(a["child_key"])
 
 
 def test_rows_without_key_are_stored_counted_and_idempotent(store: Path) -> None:
@@ -331,6 +330,28 @@ def test_place_names_are_normalised_with_the_stores_aliases(store: Path) -> None
     ]
 
 
+def test_awkward_kecamatan_names_survive_the_partition_directory(store: Path) -> None:
+    rows = make_visits(keyed_children(3), ["2023-01-15"])
+    rows["kelurahan"] = "Kampung Baru"
+    rows["kecamatan"] = pd.Series(["KB", "TB", None], dtype="string[pyarrow]")
+    store.mkdir()
+    (store / "aliases.csv").write_text(
+        'kind,alias,name\nkecamatan,KB,"Kota/Barat = 100%"\nkecamatan,TB,Tébet\n', encoding="utf-8"
+    )
+    import_batches([source_of(rows, "x.csv")], store)
+    stored = open_measurements(store, columns=["kecamatan", "source_line"]).sort_values(
+        "source_line"
+    )
+    assert stored["kecamatan"].tolist()[:2] == ["Kota/Barat = 100%", "Tébet"]
+    assert pd.isna(stored["kecamatan"].iloc[2])
+    kecamatan_dirs = {p.name for p in (store / "measurements" / "year=2023").iterdir()}
+    assert kecamatan_dirs == {
+        "kecamatan=Kota%2FBarat %3D 100%25",
+        "kecamatan=Tébet",
+        "kecamatan=__HIVE_DEFAULT_PARTITION__",
+    }
+
+
 def test_partitions_compact_when_they_grow(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ingest, "MAX_FILES_PER_PARTITION", 2)
     children = keyed_children(12)
@@ -364,7 +385,8 @@ def test_open_measurements_selects_columns_and_partitions(store: Path) -> None:
     import_batches([source_of(rows, "x.csv")], store)
     everything = open_measurements(store)
     assert tuple(everything.columns) == MEASUREMENT_COLUMNS
-    assert str(everything["child_key"].dtype) == "category"
+    assert everything["child_key"].dtype == np.int64
+    assert str(everything["kelurahan"].dtype) == "category"
     assert str(everything["haz_flag"].dtype) == "boolean"
     assert everything["visit_date"].dtype.kind == "M"
     picked = open_measurements(
@@ -429,14 +451,21 @@ def test_nik_and_names_never_reach_the_store(
     rejects = pd.DataFrame(
         {
             "file": "jan.csv",
-            "line": [900, 901, 902, 903],
-            "column": ["child_id", "name", "NIK", "weight_kg"],
-            "value": [victim_nik + "X", victim_name, victim_nik, "berat " + victim_nik],
+            "line": [900, 901, 902, 903, 904],
+            "column": ["child_id", "name", "NIK", "weight_kg", None],
+            "value": [
+                victim_nik + "X",
+                victim_name,
+                victim_nik,
+                "berat " + victim_nik,
+                f"{victim_nik};{victim_name};L;01/01/2021",  # a broken line: the whole line
+            ],
             "reason": [
                 f"not a NIK: {victim_nik}X",
                 f"name {victim_name} too long",
                 "bad",
                 "unparseable number",
+                "too many fields",
             ],
         }
     )
@@ -449,7 +478,7 @@ def test_nik_and_names_never_reach_the_store(
         corrected.index == 0, corrected["weight_kg"] + 1, corrected["weight_kg"]
     )
     import_batches([source_of(corrected, "jan-fixed.csv")], store)
-    assert summary.rows_rejected == 4
+    assert summary.rows_rejected == 5
 
     secrets_in = [*_identifiers(rows), victim_nik.encode(), victim_name.encode()]
     blob = all_store_bytes(store) + copy.read_bytes()
@@ -462,10 +491,10 @@ def test_nik_and_names_never_reach_the_store(
         for column in table.columns:
             values = set(map(str, column.to_pylist()))
             assert not values & {s.decode() for s in secrets_in}
-            if column.type in ("int64", "uint64"):
+            if pa.types.is_integer(column.type):
                 assert not set(column.to_pylist()) & nik_numbers
     rejected = pd.read_csv(summary.rejects_file or "", dtype=str)
-    assert rejected["value"].tolist()[:3] == ["[redacted]"] * 3
+    assert rejected["value"].tolist() == ["[redacted]"] * 3 + ["berat [redacted]", "[redacted]"]
     assert victim_nik not in "".join(rejected["reason"].tolist())
 
 
@@ -639,18 +668,16 @@ def test_lock_timeout_names_the_holder(store: Path) -> None:
 
 
 def _random_rows(rng: np.random.Generator, n: int) -> tuple[dedup.Incoming, dedup.Stored]:
-    children = rng.integers(0, 6, n).astype(np.uint64)
+    children = rng.integers(0, 6, n).astype(np.int64)
     incoming = dedup.Incoming(
-        k1=children * np.uint64(7919),
-        k2=children,
+        key=children.astype(np.int64) * 7919,
         visit=rng.integers(0, 3, n).astype(np.int64),
         vhash=rng.integers(0, 3, n).astype(np.int64),
         src=rng.integers(0, 2, n).astype(np.int32),
     )
     pairs = np.unique(np.stack([rng.integers(0, 6, 8), rng.integers(0, 3, 8)]), axis=1)
     stored = dedup.Stored(
-        k1=pairs[0].astype(np.uint64) * np.uint64(7919),
-        k2=pairs[0].astype(np.uint64),
+        key=pairs[0].astype(np.int64) * 7919,
         visit=pairs[1].astype(np.int64),
         vhash=np.asarray(rng.integers(0, 3, pairs.shape[1]), dtype=np.int64),
     )
@@ -669,15 +696,13 @@ def test_fast_dedup_equals_the_exact_one(seed: int) -> None:
 def test_dedup_rules_by_hand() -> None:
     """Rows (child, visit, values) in reading order against a store holding (c1, v1, A)."""
     incoming = dedup.Incoming(
-        k1=np.array([1, 1, 1, 2, 2, 1], dtype=np.uint64),
-        k2=np.array([1, 1, 1, 2, 2, 1], dtype=np.uint64),
+        key=np.array([1, 1, 1, 2, 2, 1], dtype=np.int64),
         visit=np.array([1, 1, 1, 1, 1, 2], dtype=np.int64),
         vhash=np.array([10, 20, 10, 30, 30, 40], dtype=np.int64),
         src=np.array([0, 0, 1, 1, 1, 1], dtype=np.int32),
     )
     stored = dedup.Stored(
-        k1=np.array([1], dtype=np.uint64),
-        k2=np.array([1], dtype=np.uint64),
+        key=np.array([1], dtype=np.int64),
         visit=np.array([1], dtype=np.int64),
         vhash=np.array([20], dtype=np.int64),
     )
@@ -689,21 +714,31 @@ def test_dedup_rules_by_hand() -> None:
     assert S not in result.status
 
 
-def test_packed_identity_collision_falls_back_to_the_exact_path() -> None:
+def test_packed_identity_collision_falls_back_to_the_exact_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Two identities made to pack to the same 64 bits are still told apart."""
+    exact_calls: list[int] = []
+    exact = dedup.resolve_exact
+
+    def counted(incoming: dedup.Incoming, stored: dedup.Stored) -> dedup.Resolution:
+        exact_calls.append(1)
+        return exact(incoming, stored)
+
+    monkeypatch.setattr(dedup, "resolve_exact", counted)
     multiplier = np.uint64(0x9E3779B97F4A7C15)
     with np.errstate(over="ignore"):
-        other = np.uint64(5) + multiplier  # (5 ^ 0) + 1 * M  ==  (other ^ 0) + 0 * M
+        other = (np.uint64(5) + multiplier).view(np.int64)  # 5 + 1 * M  ==  other + 0 * M
     incoming = dedup.Incoming(
-        k1=np.array([5, other], dtype=np.uint64),
-        k2=np.zeros(2, dtype=np.uint64),
+        key=np.array([5, other], dtype=np.int64),
         visit=np.array([1, 0], dtype=np.int64),
         vhash=np.array([1, 2], dtype=np.int64),
         src=np.zeros(2, dtype=np.int32),
     )
-    none_u, none_i = np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
-    empty = dedup.Stored(k1=none_u, k2=none_u, visit=none_i, vhash=none_i)
+    none = np.empty(0, dtype=np.int64)
+    empty = dedup.Stored(key=none, visit=none, vhash=none)
     assert dedup.resolve(incoming, empty).status.tolist() == [dedup.LIVE, dedup.LIVE]
+    assert exact_calls == [1]
 
 
 # --- through the reader -------------------------------------------------------------------

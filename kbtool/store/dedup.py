@@ -12,9 +12,10 @@ of those children, `resolve`:
   unless the store holds its values (then a duplicate);
 * supersedes the stored row where the winner's values differ (a correction of the store).
 
-The fast path packs (key, visit) into one 64-bit integer and sorts; because that packing could in
-principle collide, the result is verified and recomputed exactly (pandas, on all key columns)
-when it does. Nothing loops over rows in Python.
+The fast path packs (key, visit) into one 64-bit integer (key + visit x an odd constant, so one
+child's visits never collide) and sorts; because two children's packings could in principle
+collide, the result is verified and recomputed exactly (pandas, on both columns) when they do.
+Nothing loops over rows in Python.
 """
 
 from __future__ import annotations
@@ -39,8 +40,7 @@ I64 = npt.NDArray[np.int64]
 class Incoming:
     """The import's index rows of one year, sorted by the order they were read (seq)."""
 
-    k1: U64
-    k2: U64
+    key: I64
     visit: I64
     vhash: I64
     src: npt.NDArray[np.int32]
@@ -50,8 +50,7 @@ class Incoming:
 class Stored:
     """The store's live rows of the same year (unique identities)."""
 
-    k1: U64
-    k2: U64
+    key: I64
     visit: I64
     vhash: I64
 
@@ -69,10 +68,9 @@ class _Collision(Exception):
     """Two different identities packed to the same 64-bit value: use the exact path."""
 
 
-def _packed(k1: U64, k2: U64, visit: I64) -> U64:
-    # both key halves: keys of keyless rows share their first half (privacy.child_keys)
+def _packed(key: I64, visit: I64) -> U64:
     with np.errstate(over="ignore"):
-        return (k1 ^ k2) + visit.astype(np.uint64) * _VISIT_MULTIPLIER
+        return key.view(np.uint64) + visit.view(np.uint64) * _VISIT_MULTIPLIER
 
 
 def resolve(incoming: Incoming, stored: Stored) -> Resolution:
@@ -84,10 +82,10 @@ def resolve(incoming: Incoming, stored: Stored) -> Resolution:
 
 
 def _resolve_packed(incoming: Incoming, stored: Stored) -> Resolution:
-    n = len(incoming.k1)
+    n = len(incoming.key)
     if n == 0:
         return Resolution(np.zeros(0, np.int8), np.zeros(0, np.int64), np.zeros(0, np.int64))
-    ident = _packed(incoming.k1, incoming.k2, incoming.visit)
+    ident = _packed(incoming.key, incoming.visit)
     order = np.lexsort((incoming.vhash, ident))  # stable: ties stay in reading order
     id_s = ident[order]
     vh_s = incoming.vhash[order]
@@ -100,8 +98,8 @@ def _resolve_packed(incoming: Incoming, stored: Stored) -> Resolution:
     starts = np.flatnonzero(new_id)
     first = starts[group]
     visit_s = incoming.visit[order]
-    k1_s = incoming.k1[order]
-    if not (np.array_equal(k1_s, k1_s[first]) and np.array_equal(visit_s, visit_s[first])):
+    key_s = incoming.key[order]
+    if not (np.array_equal(key_s, key_s[first]) and np.array_equal(visit_s, visit_s[first])):
         raise _Collision
     kept = np.empty(n, dtype=bool)
     kept[:-1] = new_value[1:]
@@ -110,15 +108,15 @@ def _resolve_packed(incoming: Incoming, stored: Stored) -> Resolution:
     last_read = np.maximum.reduceat(position, starts)
     winner = position == last_read[group]
 
-    if len(stored.k1):
-        stored_ident = pd.Index(_packed(stored.k1, stored.k2, stored.visit))
+    if len(stored.key):
+        stored_ident = pd.Index(_packed(stored.key, stored.visit))
         if not stored_ident.is_unique:
             raise _Collision
         match = stored_ident.get_indexer(pd.Index(id_s)).astype(np.int64)
         found = match >= 0
         m = match[found]
         if not (
-            np.array_equal(stored.k1[m], k1_s[found])
+            np.array_equal(stored.key[m], key_s[found])
             and np.array_equal(stored.visit[m], visit_s[found])
         ):
             raise _Collision
@@ -127,7 +125,7 @@ def _resolve_packed(incoming: Incoming, stored: Stored) -> Resolution:
     has_stored = match >= 0
     same_as_stored = (
         has_stored & (stored.vhash[np.maximum(match, 0)] == vh_s)
-        if len(stored.k1)
+        if len(stored.key)
         else (np.zeros(n, dtype=bool))
     )
 
@@ -151,18 +149,17 @@ def _resolve_packed(incoming: Incoming, stored: Stored) -> Resolution:
 
 def resolve_exact(incoming: Incoming, stored: Stored) -> Resolution:
     """The same decisions on the full key columns with pandas (slower; never approximate)."""
-    n = len(incoming.k1)
+    n = len(incoming.key)
     frame = pd.DataFrame(
         {
-            "k1": incoming.k1,
-            "k2": incoming.k2,
+            "key": incoming.key,
             "visit": incoming.visit,
             "vhash": incoming.vhash,
             "src": incoming.src.astype(np.int64),
             "position": np.arange(n, dtype=np.int64),
         }
     )
-    identity = ["k1", "k2", "visit"]
+    identity = ["key", "visit"]
     kept = ~frame.duplicated([*identity, "vhash"], keep="last").to_numpy()
     group = frame.groupby(identity, sort=False).ngroup().to_numpy()
     last_read = np.zeros(group.max() + 1 if n else 0, dtype=np.int64)
@@ -171,16 +168,15 @@ def resolve_exact(incoming: Incoming, stored: Stored) -> Resolution:
 
     stored_frame = pd.DataFrame(
         {
-            "k1": stored.k1,
-            "k2": stored.k2,
+            "key": stored.key,
             "visit": stored.visit,
-            "s_pos": np.arange(len(stored.k1), dtype=np.int64),
+            "s_pos": np.arange(len(stored.key), dtype=np.int64),
         }
     )
     merged = frame[identity].merge(stored_frame, on=identity, how="left", validate="many_to_one")
     match = merged["s_pos"].fillna(-1).to_numpy(dtype=np.int64)
     has_stored = match >= 0
-    stored_vhash = stored.vhash[np.maximum(match, 0)] if len(stored.k1) else np.zeros(n, np.int64)
+    stored_vhash = stored.vhash[np.maximum(match, 0)] if len(stored.key) else np.zeros(n, np.int64)
     same_as_stored = has_stored & (stored_vhash == incoming.vhash)
 
     status = np.full(n, DUPLICATE, dtype=np.int8)

@@ -37,7 +37,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import numpy as np
 import numpy.typing as npt
@@ -48,7 +47,7 @@ import pyarrow.parquet as pq
 from kbtool import __version__
 from kbtool.errors import InputError, StoreError
 from kbtool.places import AliasTable, load_aliases, normalise_places
-from kbtool.privacy import KeyHasher, child_keys, hex_to_words, load_secret
+from kbtool.privacy import KeyHasher, child_keys, load_secret
 from kbtool.reader import REJECT_COLUMNS, ReadBatch, ReadOptions
 from kbtool.store import catalogue, dedup
 from kbtool.store.layout import (
@@ -87,8 +86,7 @@ TEST_SECONDS_ENV = "KBTOOL_TEST_PAUSE_SECONDS"
 
 _INDEX_SCHEMA = pa.schema(
     [
-        ("k1", pa.uint64()),
-        ("k2", pa.uint64()),
+        ("key", pa.int64()),
         ("visit", pa.int64()),
         ("vhash", pa.int64()),
         ("seq", pa.int64()),
@@ -137,6 +135,7 @@ class ImportSummary:
     unknown_kelurahan: list[str] = field(default_factory=list)
     unknown_kecamatan: list[str] = field(default_factory=list)
     nik_unusable: int = 0
+    warnings: list[str] = field(default_factory=list)
     leftovers_removed: int = 0
     seconds: float = 0.0
 
@@ -186,6 +185,7 @@ class ImportSummary:
             "import_id": self.import_id,
             **totals,
             "nik_unusable": self.nik_unusable,
+            "warnings": list(self.warnings),
             "rejects_file": self.rejects_file,
             "unknown_kelurahan": list(self.unknown_kelurahan),
             "unknown_kecamatan": list(self.unknown_kecamatan),
@@ -239,10 +239,24 @@ def _pause(phase: str) -> None:
     time.sleep(float(os.environ.get(TEST_SECONDS_ENV, "600")))
 
 
+# Characters a directory name cannot hold on some system, or that hive readers would misread.
+_UNSAFE_IN_PARTITION = set('/\\%=?*:"<>|')
+
+
+def _partition_value(text: str) -> str:
+    """Percent-encode only what must be (pyarrow, DuckDB and Spark decode it); keep spaces."""
+    return "".join(
+        "".join(f"%{b:02X}" for b in ch.encode())
+        if ch in _UNSAFE_IN_PARTITION or ord(ch) < 32
+        else ch
+        for ch in text
+    )
+
+
 def partition_dir(year: int | None, kecamatan: str | None) -> str:
-    """Hive directory of a partition: year=2024/kecamatan=Metro Pusat (percent-encoded /, %, =)."""
+    """Hive directory of a partition, e.g. year=2024/kecamatan=Metro Pusat."""
     year_part = HIVE_NULL if year is None else str(year)
-    kec_part = HIVE_NULL if kecamatan is None else quote(kecamatan, safe=" ,'()&+!$;@")
+    kec_part = HIVE_NULL if kecamatan is None else _partition_value(kecamatan)
     return f"year={year_part}/kecamatan={kec_part}"
 
 
@@ -387,7 +401,7 @@ class _Staging:
 def _redact_rejects(
     rejects: pd.DataFrame, column_map: dict[str, str], display_name: str
 ) -> pd.DataFrame:
-    """Reject records safe to store: identifying values and anything NIK-like blanked out."""
+    """Reject records safe to store: identifying values, whole lines and NIK-like runs blanked."""
     frame = pd.DataFrame(
         {
             c: (rejects[c] if c in rejects else pd.Series([None] * len(rejects)))
@@ -397,8 +411,10 @@ def _redact_rejects(
     frame["file"] = display_name
     identifying = {c.casefold() for c in IDENTIFYING_COLUMNS}
     identifying |= {str(column_map[c]).casefold() for c in IDENTIFYING_COLUMNS if c in column_map}
-    column = frame["column"].astype(str).str.strip().str.casefold()
-    hide = column.isin(identifying).to_numpy()
+    column = frame["column"].astype(object).where(frame["column"].notna(), "").astype(str)
+    column = column.str.strip().str.casefold()
+    # an identifying column, or no column at all: a broken line whose value is the whole line
+    hide = (column.isin(identifying) | (column == "")).to_numpy()
     values = frame["value"].astype(object)
     reasons = frame["reason"].astype(object).where(frame["reason"].notna(), "").astype(str)
     if hide.any():
@@ -460,6 +476,7 @@ class _Import:
         self.unknown_kelurahan: set[str] = set()
         self.unknown_kecamatan: set[str] = set()
         self.nik_unusable = 0
+        self.warnings: list[str] = []
         self.nik_cache: dict[bytes, bytes] = {}
         self.rejects_path = self.root / "rejects.csv"
         self.reject_records = 0
@@ -509,6 +526,10 @@ class _Import:
         n = len(rows)
         summary.rows_read += int(batch.rows_read)
         summary.rows_rejected += int(batch.rows_read) - n
+        for warning in getattr(batch, "warnings", []):
+            note = f"{summary.file}: {warning}"
+            if note not in self.warnings:
+                self.warnings.append(note)
         if len(batch.rejects):
             redacted = _redact_rejects(batch.rejects, dict(batch.column_map), summary.file)
             redacted.to_csv(
@@ -544,11 +565,9 @@ class _Import:
             source_file=summary.file,
             source_sha256=source.sha256,
         )
-        self._write_partitions(staged, keys.words, src)
+        self._write_partitions(staged, keys.key, src)
 
-    def _write_partitions(
-        self, staged: StagedBatch, words: npt.NDArray[np.uint64], src: int
-    ) -> None:
+    def _write_partitions(self, staged: StagedBatch, key: npt.NDArray[np.int64], src: int) -> None:
         n = staged.table.num_rows
         kec = staged.kecamatan.astype("category")
         kec_codes = kec.cat.codes.to_numpy(dtype=np.int64) + 1  # 0: missing
@@ -577,8 +596,7 @@ class _Import:
         self.seq += n
         index = pa.table(
             {
-                "k1": words[:, 0],
-                "k2": words[:, 1],
+                "key": key,
                 "visit": staged.visit_days,
                 "vhash": staged.value_hash,
                 "seq": seq,
@@ -654,13 +672,12 @@ class _Import:
         column = {name: index.column(name).to_numpy()[order] for name in index.column_names}
         del index
         incoming = dedup.Incoming(
-            k1=column["k1"],
-            k2=column["k2"],
+            key=column["key"],
             visit=column["visit"],
             vhash=column["vhash"],
             src=column["src"],
         )
-        stored, stored_file, stored_row = self._stored_index(year, incoming.k1 ^ incoming.k2)
+        stored, stored_file, stored_row = self._stored_index(year, incoming.key)
         decided = dedup.resolve(incoming, stored)
         live = decided.status == dedup.LIVE
         super_in_import = decided.status == dedup.SUPERSEDED
@@ -750,9 +767,9 @@ class _Import:
         return touched
 
     def _stored_index(
-        self, year: int | None, incoming_children: npt.NDArray[np.uint64]
+        self, year: int | None, incoming_children: npt.NDArray[np.int64]
     ) -> tuple[dedup.Stored, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Key columns of the year's live rows whose child (k1 ^ k2) occurs in the import.
+        """Key columns of the year's live rows whose child occurs in the import.
 
         Returns them with each row's file (position in self._year_files) and row number.
         """
@@ -763,8 +780,8 @@ class _Import:
             table = pq.read_table(
                 self.store.root / entry.path, columns=["child_key", "visit_date", "value_hash"]
             )
-            words = hex_to_words(table.column("child_key"))
-            rows = np.flatnonzero(wanted.get_indexer(pd.Index(words[:, 0] ^ words[:, 1])) >= 0)
+            keys = table.column("child_key").to_numpy()
+            rows = np.flatnonzero(wanted.get_indexer(pd.Index(keys)) >= 0)
             if not rows.size:
                 continue
             visit = table.column("visit_date").cast(pa.int32()).fill_null(-(2**31))
@@ -772,8 +789,7 @@ class _Import:
             visit_days[visit_days == -(2**31)] = NAT_DAYS
             parts.append(
                 {
-                    "k1": words[rows, 0],
-                    "k2": words[rows, 1],
+                    "key": keys[rows],
                     "visit": visit_days[rows],
                     "vhash": table.column("value_hash").to_numpy()[rows],
                     "file": np.full(rows.size, position, dtype=np.int64),
@@ -785,8 +801,7 @@ class _Import:
             return np.concatenate([p[name] for p in parts]) if parts else np.empty(0, dtype=dtype)
 
         stored = dedup.Stored(
-            k1=joined("k1", np.uint64),
-            k2=joined("k2", np.uint64),
+            key=joined("key", np.int64),
             visit=joined("visit", np.int64),
             vhash=joined("vhash", np.int64),
         )
@@ -1000,6 +1015,7 @@ def import_batches(
         unknown_kelurahan=sorted(job.unknown_kelurahan),
         unknown_kecamatan=sorted(job.unknown_kecamatan),
         nik_unusable=job.nik_unusable,
+        warnings=job.warnings,
         leftovers_removed=leftovers,
         seconds=time.monotonic() - started,
     )

@@ -7,6 +7,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, TypeAlias
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -151,10 +153,124 @@ def open_measurements(
     `columns` selects columns (MEASUREMENT_COLUMNS, including the partition columns `year` and
     `kecamatan`); `filters` is a pyarrow expression or pandas-style filters such as
     ``[("year", "in", [2023, 2024]), ("kecamatan", "=", "Metro Pusat")]``, and partitions that
-    cannot match are not read. Text columns come back as categoricals, dates as datetime64,
-    flags as nullable booleans. Raises StoreError when there is no store.
+    cannot match are not read. Text columns come back as categoricals, dates as datetime64[ms],
+    flags as nullable booleans, `age_days` and `year` as nullable integers. Raises StoreError
+    when there is no store.
+
+    The frame is filled batch by batch into arrays allocated once, so memory peaks at the frame
+    plus a few batches, not at an Arrow copy of everything plus the frame.
     """
-    table = read_measurements_table(store, columns, filters)
+    expression = _expression(filters)
+    last_error: OSError | None = None
+    for _ in range(_READ_ATTEMPTS):
+        dataset = measurements_dataset(store)
+        wanted = _check_columns(dataset, columns)
+        try:
+            return _stream_frame(dataset, wanted, expression)
+        except FileNotFoundError as err:
+            last_error = err
+    raise StoreError(f"the store changed while it was being read; try again ({last_error})")
+
+
+class _ColumnFiller:
+    """One output column, preallocated, filled from Arrow batches in order."""
+
+    def __init__(self, field: pa.Field, n: int) -> None:
+        self.type = field.type
+        self.mask: npt.NDArray[np.bool_] | None = None
+        self.categories: dict[object, int] | None = None
+        if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type):
+            self.categories = {}
+            self.values = np.empty(n, dtype=np.int32)
+        elif pa.types.is_date32(field.type):
+            self.values = np.empty(n, dtype="datetime64[ms]")
+        elif pa.types.is_boolean(field.type) or field.type in (pa.int16(), pa.int32()):
+            self.values = np.empty(n, dtype=field.type.to_pandas_dtype())
+            self.mask = np.empty(n, dtype=bool)
+        else:
+            self.values = np.empty(n, dtype=field.type.to_pandas_dtype())
+
+    def fill(self, start: int, column: pa.Array | pa.ChunkedArray) -> None:
+        end = start + len(column)
+        if self.categories is not None:
+            encoded = (
+                column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+            )
+            if isinstance(encoded, pa.ChunkedArray):
+                encoded = encoded.combine_chunks()
+            assert isinstance(encoded, pa.DictionaryArray)
+            # few distinct values per batch: map each to its code in the whole frame
+            lookup = np.array(
+                [
+                    self.categories.setdefault(v, len(self.categories))
+                    for v in encoded.dictionary.to_pylist()
+                ]
+                + [-1],
+                dtype=np.int32,
+            )
+            indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            self.values[start:end] = lookup[indices]
+            return
+        if pa.types.is_date32(self.type):
+            days = (
+                column.cast(pa.int32())
+                .fill_null(np.iinfo(np.int32).min)
+                .to_numpy(zero_copy_only=False)
+            )
+            as_ms = days.astype("datetime64[D]").astype("datetime64[ms]")
+            as_ms[days == np.iinfo(np.int32).min] = np.datetime64("NaT")
+            self.values[start:end] = as_ms
+            return
+        if self.mask is not None:
+            self.mask[start:end] = column.is_null().to_numpy(zero_copy_only=False)
+            filled = column.fill_null(False if pa.types.is_boolean(self.type) else 0)
+            self.values[start:end] = filled.to_numpy(zero_copy_only=False)
+            return
+        self.values[start:end] = column.to_numpy(zero_copy_only=False)
+
+    def result(self) -> Any:
+        if self.categories is not None:
+            return pd.Categorical.from_codes(
+                self.values, categories=pd.Index(list(self.categories))
+            )
+        if self.mask is not None:
+            if pa.types.is_boolean(self.type):
+                return pd.arrays.BooleanArray(self.values.astype(bool, copy=False), self.mask)
+            return pd.arrays.IntegerArray(self.values, self.mask)
+        return self.values
+
+
+def _check_columns(dataset: ds.Dataset, columns: Sequence[str] | None) -> list[str]:
+    names = list(dataset.schema.names)
+    if columns is None:
+        return names
+    unknown = [c for c in columns if c not in names]
+    if unknown:
+        raise StoreError(
+            f"the store has no column {', '.join(map(repr, unknown))}; columns: {', '.join(names)}"
+        )
+    return list(columns)
+
+
+def _stream_frame(
+    dataset: ds.Dataset, columns: list[str], expression: ds.Expression | None
+) -> pd.DataFrame:
+    n = dataset.count_rows(filter=expression)
+    fillers = {name: _ColumnFiller(dataset.schema.field(name), n) for name in columns}
+    start = 0
+    for batch in dataset.to_batches(
+        columns=columns, filter=expression, batch_readahead=2, fragment_readahead=1
+    ):
+        for name in columns:
+            fillers[name].fill(start, batch.column(name))
+        start += batch.num_rows
+    if start != n:  # the files changed between counting and reading
+        raise FileNotFoundError("the store's files changed while being read")
+    return pd.DataFrame({name: fillers[name].result() for name in columns}, copy=False)
+
+
+def measurements_frame(table: pa.Table) -> pd.DataFrame:
+    """Measurements in the store's Arrow layout as the DataFrame open_measurements returns."""
     return table.to_pandas(
         date_as_object=False, types_mapper=_types, self_destruct=True, split_blocks=True
     )

@@ -26,10 +26,9 @@ INDICATORS = ("haz", "waz", "whz", "bmiz")
 _FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
 
 # String columns with few distinct values per file are written dictionary-encoded: pyarrow then
-# reads them back as categoricals (20 million rows of child keys in ~0.3 GB instead of ~2 GB),
-# while for DuckDB and Spark they are ordinary strings.
+# reads them back as categoricals (a few bytes a row instead of a Python string each), while for
+# DuckDB and Spark they are ordinary strings.
 DICTIONARY_COLUMNS = (
-    "child_key",
     "haz_status",
     "waz_status",
     "whz_status",
@@ -52,7 +51,7 @@ def _text_field(name: str, nullable: bool = True) -> pa.Field:
 
 MEASUREMENT_SCHEMA = pa.schema(
     [
-        _text_field("child_key", nullable=False),
+        pa.field("child_key", pa.int64(), nullable=False),
         pa.field("child_key_kind", pa.int8(), nullable=False),
         pa.field("sex", pa.int8()),
         pa.field("birth_date", pa.date32()),
@@ -99,6 +98,7 @@ MEASUREMENT_COLUMNS = tuple(MEASUREMENT_SCHEMA.names) + tuple(PARTITION_SCHEMA.n
 PARQUET_DICTIONARY = [
     *DICTIONARY_COLUMNS,
     "superseded_by_import",
+    "child_key",
     "child_key_kind",
     "sex",
     "birth_date",
@@ -298,7 +298,7 @@ def build_batch(
     visit_days = visit.to_numpy(dtype="datetime64[D]").astype(np.int64)
     age_days = z.age_days
     columns: dict[str, pa.Array] = {
-        "child_key": keys.hex,
+        "child_key": pa.array(keys.key, type=pa.int64()),
         "child_key_kind": pa.array(keys.kind, type=pa.int8()),
         "sex": pa.array(sex, type=pa.int8()),
         "birth_date": pa.array(
