@@ -98,6 +98,31 @@ def display_name(text: str, kind: str) -> str:
     return " ".join(w.upper() if _ROMAN.match(w) else w.title() for w in words)
 
 
+# Abbreviations kept in capitals when a facility name is put in title case.
+_ABBREVIATIONS = frozenset(
+    {"rt", "rw", "rs", "rsu", "rsud", "upt", "uptd", "pkk", "kb", "bpm", "pmb"}
+)
+
+
+def facility_name(text: str) -> str | None:
+    """A posyandu or puskesmas name in one spelling: spaces collapsed, title case.
+
+    Registers and e-PPGBM exports write "POSYANDU MAWAR RW 05" and "Posyandu Mawar RW 05" for one
+    posyandu; both give "Posyandu Mawar RW 05". Punctuation is kept; blank gives None.
+    """
+    words = str(text).split()
+    if not words:
+        return None
+    shown = []
+    for word in words:
+        bare = word.casefold()
+        if bare in _ABBREVIATIONS or _ROMAN.match(bare):
+            shown.append(word.upper())
+        else:
+            shown.append(word[:1].upper() + word[1:].lower())
+    return " ".join(shown)
+
+
 @dataclass(frozen=True)
 class AliasTable:
     """Key -> canonical name for each kind, and the kecamatan of each known kelurahan."""

@@ -278,8 +278,9 @@ def child_keys(
 ) -> ChildKeys:
     """The child key of every row of a canonical batch (see the module docstring).
 
-    `kelurahan` is the normalised kelurahan name used in name-based keys. `key_cache` (NIK -> key
-    bytes) may be shared between batches of one import so a child is hashed once per import.
+    `kelurahan` is the normalised kelurahan name used in name-based keys. `key_cache` (HMAC input
+    -> key bytes) may be shared between batches of one import so a child is hashed once per
+    import; it lives in memory only.
     """
     n = len(rows)
     nik = parse_nik(_text(rows, "child_id", n), rows.get("birth_date"))
@@ -344,9 +345,8 @@ def child_keys(
                 strict=True,
             )
         ]
-        key[name_idx] = digests_to_keys(hasher.digests(_DOMAIN_NAME, messages))[group]
-        if on_hash:
-            on_hash(len(messages))
+        digests = _cached_digests(hasher, _DOMAIN_NAME, messages, key_cache, on_hash)
+        key[name_idx] = digests_to_keys(digests)[group]
 
     # row keys: rows with neither. One HMAC per file; each row's line number, mixed by a
     # bijection, is XORed in, so every line has its own key and the same file gives the same
@@ -381,13 +381,15 @@ def _cached_digests(
         if on_hash:
             on_hash(len(messages))
         return hasher.digests(domain, messages)
-    missing = [m for m in messages if m not in cache]
+    # the cache is keyed by domain + message, as the HMAC input is
+    keyed = [domain + m for m in messages]
+    missing = [i for i, k in enumerate(keyed) if k not in cache]
     if missing:
-        fresh = hasher.digests(domain, missing)
-        cache.update(zip(missing, map(bytes, fresh), strict=True))
+        fresh = hasher.digests(domain, [messages[i] for i in missing])
+        cache.update(zip((keyed[i] for i in missing), map(bytes, fresh), strict=True))
         if on_hash:
             on_hash(len(missing))
-    joined = b"".join(map(cache.__getitem__, messages))
+    joined = b"".join(map(cache.__getitem__, keyed))
     return np.frombuffer(joined, dtype=np.uint8).reshape(len(messages), KEY_BYTES)
 
 

@@ -11,6 +11,7 @@ from kbtool.errors import StoreError
 from kbtool.places import (
     KOTA_METRO,
     builtin_aliases,
+    facility_name,
     load_aliases,
     normalise_place_names,
     normalise_places,
@@ -110,3 +111,18 @@ def test_no_alias_file_is_fine_a_bad_one_is_not(tmp_path: Path) -> None:
     bad.write_text("kind,alias,name\ndesa,x,y\n", encoding="utf-8")
     with pytest.raises(StoreError, match="line 2"):
         load_aliases(bad)
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("POSYANDU BOUGENVILLE 3", "Posyandu Bougenville 3"),
+        ("posyandu  mawar rw 05", "Posyandu Mawar RW 05"),
+        ("Puskesmas Metro II", "Puskesmas Metro II"),
+        ("UPTD PUSKESMAS YOSOMULYO", "UPTD Puskesmas Yosomulyo"),
+        ("Posyandu Melati-1", "Posyandu Melati-1"),
+        ("   ", None),
+    ],
+)
+def test_facility_names_get_one_spelling(written: str, shown: str | None) -> None:
+    assert facility_name(written) == shown

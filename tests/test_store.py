@@ -162,6 +162,19 @@ def test_same_measurement_in_two_files_is_stored_once(store: Path) -> None:
     assert not stored.duplicated(["child_key", "visit_date"]).any()
 
 
+def test_an_export_of_the_same_visits_in_another_layout_adds_nothing(store: Path) -> None:
+    """e-PPGBM writes names in capitals and adds the age in months: still the same visits."""
+    rows = make_visits(keyed_children(20), ["2023-01-15"])
+    import_batches([source_of(rows, "register.csv")], store)
+    export = rows.copy()
+    export["posyandu"] = export["posyandu"].str.upper()
+    export["puskesmas"] = export["puskesmas"].str.upper()
+    export["kelurahan"] = "KEL. " + export["kelurahan"].str.upper()
+    export["age_months"] = (export["visit_date"] - export["birth_date"]).dt.days / 30.4375
+    summary = import_batches([source_of(export, "eppgbm.csv")], store)
+    assert summary.rows_duplicate == len(rows) and summary.corrections == 0
+
+
 def test_correction_newest_wins_and_the_old_value_stays_traceable(store: Path) -> None:
     children = keyed_children(25)
     january = make_visits(children, ["2023-01-15"], seed=5)

@@ -74,6 +74,8 @@ MAX_OPEN_WRITERS = 64
 # A partition with more live files than this is rewritten as one file by the import that adds to it.
 MAX_FILES_PER_PARTITION = 16
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+# Children whose keys are remembered between batches (about 250 bytes each in Python objects).
+KEY_CACHE_ENTRIES = 500_000
 REDACTED = "[redacted]"
 # Canonical columns whose values identify a person: never written in clear, not even as rejects.
 IDENTIFYING_COLUMNS = ("child_id", "name")
@@ -477,7 +479,7 @@ class _Import:
         self.unknown_kecamatan: set[str] = set()
         self.nik_unusable = 0
         self.warnings: list[str] = []
-        self.nik_cache: dict[bytes, bytes] = {}
+        self.key_cache: dict[bytes, bytes] = {}
         self.rejects_path = self.root / "rejects.csv"
         self.reject_records = 0
         self.final_seq = 0
@@ -550,10 +552,10 @@ class _Import:
             places.kelurahan,
             self.hasher,
             source_sha256=source.sha256,
-            key_cache=self.nik_cache,
+            key_cache=self.key_cache,
         )
-        if len(self.nik_cache) > 4_000_000:  # about 400 MB: start afresh rather than grow
-            self.nik_cache.clear()
+        if len(self.key_cache) > KEY_CACHE_ENTRIES:
+            self.key_cache.clear()  # start afresh rather than grow: hashing again is cheap
         summary.rows_without_key += keys.without_key
         self.nik_unusable += keys.nik_present_unused
         staged = build_batch(
@@ -1083,6 +1085,8 @@ def import_registers(
     for a file that cannot be read at all (nothing is imported then) and StoreError for store
     problems.
     """
+    if isinstance(inputs, str | Path):
+        inputs = [inputs]
     for item in inputs:
         if str(item) != "-" and not Path(item).is_file():
             raise InputError(f"{item}: no such file")

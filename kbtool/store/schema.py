@@ -20,6 +20,7 @@ from kbtool.growth.categories import classify
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
 from kbtool.growth.frame import zscores_for_frame
 from kbtool.growth.rounding import r_round
+from kbtool.places import facility_name
 from kbtool.privacy import ChildKeys
 
 INDICATORS = ("haz", "waz", "whz", "bmiz")
@@ -233,13 +234,13 @@ def _codes(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int8]:
 
 
 def _text(rows: pd.DataFrame, column: str) -> pd.Series:
-    """Free text (posyandu, puskesmas) with spaces trimmed and collapsed, per distinct value."""
+    """Posyandu or puskesmas names in one spelling (places.facility_name), per distinct value."""
     if column not in rows:
         return pd.Series(pd.Categorical([None] * len(rows)), index=rows.index)
     codes, uniques = pd.factorize(rows[column], use_na_sentinel=True)
-    cleaned = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
-    cleaned = cleaned.str.split().str.join(" ")
-    cleaned = cleaned.where(cleaned != "")
+    cleaned = pd.Series(
+        [facility_name(u) for u in np.asarray(uniques, dtype=object).tolist()], dtype=object
+    )
     clean_codes, clean_uniques = pd.factorize(cleaned, use_na_sentinel=True)
     row_codes = (
         np.where(codes >= 0, clean_codes[np.maximum(codes, 0)], -1)
@@ -348,7 +349,8 @@ def build_batch(
     words = {
         "sex": sex.astype(np.uint64),
         "birth_date": birth_days.view(np.uint64),
-        "age_months": _float_bits(age_months),
+        # age in months is a value of its own only without a birth date (else WHO uses the dates)
+        "age_months": _float_bits(np.where(birth_days == NAT_DAYS, age_months, np.nan)),
         "weight_kg": _float_bits(weight),
         "height_cm": _float_bits(height),
         "measure": measure.astype(np.uint64),
