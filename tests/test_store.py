@@ -781,3 +781,34 @@ def test_import_registers_round_trip_through_the_reader(store: Path, tmp_path: P
         rows.sort_values("visit_date", kind="stable")["weight_kg"].to_numpy(),
     )
     assert import_registers([path], store).sources[0].status == "already imported"
+
+
+SAMPLES = ROOT / "data" / "samples"
+
+
+def test_eppgbm_sample_round_trip_keeps_no_names(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled e-PPGBM-like sample: every row accounted for, the xlsx copy of the same
+    visits adds nothing, and no NIK, child's or parent's name is anywhere in the store."""
+    csv_path, xlsx_path = SAMPLES / "eppgbm_metro_2024.csv", SAMPLES / "eppgbm_metro_2024.xlsx"
+    if not (csv_path.exists() and xlsx_path.exists()):
+        pytest.skip("the bundled samples are not present")
+    monkeypatch.setitem(schema.PARQUET_OPTIONS, "compression", "none")
+    monkeypatch.delitem(schema.PARQUET_OPTIONS, "compression_level")
+    first = import_registers([csv_path], store)
+    assert reconciles(first) and first.rows_stored > 10_000
+    second = import_registers([xlsx_path], store)
+    assert second.rows_duplicate == first.rows_stored and second.rows_stored == 0
+    assert len(open_measurements(store)) == first.rows_stored
+
+    raw = pd.read_csv(csv_path, sep=";", dtype=str)
+    identifying = (
+        set(raw["NIK"].dropna()) | set(raw["Nama"].dropna()) | set(raw["Nama Ortu"].dropna())
+    )
+    identifying |= {name.title() for name in raw["Nama"].dropna()}
+    # names of 8 characters or more: a short one could occur inside other text by chance
+    identifying = {value for value in identifying if len(value) >= 8}
+    blob = all_store_bytes(store)
+    assert len(identifying) > 100
+    assert [value for value in identifying if value.encode() in blob] == []
