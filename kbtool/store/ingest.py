@@ -483,6 +483,7 @@ class _Import:
         self.rejects_path = self.root / "rejects.csv"
         self.reject_records = 0
         self.final_seq = 0
+        self._year_files: list[catalogue.FileEntry] = []  # live files of the year being resolved
 
     def run(
         self, sources: Iterable[SourceInput] | SourceProvider, started_at: str
