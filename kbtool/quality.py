@@ -860,7 +860,10 @@ def _distinct(codes: IntArray, child: IntArray, mask: BoolArray, size: int) -> F
     key = key[np.r_[True, key[1:] != key[:-1]]]
     back = np.flatnonzero(key[1:] <= key[:-1]) + 1
     if back.size:
-        movers = np.isin(key // size, key[back] // size)
+        key_child = key // size
+        moving = np.zeros(int(key_child[-1]) + 1, dtype=np.bool_)
+        moving[key_child[back]] = True
+        movers = moving[key_child]
         key = np.concatenate([key[~movers], np.unique(key[movers])])
     return np.bincount(key % size, minlength=size).astype(np.float64)
 
@@ -907,17 +910,23 @@ def _per_child(
     birth_day = data.birth_day[chosen]
     day_of_month = birth_day - _first_of_month(_months(birth_day, birth_known)) + 1
     heaped = birth_known & np.isin(day_of_month, HEAPING_DAYS)
-    for codes, size, out in (
-        (chosen_cell, cells.n_cells, cell),
-        (chosen_period, cells.n_periods, total),
+    # each chosen row is in one cell: the whole-area counts are sums of the cells'
+    size = cells.n_cells
+    for name, mask in (
+        ("boys", sex == 1),
+        ("girls", sex == 2),
+        ("age_young", young),
+        ("age_old", old),
+        ("with_birth", birth_known),
+        ("heaped", heaped),
     ):
-        out["boys"] = _count(codes, size, sex == 1)
-        out["girls"] = _count(codes, size, sex == 2)
-        out["age_young"] = _count(codes, size, young)
-        out["age_old"] = _count(codes, size, old)
-        out["with_birth"] = _count(codes, size, birth_known)
-        out["heaped"] = _count(codes, size, heaped)
-        out.update(_moments(codes[counted], haz[counted], size))
+        cell[name] = _count(chosen_cell, size, mask)
+        total[name] = _to_periods(cell[name], cells)
+    valid_haz = haz[counted]
+    shift = float(valid_haz.mean()) if valid_haz.size else 0.0
+    sums = _power_sums(chosen_cell[counted], valid_haz, size, shift)
+    cell.update(_moments(sums, shift))
+    total.update(_moments(_to_periods(sums, cells), shift))
     if parent is not None:
         parent_codes, uniques = _codes(frame[parent])
         labels = [*map(str, uniques), f"{UNKNOWN_LABEL} {parent}"]
@@ -987,28 +996,46 @@ def _latest_per_child(data: _Columns, tagged: IntArray) -> IntArray:
     return np.asarray(tagged[order][last], dtype=np.int64)
 
 
-def _moments(codes: IntArray, x: FloatArray, size: int) -> Counts:
-    """n, mean, SD, skewness and excess kurtosis of x per code, in two passes.
+def _power_sums(codes: IntArray, x: FloatArray, size: int, shift: float) -> FloatArray:
+    """Per code: n and the sums of (x - shift)^1..4, shape (size, 5). Sums add up over codes,
+    so the whole area's moments come from its groups' without reading the values again."""
+    sums = np.empty((size, 5))
+    sums[:, 0] = np.bincount(codes, minlength=size)
+    deviation = x - shift
+    power = deviation.copy()
+    for k in range(1, 5):
+        sums[:, k] = np.bincount(codes, weights=power, minlength=size)
+        if k < 4:
+            power *= deviation
+    return sums
 
-    Skewness m3 / m2^1.5 and excess kurtosis m4 / m2^2 - 3 from central moments with divisor n:
-    scipy.stats.skew and scipy.stats.kurtosis with bias=True, the statistics of nipnTK's skewKurt,
-    which mwana's SMART plausibility check uses. SD with divisor n - 1, as R's sd() there.
+
+def _moments(sums: FloatArray, shift: float) -> Counts:
+    """n, mean, SD, skewness and excess kurtosis from power sums about `shift`.
+
+    Central moments with divisor n from the shifted raw moments (the shift, the overall mean,
+    keeps them well conditioned for z-scores); skewness m3 / m2^1.5 and excess kurtosis
+    m4 / m2^2 - 3 are scipy.stats.skew and scipy.stats.kurtosis with bias=True, the statistics of
+    nipnTK's skewKurt, which mwana's SMART plausibility check uses. SD with divisor n - 1, as R's
+    sd() there.
     """
-    n = np.bincount(codes, minlength=size).astype(np.float64)
+    n = sums[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(codes, weights=x, minlength=size) / n
-        deviation = x - mean[codes]
-        power = deviation * deviation
-        m2 = np.bincount(codes, weights=power, minlength=size) / n
-        power *= deviation
-        m3 = np.bincount(codes, weights=power, minlength=size) / n
-        power *= deviation
-        m4 = np.bincount(codes, weights=power, minlength=size) / n
-        spread = np.where(m2 > 0, m2, np.nan)
-        sd = np.where(n > 1, np.sqrt(m2 * n / (n - 1)), np.nan)
+        r1, r2, r3, r4 = (sums[:, k] / n for k in range(1, 5))
+        m2 = r2 - r1**2
+        m3 = r3 - 3 * r1 * r2 + 2 * r1**3
+        m4 = r4 - 4 * r1 * r3 + 6 * r1**2 * r2 - 3 * r1**4
+        spread = np.where(m2 > 1e-12 * np.maximum(r2, 1.0), m2, np.nan)  # identical values: 0
+        sd = np.where(n > 1, np.sqrt(np.maximum(m2, 0.0) * n / (n - 1)), np.nan)
         skew = np.where(n > 2, m3 / spread**1.5, np.nan)
         kurtosis = np.where(n > 3, m4 / spread**2 - 3.0, np.nan)
-    return {"n_haz": n, "mean_haz": mean, "sd_haz": sd, "skew_haz": skew, "kurtosis_haz": kurtosis}
+    return {
+        "n_haz": n,
+        "mean_haz": r1 + shift,
+        "sd_haz": sd,
+        "skew_haz": skew,
+        "kurtosis_haz": kurtosis,
+    }
 
 
 def _gap_to_parent(

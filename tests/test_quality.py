@@ -276,6 +276,18 @@ def test_height_repeated_needs_three_identical_visits_spanning_two_calendar_mont
     assert row["height_repeated_pct"] == pytest.approx(100 / 3)  # of children seen 3+ times
 
 
+def test_a_child_moving_back_and_forth_is_one_child_of_each_posyandu() -> None:
+    visits = monthly("2024-01-01", 5)
+    frame = hand_frame(5, visit_date=visits, height_cm=[80.0, 80.0, 80.0, 80.5, 80.5])
+    frame["child_id"] = "mover"
+    frame["posyandu"] = ["A", "A", "B", "A", "B"]
+    report = quality_report(frame, by="posyandu")
+    # B holds the copied third visit (March) and a fourth-or-later one (May): one child, copied
+    assert row_of(report, "B")["height_repeated_pct"] == pytest.approx(100.0)
+    assert row_of(report, "A")["height_repeated_pct"] == pytest.approx(0.0)
+    assert row_of(report, TOTAL_LABEL)["height_repeated_pct"] == pytest.approx(100.0)
+
+
 def test_weight_velocity_flags_big_losses_and_impossible_gains_within_three_months() -> None:
     visits = ["2024-01-10", "2024-02-10", "2024-03-10", "2024-08-10", "2024-09-10"]
     weight = [10.0, 8.9, 9.0, 7.0, 7.2]  # -11% in a month; -22% but over five months
