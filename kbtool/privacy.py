@@ -11,9 +11,14 @@ message says which kind of key it is, so keys of different kinds never come from
 * ``name``: ``b"kbtool/child/name/v1\\x00" + name \\x1f birth date \\x1f sex \\x1f kelurahan``,
   with the name normalised (casefold, accents and punctuation dropped, spaces collapsed), for rows
   with a name and a birth date but no valid NIK;
-* ``row``: for rows with neither, ``HMAC(b"kbtool/child/row/v1\\x00" + source SHA-256)`` XOR the
-  row's line number mixed by splitmix64 (a bijection): each such row is a child of its own, and
-  re-importing the same file yields the same keys.
+* ``id``: ``b"kbtool/child/id/v1\\x00" + child_id \\x1f birth date \\x1f sex`` for rows with
+  neither a valid NIK nor a usable name but some other child identifier (a register's own child
+  number, a NIK that fails the checks below): the birth date and sex keep two children who
+  share a local number, or a parent's NIK, apart;
+* ``row``: for rows with none of these,
+  ``HMAC(b"kbtool/child/row/v1\\x00" + source SHA-256)`` XOR the row's line number mixed by
+  splitmix64 (a bijection): each such row is a child of its own, and re-importing the same file
+  yields the same keys.
 
 A valid NIK (Nomor Induk Kependudukan, UU 24/2013 and Permendagri 72/2019 on its layout) is 16
 digits: province code 11-97, regency and district codes not 00, the holder's birth day (plus 40
@@ -51,10 +56,12 @@ KEY_BYTES = 8  # 64 bits: the birthday bound n^2/2^65 is 1e-7 for two million ch
 KEY_KIND_ROW = 0
 KEY_KIND_NIK = 1
 KEY_KIND_NAME = 2
+KEY_KIND_ID = 3
 
 _DOMAIN_NIK = b"kbtool/child/nik/v1\x00"
 _DOMAIN_NAME = b"kbtool/child/name/v1\x00"
 _DOMAIN_ROW = b"kbtool/child/row/v1\x00"
+_DOMAIN_ID = b"kbtool/child/id/v1\x00"
 _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in a normalised name or date
 
 # NIK layout (Permendagri 72/2019): PP KK CC DD MM YY SSSS
@@ -348,7 +355,37 @@ def child_keys(
         digests = _cached_digests(hasher, _DOMAIN_NAME, messages, key_cache, on_hash)
         key[name_idx] = digests_to_keys(digests)[group]
 
-    # row keys: rows with neither. One HMAC per file; each row's line number, mixed by a
+    # id keys: another identifier of the child, with birth date and sex, where nothing above applies
+    ids = _text(rows, "child_id", n).str.strip()
+    id_idx = np.flatnonzero(
+        (kind == KEY_KIND_ROW) & ids.notna().to_numpy() & (ids != "").fillna(False).to_numpy()
+    )
+    if id_idx.size:
+        kind[id_idx] = KEY_KIND_ID
+        id_codes, id_uniques = pd.factorize(ids.iloc[id_idx])
+        id_birth = birth.iloc[id_idx].to_numpy(dtype="datetime64[D]")
+        id_birth_codes, id_birth_uniques = pd.factorize(id_birth.astype(np.int64))
+        id_sex = _sex_codes(rows, n)[id_idx]
+        group, first = _group_codes(
+            [id_codes.astype(np.int64), id_birth_codes.astype(np.int64), id_sex.astype(np.int64)]
+        )
+        id_birth_text = [
+            "" if np.isnat(day) else str(day)
+            for day in np.asarray(id_birth_uniques).astype("datetime64[D]")[id_birth_codes[first]]
+        ]
+        messages = [
+            _SEPARATOR.join(parts).encode("utf-8")
+            for parts in zip(
+                np.asarray(id_uniques, dtype=object)[id_codes[first]].tolist(),
+                id_birth_text,
+                id_sex[first].astype(str).tolist(),
+                strict=True,
+            )
+        ]
+        digests = _cached_digests(hasher, _DOMAIN_ID, messages, key_cache, on_hash)
+        key[id_idx] = digests_to_keys(digests)[group]
+
+    # row keys: rows with none of these. One HMAC per file; each row's line number, mixed by a
     # bijection, is XORed in, so every line has its own key and the same file gives the same
     # keys again. (No personal data goes into these keys at all.)
     row_idx = np.flatnonzero(kind == KEY_KIND_ROW)

@@ -178,3 +178,26 @@ def test_damaged_or_missing_secret_is_refused(tmp_path: Path) -> None:
     os.chmod(path, 0o600)
     with pytest.raises(StoreError, match="damaged"):
         load_secret(path)
+
+
+def test_other_identifiers_key_children_with_birth_date_and_sex() -> None:
+    """A child_id that is not a valid NIK (a register's own number) keys the child together with
+    birth date and sex: the same child keeps one key, two children sharing the number do not."""
+    from kbtool.privacy import KEY_KIND_ID, KeyHasher, child_keys
+
+    rows = pd.DataFrame(
+        {
+            "child_id": ["A-17", "A-17", "A-17", "A-17", None],
+            "name": [None] * 5,
+            "sex": np.array([1, 1, 1, 2, 1], dtype=np.int8),
+            "birth_date": pd.to_datetime(
+                ["2022-01-05", "2022-01-05", "2021-03-01", "2022-01-05", "2022-01-05"]
+            ),
+            "source_line": [2, 3, 4, 5, 6],
+        }
+    )
+    keys = child_keys(rows, pd.Series(["Metro"] * 5), KeyHasher(bytes(32)), source_sha256="ab" * 32)
+    assert keys.kind[:4].tolist() == [KEY_KIND_ID] * 4
+    assert keys.key[0] == keys.key[1]
+    assert len(set(keys.key[1:4].tolist())) == 3  # other birth date, other sex: other children
+    assert keys.key[4] not in keys.key[:4]  # no identifier at all: a key of its own
