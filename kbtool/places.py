@@ -30,12 +30,13 @@ PLACE_KINDS = ("kelurahan", "kecamatan")
 ALIAS_COLUMNS = ("kind", "alias", "name")
 
 # Kota Metro, Lampung: 5 kecamatan, 22 kelurahan (Perda Kota Metro No. 25 Tahun 2000 on the
-# division into kecamatan and kelurahan; BPS Kota Metro, "Kota Metro Dalam Angka").
+# division into kecamatan and kelurahan; BPS Kota Metro, "Kota Metro Dalam Angka"), spelt as in
+# the WHO reference data of this project (Ganjar Agung, Ganjar Asri, Tejo Agung).
 KOTA_METRO: Mapping[str, tuple[str, ...]] = {
     "Metro Pusat": ("Metro", "Imopuro", "Hadimulyo Barat", "Hadimulyo Timur", "Yosomulyo"),
     "Metro Utara": ("Banjarsari", "Purwosari", "Purwoasri", "Karangrejo"),
-    "Metro Barat": ("Mulyojati", "Mulyosari", "Ganjaragung", "Ganjarasri"),
-    "Metro Timur": ("Iringmulyo", "Yosodadi", "Yosorejo", "Tejoagung", "Tejosari"),
+    "Metro Barat": ("Mulyojati", "Mulyosari", "Ganjar Agung", "Ganjar Asri"),
+    "Metro Timur": ("Iringmulyo", "Yosodadi", "Yosorejo", "Tejo Agung", "Tejosari"),
     "Metro Selatan": ("Rejomulyo", "Margorejo", "Margodadi", "Sumbersari Bantul"),
 }
 

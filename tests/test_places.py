@@ -32,8 +32,8 @@ def test_kota_metro_has_22_kelurahan_with_distinct_keys() -> None:
         ("Iring Mulyo", "Iringmulyo"),
         ("IRING MULYO", "Iringmulyo"),
         ("Iringmuljo", "Iringmulyo"),  # pre-1972 spelling
-        ("Ganjar Agung", "Ganjaragung"),
-        ("Tejo Agung", "Tejoagung"),
+        ("Ganjaragung", "Ganjar Agung"),
+        ("Tejoagung", "Tejo Agung"),
         ("KEL. METRO", "Metro"),
         ("Kelurahan Yosodadi", "Yosodadi"),
         ("kel.yosodadi", "Yosodadi"),

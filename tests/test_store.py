@@ -330,8 +330,8 @@ def test_place_names_are_normalised_with_the_stores_aliases(store: Path) -> None
     assert stored["kelurahan"].astype(str).tolist() == [
         "Iringmulyo",
         "Iringmulyo",
-        "Ganjaragung",
-        "Tejoagung",
+        "Ganjar Agung",
+        "Tejo Agung",
         "Bumi Waras",
         "Sukaraja",
     ]

@@ -36,8 +36,8 @@ SAMPLES = Path(__file__).parent.parent / "data" / "samples"
 EXPECTED_GEOGRAPHY = {
     "Metro Pusat": {"Metro", "Imopuro", "Hadimulyo Barat", "Hadimulyo Timur", "Yosomulyo"},
     "Metro Utara": {"Banjarsari", "Purwosari", "Purwoasri", "Karangrejo"},
-    "Metro Barat": {"Mulyojati", "Mulyosari", "Ganjaragung", "Ganjarasri"},
-    "Metro Timur": {"Iringmulyo", "Yosodadi", "Yosorejo", "Tejoagung", "Tejosari"},
+    "Metro Barat": {"Mulyojati", "Mulyosari", "Ganjar Agung", "Ganjar Asri"},
+    "Metro Timur": {"Iringmulyo", "Yosodadi", "Yosorejo", "Tejo Agung", "Tejosari"},
     "Metro Selatan": {"Rejomulyo", "Margorejo", "Margodadi", "Sumbersari Bantul"},
 }
 
