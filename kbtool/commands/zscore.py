@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import report_rows
 from kbtool.commands.options import (
     ColumnOption,
     FormatOption,
@@ -17,10 +16,6 @@ from kbtool.commands.options import (
     SheetOption,
     check_lang,
 )
-from kbtool.console import err_console
-from kbtool.output import Provenance, resolve_format, write_result
-from kbtool.reader import ReadOptions, parse_column_overrides
-from kbtool.scoring import score_files
 
 
 def zscore(
@@ -46,6 +41,13 @@ def zscore(
     Input columns keep their headers; the computed columns follow. Rejected rows are summarised
     on stderr (all of them with --rejects FILE).
     """
+    # imported here so that `kbtool --help` and `--version` start without pandas and pyarrow
+    from kbtool.commands.common import report_rows
+    from kbtool.console import err_console
+    from kbtool.output import Provenance, resolve_format, write_result
+    from kbtool.reader import ReadOptions, parse_column_overrides
+    from kbtool.scoring import score_files
+
     lang = check_lang(lang)
     fmt = resolve_format(fmt, output)
     options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
