@@ -1,0 +1,86 @@
+"""Helpers shared by the benchmarks: realistic generated registers and honest measurements."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from kbtool.synthetic import generate_register, write_canonical_csv
+
+OUT = Path(__file__).parent / "out"
+
+
+def register_of(rows: int, seed: int = 7) -> pd.DataFrame:
+    """A generated Kota Metro register of about `rows` visits (5 years, monthly visits)."""
+    # ~0.075 visits per child and month-of-window over 5 years: tune the child count to the rows
+    children = max(100, rows // 30)
+    frame = generate_register(children, years=(2020, 2021, 2022, 2023, 2024), seed=seed)
+    while len(frame) < rows:
+        children = int(children * rows / max(len(frame), 1) * 1.05) + 1
+        frame = generate_register(children, years=(2020, 2021, 2022, 2023, 2024), seed=seed)
+    return frame.iloc[:rows].reset_index(drop=True)
+
+
+def register_csv(rows: int) -> Path:
+    """A canonical CSV of `rows` generated visits, cached in bench/out/."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"register_{rows}.csv"
+    if not path.exists():
+        write_canonical_csv(register_of(rows), path)
+    return path
+
+
+def peak_rss_mb(children: bool = False) -> float:
+    """Peak resident memory of this process (or of its finished children) in MB."""
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+@dataclass
+class Timed:
+    seconds: float
+    peak_rss_mb: float
+
+
+def run_command(args: Sequence[str], *, stdout: Path | None = None) -> Timed:
+    """Run a command to completion (stdout to a file or /dev/null); its wall time and peak RSS.
+
+    The peak RSS is measured with GNU time-like accounting: a fresh `python -c` wrapper waits
+    for the command, so RUSAGE_CHILDREN of the wrapper is the command's own peak.
+    """
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "out = open(sys.argv[1], 'wb')\n"
+        "start = time.perf_counter()\n"
+        "code = subprocess.call(sys.argv[2:], stdout=out)\n"
+        "elapsed = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(f'{elapsed} {peak} {code}')\n"
+    )
+    target = str(stdout) if stdout else os.devnull
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, target, *args], capture_output=True, text=True, check=True
+    )
+    elapsed, peak, code = result.stdout.split()
+    if int(code) != 0:
+        raise SystemExit(f"{' '.join(args)} exited {code}: {result.stderr[-500:]}")
+    return Timed(float(elapsed), float(peak))
+
+
+def best_of(repeats: int, func: object) -> float:
+    """The fastest of `repeats` timed calls of `func()` (the least disturbed by other load)."""
+    assert callable(func)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
