@@ -1,5 +1,8 @@
 """How a prevalence result is shown to people: the table view and the xlsx method sheet.
 
+In the table, "Sev." (S.p., sangat pendek) is severe stunting, HAZ < -3; "low precision" marks
+groups of 25-49 children; groups under --min-n keep only n.
+
 Machine formats carry `compute_prevalence`'s columns unchanged; this module only builds the
 human view (formatted figures, intervals, Indonesian headers with --lang id, marks for low
 precision) so the statistics stay free of presentation.
@@ -27,8 +30,8 @@ HEADERS = {
         "stunted": "Stunted",
         "stunting_pct": "%",
         "stunting_ci": "95% CI",
-        "severe_pct": "Severe %",
-        "severe_ci": "Severe 95% CI",
+        "severe_pct": "Sev. %",
+        "severe_ci": "Sev. CI",
         "mean_haz": "Mean z",
         "sd_haz": "SD",
         "excluded": "Excl.",
@@ -47,8 +50,8 @@ HEADERS = {
         "stunted": "Stunting",
         "stunting_pct": "%",
         "stunting_ci": "IK 95%",
-        "severe_pct": "Sgt pendek %",
-        "severe_ci": "Sgt pendek IK 95%",
+        "severe_pct": "S.p. %",
+        "severe_ci": "S.p. IK",
         "mean_haz": "Rerata z",
         "sd_haz": "SB",
         "excluded": "Dikecualikan",
@@ -65,8 +68,8 @@ LABELS = {
     "en": {},
 }
 NOTES = {
-    "en": {"low": "low precision (n<50)", "suppressed": "n<{min_n}: suppressed"},
-    "id": {"low": "presisi rendah (n<50)", "suppressed": "n<{min_n}: disembunyikan"},
+    "en": {"low": "low precision", "suppressed": "n<{min_n} hidden"},
+    "id": {"low": "presisi rendah", "suppressed": "n<{min_n} disembunyikan"},
 }
 
 
