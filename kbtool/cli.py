@@ -85,12 +85,13 @@ def main_options(
 
 
 def _register() -> None:
-    from kbtool.commands import importer, prevalence, zscore
+    from kbtool.commands import importer, prevalence, quality, zscore
 
     app.command("zscore")(reporting_errors(zscore.zscore))
     app.command("import")(reporting_errors(importer.import_))
     app.command("sources")(reporting_errors(importer.sources))
     app.command("prevalence")(reporting_errors(prevalence.prevalence))
+    app.command("quality")(reporting_errors(quality.quality))
 
 
 _register()

@@ -1,0 +1,259 @@
+"""`kbtool quality` through the CLI: machine output equals the library, golden files per format,
+the store equals the files, --fail-on for cron, usage errors exit 2."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from kbtool.cli import app
+from kbtool.commands.quality import NEEDED_COLUMNS, table_view
+from kbtool.measurements import measurements_from_files
+from kbtool.quality import TABLE_COLUMNS, quality_report
+from kbtool.synthetic import generate_register, inject_defects, write_canonical_csv
+
+SAMPLES = Path(__file__).parent.parent / "data" / "samples"
+CANONICAL = SAMPLES / "posyandu_metro_2022_2024.csv"
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_ARGS = ("quality", str(CANONICAL), "--by", "kecamatan")
+# figures summed in another row order (another run's child keys, the store's partitions) agree
+# to float noise: sums of ~35,000 terms of size ~1 differ by a few ulp, far below 1e-9
+FLOAT_NOISE = 1e-9
+
+runner = CliRunner()
+
+
+def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def assert_same_table(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Same columns, rows, counts, labels and ratings; figures equal up to float noise."""
+    assert list(got.columns) == list(want.columns)
+    assert len(got) == len(want)
+    for name in want.columns:
+        left, right = got[name], want[name]
+        if pd.api.types.is_numeric_dtype(right) and pd.api.types.is_numeric_dtype(left):
+            a = left.to_numpy(dtype=np.float64, na_value=np.nan)
+            b = right.to_numpy(dtype=np.float64, na_value=np.nan)
+            assert np.allclose(a, b, rtol=FLOAT_NOISE, atol=FLOAT_NOISE, equal_nan=True), name
+        else:
+            assert left.astype(object).fillna("").astype(str).tolist() == (
+                right.astype(object).fillna("").astype(str).tolist()
+            ), name
+
+
+# --- generated registers: clean, and with one known defect ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def registers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """About 3,000 children measured through 2023 (~17,000 visits) as canonical CSV: clean, and
+    with half the children of Metro Barat given copied heights (last month's value carried)."""
+    folder = tmp_path_factory.mktemp("registers")
+    register = generate_register(3000, years=(2023,), seed=20240805)
+    clean = folder / "clean.csv"
+    write_canonical_csv(register, clean)
+    inside = (register["kecamatan"] == "Metro Barat").to_numpy()
+    damaged, changed = inject_defects(register[inside], "copied_heights", share=0.5, seed=3)
+    assert changed.any()
+    copied = folder / "copied.csv"
+    write_canonical_csv(pd.concat([register[~inside], damaged]).sort_index(), copied)
+    return {"clean": clean, "copied": copied}
+
+
+def test_fail_on_problematic_exits_1_naming_the_group(registers: dict[str, Path]) -> None:
+    code, out, err = run(
+        "quality", str(registers["copied"]), "--by", "kecamatan", "-f", "csv",
+        "--fail-on", "problematic",
+    )  # fmt: skip
+    assert code == 1
+    table = pd.read_csv(io.StringIO(out))  # the output is written before failing
+    assert table.loc[table["kecamatan"] == "Metro Barat", "rating"].tolist() == ["problematic"]
+    assert "--fail-on problematic" in err and "2023 Metro Barat (problematic)" in err
+    assert "Where to look first" in err and "identical height" in err
+    assert "Metro Pusat (" not in err  # clean kecamatan are not named
+
+
+def test_fail_on_passes_on_clean_data(registers: dict[str, Path]) -> None:
+    for by in ("kecamatan", "posyandu"):
+        code, out, err = run(
+            "quality", str(registers["clean"]), "--by", by, "-f", "csv", "--fail-on", "problematic"
+        )
+        assert code == 0, err
+        assert "no group rated acceptable or problematic" in err
+        assert set(pd.read_csv(io.StringIO(out))["rating"].dropna()) <= {"excellent", "good"}
+
+
+def test_fail_on_good_is_stricter(registers: dict[str, Path]) -> None:
+    """The clean whole area is rated good (SMART's 0.85 age ratio does not fit a register that
+    follows children from birth), so --fail-on good fails where --fail-on acceptable passes."""
+    args = ("quality", str(registers["clean"]), "--by", "kecamatan", "-f", "csv")
+    assert run(*args, "--fail-on", "acceptable")[0] == 0
+    code, _, err = run(*args, "--fail-on", "good")
+    assert code == 1
+    assert "2023 All (good)" in err
+
+
+def test_without_fail_on_a_problematic_register_still_exits_0(registers: dict[str, Path]) -> None:
+    code, _, err = run("quality", str(registers["copied"]), "--by", "kecamatan", "-f", "csv")
+    assert code == 0
+    assert "Metro Barat: problematic" in err
+
+
+def test_findings_travel_in_json_meta_and_the_xlsx_sheet(
+    registers: dict[str, Path], tmp_path: Path
+) -> None:
+    args = ("quality", str(registers["copied"]), "--by", "kecamatan")
+    code, out, _ = run(*args, "-f", "json")
+    assert code == 0
+    document = json.loads(out)
+    notes = document["meta"]["notes"]
+    assert any(note.startswith("method: ") for note in notes)
+    assert any(
+        note.startswith("where to look first: 2023 Metro Barat: problematic") for note in notes
+    )
+    assert document["meta"]["options"]["by"] == "kecamatan"
+    workbook = tmp_path / "q.xlsx"
+    assert run(*args, "-o", str(workbook))[0] == 0
+    sheets = pd.read_excel(workbook, sheet_name=None, engine="openpyxl")
+    assert list(sheets) == ["data", "findings", "about"]
+    findings = sheets["findings"]
+    assert list(findings.columns) == ["year", "kecamatan", "rating", "score", "reasons"]
+    assert findings["kecamatan"].iloc[0] == "Metro Barat"
+
+
+def test_table_view_highlights_problem_cells(registers: dict[str, Path]) -> None:
+    frame = measurements_from_files([registers["copied"]], columns=[*NEEDED_COLUMNS, "kecamatan"])
+    report = quality_report(frame.frame, by="kecamatan", period="year", child_key="child_key")
+    view, styles = table_view(report, lang="en")
+    assert len(view) == len(report.table)
+    row = view["Kecamatan"].tolist().index("Metro Barat")
+    assert styles["Copied %"][row] == "bold red"  # height_repeated_pct rated problematic
+    assert styles["Rating"][row] == "bold red"
+    clean_row = view["Kecamatan"].tolist().index("Metro Pusat")
+    assert styles["Copied %"][clean_row] is None and styles["Rating"][clean_row] is None
+    view_id, styles_id = table_view(report, lang="id")
+    assert "Semua" in view_id["Kecamatan"].tolist()
+    assert "bermasalah" in view_id["Nilai"].tolist()
+    assert styles_id["TB sama %"][row] == "bold red"
+
+
+# --- the bundled sample: library parity, golden files, store -----------------------------------
+
+
+def test_cli_equals_library() -> None:
+    code, out, err = run(*GOLDEN_ARGS, "-f", "csv")
+    assert code == 0, err
+    cli = pd.read_csv(io.StringIO(out))
+    frame = measurements_from_files([CANONICAL]).frame
+    library = quality_report(frame, by="kecamatan", period="year", child_key="child_key").table
+    assert list(cli.columns) == ["year", "kecamatan", *TABLE_COLUMNS]
+    assert_same_table(cli, library)
+
+
+def test_golden_formats(tmp_path: Path) -> None:
+    """Per kecamatan and year of the bundled sample, in every machine format."""
+    golden = pd.read_csv(GOLDEN / "quality_by_kecamatan.csv")
+    code, out, _ = run(*GOLDEN_ARGS, "-f", "csv")
+    assert code == 0
+    assert out == (GOLDEN / "quality_by_kecamatan.csv").read_text()
+    code, out, _ = run(*GOLDEN_ARGS, "-f", "jsonl")
+    assert code == 0
+    assert out == (GOLDEN / "quality_by_kecamatan.jsonl").read_text()
+    code, out, _ = run(*GOLDEN_ARGS, "-f", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["meta"]["command"] == "quality"
+    assert_same_table(pd.DataFrame(document["data"]), golden)
+    target = tmp_path / "q.parquet"
+    assert run(*GOLDEN_ARGS, "-o", str(target))[0] == 0
+    assert_same_table(pd.read_parquet(target), golden)
+    workbook = tmp_path / "q.xlsx"
+    assert run(*GOLDEN_ARGS, "-o", str(workbook))[0] == 0
+    assert_same_table(pd.read_excel(workbook, sheet_name="data", engine="openpyxl"), golden)
+
+
+def test_pipe_from_stdin() -> None:
+    code, out, _ = run(
+        "quality", "-", "--by", "kecamatan", "-f", "csv", stdin=CANONICAL.read_bytes()
+    )
+    assert code == 0
+    assert_same_table(
+        pd.read_csv(io.StringIO(out)), pd.read_csv(GOLDEN / "quality_by_kecamatan.csv")
+    )
+
+
+def test_store_gives_the_same_report_as_the_file(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    code, _, err = run("import", str(CANONICAL), "--store", str(store))
+    assert code == 0, err
+    for by in ("kecamatan", "posyandu"):
+        code, from_store, err = run("quality", "--store", str(store), "--by", by, "-f", "csv")
+        assert code == 0, err
+        code, from_file, _ = run("quality", str(CANONICAL), "--by", by, "-f", "csv")
+        assert code == 0
+        assert_same_table(pd.read_csv(io.StringIO(from_store)), pd.read_csv(io.StringIO(from_file)))
+
+
+def test_periods() -> None:
+    code, out, _ = run(
+        "quality", str(CANONICAL), "--by", "kecamatan", "--period", "all", "-f", "csv"
+    )
+    assert code == 0
+    frame = pd.read_csv(io.StringIO(out))
+    assert list(frame.columns[:2]) == ["kecamatan", "n_rows"]
+    assert frame["kecamatan"].iloc[-1] == "All" and len(frame) == 6
+    code, out, _ = run(
+        "quality", str(CANONICAL), "--by", "kecamatan", "--period", "MONTH", "-f", "csv"
+    )
+    assert code == 0
+    months = pd.read_csv(io.StringIO(out))["period"]
+    assert months.str.fullmatch(r"20\d\d-\d\d").all()
+
+
+def test_table_on_terminal_shows_every_group() -> None:
+    result = runner.invoke(
+        app, ["quality", str(CANONICAL), "--by", "posyandu", "-f", "table", "--lang", "id"],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert result.exit_code == 0
+    frame = measurements_from_files([CANONICAL]).frame
+    table = quality_report(frame, by="posyandu", period="year", child_key="child_key").table
+    assert len(table) > 50  # more than write_result's default preview
+    assert "showing" not in result.stderr
+    assert result.stdout.count("Semua") == table["year"].nunique()
+    assert "Kualitas data" in result.stdout
+
+
+def test_no_store_is_one_clear_error(tmp_path: Path) -> None:
+    code, out, err = run("quality", "--store", str(tmp_path / "nothing"))
+    assert code == 1
+    assert out == "" and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--by", "village"], "--by"),
+        (["--by", "sex"], "--by"),
+        (["--period", "week"], "--period"),
+        (["--fail-on", "bad"], "--fail-on"),
+        (["--lang", "fr"], "--lang"),
+        (["--format", "yaml"], "format"),
+        (["--store", "x", "--column", "sex=JK"], "--column"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    inputs = [] if "--store" in args else [str(CANONICAL)]
+    code, out, err = run("quality", *inputs, *args)
+    assert code == 2
+    assert out == ""
+    assert message in err
