@@ -1,4 +1,4 @@
-"""Small stderr reports shared by the commands (stdout is for data only)."""
+"""What the analysis commands share: stderr reports (stdout is for data only), loading data."""
 
 from __future__ import annotations
 
@@ -45,3 +45,47 @@ def report_rows(
         err_console.print(more + hint, markup=False, style="yellow")
     elif rejected and rejects_path:
         err_console.print(f"  rejected rows written to {rejects_path}", markup=False)
+
+
+def load_measurements(
+    inputs: list[str] | None,
+    store: Path | None,
+    columns: tuple[str, ...],
+    *,
+    column: list[str] | None = None,
+    sheet: str | None = None,
+    rejects: Path | None = None,
+) -> tuple[pd.DataFrame, list[dict[str, object]], dict[str, object]]:
+    """The measurements an analysis reads: from INPUT files when given, else from the store.
+
+    Files go through the preparation an import does (kbtool.measurements), so both give the same
+    figures. Returns the frame (only `columns`), the sources for provenance, and where the data
+    came from (an option to record).
+    """
+    from kbtool.errors import UsageError
+
+    if inputs:
+        from kbtool.measurements import measurements_from_files
+        from kbtool.reader import ReadOptions, parse_column_overrides
+
+        options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
+        loaded = measurements_from_files(inputs, options, columns=columns)
+        report_rows(
+            "measurements",
+            loaded.rows_read,
+            loaded.rows_read - len(loaded.rejects),
+            loaded.rejects,
+            rejects_path=rejects,
+        )
+        return loaded.frame, loaded.sources, {"inputs": list(inputs)}
+    if column or sheet or rejects:
+        raise UsageError("--column, --sheet and --rejects apply to INPUT files, not the store")
+
+    from kbtool.store import list_sources, open_measurements, resolve_store_dir
+
+    frame = open_measurements(store, columns=list(dict.fromkeys(columns)))
+    sources: list[dict[str, object]] = [
+        {"file": str(row.file), "sha256": str(row.sha256), "imported_at": str(row.imported_at)}
+        for row in list_sources(store).itertuples(index=False)
+    ]
+    return frame, sources, {"store": str(resolve_store_dir(store))}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -17,9 +17,6 @@ from kbtool.commands.options import (
     StoreOption,
     check_lang,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 # the measurement columns prevalence needs (plus the --by columns)
 NEEDED_COLUMNS = ("child_key", "visit_date", "haz", "haz_flag", "age_days")
@@ -104,11 +101,10 @@ def prevalence(
     confidence intervals as WHO's anthro_prevalence. Reads the store, or INPUT files (or '-')
     directly without touching the store.
     """
-    from kbtool.commands.common import report_rows
+    from kbtool.commands.common import load_measurements
     from kbtool.errors import UsageError
     from kbtool.output import Provenance, resolve_format, write_result
     from kbtool.prevalence import METHOD, SELECTION_RULE, compute_prevalence
-    from kbtool.reader import ReadOptions, parse_column_overrides
 
     lang = check_lang(lang)
     groups = parse_by(by)
@@ -119,24 +115,9 @@ def prevalence(
     fmt = resolve_format(fmt, output)
     needed = (*NEEDED_COLUMNS, *(g for g in groups if g not in ("year", "age_group")))
 
-    if inputs:
-        from kbtool.measurements import measurements_from_files
-
-        options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
-        loaded = measurements_from_files(inputs, options, columns=needed)
-        report_rows(
-            "measurements",
-            loaded.rows_read,
-            loaded.rows_read - len(loaded.rejects),
-            loaded.rejects,
-            rejects_path=rejects,
-        )
-        frame, sources = loaded.frame, loaded.sources
-        origin: dict[str, object] = {"inputs": list(inputs)}
-    else:
-        if column or sheet or rejects:
-            raise UsageError("--column, --sheet and --rejects apply to INPUT files, not the store")
-        frame, sources, origin = _from_store(store, needed)
+    frame, sources, origin = load_measurements(
+        inputs, store, needed, column=column, sheet=sheet, rejects=rejects
+    )
 
     result = compute_prevalence(
         frame,
@@ -174,20 +155,3 @@ def prevalence(
         max_table_rows=len(view),  # an aggregate: every group is shown
         extra_sheets={"method": method_sheet(provenance)},
     )
-
-
-def _from_store(
-    store: object, needed: tuple[str, ...]
-) -> tuple[pd.DataFrame, list[dict[str, object]], dict[str, object]]:
-    from pathlib import Path
-
-    from kbtool.store import list_sources, open_measurements, resolve_store_dir
-
-    location = Path(str(store)) if store is not None else None
-    frame = open_measurements(location, columns=list(dict.fromkeys(needed)))
-    imports = list_sources(location)
-    sources: list[dict[str, object]] = [
-        {"file": str(row.file), "sha256": str(row.sha256), "imported_at": str(row.imported_at)}
-        for row in imports.itertuples(index=False)
-    ]
-    return frame, sources, {"store": str(resolve_store_dir(location))}

@@ -218,11 +218,10 @@ def quality(
     xlsx sheet "findings". On a terminal related figures share a column and problem cells are
     coloured. Reads the store, or INPUT files (or '-') directly without touching the store.
     """
-    from kbtool.commands.common import report_rows
+    from kbtool.commands.common import load_measurements
     from kbtool.errors import UsageError
     from kbtool.output import Provenance, resolve_format, write_result
     from kbtool.quality import METHOD, quality_report
-    from kbtool.reader import ReadOptions, parse_column_overrides
 
     lang = check_lang(lang)
     by = by.lower()
@@ -235,26 +234,9 @@ def quality(
     fmt = resolve_format(fmt, output)
     needed = (*NEEDED_COLUMNS, by, *(("kelurahan",) if by == "posyandu" else ()))
 
-    if inputs:
-        from kbtool.measurements import measurements_from_files
-
-        options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
-        loaded = measurements_from_files(inputs, options, columns=needed)
-        report_rows(
-            "measurements",
-            loaded.rows_read,
-            loaded.rows_read - len(loaded.rejects),
-            loaded.rejects,
-            rejects_path=rejects,
-        )
-        frame, sources = loaded.frame, loaded.sources
-        origin: dict[str, object] = {"inputs": list(inputs)}
-    else:
-        if column or sheet or rejects:
-            raise UsageError("--column, --sheet and --rejects apply to INPUT files, not the store")
-        from kbtool.commands.prevalence import _from_store
-
-        frame, sources, origin = _from_store(store, needed)
+    frame, sources, origin = load_measurements(
+        inputs, store, needed, column=column, sheet=sheet, rejects=rejects
+    )
 
     report = quality_report(
         frame, by=by, period=None if period == "all" else period, child_key="child_key"
