@@ -81,12 +81,33 @@ def resolve(incoming: Incoming, stored: Stored) -> Resolution:
         return resolve_exact(incoming, stored)
 
 
+def _identity_order(ident: U64, vhash: I64) -> npt.NDArray[np.intp]:
+    """The order of np.lexsort((vhash, ident)): by identity, value hash, then reading order.
+
+    One stable sort on the identity; only rows whose identity occurs more than once (few in a
+    typical import) are sorted again by value hash, which is three times cheaper than sorting
+    every row on both keys.
+    """
+    order = np.argsort(ident, kind="stable")  # ties stay in reading order
+    ident_sorted = ident[order]
+    repeated = ident_sorted[1:] == ident_sorted[:-1]
+    if repeated.any():
+        in_run = np.zeros(len(ident), dtype=bool)
+        in_run[1:] |= repeated
+        in_run[:-1] |= repeated
+        runs = np.flatnonzero(in_run)
+        rows = order[runs]
+        # the runs keep their places; lexsort is stable, so equal values stay in reading order
+        order[runs] = rows[np.lexsort((vhash[rows], ident[rows]))]
+    return order
+
+
 def _resolve_packed(incoming: Incoming, stored: Stored) -> Resolution:
     n = len(incoming.key)
     if n == 0:
         return Resolution(np.zeros(0, np.int8), np.zeros(0, np.int64), np.zeros(0, np.int64))
     ident = _packed(incoming.key, incoming.visit)
-    order = np.lexsort((incoming.vhash, ident))  # stable: ties stay in reading order
+    order = _identity_order(ident, incoming.vhash)
     id_s = ident[order]
     vh_s = incoming.vhash[order]
     new_id = np.empty(n, dtype=bool)

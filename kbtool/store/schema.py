@@ -8,7 +8,9 @@ partition directories (year=YYYY/kecamatan=NAME), as Spark and DuckDB expect.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -18,8 +20,8 @@ import pyarrow.compute as pc
 
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
-from kbtool.growth.frame import zscores_for_frame
 from kbtool.growth.rounding import r_round
+from kbtool.growth.zscores import compute_zscore_arrays
 from kbtool.places import facility_name
 from kbtool.privacy import ChildKeys
 
@@ -109,14 +111,26 @@ PARQUET_DICTIONARY = [
     "weight_kg",
     "height_cm",
     "measure",
+    "lenhei_cm",
 ]
+# Full-precision z-scores, BMI and value hashes are random 64-bit patterns: zstd saves under 2% on
+# them (measured on a generated register) at a tenth of the writing time, so they are written
+# uncompressed; everything else is zstd level 1 (about 30% smaller than snappy at the same speed).
+UNCOMPRESSED_COLUMNS = ("haz", "waz", "whz", "bmi", "bmiz", "value_hash")
+# Min/max statistics only on dates, ages and codes, where a reader can skip row groups with them;
+# on z-scores, hashes and dictionary strings they cost a third of the writing time (measured) and
+# prune nothing (each file already holds one year and kecamatan).
+STATISTICS_COLUMNS = ["child_key_kind", "sex", "birth_date", "visit_date", "age_days", "measure"]
+_ALL_COLUMNS = [*MEASUREMENT_SCHEMA.names, "superseded_by_import"]
 # zstd level 1: files about 30% smaller than snappy at the same write speed (measured on a
 # generated register, docs/store-format.md); 16 MiB dictionary pages keep a batch's child keys
-# dictionary-encoded instead of falling back to plain after 1 MiB.
+# dictionary-encoded instead of falling back to plain after 1 MiB. Per-column compression and
+# levels (pyarrow accepts a dict for both); the tests may replace "compression" by one codec.
 PARQUET_OPTIONS: dict[str, object] = {
-    "compression": "zstd",
-    "compression_level": 1,
+    "compression": {c: "none" if c in UNCOMPRESSED_COLUMNS else "zstd" for c in _ALL_COLUMNS},
+    "compression_level": {c: 1 for c in _ALL_COLUMNS if c not in UNCOMPRESSED_COLUMNS},
     "use_dictionary": PARQUET_DICTIONARY,
+    "write_statistics": STATISTICS_COLUMNS,
     "dictionary_pagesize_limit": 1 << 24,
 }
 
@@ -162,31 +176,43 @@ _PRIME = np.uint64(0x100000001B3)
 
 
 def _splitmix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    x = x ^ (x >> np.uint64(30))
-    x = x * _MIX_1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _MIX_2
-    return x ^ (x >> np.uint64(31))
+    """splitmix64's finaliser, computed in place in `x` (one scratch array, no temporaries)."""
+    scratch = np.empty_like(x)
+    with np.errstate(over="ignore"):
+        np.right_shift(x, np.uint64(30), out=scratch)
+        np.bitwise_xor(x, scratch, out=x)
+        np.multiply(x, _MIX_1, out=x)
+        np.right_shift(x, np.uint64(27), out=scratch)
+        np.bitwise_xor(x, scratch, out=x)
+        np.multiply(x, _MIX_2, out=x)
+        np.right_shift(x, np.uint64(31), out=scratch)
+        np.bitwise_xor(x, scratch, out=x)
+    return x
 
 
 def _float_bits(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
     # one bit pattern for every NaN and for -0.0/0.0
-    clean = np.where(np.isnan(values), np.nan, values + 0.0)
-    return clean.astype(np.float64).view(np.uint64)
+    clean = values + 0.0
+    clean[np.isnan(clean)] = np.nan
+    return clean.view(np.uint64)
 
 
-def _text_hashes(values: pd.Series) -> npt.NDArray[np.uint64]:
-    """8-byte BLAKE2b of each string's UTF-8 (0 for missing), computed once per distinct value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    hashed = np.array(
+def _string_hashes(values: Sequence[object]) -> npt.NDArray[np.uint64]:
+    """8-byte BLAKE2b of each string's UTF-8, then 0 for missing (the last entry)."""
+    return np.array(
         [
             int.from_bytes(hashlib.blake2b(str(u).encode(), digest_size=8).digest(), "little")
-            for u in np.asarray(uniques, dtype=object).tolist()
+            for u in values
         ]
         + [0],
         dtype=np.uint64,
     )
-    return hashed[np.where(codes >= 0, codes, len(uniques))]
+
+
+def _text_hashes(values: pd.Series) -> npt.NDArray[np.uint64]:
+    """8-byte BLAKE2b of each string's UTF-8 (0 for missing), computed once per distinct value."""
+    codes, uniques = _factorize(values)
+    return _string_hashes(uniques)[np.where(codes >= 0, codes, len(uniques))]
 
 
 def value_hash(columns: dict[str, npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
@@ -198,27 +224,54 @@ def value_hash(columns: dict[str, npt.NDArray[np.uint64]]) -> npt.NDArray[np.int
     """
     n = len(next(iter(columns.values())))
     h = np.zeros(n, dtype=np.uint64)
+    word = np.empty(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for position, name in enumerate(VALUE_COLUMNS, start=1):
-            h = h * _PRIME + _splitmix(columns[name] + _GOLDEN * np.uint64(position))
+            np.add(columns[name], _GOLDEN * np.uint64(position), out=word)
+            np.multiply(h, _PRIME, out=h)
+            np.add(h, _splitmix(word), out=h)
         return _splitmix(h).view(np.int64)
+
+
+def _factorize(values: pd.Series) -> tuple[npt.NDArray[np.intp], list[object]]:
+    """Codes (-1 missing) and distinct values of a column; categoricals and Arrow strings
+    without a pass of Python over the rows."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categorical = values.array
+        assert isinstance(categorical, pd.Categorical)
+        return (
+            np.asarray(categorical.codes, dtype=np.intp),
+            list(np.asarray(categorical.categories, dtype=object)),
+        )
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.intp), list(np.asarray(uniques, dtype=object))
 
 
 @dataclass(frozen=True)
 class StagedBatch:
-    """A batch in stored form plus what the import needs to place and deduplicate it."""
+    """A batch in stored form plus what the import needs to place and deduplicate it.
+
+    Every array is aligned with the table's rows. With `partition_order` the rows are grouped by
+    (visit year, kecamatan) and `order` holds each row's position in the input batch.
+    """
 
     table: pa.Table
     year: npt.NDArray[np.int32]  # visit year, -1 when the visit date is missing
     kecamatan: pd.Series  # categorical, canonical names
     visit_days: npt.NDArray[np.int64]  # days since 1970-01-01, NAT_DAYS when missing
     value_hash: npt.NDArray[np.int64]
+    order: npt.NDArray[np.intp] | None = None  # input position of each row; None: input order
 
 
-def _dates(rows: pd.DataFrame, column: str) -> pd.Series:
+def _day_numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int64]:
+    """Calendar days since 1970-01-01 (the time of day dropped), NAT_DAYS where missing."""
     if column not in rows:
-        return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[s]")
-    return pd.to_datetime(rows[column]).dt.floor("D")
+        return np.full(len(rows), NAT_DAYS, dtype=np.int64)
+    values = rows[column]
+    if not pd.api.types.is_datetime64_dtype(values.dtype):
+        values = pd.to_datetime(values)
+    # numpy's cast to days floors, like Timestamp.floor("D"), also before 1970
+    return np.asarray(values.to_numpy().astype("datetime64[D]").view(np.int64))
 
 
 def _numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
@@ -233,24 +286,81 @@ def _codes(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int8]:
     return np.asarray(rows[column].fillna(0).to_numpy(dtype=np.int8))
 
 
-def _text(rows: pd.DataFrame, column: str) -> pd.Series:
+@dataclass(frozen=True)
+class _Coded:
+    """A text column as codes (-1: missing) into distinct strings."""
+
+    codes: npt.NDArray[np.intp]
+    names: list[object]
+
+    def take(self, order: npt.NDArray[np.intp] | None) -> _Coded:
+        return self if order is None else _Coded(self.codes[order], self.names)
+
+    def dictionary(self) -> pa.DictionaryArray:
+        """As a dictionary<int32, string> array, nulls where missing."""
+        codes = self.codes.astype(np.int32)
+        missing = codes < 0
+        indices = pa.array(codes, mask=missing if missing.any() else None)
+        return pa.DictionaryArray.from_arrays(indices, pa.array(self.names, pa.string()))
+
+    def hashes(self) -> npt.NDArray[np.uint64]:
+        """_text_hashes of the column (per distinct name)."""
+        # code -1 (missing) picks the last entry, 0
+        return _string_hashes(self.names)[self.codes]
+
+    def series(self) -> pd.Series:
+        categories = pd.Index(self.names, dtype=object)
+        return pd.Series(pd.Categorical.from_codes(self.codes, categories=categories))
+
+
+def _coded(values: pd.Series) -> _Coded:
+    codes, names = _factorize(values)
+    return _Coded(codes, names)
+
+
+def _facility(rows: pd.DataFrame, column: str) -> _Coded:
     """Posyandu or puskesmas names in one spelling (places.facility_name), per distinct value."""
     if column not in rows:
-        return pd.Series(pd.Categorical([None] * len(rows)), index=rows.index)
-    codes, uniques = pd.factorize(rows[column], use_na_sentinel=True)
-    cleaned = pd.Series(
-        [facility_name(u) for u in np.asarray(uniques, dtype=object).tolist()], dtype=object
-    )
+        return _Coded(np.full(len(rows), -1, dtype=np.intp), [])
+    codes, uniques = _factorize(rows[column])
+    cleaned = pd.Series([facility_name(str(u)) for u in uniques], dtype=object)
     clean_codes, clean_uniques = pd.factorize(cleaned, use_na_sentinel=True)
     row_codes = (
         np.where(codes >= 0, clean_codes[np.maximum(codes, 0)], -1)
         if len(uniques)
         else (np.full(len(rows), -1))
     )
-    categorical = pd.Categorical.from_codes(
-        row_codes, categories=pd.Index(clean_uniques, dtype=object)
-    )
-    return pd.Series(categorical, index=rows.index)
+    return _Coded(row_codes.astype(np.intp), list(np.asarray(clean_uniques, dtype=object)))
+
+
+def _partition_order(year: npt.NDArray[np.int32], kecamatan: _Coded) -> npt.NDArray[np.intp] | None:
+    """Row order grouping equal (year, kecamatan), reading order kept within; None if grouped."""
+    if len(year) < 2:
+        return None
+    span = len(kecamatan.names) + 1
+    group = (year.astype(np.int64) - int(year.min())) * span + (kecamatan.codes + 1)
+    if bool(np.all(group[1:] >= group[:-1])):
+        return None
+    if int(group.max()) < 2**16:
+        # numpy's stable sort of 16-bit integers is a radix sort, several times faster
+        return np.argsort(group.astype(np.uint16), kind="stable")
+    return np.argsort(group, kind="stable")
+
+
+def _years(days: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
+    missing = days == NAT_DAYS
+    years = days.astype("datetime64[D]").astype("datetime64[Y]").view(np.int64) + 1970
+    return np.where(missing, -1, years).astype(np.int32)
+
+
+def _status(
+    rounded: npt.NDArray[np.float64], indicator: str, flag: npt.NDArray[np.bool_]
+) -> pa.Array:
+    categorical = classify(rounded, indicator, flagged=flag)
+    return _Coded(
+        np.asarray(categorical.codes, dtype=np.intp),
+        list(np.asarray(categorical.categories, dtype=object)),
+    ).dictionary()
 
 
 def build_batch(
@@ -262,53 +372,87 @@ def build_batch(
     import_id: str,
     source_file: str,
     source_sha256: str,
+    partition_order: bool = False,
 ) -> StagedBatch:
     """The stored columns of a canonical batch: z-scores, flags, statuses, provenance, hash.
 
     Z-scores are kept at full precision; flags and Permenkes statuses are those of the z-scores
-    rounded to 2 decimals, exactly as WHO Anthro (and `kbtool zscore`) report them.
+    rounded to 2 decimals, exactly as WHO Anthro (and `kbtool zscore`) report them. With
+    `partition_order` the rows come out grouped by (visit year, kecamatan), ready to be written
+    partition by partition without reordering the finished table (StagedBatch.order).
     """
     n = len(rows)
-    birth = _dates(rows, "birth_date")
-    visit = _dates(rows, "visit_date")
-    frame = rows.assign(birth_date=birth, visit_date=visit) if n else rows
-    z = zscores_for_frame(frame, full_precision=True)
+    birth_days = _day_numbers(rows, "birth_date")
+    visit_days = _day_numbers(rows, "visit_date")
+    year = _years(visit_days)
+    kecamatan_coded = _coded(kecamatan)
+    order = _partition_order(year, kecamatan_coded) if partition_order else None
 
-    sex = _codes(rows, "sex")
-    measure = _codes(rows, "measure")
-    age_months = _numbers(rows, "age_months")
-    weight = _numbers(rows, "weight_kg")
-    height = _numbers(rows, "height_cm")
+    def arranged(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        # input columns are put in partition order once, before anything is computed from them
+        return values if order is None else values[order]
+
+    birth_days, visit_days, year = arranged(birth_days), arranged(visit_days), arranged(year)
+    kecamatan_coded = kecamatan_coded.take(order)
+    kelurahan_coded = _coded(kelurahan).take(order)
+    posyandu = _facility(rows, "posyandu").take(order)
+    puskesmas = _facility(rows, "puskesmas").take(order)
+    sex = arranged(_codes(rows, "sex"))
+    measure = arranged(_codes(rows, "measure"))
+    age_months = arranged(_numbers(rows, "age_months"))
+    weight = arranged(_numbers(rows, "weight_kg"))
+    height = arranged(_numbers(rows, "height_cm"))
     if "oedema" in rows:
         oedema_values = rows["oedema"]
+        oedema_missing = arranged(oedema_values.isna().to_numpy(dtype=bool))
+        oedema_true = arranged(oedema_values.fillna(False).to_numpy(dtype=bool))
         oedema = pa.array(
-            oedema_values.astype(object).where(oedema_values.notna(), None),
-            type=pa.bool_(),
-            from_pandas=True,
+            oedema_true, type=pa.bool_(), mask=oedema_missing if oedema_missing.any() else None
         )
-        oedema_word = np.where(
-            oedema_values.isna().to_numpy(), 2, oedema_values.fillna(False).to_numpy(dtype=bool)
-        ).astype(np.uint64)
+        oedema_word = np.where(oedema_missing, 2, oedema_true).astype(np.uint64)
     else:
+        oedema_true = np.zeros(n, dtype=bool)
         oedema = pa.nulls(n, pa.bool_())
         oedema_word = np.full(n, 2, dtype=np.uint64)
-    posyandu = _text(rows, "posyandu")
-    puskesmas = _text(rows, "puskesmas")
+    lines = (
+        rows["source_line"].to_numpy(dtype=np.int64)
+        if "source_line" in rows
+        else np.arange(1, n + 1)
+    )
 
-    birth_days = birth.to_numpy(dtype="datetime64[D]").astype(np.int64)
-    visit_days = visit.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    birth_missing = birth_days == NAT_DAYS
+    # exact age in days (visit date - birth date), as kbtool.growth.frame.age_in_days gives it
+    age_in_days = (visit_days - birth_days).astype(np.float64)
+    age_in_days[birth_missing | (visit_days == NAT_DAYS)] = np.nan
+    z = compute_zscore_arrays(
+        sex=sex,
+        age_days=age_in_days,
+        weight_kg=weight,
+        lenhei_cm=height,
+        measure=measure,
+        oedema=oedema_true,
+        age_months=age_months,
+        full_precision=True,
+    )
+
+    def days_array(days: npt.NDArray[np.int64]) -> pa.Array:
+        missing = days == NAT_DAYS
+        return pa.array(
+            days.astype(np.int32), type=pa.date32(), mask=missing if missing.any() else None
+        )
+
     age_days = z.age_days
+    age_missing = np.isnan(age_days)
     columns: dict[str, pa.Array] = {
-        "child_key": pa.array(keys.key, type=pa.int64()),
-        "child_key_kind": pa.array(keys.kind, type=pa.int8()),
+        "child_key": pa.array(arranged(keys.key), type=pa.int64()),
+        "child_key_kind": pa.array(arranged(keys.kind), type=pa.int8()),
         "sex": pa.array(sex, type=pa.int8()),
-        "birth_date": pa.array(
-            birth.to_numpy(dtype="datetime64[D]"), type=pa.date32(), from_pandas=True
+        "birth_date": days_array(birth_days),
+        "visit_date": days_array(visit_days),
+        "age_days": pa.array(
+            np.nan_to_num(age_days).astype(np.int32),
+            mask=age_missing if age_missing.any() else None,
         ),
-        "visit_date": pa.array(
-            visit.to_numpy(dtype="datetime64[D]"), type=pa.date32(), from_pandas=True
-        ),
-        "age_days": pa.array(np.nan_to_num(age_days).astype(np.int32), mask=np.isnan(age_days)),
         "age_months": pa.array(age_months, from_pandas=True),
         "weight_kg": pa.array(weight, from_pandas=True),
         "height_cm": pa.array(height, from_pandas=True),
@@ -326,48 +470,45 @@ def build_batch(
         with np.errstate(invalid="ignore"):
             flag = (rounded < low) | (rounded > high)
         columns[indicator] = pa.array(full, from_pandas=True)
-        columns[f"{indicator}_flag"] = pa.array(flag, type=pa.bool_(), mask=missing)
+        columns[f"{indicator}_flag"] = pa.array(
+            flag, type=pa.bool_(), mask=missing if missing.any() else None
+        )
         if indicator == "bmiz":
             columns["bmi"] = pa.array(z.bmi, from_pandas=True)
-        statuses[f"{indicator}_status"] = as_dictionary(
-            pd.Series(classify(rounded, indicator, flagged=flag))
-        )
+        statuses[f"{indicator}_status"] = _status(rounded, indicator, flag)
     columns.update(statuses)
-    columns["posyandu"] = as_dictionary(posyandu)
-    columns["kelurahan"] = as_dictionary(kelurahan)
-    columns["puskesmas"] = as_dictionary(puskesmas)
+    columns["posyandu"] = posyandu.dictionary()
+    columns["kelurahan"] = kelurahan_coded.dictionary()
+    columns["puskesmas"] = puskesmas.dictionary()
     columns["import_id"] = constant_column(import_id, n)
     columns["source_file"] = constant_column(source_file, n)
     columns["source_sha256"] = constant_column(source_sha256, n)
-    lines = (
-        rows["source_line"].to_numpy(dtype=np.int64)
-        if "source_line" in rows
-        else np.arange(1, n + 1)
-    )
-    columns["source_line"] = pa.array(lines, type=pa.int64())
+    columns["source_line"] = pa.array(arranged(lines), type=pa.int64())
 
     words = {
         "sex": sex.astype(np.uint64),
         "birth_date": birth_days.view(np.uint64),
         # age in months is a value of its own only without a birth date (else WHO uses the dates)
-        "age_months": _float_bits(np.where(birth_days == NAT_DAYS, age_months, np.nan)),
+        "age_months": _float_bits(np.where(birth_missing, age_months, np.nan)),
         "weight_kg": _float_bits(weight),
         "height_cm": _float_bits(height),
         "measure": measure.astype(np.uint64),
         "oedema": oedema_word,
-        "posyandu": _text_hashes(posyandu),
-        "kelurahan": _text_hashes(kelurahan),
-        "kecamatan": _text_hashes(kecamatan),
-        "puskesmas": _text_hashes(puskesmas),
+        "posyandu": posyandu.hashes(),
+        "kelurahan": kelurahan_coded.hashes(),
+        "kecamatan": kecamatan_coded.hashes(),
+        "puskesmas": puskesmas.hashes(),
     }
     hashes = value_hash(words)
     columns["value_hash"] = pa.array(hashes, type=pa.int64())
     table = pa.Table.from_arrays(
         [columns[name] for name in MEASUREMENT_SCHEMA.names], schema=MEASUREMENT_SCHEMA
     )
-    year = np.where(
-        visit_days == NAT_DAYS, -1, visit.dt.year.fillna(-1).to_numpy(dtype=np.int64)
-    ).astype(np.int32)
     return StagedBatch(
-        table=table, year=year, kecamatan=kecamatan, visit_days=visit_days, value_hash=hashes
+        table=table,
+        year=year,
+        kecamatan=kecamatan_coded.series() if order is not None else kecamatan,
+        visit_days=visit_days,
+        value_hash=hashes,
+        order=order,
     )

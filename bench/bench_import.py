@@ -1,0 +1,136 @@
+"""Benchmark: `kbtool import` of a 10,000,000-row generated register (issue 3, Scale).
+
+Three imports with the installed `kbtool import`, each in its own process:
+
+1. the register into a new, empty store (the figure the issue's targets are about);
+2. the same file again (idempotent: recognised by its SHA-256, adds nothing);
+3. a second file overlapping the first: the first file's second half again (duplicates) plus as
+   many visits of other children (new rows), so the import has to deduplicate against the store.
+
+Prints wall time, rows/s, CPU seconds (user + system, all threads: the honest figure on a shared
+machine), peak RSS and the store's size on disk. Usage: python bench/bench_import.py [ROWS]
+Targets (issue 3, 2 cores): >= 1 million rows/s end to end; peak RSS < 1.5 GB for 10M rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import OUT, register_csv, register_of
+from kbtool.synthetic import write_canonical_csv
+
+# the wrapper process waits for the command, so RUSAGE_CHILDREN is the command's own usage
+_WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "out = open(sys.argv[1], 'wb')\n"
+    "start = time.perf_counter()\n"
+    "code = subprocess.call(sys.argv[2:], stdout=out)\n"
+    "elapsed = time.perf_counter() - start\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code)\n"
+)
+
+
+@dataclass
+class Run:
+    seconds: float
+    cpu_seconds: float
+    peak_rss_mb: float
+    summary: dict[str, Any]
+
+
+def run_import(kbtool: str, inputs: Sequence[Path], store: Path, scratch: Path) -> Run:
+    """`kbtool import INPUT... --store STORE --quiet --json-summary`, measured."""
+    summary_file = scratch / "summary.json"
+    args = [kbtool, "import", *map(str, inputs), "--store", str(store), "--quiet"]
+    result = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(summary_file), *args, "--json-summary"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed, cpu, peak, code = result.stdout.split()
+    if int(code) != 0:
+        raise SystemExit(f"kbtool import exited {code}: {result.stderr[-500:]}")
+    summary = json.loads(summary_file.read_text())
+    return Run(float(elapsed), float(cpu), float(peak), summary)
+
+
+def store_size_mb(store: Path) -> float:
+    """Bytes of every file in the store (Parquet, catalogue, secret), in MB."""
+    return sum(p.stat().st_size for p in store.rglob("*") if p.is_file()) / 1e6
+
+
+def overlapping_csv(first: Path, rows: int) -> Path:
+    """The first file's second half plus rows//2 visits of other children (cached in bench/out/)."""
+    path = OUT / f"register_{rows}_overlap.csv"
+    if path.exists():
+        return path
+    others = OUT / f"register_{rows // 2}_seed8.csv"
+    if not others.exists():
+        write_canonical_csv(register_of(rows // 2, seed=8), others)
+    temporary = path.with_suffix(".tmp")
+    with open(first, "rb") as source, open(temporary, "wb") as out:
+        out.write(source.readline())  # the header
+        for number, line in enumerate(source):
+            if number >= rows // 2:
+                out.write(line)
+        with open(others, "rb") as new:
+            new.readline()
+            shutil.copyfileobj(new, out, 1 << 20)
+    temporary.replace(path)
+    return path
+
+
+def report(label: str, run: Run, rows: int, store: Path) -> None:
+    s = run.summary
+    print(
+        f"{label}: {run.seconds:6.2f} s  {rows / run.seconds / 1e6:5.2f} M rows/s  "
+        f"CPU {run.cpu_seconds:6.2f} s ({run.cpu_seconds / rows * 1e6:4.2f} s per M rows)  "
+        f"peak RSS {run.peak_rss_mb:,.0f} MB  store {store_size_mb(store):,.0f} MB"
+    )
+    print(
+        f"    read {s['rows_read']:,}  stored {s['rows_stored']:,}  "
+        f"duplicate {s['rows_duplicate']:,}  rejected {s['rows_rejected']:,}  "
+        f"corrections {s['corrections']:,}"
+    )
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
+    print(f"kbtool import benchmark, {rows:,} generated visits, {os.cpu_count()} cores")
+    csv = register_csv(rows)
+    overlap = overlapping_csv(csv, rows)
+    kbtool = shutil.which("kbtool") or str(Path(sys.executable).with_name("kbtool"))
+    sizes = ", ".join(f"{p.name} ({p.stat().st_size / 1e6:,.0f} MB)" for p in (csv, overlap))
+    print(f"input: {sizes}")
+    with tempfile.TemporaryDirectory(prefix="kbtool-bench-", dir=OUT) as scratch_dir:
+        scratch = Path(scratch_dir)
+        store = scratch / "store"
+        first = run_import(kbtool, [csv], store, scratch)
+        report("first import, empty store ", first, rows, store)
+        assert (
+            first.summary["rows_stored"]
+            + first.summary["rows_duplicate"]
+            + first.summary["rows_rejected"]
+            == rows
+        )
+        again = run_import(kbtool, [csv], store, scratch)
+        report("same file again (rows/s of the file it skips)", again, rows, store)
+        assert again.summary["rows_stored"] == 0, "a re-import must add nothing"
+        second = run_import(kbtool, [overlap], store, scratch)
+        report("overlapping second file   ", second, second.summary["rows_read"], store)
+        assert second.summary["rows_duplicate"] >= rows - rows // 2
+
+
+if __name__ == "__main__":
+    main()
