@@ -8,6 +8,7 @@ each result row belongs to, so the register itself stays the place to look a chi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
+from kbtool.growth.zscores import load_kernel
 from kbtool.reader import ReadOptions, normalise_header, read_files
 
 # columns written in front of the computed ones, to find each row in its register
@@ -83,7 +85,11 @@ def score_files(
 ) -> ScoredTable:
     """Read register files with the shared reader and append WHO z-scores to every row."""
     options = replace(options or ReadOptions(), keep_raw=True)
+    # load the compiled z-score kernel while the files are read: it takes ~1 s of its own
+    loading = threading.Thread(target=load_kernel, name="kbtool-load-kernel", daemon=True)
+    loading.start()
     batch = read_files(sources, options)
+    loading.join()
     scores = compute_zscores(batch.rows, full_precision=full_precision, lang=lang)
     raw = batch.raw if batch.raw is not None else pd.DataFrame(index=batch.rows.index)
     withheld = personal_columns(list(raw.columns), batch.column_map)

@@ -211,15 +211,67 @@ def test_flags_and_statuses_in_frame() -> None:
 
 
 def test_blocks_and_threads_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large inputs are cut into blocks computed on several threads; the result must not change."""
+    """The kernel cuts rows into blocks run on several threads; the result must not change."""
+    import numba
+
     from kbtool.growth import zscores
 
     inputs = pd.read_csv(WHO_DATA / "zscore_inputs.csv")
     measure = inputs["measure"].map({"l": MEASURE_LENGTH, "h": MEASURE_HEIGHT}).to_numpy()
     args = (inputs["sex"], inputs["age_days"], inputs["weight_kg"], inputs["height_cm"], measure)
     whole = compute_zscore_arrays(*args)
-    monkeypatch.setattr(zscores, "CHUNK_ROWS", 997)
-    monkeypatch.setattr(zscores, "THREADS", 3)
-    blocked = compute_zscore_arrays(*args)
+    monkeypatch.setattr(zscores, "BLOCK_ROWS", 997)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        blocked = compute_zscore_arrays(*args)
+    finally:
+        numba.set_num_threads(threads)
     for name in whole.__dataclass_fields__:
         assert np.array_equal(getattr(whole, name), getattr(blocked, name), equal_nan=True), name
+
+
+def test_rounding_boundaries_round_as_libm_pow_does() -> None:
+    """Weights whose WAZ/BMIZ sits on a rounding half-way point or a cut-off round as with libm.
+
+    The kernel's vectorised pow differs from libm's in the last bits; rows whose z is that near
+    a multiple of 0.005 must be recomputed with libm's pow (kbtool.growth._kernel). Every day of
+    the weight-for-age table, both sexes, at z = +-1.005, +-2.995, 0.125 and +-3.0 (the switch to
+    the restricted z): the rounded z must equal R-style rounding of numpy's (libm's) z, and the
+    unrounded z must be within 1e-10 of it (the kernel's documented bound).
+    """
+    from kbtool.growth.tables import load_table
+
+    wfa = load_table("wfa")
+    days = np.arange(wfa.size, dtype=float)
+    targets = np.array([1.005, -1.005, 2.995, -2.995, 0.125, 3.0, -3.0])
+    sex = np.repeat([1, 2], wfa.size * targets.size)
+    age = np.tile(np.repeat(days, targets.size), 2)
+    z0 = np.tile(targets, 2 * wfa.size)
+    col = age.astype(int)
+    l, m, s = wfa.l[sex, col], wfa.m[sex, col], wfa.s[sex, col]
+    weight = m * (1 + l * s * z0) ** (1 / l)
+    # numpy's power is libm's pow: the z R anthro computes for these rows
+    expected = ((weight / m) ** l - 1) / (s * l)
+    beyond = np.abs(expected) > 3
+    assert not beyond.any() or np.abs(expected[beyond]).max() < 3 + 1e-9
+    full = compute_zscore_arrays(sex, age, weight, full_precision=True).waz
+    inside = ~beyond
+    assert np.max(np.abs(full[inside] - expected[inside])) < 1e-10
+    rounded = compute_zscore_arrays(sex, age, weight).waz
+    assert np.array_equal(rounded[inside], r_round(expected[inside], 2))
+
+
+def test_round_2_decimals_is_r_round() -> None:
+    """The compiled rounding used for output columns equals r_round(x, 2), ties included."""
+    from kbtool.growth.zscores import round_2_decimals
+
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [
+            rng.normal(0, 3, 100_000),
+            np.round(rng.normal(0, 3, 10_000), 3),  # many x.xx5 ties
+            [np.nan, 0.0, -0.0, 1.005, 2.675, -2.675, 1e300],
+        ]
+    )
+    assert np.array_equal(round_2_decimals(values), r_round(values, 2), equal_nan=True)

@@ -7,9 +7,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from kbtool.growth.categories import classify
-from kbtool.growth.constants import Z_DECIMALS
-from kbtool.growth.rounding import r_round
-from kbtool.growth.zscores import MEASURE_UNKNOWN, ZScoreArrays, compute_zscore_arrays
+from kbtool.growth.zscores import (
+    MEASURE_UNKNOWN,
+    ZScoreArrays,
+    compute_zscore_arrays,
+    round_2_decimals,
+)
 
 # The computed columns, in the order kbtool writes them (issue 2, section 3).
 ZSCORE_COLUMNS = (
@@ -91,13 +94,13 @@ def zscore_table(
     age = result.age_days
     columns: dict[str, object] = {
         "age_days": _nullable_int(np.nan_to_num(age), np.isnan(age), "Int32"),
-        "lenhei_cm": result.lenhei_cm if full_precision else r_round(result.lenhei_cm, 2),
+        "lenhei_cm": result.lenhei_cm if full_precision else round_2_decimals(result.lenhei_cm),
     }
     for indicator in INDICATORS:
         z = getattr(result, indicator)
         flag = getattr(result, f"{indicator}_flag")
         if indicator == "bmiz":
-            columns["bmi"] = result.bmi if full_precision else r_round(result.bmi, Z_DECIMALS)
+            columns["bmi"] = result.bmi if full_precision else round_2_decimals(result.bmi)
         columns[indicator] = z
         columns[f"{indicator}_flag"] = _nullable_int(flag, np.isnan(z), "Int8")
     columns["position_flag"] = _nullable_int(
@@ -105,7 +108,7 @@ def zscore_table(
     )
     for indicator in INDICATORS:
         z = getattr(result, indicator)
-        rounded = r_round(z, Z_DECIMALS) if full_precision else z
+        rounded = round_2_decimals(z) if full_precision else z
         flag = getattr(result, f"{indicator}_flag")
         columns[f"{indicator}_status"] = classify(rounded, indicator, flagged=flag, lang=lang)
     return pd.DataFrame(columns, index=index)
