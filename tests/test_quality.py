@@ -22,6 +22,7 @@ from kbtool.quality import (
     TABLE_COLUMNS,
     TOTAL_LABEL,
     UNKNOWN_LABEL,
+    binomial_at_least,
     digit_preference_score,
     excess_test,
     quality_report,
@@ -157,6 +158,21 @@ def test_age_ratio_of_the_whole_area_is_tested_against_smarts_expected_ratio() -
     assert a["age_ratio_p"] == pytest.approx(
         stats.chisquare([a_young, a_old], f_exp=[n / 2, n / 2]).pvalue
     )
+
+
+def test_binomial_at_least_equals_scipy_stats_binomial_survival_function() -> None:
+    """The quality report calls scipy.special (cheap to import) for binom.sf(k - 1, n, p).
+
+    Exact equality: the report's p-values feed its ratings, which must not move by a bit; the
+    edges k <= 0 (certain), k > n (impossible) and NaN follow scipy.stats.
+    """
+    rng = np.random.default_rng(5)
+    n = rng.integers(1, 3000, 5000).astype(np.float64)
+    k = np.floor(rng.random(n.size) * (n + 3)) - 1.0  # -1 .. n + 1: both edges included
+    k[:3], n[3] = np.nan, np.nan
+    for share in (0.02, 0.05, 0.2, 0.5):
+        expected = stats.binom.sf(k - 1, n, share)
+        assert np.array_equal(binomial_at_least(k, n, share), expected, equal_nan=True)
 
 
 def test_birth_day_heaping_share_and_its_binomial_test() -> None:
