@@ -46,6 +46,8 @@ Filters: TypeAlias = ds.Expression | Sequence[Any] | None
 # file list retries with the new one.
 _READ_ATTEMPTS = 3
 
+_MS_PER_DAY = 86_400_000
+
 
 def _require_store(store: str | Path | None) -> Store:
     root = resolve_store_dir(store)
@@ -212,16 +214,24 @@ class _ColumnFiller:
             self.values[start:end] = lookup[indices]
             return
         if pa.types.is_date32(self.type):
-            days = (
-                column.cast(pa.int32())
-                .fill_null(np.iinfo(np.int32).min)
-                .to_numpy(zero_copy_only=False)
+            # days -> milliseconds straight into the frame's int64 view: one pass, no
+            # datetime64 casts or temporaries of the batch
+            days = column.cast(pa.int32())
+            as_ms = self.values[start:end].view(np.int64)
+            np.multiply(
+                days.fill_null(0).to_numpy(zero_copy_only=False),
+                _MS_PER_DAY,
+                out=as_ms,
+                dtype=np.int64,
             )
-            as_ms = days.astype("datetime64[D]").astype("datetime64[ms]")
-            as_ms[days == np.iinfo(np.int32).min] = np.datetime64("NaT")
-            self.values[start:end] = as_ms
+            if days.null_count:
+                as_ms[days.is_null().to_numpy(zero_copy_only=False)] = np.iinfo(np.int64).min  # NaT
             return
         if self.mask is not None:
+            if column.null_count == 0:  # the usual case: no mask or fill to compute
+                self.mask[start:end] = False
+                self.values[start:end] = column.to_numpy(zero_copy_only=False)
+                return
             self.mask[start:end] = column.is_null().to_numpy(zero_copy_only=False)
             filled = column.fill_null(False if pa.types.is_boolean(self.type) else 0)
             self.values[start:end] = filled.to_numpy(zero_copy_only=False)

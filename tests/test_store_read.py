@@ -1,0 +1,46 @@
+"""Reading the store back: open_measurements' streamed frame against Arrow's own conversion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kbtool.store import import_batches, open_measurements
+from kbtool.store.read import measurements_frame, read_measurements_table
+from tests.store_helpers import make_children, make_visits, source_of
+
+
+def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    # category codes depend on the order values were met; compare the values themselves
+    return frame.apply(
+        lambda c: c.astype(object) if isinstance(c.dtype, pd.CategoricalDtype) else c
+    )
+
+
+def test_streamed_frame_equals_arrows_conversion_of_every_column(tmp_path: Path) -> None:
+    """Dates, nullable flags and integers, floats and texts come back exactly as Arrow's
+    to_pandas gives them, missing values included (a missing visit date, a missing age)."""
+    store = tmp_path / "store"
+    children = make_children(40, 3, nik_share=0.7, name_share=0.3)
+    rows = make_visits(children, ["2021-03-10", "2023-06-15", "2024-12-31"])
+    rows.loc[0, "visit_date"] = pd.NaT  # stored without a visit date, age or z-scores
+    rows.loc[1, "birth_date"] = pd.NaT
+    import_batches([source_of(rows, "x.csv")], store)
+
+    streamed = open_measurements(store)
+    expected = measurements_frame(read_measurements_table(store))
+    assert list(streamed.columns) == list(expected.columns)
+    for name in expected.columns:
+        assert streamed[name].dtype == expected[name].dtype or isinstance(
+            streamed[name].dtype, pd.CategoricalDtype
+        ), name
+    pd.testing.assert_frame_equal(_comparable(streamed), _comparable(expected), check_dtype=False)
+    assert streamed["visit_date"].isna().sum() == 1
+    assert streamed["age_days"].isna().sum() == 2
+    dates = streamed["visit_date"].dropna().dt.strftime("%Y-%m-%d")
+    assert set(dates) == {"2021-03-10", "2023-06-15", "2024-12-31"}
+    assert np.array_equal(
+        np.sort(streamed["child_key"].unique()), np.sort(expected["child_key"].unique())
+    )
