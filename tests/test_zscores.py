@@ -275,3 +275,11 @@ def test_round_2_decimals_is_r_round() -> None:
         ]
     )
     assert np.array_equal(round_2_decimals(values), r_round(values, 2), equal_nan=True)
+
+
+def test_kernel_cache_is_detected_after_first_use() -> None:
+    """Commands warn about the one-off compile only while numba's cache is missing."""
+    from kbtool.growth.zscores import kernel_is_compiled
+
+    compute_zscore_arrays(np.array([1]), np.array([10.0]), np.array([4.0]))
+    assert kernel_is_compiled()

@@ -42,7 +42,7 @@ def zscore(
     on stderr (all of them with --rejects FILE).
     """
     # imported here so that `kbtool --help` and `--version` start without pandas and pyarrow
-    from kbtool.commands.common import report_rows
+    from kbtool.commands.common import note_first_compile, report_rows
     from kbtool.console import err_console
     from kbtool.output import Provenance, resolve_format, write_result
     from kbtool.reader import ReadOptions, parse_column_overrides
@@ -51,6 +51,7 @@ def zscore(
     lang = check_lang(lang)
     fmt = resolve_format(fmt, output)
     options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
+    note_first_compile()
     scored = score_files(inputs, options, full_precision=full_precision, lang=lang)
     for warning in scored.warnings:
         err_console.print(warning, markup=False, style="yellow")

@@ -123,6 +123,15 @@ def round_2_decimals(values: npt.ArrayLike) -> FloatArray:
     return out
 
 
+def kernel_is_compiled() -> bool:
+    """False before the first z-score computation after installing (numba then compiles the
+    kernel once, ~20 s, and caches it next to the module): commands say so instead of hanging."""
+    from pathlib import Path
+
+    cache = Path(__file__).with_name("__pycache__")
+    return cache.is_dir() and any(cache.glob("_kernel.*.nbi"))
+
+
 def load_kernel() -> None:
     """Import and load the compiled kernel (numba, ~1 s from its disk cache), ready for use.
 
