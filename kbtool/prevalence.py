@@ -29,6 +29,7 @@ Output conventions (part of the machine interface):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -450,6 +451,10 @@ def _visit_days(dates: npt.NDArray[np.datetime64]) -> tuple[IntArray, BoolArray]
     return days, known
 
 
+# rows numbered at a time while the score is built (8 MB of row numbers)
+_SCORE_BLOCK = 1 << 20
+
+
 def _pick_rows(
     frame: pd.DataFrame,
     *,
@@ -471,7 +476,6 @@ def _pick_rows(
     chosen_months = _check_months(months)
     _require_columns(frame, [child_key, "visit_date", z_column, flag_column])
     raw_dates = _datetime_values(frame["visit_date"])
-    n_rows = len(frame)
     day, known = _visit_days(raw_dates)
     if not known.any():
         empty = np.zeros(0, dtype=np.int64)
@@ -498,33 +502,17 @@ def _pick_rows(
     if day.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return _Picked(empty, np.zeros(0, dtype=np.bool_), empty, [])
-    day_seen = np.zeros(span_month.size, dtype=np.bool_)
-    day_seen[day] = True
-    span_period = _period_values(span_month, period)
-    period_values = np.unique(span_period[day_seen])
-    span_code = np.searchsorted(period_values, span_period).astype(np.int32)
-    period_labels = [_period_label(int(v), period) for v in period_values]
-    n_periods = len(period_labels)
-
-    z = kept(frame[z_column].to_numpy(dtype=np.float64, na_value=np.nan))
-    valid = ~np.isnan(z) & ~kept(_flag_array(frame[flag_column]))
-    del z
-
-    row_bits = max(n_rows - 1, 1).bit_length()
-    day_bits = max(span_month.size - 1, 1).bit_length()
-    if 1 + day_bits + row_bits > 63:  # pragma: no cover - needs > 2**40 rows
-        raise UsageError("too many measurements for one prevalence run")
-    period_code = span_code[day]
-    score = np.arange(n_rows, dtype=np.int64) if positions is None else positions.astype(np.int64)
-    day <<= row_bits
-    score |= day
-    del day
-    # the top bit for a valid z-score, set in place: no 20-million-row temporaries
-    np.bitwise_or(score, np.int64(1) << (day_bits + row_bits), out=score, where=valid)
-    del valid
-
     keys = frame[child_key]
-    child_code, n_children = _dense_codes(keys if positions is None else keys.iloc[positions])
+    # coding the child keys (a hash factorize, ~0.7 s for 20M int64 keys) runs beside the score
+    # below: pandas' factorize releases the GIL, so the two share the machine's cores
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        coding = pool.submit(_dense_codes, keys if positions is None else keys.iloc[positions])
+        period_code, score, span_code, period_labels, bits = _scores(
+            frame, day, span_month, period, positions, z_column, flag_column
+        )
+        child_code, n_children = coding.result()
+    day_bits, row_bits = bits
+    n_periods = len(period_labels)
     best = _best_per_child_period(child_code, n_children, period_code, n_periods, score)
     del child_code, period_code, score
     rows = best & ((1 << row_bits) - 1)
@@ -535,6 +523,64 @@ def _pick_rows(
     chosen_day, _ = _visit_days(raw_dates[rows])
     chosen_code = span_code[chosen_day - first_day].astype(np.int64)
     return _Picked(rows, counted, chosen_code, period_labels)
+
+
+def _scores(
+    frame: pd.DataFrame,
+    day: IntArray,
+    span_month: IntArray,
+    period: str,
+    positions: IntArray | None,
+    z_column: str,
+    flag_column: str,
+) -> tuple[npt.NDArray[np.int32], IntArray, npt.NDArray[np.int32], list[Any], tuple[int, int]]:
+    """Each kept row's period code and score (see _pick_rows); `day` is consumed.
+
+    Also the period code of every day of the span, the period labels and the bit widths of the
+    day and row fields of the score.
+    """
+    n_rows = len(frame)
+
+    def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if positions is None else values[positions]
+
+    day_seen = np.zeros(span_month.size, dtype=np.bool_)
+    day_seen[day] = True
+    span_period = _period_values(span_month, period)
+    period_values = np.unique(span_period[day_seen])
+    span_code = np.searchsorted(period_values, span_period).astype(np.int32)
+    period_labels = [_period_label(int(v), period) for v in period_values]
+
+    z_values = frame[z_column]
+    # a float64 column is read in place: a filled copy would be 8 bytes a row more at the peak
+    z = (
+        z_values.to_numpy()
+        if z_values.dtype == np.float64
+        else z_values.to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    valid = ~kept(np.isnan(z)) & ~kept(_flag_array(frame[flag_column]))
+    del z
+
+    row_bits = max(n_rows - 1, 1).bit_length()
+    day_bits = max(span_month.size - 1, 1).bit_length()
+    if 1 + day_bits + row_bits > 63:  # pragma: no cover - needs > 2**40 rows
+        raise UsageError("too many measurements for one prevalence run")
+    period_code = span_code[day]
+    # the score is built in `day`'s own memory, the row numbers ored in a block at a time: the
+    # child keys are being coded meanwhile, so no further 8-byte-a-row array is allocated here
+    score = day
+    score <<= row_bits
+    if positions is None:
+        for start in range(0, n_rows, _SCORE_BLOCK):
+            stop = min(start + _SCORE_BLOCK, n_rows)
+            score[start:stop] |= np.arange(start, stop, dtype=np.int64)
+    else:
+        score |= positions
+    del day
+    # the top bit for a valid z-score, set in place: no 20-million-row temporaries
+    np.bitwise_or(score, np.int64(1) << (day_bits + row_bits), out=score, where=valid)
+    del valid
+    return period_code, score, span_code, period_labels, (day_bits, row_bits)
 
 
 def _best_per_child_period(
