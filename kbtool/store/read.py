@@ -210,16 +210,20 @@ class _ColumnFiller:
                 + [-1],
                 dtype=np.int32,
             )
-            indices = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            raw = encoded.indices
+            # without nulls the indices are read in place (no filled copy of the batch)
+            indices = (raw.fill_null(-1) if raw.null_count else raw).to_numpy(zero_copy_only=False)
             self.values[start:end] = lookup[indices]
             return
         if pa.types.is_date32(self.type):
             # days -> milliseconds straight into the frame's int64 view: one pass, no
-            # datetime64 casts or temporaries of the batch
-            days = column.cast(pa.int32())
+            # datetime64 casts or temporaries of the batch (date32 is int32 days: a view)
+            days = (
+                column.view(pa.int32()) if isinstance(column, pa.Array) else column.cast(pa.int32())
+            )
             as_ms = self.values[start:end].view(np.int64)
             np.multiply(
-                days.fill_null(0).to_numpy(zero_copy_only=False),
+                (days.fill_null(0) if days.null_count else days).to_numpy(zero_copy_only=False),
                 _MS_PER_DAY,
                 out=as_ms,
                 dtype=np.int64,
