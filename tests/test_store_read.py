@@ -44,3 +44,21 @@ def test_streamed_frame_equals_arrows_conversion_of_every_column(tmp_path: Path)
     assert np.array_equal(
         np.sort(streamed["child_key"].unique()), np.sort(expected["child_key"].unique())
     )
+
+
+def test_text_batches_become_one_categorical_whether_constant_or_mixed() -> None:
+    # a partition column arrives as one value per batch (filled without hashing); other text
+    # batches are dictionary-encoded: both must share the frame's categories
+    import pyarrow as pa
+
+    from kbtool.store.read import _ColumnFiller
+
+    filler = _ColumnFiller(pa.field("kecamatan", pa.string()), 7)
+    filler.fill(0, pa.array(["Metro Pusat"] * 3))
+    filler.fill(3, pa.array(["Metro Barat", "Metro Pusat"]))
+    filler.fill(5, pa.array(["Metro Barat", "Metro Barat"]))
+    result = filler.result()
+    assert list(result.categories) == ["Metro Pusat", "Metro Barat"]
+    assert (
+        list(result) == ["Metro Pusat"] * 3 + ["Metro Barat", "Metro Pusat"] + ["Metro Barat"] * 2
+    )

@@ -195,6 +195,8 @@ class _ColumnFiller:
     def fill(self, start: int, column: pa.Array | pa.ChunkedArray) -> None:
         end = start + len(column)
         if self.categories is not None:
+            if self._fill_constant(start, end, column):
+                return
             encoded = (
                 column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
             )
@@ -241,6 +243,23 @@ class _ColumnFiller:
             self.values[start:end] = filled.to_numpy(zero_copy_only=False)
             return
         self.values[start:end] = column.to_numpy(zero_copy_only=False)
+
+    def _fill_constant(self, start: int, end: int, column: pa.Array | pa.ChunkedArray) -> bool:
+        """Fill a text batch holding one value throughout (a partition column such as
+        kecamatan, one value per file): one comparison pass instead of hashing every row."""
+        if not (
+            isinstance(column, pa.Array)
+            and pa.types.is_string(column.type)
+            and len(column)
+            and column.null_count == 0
+        ):
+            return False
+        assert self.categories is not None
+        first = column[0].as_py()
+        if not pc.all(pc.equal(column, first)).as_py():
+            return False
+        self.values[start:end] = self.categories.setdefault(first, len(self.categories))
+        return True
 
     def result(self) -> Any:
         if self.categories is not None:
