@@ -672,6 +672,35 @@ def _compute(
     """Counts and statistics per cell and per period (the whole-area rows)."""
     cell: Counts = {}
     codes, size = cells.row_cell, cells.n_cells
+    # prevalence's choice of one measurement per child and period needs none of the counts
+    # below: it runs on a second thread beside them (sorts, gathers and pandas' factorize
+    # release the GIL); its columns are taken here, so the second thread never touches `frame`
+    selector = pd.DataFrame(
+        {
+            "_child": data.child,
+            "visit_date": frame["visit_date"],
+            "haz": frame["haz"],
+            "haz_flag": frame["haz_flag"],
+            "_row": np.arange(data.n, dtype=np.int64),
+        },
+        copy=False,
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        choosing = pool.submit(_chosen_rows, selector, data, period)
+        _row_counts(frame, data, cell, codes, size)
+        distinct = _longitudinal(frame, data, cells, cell)
+        chosen = choosing.result()
+    del selector
+    total = {name: _to_periods(values, cells) for name, values in cell.items()}
+    total.update(distinct)  # distinct children do not add up over groups (children move)
+    _per_child(frame, data, cells, period, parent, chosen, cell, total)
+    return cell, total
+
+
+def _row_counts(
+    frame: pd.DataFrame, data: _Columns, cell: Counts, codes: IntArray, size: int
+) -> None:
+    """Per-cell counts of rows: missing and out-of-range values, flags, tenths digits."""
 
     def add(name: str, where: BoolArray | None = None) -> None:
         cell[name] = _count(codes, size, where)
@@ -713,12 +742,6 @@ def _compute(
     for name, values, present in (("height", height, has_height), ("weight", weight, has_weight)):
         cell[f"digits_{name}"] = _digit_counts(codes[present], values[present], size)
     del height, weight, has_height, has_weight
-
-    distinct = _longitudinal(frame, data, cells, cell)
-    total = {name: _to_periods(values, cells) for name, values in cell.items()}
-    total.update(distinct)  # distinct children do not add up over groups (children move)
-    _per_child(frame, data, cells, period, parent, cell, total)
-    return cell, total
 
 
 def _digit_counts(codes: IntArray, values: FloatArray, size: int) -> FloatArray:
@@ -895,11 +918,13 @@ def _per_child(
     cells: _Cells,
     period: str | None,
     parent: str | None,
+    chosen_rows: tuple[IntArray, BoolArray],
     cell: Counts,
     total: Counts,
 ) -> None:
-    """Children counted as prevalence counts them: HAZ distribution, sex, age, birth days."""
-    chosen, counted = _chosen_rows(frame, data, period)
+    """Children counted as prevalence counts them (`chosen_rows`, from _chosen_rows): HAZ
+    distribution, sex, age, birth days."""
+    chosen, counted = chosen_rows
     chosen_cell = cells.row_cell[chosen]
     chosen_period = cells.row_period[chosen]
     cell["n_children"] = _count(chosen_cell, cells.n_cells)
@@ -956,24 +981,17 @@ def _per_child(
 
 
 def _chosen_rows(
-    frame: pd.DataFrame, data: _Columns, period: str | None
+    selector: pd.DataFrame, data: _Columns, period: str | None
 ) -> tuple[IntArray, BoolArray]:
     """Frame positions of one measurement per child and period, and whether its HAZ is valid.
+
+    `selector` holds the frame's visit_date, haz and haz_flag, `_child` (data.child) and
+    `_row` (the frame positions 0 .. n - 1).
 
     The choice is prevalence's (`select_period_measurements`: the latest measurement with a
     valid HAZ, else the latest). Without a period, the per-year choices are reduced to one per
     child: the latest valid one, else the latest.
     """
-    selector = pd.DataFrame(
-        {
-            "_child": data.child,
-            "visit_date": frame["visit_date"],
-            "haz": frame["haz"],
-            "haz_flag": frame["haz_flag"],
-            "_row": np.arange(data.n, dtype=np.int64),
-        },
-        copy=False,
-    )
     selection = select_period_measurements(
         selector, period=period or "year", child_key="_child", columns=["_row"]
     )
