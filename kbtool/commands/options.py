@@ -13,7 +13,7 @@ InputsArg = Annotated[
     list[str],
     typer.Argument(
         help="Register files (CSV/TSV/xlsx); '-' reads standard input.",
-        metavar="INPUT...",
+        metavar="INPUT",
         show_default=False,
     ),
 ]
@@ -21,7 +21,7 @@ OptionalInputsArg = Annotated[
     list[str] | None,
     typer.Argument(
         help="Register files (CSV/TSV/xlsx) to read instead of the store; '-' reads stdin.",
-        metavar="[INPUT]...",
+        metavar="INPUT",
         show_default=False,
     ),
 ]
