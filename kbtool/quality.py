@@ -656,6 +656,52 @@ def _count(codes: IntArray, size: int, where: BoolArray | None = None) -> FloatA
     return np.bincount(chosen, minlength=size).astype(np.float64)
 
 
+# at most this many bins in one packed count (2**22 int64 counts: 32 MB)
+_PACKED_BINS = 1 << 22
+
+
+class _PackedCounts:
+    """Per-code counts of several yes/no conditions from one bincount.
+
+    Each condition is one bit of a uint8 beside the row's code; one np.bincount of
+    code x 2**k + bits counts every combination, and a condition's count per code is the sum of
+    the combinations with its bit set. One pass over the codes replaces a boolean selection and
+    a bincount per condition. Counts are exact (integer sums). Call `flush` after the last `add`.
+    """
+
+    def __init__(self, codes: IntArray, size: int, out: Counts) -> None:
+        self.codes, self.size, self.out = codes, size, out
+        # as many bits as keep size x 2**bits within _PACKED_BINS, 1 to 8
+        self.width = max(1, min(8, (_PACKED_BINS // max(size, 1)).bit_length() - 1))
+        self.bits: npt.NDArray[np.uint8] | None = None
+        self.names: list[str] = []
+
+    def add(self, name: str, mask: BoolArray) -> None:
+        """Count the rows where `mask` is true, per code, into out[name]."""
+        shifted = mask.view(np.uint8) << len(self.names) if self.names else mask.view(np.uint8)
+        if self.bits is None:
+            self.bits = shifted.astype(np.uint8, copy=True)
+        else:
+            self.bits |= shifted
+        self.names.append(name)
+        if len(self.names) == self.width:
+            self.flush()
+
+    def flush(self) -> None:
+        """Count the conditions added since the last flush."""
+        if self.bits is None:
+            return
+        k = len(self.names)
+        key = self.codes << k
+        key |= self.bits
+        combos = np.bincount(key, minlength=self.size << k).reshape(self.size, 1 << k)
+        del key
+        column = np.arange(1 << k)
+        for bit, name in enumerate(self.names):
+            self.out[name] = combos[:, (column >> bit) & 1 == 1].sum(axis=1).astype(np.float64)
+        self.bits, self.names = None, []
+
+
 def _to_periods(values: npt.NDArray[Any], cells: _Cells) -> FloatArray:
     """Per-cell counts (1-D, or 2-D with one row per cell) summed into per-period counts."""
     if values.ndim == 1:
@@ -702,10 +748,9 @@ def _row_counts(
 ) -> None:
     """Per-cell counts of rows: missing and out-of-range values, flags, tenths digits."""
 
-    def add(name: str, where: BoolArray | None = None) -> None:
-        cell[name] = _count(codes, size, where)
-
-    add("n_rows")
+    cell["n_rows"] = _count(codes, size)
+    packed = _PackedCounts(codes, size, cell)
+    add = packed.add
     sex = _small_int(frame, "sex")
     add("missing_sex", (sex != 1) & (sex != 2))
     del sex
@@ -739,6 +784,7 @@ def _row_counts(
         computed = ~np.isnan(_float(frame, indicator))
         add(f"with_{indicator}", computed)
         add(f"flagged_{indicator}", computed & _flag(frame, f"{indicator}_flag"))
+    packed.flush()
     for name, values, present in (("height", height, has_height), ("weight", weight, has_weight)):
         cell[f"digits_{name}"] = _digit_counts(codes[present], values[present], size)
     del height, weight, has_height, has_weight
