@@ -891,9 +891,11 @@ def _longitudinal(frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Coun
     c, d, value, k = kept(~np.isnan(lenhei) & (flags & 1 == 0), child, day, lenhei, code)
     del lenhei
     pair = (c[1:] == c[:-1]) & (d[1:] > d[:-1])
-    cell["height_pairs"] = _count(k[1:], size, pair)
+    packed = _PackedCounts(k[1:], size, cell)
+    packed.add("height_pairs", pair)
     pair &= value[1:] < value[:-1] - HEIGHT_DECREASE_CM
-    cell["height_decreases"] = _count(k[1:], size, pair)
+    packed.add("height_decreases", pair)
+    packed.flush()
     del c, d, value, k, pair
 
     # copied heights: the same recorded height at 3 consecutive measured visits over 2+ months
@@ -929,12 +931,14 @@ def _longitudinal(frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Coun
     del weight, valid
     gap = d[1:] - d[:-1]
     pair = (c[1:] == c[:-1]) & (gap > 0) & (gap <= VELOCITY_MAX_GAP_DAYS)
-    cell["weight_pairs"] = _count(k[1:], size, pair)
+    packed = _PackedCounts(k[1:], size, cell)
+    packed.add("weight_pairs", pair)
     with np.errstate(invalid="ignore"):
         pair &= (value[1:] < (1.0 - WEIGHT_LOSS_SHARE) * value[:-1]) | (
             waz[1:] - waz[:-1] > WAZ_GAIN_LIMIT
         )
-    cell["weight_implausible"] = _count(k[1:], size, pair)
+    packed.add("weight_implausible", pair)
+    packed.flush()
     return totals
 
 
@@ -1004,15 +1008,19 @@ def _per_child(
     heaped = birth_known & np.isin(day_of_month, HEAPING_DAYS)
     # each chosen row is in one cell: the whole-area counts are sums of the cells'
     size = cells.n_cells
-    for name, mask in (
+    named = (
         ("boys", sex == 1),
         ("girls", sex == 2),
         ("age_young", young),
         ("age_old", old),
         ("with_birth", birth_known),
         ("heaped", heaped),
-    ):
-        cell[name] = _count(chosen_cell, size, mask)
+    )
+    packed = _PackedCounts(chosen_cell, size, cell)
+    for name, mask in named:
+        packed.add(name, mask)
+    packed.flush()
+    for name, _ in named:
         total[name] = _to_periods(cell[name], cells)
     valid_haz = haz[counted]
     shift = float(valid_haz.mean()) if valid_haz.size else 0.0
