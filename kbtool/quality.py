@@ -786,27 +786,31 @@ def _row_counts(
         add(f"flagged_{indicator}", computed & _flag(frame, f"{indicator}_flag"))
     packed.flush()
     for name, values, present in (("height", height, has_height), ("weight", weight, has_weight)):
-        cell[f"digits_{name}"] = _digit_counts(codes[present], values[present], size)
+        cell[f"digits_{name}"] = _digit_counts(codes, values, size, present)
     del height, weight, has_height, has_weight
 
 
-def _digit_counts(codes: IntArray, values: FloatArray, size: int) -> FloatArray:
-    """Counts of the tenths digit per code, shape (size, 10); whole numbers count as digit 0.
+def _digit_counts(codes: IntArray, values: FloatArray, size: int, present: BoolArray) -> FloatArray:
+    """Counts of the tenths digit per code over the `present` rows, shape (size, 10); whole
+    numbers count as digit 0.
 
     The digit as written: floor(10 x value) mod 10, with a little slack for binary floats
-    (85.3 x 10 = 852.9999...).
+    (85.3 x 10 = 852.9999...). Rows not present go to an eleventh bin that is dropped: one
+    pass over all rows instead of selecting codes and values.
     """
     tenths = np.abs(values) * 10.0
     tenths += 1e-6
     np.minimum(tenths, 1e9, out=tenths)  # absurd values still give a digit, in int32 range
+    np.copyto(tenths, 0.0, where=~present)  # no NaN reaches the integer conversion
     digit = tenths.astype(np.int32)  # truncation is floor for values >= 0
     del tenths
     digit %= DPS_DIGITS
-    flat = codes * DPS_DIGITS
+    digit[~present] = DPS_DIGITS
+    flat = codes * (DPS_DIGITS + 1)
     flat += digit
     del digit
-    counts = np.bincount(flat, minlength=size * DPS_DIGITS)
-    return counts.reshape(size, DPS_DIGITS).astype(np.float64)
+    counts = np.bincount(flat, minlength=size * (DPS_DIGITS + 1))
+    return counts.reshape(size, DPS_DIGITS + 1)[:, :DPS_DIGITS].astype(np.float64)
 
 
 @dataclass(frozen=True)
