@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import OUT, best_of, peak_rss_mb, run_command
+from bench.common import OUT, best_of, peak_rss_mb, time_command
 
 YEARS = (2020, 2021, 2022, 2023, 2024)
 # the generator gives a child about 17 visits within a 5-year window (measured: 167,398 visits
@@ -146,14 +146,7 @@ def main() -> None:
 
     out = OUT / "prevalence_bench.csv"
     args = [kbtool_executable(), "prevalence", "--store", str(store), "-f", "csv"]
-    times = [run_command(args, stdout=out) for _ in range(3)]
-    best = min(times, key=lambda t: t.seconds)
-    print(
-        f"end to end, kbtool prevalence --store -f csv: {best.seconds:6.2f} s  "
-        f"{n / best.seconds / 1e6:5.1f} M rows/s  peak RSS {best.peak_rss_mb:,.0f} MB "
-        f"(all runs: {', '.join(f'{t.seconds:.2f} s' for t in times)})"
-    )
-    print(f"rows written: {sum(1 for _ in out.open()) - 1:,}")
+    time_command("kbtool prevalence --store -f csv", args, n, out, runs=3)
     print("targets: < 5 s, < 1.5 GB RSS (issue 4)")
 
 

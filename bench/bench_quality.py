@@ -23,7 +23,7 @@ from bench.bench_prevalence import (
     ensure_store,
     kbtool_executable,
 )
-from bench.common import OUT, best_of, peak_rss_mb, run_command
+from bench.common import OUT, best_of, peak_rss_mb, time_command
 
 
 def main() -> None:
@@ -68,14 +68,7 @@ def main() -> None:
 
     out = OUT / "quality_bench.csv"
     args = [kbtool_executable(), "quality", "--store", str(store), "-f", "csv"]
-    times = [run_command(args, stdout=out) for _ in range(2)]
-    best = min(times, key=lambda t: t.seconds)
-    print(
-        f"end to end, kbtool quality --store -f csv (by posyandu and year): {best.seconds:6.2f} s  "
-        f"{n / best.seconds / 1e6:5.2f} M rows/s  peak RSS {best.peak_rss_mb:,.0f} MB "
-        f"(all runs: {', '.join(f'{t.seconds:.2f} s' for t in times)})"
-    )
-    print(f"rows written: {sum(1 for _ in out.open()) - 1:,}")
+    time_command("kbtool quality --store -f csv (by posyandu and year)", args, n, out, runs=2)
     print("target: < 10 s (issue 5)")
 
 

@@ -84,3 +84,15 @@ def best_of(repeats: int, func: object) -> float:
         func()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def time_command(label: str, args: Sequence[str], rows: int, out: Path, runs: int) -> None:
+    """Run a kbtool command `runs` times and print its best wall time, rows/s and peak RSS."""
+    times = [run_command(args, stdout=out) for _ in range(runs)]
+    best = min(times, key=lambda t: t.seconds)
+    print(
+        f"end to end, {label}: {best.seconds:6.2f} s  {rows / best.seconds / 1e6:5.2f} M rows/s  "
+        f"peak RSS {best.peak_rss_mb:,.0f} MB "
+        f"(all runs: {', '.join(f'{t.seconds:.2f} s' for t in times)})"
+    )
+    print(f"rows written: {sum(1 for _ in out.open()) - 1:,}")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.places import KOTA_METRO
-from kbtool.reader import REJECT_COLUMNS, ReadBatch
+from kbtool.reader import CANONICAL_COLUMNS, REJECT_COLUMNS, ReadBatch
 from kbtool.store import SourceInput
 
 STRING_DTYPE = pd.StringDtype("pyarrow")
@@ -74,22 +74,7 @@ def make_visits(children: pd.DataFrame, visit_dates: Iterable[str], seed: int = 
     rows["oedema"] = False
     rows["posyandu"] = "Posyandu " + rows["kelurahan"].str.slice(0, 4) + " 1"
     rows["puskesmas"] = "Puskesmas " + rows["kecamatan"]
-    columns = [
-        "child_id",
-        "name",
-        "sex",
-        "birth_date",
-        "visit_date",
-        "age_months",
-        "weight_kg",
-        "height_cm",
-        "measure",
-        "oedema",
-        "posyandu",
-        "kelurahan",
-        "kecamatan",
-        "puskesmas",
-    ]
+    columns = list(CANONICAL_COLUMNS)
     rows = rows[columns].copy()
     # the dtypes kbtool.reader returns: Arrow-backed strings, dates to the second
     for name in ("child_id", "name", "posyandu", "kelurahan", "kecamatan", "puskesmas"):
