@@ -67,6 +67,7 @@ from kbtool.store.schema import (
     StagedBatch,
     build_batch,
     constant_column,
+    load_kernels,
 )
 
 # Open staged files at once; beyond this the least recently used is closed and a new part begun.
@@ -488,6 +489,11 @@ class _Import:
         self.reject_records = 0
         self.final_seq = 0
         self._year_files: list[catalogue.FileEntry] = []  # live files of the year being resolved
+        # the compiled kernels load (~1 s) while the first rows are read; joined before use
+        self._kernels = threading.Thread(
+            target=load_kernels, name="kbtool-load-kernels", daemon=True
+        )
+        self._kernels.start()
 
     def run(
         self, sources: Iterable[SourceInput] | SourceProvider, started_at: str
@@ -563,6 +569,7 @@ class _Import:
             self.key_cache.clear()  # start afresh rather than grow: hashing again is cheap
         summary.rows_without_key += keys.without_key
         self.nik_unusable += keys.nik_present_unused
+        self._kernels.join()
         staged = build_batch(
             rows,
             keys,

@@ -20,12 +20,13 @@ import pyarrow.compute as pc
 
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
-from kbtool.growth.rounding import r_round
-from kbtool.growth.zscores import compute_zscore_arrays
+from kbtool.growth.zscores import compute_zscore_arrays, load_kernel, round_2_decimals
 from kbtool.places import facility_name
 from kbtool.privacy import ChildKeys
 
 INDICATORS = ("haz", "waz", "whz", "bmiz")
+# build_batch rounds with round_2_decimals: R's round(z, Z_DECIMALS), compiled for 2 decimals
+assert Z_DECIMALS == 2
 _FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
 
 # String columns with few distinct values per file are written dictionary-encoded: pyarrow then
@@ -215,6 +216,13 @@ def _text_hashes(values: pd.Series) -> npt.NDArray[np.uint64]:
     return _string_hashes(uniques)[np.where(codes >= 0, codes, len(uniques))]
 
 
+# k * G modulo 2^64 for the k-th word (from 1), as the compiled value hash takes them
+_WORD_OFFSETS = np.array(
+    [(position * int(_GOLDEN)) % 2**64 for position in range(1, len(VALUE_COLUMNS) + 1)],
+    dtype=np.uint64,
+)
+
+
 def value_hash(columns: dict[str, npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
     """Combine per-column 64-bit words (in VALUE_COLUMNS order) into one hash per row.
 
@@ -263,6 +271,73 @@ class StagedBatch:
     order: npt.NDArray[np.intp] | None = None  # input position of each row; None: input order
 
 
+def batch_value_hash(
+    *,
+    sex: npt.NDArray[np.int8],
+    birth_days: npt.NDArray[np.int64],
+    age_months: npt.NDArray[np.float64],
+    weight: npt.NDArray[np.float64],
+    height: npt.NDArray[np.float64],
+    measure: npt.NDArray[np.int8],
+    oedema_word: npt.NDArray[np.uint8],
+    posyandu: _Coded,
+    kelurahan: _Coded,
+    kecamatan: _Coded,
+    puskesmas: _Coded,
+) -> npt.NDArray[np.int64]:
+    """`value_hash` of a batch's VALUE_COLUMNS, by the compiled kernel (one pass over the rows).
+
+    Birth days are NAT_DAYS where missing; age in months counts only where the birth date is
+    missing (else WHO uses the dates); `oedema_word` is 0, 1, or 2 for missing. Equal to
+    `value_hash` of the words docs/store-format.md defines (tested).
+    """
+    from kbtool.store._hash_kernel import value_hash_kernel
+
+    def contiguous(values: npt.NDArray[Any], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
+        return np.ascontiguousarray(values, dtype=dtype)
+
+    def bits(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
+        return contiguous(values, np.float64).view(np.uint64)
+
+    out = np.empty(len(sex), dtype=np.uint64)
+    value_hash_kernel(
+        _WORD_OFFSETS,
+        contiguous(sex, np.int8),
+        contiguous(birth_days, np.int64).view(np.uint64),
+        bits(age_months),
+        bits(weight),
+        bits(height),
+        contiguous(measure, np.int8),
+        contiguous(oedema_word, np.uint8),
+        *posyandu.hash_table(),
+        *kelurahan.hash_table(),
+        *kecamatan.hash_table(),
+        *puskesmas.hash_table(),
+        out,
+    )
+    return out.view(np.int64)
+
+
+def load_kernels() -> None:
+    """Load the compiled kernels build_batch uses (numba, ~1 s from the disk cache); the import
+    runs this on a thread while the first rows are read."""
+    load_kernel()
+    empty = _Coded(np.empty(0, dtype=np.intp), [])
+    batch_value_hash(
+        sex=np.empty(0, np.int8),
+        birth_days=np.empty(0, np.int64),
+        age_months=np.empty(0),
+        weight=np.empty(0),
+        height=np.empty(0),
+        measure=np.empty(0, np.int8),
+        oedema_word=np.empty(0, np.uint8),
+        posyandu=empty,
+        kelurahan=empty,
+        kecamatan=empty,
+        puskesmas=empty,
+    )
+
+
 def _day_numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int64]:
     """Calendar days since 1970-01-01 (the time of day dropped), NAT_DAYS where missing."""
     if column not in rows:
@@ -307,6 +382,10 @@ class _Coded:
         """_text_hashes of the column (per distinct name)."""
         # code -1 (missing) picks the last entry, 0
         return _string_hashes(self.names)[self.codes]
+
+    def hash_table(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]:
+        """Codes and the hash of each distinct name, for the compiled value hash."""
+        return np.ascontiguousarray(self.codes, dtype=np.intp), _string_hashes(self.names)
 
     def series(self) -> pd.Series:
         categories = pd.Index(self.names, dtype=object)
@@ -409,11 +488,11 @@ def build_batch(
         oedema = pa.array(
             oedema_true, type=pa.bool_(), mask=oedema_missing if oedema_missing.any() else None
         )
-        oedema_word = np.where(oedema_missing, 2, oedema_true).astype(np.uint64)
+        oedema_word = np.where(oedema_missing, 2, oedema_true).astype(np.uint8)
     else:
         oedema_true = np.zeros(n, dtype=bool)
         oedema = pa.nulls(n, pa.bool_())
-        oedema_word = np.full(n, 2, dtype=np.uint64)
+        oedema_word = np.full(n, 2, dtype=np.uint8)
     lines = (
         rows["source_line"].to_numpy(dtype=np.int64)
         if "source_line" in rows
@@ -464,7 +543,8 @@ def build_batch(
     statuses: dict[str, pa.Array] = {}
     for indicator in INDICATORS:
         full = getattr(z, indicator)
-        rounded = r_round(full, Z_DECIMALS)
+        # R's round(z, 2) (rounding.r_round), compiled: the kernel is loaded anyway
+        rounded = round_2_decimals(full)
         missing = np.isnan(full)
         low, high = _FLAG_LIMITS[indicator]
         with np.errstate(invalid="ignore"):
@@ -485,21 +565,19 @@ def build_batch(
     columns["source_sha256"] = constant_column(source_sha256, n)
     columns["source_line"] = pa.array(arranged(lines), type=pa.int64())
 
-    words = {
-        "sex": sex.astype(np.uint64),
-        "birth_date": birth_days.view(np.uint64),
-        # age in months is a value of its own only without a birth date (else WHO uses the dates)
-        "age_months": _float_bits(np.where(birth_missing, age_months, np.nan)),
-        "weight_kg": _float_bits(weight),
-        "height_cm": _float_bits(height),
-        "measure": measure.astype(np.uint64),
-        "oedema": oedema_word,
-        "posyandu": posyandu.hashes(),
-        "kelurahan": kelurahan_coded.hashes(),
-        "kecamatan": kecamatan_coded.hashes(),
-        "puskesmas": puskesmas.hashes(),
-    }
-    hashes = value_hash(words)
+    hashes = batch_value_hash(
+        sex=sex,
+        birth_days=birth_days,
+        age_months=age_months,
+        weight=weight,
+        height=height,
+        measure=measure,
+        oedema_word=oedema_word,
+        posyandu=posyandu,
+        kelurahan=kelurahan_coded,
+        kecamatan=kecamatan_coded,
+        puskesmas=puskesmas,
+    )
     columns["value_hash"] = pa.array(hashes, type=pa.int64())
     table = pa.Table.from_arrays(
         [columns[name] for name in MEASUREMENT_SCHEMA.names], schema=MEASUREMENT_SCHEMA
