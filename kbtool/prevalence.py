@@ -394,8 +394,11 @@ def _period_label(value: int, period: str) -> Any:
     return f"{1970 + value // 12}-{value % 12 + 1:02d}"
 
 
-def _dense_codes(values: pd.Series) -> tuple[IntArray, int]:
-    """Codes 0 .. C-1 identifying each child; a missing key becomes a child of its own."""
+def _dense_codes(values: pd.Series, *, n_rows: int | None = None) -> tuple[IntArray, int]:
+    """Codes 0 .. C-1 identifying each child; a missing key becomes a child of its own.
+
+    `n_rows`: the rows `values` stand for (runs of a child's rows), default len(values).
+    """
     dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         codes = np.asarray(values.cat.codes, dtype=np.int64)
@@ -405,7 +408,7 @@ def _dense_codes(values: pd.Series) -> tuple[IntArray, int]:
         and dtype.kind in "iu"
         and len(values)
         and values.min() >= 0
-        and values.max() < 2 * len(values) + 1024
+        and values.max() < 2 * (len(values) if n_rows is None else n_rows) + 1024
     ):
         # already small non-negative integers: use them as they are, no hashing (a copy: the
         # caller turns it into group ids in place)
@@ -502,19 +505,27 @@ def _pick_rows(
     if day.size == 0:
         empty = np.zeros(0, dtype=np.int64)
         return _Picked(empty, np.zeros(0, dtype=np.bool_), empty, [])
+    period_code, span_code, period_labels = _period_codes(day, span_month, period)
+    n_periods = len(period_labels)
     keys = frame[child_key]
-    # coding the child keys (a hash factorize, ~0.7 s for 20M int64 keys) runs beside the score
-    # below: pandas' factorize releases the GIL, so the two share the machine's cores
+    runs = _child_runs(keys if positions is None else keys.iloc[positions], period_code)
+    # coding the runs' child keys (a hash factorize, ~0.3 s for the 3M runs of 20M rows) runs
+    # beside the scores below: pandas' factorize releases the GIL, so the two share the cores
     with ThreadPoolExecutor(max_workers=1) as pool:
-        coding = pool.submit(_dense_codes, keys if positions is None else keys.iloc[positions])
-        period_code, score, span_code, period_labels, bits = _scores(
-            frame, day, span_month, period, positions, z_column, flag_column
-        )
+        coding = pool.submit(runs.child_codes)
+        score, bits = _scores(frame, day, span_month.size, positions, z_column, flag_column)
+        n_kept = day.size
+        del day  # its memory is the score's
+        run_score = np.maximum.reduceat(score, runs.starts) if score.size else score
+        del score
         child_code, n_children = coding.result()
     day_bits, row_bits = bits
-    n_periods = len(period_labels)
-    best = _best_per_child_period(child_code, n_children, period_code, n_periods, score)
-    del child_code, period_code, score
+    run_period = period_code[runs.starts]
+    del period_code
+    best = _best_per_child_period(
+        child_code, n_children, run_period, n_periods, run_score, n_rows=n_kept
+    )
+    del child_code, run_period, run_score
     rows = best & ((1 << row_bits) - 1)
     counted = (best >> (day_bits + row_bits)).astype(np.bool_)
     del best
@@ -525,31 +536,71 @@ def _pick_rows(
     return _Picked(rows, counted, chosen_code, period_labels)
 
 
-def _scores(
-    frame: pd.DataFrame,
-    day: IntArray,
-    span_month: IntArray,
-    period: str,
-    positions: IntArray | None,
-    z_column: str,
-    flag_column: str,
-) -> tuple[npt.NDArray[np.int32], IntArray, npt.NDArray[np.int32], list[Any], tuple[int, int]]:
-    """Each kept row's period code and score (see _pick_rows); `day` is consumed.
-
-    Also the period code of every day of the span, the period labels and the bit widths of the
-    day and row fields of the score.
-    """
-    n_rows = len(frame)
-
-    def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return values if positions is None else values[positions]
-
+def _period_codes(
+    day: IntArray, span_month: IntArray, period: str
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], list[Any]]:
+    """Each kept row's period code (0 .. P-1, chronological), the code of every day of the span,
+    and the period labels."""
     day_seen = np.zeros(span_month.size, dtype=np.bool_)
     day_seen[day] = True
     span_period = _period_values(span_month, period)
     period_values = np.unique(span_period[day_seen])
     span_code = np.searchsorted(period_values, span_period).astype(np.int32)
     period_labels = [_period_label(int(v), period) for v in period_values]
+    return span_code[day], span_code, period_labels
+
+
+@dataclass(frozen=True)
+class _ChildRuns:
+    """Runs of consecutive kept rows of one child in one period (a store holds a child's visits
+    side by side: ~3M runs in 20M rows), so the per-child work is done per run, not per row."""
+
+    starts: IntArray  # the first row of each run
+    keys: npt.NDArray[Any]  # each run's child key (or child code, for keys coded per row)
+    n_rows: int
+    n_codes: int | None  # set when `keys` are codes already
+
+    def child_codes(self) -> tuple[IntArray, int]:
+        """Each run's child code and the number of codes, as _dense_codes gives them per row."""
+        if self.n_codes is not None:
+            return self.keys.astype(np.int64, copy=False), self.n_codes
+        return _dense_codes(pd.Series(self.keys, copy=False), n_rows=self.n_rows)
+
+
+def _child_runs(keys: pd.Series, period_code: npt.NDArray[np.int32]) -> _ChildRuns:
+    """Split the kept rows where the child key or the period changes.
+
+    Plain integer keys are compared as they are, and only the runs' keys are coded later (the
+    first run of a child comes with its first row, so codes by first appearance are the same
+    as per row). Other keys are coded per row first; a missing key is a child of its own, so
+    it never shares a run.
+    """
+    values = keys.to_numpy() if isinstance(keys.dtype, np.dtype) else None
+    n_codes: int | None = None
+    if values is None or values.dtype.kind not in "iu":
+        values, n_codes = _dense_codes(keys)
+    boundary = np.empty(values.size, dtype=np.bool_)
+    boundary[:1] = True
+    np.not_equal(values[1:], values[:-1], out=boundary[1:])
+    boundary[1:] |= period_code[1:] != period_code[:-1]
+    starts = np.flatnonzero(boundary)
+    return _ChildRuns(starts, values[starts], values.size, n_codes)
+
+
+def _scores(
+    frame: pd.DataFrame,
+    day: IntArray,
+    span_days: int,
+    positions: IntArray | None,
+    z_column: str,
+    flag_column: str,
+) -> tuple[IntArray, tuple[int, int]]:
+    """Each kept row's score (see _pick_rows), built in `day`'s memory (consumed), and the bit
+    widths of the day and row fields of the score."""
+    n_rows = len(frame)
+
+    def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if positions is None else values[positions]
 
     z_values = frame[z_column]
     # a float64 column is read in place: a filled copy would be 8 bytes a row more at the peak
@@ -562,12 +613,10 @@ def _scores(
     del z
 
     row_bits = max(n_rows - 1, 1).bit_length()
-    day_bits = max(span_month.size - 1, 1).bit_length()
+    day_bits = max(span_days - 1, 1).bit_length()
     if 1 + day_bits + row_bits > 63:  # pragma: no cover - needs > 2**40 rows
         raise UsageError("too many measurements for one prevalence run")
-    period_code = span_code[day]
-    # the score is built in `day`'s own memory, the row numbers ored in a block at a time: the
-    # child keys are being coded meanwhile, so no further 8-byte-a-row array is allocated here
+    # the row numbers are ored in a block at a time: no further 8-byte-a-row array
     score = day
     score <<= row_bits
     if positions is None:
@@ -580,7 +629,7 @@ def _scores(
     # the top bit for a valid z-score, set in place: no 20-million-row temporaries
     np.bitwise_or(score, np.int64(1) << (day_bits + row_bits), out=score, where=valid)
     del valid
-    return period_code, score, span_code, period_labels, (day_bits, row_bits)
+    return score, (day_bits, row_bits)
 
 
 def _best_per_child_period(
@@ -589,14 +638,16 @@ def _best_per_child_period(
     period_code: npt.NDArray[np.integer[Any]],
     n_periods: int,
     score: IntArray,
+    *,
+    n_rows: int,
 ) -> IntArray:
     """The highest score of each (child, period) present, via maximum.at over dense slots.
 
     The slot table (children x periods, 8 bytes each) is kept within about twice the number of
-    rows: with many periods (months over years) the periods are taken a block at a time.
-    `child_code` is reused as scratch space when one block covers every period.
+    (kept) rows, `n_rows`: with many periods (months over years) the periods are taken a block
+    at a time. `child_code` is reused as scratch space when one block covers every period.
     """
-    budget = max(_SLOTS_PER_ROW * score.size, _MIN_SLOTS)
+    budget = max(_SLOTS_PER_ROW * n_rows, _MIN_SLOTS)
     width = max(1, min(n_periods, budget // max(n_children, 1)))
     found: list[IntArray] = []
     best = np.empty(n_children * width, dtype=np.int64)  # reused by every block

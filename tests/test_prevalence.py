@@ -458,3 +458,77 @@ def test_selection_with_categorical_and_integer_keys() -> None:
         frame = base.assign(child_id=keys, kelurahan=base["kelurahan"].astype("category"))
         result = compute_prevalence(frame, min_n=0)
         assert result[["n", "stunted", "severe"]].values.tolist() == [[2, 2, 1]]
+
+
+def visits_in_runs(seed: int) -> pd.DataFrame:
+    """Generated visits stored as a store holds them: each child's visits side by side (runs
+    that cross years and months), some children again further down, some HAZ flagged or
+    missing, some visits on the same day."""
+    rng = np.random.default_rng(seed)
+    n_children, n_rows = 300, 4000
+    child = np.sort(rng.integers(0, n_children, n_rows))
+    strays = rng.random(n_rows) < 0.1
+    child[strays] = rng.integers(0, n_children, int(strays.sum()))
+    day = rng.integers(0, 3 * 365, n_rows)
+    haz = rng.normal(-1, 1.5, n_rows)
+    haz[rng.random(n_rows) < 0.15] = np.nan
+    return pd.DataFrame(
+        {
+            "child_id": (child * 7_919_000_000_003 - 10**18).astype(np.int64),
+            "visit_date": pd.Timestamp("2022-01-01") + pd.to_timedelta(day, unit="D"),
+            "haz": haz,
+            "haz_flag": rng.random(n_rows) < 0.1,
+            "kelurahan": rng.choice(["A", "B", "C"], n_rows),
+            "row": np.arange(n_rows),
+        }
+    )
+
+
+def latest_valid_by_groupby(frame: pd.DataFrame, period: str) -> tuple[list[int], list[int]]:
+    """The selection rule written the slow, obvious way: sort, then the last row per group."""
+    dates = frame["visit_date"].dt
+    label = {"year": dates.year, "quarter": dates.to_period("Q"), "month": dates.to_period("M")}
+    data = frame.assign(
+        period=label[period],
+        valid=frame["haz"].notna() & ~frame["haz_flag"],
+    )
+    last = data.sort_values(["valid", "visit_date", "row"]).groupby(["child_id", "period"]).tail(1)
+    return sorted(last.loc[last["valid"], "row"]), sorted(last.loc[~last["valid"], "row"])
+
+
+@pytest.mark.parametrize("period", ["year", "quarter", "month"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_selection_over_runs_of_a_child_matches_a_groupby(period: str, seed: int) -> None:
+    """Runs of one child's rows are taken together (integer keys) or coded per row (text
+    keys, missing keys): the same rows are chosen either way, in the same order."""
+    frame = visits_in_runs(seed)
+    selected, excluded = latest_valid_by_groupby(frame, period)
+    as_integers = select_period_measurements(frame, period=period, columns=["row"])
+    assert sorted(as_integers.selected["row"]) == selected
+    assert sorted(as_integers.excluded["row"]) == excluded
+    as_text = select_period_measurements(
+        frame.assign(child_id=frame["child_id"].astype(str)), period=period, columns=["row"]
+    )
+    pd.testing.assert_frame_equal(as_text.selected, as_integers.selected)
+    pd.testing.assert_frame_equal(as_text.excluded, as_integers.excluded)
+    # no runs at all; the same day twice now breaks the other way (the later row wins)
+    shuffled = frame.sample(frac=1, random_state=seed).assign(row=np.arange(len(frame)))
+    selected, excluded = latest_valid_by_groupby(shuffled, period)
+    shuffled_selection = select_period_measurements(shuffled, period=period, columns=["row"])
+    assert sorted(shuffled_selection.selected["row"]) == selected
+    assert sorted(shuffled_selection.excluded["row"]) == excluded
+
+
+def test_runs_do_not_join_children_without_a_key() -> None:
+    """Rows without a key next to each other are each a child of their own."""
+    frame = measurements(
+        [
+            (None, "2023-01-01", -2.5, False, "X"),
+            (None, "2023-02-01", -1.0, False, "X"),
+            ("a", "2023-03-01", -3.5, False, "X"),
+            ("a", "2023-04-01", -1.0, False, "X"),
+        ]
+    )
+    for keys in (frame["child_id"], pd.array([pd.NA, pd.NA, 5, 5], dtype="Int64")):
+        result = compute_prevalence(frame.assign(child_id=keys), min_n=0)
+        assert result[["n", "stunted", "severe"]].values.tolist() == [[3, 1, 0]]
