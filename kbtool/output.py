@@ -25,7 +25,7 @@ import os
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -51,6 +51,8 @@ from kbtool.errors import OutputError, UsageError
 
 FORMATS = ("table", "csv", "jsonl", "json", "parquet", "xlsx")
 BINARY_FORMATS = frozenset({"parquet", "xlsx"})
+# Formats whose rows can be written batch by batch as they are computed (write_batches).
+STREAMED_FORMATS = frozenset({"csv", "jsonl"})
 # -o suffix -> format when --format is not given (.ndjson is the other common name for JSON lines).
 SUFFIX_FORMATS = {
     ".csv": "csv",
@@ -173,6 +175,8 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     renamed over ``path`` (``os.replace`` is atomic on POSIX and Windows). On any error the
     temporary file is removed, the old ``path`` is untouched, and an OSError becomes an
     OutputError with one readable line. A kill -9 can leave only the hidden ``.NAME.*.part``.
+    A path that is not a regular file (``/dev/null``, a named pipe, ``/dev/stdout``) is written
+    in place: renaming over it would replace the device or pipe with a plain file.
     """
     shown = str(path)
     # Write through a symlink to the file it names rather than replacing the link itself.
@@ -183,6 +187,13 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         raise OutputError(f"cannot write {shown}: directory '{missing}' does not exist; create it")
     if target.is_dir():
         raise OutputError(f"cannot write {shown}: it is a directory")
+    if target.exists() and not target.is_file():
+        try:
+            with open(target, "wb") as handle:
+                yield handle
+        except OSError as err:
+            raise OutputError(f"cannot write {shown}: {err.strerror or err}") from err
+        return
     mode = _new_file_mode(target)
     try:
         fd, temp_name = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".part")
@@ -315,6 +326,8 @@ _LOOKUP_MAX = 1 << 16
 # Decimal places tried for float columns: 0-3 covers rounded z-scores (2), weights and
 # lengths (1-2 dp as measured); anything else is rendered value by value.
 _DECIMAL_SCALES = (1.0, 10.0, 100.0, 1000.0)
+# At most this share of a float column may lie beyond its table's range and be listed one by one.
+_OUTLIER_SHARE = 0.01
 # Doubles hold every integer up to 2**53 exactly (IEEE 754 binary64).
 _EXACT_INT_LIMIT = 2.0**53
 # Text columns with at most one distinct value in ten among their first rows are tabled.
@@ -488,7 +501,10 @@ def _lookup_from_range(
 
 
 def _lookup_decimal_floats(values: pa.Array, dialect: _Dialect) -> _Lookup | None:
-    """Floats that are all k / 10**d for a small range of integers k (rounded values)."""
+    """Floats that are all k / 10**d, most of them for a small range of integers k (rounded
+    values); the few beyond the range (implausible measurements, a BMI from a height typed in
+    metres) are listed after it.
+    """
     x = values.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
     finite = np.isfinite(x)
     all_finite = bool(finite.all())
@@ -505,16 +521,31 @@ def _lookup_decimal_floats(values: pa.Array, dialect: _Dialect) -> _Lookup | Non
         if not np.array_equal(scaled / scale, present):
             continue
         low, high = scaled.min(), scaled.max()
-        if high - low >= _LOOKUP_MAX or max(-low, high) >= _EXACT_INT_LIMIT:
+        if max(-low, high) >= _EXACT_INT_LIMIT:
             return None
+        others = np.empty(0)
+        outside: np.ndarray | None = None
+        if high - low >= _LOOKUP_MAX:
+            # the range: _LOOKUP_MAX integers around the first values' median, shrunk to fit
+            centre = float(np.median(np.rint(sample * scale)))
+            low = max(low, centre - _LOOKUP_MAX // 2)
+            outside = (scaled < low) | (scaled > low + _LOOKUP_MAX - 1)
+            if np.count_nonzero(outside) > _OUTLIER_SHARE * scaled.size:
+                return None
+            inside = scaled[~outside]
+            low, high = inside.min(), inside.max()
+            others, other_codes = np.unique(scaled[outside], return_inverse=True)
         # (low + i) / scale is exactly each value: same double, so same shortest text.
-        table_values = (low + np.arange(high - low + 1)) / scale
+        table_values = np.concatenate([low + np.arange(high - low + 1), others]) / scale
         texts = _render_numbers(pa.array(table_values), dialect)
+        present_codes = (scaled - low).astype(np.int32)
+        if outside is not None:
+            present_codes[outside] = high - low + 1 + other_codes
         if all_finite:
-            codes = (scaled - low).astype(np.int32)
+            codes = present_codes
         else:
-            codes = np.full(len(x), high - low + 1, dtype=np.int32)
-            codes[finite] = scaled - low
+            codes = np.full(len(x), len(table_values), dtype=np.int32)
+            codes[finite] = present_codes
         return _Lookup(_with_missing(texts, dialect), codes)
     return None
 
@@ -650,15 +681,25 @@ def _string_bytes(cells: pa.Array) -> memoryview:
     return memoryview(data)[first:last]
 
 
-def _write_csv_body(table: pa.Table, sink: IO[bytes]) -> None:
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(table.column_names)
-    if table.num_columns == 0:
+def _write_csv_header(names: Sequence[str], sink: IO[bytes]) -> None:
+    if not names:
         return
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(names)
     sink.write(header.getvalue().encode("utf-8"))
+
+
+def _csv_body_batches(table: pa.Table) -> Iterator[memoryview]:
+    if table.num_columns == 0:
+        return iter(())
     last = table.num_columns - 1
     affixes = [("", "\n" if index == last else ",") for index in range(table.num_columns)]
-    for chunk in _iter_text_batches(table, _CSV, affixes):
+    return _iter_text_batches(table, _CSV, affixes)
+
+
+def _write_csv_body(table: pa.Table, sink: IO[bytes]) -> None:
+    _write_csv_header(table.column_names, sink)
+    for chunk in _csv_body_batches(table):
         sink.write(chunk)
 
 
@@ -670,11 +711,14 @@ def _json_affixes(names: Sequence[str], record_end: str) -> list[tuple[str, str]
     return affixes
 
 
-def _write_jsonl_body(table: pa.Table, sink: IO[bytes]) -> None:
+def _jsonl_body_batches(table: pa.Table) -> Iterator[bytes | memoryview]:
     if table.num_columns == 0:
-        sink.write(b"{}\n" * table.num_rows)
-        return
-    for chunk in _iter_text_batches(table, _JSON, _json_affixes(table.column_names, "}\n")):
+        return iter([b"{}\n" * table.num_rows])
+    return _iter_text_batches(table, _JSON, _json_affixes(table.column_names, "}\n"))
+
+
+def _write_jsonl_body(table: pa.Table, sink: IO[bytes]) -> None:
+    for chunk in _jsonl_body_batches(table):
         sink.write(chunk)
 
 
@@ -916,26 +960,87 @@ def write_result(
             else:
                 _write_xlsx(table, sink, provenance, extra_sheets or {})
 
-        if not _is_stdout(output):
-            assert output is not None
-            with atomic_write(output) as handle:
-                write(handle)
-            return
-        stdout = _stdout_binary()
-        if fmt in BINARY_FORMATS:
-            # Parquet and xlsx need to seek; build them in memory, then stream the bytes.
-            staged = io.BytesIO()
-            write(staged)
-            stdout.write(staged.getbuffer())
-        else:
-            write(stdout)
-        stdout.flush()
+        _deliver(fmt, output, write)
     except OSError as err:
-        if _is_stdout(output) and _is_broken_pipe(err):
-            handle_broken_pipe()
-        if _is_stdout(output):
-            raise OutputError(f"cannot write to stdout: {err.strerror or err}") from err
-        raise
+        _raise_output_error(err, output)
+
+
+def write_batches(
+    frames: Iterable[pd.DataFrame | pa.Table],
+    *,
+    fmt: str,
+    output: str | os.PathLike[str] | None,
+) -> None:
+    """Write a stream of frames with the same columns as one csv or jsonl result.
+
+    The bytes are those :func:`write_result` writes for all the frames concatenated, but each
+    frame is rendered and written as it arrives, so a long input never has to be held whole
+    and its first rows reach a pipe while later ones are still being computed. The columns come
+    from the first frame (a later frame with other columns is a ValueError). Files are replaced
+    atomically, as with write_result; a closed stdout ends the program quietly.
+    """
+    if fmt not in STREAMED_FORMATS:
+        raise ValueError(f"only {', '.join(sorted(STREAMED_FORMATS))} can be written in batches")
+    _check_destination(fmt, output)
+    tables = (frame_to_arrow(frame) for frame in frames)
+    try:
+        first = next(tables, None)
+        if first is None:
+            raise ValueError("write_batches needs at least one frame (it names the columns)")
+        if any(pa.types.is_timestamp(kind) for kind in first.schema.types):
+            # whether a datetime column is written as dates depends on all its values at once
+            first = pa.concat_tables([first, *tables])
+        names = first.column_names
+
+        def same_columns(table: pa.Table) -> pa.Table:
+            if table.column_names != names:
+                raise ValueError(f"a batch has columns {table.column_names}, not {names}")
+            return table
+
+        rest = (same_columns(table) for table in tables)
+
+        def write(sink: IO[bytes]) -> None:
+            bodies: Iterator[Iterable[bytes | memoryview]]
+            if fmt == "csv":
+                _write_csv_header(names, sink)
+                bodies = (_csv_body_batches(table) for table in (first, *rest))
+            else:
+                bodies = (_jsonl_body_batches(table) for table in (first, *rest))
+            for body in bodies:
+                for chunk in body:
+                    sink.write(chunk)
+
+        _deliver(fmt, output, write)
+    except OSError as err:
+        _raise_output_error(err, output)
+
+
+def _deliver(
+    fmt: str, output: str | os.PathLike[str] | None, write: Callable[[IO[bytes]], None]
+) -> None:
+    """Run ``write`` on the destination: a file replaced atomically, or stdout."""
+    if not _is_stdout(output):
+        assert output is not None
+        with atomic_write(output) as handle:
+            write(handle)
+        return
+    stdout = _stdout_binary()
+    if fmt in BINARY_FORMATS:
+        # Parquet and xlsx need to seek; build them in memory, then stream the bytes.
+        staged = io.BytesIO()
+        write(staged)
+        stdout.write(staged.getbuffer())
+    else:
+        write(stdout)
+    stdout.flush()
+
+
+def _raise_output_error(err: OSError, output: str | os.PathLike[str] | None) -> NoReturn:
+    if _is_stdout(output) and _is_broken_pipe(err):
+        handle_broken_pipe()
+    if _is_stdout(output):
+        raise OutputError(f"cannot write to stdout: {err.strerror or err}") from err
+    raise err
 
 
 def write_rejects_csv(rejects: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -218,6 +218,82 @@ def test_batches_join_up_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (read["s"].dropna() == frame["s"].dropna().to_numpy()).all()
 
 
+def test_floats_with_a_few_outliers_are_written_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rounded column with rare values far outside its bulk (a BMI from a height typed in
+    metres) is tabled with the outliers listed: the bytes equal those of value-by-value text."""
+    rng = np.random.default_rng(5)
+    bmi = np.round(rng.normal(16, 2, 20_000), 2)
+    bmi[::997] = np.round(rng.uniform(1_000, 80_000, bmi[::997].size), 2)
+    bmi[5] = -0.0
+    bmi[::13] = np.nan
+    frame = pd.DataFrame({"bmi": bmi})
+    encoded = output._encode_column(output.frame_to_arrow(frame).column(0).chunk(0), output._CSV)
+    assert isinstance(encoded, output._Lookup)
+    tabled = csv_text(frame)
+    monkeypatch.setattr(output, "_OUTLIER_SHARE", 0.0)  # now value by value
+    assert csv_text(frame) == tabled
+    read = pd.read_csv(io.StringIO(tabled), skip_blank_lines=False)  # a blank line is a NaN
+    assert np.array_equal(read["bmi"], np.where(bmi == 0, 0.0, bmi), equal_nan=True)
+    assert "-0" not in tabled.split()
+
+
+def frames_of(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
+    return [frame.iloc[start : start + size] for start in range(0, len(frame), size)]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_write_batches_equals_write_result(tmp_path: Path, fmt: str) -> None:
+    """Written batch by batch (each rendered on its own), the file is the same bytes."""
+    rng = np.random.default_rng(11)
+    rows = 3000
+    frame = pd.DataFrame(
+        {
+            "z": np.round(rng.normal(size=rows), 2),
+            "flag": pd.array(rng.integers(0, 2, rows), dtype="Int8"),
+            "status": pd.Categorical(rng.choice(["normal", "stunted"], rows)),
+            "s": pd.array(rng.choice(["a", "b,c", 'say "x"'], rows), dtype="string"),
+            "line": np.arange(rows) * 100,
+        }
+    )
+    frame.loc[::7, ["z", "flag", "status", "s"]] = None
+    whole, batched = tmp_path / f"whole.{fmt}", tmp_path / f"batched.{fmt}"
+    write_result(frame, fmt=fmt, output=str(whole), provenance=provenance())
+    output.write_batches(frames_of(frame, 700), fmt=fmt, output=str(batched))
+    assert batched.read_bytes() == whole.read_bytes()
+
+
+def test_write_batches_datetimes_are_judged_on_all_rows(tmp_path: Path) -> None:
+    """A datetime column is written as dates only when every row is a midnight, not per batch."""
+    frame = pd.DataFrame({"t": pd.to_datetime(["2024-01-01 00:00", "2024-01-02 10:30"])})
+    whole, batched = tmp_path / "whole.csv", tmp_path / "batched.csv"
+    write_result(frame, fmt="csv", output=str(whole), provenance=provenance())
+    output.write_batches(frames_of(frame, 1), fmt="csv", output=str(batched))
+    assert (
+        batched.read_text() == whole.read_text() == "t\n2024-01-01T00:00:00\n2024-01-02T10:30:00\n"
+    )
+
+
+def test_write_batches_of_no_rows_writes_the_header(tmp_path: Path) -> None:
+    target = tmp_path / "empty.csv"
+    output.write_batches([mixed_frame().iloc[:0]], fmt="csv", output=str(target))
+    assert target.read_text() == ",".join(mixed_frame().columns) + "\n"
+
+
+def test_write_batches_refuses_other_columns_and_formats(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"a": [1], "b": [2]})
+    with pytest.raises(ValueError, match="columns"):
+        output.write_batches([frame, frame[["b", "a"]]], fmt="csv", output=str(tmp_path / "x"))
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(ValueError, match="batches"):
+        output.write_batches([frame], fmt="parquet", output=str(tmp_path / "x.parquet"))
+
+
+def test_write_batches_to_stdout_streams(capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    frame = pd.DataFrame({"a": [1, 2, 3]})
+    output.write_batches(frames_of(frame, 2), fmt="csv", output="-")
+    assert capsysbinary.readouterr().out == b"a\n1\n2\n3\n"
+
+
 def test_jsonl_one_object_per_line(tmp_path: Path) -> None:
     target = write_file(tmp_path, "jsonl")
     text = target.read_text(encoding="utf-8")
@@ -485,6 +561,30 @@ def test_atomic_write_through_symlink_keeps_the_link(tmp_path: Path) -> None:
     with atomic_write(link) as handle:
         handle.write(b"new")
     assert link.is_symlink() and real.read_bytes() == b"new"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_written_not_replaced(tmp_path: Path) -> None:
+    """`-o /dev/null` or `-o some.fifo` must write into it: a rename would replace the device or
+    pipe with a plain file (as root, /dev/null for the whole machine)."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    try:
+        write_result(pd.DataFrame({"a": [1]}), fmt="csv", output=str(fifo), provenance=provenance())
+    finally:
+        if reader.is_alive() and stat.S_ISFIFO(fifo.stat().st_mode):
+            with open(fifo, "wb"):  # let a reader that got nothing finish
+                pass
+        reader.join(timeout=5)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received == [b"a\n1\n"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
 def test_rejects_csv(tmp_path: Path) -> None:
