@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +18,12 @@ from kbtool.commands.options import (
     SheetOption,
     check_lang,
 )
+
+if TYPE_CHECKING:  # the command imports these when it runs, to keep `kbtool --help` fast
+    import pandas as pd
+
+    from kbtool.reader import ReadOptions
+    from kbtool.scoring import ScoredTable
 
 
 def zscore(
@@ -41,10 +49,13 @@ def zscore(
     Input columns keep their headers; the computed columns follow. Rejected rows are summarised
     on stderr (all of them with --rejects FILE).
     """
-    # imported here so that `kbtool --help` and `--version` start without pandas and pyarrow
+    # imported here so that `kbtool --help` and `--version` start without pandas and pyarrow;
+    # the z-score kernel (numba, ~1 s to load) starts loading first, beside the other imports
+    from kbtool.scoring import start_loading_kernel
+
+    start_loading_kernel()
     from kbtool.commands.common import note_first_compile, report_rows
-    from kbtool.console import err_console
-    from kbtool.output import Provenance, resolve_format, write_result
+    from kbtool.output import STREAMED_FORMATS, Provenance, resolve_format, write_result
     from kbtool.reader import ReadOptions, parse_column_overrides
     from kbtool.scoring import score_files
 
@@ -52,21 +63,20 @@ def zscore(
     fmt = resolve_format(fmt, output)
     options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
     note_first_compile()
+    if fmt in STREAMED_FORMATS and len(inputs) == 1:
+        # csv and jsonl of one file are written batch by batch while the file is read
+        _stream_scores(
+            inputs[0],
+            options,
+            full_precision=full_precision,
+            lang=lang,
+            fmt=fmt,
+            output=output,
+            rejects_path=rejects,
+        )
+        return
     scored = score_files(inputs, options, full_precision=full_precision, lang=lang)
-    for warning in scored.warnings:
-        err_console.print(warning, markup=False, style="yellow")
-    if scored.withheld:
-        err_console.print(
-            f"personal data not written (UU 27/2022): {', '.join(scored.withheld)}; "
-            "source_file and source_line locate each row in its register",
-            markup=False,
-        )
-    for original, renamed in scored.renamed.items():
-        err_console.print(
-            f"input column {original!r} is also a computed column: written as {renamed!r}",
-            markup=False,
-            style="yellow",
-        )
+    _print_notes(scored)
     report_rows(
         "scored", scored.rows_read, scored.rows_scored, scored.rejects, rejects_path=rejects
     )
@@ -83,3 +93,60 @@ def zscore(
         ],
     )
     write_result(scored.table, fmt=fmt, output=output, provenance=provenance, title="WHO z-scores")
+
+
+def _stream_scores(
+    source: str,
+    options: ReadOptions,
+    *,
+    full_precision: bool,
+    lang: str,
+    fmt: str,
+    output: str | None,
+    rejects_path: Path | None,
+) -> None:
+    """Score one file and write it as csv/jsonl a batch at a time; the summary follows."""
+    import pandas as pd
+
+    from kbtool.commands.common import report_rows
+    from kbtool.output import write_batches
+    from kbtool.scoring import iter_score_file
+
+    rows_read = rows_scored = 0
+    rejects: list[pd.DataFrame] = []
+
+    def tables() -> Iterator[pd.DataFrame]:
+        nonlocal rows_read, rows_scored
+        for index, scored in enumerate(
+            iter_score_file(source, options, full_precision=full_precision, lang=lang)
+        ):
+            if index == 0:  # every batch of a file has its columns and notes
+                _print_notes(scored)
+            rows_read += scored.rows_read
+            rows_scored += scored.rows_scored
+            rejects.append(scored.rejects)
+            yield scored.table
+
+    write_batches(tables(), fmt=fmt, output=output)
+    all_rejects = pd.concat(rejects, ignore_index=True) if len(rejects) > 1 else rejects[0]
+    report_rows("scored", rows_read, rows_scored, all_rejects, rejects_path=rejects_path)
+
+
+def _print_notes(scored: ScoredTable) -> None:
+    """The reader's warnings and what was withheld or renamed, on stderr."""
+    from kbtool.console import err_console
+
+    for warning in scored.warnings:
+        err_console.print(warning, markup=False, style="yellow")
+    if scored.withheld:
+        err_console.print(
+            f"personal data not written (UU 27/2022): {', '.join(scored.withheld)}; "
+            "source_file and source_line locate each row in its register",
+            markup=False,
+        )
+    for original, renamed in scored.renamed.items():
+        err_console.print(
+            f"input column {original!r} is also a computed column: written as {renamed!r}",
+            markup=False,
+            style="yellow",
+        )
