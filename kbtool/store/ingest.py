@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -330,10 +330,13 @@ class _Worker:
 class _Staging:
     """Parquet writers of the running import, one per partition, capped in number.
 
-    Writes run on a background thread; `close` waits for them.
+    Writes run on a background thread; `close` waits for them. With `grouped`, the writes of
+    one batch (a slice per partition touched, and its index rows) wait for `flush` and go to the
+    thread as one task: the importing thread hands over a batch at a time instead of waiting
+    for a queue slot once per partition.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, grouped: bool = False) -> None:
         self.root = root
         self.files: list[_StagedFile] = []
         self._open: OrderedDict[
@@ -341,7 +344,28 @@ class _Staging:
         ] = OrderedDict()
         self._index_open: OrderedDict[int | None, pq.ParquetWriter] = OrderedDict()
         self.index_files: dict[int | None, list[Path]] = {}
-        self._worker = _Worker()
+        # one task per batch: a batch in the queue, one being written, one being built
+        self._worker = _Worker(depth=1 if grouped else 2)
+        self._grouped = grouped
+        self._pending: list[Callable[[], None]] = []
+
+    def _submit(self, task: Callable[[], None]) -> None:
+        if self._grouped:
+            self._pending.append(task)
+        else:
+            self._worker.submit(task)
+
+    def flush(self) -> None:
+        """Hand the writes collected since the last flush to the writer thread, as one task."""
+        tasks, self._pending = self._pending, []
+        if not tasks:
+            return
+
+        def run_all() -> None:
+            for task in tasks:
+                task()
+
+        self._worker.submit(run_all)
 
     def new_file(self, area: str, year: int | None, kecamatan: str | None) -> _StagedFile:
         """A fresh staged file path (not opened)."""
@@ -360,7 +384,7 @@ class _Staging:
         if entry is None:
             if len(self._open) >= MAX_OPEN_WRITERS:
                 _, (old_writer, _) = self._open.popitem(last=False)
-                self._worker.submit(old_writer.close)
+                self._submit(old_writer.close)
             staged = self.new_file(area, year, kecamatan)
             writer = pq.ParquetWriter(staged.path, table.schema, **PARQUET_OPTIONS)
             entry = (writer, staged)
@@ -369,7 +393,7 @@ class _Staging:
             self._open.move_to_end(key)
         writer, staged = entry
         first = staged.rows
-        self._worker.submit(lambda: writer.write_table(table))
+        self._submit(lambda: writer.write_table(table))
         staged.rows += table.num_rows
         return staged.file_no, first
 
@@ -379,7 +403,7 @@ class _Staging:
         if writer is None:
             if len(self._index_open) >= MAX_OPEN_WRITERS:
                 _, old = self._index_open.popitem(last=False)
-                self._worker.submit(old.close)
+                self._submit(old.close)
             paths = self.index_files.setdefault(year, [])
             path = self.root / f"index-{'none' if year is None else year}-{len(paths)}.parquet"
             paths.append(path)
@@ -388,10 +412,11 @@ class _Staging:
             self._index_open[year] = writer
         else:
             self._index_open.move_to_end(year)
-        self._worker.submit(lambda: writer.write_table(table))
+        self._submit(lambda: writer.write_table(table))
 
     def close(self) -> None:
         """Close every open writer (files stay) and wait for all writes."""
+        self.flush()
         for writer, _ in self._open.values():
             self._worker.submit(writer.close)
         self._open.clear()
@@ -477,7 +502,7 @@ class _Import:
         self.progress = progress
         self.root = store.staging_dir / import_id
         self.root.mkdir(parents=True)
-        self.staging = _Staging(self.root)
+        self.staging = _Staging(self.root, grouped=True)
         self.sources: list[SourceSummary] = []
         self.seq = 0
         self.unknown_kelurahan: set[str] = set()
@@ -526,11 +551,15 @@ class _Import:
     # -- step 1 ------------------------------------------------------------------------------
 
     def stage_source(self, source: SourceInput, src: int, summary: SourceSummary) -> None:
-        for batch in source.batches:
-            self.stage_batch(batch, source, src, summary)
-            if self.progress:
-                self.progress(ImportProgress("reading", summary.file, summary.rows_read))
-            _pause("batch")
+        batches = _read_ahead(source.batches)
+        try:
+            for batch in batches:
+                self.stage_batch(batch, source, src, summary)
+                if self.progress:
+                    self.progress(ImportProgress("reading", summary.file, summary.rows_read))
+                _pause("batch")
+        finally:
+            batches.close()
 
     def stage_batch(
         self, batch: ReadBatch, source: SourceInput, src: int, summary: SourceSummary
@@ -581,6 +610,7 @@ class _Import:
             partition_order=True,
         )
         self._write_partitions(staged, src)
+        self.staging.flush()
 
     def _write_partitions(self, staged: StagedBatch, src: int) -> None:
         """Append the batch (grouped by partition by build_batch) and its index rows."""
@@ -906,6 +936,56 @@ class _Import:
             _remove_empty_dirs(self.store, (self.store.root / path).parent)
         shutil.rmtree(self.root, ignore_errors=True)
         return rejects_file
+
+
+def _read_ahead(batches: Iterable[ReadBatch]) -> Generator[ReadBatch, None, None]:
+    """`batches`, read on a thread one batch ahead of the import.
+
+    The next batch is parsed and converted (mostly pyarrow and numpy, without the GIL) while
+    this one is keyed, scored and staged. The reader's errors reach the import in order; closing
+    this generator stops the thread, which closes `batches`.
+    """
+    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(batches)
+        try:
+            for batch in iterator:
+                if not offer(("batch", batch)):
+                    return
+            offer(("end", None))
+        except BaseException as err:  # handed to the importing thread, in order
+            offer(("error", err))
+        finally:
+            _close(iterator)
+
+    worker = threading.Thread(target=produce, name="kbtool-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, payload = ready.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise payload
+            yield payload
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                ready.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.05)
 
 
 def _rows_by_file(
