@@ -31,7 +31,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path, PurePath
 from typing import IO, Any, Literal, NoReturn
 
@@ -1003,9 +1003,9 @@ def write_batches(
             bodies: Iterator[Iterable[bytes | memoryview]]
             if fmt == "csv":
                 _write_csv_header(names, sink)
-                bodies = (_csv_body_batches(table) for table in (first, *rest))
+                bodies = (_csv_body_batches(table) for table in chain([first], rest))
             else:
-                bodies = (_jsonl_body_batches(table) for table in (first, *rest))
+                bodies = (_jsonl_body_batches(table) for table in chain([first], rest))
             for body in bodies:
                 for chunk in body:
                     sink.write(chunk)

@@ -9,6 +9,7 @@ import math
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
@@ -260,6 +261,25 @@ def test_write_batches_equals_write_result(tmp_path: Path, fmt: str) -> None:
     write_result(frame, fmt=fmt, output=str(whole), provenance=provenance())
     output.write_batches(frames_of(frame, 700), fmt=fmt, output=str(batched))
     assert batched.read_bytes() == whole.read_bytes()
+
+
+def test_write_batches_writes_each_frame_before_taking_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Streaming means frame k is written before frame k + 1 is asked for (so its computation
+    overlaps nothing but the writing, and memory holds one frame)."""
+    sink = io.BytesIO()
+    monkeypatch.setattr(output, "_stdout_binary", lambda: sink)
+    lines_before: list[int] = []
+
+    def frames() -> Iterator[pd.DataFrame]:
+        for number in range(3):
+            lines_before.append(sink.getvalue().count(b"\n"))
+            yield pd.DataFrame({"a": [number]})
+
+    output.write_batches(frames(), fmt="csv", output="-")
+    assert lines_before == [0, 2, 3]  # nothing, then header + row 0, then row 1 as well
+    assert sink.getvalue() == b"a\n0\n1\n2\n"
 
 
 def test_write_batches_datetimes_are_judged_on_all_rows(tmp_path: Path) -> None:
