@@ -706,6 +706,33 @@ def test_fast_dedup_equals_the_exact_one(seed: int) -> None:
     assert np.array_equal(fast.credit_src, exact.credit_src)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_dedup_of_distinct_identities_equals_the_exact_one(seed: int) -> None:
+    """The usual import (no child and visit date twice) takes a path of its own: same result."""
+    rng = np.random.default_rng(seed)
+    grid = np.stack(np.meshgrid(np.arange(8), np.arange(5))).reshape(2, -1)
+    taken = rng.permutation(grid.shape[1])[:30]
+    incoming = dedup.Incoming(
+        key=grid[0, taken].astype(np.int64) * 7919,
+        visit=grid[1, taken].astype(np.int64),
+        vhash=rng.integers(0, 3, taken.size).astype(np.int64),
+        src=rng.integers(0, 2, taken.size).astype(np.int32),
+    )
+    held = rng.permutation(grid.shape[1])[:15]
+    stored = dedup.Stored(
+        key=grid[0, held].astype(np.int64) * 7919,
+        visit=grid[1, held].astype(np.int64),
+        vhash=rng.integers(0, 3, held.size).astype(np.int64),
+    )
+    assert dedup.distinct_identities(incoming.key, incoming.visit)
+    for store_rows in (stored, dedup.Stored(*(np.empty(0, np.int64) for _ in range(3)))):
+        fast, exact = dedup.resolve(incoming, store_rows), dedup.resolve_exact(incoming, store_rows)
+        assert np.array_equal(fast.status, exact.status)
+        assert np.array_equal(fast.replaces, exact.replaces)
+        assert np.array_equal(fast.credit_src, exact.credit_src)
+    assert not dedup.distinct_identities(np.array([3, 3]), np.array([1, 1]))
+
+
 def test_dedup_rules_by_hand() -> None:
     """Rows (child, visit, values) in reading order against a store holding (c1, v1, A)."""
     incoming = dedup.Incoming(

@@ -73,12 +73,65 @@ def _packed(key: I64, visit: I64) -> U64:
         return key.view(np.uint64) + visit.view(np.uint64) * _VISIT_MULTIPLIER
 
 
-def resolve(incoming: Incoming, stored: Stored) -> Resolution:
-    """Decide every incoming row (see the module docstring)."""
+def resolve(incoming: Incoming, stored: Stored, *, distinct: bool | None = None) -> Resolution:
+    """Decide every incoming row (see the module docstring).
+
+    `distinct` is `distinct_identities` of the incoming rows if the caller knows it already.
+    Rows whose identities are all distinct need not be in reading order: each is the last read
+    of its identity whatever the order.
+    """
     try:
+        if distinct is None:
+            distinct = distinct_identities(incoming.key, incoming.visit)
+        if distinct:
+            return _resolve_distinct(incoming, stored)
         return _resolve_packed(incoming, stored)
     except _Collision:
         return resolve_exact(incoming, stored)
+
+
+def distinct_identities(key: I64, visit: I64) -> bool:
+    """True when no (key, visit) occurs twice: the usual import, decided without sorting.
+
+    Distinct packings imply distinct identities; a packing collision only makes this False
+    (the general path then decides, exactly). One hash table, ~3x cheaper than the sort.
+    """
+    return bool(pd.Index(_packed(key, visit)).is_unique)
+
+
+def _resolve_distinct(incoming: Incoming, stored: Stored) -> Resolution:
+    """`resolve` when every incoming identity is distinct: each row is the last read of its
+    identity, so it goes live unless the store holds the same values; the reading order does
+    not matter (the rows need not be in it)."""
+    n = len(incoming.key)
+    ident = _packed(incoming.key, incoming.visit)
+    match = _stored_match(ident, incoming.key, incoming.visit, stored)
+    has_stored = match >= 0
+    if len(stored.key):
+        same_as_stored = has_stored & (stored.vhash[np.maximum(match, 0)] == incoming.vhash)
+    else:
+        same_as_stored = np.zeros(n, dtype=bool)
+    status = np.where(same_as_stored, DUPLICATE, LIVE).astype(np.int8)
+    replaces = np.where(has_stored & ~same_as_stored, match, -1).astype(np.int64)
+    return Resolution(status, replaces, np.full(n, -1, dtype=np.int64))
+
+
+def _stored_match(ident: U64, key: I64, visit: I64, stored: Stored) -> I64:
+    """Position in `stored` of each row's identity (-1: not stored); `ident` is the packed
+    (key, visit). Raises _Collision where packing alone cannot tell identities apart."""
+    if not len(stored.key):
+        return np.full(len(ident), -1, dtype=np.int64)
+    stored_ident = pd.Index(_packed(stored.key, stored.visit))
+    if not stored_ident.is_unique:
+        raise _Collision
+    match = stored_ident.get_indexer(pd.Index(ident)).astype(np.int64)
+    found = match >= 0
+    m = match[found]
+    if not (
+        np.array_equal(stored.key[m], key[found]) and np.array_equal(stored.visit[m], visit[found])
+    ):
+        raise _Collision
+    return match
 
 
 def _identity_order(ident: U64, vhash: I64) -> npt.NDArray[np.intp]:
@@ -129,20 +182,7 @@ def _resolve_packed(incoming: Incoming, stored: Stored) -> Resolution:
     last_read = np.maximum.reduceat(position, starts)
     winner = position == last_read[group]
 
-    if len(stored.key):
-        stored_ident = pd.Index(_packed(stored.key, stored.visit))
-        if not stored_ident.is_unique:
-            raise _Collision
-        match = stored_ident.get_indexer(pd.Index(id_s)).astype(np.int64)
-        found = match >= 0
-        m = match[found]
-        if not (
-            np.array_equal(stored.key[m], key_s[found])
-            and np.array_equal(stored.visit[m], visit_s[found])
-        ):
-            raise _Collision
-    else:
-        match = np.full(n, -1, dtype=np.int64)
+    match = _stored_match(id_s, key_s, visit_s, stored)
     has_stored = match >= 0
     same_as_stored = (
         has_stored & (stored.vhash[np.maximum(match, 0)] == vh_s)

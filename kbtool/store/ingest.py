@@ -721,9 +721,14 @@ class _Import:
         self, year: int | None, plan: _Plan, superseded: _Staging
     ) -> set[tuple[int | None, str | None]]:
         index = pa.concat_tables([pq.read_table(p) for p in self.staging.index_files[year]])
-        order = np.argsort(index.column("seq").to_numpy(), kind="stable")
-        column = {name: index.column(name).to_numpy()[order] for name in index.column_names}
+        column = {name: index.column(name).to_numpy() for name in index.column_names}
         del index
+        # rows of one child and visit date must be decided in reading order; distinct ones
+        # (the usual import) in any order, so the index need not be sorted
+        distinct = dedup.distinct_identities(column["key"], column["visit"])
+        if not distinct:
+            order = np.argsort(column["seq"], kind="stable")
+            column = {name: values[order] for name, values in column.items()}
         incoming = dedup.Incoming(
             key=column["key"],
             visit=column["visit"],
@@ -731,7 +736,7 @@ class _Import:
             src=column["src"],
         )
         stored, stored_file, stored_row = self._stored_index(year, incoming.key)
-        decided = dedup.resolve(incoming, stored)
+        decided = dedup.resolve(incoming, stored, distinct=distinct)
         live = decided.status == dedup.LIVE
         super_in_import = decided.status == dedup.SUPERSEDED
         replaces_stored = decided.replaces >= 0
@@ -752,20 +757,26 @@ class _Import:
         touched: set[tuple[int | None, str | None]] = set()
         file_no = column["file_no"]
         row_no = column["row_no"]
-        live_by_file = _rows_by_file(file_no[live], row_no[live])
-        super_by_file = _rows_by_file(file_no[super_in_import], row_no[super_in_import])
+        files = len(self.staging.files)
+        live_count = np.bincount(file_no[live], minlength=files)
+        super_count = np.bincount(file_no[super_in_import], minlength=files)
         year_files = [f for f in self.staging.files if f.year == year and f.area == "measurements"]
+        live_by_file: dict[int, npt.NDArray[np.int64]] | None = None
+        super_by_file: dict[int, npt.NDArray[np.int64]] = {}
         for staged in year_files:
-            live_rows = live_by_file.get(staged.file_no, np.empty(0, dtype=np.int64))
-            super_rows = super_by_file.get(staged.file_no, np.empty(0, dtype=np.int64))
             touched.add((staged.year, staged.kecamatan))
-            if len(live_rows) == staged.rows:
+            if live_count[staged.file_no] == staged.rows:
                 self._add(
                     plan, staged.path, "measurements", staged.year, staged.kecamatan, staged.rows
                 )
                 continue
-            if len(live_rows) == 0 and len(super_rows) == 0:
+            if live_count[staged.file_no] == 0 and super_count[staged.file_no] == 0:
                 continue
+            if live_by_file is None:  # row numbers only once some file must be rewritten
+                live_by_file = _rows_by_file(file_no[live], row_no[live])
+                super_by_file = _rows_by_file(file_no[super_in_import], row_no[super_in_import])
+            live_rows = live_by_file.get(staged.file_no, np.empty(0, dtype=np.int64))
+            super_rows = super_by_file.get(staged.file_no, np.empty(0, dtype=np.int64))
             table = pq.read_table(staged.path, schema=MEASUREMENT_SCHEMA)
             if len(live_rows):
                 rewritten = self.staging.new_file("measurements", staged.year, staged.kecamatan)
