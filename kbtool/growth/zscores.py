@@ -77,12 +77,31 @@ def round_half_up_days(age_days: FloatArray) -> FloatArray:
 class _KernelTables:
     """The WHO tables packed for the kernel (see kbtool.growth._kernel)."""
 
-    age: FloatArray  # (AGE_TABLE_ROWS, 3 * 1827): sex-major, day within
-    lenhei: FloatArray  # (3, 3 * wfl.size + 3 * wfh.size): L, M, S of wfl then wfh
+    age: FloatArray  # (3 * 1827, AGE_HOT_COLUMNS): sex-major, day within
+    sd: FloatArray  # (3 * 1827, AGE_SD_COLUMNS): WHO's SD curves of WFA and BMI, same rows
+    lenhei: FloatArray  # (3 * wfl.size + 3 * wfh.size, 4): L, M, S (and 0) of wfl then wfh
     wfl_first: int
     wfl_size: int
     wfh_first: int
     wfh_size: int
+
+
+_CACHE_LINE = 64
+
+
+def _cache_aligned(columns: list[FloatArray]) -> FloatArray:
+    """The columns side by side (one row per table entry) in memory aligned to a cache line.
+
+    The kernel looks a row up at random (by age, by length); with the row's 8 (or 4) values in
+    one 64-byte line that costs one cache miss, not one per value (~20% of the kernel's time).
+    """
+    rows, width = columns[0].shape[0], len(columns)
+    raw = np.empty(rows * width + _CACHE_LINE // 8, dtype=np.float64)
+    skip = (-raw.ctypes.data % _CACHE_LINE) // 8
+    table = raw[skip : skip + rows * width].reshape(rows, width)
+    for column, values in enumerate(columns):
+        table[:, column] = values
+    return table
 
 
 @cache
@@ -92,17 +111,19 @@ def _kernel_tables() -> _KernelTables:
     assert lhfa.size == wfa.size == bmifa.size
     # the kernel's HAZ is (y/M - 1)/S: the length/height-for-age L is 1 on the whole table
     assert np.all(lhfa.l[1:] == 1.0)
-    rows = [lhfa.m, lhfa.s]
-    for table in (wfa, bmifa):
-        rows += [table.l, table.m, table.s, table.sd3pos, table.sd23pos]
-        rows += [table.sd3neg, table.sd23neg]
+    # column order: kbtool.growth._kernel's LHFA_M ... BMI_S and WFA_SD3POS ... BMI_SD23NEG
+    hot = [lhfa.m, lhfa.s, wfa.l, wfa.m, wfa.s, bmifa.l, bmifa.m, bmifa.s]
+    sd = [
+        getattr(table, curve)
+        for table in (wfa, bmifa)
+        for curve in ("sd3pos", "sd23pos", "sd3neg", "sd23neg")
+    ]
     wfl, wfh = load_table("wfl"), load_table("wfh")
-    lenhei = np.stack(
-        [np.concatenate([getattr(wfl, p).ravel(), getattr(wfh, p).ravel()]) for p in "lms"]
-    )
+    lenhei = [np.concatenate([getattr(wfl, p).ravel(), getattr(wfh, p).ravel()]) for p in "lms"]
     return _KernelTables(
-        age=np.ascontiguousarray(np.stack([r.ravel() for r in rows])),
-        lenhei=np.ascontiguousarray(lenhei),
+        age=_cache_aligned([r.ravel() for r in hot]),
+        sd=_cache_aligned([r.ravel() for r in sd]),
+        lenhei=_cache_aligned([*lenhei, np.zeros_like(lenhei[0])]),
         wfl_first=wfl.first_index,
         wfl_size=wfl.size,
         wfh_first=wfh.first_index,
@@ -197,6 +218,7 @@ def compute_zscore_arrays(
         has_oedema,
         full_precision,
         tables.age,
+        tables.sd,
         tables.lenhei,
         tables.wfl_first,
         tables.wfl_size,
