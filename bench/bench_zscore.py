@@ -55,7 +55,9 @@ def main() -> None:
     size = csv.stat().st_size / 1e6
     print(
         f"end to end, kbtool zscore {size:.0f} MB CSV -> CSV: {best.seconds:6.2f} s  "
-        f"{rows / best.seconds / 1e6:5.2f} M rows/s  peak RSS {best.peak_rss_mb:,.0f} MB"
+        f"{rows / best.seconds / 1e6:5.2f} M rows/s  CPU {min(t.cpu_seconds for t in times):.2f} s"
+        f"  peak RSS {best.peak_rss_mb:,.0f} MB (all runs: "
+        f"{', '.join(f'{t.seconds:.2f} s' for t in times)}; load {os.getloadavg()[0]:.1f})"
     )
     written = sum(1 for _ in out.open()) - 1
     print(f"rows written: {written:,} (of {rows:,} read)")

@@ -48,10 +48,14 @@ def peak_rss_mb(children: bool = False) -> float:
 class Timed:
     seconds: float
     peak_rss_mb: float
+    # user + system CPU time of the command: on a shared machine the wall time depends on the
+    # other load, the CPU time much less
+    cpu_seconds: float = float("nan")
 
 
 def run_command(args: Sequence[str], *, stdout: Path | None = None) -> Timed:
-    """Run a command to completion (stdout to a file or /dev/null); its wall time and peak RSS.
+    """Run a command to completion (stdout to a file or /dev/null); its wall time, peak RSS
+    and CPU time.
 
     The peak RSS is measured with GNU time-like accounting: a fresh `python -c` wrapper waits
     for the command, so RUSAGE_CHILDREN of the wrapper is the command's own peak.
@@ -62,17 +66,17 @@ def run_command(args: Sequence[str], *, stdout: Path | None = None) -> Timed:
         "start = time.perf_counter()\n"
         "code = subprocess.call(sys.argv[2:], stdout=out)\n"
         "elapsed = time.perf_counter() - start\n"
-        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "print(f'{elapsed} {peak} {code}')\n"
+        "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(f'{elapsed} {usage.ru_maxrss / 1024} {usage.ru_utime + usage.ru_stime} {code}')\n"
     )
     target = str(stdout) if stdout else os.devnull
     result = subprocess.run(
         [sys.executable, "-c", wrapper, target, *args], capture_output=True, text=True, check=True
     )
-    elapsed, peak, code = result.stdout.split()
+    elapsed, peak, cpu, code = result.stdout.split()
     if int(code) != 0:
         raise SystemExit(f"{' '.join(args)} exited {code}: {result.stderr[-500:]}")
-    return Timed(float(elapsed), float(peak))
+    return Timed(float(elapsed), float(peak), float(cpu))
 
 
 def best_of(repeats: int, func: object) -> float:
@@ -87,12 +91,14 @@ def best_of(repeats: int, func: object) -> float:
 
 
 def time_command(label: str, args: Sequence[str], rows: int, out: Path, runs: int) -> None:
-    """Run a kbtool command `runs` times and print its best wall time, rows/s and peak RSS."""
+    """Run a kbtool command `runs` times and print its best wall time, rows/s, CPU time and
+    peak RSS, with the load average (wall times on a shared machine depend on it)."""
     times = [run_command(args, stdout=out) for _ in range(runs)]
     best = min(times, key=lambda t: t.seconds)
     print(
         f"end to end, {label}: {best.seconds:6.2f} s  {rows / best.seconds / 1e6:5.2f} M rows/s  "
-        f"peak RSS {best.peak_rss_mb:,.0f} MB "
-        f"(all runs: {', '.join(f'{t.seconds:.2f} s' for t in times)})"
+        f"CPU {min(t.cpu_seconds for t in times):.2f} s  peak RSS {best.peak_rss_mb:,.0f} MB "
+        f"(all runs: {', '.join(f'{t.seconds:.2f} s' for t in times)}; "
+        f"load {os.getloadavg()[0]:.1f})"
     )
     print(f"rows written: {sum(1 for _ in out.open()) - 1:,}")
