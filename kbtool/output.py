@@ -643,7 +643,10 @@ def _iter_text_batches(
         layout = _layout(encoded, affixes)
         constants = list(dict.fromkeys(cell for cell in layout if isinstance(cell, str)))
         sources = [cell for cell in layout if not isinstance(cell, str)]
-        batch_rows = max(1024, _BATCH_CELLS // len(layout))
+        # at least two batches per worker, so that a table of a streamed batch of rows (written
+        # with write_batches) still keeps every worker busy
+        per_worker = -(-table.num_rows // (2 * _workers()))
+        batch_rows = max(1024, min(_BATCH_CELLS // len(layout), per_worker))
 
         def assemble(start: int) -> memoryview:
             stop = min(start + batch_rows, table.num_rows)
