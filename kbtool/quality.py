@@ -27,8 +27,9 @@ arrays for consecutive visits, np.bincount for the sums of every group; no loop 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, cast
 
 import numpy as np
@@ -384,10 +385,16 @@ def quality_report(
         raise UsageError(f"top must be 0 or more, got {top}")
     _require_columns(frame, [child_key, by, *MEASUREMENT_COLUMNS, *ZSCORE_COLUMNS])
 
-    data = _Columns.read(frame, child_key=child_key, by=by)
-    cells = _cells(data, period)
-    parent = PARENT_COLUMNS.get(by)
-    figures = _compute(frame, data, cells, period, parent if parent in frame.columns else None)
+    # numba and the compiled longitudinal pass load (~1 s, mostly waiting on numba's import)
+    # on a second thread while the columns are read and the rows counted
+    with ThreadPoolExecutor(max_workers=1) as loader:
+        loading = loader.submit(_load_kernel)
+        data = _Columns.read(frame, child_key=child_key, by=by)
+        cells = _cells(data, period)
+        parent = PARENT_COLUMNS.get(by)
+        figures = _compute(
+            frame, data, cells, period, parent if parent in frame.columns else None, loading
+        )
     table = _assemble(figures, cells, by, period)
     ratings, evidence = _rate(table)
     _score(table, ratings, evidence)
@@ -713,7 +720,12 @@ def _to_periods(values: npt.NDArray[Any], cells: _Cells) -> FloatArray:
 
 
 def _compute(
-    frame: pd.DataFrame, data: _Columns, cells: _Cells, period: str | None, parent: str | None
+    frame: pd.DataFrame,
+    data: _Columns,
+    cells: _Cells,
+    period: str | None,
+    parent: str | None,
+    kernel: Future[ModuleType],
 ) -> tuple[Counts, Counts]:
     """Counts and statistics per cell and per period (the whole-area rows)."""
     cell: Counts = {}
@@ -734,7 +746,7 @@ def _compute(
     with ThreadPoolExecutor(max_workers=1) as pool:
         choosing = pool.submit(_chosen_rows, selector, data, period)
         _row_counts(frame, data, cell, codes, size)
-        distinct = _longitudinal(frame, data, cells, cell)
+        distinct = _longitudinal(frame, data, cells, cell, kernel.result())
         chosen = choosing.result()
     del selector
     total = {name: _to_periods(values, cells) for name, values in cell.items()}
@@ -862,88 +874,109 @@ def _visit_order(data: _Columns) -> _Visits:
     return _Visits(rows, child, offset)
 
 
-def _longitudinal(frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Counts) -> Counts:
+def _longitudinal(
+    frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Counts, kernel: ModuleType
+) -> Counts:
     """Duplicates, falling heights, copied heights and weight velocity over consecutive visits.
 
     Rows with a visit date are put in child, visit date, row order (skipped when the frame is
-    already in that order); consecutive rows of a child are compared through shifted slices. A
-    pair of visits counts in the cell of its later visit. Adds per-cell counts to `cell`;
+    already in that order) and walked once by a compiled loop (kbtool._quality_kernel):
+    - duplicates: the same child on the same day as the previous row;
+    - height pairs / decreases: consecutive length/height measurements of a child whose HAZ is
+      not flagged, on a later day; a decrease is a fall of more than HEIGHT_DECREASE_CM;
+    - followed / copied: a recorded height with two recorded heights of the child before it;
+      copied when all three are equal and span REPEATED_SPAN_MONTHS calendar months or more
+      (distinct children per cell and per period);
+    - weight pairs / implausible: consecutive weights of a child (WAZ not flagged, no oedema)
+      at most VELOCITY_MAX_GAP_DAYS apart; implausible when the later is under
+      (1 - WEIGHT_LOSS_SHARE) of the earlier or WAZ rises by more than WAZ_GAIN_LIMIT.
+    A pair of visits counts in the cell of its later visit. Adds per-cell counts to `cell`;
     returns the per-period counts of distinct children, which cells cannot add up to.
     """
-    size = cells.n_cells
     visits = _visit_order(data)
-    child, day = visits.child, visits.day
-    code = visits.take(cells.row_cell)
-    # the three yes/no columns travel together: one reordering instead of three
+    # the three yes/no columns travel together: one array instead of three
     flags = _flag(frame, "haz_flag").view(np.uint8).copy()
     flags |= _flag(frame, "waz_flag").view(np.uint8) << 1
     if "oedema" in frame.columns:  # oedema adds weight that is not growth
         flags |= _flag(frame, "oedema").view(np.uint8) << 2
-    flags = visits.take(flags)
+    day = visits.day
+    first_day = int(day.min()) if day.size else 0
+    last_day = int(day.max()) if day.size else 0
+    month_of_day = (
+        np.arange(first_day, last_day + 1, dtype=np.int64)
+        .astype("datetime64[D]")
+        .astype("datetime64[M]")
+        .astype(np.int64)
+    )
 
-    def kept(mask: BoolArray, *arrays: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
-        return list(arrays) if mask.all() else [values[mask] for values in arrays]
+    def column(name: str) -> FloatArray:
+        return _readonly(_float(frame, name), np.float64)
 
-    # the same child on the same day as the previous row: a repeated measurement
-    same = child[1:] == child[:-1]
-    same &= day[1:] == day[:-1]
-    cell["duplicates"] = _count(code[1:], size, same)
-    del same
+    counts, period_counts = kernel.longitudinal_kernel(
+        _readonly(np.zeros(0, dtype=np.int64) if visits.rows is None else visits.rows, np.int64),
+        _readonly(visits.child, np.int64),
+        _readonly(day, np.int64),
+        _readonly(cells.row_cell, np.int64),
+        _readonly(cells.cell_period, np.int64),
+        _readonly(flags, np.uint8),
+        column("lenhei_cm"),
+        column("height_cm"),
+        column("weight_kg"),
+        column("waz"),
+        _readonly(month_of_day, np.int64),
+        first_day,
+        cells.n_periods,
+        HEIGHT_DECREASE_CM,
+        REPEATED_SPAN_MONTHS,
+        VELOCITY_MAX_GAP_DAYS,
+        1.0 - WEIGHT_LOSS_SHARE,
+        WAZ_GAIN_LIMIT,
+    )
+    for name, index in (
+        ("duplicates", kernel.DUPLICATES),
+        ("height_pairs", kernel.HEIGHT_PAIRS),
+        ("height_decreases", kernel.HEIGHT_DECREASES),
+        ("followed", kernel.FOLLOWED),
+        ("copied", kernel.COPIED),
+        ("weight_pairs", kernel.WEIGHT_PAIRS),
+        ("weight_implausible", kernel.WEIGHT_IMPLAUSIBLE),
+    ):
+        cell[name] = counts[:, index].astype(np.float64)
+    return {
+        "followed": period_counts[:, kernel.PERIOD_FOLLOWED].astype(np.float64),
+        "copied": period_counts[:, kernel.PERIOD_COPIED].astype(np.float64),
+    }
 
-    # length/height falling between consecutive valid measurements (HAZ not flagged)
-    lenhei = visits.take(_float(frame, "lenhei_cm"))
-    c, d, value, k = kept(~np.isnan(lenhei) & (flags & 1 == 0), child, day, lenhei, code)
-    del lenhei
-    pair = (c[1:] == c[:-1]) & (d[1:] > d[:-1])
-    packed = _PackedCounts(k[1:], size, cell)
-    packed.add("height_pairs", pair)
-    pair &= value[1:] < value[:-1] - HEIGHT_DECREASE_CM
-    packed.add("height_decreases", pair)
-    packed.flush()
-    del c, d, value, k, pair
 
-    # copied heights: the same recorded height at 3 consecutive measured visits over 2+ months
-    height = visits.take(_float(frame, "height_cm"))
-    c, d, value, k = kept(~np.isnan(height), child, day, height, code)
-    del height
-    months = _months(d)
-    third = np.zeros(c.size, dtype=np.bool_)  # a visit with two measured visits before it
-    copied = np.zeros(c.size, dtype=np.bool_)
-    if c.size >= REPEATED_VISITS:
-        third[2:] = (c[2:] == c[:-2]) & (c[2:] == c[1:-1])
-        copied[2:] = (
-            third[2:]
-            & (value[2:] == value[1:-1])
-            & (value[1:-1] == value[:-2])
-            & (months[2:] - months[:-2] >= REPEATED_SPAN_MONTHS)
-        )
-    del d, value, months
-    period = cells.cell_period[k]
-    totals: Counts = {}
-    for name, mask in (("followed", third), ("copied", copied)):
-        cell[name] = _distinct(k, c, mask, size)
-        totals[name] = _distinct(period, c, mask, cells.n_periods)
-    del c, k, period, third, copied
+def _load_kernel() -> ModuleType:
+    """kbtool._quality_kernel, its compiled code loaded (numba's cache; compiled on first use)."""
+    from kbtool import _quality_kernel as kernel
 
-    # weight changes between consecutive valid weights at most VELOCITY_MAX_GAP_DAYS apart
-    weight = visits.take(_float(frame, "weight_kg"))
-    valid = ~np.isnan(weight) & (flags & 6 == 0)  # WAZ not flagged, no oedema
-    del flags
-    c, d, value, k = kept(valid, child, day, weight, code)
-    waz = visits.take(_float(frame, "waz"))
-    waz = waz if valid.all() else waz[valid]
-    del weight, valid
-    gap = d[1:] - d[:-1]
-    pair = (c[1:] == c[:-1]) & (gap > 0) & (gap <= VELOCITY_MAX_GAP_DAYS)
-    packed = _PackedCounts(k[1:], size, cell)
-    packed.add("weight_pairs", pair)
-    with np.errstate(invalid="ignore"):
-        pair &= (value[1:] < (1.0 - WEIGHT_LOSS_SHARE) * value[:-1]) | (
-            waz[1:] - waz[:-1] > WAZ_GAIN_LIMIT
-        )
-    packed.add("weight_implausible", pair)
-    packed.flush()
-    return totals
+    empty_int = _readonly(np.zeros(0, dtype=np.int64), np.int64)
+    empty_float = _readonly(np.zeros(0), np.float64)
+    kernel.longitudinal_kernel(
+        *(empty_int,) * 5,
+        _readonly(np.zeros(0, dtype=np.uint8), np.uint8),
+        *(empty_float,) * 4,
+        empty_int,
+        0,
+        0,
+        HEIGHT_DECREASE_CM,
+        REPEATED_SPAN_MONTHS,
+        VELOCITY_MAX_GAP_DAYS,
+        1.0 - WEIGHT_LOSS_SHARE,
+        WAZ_GAIN_LIMIT,
+    )
+    return kernel
+
+
+def _readonly(values: npt.NDArray[Any], dtype: type) -> npt.NDArray[Any]:
+    """A contiguous read-only view (a copy only if the layout or type differs): the compiled
+    kernel is compiled once for read-only arrays, which the frame's columns often are, and
+    reused from numba's cache whatever the caller's arrays are."""
+    view: npt.NDArray[Any] = np.ascontiguousarray(values, dtype=dtype).view()
+    view.flags.writeable = False
+    return view
 
 
 def _distinct(codes: IntArray, child: IntArray, mask: BoolArray, size: int) -> FloatArray:

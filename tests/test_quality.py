@@ -8,10 +8,12 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pytest
 from scipy import stats
 
+import kbtool.quality as q
 from kbtool.errors import InputError, UsageError
 from kbtool.growth import compute_zscores
 from kbtool.quality import (
@@ -549,3 +551,127 @@ def test_packed_counts_match_one_bincount_per_condition(size: int) -> None:
     for name, mask in masks.items():
         expected = np.bincount(codes[mask], minlength=size).astype(np.float64)
         np.testing.assert_array_equal(out[name], expected)
+
+
+# --- the compiled longitudinal pass against numpy ----------------------------------------------
+
+
+def longitudinal_in_numpy(
+    frame: pd.DataFrame, data: Any, cells: Any, cell: dict[str, Any]
+) -> dict[str, Any]:
+    """The longitudinal checks as kbtool 0.x computed them with numpy (shifted slices over the
+    rows in child, visit date order): the reference for the compiled pass."""
+    size = cells.n_cells
+    visits = q._visit_order(data)
+    child, day = visits.child, visits.day
+    code = visits.take(cells.row_cell)
+    # the three yes/no columns travel together: one reordering instead of three
+    flags = q._flag(frame, "haz_flag").view(np.uint8).copy()
+    flags |= q._flag(frame, "waz_flag").view(np.uint8) << 1
+    if "oedema" in frame.columns:  # oedema adds weight that is not growth
+        flags |= q._flag(frame, "oedema").view(np.uint8) << 2
+    flags = visits.take(flags)
+
+    def kept(mask: npt.NDArray[np.bool_], *arrays: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+        return list(arrays) if mask.all() else [values[mask] for values in arrays]
+
+    # the same child on the same day as the previous row: a repeated measurement
+    same = child[1:] == child[:-1]
+    same &= day[1:] == day[:-1]
+    cell["duplicates"] = q._count(code[1:], size, same)
+    del same
+
+    # length/height falling between consecutive valid measurements (HAZ not flagged)
+    lenhei = visits.take(q._float(frame, "lenhei_cm"))
+    c, d, value, k = kept(~np.isnan(lenhei) & (flags & 1 == 0), child, day, lenhei, code)
+    del lenhei
+    pair = (c[1:] == c[:-1]) & (d[1:] > d[:-1])
+    packed = q._PackedCounts(k[1:], size, cell)
+    packed.add("height_pairs", pair)
+    pair &= value[1:] < value[:-1] - q.HEIGHT_DECREASE_CM
+    packed.add("height_decreases", pair)
+    packed.flush()
+    del c, d, value, k, pair
+
+    # copied heights: the same recorded height at 3 consecutive measured visits over 2+ months
+    height = visits.take(q._float(frame, "height_cm"))
+    c, d, value, k = kept(~np.isnan(height), child, day, height, code)
+    del height
+    months = q._months(d)
+    third = np.zeros(c.size, dtype=np.bool_)  # a visit with two measured visits before it
+    copied = np.zeros(c.size, dtype=np.bool_)
+    if c.size >= q.REPEATED_VISITS:
+        third[2:] = (c[2:] == c[:-2]) & (c[2:] == c[1:-1])
+        copied[2:] = (
+            third[2:]
+            & (value[2:] == value[1:-1])
+            & (value[1:-1] == value[:-2])
+            & (months[2:] - months[:-2] >= q.REPEATED_SPAN_MONTHS)
+        )
+    del d, value, months
+    period = cells.cell_period[k]
+    totals: dict[str, Any] = {}
+    for name, mask in (("followed", third), ("copied", copied)):
+        cell[name] = q._distinct(k, c, mask, size)
+        totals[name] = q._distinct(period, c, mask, cells.n_periods)
+    del c, k, period, third, copied
+
+    # weight changes between consecutive valid weights at most VELOCITY_MAX_GAP_DAYS apart
+    weight = visits.take(q._float(frame, "weight_kg"))
+    valid = ~np.isnan(weight) & (flags & 6 == 0)  # WAZ not flagged, no oedema
+    del flags
+    c, d, value, k = kept(valid, child, day, weight, code)
+    waz = visits.take(q._float(frame, "waz"))
+    waz = waz if valid.all() else waz[valid]
+    del weight, valid
+    gap = d[1:] - d[:-1]
+    pair = (c[1:] == c[:-1]) & (gap > 0) & (gap <= q.VELOCITY_MAX_GAP_DAYS)
+    packed = q._PackedCounts(k[1:], size, cell)
+    packed.add("weight_pairs", pair)
+    with np.errstate(invalid="ignore"):
+        pair &= (value[1:] < (1.0 - q.WEIGHT_LOSS_SHARE) * value[:-1]) | (
+            waz[1:] - waz[:-1] > q.WAZ_GAIN_LIMIT
+        )
+    packed.add("weight_implausible", pair)
+    packed.flush()
+    return totals
+
+
+@pytest.mark.parametrize("kind", ["copied_heights", "shrinking", None])
+@pytest.mark.parametrize("order", ["as generated", "shuffled"])
+@pytest.mark.parametrize("period", ["year", "month", None])
+def test_longitudinal_pass_counts_what_the_numpy_version_counted(
+    kind: str | None, order: str, period: str | None
+) -> None:
+    """Every longitudinal count (per cell and the distinct children per period) equals the
+    slices-over-sorted-rows version's, on registers with copied and shrinking heights, a few
+    undated rows, missing heights and weights, flagged rows and oedema, same-day repeats."""
+    register = clean_register()
+    if kind is not None:
+        register, _ = inject_defects(register, kind, share=0.2, seed=4)
+    frame = prepared(register)
+    rng = np.random.default_rng(8)
+    n = len(frame)
+    frame.loc[rng.random(n) < 0.01, "visit_date"] = pd.NaT
+    frame.loc[rng.random(n) < 0.02, ["height_cm", "lenhei_cm"]] = np.nan
+    frame.loc[rng.random(n) < 0.02, "weight_kg"] = np.nan
+    frame.loc[rng.random(n) < 0.02, "oedema"] = True
+    repeats = frame.sample(300, random_state=2)  # the same child measured twice on a day
+    frame = pd.concat([frame, repeats.assign(weight_kg=repeats["weight_kg"] * 0.8)])
+    if order == "shuffled":
+        frame = frame.sample(frac=1, random_state=3)
+    frame = frame.reset_index(drop=True)
+    data = q._Columns.read(frame, child_key="child_key", by="posyandu")
+    cells = q._cells(data, period)
+    compiled: dict[str, Any] = {}
+    compiled_totals = q._longitudinal(frame, data, cells, compiled, q._load_kernel())
+    expected: dict[str, Any] = {}
+    expected_totals = longitudinal_in_numpy(frame, data, cells, expected)
+    assert list(compiled) == list(expected)
+    for name in expected:
+        np.testing.assert_array_equal(compiled[name], expected[name], err_msg=name)
+    assert list(compiled_totals) == list(expected_totals)
+    for name in expected_totals:
+        np.testing.assert_array_equal(compiled_totals[name], expected_totals[name], err_msg=name)
+    assert expected["height_decreases"].sum() > 0 and expected["copied"].sum() > 0
+    assert expected["duplicates"].sum() > 250 and expected["weight_implausible"].sum() > 0
