@@ -345,8 +345,16 @@ def _day_numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int64]:
     values = rows[column]
     if not pd.api.types.is_datetime64_dtype(values.dtype):
         values = pd.to_datetime(values)
+    stamps = values.to_numpy()
+    if stamps.dtype == np.dtype("datetime64[s]"):
+        # the reader's unit: whole seconds floor-divided by a day (numpy's datetime cast does
+        # the same, several times slower); NaT is int64's minimum, NAT_DAYS as it is
+        seconds = stamps.view(np.int64)
+        days = np.floor_divide(seconds, 86_400)
+        days[seconds == NAT_DAYS] = NAT_DAYS
+        return days
     # numpy's cast to days floors, like Timestamp.floor("D"), also before 1970
-    return np.asarray(values.to_numpy().astype("datetime64[D]").view(np.int64))
+    return np.asarray(stamps.astype("datetime64[D]").view(np.int64))
 
 
 def _numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
@@ -427,9 +435,18 @@ def _partition_order(year: npt.NDArray[np.int32], kecamatan: _Coded) -> npt.NDAr
 
 
 def _years(days: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
+    """Calendar year of each day number, -1 where missing."""
     missing = days == NAT_DAYS
-    years = days.astype("datetime64[D]").astype("datetime64[Y]").view(np.int64) + 1970
-    return np.where(missing, -1, years).astype(np.int32)
+    if missing.all():
+        return np.full(len(days), -1, dtype=np.int32)
+    first, last = int(days[~missing].min()), int(days[~missing].max())
+    if last - first > 1_000_000:
+        years = days.astype("datetime64[D]").astype("datetime64[Y]").view(np.int64) + 1970
+        return np.where(missing, -1, years).astype(np.int32)
+    # numpy's calendar cast once per day of the span (a few thousand), then one look-up a row
+    span = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[Y]")
+    table = (span.view(np.int64) + 1970).astype(np.int32)
+    return np.where(missing, np.int32(-1), table[np.where(missing, 0, days - first)])
 
 
 def _status(
