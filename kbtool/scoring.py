@@ -13,7 +13,7 @@ import threading
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 
 import pandas as pd
 
@@ -112,19 +112,26 @@ def iter_score_file(
     """score_files for one file, a batch of about `batch_rows` (STREAM_BATCH_ROWS) rows at a time.
 
     The batches, concatenated, are score_files' result: their tables hold the same columns (the
-    file has one header), their rejects and row counts add up. The next batch is read on a
-    thread while the caller works on the current one (the reader, the z-score kernel and the
-    writers spend most of their time in numpy, numba and Arrow code that releases the GIL).
+    file has one header), their rejects and row counts add up. Reading and scoring run on two
+    threads, ahead of the caller, which writes the batch before (the reader, the z-score kernel
+    and the writers spend most of their time in numpy, numba and Arrow code that releases the
+    GIL); the reader carries on while the kernel loads.
     """
     rows = STREAM_BATCH_ROWS if batch_rows is None else batch_rows
     options = replace(options or ReadOptions(), keep_raw=True, batch_rows=rows)
     loading = start_loading_kernel()
     batches = _read_ahead(iter_read(source, options), depth=_READ_AHEAD_BATCHES)
-    try:
+
+    def scored() -> Iterator[ScoredTable]:
         for batch in batches:
             loading.join()
             yield _score_batch(batch, [source], full_precision=full_precision, lang=lang)
+
+    ahead = _read_ahead(scored(), depth=1, name="kbtool-score-ahead")
+    try:
+        yield from ahead
     finally:
+        ahead.close()  # stops the scoring thread first: it is the reader's consumer
         batches.close()
 
 
@@ -188,13 +195,16 @@ def _score_batch(
 
 
 _DONE = object()
+_Item = TypeVar("_Item")
 
 
-def _read_ahead(batches: Iterator[ReadBatch], depth: int) -> Generator[ReadBatch, None, None]:
-    """`batches`, produced on a thread up to `depth` ahead of the consumer.
+def _read_ahead(
+    items: Iterator[_Item], depth: int, name: str = "kbtool-read-ahead"
+) -> Generator[_Item, None, None]:
+    """`items`, produced on a thread up to `depth` ahead of the consumer.
 
-    An exception of the reader reaches the consumer in order; a consumer that stops early
-    (closing this generator) stops the thread and closes `batches` there.
+    An exception of the producer reaches the consumer in order; a consumer that stops early
+    (closing this generator) stops the thread and closes `items` there.
     """
     ready: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -210,23 +220,23 @@ def _read_ahead(batches: Iterator[ReadBatch], depth: int) -> Generator[ReadBatch
 
     def produce() -> None:
         try:
-            for batch in batches:
-                if not offer(batch):
+            for item in items:
+                if not offer(item):
                     return
             offer(_DONE)
         except BaseException as err:  # handed to the consumer, which raises it
             offer(err)
         finally:
-            if stop.is_set() and isinstance(batches, Generator):
-                batches.close()
+            if stop.is_set() and isinstance(items, Generator):
+                items.close()
 
-    producer = threading.Thread(target=produce, name="kbtool-read-ahead", daemon=True)
+    producer = threading.Thread(target=produce, name=name, daemon=True)
     producer.start()
     try:
         while (item := ready.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
-            yield cast(ReadBatch, item)
+            yield cast(_Item, item)
     finally:
         stop.set()
         producer.join()
