@@ -22,8 +22,9 @@ from kbtool.growth.zscores import load_kernel
 from kbtool.reader import ReadBatch, ReadOptions, iter_read, normalise_header, read_files
 
 # Rows per batch when a file is scored and written as it is read (iter_score_file): small enough
-# that reading the next batch overlaps most of the work, large enough that per-batch costs vanish
-# (measured on 1M rows: 100k-250k rows alike).
+# that the last batch's scoring and writing (the part nothing overlaps) is short, large enough
+# that per-batch costs stay small (1M rows as 8 batches: CSV writing ~0.2-0.4 CPU-s more than
+# in one piece).
 STREAM_BATCH_ROWS = 125_000
 # Batches read ahead of the one being scored (the reader carries on while the kernel loads);
 # memory stays ~ (2 + this) batches.
