@@ -31,6 +31,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from enum import Enum
+from functools import cache
 from itertools import chain, islice
 from pathlib import Path, PurePath
 from typing import IO, Any, Literal, NoReturn
@@ -342,7 +343,9 @@ _JSON_SPECIAL = bytes(range(0x20)) + b'"\\'
 _JSON_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
 
 
+@cache
 def _text(value: str) -> pa.Scalar:
+    # the same few affixes and missing-value texts, for every column of every batch
     return pa.scalar(value, _STR)
 
 
