@@ -1,7 +1,9 @@
 """The one renderer/writer every command hands its result to.
 
 A command builds a pandas DataFrame and a :class:`Provenance`, picks a format with
-:func:`resolve_format` and calls :func:`write_result`. Nothing else in kbtool writes results.
+:func:`resolve_format` and calls :func:`write_result`; a command that computes its rows in
+batches can hand them to :func:`write_batches` (csv, jsonl), which writes the same bytes as it
+goes. Nothing else in kbtool writes results.
 
 - Machine formats (csv, jsonl, json, parquet) are plain and stable: the frame's columns, in the
   frame's order, under the frame's names. The index is not written (reset it if it matters).

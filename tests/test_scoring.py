@@ -103,3 +103,28 @@ def test_read_ahead_stops_the_reader_when_the_consumer_stops() -> None:
     assert next(ahead) == 1
     ahead.close()  # joins the producer thread, which closes `endless` on its way out
     assert closed == [True]
+
+
+def test_a_read_error_after_some_batches_leaves_no_output_file(
+    register: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A file damaged far in fails after batches were written: -o FILE is then not created
+    (the write is atomic) and the error is one line with exit code 1."""
+    from kbtool.errors import InputError
+
+    real_iter_read = scoring.iter_read
+
+    def damaged(source: str | Path, options: object) -> Iterator[object]:
+        batches = real_iter_read(source, options)  # type: ignore[arg-type]
+        yield next(batches)
+        batches.close()
+        raise InputError(f"{source}: line 9999: cannot be read")
+
+    monkeypatch.setattr(scoring, "iter_read", damaged)
+    monkeypatch.setattr(scoring, "STREAM_BATCH_ROWS", 5_000)
+    target = tmp_path / "scores.csv"
+    result = runner.invoke(app, ["zscore", str(register), "-o", str(target)])
+    assert result.exit_code == 1
+    assert "line 9999: cannot be read" in result.stderr
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
