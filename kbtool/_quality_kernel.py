@@ -47,9 +47,8 @@ def longitudinal_kernel(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-cell counts (CELL_COUNTS columns) and per-period distinct children (2 columns).
 
-    Row i of the ordered rows is frame row order[i] (order empty: frame row i), of child
-    child[i] visited on day[i]. `row_cell`, `flags` and the measurement columns are in frame
-    order; `month_of_day[d - first_day]` is the month of day d.
+    `order`: the dated rows in child, visit day, row order (visit_order_kernel); every other
+    per-row array is in frame order; `month_of_day[d - first_day]` is the month of day d.
     """
     n_cells = cell_period.size
     cell = np.zeros((n_cells, CELL_COUNTS), dtype=np.int64)
@@ -64,15 +63,16 @@ def longitudinal_kernel(
     r1_child, r1_value, r1_month = -1, 0.0, 0  # recorded height, last
     r2_child, r2_value, r2_month = -1, 0.0, 0  # recorded height, the one before
     w_child, w_day, w_value, w_waz = -1, 0, 0.0, 0.0  # weight, WAZ not flagged, no oedema
-    use_order = order.size > 0
-    for i in range(child.size):
-        row = order[i] if use_order else i
-        c = child[i]
-        d = day[i]
+    last_child, last_day = -1, 0
+    for i in range(order.size):
+        row = order[i]
+        c = child[row]
+        d = day[row]
         k = row_cell[row]
         f = flags[row]
-        if i > 0 and c == child[i - 1] and d == day[i - 1]:
+        if c == last_child and d == last_day:
             cell[k, DUPLICATES] += 1
+        last_child, last_day = c, d
 
         value = lenhei[row]
         if not np.isnan(value) and (f & HAZ_FLAGGED) == 0:
@@ -117,3 +117,159 @@ def longitudinal_kernel(
                     cell[k, WEIGHT_IMPLAUSIBLE] += 1
             w_child, w_day, w_value, w_waz = c, d, value, z
     return cell, period
+
+
+# columns of the per-cell row counts (row_counts_kernel)
+ROW_COUNTS = (
+    "n_rows",
+    "missing_sex",
+    "missing_birth_date",
+    "missing_visit_date",
+    "with_height",
+    "missing_height",
+    "missing_weight",
+    "missing_position",
+    "position_flagged",
+    "with_age",
+    "age_out_of_range",
+    "with_haz",
+    "flagged_haz",
+    "with_waz",
+    "flagged_waz",
+    "with_whz",
+    "flagged_whz",
+)
+DIGITS = 10
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def row_counts_kernel(
+    codes: np.ndarray,
+    n_codes: int,
+    sex: np.ndarray,
+    birth_known: np.ndarray,
+    visit_known: np.ndarray,
+    height: np.ndarray,
+    weight: np.ndarray,
+    measure: np.ndarray,
+    position_flag: np.ndarray,
+    age_days: np.ndarray,
+    haz: np.ndarray,
+    haz_flag: np.ndarray,
+    waz: np.ndarray,
+    waz_flag: np.ndarray,
+    whz: np.ndarray,
+    whz_flag: np.ndarray,
+    max_age_days: float,
+    measure_length: int,
+    measure_height: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-code counts of the ROW_COUNTS conditions and of the tenths digit of height and weight.
+
+    The conditions are those written out in `kbtool.quality._row_counts`. `measure` or
+    `position_flag` empty: the column is absent (every measured height lacks a position; no
+    position flags). Yes/no columns are uint8 (0 no, 1 yes).
+    """
+    counts = np.zeros((n_codes, len(ROW_COUNTS)), dtype=np.int64)
+    digits_height = np.zeros((n_codes, DIGITS), dtype=np.int64)
+    digits_weight = np.zeros((n_codes, DIGITS), dtype=np.int64)
+    with_measure = measure.size > 0
+    with_position_flag = position_flag.size > 0
+    for i in range(codes.size):
+        k = codes[i]
+        row = counts[k]
+        row[0] += 1
+        if sex[i] != 1 and sex[i] != 2:
+            row[1] += 1
+        if not birth_known[i]:
+            row[2] += 1
+        if not visit_known[i]:
+            row[3] += 1
+        h = height[i]
+        has_height = not np.isnan(h)
+        if has_height:
+            row[4] += 1
+            if not with_measure or (measure[i] != measure_length and measure[i] != measure_height):
+                row[7] += 1
+            if with_position_flag and position_flag[i] != 0:
+                row[8] += 1
+            digits_height[k, _tenths_digit(h)] += 1
+        else:
+            row[5] += 1
+        w = weight[i]
+        if np.isnan(w):
+            row[6] += 1
+        else:
+            digits_weight[k, _tenths_digit(w)] += 1
+        age = age_days[i]
+        if not np.isnan(age):
+            row[9] += 1
+            if age < 0 or age > max_age_days:
+                row[10] += 1
+        if not np.isnan(haz[i]):
+            row[11] += 1
+            if haz_flag[i] != 0:
+                row[12] += 1
+        if not np.isnan(waz[i]):
+            row[13] += 1
+            if waz_flag[i] != 0:
+                row[14] += 1
+        if not np.isnan(whz[i]):
+            row[15] += 1
+            if whz_flag[i] != 0:
+                row[16] += 1
+    return counts, digits_height, digits_weight
+
+
+@njit(inline="always", error_model="numpy")
+def _tenths_digit(value: float) -> int:
+    """The tenths digit as written: floor(10 x |value| + 1e-6) mod 10, absurd values capped
+    (kbtool.quality._digit_counts says why)."""
+    tenths = np.abs(value) * 10.0
+    tenths += 1e-6
+    if tenths > 1e9:
+        tenths = 1e9
+    return int(tenths) % DIGITS
+
+
+# a child's rows are put in day order by insertion up to this many rows, by a merge sort above
+_INSERTION_ROWS = 64
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def visit_order_kernel(
+    child: np.ndarray, day: np.ndarray, known: np.ndarray, n_children: int
+) -> np.ndarray:
+    """The rows with `known` visit dates in child, visit day, row order.
+
+    A counting sort on the dense child codes (rows stay in row order within a child), then each
+    child's few rows by day, stably: O(rows) instead of a sort of every row.
+    """
+    start = np.zeros(n_children + 1, dtype=np.int64)
+    for i in range(child.size):
+        if known[i]:
+            start[child[i] + 1] += 1
+    for c in range(n_children):
+        start[c + 1] += start[c]
+    order = np.empty(start[n_children], dtype=np.int64)
+    fill = start[:n_children].copy()
+    for i in range(child.size):
+        if known[i]:
+            c = child[i]
+            order[fill[c]] = i
+            fill[c] += 1
+    for c in range(n_children):
+        lo, hi = start[c], start[c + 1]
+        if hi - lo > _INSERTION_ROWS:
+            rows = order[lo:hi].copy()
+            order[lo:hi] = rows[np.argsort(day[rows], kind="mergesort")]
+            continue
+        for j in range(lo + 1, hi):
+            r = order[j]
+            d = day[r]
+            k = j - 1
+            while k >= lo and day[order[k]] > d:
+                order[k + 1] = order[k]
+                k -= 1
+            order[k + 1] = r
+    return order

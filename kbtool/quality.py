@@ -745,8 +745,9 @@ def _compute(
     )
     with ThreadPoolExecutor(max_workers=1) as pool:
         choosing = pool.submit(_chosen_rows, selector, data, period)
-        _row_counts(frame, data, cell, codes, size)
-        distinct = _longitudinal(frame, data, cells, cell, kernel.result())
+        compiled = kernel.result()
+        _row_counts(frame, data, cell, codes, size, compiled)
+        distinct = _longitudinal(frame, data, cells, cell, compiled)
         chosen = choosing.result()
     del selector
     total = {name: _to_periods(values, cells) for name, values in cell.items()}
@@ -756,122 +757,60 @@ def _compute(
 
 
 def _row_counts(
-    frame: pd.DataFrame, data: _Columns, cell: Counts, codes: IntArray, size: int
+    frame: pd.DataFrame,
+    data: _Columns,
+    cell: Counts,
+    codes: IntArray,
+    size: int,
+    kernel: ModuleType,
 ) -> None:
-    """Per-cell counts of rows: missing and out-of-range values, flags, tenths digits."""
-
-    cell["n_rows"] = _count(codes, size)
-    packed = _PackedCounts(codes, size, cell)
-    add = packed.add
-    sex = _small_int(frame, "sex")
-    add("missing_sex", (sex != 1) & (sex != 2))
-    del sex
-    add("missing_birth_date", ~data.birth_known)
-    add("missing_visit_date", ~data.visit_known)
-    height = _float(frame, "height_cm")
-    weight = _float(frame, "weight_kg")
-    has_height = ~np.isnan(height)
-    has_weight = ~np.isnan(weight)
-    add("with_height", has_height)
-    add("missing_height", ~has_height)
-    add("missing_weight", ~has_weight)
-    no_position = has_height
-    if "measure" in frame.columns:
-        measure = _small_int(frame, "measure")
-        no_position = has_height & (measure != MEASURE_LENGTH) & (measure != MEASURE_HEIGHT)
-        del measure
-    add("missing_position", no_position)
-    del no_position
-    if "position_flag" in frame.columns:
-        add("position_flagged", _flag(frame, "position_flag") & has_height)
-    else:
-        cell["position_flagged"] = np.zeros(size)
-    age = _float(frame, "age_days")
-    has_age = ~np.isnan(age)
-    add("with_age", has_age)
-    with np.errstate(invalid="ignore"):
-        add("age_out_of_range", has_age & ((age < 0) | (age > MAX_AGE_DAYS)))
-    del age, has_age
-    for indicator in ("haz", "waz", "whz"):
-        computed = ~np.isnan(_float(frame, indicator))
-        add(f"with_{indicator}", computed)
-        add(f"flagged_{indicator}", computed & _flag(frame, f"{indicator}_flag"))
-    packed.flush()
-    for name, values, present in (("height", height, has_height), ("weight", weight, has_weight)):
-        cell[f"digits_{name}"] = _digit_counts(codes, values, size, present)
-    del height, weight, has_height, has_weight
-
-
-def _digit_counts(codes: IntArray, values: FloatArray, size: int, present: BoolArray) -> FloatArray:
-    """Counts of the tenths digit per code over the `present` rows, shape (size, 10); whole
-    numbers count as digit 0.
-
-    The digit as written: floor(10 x value) mod 10, with a little slack for binary floats
-    (85.3 x 10 = 852.9999...). Rows not present go to an eleventh bin that is dropped: one
-    pass over all rows instead of selecting codes and values.
+    """Per-cell counts of rows, in one compiled pass (kbtool._quality_kernel.row_counts_kernel):
+    - n_rows; missing sex (not 1 or 2), birth date, visit date, height, weight;
+    - with_height, and of those: missing_position (measure neither length nor height, or no
+      measure column) and position_flagged;
+    - with_age, and of those age_out_of_range (below 0 or above MAX_AGE_DAYS days);
+    - with_haz / with_waz / with_whz (computed) and of those flagged_haz / _waz / _whz;
+    - digits_height / digits_weight: the tenths digit of every measured value, as written:
+      floor(10 x |value| + 1e-6) mod 10 (the slack for binary floats: 85.3 x 10 = 852.9999...),
+      whole numbers counting as digit 0.
     """
-    tenths = np.abs(values) * 10.0
-    tenths += 1e-6
-    np.minimum(tenths, 1e9, out=tenths)  # absurd values still give a digit, in int32 range
-    np.copyto(tenths, 0.0, where=~present)  # no NaN reaches the integer conversion
-    digit = tenths.astype(np.int32)  # truncation is floor for values >= 0
-    del tenths
-    digit %= DPS_DIGITS
-    digit[~present] = DPS_DIGITS
-    flat = codes * (DPS_DIGITS + 1)
-    flat += digit
-    del digit
-    counts = np.bincount(flat, minlength=size * (DPS_DIGITS + 1))
-    return counts.reshape(size, DPS_DIGITS + 1)[:, :DPS_DIGITS].astype(np.float64)
+    int8_empty = np.zeros(0, dtype=np.int8)
 
+    def flag(name: str) -> npt.NDArray[np.uint8]:
+        return _readonly(_flag(frame, name).view(np.uint8), np.uint8)
 
-@dataclass(frozen=True)
-class _Visits:
-    """The dated rows in child, visit date, row order: frame positions (None when the frame is
-    all dated and already in that order), and the child code and visit day of each."""
+    def column(name: str) -> FloatArray:
+        return _readonly(_float(frame, name), np.float64)
 
-    rows: IntArray | None
-    child: IntArray
-    day: IntArray
-
-    def take(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        """A per-row array in this order."""
-        return values if self.rows is None else values[self.rows]
-
-
-def _visit_order(data: _Columns) -> _Visits:
-    """Order the dated rows by child, visit date and row.
-
-    Child, day offset and row position are packed into one int64 and sorted as values (numpy's
-    SIMD sort, several times faster than an argsort); the order, child and day are unpacked from
-    the sorted values. Falls back to a stable argsort when the three do not fit in 63 bits.
-    """
-    dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
-    child = data.child if dated is None else data.child[dated]
-    day = data.visit_day if dated is None else data.visit_day[dated]
-    if day.size == 0:
-        return _Visits(dated, child, day)
-    first_day = int(day.min())
-    span = int(day.max()) - first_day + 1
-    key = child * span + (day - first_day)
-    if bool(np.all(key[1:] >= key[:-1])):
-        return _Visits(dated, child, day)
-    del child, day
-    row_bits = max(data.n - 1, 1).bit_length()
-    if int(key.max()).bit_length() + row_bits <= 63:
-        key <<= row_bits
-        key |= np.arange(data.n, dtype=np.int64) if dated is None else dated
-        key.sort()
-        rows = key & ((1 << row_bits) - 1)
-        key >>= row_bits
-    else:  # pragma: no cover - needs about 2**40 measurements x children x days
-        order = np.argsort(key, kind="stable")
-        rows = order if dated is None else dated[order]
-        key = key[order]
-        del order
-    child, offset = np.divmod(key, span)
-    offset += first_day
-    return _Visits(rows, child, offset)
+    counts, digits_height, digits_weight = kernel.row_counts_kernel(
+        _readonly(codes, np.int64),
+        size,
+        _readonly(_small_int(frame, "sex"), np.int8),
+        _readonly(data.birth_known, np.bool_),
+        _readonly(data.visit_known, np.bool_),
+        column("height_cm"),
+        column("weight_kg"),
+        _readonly(
+            _small_int(frame, "measure") if "measure" in frame.columns else int8_empty, np.int8
+        ),
+        flag("position_flag")
+        if "position_flag" in frame.columns
+        else _readonly(np.zeros(0, dtype=np.uint8), np.uint8),
+        column("age_days"),
+        column("haz"),
+        flag("haz_flag"),
+        column("waz"),
+        flag("waz_flag"),
+        column("whz"),
+        flag("whz_flag"),
+        float(MAX_AGE_DAYS),
+        MEASURE_LENGTH,
+        MEASURE_HEIGHT,
+    )
+    for index, name in enumerate(kernel.ROW_COUNTS):
+        cell[name] = counts[:, index].astype(np.float64)
+    cell["digits_height"] = digits_height.astype(np.float64)
+    cell["digits_weight"] = digits_weight.astype(np.float64)
 
 
 def _longitudinal(
@@ -879,8 +818,8 @@ def _longitudinal(
 ) -> Counts:
     """Duplicates, falling heights, copied heights and weight velocity over consecutive visits.
 
-    Rows with a visit date are put in child, visit date, row order (skipped when the frame is
-    already in that order) and walked once by a compiled loop (kbtool._quality_kernel):
+    Rows with a visit date are put in child, visit date, row order (a counting sort on the
+    child codes) and walked once by a compiled loop (kbtool._quality_kernel):
     - duplicates: the same child on the same day as the previous row;
     - height pairs / decreases: consecutive length/height measurements of a child whose HAZ is
       not flagged, on a later day; a decrease is a fall of more than HEIGHT_DECREASE_CM;
@@ -893,15 +832,24 @@ def _longitudinal(
     A pair of visits counts in the cell of its later visit. Adds per-cell counts to `cell`;
     returns the per-period counts of distinct children, which cells cannot add up to.
     """
-    visits = _visit_order(data)
+    order = kernel.visit_order_kernel(
+        _readonly(data.child, np.int64),
+        _readonly(data.visit_day, np.int64),
+        _readonly(data.visit_known, np.bool_),
+        int(data.child.max()) + 1 if data.n else 0,
+    )
     # the three yes/no columns travel together: one array instead of three
     flags = _flag(frame, "haz_flag").view(np.uint8).copy()
     flags |= _flag(frame, "waz_flag").view(np.uint8) << 1
     if "oedema" in frame.columns:  # oedema adds weight that is not growth
         flags |= _flag(frame, "oedema").view(np.uint8) << 2
-    day = visits.day
-    first_day = int(day.min()) if day.size else 0
-    last_day = int(day.max()) if day.size else 0
+    known = data.visit_known
+    first_day = (
+        int(data.visit_day.min(initial=np.iinfo(np.int64).max, where=known)) if order.size else 0
+    )
+    last_day = (
+        int(data.visit_day.max(initial=np.iinfo(np.int64).min, where=known)) if order.size else 0
+    )
     month_of_day = (
         np.arange(first_day, last_day + 1, dtype=np.int64)
         .astype("datetime64[D]")
@@ -913,9 +861,9 @@ def _longitudinal(
         return _readonly(_float(frame, name), np.float64)
 
     counts, period_counts = kernel.longitudinal_kernel(
-        _readonly(np.zeros(0, dtype=np.int64) if visits.rows is None else visits.rows, np.int64),
-        _readonly(visits.child, np.int64),
-        _readonly(day, np.int64),
+        _readonly(order, np.int64),
+        _readonly(data.child, np.int64),
+        _readonly(data.visit_day, np.int64),
         _readonly(cells.row_cell, np.int64),
         _readonly(cells.cell_period, np.int64),
         _readonly(flags, np.uint8),
@@ -952,13 +900,17 @@ def _load_kernel() -> ModuleType:
     """kbtool._quality_kernel, its compiled code loaded (numba's cache; compiled on first use)."""
     from kbtool import _quality_kernel as kernel
 
-    empty_int = _readonly(np.zeros(0, dtype=np.int64), np.int64)
-    empty_float = _readonly(np.zeros(0), np.float64)
+    ints = _readonly(np.zeros(0, dtype=np.int64), np.int64)
+    floats = _readonly(np.zeros(0), np.float64)
+    small = _readonly(np.zeros(0, dtype=np.int8), np.int8)
+    flags = _readonly(np.zeros(0, dtype=np.uint8), np.uint8)
+    known = _readonly(np.zeros(0, dtype=np.bool_), np.bool_)
+    kernel.visit_order_kernel(ints, ints, known, 0)
     kernel.longitudinal_kernel(
-        *(empty_int,) * 5,
-        _readonly(np.zeros(0, dtype=np.uint8), np.uint8),
-        *(empty_float,) * 4,
-        empty_int,
+        *(ints,) * 5,
+        flags,
+        *(floats,) * 4,
+        ints,
         0,
         0,
         HEIGHT_DECREASE_CM,
@@ -966,6 +918,27 @@ def _load_kernel() -> ModuleType:
         VELOCITY_MAX_GAP_DAYS,
         1.0 - WEIGHT_LOSS_SHARE,
         WAZ_GAIN_LIMIT,
+    )
+    kernel.row_counts_kernel(
+        ints,
+        0,
+        small,
+        known,
+        known,
+        floats,
+        floats,
+        small,
+        flags,
+        floats,
+        floats,
+        flags,
+        floats,
+        flags,
+        floats,
+        flags,
+        float(MAX_AGE_DAYS),
+        MEASURE_LENGTH,
+        MEASURE_HEIGHT,
     )
     return kernel
 
