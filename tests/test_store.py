@@ -520,8 +520,11 @@ from tests.store_helpers import make_children, make_visits, source_of
 from kbtool.store import import_batches
 children = make_children({children}, seed={seed}, nik_share=0.7, name_share=0.3)
 rows = make_visits(children, {dates!r}, seed={visits_seed})
-summary = import_batches([source_of(rows, {name!r}, batch_rows=40)], {store!r},
-                         on_wait=lambda m: print("WAIT", m, file=sys.stderr, flush=True))
+def waiting(message):
+    print("WAIT", message, file=sys.stderr, flush=True)
+    if {wait_marker!r}:
+        open({wait_marker!r}, "w").close()
+summary = import_batches([source_of(rows, {name!r}, batch_rows=40)], {store!r}, on_wait=waiting)
 print(json.dumps(summary.to_dict()))
 """
 
@@ -537,12 +540,16 @@ def _import_process(
     pause_at: str | None = None,
     marker: Path | None = None,
     pause_seconds: float = 600,
+    release: Path | None = None,
+    wait_marker: Path | None = None,
 ) -> subprocess.Popen[str]:
     env = dict(os.environ)
     if pause_at:
         env[ingest.TEST_PAUSE_ENV] = pause_at
         env[ingest.TEST_MARKER_ENV] = str(marker)
         env[ingest.TEST_SECONDS_ENV] = str(pause_seconds)
+        if release is not None:
+            env[ingest.TEST_RELEASE_ENV] = str(release)
     script = _IMPORT_SCRIPT.format(
         root=str(ROOT),
         children=children,
@@ -551,6 +558,7 @@ def _import_process(
         name=name,
         store=str(store),
         visits_seed=visits_seed,
+        wait_marker="" if wait_marker is None else str(wait_marker),
     )
     return subprocess.Popen(
         [sys.executable, "-c", script],
@@ -648,11 +656,16 @@ def test_kill_after_commit_keeps_the_import(store: Path, tmp_path: Path) -> None
 def test_concurrent_imports_are_serialised(store: Path, tmp_path: Path) -> None:
     _finish(_import_process(store, "setup.csv", seed=3, children=5, dates=("2022-12-15",)))
     marker = tmp_path / "a-running"
-    # a holds the lock, paused for a few seconds, while b and c start and have to wait
-    a = _import_process(store, "a.csv", seed=1, pause_at="staged", marker=marker, pause_seconds=4)
+    # a holds the lock, paused, while b and c start and have to wait; a goes on once b says
+    # it waits (a fixed pause was too short for two processes to start on a loaded machine)
+    release, b_waits = tmp_path / "release", tmp_path / "b-waits"
+    a = _import_process(store, "a.csv", seed=1, pause_at="staged", marker=marker, release=release)
     _wait_for(marker, a)
-    b = _import_process(store, "b.csv", seed=2)
+    b = _import_process(store, "b.csv", seed=2, wait_marker=b_waits)
     c = _import_process(store, "a.csv", seed=1)  # the same file as a, at the same time
+    _wait_for(b_waits, b)
+    time.sleep(0.5)  # c starts at the same time; give it a moment to queue as well
+    release.touch()
     result_a, result_b, result_c = _finish(a), _finish(b), _finish(c)
     assert "WAIT" in str(result_b["stderr"]) and "pid" in str(result_b["stderr"])
     assert result_a["import_id"] and result_b["import_id"]
@@ -883,12 +896,17 @@ def test_compiled_value_hash_equals_the_documented_definition() -> None:
         oedema_word=oedema,
         **places,
     )
+
+    def float_bits(values: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):  # the signalling NaN
+            return schema._float_bits(values)
+
     words = {
         "sex": sex.astype(np.uint64),
         "birth_date": birth.view(np.uint64),
-        "age_months": schema._float_bits(np.where(birth == schema.NAT_DAYS, age, np.nan)),
-        "weight_kg": schema._float_bits(weight),
-        "height_cm": schema._float_bits(height),
+        "age_months": float_bits(np.where(birth == schema.NAT_DAYS, age, np.nan)),
+        "weight_kg": float_bits(weight),
+        "height_cm": float_bits(height),
         "measure": measure.astype(np.uint64),
         "oedema": oedema.astype(np.uint64),
         **{name: c.hashes() for name, c in places.items()},
