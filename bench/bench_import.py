@@ -93,10 +93,13 @@ def overlapping_csv(first: Path, rows: int) -> Path:
 
 def report(label: str, run: Run, rows: int, store: Path) -> None:
     s = run.summary
+    # the machine may be shared: the load says how far the wall time is the code's own
+    load = os.getloadavg()[0]
     print(
         f"{label}: {run.seconds:6.2f} s  {rows / run.seconds / 1e6:5.2f} M rows/s  "
         f"CPU {run.cpu_seconds:6.2f} s ({run.cpu_seconds / rows * 1e6:4.2f} s per M rows)  "
-        f"peak RSS {run.peak_rss_mb:,.0f} MB  store {store_size_mb(store):,.0f} MB"
+        f"peak RSS {run.peak_rss_mb:,.0f} MB  store {store_size_mb(store):,.0f} MB  "
+        f"load {load:.1f}"
     )
     print(
         f"    read {s['rows_read']:,}  stored {s['rows_stored']:,}  "
