@@ -42,10 +42,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from kbtool import __version__
@@ -754,6 +751,8 @@ def _write_json_document(table: pa.Table, sink: IO[bytes], provenance: Provenanc
 
 
 def _write_parquet(table: pa.Table, sink: IO[bytes], provenance: Provenance) -> None:
+    import pyarrow.parquet as pq  # ~20 ms of import that csv/jsonl runs need not pay
+
     metadata = dict(table.schema.metadata or {})
     metadata[PARQUET_METADATA_KEY] = json.dumps(provenance.to_dict()).encode()
     pq.write_table(table.replace_schema_metadata(metadata), sink)
@@ -886,6 +885,9 @@ def _print_table(
         head = frame.slice(0, shown)
     else:
         head = frame_to_arrow(frame.iloc[:shown])
+    from rich import box
+    from rich.table import Table
+
     table = Table(title=title, box=box.SIMPLE_HEAD, header_style="bold", title_style="bold")
     columns: list[list[str]] = []
     for name, column in zip(head.column_names, head.columns, strict=True):
