@@ -40,6 +40,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -126,6 +127,11 @@ class KeyHasher:
 
     def digests(self, domain: bytes, messages: Sequence[bytes]) -> npt.NDArray[np.uint8]:
         """Truncated HMACs of `domain + message` for each message, as an (n, 16) byte array."""
+        joined = b"".join(self.digest_list(domain, messages))
+        return np.frombuffer(joined, dtype=np.uint8).reshape(len(messages), KEY_BYTES)
+
+    def digest_list(self, domain: bytes, messages: Sequence[bytes]) -> list[bytes]:
+        """Truncated HMACs of `domain + message` for each message, as bytes of 16."""
         inner = self._inner.copy()
         inner.update(domain)
         inner_copy, outer_copy = inner.copy, self._outer.copy
@@ -137,8 +143,7 @@ class KeyHasher:
             o.update(i.digest())
             return o.digest()[:KEY_BYTES]
 
-        joined = b"".join(map(one, messages))
-        return np.frombuffer(joined, dtype=np.uint8).reshape(len(messages), KEY_BYTES)
+        return list(map(one, messages))
 
 
 @dataclass(frozen=True)
@@ -451,13 +456,15 @@ def _cached_digests(
         return hasher.digests(domain, messages)
     # the cache is keyed by domain + message, as the HMAC input is
     keyed = [domain + m for m in messages]
-    missing = [i for i, k in enumerate(keyed) if k not in cache]
+    found: list[bytes | None] = list(map(cache.get, keyed))
+    missing = [i for i, digest in enumerate(found) if digest is None]
     if missing:
-        fresh = hasher.digests(domain, [messages[i] for i in missing])
-        cache.update(zip((keyed[i] for i in missing), map(bytes, fresh), strict=True))
+        fresh = hasher.digest_list(domain, [messages[i] for i in missing])
+        for i, digest in zip(missing, fresh, strict=True):
+            found[i] = cache[keyed[i]] = digest
         if on_hash:
             on_hash(len(missing))
-    joined = b"".join(map(cache.__getitem__, keyed))
+    joined = b"".join(cast("list[bytes]", found))  # every entry is filled by now
     return np.frombuffer(joined, dtype=np.uint8).reshape(len(messages), KEY_BYTES)
 
 
