@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 from typing import Any, cast
 
@@ -385,16 +386,12 @@ def quality_report(
         raise UsageError(f"top must be 0 or more, got {top}")
     _require_columns(frame, [child_key, by, *MEASUREMENT_COLUMNS, *ZSCORE_COLUMNS])
 
-    # numba and the compiled longitudinal pass load (~1 s, mostly waiting on numba's import)
-    # on a second thread while the columns are read and the rows counted
-    with ThreadPoolExecutor(max_workers=1) as loader:
-        loading = loader.submit(_load_kernel)
-        data = _Columns.read(frame, child_key=child_key, by=by)
-        cells = _cells(data, period)
-        parent = PARENT_COLUMNS.get(by)
-        figures = _compute(
-            frame, data, cells, period, parent if parent in frame.columns else None, loading
-        )
+    data = _Columns.read(frame, child_key=child_key, by=by)
+    cells = _cells(data, period)
+    parent = PARENT_COLUMNS.get(by)
+    figures = _compute(
+        frame, data, cells, period, parent if parent in frame.columns else None, load_kernel()
+    )
     table = _assemble(figures, cells, by, period)
     ratings, evidence = _rate(table)
     _score(table, ratings, evidence)
@@ -894,6 +891,20 @@ def _longitudinal(
         "followed": period_counts[:, kernel.PERIOD_FOLLOWED].astype(np.float64),
         "copied": period_counts[:, kernel.PERIOD_COPIED].astype(np.float64),
     }
+
+
+@cache
+def load_kernel() -> Future[ModuleType]:
+    """Start loading the compiled passes (kbtool._quality_kernel) on a thread of their own.
+
+    numba's import and its cached machine code take ~1 s, mostly Python work that needs no
+    data: the CLI calls this before it reads the measurements, and quality_report waits for
+    the result only when it needs the passes. Compiled on first use after installing.
+    """
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kbtool-kernel")
+    loading = loader.submit(_load_kernel)
+    loader.shutdown(wait=False)  # the thread ends when the kernel is loaded
+    return loading
 
 
 def _load_kernel() -> ModuleType:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +63,41 @@ def test_text_batches_become_one_categorical_whether_constant_or_mixed() -> None
     assert (
         list(result) == ["Metro Pusat"] * 3 + ["Metro Barat", "Metro Pusat"] + ["Metro Barat"] * 2
     )
+
+
+def test_batches_are_read_from_their_buffers_at_any_offset_with_missing_values() -> None:
+    """Booleans, numbers and dates are filled straight from the Arrow bitmaps and buffers:
+    sliced batches (offsets off a byte boundary) and missing values give what pyarrow's own
+    conversion gives."""
+    import pyarrow as pa
+
+    from kbtool.store.read import _ColumnFiller, _types
+
+    rng = np.random.default_rng(3)
+    n = 61
+    missing = rng.random(n) < 0.3
+    cases = {
+        "flag": pa.array(rng.random(n) < 0.5, mask=missing),
+        "flag_full": pa.array(rng.random(n) < 0.5),
+        "days": pa.array(rng.integers(-5, 3000, n).astype(np.int32), mask=missing),
+        "year": pa.array(rng.integers(2020, 2025, n).astype(np.int16), mask=missing),
+        "z": pa.array(rng.normal(size=n), mask=missing),
+        "key": pa.array(rng.integers(-(2**62), 2**62, n)),
+        "sex": pa.array(rng.integers(0, 3, n).astype(np.int8)),
+        "visit": pa.array(rng.integers(-400, 20000, n).astype(np.int32), mask=missing).cast(
+            pa.date32()
+        ),
+    }
+    cuts = [0, 3, 11, 12, 40, n]  # batches of 3, 8, 1, 28 and 21 rows, sliced off offsets
+    for name, array in cases.items():
+        filler = _ColumnFiller(pa.field(name, array.type), n)
+        for lo, hi in itertools.pairwise(cuts):
+            filler.fill(lo, array.slice(lo, hi - lo))
+        got = pd.Series(filler.result())
+        expected = pa.table({name: array}).to_pandas(date_as_object=False, types_mapper=_types)[
+            name
+        ]
+        if name == "visit":
+            expected = expected.astype("datetime64[ms]")
+        pd.testing.assert_series_equal(got, expected, check_names=False, check_dtype=False)
+        assert str(got.dtype) == str(expected.dtype), name

@@ -217,6 +217,8 @@ class _ColumnFiller:
             indices = (raw.fill_null(-1) if raw.null_count else raw).to_numpy(zero_copy_only=False)
             self.values[start:end] = lookup[indices]
             return
+        if isinstance(column, pa.Array) and self._fill_from_buffers(start, end, column):
+            return
         if pa.types.is_date32(self.type):
             # days -> milliseconds straight into the frame's int64 view: one pass, no
             # datetime64 casts or temporaries of the batch (date32 is int32 days: a view)
@@ -243,6 +245,55 @@ class _ColumnFiller:
             self.values[start:end] = filled.to_numpy(zero_copy_only=False)
             return
         self.values[start:end] = column.to_numpy(zero_copy_only=False)
+
+    def _fill_from_buffers(self, start: int, end: int, column: pa.Array) -> bool:
+        """Fill a batch of booleans, numbers or dates straight from its Arrow buffers.
+
+        pyarrow's to_numpy/is_null/fill_null cost ~0.1-0.3 ms a call on booleans and on
+        columns with missing values (0.15 s a column on 20 million rows); unpacking the bitmaps
+        with numpy costs a tenth of that. The result is the same: missing values are NaN in
+        float columns, False/0 under the mask of nullable ones, NaT in dates. Returns False
+        (nothing done) for what it does not handle: integers with missing values and no
+        mask, other types.
+        """
+        arrow_type = column.type
+        is_date = pa.types.is_date32(arrow_type)
+        if not (
+            is_date
+            or pa.types.is_boolean(arrow_type)
+            or pa.types.is_integer(arrow_type)
+            or pa.types.is_floating(arrow_type)
+        ):
+            return False
+        validity, data = column.buffers()[:2]
+        missing = None
+        if column.null_count:
+            is_float = pa.types.is_floating(arrow_type)
+            if validity is None or not (is_date or is_float or self.mask is not None):
+                return False
+            missing = ~_bits(validity, column.offset, len(column))
+        if data is None:
+            return False
+        if pa.types.is_boolean(arrow_type):
+            values = _bits(data, column.offset, len(column))
+        else:
+            dtype = np.int32 if is_date else arrow_type.to_pandas_dtype()
+            values = np.frombuffer(data, dtype=dtype, count=column.offset + len(column))
+            values = values[column.offset :]
+        target = self.values[start:end]
+        if is_date:
+            as_ms = target.view(np.int64)
+            np.multiply(values, _MS_PER_DAY, out=as_ms, dtype=np.int64)
+            if missing is not None:
+                as_ms[missing] = np.iinfo(np.int64).min  # NaT
+            return True
+        target[:] = values
+        if self.mask is not None:
+            self.mask[start:end] = False if missing is None else missing
+        if missing is not None:
+            # NaN in float columns (as to_numpy gives); False/0 under a mask (as fill_null)
+            target[missing] = np.nan if self.mask is None else 0
+        return True
 
     def _fill_constant(self, start: int, end: int, column: pa.Array | pa.ChunkedArray) -> bool:
         """Fill a text batch holding one value throughout (a partition column such as
@@ -271,6 +322,13 @@ class _ColumnFiller:
                 return pd.arrays.BooleanArray(self.values.astype(bool, copy=False), self.mask)
             return pd.arrays.IntegerArray(self.values, self.mask)
         return self.values
+
+
+def _bits(buffer: pa.Buffer, offset: int, length: int) -> npt.NDArray[np.bool_]:
+    """`length` bits of an Arrow bitmap (least significant bit first) from bit `offset`."""
+    packed = np.frombuffer(buffer, dtype=np.uint8, count=(offset + length + 7) // 8)
+    bits = np.unpackbits(packed, count=offset + length, bitorder="little")
+    return bits[offset:].view(np.bool_)
 
 
 def _check_columns(dataset: ds.Dataset, columns: Sequence[str] | None) -> list[str]:
