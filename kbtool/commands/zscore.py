@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -50,10 +49,6 @@ def zscore(
     Input columns keep their headers; the computed columns follow. Rejected rows are summarised
     on stderr (all of them with --rejects FILE).
     """
-    # The kernel's OpenMP threads otherwise spin ~5 ms after each call, taking a core from the
-    # reader and the writer; read by libgomp when the kernel first runs (measured on 1M rows in
-    # 125k-row batches: 0.63 -> 0.40 CPU-s of scoring). A user's own setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # imported here so that `kbtool --help` and `--version` start without pandas and pyarrow;
     # the z-score kernel (numba, ~1 s to load) starts loading first, beside the other imports
     from kbtool.scoring import start_loading_kernel
