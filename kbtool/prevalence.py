@@ -29,7 +29,7 @@ Output conventions (part of the machine interface):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -479,6 +479,33 @@ def _pick_rows(
     chosen_months = _check_months(months)
     _require_columns(frame, [child_key, "visit_date", z_column, flag_column])
     raw_dates = _datetime_values(frame["visit_date"])
+    keys = frame[child_key]
+    # coding the child keys (a hash factorize of their runs, ~0.5 s for the 3M runs of 20M
+    # rows: pandas releases the GIL) starts on a second thread while the dates are worked out;
+    # when every row is kept (no --months, every visit dated: the usual case)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = (
+            pool.submit(_key_runs, keys)
+            if chosen_months is None and not np.isnat(raw_dates).any()
+            else None
+        )
+        picked = _pick_with(
+            frame, raw_dates, keys, early, period, chosen_months, z_column, flag_column
+        )
+    return picked
+
+
+def _pick_with(
+    frame: pd.DataFrame,
+    raw_dates: npt.NDArray[np.datetime64],
+    keys: pd.Series,
+    early: Future[_KeyRuns] | None,
+    period: str,
+    chosen_months: tuple[int, ...] | None,
+    z_column: str,
+    flag_column: str,
+) -> _Picked:
+    """_pick_rows' work; `early` codes the runs of all rows' keys (None: code them here)."""
     day, known = _visit_days(raw_dates)
     if not known.any():
         empty = np.zeros(0, dtype=np.int64)
@@ -507,20 +534,21 @@ def _pick_rows(
         return _Picked(empty, np.zeros(0, dtype=np.bool_), empty, [])
     period_code, span_code, period_labels = _period_codes(day, span_month, period)
     n_periods = len(period_labels)
-    keys = frame[child_key]
-    runs = _child_runs(keys if positions is None else keys.iloc[positions], period_code)
-    # coding the runs' child keys (a hash factorize, ~0.3 s for the 3M runs of 20M rows) runs
-    # beside the scores below: pandas' factorize releases the GIL, so the two share the cores
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        coding = pool.submit(runs.child_codes)
-        score, bits = _scores(frame, day, span_month.size, positions, z_column, flag_column)
-        n_kept = day.size
-        del day  # its memory is the score's
-        run_score = np.maximum.reduceat(score, runs.starts) if score.size else score
-        del score
-        child_code, n_children = coding.result()
+    score, bits = _scores(frame, day, span_month.size, positions, z_column, flag_column)
+    n_kept = day.size
+    del day  # its memory is the score's
+    # codes by first appearance among the kept rows: the early ones only if every row is kept
+    key_runs = (
+        early.result()
+        if early is not None and positions is None
+        else _key_runs(keys if positions is None else keys.iloc[positions])
+    )
+    runs, child_code = key_runs.split_by_period(period_code)
+    run_score = np.maximum.reduceat(score, runs) if score.size else score
+    del score
+    n_children = key_runs.n_codes
     day_bits, row_bits = bits
-    run_period = period_code[runs.starts]
+    run_period = period_code[runs]
     del period_code
     best = _best_per_child_period(
         child_code, n_children, run_period, n_periods, run_score, n_rows=n_kept
@@ -551,40 +579,46 @@ def _period_codes(
 
 
 @dataclass(frozen=True)
-class _ChildRuns:
-    """Runs of consecutive kept rows of one child in one period (a store holds a child's visits
-    side by side: ~3M runs in 20M rows), so the per-child work is done per run, not per row."""
+class _KeyRuns:
+    """Runs of consecutive rows with one child key (a store holds a child's visits side by
+    side: ~3M runs in 20M rows), each run's child code and the number of codes."""
 
-    starts: IntArray  # the first row of each run
-    keys: npt.NDArray[Any]  # each run's child key (or child code, for keys coded per row)
-    n_rows: int
-    n_codes: int | None  # set when `keys` are codes already
+    starts: BoolArray  # True where a run starts
+    codes: IntArray  # one per run: as _dense_codes gives them per row
+    n_codes: int
 
-    def child_codes(self) -> tuple[IntArray, int]:
-        """Each run's child code and the number of codes, as _dense_codes gives them per row."""
-        if self.n_codes is not None:
-            return self.keys.astype(np.int64, copy=False), self.n_codes
-        return _dense_codes(pd.Series(self.keys, copy=False), n_rows=self.n_rows)
+    def split_by_period(self, period_code: npt.NDArray[np.int32]) -> tuple[IntArray, IntArray]:
+        """The runs split where the period changes too: their first rows and child codes."""
+        boundary = self.starts.copy()
+        boundary[1:] |= period_code[1:] != period_code[:-1]
+        first_rows = np.flatnonzero(boundary)
+        del boundary
+        # each piece's key run: the key runs started at or before its first row
+        key_run = np.cumsum(self.starts[first_rows], dtype=np.int64)
+        key_run -= 1
+        return first_rows, self.codes[key_run]
 
 
-def _child_runs(keys: pd.Series, period_code: npt.NDArray[np.int32]) -> _ChildRuns:
-    """Split the kept rows where the child key or the period changes.
+def _key_runs(keys: pd.Series) -> _KeyRuns:
+    """Split the rows where the child key changes and code each run's key.
 
-    Plain integer keys are compared as they are, and only the runs' keys are coded later (the
-    first run of a child comes with its first row, so codes by first appearance are the same
-    as per row). Other keys are coded per row first; a missing key is a child of its own, so
-    it never shares a run.
+    Plain integer keys are compared as they are and only the runs' keys are hash-coded (a
+    child's first run holds its first row, so codes by first appearance are the same as per
+    row). Other keys are coded per row first; a missing key is a child of its own, so it
+    never shares a run.
     """
     values = keys.to_numpy() if isinstance(keys.dtype, np.dtype) else None
-    n_codes: int | None = None
+    per_row: IntArray | None = None
     if values is None or values.dtype.kind not in "iu":
-        values, n_codes = _dense_codes(keys)
-    boundary = np.empty(values.size, dtype=np.bool_)
-    boundary[:1] = True
-    np.not_equal(values[1:], values[:-1], out=boundary[1:])
-    boundary[1:] |= period_code[1:] != period_code[:-1]
-    starts = np.flatnonzero(boundary)
-    return _ChildRuns(starts, values[starts], values.size, n_codes)
+        per_row, n_codes = _dense_codes(keys)
+        values = per_row
+    starts = np.empty(values.size, dtype=np.bool_)
+    starts[:1] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    if per_row is not None:
+        return _KeyRuns(starts, per_row[starts], n_codes)
+    codes, n_codes = _dense_codes(pd.Series(values[starts], copy=False), n_rows=values.size)
+    return _KeyRuns(starts, codes, n_codes)
 
 
 def _scores(
