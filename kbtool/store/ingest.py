@@ -565,11 +565,11 @@ class _Import:
         self.reject_records = 0
         self.final_seq = 0
         self._year_files: list[catalogue.FileEntry] = []  # live files of the year being resolved
-        # the compiled kernels load (~1 s) while the first rows are read; joined before use
+        # the compiled kernels load (~1 s) while the first rows are read; joined before use.
+        # Started with the first file to stage: a re-import of known files never loads them.
         self._kernels = threading.Thread(
             target=load_kernels, name="kbtool-load-kernels", daemon=True
         )
-        self._kernels.start()
 
     def run(
         self, sources: Iterable[SourceInput] | SourceProvider, started_at: str
@@ -602,6 +602,8 @@ class _Import:
     # -- step 1 ------------------------------------------------------------------------------
 
     def stage_source(self, source: SourceInput, src: int, summary: SourceSummary) -> None:
+        if self._kernels.ident is None:
+            self._kernels.start()
         batches = _read_ahead(source.batches)
         try:
             for batch in batches:
