@@ -521,7 +521,7 @@ class _Columns:
     """The columns every step needs, as numpy arrays (read once)."""
 
     n: int
-    child: IntArray
+    coding: Future[IntArray]  # the child codes, being computed on a thread of their own
     group: IntArray  # -1 = unknown
     group_labels: list[str]
     visit_day: IntArray
@@ -529,23 +529,29 @@ class _Columns:
     birth_day: IntArray
     birth_known: BoolArray
 
+    @property
+    def child(self) -> IntArray:
+        """Dense child codes (waits for them the first time)."""
+        return self.coding.result()
+
     @classmethod
     def read(cls, frame: pd.DataFrame, *, child_key: str, by: str) -> _Columns:
         # the child keys are hash-coded (pandas' factorize, which releases the GIL: ~0.5 s for
-        # 10M int64 keys) on a second thread while the other columns are read
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            coding = pool.submit(_child_codes, frame[child_key])
-            group, uniques = _codes(frame[by])
-            visit_day, visit_known = _days(frame, "visit_date")
-            if "birth_date" in frame.columns:
-                birth_day, birth_known = _days(frame, "birth_date")
-            else:
-                birth_day = np.zeros(len(frame), dtype=np.int64)
-                birth_known = np.zeros(len(frame), dtype=np.bool_)
-            child = coding.result()
+        # 10M int64 keys) on a second thread while the other columns are read and the cells
+        # numbered; the first use of `child` waits for them
+        coder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kbtool-children")
+        coding = coder.submit(_child_codes, frame[child_key])
+        coder.shutdown(wait=False)  # the thread ends with the coding
+        group, uniques = _codes(frame[by])
+        visit_day, visit_known = _days(frame, "visit_date")
+        if "birth_date" in frame.columns:
+            birth_day, birth_known = _days(frame, "birth_date")
+        else:
+            birth_day = np.zeros(len(frame), dtype=np.int64)
+            birth_known = np.zeros(len(frame), dtype=np.bool_)
         return cls(
             n=len(frame),
-            child=child,
+            coding=coding,
             group=group,
             group_labels=[str(u) for u in uniques],
             visit_day=visit_day,
