@@ -223,8 +223,8 @@ def row_counts_kernel(
 
 @njit(inline="always", error_model="numpy")
 def _tenths_digit(value: float) -> int:
-    """The tenths digit as written: floor(10 x |value| + 1e-6) mod 10, absurd values capped
-    (kbtool.quality._digit_counts says why)."""
+    """The tenths digit as written: floor(10 x |value| + 1e-6) mod 10 (the slack for binary
+    floats: 10.7 - 0.4 is 10.299999999999999), absurd values capped within int range."""
     tenths = np.abs(value) * 10.0
     tenths += 1e-6
     if tenths > 1e9:
