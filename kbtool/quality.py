@@ -899,6 +899,21 @@ def _longitudinal(
     }
 
 
+KERNELS = ("longitudinal_kernel", "row_counts_kernel", "visit_order_kernel")
+
+
+def kernel_is_compiled() -> bool:
+    """False before the first report after installing or upgrading (numba then compiles the
+    passes once, ~10 s, and caches them next to the module): the CLI says so instead of
+    seeming to hang."""
+    from pathlib import Path
+
+    cache = Path(__file__).with_name("__pycache__")
+    return cache.is_dir() and all(
+        any(cache.glob(f"_quality_kernel.{name}-*.nbi")) for name in KERNELS
+    )
+
+
 @cache
 def load_kernel() -> Future[ModuleType]:
     """Start loading the compiled passes (kbtool._quality_kernel) on a thread of their own.

@@ -841,3 +841,12 @@ def test_row_counts_pass_counts_what_the_numpy_version_counted(
         np.testing.assert_array_equal(compiled[name], expected[name], err_msg=name)
     without = {"position_flagged"} if drop else set()
     assert all(expected[name].sum() > 0 for name in set(expected) - without)
+
+
+def test_compiled_passes_are_cached_after_a_report() -> None:
+    """After one report the compiled passes are in numba's cache, so the CLI's first-run note
+    ("preparing the quality checks...") is not shown again."""
+    from kbtool.quality import kernel_is_compiled
+
+    q._load_kernel()
+    assert kernel_is_compiled()
