@@ -717,6 +717,15 @@ def test_fast_dedup_equals_the_exact_one(seed: int) -> None:
     assert np.array_equal(fast.status, exact.status)
     assert np.array_equal(fast.replaces, exact.replaces)
     assert np.array_equal(fast.credit_src, exact.credit_src)
+    # the same rows shuffled, with their reading positions: the same decision per row
+    shuffled = np.random.default_rng(seed + 100).permutation(len(incoming.key))
+    mixed = dedup.Incoming(
+        *(getattr(incoming, f)[shuffled] for f in ("key", "visit", "vhash", "src"))
+    )
+    unordered = dedup.resolve(mixed, stored, seq=shuffled.astype(np.int64))
+    assert np.array_equal(unordered.status, exact.status[shuffled])
+    assert np.array_equal(unordered.replaces, exact.replaces[shuffled])
+    assert np.array_equal(unordered.credit_src, exact.credit_src[shuffled])
 
 
 @pytest.mark.parametrize("seed", range(10))

@@ -776,13 +776,9 @@ class _Import:
     def _resolve_year(
         self, year: int | None, plan: _Plan, superseded: _Staging
     ) -> set[tuple[int | None, str | None]]:
+        # in staging order: dedup puts only rows of a repeated child and visit date in reading
+        # order (seq), usually a handful, instead of sorting the year's index
         column = _read_index(self.staging.index_files[year])
-        # rows of one child and visit date must be decided in reading order; distinct ones
-        # (the usual import) in any order, so the index need not be sorted
-        distinct = dedup.distinct_identities(column["key"], column["visit"])
-        if not distinct:
-            order = np.argsort(column["seq"], kind="stable")
-            column = {name: values[order] for name, values in column.items()}
         incoming = dedup.Incoming(
             key=column["key"],
             visit=column["visit"],
@@ -790,7 +786,7 @@ class _Import:
             src=column["src"],
         )
         stored, stored_file, stored_row = self._stored_index(year, incoming.key)
-        decided = dedup.resolve(incoming, stored, distinct=distinct)
+        decided = dedup.resolve(incoming, stored, seq=column["seq"])
         live = decided.status == dedup.LIVE
         super_in_import = decided.status == dedup.SUPERSEDED
         replaces_stored = decided.replaces >= 0
@@ -892,8 +888,9 @@ class _Import:
         Returns them with each row's file (position in self._year_files) and row number.
         """
         self._year_files = catalogue.live_files(self.connection, "measurements", year)
-        wanted = pd.Index(np.unique(incoming_children))
         parts: list[dict[str, npt.NDArray[Any]]] = []
+        # the distinct children only when there are stored rows to match them with
+        wanted = pd.Index(np.unique(incoming_children)) if self._year_files else pd.Index([])
         for position, entry in enumerate(self._year_files):
             table = pq.read_table(
                 self.store.root / entry.path, columns=["child_key", "visit_date", "value_hash"]
