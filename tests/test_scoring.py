@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from kbtool import scoring
 from kbtool.cli import app
 from kbtool.output import Provenance, write_result
+from kbtool.reader import ReadOptions
 from kbtool.scoring import iter_score_file, score_files
 from kbtool.synthetic import generate_register, write_canonical_csv
 
@@ -48,7 +50,8 @@ def test_batches_add_up_to_score_files(register: Path) -> None:
     assert len(rejects) > 10
     assert sum(b.rows_read for b in batches) == whole.rows_read
     assert [b.sources[0]["file"] for b in batches] == [str(register)] * len(batches)
-    assert sum(int(b.sources[0]["rows_read"]) for b in batches) == whole.sources[0]["rows_read"]
+    rows_per_batch = [cast(int, b.sources[0]["rows_read"]) for b in batches]
+    assert sum(rows_per_batch) == whole.sources[0]["rows_read"]
     assert batches[0].withheld == whole.withheld == ["child_id", "name"]
 
 
@@ -82,7 +85,7 @@ def test_read_ahead_hands_on_the_reader_error_in_order() -> None:
 
     seen: list[object] = []
     with pytest.raises(ValueError, match="damaged line 3"):
-        for item in scoring._read_ahead(failing(), depth=1):  # type: ignore[arg-type]
+        for item in scoring._read_ahead(failing(), depth=1):
             seen.append(item)
     assert seen == [1, 2]
 
@@ -99,7 +102,7 @@ def test_read_ahead_stops_the_reader_when_the_consumer_stops() -> None:
         finally:
             closed.append(True)
 
-    ahead = scoring._read_ahead(endless(), depth=2)  # type: ignore[arg-type]
+    ahead = scoring._read_ahead(endless(), depth=2)
     assert next(ahead) == 1
     ahead.close()  # joins the producer thread, which closes `endless` on its way out
     assert closed == [True]
@@ -114,8 +117,8 @@ def test_a_read_error_after_some_batches_leaves_no_output_file(
 
     real_iter_read = scoring.iter_read
 
-    def damaged(source: str | Path, options: object) -> Iterator[object]:
-        batches = real_iter_read(source, options)  # type: ignore[arg-type]
+    def damaged(source: str | Path, options: ReadOptions | None) -> Iterator[object]:
+        batches: Any = real_iter_read(source, options)  # a generator: closed below
         yield next(batches)
         batches.close()
         raise InputError(f"{source}: line 9999: cannot be read")
