@@ -11,16 +11,9 @@ Library entry points (the CLI calls each in one line):
 * `list_sources(store)` -> DataFrame (`kbtool sources`).
 """
 
-from kbtool.store.ingest import (
-    ImportProgress,
-    ImportSummary,
-    SourceInput,
-    SourceSummary,
-    collect_leftovers,
-    file_sha256,
-    import_batches,
-    import_registers,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kbtool.store.layout import FORMAT_VERSION, STORE_ENV, Store, resolve_store_dir
 from kbtool.store.read import (
     SOURCE_COLUMNS,
@@ -31,6 +24,42 @@ from kbtool.store.read import (
     read_measurements_table,
 )
 from kbtool.store.schema import MEASUREMENT_COLUMNS, MEASUREMENT_SCHEMA
+
+if TYPE_CHECKING:
+    from kbtool.store.ingest import (
+        ImportProgress,
+        ImportSummary,
+        SourceInput,
+        SourceSummary,
+        collect_leftovers,
+        file_sha256,
+        import_batches,
+        import_registers,
+    )
+
+# The import machinery (reader, child keys, staging: ~0.15 s of imports) loads on first use, so
+# the commands that only read the store (prevalence, quality, sources) start without it.
+_INGEST_NAMES = frozenset(
+    {
+        "ImportProgress",
+        "ImportSummary",
+        "SourceInput",
+        "SourceSummary",
+        "collect_leftovers",
+        "file_sha256",
+        "import_batches",
+        "import_registers",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _INGEST_NAMES or name == "ingest":
+        # import_module, not `from kbtool.store import ingest`: that would ask this hook again
+        ingest = importlib.import_module("kbtool.store.ingest")
+        return ingest if name == "ingest" else getattr(ingest, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FORMAT_VERSION",
