@@ -343,7 +343,6 @@ def _score_block(
     # z of HAZ, WAZ, BMIZ, WHZ (rows each), its rounding, whether step (C) must look again
     usable = np.empty(4 * rows, dtype=np.bool_)
     z = np.empty(4 * rows)
-    rounded = np.empty(4 * rows)
     check = np.empty(4 * rows, dtype=np.bool_)
 
     for j in range(rows):
@@ -462,44 +461,51 @@ def _score_block(
         x[j] = y[j] / m[j]
         sl[j] = s[j] * l[j]
     _powers(x, l, p)
+    # z, R's rounding, and whether step (C) must look again: a possible last-ulp difference of
+    # _pow_fast that matters, beyond +-3 SD, or near a rounding half-way point
     for j in range(3 * rows):
-        z[rows + j] = (p[j] - 1.0) / sl[j]
-        check[rows + j] = _needs_libm(p[j], x[j], sl[j])
+        zj = (p[j] - 1.0) / sl[j]
+        z[rows + j] = zj
+        check[rows + j] = _needs_libm(p[j], x[j], sl[j]) | (zj > 3) | (zj < -3)
     for j in range(rows):
         check[j] = False
-    for j in range(4 * rows):
-        scaled = z[j] * 100.0
-        rounded[j] = z[j] if full_precision else np.rint(scaled) / 100.0
-        # R's round away from a half-way point; near one step (C) rounds as R does
-        near_half = abs(abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6
-        check[j] = check[j] | (near_half & (not full_precision))
-    for j in range(3 * rows):
-        check[rows + j] = check[rows + j] | (z[rows + j] > 3) | (z[rows + j] < -3)
+    # R's rounding straight into the outputs, HAZ, WAZ, BMIZ, WHZ (z holds them in that order)
+    outputs = (out_haz, out_waz, out_bmiz, out_whz)
+    for q in range(4):
+        _round_into(z, usable, check, q * rows, full_precision, outputs[q][start:stop])
 
     # (C) the rare rows: libm's pow, the restricted z beyond +-3 SD, R's rounding at a half
     for j in range(4 * rows):
-        check[j] = check[j] & usable[j]
-        rounded[j] = rounded[j] if usable[j] else nan
-    for j in range(4 * rows):
         if check[j]:
             q = j // rows
-            rounded[j] = _rare_row(
+            outputs[q][start + j - q * rows] = _rare_row(
                 q, z[j], y, l, m, s, j - rows, age_index[j - q * rows], sd_tab, full_precision
             )
-    for j in range(rows):
-        i = start + j
-        out_haz[i] = rounded[j]
-        out_waz[i] = rounded[rows + j]
-        out_bmiz[i] = rounded[2 * rows + j]
-        out_whz[i] = rounded[3 * rows + j]
-        out_haz_flag[i] = (rounded[j] < HAZ_FLAG[0]) | (rounded[j] > HAZ_FLAG[1])
-        out_waz_flag[i] = (rounded[rows + j] < WAZ_FLAG[0]) | (rounded[rows + j] > WAZ_FLAG[1])
-        out_bmiz_flag[i] = (rounded[2 * rows + j] < BMIZ_FLAG[0]) | (
-            rounded[2 * rows + j] > BMIZ_FLAG[1]
-        )
-        out_whz_flag[i] = (rounded[3 * rows + j] < WHZ_FLAG[0]) | (
-            rounded[3 * rows + j] > WHZ_FLAG[1]
-        )
+    _flag(out_haz[start:stop], HAZ_FLAG[0], HAZ_FLAG[1], out_haz_flag[start:stop])
+    _flag(out_waz[start:stop], WAZ_FLAG[0], WAZ_FLAG[1], out_waz_flag[start:stop])
+    _flag(out_bmiz[start:stop], BMIZ_FLAG[0], BMIZ_FLAG[1], out_bmiz_flag[start:stop])
+    _flag(out_whz[start:stop], WHZ_FLAG[0], WHZ_FLAG[1], out_whz_flag[start:stop])
+
+
+@njit(inline="always", cache=True, error_model="numpy", nogil=True)
+def _round_into(z, usable, check, offset, full_precision, out):
+    """out = z[offset:] rounded as WHO Anthro (NaN where not usable); check marks the rows near
+    a rounding half-way point for step (C), and is cleared where the z-score is not usable."""
+    for j in range(out.shape[0]):
+        k = offset + j
+        scaled = z[k] * 100.0
+        ok = usable[k]
+        out[j] = (z[k] if full_precision else np.rint(scaled) / 100.0) if ok else np.nan
+        # R's round away from a half-way point; near one step (C) rounds as R does
+        near_half = abs(abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6
+        check[k] = (check[k] | (near_half & (not full_precision))) & ok
+
+
+@njit(inline="always", cache=True, error_model="numpy", nogil=True)
+def _flag(values, low, high, out):
+    """WHO's flag: the (rounded) z-score outside [low, high]; False where it is NaN."""
+    for j in range(values.shape[0]):
+        out[j] = (values[j] < low) | (values[j] > high)
 
 
 @njit(fastmath={"contract"}, cache=True, error_model="numpy", nogil=True)
