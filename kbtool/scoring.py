@@ -8,17 +8,16 @@ each result row belongs to, so the register itself stays the place to look a chi
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar, cast
 
 import pandas as pd
 
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
 from kbtool.growth.zscores import load_kernel
+from kbtool.pipeline import ahead
 from kbtool.reader import ReadBatch, ReadOptions, iter_read, normalise_header, read_files
 
 # Rows per batch when a file is scored and written as it is read (iter_score_file). Measured on
@@ -121,18 +120,18 @@ def iter_score_file(
     rows = STREAM_BATCH_ROWS if batch_rows is None else batch_rows
     options = replace(options or ReadOptions(), keep_raw=True, batch_rows=rows)
     loading = start_loading_kernel()
-    batches = _read_ahead(iter_read(source, options), depth=_READ_AHEAD_BATCHES)
+    batches = ahead(iter_read(source, options), depth=_READ_AHEAD_BATCHES)
 
     def scored() -> Iterator[ScoredTable]:
         for batch in batches:
             loading.join()
             yield _score_batch(batch, [source], full_precision=full_precision, lang=lang)
 
-    ahead = _read_ahead(scored(), depth=1, name="kbtool-score-ahead")
+    results = ahead(scored(), depth=1, name="kbtool-score-ahead")
     try:
-        yield from ahead
+        yield from results
     finally:
-        ahead.close()  # stops the scoring thread first: it is the reader's consumer
+        results.close()  # stops the scoring thread first: it is the reader's consumer
         batches.close()
 
 
@@ -193,51 +192,3 @@ def _score_batch(
         renamed=renamed,
         warnings=list(batch.warnings),
     )
-
-
-_DONE = object()
-_Item = TypeVar("_Item")
-
-
-def _read_ahead(
-    items: Iterator[_Item], depth: int, name: str = "kbtool-read-ahead"
-) -> Generator[_Item, None, None]:
-    """`items`, produced on a thread up to `depth` ahead of the consumer.
-
-    An exception of the producer reaches the consumer in order; a consumer that stops early
-    (closing this generator) stops the thread and closes `items` there.
-    """
-    ready: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def offer(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not offer(item):
-                    return
-            offer(_DONE)
-        except BaseException as err:  # handed to the consumer, which raises it
-            offer(err)
-        finally:
-            if stop.is_set() and isinstance(items, Generator):
-                items.close()
-
-    producer = threading.Thread(target=produce, name=name, daemon=True)
-    producer.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield cast(_Item, item)
-    finally:
-        stop.set()
-        producer.join()

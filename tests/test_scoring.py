@@ -77,37 +77,6 @@ def test_cli_streams_the_same_bytes(
         assert len(pd.read_csv(rejects)) == len(whole.rejects)
 
 
-def test_read_ahead_hands_on_the_reader_error_in_order() -> None:
-    def failing() -> Iterator[int]:
-        yield 1
-        yield 2
-        raise ValueError("damaged line 3")
-
-    seen: list[object] = []
-    with pytest.raises(ValueError, match="damaged line 3"):
-        for item in scoring._read_ahead(failing(), depth=1):
-            seen.append(item)
-    assert seen == [1, 2]
-
-
-def test_read_ahead_stops_the_reader_when_the_consumer_stops() -> None:
-    closed: list[bool] = []
-
-    def endless() -> Iterator[int]:
-        try:
-            number = 0
-            while True:
-                number += 1
-                yield number
-        finally:
-            closed.append(True)
-
-    ahead = scoring._read_ahead(endless(), depth=2)
-    assert next(ahead) == 1
-    ahead.close()  # joins the producer thread, which closes `endless` on its way out
-    assert closed == [True]
-
-
 def test_a_read_error_after_some_batches_leaves_no_output_file(
     register: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 
 from kbtool import __version__
 from kbtool.errors import InputError, StoreError
+from kbtool.pipeline import ahead
 from kbtool.places import AliasTable, load_aliases, normalise_places
 from kbtool.privacy import KeyHasher, child_keys, load_secret
 from kbtool.reader import REJECT_COLUMNS, ReadBatch, ReadOptions
@@ -604,7 +605,7 @@ class _Import:
     def stage_source(self, source: SourceInput, src: int, summary: SourceSummary) -> None:
         if self._kernels.ident is None:
             self._kernels.start()
-        batches = _read_ahead(source.batches)
+        batches = ahead(source.batches, lockstep=True)
         try:
             for batch in batches:
                 self.stage_batch(batch, source, src, summary)
@@ -998,64 +999,6 @@ class _Import:
             _remove_empty_dirs(self.store, (self.store.root / path).parent)
         shutil.rmtree(self.root, ignore_errors=True)
         return rejects_file
-
-
-def _read_ahead(batches: Iterable[ReadBatch]) -> Generator[ReadBatch, None, None]:
-    """`batches`, read on a thread one batch ahead of the import.
-
-    The next batch is parsed and converted (mostly pyarrow and numpy, without the GIL) while
-    this one is keyed, scored and staged. The reader's errors reach the import in order; closing
-    this generator stops the thread, which closes `batches`.
-    """
-    ready: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def offer(item: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        iterator = iter(batches)
-        try:
-            for batch in iterator:
-                if not offer(("batch", batch)):
-                    return
-                # read the next batch only once this one is taken: one batch being staged and
-                # one being read, not a third waiting in between (~0.15 GB at 500k rows)
-                ready.join()
-                if stop.is_set():
-                    return
-            offer(("end", None))
-        except BaseException as err:  # handed to the importing thread, in order
-            offer(("error", err))
-        finally:
-            _close(iterator)
-
-    worker = threading.Thread(target=produce, name="kbtool-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, payload = ready.get()
-            ready.task_done()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise payload
-            yield payload
-            del payload  # not kept alive while the next batch is read
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                ready.get_nowait()
-                ready.task_done()
-            except queue.Empty:
-                worker.join(timeout=0.05)
 
 
 def _rows_by_file(

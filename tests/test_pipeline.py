@@ -1,0 +1,73 @@
+"""kbtool.pipeline.ahead: items made on a thread ahead of their consumer."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from kbtool.pipeline import ahead
+
+
+def test_read_ahead_hands_on_the_reader_error_in_order() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise ValueError("damaged line 3")
+
+    seen: list[object] = []
+    with pytest.raises(ValueError, match="damaged line 3"):
+        for item in ahead(failing(), depth=1):
+            seen.append(item)
+    assert seen == [1, 2]
+
+
+def test_read_ahead_stops_the_reader_when_the_consumer_stops() -> None:
+    closed: list[bool] = []
+
+    def endless() -> Iterator[int]:
+        try:
+            number = 0
+            while True:
+                number += 1
+                yield number
+        finally:
+            closed.append(True)
+
+    items = ahead(endless(), depth=2)
+    assert next(items) == 1
+    items.close()  # joins the producer thread, which closes `endless` on its way out
+    assert closed == [True]
+
+
+def counting(made: list[int], limit: int = 10) -> Iterator[int]:
+    for number in range(1, limit + 1):
+        made.append(number)
+        yield number
+
+
+@pytest.mark.parametrize("lockstep", [True, False])
+def test_items_arrive_whole_and_in_order(lockstep: bool) -> None:
+    made: list[int] = []
+    assert list(ahead(counting(made), depth=2, lockstep=lockstep)) == list(range(1, 11))
+    assert made == list(range(1, 11))
+
+
+def test_lockstep_makes_one_item_at_most_beyond_the_one_in_use() -> None:
+    """The import's memory bound: while the consumer holds item 1, only item 2 may be made.
+
+    Without lockstep a depth-1 queue lets the producer reach item 3 meanwhile (one queued, one
+    being made), which the second half checks so that the bound is seen to matter."""
+    for lockstep, most in ((True, 2), (False, 3)):
+        made: list[int] = []
+        items = ahead(counting(made), depth=1, lockstep=lockstep)
+        assert next(items) == 1
+        deadline = time.monotonic() + 5
+        while len(made) < most and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # room for the producer to overstep, were it able to
+        assert len(made) == most
+        items.close()
+    assert not [t for t in threading.enumerate() if t.name == "kbtool-read-ahead"]
