@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -25,44 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, register_csv, register_of
+from bench.common import OUT, Timed, register_csv, register_of, run_command
 from kbtool.synthetic import write_canonical_csv
-
-# the wrapper process waits for the command, so RUSAGE_CHILDREN is the command's own usage
-_WRAPPER = (
-    "import resource, subprocess, sys, time\n"
-    "out = open(sys.argv[1], 'wb')\n"
-    "start = time.perf_counter()\n"
-    "code = subprocess.call(sys.argv[2:], stdout=out)\n"
-    "elapsed = time.perf_counter() - start\n"
-    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, code)\n"
-)
 
 
 @dataclass
 class Run:
-    seconds: float
-    cpu_seconds: float
-    peak_rss_mb: float
+    timed: Timed
     summary: dict[str, Any]
 
 
 def run_import(kbtool: str, inputs: Sequence[Path], store: Path, scratch: Path) -> Run:
-    """`kbtool import INPUT... --store STORE --quiet --json-summary`, measured."""
+    """`kbtool import INPUT... --store STORE --quiet --json-summary`, measured (run_command)."""
     summary_file = scratch / "summary.json"
     args = [kbtool, "import", *map(str, inputs), "--store", str(store), "--quiet"]
-    result = subprocess.run(
-        [sys.executable, "-c", _WRAPPER, str(summary_file), *args, "--json-summary"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    elapsed, cpu, peak, code = result.stdout.split()
-    if int(code) != 0:
-        raise SystemExit(f"kbtool import exited {code}: {result.stderr[-500:]}")
-    summary = json.loads(summary_file.read_text())
-    return Run(float(elapsed), float(cpu), float(peak), summary)
+    timed = run_command([*args, "--json-summary"], stdout=summary_file)
+    return Run(timed, json.loads(summary_file.read_text()))
 
 
 def store_size_mb(store: Path) -> float:
@@ -95,10 +72,11 @@ def report(label: str, run: Run, rows: int, store: Path) -> None:
     s = run.summary
     # the machine may be shared: the load says how far the wall time is the code's own
     load = os.getloadavg()[0]
+    timed = run.timed
     print(
-        f"{label}: {run.seconds:6.2f} s  {rows / run.seconds / 1e6:5.2f} M rows/s  "
-        f"CPU {run.cpu_seconds:6.2f} s ({run.cpu_seconds / rows * 1e6:4.2f} s per M rows)  "
-        f"peak RSS {run.peak_rss_mb:,.0f} MB  store {store_size_mb(store):,.0f} MB  "
+        f"{label}: {timed.seconds:6.2f} s  {rows / timed.seconds / 1e6:5.2f} M rows/s  "
+        f"CPU {timed.cpu_seconds:6.2f} s ({timed.cpu_seconds / rows * 1e6:4.2f} s per M rows)  "
+        f"peak RSS {timed.peak_rss_mb:,.0f} MB  store {store_size_mb(store):,.0f} MB  "
         f"load {load:.1f}"
     )
     print(
