@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +19,24 @@ from kbtool.growth import (
     compute_zscores,
     r_round,
 )
+from kbtool.growth.zscores import KERNELS
 from tests.conftest import WHO_DATA
+
+
+@pytest.fixture(autouse=True, params=KERNELS)
+def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test here runs on both kernels: the C extension and the numba fallback."""
+    from kbtool.growth import zscores
+
+    name = request.param
+    if name == "c" and importlib.util.find_spec("kbtool.growth._ckernel") is None:
+        pytest.skip("the C kernel was not built in this installation")
+    monkeypatch.setenv("KBTOOL_KERNEL", name)
+    zscores.kernel_name.cache_clear()
+    assert zscores.kernel_name() == name
+    yield name
+    zscores.kernel_name.cache_clear()
+
 
 PAIRS = [
     ("haz", "zlen", "flen"),
@@ -210,23 +229,30 @@ def test_flags_and_statuses_in_frame() -> None:
     assert pd.isna(out["waz_flag"].iloc[2]) and pd.isna(out["waz_status"].iloc[2])
 
 
-def test_blocks_and_threads_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_blocks_and_threads_give_the_same_result(
+    kernel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The kernel cuts rows into blocks run on several threads; the result must not change."""
-    import numba
-
     from kbtool.growth import zscores
 
     inputs = pd.read_csv(WHO_DATA / "zscore_inputs.csv")
     measure = inputs["measure"].map({"l": MEASURE_LENGTH, "h": MEASURE_HEIGHT}).to_numpy()
     args = (inputs["sex"], inputs["age_days"], inputs["weight_kg"], inputs["height_cm"], measure)
+    monkeypatch.setattr(zscores, "_threads", lambda: 2)
     whole = compute_zscore_arrays(*args)
     monkeypatch.setattr(zscores, "BLOCK_ROWS", 997)
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
+    if kernel == "c":
+        monkeypatch.setattr(zscores, "_threads", lambda: 1)
         blocked = compute_zscore_arrays(*args)
-    finally:
-        numba.set_num_threads(threads)
+    else:
+        import numba
+
+        threads = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            blocked = compute_zscore_arrays(*args)
+        finally:
+            numba.set_num_threads(threads)
     for name in whole.__dataclass_fields__:
         assert np.array_equal(getattr(whole, name), getattr(blocked, name), equal_nan=True), name
 
@@ -278,7 +304,8 @@ def test_round_2_decimals_is_r_round() -> None:
 
 
 def test_kernel_cache_is_detected_after_first_use() -> None:
-    """Commands warn about the one-off compile only while numba's cache is missing."""
+    """Commands warn about the one-off compile only while numba's cache is missing (the C
+    kernel is compiled when kbtool is installed)."""
     from kbtool.growth.zscores import kernel_is_compiled
 
     compute_zscore_arrays(np.array([1]), np.array([10.0]), np.array([4.0]))

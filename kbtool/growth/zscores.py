@@ -13,18 +13,25 @@ The rules, all from R `anthro` 1.1 (`anthro_zscores` and its helpers), which WHO
   by position, else length < 87 cm), interpolating between the 0.1 cm rows;
 * oedema suppresses WAZ, WHZ and BMIZ; a measure <= 0 gives no z-score.
 
-The rules run as one compiled kernel (kbtool.growth._kernel, numba, compiled on first use and
-cached on disk), over blocks of rows on every core.
+The rules run as one compiled kernel over blocks of rows on every core: the C extension
+kbtool.growth._ckernel, built when kbtool is installed, or where that could not be built (no C
+compiler), the numba kernel kbtool.growth._kernel, compiled on first use and cached on disk. Both
+do the same arithmetic in the same order and give identical results (tests/test_kernels.py).
+`KBTOOL_KERNEL=numba` (or `c`) chooses one.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
+from kbtool.errors import KbtoolError
 from kbtool.growth.tables import load_table
 
 FloatArray = npt.NDArray[np.float64]
@@ -131,33 +138,83 @@ def _kernel_tables() -> _KernelTables:
     )
 
 
+KERNELS = ("c", "numba")
+
+
+class KernelUnavailableError(KbtoolError):
+    """KBTOOL_KERNEL names a kernel this installation does not have."""
+
+
+@cache
+def kernel_name() -> str:
+    """The kernel in use: "c" (the extension built at install) where it exists, else "numba";
+    the environment variable KBTOOL_KERNEL=c|numba overrides the choice."""
+    wanted = os.environ.get("KBTOOL_KERNEL", "").strip().lower()
+    if wanted not in ("", *KERNELS):
+        raise KernelUnavailableError(
+            f"KBTOOL_KERNEL={wanted!r} is not a kernel; use one of {', '.join(KERNELS)}"
+        )
+    if wanted == "numba":
+        return "numba"
+    try:
+        import kbtool.growth._ckernel  # noqa: F401
+    except ImportError as err:
+        if wanted == "c":
+            raise KernelUnavailableError(
+                "KBTOOL_KERNEL=c, but the compiled kernel was not built when kbtool was "
+                "installed (no C compiler?); reinstall with one, or unset KBTOOL_KERNEL"
+            ) from err
+        return "numba"
+    return "c"
+
+
+def _ckernel() -> ModuleType:
+    import kbtool.growth._ckernel as compiled
+
+    return compiled
+
+
+def _threads() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def round_2_decimals(values: npt.ArrayLike) -> FloatArray:
     """Round to 2 decimals as R's round(x, 2), like rounding.r_round(values, 2), compiled.
 
     For code that has the kernel loaded anyway (kbtool.growth.frame): ~20x faster than r_round.
     """
-    from kbtool.growth._kernel import round2_kernel
-
     x = np.ascontiguousarray(values, dtype=np.float64)
     out = np.empty_like(x)
-    round2_kernel(x, out)
+    if kernel_name() == "c":
+        _ckernel().round2(x, out)
+    else:
+        from kbtool.growth._kernel import round2_kernel
+
+        round2_kernel(x, out)
     return out
 
 
 def kernel_is_compiled() -> bool:
-    """False before the first z-score computation after installing (numba then compiles the
-    kernel once, ~20 s, and caches it next to the module): commands say so instead of hanging."""
+    """False before the first z-score computation after installing with the numba kernel (numba
+    then compiles it once, ~20 s, and caches it next to the module): commands say so instead of
+    hanging. The C kernel is compiled at install."""
     from pathlib import Path
 
+    if kernel_name() == "c":
+        return True
     cache = Path(__file__).with_name("__pycache__")
     return cache.is_dir() and any(cache.glob("_kernel.*.nbi"))
 
 
 def load_kernel() -> None:
-    """Import and load the compiled kernel (numba, ~1 s from its disk cache), ready for use.
+    """Import and load the compiled kernel, ready for use (numba: ~1 s from its disk cache).
 
     compute_zscore_arrays does this on first use; a caller with other work to do first (reading
-    a file) can run it in a thread meanwhile: the import and the cache load mostly wait on
+    a file) can run it in a thread meanwhile: numba's import and cache load mostly wait on
     numba's registries while the reader mostly runs in pyarrow without the GIL.
     """
     compute_zscore_arrays(np.zeros(1, dtype=np.int8))
@@ -183,9 +240,6 @@ def compute_zscore_arrays(
     False (the default, like WHO Anthro) z-scores are rounded to 2 decimals as R rounds and
     flagged on the rounded values; with True they are left unrounded.
     """
-    # numba imports in ~0.5 s: only commands that compute z-scores pay for it
-    from kbtool.growth._kernel import zscore_kernel
-
     sex_in = np.asarray(sex)
     n = sex_in.shape[0]
     if sex_in.dtype == np.int8:
@@ -207,13 +261,29 @@ def compute_zscore_arrays(
             for name in ZScoreArrays.__dataclass_fields__
         }
     )
+    weight = _as_float(weight_kg, n)
+    lenhei = _as_float(lenhei_cm, n)
+    outputs = [getattr(result, name) for name in ZScoreArrays.__dataclass_fields__]
+    if kernel_name() == "c":
+        _score_c(
+            n,
+            [sex_code, days, months, weight, lenhei, position, has_oedema],
+            tables,
+            outputs,
+            age_months is not None,
+            full_precision,
+        )
+        return result
+    # numba imports in ~0.5 s: only commands that compute z-scores pay for it
+    from kbtool.growth._kernel import zscore_kernel
+
     zscore_kernel(
         sex_code,
         days,
         months,
         age_months is not None,
-        _as_float(weight_kg, n),
-        _as_float(lenhei_cm, n),
+        weight,
+        lenhei,
         position,
         has_oedema,
         full_precision,
@@ -225,17 +295,45 @@ def compute_zscore_arrays(
         tables.wfh_first,
         tables.wfh_size,
         BLOCK_ROWS,
-        result.age_days,
-        result.lenhei_cm,
-        result.position_flag,
-        result.haz,
-        result.haz_flag,
-        result.waz,
-        result.waz_flag,
-        result.whz,
-        result.whz_flag,
-        result.bmi,
-        result.bmiz,
-        result.bmiz_flag,
+        *outputs,
     )
     return result
+
+
+def _score_c(
+    n: int,
+    inputs: list[np.ndarray],
+    tables: _KernelTables,
+    outputs: list[np.ndarray],
+    has_months: bool,
+    full_precision: bool,
+) -> None:
+    """The C kernel over all rows: one thread per core, thread t taking blocks t, t + threads, ...
+    (the kernel releases the GIL; interleaved blocks share out the rare slow rows evenly)."""
+    score = _ckernel().score
+    arrays = [np.ascontiguousarray(a) for a in inputs]
+    settings = [
+        has_months,
+        full_precision,
+        tables.wfl_first,
+        tables.wfl_size,
+        tables.wfh_first,
+        tables.wfh_size,
+        BLOCK_ROWS,
+    ]
+
+    def run(first: int, stride: int) -> None:
+        score(*arrays, tables.age, tables.sd, tables.lenhei, *outputs, *settings, first, stride)
+
+    threads = min(_threads(), -(-n // BLOCK_ROWS))
+    helpers = [
+        threading.Thread(target=run, args=(first, threads), name="kbtool-kernel", daemon=True)
+        for first in range(1, threads)
+    ]
+    for helper in helpers:
+        helper.start()
+    try:
+        run(0, max(threads, 1))
+    finally:
+        for helper in helpers:
+            helper.join()

@@ -1,0 +1,722 @@
+/* The z-score kernel compiled ahead of time: the same rules, the same arithmetic, step for step,
+ * as the numba kernel in _kernel.py (whose docstrings explain each step and its source, R
+ * `anthro`), built as an extension module when kbtool is installed.
+ *
+ * Why a second implementation: numba compiles on first use (~20 s) and, even from its disk cache,
+ * takes ~1.1 s of single-threaded start-up on every run (its own set-up and the scipy.linalg it
+ * imports): a third of `kbtool zscore`'s time on 1M rows. This module loads in under a
+ * millisecond. Where it could not be built (no C compiler), kbtool falls back to numba
+ * (kbtool.growth.zscores); the tests run the WHO parity checks on both and check that they agree
+ * bit for bit.
+ *
+ * Floating point: compiled with contraction off (setup.py), so every a*b+c rounds twice as in
+ * numba and R; only the vectorised pow may use fused multiply-adds, which make it more exact
+ * (its error bound, _kernel._POW_ERROR, holds either way).
+ *
+ * Threads: score() releases the GIL and takes blocks start, start + stride, ... of BLOCK_ROWS
+ * rows; zscores.py calls it from one thread per core with start = 0, 1, ...
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* kbtool.growth.constants, with their sources there */
+#define DAYS_PER_MONTH 30.4375
+#define POSITION_CORRECTION_CM 0.7
+#define LENGTH_BEFORE_DAYS 731.0
+#define STANDING_IMPLAUSIBLE_BELOW_MONTHS 9.0
+#define MAX_AGE_MONTHS 60.0
+#define MAX_AGE_DAYS 1826.0
+#define WHZ_MAX_AGE_DAYS 1856.0
+#define WFL_LOW_CM 45.0
+#define WFL_HIGH_CM 110.0
+#define WFH_LOW_CM 65.0
+#define WFH_HIGH_CM 120.0
+#define LENGTH_HEIGHT_SPLIT_CM 87.0
+
+/* position codes (zscores.MEASURE_*) */
+#define MEASURE_UNKNOWN 0
+#define MEASURE_LENGTH 1
+#define MEASURE_HEIGHT 2
+
+/* columns of the packed tables (_kernel.LHFA_M ...; zscores._kernel_tables) */
+#define LHFA_M 0
+#define LHFA_S 1
+#define WFA_L 2
+#define WFA_M 3
+#define WFA_S 4
+#define BMI_L 5
+#define BMI_M 6
+#define BMI_S 7
+#define AGE_HOT_COLUMNS 8
+#define WFA_SD3POS 0
+#define BMI_SD3POS 4
+#define AGE_SD_COLUMNS 8
+#define LENHEI_COLUMNS 4
+
+/* _kernel._POW_ERROR ... _X_MAX: when the fast pow's last-ulp error could matter */
+#define POW_ERROR 2e-15
+#define MAX_Z_ERROR 1e-10
+#define GRID 200.0
+#define X_MIN (1.0 / 16.0)
+#define X_MAX 16.0
+
+#define MAX_BLOCK_ROWS 65536
+
+#ifdef _MSC_VER
+#define restrict __restrict
+#define ALWAYS_INLINE __forceinline
+#else
+/* inlined into the target clones of powers() too, so that it vectorises there */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#endif
+
+/* ---- fdlibm's log and exp in branch-free arithmetic (_kernel._pow_fast) ---------------------- */
+
+static inline uint64_t bits_of(double x) {
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static inline double float_of(uint64_t u) {
+    double x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+#define MANTISSA 0x000FFFFFFFFFFFFFULL
+#define ONE_BITS 0x3FF0000000000000ULL
+#define SQRT2_CARRY 0x00095F6400000000ULL
+#define IMPLICIT_BIT 0x0010000000000000ULL
+#define EXP_SHIFT 52
+#define TWO52_BITS 0x4330000000000000ULL
+#define TWO52 4503599627370496.0
+#define EXP_BIAS 1023.0
+#define LN2_HI 6.93147180369123816490e-01
+#define LN2_LO 1.90821492927058770002e-10
+#define LG1 6.666666666666735130e-01
+#define LG2 3.999999999940941908e-01
+#define LG3 2.857142874366239149e-01
+#define LG4 2.222219843214978396e-01
+#define LG5 1.818357216161805012e-01
+#define LG6 1.531383769920937332e-01
+#define LG7 1.479819860511658591e-01
+#define INV_LN2 1.44269504088896338700e00
+#define ROUND_SHIFT 6755399441055744.0
+#define ROUND_SHIFT_BITS 0x4338000000000000ULL
+#define P1 1.66666666666666019037e-01
+#define P2 -2.77777777770155933842e-03
+#define P3 6.61375632143793436117e-05
+#define P4 -1.65339022054652515390e-06
+#define P5 4.13813679705723846039e-08
+
+/* x**y for 2**-20 < x < 2**20 and |y ln x| < 700; other x give garbage (caught by needs_libm) */
+static ALWAYS_INLINE double pow_fast(double x, double y) {
+    uint64_t ix = bits_of(x);
+    uint64_t mantissa = ix & MANTISSA;
+    uint64_t carry = (mantissa + SQRT2_CARRY) & IMPLICIT_BIT;
+    double reduced = float_of(mantissa | (carry ^ ONE_BITS));
+    uint64_t biased_exponent = (ix >> EXP_SHIFT) + (carry >> EXP_SHIFT);
+    double k = float_of(TWO52_BITS + biased_exponent) - (TWO52 + EXP_BIAS);
+    double f = reduced - 1.0;
+    double hfsq = 0.5 * f * f;
+    double s = f / (2.0 + f);
+    double z = s * s;
+    double w = z * z;
+    double t1 = w * (LG2 + w * (LG4 + w * LG6));
+    double t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+    double log_x = k * LN2_HI - ((hfsq - (s * (hfsq + t2 + t1) + k * LN2_LO)) - f);
+    double u = y * log_x;
+    double shifted = u * INV_LN2 + ROUND_SHIFT;
+    double n = shifted - ROUND_SHIFT;
+    double hi = u - n * LN2_HI;
+    double lo = n * LN2_LO;
+    double r = hi - lo;
+    double t = r * r;
+    double c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+    double e = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    return float_of(bits_of(e) + ((bits_of(shifted) - ROUND_SHIFT_BITS) << EXP_SHIFT));
+}
+
+/* Code built for several x86-64 levels, the loader picking the best the CPU has (GCC, Linux):
+ * the baseline lacks SSE4.1, so floor, trunc and rint would each be a call into libm. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "arch=x86-64-v2", "default")))
+#define CPU_CLONES_FMA                                                                        \
+    __attribute__((target_clones("arch=x86-64-v3", "arch=x86-64-v2", "default"),             \
+                   optimize("fp-contract=fast")))
+#else
+#define CPU_CLONES
+#define CPU_CLONES_FMA
+#endif
+
+/* out = x**y over a block: the loop the compiler turns into SIMD code, with fused multiply-adds
+ * where the CPU has them */
+CPU_CLONES_FMA
+static void powers(const double *restrict x, const double *restrict y, double *restrict out,
+                   Py_ssize_t n) {
+    for (Py_ssize_t j = 0; j < n; j++) {
+        out[j] = pow_fast(x[j], y[j]);
+    }
+}
+
+/* whether z = (p - 1)/sl from p = pow_fast(x, L) could differ where it matters from libm's
+ * (_needs_libm, which computes the same z itself) */
+static inline bool needs_libm(double p, double z, double x, double sl) {
+    double scaled = z * GRID;
+    double error = POW_ERROR * (fabs(p) + 1.0);
+    bool fine = (x > X_MIN) & (x < X_MAX) & (error < MAX_Z_ERROR * fabs(sl)) &
+                (fabs(scaled - rint(scaled)) * fabs(sl) > error * GRID);
+    return !fine;
+}
+
+/* z rounded to 2 decimals as R's round(z, 2) (_kernel._r_round2, rounding.r_round) */
+static inline double r_round2(double z) {
+    double scaled = z * 100.0;
+    double rounded = rint(scaled) / 100.0;
+    if (fabs(fabs(scaled - trunc(scaled)) - 0.5) < 1e-6) {
+        double sign = z < 0 ? -1.0 : 1.0;
+        double az = fabs(z);
+        double x10 = az * 100.0;
+        double i10 = floor(x10);
+        double down = i10 / 100.0;
+        double up = ceil(x10) / 100.0;
+        double dist_up = up - az;
+        double dist_down = az - down;
+        bool take_up = dist_up < dist_down || (dist_up == dist_down && fmod(i10, 2.0) == 1.0);
+        rounded = sign * (take_up ? up : down);
+    }
+    return rounded;
+}
+
+/* WHO's k-th SD curve M(1 + L*S*k)^(1/L), with libm's pow as R `anthro` */
+static inline double sd_curve(double m, double l, double s, double k) {
+    return m * pow(1 + l * s * k, 1 / l);
+}
+
+/* ---- the arguments ------------------------------------------------------------------------ */
+
+typedef struct {
+    const int8_t *sex;
+    const double *days;
+    const double *months_given;
+    const double *weight;
+    const double *lenhei_in;
+    const int8_t *position;
+    const bool *oedema;
+    const double *age_tab;
+    const double *sd_tab;
+    const double *lh_tab;
+    double *out_age;
+    double *out_lenhei;
+    bool *out_position_flag;
+    double *out_haz;
+    bool *out_haz_flag;
+    double *out_waz;
+    bool *out_waz_flag;
+    double *out_whz;
+    bool *out_whz_flag;
+    double *out_bmi;
+    double *out_bmiz;
+    bool *out_bmiz_flag;
+    Py_ssize_t age_size;
+    Py_ssize_t wfl_first, wfl_size, wfh_first, wfh_size;
+    bool has_months, full_precision;
+} Kernel;
+
+/* one block's scratch: the arrays of _score_block, each `rows` long, carved from one allocation */
+typedef struct {
+    double *months;
+    Py_ssize_t *age_index;
+    double *haz_m, *haz_s;
+    double *whz_low[3], *whz_up[3];
+    double *tenths, *frac;
+    /* the three powers: WAZ at [j], BMIZ at [rows + j], WHZ at [2 * rows + j] */
+    double *y, *l, *m, *s, *x, *sl, *p;
+    /* HAZ, WAZ, BMIZ, WHZ */
+    double *z;
+    bool *usable, *check;
+    void *memory;
+} Scratch;
+
+/* Each array starts on its own cache line, one line past the end of the one before: starts that
+ * were all a multiple of 4 KiB apart would compete for the same few sets of the L1 cache. */
+#define SCRATCH_PAD 64
+
+static char *carve(char **at, Py_ssize_t bytes) {
+    char *start = *at;
+    *at += (bytes + SCRATCH_PAD - 1) / SCRATCH_PAD * SCRATCH_PAD + SCRATCH_PAD;
+    return start;
+}
+
+/* Lays the arrays out from `at` (NULL: only measures) and returns the bytes they take. */
+static Py_ssize_t scratch_layout(Scratch *S, char *at, Py_ssize_t rows) {
+    char *start = at;
+    const Py_ssize_t d = (Py_ssize_t)sizeof(double);
+    S->months = (double *)carve(&at, rows * d);
+    S->age_index = (Py_ssize_t *)carve(&at, rows * (Py_ssize_t)sizeof(Py_ssize_t));
+    S->haz_m = (double *)carve(&at, rows * d);
+    S->haz_s = (double *)carve(&at, rows * d);
+    for (int q = 0; q < 3; q++) {
+        S->whz_low[q] = (double *)carve(&at, rows * d);
+        S->whz_up[q] = (double *)carve(&at, rows * d);
+    }
+    S->tenths = (double *)carve(&at, rows * d);
+    S->frac = (double *)carve(&at, rows * d);
+    double **triples[] = {&S->y, &S->l, &S->m, &S->s, &S->x, &S->sl, &S->p};
+    for (size_t t = 0; t < sizeof triples / sizeof triples[0]; t++) {
+        *triples[t] = (double *)carve(&at, 3 * rows * d);
+    }
+    S->z = (double *)carve(&at, 4 * rows * d);
+    S->usable = (bool *)carve(&at, 4 * rows * (Py_ssize_t)sizeof(bool));
+    S->check = (bool *)carve(&at, 4 * rows * (Py_ssize_t)sizeof(bool));
+    return at - start;
+}
+
+static bool scratch_alloc(Scratch *S, Py_ssize_t rows) {
+    Py_ssize_t bytes = scratch_layout(S, NULL, rows);
+    char *memory = malloc((size_t)(bytes + SCRATCH_PAD));
+    if (memory == NULL) {
+        return false;
+    }
+    S->memory = memory;
+    scratch_layout(S, memory + (SCRATCH_PAD - (uintptr_t)memory % SCRATCH_PAD), rows);
+    return true;
+}
+
+static inline Py_ssize_t clamp(Py_ssize_t v, Py_ssize_t low, Py_ssize_t high) {
+    return v < low ? low : (v > high ? high : v);
+}
+
+/* indicator q's z at power index jp, for a row the vector pass could not settle (_rare_row) */
+static double rare_row(const Kernel *K, const Scratch *S, int q, double z, Py_ssize_t jp,
+                       Py_ssize_t k) {
+    if (q == 0) {
+        return K->full_precision ? z : r_round2(z);
+    }
+    double yj = S->y[jp], lj = S->l[jp], mj = S->m[jp], sj = S->s[jp];
+    double x = yj / mj;
+    double sl = sj * lj;
+    double p = pow_fast(x, lj);
+    if (needs_libm(p, (p - 1.0) / sl, x, sl)) {
+        z = (pow(x, lj) - 1.0) / sl;
+    }
+    int sd = q == 1 ? WFA_SD3POS : BMI_SD3POS;
+    const double *sd_row = K->sd_tab + k * AGE_SD_COLUMNS;
+    double sd3, sd23;
+    if (z > 3) {
+        if (q < 3) {
+            sd3 = sd_row[sd];
+            sd23 = sd_row[sd + 1];
+        } else {
+            sd3 = sd_curve(mj, lj, sj, 3.0);
+            sd23 = sd3 - sd_curve(mj, lj, sj, 2.0);
+        }
+        z = 3 + (yj - sd3) / sd23;
+    } else if (z < -3) {
+        if (q < 3) {
+            sd3 = sd_row[sd + 2];
+            sd23 = sd_row[sd + 3];
+        } else {
+            sd3 = sd_curve(mj, lj, sj, -3.0);
+            sd23 = sd_curve(mj, lj, sj, -2.0) - sd3;
+        }
+        z = -3 + (yj - sd3) / sd23;
+    }
+    return K->full_precision ? z : r_round2(z);
+}
+
+static void flag(const double *values, double low, double high, bool *out, Py_ssize_t n) {
+    for (Py_ssize_t j = 0; j < n; j++) {
+        out[j] = (values[j] < low) | (values[j] > high);
+    }
+}
+
+/* rows start:stop, as _kernel._score_block */
+CPU_CLONES static void score_block(const Kernel *K, Scratch *S, Py_ssize_t start, Py_ssize_t stop) {
+    const double nan = NAN;
+    const Py_ssize_t rows = stop - start;
+    const double *w = K->weight + start;
+    double *lenhei = K->out_lenhei + start;
+    double *bmi = K->out_bmi + start;
+    const bool full_precision = K->full_precision;
+
+    for (Py_ssize_t j = 0; j < rows; j++) {
+        S->months[j] = K->days[start + j] / DAYS_PER_MONTH;
+    }
+
+    /* (A) ages, corrections, look-ups */
+    for (Py_ssize_t j = 0; j < rows; j++) {
+        Py_ssize_t i = start + j;
+        int sx = K->sex[i];
+        bool known_sex = sx == 1 || sx == 2;
+        sx = known_sex ? sx : 0;
+        double d = K->days[i];
+        double age_months = S->months[j];
+        if (K->has_months) {
+            double given = K->months_given[i];
+            if (isnan(d) && !isnan(given)) {
+                d = given * DAYS_PER_MONTH;
+                age_months = given;
+            }
+        }
+        bool age_ok = d >= 0;
+        double whole = floor(d);
+        double age = whole + (d - whole >= 0.5 ? 1.0 : 0.0);
+        age = age_ok ? age : nan;
+        K->out_age[i] = age;
+
+        int pos = K->position[i];
+        bool position_flag =
+            pos == MEASURE_HEIGHT && age_ok && age_months < STANDING_IMPLAUSIBLE_BELOW_MONTHS;
+        K->out_position_flag[i] = position_flag;
+        pos = position_flag ? MEASURE_UNKNOWN : pos;
+        double lh = K->lenhei_in[i];
+        if (age_ok && age < LENGTH_BEFORE_DAYS && pos == MEASURE_HEIGHT) {
+            lh = lh + POSITION_CORRECTION_CM;
+        } else if (age_ok && age >= LENGTH_BEFORE_DAYS && pos == MEASURE_LENGTH) {
+            lh = lh - POSITION_CORRECTION_CM;
+        }
+        lenhei[j] = lh;
+        bool weight_ok = w[j] > 0;
+        bool lenhei_ok = lh > 0;
+        bool no_oedema = !K->oedema[i];
+
+        bool age_usable = known_sex && age_ok && age_months < MAX_AGE_MONTHS && age <= MAX_AGE_DAYS;
+        Py_ssize_t k = sx * K->age_size + (age_usable ? (Py_ssize_t)age : 0);
+        S->age_index[j] = k;
+        const double *hot = K->age_tab + k * AGE_HOT_COLUMNS;
+        S->haz_m[j] = hot[LHFA_M];
+        S->haz_s[j] = hot[LHFA_S];
+        S->l[j] = hot[WFA_L];
+        S->m[j] = hot[WFA_M];
+        S->s[j] = hot[WFA_S];
+        S->l[rows + j] = hot[BMI_L];
+        S->m[rows + j] = hot[BMI_M];
+        S->s[rows + j] = hot[BMI_S];
+        S->usable[j] = age_usable && lenhei_ok;
+        S->usable[rows + j] = age_usable && weight_ok && no_oedema;
+        S->usable[2 * rows + j] = age_usable && weight_ok && lenhei_ok && no_oedema;
+
+        bool on_length;
+        if (age_ok) {
+            on_length = age < LENGTH_BEFORE_DAYS;
+        } else if (pos == MEASURE_UNKNOWN) {
+            on_length = lh < LENGTH_HEIGHT_SPLIT_CM;
+        } else {
+            on_length = pos == MEASURE_LENGTH;
+        }
+        bool on_height = !on_length && (age_ok || pos == MEASURE_HEIGHT ||
+                                        (pos == MEASURE_UNKNOWN && lh >= LENGTH_HEIGHT_SPLIT_CM));
+        bool negative_age = !age_ok && !isnan(d);
+        bool whz_common =
+            known_sex && weight_ok && no_oedema && !negative_age &&
+            (!age_ok || (age <= WHZ_MAX_AGE_DAYS && age_months < MAX_AGE_MONTHS));
+        bool wfl_row = whz_common && on_length && lh >= WFL_LOW_CM && lh <= WFL_HIGH_CM;
+        bool wfh_row = whz_common && on_height && lh >= WFH_LOW_CM && lh <= WFH_HIGH_CM;
+        Py_ssize_t first = wfh_row ? K->wfh_first : K->wfl_first;
+        Py_ssize_t size = wfh_row ? K->wfh_size : K->wfl_size;
+        Py_ssize_t base = wfh_row ? 3 * K->wfl_size : 0;
+        bool inside = wfl_row || wfh_row;
+        double tenths_low = inside ? trunc(lh * 10) : 0.0;
+        S->tenths[j] = tenths_low;
+        Py_ssize_t col_low = inside ? (Py_ssize_t)tenths_low - first : 0;
+        Py_ssize_t col_up = inside ? (Py_ssize_t)trunc(lh * 10 + 1) - first : 0;
+        bool in_low = col_low >= 0 && col_low < size;
+        bool in_up = col_up >= 0 && col_up < size;
+        const double *low_row =
+            K->lh_tab + (base + sx * size + clamp(col_low, 0, size - 1)) * LENHEI_COLUMNS;
+        const double *up_row =
+            K->lh_tab + (base + sx * size + clamp(col_up, 0, size - 1)) * LENHEI_COLUMNS;
+        for (int q = 0; q < 3; q++) {
+            S->whz_low[q][j] = in_low ? low_row[q] : nan;
+            S->whz_up[q][j] = in_up ? up_row[q] : nan;
+        }
+        S->usable[3 * rows + j] = inside;
+    }
+
+    /* (B) the arithmetic, in short branch-free loops */
+    for (Py_ssize_t j = 0; j < rows; j++) {
+        double metres = lenhei[j] / 100;
+        bmi[j] = w[j] / (metres * metres);
+    }
+    for (Py_ssize_t j = 0; j < rows; j++) {
+        S->y[j] = w[j];
+        S->y[rows + j] = bmi[j];
+        S->y[2 * rows + j] = w[j];
+    }
+    for (Py_ssize_t j = 0; j < rows; j++) {
+        S->z[j] = (lenhei[j] / S->haz_m[j] - 1) / S->haz_s[j];
+    }
+    for (Py_ssize_t j = 0; j < rows; j++) {
+        S->frac[j] = (lenhei[j] - S->tenths[j] / 10) / 0.1;
+    }
+    double *whz_lms[3] = {S->l + 2 * rows, S->m + 2 * rows, S->s + 2 * rows};
+    for (int q = 0; q < 3; q++) {
+        const double *at_low = S->whz_low[q], *at_up = S->whz_up[q];
+        double *out = whz_lms[q];
+        for (Py_ssize_t j = 0; j < rows; j++) {
+            double f = S->frac[j];
+            out[j] = f > 0 ? at_low[j] + f * (at_up[j] - at_low[j]) : at_low[j];
+        }
+    }
+    for (Py_ssize_t j = 0; j < 3 * rows; j++) {
+        S->x[j] = S->y[j] / S->m[j];
+        S->sl[j] = S->s[j] * S->l[j];
+    }
+    powers(S->x, S->l, S->p, 3 * rows);
+    for (Py_ssize_t j = 0; j < 3 * rows; j++) {
+        double zj = (S->p[j] - 1.0) / S->sl[j];
+        S->z[rows + j] = zj;
+        S->check[rows + j] = needs_libm(S->p[j], zj, S->x[j], S->sl[j]) | (zj > 3) | (zj < -3);
+    }
+    for (Py_ssize_t j = 0; j < rows; j++) {
+        S->check[j] = false;
+    }
+    /* R's rounding straight into the outputs, HAZ, WAZ, BMIZ, WHZ (_round_into) */
+    double *outputs[4] = {K->out_haz + start, K->out_waz + start, K->out_bmiz + start,
+                          K->out_whz + start};
+    for (int q = 0; q < 4; q++) {
+        double *out = outputs[q];
+        const Py_ssize_t offset = q * rows;
+        for (Py_ssize_t j = 0; j < rows; j++) {
+            Py_ssize_t k = offset + j;
+            double scaled = S->z[k] * 100.0;
+            double whole = rint(scaled);
+            bool ok = S->usable[k];
+            out[j] = ok ? (full_precision ? S->z[k] : whole / 100.0) : nan;
+            /* _round_into's |frac(scaled) - 0.5| < 1e-6, with the rint already at hand (where
+             * R's rounding and rint differ, a hair from the half, both tests say near) */
+            bool near_half = fabs(scaled - whole) > 0.5 - 1e-6;
+            S->check[k] = (S->check[k] | (near_half & !full_precision)) & ok;
+        }
+    }
+
+    /* (C) the rare rows: libm's pow, the restricted z beyond +-3 SD, R's rounding at a half */
+    for (Py_ssize_t j = 0; j < 4 * rows; j++) {
+        if (S->check[j]) {
+            int q = (int)(j / rows);
+            Py_ssize_t row = j - q * rows;
+            outputs[q][row] = rare_row(K, S, q, S->z[j], j - rows, S->age_index[row]);
+        }
+    }
+    flag(K->out_haz + start, -6.0, 6.0, K->out_haz_flag + start, rows);
+    flag(K->out_waz + start, -6.0, 5.0, K->out_waz_flag + start, rows);
+    flag(K->out_bmiz + start, -5.0, 5.0, K->out_bmiz_flag + start, rows);
+    flag(K->out_whz + start, -5.0, 5.0, K->out_whz_flag + start, rows);
+}
+
+/* ---- Python entry points ------------------------------------------------------------------ */
+
+/* One argument of score(): its buffer, the size of an item, and whether it is written. */
+typedef struct {
+    const char *name;
+    Py_ssize_t itemsize;
+    bool writable;
+    bool per_row; /* one item per input row (else a table, checked by its own rule) */
+} ArgSpec;
+
+static const ArgSpec SCORE_ARGS[] = {
+    {"sex", 1, false, true},          {"days", 8, false, true},
+    {"months_given", 8, false, true}, {"weight", 8, false, true},
+    {"lenhei_in", 8, false, true},    {"position", 1, false, true},
+    {"oedema", 1, false, true},       {"age_tab", 8, false, false},
+    {"sd_tab", 8, false, false},      {"lh_tab", 8, false, false},
+    {"out_age", 8, true, true},       {"out_lenhei", 8, true, true},
+    {"out_position_flag", 1, true, true}, {"out_haz", 8, true, true},
+    {"out_haz_flag", 1, true, true},  {"out_waz", 8, true, true},
+    {"out_waz_flag", 1, true, true},  {"out_whz", 8, true, true},
+    {"out_whz_flag", 1, true, true},  {"out_bmi", 8, true, true},
+    {"out_bmiz", 8, true, true},      {"out_bmiz_flag", 1, true, true},
+};
+#define N_BUFFERS ((Py_ssize_t)(sizeof SCORE_ARGS / sizeof SCORE_ARGS[0]))
+/* then: has_months, full_precision, wfl_first, wfl_size, wfh_first, wfh_size, block_rows,
+ * start, stride */
+#define N_INTS 9
+
+static void release_all(Py_buffer *views, Py_ssize_t count) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyBuffer_Release(&views[i]);
+    }
+}
+
+PyDoc_STRVAR(score_doc,
+             "score(sex, days, months_given, weight, lenhei_in, position, oedema, age_tab, sd_tab,\n"
+             "      lh_tab, out_age, out_lenhei, out_position_flag, out_haz, out_haz_flag,\n"
+             "      out_waz, out_waz_flag, out_whz, out_whz_flag, out_bmi, out_bmiz,\n"
+             "      out_bmiz_flag, has_months, full_precision, wfl_first, wfl_size, wfh_first,\n"
+             "      wfh_size, block_rows, start, stride)\n\n"
+             "Fill the out_* arrays for blocks start, start + stride, ... of block_rows rows,\n"
+             "without the GIL. Arrays are C-contiguous: int8 sex and position, bool oedema and\n"
+             "flags, float64 otherwise; the tables as zscores._kernel_tables packs them.");
+
+static PyObject *score(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != N_BUFFERS + N_INTS) {
+        PyErr_Format(PyExc_TypeError, "score() takes %zd arguments (%zd given)",
+                     N_BUFFERS + N_INTS, nargs);
+        return NULL;
+    }
+    Py_ssize_t ints[N_INTS];
+    for (Py_ssize_t i = 0; i < N_INTS; i++) {
+        ints[i] = PyNumber_AsSsize_t(args[N_BUFFERS + i], PyExc_OverflowError);
+        if (ints[i] == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    Py_buffer views[N_BUFFERS];
+    Py_ssize_t n = -1;
+    for (Py_ssize_t i = 0; i < N_BUFFERS; i++) {
+        const ArgSpec *spec = &SCORE_ARGS[i];
+        int flags = PyBUF_C_CONTIGUOUS | (spec->writable ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(args[i], &views[i], flags) != 0) {
+            release_all(views, i);
+            return NULL;
+        }
+        Py_ssize_t items = views[i].len / spec->itemsize;
+        bool bad = views[i].itemsize != spec->itemsize;
+        if (spec->per_row) {
+            if (n < 0) {
+                n = items;
+            }
+            bad = bad || items != n;
+        }
+        if (bad) {
+            release_all(views, i + 1);
+            PyErr_Format(PyExc_ValueError, "score(): %s has the wrong item size or length",
+                         spec->name);
+            return NULL;
+        }
+    }
+    Kernel K = {
+        .sex = views[0].buf,
+        .days = views[1].buf,
+        .months_given = views[2].buf,
+        .weight = views[3].buf,
+        .lenhei_in = views[4].buf,
+        .position = views[5].buf,
+        .oedema = views[6].buf,
+        .age_tab = views[7].buf,
+        .sd_tab = views[8].buf,
+        .lh_tab = views[9].buf,
+        .out_age = views[10].buf,
+        .out_lenhei = views[11].buf,
+        .out_position_flag = views[12].buf,
+        .out_haz = views[13].buf,
+        .out_haz_flag = views[14].buf,
+        .out_waz = views[15].buf,
+        .out_waz_flag = views[16].buf,
+        .out_whz = views[17].buf,
+        .out_whz_flag = views[18].buf,
+        .out_bmi = views[19].buf,
+        .out_bmiz = views[20].buf,
+        .out_bmiz_flag = views[21].buf,
+        .has_months = ints[0] != 0,
+        .full_precision = ints[1] != 0,
+        .wfl_first = ints[2],
+        .wfl_size = ints[3],
+        .wfh_first = ints[4],
+        .wfh_size = ints[5],
+    };
+    Py_ssize_t block_rows = ints[6], start = ints[7], stride = ints[8];
+    Py_ssize_t age_items = views[7].len / 8, sd_items = views[8].len / 8;
+    Py_ssize_t lh_items = views[9].len / 8;
+    K.age_size = age_items / (3 * AGE_HOT_COLUMNS);
+    /* every index the kernel forms stays inside the tables: sex 0-2 by age 0-1826, and the
+     * 0.1 cm rows of both length tables for sex 0-2 */
+    bool tables_ok = age_items == 3 * K.age_size * AGE_HOT_COLUMNS && K.age_size > MAX_AGE_DAYS &&
+                     sd_items == age_items / AGE_HOT_COLUMNS * AGE_SD_COLUMNS &&
+                     K.wfl_size > 0 && K.wfh_size > 0 &&
+                     lh_items == 3 * (K.wfl_size + K.wfh_size) * LENHEI_COLUMNS;
+    if (!tables_ok || block_rows < 1 || block_rows > MAX_BLOCK_ROWS || start < 0 || stride < 1) {
+        release_all(views, N_BUFFERS);
+        PyErr_SetString(PyExc_ValueError, "score(): tables or block arguments out of range");
+        return NULL;
+    }
+    Scratch scratch_arrays;
+    Scratch *scratch = &scratch_arrays;
+    if (!scratch_alloc(scratch, block_rows)) {
+        release_all(views, N_BUFFERS);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS;
+    Py_ssize_t blocks = (n + block_rows - 1) / block_rows;
+    for (Py_ssize_t block = start; block < blocks; block += stride) {
+        Py_ssize_t first = block * block_rows;
+        Py_ssize_t last = first + block_rows < n ? first + block_rows : n;
+        score_block(&K, scratch, first, last);
+    }
+    Py_END_ALLOW_THREADS;
+    free(scratch->memory);
+    release_all(views, N_BUFFERS);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(round2_doc, "round2(values, out)\n\nout = values rounded to 2 decimals as R's "
+                         "round(x, 2); float64, C-contiguous, same length.");
+
+static PyObject *round2(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    (void)self;
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "round2() takes 2 arguments");
+        return NULL;
+    }
+    Py_buffer in, out;
+    if (PyObject_GetBuffer(args[0], &in, PyBUF_C_CONTIGUOUS) != 0) {
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[1], &out, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) != 0) {
+        PyBuffer_Release(&in);
+        return NULL;
+    }
+    if (in.itemsize != 8 || out.itemsize != 8 || in.len != out.len) {
+        PyBuffer_Release(&in);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "round2(): float64 arrays of one length expected");
+        return NULL;
+    }
+    const double *x = in.buf;
+    double *y = out.buf;
+    Py_ssize_t n = in.len / 8;
+    Py_BEGIN_ALLOW_THREADS;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        y[i] = r_round2(x[i]);
+    }
+    Py_END_ALLOW_THREADS;
+    PyBuffer_Release(&in);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"score", (PyCFunction)(void (*)(void))score, METH_FASTCALL, score_doc},
+    {"round2", (PyCFunction)(void (*)(void))round2, METH_FASTCALL, round2_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    "kbtool.growth._ckernel",
+    "kbtool's z-score kernel, compiled when kbtool is installed (see _ckernel.c).",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__ckernel(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "MAX_BLOCK_ROWS", MAX_BLOCK_ROWS) != 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
