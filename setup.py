@@ -1,6 +1,6 @@
-"""Build the compiled z-score kernel (kbtool/growth/_ckernel.c); everything else is in
-pyproject.toml. The extension is optional: without a C compiler kbtool installs all the same and
-computes z-scores with its numba kernel (kbtool.growth.zscores picks whichever is there)."""
+"""Build the compiled kernels, the z-scores (kbtool/growth/_ckernel.c) and the store's value hash
+(kbtool/store/_chash.c); everything else is in pyproject.toml. The extensions are optional:
+without a C compiler kbtool installs all the same and runs its numba kernels (kbtool.compiled)."""
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -21,7 +21,18 @@ class BuildExt(build_ext):
 
 setup(
     ext_modules=[
-        Extension("kbtool.growth._ckernel", ["kbtool/growth/_ckernel.c"], optional=True),
+        Extension(
+            "kbtool.growth._ckernel",
+            ["kbtool/growth/_ckernel.c"],
+            depends=["kbtool/_cbuffers.h"],
+            optional=True,
+        ),
+        Extension(
+            "kbtool.store._chash",
+            ["kbtool/store/_chash.c"],
+            depends=["kbtool/_cbuffers.h"],
+            optional=True,
+        ),
     ],
     cmdclass={"build_ext": BuildExt},
 )

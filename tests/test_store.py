@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -867,9 +868,16 @@ def test_eppgbm_sample_round_trip_keeps_no_names(
 PINNED_ZERO_HASH = -1928754110324993301
 
 
-def test_compiled_value_hash_equals_the_documented_definition() -> None:
-    """batch_value_hash (numba) gives value_hash of the words docs/store-format.md defines,
-    on rows with NaN of several bit patterns, -0.0, missing dates, missing names, oedema 2."""
+@pytest.mark.parametrize("kernel", ["c", "numba"])
+def test_compiled_value_hash_equals_the_documented_definition(
+    kernel: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """batch_value_hash (the C extension, and the numba fallback) gives value_hash of the words
+    docs/store-format.md defines, on rows with NaN of several bit patterns, -0.0, missing dates,
+    missing names, oedema 2."""
+    if kernel == "c" and importlib.util.find_spec("kbtool.store._chash") is None:
+        pytest.skip("the C kernels were not built in this installation")
+    monkeypatch.setenv("KBTOOL_KERNEL", kernel)
     rng = np.random.default_rng(11)
     n = 5_000
 
@@ -925,3 +933,24 @@ def test_compiled_value_hash_equals_the_documented_definition() -> None:
     assert int(schema.value_hash({name: np.zeros(1, np.uint64) for name in words})[0]) == (
         PINNED_ZERO_HASH
     )
+
+
+def test_c_value_hash_refuses_a_code_outside_its_table() -> None:
+    """The C kernel checks its arguments rather than read outside a table."""
+    chash = pytest.importorskip("kbtool.store._chash")
+    n = 3
+    args = [
+        np.zeros(11, np.uint64),
+        np.zeros(n, np.int8),
+        *[np.zeros(n, np.uint64)] * 4,
+        np.zeros(n, np.int8),
+        np.zeros(n, np.uint8),
+    ]
+    places = [np.array([0, -1, 2], dtype=np.int64), np.zeros(2, np.uint64)] * 4
+    with pytest.raises(ValueError, match="posyandu_codes holds a code outside its table"):
+        chash.value_hash(*args, *places, np.empty(n, np.uint64))
+    # in range: each code picks its name's hash (-1 is word 0), so the three rows differ
+    places = [np.array([0, -1, 1], dtype=np.int64), np.array([5, 9], np.uint64)] * 4
+    out = np.empty(n, np.uint64)
+    chash.value_hash(*args, *places, out)
+    assert len(set(out.tolist())) == 3

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../_cbuffers.h"
+
 /* kbtool.growth.constants, with their sources there */
 #define DAYS_PER_MONTH 30.4375
 #define POSITION_CORRECTION_CM 0.7
@@ -514,14 +516,6 @@ CPU_CLONES static void score_block(const Kernel *K, Scratch *S, Py_ssize_t start
 
 /* ---- Python entry points ------------------------------------------------------------------ */
 
-/* One argument of score(): its buffer, the size of an item, and whether it is written. */
-typedef struct {
-    const char *name;
-    Py_ssize_t itemsize;
-    bool writable;
-    bool per_row; /* one item per input row (else a table, checked by its own rule) */
-} ArgSpec;
-
 static const ArgSpec SCORE_ARGS[] = {
     {"sex", 1, false, true},          {"days", 8, false, true},
     {"months_given", 8, false, true}, {"weight", 8, false, true},
@@ -539,12 +533,6 @@ static const ArgSpec SCORE_ARGS[] = {
 /* then: has_months, full_precision, wfl_first, wfl_size, wfh_first, wfh_size, block_rows,
  * start, stride */
 #define N_INTS 9
-
-static void release_all(Py_buffer *views, Py_ssize_t count) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyBuffer_Release(&views[i]);
-    }
-}
 
 PyDoc_STRVAR(score_doc,
              "score(sex, days, months_given, weight, lenhei_in, position, oedema, age_tab, sd_tab,\n"
@@ -571,28 +559,9 @@ static PyObject *score(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         }
     }
     Py_buffer views[N_BUFFERS];
-    Py_ssize_t n = -1;
-    for (Py_ssize_t i = 0; i < N_BUFFERS; i++) {
-        const ArgSpec *spec = &SCORE_ARGS[i];
-        int flags = PyBUF_C_CONTIGUOUS | (spec->writable ? PyBUF_WRITABLE : 0);
-        if (PyObject_GetBuffer(args[i], &views[i], flags) != 0) {
-            release_all(views, i);
-            return NULL;
-        }
-        Py_ssize_t items = views[i].len / spec->itemsize;
-        bool bad = views[i].itemsize != spec->itemsize;
-        if (spec->per_row) {
-            if (n < 0) {
-                n = items;
-            }
-            bad = bad || items != n;
-        }
-        if (bad) {
-            release_all(views, i + 1);
-            PyErr_Format(PyExc_ValueError, "score(): %s has the wrong item size or length",
-                         spec->name);
-            return NULL;
-        }
+    Py_ssize_t n;
+    if (!get_buffers("score", args, SCORE_ARGS, N_BUFFERS, views, &n)) {
+        return NULL;
     }
     Kernel K = {
         .sex = views[0].buf,
@@ -635,14 +604,14 @@ static PyObject *score(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
                      K.wfl_size > 0 && K.wfh_size > 0 &&
                      lh_items == 3 * (K.wfl_size + K.wfh_size) * LENHEI_COLUMNS;
     if (!tables_ok || block_rows < 1 || block_rows > MAX_BLOCK_ROWS || start < 0 || stride < 1) {
-        release_all(views, N_BUFFERS);
+        release_buffers(views, N_BUFFERS);
         PyErr_SetString(PyExc_ValueError, "score(): tables or block arguments out of range");
         return NULL;
     }
     Scratch scratch_arrays;
     Scratch *scratch = &scratch_arrays;
     if (!scratch_alloc(scratch, block_rows)) {
-        release_all(views, N_BUFFERS);
+        release_buffers(views, N_BUFFERS);
         return PyErr_NoMemory();
     }
     Py_BEGIN_ALLOW_THREADS;
@@ -654,7 +623,7 @@ static PyObject *score(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     }
     Py_END_ALLOW_THREADS;
     free(scratch->memory);
-    release_all(views, N_BUFFERS);
+    release_buffers(views, N_BUFFERS);
     Py_RETURN_NONE;
 }
 

@@ -31,7 +31,9 @@ from types import ModuleType
 import numpy as np
 import numpy.typing as npt
 
-from kbtool.errors import KbtoolError
+from kbtool.compiled import KERNELS as KERNELS  # re-exported: the kernels one can choose
+from kbtool.compiled import KernelUnavailableError as KernelUnavailableError
+from kbtool.compiled import c_extension
 from kbtool.growth.tables import load_table
 
 FloatArray = npt.NDArray[np.float64]
@@ -138,34 +140,11 @@ def _kernel_tables() -> _KernelTables:
     )
 
 
-KERNELS = ("c", "numba")
-
-
-class KernelUnavailableError(KbtoolError):
-    """KBTOOL_KERNEL names a kernel this installation does not have."""
-
-
 @cache
 def kernel_name() -> str:
-    """The kernel in use: "c" (the extension built at install) where it exists, else "numba";
-    the environment variable KBTOOL_KERNEL=c|numba overrides the choice."""
-    wanted = os.environ.get("KBTOOL_KERNEL", "").strip().lower()
-    if wanted not in ("", *KERNELS):
-        raise KernelUnavailableError(
-            f"KBTOOL_KERNEL={wanted!r} is not a kernel; use one of {', '.join(KERNELS)}"
-        )
-    if wanted == "numba":
-        return "numba"
-    try:
-        import kbtool.growth._ckernel  # noqa: F401
-    except ImportError as err:
-        if wanted == "c":
-            raise KernelUnavailableError(
-                "KBTOOL_KERNEL=c, but the compiled kernel was not built when kbtool was "
-                "installed (no C compiler?); reinstall with one, or unset KBTOOL_KERNEL"
-            ) from err
-        return "numba"
-    return "c"
+    """The z-score kernel in use: "c" (the extension built at install) where it exists, else
+    "numba"; KBTOOL_KERNEL=c|numba overrides the choice (kbtool.compiled)."""
+    return "numba" if c_extension("kbtool.growth._ckernel") is None else "c"
 
 
 def _ckernel() -> ModuleType:

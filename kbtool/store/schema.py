@@ -285,13 +285,20 @@ def batch_value_hash(
     kecamatan: _Coded,
     puskesmas: _Coded,
 ) -> npt.NDArray[np.int64]:
-    """`value_hash` of a batch's VALUE_COLUMNS, by the compiled kernel (one pass over the rows).
+    """`value_hash` of a batch's VALUE_COLUMNS, by the compiled kernel (one pass over the rows;
+    the C extension kbtool.store._chash, else numba: kbtool.compiled).
 
     Birth days are NAT_DAYS where missing; age in months counts only where the birth date is
     missing (else WHO uses the dates); `oedema_word` is 0, 1, or 2 for missing. Equal to
     `value_hash` of the words docs/store-format.md defines (tested).
     """
-    from kbtool.store._hash_kernel import value_hash_kernel
+    from kbtool.compiled import c_extension
+
+    compiled = c_extension("kbtool.store._chash")
+    if compiled is not None:
+        value_hash_kernel = compiled.value_hash
+    else:
+        from kbtool.store._hash_kernel import value_hash_kernel
 
     def contiguous(values: npt.NDArray[Any], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
         return np.ascontiguousarray(values, dtype=dtype)
@@ -319,7 +326,7 @@ def batch_value_hash(
 
 
 def load_kernels() -> None:
-    """Load the compiled kernels build_batch uses (numba, ~1 s from the disk cache); the import
+    """Load the compiled kernels build_batch uses (numba: ~1 s from the disk cache); the import
     runs this on a thread while the first rows are read."""
     load_kernel()
     empty = _Coded(np.empty(0, dtype=np.intp), [])

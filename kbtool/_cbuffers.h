@@ -1,0 +1,54 @@
+/* Array arguments of kbtool's C extensions (kbtool/growth/_ckernel.c, kbtool/store/_chash.c):
+ * each is taken through the buffer protocol, checked against its spec, and released together. */
+#ifndef KBTOOL_CBUFFERS_H
+#define KBTOOL_CBUFFERS_H
+
+#include <Python.h>
+#include <stdbool.h>
+
+/* one array argument: its name (for errors), the size of an item, whether it is written, and
+ * whether it holds one item per row (else a table, checked by the caller's own rule) */
+typedef struct {
+    const char *name;
+    Py_ssize_t itemsize;
+    bool writable;
+    bool per_row;
+} ArgSpec;
+
+static void release_buffers(Py_buffer *views, Py_ssize_t count) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyBuffer_Release(&views[i]);
+    }
+}
+
+/* Takes args[0:count] as C-contiguous buffers into views, checking item sizes and that every
+ * per-row array has the same length, stored in *rows. On failure: an exception set, nothing
+ * held, false returned. `function` names the caller in messages. */
+static bool get_buffers(const char *function, PyObject *const *args, const ArgSpec *specs,
+                        Py_ssize_t count, Py_buffer *views, Py_ssize_t *rows) {
+    Py_ssize_t n = -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const ArgSpec *spec = &specs[i];
+        int flags = PyBUF_C_CONTIGUOUS | (spec->writable ? PyBUF_WRITABLE : 0);
+        if (PyObject_GetBuffer(args[i], &views[i], flags) != 0) {
+            release_buffers(views, i);
+            return false;
+        }
+        Py_ssize_t items = views[i].len / spec->itemsize;
+        bool bad = views[i].itemsize != spec->itemsize;
+        if (spec->per_row) {
+            n = n < 0 ? items : n;
+            bad = bad || items != n;
+        }
+        if (bad) {
+            release_buffers(views, i + 1);
+            PyErr_Format(PyExc_ValueError, "%s(): %s has the wrong item size or length", function,
+                         spec->name);
+            return false;
+        }
+    }
+    *rows = n < 0 ? 0 : n;
+    return true;
+}
+
+#endif
