@@ -1,10 +1,7 @@
 """kbtool: stunting analysis for Indonesian posyandu registers (WHO Child Growth Standards 2006)."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("kbtool")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+# The one place the version is written: pyproject.toml reads it from here. (Asking
+# importlib.metadata instead costs every command ~50 ms of imports.)
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -170,3 +170,12 @@ def test_unreadable_file_is_one_clear_line(tmp_path: Path) -> None:
 def test_version() -> None:
     code, out, _ = run("--version")
     assert code == 0 and out.startswith("kbtool ")
+
+
+def test_version_is_the_installed_distributions() -> None:
+    """kbtool.__version__ is written once; the installed metadata must carry the same."""
+    from importlib.metadata import version
+
+    import kbtool
+
+    assert version("kbtool") == kbtool.__version__
