@@ -46,22 +46,13 @@ from rich.console import Console
 from rich.text import Text
 
 from kbtool import __version__
-from kbtool.console import err_console, stdout_is_terminal
+from kbtool.console import err_console
 from kbtool.errors import OutputError, UsageError
+from kbtool.formats import BINARY_FORMATS, FORMATS, check_destination, is_stdout
+from kbtool.formats import STREAMED_FORMATS as STREAMED_FORMATS  # re-exported for the commands
+from kbtool.formats import SUFFIX_FORMATS as SUFFIX_FORMATS
+from kbtool.formats import resolve_format as resolve_format
 
-FORMATS = ("table", "csv", "jsonl", "json", "parquet", "xlsx")
-BINARY_FORMATS = frozenset({"parquet", "xlsx"})
-# Formats whose rows can be written batch by batch as they are computed (write_batches).
-STREAMED_FORMATS = frozenset({"csv", "jsonl"})
-# -o suffix -> format when --format is not given (.ndjson is the other common name for JSON lines).
-SUFFIX_FORMATS = {
-    ".csv": "csv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".xlsx": "xlsx",
-}
 WHO_REFERENCE = "WHO Child Growth Standards (2006)"
 # Key of the provenance JSON in a Parquet file's schema metadata.
 PARQUET_METADATA_KEY = b"kbtool"
@@ -121,46 +112,6 @@ def _jsonable(value: Any) -> Any:
 
 # ---------------------------------------------------------------------------------------------
 # Choosing a format
-
-
-def _is_stdout(output: str | os.PathLike[str] | None) -> bool:
-    return output is None or str(output) == "-"
-
-
-def resolve_format(fmt: str | None, output: str | os.PathLike[str] | None) -> str:
-    """The output format: explicit ``--format``, else the ``-o`` suffix, else table/csv by stdout.
-
-    Without ``--format`` and ``-o``, a terminal gets a table preview and a pipe gets CSV.
-    Raises UsageError for a table to a file, an unknown suffix, or parquet/xlsx to a terminal.
-    """
-    to_stdout = _is_stdout(output)
-    if fmt is not None:
-        chosen = fmt.strip().lower()
-        if chosen not in FORMATS:
-            raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    elif not to_stdout:
-        suffix = Path(str(output)).suffix.lower()
-        if suffix not in SUFFIX_FORMATS:
-            machine = "|".join(name for name in FORMATS if name != "table")
-            raise UsageError(
-                f"cannot tell the format of {str(output)!r} from its suffix; "
-                f"add --format {machine} or use one of {', '.join(SUFFIX_FORMATS)}"
-            )
-        chosen = SUFFIX_FORMATS[suffix]
-    else:
-        chosen = "table" if stdout_is_terminal() else "csv"
-    _check_destination(chosen, output)
-    return chosen
-
-
-def _check_destination(fmt: str, output: str | os.PathLike[str] | None) -> None:
-    if fmt == "table" and not _is_stdout(output):
-        raise UsageError(
-            f"the table format only prints to the terminal; to write {str(output)!r} use "
-            "--format csv|jsonl|json|parquet|xlsx or a file name ending in one of those"
-        )
-    if fmt in BINARY_FORMATS and _is_stdout(output) and stdout_is_terminal():
-        raise UsageError(f"refusing to write {fmt} to a terminal; use -o FILE or pipe it")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -944,7 +895,7 @@ def write_result(
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    _check_destination(fmt, output)
+    check_destination(fmt, output)
     try:
         if fmt == "table":
             _print_table(
@@ -991,7 +942,7 @@ def write_batches(
     """
     if fmt not in STREAMED_FORMATS:
         raise ValueError(f"only {', '.join(sorted(STREAMED_FORMATS))} can be written in batches")
-    _check_destination(fmt, output)
+    check_destination(fmt, output)
     tables = (frame_to_arrow(frame) for frame in frames)
     try:
         first = next(tables, None)
@@ -1029,7 +980,7 @@ def _deliver(
     fmt: str, output: str | os.PathLike[str] | None, write: Callable[[IO[bytes]], None]
 ) -> None:
     """Run ``write`` on the destination: a file replaced atomically, or stdout."""
-    if not _is_stdout(output):
+    if not is_stdout(output):
         assert output is not None
         with atomic_write(output) as handle:
             write(handle)
@@ -1046,9 +997,9 @@ def _deliver(
 
 
 def _raise_output_error(err: OSError, output: str | os.PathLike[str] | None) -> NoReturn:
-    if _is_stdout(output) and _is_broken_pipe(err):
+    if is_stdout(output) and _is_broken_pipe(err):
         handle_broken_pipe()
-    if _is_stdout(output):
+    if is_stdout(output):
         raise OutputError(f"cannot write to stdout: {err.strerror or err}") from err
     raise err
 

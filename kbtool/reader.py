@@ -44,11 +44,10 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -56,6 +55,9 @@ import pyarrow.csv as pacsv
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH
 from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN
+
+if TYPE_CHECKING:  # pandas loads with the first batch (_to_pandas)
+    import pandas as pd
 
 # The canonical columns, in this order, as the reader returns them.
 CANONICAL_COLUMNS = (
@@ -80,8 +82,6 @@ REJECT_COLUMNS = ("file", "line", "column", "value", "reason")
 # Columns `rows` carries after the canonical ones.
 SOURCE_COLUMNS = ("source_file", "source_line")
 
-# The pandas dtype of every text column the reader returns (NA for missing).
-STRING_DTYPE = pd.StringDtype("pyarrow")
 # Text is handled as arrow large_string end to end: pandas' string[pyarrow] stores exactly that,
 # so the frames share the parsed buffers instead of copying every text column once more.
 _TEXT = pa.large_string()
@@ -1009,13 +1009,18 @@ def _arrow_message(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
+# Blocks parsed ahead of the conversion (4 MiB each, ~10 MiB once parsed): a command that starts
+# reading while it still imports (kbtool.streaming) gets this far before the GIL is free again.
+_PREFETCH_BLOCKS = 8
+
+
 def _prefetch(reader: Any) -> Generator[pa.RecordBatch, None, None]:
     """Batches of a pyarrow CSV reader, parsed one block ahead in a thread.
 
     pyarrow releases the GIL while parsing, so the next block is parsed on the second core
     while this one is converted. The reader's errors are re-raised here.
     """
-    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=2)
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=_PREFETCH_BLOCKS)
     stop = threading.Event()
 
     def produce() -> None:
@@ -1830,8 +1835,15 @@ class _Converted:
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    # pandas loads here, on the reading thread, when the first batch is ready: a command can
+    # start reading (pyarrow parsing, which needs no GIL) while its main thread still imports
+    import pandas as pd
+
+    # every text column: pandas' string[pyarrow] (NA for missing)
+    string_dtype = pd.StringDtype("pyarrow")
+
     def string_type(arrow_type: pa.DataType) -> Any:
-        return STRING_DTYPE if arrow_type in (pa.string(), pa.large_string()) else None
+        return string_dtype if arrow_type in (pa.string(), pa.large_string()) else None
 
     return table.to_pandas(types_mapper=string_type)
 
@@ -1909,6 +1921,8 @@ def _empty_rejects() -> pa.Table:
 def _concat(batches: list[ReadBatch]) -> ReadBatch:
     if len(batches) == 1:
         return batches[0]
+    import pandas as pd
+
     column_map: dict[str, str] = {}
     warnings: list[str] = []
     sources: list[str] = []

@@ -9,7 +9,7 @@ each result row belongs to, so the register itself stays the place to look a chi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -18,16 +18,9 @@ import pandas as pd
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
 from kbtool.growth.zscores import load_kernel
 from kbtool.pipeline import ahead
-from kbtool.reader import ReadBatch, ReadOptions, iter_read, normalise_header, read_files
-
-# Rows per batch when a file is scored and written as it is read (iter_score_file). Measured on
-# 1M rows, 2 shared cores, runs alternated (mean wall): 125k rows 4.56 s, 250k 4.35 s, 500k
-# 4.69 s; reading the whole file first, 4.73 s. Smaller batches overlap more but pay more
-# per-batch work, all of it sharing one GIL.
-STREAM_BATCH_ROWS = 250_000
-# Batches read ahead of the one being scored (the reader carries on while the kernel loads);
-# memory stays ~ (3 + this) batches: 1M rows peak at ~1.05 GB RSS (whole file: ~1.25 GB).
-_READ_AHEAD_BATCHES = 2
+from kbtool.reader import ReadBatch, ReadOptions, normalise_header, read_files
+from kbtool.streaming import STREAM_BATCH_ROWS as STREAM_BATCH_ROWS  # re-exported
+from kbtool.streaming import read_ahead
 
 # columns written in front of the computed ones, to find each row in its register
 SOURCE_COLUMNS = ("source_file", "source_line")
@@ -108,6 +101,7 @@ def iter_score_file(
     full_precision: bool = False,
     lang: str = "en",
     batch_rows: int | None = None,
+    batches: Generator[ReadBatch, None, None] | None = None,
 ) -> Iterator[ScoredTable]:
     """score_files for one file, a batch of about `batch_rows` (STREAM_BATCH_ROWS) rows at a time.
 
@@ -115,12 +109,13 @@ def iter_score_file(
     file has one header), their rejects and row counts add up. Reading and scoring run on two
     threads, ahead of the caller, which writes the batch before (the reader, the z-score kernel
     and the writers spend most of their time in numpy, numba and Arrow code that releases the
-    GIL); the reader carries on while the kernel loads.
+    GIL); the reader carries on while the kernel loads. `batches`, when given, are the file's
+    batches already being read (kbtool.streaming.read_ahead of the same source and options);
+    this generator closes them when it ends.
     """
-    rows = STREAM_BATCH_ROWS if batch_rows is None else batch_rows
-    options = replace(options or ReadOptions(), keep_raw=True, batch_rows=rows)
     loading = start_loading_kernel()
-    batches = ahead(iter_read(source, options), depth=_READ_AHEAD_BATCHES)
+    if batches is None:
+        batches = read_ahead(source, options, batch_rows=batch_rows)
 
     def scored() -> Iterator[ScoredTable]:
         for batch in batches:

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import kbtool
-from kbtool import output
+from kbtool import formats, output
 from kbtool.errors import OutputError, UsageError
 from kbtool.output import (
     FORMATS,
@@ -67,12 +67,12 @@ def provenance() -> Provenance:
 
 @pytest.fixture
 def not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(output, "stdout_is_terminal", lambda: False)
+    monkeypatch.setattr(formats, "stdout_is_terminal", lambda: False)
 
 
 @pytest.fixture
 def a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(output, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(formats, "stdout_is_terminal", lambda: True)
 
 
 def write_file(tmp_path: Path, fmt: str, frame: pd.DataFrame | None = None, **kwargs: Any) -> Path:
@@ -472,10 +472,10 @@ def test_format_from_suffix(name: str, fmt: str, not_a_terminal: None) -> None:
 
 
 def test_stdout_default_depends_on_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(output, "stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(formats, "stdout_is_terminal", lambda: True)
     assert resolve_format(None, None) == "table"
     assert resolve_format(None, "-") == "table"
-    monkeypatch.setattr(output, "stdout_is_terminal", lambda: False)
+    monkeypatch.setattr(formats, "stdout_is_terminal", lambda: False)
     assert resolve_format(None, "-") == "csv"
 
 
@@ -677,7 +677,7 @@ def test_broken_pipe_on_stdout_calls_the_handler(monkeypatch: pytest.MonkeyPatch
 
     redirected: list[tuple[int, int]] = []
     monkeypatch.setattr(sys, "stdout", FakeStdout())
-    monkeypatch.setattr(output, "stdout_is_terminal", lambda: False)
+    monkeypatch.setattr(formats, "stdout_is_terminal", lambda: False)
     monkeypatch.setattr(
         output.os, "dup2", lambda source, target: redirected.append((source, target))
     )

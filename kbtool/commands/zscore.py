@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,7 +22,7 @@ from kbtool.commands.options import (
 if TYPE_CHECKING:  # the command imports these when it runs, to keep `kbtool --help` fast
     import pandas as pd
 
-    from kbtool.reader import ReadOptions
+    from kbtool.reader import ReadBatch, ReadOptions
     from kbtool.scoring import ScoredTable
 
 
@@ -49,32 +49,40 @@ def zscore(
     Input columns keep their headers; the computed columns follow. Rejected rows are summarised
     on stderr (all of them with --rejects FILE).
     """
-    # imported here so that `kbtool --help` and `--version` start without pandas and pyarrow;
-    # the z-score kernel (numba, ~1 s to load) starts loading first, beside the other imports
-    from kbtool.scoring import start_loading_kernel
-
-    start_loading_kernel()
-    from kbtool.commands.common import note_first_compile, report_rows
-    from kbtool.output import STREAMED_FORMATS, Provenance, resolve_format, write_result
+    # The format is settled and a single streamed file starts reading before the heavy imports
+    # (pandas, the z-score frames, the writers: ~0.6 s): pyarrow parses it meanwhile, on a
+    # thread of its own. `kbtool --help` and `--version` load none of this.
+    from kbtool.formats import STREAMED_FORMATS, resolve_format
     from kbtool.reader import ReadOptions, parse_column_overrides
-    from kbtool.scoring import score_files
 
     lang = check_lang(lang)
     fmt = resolve_format(fmt, output)
     options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
-    note_first_compile()
     if fmt in STREAMED_FORMATS and len(inputs) == 1:
+        from kbtool.streaming import read_ahead
+
         # csv and jsonl of one file are written batch by batch while the file is read
-        _stream_scores(
-            inputs[0],
-            options,
-            full_precision=full_precision,
-            lang=lang,
-            fmt=fmt,
-            output=output,
-            rejects_path=rejects,
-        )
+        batches = read_ahead(inputs[0], options)
+        try:
+            _stream_scores(
+                inputs[0],
+                options,
+                full_precision=full_precision,
+                lang=lang,
+                fmt=fmt,
+                output=output,
+                rejects_path=rejects,
+                batches=batches,
+            )
+        finally:
+            batches.close()
         return
+    from kbtool.commands.common import note_first_compile, report_rows
+    from kbtool.output import Provenance, write_result
+    from kbtool.scoring import score_files, start_loading_kernel
+
+    start_loading_kernel()
+    note_first_compile()
     scored = score_files(inputs, options, full_precision=full_precision, lang=lang)
     _print_notes(scored)
     report_rows(
@@ -104,13 +112,18 @@ def _stream_scores(
     fmt: str,
     output: str | None,
     rejects_path: Path | None,
+    batches: Generator[ReadBatch, None, None],
 ) -> None:
-    """Score one file and write it as csv/jsonl a batch at a time; the summary follows."""
+    """Score one file and write it as csv/jsonl a batch at a time; the summary follows.
+    `batches` are the file's, already being read (kbtool.streaming.read_ahead)."""
     import pandas as pd
 
-    from kbtool.commands.common import report_rows
+    from kbtool.commands.common import note_first_compile, report_rows
     from kbtool.output import write_batches
-    from kbtool.scoring import iter_score_file
+    from kbtool.scoring import iter_score_file, start_loading_kernel
+
+    start_loading_kernel()
+    note_first_compile()
 
     rows_read = rows_scored = 0
     rejects: list[pd.DataFrame] = []
@@ -118,7 +131,9 @@ def _stream_scores(
     def tables() -> Iterator[pd.DataFrame]:
         nonlocal rows_read, rows_scored
         for index, scored in enumerate(
-            iter_score_file(source, options, full_precision=full_precision, lang=lang)
+            iter_score_file(
+                source, options, full_precision=full_precision, lang=lang, batches=batches
+            )
         ):
             if index == 0:  # every batch of a file has its columns and notes
                 _print_notes(scored)
