@@ -108,7 +108,7 @@ def iter_score_file(
     The batches, concatenated, are score_files' result: their tables hold the same columns (the
     file has one header), their rejects and row counts add up. Reading and scoring run on two
     threads, ahead of the caller, which writes the batch before (the reader, the z-score kernel
-    and the writers spend most of their time in numpy, numba and Arrow code that releases the
+    and the writers spend most of their time in numpy, compiled and Arrow code that releases the
     GIL); the reader carries on while the kernel loads. `batches`, when given, are the file's
     batches already being read (kbtool.streaming.read_ahead of the same source and options);
     this generator closes them when it ends.
@@ -131,8 +131,9 @@ def iter_score_file(
 
 
 def start_loading_kernel() -> threading.Thread:
-    """Load the compiled z-score kernel on a thread (numba, ~1 s from its disk cache), so that
-    it is ready by the time the first rows are read; join the thread before computing.
+    """Load the compiled z-score kernel on a thread (numba: ~1 s from its disk cache; the C
+    kernel: at once), so that it is ready by the time the first rows are read; join the thread
+    before computing.
 
     One thread per process: later calls return the first one (a command can start it before
     its own imports, and the scoring functions find it under way).

@@ -1,4 +1,5 @@
-"""The compiled value hash behind `kbtool.store.schema.build_batch` (numba).
+"""The value hash behind `kbtool.store.schema.build_batch`, for numba (the C extension
+kbtool/store/_chash.c is the same kernel and runs instead where it was built: kbtool.compiled).
 
 Computes exactly `schema.value_hash` of the words `build_batch` derives from a batch (the
 definition in docs/store-format.md), in one pass over the rows instead of ~120 numpy passes over
