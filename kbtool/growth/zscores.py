@@ -16,8 +16,9 @@ The rules, all from R `anthro` 1.1 (`anthro_zscores` and its helpers), which WHO
 The rules run as one compiled kernel over blocks of rows on every core: the C extension
 kbtool.growth._ckernel, built when kbtool is installed, or where that could not be built (no C
 compiler), the numba kernel kbtool.growth._kernel, compiled on first use and cached on disk. Both
-do the same arithmetic in the same order and give identical results (tests/test_kernels.py).
-`KBTOOL_KERNEL=numba` (or `c`) chooses one.
+do the same arithmetic in the same order: rounded results, flags and statuses are identical, and
+unrounded z-scores agree within 1e-13 (tests/test_kernels.py). `KBTOOL_KERNEL=numba` (or `c`)
+chooses one.
 """
 
 from __future__ import annotations
