@@ -13,15 +13,23 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# columns of the per-cell counts
-DUPLICATES, HEIGHT_PAIRS, HEIGHT_DECREASES, FOLLOWED, COPIED, WEIGHT_PAIRS = 0, 1, 2, 3, 4, 5
-WEIGHT_IMPLAUSIBLE = 6
-CELL_COUNTS = 7
-# columns of the per-period counts
-PERIOD_FOLLOWED, PERIOD_COPIED = 0, 1
-
-# bits of the per-row flags
-HAZ_FLAGGED, WAZ_FLAGGED, OEDEMA = 1, 2, 4
+from kbtool._quality_layout import (
+    CELL_COUNTS,
+    COPIED,
+    DIGITS,
+    DUPLICATES,
+    FOLLOWED,
+    HAZ_FLAGGED,
+    HEIGHT_DECREASES,
+    HEIGHT_PAIRS,
+    OEDEMA,
+    PERIOD_COPIED,
+    PERIOD_FOLLOWED,
+    ROW_COUNTS,
+    WAZ_FLAGGED,
+    WEIGHT_IMPLAUSIBLE,
+    WEIGHT_PAIRS,
+)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -117,29 +125,6 @@ def longitudinal_kernel(
                     cell[k, WEIGHT_IMPLAUSIBLE] += 1
             w_child, w_day, w_value, w_waz = c, d, value, z
     return cell, period
-
-
-# columns of the per-cell row counts (row_counts_kernel)
-ROW_COUNTS = (
-    "n_rows",
-    "missing_sex",
-    "missing_birth_date",
-    "missing_visit_date",
-    "with_height",
-    "missing_height",
-    "missing_weight",
-    "missing_position",
-    "position_flagged",
-    "with_age",
-    "age_out_of_range",
-    "with_haz",
-    "flagged_haz",
-    "with_waz",
-    "flagged_waz",
-    "with_whz",
-    "flagged_whz",
-)
-DIGITS = 10
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -41,6 +41,7 @@ import pandas as pd
 # called directly (same values), without scipy.stats' ~1 s import on every run
 from scipy import special
 
+from kbtool import _quality_layout as layout
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
 from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH
@@ -767,7 +768,7 @@ def _row_counts(
     size: int,
     kernel: ModuleType,
 ) -> None:
-    """Per-cell counts of rows, in one compiled pass (kbtool._quality_kernel.row_counts_kernel):
+    """Per-cell counts of rows, in one compiled pass (row_counts_kernel, C or numba: _load_kernel):
     - n_rows; missing sex (not 1 or 2), birth date, visit date, height, weight;
     - with_height, and of those: missing_position (measure neither length nor height, or no
       measure column) and position_flagged;
@@ -810,7 +811,7 @@ def _row_counts(
         MEASURE_LENGTH,
         MEASURE_HEIGHT,
     )
-    for index, name in enumerate(kernel.ROW_COUNTS):
+    for index, name in enumerate(layout.ROW_COUNTS):
         cell[name] = counts[:, index].astype(np.float64)
     cell["digits_height"] = digits_height.astype(np.float64)
     cell["digits_weight"] = digits_weight.astype(np.float64)
@@ -884,30 +885,44 @@ def _longitudinal(
         WAZ_GAIN_LIMIT,
     )
     for name, index in (
-        ("duplicates", kernel.DUPLICATES),
-        ("height_pairs", kernel.HEIGHT_PAIRS),
-        ("height_decreases", kernel.HEIGHT_DECREASES),
-        ("followed", kernel.FOLLOWED),
-        ("copied", kernel.COPIED),
-        ("weight_pairs", kernel.WEIGHT_PAIRS),
-        ("weight_implausible", kernel.WEIGHT_IMPLAUSIBLE),
+        ("duplicates", layout.DUPLICATES),
+        ("height_pairs", layout.HEIGHT_PAIRS),
+        ("height_decreases", layout.HEIGHT_DECREASES),
+        ("followed", layout.FOLLOWED),
+        ("copied", layout.COPIED),
+        ("weight_pairs", layout.WEIGHT_PAIRS),
+        ("weight_implausible", layout.WEIGHT_IMPLAUSIBLE),
     ):
         cell[name] = counts[:, index].astype(np.float64)
     return {
-        "followed": period_counts[:, kernel.PERIOD_FOLLOWED].astype(np.float64),
-        "copied": period_counts[:, kernel.PERIOD_COPIED].astype(np.float64),
+        "followed": period_counts[:, layout.PERIOD_FOLLOWED].astype(np.float64),
+        "copied": period_counts[:, layout.PERIOD_COPIED].astype(np.float64),
     }
 
 
 KERNELS = ("longitudinal_kernel", "row_counts_kernel", "visit_order_kernel")
 
 
+def _c_passes() -> ModuleType | None:
+    """kbtool._quality_c (the passes compiled at install) where it was built, else None: the
+    numba kernels run (kbtool.compiled; KBTOOL_KERNEL chooses)."""
+    from kbtool.compiled import c_extension
+
+    if c_extension("kbtool._cquality") is None:
+        return None
+    from kbtool import _quality_c
+
+    return _quality_c
+
+
 def kernel_is_compiled() -> bool:
-    """False before the first report after installing or upgrading (numba then compiles the
-    passes once, ~10 s, and caches them next to the module): the CLI says so instead of
-    seeming to hang."""
+    """False before the first report after installing or upgrading with the numba kernels
+    (numba then compiles the passes once, ~10 s, and caches them next to the module): the CLI
+    says so instead of seeming to hang. The C passes are compiled at install."""
     from pathlib import Path
 
+    if _c_passes() is not None:
+        return True
     cache = Path(__file__).with_name("__pycache__")
     return cache.is_dir() and all(
         any(cache.glob(f"_quality_kernel.{name}-*.nbi")) for name in KERNELS
@@ -916,9 +931,9 @@ def kernel_is_compiled() -> bool:
 
 @cache
 def load_kernel() -> Future[ModuleType]:
-    """Start loading the compiled passes (kbtool._quality_kernel) on a thread of their own.
+    """Start loading the compiled passes (_load_kernel) on a thread of their own.
 
-    numba's import and its cached machine code take ~1 s, mostly Python work that needs no
+    With numba, its import and its cached machine code take ~1 s, mostly Python work that needs no
     data: the CLI calls this before it reads the measurements, and quality_report waits for
     the result only when it needs the passes. Compiled on first use after installing.
     """
@@ -929,7 +944,11 @@ def load_kernel() -> Future[ModuleType]:
 
 
 def _load_kernel() -> ModuleType:
-    """kbtool._quality_kernel, its compiled code loaded (numba's cache; compiled on first use)."""
+    """The compiled passes: kbtool._quality_c where the C extension was built, else
+    kbtool._quality_kernel with its code loaded (numba's cache; compiled on first use)."""
+    compiled = _c_passes()
+    if compiled is not None:
+        return compiled
     from kbtool import _quality_kernel as kernel
 
     ints = _readonly(np.zeros(0, dtype=np.int64), np.int64)

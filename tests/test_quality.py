@@ -4,8 +4,10 @@ known defects injected into generated registers caught in the right group, clean
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -763,11 +765,23 @@ def longitudinal_in_numpy(
     return totals
 
 
+@pytest.fixture(params=["c", "numba"])
+def passes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The compiled quality passes of each kind: the C extension and the numba kernels."""
+    if request.param == "c" and importlib.util.find_spec("kbtool._cquality") is None:
+        pytest.skip("the C kernels were not built in this installation")
+    monkeypatch.setenv("KBTOOL_KERNEL", request.param)
+    module = q._load_kernel()
+    expected = "kbtool._quality_c" if request.param == "c" else "kbtool._quality_kernel"
+    assert module.__name__ == expected
+    return module
+
+
 @pytest.mark.parametrize("kind", ["copied_heights", "shrinking", None])
 @pytest.mark.parametrize("order", ["as generated", "shuffled"])
 @pytest.mark.parametrize("period", ["year", "month", None])
 def test_longitudinal_pass_counts_what_the_numpy_version_counted(
-    kind: str | None, order: str, period: str | None
+    kind: str | None, order: str, period: str | None, passes: ModuleType
 ) -> None:
     """Every longitudinal count (per cell and the distinct children per period) equals the
     slices-over-sorted-rows version's, on registers with copied and shrinking heights, a few
@@ -790,7 +804,7 @@ def test_longitudinal_pass_counts_what_the_numpy_version_counted(
     data = q._Columns.read(frame, child_key="child_key", by="posyandu")
     cells = q._cells(data, period)
     compiled: dict[str, Any] = {}
-    compiled_totals = q._longitudinal(frame, data, cells, compiled, q._load_kernel())
+    compiled_totals = q._longitudinal(frame, data, cells, compiled, passes)
     expected: dict[str, Any] = {}
     expected_totals = longitudinal_in_numpy(frame, data, cells, expected)
     assert list(compiled) == list(expected)
@@ -806,7 +820,7 @@ def test_longitudinal_pass_counts_what_the_numpy_version_counted(
 @pytest.mark.parametrize("kind", ["heaped_decimals", None])
 @pytest.mark.parametrize("drop", [(), ("measure", "position_flag")])
 def test_row_counts_pass_counts_what_the_numpy_version_counted(
-    kind: str | None, drop: tuple[str, ...]
+    kind: str | None, drop: tuple[str, ...], passes: ModuleType
 ) -> None:
     """Completeness, flag and tenths-digit counts per cell equal the masks-and-bincounts
     version's, with missing values of every kind, ages out of range, odd codes and flags."""
@@ -833,7 +847,7 @@ def test_row_counts_pass_counts_what_the_numpy_version_counted(
     data = q._Columns.read(frame, child_key="child_key", by="posyandu")
     cells = q._cells(data, "year")
     compiled: dict[str, Any] = {}
-    q._row_counts(frame, data, compiled, cells.row_cell, cells.n_cells, q._load_kernel())
+    q._row_counts(frame, data, compiled, cells.row_cell, cells.n_cells, passes)
     expected: dict[str, Any] = {}
     row_counts_in_numpy(frame, data, expected, cells.row_cell, cells.n_cells)
     assert sorted(compiled) == sorted(expected)
@@ -843,10 +857,39 @@ def test_row_counts_pass_counts_what_the_numpy_version_counted(
     assert all(expected[name].sum() > 0 for name in set(expected) - without)
 
 
-def test_compiled_passes_are_cached_after_a_report() -> None:
-    """After one report the compiled passes are in numba's cache, so the CLI's first-run note
+def test_compiled_passes_are_cached_after_a_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After one report the numba passes are in numba's cache, so the CLI's first-run note
     ("preparing the quality checks...") is not shown again."""
     from kbtool.quality import kernel_is_compiled
 
+    monkeypatch.setenv("KBTOOL_KERNEL", "numba")
     q._load_kernel()
     assert kernel_is_compiled()
+
+
+def test_visit_order_is_child_then_day_then_row(passes: ModuleType) -> None:
+    """The order both kinds of passes walk: by child, then visit day, then row, the rows of
+    unknown visit dates left out; children with more rows than the insertion sort takes (64)
+    go through the merge sort, which must keep equal days in row order too."""
+    rng = np.random.default_rng(12)
+    n = 20_000
+    child = rng.integers(0, 300, n)
+    child[rng.random(n) < 0.1] = 7  # one child with ~2,000 rows: the merge sort
+    day = rng.integers(0, 40, n)  # many equal days per child: stability shows
+    known = rng.random(n) > 0.05
+    order = passes.visit_order_kernel(
+        child.astype(np.int64), day.astype(np.int64), known, int(child.max()) + 1
+    )
+    rows = np.flatnonzero(known)
+    expected = rows[np.lexsort((rows, day[rows], child[rows]))]
+    np.testing.assert_array_equal(order, expected)
+
+
+def test_c_passes_refuse_indices_outside_their_arrays() -> None:
+    """A code outside the counts or a row outside the columns is an error, not a stray read."""
+    cquality = pytest.importorskip("kbtool._cquality")
+    child = np.array([0, 1, 5], dtype=np.int64)
+    day = np.zeros(3, dtype=np.int64)
+    known = np.ones(3, dtype=np.bool_)
+    with pytest.raises(ValueError, match="child code out of range"):
+        cquality.visit_order(child, day, known, np.empty(3, np.int64), 2)
