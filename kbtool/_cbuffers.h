@@ -1,5 +1,6 @@
-/* Array arguments of kbtool's C extensions (kbtool/growth/_ckernel.c, kbtool/store/_chash.c):
- * each is taken through the buffer protocol, checked against its spec, and released together. */
+/* Arguments of kbtool's C extensions (kbtool/growth/_ckernel.c, kbtool/store/_chash.c,
+ * kbtool/_cquality.c): arrays are taken through the buffer protocol, checked against their
+ * spec, and released together; numbers are read by kind. */
 #ifndef KBTOOL_CBUFFERS_H
 #define KBTOOL_CBUFFERS_H
 
@@ -15,7 +16,7 @@ typedef struct {
     bool per_row;
 } ArgSpec;
 
-static void release_buffers(Py_buffer *views, Py_ssize_t count) {
+static inline void release_buffers(Py_buffer *views, Py_ssize_t count) {
     for (Py_ssize_t i = 0; i < count; i++) {
         PyBuffer_Release(&views[i]);
     }
@@ -24,8 +25,9 @@ static void release_buffers(Py_buffer *views, Py_ssize_t count) {
 /* Takes args[0:count] as C-contiguous buffers into views, checking item sizes and that every
  * per-row array has the same length, stored in *rows. On failure: an exception set, nothing
  * held, false returned. `function` names the caller in messages. */
-static bool get_buffers(const char *function, PyObject *const *args, const ArgSpec *specs,
-                        Py_ssize_t count, Py_buffer *views, Py_ssize_t *rows) {
+static inline bool get_buffers(const char *function, PyObject *const *args,
+                               const ArgSpec *specs, Py_ssize_t count, Py_buffer *views,
+                               Py_ssize_t *rows) {
     Py_ssize_t n = -1;
     for (Py_ssize_t i = 0; i < count; i++) {
         const ArgSpec *spec = &specs[i];
@@ -48,6 +50,26 @@ static bool get_buffers(const char *function, PyObject *const *args, const ArgSp
         }
     }
     *rows = n < 0 ? 0 : n;
+    return true;
+}
+
+/* The number arguments args[0:count]: kinds[i] is 'n' for an integer (into ints[i]) or 'f' for
+ * a float (into floats[i]). On failure: an exception set, false returned. */
+static inline bool get_numbers(PyObject *const *args, Py_ssize_t count, const char *kinds,
+                               Py_ssize_t *ints, double *floats) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (kinds[i] == 'n') {
+            ints[i] = PyNumber_AsSsize_t(args[i], PyExc_OverflowError);
+            if (ints[i] == -1 && PyErr_Occurred()) {
+                return false;
+            }
+        } else {
+            floats[i] = PyFloat_AsDouble(args[i]);
+            if (floats[i] == -1.0 && PyErr_Occurred()) {
+                return false;
+            }
+        }
+    }
     return true;
 }
 

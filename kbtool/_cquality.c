@@ -29,24 +29,6 @@ enum { HAZ_FLAGGED = 1, WAZ_FLAGGED = 2, OEDEMA = 4 };
 /* a child's rows are put in day order by insertion up to this many rows, by a merge sort above */
 #define INSERTION_ROWS 64
 
-static bool get_numbers(PyObject *const *args, Py_ssize_t count, const char *kinds,
-                        Py_ssize_t *ints, double *floats) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if (kinds[i] == 'n') {
-            ints[i] = PyNumber_AsSsize_t(args[i], PyExc_OverflowError);
-            if (ints[i] == -1 && PyErr_Occurred()) {
-                return false;
-            }
-        } else {
-            floats[i] = PyFloat_AsDouble(args[i]);
-            if (floats[i] == -1.0 && PyErr_Occurred()) {
-                return false;
-            }
-        }
-    }
-    return true;
-}
-
 static PyObject *index_error(Py_buffer *views, Py_ssize_t count, const char *what) {
     release_buffers(views, count);
     PyErr_Format(PyExc_ValueError, "%s out of range", what);

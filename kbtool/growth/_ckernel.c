@@ -552,11 +552,9 @@ static PyObject *score(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
         return NULL;
     }
     Py_ssize_t ints[N_INTS];
-    for (Py_ssize_t i = 0; i < N_INTS; i++) {
-        ints[i] = PyNumber_AsSsize_t(args[N_BUFFERS + i], PyExc_OverflowError);
-        if (ints[i] == -1 && PyErr_Occurred()) {
-            return NULL;
-        }
+    double unused[N_INTS];
+    if (!get_numbers(args + N_BUFFERS, N_INTS, "nnnnnnnnn", ints, unused)) {
+        return NULL;
     }
     Py_buffer views[N_BUFFERS];
     Py_ssize_t n;
