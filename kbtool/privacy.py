@@ -340,10 +340,16 @@ def child_keys(
     # NIK keys: one HMAC per distinct NIK (and per import with the shared cache)
     if has_nik.any():
         kind[has_nik] = KEY_KIND_NIK
-        used, local = np.unique(nik.codes[has_nik], return_inverse=True)
-        messages = [str(v).encode("ascii") for v in nik.values[used]]
+        # the distinct NIKs the rows use, by a mask over the batch's NIKs (no sort of the rows)
+        codes = nik.codes[has_nik]
+        used = np.zeros(len(nik.values), dtype=bool)
+        used[codes] = True
+        wanted = np.flatnonzero(used)
+        messages = [str(v).encode("ascii") for v in nik.values[wanted].tolist()]
         digests = _cached_digests(hasher, _DOMAIN_NIK, messages, key_cache, on_hash)
-        key[has_nik] = digests_to_keys(digests)[local]
+        value_keys = np.zeros(len(nik.values), dtype=np.int64)
+        value_keys[wanted] = digests_to_keys(digests)
+        key[has_nik] = value_keys[codes]
 
     # name keys: one HMAC per distinct (name, birth date, sex, kelurahan), only where no NIK
     candidates = np.flatnonzero(~has_nik & birth.notna().to_numpy())

@@ -118,6 +118,42 @@ def test_key_kinds_and_stability() -> None:
     assert not set(other.key.tolist()) & set(key)
 
 
+def test_nik_keys_are_each_rows_own_nik_hmac_with_a_shared_cache() -> None:
+    """Several NIKs in any order, one of them a parent's (birth date disagrees), over two batches
+    sharing a cache: each row's key is the HMAC of its own NIK, and each NIK is hashed once."""
+    niks = ["1872015012201000", "1872034506200002", "1872020101210003"]
+    born = ["2020-12-10", "2020-06-05", "2021-01-01"]
+    order = [2, 0, 1, 0, 2, 2, 1]
+    rows = _rows(
+        child_id=[niks[i] for i in order] + ["1872015012901000"],  # born 1990: not this child
+        name=["Anak"] * (len(order) + 1),
+        birth_date=pd.to_datetime([born[i] for i in order] + ["2020-12-10"]),
+        sex=np.ones(len(order) + 1, dtype=np.int8),
+    )
+    kelurahan = pd.Series(["Metro"] * len(rows))
+    hashed: list[int] = []
+    cache: dict[bytes, bytes] = {}
+    hasher = KeyHasher(SECRET)
+    for batch in (rows.iloc[:4], rows.iloc[4:]):
+        keys = child_keys(
+            batch.reset_index(drop=True),
+            kelurahan.iloc[: len(batch)].reset_index(drop=True),
+            hasher,
+            source_sha256="a" * 64,
+            key_cache=cache,
+            on_hash=hashed.append,
+        )
+        for nik, kind, key in zip(batch["child_id"], keys.kind, keys.key, strict=True):
+            if nik == "1872015012901000":
+                assert kind == KEY_KIND_NAME
+                continue
+            expected = hmac.digest(SECRET, b"kbtool/child/nik/v1\x00" + nik.encode(), "sha256")
+            assert kind == KEY_KIND_NIK
+            assert key == int.from_bytes(expected[:8], "big", signed=True)
+    # NIKs: 3 in the first batch, none new in the second; the parent's row is keyed by name
+    assert sum(hashed) == 3 + 1
+
+
 def test_name_key_depends_on_birth_sex_and_kelurahan() -> None:
     rows = _rows(
         child_id=[None] * 4,
