@@ -756,6 +756,19 @@ def test_dedup_of_distinct_identities_equals_the_exact_one(seed: int) -> None:
     assert not dedup.distinct_identities(np.array([3, 3]), np.array([1, 1]))
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_repeated_identities_are_those_pandas_finds(seed: int) -> None:
+    """The sort-based check of repeated identities marks what pandas' duplicated(keep=False)
+    marks, with values across the whole 64-bit range and at its ends."""
+    rng = np.random.default_rng(seed)
+    ident = rng.integers(0, 2**64 - 1, 5000, dtype=np.uint64, endpoint=True)
+    ident[rng.integers(0, 5000, 40)] = ident[rng.integers(0, 5000, 40)]
+    ident[:3] = [0, 2**64 - 1, 2**64 - 1]
+    for values in (ident, ident[1:2], ident[:0], np.unique(ident), np.full(4, 7, np.uint64)):
+        expected = pd.Index(values).duplicated(keep=False)
+        assert np.array_equal(dedup._repeated(values), expected)
+
+
 def test_dedup_rules_by_hand() -> None:
     """Rows (child, visit, values) in reading order against a store holding (c1, v1, A)."""
     incoming = dedup.Incoming(
