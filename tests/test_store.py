@@ -967,3 +967,32 @@ def test_c_value_hash_refuses_a_code_outside_its_table() -> None:
     out = np.empty(n, np.uint64)
     chash.value_hash(*args, *places, out)
     assert len(set(out.tolist())) == 3
+
+
+def test_syncer_writes_requested_files_through_and_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background syncer fsyncs what it is asked to (a vanished file is no error), and once
+    stopped its thread is gone and requests are dropped: the commit's own fsyncs remain."""
+    synced: list[Path] = []
+    real_fsync = ingest.fsync_file
+
+    def recording(path: Path) -> None:
+        real_fsync(path)
+        synced.append(path)
+
+    monkeypatch.setattr(ingest, "fsync_file", recording)
+    files = [tmp_path / name for name in ("a.parquet", "b.parquet")]
+    for path in files:
+        path.write_bytes(b"rows")
+    syncer = ingest._Syncer()
+    syncer.request([*files, tmp_path / "gone.parquet"])
+    deadline = time.monotonic() + 10
+    while len(synced) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sorted(synced) == sorted(files)
+    syncer.stop()
+    assert not syncer._thread.is_alive()
+    syncer.request(files)
+    syncer.stop()  # again: nothing happens
+    assert len(synced) == 2

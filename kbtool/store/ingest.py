@@ -5,7 +5,8 @@ An import runs in three steps, all under the store's exclusive lock:
 1. Stage (streaming). Each batch from the reader gets its places normalised, child keys, z-scores
    and value hash, and is appended to a Parquet file per (year, kecamatan) under
    ``staging/<import_id>/``, with a compact index (key, visit date, value hash, order) per year.
-   Memory holds one batch at a time.
+   Memory holds one batch at a time. A background thread writes the staged files through to
+   disk as they grow (`_Syncer`).
 2. Resolve, one visit year at a time. The year's index is compared with the key columns of the
    year's live files (never the whole store): within the import the last row of a child and visit
    date wins; a row equal to a stored one is a duplicate; a different one is a correction that
@@ -21,6 +22,7 @@ An import runs in three steps, all under the store's exclusive lock:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -333,6 +335,53 @@ class _Worker:
             self._thread.join()
 
 
+class _Syncer:
+    """Writes staged files through to disk in the background while the import goes on.
+
+    The commit fsyncs every file it adds, and its durability rests on that alone. Without this
+    thread those fsyncs would write a whole import's files at the end (1.5 s of a 10-million-row
+    import, measured): the kernel keeps them in memory until then. With it, the data is written
+    while the next batches are computed, and the commit's fsyncs find little left to do. Errors
+    are left to the commit's fsyncs to report.
+    """
+
+    def __init__(self) -> None:
+        self._pending: set[Path] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="kbtool-store-sync", daemon=True)
+        self._thread.start()
+
+    def request(self, paths: Iterable[Path]) -> None:
+        """Have these files written to disk soon."""
+        with self._lock:
+            if not self._stopping:
+                self._pending.update(paths)
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            with self._lock:
+                paths, self._pending = self._pending, set()
+                self._wake.clear()
+                stopping = self._stopping
+            if stopping:
+                return
+            for path in sorted(paths):
+                with contextlib.suppress(OSError):
+                    fsync_file(path)
+
+    def stop(self) -> None:
+        """Drop what is still pending, wait for the file being written, end the thread."""
+        with self._lock:
+            self._stopping = True
+            self._pending.clear()
+        self._wake.set()
+        self._thread.join()
+
+
 class _IndexWriter:
     """Index rows of one visit year as one raw file of native values per column.
 
@@ -386,9 +435,11 @@ class _Staging:
     for a queue slot once per partition.
     """
 
-    def __init__(self, root: Path, *, grouped: bool = False) -> None:
+    def __init__(self, root: Path, *, grouped: bool = False, syncer: _Syncer | None = None) -> None:
         self.root = root
         self.files: list[_StagedFile] = []
+        self._syncer = syncer
+        self._written: set[Path] = set()  # files appended to since the last flush
         self._open: OrderedDict[
             tuple[str, int | None, str | None], tuple[pq.ParquetWriter, _StagedFile]
         ] = OrderedDict()
@@ -407,12 +458,16 @@ class _Staging:
     def flush(self) -> None:
         """Hand the writes collected since the last flush to the writer thread, as one task."""
         tasks, self._pending = self._pending, []
+        written, self._written = self._written, set()
         if not tasks:
             return
+        syncer = self._syncer
 
         def run_all() -> None:
             for task in tasks:
                 task()
+            if syncer is not None:
+                syncer.request(written)
 
         # wait for the previous batch's writes first: one batch being written while the next
         # is built overlaps as well as a queue would, and holds one staged batch less in memory
@@ -445,6 +500,7 @@ class _Staging:
             self._open.move_to_end(key)
         writer, staged = entry
         first = staged.rows
+        self._written.add(staged.path)
         self._submit(lambda: writer.write_table(table))
         staged.rows += table.num_rows
         return staged.file_no, first
@@ -476,6 +532,8 @@ class _Staging:
             self._worker.submit(index_writer.close)
         self._index_open.clear()
         self._worker.drain()
+        if self._syncer is not None:  # the files' last rows and footers
+            self._syncer.request(f.path for f in self.files)
 
     def stop(self) -> None:
         """End the writer thread (after close, or when abandoning the import)."""
@@ -554,7 +612,8 @@ class _Import:
         self.progress = progress
         self.root = store.staging_dir / import_id
         self.root.mkdir(parents=True)
-        self.staging = _Staging(self.root, grouped=True)
+        self.syncer = _Syncer()
+        self.staging = _Staging(self.root, grouped=True, syncer=self.syncer)
         self.sources: list[SourceSummary] = []
         self.seq = 0
         self.unknown_kelurahan: set[str] = set()
@@ -958,6 +1017,7 @@ class _Import:
     # -- step 3 ------------------------------------------------------------------------------
 
     def commit(self, plan: _Plan, started_at: str) -> str | None:
+        self.syncer.stop()
         for staged, _ in plan.added:
             fsync_file(staged)
         rejects_file: str | None = None
@@ -1122,6 +1182,7 @@ def import_batches(
             committed_id, rejects_file = job.run(sources, started_at)
         finally:
             job.staging.stop()
+            job.syncer.stop()
             shutil.rmtree(job.root, ignore_errors=True)
     summary_out = ImportSummary(
         store=str(store_obj.root),
