@@ -34,6 +34,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -586,6 +587,43 @@ def _redact_rejects(
 # the import
 
 
+@dataclass(frozen=True)
+class _Split:
+    """A Parquet file of the year being resolved (`source_rows` rows) and what becomes of its
+    rows: kept whole (`keep` None), or the rows `keep` (sorted row numbers; `rows` of them)
+    written to `target` (None when there are none) and the rows `moved` read out for
+    superseded/."""
+
+    source: Path
+    source_rows: int
+    year: int | None
+    kecamatan: str | None
+    rows: int
+    keep: npt.NDArray[np.int64] | None = None
+    target: Path | None = None
+    moved: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+    def run(self) -> pa.Table | None:
+        """Write the kept rows to `target`; the moved rows, or None when there are none."""
+        table = pq.read_table(self.source, schema=MEASUREMENT_SCHEMA)
+        if table.num_rows != self.source_rows:
+            raise StoreError(
+                f"{self.source} holds {table.num_rows} rows where {self.source_rows} were "
+                "expected: the store is damaged; restore it from a backup"
+            )
+        if self.target is not None and self.keep is not None:
+            pq.write_table(table.take(pa.array(self.keep)), self.target, **PARQUET_OPTIONS)
+        return table.take(pa.array(self.moved)) if len(self.moved) else None
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 @dataclass
 class _Plan:
     """Files to add at commit (staged path -> entry) and catalogue paths to drop."""
@@ -788,7 +826,7 @@ class _Import:
         self.staging.close()
         self.staging.stop()
         plan = _Plan()
-        superseded = _Staging(self.root / "superseded")
+        superseded = _Staging(self.root / "superseded", syncer=self.syncer)
         superseded.root.mkdir()
         touched: set[tuple[int | None, str | None]] = set()
         try:
@@ -873,11 +911,12 @@ class _Import:
         year_files = [f for f in self.staging.files if f.year == year and f.area == "measurements"]
         live_by_file: dict[int, npt.NDArray[np.int64]] | None = None
         super_by_file: dict[int, npt.NDArray[np.int64]] = {}
+        splits: list[_Split] = []
         for staged in year_files:
             touched.add((staged.year, staged.kecamatan))
             if live_count[staged.file_no] == staged.rows:
-                self._add(
-                    plan, staged.path, "measurements", staged.year, staged.kecamatan, staged.rows
+                splits.append(
+                    _Split(staged.path, staged.rows, staged.year, staged.kecamatan, staged.rows)
                 )
                 continue
             if live_count[staged.file_no] == 0 and super_count[staged.file_no] == 0:
@@ -887,27 +926,18 @@ class _Import:
                 super_by_file = _rows_by_file(file_no[super_in_import], row_no[super_in_import])
             live_rows = live_by_file.get(staged.file_no, np.empty(0, dtype=np.int64))
             super_rows = super_by_file.get(staged.file_no, np.empty(0, dtype=np.int64))
-            table = pq.read_table(staged.path, schema=MEASUREMENT_SCHEMA)
-            if len(live_rows):
-                rewritten = self.staging.new_file("measurements", staged.year, staged.kecamatan)
-                pq.write_table(
-                    table.take(pa.array(np.sort(live_rows))), rewritten.path, **PARQUET_OPTIONS
-                )
-                self._add(
-                    plan,
-                    rewritten.path,
-                    "measurements",
+            splits.append(
+                _Split(
+                    staged.path,
+                    staged.rows,
                     staged.year,
                     staged.kecamatan,
                     len(live_rows),
+                    keep=np.sort(live_rows),
+                    target=self._rewritten(staged.year, staged.kecamatan, len(live_rows)),
+                    moved=np.sort(super_rows),
                 )
-            if len(super_rows):
-                superseded.append(
-                    "superseded",
-                    staged.year,
-                    staged.kecamatan,
-                    _as_superseded(table.take(pa.array(np.sort(super_rows))), self.import_id),
-                )
+            )
 
         # stored files that lose rows to corrections: rewrite them, move the rows to superseded/
         s_file = stored_file[decided.replaces[replaces_stored]]
@@ -916,29 +946,49 @@ class _Import:
         live_files = self._year_files
         for position, rows_out in removed_by_file.items():
             entry = live_files[position]
-            table = pq.read_table(self.store.root / entry.path, schema=MEASUREMENT_SCHEMA)
-            keep = np.ones(table.num_rows, dtype=bool)
+            keep = np.ones(entry.rows, dtype=bool)
             keep[rows_out] = False
             plan.removed.append(entry.path)
             touched.add((entry.year, entry.kecamatan))
-            if keep.any():
-                rewritten = self.staging.new_file("measurements", entry.year, entry.kecamatan)
-                pq.write_table(table.filter(pa.array(keep)), rewritten.path, **PARQUET_OPTIONS)
-                self._add(
-                    plan,
-                    rewritten.path,
-                    "measurements",
+            kept = np.flatnonzero(keep)
+            splits.append(
+                _Split(
+                    self.store.root / entry.path,
+                    entry.rows,
                     entry.year,
                     entry.kecamatan,
-                    int(keep.sum()),
+                    len(kept),
+                    keep=kept,
+                    target=self._rewritten(entry.year, entry.kecamatan, len(kept)),
+                    moved=np.sort(rows_out),
                 )
-            superseded.append(
-                "superseded",
-                entry.year,
-                entry.kecamatan,
-                _as_superseded(table.take(pa.array(np.sort(rows_out))), self.import_id),
             )
+
+        # the rewrites run on every core (Parquet encoding releases the GIL); what they add to
+        # the plan and to superseded/ is recorded here, in the order above
+        with ThreadPoolExecutor(_cores(), thread_name_prefix="kbtool-rewrite") as pool:
+            results = [None if split.keep is None else pool.submit(split.run) for split in splits]
+            for split, result in zip(splits, results, strict=True):
+                moved = None if result is None else result.result()
+                written = split.source if split.keep is None else split.target
+                if written is not None:
+                    self._add(
+                        plan, written, "measurements", split.year, split.kecamatan, split.rows
+                    )
+                if split.target is not None:
+                    self.syncer.request([split.target])
+                if moved is not None:
+                    superseded.append(
+                        "superseded",
+                        split.year,
+                        split.kecamatan,
+                        _as_superseded(moved, self.import_id),
+                    )
         return touched
+
+    def _rewritten(self, year: int | None, kecamatan: str | None, rows: int) -> Path | None:
+        """A new staged file for the rows a rewrite keeps; None when it keeps none."""
+        return self.staging.new_file("measurements", year, kecamatan).path if rows else None
 
     def _stored_index(
         self, year: int | None, incoming_children: npt.NDArray[np.int64]
@@ -1013,6 +1063,7 @@ class _Import:
                 removed.update(e.path for e in existing)
                 plan.added = [(p, e) for p, e in plan.added if (p, e) not in new]
                 self._add(plan, merged.path, area, year, kecamatan, total)
+                self.syncer.request([merged.path])
 
     # -- step 3 ------------------------------------------------------------------------------
 
