@@ -130,7 +130,8 @@ def _repeated(ident: U64) -> npt.NDArray[np.bool_]:
     same = ordered[1:] == ordered[:-1]
     if not same.any():
         return np.zeros(len(ident), dtype=bool)
-    values = np.unique(ordered[1:][same])
+    repeats = ordered[1:][same]  # sorted: its distinct values are where it changes
+    values = repeats[np.concatenate(([True], repeats[1:] != repeats[:-1]))]
     found = np.minimum(np.searchsorted(values, ident), len(values) - 1)
     return np.asarray(values[found] == ident)
 
