@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -996,3 +999,95 @@ def test_syncer_writes_requested_files_through_and_stops(
     syncer.request(files)
     syncer.stop()  # again: nothing happens
     assert len(synced) == 2
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_stored_values_hold_exactly_the_stored_identities_with_their_values(seed: int) -> None:
+    """StoredValues.holds is membership of (child, visit date, value hash) in the stored rows,
+    also for identities that share the top bits StoredValues sorts by first."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    key = rng.integers(-(2**63), 2**63 - 1, n, dtype=np.int64)
+    visit = rng.integers(18_000, 21_000, n).astype(np.int64)
+    # identities whose packed values differ only in their low bits: ties in the first sort
+    key[: n // 4] = key[n // 4 : n // 2] ^ rng.integers(0, 2**20, n // 4)
+    visit[: n // 4] = visit[n // 4 : n // 2]
+    vhash = rng.integers(-(2**63), 2**63 - 1, n, dtype=np.int64)
+    _, first = np.unique(np.stack([key, visit]), axis=1, return_index=True)
+    keep = np.sort(first)
+    key, visit, vhash = key[keep], visit[keep], vhash[keep]  # stored identities are unique
+    stored = dedup.StoredValues.of(dedup.packed_identity(key, visit), dedup.value_tops(vhash))
+    assert np.all(stored.ident[1:] >= stored.ident[:-1])
+    # queries: stored rows, the same with other values or another visit, and strangers
+    q_key = np.concatenate([key, key[:500], key[:500], rng.integers(0, 2**40, 500)])
+    q_visit = np.concatenate([visit, visit[:500], visit[:500] + 1, visit[:500]])
+    q_vhash = np.concatenate([vhash, vhash[:500] + (1 << 32), vhash[:500], vhash[:500]])
+    truth = set(zip(key.tolist(), visit.tolist(), vhash.tolist(), strict=True))
+    expected = [
+        t in truth for t in zip(q_key.tolist(), q_visit.tolist(), q_vhash.tolist(), strict=True)
+    ]
+    assert stored.holds(q_key, q_visit, q_vhash).tolist() == expected
+    assert sum(expected) == len(key)
+
+
+def _store_content(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Live and superseded rows, without the import ids, in a fixed order."""
+    order = ["child_key", "visit_date", "value_hash", "source_file", "source_line"]
+    live = open_measurements(root).drop(columns=["import_id"])
+    old = open_superseded(root).drop(columns=["import_id", "superseded_by_import"])
+    return tuple(  # type: ignore[return-value]
+        frame.sort_values(order).reset_index(drop=True).astype(str) for frame in (live, old)
+    )
+
+
+def test_rows_the_store_holds_are_not_staged_and_the_store_comes_out_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the store's rows loaded first, rows it holds as they are get no staged values; the
+    result is the same as resolving everything, corrections and their edge cases included."""
+    children = keyed_children(40)
+    stored = make_visits(children, ["2023-01-15", "2023-02-15"], seed=5)
+    base = tmp_path / "base"
+    import_batches([source_of(stored, "jan-feb.csv")], base)
+    again = stored.copy()
+    weight = again["weight_kg"].to_numpy(copy=True)
+    weight[3] += 1.5  # a correction of a stored row
+    again["weight_kg"] = weight
+    # a changed row read before the stored version of the same visit: the stored one, read
+    # last, wins (a duplicate) and the changed one goes to superseded/
+    earlier = stored.iloc[[5]].copy()
+    earlier["height_cm"] += 2
+    new = make_visits(children, ["2023-03-15"], seed=6)
+    second = pd.concat([earlier, again, new], ignore_index=True)
+    held_rows = len(stored) - 1  # every stored row but the corrected one
+
+    staged: list[int] = []
+    append = ingest._Staging.append
+
+    def counted(self: Any, area: str, year: Any, kecamatan: Any, table: pa.Table) -> Any:
+        if area == "measurements":
+            staged.append(table.num_rows)
+        return append(self, area, year, kecamatan, table)
+
+    monkeypatch.setattr(ingest._Staging, "append", counted)
+    outcomes = {}
+    for mode, limit in (("resolved", 0), ("held", ingest.STORED_VALUES_MAX_ROWS)):
+        store = tmp_path / mode
+        shutil.copytree(base, store)
+        monkeypatch.setattr(ingest, "STORED_VALUES_MAX_ROWS", limit)
+        staged.clear()
+        source = dataclasses.replace(source_of(second, "second.csv"), size_bytes=10**9)
+        summary = import_batches([source], store)
+        assert reconciles(summary)
+        outcomes[mode] = (summary, sum(staged), _store_content(store))
+
+    (resolved, resolved_staged, resolved_rows) = outcomes["resolved"]
+    (held, held_staged, held_rows_out) = outcomes["held"]
+    assert resolved_staged == len(second)
+    assert held_staged == len(second) - held_rows
+    assert held.rows_duplicate == resolved.rows_duplicate == held_rows
+    assert held.corrections == resolved.corrections == 2
+    assert held.rows_stored == resolved.rows_stored == len(new) + 2
+    for mine, theirs in zip(held_rows_out, resolved_rows, strict=True):
+        pd.testing.assert_frame_equal(mine, theirs)
+    assert len(held_rows_out[1]) == 2  # the corrected stored row and the earlier changed one
