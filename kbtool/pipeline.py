@@ -6,12 +6,21 @@ previous batch is scored, staged or written (`kbtool zscore`, `kbtool import`).
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Generator, Iterable
 from typing import Any, TypeVar
 
 _Item = TypeVar("_Item")
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def ahead(

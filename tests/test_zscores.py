@@ -238,11 +238,11 @@ def test_blocks_and_threads_give_the_same_result(
     inputs = pd.read_csv(WHO_DATA / "zscore_inputs.csv")
     measure = inputs["measure"].map({"l": MEASURE_LENGTH, "h": MEASURE_HEIGHT}).to_numpy()
     args = (inputs["sex"], inputs["age_days"], inputs["weight_kg"], inputs["height_cm"], measure)
-    monkeypatch.setattr(zscores, "_threads", lambda: 2)
+    monkeypatch.setattr(zscores, "cores", lambda: 2)
     whole = compute_zscore_arrays(*args)
     monkeypatch.setattr(zscores, "BLOCK_ROWS", 997)
     if kernel == "c":
-        monkeypatch.setattr(zscores, "_threads", lambda: 1)
+        monkeypatch.setattr(zscores, "cores", lambda: 1)
         blocked = compute_zscore_arrays(*args)
     else:
         import numba

@@ -23,7 +23,6 @@ chooses one.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -36,6 +35,7 @@ from kbtool.compiled import KERNELS as KERNELS  # re-exported: the kernels one c
 from kbtool.compiled import KernelUnavailableError as KernelUnavailableError
 from kbtool.compiled import c_extension
 from kbtool.growth.tables import load_table
+from kbtool.pipeline import cores
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -152,14 +152,6 @@ def _ckernel() -> ModuleType:
     import kbtool.growth._ckernel as compiled
 
     return compiled
-
-
-def _threads() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def round_2_decimals(values: npt.ArrayLike) -> FloatArray:
@@ -305,7 +297,7 @@ def _score_c(
     def run(first: int, stride: int) -> None:
         score(*arrays, tables.age, tables.sd, tables.lenhei, *outputs, *settings, first, stride)
 
-    threads = min(_threads(), -(-n // BLOCK_ROWS))
+    threads = min(cores(), -(-n // BLOCK_ROWS))
     helpers = [
         threading.Thread(target=run, args=(first, threads), name="kbtool-kernel", daemon=True)
         for first in range(1, threads)

@@ -51,7 +51,7 @@ import pyarrow.parquet as pq
 
 from kbtool import __version__
 from kbtool.errors import InputError, StoreError
-from kbtool.pipeline import ahead
+from kbtool.pipeline import ahead, cores
 from kbtool.places import AliasTable, load_aliases, normalise_places
 from kbtool.privacy import KeyHasher, child_keys, load_secret
 from kbtool.reader import REJECT_COLUMNS, ReadBatch, ReadOptions
@@ -627,14 +627,6 @@ class _Split:
         return table.take(pa.array(self.moved)) if len(self.moved) else None
 
 
-def _cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 @dataclass
 class _Plan:
     """Files to add at commit (staged path -> entry) and catalogue paths to drop."""
@@ -757,7 +749,7 @@ class _Import:
             if end > total:
                 break  # the catalogue undercounts: checked below
             key = table.column("child_key").to_numpy()
-            ident[at:end] = dedup.packed_identity(key, _day_numbers(table.column("visit_date")))
+            ident[at:end] = dedup.packed_identity(key, _stored_days(table.column("visit_date")))
             value_top[at:end] = dedup.value_tops(table.column("value_hash").to_numpy())
             at = end
         if at != total:
@@ -1051,7 +1043,7 @@ class _Import:
 
         # the rewrites run on every core (Parquet encoding releases the GIL); what they add to
         # the plan and to superseded/ is recorded here, in the order above
-        with ThreadPoolExecutor(_cores(), thread_name_prefix="kbtool-rewrite") as pool:
+        with ThreadPoolExecutor(cores(), thread_name_prefix="kbtool-rewrite") as pool:
             results = [None if split.keep is None else pool.submit(split.run) for split in splits]
             for split, result in zip(splits, results, strict=True):
                 moved = None if result is None else result.result()
@@ -1094,7 +1086,7 @@ class _Import:
             rows = np.flatnonzero(wanted.get_indexer(pd.Index(keys)) >= 0)
             if not rows.size:
                 continue
-            visit_days = _day_numbers(table.column("visit_date"))
+            visit_days = _stored_days(table.column("visit_date"))
             parts.append(
                 {
                     "key": keys[rows],
@@ -1195,7 +1187,7 @@ class _Import:
         return rejects_file
 
 
-def _day_numbers(dates: pa.ChunkedArray) -> npt.NDArray[np.int64]:
+def _stored_days(dates: pa.ChunkedArray) -> npt.NDArray[np.int64]:
     """A stored date column as day numbers, NAT_DAYS where missing (as the index holds them)."""
     days = dates.cast(pa.int32()).fill_null(-(2**31)).to_numpy().astype(np.int64)
     days[days == -(2**31)] = NAT_DAYS
