@@ -994,11 +994,39 @@ def test_syncer_writes_requested_files_through_and_stops(
     while len(synced) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert sorted(synced) == sorted(files)
-    syncer.stop()
+    assert syncer.stop() is None
     assert not syncer._thread.is_alive()
     syncer.request(files)
-    syncer.stop()  # again: nothing happens
+    assert syncer.stop() is None  # again: nothing happens
     assert len(synced) == 2
+
+
+def test_syncer_hands_a_failed_write_to_the_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linux reports a failed write-back to the first fsync only: the syncer keeps the error
+    for the commit, which then refuses to commit."""
+    failed = tmp_path / "a.parquet"
+    failed.write_bytes(b"rows")
+
+    def failing(path: Path) -> None:
+        raise OSError(5, "Input/output error", str(path))
+
+    monkeypatch.setattr(ingest, "fsync_file", failing)
+    syncer = ingest._Syncer()
+    syncer.request([failed])
+    deadline = time.monotonic() + 10
+    while syncer._error is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    error = syncer.stop()
+    assert isinstance(error, OSError) and error.errno == 5
+
+    # an import whose staged files fail to reach the disk does not land
+    store = tmp_path / "store"
+    rows = make_visits(keyed_children(5), ["2023-01-15"])
+    with pytest.raises(StoreError, match="cannot write the import's files to disk"):
+        import_batches([source_of(rows, "jan.csv")], store)
+    assert open_measurements(store).empty
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -1016,12 +1044,14 @@ def test_stored_values_hold_exactly_the_stored_identities_with_their_values(seed
     _, first = np.unique(np.stack([key, visit]), axis=1, return_index=True)
     keep = np.sort(first)
     key, visit, vhash = key[keep], visit[keep], vhash[keep]  # stored identities are unique
-    stored = dedup.StoredValues.of(dedup.packed_identity(key, visit), dedup.value_tops(vhash))
+    stored = dedup.StoredValues.of(dedup.packed_identity(key, visit), vhash)
     assert np.all(stored.ident[1:] >= stored.ident[:-1])
-    # queries: stored rows, the same with other values or another visit, and strangers
-    q_key = np.concatenate([key, key[:500], key[:500], rng.integers(0, 2**40, 500)])
-    q_visit = np.concatenate([visit, visit[:500], visit[:500] + 1, visit[:500]])
-    q_vhash = np.concatenate([vhash, vhash[:500] + (1 << 32), vhash[:500], vhash[:500]])
+    # queries: stored rows, the same with other values (in any bit) or another visit, strangers
+    q_key = np.concatenate([key, key[:500], key[:500], key[:500], rng.integers(0, 2**40, 500)])
+    q_visit = np.concatenate([visit, visit[:500], visit[:500], visit[:500] + 1, visit[:500]])
+    q_vhash = np.concatenate(
+        [vhash, vhash[:500] ^ 1, vhash[:500] ^ (1 << 62), vhash[:500], vhash[:500]]
+    )
     truth = set(zip(key.tolist(), visit.tolist(), vhash.tolist(), strict=True))
     expected = [
         t in truth for t in zip(q_key.tolist(), q_visit.tolist(), q_vhash.tolist(), strict=True)
@@ -1091,3 +1121,28 @@ def test_rows_the_store_holds_are_not_staged_and_the_store_comes_out_the_same(
     for mine, theirs in zip(held_rows_out, resolved_rows, strict=True):
         pd.testing.assert_frame_equal(mine, theirs)
     assert len(held_rows_out[1]) == 2  # the corrected stored row and the earlier changed one
+
+
+def test_an_unreadable_file_in_a_year_not_imported_still_does_not_stop_an_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the store's rows before staging only speeds an import up: when a live file of
+    another year cannot be read, the import goes on without them, as it would have before."""
+    children = keyed_children(20)
+    store = tmp_path / "store"
+    import_batches([source_of(make_visits(children, ["2022-06-15"]), "2022.csv")], store)
+    for path in (store / "measurements").glob("year=2022/*/*.parquet"):
+        path.write_bytes(b"not parquet")
+    built: list[int] = []
+    of = dedup.StoredValues.of
+
+    def counted(ident: Any, vhash: Any) -> dedup.StoredValues:
+        built.append(len(ident))
+        return of(ident, vhash)
+
+    monkeypatch.setattr(dedup.StoredValues, "of", counted)
+    rows = make_visits(children, ["2023-06-15"], seed=4)
+    source = dataclasses.replace(source_of(rows, "2023.csv"), size_bytes=10**9)
+    summary = import_batches([source], store)
+    assert summary.rows_stored == len(rows) and reconciles(summary)
+    assert not built

@@ -152,32 +152,32 @@ MAX_STORED_VALUES = (1 << _ROW_BITS) - 1
 
 @dataclass(frozen=True)
 class StoredValues:
-    """The store's live rows as (packed identity, top 32 bits of the value hash), sorted by
-    identity: 12 bytes a row, for telling, while an import is staged, which incoming rows the
-    store already holds.
+    """The store's live rows as (packed identity, value hash), sorted by identity: 16 bytes a
+    row, for telling, while an import is staged, which incoming rows the store already holds.
 
-    A row whose child and visit date the store holds with the same values is a DUPLICATE
+    A row whose child and visit date the store holds with the same value hash is a DUPLICATE
     whatever else the import holds (`resolve`: the last read of its identity equal to the store
     is a duplicate, and so is every other kept row equal to the store), so its values need not
-    be staged. `holds` compares the packed identity and half the value hash: a row that is not
-    a duplicate passes for one only if both collide (about 2^-96 a pair of rows), and the
-    import checks every row it did not stage against `resolve`'s decision all the same.
+    be staged. `holds` compares the value hash in full, as `resolve` does, and the packed
+    identity: only a collision of both (about 2^-128 a pair of rows) could pass another row
+    for a duplicate, and the import checks every row it did not stage against `resolve`'s
+    decision all the same.
     """
 
     ident: U64
-    value_top: npt.NDArray[np.uint32]
+    vhash: I64
 
     @classmethod
-    def of(cls, ident: U64, value_top: npt.NDArray[np.uint32]) -> StoredValues:
+    def of(cls, ident: U64, vhash: I64) -> StoredValues:
         """From the store's live rows (at most MAX_STORED_VALUES): their identities packed by
-        `packed_identity` and `value_tops` of their value hashes. Sorting takes 28 bytes a row
-        for a moment."""
+        `packed_identity`, and value hashes. Sorting takes 40 bytes a row for a moment, these
+        arrays included."""
         n = len(ident)
         if n > MAX_STORED_VALUES:
             raise ValueError(f"{n} stored rows: at most {MAX_STORED_VALUES}")
         rows = _sorted_rows(ident)
         ident_sorted = ident[rows]
-        top_sorted = value_top[rows]
+        vhash_sorted = vhash[rows]
         del rows
         # rows whose identities share their top bits are in row order: sort those few runs
         high = ident_sorted >> np.uint64(_ROW_BITS)
@@ -186,8 +186,8 @@ class StoredValues:
         if tied.size:
             runs = np.unique(np.concatenate([tied, tied + 1]))
             order = runs[np.argsort(ident_sorted[runs], kind="stable")]
-            ident_sorted[runs], top_sorted[runs] = ident_sorted[order], top_sorted[order]
-        return cls(ident_sorted, top_sorted)
+            ident_sorted[runs], vhash_sorted[runs] = ident_sorted[order], vhash_sorted[order]
+        return cls(ident_sorted, vhash_sorted)
 
     def holds(self, key: I64, visit: I64, vhash: I64) -> npt.NDArray[np.bool_]:
         """Which rows the store holds with the same child, visit date and value hash."""
@@ -198,15 +198,10 @@ class StoredValues:
         order = _sorted_rows(ident)
         wanted = ident[order]
         at = np.minimum(np.searchsorted(self.ident, wanted), len(self.ident) - 1)
-        same = (self.ident[at] == wanted) & (self.value_top[at] == value_tops(vhash[order]))
+        same = (self.ident[at] == wanted) & (self.vhash[at] == vhash[order])
         found = np.empty(len(key), dtype=bool)
         found[order] = same
         return found
-
-
-def value_tops(vhash: I64) -> npt.NDArray[np.uint32]:
-    """The top 32 bits of value hashes, as StoredValues keeps them."""
-    return (vhash.view(np.uint64) >> np.uint64(32)).astype(np.uint32)
 
 
 def packed_identity(key: I64, visit: I64) -> U64:

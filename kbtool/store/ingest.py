@@ -24,7 +24,6 @@ An import runs in three steps, all under the store's exclusive lock:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import os
@@ -87,7 +86,7 @@ KEY_CACHE_ENTRIES = 500_000
 # row at the peak, so half a million rows keep a 10-million-row import near 1.1 GB of RSS (1.5 GB
 # with the reader's default million, measured), at the same speed.
 IMPORT_BATCH_ROWS = 500_000
-# Stored rows up to which an import loads them all (12 bytes a row; 28 while being sorted) to
+# Stored rows up to which an import loads them all (16 bytes a row; 40 while being sorted) to
 # leave out of staging the rows the store already holds (dedup.StoredValues). Above it, those
 # are told apart when resolving only: the same result, with their values staged and dropped.
 STORED_VALUES_MAX_ROWS = 16_000_000
@@ -353,8 +352,9 @@ class _Syncer:
     The commit fsyncs every file it adds, and its durability rests on that alone. Without this
     thread those fsyncs would write a whole import's files at the end (1.5 s of a 10-million-row
     import, measured): the kernel keeps them in memory until then. With it, the data is written
-    while the next batches are computed, and the commit's fsyncs find little left to do. Errors
-    are left to the commit's fsyncs to report.
+    while the next batches are computed, and the commit's fsyncs find little left to do. Linux
+    reports a failed write-back to the first fsync only, so the first error is kept for the
+    commit (`stop`).
     """
 
     def __init__(self) -> None:
@@ -362,6 +362,7 @@ class _Syncer:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
+        self._error: OSError | None = None
         self._thread = threading.Thread(target=self._run, name="kbtool-store-sync", daemon=True)
         self._thread.start()
 
@@ -382,16 +383,22 @@ class _Syncer:
             if stopping:
                 return
             for path in sorted(paths):
-                with contextlib.suppress(OSError):
+                try:
                     fsync_file(path)
+                except FileNotFoundError:
+                    pass  # a staged file already replaced: nothing of it will be committed
+                except OSError as err:
+                    self._error = self._error or err
 
-    def stop(self) -> None:
-        """Drop what is still pending, wait for the file being written, end the thread."""
+    def stop(self) -> OSError | None:
+        """Drop what is still pending, wait for the file being written, end the thread; the
+        first error an fsync met, if any."""
         with self._lock:
             self._stopping = True
             self._pending.clear()
         self._wake.set()
         self._thread.join()
+        return self._error
 
 
 class _IndexWriter:
@@ -512,7 +519,8 @@ class _Staging:
             self._open.move_to_end(key)
         writer, staged = entry
         first = staged.rows
-        self._written.add(staged.path)
+        if self._grouped:
+            self._written.add(staged.path)  # synced after the batch's writes (flush)
         self._submit(lambda: writer.write_table(table))
         staged.rows += table.num_rows
         return staged.file_no, first
@@ -708,9 +716,13 @@ class _Import:
         if self._kernels.ident is None:
             self._kernels.start()
         if not self._stored_values_loaded:
-            # before the reader starts: sorting them takes 28 bytes a stored row for a moment
+            # before the reader starts: sorting them takes 40 bytes a stored row for a moment
             rows_at_most = (source.size_bytes or 0) // BYTES_PER_ROW_AT_LEAST
-            self._stored_values = self._load_stored_values(rows_at_most)
+            try:
+                self._stored_values = self._load_stored_values(rows_at_most)
+            except BaseException:
+                _close(source.batches)
+                raise
             self._stored_values_loaded = True
         batches = ahead(source.batches, lockstep=True)
         try:
@@ -728,37 +740,38 @@ class _Import:
     def _load_stored_values(self, incoming_at_most: int) -> dedup.StoredValues | None:
         """The store's live rows as dedup.StoredValues; None when there are none, more than
         STORED_VALUES_MAX_ROWS, or more than STORED_VALUES_MIN_SHARE times `incoming_at_most`
-        (the rows the first file may hold)."""
+        (the rows the first file may hold). Also None when a file cannot be read as the
+        catalogue describes it: resolving reads only the years the import touches, and says
+        so there if they are damaged."""
         files = catalogue.live_files(self.connection, "measurements")
         total = sum(entry.rows for entry in files)
-        if not files or total > min(
-            STORED_VALUES_MAX_ROWS, STORED_VALUES_MIN_SHARE * incoming_at_most
-        ):
+        worth_it = min(STORED_VALUES_MAX_ROWS, STORED_VALUES_MIN_SHARE * incoming_at_most)
+        if not files or total > worth_it:
             return None
         ident = np.empty(total, dtype=np.uint64)
-        value_top = np.empty(total, dtype=np.uint32)
+        vhash = np.empty(total, dtype=np.int64)
         at = 0
-        for entry in files:
-            # memory-mapped: read into Arrow's pool, the files leave ~200 MB behind at 10M rows
-            table = pq.read_table(
-                self.store.root / entry.path,
-                columns=["child_key", "visit_date", "value_hash"],
-                memory_map=True,
-            )
-            end = at + table.num_rows
-            if end > total:
-                break  # the catalogue undercounts: checked below
-            key = table.column("child_key").to_numpy()
-            ident[at:end] = dedup.packed_identity(key, _stored_days(table.column("visit_date")))
-            value_top[at:end] = dedup.value_tops(table.column("value_hash").to_numpy())
-            at = end
+        try:
+            for entry in files:
+                # memory-mapped: read into Arrow's pool, the files left ~200 MB behind at 10M rows
+                table = pq.read_table(
+                    self.store.root / entry.path,
+                    columns=["child_key", "visit_date", "value_hash"],
+                    memory_map=True,
+                )
+                end = at + table.num_rows
+                if end > total:
+                    return None
+                key = table.column("child_key").to_numpy()
+                ident[at:end] = dedup.packed_identity(key, _stored_days(table.column("visit_date")))
+                vhash[at:end] = table.column("value_hash").to_numpy()
+                at = end
+        except (OSError, pa.ArrowException):
+            return None
         if at != total:
-            raise StoreError(
-                f"the store's files hold other row counts than its catalogue ({total}): the "
-                "store is damaged; restore it from a backup"
-            )
-        values = dedup.StoredValues.of(ident, value_top)
-        del ident, value_top
+            return None
+        values = dedup.StoredValues.of(ident, vhash)
+        del ident, vhash
         pa.default_memory_pool().release_unused()  # what reading the files took, for staging
         return values
 
@@ -1023,6 +1036,11 @@ class _Import:
         live_files = self._year_files
         for position, rows_out in removed_by_file.items():
             entry = live_files[position]
+            if rows_out.max() >= entry.rows:
+                raise StoreError(
+                    f"{entry.path} holds more rows than its catalogue entry ({entry.rows}): the "
+                    "store is damaged; restore it from a backup"
+                )
             keep = np.ones(entry.rows, dtype=bool)
             keep[rows_out] = False
             plan.removed.append(entry.path)
@@ -1045,22 +1063,26 @@ class _Import:
         # the plan and to superseded/ is recorded here, in the order above
         with ThreadPoolExecutor(cores(), thread_name_prefix="kbtool-rewrite") as pool:
             results = [None if split.keep is None else pool.submit(split.run) for split in splits]
-            for split, result in zip(splits, results, strict=True):
-                moved = None if result is None else result.result()
-                written = split.source if split.keep is None else split.target
-                if written is not None:
-                    self._add(
-                        plan, written, "measurements", split.year, split.kecamatan, split.rows
-                    )
-                if split.target is not None:
-                    self.syncer.request([split.target])
-                if moved is not None:
-                    superseded.append(
-                        "superseded",
-                        split.year,
-                        split.kecamatan,
-                        _as_superseded(moved, self.import_id),
-                    )
+            try:
+                for split, result in zip(splits, results, strict=True):
+                    moved = None if result is None else result.result()
+                    written = split.source if split.keep is None else split.target
+                    if written is not None:
+                        self._add(
+                            plan, written, "measurements", split.year, split.kecamatan, split.rows
+                        )
+                    if split.target is not None:
+                        self.syncer.request([split.target])
+                    if moved is not None:
+                        superseded.append(
+                            "superseded",
+                            split.year,
+                            split.kecamatan,
+                            _as_superseded(moved, self.import_id),
+                        )
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the import fails: start no more rewrites
+                raise
         return touched
 
     def _rewritten(self, year: int | None, kecamatan: str | None, rows: int) -> Path | None:
@@ -1143,9 +1165,14 @@ class _Import:
     # -- step 3 ------------------------------------------------------------------------------
 
     def commit(self, plan: _Plan, started_at: str) -> str | None:
-        self.syncer.stop()
-        for staged, _ in plan.added:
-            fsync_file(staged)
+        error = self.syncer.stop()
+        try:
+            if error is not None:
+                raise error
+            for staged, _ in plan.added:
+                fsync_file(staged)
+        except OSError as err:
+            raise StoreError(f"cannot write the import's files to disk: {err}") from err
         rejects_file: str | None = None
         if self.rejects_path.exists():
             self.store.rejects_dir.mkdir(exist_ok=True)
