@@ -73,4 +73,7 @@ static inline bool get_numbers(PyObject *const *args, Py_ssize_t count, const ch
     return true;
 }
 
+/* A METH_FASTCALL entry of a module's method table: the function `name`, its docstring `doc`. */
+#define FASTCALL_METHOD(name, doc) {#name, (PyCFunction)(void (*)(void))name, METH_FASTCALL, doc}
+
 #endif

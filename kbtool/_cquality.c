@@ -449,22 +449,18 @@ static PyObject *visit_order(PyObject *self, PyObject *const *args, Py_ssize_t n
 }
 
 static PyMethodDef methods[] = {
-    {"longitudinal", (PyCFunction)(void (*)(void))longitudinal, METH_FASTCALL, longitudinal_doc},
-    {"row_counts", (PyCFunction)(void (*)(void))row_counts, METH_FASTCALL, row_counts_doc},
-    {"visit_order", (PyCFunction)(void (*)(void))visit_order, METH_FASTCALL, visit_order_doc},
+    FASTCALL_METHOD(longitudinal, longitudinal_doc),
+    FASTCALL_METHOD(row_counts, row_counts_doc),
+    FASTCALL_METHOD(visit_order, visit_order_doc),
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
-    "kbtool._cquality",
-    "kbtool's quality passes, compiled when kbtool is installed (see _cquality.c).",
-    -1,
-    methods,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    .m_name = "kbtool._cquality",
+    .m_doc = "kbtool's quality passes, compiled when kbtool is installed (see _cquality.c).",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__cquality(void) { return PyModule_Create(&module); }

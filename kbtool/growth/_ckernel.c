@@ -662,21 +662,17 @@ static PyObject *round2(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyMethodDef methods[] = {
-    {"score", (PyCFunction)(void (*)(void))score, METH_FASTCALL, score_doc},
-    {"round2", (PyCFunction)(void (*)(void))round2, METH_FASTCALL, round2_doc},
+    FASTCALL_METHOD(score, score_doc),
+    FASTCALL_METHOD(round2, round2_doc),
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
-    "kbtool.growth._ckernel",
-    "kbtool's z-score kernel, compiled when kbtool is installed (see _ckernel.c).",
-    -1,
-    methods,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    .m_name = "kbtool.growth._ckernel",
+    .m_doc = "kbtool's z-score kernel, compiled when kbtool is installed (see _ckernel.c).",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__ckernel(void) {

@@ -135,20 +135,16 @@ static PyObject *value_hash(PyObject *self, PyObject *const *args, Py_ssize_t na
 }
 
 static PyMethodDef methods[] = {
-    {"value_hash", (PyCFunction)(void (*)(void))value_hash, METH_FASTCALL, value_hash_doc},
+    FASTCALL_METHOD(value_hash, value_hash_doc),
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
-    "kbtool.store._chash",
-    "kbtool's value hash of stored measurements, compiled when kbtool is installed.",
-    -1,
-    methods,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
+    .m_name = "kbtool.store._chash",
+    .m_doc = "kbtool's value hash of stored measurements, compiled when kbtool is installed.",
+    .m_size = -1,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__chash(void) { return PyModule_Create(&module); }
