@@ -5,15 +5,15 @@ One pass over the rows in blocks of a few hundred, the blocks spread over all co
 (B) the three powers (y/M)^L of WAZ, BMIZ and WHZ in one branch-free loop that the compiler
 turns into SIMD code; (C) the restricted z beyond +-3 SD, R's rounding and the flags.
 
-libm's `pow` costs ~29 ns a call on the 2-core benchmark machine (AMD EPYC, measured), three a
-row, so (B) uses `_pow_fast`, fdlibm's log and exp (the algorithms of glibc's and R's libm) in
-plain arithmetic that vectorises: ~15 ns a call, within 2 ulp of libm's correctly rounded pow
-(measured on 1M random (x, y) with x in [e^-3, e^3], |y| < 0.7). Where that last-ulp difference
-could matter it does not get the chance: a row whose z lies so near a multiple of 0.005 (every
-rounding half-way point, every cut-off, flag limit and the +-3 SD switch is one) that the error
-bound reaches it, or whose bound exceeds 1e-10 (|S*L| tiny), is recomputed with libm's pow. So
-rounded z-scores, flags and categories are exactly those of the pow WHO's R package uses, and
-unrounded ones within 1e-10 of them.
+libm's `pow` costs ~29 ns a call on the 2-core benchmark machine (AMD EPYC, measured), three a row,
+so (B) uses `_pow_fast`, fdlibm's log and exp (the algorithms of glibc's and R's libm) in plain
+arithmetic that vectorises: ~7 ns a call in _powers' three loops (~10.5 in one loop), within 2 ulp
+of libm's correctly rounded pow (measured on 1M random (x, y) with x in [e^-3, e^3], |y| < 0.7).
+Where that last-ulp difference could matter it does not get the chance: a row whose z lies so near
+a multiple of 0.005 (every rounding half-way point, every cut-off, flag limit and the +-3 SD switch
+is one) that the error bound reaches it, or whose bound exceeds 1e-10 (|S*L| tiny), is recomputed
+with libm's pow. So rounded z-scores, flags and categories are exactly those of the pow WHO's R
+package uses, and unrounded ones within 1e-10 of them.
 """
 
 from __future__ import annotations
@@ -123,8 +123,9 @@ _P5 = 4.13813679705723846039e-08
 
 
 @njit(inline="always", cache=True, error_model="numpy", nogil=True)
-def _pow_fast(x: float, y: float) -> float:
-    """x**y for 2**-20 < x < 2**20 and |y * ln x| < 700, branch-free; other x give garbage."""
+def _log_reduce(x: float) -> tuple[float, float, float]:
+    """fdlibm's log, first step: x = 2**k * (1 + f) with sqrt(2)/2 <= 1 + f < sqrt(2); returns
+    k, f and s = f/(2 + f). In two steps, like the exp after it, for _powers."""
     ix = _bits(x)
     mantissa = ix & _MANTISSA
     carry = (mantissa + _SQRT2_CARRY) & _IMPLICIT_BIT
@@ -132,14 +133,23 @@ def _pow_fast(x: float, y: float) -> float:
     biased_exponent = (ix >> _EXP_SHIFT) + (carry >> _EXP_SHIFT)
     k = _float(_TWO52_BITS + biased_exponent) - (_TWO52 + _EXP_BIAS)
     f = reduced - 1.0
+    return k, f, f / (2.0 + f)
+
+
+@njit(inline="always", cache=True, error_model="numpy", nogil=True)
+def _log_finish(k: float, f: float, s: float) -> float:
+    """log x from _log_reduce's k, f and s."""
     hfsq = 0.5 * f * f
-    s = f / (2.0 + f)
     z = s * s
     w = z * z
     t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
     t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
-    log_x = k * _LN2_HI - ((hfsq - (s * (hfsq + t2 + t1) + k * _LN2_LO)) - f)
-    u = y * log_x
+    return k * _LN2_HI - ((hfsq - (s * (hfsq + t2 + t1) + k * _LN2_LO)) - f)
+
+
+@njit(inline="always", cache=True, error_model="numpy", nogil=True)
+def _exp_fast(u: float) -> float:
+    """fdlibm's exp, for |u| < 700, branch-free."""
     shifted = u * _INV_LN2 + _ROUND_SHIFT
     n = shifted - _ROUND_SHIFT
     hi = u - n * _LN2_HI
@@ -150,6 +160,13 @@ def _pow_fast(x: float, y: float) -> float:
     e = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
     # scale by 2**n: add n to the exponent field (n sits in the low bits of `shifted`)
     return _float(_bits(e) + ((_bits(shifted) - _ROUND_SHIFT_BITS) << _EXP_SHIFT))
+
+
+@njit(inline="always", cache=True, error_model="numpy", nogil=True)
+def _pow_fast(x: float, y: float) -> float:
+    """x**y for 2**-20 < x < 2**20 and |y * ln x| < 700, branch-free; other x give garbage."""
+    k, f, s = _log_reduce(x)
+    return _exp_fast(y * _log_finish(k, f, s))
 
 
 # A z-score whose error bound reaches a multiple of 0.005 is recomputed with libm's pow (module
@@ -510,9 +527,17 @@ def _flag(values, low, high, out):
 
 @njit(fastmath={"contract"}, cache=True, error_model="numpy", nogil=True)
 def _powers(x, y, out):
-    """out = x**y by _pow_fast; fused multiply-adds (contract) only make _pow_fast more exact."""
-    for j in range(x.shape[0]):
-        out[j] = _pow_fast(x[j], y[j])
+    """out = x**y by _pow_fast's arithmetic; fused multiply-adds (contract) only make it more
+    exact. In three loops, as the C kernel's powers(), which says why."""
+    n = x.shape[0]
+    k = np.empty(n)
+    f = np.empty(n)
+    for j in range(n):
+        k[j], f[j], out[j] = _log_reduce(x[j])
+    for j in range(n):
+        out[j] = y[j] * _log_finish(k[j], f[j], out[j])
+    for j in range(n):
+        out[j] = _exp_fast(out[j])
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
