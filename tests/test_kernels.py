@@ -86,6 +86,55 @@ def test_c_and_numba_kernels_agree(monkeypatch: pytest.MonkeyPatch, full_precisi
     assert c.position_flag.any()
 
 
+def edge_rows() -> dict[str, np.ndarray]:
+    """Values at the edges of the C kernel's branch-free arithmetic (floor and trunc by rint,
+    conditions as 0/1 words): ages a hair either side of a half day, -0.0, huge and infinite
+    ages, lengths at and a hair inside the table limits, codes outside 0-2."""
+    half = np.array([0.5, 1.5, 2.5, 730.5, 1826.5])
+    days = np.concatenate(
+        [
+            half,
+            np.nextafter(half, 0),
+            np.nextafter(half, 10_000),
+            [0.0, -0.0, -0.5, -1e-300, 1e-300, 0.49999999999999994, 2.0**52 + 1, 2.0**60],
+            [np.inf, -np.inf, np.nan, 1826.0, 1827.0, 1856.0, 1857.0, 730.999, 731.0],
+        ]
+    )
+    table_limits = [44.99999, 45.0, 45.05, 64.99, 65.0, 86.99999, 87.0, 109.99, 110.0, 110.00001]
+    beyond = [119.95, 120.0, 120.0000001, 0.0, -0.0, 1e300, np.inf, np.nan]
+    lengths = np.array([*table_limits, *beyond])
+    day, length = (a.ravel() for a in np.meshgrid(days, lengths))
+    rows = day.size
+    codes = np.arange(rows)
+    return {
+        "sex": (codes % 5 - 1).astype(np.int8),  # -1, 0, 1, 2, 3
+        "age_days": day,
+        "weight_kg": np.where(codes % 7 == 0, np.nan, 3.0 + length / 10),
+        "lenhei_cm": length,
+        "measure": (codes % 6 - 2).astype(np.int8),  # -2 ... 3
+        "oedema": codes % 4 == 0,
+        "age_months": np.where(codes % 3 == 0, np.nan, day / 30.4375),
+    }
+
+
+@pytest.mark.parametrize("full_precision", [False, True])
+def test_kernels_agree_at_the_edges(monkeypatch: pytest.MonkeyPatch, full_precision: bool) -> None:
+    rows = edge_rows()
+    c = run("c", monkeypatch, **rows, full_precision=full_precision)
+    numba = run("numba", monkeypatch, **rows, full_precision=full_precision)
+    for name in ZScoreArrays.__dataclass_fields__:
+        assert np.array_equal(getattr(c, name), getattr(numba, name), equal_nan=True), name
+    # the age in days, rounded half up, against numpy's floor (NaN for negative or unknown ages;
+    # the rows without an age in days take it from the months)
+    days = rows["age_days"]
+    days = np.where(np.isnan(days), rows["age_months"] * 30.4375, days)
+    with np.errstate(invalid="ignore"):
+        whole = np.floor(days)
+        expected = np.where(days >= 0, whole + (days - whole >= 0.5), np.nan)
+    assert np.array_equal(c.age_days, expected, equal_nan=True)
+    assert np.signbit(c.age_days[days == 0]).sum() == np.signbit(expected[days == 0]).sum()
+
+
 def test_round2_kernels_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(5)
     values = np.concatenate([rng.normal(0, 3, 50_000), np.round(rng.normal(0, 3, 50_000), 3)])
