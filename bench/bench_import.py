@@ -7,7 +7,9 @@ Three imports with the installed `kbtool import`, each in its own process:
 3. a second file overlapping the first: the first file's second half again (duplicates) plus as
    many visits of other children (new rows), so the import has to deduplicate against the store;
 4. the bundled sample register (35k rows, the size of a city's monthly export) into a new store,
-   best of three: what an analyst waits for, mostly start-up.
+   best of three: what an analyst waits for, mostly start-up;
+5. for reference, pyarrow alone copying the first file into Parquet on both cores
+   (bench/import_floor.py): the floor under any import on this machine.
 
 Prints wall time, rows/s, CPU seconds (user + system, all threads: the honest figure on a shared
 machine), peak RSS and the store's size on disk. Usage: python bench/bench_import.py [ROWS]
@@ -45,6 +47,11 @@ def run_import(kbtool: str, inputs: Sequence[Path], store: Path, scratch: Path) 
     args = [kbtool, "import", *map(str, inputs), "--store", str(store), "--quiet"]
     timed = run_command([*args, "--json-summary"], stdout=summary_file)
     return Run(timed, json.loads(summary_file.read_text()))
+
+
+def header(csv: Path) -> list[str]:
+    with open(csv, encoding="utf-8") as source:
+        return source.readline().rstrip("\n").split(",")
 
 
 def store_size_mb(store: Path) -> float:
@@ -121,6 +128,15 @@ def main() -> None:
         sample_rows = best.summary["rows_read"]
         report("sample register, new store", best, sample_rows, scratch / "sample0")
         print(f"    all runs: {', '.join(f'{run.timed.seconds:.2f} s' for run in runs)}")
+        floor = scratch / "floor"
+        command = [sys.executable, "-m", "bench.import_floor", str(csv), str(floor)]
+        copied = run_command(command, stdout=scratch / "floor.txt")
+        print(
+            f"floor: pyarrow alone, the CSV into Parquet of its {len(header(csv))} columns on "
+            f"both cores (no kbtool code): {copied.seconds:6.2f} s  "
+            f"{rows / copied.seconds / 1e6:5.2f} M rows/s  CPU {copied.cpu_seconds:6.2f} s  "
+            f"peak RSS {copied.peak_rss_mb:,.0f} MB"
+        )
 
 
 if __name__ == "__main__":
