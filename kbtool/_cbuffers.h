@@ -6,6 +6,7 @@
 
 #include <Python.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* one array argument: its name (for errors), the size of an item, whether it is written, and
  * whether it holds one item per row (else a table, checked by the caller's own rule) */
@@ -51,6 +52,28 @@ static inline bool get_buffers(const char *function, PyObject *const *args,
     }
     *rows = n < 0 ? 0 : n;
     return true;
+}
+
+/* Whether an array written (specs[i].writable) shares memory with another: code that takes its
+ * arrays as restrict (the z-score kernel) would compute garbage. If so: ValueError set, true
+ * returned. Addresses compared as integers (unrelated pointers may not be compared in C). */
+static inline bool written_overlaps(const char *function, const ArgSpec *specs, Py_ssize_t count,
+                                    const Py_buffer *views) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (!specs[i].writable || views[i].len == 0) {
+            continue;
+        }
+        uintptr_t start = (uintptr_t)views[i].buf, stop = start + (uintptr_t)views[i].len;
+        for (Py_ssize_t j = 0; j < count; j++) {
+            uintptr_t other = (uintptr_t)views[j].buf, other_stop = other + (uintptr_t)views[j].len;
+            if (j != i && views[j].len > 0 && start < other_stop && other < stop) {
+                PyErr_Format(PyExc_ValueError, "%s(): %s shares memory with %s", function,
+                             specs[i].name, specs[j].name);
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 /* The number arguments args[0:count]: kinds[i] is 'n' for an integer (into ints[i]) or 'f' for

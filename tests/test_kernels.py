@@ -88,51 +88,99 @@ def test_c_and_numba_kernels_agree(monkeypatch: pytest.MonkeyPatch, full_precisi
 
 def edge_rows() -> dict[str, np.ndarray]:
     """Values at the edges of the C kernel's branch-free arithmetic (floor and trunc by rint,
-    conditions as 0/1 words): ages a hair either side of a half day, -0.0, huge and infinite
-    ages, lengths at and a hair inside the table limits, codes outside 0-2."""
-    half = np.array([0.5, 1.5, 2.5, 730.5, 1826.5])
+    conditions as 0/1 words), every one with every sex and position code (-1 ... 3): ages a hair
+    either side of a half day, -0.0, huge and infinite ages, unknown ages with and without an
+    age in months, lengths at and a hair inside the table limits."""
+    half = np.array([0.5, 1.5, 2.5, 270.5, 730.5, 1826.5])
     days = np.concatenate(
         [
             half,
             np.nextafter(half, 0),
             np.nextafter(half, 10_000),
             [0.0, -0.0, -0.5, -1e-300, 1e-300, 0.49999999999999994, 2.0**52 + 1, 2.0**60],
-            [np.inf, -np.inf, np.nan, 1826.0, 1827.0, 1856.0, 1857.0, 730.999, 731.0],
+            [np.inf, -np.inf, 1826.0, 1827.0, 1856.0, 1857.0, 730.999, 731.0],
+            [np.nan] * 4,
         ]
     )
+    # where there is no age in days: an age in months, or none (a NaN among those of the days)
+    months = np.full(days.size, np.nan)
+    months[np.isnan(days)] = [8.9, 24.0, 59.99, np.nan]
     table_limits = [44.99999, 45.0, 45.05, 64.99, 65.0, 86.99999, 87.0, 109.99, 110.0, 110.00001]
     beyond = [119.95, 120.0, 120.0000001, 0.0, -0.0, 1e300, np.inf, np.nan]
     lengths = np.array([*table_limits, *beyond])
-    day, length = (a.ravel() for a in np.meshgrid(days, lengths))
-    rows = day.size
-    codes = np.arange(rows)
+    codes = np.arange(-1, 4)
+    day, length, sex, measure = (
+        a.ravel() for a in np.meshgrid(np.arange(days.size), lengths, codes, codes)
+    )
+    rows = np.arange(day.size)
     return {
-        "sex": (codes % 5 - 1).astype(np.int8),  # -1, 0, 1, 2, 3
-        "age_days": day,
-        "weight_kg": np.where(codes % 7 == 0, np.nan, 3.0 + length / 10),
+        "sex": sex.astype(np.int8),
+        "age_days": days[day],
+        "weight_kg": np.where(rows % 7 == 0, np.nan, 3.0 + length / 10),
         "lenhei_cm": length,
-        "measure": (codes % 6 - 2).astype(np.int8),  # -2 ... 3
-        "oedema": codes % 4 == 0,
-        "age_months": np.where(codes % 3 == 0, np.nan, day / 30.4375),
+        "measure": measure.astype(np.int8),
+        "oedema": rows % 4 == 0,
+        "age_months": months[day],
     }
 
 
 @pytest.mark.parametrize("full_precision", [False, True])
-def test_kernels_agree_at_the_edges(monkeypatch: pytest.MonkeyPatch, full_precision: bool) -> None:
+@pytest.mark.parametrize("with_months", [True, False])
+def test_kernels_agree_at_the_edges(
+    monkeypatch: pytest.MonkeyPatch, full_precision: bool, with_months: bool
+) -> None:
+    """As test_c_and_numba_kernels_agree (unrounded z-scores within 1e-12), on edge_rows; and
+    the age in days, rounded half up, against numpy's floor."""
     rows = edge_rows()
+    if not with_months:
+        del rows["age_months"]
     c = run("c", monkeypatch, **rows, full_precision=full_precision)
     numba = run("numba", monkeypatch, **rows, full_precision=full_precision)
     for name in ZScoreArrays.__dataclass_fields__:
-        assert np.array_equal(getattr(c, name), getattr(numba, name), equal_nan=True), name
-    # the age in days, rounded half up, against numpy's floor (NaN for negative or unknown ages;
-    # the rows without an age in days take it from the months)
+        ours, theirs = getattr(c, name), getattr(numba, name)
+        if full_precision and name in ("haz", "waz", "whz", "bmiz"):
+            finite = np.isfinite(ours)  # an infinite length gives an infinite HAZ in both
+            assert np.array_equal(ours[~finite], theirs[~finite], equal_nan=True), name
+            assert np.abs(ours[finite] - theirs[finite]).max() < 1e-12, name
+        else:
+            assert np.array_equal(ours, theirs, equal_nan=True), name
     days = rows["age_days"]
-    days = np.where(np.isnan(days), rows["age_months"] * 30.4375, days)
+    if with_months:  # the rows without an age in days take it from the months
+        days = np.where(np.isnan(days), rows["age_months"] * 30.4375, days)
+        assert (np.isnan(rows["age_days"]) & ~np.isnan(c.haz)).any()  # and are scored
     with np.errstate(invalid="ignore"):
         whole = np.floor(days)
         expected = np.where(days >= 0, whole + (days - whole >= 0.5), np.nan)
     assert np.array_equal(c.age_days, expected, equal_nan=True)
-    assert np.signbit(c.age_days[days == 0]).sum() == np.signbit(expected[days == 0]).sum()
+    assert not np.signbit(c.age_days[days == 0]).any()  # -0.0 days: age +0.0, as floor gives
+    # the rows reach the standing-under-9-months rule and both length tables
+    assert c.position_flag.any()
+    assert (~np.isnan(c.whz) & (c.lenhei_cm < 87)).any() and (
+        ~np.isnan(c.whz) & (c.lenhei_cm > 87)
+    ).any()
+
+
+def test_c_kernel_refuses_arrays_that_share_memory() -> None:
+    """The C kernel reads its arrays through restrict pointers: an output that is also an input
+    (here the ages in days written over themselves) is refused, not computed wrong."""
+    n = 4
+    days = np.array([-3.0, 300.0, 10.0, 700.0])
+    inputs = [
+        np.ones(n, np.int8),
+        days,
+        days,
+        np.full(n, 9.0),
+        np.full(n, 70.0),
+        np.zeros(n, np.int8),
+        np.zeros(n, bool),
+    ]
+    fields = ZScoreArrays.__dataclass_fields__
+    outputs = [np.empty(n, bool if f.endswith("_flag") else np.float64) for f in fields]
+    tables = zscores._kernel_tables()
+    with pytest.raises(ValueError, match="out_age shares memory with days"):
+        zscores._score_c(n, inputs, tables, [days, *outputs[1:]], False, False)
+    zscores._score_c(n, inputs, tables, outputs, False, False)  # apart, the same arrays are fine
+    assert np.array_equal(outputs[0], [np.nan, 300.0, 10.0, 700.0], equal_nan=True)
 
 
 def test_round2_kernels_agree(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -270,7 +270,7 @@ typedef struct {
     Py_ssize_t *age_index;
     double *age_key, *d_eff, *lh_low, *lh_up;
     int64_t *sex64, *position64;
-    uint64_t *oedema64, *position_flag64, *in_low, *in_up;
+    uint64_t *oedema64, *position_flag64, *negative_age, *in_low, *in_up;
     double *haz_m, *haz_s;
     double *whz_low[3], *whz_up[3];
     double *tenths, *frac;
@@ -307,7 +307,8 @@ static Py_ssize_t scratch_layout(Scratch *S, char *at, Py_ssize_t rows) {
     }
     S->sex64 = (int64_t *)carve(&at, rows * 8);
     S->position64 = (int64_t *)carve(&at, rows * 8);
-    uint64_t **words[] = {&S->oedema64, &S->position_flag64, &S->in_low, &S->in_up};
+    uint64_t **words[] = {&S->oedema64, &S->position_flag64, &S->negative_age, &S->in_low,
+                          &S->in_up};
     for (size_t t = 0; t < sizeof words / sizeof words[0]; t++) {
         *words[t] = (uint64_t *)carve(&at, rows * 8);
     }
@@ -410,6 +411,7 @@ static ALWAYS_INLINE void ages_and_rows(
     const double *restrict months, const int64_t *restrict position,
     const double *restrict lenhei_in, const double *restrict weight,
     const uint64_t *restrict oedema, double *restrict out_age, uint64_t *restrict position_flags,
+    uint64_t *restrict negative_ages,
     double *restrict lenhei, double *restrict age_key, double *restrict tenths,
     double *restrict lh_low, double *restrict lh_up, uint64_t *restrict in_low,
     uint64_t *restrict in_up, uint64_t *restrict usable_haz, uint64_t *restrict usable_waz,
@@ -424,6 +426,7 @@ static ALWAYS_INLINE void ages_and_rows(
         double whole = floor_by_rint(d);
         double age = pick(age_ok, whole + pick(d - whole >= 0.5, 1.0, 0.0), nan);
         out_age[j] = age;
+        negative_ages[j] = (!age_ok) & (isnan(d) == 0);
         /* a standing child under 9 months: position unknown */
         uint64_t position_flag = (position[j] == MEASURE_HEIGHT) & age_ok &
                                  (months[j] < STANDING_IMPLAUSIBLE_BELOW_MONTHS);
@@ -466,10 +469,9 @@ static ALWAYS_INLINE void ages_and_rows(
         uint64_t on_length = by_age | ((!age_ok) & by_position);
         uint64_t on_height = (!on_length) & (age_ok | height |
                                              (unknown & (lh >= LENGTH_HEIGHT_SPLIT_CM)));
-        uint64_t negative_age = (!age_ok) & !isnan(days[j]);
         uint64_t whz_age =
             (!age_ok) | ((age <= WHZ_MAX_AGE_DAYS) & (months[j] < MAX_AGE_MONTHS));
-        uint64_t whz_common = (male | female) & (weight[j] > 0) & !oedema[j] & (!negative_age) &
+        uint64_t whz_common = (male | female) & (weight[j] > 0) & !oedema[j] & !negative_ages[j] &
                               whz_age;
         uint64_t wfl_row = whz_common & on_length & (lh >= WFL_LOW_CM) & (lh <= WFL_HIGH_CM);
         uint64_t wfh_row = whz_common & on_height & (lh >= WFH_LOW_CM) & (lh <= WFH_HIGH_CM);
@@ -523,7 +525,7 @@ CPU_CLONES static void score_block(const Kernel *K, Scratch *S, Py_ssize_t start
     if (K->has_months) {
         const double *restrict given = K->months_given + start;
         for (Py_ssize_t j = 0; j < rows; j++) {
-            bool use_given = isnan(days[j]) & !isnan(given[j]);
+            bool use_given = (isnan(days[j]) != 0) & (isnan(given[j]) == 0);
             d_eff[j] = pick(use_given, given[j] * DAYS_PER_MONTH, days[j]);
             months[j] = pick(use_given, given[j], months[j]);
         }
@@ -533,8 +535,8 @@ CPU_CLONES static void score_block(const Kernel *K, Scratch *S, Py_ssize_t start
     widen(K->position + start, S->position64, rows);
     widen((const int8_t *)K->oedema + start, (int64_t *)S->oedema64, rows);
     ages_and_rows(rows, S->sex64, days, months, S->position64, K->lenhei_in + start, w,
-                  S->oedema64, K->out_age + start, S->position_flag64, lenhei, S->age_key,
-                  S->tenths, S->lh_low, S->lh_up, S->in_low, S->in_up, S->usable,
+                  S->oedema64, K->out_age + start, S->position_flag64, S->negative_age, lenhei,
+                  S->age_key, S->tenths, S->lh_low, S->lh_up, S->in_low, S->in_up, S->usable,
                   S->usable + rows, S->usable + 2 * rows, S->usable + 3 * rows,
                   (double)K->age_size, (double)K->wfl_first, (double)K->wfl_size,
                   (double)K->wfh_first, (double)K->wfh_size);
@@ -693,6 +695,10 @@ static PyObject *score(PyObject *self, PyObject *const *args, Py_ssize_t nargs) 
     Py_buffer views[N_BUFFERS];
     Py_ssize_t n;
     if (!get_buffers("score", args, SCORE_ARGS, N_BUFFERS, views, &n)) {
+        return NULL;
+    }
+    if (written_overlaps("score", SCORE_ARGS, N_BUFFERS, views)) {
+        release_buffers(views, N_BUFFERS);
         return NULL;
     }
     Kernel K = {
