@@ -35,6 +35,7 @@ def copy_to_parquet(csv: Path, out: Path) -> int:
     failures: list[BaseException] = []
 
     def write(number: int) -> None:
+        ended = False  # the end marker taken: the queue has nothing more to drain
         try:
             with pq.ParquetWriter(
                 out / f"part{number}.parquet",
@@ -44,10 +45,11 @@ def copy_to_parquet(csv: Path, out: Path) -> int:
             ) as writer:
                 while (batch := batches[number].get()) is not None:
                     writer.write_batch(batch)
-        except BaseException as err:  # reported by the main thread
+                ended = True
+        except BaseException as err:  # reported by the main thread, which stops reading
             failures.append(err)
-            while batches[number].get() is not None:  # keep the reader going
-                pass
+            while not ended:  # take what the reader still puts, up to the end marker
+                ended = batches[number].get() is None
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
     for thread in threads:
@@ -55,6 +57,8 @@ def copy_to_parquet(csv: Path, out: Path) -> int:
     rows = 0
     try:
         for number, batch in enumerate(reader):
+            if failures:
+                break
             batches[number % WRITERS].put(batch)
             rows += batch.num_rows
     finally:
