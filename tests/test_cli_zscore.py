@@ -108,6 +108,26 @@ def test_personal_data_never_written() -> None:
     assert "NIK, Nama" in err
 
 
+def test_terminal_table_fits_an_80_column_screen() -> None:
+    """The table a terminal gets shows a row per line: register line, age, z-scores, the
+    stunting status and the flags raised, and says the other columns are in the csv."""
+    result = runner.invoke(app, ["zscore", str(SMALL), "-f", "table"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if " haz " in line)
+    assert header.split() == ["line", "days", "haz", "haz", "status", "waz", "whz", "bmiz", "flags"]
+    rows = {line.split()[0]: line.split() for line in lines if line.split()[:1] in (["2"], ["5"])}
+    expected = pd.read_csv(io.StringIO(run("zscore", str(SMALL), "--format", "csv")[1]))
+    first = expected[expected["source_line"] == 2].iloc[0]
+    assert rows["2"] == ["2", str(first["age_days"]), f"{first['haz']:.2f}", "normal"] + [
+        f"{first[name]:.2f}" for name in ("waz", "whz", "bmiz")
+    ]
+    standing_baby = expected[expected["source_line"] == 5].iloc[0]
+    assert standing_baby["position_flag"] == 1 and rows["5"][-1] == "pos"
+    assert max(len(line) for line in lines) <= 80
+    assert f"showing 8 of {len(expected.columns)} columns" in result.stderr
+
+
 def test_rejects_file(tmp_path: Path) -> None:
     rejects = tmp_path / "rejects.csv"
     code, out, _ = run("zscore", str(SMALL), "--format", "csv", "--rejects", str(rejects))

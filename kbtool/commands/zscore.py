@@ -100,7 +100,64 @@ def zscore(
             else "z-scores unrounded (--full-precision); statuses use 2-decimal values",
         ],
     )
-    write_result(scored.table, fmt=fmt, output=output, provenance=provenance, title="WHO z-scores")
+    preview = _preview(scored.table) if fmt == "table" else None
+    write_result(
+        scored.table,
+        fmt=fmt,
+        output=output,
+        provenance=provenance,
+        title="WHO z-scores",
+        table_frame=preview,
+    )
+    if preview is not None and len(preview.columns) < len(scored.table.columns):
+        from kbtool.console import err_console
+
+        err_console.print(
+            f"showing {len(preview.columns)} of {len(scored.table.columns)} columns; "
+            "--format csv or -o FILE for all",
+            style="dim",
+            markup=False,
+        )
+
+
+# The terminal's table: where each row comes from, its age and its z-scores, under short headers
+# (all 26 columns of a row do not fit on a screen: values came out a letter a line).
+PREVIEW_COLUMNS = {
+    "age_days": "days",
+    "haz": "haz",
+    "haz_status": "haz status",
+    "waz": "waz",
+    "whz": "whz",
+    "bmiz": "bmiz",
+}
+PREVIEW_FLAGS = {
+    "position_flag": "pos",
+    "haz_flag": "haz",
+    "waz_flag": "waz",
+    "whz_flag": "whz",
+    "bmiz_flag": "bmiz",
+}
+
+
+def _preview(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of `table` the terminal shows: the register line (and file, if several),
+    the age in days, the four z-scores, the stunting status, and the flags raised (pos: a
+    standing measurement under 9 months)."""
+    import pandas as pd
+
+    files = table["source_file"].map(lambda path: Path(str(path)).name)
+    view = pd.DataFrame(index=table.index)
+    if files.nunique() > 1:
+        view["file"] = files
+    view["line"] = table["source_line"]
+    for name, label in PREVIEW_COLUMNS.items():
+        view[label] = table[name]
+    flags = pd.Series("", index=table.index, dtype=object)
+    for name, label in PREVIEW_FLAGS.items():
+        raised = table[name].fillna(0).astype(bool).to_numpy()
+        flags = flags.where(~raised, flags + " " + label)
+    view["flags"] = flags.str.strip()
+    return view
 
 
 def _stream_scores(
