@@ -579,6 +579,8 @@ class _Layout:
         return {name: self.headers[index] for name, index in self.columns.items()}
 
 
+# a unit or format in brackets at the end of a header
+_TRAILING_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
 _MINIMUM_HINT = (
     "expected at least sex and weight or height (e.g. JK, Berat, Tinggi); "
     "map one with --column sex=NAME"
@@ -644,10 +646,13 @@ def _match_columns(
         columns[canonical] = position
         claimed.add(position)
     warnings: list[str] = []
+    # a header with a unit or format after it, "Tanggal Lahir (dd/mm/yyyy)", "Berat (kg)", is
+    # also looked up without it
+    bare = [normalise_header(_TRAILING_NOTE.sub("", h)) for h in headers]
     for lookup in (_STRONG_LOOKUP, _WEAK_LOOKUP):
         found: dict[str, list[int]] = {}
-        for position, key in enumerate(normalised):
-            match = lookup.get(key)
+        for position, (key, bare_key) in enumerate(zip(normalised, bare, strict=True)):
+            match = lookup.get(key, lookup.get(bare_key))
             if match is not None and match not in columns and position not in claimed:
                 found.setdefault(match, []).append(position)
         for match, positions in found.items():
@@ -663,6 +668,13 @@ def _match_columns(
     if "sex" not in columns or ("weight_kg" not in columns and "height_cm" not in columns):
         what = "no recognisable columns" if not columns else "not enough recognisable columns"
         problem = f"{what}; columns seen: {_columns_seen(headers)}; {_MINIMUM_HINT}"
+    elif "age_months" not in columns and not {"birth_date", "visit_date"} <= columns.keys():
+        missing = [name for name in ("birth_date", "visit_date") if name not in columns]
+        warnings.append(
+            f"{source}: no {' or '.join(m.replace('_', ' ') for m in missing)} column found, "
+            "and no age column: without ages HAZ, WAZ and BMIZ stay empty; name the column "
+            f"with --column {missing[0]}=NAME (columns seen: {_columns_seen(headers)})"
+        )
     return columns, warnings, problem
 
 

@@ -353,6 +353,42 @@ def test_alias_maps_to_its_canonical_column(tmp_path: Path, canonical: str, head
     assert batch.column_map[canonical] == header
 
 
+def test_headers_with_a_unit_or_format_in_brackets(tmp_path: Path) -> None:
+    """Registers write units and date formats after the name: matched without them."""
+    headers = "JK;Tanggal Lahir (dd/mm/yyyy);Tgl Ukur [dd/mm/yyyy];Berat (kg);Tinggi ( cm )"
+    batch = read(write(tmp_path, f"{headers}\nP;01/01/2023;15/01/2024;8,1;71,5\n"))
+    assert batch.column_map == {
+        "sex": "JK",
+        "birth_date": "Tanggal Lahir (dd/mm/yyyy)",
+        "visit_date": "Tgl Ukur [dd/mm/yyyy]",
+        "weight_kg": "Berat (kg)",
+        "height_cm": "Tinggi ( cm )",
+    }
+    row = batch.rows.iloc[0]
+    assert (row["visit_date"] - row["birth_date"]).days == 379 and row["weight_kg"] == 8.1
+    assert not batch.warnings
+
+
+@pytest.mark.parametrize(
+    ("headers", "missing"),
+    [
+        ("JK;Tgl Lahir;BB;TB", "visit date"),
+        ("JK;Tgl Ukur;BB;TB", "birth date"),
+        ("JK;BB;TB", "birth date or visit date"),
+    ],
+)
+def test_a_file_without_ages_says_so(tmp_path: Path, headers: str, missing: str) -> None:
+    """Without a birth date and a visit date (or an age) every age-based z-score would stay
+    empty: the reader warns, naming what is missing and the --column to map it."""
+    cells = ";".join("P" if h == "JK" else "8" for h in headers.split(";"))
+    batch = read(write(tmp_path, f"{headers}\n{cells}\n"))
+    assert len(batch.rows) == 1
+    (warning,) = batch.warnings
+    assert f"no {missing} column found" in warning and "--column" in warning
+    with_age = read(write(tmp_path, f"{headers};Umur\n{cells};12\n", name="umur.csv"))
+    assert not with_age.warnings
+
+
 def test_no_alias_belongs_to_two_columns() -> None:
     seen: dict[str, str] = {}
     for table in (reader._STRONG_ALIASES, reader._WEAK_ALIASES):
@@ -383,7 +419,7 @@ def test_a_specific_alias_beats_a_generic_one(tmp_path: Path) -> None:
 
 
 def test_two_headers_for_one_column_take_the_first_and_warn(tmp_path: Path) -> None:
-    batch = read(write(tmp_path, "JK;BB;Berat\nL;9;10\n"))
+    batch = read(write(tmp_path, "JK;Umur;BB;Berat\nL;12;9;10\n"))
     assert batch.column_map["weight_kg"] == "BB"
     assert batch.rows["weight_kg"].tolist() == [9.0]
     assert len(batch.warnings) == 1
