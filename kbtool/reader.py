@@ -723,8 +723,9 @@ class _Block:
     layout: _Layout
     cells: list[pa.Array]
     lines: npt.NDArray[np.int64]
-    # rows that could not be split into the header's columns: (line, text, reason)
-    broken: list[tuple[int, str, str]] = field(default_factory=list)
+    # rows that could not be split into the header's columns: (line, text, reason, how many
+    # lines after `line` an unclosed quote joined to it)
+    broken: list[tuple[int, str, str, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -991,16 +992,21 @@ def _binary_types(count: int) -> dict[str, pa.DataType]:
     return {f"f{i}": pa.large_binary() for i in range(max(2 * count, count + 256))}
 
 
-def _broken(located: list[tuple[int, _InvalidRow]], expected: int) -> list[tuple[int, str, str]]:
-    broken: list[tuple[int, str, str]] = []
+def _broken(
+    located: list[tuple[int, _InvalidRow]], expected: int
+) -> list[tuple[int, str, str, int]]:
+    broken: list[tuple[int, str, str, int]] = []
     for line, row in located:
         if _is_blank_line(row.text):
             continue  # a line of spaces or delimiters only: blank, not a row
         reason = f"expected {expected} fields, found {row.fields}"
         if row.breaks:
-            reason += f" (an unclosed quote joins lines {line}-{line + row.breaks}?)"
+            reason += (
+                f" (an unclosed quote joins lines {line}-{line + row.breaks}, "
+                f"{row.breaks + 1:,} lines, into this row?)"
+            )
         text = row.text if len(row.text) <= 200 else row.text[:197] + "..."
-        broken.append((line, text, reason))
+        broken.append((line, text, reason, row.breaks))
     return broken
 
 
@@ -1677,7 +1683,15 @@ class _Converter:
             )
         rejects = self._rejects(block, parsed, checked, first, problems, rejected)
         rows_read = int(np.count_nonzero(~blank)) + len(block.broken)
-        return _Converted(columns, raw, rejects, rows_read, layout)
+        # a stray quote can swallow the rest of a file into one rejected row: said aloud
+        joined = [
+            f"{self.source}: lines {line}-{line + breaks} ({breaks + 1:,} lines) were read as one "
+            "row, rejected, because a quote opened there is never closed; fix the quote and "
+            "read the file again"
+            for line, _, _, breaks in block.broken
+            if breaks
+        ]
+        return _Converted(columns, raw, rejects, rows_read, layout, joined)
 
     def _canonical(
         self, block: _Block, parsed: dict[str, _Parsed], accepted: npt.NDArray[np.bool_]
@@ -1749,7 +1763,7 @@ class _Converter:
                 _REASONS[r] + suffixes[s]
                 for r, s in zip(row_reasons.tolist(), inverse.tolist(), strict=True)
             ]
-        for line, text, reason in block.broken:
+        for line, text, reason, _ in block.broken:
             files.append(self.source)
             lines.append(line)
             column_names.append(None)
@@ -1839,6 +1853,7 @@ class _Converted:
     rejects: pa.Table
     rows_read: int
     layout: _Layout
+    warnings: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1902,7 +1917,7 @@ def _assemble(parts: list[_Converted], source: str) -> ReadBatch:
         rejects=rejects,
         rows_read=sum(p.rows_read for p in parts),
         column_map=layout.column_map,
-        warnings=list(layout.warnings),
+        warnings=[*layout.warnings, *(warning for part in parts for warning in part.warnings)],
     )
 
 

@@ -128,6 +128,28 @@ def test_terminal_table_fits_an_80_column_screen() -> None:
     assert f"showing 8 of {len(expected.columns)} columns" in result.stderr
 
 
+def test_a_stray_quote_in_a_later_batch_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamed csv: a warning that only a later batch carries still reaches stderr, once."""
+    from kbtool import reader, streaming
+
+    monkeypatch.setattr(streaming, "STREAM_BATCH_ROWS", 200)
+    monkeypatch.setattr(reader, "_MIN_BLOCK_BYTES", 512)
+    rows = [
+        "Nama;JK;Tgl Lahir;Tgl Ukur;BB;TB",
+        *(f"n{i};P;01/01/2023;01/01/2024;9;75" for i in range(1000)),
+    ]
+    rows[900] = '"Ucok;L;01/01/2023;01/01/2024;9;75'  # line 901
+    path = tmp_path / "quote.csv"
+    path.write_text("\n".join(rows) + "\n")
+    code, out, err = run("zscore", str(path), "--format", "csv")
+    assert code == 0
+    assert len(pd.read_csv(io.StringIO(out))) == 899
+    assert err.count("lines 901-1001 (101 lines) were read as one row") == 1
+    assert "900 rows read: 899 scored, 1 rejected" in err
+
+
 def test_rejects_file(tmp_path: Path) -> None:
     rejects = tmp_path / "rejects.csv"
     code, out, _ = run("zscore", str(SMALL), "--format", "csv", "--rejects", str(rejects))

@@ -766,6 +766,28 @@ def test_lines_with_blank_lines_quoted_line_breaks_and_crlf(tmp_path: Path) -> N
     assert batch.rejects[["line", "value"]].values.tolist() == [[8, "X"]]
 
 
+def test_a_stray_quote_that_swallows_the_rest_is_said_aloud(tmp_path: Path) -> None:
+    """An opening quote never closed makes the rest of the file one rejected row: the counts
+    cannot show what was lost, so a warning names the lines, in whichever batch it falls."""
+    rows = ["Nama;JK;Berat", *(f"n{i};P;9" for i in range(2000))]
+    rows[1500] = '"Ucok;L;9'  # line 1501
+    path = write(tmp_path, "\n".join(rows) + "\n")
+    with mock.patch.object(reader, "_MIN_BLOCK_BYTES", 512):
+        batches = list(iter_read(path, ReadOptions(batch_rows=200, today=TODAY)))
+    for batch in batches:
+        assert_reconciles(batch)
+    assert sum(len(b.rows) for b in batches) == 1499
+    warnings = [w for b in batches for w in b.warnings if "never closed" in w]
+    assert warnings == [
+        f"{path}: lines 1501-2001 (501 lines) were read as one row, rejected, because a quote "
+        "opened there is never closed; fix the quote and read the file again"
+    ]
+    (reject,) = [r for b in batches for r in b.rejects.itertuples()]
+    assert reject.line == 1501 and "joins lines 1501-2001, 501 lines" in str(reject.reason)
+    quoted_line_break = read(write(tmp_path, 'Nama;JK;Berat\n"Ani\nPutri";P;9\n', "ok.csv"))
+    assert not [w for w in quoted_line_break.warnings if "never closed" in w]
+
+
 def test_streamed_blocks_keep_line_numbers(tmp_path: Path) -> None:
     rows = ["Nama;JK;Berat"]
     expected_lines: list[int] = []

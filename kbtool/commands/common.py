@@ -44,8 +44,10 @@ def report_rows(
         f"{rows_read:,} rows read: {accepted:,} {verb}, {rejected:,} rejected", markup=False
     )
     for record in rejects.head(REJECTS_SHOWN).itertuples(index=False):
+        # a row that could not be split into columns has no column to name
+        column = f"column {record.column!r}: " if isinstance(record.column, str) else ""
         err_console.print(
-            f"  {record.file}:{record.line}: column {record.column!r}: {record.reason}",
+            f"  {record.file}:{record.line}: {column}{record.reason}",
             markup=False,
             style="yellow",
         )

@@ -182,8 +182,11 @@ def _stream_scores(
     start_loading_kernel()
     note_first_compile()
 
+    from kbtool.console import err_console
+
     rows_read = rows_scored = 0
     rejects: list[pd.DataFrame] = []
+    printed: set[str] = set()
 
     def tables() -> Iterator[pd.DataFrame]:
         nonlocal rows_read, rows_scored
@@ -194,6 +197,11 @@ def _stream_scores(
         ):
             if index == 0:  # every batch of a file has its columns and notes
                 _print_notes(scored)
+                printed.update(scored.warnings)
+            for warning in scored.warnings:  # and a later batch may add its own (a stray quote)
+                if warning not in printed:
+                    printed.add(warning)
+                    err_console.print(warning, markup=False, style="yellow")
             rows_read += scored.rows_read
             rows_scored += scored.rows_scored
             rejects.append(scored.rejects)
