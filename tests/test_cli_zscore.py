@@ -161,6 +161,17 @@ def test_rejects_file(tmp_path: Path) -> None:
     assert len(pd.read_csv(io.StringIO(out))) + len(frame) == 7
 
 
+def test_rejects_to_stdout_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--rejects - would have written a file named '-': stdout carries the result."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("zscore", str(SMALL.resolve()), "--format", "csv", "--rejects", "-")
+    assert code == 2 and out == ""
+    assert "--rejects" in err and "name a file" in err
+    assert not (tmp_path / "-").exists()
+
+
 def test_stdin_pipe() -> None:
     code, out, _ = run("zscore", "-", "--format", "jsonl", stdin=SMALL.read_bytes())
     assert code == 0

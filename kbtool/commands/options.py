@@ -69,6 +69,15 @@ SheetOption = Annotated[
         "--sheet", help="xlsx: the sheet to read (default: the first).", show_default=False
     ),
 ]
+
+
+def _rejects_file(path: Path | None) -> Path | None:
+    """--rejects names a file: `-` would be stdout, which carries the result."""
+    if path is not None and str(path) == "-":
+        raise typer.BadParameter("name a file; stdout (-) carries the result itself")
+    return path
+
+
 RejectsOption = Annotated[
     Path | None,
     typer.Option(
@@ -76,6 +85,7 @@ RejectsOption = Annotated[
         help="Also write every rejected row (file, line, column, value, reason) to this CSV.",
         show_default=False,
         dir_okay=False,
+        callback=_rejects_file,
     ),
 ]
 StoreOption = Annotated[
