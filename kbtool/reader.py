@@ -579,8 +579,34 @@ class _Layout:
         return {name: self.headers[index] for name, index in self.columns.items()}
 
 
-# a unit or format in brackets at the end of a header
+# a unit or format in brackets at the end of a header, "Berat (kg)", "Tgl Lahir (dd/mm/yyyy)"
 _TRAILING_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+# the notes that say what kbtool reads in a column anyway: "Tinggi (m)", "Berat (gram)" or
+# "Umur (tahun)" are not matched (their numbers would be read as cm, kg, months)
+_UNIT_NOTES = {
+    "weight_kg": {"kg"},
+    "height_cm": {"cm"},
+    "age_months": {"bulan", "bln", "month", "months"},
+}
+
+
+def _note_fits(canonical: str, note: str) -> bool:
+    """Whether a bracketed note (normalised) agrees with what `canonical` holds: its unit, or
+    any day/month/year pattern for a date (dd/mm/yyyy; hh/bb/tttt in Indonesian)."""
+    if canonical in ("birth_date", "visit_date"):
+        return bool(note) and set(note) <= set("dmyhbt")
+    return note in _UNIT_NOTES.get(canonical, ())
+
+
+def _bare_header(header: str) -> tuple[str, str]:
+    """A header's normalised name without a trailing bracketed note, and the note (normalised;
+    both empty when there is none)."""
+    note = _TRAILING_NOTE.search(header)
+    if note is None:
+        return "", ""
+    return normalise_header(header[: note.start()]), normalise_header(note.group())
+
+
 _MINIMUM_HINT = (
     "expected at least sex and weight or height (e.g. JK, Berat, Tinggi); "
     "map one with --column sex=NAME"
@@ -646,13 +672,16 @@ def _match_columns(
         columns[canonical] = position
         claimed.add(position)
     warnings: list[str] = []
-    # a header with a unit or format after it, "Tanggal Lahir (dd/mm/yyyy)", "Berat (kg)", is
-    # also looked up without it
-    bare = [normalise_header(_TRAILING_NOTE.sub("", h)) for h in headers]
+    # a header with its unit or date format after it, "Berat (kg)", "Tanggal Lahir
+    # (dd/mm/yyyy)", is also looked up without it
+    bare = [_bare_header(h) for h in headers]
     for lookup in (_STRONG_LOOKUP, _WEAK_LOOKUP):
         found: dict[str, list[int]] = {}
-        for position, (key, bare_key) in enumerate(zip(normalised, bare, strict=True)):
-            match = lookup.get(key, lookup.get(bare_key))
+        for position, (key, (bare_key, note)) in enumerate(zip(normalised, bare, strict=True)):
+            match = lookup.get(key)
+            if match is None and bare_key:
+                match = lookup.get(bare_key)
+                match = match if match is not None and _note_fits(match, note) else None
             if match is not None and match not in columns and position not in claimed:
                 found.setdefault(match, []).append(position)
         for match, positions in found.items():

@@ -128,6 +128,18 @@ def test_terminal_table_fits_an_80_column_screen() -> None:
     assert f"showing 8 of {len(expected.columns)} columns" in result.stderr
 
 
+def test_terminal_table_names_the_file_when_there_are_several(tmp_path: Path) -> None:
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(SMALL.read_bytes())
+    args = ["zscore", str(SMALL), str(copy), "-f", "table"]
+    result = runner.invoke(app, args, env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert next(line for line in lines if " haz " in line).split()[:2] == ["file", "line"]
+    files = [line.split()[0] for line in lines if line.split()[1:2] == ["2"]]
+    assert files == ["visits_small.csv", "copy.csv"]
+
+
 def test_a_stray_quote_in_a_later_batch_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

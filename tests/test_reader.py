@@ -367,6 +367,16 @@ def test_headers_with_a_unit_or_format_in_brackets(tmp_path: Path) -> None:
     row = batch.rows.iloc[0]
     assert (row["visit_date"] - row["birth_date"]).days == 379 and row["weight_kg"] == 8.1
     assert not batch.warnings
+    # a unit other than the one kbtool reads is not taken for it: metres are not centimetres
+    other_units = "JK;Tgl Lahir;Tgl Ukur;Berat (gram);Tinggi (m);Umur (tahun);BB;Usia (bulan)"
+    batch = read(write(tmp_path, f"{other_units}\nP;;;8100;0,72;1;8,1;12\n", "units.csv"))
+    assert batch.column_map == {
+        "sex": "JK",
+        "birth_date": "Tgl Lahir",
+        "visit_date": "Tgl Ukur",
+        "age_months": "Usia (bulan)",
+        "weight_kg": "BB",
+    }
 
 
 @pytest.mark.parametrize(

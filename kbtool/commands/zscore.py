@@ -145,10 +145,10 @@ def _preview(table: pd.DataFrame) -> pd.DataFrame:
     standing measurement under 9 months)."""
     import pandas as pd
 
-    files = table["source_file"].map(lambda path: Path(str(path)).name)
     view = pd.DataFrame(index=table.index)
-    if files.nunique() > 1:
-        view["file"] = files
+    sources = table["source_file"].unique()
+    if len(sources) > 1:
+        view["file"] = table["source_file"].map({path: Path(str(path)).name for path in sources})
     view["line"] = table["source_line"]
     for name, label in PREVIEW_COLUMNS.items():
         view[label] = table[name]
