@@ -685,7 +685,8 @@ PyDoc_STRVAR(score_doc,
              "      wfh_size, block_rows, start, stride)\n\n"
              "Fill the out_* arrays for blocks start, start + stride, ... of block_rows rows,\n"
              "without the GIL. Arrays are C-contiguous: int8 sex and position, bool oedema and\n"
-             "flags, float64 otherwise; the tables as zscores._kernel_tables packs them.");
+             "flags, float64 otherwise; the tables as zscores._kernel_tables packs them. An\n"
+             "out_* array that shares memory with another array is a ValueError.");
 
 static PyObject *score(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
