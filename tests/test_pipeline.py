@@ -71,3 +71,32 @@ def test_lockstep_makes_one_item_at_most_beyond_the_one_in_use() -> None:
         assert len(made) == most
         items.close()
     assert not [t for t in threading.enumerate() if t.name == "kbtool-read-ahead"]
+
+
+def test_the_producer_starts_before_the_first_item_is_asked_for() -> None:
+    """kbtool zscore starts reading its file, then imports pandas and the writers: the reading
+    thread must be at work meanwhile, not wait for the first next()."""
+    made: list[int] = []
+    items = ahead(counting(made), depth=2)
+    deadline = time.monotonic() + 5
+    while len(made) < 3 and time.monotonic() < deadline:  # two queued, one in the making
+        time.sleep(0.01)
+    assert made == [1, 2, 3]
+    assert list(items) == list(range(1, 11))
+
+
+def test_closing_a_generator_never_iterated_stops_its_producer() -> None:
+    closed: list[bool] = []
+
+    def endless() -> Iterator[int]:
+        try:
+            while True:
+                yield 1
+        finally:
+            closed.append(True)
+
+    items = ahead(endless(), depth=1, name="kbtool-test-never-iterated")
+    time.sleep(0.05)
+    items.close()
+    assert closed == [True]
+    assert not [t for t in threading.enumerate() if t.name == "kbtool-test-never-iterated"]
