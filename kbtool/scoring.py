@@ -8,6 +8,7 @@ each result row belongs to, so the register itself stays the place to look a chi
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -142,10 +143,17 @@ def start_loading_kernel() -> threading.Thread:
     with _kernel_loading_lock:
         if _kernel_loading is None:
             _kernel_loading = threading.Thread(
-                target=load_kernel, name="kbtool-load-kernel", daemon=True
+                target=_load_quietly, name="kbtool-load-kernel", daemon=True
             )
             _kernel_loading.start()
         return _kernel_loading
+
+
+def _load_quietly() -> None:
+    """load_kernel, its error left to the first computation, which raises it again on the
+    command's own thread (a thread's uncaught error would print a traceback)."""
+    with contextlib.suppress(Exception):  # raised again where the kernel is used
+        load_kernel()
 
 
 _kernel_loading: threading.Thread | None = None
