@@ -573,10 +573,43 @@ class _Layout:
     raw_names: tuple[str, ...]  # unique, non-empty names for `raw`
     columns: dict[str, int]  # canonical -> column index
     warnings: tuple[str, ...]
+    # a register with length and height in two columns (PB, TB): columns["height_cm"] is the
+    # length's, this the standing height's; see _Converter._join_heights
+    standing_height: int | None = None
 
     @property
     def column_map(self) -> dict[str, str]:
         return {name: self.headers[index] for name, index in self.columns.items()}
+
+    def position(self, name: str) -> int:
+        """The column index of a canonical name, or of STANDING_HEIGHT."""
+        if name == STANDING_HEIGHT and self.standing_height is not None:
+            return self.standing_height
+        return self.columns[name]
+
+
+# The name, among the parsed columns, of a separate standing-height column (TB beside PB).
+STANDING_HEIGHT = "standing_height_cm"
+# Headers that name recumbent length, or standing height, alone (normalised): a register with
+# one of each gets both read, each value with its position (_split_height).
+_LENGTH_HEADERS = frozenset(
+    normalise_header(h)
+    for h in ("pb", "pb_cm", "panjang_badan", "panjang_badan_cm", "length", "length_cm")
+)
+_HEIGHT_HEADERS = frozenset(
+    normalise_header(h)
+    for h in ("tb", "tb_cm", "tinggi_badan", "tinggi_badan_cm", "height", "height_cm", "tinggi")
+)
+
+
+def _split_height(keys: Sequence[str], positions: list[int]) -> tuple[int, int] | None:
+    """(length, standing height) positions when the headers matched as height_cm are one
+    length-only header (PB, Panjang Badan) and one height-only header (TB, Tinggi Badan)."""
+    lengths = [p for p in positions if keys[p] in _LENGTH_HEADERS]
+    heights = [p for p in positions if keys[p] in _HEIGHT_HEADERS]
+    if len(lengths) == 1 and len(heights) == 1:
+        return lengths[0], heights[0]
+    return None
 
 
 # a unit or format in brackets at the end of a header, "Berat (kg)", "Tgl Lahir (dd/mm/yyyy)"
@@ -650,9 +683,11 @@ def _unique_names(headers: Sequence[str]) -> tuple[str, ...]:
 
 def _match_columns(
     headers: Sequence[str], overrides: Mapping[str, str], source: str
-) -> tuple[dict[str, int], list[str], str | None]:
-    """Map canonical columns to header positions; returns (columns, warnings, problem)."""
+) -> tuple[dict[str, int], list[str], str | None, int | None]:
+    """Map canonical columns to header positions; returns (columns, warnings, problem,
+    the standing height's position when length and height have a column each)."""
     columns: dict[str, int] = {}
+    standing: int | None = None
     claimed: set[int] = set()
     normalised = [normalise_header(h) for h in headers]
     for canonical, wanted in overrides.items():
@@ -668,6 +703,7 @@ def _match_columns(
                     f"column {wanted!r} (from --column {canonical}={wanted}) not found; "
                     f"columns seen: {_columns_seen(headers)}"
                 ),
+                None,
             )
         columns[canonical] = position
         claimed.add(position)
@@ -675,6 +711,7 @@ def _match_columns(
     # a header with its unit or date format after it, "Berat (kg)", "Tanggal Lahir
     # (dd/mm/yyyy)", is also looked up without it
     bare = [_bare_header(h) for h in headers]
+    keys = list(normalised)  # each header's key as matched: without its note when that fits
     for lookup in (_STRONG_LOOKUP, _WEAK_LOOKUP):
         found: dict[str, list[int]] = {}
         for position, (key, (bare_key, note)) in enumerate(zip(normalised, bare, strict=True)):
@@ -682,9 +719,20 @@ def _match_columns(
             if match is None and bare_key:
                 match = lookup.get(bare_key)
                 match = match if match is not None and _note_fits(match, note) else None
+                keys[position] = bare_key
             if match is not None and match not in columns and position not in claimed:
                 found.setdefault(match, []).append(position)
         for match, positions in found.items():
+            split = _split_height(keys, positions) if match == "height_cm" else None
+            if split is not None:
+                # PB and TB: each value is read with the position its column names
+                (length, standing), positions = split, [p for p in positions if p not in split]
+                positions.insert(0, length)
+                claimed.add(standing)
+                warnings.append(
+                    f"{source}: length and height in two columns: {headers[length]!r} read as "
+                    f"recumbent length, {headers[standing]!r} as standing height"
+                )
             columns[match] = positions[0]
             claimed.add(positions[0])
             if len(positions) > 1:
@@ -704,15 +752,15 @@ def _match_columns(
             "and no age column: without ages HAZ, WAZ and BMIZ stay empty; name the column "
             f"with --column {missing[0]}=NAME (columns seen: {_columns_seen(headers)})"
         )
-    return columns, warnings, problem
+    return columns, warnings, problem, standing
 
 
 def _layout(headers: Sequence[str], overrides: Mapping[str, str], source: str) -> _Layout:
-    columns, warnings, problem = _match_columns(headers, overrides, source)
+    columns, warnings, problem, standing = _match_columns(headers, overrides, source)
     if problem is not None:
         raise InputError(f"{source}: {problem}")
     ordered = {name: columns[name] for name in CANONICAL_COLUMNS if name in columns}
-    return _Layout(tuple(headers), _unique_names(headers), ordered, tuple(warnings))
+    return _Layout(tuple(headers), _unique_names(headers), ordered, tuple(warnings), standing)
 
 
 def _is_blank_line(text: str) -> bool:
@@ -731,7 +779,7 @@ def _find_header(rows: Sequence[Sequence[str]], overrides: Mapping[str, str], so
             continue
         if first is None:
             first = index
-        _, _, problem = _match_columns(cells, overrides, source)
+        _, _, problem, _ = _match_columns(cells, overrides, source)
         if problem is None:
             return index
     if first is None:
@@ -1238,6 +1286,7 @@ _REASONS = (
     "height <= 0",
     "weight <= 0",
     "age_months < 0",
+    "length and height both given, and they differ",
 )
 (
     _,
@@ -1253,6 +1302,7 @@ _REASONS = (
     _HEIGHT_NOT_POSITIVE,
     _WEIGHT_NOT_POSITIVE,
     _AGE_NEGATIVE,
+    _TWO_HEIGHTS,
 ) = range(len(_REASONS))
 
 # Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand).
@@ -1577,6 +1627,21 @@ class _Parsed:
     reasons: npt.NDArray[np.uint8]
 
 
+# The columns parsed into values (the others are text), and the order their problems are named.
+_PARSED_COLUMNS = (
+    "sex",
+    "measure",
+    "oedema",
+    "birth_date",
+    "visit_date",
+    "age_months",
+    "weight_kg",
+    "height_cm",
+)
+_HEIGHT_AT = CANONICAL_COLUMNS.index("height_cm") + 1
+_CHECK_ORDER = (*CANONICAL_COLUMNS[:_HEIGHT_AT], STANDING_HEIGHT, *CANONICAL_COLUMNS[_HEIGHT_AT:])
+
+
 class _Converter:
     """Turns blocks of cells into canonical arrow columns, reasons and rejects."""
 
@@ -1602,10 +1667,15 @@ class _Converter:
             ),
         }
 
-    def parse(self, name: str, column: pa.Array) -> _Parsed:
-        """One canonical column of a block, through its distinct values when they are few."""
-        parser = self.parsers[name]
-        if self.many_distinct.get(name):
+    def parse(self, name: str, column: pa.Array, cache: str | None = None) -> _Parsed:
+        """One canonical column of a block, through its distinct values when they are few.
+        `cache` names the column's own memory of distinct values (default: `name`)."""
+        key = cache or name
+        if key not in self.parsers:
+            self.parsers[key] = copy.copy(self.parsers[name])
+            self.parsers[key]._reset()
+        parser = self.parsers[key]
+        if self.many_distinct.get(key):
             # the previous block was nearly all distinct: try the vectorised path first
             fast = self._vectorised(name, column)
             if fast is not None:
@@ -1613,7 +1683,7 @@ class _Converter:
         encoded = column.dictionary_encode()
         distinct = len(encoded.dictionary)
         many = distinct >= _HIGH_CARDINALITY and distinct * 2 > len(column)
-        self.many_distinct[name] = many
+        self.many_distinct[key] = many
         if many:
             fast = self._vectorised(name, column)
             if fast is not None:
@@ -1676,9 +1746,11 @@ class _Converter:
             blank = ~has_cell
 
         parsed: dict[str, _Parsed] = {}
-        for name in self.parsers:
+        for name in _PARSED_COLUMNS:
             if name in layout.columns:
                 parsed[name] = self.parse(name, block.cells[layout.columns[name]])
+        if layout.standing_height is not None:
+            self._join_heights(block, parsed)
         birth, visit = parsed.get("birth_date"), parsed.get("visit_date")
         if birth is not None and visit is not None:
             before = (
@@ -1690,7 +1762,11 @@ class _Converter:
             visit.reasons = np.where(before, _VISIT_BEFORE_BIRTH, visit.reasons).astype(np.uint8)
 
         # the first problem per row, in canonical column order; later ones are listed as "also"
-        checked = [name for name in CANONICAL_COLUMNS if name in parsed]
+        checked = [
+            name
+            for name in _CHECK_ORDER
+            if name in parsed and (name in layout.columns or name == STANDING_HEIGHT)
+        ]
         first = np.full(n, -1, dtype=np.int64)
         problems = np.zeros(n, dtype=np.uint32)
         for position, name in enumerate(checked):
@@ -1721,6 +1797,35 @@ class _Converter:
             if breaks
         ]
         return _Converted(columns, raw, rejects, rows_read, layout, joined)
+
+    def _join_heights(self, block: _Block, parsed: dict[str, _Parsed]) -> None:
+        """Length (PB) and standing height (TB) in two columns: height_cm takes the one filled
+        in, and its position when the measure column does not say; a row with both, unequal,
+        is rejected. The standing height's problems are its own column's (STANDING_HEIGHT)."""
+        assert block.layout.standing_height is not None
+        length = parsed["height_cm"]
+        standing = self.parse(
+            "height_cm", block.cells[block.layout.standing_height], cache=STANDING_HEIGHT
+        )
+        has_length = ~np.isnan(length.values)
+        has_height = ~np.isnan(standing.values)
+        both = has_length & has_height
+        reasons = standing.reasons.copy()
+        reasons[both & (length.values != standing.values) & (reasons == _OK)] = _TWO_HEIGHTS
+        parsed[STANDING_HEIGHT] = _Parsed(standing.values, reasons)
+        values = np.where(has_length, length.values, standing.values)
+        parsed["height_cm"] = _Parsed(values, length.reasons)
+        named = np.where(
+            has_length & ~both,
+            MEASURE_LENGTH,
+            np.where(has_height & ~both, MEASURE_HEIGHT, MEASURE_UNKNOWN),
+        ).astype(np.int8)
+        measure = parsed.get("measure")
+        if measure is None:
+            parsed["measure"] = _Parsed(named, np.zeros(len(named), dtype=np.uint8))
+        else:  # the measure recorded wins; the column only fills in where none was
+            recorded = np.where(measure.values == MEASURE_UNKNOWN, named, measure.values)
+            parsed["measure"] = _Parsed(recorded.astype(np.int8), measure.reasons)
 
     def _canonical(
         self, block: _Block, parsed: dict[str, _Parsed], accepted: npt.NDArray[np.bool_]
@@ -1758,7 +1863,7 @@ class _Converter:
     ) -> pa.Table:
         layout = block.layout
         rows = np.flatnonzero(rejected)
-        headers = [layout.headers[layout.columns[name]] for name in checked]
+        headers = [layout.headers[layout.position(name)] for name in checked]
         files: list[str] = []
         lines: list[int] = []
         column_names: list[str | None] = []
@@ -1781,7 +1886,7 @@ class _Converter:
                 hit = np.flatnonzero(row_first == position)
                 if hit.size == 0:
                     continue
-                text = _as_text(block.cells[layout.columns[name]]).take(pa.array(rows[hit]))
+                text = _as_text(block.cells[layout.position(name)]).take(pa.array(rows[hit]))
                 cell_values[hit] = text.to_pylist()
                 row_reasons[hit] = parsed[name].reasons[rows[hit]]
             files = [self.source] * rows.size

@@ -205,6 +205,27 @@ def test_who_reference_through_the_cli() -> None:
         assert np.allclose(got[ours], want[who], atol=1e-9, rtol=0, equal_nan=True)
 
 
+def test_who_reference_with_length_and_height_in_two_columns(tmp_path: Path) -> None:
+    """The WHO reference rewritten as a register with PB and TB columns and no measure: the
+    column a value sits in gives its position, and every z-score still equals WHO's."""
+    inputs = pd.read_csv(WHO_DATA / "zscore_inputs.csv", dtype={"measure": str})
+    lying = inputs["measure"] == "l"
+    assert lying.any() and (~lying).any()
+    split = inputs.drop(columns=["measure", "height_cm"]).assign(
+        PB=inputs["height_cm"].where(lying), TB=inputs["height_cm"].where(~lying)
+    )
+    path = tmp_path / "pb_tb.csv"
+    split.to_csv(path, index=False)
+    code, out, err = run("zscore", str(path), "-f", "csv", "--full-precision")
+    assert code == 0, err
+    assert "'PB' read as recumbent length, 'TB' as standing height" in err
+    got = pd.read_csv(io.StringIO(out))
+    want = pd.read_csv(WHO_DATA / "zscore_expected.csv")
+    assert np.allclose(got["lenhei_cm"], want["clenhei"], atol=1e-9, rtol=0, equal_nan=True)
+    for ours, who in (("haz", "zlen"), ("waz", "zwei"), ("whz", "zwfl"), ("bmiz", "zbmi")):
+        assert np.allclose(got[ours], want[who], atol=1e-9, rtol=0, equal_nan=True)
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

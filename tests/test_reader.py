@@ -437,6 +437,61 @@ def test_two_headers_for_one_column_take_the_first_and_warn(tmp_path: Path) -> N
     assert "--column weight_kg=NAME" in batch.warnings[0]
 
 
+def test_length_and_height_in_two_columns_are_joined(tmp_path: Path) -> None:
+    """Registers kept from the KIA book write length (PB, under two years) and standing height
+    (TB) in columns of their own: each value is read with the position its column names, and
+    a position recorded in Cara Ukur still wins."""
+    text = (
+        "JK;Umur;BB;PB (cm);TB;Cara Ukur\n"
+        "L;5;7,5;65,2;;\n"  # line 2: length
+        "P;30;12;;90,1;\n"  # 3: height
+        "L;30;12;;;\n"  # 4: neither
+        "L;30;12;88;88;\n"  # 5: both, equal: the value, position unknown
+        "L;30;12;;91;Terlentang\n"  # 6: the recorded position wins
+        "L;30;12;88;89;\n"  # 7: both, unequal: rejected
+        "L;30;12;;x;\n"  # 8: TB unparseable: rejected, naming TB
+        "L;5;7,5;0;;\n"  # 9: PB <= 0: rejected, naming PB
+    )
+    batch = read(write(tmp_path, text))
+    assert batch.column_map["height_cm"] == "PB (cm)"
+    (warning,) = batch.warnings
+    assert "'PB (cm)' read as recumbent length, 'TB' as standing height" in warning
+    rows = batch.rows.set_index("source_line")
+    assert rows["height_cm"].to_dict() == pytest.approx(
+        {2: 65.2, 3: 90.1, 4: np.nan, 5: 88.0, 6: 91.0}, nan_ok=True
+    )
+    assert rows["measure"].to_dict() == {
+        2: MEASURE_LENGTH,
+        3: MEASURE_HEIGHT,
+        4: MEASURE_UNKNOWN,
+        5: MEASURE_UNKNOWN,
+        6: MEASURE_LENGTH,
+    }
+    rejects = batch.rejects.set_index("line")
+    assert rejects["column"].to_dict() == {7: "TB", 8: "TB", 9: "PB (cm)"}
+    assert rejects.loc[7, "reason"] == "length and height both given, and they differ"
+    assert rejects.loc[8, "reason"] == "unparseable number"
+    assert rejects.loc[9, "reason"] == "height <= 0"
+    # without Cara Ukur the positions come from the columns alone; TB before PB changes nothing
+    batch = read(write(tmp_path, "JK;Umur;BB;TB;PB\nL;30;12;90;\nL;5;7;;64\n", "tb.csv"))
+    assert batch.rows["measure"].tolist() == [MEASURE_HEIGHT, MEASURE_LENGTH]
+    assert batch.rows["height_cm"].tolist() == [90.0, 64.0]
+
+
+def test_two_height_columns_that_are_not_length_and_height_are_not_joined(
+    tmp_path: Path,
+) -> None:
+    """Only one length-only and one height-only header are joined; "Tinggi" beside "TB/PB"
+    stays the first-one-and-a-warning case, and --column height_cm=TB reads TB alone."""
+    batch = read(write(tmp_path, "JK;Umur;BB;Tinggi;TB/PB\nL;30;12;90;91\n"))
+    assert batch.rows["height_cm"].tolist() == [90.0]
+    assert "ignoring 'TB/PB'" in batch.warnings[0]
+    text = "JK;Umur;BB;PB;TB\nL;30;12;;90\nL;5;7;64;\n"
+    batch = read(write(tmp_path, text, "pbtb.csv"), column_overrides={"height_cm": "TB"})
+    assert batch.rows["height_cm"].tolist() == pytest.approx([90.0, np.nan], nan_ok=True)
+    assert batch.rows["measure"].tolist() == [MEASURE_UNKNOWN, MEASURE_UNKNOWN]
+
+
 def test_column_override_wins_over_aliases(tmp_path: Path) -> None:
     text = "JK;Berat;Berat Koreksi;Kelamin Anak\nL;9;9,4;P\n"
     batch = read(
