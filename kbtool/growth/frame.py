@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from kbtool.growth.categories import classify
 from kbtool.growth.zscores import (
@@ -115,12 +116,15 @@ def zscore_table(
 
 
 def compute_zscores(
-    frame: pd.DataFrame, *, full_precision: bool = False, lang: str = "en"
+    frame: pd.DataFrame | pa.Table, *, full_precision: bool = False, lang: str = "en"
 ) -> pd.DataFrame:
-    """Z-scores, flags and Permenkes statuses for every row of a canonical measurement frame.
+    """Z-scores, flags and Permenkes statuses for every row of a canonical measurement frame
+    (a pandas DataFrame or a pyarrow Table, dates as dates or timestamps).
 
-    Returns a frame with ZSCORE_COLUMNS and the same index as `frame`. See
-    kbtool.growth.zscores for the WHO rules applied.
+    Returns a frame with ZSCORE_COLUMNS and the same index as `frame` (a RangeIndex for a
+    Table). See kbtool.growth.zscores for the WHO rules applied.
     """
+    if isinstance(frame, pa.Table):
+        frame = frame.to_pandas()
     result = zscores_for_frame(frame, full_precision=full_precision)
     return zscore_table(result, full_precision=full_precision, lang=lang, index=frame.index)
