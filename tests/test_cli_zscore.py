@@ -162,6 +162,42 @@ def test_a_stray_quote_in_a_later_batch_is_reported(
     assert "900 rows read: 899 scored, 1 rejected" in err
 
 
+def test_rows_without_any_zscore_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A totals row, a row without sex, a row with nothing measured: scored (a missing value is
+    not an error) but said under the summary, with their lines, across streamed batches."""
+    from kbtool import reader, streaming
+
+    monkeypatch.setattr(streaming, "STREAM_BATCH_ROWS", 200)
+    monkeypatch.setattr(reader, "_MIN_BLOCK_BYTES", 512)
+    rows = [
+        "Nama;JK;Tgl Lahir;Tgl Ukur;BB;TB",
+        *(f"n{i};P;01/01/2023;01/01/2024;9;75" for i in range(1000)),
+    ]
+    rows[3] = "Budi;;01/01/2023;01/01/2024;9;75"  # line 4: no sex
+    rows[10] = "Cici;P;01/01/2023;01/01/2024;;"  # line 11: nothing measured
+    rows[700] = "Dedi;L;;;9;"  # line 701: no age, no height: only WHZ could be, and is not
+    rows.append("JUMLAH;;;;9000;75000")  # line 1002
+    path = tmp_path / "register.csv"
+    path.write_text("\n".join(rows) + "\n")
+    code, out, err = run("zscore", str(path), "--format", "csv")
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out))
+    empty = table[["haz", "waz", "whz", "bmiz"]].isna().all(axis=1)
+    assert table.loc[empty, "source_line"].tolist() == [4, 11, 701, 1002]
+    assert "1,001 rows read: 1,001 scored, 0 rejected" in err
+    assert "4 scored rows have no z-score at all (lines 4, 11, 701, ...)" in err
+    # several files (read whole): each line with its file
+    copy = tmp_path / "copy.csv"
+    copy.write_text("JK;Tgl Lahir;Tgl Ukur;BB;TB\nL;;;;\n")
+    code, _, err = run("zscore", str(copy), str(path), "--format", "json", "-o", "-")
+    assert code == 0
+    assert f"5 scored rows have no z-score at all ({copy}:2, {path}:4, {path}:11, ...)" in err
+    code, _, err = run("zscore", str(SMALL), "--format", "csv")
+    assert "no z-score" not in err
+
+
 def test_rejects_file(tmp_path: Path) -> None:
     rejects = tmp_path / "rejects.csv"
     code, out, _ = run("zscore", str(SMALL), "--format", "csv", "--rejects", str(rejects))

@@ -88,6 +88,7 @@ def zscore(
     report_rows(
         "scored", scored.rows_read, scored.rows_scored, scored.rejects, rejects_path=rejects
     )
+    _report_without_zscores(_WithoutZscores().add(scored.table), files=len(inputs))
     provenance = Provenance(
         command="zscore",
         options={"full_precision": full_precision, "lang": lang, "format": fmt},
@@ -205,11 +206,54 @@ def _stream_scores(
             rows_read += scored.rows_read
             rows_scored += scored.rows_scored
             rejects.append(scored.rejects)
+            without.add(scored.table)
             yield scored.table
 
+    without = _WithoutZscores()
     write_batches(tables(), fmt=fmt, output=output)
     all_rejects = pd.concat(rejects, ignore_index=True) if len(rejects) > 1 else rejects[0]
     report_rows("scored", rows_read, rows_scored, all_rejects, rejects_path=rejects_path)
+    _report_without_zscores(without, files=1)
+
+
+class _WithoutZscores:
+    """The scored rows that got none of the four z-scores (a template row, a totals row, a
+    child without sex): not errors, but worth a line under the summary."""
+
+    SHOWN = 3
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[tuple[str, int]] = []  # (file, line)
+
+    def add(self, table: pd.DataFrame) -> _WithoutZscores:
+        empty = table[["haz", "waz", "whz", "bmiz"]].isna().all(axis=1).to_numpy()
+        found = int(empty.sum())
+        if found and len(self.first) < self.SHOWN:
+            rows = table.loc[empty, ["source_file", "source_line"]].head(self.SHOWN)
+            self.first += [(str(file), int(line)) for file, line in rows.itertuples(index=False)]
+        self.count += found
+        return self
+
+
+def _report_without_zscores(without: _WithoutZscores, *, files: int) -> None:
+    if not without.count:
+        return
+    from kbtool.console import err_console
+
+    first = without.first[: without.SHOWN]
+    if files > 1:
+        shown = ", ".join(f"{file}:{line}" for file, line in first)
+    else:
+        shown = ("line " if len(first) == 1 else "lines ") + ", ".join(str(l) for _, l in first)
+    more = ", ..." if without.count > len(first) else ""
+    err_console.print(
+        f"  {without.count:,} scored {'row has' if without.count == 1 else 'rows have'} no "
+        f"z-score at all ({shown}{more}): a value they need is missing or out of range "
+        "(sex, age, weight, length/height)",
+        markup=False,
+        style="yellow",
+    )
 
 
 def _print_notes(scored: ScoredTable) -> None:
