@@ -29,6 +29,7 @@ from __future__ import annotations
 import codecs
 import copy
 import csv
+import functools
 import gzip
 import io
 import math
@@ -993,6 +994,9 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
                 ),
                 convert_options=pacsv.ConvertOptions(
                     column_types=_binary_types(columns),
+                    # only an empty cell is null: "NA" or "n/a" is echoed as written (the
+                    # canonical columns read it as missing, _MISSING_TEXTS)
+                    null_values=[""],
                     strings_can_be_null=True,
                     quoted_strings_can_be_null=True,
                 ),
@@ -1307,6 +1311,7 @@ _REASONS = (
 
 # Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand).
 _MISSING_TEXTS = frozenset({"", "-", "--", "na", "n/a", "#n/a", "nan", "null", "none", "."})
+_MISSING_LONGEST = max(len(text.encode()) for text in _MISSING_TEXTS)
 
 _MALE = frozenset(
     {
@@ -1951,6 +1956,12 @@ def _value_ends(text: pa.Array) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.u
     return data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]
 
 
+@functools.cache
+def _missing_value_set() -> pa.Array:
+    # built on first use: pa.array on a list loads pandas, which a streamed read puts off
+    return pa.array(sorted(_MISSING_TEXTS), pa.string())
+
+
 def _clean_text(text: pa.Array, child_id: bool) -> pa.Array:
     """Stripped text, NA for empty; a child_id also loses an Excel apostrophe and a '.0'."""
     ends = _value_ends(text)
@@ -1963,9 +1974,12 @@ def _clean_text(text: pa.Array, child_id: bool) -> pa.Array:
         if pc.any(pc.ends_with(text, ".0")).as_py():
             # a NIK that went through a float column: "3372012345678901.0"
             text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
-    if not pc.any(pc.equal(pc.binary_length(text), 0)).as_py():
+    length = pc.binary_length(text)
+    if not pc.any(pc.less_equal(length, _MISSING_LONGEST)).as_py():
         return text
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
+    # "", "-", "NA", "n/a", ... : no value (checked only where some value is that short)
+    missing = pc.is_in(pc.utf8_lower(text), value_set=_missing_value_set())
+    return pc.if_else(missing, pa.scalar(None, text.type), text)
 
 
 def _missing_column(name: str, count: int) -> pa.Array:

@@ -590,6 +590,29 @@ def test_number_values(tmp_path: Path, text: str, value: float | None) -> None:
     assert np.isnan(result) if value is None else result == value, result
 
 
+def test_no_value_texts_are_missing_but_echoed_as_written(tmp_path: Path) -> None:
+    """The texts NA, n/a, null and - mean no value in every canonical column (dates, numbers,
+    places, NIK), yet the input columns written back keep them as they were typed."""
+    text = (
+        "NIK;JK;Tgl Lahir;Tgl Ukur;BB;TB;Desa/Kel;Catatan\n"
+        "NA;P;NA;n/a;NULL;-;NA;n/a\n"
+        "-;L;01/01/2023;01/06/2024;9;75;n/a;NA\n"
+        "1872031708230003;L;01/01/2023;01/06/2024;9;75;Yosodadi;\n"
+    )
+    batch = read(write(tmp_path, text), keep_raw=True)
+    assert batch.rejects.empty
+    rows = batch.rows
+    assert rows["child_id"].isna().tolist() == [True, True, False]
+    assert rows["kelurahan"].isna().tolist() == [True, True, False]
+    assert rows["birth_date"].isna().tolist() == [True, False, False]
+    assert rows["visit_date"].isna().tolist() == [True, False, False]
+    assert np.isnan(rows["weight_kg"].iloc[0]) and np.isnan(rows["height_cm"].iloc[0])
+    assert batch.raw is not None
+    assert batch.raw["Catatan"].fillna("").tolist() == ["n/a", "NA", ""]
+    assert batch.raw["Desa/Kel"].tolist() == ["NA", "n/a", "Yosodadi"]
+    assert batch.raw["Tgl Ukur"].tolist() == ["n/a", "01/06/2024", "01/06/2024"]
+
+
 @pytest.mark.parametrize(
     ("text", "months"),
     [("13,5", 13.5), ("1 Tahun - 3 Bulan - 0 Hari", 15.0), ("2 th 1 bl", 25.0),
