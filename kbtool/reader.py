@@ -804,6 +804,8 @@ class _Block:
     # rows that could not be split into the header's columns: (line, text, reason, how many
     # lines after `line` an unclosed quote joined to it)
     broken: list[tuple[int, str, str, int]] = field(default_factory=list)
+    # lines of the rows among `cells` that had fewer fields than the header (_short_rows)
+    padded: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -1003,8 +1005,8 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
             )
             record_batches = _prefetch(reader)
             for record_batch in record_batches:
-                if record_batch.num_rows == 0:
-                    continue
+                if record_batch.num_rows == 0 and (layout is None or not counter.invalid):
+                    continue  # (a block of skipped rows only still hands them on)
                 first_row, first_broken = counter.kept, counter.emitted
                 cells, breaks = _text_columns(record_batch.columns, record_batch.num_rows)
                 lines, located = counter.lines(breaks)
@@ -1017,21 +1019,31 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
                     cells = [c.slice(skip) for c in cells]
                     lines = lines[skip:]
                 located = located[max(yielded_broken - first_broken, 0) :]
+                short, located = _short_rows(located, len(layout.headers), delimiter)
+                if short:
+                    cells, lines = _with_short_rows(cells, lines, short)
                 if len(lines) or located or first_row == 0:  # the first block carries the layout
-                    yield _Block(layout, cells, lines, _broken(located, len(layout.headers)))
+                    broken = _broken(located, len(layout.headers))
+                    yield _Block(layout, cells, lines, broken, [line for line, _ in short])
                 yielded_rows, yielded_broken = counter.kept, counter.emitted
             if layout is None:  # pragma: no cover - the header line is always a row
                 raise InputError(f"{opened.name}: no header line found; {_EXPECTED_FORMAT}")
             first_broken = counter.emitted
             remaining = counter.remaining()[max(yielded_broken - first_broken, 0) :]
+            short, remaining = _short_rows(remaining, len(layout.headers), delimiter)
             tail = _broken(remaining, len(layout.headers))
+            # pyarrow hands over no block of skipped rows only: a file all of whose rows are
+            # short arrives here whole, and goes on in blocks of block_rows rows
+            empty = [pa.nulls(0, _TEXT) for _ in layout.headers]
+            for start in range(0, len(short), block_rows):
+                part = short[start : start + block_rows]
+                last = part[-1][0] if start + block_rows < len(short) else math.inf
+                now = [row for row in tail if row[0] <= last]
+                tail = tail[len(now) :]
+                cells, lines = _with_short_rows(empty, np.zeros(0, dtype=np.int64), part)
+                yield _Block(layout, cells, lines, now, [line for line, _ in part])
             if tail:
-                yield _Block(
-                    layout,
-                    [pa.array([], _TEXT) for _ in layout.headers],
-                    np.zeros(0, dtype=np.int64),
-                    tail,
-                )
+                yield _Block(layout, empty, np.zeros(0, dtype=np.int64), tail)
             return
         except _READ_ERRORS as err:
             if native and _UNDECODABLE_ROW.search(str(err)):
@@ -1089,6 +1101,55 @@ def _broken(
         text = row.text if len(row.text) <= 200 else row.text[:197] + "..."
         broken.append((line, text, reason, row.breaks))
     return broken
+
+
+def _short_rows(
+    located: list[tuple[int, _InvalidRow]], expected: int, delimiter: str
+) -> tuple[list[tuple[int, list[str | None]]], list[tuple[int, _InvalidRow]]]:
+    """The skipped rows that only lack cells at the end, as (line, cells padded with None),
+    and the others.
+
+    Excel, saving a sheet as CSV, leaves out the separators of empty cells at the end of a row
+    for all but the first rows of a block (and hand-edited files do the same): such a row is a
+    row, its last cells empty. A row with a line break inside (an unclosed quote may have
+    joined lines) or with more fields than the header stays broken.
+    """
+    short: list[tuple[int, list[str | None]]] = []
+    rest: list[tuple[int, _InvalidRow]] = []
+    for line, row in located:
+        fields = None
+        if 0 < row.fields < expected and not row.breaks and not _is_blank_line(row.text):
+            parsed = next(csv.reader([row.text], delimiter=delimiter), [])
+            if len(parsed) == row.fields:
+                fields = parsed
+        if fields is None:
+            rest.append((line, row))
+        else:
+            short.append(
+                (line, [cell or None for cell in fields] + [None] * (expected - len(fields)))
+            )
+    return short, rest
+
+
+def _with_short_rows(
+    cells: list[pa.Array], lines: npt.NDArray[np.int64], short: list[tuple[int, list[str | None]]]
+) -> tuple[list[pa.Array], npt.NDArray[np.int64]]:
+    """A block's cells and lines with the padded short rows put in their places."""
+    if not short:
+        return cells, lines
+    added = np.array([line for line, _ in short], dtype=np.int64)
+    all_lines = np.concatenate([lines, added])
+    order = pa.array(np.argsort(all_lines, kind="stable"))
+    merged = [
+        pa.concat_arrays(
+            [
+                column.cast(_TEXT),
+                pa.array(np.array([row[j] for _, row in short], dtype=object), _TEXT),
+            ]
+        ).take(order)
+        for j, column in enumerate(cells)
+    ]
+    return merged, all_lines[order.to_numpy()]
 
 
 # what reading a damaged file can raise (a truncated gzip raises EOFError or zlib.error)
@@ -1655,6 +1716,7 @@ class _Converter:
         self.options = options
         self.today = today = options.today or date.today()
         self.many_distinct: dict[str, bool] = {}
+        self.said_padded = False
         self.parsers: dict[str, _DistinctParser] = {
             "sex": _DistinctParser(_parse_sex, np.int8, 0),
             "measure": _DistinctParser(_parse_measure, np.int8, MEASURE_UNKNOWN),
@@ -1801,6 +1863,14 @@ class _Converter:
             for line, _, _, breaks in block.broken
             if breaks
         ]
+        if block.padded and not self.said_padded:
+            # said once a file, at the first: the same words in every batch print once
+            self.said_padded = True
+            joined.append(
+                f"{self.source}: rows with fewer fields than the header, the first at line "
+                f"{block.padded[0]}, were read with their missing last cells empty (as Excel "
+                "writes rows whose last cells are empty); if the file was cut short, check them"
+            )
         return _Converted(columns, raw, rejects, rows_read, layout, joined)
 
     def _join_heights(self, block: _Block, parsed: dict[str, _Parsed]) -> None:

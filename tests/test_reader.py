@@ -131,17 +131,22 @@ def test_a_stray_windows_1252_byte_after_the_first_megabyte(tmp_path: Path) -> N
 def test_a_stray_byte_in_a_broken_row_far_into_a_streamed_file(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    """pyarrow cannot decode such a row for the handler: the reader retries the rest safely."""
+    """pyarrow cannot decode such a row for the handler: the reader retries the rest safely.
+    A row with too many fields is rejected; one short of its last cells is read."""
     filler = "".join(f"A{i},L,9\n" for i in range(120_000))
-    data = ("Nama,JK,Berat\n" + filler).encode() + "José,P\n".encode("cp1252") + b"B,L,8\n"
+    stray = "José,P,9,extra\nJosé,P\n".encode("cp1252")
+    data = ("Nama,JK,Berat\n" + filler).encode() + stray + b"B,L,8\n"
     path = write(tmp_path, data)
     batches = list(iter_read(path, ReadOptions(batch_rows=50_000, today=TODAY)))
     for batch in batches:
         assert_reconciles(batch)
     lines = [v for b in batches for v in [*b.rows["source_line"], *b.rejects["line"]]]
-    assert sorted(lines) == list(range(2, 120_004))
+    assert sorted(lines) == list(range(2, 120_005))
     rejects = pd.concat([b.rejects for b in batches])
-    assert rejects[["line", "value"]].values.tolist() == [[120_002, "José,P"]]
+    assert rejects[["line", "value"]].values.tolist() == [[120_002, "José,P,9,extra"]]
+    rows = pd.concat([b.rows for b in batches]).set_index("source_line")
+    assert rows.loc[120_003, "name"] == "José" and np.isnan(rows.loc[120_003, "weight_kg"])
+    assert rows.loc[120_004, "weight_kg"] == 8.0
     assert capfd.readouterr().err == ""
 
 
@@ -819,15 +824,74 @@ def test_several_bad_cells_make_one_reject_that_names_the_others(tmp_path: Path)
     assert record["reason"] == "unparseable sex (also: Berat, Tinggi)"
 
 
-def test_a_row_with_the_wrong_number_of_fields(tmp_path: Path) -> None:
-    text = "JK;Berat;Tinggi\nL;9;80\nL;9\nP;8;70;extra\nP;8;70\n"
+def test_a_row_with_too_many_fields_is_rejected(tmp_path: Path) -> None:
+    text = "JK;Berat;Tinggi\nL;9;80\nP;8;70;extra\nP;8;70\n"
     batch = read(write(tmp_path, text))
-    assert batch.rows["source_line"].tolist() == [2, 5]
+    assert batch.rows["source_line"].tolist() == [2, 4]
     assert batch.rejects[["line", "value", "reason"]].values.tolist() == [
-        [3, "L;9", "expected 3 fields, found 2"],
-        [4, "P;8;70;extra", "expected 3 fields, found 4"],
+        [3, "P;8;70;extra", "expected 3 fields, found 4"],
     ]
     assert batch.rejects["column"].isna().all()
+    assert not any("fewer fields" in warning for warning in batch.warnings)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_rows_without_their_last_empty_cells_are_rows(tmp_path: Path, encoding: str) -> None:
+    """Excel saves a sheet as CSV without the separators of empty cells at the end of a row
+    (past its first rows): such a row is read with those cells empty, in its place, its line
+    right, and one warning says so. A row with a quoted separator counts its fields right."""
+    header = "Nama;JK;Tgl Lahir;Tgl Ukur;BB;TB;Cara Ukur;Catatan"
+    full = "Ani;P;01/01/2023;01/06/2024;9;75;Terlentang;"
+    text = "\n".join(
+        [
+            header,  # 1
+            full,  # 2
+            "Budi;L;01/01/2023;01/06/2024;9,5;76",  # 3: Cara Ukur and Catatan left out
+            '"Siti; Putri";P;01/02/2023;01/06/2024;8',  # 4: a separator inside quotes
+            full,  # 5
+            "Rudi;L;01/01/2023;01/06/2024;9;75;Berdiri;x;y",  # 6: too many: rejected
+            "Dewi;P;01/01/2023",  # 7: the last line, short, no line break
+        ]
+    )
+    batch = read(write(tmp_path, text.encode(encoding)), keep_raw=True)
+    assert batch.rows["source_line"].tolist() == [2, 3, 4, 5, 7]
+    assert batch.rows["name"].tolist() == ["Ani", "Budi", "Siti; Putri", "Ani", "Dewi"]
+    assert batch.rows["weight_kg"].tolist() == pytest.approx(
+        [9.0, 9.5, 8.0, 9.0, np.nan], nan_ok=True
+    )
+    assert batch.rows["height_cm"].tolist() == pytest.approx(
+        [75.0, 76.0, np.nan, 75.0, np.nan], nan_ok=True
+    )
+    assert batch.rows["measure"].tolist() == [
+        MEASURE_LENGTH,
+        *[MEASURE_UNKNOWN] * 2,
+        MEASURE_LENGTH,
+        MEASURE_UNKNOWN,
+    ]
+    assert batch.raw is not None and batch.raw["Catatan"].isna().all()
+    assert batch.rejects[["line", "reason"]].values.tolist() == [[6, "expected 8 fields, found 9"]]
+    (warning,) = batch.warnings
+    assert "rows with fewer fields than the header, the first at line 3" in warning
+
+
+def test_short_rows_in_every_batch_warn_once(tmp_path: Path) -> None:
+    """A whole Excel export short of its last separators: every row is read, across batches
+    and blocks, and the warning is given once."""
+    rows = ["Nama;JK;Tgl Lahir;Tgl Ukur;BB;TB;Catatan;Lain"]
+    rows += [f"n{i};P;01/01/2023;01/06/2024;9;{70 + i % 10}" for i in range(5000)]
+    path = write(tmp_path, "\n".join(rows) + "\n")
+    with mock.patch.object(reader, "_MIN_BLOCK_BYTES", 2048):
+        batches = list(iter_read(path, ReadOptions(batch_rows=700, today=TODAY)))
+    assert len(batches) > 1
+    for batch in batches:
+        assert_reconciles(batch)
+    lines = np.concatenate([b.rows["source_line"].to_numpy() for b in batches])
+    assert lines.tolist() == list(range(2, 5002))
+    heights = np.concatenate([b.rows["height_cm"].to_numpy() for b in batches])
+    assert heights.tolist() == [70.0 + i % 10 for i in range(5000)]
+    assert sum(len(b.rejects) for b in batches) == 0
+    warnings = [w for b in batches for w in b.warnings]
+    assert len(warnings) == 1 and "the first at line 2" in warnings[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -888,8 +952,11 @@ def test_streamed_blocks_keep_line_numbers(tmp_path: Path) -> None:
             expected_lines.append(line)
             line += 1
         elif i % 89 == 0:
-            rows.append(f"broken {i};L")
+            rows.append(f"broken {i};L;9;extra")
             expected_rejects.append(line)
+        elif i % 79 == 0:
+            rows.append(f"short {i};L")  # its last cell left out: a row all the same
+            expected_lines.append(line)
         elif i % 83 == 0:
             rows.append("")
         else:
