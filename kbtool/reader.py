@@ -994,14 +994,7 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
                     ignore_empty_lines=False,
                     invalid_row_handler=counter.on_invalid,
                 ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=_binary_types(columns),
-                    # only an empty cell is null: "NA" or "n/a" is echoed as written (the
-                    # canonical columns read it as missing, _MISSING_TEXTS)
-                    null_values=[""],
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
-                ),
+                convert_options=_convert_options(columns),
             )
             record_batches = _prefetch(reader)
             for record_batch in record_batches:
@@ -1020,11 +1013,10 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
                     lines = lines[skip:]
                 located = located[max(yielded_broken - first_broken, 0) :]
                 short, located = _short_rows(located, len(layout.headers), delimiter)
-                if short:
-                    cells, lines = _with_short_rows(cells, lines, short)
+                cells, lines = _with_short_rows(cells, lines, short)
                 if len(lines) or located or first_row == 0:  # the first block carries the layout
                     broken = _broken(located, len(layout.headers))
-                    yield _Block(layout, cells, lines, broken, [line for line, _ in short])
+                    yield _Block(layout, cells, lines, broken, short.lines.tolist())
                 yielded_rows, yielded_broken = counter.kept, counter.emitted
             if layout is None:  # pragma: no cover - the header line is always a row
                 raise InputError(f"{opened.name}: no header line found; {_EXPECTED_FORMAT}")
@@ -1036,12 +1028,12 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
             # short arrives here whole, and goes on in blocks of block_rows rows
             empty = [pa.nulls(0, _TEXT) for _ in layout.headers]
             for start in range(0, len(short), block_rows):
-                part = short[start : start + block_rows]
-                last = part[-1][0] if start + block_rows < len(short) else math.inf
+                part = short.part(start, start + block_rows)
+                last = part.lines[-1] if start + block_rows < len(short) else math.inf
                 now = [row for row in tail if row[0] <= last]
                 tail = tail[len(now) :]
                 cells, lines = _with_short_rows(empty, np.zeros(0, dtype=np.int64), part)
-                yield _Block(layout, cells, lines, now, [line for line, _ in part])
+                yield _Block(layout, cells, lines, now, part.lines.tolist())
             if tail:
                 yield _Block(layout, empty, np.zeros(0, dtype=np.int64), tail)
             return
@@ -1079,6 +1071,17 @@ def _install_quiet_handler_hook() -> None:
     _hook_installed = True
 
 
+def _convert_options(columns: int) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        column_types=_binary_types(columns),
+        # only an empty cell is null: "NA" or "n/a" is echoed as written (the canonical
+        # columns read it as missing, _MISSING_TEXTS)
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+
+
 def _binary_types(count: int) -> dict[str, pa.DataType]:
     # every cell as bytes, never inferred (a NIK must not become a number); UTF-8 is validated
     # per column later, with a cp1252 fallback. Generous: pyarrow may split a header differently.
@@ -1103,53 +1106,90 @@ def _broken(
     return broken
 
 
+@dataclass
+class _ShortRows:
+    """Rows that only lack cells at the end, read: their lines and their cells, one array per
+    header column (the missing cells null)."""
+
+    lines: npt.NDArray[np.int64]
+    cells: list[pa.Array]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def part(self, start: int, stop: int) -> _ShortRows:
+        return _ShortRows(
+            self.lines[start:stop], [c.slice(start, stop - start) for c in self.cells]
+        )
+
+
 def _short_rows(
     located: list[tuple[int, _InvalidRow]], expected: int, delimiter: str
-) -> tuple[list[tuple[int, list[str | None]]], list[tuple[int, _InvalidRow]]]:
-    """The skipped rows that only lack cells at the end, as (line, cells padded with None),
-    and the others.
+) -> tuple[_ShortRows, list[tuple[int, _InvalidRow]]]:
+    """The skipped rows that only lack cells at the end, read with those cells empty, and the
+    others.
 
-    Excel, saving a sheet as CSV, leaves out the separators of empty cells at the end of a row
-    for all but the first rows of a block (and hand-edited files do the same): such a row is a
-    row, its last cells empty. A row with a line break inside (an unclosed quote may have
-    joined lines) or with more fields than the header stays broken.
+    Excel, saving a sheet as CSV, leaves out the separators of empty cells at the end of rows,
+    in groups set by its buffer (hand-edited files do the same): such a row is a row, its last
+    cells empty. A row with a line break inside (an unclosed quote may have joined lines) or
+    with more fields than the header stays broken. The rows, given the separators they lack,
+    are parsed again by pyarrow with the reader's own options, all at once.
     """
-    short: list[tuple[int, list[str | None]]] = []
-    rest: list[tuple[int, _InvalidRow]] = []
-    for line, row in located:
-        fields = None
-        if 0 < row.fields < expected and not row.breaks and not _is_blank_line(row.text):
-            parsed = next(csv.reader([row.text], delimiter=delimiter), [])
-            if len(parsed) == row.fields:
-                fields = parsed
-        if fields is None:
-            rest.append((line, row))
-        else:
-            short.append(
-                (line, [cell or None for cell in fields] + [None] * (expected - len(fields)))
-            )
-    return short, rest
+    candidates = [
+        (line, row)
+        for line, row in located
+        if 0 < row.fields < expected and not row.breaks and not _is_blank_line(row.text)
+    ]
+    if not candidates:
+        return _ShortRows(np.zeros(0, dtype=np.int64), []), located
+    text = "".join(row.text + delimiter * (expected - row.fields) + "\n" for _, row in candidates)
+    failed: list[int] = []  # record numbers (1-based) pyarrow still could not split
+
+    def on_invalid(row: Any) -> str:
+        failed.append(int(row.number) if row.number is not None else -1)
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8", "surrogatepass")),
+            read_options=pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=_convert_options(expected),
+        )
+    except _READ_ERRORS:
+        return _ShortRows(np.zeros(0, dtype=np.int64), []), located
+    if failed and -1 in failed:  # a row pyarrow could not number: leave them all broken
+        return _ShortRows(np.zeros(0, dtype=np.int64), []), located
+    kept = np.ones(len(candidates), dtype=bool)
+    kept[np.array(failed, dtype=np.int64) - 1] = False
+    short_lines = np.array([line for line, _ in candidates], dtype=np.int64)[kept]
+    cells = [_as_text(column.combine_chunks()) for column in table.columns]
+    taken = {id(row) for (_, row), keep in zip(candidates, kept.tolist(), strict=True) if keep}
+    rest = [(line, row) for line, row in located if id(row) not in taken]
+    return _ShortRows(short_lines, cells), rest
 
 
 def _with_short_rows(
-    cells: list[pa.Array], lines: npt.NDArray[np.int64], short: list[tuple[int, list[str | None]]]
+    cells: list[pa.Array], lines: npt.NDArray[np.int64], short: _ShortRows
 ) -> tuple[list[pa.Array], npt.NDArray[np.int64]]:
-    """A block's cells and lines with the padded short rows put in their places."""
-    if not short:
+    """A block's cells and lines with the short rows put in their places."""
+    if not len(short):
         return cells, lines
-    added = np.array([line for line, _ in short], dtype=np.int64)
-    all_lines = np.concatenate([lines, added])
-    order = pa.array(np.argsort(all_lines, kind="stable"))
-    merged = [
-        pa.concat_arrays(
-            [
-                column.cast(_TEXT),
-                pa.array(np.array([row[j] for _, row in short], dtype=object), _TEXT),
-            ]
-        ).take(order)
-        for j, column in enumerate(cells)
-    ]
-    return merged, all_lines[order.to_numpy()]
+    all_lines = np.concatenate([lines, short.lines])
+    order = np.argsort(all_lines, kind="stable")
+    # rows after all of the block's (the tail of a file) are in order as they are
+    in_order = not len(lines) or lines[-1] < short.lines[0]
+    order_array = None if in_order else pa.array(order)
+    merged = []
+    for column, extra in zip(cells, short.cells, strict=True):
+        joined = pa.concat_arrays([column.cast(_TEXT), extra])
+        merged.append(joined if order_array is None else joined.take(order_array))
+    return merged, all_lines[order]
 
 
 # what reading a damaged file can raise (a truncated gzip raises EOFError or zlib.error)
