@@ -67,6 +67,15 @@ def assert_reconciles(batch: ReadBatch) -> None:
         assert batch.raw.index.equals(batch.rows.index)
 
 
+def read_in_batches(path: Path, block_bytes: int, batch_rows: int) -> list[ReadBatch]:
+    """`path` read in small blocks and batches (rows straddle them), each batch reconciled."""
+    with mock.patch.object(reader, "_MIN_BLOCK_BYTES", block_bytes):
+        batches = list(iter_read(path, ReadOptions(batch_rows=batch_rows, today=TODAY)))
+    for batch in batches:
+        assert_reconciles(batch)
+    return batches
+
+
 def one_reject(batch: ReadBatch) -> dict[str, object]:
     assert len(batch.rejects) == 1, batch.rejects
     return {str(key): value for key, value in batch.rejects.iloc[0].to_dict().items()}
@@ -882,11 +891,8 @@ def test_short_rows_in_every_batch_warn_once(tmp_path: Path) -> None:
     rows = ["Nama;JK;Tgl Lahir;Tgl Ukur;BB;TB;Catatan;Lain"]
     rows += [f"n{i};P;01/01/2023;01/06/2024;9;{70 + i % 10}" for i in range(5000)]
     path = write(tmp_path, "\n".join(rows) + "\n")
-    with mock.patch.object(reader, "_MIN_BLOCK_BYTES", 2048):
-        batches = list(iter_read(path, ReadOptions(batch_rows=700, today=TODAY)))
+    batches = read_in_batches(path, 2048, 700)
     assert len(batches) > 1
-    for batch in batches:
-        assert_reconciles(batch)
     lines = np.concatenate([b.rows["source_line"].to_numpy() for b in batches])
     assert lines.tolist() == list(range(2, 5002))
     heights = np.concatenate([b.rows["height_cm"].to_numpy() for b in batches])
@@ -926,10 +932,7 @@ def test_a_stray_quote_that_swallows_the_rest_is_said_aloud(tmp_path: Path) -> N
     rows = ["Nama;JK;Berat", *(f"n{i};P;9" for i in range(2000))]
     rows[1500] = '"Ucok;L;9'  # line 1501
     path = write(tmp_path, "\n".join(rows) + "\n")
-    with mock.patch.object(reader, "_MIN_BLOCK_BYTES", 512):
-        batches = list(iter_read(path, ReadOptions(batch_rows=200, today=TODAY)))
-    for batch in batches:
-        assert_reconciles(batch)
+    batches = read_in_batches(path, 512, 200)
     assert sum(len(b.rows) for b in batches) == 1499
     warnings = [w for b in batches for w in b.warnings if "never closed" in w]
     assert warnings == [
@@ -966,11 +969,8 @@ def test_streamed_blocks_keep_line_numbers(tmp_path: Path) -> None:
             expected_lines.append(line)
     path = write(tmp_path, "\n".join(rows) + "\n")
     # tiny blocks so that rows, skipped rows and quoted line breaks straddle many blocks
-    with mock.patch.object(reader, "_MIN_BLOCK_BYTES", 512):
-        batches = list(iter_read(path, ReadOptions(batch_rows=200, today=TODAY)))
+    batches = read_in_batches(path, 512, 200)
     assert len(batches) > 5
-    for batch in batches:
-        assert_reconciles(batch)
     lines = [v for b in batches for v in b.rows["source_line"].tolist()]
     rejects = [v for b in batches for v in b.rejects["line"].tolist()]
     assert lines == expected_lines
