@@ -1017,7 +1017,9 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
                 if len(lines) or located or first_row == 0:  # the first block carries the layout
                     broken = _broken(located, len(layout.headers))
                     yield _Block(layout, cells, lines, broken, short.lines.tolist())
-                yielded_rows, yielded_broken = counter.kept, counter.emitted
+                # (a re-read counts from the start again: the marks only move forward)
+                yielded_rows = max(yielded_rows, counter.kept)
+                yielded_broken = max(yielded_broken, counter.emitted)
             if layout is None:  # pragma: no cover - the header line is always a row
                 raise InputError(f"{opened.name}: no header line found; {_EXPECTED_FORMAT}")
             first_broken = counter.emitted

@@ -161,6 +161,22 @@ def test_a_stray_byte_in_a_broken_row_far_into_a_streamed_file(
     assert capfd.readouterr().err == ""
 
 
+def test_the_reread_after_a_stray_byte_hands_out_no_row_twice(tmp_path: Path) -> None:
+    """The re-read counts rows from the file's start again; rows handed out before it, over
+    many blocks, must not come out a second time (they did: 20,001 rows read as 39,577)."""
+    row = "c{},L,2023-01-01,2024-01-01,9.5,75.0,Posyandu Mawar,Kec\n"
+    header = "child_id,sex,birth_date,visit_date,weight_kg,height_cm,posyandu,kecamatan\n"
+    data = (header + "".join(row.format(i) for i in range(20_000))).encode()
+    path = write(tmp_path, data + b"cX\xe9,L,2023-01-01,2024-01-01,9.5\n")
+    with mock.patch.object(reader, "_PREFIX_BYTES", 8192):
+        batches = read_in_batches(path, 4096, 300)
+    lines = [v for b in batches for v in b.rows["source_line"].tolist()]
+    assert lines == list(range(2, 20_003))
+    assert sum(b.rows_read for b in batches) == 20_001
+    last = batches[-1].rows.iloc[-1]
+    assert last["child_id"] == "cX\u00e9" and np.isnan(last["height_cm"])
+
+
 def test_utf16_with_bom_tab_separated(tmp_path: Path) -> None:
     text = "Nama\tJK\tBerat\r\nSiti\tP\t9,1\r\n"
     batch = read(write(tmp_path, text.encode("utf-16"), "export.txt"))
