@@ -828,8 +828,9 @@ class _LineCounter:
         self.first_line = first_line
         self.kept = 0  # rows pyarrow returned so far (the header is row 0)
         self.kept_breaks = 0  # line breaks inside the values of those rows
-        self.invalid: list[_InvalidRow] = []
-        self.emitted = 0  # invalid rows already attached to a block
+        self.pending: list[_InvalidRow] = []  # skipped rows not yet attached to a block
+        self.emitted = 0  # skipped rows already attached to a block
+        self.emitted_breaks = 0  # line breaks inside those (only counts: their text is gone)
 
     def on_invalid(self, row: Any) -> str:
         """pyarrow's invalid_row_handler: note the row and skip it."""
@@ -839,7 +840,7 @@ class _LineCounter:
             fields = int(row.actual_columns)
         except Exception:  # a handler that raises would abort the whole read
             text, number, fields = "", -1, 0
-        self.invalid.append(_InvalidRow(number, text, fields, _count_line_breaks(text)))
+        self.pending.append(_InvalidRow(number, text, fields, _count_line_breaks(text)))
         return "skip"
 
     def lines(
@@ -847,44 +848,45 @@ class _LineCounter:
     ) -> tuple[npt.NDArray[np.int64], list[tuple[int, _InvalidRow]]]:
         """Lines of the next `len(breaks)` kept rows, and the skipped rows located by now."""
         n = len(breaks)
-        pending = self.invalid[self.emitted :]
-        before_kept = np.array(
-            [row.record - 1 - (self.emitted + i) for i, row in enumerate(pending)], dtype=np.int64
-        )
+        # a snapshot: pyarrow's parsing thread (the prefetch) may be adding to the list
+        pending = self.pending[:]
+        records = np.array([row.record for row in pending], dtype=np.int64)
+        # kept rows (the header included) before each pending skipped row
+        before_kept = records - 1 - (self.emitted + np.arange(len(pending), dtype=np.int64))
         pending_breaks = np.array([row.breaks for row in pending], dtype=np.int64)
-        emitted_breaks = sum(row.breaks for row in self.invalid[: self.emitted])
         kept_index = self.kept + np.arange(n, dtype=np.int64)
         # skipped rows located before each kept row, among the pending ones
         skipped = np.searchsorted(before_kept, kept_index, side="right")
         skipped_breaks = np.concatenate(([0], np.cumsum(pending_breaks)))
         breaks_before = np.cumsum(breaks) - breaks
-        records = kept_index + 1 + self.emitted + skipped
         lines = (
             self.first_line
-            - 1
-            + records
+            + kept_index
+            + self.emitted
+            + skipped
             + self.kept_breaks
             + breaks_before
-            + emitted_breaks
+            + self.emitted_breaks
             + skipped_breaks[skipped]
         )
-        located: list[tuple[int, _InvalidRow]] = []
-        cumulative = np.cumsum(breaks)
-        for i, row in enumerate(pending):
-            inside = max(int(before_kept[i]) - self.kept, 0)  # kept rows of this block before it
-            if inside > n:
-                break  # after rows still to come: located with a later block
-            kept_breaks = self.kept_breaks + (int(cumulative[inside - 1]) if inside > 0 else 0)
-            line = (
-                self.first_line
-                - 1
-                + row.record
-                + kept_breaks
-                + emitted_breaks
-                + int(skipped_breaks[i])
-            )
-            located.append((line, row))
-        self.emitted += len(located)
+        # the skipped rows before the end of this block (after rows still to come: later)
+        inside = np.maximum(before_kept - self.kept, 0)  # kept rows of this block before each
+        beyond = np.flatnonzero(inside > n)
+        count = int(beyond[0]) if beyond.size else len(pending)
+        cumulative = np.concatenate(([0], np.cumsum(breaks)))
+        located_lines = (
+            self.first_line
+            - 1
+            + records[:count]
+            + self.kept_breaks
+            + cumulative[inside[:count]]
+            + self.emitted_breaks
+            + skipped_breaks[:count]
+        )
+        located = list(zip(located_lines.tolist(), pending[:count], strict=True))
+        del self.pending[:count]  # (rows added meanwhile are after these)
+        self.emitted += count
+        self.emitted_breaks += int(pending_breaks[:count].sum())
         self.kept += n
         self.kept_breaks += int(breaks.sum())
         return lines.astype(np.int64), located
@@ -892,11 +894,13 @@ class _LineCounter:
     def remaining(self) -> list[tuple[int, _InvalidRow]]:
         """Skipped rows after the last kept row."""
         located: list[tuple[int, _InvalidRow]] = []
-        breaks = sum(row.breaks for row in self.invalid[: self.emitted])
-        for row in self.invalid[self.emitted :]:
+        breaks = self.emitted_breaks
+        for row in self.pending:
             located.append((self.first_line - 1 + row.record + self.kept_breaks + breaks, row))
             breaks += row.breaks
-        self.emitted = len(self.invalid)
+        self.emitted += len(self.pending)
+        self.emitted_breaks = breaks
+        self.pending = []
         return located
 
 
@@ -998,7 +1002,7 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
             )
             record_batches = _prefetch(reader)
             for record_batch in record_batches:
-                if record_batch.num_rows == 0 and (layout is None or not counter.invalid):
+                if record_batch.num_rows == 0 and (layout is None or not counter.pending):
                     continue  # (a block of skipped rows only still hands them on)
                 first_row, first_broken = counter.kept, counter.emitted
                 cells, breaks = _text_columns(record_batch.columns, record_batch.num_rows)
