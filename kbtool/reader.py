@@ -1149,6 +1149,7 @@ def _short_rows(
     if not candidates:
         return _ShortRows(np.zeros(0, dtype=np.int64), []), located
     text = "".join(row.text + delimiter * (expected - row.fields) + "\n" for _, row in candidates)
+    data = text.encode("utf-8", "surrogatepass")
     failed: list[int] = []  # record numbers (1-based) pyarrow still could not split
 
     def on_invalid(row: Any) -> str:
@@ -1157,8 +1158,11 @@ def _short_rows(
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8", "surrogatepass")),
-            read_options=pacsv.ReadOptions(use_threads=False, autogenerate_column_names=True),
+            io.BytesIO(data),
+            # one block: a row longer than pyarrow's default block (1 MiB) would fail them all
+            read_options=pacsv.ReadOptions(
+                use_threads=False, autogenerate_column_names=True, block_size=len(data) + 1
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
                 newlines_in_values=False,
@@ -1417,8 +1421,16 @@ _REASONS = (
 ) = range(len(_REASONS))
 
 # Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand).
-_MISSING_TEXTS = frozenset({"", "-", "--", "na", "n/a", "#n/a", "nan", "null", "none", "."})
-_MISSING_LONGEST = max(len(text.encode()) for text in _MISSING_TEXTS)
+# pyarrow's and pandas' own list (what they read as null), which kbtool's reading replaced
+_NULL_TEXTS = (
+    "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
+)  # fmt: skip
+# In the columns read as values (numbers, dates, sex, ...), compared in lower case.
+_MISSING_TEXTS = frozenset({"", "-", "--", "none", ".", *(text.lower() for text in _NULL_TEXTS)})
+# In the text columns (NIK, names, places), as written: "Nan" or "Na" may be a name.
+_TEXT_MISSING = frozenset({"-", "--", ".", *_NULL_TEXTS})
+_TEXT_MISSING_LONGEST = max(len(text.encode()) for text in _TEXT_MISSING)
 
 _MALE = frozenset(
     {
@@ -1901,11 +1913,12 @@ class _Converter:
             )
         rejects = self._rejects(block, parsed, checked, first, problems, rejected)
         rows_read = int(np.count_nonzero(~blank)) + len(block.broken)
-        # a stray quote can swallow the rest of a file into one rejected row: said aloud
+        # a stray quote can swallow the rest of a file into one rejected row: said aloud (a
+        # rejected row with a quoted line break of its own reads the same, hence "perhaps")
         joined = [
             f"{self.source}: lines {line}-{line + breaks} ({breaks + 1:,} lines) were read as one "
-            "row, rejected, because a quote opened there is never closed; fix the quote and "
-            "read the file again"
+            f"row, rejected: a quoted cell opened at line {line} runs to line {line + breaks}, "
+            "perhaps a quote never closed; fix it and read the file again"
             for line, _, _, breaks in block.broken
             if breaks
         ]
@@ -2075,7 +2088,7 @@ def _value_ends(text: pa.Array) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.u
 @functools.cache
 def _missing_value_set() -> pa.Array:
     # built on first use: pa.array on a list loads pandas, which a streamed read puts off
-    return pa.array(sorted(_MISSING_TEXTS), pa.string())
+    return pa.array(sorted(_TEXT_MISSING), pa.string())
 
 
 def _clean_text(text: pa.Array, child_id: bool) -> pa.Array:
@@ -2091,10 +2104,10 @@ def _clean_text(text: pa.Array, child_id: bool) -> pa.Array:
             # a NIK that went through a float column: "3372012345678901.0"
             text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
     length = pc.binary_length(text)
-    if not pc.any(pc.less_equal(length, _MISSING_LONGEST)).as_py():
+    if not pc.any(pc.less_equal(length, _TEXT_MISSING_LONGEST)).as_py():
         return text
     # "", "-", "NA", "n/a", ... : no value (checked only where some value is that short)
-    missing = pc.is_in(pc.utf8_lower(text), value_set=_missing_value_set())
+    missing = pc.or_(pc.equal(length, 0), pc.is_in(text, value_set=_missing_value_set()))
     return pc.if_else(missing, pa.scalar(None, text.type), text)
 
 

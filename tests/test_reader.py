@@ -615,7 +615,8 @@ def test_oedema_values(tmp_path: Path, text: str, value: bool) -> None:
 @pytest.mark.parametrize(
     ("text", "value"),
     [("85,5", 85.5), ("85.5", 85.5), (" 85 ", 85.0), ("\u00a085,5\u00a0", 85.5), (".5", 0.5),
-     ("1e2", 100.0), ("", None), ("NA", None), ("-", None)],
+     ("1e2", 100.0), ("", None), ("NA", None), ("-", None), ("#N/A N/A", None),
+     ("1.#QNAN", None), ("<NA>", None), ("-nan", None), ("#NA", None)],
 )  # fmt: skip
 def test_number_values(tmp_path: Path, text: str, value: float | None) -> None:
     result = read_column(tmp_path, "Tinggi", [text]).rows["height_cm"].iloc[0]
@@ -643,6 +644,9 @@ def test_no_value_texts_are_missing_but_echoed_as_written(tmp_path: Path) -> Non
     assert batch.raw["Catatan"].fillna("").tolist() == ["n/a", "NA", ""]
     assert batch.raw["Desa/Kel"].tolist() == ["NA", "n/a", "Yosodadi"]
     assert batch.raw["Tgl Ukur"].tolist() == ["n/a", "01/06/2024", "01/06/2024"]
+    # names are compared as written: "Nan" and "Na" are names, "NaN" is not
+    names = read(write(tmp_path, "Nama;JK;BB\nNan;P;9\nNa;P;9\nNaN;P;9\n", "names.csv"))
+    assert names.rows["name"].fillna("(none)").tolist() == ["Nan", "Na", "(none)"]
 
 
 @pytest.mark.parametrize(
@@ -901,6 +905,30 @@ def test_rows_without_their_last_empty_cells_are_rows(tmp_path: Path, encoding: 
     assert "rows with fewer fields than the header, the first at line 3" in warning
 
 
+def test_a_huge_short_row_and_a_short_row_with_a_line_break(tmp_path: Path) -> None:
+    """A short row with a 1.5 MB cell is read, and so are the short rows beside it (they were
+    parsed again in one pyarrow block too small for it); a short row with a line break inside
+    a quoted cell stays rejected, and the warning does not claim the quote is never closed."""
+    header = "child_id,sex,birth_date,visit_date,weight_kg,height_cm,posyandu,catatan"
+    big = "X" * 1_500_000
+    text = "\n".join(
+        [
+            header,
+            *(f"c{i},L,2023-01-01,2024-01-01,9.5,75.0,P,ok" for i in range(30)),
+            f"cbig,L,2023-01-01,2024-01-01,9.5,75.0,{big}",  # line 32: short, huge
+            "c100,L,2023-01-01,2024-01-01,9.5,75.0",  # 33: short
+            'c101,L,2023-01-01,2024-01-01,9.5,75.0,"Pos\nyandu"',  # 34-35: short, 2 lines
+            "c102,L,2023-01-01,2024-01-01,9.5,75.0,P,ok",  # 36
+        ]
+    )
+    batch = read(write(tmp_path, text + "\n"))
+    assert batch.rows["source_line"].tolist() == [*range(2, 32), 32, 33, 36]
+    assert batch.rows["posyandu"].str.len().tolist()[30] == 1_500_000
+    assert batch.rejects["line"].tolist() == [34]
+    (joined,) = [w for w in batch.warnings if "read as one row" in w]
+    assert "lines 34-35 (2 lines)" in joined and "perhaps a quote never closed" in joined
+
+
 def test_short_rows_in_every_batch_warn_once(tmp_path: Path) -> None:
     """A whole Excel export short of its last separators: every row is read, across batches
     and blocks, and the warning is given once."""
@@ -952,8 +980,9 @@ def test_a_stray_quote_that_swallows_the_rest_is_said_aloud(tmp_path: Path) -> N
     assert sum(len(b.rows) for b in batches) == 1499
     warnings = [w for b in batches for w in b.warnings if "never closed" in w]
     assert warnings == [
-        f"{path}: lines 1501-2001 (501 lines) were read as one row, rejected, because a quote "
-        "opened there is never closed; fix the quote and read the file again"
+        f"{path}: lines 1501-2001 (501 lines) were read as one row, rejected: a quoted cell "
+        "opened at line 1501 runs to line 2001, perhaps a quote never closed; fix it and read "
+        "the file again"
     ]
     (reject,) = [r for b in batches for r in b.rejects.itertuples()]
     assert reject.line == 1501 and "joins lines 1501-2001, 501 lines" in str(reject.reason)
