@@ -531,7 +531,7 @@ def _decode_prefix(opened: _Opened) -> _TextLayout:
     except UnicodeDecodeError:
         # not UTF-8: Windows-1252, what Excel on Indonesian Windows writes as "CSV"
         decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
-        return _TextLayout("cp1252", decoder.decode(prefix, final=at_end), decoder)
+        return _TextLayout("cp1252", decoder.decode(prefix[bom:], final=at_end), decoder)
     decoder = codecs.getincrementaldecoder("utf-8")(errors=_UTF8_OR_1252)
     return _TextLayout("utf-8", decoder.decode(prefix[bom:], final=at_end), decoder)
 
@@ -558,7 +558,10 @@ def _sniff_delimiter(line: str) -> str:
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter), [])
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a cell over csv's field limit (128 KiB): no header, whatever it is
+        return line.split(delimiter)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -951,6 +954,13 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
     header_offset, header_text = lines_text[header_index]
     delimiter = _sniff_delimiter(header_text)
     first_line = 1 + _count_line_breaks(text[:header_offset])
+    if opened.rest is None and header_offset + len(header_text) >= len(text.rstrip("\r\n")):
+        # the header is the file's last line (pyarrow cannot read one line without a line
+        # break): a register with no rows yet
+        headers = _split_header(header_text, delimiter)
+        only = _layout(headers, options.column_overrides, opened.name)
+        yield _Block(only, [pa.nulls(0, _TEXT) for _ in headers], np.zeros(0, dtype=np.int64))
+        return
 
     avg_line = max(len(opened.prefix) / max(_count_line_breaks(text), 1), 16.0)
     # blocks of at most 4 MiB (~40k rows): pyarrow's streaming reader keeps working buffers of

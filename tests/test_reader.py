@@ -7,6 +7,7 @@ Windows-1252, and the canonical layout as a UTF-8-with-BOM TSV).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gzip
@@ -175,6 +176,14 @@ def test_the_reread_after_a_stray_byte_hands_out_no_row_twice(tmp_path: Path) ->
     assert sum(b.rows_read for b in batches) == 20_001
     last = batches[-1].rows.iloc[-1]
     assert last["child_id"] == "cX\u00e9" and np.isnan(last["height_cm"])
+
+
+def test_a_bom_before_windows_1252_text(tmp_path: Path) -> None:
+    """A UTF-8 BOM, then a Windows-1252 byte: the BOM is not read as part of the first header."""
+    data = codecs.BOM_UTF8 + "NIK;JK;Berat\n0012;P;9\nJos\xe9;L;8\n".encode("cp1252")
+    batch = read(write(tmp_path, data))
+    assert batch.column_map["child_id"] == "NIK"
+    assert batch.rows["child_id"].tolist() == ["0012", "Jos\u00e9"]
 
 
 def test_utf16_with_bom_tab_separated(tmp_path: Path) -> None:
@@ -1022,6 +1031,21 @@ def test_streamed_blocks_keep_line_numbers(tmp_path: Path) -> None:
     assert rejects == expected_rejects
     whole = read(path)
     assert whole.rows["source_line"].tolist() == expected_lines
+
+
+@pytest.mark.parametrize("ending", ["", "\n", "\r\n\r\n"])
+def test_a_header_alone_with_or_without_a_line_break(tmp_path: Path, ending: str) -> None:
+    batch = read(write(tmp_path, "NIK;JK;Berat" + ending), keep_raw=True)
+    assert batch.rows_read == 0
+    assert batch.column_map == {"child_id": "NIK", "sex": "JK", "weight_kg": "Berat"}
+    assert batch.raw is not None and list(batch.raw.columns) == ["NIK", "JK", "Berat"]
+
+
+def test_a_huge_cell_near_the_top(tmp_path: Path) -> None:
+    """Lines over the csv module's field limit (128 KiB) are looked at for the header too."""
+    text = f"JK;Berat;Catatan\nL;9;{'X' * 200_000}\nP;8;ok\n"
+    batch = read(write(tmp_path, text))
+    assert batch.rows["weight_kg"].tolist() == [9.0, 8.0]
 
 
 def test_a_header_without_rows(tmp_path: Path) -> None:
