@@ -730,8 +730,8 @@ def _match_columns(
             split = _split_height(keys, positions) if match == "height_cm" else None
             if split is not None:
                 # PB and TB: each value is read with the position its column names
-                (length, standing), positions = split, [p for p in positions if p not in split]
-                positions.insert(0, length)
+                length, standing = split
+                positions = [length, *(p for p in positions if p not in split)]
                 claimed.add(standing)
                 warnings.append(
                     f"{source}: length and height in two columns: {headers[length]!r} read as "
@@ -1130,6 +1130,10 @@ class _ShortRows:
     lines: npt.NDArray[np.int64]
     cells: list[pa.Array]
 
+    @classmethod
+    def none(cls) -> _ShortRows:
+        return cls(np.zeros(0, dtype=np.int64), [])
+
     def __len__(self) -> int:
         return len(self.lines)
 
@@ -1157,7 +1161,7 @@ def _short_rows(
         if 0 < row.fields < expected and not row.breaks and not _is_blank_line(row.text)
     ]
     if not candidates:
-        return _ShortRows(np.zeros(0, dtype=np.int64), []), located
+        return _ShortRows.none(), located
     text = "".join(row.text + delimiter * (expected - row.fields) + "\n" for _, row in candidates)
     data = text.encode("utf-8", "surrogatepass")
     failed: list[int] = []  # record numbers (1-based) pyarrow still could not split
@@ -1182,9 +1186,9 @@ def _short_rows(
             convert_options=_convert_options(expected),
         )
     except _READ_ERRORS:
-        return _ShortRows(np.zeros(0, dtype=np.int64), []), located
+        return _ShortRows.none(), located
     if failed and -1 in failed:  # a row pyarrow could not number: leave them all broken
-        return _ShortRows(np.zeros(0, dtype=np.int64), []), located
+        return _ShortRows.none(), located
     kept = np.ones(len(candidates), dtype=bool)
     kept[np.array(failed, dtype=np.int64) - 1] = False
     short_lines = np.array([line for line, _ in candidates], dtype=np.int64)[kept]
@@ -1761,17 +1765,7 @@ class _Parsed:
     reasons: npt.NDArray[np.uint8]
 
 
-# The columns parsed into values (the others are text), and the order their problems are named.
-_PARSED_COLUMNS = (
-    "sex",
-    "measure",
-    "oedema",
-    "birth_date",
-    "visit_date",
-    "age_months",
-    "weight_kg",
-    "height_cm",
-)
+# The order in which a row's problems are named: canonical, a standing height after the height.
 _HEIGHT_AT = CANONICAL_COLUMNS.index("height_cm") + 1
 _CHECK_ORDER = (*CANONICAL_COLUMNS[:_HEIGHT_AT], STANDING_HEIGHT, *CANONICAL_COLUMNS[_HEIGHT_AT:])
 
@@ -1881,7 +1875,7 @@ class _Converter:
             blank = ~has_cell
 
         parsed: dict[str, _Parsed] = {}
-        for name in _PARSED_COLUMNS:
+        for name in tuple(self.parsers):  # (STANDING_HEIGHT's, when made, is no column's)
             if name in layout.columns:
                 parsed[name] = self.parse(name, block.cells[layout.columns[name]])
         if layout.standing_height is not None:
