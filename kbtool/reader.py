@@ -487,21 +487,34 @@ class _TranscodedStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
+        """Fill `buffer` whole unless the text ends: pyarrow takes each read as a block, and
+        a short one (the few bytes left of a decoded chunk) could cut a row into three."""
         view = memoryview(buffer).cast("B")
-        while self._offset >= len(self._pending) and not self._done:
-            assert self._rest is not None
-            data = self._rest.read(self._CHUNK)
-            if not data:
-                self._done = True
-            if self._ascii_passthrough and data.isascii() and not self._decoder.getstate()[0]:
-                self._pending = data
-            else:
-                self._pending = self._decoder.decode(data, final=self._done).encode("utf-8")
-            self._offset = 0
-        size = min(len(view), len(self._pending) - self._offset)
-        view[:size] = memoryview(self._pending)[self._offset : self._offset + size]
-        self._offset += size
-        return size
+        filled = 0
+        while filled < len(view):
+            if self._offset >= len(self._pending):
+                if self._done:
+                    break
+                self._next_chunk()
+                continue
+            size = min(len(view) - filled, len(self._pending) - self._offset)
+            view[filled : filled + size] = memoryview(self._pending)[
+                self._offset : self._offset + size
+            ]
+            self._offset += size
+            filled += size
+        return filled
+
+    def _next_chunk(self) -> None:
+        assert self._rest is not None
+        data = self._rest.read(self._CHUNK)
+        if not data:
+            self._done = True
+        if self._ascii_passthrough and data.isascii() and not self._decoder.getstate()[0]:
+            self._pending = data
+        else:
+            self._pending = self._decoder.decode(data, final=self._done).encode("utf-8")
+        self._offset = 0
 
 
 @dataclass(frozen=True)
@@ -1040,8 +1053,8 @@ def _csv_blocks(opened: _Opened, options: ReadOptions) -> Iterator[_Block]:
             remaining = counter.remaining()[max(yielded_broken - first_broken, 0) :]
             short, remaining = _short_rows(remaining, len(layout.headers), delimiter)
             tail = _broken(remaining, len(layout.headers))
-            # pyarrow hands over no block of skipped rows only: a file all of whose rows are
-            # short arrives here whole, and goes on in blocks of block_rows rows
+            # the skipped rows after the last block pyarrow handed over: many, when the end
+            # of a file is all short rows; they go on in blocks of block_rows rows
             empty = [pa.nulls(0, _TEXT) for _ in layout.headers]
             for start in range(0, len(short), block_rows):
                 part = short.part(start, start + block_rows)

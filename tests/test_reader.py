@@ -186,6 +186,22 @@ def test_a_bom_before_windows_1252_text(tmp_path: Path) -> None:
     assert batch.rows["child_id"].tolist() == ["0012", "Jos\u00e9"]
 
 
+def test_a_windows_1252_file_past_the_prefix_reads_in_whole_blocks(tmp_path: Path) -> None:
+    """Transcoded text grows (é is one byte in Windows-1252, two in UTF-8): the stream must
+    still fill pyarrow's blocks, or a few bytes left of a chunk cut a row into three (it failed
+    with 'straddling object straddles two block boundaries')."""
+    header = "child_id,sex,birth_date,visit_date,weight_kg,height_cm,posyandu\n"
+    rows = [f"c{i:06d},L,2023-01-01,2024-01-01,9.5,75,Posyandu Melati\n" for i in range(40_000)]
+    rows[:20] = [row.replace("Melati", "Melat\u00e9") for row in rows[:20]]
+    path = write(tmp_path, (header + "".join(rows)).encode("cp1252"))
+    batches = list(iter_read(path, ReadOptions(batch_rows=1000, today=TODAY)))
+    for batch in batches:
+        assert_reconciles(batch)
+    lines = np.concatenate([b.rows["source_line"].to_numpy() for b in batches])
+    assert lines.tolist() == list(range(2, 40_002))
+    assert batches[0].rows["posyandu"].iloc[0] == "Posyandu Melat\u00e9"
+
+
 def test_utf16_with_bom_tab_separated(tmp_path: Path) -> None:
     text = "Nama\tJK\tBerat\r\nSiti\tP\t9,1\r\n"
     batch = read(write(tmp_path, text.encode("utf-16"), "export.txt"))
