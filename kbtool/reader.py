@@ -1807,15 +1807,16 @@ class _Converter:
             "height_cm": _DistinctParser(
                 _number_parser(_HEIGHT_NOT_POSITIVE, None), np.float64, math.nan
             ),
+            # a TB column beside PB (_join_heights): heights, with distinct values of its own
+            STANDING_HEIGHT: _DistinctParser(
+                _number_parser(_HEIGHT_NOT_POSITIVE, None), np.float64, math.nan
+            ),
         }
 
-    def parse(self, name: str, column: pa.Array, cache: str | None = None) -> _Parsed:
+    def parse(self, name: str, column: pa.Array, parser_name: str | None = None) -> _Parsed:
         """One canonical column of a block, through its distinct values when they are few.
-        `cache` names the column's own memory of distinct values (default: `name`)."""
-        key = cache or name
-        if key not in self.parsers:
-            self.parsers[key] = copy.copy(self.parsers[name])
-            self.parsers[key]._reset()
+        `parser_name` picks another column's parser, with its own memory (default: `name`)."""
+        key = parser_name or name
         parser = self.parsers[key]
         if self.many_distinct.get(key):
             # the previous block was nearly all distinct: try the vectorised path first
@@ -1888,7 +1889,7 @@ class _Converter:
             blank = ~has_cell
 
         parsed: dict[str, _Parsed] = {}
-        for name in tuple(self.parsers):  # (STANDING_HEIGHT's, when made, is no column's)
+        for name in self.parsers:  # (STANDING_HEIGHT is no column's: _join_heights reads it)
             if name in layout.columns:
                 parsed[name] = self.parse(name, block.cells[layout.columns[name]])
         if layout.standing_height is not None:
@@ -1956,7 +1957,7 @@ class _Converter:
         assert block.layout.standing_height is not None
         length = parsed["height_cm"]
         standing = self.parse(
-            "height_cm", block.cells[block.layout.standing_height], cache=STANDING_HEIGHT
+            "height_cm", block.cells[block.layout.standing_height], parser_name=STANDING_HEIGHT
         )
         has_length = ~np.isnan(length.values)
         has_height = ~np.isnan(standing.values)
