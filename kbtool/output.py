@@ -46,6 +46,7 @@ from rich.console import Console
 from rich.text import Text
 
 from kbtool import __version__
+from kbtool.columns import REJECT_COLUMNS
 from kbtool.console import err_console
 from kbtool.errors import OutputError, UsageError
 from kbtool.formats import BINARY_FORMATS, FORMATS, check_destination, is_stdout
@@ -1006,8 +1007,6 @@ def _raise_output_error(err: OSError, output: str | os.PathLike[str] | None) -> 
 
 def write_rejects_csv(rejects: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     """Write rejected rows as CSV with columns file, line, column, value, reason (atomically)."""
-    from kbtool.reader import REJECT_COLUMNS
-
     missing = [name for name in REJECT_COLUMNS if name not in rejects.columns]
     if missing:
         raise ValueError(f"rejects frame lacks columns {missing}; it has {list(rejects.columns)}")

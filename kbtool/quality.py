@@ -42,9 +42,9 @@ import pandas as pd
 from scipy import special
 
 from kbtool import _quality_layout as layout
+from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
-from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH
 from kbtool.prevalence import select_period_measurements
 
 FloatArray = npt.NDArray[np.float64]

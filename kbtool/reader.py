@@ -53,35 +53,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from kbtool.columns import (
+    CANONICAL_COLUMNS,
+    MEASURE_HEIGHT,
+    MEASURE_LENGTH,
+    MEASURE_UNKNOWN,
+)
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH
-from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN
 
 if TYPE_CHECKING:  # pandas loads with the first batch (_to_pandas)
     import pandas as pd
-
-# The canonical columns, in this order, as the reader returns them.
-CANONICAL_COLUMNS = (
-    "child_id",
-    "name",
-    "sex",
-    "birth_date",
-    "visit_date",
-    "age_months",
-    "weight_kg",
-    "height_cm",
-    "measure",
-    "oedema",
-    "posyandu",
-    "kelurahan",
-    "kecamatan",
-    "puskesmas",
-)
-
-REJECT_COLUMNS = ("file", "line", "column", "value", "reason")
-
-# Columns `rows` carries after the canonical ones.
-SOURCE_COLUMNS = ("source_file", "source_line")
 
 # Text is handled as arrow large_string end to end: pandas' string[pyarrow] stores exactly that,
 # so the frames share the parsed buffers instead of copying every text column once more.

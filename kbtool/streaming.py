@@ -11,7 +11,7 @@ from collections.abc import Generator
 from dataclasses import replace
 from pathlib import Path
 
-from kbtool.pipeline import ahead
+from kbtool.concurrency import ahead
 from kbtool.reader import ReadBatch, ReadOptions, iter_read
 
 # Rows per batch when a file is scored and written as it is read (iter_score_file). Measured on

@@ -36,11 +36,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import DAYS_PER_MONTH, LENGTH_BEFORE_DAYS, MAX_AGE_DAYS
 from kbtool.growth.rounding import r_round
 from kbtool.growth.tables import LmsTable, load_table
-from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH, compute_zscore_arrays
+from kbtool.growth.zscores import compute_zscore_arrays
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kbtool.columns import CANONICAL_COLUMNS, REJECT_COLUMNS
 from kbtool.places import KOTA_METRO
-from kbtool.reader import CANONICAL_COLUMNS, REJECT_COLUMNS, ReadBatch
+from kbtool.reader import ReadBatch
 from kbtool.store import SourceInput
 
 STRING_DTYPE = pd.StringDtype("pyarrow")

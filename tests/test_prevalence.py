@@ -12,8 +12,9 @@ import pytest
 from scipy import special, stats
 
 from kbtool import prevalence
+from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH
 from kbtool.errors import InputError, UsageError
-from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH, compute_zscore_arrays
+from kbtool.growth.zscores import compute_zscore_arrays
 from kbtool.prevalence import (
     FIGURE_COLUMNS,
     age_groups,

@@ -27,11 +27,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kbtool import reader
-from kbtool.errors import InputError, UsageError
-from kbtool.growth.zscores import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN
-from kbtool.reader import (
+from kbtool.columns import (
     CANONICAL_COLUMNS,
+    MEASURE_HEIGHT,
+    MEASURE_LENGTH,
+    MEASURE_UNKNOWN,
     REJECT_COLUMNS,
+)
+from kbtool.errors import InputError, UsageError
+from kbtool.reader import (
     ReadBatch,
     ReadOptions,
     iter_read,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -102,16 +100,3 @@ def test_a_read_error_after_some_batches_leaves_no_output_file(
     assert "line 9999: cannot be read" in result.stderr
     assert not target.exists()
     assert list(tmp_path.iterdir()) == []
-
-
-def test_streaming_starts_without_pandas() -> None:
-    """What `kbtool zscore` loads to start reading (formats, reader, streaming) needs no pandas:
-    pyarrow parses while pandas and the writers are still importing. A module-level pandas
-    import anywhere in that chain would quietly undo the overlap."""
-    code = (
-        "import sys\n"
-        "import kbtool.formats, kbtool.reader, kbtool.streaming\n"
-        "print('pandas' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from kbtool.columns import REJECT_COLUMNS
 from kbtool.errors import StoreError
-from kbtool.reader import REJECT_COLUMNS
 from kbtool.store import (
     FORMAT_VERSION,
     MEASUREMENT_COLUMNS,

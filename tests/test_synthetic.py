@@ -12,9 +12,9 @@ import numpy.typing as npt
 import pandas as pd
 import pytest
 
+from kbtool.columns import CANONICAL_COLUMNS
 from kbtool.growth.constants import DAYS_PER_MONTH, LENGTH_BEFORE_DAYS, MAX_AGE_MONTHS
 from kbtool.growth.zscores import ZScoreArrays, compute_zscore_arrays
-from kbtool.reader import CANONICAL_COLUMNS
 from kbtool.synthetic import (
     DEFECT_KINDS,
     EPPGBM_COLUMNS,

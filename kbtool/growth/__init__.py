@@ -12,13 +12,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN
     from kbtool.growth.categories import classify
     from kbtool.growth.frame import INDICATORS, ZSCORE_COLUMNS, compute_zscores, zscores_for_frame
     from kbtool.growth.rounding import r_round
     from kbtool.growth.zscores import (
-        MEASURE_HEIGHT,
-        MEASURE_LENGTH,
-        MEASURE_UNKNOWN,
         ZScoreArrays,
         compute_zscore_arrays,
     )
@@ -30,9 +28,9 @@ _HOMES = {
     "compute_zscores": "frame",
     "zscores_for_frame": "frame",
     "r_round": "rounding",
-    "MEASURE_HEIGHT": "zscores",
-    "MEASURE_LENGTH": "zscores",
-    "MEASURE_UNKNOWN": "zscores",
+    "MEASURE_HEIGHT": "columns",
+    "MEASURE_LENGTH": "columns",
+    "MEASURE_UNKNOWN": "columns",
     "ZScoreArrays": "zscores",
     "compute_zscore_arrays": "zscores",
 }
@@ -42,7 +40,8 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"kbtool.growth.{home}"), name)
+    package = "kbtool" if home == "columns" else "kbtool.growth"
+    return getattr(importlib.import_module(f"{package}.{home}"), name)
 
 
 __all__ = [

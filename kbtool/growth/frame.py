@@ -7,9 +7,9 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
+from kbtool.columns import MEASURE_UNKNOWN
 from kbtool.growth.categories import classify
 from kbtool.growth.zscores import (
-    MEASURE_UNKNOWN,
     ZScoreArrays,
     compute_zscore_arrays,
     round_2_decimals,

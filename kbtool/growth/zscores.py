@@ -31,11 +31,12 @@ from types import ModuleType
 import numpy as np
 import numpy.typing as npt
 
+from kbtool.columns import MEASURE_UNKNOWN
 from kbtool.compiled import KERNELS as KERNELS  # re-exported: the kernels one can choose
 from kbtool.compiled import KernelUnavailableError as KernelUnavailableError
 from kbtool.compiled import c_extension
+from kbtool.concurrency import cores
 from kbtool.growth.tables import load_table
-from kbtool.pipeline import cores
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -43,11 +44,6 @@ BoolArray = npt.NDArray[np.bool_]
 # Rows per kernel block: the block's scratch (~350 bytes a row) stays in the L2 cache and there
 # are enough blocks to keep both cores busy to the end (measured: 256 to 2048 rows run alike).
 BLOCK_ROWS = 512
-
-# position codes used by the kernel (the reader maps berdiri/terlentang, H/L, ... onto these)
-MEASURE_UNKNOWN = 0
-MEASURE_LENGTH = 1  # recumbent ("terlentang", "l")
-MEASURE_HEIGHT = 2  # standing ("berdiri", "h")
 
 
 @dataclass(frozen=True)

@@ -49,11 +49,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kbtool import __version__
+from kbtool.columns import REJECT_COLUMNS
+from kbtool.concurrency import ahead, cores
 from kbtool.errors import InputError, StoreError
-from kbtool.pipeline import ahead, cores
 from kbtool.places import AliasTable, load_aliases, normalise_places
 from kbtool.privacy import KeyHasher, child_keys, load_secret
-from kbtool.reader import REJECT_COLUMNS, ReadBatch, ReadOptions
+from kbtool.reader import ReadBatch, ReadOptions
 from kbtool.store import catalogue, dedup
 from kbtool.store.layout import (
     Store,

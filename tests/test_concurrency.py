@@ -1,4 +1,4 @@
-"""kbtool.pipeline.ahead: items made on a thread ahead of their consumer."""
+"""kbtool.concurrency.ahead: items made on a thread ahead of their consumer."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kbtool.pipeline import ahead
+from kbtool.concurrency import ahead
 
 
 def test_read_ahead_hands_on_the_reader_error_in_order() -> None:

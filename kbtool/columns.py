@@ -1,0 +1,122 @@
+"""The canonical measurement columns and the small column helpers every layer shares.
+
+The reader produces these columns, the z-scores, the store, prevalence and quality consume them;
+nothing here imports another kbtool module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+# The canonical columns, in this order, as the reader returns them.
+CANONICAL_COLUMNS = (
+    "child_id",
+    "name",
+    "sex",
+    "birth_date",
+    "visit_date",
+    "age_months",
+    "weight_kg",
+    "height_cm",
+    "measure",
+    "oedema",
+    "posyandu",
+    "kelurahan",
+    "kecamatan",
+    "puskesmas",
+)
+# Where each accepted row came from: the file and its 1-based physical line.
+SOURCE_COLUMNS = ("source_file", "source_line")
+# One record per rejected row.
+REJECT_COLUMNS = ("file", "line", "column", "value", "reason")
+
+# Position codes (R `anthro`: "l" recumbent length, "h" standing height).
+MEASURE_UNKNOWN = 0
+MEASURE_LENGTH = 1  # recumbent ("terlentang", "l")
+MEASURE_HEIGHT = 2  # standing ("berdiri", "h")
+
+# Sex codes as WHO's R `anthro` takes them; 0 is unknown.
+SEX_MALE = 1
+SEX_FEMALE = 2
+
+# A missing day number: datetime64's NaT read as an integer.
+NAT_DAYS = np.iinfo(np.int64).min
+
+IntArray = npt.NDArray[np.int64]
+
+# datetime64 units per day, to turn timestamps into days by integer division
+_UNITS_PER_DAY = {
+    "D": 1,
+    "h": 24,
+    "m": 1440,
+    "s": 86_400,
+    "ms": 86_400_000,
+    "us": 86_400_000_000,
+    "ns": 86_400_000_000_000,
+}
+
+
+def day_numbers(values: Any) -> IntArray:
+    """Calendar days since 1970-01-01 (the time of day dropped, floored before 1970) of a date
+    column (a Series or datetime64 array of any unit), NAT_DAYS where missing."""
+    if isinstance(values, pd.Series):
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_localize(None)  # the local calendar date is the date
+        elif not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            values = pd.to_datetime(values)
+        values = values.to_numpy()
+    stamps = np.asarray(values)
+    unit, count = np.datetime_data(stamps.dtype)
+    per_day = _UNITS_PER_DAY.get(unit)
+    if per_day is None or per_day % count:  # pragma: no cover - unusual units
+        days = stamps.astype("datetime64[D]").view(np.int64).copy()
+    else:
+        days = np.floor_divide(stamps.view(np.int64), per_day // count)
+    days[np.isnat(stamps)] = NAT_DAYS
+    return days
+
+
+def calendar_parts(days: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """(day, month, year) of day numbers, -1 where NAT_DAYS; numpy's calendar once per day of
+    the span (a register spans a few thousand days), then one look-up a row."""
+    missing = days == NAT_DAYS
+    if missing.all():
+        empty = np.full(len(days), -1, dtype=np.int64)
+        return empty, empty.copy(), empty.copy()
+    first, last = int(days[~missing].min()), int(days[~missing].max())
+    span = np.arange(first, last + 1).astype("datetime64[D]")
+    months = span.astype("datetime64[M]")
+    years = span.astype("datetime64[Y]")
+    table = (
+        (span - months.astype("datetime64[D]")).astype(np.int64) + 1,
+        (months - years.astype("datetime64[M]")).astype(np.int64) + 1,
+        years.astype(np.int64) + 1970,
+    )
+    offset = np.where(missing, 0, days - first)
+    day, month, year = (np.where(missing, -1, part[offset]) for part in table)
+    return day, month, year
+
+
+def factorize(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], list[Any]]:
+    """Codes (-1 missing) and distinct values of a column; a categorical without a pass over
+    its rows."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        return (
+            np.asarray(values.cat.codes, dtype=np.intp),
+            list(np.asarray(values.cat.categories, dtype=object)),
+        )
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.intp), list(np.asarray(uniques, dtype=object))
+
+
+def splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """splitmix64's finaliser (Steele, Lea & Flood 2014): a fixed bijection on 64-bit integers,
+    so hashes built on it stay equal across kbtool, numpy and pandas versions."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return np.asarray(x ^ (x >> np.uint64(31)), dtype=np.uint64)
