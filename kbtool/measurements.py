@@ -14,13 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from kbtool.places import builtin_aliases, normalise_places
-from kbtool.privacy import SECRET_BYTES, KeyHasher, child_keys
+from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher, child_keys
 from kbtool.reader import ReadOptions, iter_read
+from kbtool.store.dedup import Measured, matched_across_keys
 from kbtool.store.read import measurements_frame
 from kbtool.store.schema import build_batch
 
@@ -38,6 +41,8 @@ class FileMeasurements:
     rows_read: int
     sources: list[dict[str, object]] = field(default_factory=list)
     unknown_kelurahan: set[str] = field(default_factory=set)
+    # rows of a later file dropped as a measurement an earlier file holds under another key
+    matched_across_keys: int = 0
 
 
 def measurements_from_files(
@@ -85,11 +90,21 @@ def measurements_from_files(
                 kecamatan = pa.array(staged.kecamatan.astype(object), pa.string())
                 table = table.append_column("kecamatan", pc.dictionary_encode(kecamatan))
             if columns is not None:
-                table = table.select([c for c in columns if c in table.column_names])
-            tables.append(table)
+                wanted = dict.fromkeys((*columns, *_MATCH_COLUMNS))
+                table = table.select([c for c in wanted if c in table.column_names])
+            tables.append(table.append_column("_file", pa.array(np.full(len(table), index))))
         summaries.append({"file": str(source), "rows_read": file_rows})
+    matched = 0
     if tables:
-        frame = measurements_frame(pa.concat_tables(tables, promote_options="permissive"))
+        table = pa.concat_tables(tables, promote_options="permissive")
+        again = _matched_across_keys(table)
+        matched = int(again.sum())
+        if matched:
+            table = table.filter(pa.array(~again))
+        keep = [c for c in table.column_names if c != "_file"]
+        if columns is not None:
+            keep = [c for c in keep if c in columns]
+        frame = measurements_frame(table.select(keep))
     else:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns or ()})
     reject_frame = (
@@ -97,4 +112,24 @@ def measurements_from_files(
         if rejects
         else pd.DataFrame(columns=["file", "line", "column", "value", "reason"])
     )
-    return FileMeasurements(frame, reject_frame, rows_read, summaries, unknown)
+    return FileMeasurements(frame, reject_frame, rows_read, summaries, unknown, matched)
+
+
+# what tells the same measurement under two child keys (kbtool.store.dedup.matched_across_keys)
+_MATCH_COLUMNS = ("child_key", "child_key_kind", "visit_date", "value_hash")
+
+
+def _matched_across_keys(table: pa.Table) -> npt.NDArray[np.bool_]:
+    """Rows of a later file that repeat a measurement of an earlier one under another key, as
+    an import would count them."""
+    empty = np.empty(0, dtype=np.int64)
+    visit = table.column("visit_date").cast(pa.int32()).fill_null(-(2**31))
+    incoming = Measured(
+        visit=visit.to_numpy().astype(np.int64),
+        vhash=table.column("value_hash").to_numpy(),
+        key=table.column("child_key").to_numpy(),
+        kind=table.column("child_key_kind").to_numpy(),
+        src=table.column("_file").to_numpy().astype(np.int32),
+    )
+    stored = Measured(empty, empty, empty, np.empty(0, dtype=np.int8))
+    return matched_across_keys(incoming, stored, KEY_KIND_NIK)

@@ -8,13 +8,16 @@ message says which kind of key it is, so keys of different kinds never come from
 (domain separation):
 
 * ``nik``:  ``b"kbtool/child/nik/v1\\x00" + NIK`` where the row's child_id is a valid NIK (below);
+* ``id``: ``b"kbtool/child/id/v2\\x00" + child_id \\x1f birth date \\x1f sex`` for rows without
+  a valid NIK but with some other child identifier (a register's own child number, a NIK that
+  fails the checks below), in one spelling (case, spaces, dots, dashes dropped) whatever its
+  column is called: the same identifier gives the same key in a canonical file and an e-PPGBM
+  export. The birth date and sex keep two children who share a local number, or a parent's NIK,
+  apart; where one number, birth date and sex carry two different names (twins under a parent's
+  NIK) the names key them. Placeholders ("0000", "belum ada") are no identifier;
 * ``name``: ``b"kbtool/child/name/v1\\x00" + name \\x1f birth date \\x1f sex \\x1f kelurahan``,
   with the name normalised (casefold, accents and punctuation dropped, spaces collapsed), for rows
-  with a name and a birth date but no valid NIK;
-* ``id``: ``b"kbtool/child/id/v1\\x00" + child_id \\x1f birth date \\x1f sex`` for rows with
-  neither a valid NIK nor a usable name but some other child identifier (a register's own child
-  number, a NIK that fails the checks below): the birth date and sex keep two children who
-  share a local number, or a parent's NIK, apart;
+  with a name and a birth date but no identifier;
 * ``row``: for rows with none of these,
   ``HMAC(b"kbtool/child/row/v1\\x00" + source SHA-256)`` XOR the row's line number mixed by
   splitmix64 (a bijection): each such row is a child of its own, and re-importing the same file
@@ -34,13 +37,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import stat
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +52,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kbtool.columns import (
+    NAT_DAYS,
+    REJECT_COLUMNS,
+    calendar_parts,
+    day_numbers,
+    factorize,
+    splitmix64,
+)
 from kbtool.errors import StoreError
 
 SECRET_BYTES = 32  # 256-bit key, the HMAC-SHA-256 block-size-safe length (RFC 2104, section 3)
@@ -62,16 +74,12 @@ KEY_KIND_ID = 3
 _DOMAIN_NIK = b"kbtool/child/nik/v1\x00"
 _DOMAIN_NAME = b"kbtool/child/name/v1\x00"
 _DOMAIN_ROW = b"kbtool/child/row/v1\x00"
-_DOMAIN_ID = b"kbtool/child/id/v1\x00"
+_DOMAIN_ID = b"kbtool/child/id/v2\x00"
 _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in a normalised name or date
 
 # NIK layout (Permendagri 72/2019): PP KK CC DD MM YY SSSS
 _NIK_MIN_PROVINCE, _NIK_MAX_PROVINCE = 11, 97
 _NIK_FEMALE_DAY_OFFSET = 40
-
-# Birth dates spanning at most this many days (about 270 years) are split into day, month and
-# year through a table of the span: numpy's calendar casts cost ~0.2 s per million rows.
-_DATE_TABLE_DAYS = 100_000
 
 # An "An." (anak, child) prefix is written before many children's names in posyandu books.
 _CHILD_PREFIX = r"^\s*an\.\s*"
@@ -155,44 +163,6 @@ class NikColumn:
     present: npt.NDArray[np.bool_]  # child_id was filled in (valid or not)
 
 
-def _calendar_parts(days: npt.NDArray[np.datetime64]) -> tuple[npt.NDArray[np.int64], ...]:
-    """(day, month, year) of each datetime64[D], -1 where NaT, by numpy calendar arithmetic."""
-    missing = np.isnat(days)
-    months = days.astype("datetime64[M]")
-    years = days.astype("datetime64[Y]")
-    day = (days - months.astype("datetime64[D]")).astype(np.int64) + 1
-    month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
-    year = years.astype(np.int64) + 1970
-    return tuple(np.where(missing, -1, part) for part in (day, month, year))
-
-
-def _calendar_days(stamps: npt.NDArray[np.datetime64]) -> npt.NDArray[np.datetime64]:
-    """datetime64 values as datetime64[D] (floored, NaT kept)."""
-    if stamps.dtype != np.dtype("datetime64[s]"):
-        return stamps.astype("datetime64[D]")
-    # the reader's unit: floor-divide the seconds (numpy's cast does this several times slower)
-    seconds = stamps.view(np.int64)
-    days = np.floor_divide(seconds, 86_400)
-    days[np.isnat(stamps)] = np.iinfo(np.int64).min  # NaT
-    return days.view("datetime64[D]")
-
-
-def _date_parts(dates: pd.Series) -> tuple[npt.NDArray[np.int64], ...]:
-    """(day, month, year) of each date, -1 where missing."""
-    days = _calendar_days(pd.to_datetime(dates).to_numpy())
-    missing = np.isnat(days)
-    if missing.all():
-        return tuple(np.full(len(days), -1, dtype=np.int64) for _ in range(3))
-    numbers = days.view(np.int64)
-    first, last = int(numbers[~missing].min()), int(numbers[~missing].max())
-    if last - first > _DATE_TABLE_DAYS:
-        return _calendar_parts(days)
-    # calendar arithmetic once per day of the span (a few thousand), then one look-up a row
-    span = _calendar_parts(np.arange(first, last + 1).astype("datetime64[D]"))
-    offset = np.where(missing, 0, numbers - first)
-    return tuple(np.where(missing, -1, part[offset]) for part in span)
-
-
 def parse_nik(child_id: pd.Series, birth_date: pd.Series | None = None) -> NikColumn:
     """Find the valid NIKs in a child_id column, working once per distinct value.
 
@@ -230,7 +200,7 @@ def parse_nik(child_id: pd.Series, birth_date: pd.Series | None = None) -> NikCo
     row_unique = np.maximum(codes, 0)
     row_code = np.where(codes >= 0, clean_codes[row_unique], -1).astype(np.intp)
     if birth_date is not None:
-        b_day, b_month, b_year = _date_parts(birth_date)
+        b_day, b_month, b_year = calendar_parts(day_numbers(birth_date))
         known = (row_code >= 0) & (b_day > 0)
         agree = (
             (day[row_unique] == b_day)
@@ -325,107 +295,56 @@ def child_keys(
     import; it lives in memory only.
     """
     n = len(rows)
-    nik = parse_nik(_text(rows, "child_id", n), rows.get("birth_date"))
+    ids = _text(rows, "child_id", n)
+    nik = parse_nik(ids, rows.get("birth_date"))
     birth = (
-        pd.to_datetime(rows["birth_date"])
+        day_numbers(rows["birth_date"])
         if "birth_date" in rows
-        else pd.Series(pd.NaT, index=rows.index)
+        else np.full(n, NAT_DAYS, dtype=np.int64)
     )
+    sex = _sex_codes(rows, n)
     kind = np.full(n, KEY_KIND_ROW, dtype=np.int8)
-    has_nik = nik.codes >= 0
-    nik_present_unused = int((nik.present & ~has_nik).sum())
-
     key = np.zeros(n, dtype=np.int64)
+    digests = _Digests(hasher, key_cache, on_hash)
 
-    # NIK keys: one HMAC per distinct NIK (and per import with the shared cache)
+    has_nik = nik.codes >= 0
     if has_nik.any():
         kind[has_nik] = KEY_KIND_NIK
-        # the distinct NIKs the rows use, by a mask over the batch's NIKs (no sort of the rows)
-        codes = nik.codes[has_nik]
-        used = np.zeros(len(nik.values), dtype=bool)
-        used[codes] = True
-        wanted = np.flatnonzero(used)
-        messages = [str(v).encode("ascii") for v in nik.values[wanted].tolist()]
-        digests = _cached_digests(hasher, _DOMAIN_NIK, messages, key_cache, on_hash)
-        value_keys = np.zeros(len(nik.values), dtype=np.int64)
-        value_keys[wanted] = digests_to_keys(digests)
-        key[has_nik] = value_keys[codes]
+        key[has_nik] = digests.keys(_DOMAIN_NIK, [nik.values[nik.codes[has_nik]]])
 
-    # name keys: one HMAC per distinct (name, birth date, sex, kelurahan), only where no NIK
-    candidates = np.flatnonzero(~has_nik & birth.notna().to_numpy())
-    if candidates.size:
-        names = normalise_person_name(_text(rows, "name", n).iloc[candidates])
-        named = names.notna().to_numpy()
-        name_idx = candidates[named]
-    else:
-        names, named, name_idx = pd.Series(dtype=object), np.zeros(0, dtype=bool), candidates
-    if name_idx.size:
-        kind[name_idx] = KEY_KIND_NAME
-        name_codes, name_uniques = pd.factorize(names[named])
-        birth_days = birth.iloc[name_idx].to_numpy(dtype="datetime64[D]").astype(np.int64)
-        birth_codes, birth_uniques = pd.factorize(birth_days)
-        sex = _sex_codes(rows, n)[name_idx]
-        kel = kelurahan.iloc[name_idx]
-        kel_codes, kel_uniques = pd.factorize(kel.astype(object).where(kel.notna(), ""))
-        group, first = _group_codes(
+    names = normalise_person_name(_text(rows, "name", n))
+    id_codes, id_values = identifier_codes(ids)
+    id_rows = np.flatnonzero(~has_nik & (id_codes >= 0))
+    if id_rows.size:
+        group, _ = _group_codes(
+            [id_codes[id_rows], _codes_of(birth[id_rows]), sex[id_rows].astype(np.int64)]
+        )
+        # one number, two named children (a parent's NIK for twins or siblings): their names
+        # tell them apart
+        name_codes = _codes_of(names.iloc[id_rows])
+        named_apart = _groups_with_several(group, name_codes)[group] & (name_codes >= 0)
+        id_rows = id_rows[~(named_apart & (birth[id_rows] != NAT_DAYS))]
+        kind[id_rows] = KEY_KIND_ID
+        identifiers = np.asarray(id_values, dtype=object)[id_codes[id_rows]]
+        key[id_rows] = digests.keys(
+            _DOMAIN_ID, [identifiers, _date_texts(birth[id_rows]), sex[id_rows].astype(str)]
+        )
+
+    name_rows = np.flatnonzero(
+        (kind == KEY_KIND_ROW) & ~has_nik & names.notna().to_numpy() & (birth != NAT_DAYS)
+    )
+    if name_rows.size:
+        kind[name_rows] = KEY_KIND_NAME
+        place = kelurahan.iloc[name_rows].astype(object)
+        key[name_rows] = digests.keys(
+            _DOMAIN_NAME,
             [
-                name_codes.astype(np.int64),
-                birth_codes.astype(np.int64),
-                sex.astype(np.int64),
-                kel_codes.astype(np.int64),
-            ]
+                names.iloc[name_rows].to_numpy(dtype=object),
+                _date_texts(birth[name_rows]),
+                sex[name_rows].astype(str),
+                place.where(place.notna(), "").astype(str).str.casefold().to_numpy(dtype=object),
+            ],
         )
-        name_text = np.asarray(name_uniques, dtype=object)[name_codes[first]]
-        birth_text = np.asarray(birth_uniques, dtype="datetime64[D]").astype(str)[
-            birth_codes[first]
-        ]
-        kel_text = np.asarray([str(k).casefold() for k in kel_uniques], dtype=object)[
-            kel_codes[first]
-        ]
-        sex_text = sex[first].astype(str)
-        messages = [
-            _SEPARATOR.join(parts).encode("utf-8")
-            for parts in zip(
-                name_text.tolist(),
-                birth_text.tolist(),
-                sex_text.tolist(),
-                kel_text.tolist(),
-                strict=True,
-            )
-        ]
-        digests = _cached_digests(hasher, _DOMAIN_NAME, messages, key_cache, on_hash)
-        key[name_idx] = digests_to_keys(digests)[group]
-
-    # id keys: another identifier of the child, with birth date and sex, where nothing above applies
-    # (only the rows still without a key are looked at: usually a few, not the whole column)
-    unkeyed = np.flatnonzero(kind == KEY_KIND_ROW)
-    ids = _text(rows, "child_id", n).iloc[unkeyed].str.strip()
-    has_id = ids.notna().to_numpy() & (ids != "").fillna(False).to_numpy(dtype=bool)
-    id_idx = unkeyed[has_id]
-    if id_idx.size:
-        kind[id_idx] = KEY_KIND_ID
-        id_codes, id_uniques = pd.factorize(ids[has_id])
-        id_birth = birth.iloc[id_idx].to_numpy(dtype="datetime64[D]")
-        id_birth_codes, id_birth_uniques = pd.factorize(id_birth.astype(np.int64))
-        id_sex = _sex_codes(rows, n)[id_idx]
-        group, first = _group_codes(
-            [id_codes.astype(np.int64), id_birth_codes.astype(np.int64), id_sex.astype(np.int64)]
-        )
-        id_birth_text = [
-            "" if np.isnat(day) else str(day)
-            for day in np.asarray(id_birth_uniques).astype("datetime64[D]")[id_birth_codes[first]]
-        ]
-        messages = [
-            _SEPARATOR.join(parts).encode("utf-8")
-            for parts in zip(
-                np.asarray(id_uniques, dtype=object)[id_codes[first]].tolist(),
-                id_birth_text,
-                id_sex[first].astype(str).tolist(),
-                strict=True,
-            )
-        ]
-        digests = _cached_digests(hasher, _DOMAIN_ID, messages, key_cache, on_hash)
-        key[id_idx] = digests_to_keys(digests)[group]
 
     # row keys: rows with none of these. One HMAC per file; each row's line number, mixed by a
     # bijection, is XORed in, so every line has its own key and the same file gives the same
@@ -436,17 +355,79 @@ def child_keys(
         if on_hash:
             on_hash(1)
         lines = _source_lines(rows, n)[row_idx].astype(np.uint64)
-        key[row_idx] = (file_key.view(np.uint64)[0] ^ _splitmix64(lines)).view(np.int64)
+        key[row_idx] = (file_key.view(np.uint64)[0] ^ splitmix64(lines)).view(np.int64)
 
+    nik_present_unused = int((nik.present & ~has_nik).sum())
     return ChildKeys(key=key, kind=kind, nik_present_unused=nik_present_unused)
 
 
-def _splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """splitmix64's finaliser (Steele, Lea & Flood 2014): a bijection on 64-bit integers."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+# Identifiers that stand for "none": typed where a register asks for a number the child lacks.
+_PLACEHOLDER_IDS = frozenset({"belumada", "tidakada", "tidakpunya", "none", "null", "nan", "na"})
+
+
+def identifier_codes(ids: pd.Series) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Each row's child identifier in one spelling (case, spaces, dots, dashes, an Excel
+    apostrophe and a float's ".0" dropped), as codes into the distinct identifiers; -1 where
+    there is none or only a placeholder ("0000", "belum ada")."""
+    codes, uniques = factorize(ids)
+    if not uniques:
+        return codes, []
+    text = pc.utf8_lower(pa.array([str(u) for u in uniques], pa.string()))
+    text = pc.replace_substring_regex(text, r"^\s*'|\.0+\s*$|[\s.\-_/]", "")
+    clean = text.to_pylist()
+    usable = [
+        bool(value) and len(set(value)) > 1 and value not in _PLACEHOLDER_IDS for value in clean
+    ]
+    clean_codes, clean_values = factorize(
+        pd.Series([v if ok else None for v, ok in zip(clean, usable, strict=True)], dtype=object)
+    )
+    row_codes = np.where(codes >= 0, clean_codes[np.maximum(codes, 0)], -1).astype(np.intp)
+    return row_codes, [str(v) for v in clean_values]
+
+
+def _groups_with_several(group: npt.NDArray[np.intp], codes: npt.NDArray[np.intp]) -> Any:
+    """Per group: whether its rows hold more than one distinct (non-missing) code."""
+    present = codes >= 0
+    pairs = pd.DataFrame({"group": group[present], "code": codes[present]}).drop_duplicates()
+    counts = np.bincount(pairs["group"].to_numpy(), minlength=int(group.max()) + 1)
+    return counts > 1
+
+
+def _codes_of(values: Any) -> npt.NDArray[np.intp]:
+    """Codes of a column's distinct values, -1 where missing."""
+    codes, _ = pd.factorize(np.asarray(values))
+    return np.asarray(codes, dtype=np.intp)
+
+
+def _date_texts(days: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
+    """ISO dates of day numbers, "" where missing."""
+    text = days.astype("datetime64[D]").astype(str).astype(object)
+    text[days == NAT_DAYS] = ""
+    return text
+
+
+class _Digests:
+    """HMAC keys of rows: one HMAC per distinct combination of a row's parts."""
+
+    def __init__(
+        self,
+        hasher: KeyHasher,
+        cache: dict[bytes, bytes] | None,
+        on_hash: Callable[[int], None] | None,
+    ) -> None:
+        self.hasher, self.cache, self.on_hash = hasher, cache, on_hash
+
+    def keys(self, domain: bytes, parts: Sequence[Any]) -> npt.NDArray[np.int64]:
+        """Keys of rows whose message is their texts of `parts` joined by the separator."""
+        coded = [pd.factorize(np.asarray(part, dtype=object)) for part in parts]
+        group, first = _group_codes([codes.astype(np.int64) for codes, _ in coded])
+        texts = [np.asarray(values, dtype=object)[codes[first]] for codes, values in coded]
+        messages = [
+            _SEPARATOR.join(map(str, message)).encode("utf-8")
+            for message in zip(*texts, strict=True)
+        ]
+        digests = _cached_digests(self.hasher, domain, messages, self.cache, self.on_hash)
+        return digests_to_keys(digests)[group]
 
 
 def _cached_digests(
@@ -490,3 +471,168 @@ def _source_lines(rows: pd.DataFrame, n: int) -> npt.NDArray[np.int64]:
     if "source_line" not in rows:
         return np.arange(1, n + 1, dtype=np.int64)
     return rows["source_line"].to_numpy(dtype=np.int64)
+
+
+# --- personal columns: what `kbtool zscore` never echoes, what no rejects file shows ----------
+
+# Words of a header that name a person (UU 27/2022: the child's and the family's personal data).
+_PERSON_WORDS = frozenset(
+    {
+        "nama", "name", "ibu", "bapak", "ayah", "wali", "ortu", "orangtua", "kepalakeluarga",
+        "pengasuh", "suami", "istri", "kader", "mother", "father", "parent", "parents",
+        "guardian", "caregiver", "mom", "dad",
+    }
+)  # fmt: skip
+_NAME_WORDS = frozenset({"nama", "name", "names"})
+# Words of a header that name an identity number.
+_IDENTITY_WORDS = frozenset(
+    {"nik", "nkk", "kk", "bpjs", "ktp", "passport", "paspor", "jkn", "kis", "kia", "npwp"}
+)
+_ADDRESS_WORDS = frozenset({"alamat", "address", "domisili", "rumah", "jalan", "jl", "street"})
+_CONTACT_WORDS = frozenset(
+    {
+        "telepon", "telpon", "telp", "tlp", "hp", "handphone", "phone", "ponsel", "seluler",
+        "mobile", "wa", "whatsapp", "email", "surel", "kontak", "contact",
+    }
+)  # fmt: skip
+# A header naming a place or facility: its name or address is no person's ("Nama Posyandu").
+_PLACE_WORDS = frozenset(
+    {
+        "posyandu", "puskesmas", "pukesmas", "pkm", "desa", "kelurahan", "kel", "kecamatan",
+        "kec", "kabupaten", "kab", "kota", "provinsi", "prov", "village", "district", "faskes",
+        "sekolah", "paud", "dusun",
+    }
+)  # fmt: skip
+_NEIGHBOURHOOD_WORDS = frozenset({"rt", "rw", "rtrw"})
+# 16 digits once spaces, dots, dashes, an Excel apostrophe and a float's ".0" are gone: a NIK
+# or a family-card number (both 16 digits, Permendagri 72/2019)
+_SIXTEEN_DIGITS = r"^\s*'?\d[\d\s.\-]{14,}\d(\.0+)?\s*$"
+
+
+def _header_words(header: str) -> tuple[set[str], str]:
+    """A header's words (lowercase, accents dropped, camelCase split) and all of them joined."""
+    text = unicodedata.normalize("NFKD", header)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower()
+    words = re.findall(r"[a-z0-9]+", text)
+    return set(words), "".join(words)
+
+
+def personal_header(header: str) -> str | None:
+    """What personal data a header names ("a name", "an identity number", "an address",
+    "a contact"), or None. By rule, not by list: any header naming a person, an identity
+    number, an address or a contact, unless it names a place or facility ("Nama Posyandu")."""
+    words, joined = _header_words(header)
+    place = bool(words & _PLACE_WORDS)
+    compound = {w for w in words if w.startswith(("nama", "nik", "no")) and len(w) > 3}
+    for word in compound:  # "NamaIbu", "NIKAnak", "NoKK" written as one word
+        for prefix in ("nama", "nik", "no"):
+            rest = word[len(prefix) :] if word.startswith(prefix) else ""
+            if rest in _PERSON_WORDS | _IDENTITY_WORDS | {"anak", "balita", "lengkap"}:
+                words |= {prefix, rest}
+    if words & _IDENTITY_WORDS or "kartukeluarga" in joined or "nomorinduk" in joined:
+        return "an identity number"
+    if words & _CONTACT_WORDS or "email" in joined:
+        return "a contact"
+    if (words & _ADDRESS_WORDS) and not place:
+        return "an address"
+    persons = words & _PERSON_WORDS
+    if place:
+        persons -= _NAME_WORDS
+    if persons or "orangtua" in joined or "kepalakeluarga" in joined:
+        return "a name"
+    return None
+
+
+def holds_identity_numbers(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether most filled cells of a text column are 16-digit numbers (NIK, family card)."""
+    text = pc.cast(values, pa.string())
+    filled = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
+    count = pc.sum(filled.cast(pa.int64())).as_py() or 0
+    if not count:
+        return False
+    numbers = pc.sum(pc.match_substring_regex(text, _SIXTEEN_DIGITS).cast(pa.int64())).as_py()
+    return 2 * (numbers or 0) >= count
+
+
+def personal_columns(
+    raw: pd.DataFrame, column_map: dict[str, str], keep: Sequence[str] = ()
+) -> tuple[dict[str, str], list[str]]:
+    """The columns of a register (as read, under their own headers) that hold personal data,
+    with what they hold, less those the user keeps (`keep`, exact headers or the canonical
+    child_id/name); and the personal columns kept.
+
+    The child's identifier and name as read, any header `personal_header` names, any column of
+    16-digit numbers, and RT/RW where the register also has an address.
+    """
+    found: dict[str, str] = {}
+    for canonical, what in (("child_id", "an identity number"), ("name", "a name")):
+        if canonical in column_map:
+            found[column_map[canonical]] = what
+    for header in raw.columns:
+        named = personal_header(str(header))
+        if named is not None:
+            found.setdefault(str(header), named)
+    if any(what == "an address" for what in found.values()):
+        for header in raw.columns:
+            if _header_words(str(header))[0] & _NEIGHBOURHOOD_WORDS:
+                found.setdefault(str(header), "an address")
+    for header in raw.columns:
+        sample = raw[header].head(10_000)
+        if str(header) not in found and holds_identity_numbers(pa.array(sample, pa.string())):
+            found[str(header)] = "an identity number"
+    wanted = set(keep)
+    kept_names = {column_map.get(k, k) for k in wanted}
+    kept = [h for h in found if h in kept_names]
+    return {h: what for h, what in found.items() if h not in kept_names}, kept
+
+
+REDACTED = "[redacted]"
+# a 16-digit run anywhere in a rejected value is a NIK until proven otherwise
+_NIK_LIKE = r"\d[\d\s.\-]{14,}\d"
+
+
+def redact_rejects(rejects: pd.DataFrame, personal: Iterable[str] = ()) -> pd.DataFrame:
+    """Reject records safe to show and write, for every command: the value of a personal
+    column (one `personal_header` names, or listed in `personal`) and the whole text of a row
+    rejected for its field count replaced by "[redacted]", and any NIK-like run in a value or
+    reason as well."""
+    frame = pd.DataFrame(
+        {
+            c: (
+                rejects[c].reset_index(drop=True)
+                if c in rejects
+                else pd.Series([None] * len(rejects), dtype=object)
+            )
+            for c in REJECT_COLUMNS
+        }
+    )
+    if not len(frame):
+        return frame
+    hidden = {str(h).strip().casefold() for h in personal}
+    headers = frame["column"].astype(object).where(frame["column"].notna(), "").astype(str)
+    personal_headers = {h for h in headers.unique() if personal_header(h) is not None}
+    folded = headers.str.strip().str.casefold()
+    # a personal column, or no column at all: a broken line whose value is the whole line
+    hide = (folded.isin(hidden) | (folded == "") | headers.isin(personal_headers)).to_numpy(bool)
+    values = (
+        frame["value"].astype(object).where(frame["value"].notna(), "").to_numpy(object, copy=True)
+    )
+    reasons = (
+        frame["reason"]
+        .astype(object)
+        .where(frame["reason"].notna(), "")
+        .to_numpy(object, copy=True)
+    )
+    rows = np.flatnonzero(hide)
+    # the reason may quote the value it rejects: remove it there too
+    reasons[rows] = [
+        str(reason).replace(str(value), REDACTED) if value else reason
+        for reason, value in zip(reasons[rows], values[rows], strict=True)
+    ]
+    values[rows] = REDACTED
+    frame["value"] = pd.Series(values, dtype=object).astype(str)
+    frame["reason"] = pd.Series(reasons, dtype=object).astype(str)
+    for name in ("value", "reason"):
+        frame[name] = frame[name].str.replace(_NIK_LIKE, REDACTED, regex=True)
+    return frame

@@ -19,49 +19,31 @@ import pandas as pd
 from kbtool.concurrency import ahead
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
 from kbtool.growth.zscores import load_kernel
-from kbtool.reader import ReadBatch, ReadOptions, normalise_header, read_files
+from kbtool.privacy import personal_columns, redact_rejects
+from kbtool.reader import ReadBatch, ReadOptions, read_files
 from kbtool.streaming import STREAM_BATCH_ROWS as STREAM_BATCH_ROWS  # re-exported
 from kbtool.streaming import read_ahead
 
 # columns written in front of the computed ones, to find each row in its register
 SOURCE_COLUMNS = ("source_file", "source_line")
 
-# e-PPGBM and posyandu headers (normalised) of other personal data in registers
-PERSONAL_HEADERS = frozenset(
-    normalise_header(name)
-    for name in (
-        "nama_ortu",
-        "nama_orang_tua",
-        "nama_ibu",
-        "nama_ayah",
-        "nik_ortu",
-        "nik_ibu",
-        "nik_ayah",
-        "no_kk",
-        "nomor_kk",
-        "alamat",
-        "no_hp",
-        "no_telp",
-        "telepon",
-        "hp",
-    )
-)
-
 
 @dataclass
 class ScoredTable:
     """Every accepted input row with its computed columns, plus what was rejected and why.
 
-    `table` holds the input columns under their own headers (less personal data, listed in
-    `withheld`), then SOURCE_COLUMNS and ZSCORE_COLUMNS; an input header that collides with one
-    of those is renamed `<name>_input` (listed in `renamed`).
+    `table` holds the input columns under their own headers (less personal data: `withheld`
+    maps each such header to what it holds; `kept` lists those kept as asked), then
+    SOURCE_COLUMNS and ZSCORE_COLUMNS; an input header that collides with one of those is
+    renamed `<name>_input` (listed in `renamed`).
     """
 
     table: pd.DataFrame
     rejects: pd.DataFrame
     rows_read: int
     sources: list[dict[str, object]]
-    withheld: list[str] = field(default_factory=list)
+    withheld: dict[str, str] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -70,29 +52,23 @@ class ScoredTable:
         return len(self.table)
 
 
-def personal_columns(headers: Sequence[str], column_map: dict[str, str]) -> list[str]:
-    """The input headers holding personal data: the child's NIK and name, parents' data."""
-    identifiers = {column_map.get("child_id"), column_map.get("name")}
-    return [
-        header
-        for header in headers
-        if header in identifiers or normalise_header(header) in PERSONAL_HEADERS
-    ]
-
-
 def score_files(
     sources: Sequence[str | Path],
     options: ReadOptions | None = None,
     *,
     full_precision: bool = False,
     lang: str = "en",
+    keep: Sequence[str] = (),
 ) -> ScoredTable:
-    """Read register files with the shared reader and append WHO z-scores to every row."""
+    """Read register files with the shared reader and append WHO z-scores to every row.
+
+    Personal columns are left out (kbtool.privacy.personal_columns) but those named in `keep`.
+    """
     options = replace(options or ReadOptions(), keep_raw=True)
     loading = start_loading_kernel()
     batch = read_files(sources, options)
     loading.join()
-    return _score_batch(batch, sources, full_precision=full_precision, lang=lang)
+    return _score_batch(batch, sources, full_precision=full_precision, lang=lang, keep=keep)
 
 
 def iter_score_file(
@@ -103,6 +79,7 @@ def iter_score_file(
     lang: str = "en",
     batch_rows: int | None = None,
     batches: Generator[ReadBatch, None, None] | None = None,
+    keep: Sequence[str] = (),
 ) -> Iterator[ScoredTable]:
     """score_files for one file, a batch of about `batch_rows` (STREAM_BATCH_ROWS) rows at a time.
 
@@ -119,9 +96,19 @@ def iter_score_file(
         batches = read_ahead(source, options, batch_rows=batch_rows)
 
     def scored() -> Iterator[ScoredTable]:
+        personal: tuple[dict[str, str], list[str]] | None = None  # decided on the first batch
         for batch in batches:
             loading.join()
-            yield _score_batch(batch, [source], full_precision=full_precision, lang=lang)
+            result = _score_batch(
+                batch,
+                [source],
+                full_precision=full_precision,
+                lang=lang,
+                keep=keep,
+                personal=personal,
+            )
+            personal = result.withheld, result.kept
+            yield result
 
     results = ahead(scored(), depth=1, name="kbtool-score-ahead")
     try:
@@ -161,21 +148,26 @@ _kernel_loading_lock = threading.Lock()
 
 
 def _score_batch(
-    batch: ReadBatch, sources: Sequence[str | Path], *, full_precision: bool, lang: str
+    batch: ReadBatch,
+    sources: Sequence[str | Path],
+    *,
+    full_precision: bool,
+    lang: str,
+    keep: Sequence[str],
+    personal: tuple[dict[str, str], list[str]] | None = None,
 ) -> ScoredTable:
+    """One batch scored; `personal` is what an earlier batch of the file decided to withhold
+    (every batch of a file has the same columns)."""
     scores = compute_zscores(batch.rows, full_precision=full_precision, lang=lang)
     raw = batch.raw if batch.raw is not None else pd.DataFrame(index=batch.rows.index)
-    withheld = personal_columns(list(raw.columns), batch.column_map)
-    raw = raw.drop(columns=withheld)
+    withheld, kept = personal or personal_columns(raw, batch.column_map, keep)
+    raw = raw.drop(columns=[c for c in withheld if c in raw.columns])
     computed = (*SOURCE_COLUMNS, *ZSCORE_COLUMNS)
     renamed = {name: f"{name}_input" for name in raw.columns if name in computed}
     located = batch.rows.loc[:, list(SOURCE_COLUMNS)]
     table = pd.concat([raw.rename(columns=renamed), located, scores], axis=1)
     table = table.reset_index(drop=True)
-    rejects = batch.rejects.copy()
-    if len(rejects):
-        # a rejected cell of a personal column is reported without its value
-        rejects.loc[rejects["column"].isin(withheld), "value"] = "(withheld)"
+    rejects = redact_rejects(batch.rejects, withheld)
     if len(sources) == 1:
         per_file = [{"file": str(sources[0]), "rows_read": batch.rows_read}]
     else:
@@ -193,6 +185,7 @@ def _score_batch(
         rows_read=batch.rows_read,
         sources=per_file,
         withheld=withheld,
+        kept=kept,
         renamed=renamed,
         warnings=list(batch.warnings),
     )

@@ -105,7 +105,7 @@ def test_personal_data_never_written() -> None:
     assert code == 0
     for secret in ("1872010101230001", "Ani Lestari", "Budi Santoso"):
         assert secret not in out
-    assert "NIK, Nama" in err
+    assert "'NIK' (an identity number), 'Nama' (a name)" in err
 
 
 def test_terminal_table_fits_an_80_column_screen() -> None:

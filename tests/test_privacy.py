@@ -13,6 +13,7 @@ import pytest
 
 from kbtool.errors import StoreError
 from kbtool.privacy import (
+    KEY_KIND_ID,
     KEY_KIND_NAME,
     KEY_KIND_NIK,
     KEY_KIND_ROW,
@@ -145,12 +146,12 @@ def test_nik_keys_are_each_rows_own_nik_hmac_with_a_shared_cache() -> None:
         )
         for nik, kind, key in zip(batch["child_id"], keys.kind, keys.key, strict=True):
             if nik == "1872015012901000":
-                assert kind == KEY_KIND_NAME
+                assert kind == KEY_KIND_ID  # a parent's NIK: an identifier, with birth and sex
                 continue
             expected = hmac.digest(SECRET, b"kbtool/child/nik/v1\x00" + nik.encode(), "sha256")
             assert kind == KEY_KIND_NIK
             assert key == int.from_bytes(expected[:8], "big", signed=True)
-    # NIKs: 3 in the first batch, none new in the second; the parent's row is keyed by name
+    # NIKs: 3 in the first batch, none new in the second; the parent's row is keyed by id
     assert sum(hashed) == 3 + 1
 
 
@@ -237,3 +238,51 @@ def test_other_identifiers_key_children_with_birth_date_and_sex() -> None:
     assert keys.key[0] == keys.key[1]
     assert len(set(keys.key[1:4].tolist())) == 3  # other birth date, other sex: other children
     assert keys.key[4] not in keys.key[:4]  # no identifier at all: a key of its own
+
+
+def test_an_identifier_gives_one_key_whatever_else_the_row_holds() -> None:
+    """The same identifier, spelled as a canonical file and an e-PPGBM export write it (with or
+    without a name, failing NIK validation or not a NIK at all), keys the child the same."""
+    rows = _rows(
+        child_id=[
+            "1953759157050059",
+            "1953 7591 5705 0059",
+            "'1953759157050059",
+            "C-0012",
+            "c0012",
+        ],
+        name=[None, "ANAK SATU", "Anak Satu", None, "Budi"],
+        birth_date=pd.to_datetime(["2021-06-11"] * 3 + ["2022-02-02"] * 2),
+        sex=np.array([2, 2, 2, 1, 1], dtype=np.int8),
+    )
+    keys = child_keys(rows, pd.Series(["Metro"] * 5), KeyHasher(SECRET), source_sha256="a" * 64)
+    assert keys.kind.tolist() == [KEY_KIND_ID] * 5
+    assert len(set(keys.key[:3].tolist())) == 1
+    assert len(set(keys.key[3:].tolist())) == 1
+    assert keys.key[0] != keys.key[3]
+
+
+def test_placeholder_identifiers_are_no_identifier() -> None:
+    rows = _rows(
+        child_id=["0000000000000000", "belum ada", "-", "0"],
+        name=["Siti"] * 4,
+        birth_date=pd.to_datetime(["2021-01-01"] * 4),
+        sex=np.ones(4, dtype=np.int8),
+    )
+    keys = child_keys(rows, pd.Series(["Metro"] * 4), KeyHasher(SECRET), source_sha256="a" * 64)
+    assert keys.kind.tolist() == [KEY_KIND_NAME] * 4
+    assert len(set(keys.key.tolist())) == 1
+
+
+def test_twins_under_a_parents_number_are_told_apart_by_their_names() -> None:
+    """One number, birth date and sex carrying two names: two children, keyed by name."""
+    rows = _rows(
+        child_id=["1872015012901000"] * 4,
+        name=["Hasan", "Husin", "Hasan", "Husin"],
+        birth_date=pd.to_datetime(["2022-03-03"] * 4),
+        sex=np.ones(4, dtype=np.int8),
+    )
+    keys = child_keys(rows, pd.Series(["Metro"] * 4), KeyHasher(SECRET), source_sha256="a" * 64)
+    assert keys.kind.tolist() == [KEY_KIND_NAME] * 4
+    key = keys.key.tolist()
+    assert key[0] == key[2] and key[1] == key[3] and key[0] != key[1]

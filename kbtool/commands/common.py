@@ -8,6 +8,7 @@ import pandas as pd
 
 from kbtool.console import err_console
 from kbtool.output import write_rejects_csv
+from kbtool.privacy import redact_rejects
 
 # how many rejected rows are shown on stderr before pointing at --rejects
 REJECTS_SHOWN = 5
@@ -34,7 +35,11 @@ def report_rows(
     rejects_path: Path | None = None,
     quiet: bool = False,
 ) -> None:
-    """One summary line (rows read = accepted + rejected), the first rejects, where the rest are."""
+    """One summary line (rows read = accepted + rejected), the first rejects, where the rest are.
+
+    Rejected values pass through kbtool.privacy.redact_rejects: no personal value is shown or
+    written, whichever command rejected the row."""
+    rejects = redact_rejects(rejects)
     if rejects_path is not None:
         write_rejects_csv(rejects, rejects_path)
     if quiet:
@@ -93,13 +98,31 @@ def load_measurements(
             loaded.rejects,
             rejects_path=rejects,
         )
+        if loaded.matched_across_keys:
+            err_console.print(
+                f"{loaded.matched_across_keys:,} measurements of a later file repeat one of an "
+                "earlier file under another child key (the same visit date and values: the same "
+                "register in another layout?): counted once",
+                markup=False,
+            )
         return loaded.frame, loaded.sources, {"inputs": list(inputs)}
     if column or sheet or rejects:
         raise UsageError("--column, --sheet and --rejects apply to INPUT files, not the store")
 
     from kbtool.store import list_sources, open_measurements, resolve_store_dir
+    from kbtool.store.read import duplicates_across_keys
 
     frame = open_measurements(store, columns=list(dict.fromkeys(columns)))
+    doubtful = duplicates_across_keys(store)
+    if doubtful:
+        err_console.print(
+            f"warning: the store holds {doubtful:,} measurements that repeat another's visit "
+            "date and values under another child key (the same register imported in two "
+            "layouts by an earlier kbtool?): some children may be counted twice; importing the "
+            "registers into a new store counts each once",
+            markup=False,
+            style="yellow",
+        )
     sources: list[dict[str, object]] = [
         {"file": str(row.file), "sha256": str(row.sha256), "imported_at": str(row.imported_at)}
         for row in list_sources(store).itertuples(index=False)

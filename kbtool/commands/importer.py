@@ -86,10 +86,16 @@ def _print_summary(summary: ImportSummary) -> None:
             f"import {summary.import_id} into {summary.store}: {summary.rows_stored:,} stored, "
             f"{summary.rows_duplicate:,} duplicates skipped, {summary.rows_rejected:,} rejected"
         )
+    if summary.matched_across_keys:
+        say(
+            f"{summary.matched_across_keys:,} of the duplicates repeat a measurement already known "
+            "under another child key (the same visit date and values, e.g. the same register in "
+            "another layout): counted once"
+        )
     if summary.rows_without_key:
         say(
-            f"{summary.rows_without_key:,} rows had neither a valid NIK nor a name with a birth "
-            "date: each was stored under a key of its own",
+            f"{summary.rows_without_key:,} rows had no valid NIK, no other identifier and no "
+            "name with a birth date: each was stored under a key of its own",
             "yellow",
         )
     if summary.unknown_kelurahan:

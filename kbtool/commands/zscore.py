@@ -42,6 +42,16 @@ def zscore(
     column: ColumnOption = None,
     sheet: SheetOption = None,
     rejects: RejectsOption = None,
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep",
+            help="Write this personal column all the same (a header, e.g. an internal record "
+            "id you judge safe); a warning says so. Repeat as needed.",
+            metavar="COLUMN",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Append WHO z-scores (HAZ, WAZ, WHZ, BMIZ), flags and Permenkes 2/2020 statuses to
     every row.
@@ -73,6 +83,7 @@ def zscore(
                 output=output,
                 rejects_path=rejects,
                 batches=batches,
+                keep=keep or [],
             )
         finally:
             batches.close()
@@ -83,7 +94,7 @@ def zscore(
 
     start_loading_kernel()
     note_first_compile()
-    scored = score_files(inputs, options, full_precision=full_precision, lang=lang)
+    scored = score_files(inputs, options, full_precision=full_precision, lang=lang, keep=keep or [])
     _print_notes(scored)
     report_rows(
         "scored", scored.rows_read, scored.rows_scored, scored.rejects, rejects_path=rejects
@@ -171,6 +182,7 @@ def _stream_scores(
     output: str | None,
     rejects_path: Path | None,
     batches: Generator[ReadBatch, None, None],
+    keep: list[str],
 ) -> None:
     """Score one file and write it as csv/jsonl a batch at a time; the summary follows.
     `batches` are the file's, already being read (kbtool.streaming.read_ahead)."""
@@ -193,7 +205,12 @@ def _stream_scores(
         nonlocal rows_read, rows_scored
         for index, scored in enumerate(
             iter_score_file(
-                source, options, full_precision=full_precision, lang=lang, batches=batches
+                source,
+                options,
+                full_precision=full_precision,
+                lang=lang,
+                batches=batches,
+                keep=keep,
             )
         ):
             if index == 0:  # every batch of a file has its columns and notes
@@ -270,9 +287,18 @@ def _print_notes(scored: ScoredTable) -> None:
         err_console.print(warning, markup=False, style="yellow")
     if scored.withheld:
         err_console.print(
-            f"personal data not written (UU 27/2022): {', '.join(scored.withheld)}; "
-            "source_file and source_line locate each row in its register",
+            "personal data not written (UU 27/2022): "
+            + ", ".join(f"{header!r} ({what})" for header, what in scored.withheld.items())
+            + "; source_file and source_line locate each row in its register; --keep COLUMN "
+            "writes one you judge safe",
             markup=False,
+        )
+    for header in scored.kept:
+        err_console.print(
+            f"warning: writing {header!r} as asked (--keep): it looks like personal data "
+            "(UU 27/2022); keep the output as private as the register",
+            markup=False,
+            style="yellow",
         )
     for original, renamed in scored.renamed.items():
         err_console.print(

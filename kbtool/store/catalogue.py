@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbtool.errors import StoreError
@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS files (
     bytes INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS files_partition ON files (area, year, kecamatan);
+CREATE TABLE IF NOT EXISTS year_checks (
+    year INTEGER PRIMARY KEY,  -- visit year; -1 for measurements without a visit date
+    across_keys INTEGER NOT NULL  -- live measurements repeating another under another child key
+);
 CREATE INDEX IF NOT EXISTS sources_sha256 ON sources (sha256);
 """
 
@@ -94,6 +98,8 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
             connection = sqlite3.connect(path, timeout=60)
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("PRAGMA foreign_keys = ON")
+        if not readonly:  # a store made by an earlier kbtool gains the tables added since
+            connection.executescript(_SCHEMA)
     except sqlite3.Error as err:
         raise StoreError(f"cannot open the store catalogue {path}: {err}") from err
     return connection
@@ -159,6 +165,8 @@ class ImportRecord:
     counts: dict[str, int]
     rejects_file: str | None
     sources: Sequence[tuple[str, str, int | None, dict[str, int]]]  # file, sha256, size, counts
+    # per visit year the import touched (None: no visit date): see year_checks
+    across_keys: dict[int | None, int] = field(default_factory=dict)
 
 
 def commit_import(
@@ -191,9 +199,29 @@ def commit_import(
                 for position, (file, sha, size, counts) in enumerate(record.sources)
             ],
         )
+        connection.executemany(
+            "INSERT OR REPLACE INTO year_checks (year, across_keys) VALUES (?, ?)",
+            [(-1 if year is None else year, n) for year, n in record.across_keys.items()],
+        )
         connection.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
         connection.executemany(
             "INSERT INTO files (path, area, year, kecamatan, import_id, rows, bytes) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(f.path, f.area, f.year, f.kecamatan, f.import_id, f.rows, f.bytes) for f in added],
         )
+
+
+def across_keys(connection: sqlite3.Connection) -> tuple[int, list[int | None]]:
+    """Live measurements that repeat another under another child key, as the imports recorded
+    them, and the live years no import has checked (a store made by an earlier kbtool)."""
+    years = {
+        None if row[0] is None else int(row[0])
+        for row in connection.execute("SELECT DISTINCT year FROM files WHERE area = 'measurements'")
+    }
+    try:
+        checked = dict(connection.execute("SELECT year, across_keys FROM year_checks").fetchall())
+    except sqlite3.OperationalError:  # no such table: read-only, made by an earlier kbtool
+        checked = {}
+    found = sum(int(checked.get(-1 if y is None else y, 0)) for y in years)
+    unchecked = [y for y in years if (-1 if y is None else y) not in checked]
+    return found, sorted(unchecked, key=lambda y: -1 if y is None else y)

@@ -371,3 +371,89 @@ def resolve_exact(incoming: Incoming, stored: Stored) -> Resolution:
     winner_src[group[winner]] = frame["src"].to_numpy()[winner]
     credit = np.where(status == SUPERSEDED, winner_src[group], -1).astype(np.int64)
     return Resolution(status, replaces, credit)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Rows as a visit date and measured values (value hash) under a child key of a kind."""
+
+    visit: I64
+    vhash: I64
+    key: I64
+    kind: npt.NDArray[np.int8]
+    src: npt.NDArray[np.int32] | None = None  # incoming rows: the file each came from
+
+
+def matched_across_keys(
+    incoming: Measured, stored: Measured, nik_kind: int
+) -> npt.NDArray[np.bool_]:
+    """Which incoming rows repeat a measurement already known under another child key.
+
+    The same visit date and measured values under another key are the same measurement read
+    from another register layout (a NIK in one file, a name or a mistyped NIK in the other): a
+    stored row, or an incoming row of an earlier file of the import. Two keys that both come from
+    valid NIKs are two children, and rows of one file are as many children as the file says
+    (twins measured alike on one day).
+    """
+    n = len(incoming.visit)
+    found = np.zeros(n, dtype=bool)
+    if n == 0:
+        return found
+    left = pd.DataFrame(
+        {
+            "ident": _packed(incoming.vhash, incoming.visit),
+            "row": np.arange(n),
+            "key": incoming.key,
+            "nik": incoming.kind == nik_kind,
+        }
+    )
+    stored_ident = _packed(stored.vhash, stored.visit)
+    near = np.isin(stored_ident, left["ident"].to_numpy())
+    others = [
+        pd.DataFrame(
+            {
+                "ident": stored_ident[near],
+                "other_key": stored.key[near],
+                "other_nik": stored.kind[near] == nik_kind,
+                "other_src": -1,
+            }
+        )
+    ]
+    if incoming.src is not None and len(np.unique(incoming.src)) > 1:
+        others.append(
+            left.rename(columns={"key": "other_key", "nik": "other_nik"})
+            .drop(columns="row")
+            .assign(other_src=incoming.src)
+        )
+    candidates = pd.concat(others, ignore_index=True)
+    if not len(candidates):
+        return found
+    src = incoming.src if incoming.src is not None else np.zeros(n, dtype=np.int32)
+    pairs = left.assign(src=src).merge(candidates, on="ident")
+    same = (
+        (pairs["other_key"] != pairs["key"])
+        & ~(pairs["other_nik"] & pairs["nik"])
+        & (pairs["other_src"] < pairs["src"])
+    )
+    found[pairs.loc[same, "row"].to_numpy()] = True
+    return found
+
+
+def count_across_keys(rows: Measured, nik_kind: int) -> int:
+    """How many rows repeat another row's visit date and measured values under another child
+    key (beyond the first key of each such measurement; two keys from valid NIKs excepted)."""
+    ident = _packed(rows.vhash, rows.visit)
+    repeated = _repeated(ident)
+    if not repeated.any():
+        return 0
+    frame = pd.DataFrame(
+        {
+            "ident": ident[repeated],
+            "key": rows.key[repeated],
+            "nik": rows.kind[repeated] == nik_kind,
+        }
+    ).drop_duplicates(["ident", "key"])
+    per_measurement = frame.groupby("ident").agg(keys=("key", "size"), niks=("nik", "sum"))
+    # keys beyond the first, where at least one of them is not a valid NIK's
+    counted = per_measurement[per_measurement["niks"] < per_measurement["keys"]]
+    return int((counted["keys"] - 1).sum())

@@ -53,7 +53,7 @@ from kbtool.columns import REJECT_COLUMNS
 from kbtool.concurrency import ahead, cores
 from kbtool.errors import InputError, StoreError
 from kbtool.places import AliasTable, load_aliases, normalise_places
-from kbtool.privacy import KeyHasher, child_keys, load_secret
+from kbtool.privacy import KEY_KIND_NIK, KeyHasher, child_keys, load_secret, redact_rejects
 from kbtool.reader import ReadBatch, ReadOptions
 from kbtool.store import catalogue, dedup
 from kbtool.store.layout import (
@@ -96,7 +96,6 @@ STORED_VALUES_MAX_ROWS = 16_000_000
 # not staged saves about 1.5 us, so a monthly file into a large store is better off without.
 STORED_VALUES_MIN_SHARE = 4
 BYTES_PER_ROW_AT_LEAST = 80
-REDACTED = "[redacted]"
 # Canonical columns whose values identify a person: never written in clear, not even as rejects.
 IDENTIFYING_COLUMNS = ("child_id", "name")
 
@@ -117,6 +116,7 @@ _INDEX_SCHEMA = pa.schema(
         ("file_no", pa.int32()),
         ("row_no", pa.int32()),
         ("src", pa.int32()),
+        ("kind", pa.int8()),
     ]
 )
 
@@ -134,6 +134,8 @@ class SourceSummary:
     rows_rejected: int = 0
     rows_without_key: int = 0
     corrections: int = 0
+    # duplicates that repeat a measurement known under another child key (another layout)
+    matched_across_keys: int = 0
     reject_records: int = 0
     size_bytes: int | None = None
     already_imported_by: str | None = None
@@ -192,6 +194,11 @@ class ImportSummary:
         return self._total("rows_without_key")
 
     @property
+    def matched_across_keys(self) -> int:
+        """Duplicates of a measurement known under another child key (another register layout)."""
+        return self._total("matched_across_keys")
+
+    @property
     def corrections(self) -> int:
         """Earlier values replaced by a changed value for the same child and visit date."""
         return self._total("corrections")
@@ -208,6 +215,7 @@ class ImportSummary:
             "store": self.store,
             "import_id": self.import_id,
             **totals,
+            "matched_across_keys": self.matched_across_keys,
             "nik_unusable": self.nik_unusable,
             "warnings": list(self.warnings),
             "rejects_file": self.rejects_file,
@@ -561,48 +569,6 @@ class _Staging:
         self._worker.stop()
 
 
-def _redact_rejects(
-    rejects: pd.DataFrame, column_map: dict[str, str], display_name: str
-) -> pd.DataFrame:
-    """Reject records safe to store: identifying values, whole lines and NIK-like runs blanked."""
-    frame = pd.DataFrame(
-        {
-            c: (rejects[c] if c in rejects else pd.Series([None] * len(rejects)))
-            for c in REJECT_COLUMNS
-        }
-    ).reset_index(drop=True)
-    frame["file"] = display_name
-    identifying = {c.casefold() for c in IDENTIFYING_COLUMNS}
-    identifying |= {str(column_map[c]).casefold() for c in IDENTIFYING_COLUMNS if c in column_map}
-    column = frame["column"].astype(object).where(frame["column"].notna(), "").astype(str)
-    column = column.str.strip().str.casefold()
-    # an identifying column, or no column at all: a broken line whose value is the whole line
-    hide = (column.isin(identifying) | (column == "")).to_numpy()
-    values = frame["value"].astype(object)
-    reasons = frame["reason"].astype(object).where(frame["reason"].notna(), "").astype(str)
-    if hide.any():
-        # the reason may quote the value it rejects: remove it there too
-        hidden_values = values[hide].astype(str).tolist()
-        hidden_reasons = reasons[hide].tolist()
-        scrubbed = pd.Series(
-            [
-                r.replace(v, REDACTED) if v else r
-                for r, v in zip(hidden_reasons, hidden_values, strict=True)
-            ],
-            index=reasons.index[hide],
-            dtype=object,
-        )
-        reasons = reasons.where(~hide, scrubbed)
-        values = values.where(~hide, REDACTED)
-    # a 16-digit run anywhere is a NIK until proven otherwise
-    nik_like = r"\d[\d\s.\-]{14,}\d"
-    frame["value"] = (
-        values.astype(str).where(values.notna(), "").str.replace(nik_like, REDACTED, regex=True)
-    )
-    frame["reason"] = reasons.str.replace(nik_like, REDACTED, regex=True)
-    return frame
-
-
 # ---------------------------------------------------------------------------------------------
 # the import
 
@@ -676,6 +642,7 @@ class _Import:
         self.rejects_path = self.root / "rejects.csv"
         self.reject_records = 0
         self.final_seq = 0
+        self.across_keys: dict[int | None, int] = {}
         self._year_files: list[catalogue.FileEntry] = []  # live files of the year being resolved
         # the compiled kernels load (~1 s) while the first rows are read; joined before use.
         # Started with the first file to stage: a re-import of known files never loads them.
@@ -788,7 +755,11 @@ class _Import:
             if note not in self.warnings:
                 self.warnings.append(note)
         if len(batch.rejects):
-            redacted = _redact_rejects(batch.rejects, dict(batch.column_map), summary.file)
+            identifying = [
+                batch.column_map[c] for c in IDENTIFYING_COLUMNS if c in batch.column_map
+            ]
+            redacted = redact_rejects(batch.rejects, [*IDENTIFYING_COLUMNS, *identifying])
+            redacted["file"] = summary.file
             redacted.to_csv(
                 self.rejects_path, mode="a", header=not self.rejects_path.exists(), index=False
             )
@@ -883,6 +854,7 @@ class _Import:
                 "file_no": file_no,
                 "row_no": row_no,
                 "src": np.full(n, src, dtype=np.int32),
+                "kind": staged.table.column("child_key_kind"),
             },
             schema=_INDEX_SCHEMA,
         )
@@ -968,8 +940,25 @@ class _Import:
             vhash=column["vhash"],
             src=column["src"],
         )
-        stored, stored_file, stored_row = self._stored_index(year, incoming.key)
+        stored, stored_file, stored_row, measured = self._stored_index(year, incoming.key)
         decided = dedup.resolve(incoming, stored, seq=column["seq"])
+        # a new measurement the store (or an earlier file) already holds under another key
+        new = np.flatnonzero((decided.status == dedup.LIVE) & (decided.replaces < 0))
+        across = new[
+            dedup.matched_across_keys(
+                dedup.Measured(
+                    visit=incoming.visit[new],
+                    vhash=incoming.vhash[new],
+                    key=incoming.key[new],
+                    kind=column["kind"][new],
+                    src=incoming.src[new],
+                ),
+                measured,
+                KEY_KIND_NIK,
+            )
+        ]
+        decided.status[across] = dedup.DUPLICATE
+        self.across_keys[year] = _across_keys_after(measured, incoming, column["kind"], decided)
         if np.any((column["file_no"] < 0) & (decided.status != dedup.DUPLICATE)):
             # held rows are duplicates by dedup's rules: this is a bug, not bad input
             raise StoreError(
@@ -983,12 +972,14 @@ class _Import:
         n_sources = len(self.sources)
         src = incoming.src
         dup_counts = np.bincount(src[decided.status == dedup.DUPLICATE], minlength=n_sources)
+        across_counts = np.bincount(src[across], minlength=n_sources)
         stored_counts = np.bincount(src[live | super_in_import], minlength=n_sources)
         # corrections are credited to the source whose row won
         correction_counts = np.bincount(src[replaces_stored], minlength=n_sources)
         correction_counts += np.bincount(decided.credit_src[super_in_import], minlength=n_sources)
         for s, summary in enumerate(self.sources):
             summary.rows_duplicate += int(dup_counts[s])
+            summary.matched_across_keys += int(across_counts[s])
             summary.rows_stored += int(stored_counts[s])
             summary.corrections += int(correction_counts[s])
 
@@ -1092,43 +1083,63 @@ class _Import:
 
     def _stored_index(
         self, year: int | None, incoming_children: npt.NDArray[np.int64]
-    ) -> tuple[dedup.Stored, npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Key columns of the year's live rows whose child occurs in the import.
-
-        Returns them with each row's file (position in self._year_files) and row number.
-        """
+    ) -> tuple[dedup.Stored, npt.NDArray[np.int64], npt.NDArray[np.int64], dedup.Measured]:
+        """Key columns of the year's live rows whose child occurs in the import, with each row's
+        file (position in self._year_files) and row number; and every live row of the year as
+        a measurement (for matching across child keys)."""
         self._year_files = catalogue.live_files(self.connection, "measurements", year)
         parts: list[dict[str, npt.NDArray[Any]]] = []
+        everything: list[dict[str, npt.NDArray[Any]]] = []
         # the distinct children only when there are stored rows to match them with
         wanted = pd.Index(np.unique(incoming_children)) if self._year_files else pd.Index([])
         for position, entry in enumerate(self._year_files):
             table = pq.read_table(
-                self.store.root / entry.path, columns=["child_key", "visit_date", "value_hash"]
+                self.store.root / entry.path,
+                columns=["child_key", "child_key_kind", "visit_date", "value_hash"],
             )
             keys = table.column("child_key").to_numpy()
+            visit_days = _stored_days(table.column("visit_date"))
+            vhash = table.column("value_hash").to_numpy()
+            everything.append(
+                {
+                    "key": keys,
+                    "visit": visit_days,
+                    "vhash": vhash,
+                    "kind": table.column("child_key_kind").to_numpy(),
+                }
+            )
             rows = np.flatnonzero(wanted.get_indexer(pd.Index(keys)) >= 0)
             if not rows.size:
                 continue
-            visit_days = _stored_days(table.column("visit_date"))
             parts.append(
                 {
                     "key": keys[rows],
                     "visit": visit_days[rows],
-                    "vhash": table.column("value_hash").to_numpy()[rows],
+                    "vhash": vhash[rows],
                     "file": np.full(rows.size, position, dtype=np.int64),
                     "row": rows.astype(np.int64),
                 }
             )
 
-        def joined(name: str, dtype: type) -> npt.NDArray[Any]:
-            return np.concatenate([p[name] for p in parts]) if parts else np.empty(0, dtype=dtype)
+        def joined(
+            pieces: list[dict[str, npt.NDArray[Any]]], name: str, dtype: type
+        ) -> npt.NDArray[Any]:
+            if not pieces:
+                return np.empty(0, dtype=dtype)
+            return np.concatenate([p[name] for p in pieces])
 
         stored = dedup.Stored(
-            key=joined("key", np.int64),
-            visit=joined("visit", np.int64),
-            vhash=joined("vhash", np.int64),
+            key=joined(parts, "key", np.int64),
+            visit=joined(parts, "visit", np.int64),
+            vhash=joined(parts, "vhash", np.int64),
         )
-        return stored, joined("file", np.int64), joined("row", np.int64)
+        measured = dedup.Measured(
+            visit=joined(everything, "visit", np.int64),
+            vhash=joined(everything, "vhash", np.int64),
+            key=joined(everything, "key", np.int64),
+            kind=joined(everything, "kind", np.int8),
+        )
+        return stored, joined(parts, "file", np.int64), joined(parts, "row", np.int64), measured
 
     def _compact(self, plan: _Plan, touched: set[tuple[int | None, str | None]]) -> None:
         """Rewrite a partition as one file once it has more than MAX_FILES_PER_PARTITION."""
@@ -1205,6 +1216,7 @@ class _Import:
             },
             rejects_file=rejects_file,
             sources=[(s.file, s.sha256, s.size_bytes, s.counts()) for s in imported],
+            across_keys=self.across_keys,
         )
         catalogue.commit_import(self.connection, record, [e for _, e in plan.added], plan.removed)
         _pause("committed")
@@ -1213,6 +1225,30 @@ class _Import:
             _remove_empty_dirs(self.store, (self.store.root / path).parent)
         shutil.rmtree(self.root, ignore_errors=True)
         return rejects_file
+
+
+def _across_keys_after(
+    stored: dedup.Measured,
+    incoming: dedup.Incoming,
+    kind: npt.NDArray[np.int8],
+    decided: dedup.Resolution,
+) -> int:
+    """dedup.count_across_keys over the year's live rows once the import is committed: the
+    stored rows less those corrected, and the incoming rows that go live."""
+    live = decided.status == dedup.LIVE
+    corrected = dedup.packed_identity(
+        incoming.key[decided.replaces >= 0], incoming.visit[decided.replaces >= 0]
+    )
+    kept = ~np.isin(dedup.packed_identity(stored.key, stored.visit), corrected)
+    return dedup.count_across_keys(
+        dedup.Measured(
+            visit=np.concatenate([stored.visit[kept], incoming.visit[live]]),
+            vhash=np.concatenate([stored.vhash[kept], incoming.vhash[live]]),
+            key=np.concatenate([stored.key[kept], incoming.key[live]]),
+            kind=np.concatenate([stored.kind[kept], kind[live]]),
+        ),
+        KEY_KIND_NIK,
+    )
 
 
 def _stored_days(dates: pa.ChunkedArray) -> npt.NDArray[np.int64]:

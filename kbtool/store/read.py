@@ -16,7 +16,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from kbtool.errors import StoreError
-from kbtool.store import catalogue
+from kbtool.privacy import KEY_KIND_NIK
+from kbtool.store import catalogue, dedup
 from kbtool.store.layout import Store, resolve_store_dir
 from kbtool.store.open import open_existing
 from kbtool.store.schema import (
@@ -407,3 +408,40 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
         frame[name] = frame[name].astype("int64")
     frame["size_bytes"] = frame["size_bytes"].astype("Int64")
     return frame
+
+
+def duplicates_across_keys(store: str | Path | None = None) -> int:
+    """Live measurements that repeat another's visit date and measured values under another
+    child key (the same register imported in two layouts by an earlier kbtool, say). Imports
+    record the count per year; years no import has checked are counted here."""
+    opened = _require_store(store)
+    with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
+        found, unchecked = catalogue.across_keys(connection)
+        entries = [
+            entry
+            for year in unchecked
+            for entry in catalogue.live_files(connection, "measurements", year)
+        ]
+    for year in unchecked:
+        parts = [
+            pq.read_table(
+                opened.root / entry.path,
+                columns=["child_key", "child_key_kind", "visit_date", "value_hash"],
+            )
+            for entry in entries
+            if entry.year == year
+        ]
+        if not parts:
+            continue
+        table = pa.concat_tables(parts)
+        visit = table.column("visit_date").cast(pa.int32()).fill_null(-(2**31))
+        found += dedup.count_across_keys(
+            dedup.Measured(
+                visit=visit.to_numpy().astype(np.int64),
+                vhash=table.column("value_hash").to_numpy(),
+                key=table.column("child_key").to_numpy(),
+                kind=table.column("child_key_kind").to_numpy(),
+            ),
+            KEY_KIND_NIK,
+        )
+    return found

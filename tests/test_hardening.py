@@ -1,0 +1,286 @@
+"""The hostile tester's findings (issue 19): no personal value in any output or rejects file,
+one child counted once whatever layout its register came in."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from kbtool.cli import app
+from kbtool.privacy import personal_header
+from tests.conftest import WHO_DATA
+
+runner = CliRunner()
+
+# every personal header of the hostile test, with a value prefix (None: a 16-digit number)
+PERSONAL = {
+    "Nama Kepala Keluarga": "QQKK",
+    "Nama Bapak": "QQBAPAK",
+    "Nama Wali": "QQWALI",
+    "Nama Ortu/Wali": "QQORTU",
+    "Nama Ibu Kandung": "QQIBU",
+    "NIK KK": None,
+    "NIK Orang Tua": None,
+    "Alamat Lengkap": "QQALAMAT",
+    "Rumah": "QQRUMAH",
+    "Domisili": "QQDOMISILI",
+    "No Telepon": "QQTELP",
+    "HP Ortu": "QQHP",
+    "Email": "QQMAIL",
+    "No BPJS": "QQBPJS",
+    "Name": "QQNAME",
+    "Mother name": "QQMOTHER",
+    "Father's name": "QQFATHER",
+    "Address": "QQADDRESS",
+    "Phone": "QQPHONE",
+    "Keterangan": None,  # no personal header, but its values are NIKs
+    "RT": "QQRT",  # a neighbourhood number beside an address
+}
+SAFE = {"Nama Posyandu", "No"}
+
+
+def run(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def personal_register(tmp_path: Path, rows: int = 120) -> tuple[Path, set[str]]:
+    """WHO's posyandu visits with every personal column above, and a row with two fields too
+    many (rejected for its field count) holding personal values of its own."""
+    visits = pd.read_csv(WHO_DATA / "posyandu_visits.csv", dtype=str).head(rows)
+    secrets: set[str] = set()
+    for i, (header, prefix) in enumerate(PERSONAL.items()):
+        if prefix is None:
+            values = [f"{3372000000000000 + 7919 * k + 13 * i:016d}" for k in range(rows)]
+        else:
+            values = [f"{prefix}{k:04d}" for k in range(rows)]
+        visits[header] = values
+        secrets.update(values)
+    visits["Nama Posyandu"] = visits["posyandu"]
+    visits["No"] = range(1, rows + 1)
+    path = tmp_path / "register.csv"
+    visits.to_csv(path, index=False)
+    extra = [f"QQREJECT{i}" for i in range(len(visits.columns) + 2)]
+    with path.open("a", encoding="utf-8") as out:
+        out.write(",".join(extra) + "\n")
+    secrets.update(extra)
+    return path, secrets
+
+
+def text_of(path: Path) -> str:
+    raw = path.read_bytes().decode("utf-8", "replace")
+    if path.suffix == ".parquet":
+        raw += pd.read_parquet(path).to_csv()
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as book:
+            raw += "".join(book.read(n).decode("utf-8", "replace") for n in book.namelist())
+    return raw
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json", "parquet", "xlsx"])
+def test_zscore_writes_no_personal_value_in_any_format(tmp_path: Path, fmt: str) -> None:
+    register, secrets = personal_register(tmp_path)
+    out = tmp_path / f"scores.{fmt}"
+    rejects = tmp_path / "rejects.csv"
+    code, _, err = run("zscore", str(register), "-o", str(out), "--rejects", str(rejects))
+    assert code == 0, err
+    for path in (out, rejects):
+        body = text_of(path)
+        assert not [s for s in secrets if s in body], path.name
+    assert err.count("personal data not written") == 1
+    for header in PERSONAL:
+        assert repr(header) in err
+    written = pd.read_csv(out) if fmt == "csv" else None
+    if written is not None:
+        assert set(written.columns) >= SAFE
+        assert not set(PERSONAL) & set(written.columns)
+        assert len(written) == 120
+
+
+def test_zscore_streamed_to_stdout_withholds_the_same_columns(tmp_path: Path) -> None:
+    register, secrets = personal_register(tmp_path)
+    code, out, _ = run("zscore", str(register), "-f", "csv")
+    assert code == 0
+    assert not [s for s in secrets if s in out]
+
+
+def test_keep_writes_a_personal_column_with_a_warning(tmp_path: Path) -> None:
+    register, _ = personal_register(tmp_path)
+    code, out, err = run("zscore", str(register), "-f", "csv", "--keep", "No BPJS")
+    assert code == 0
+    written = pd.read_csv(io.StringIO(out), dtype=str)
+    assert written["No BPJS"].str.startswith("QQBPJS").all()
+    assert "'No Telepon'" in err and "--keep" in err
+    assert "writing 'No BPJS' as asked" in err
+
+
+@pytest.mark.parametrize("command", ["zscore", "prevalence", "quality"])
+def test_rejects_files_carry_no_raw_line(tmp_path: Path, command: str) -> None:
+    register, secrets = personal_register(tmp_path)
+    rejects = tmp_path / "rejects.csv"
+    extra = ["--min-n", "0"] if command == "prevalence" else []
+    code, _, err = run(command, str(register), *extra, "-f", "csv", "--rejects", str(rejects))
+    assert code == 0, err
+    written = pd.read_csv(rejects, dtype=str)
+    assert len(written) == 1 and written["value"].tolist() == ["[redacted]"]
+    assert "expected" in written["reason"].iloc[0]
+    assert not [s for s in secrets if s in rejects.read_text() + err]
+
+
+@pytest.mark.parametrize(
+    ("header", "what"),
+    [
+        ("Nama Kepala Keluarga", "a name"),
+        ("NamaIbu", "a name"),
+        ("Guardian", "a name"),
+        ("No. KTP Ayah", "an identity number"),
+        ("Nomor Kartu Keluarga", "an identity number"),
+        ("Alamat Domisili", "an address"),
+        ("Home address", "an address"),
+        ("Telepon Rumah", "a contact"),
+        ("E-mail", "a contact"),
+        ("WA", "a contact"),
+        ("Nama Posyandu", None),
+        ("Alamat Posyandu", None),
+        ("Desa/Kel", None),
+        ("BB Lahir", None),
+        ("Klinik", None),
+        ("Status Nikah", None),
+    ],
+)
+def test_personal_headers_are_found_by_rule(header: str, what: str | None) -> None:
+    assert personal_header(header) == what
+
+
+# --- the same register in two layouts ----------------------------------------------------------
+
+
+def eppgbm_form(canonical: Path, target: Path, *, with_nik: bool = True) -> Path:
+    """WHO's posyandu visits as an e-PPGBM export writes them: its headers, `;`, dd/mm/yyyy,
+    decimal commas, L/P, Terlentang/Berdiri, names and upper-case places."""
+    v = pd.read_csv(canonical, dtype=str, keep_default_na=False)
+
+    def dmy(values: pd.Series) -> pd.Series:
+        return pd.to_datetime(values).dt.strftime("%d/%m/%Y")
+
+    export = pd.DataFrame(
+        {
+            "No": range(1, len(v) + 1),
+            "NIK": v["child_id"],
+            "Nama": "ANAK " + v["child_id"].str[-6:],
+            "JK": v["sex"].map({"1": "L", "2": "P"}),
+            "Tgl Lahir": dmy(v["birth_date"]),
+            "Nama Ortu": "IBU " + v["child_id"].str[-6:],
+            "Kec": v["kecamatan"].str.upper(),
+            "Desa/Kel": v["kelurahan"].str.upper(),
+            "Posyandu": v["posyandu"],
+            "Tanggal Pengukuran": dmy(v["visit_date"]),
+            "Berat": v["weight_kg"].str.replace(".", ","),
+            "Tinggi": v["height_cm"].str.replace(".", ","),
+            "Cara Ukur": v["measure"].map({"l": "Terlentang", "h": "Berdiri"}),
+        }
+    )
+    if not with_nik:
+        export = export.drop(columns="NIK")
+    export.to_csv(target, sep=";", index=False)
+    return target
+
+
+CANONICAL = WHO_DATA / "posyandu_visits.csv"
+
+
+def prevalence_csv(*args: str) -> pd.DataFrame:
+    code, out, err = run("prevalence", *args, "--min-n", "0", "-f", "csv")
+    assert code == 0, err
+    return pd.read_csv(io.StringIO(out))
+
+
+@pytest.mark.parametrize("with_nik", [True, False])
+def test_two_layouts_of_one_register_store_each_measurement_once(
+    tmp_path: Path, with_nik: bool
+) -> None:
+    """The canonical file, then the e-PPGBM export of the same visits (NIKs that fail validation,
+    or no NIK at all and only names): stored once, prevalence as from one file."""
+    store = tmp_path / "store"
+    export = eppgbm_form(CANONICAL, tmp_path / "export.csv", with_nik=with_nik)
+    code, _, err = run("import", str(CANONICAL), "--store", str(store))
+    assert code == 0, err
+    code, _, err = run("import", str(export), "--store", str(store))
+    assert code == 0, err
+    assert "19,108 rows read = 0 stored + 19,108 duplicates skipped" in err
+    if not with_nik:
+        assert "19,108 of the duplicates repeat a measurement" in err
+    from_store = prevalence_csv("--store", str(store))
+    pd.testing.assert_frame_equal(from_store, prevalence_csv(str(CANONICAL)))
+    assert "counted twice" not in err
+
+
+def test_two_layouts_in_one_import_and_as_files(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    export = eppgbm_form(CANONICAL, tmp_path / "export.csv", with_nik=False)
+    code, _, err = run("import", str(CANONICAL), str(export), "--store", str(store))
+    assert code == 0, err
+    assert "19,108 stored, 19,108 duplicates skipped" in err
+    assert "19,108 of the duplicates repeat a measurement" in err
+    one = prevalence_csv(str(CANONICAL))
+    pd.testing.assert_frame_equal(prevalence_csv("--store", str(store)), one)
+    code, out, err = run("prevalence", str(CANONICAL), str(export), "--min-n", "0", "-f", "csv")
+    assert code == 0
+    assert "19,108 measurements of a later file repeat one" in err
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(out)), one)
+
+
+def twins_register(path: Path) -> Path:
+    """Two children without identifiers, measured alike on the same days: the same visit date
+    and values under two keys."""
+    frame = pd.DataFrame(
+        {
+            "nama": ["Hasan", "Husin"] * 3,
+            "jk": ["L"] * 6,
+            "tgl_lahir": ["2022-03-03"] * 6,
+            "tanggal_pengukuran": ["2024-01-10"] * 2 + ["2024-02-10"] * 2 + ["2024-03-10"] * 2,
+            "berat": ["9.1", "9.1", "9.4", "9.4", "9.8", "9.8"],
+            "tinggi": ["78.2", "78.2", "79.0", "79.0", "79.9", "79.9"],
+            "desa_kel": ["Metro"] * 6,
+        }
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("command", ["prevalence", "quality"])
+def test_a_store_with_measurements_repeated_under_two_keys_is_said_aloud(
+    tmp_path: Path, command: str
+) -> None:
+    store = tmp_path / "store"
+    code, _, err = run("import", str(twins_register(tmp_path / "twins.csv")), "--store", str(store))
+    assert code == 0, err
+    code, _, err = run(command, "--store", str(store), "-f", "csv")
+    assert code == 0
+    assert "store holds 3 measurements that repeat another's visit date and values" in err
+
+
+def test_a_store_of_an_earlier_kbtool_is_checked_when_read(tmp_path: Path) -> None:
+    """Years no import recorded a check for (an earlier kbtool's store) are counted on reading."""
+    store = tmp_path / "store"
+    run("import", str(twins_register(tmp_path / "twins.csv")), "--store", str(store))
+    with sqlite3.connect(store / "catalogue.sqlite") as connection:
+        connection.execute("DROP TABLE year_checks")
+    code, _, err = run("prevalence", "--store", str(store), "-f", "csv")
+    assert code == 0
+    assert "store holds 3 measurements" in err
+    code, _, err = run("prevalence", str(CANONICAL), "-f", "csv")
+    assert "repeat another's" not in err
+
+
+def test_rows_read_reconcile_with_the_field_count_reject(tmp_path: Path) -> None:
+    register, _ = personal_register(tmp_path)
+    code, _, err = run("zscore", str(register), "-f", "csv")
+    assert code == 0
+    assert "121 rows read: 120 scored, 1 rejected" in err
