@@ -29,7 +29,6 @@ Output conventions (part of the machine interface):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +40,7 @@ import pandas as pd
 # without scipy.stats' ~1 s import on every run
 from scipy import special
 
+from kbtool.columns import NAT_DAYS, calendar_parts, day_numbers
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -101,21 +101,6 @@ METHOD = (
     "mean and SD on HAZ rounded to 2 decimals; 95% logit confidence interval with Student's t "
     "on N-1 degrees of freedom and factor N/(N-1), N = children counted in the period"
 )
-
-# datetime64 units per day, to turn stored timestamps into days by integer division
-_UNITS_PER_DAY = {
-    "D": 1,
-    "h": 24,
-    "m": 24 * 60,
-    "s": 86_400,
-    "ms": 86_400_000,
-    "us": 86_400_000_000,
-    "ns": 86_400_000_000_000,
-}
-
-# the (child, period) slot table may hold this many slots per measurement, or _MIN_SLOTS
-_SLOTS_PER_ROW = 2
-_MIN_SLOTS = 1 << 22
 
 # rows rounded at a time: r_round holds about ten temporaries of its input's size
 _ROUND_CHUNK = 1 << 20
@@ -377,85 +362,22 @@ def _check_months(months: Iterable[int] | None) -> tuple[int, ...] | None:
     return chosen
 
 
-def _period_values(months_since_1970: IntArray, period: str) -> IntArray:
-    """An integer per visit that orders and identifies its period."""
+def _period_labels(values: IntArray, period: str) -> list[Any]:
+    """Labels of period values (a year; year * 4 + quarter; year * 12 + month, from 0)."""
     if period == "year":
-        return months_since_1970 // 12
+        return [int(v) for v in values]
     if period == "quarter":
-        return months_since_1970 // 3
-    return months_since_1970
+        return [f"{v // 4}-Q{v % 4 + 1}" for v in values.tolist()]
+    return [f"{v // 12}-{v % 12 + 1:02d}" for v in values.tolist()]
 
 
-def _period_label(value: int, period: str) -> Any:
-    if period == "year":
-        return 1970 + value
-    if period == "quarter":
-        return f"{1970 + value // 4}-Q{value % 4 + 1}"
-    return f"{1970 + value // 12}-{value % 12 + 1:02d}"
-
-
-def _dense_codes(values: pd.Series, *, n_rows: int | None = None) -> tuple[IntArray, int]:
-    """Codes 0 .. C-1 identifying each child; a missing key becomes a child of its own.
-
-    `n_rows`: the rows `values` stand for (runs of a child's rows), default len(values).
-    """
-    dtype = values.dtype
-    if isinstance(dtype, pd.CategoricalDtype):
-        codes = np.asarray(values.cat.codes, dtype=np.int64)
-        n_codes = len(dtype.categories)
-    elif (
-        isinstance(dtype, np.dtype)
-        and dtype.kind in "iu"
-        and len(values)
-        and values.min() >= 0
-        and values.max() < 2 * (len(values) if n_rows is None else n_rows) + 1024
-    ):
-        # already small non-negative integers: use them as they are, no hashing (a copy: the
-        # caller turns it into group ids in place)
-        return values.to_numpy(dtype=np.int64, copy=True), int(values.max()) + 1
-    else:
-        codes, uniques = pd.factorize(values)
-        codes = codes.astype(np.int64, copy=False)
-        n_codes = len(uniques)
-    missing = codes < 0
-    n_missing = int(missing.sum())
-    if n_missing:
-        codes[missing] = n_codes + np.arange(n_missing)
-    return codes, n_codes + n_missing
-
-
-def _flag_array(values: pd.Series) -> BoolArray:
-    if values.dtype == np.bool_:
-        return values.to_numpy()
-    return values.to_numpy(dtype=np.bool_, na_value=False)
-
-
-def _datetime_values(visit: pd.Series) -> npt.NDArray[np.datetime64]:
-    """The visit dates as a numpy datetime64 array (a view where possible)."""
+def _visit_days(visit: pd.Series) -> IntArray:
     if not pd.api.types.is_datetime64_any_dtype(visit.dtype):
         raise InputError(
             f"column 'visit_date' holds {visit.dtype}, not dates; parse it first "
             "(the reader does), e.g. with pd.to_datetime"
         )
-    if isinstance(visit.dtype, pd.DatetimeTZDtype):
-        visit = visit.dt.tz_localize(None)  # the local calendar date is the visit's date
-    return np.asarray(visit.to_numpy())
-
-
-def _visit_days(dates: npt.NDArray[np.datetime64]) -> tuple[IntArray, BoolArray]:
-    """Whole days since 1970-01-01 (floored, a new array) and where the date is known."""
-    unit, count = np.datetime_data(dates.dtype)
-    known = ~np.isnat(dates)
-    if unit in _UNITS_PER_DAY and _UNITS_PER_DAY[unit] % count == 0:
-        # integer floor division of the raw counts: no datetime64 cast of every row
-        days = dates.view(np.int64) // (_UNITS_PER_DAY[unit] // count)
-    else:
-        days = dates.astype("datetime64[D]").astype(np.int64)
-    return days, known
-
-
-# rows numbered at a time while the score is built (8 MB of row numbers)
-_SCORE_BLOCK = 1 << 20
+    return day_numbers(visit)
 
 
 def _pick_rows(
@@ -469,238 +391,82 @@ def _pick_rows(
 ) -> _Picked:
     """Frame positions of each child's measurement per period (see select_period_measurements).
 
-    Each row gets a score: 1 bit "valid z-score", then the visit day, then the row position;
-    the highest score per child and period is the measurement wanted (the latest valid one, else
-    the latest of all). The maximum per group is taken with numpy's unbuffered maximum.at over
-    dense group ids, which avoids both a 20-million-row sort and pandas' hash groupby.
+    Each row's score is a valid z-score first, then the visit day, then the row position; the
+    highest score of each child and period is the measurement wanted (the latest valid one,
+    else the latest of all), taken by np.maximum.at over dense (child, period) slots.
     """
     if period not in PERIODS:
         raise UsageError(f"--period must be one of {', '.join(PERIODS)}; got {period!r}")
     chosen_months = _check_months(months)
     _require_columns(frame, [child_key, "visit_date", z_column, flag_column])
-    raw_dates = _datetime_values(frame["visit_date"])
-    keys = frame[child_key]
-    # coding the child keys (a hash factorize of their runs, ~0.5 s for the 3M runs of 20M
-    # rows: pandas releases the GIL) starts on a second thread while the dates are worked out;
-    # when every row is kept (no --months, every visit dated: the usual case)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        early = (
-            pool.submit(_key_runs, keys)
-            if chosen_months is None and not np.isnat(raw_dates).any()
-            else None
-        )
-        picked = _pick_with(
-            frame, raw_dates, keys, early, period, chosen_months, z_column, flag_column
-        )
-    return picked
-
-
-def _pick_with(
-    frame: pd.DataFrame,
-    raw_dates: npt.NDArray[np.datetime64],
-    keys: pd.Series,
-    early: Future[_KeyRuns] | None,
-    period: str,
-    chosen_months: tuple[int, ...] | None,
-    z_column: str,
-    flag_column: str,
-) -> _Picked:
-    """_pick_rows' work; `early` codes the runs of all rows' keys (None: code them here)."""
-    day, known = _visit_days(raw_dates)
+    day = _visit_days(frame["visit_date"])
+    known = day != NAT_DAYS
+    empty = _Picked(np.zeros(0, np.int64), np.zeros(0, np.bool_), np.zeros(0, np.int64), [])
     if not known.any():
-        empty = np.zeros(0, dtype=np.int64)
-        return _Picked(empty, np.zeros(0, dtype=np.bool_), empty, [])
-    first_day = int(day.min(initial=np.iinfo(np.int64).max, where=known))
-    last_day = int(day.max(initial=np.iinfo(np.int64).min, where=known))
-    day -= first_day
-    day[~known] = 0
-    # calendar facts per day of the (short) span of visit dates, looked up per row: far cheaper
-    # than numpy's datetime64 -> months conversion of every row
-    span_month = (
-        np.arange(first_day, last_day + 1).astype("datetime64[D]").astype("datetime64[M]")
-    ).astype(np.int64)
-    keep = known
-    if chosen_months is not None:
-        keep &= np.isin(span_month % 12 + 1, chosen_months)[day]
-    positions = None if keep.all() else np.flatnonzero(keep)
-    del known, keep
+        return empty
+    first = int(day[known].min())
+    # the calendar once per day of the span of visit dates, then one look-up a row
+    _, month, year = calendar_parts(np.arange(first, int(day[known].max()) + 1))
+    period_of_day = {"year": year, "quarter": year * 4 + (month - 1) // 3}.get(
+        period, year * 12 + month - 1
+    )
+    offset = day - first
+    offset[~known] = 0
+    keep = known if chosen_months is None else known & np.isin(month, chosen_months)[offset]
+    rows = np.flatnonzero(keep)
+    if not rows.size:
+        return empty
+    everything = rows.size == len(frame)  # the usual case: no copy of every column
 
     def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return values if positions is None else values[positions]
+        return values if everything else values[rows]
 
-    day = kept(day)
-    if day.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return _Picked(empty, np.zeros(0, dtype=np.bool_), empty, [])
-    period_code, span_code, period_labels = _period_codes(day, span_month, period)
-    n_periods = len(period_labels)
-    score, bits = _scores(frame, day, span_month.size, positions, z_column, flag_column)
-    n_kept = day.size
-    del day  # its memory is the score's
-    # codes by first appearance among the kept rows: the early ones only if every row is kept
-    key_runs = (
-        early.result()
-        if early is not None and positions is None
-        else _key_runs(keys if positions is None else keys.iloc[positions])
-    )
-    runs, child_code = key_runs.split_by_period(period_code)
-    run_score = np.maximum.reduceat(score, runs) if score.size else score
-    del score
-    n_children = key_runs.n_codes
-    day_bits, row_bits = bits
-    run_period = period_code[runs]
-    del period_code
-    best = _best_per_child_period(
-        child_code, n_children, run_period, n_periods, run_score, n_rows=n_kept
-    )
-    del child_code, run_period, run_score
-    rows = best & ((1 << row_bits) - 1)
-    counted = (best >> (day_bits + row_bits)).astype(np.bool_)
-    del best
-
-    # the period of each chosen row, recomputed from its own visit date
-    chosen_day, _ = _visit_days(raw_dates[rows])
-    chosen_code = span_code[chosen_day - first_day].astype(np.int64)
-    return _Picked(rows, counted, chosen_code, period_labels)
-
-
-def _period_codes(
-    day: IntArray, span_month: IntArray, period: str
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], list[Any]]:
-    """Each kept row's period code (0 .. P-1, chronological), the code of every day of the span,
-    and the period labels."""
-    day_seen = np.zeros(span_month.size, dtype=np.bool_)
-    day_seen[day] = True
-    span_period = _period_values(span_month, period)
-    period_values = np.unique(span_period[day_seen])
-    span_code = np.searchsorted(period_values, span_period).astype(np.int32)
-    period_labels = [_period_label(int(v), period) for v in period_values]
-    return span_code[day], span_code, period_labels
-
-
-@dataclass(frozen=True)
-class _KeyRuns:
-    """Runs of consecutive rows with one child key (a store holds a child's visits side by
-    side: ~3M runs in 20M rows), each run's child code and the number of codes."""
-
-    starts: BoolArray  # True where a run starts
-    codes: IntArray  # one per run: as _dense_codes gives them per row
-    n_codes: int
-
-    def split_by_period(self, period_code: npt.NDArray[np.int32]) -> tuple[IntArray, IntArray]:
-        """The runs split where the period changes too: their first rows and child codes."""
-        boundary = self.starts.copy()
-        boundary[1:] |= period_code[1:] != period_code[:-1]
-        first_rows = np.flatnonzero(boundary)
-        del boundary
-        # each piece's key run: the key runs started at or before its first row
-        key_run = np.cumsum(self.starts[first_rows], dtype=np.int64)
-        key_run -= 1
-        return first_rows, self.codes[key_run]
-
-
-def _key_runs(keys: pd.Series) -> _KeyRuns:
-    """Split the rows where the child key changes and code each run's key.
-
-    Plain integer keys are compared as they are and only the runs' keys are hash-coded (a
-    child's first run holds its first row, so codes by first appearance are the same as per
-    row). Other keys are coded per row first; a missing key is a child of its own, so it
-    never shares a run.
-    """
-    values = keys.to_numpy() if isinstance(keys.dtype, np.dtype) else None
-    per_row: IntArray | None = None
-    if values is None or values.dtype.kind not in "iu":
-        per_row, n_codes = _dense_codes(keys)
-        values = per_row
-    starts = np.empty(values.size, dtype=np.bool_)
-    starts[:1] = True
-    np.not_equal(values[1:], values[:-1], out=starts[1:])
-    if per_row is not None:
-        return _KeyRuns(starts, per_row[starts], n_codes)
-    codes, n_codes = _dense_codes(pd.Series(values[starts], copy=False), n_rows=values.size)
-    return _KeyRuns(starts, codes, n_codes)
-
-
-def _scores(
-    frame: pd.DataFrame,
-    day: IntArray,
-    span_days: int,
-    positions: IntArray | None,
-    z_column: str,
-    flag_column: str,
-) -> tuple[IntArray, tuple[int, int]]:
-    """Each kept row's score (see _pick_rows), built in `day`'s memory (consumed), and the bit
-    widths of the day and row fields of the score."""
-    n_rows = len(frame)
-
-    def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return values if positions is None else values[positions]
-
-    z_values = frame[z_column]
-    # a float64 column is read in place: a filled copy would be 8 bytes a row more at the peak
-    z = (
-        z_values.to_numpy()
-        if z_values.dtype == np.float64
-        else z_values.to_numpy(dtype=np.float64, na_value=np.nan)
-    )
-    valid = ~kept(np.isnan(z)) & ~kept(_flag_array(frame[flag_column]))
-    del z
-
-    row_bits = max(n_rows - 1, 1).bit_length()
-    day_bits = max(span_days - 1, 1).bit_length()
-    if 1 + day_bits + row_bits > 63:  # pragma: no cover - needs > 2**40 rows
-        raise UsageError("too many measurements for one prevalence run")
-    # the row numbers are ored in a block at a time: no further 8-byte-a-row array
-    score = day
-    score <<= row_bits
-    if positions is None:
-        for start in range(0, n_rows, _SCORE_BLOCK):
-            stop = min(start + _SCORE_BLOCK, n_rows)
-            score[start:stop] |= np.arange(start, stop, dtype=np.int64)
-    else:
-        score |= positions
-    del day
-    # the top bit for a valid z-score, set in place: no 20-million-row temporaries
-    np.bitwise_or(score, np.int64(1) << (day_bits + row_bits), out=score, where=valid)
+    value = period_of_day[kept(offset)]
+    low = int(value.min())
+    value -= low
+    seen = np.bincount(value) > 0
+    period_values = low + np.flatnonzero(seen)
+    period_code = (np.cumsum(seen) - 1)[value]
+    del value
+    child, n_children = _child_codes(frame[child_key], None if everything else rows)
+    valid = ~np.isnan(kept(frame[z_column].to_numpy(dtype=np.float64, na_value=np.nan)))
+    valid &= ~kept(frame[flag_column].to_numpy(dtype=np.bool_, na_value=False))
+    score = kept(offset) << _DAY_SHIFT
+    score |= rows
+    np.bitwise_or(score, np.int64(1) << _VALID_SHIFT, out=score, where=valid)
     del valid
-    return score, (day_bits, row_bits)
+    slot = child * len(period_values) + period_code
+    slots = n_children * len(period_values)
+    if slots > 4 * rows.size:  # many children x many periods: only the slots in use
+        slot, in_use = pd.factorize(slot)
+        slots = len(in_use)
+    best = np.full(slots, -1, dtype=np.int64)
+    np.maximum.at(best, slot, score)
+    best = best[best >= 0]
+    chosen = best & ((1 << _DAY_SHIFT) - 1)
+    chosen_code = np.searchsorted(period_values, period_of_day[offset[chosen]])
+    return _Picked(
+        chosen, best >> _VALID_SHIFT == 1, chosen_code, _period_labels(period_values, period)
+    )
 
 
-def _best_per_child_period(
-    child_code: IntArray,
-    n_children: int,
-    period_code: npt.NDArray[np.integer[Any]],
-    n_periods: int,
-    score: IntArray,
-    *,
-    n_rows: int,
-) -> IntArray:
-    """The highest score of each (child, period) present, via maximum.at over dense slots.
+# a row's score: valid z-score in bit 62, visit day (from the first) in bits 32-61, row below
+_VALID_SHIFT = 62
+_DAY_SHIFT = 32
 
-    The slot table (children x periods, 8 bytes each) is kept within about twice the number of
-    (kept) rows, `n_rows`: with many periods (months over years) the periods are taken a block
-    at a time. `child_code` is reused as scratch space when one block covers every period.
-    """
-    budget = max(_SLOTS_PER_ROW * n_rows, _MIN_SLOTS)
-    width = max(1, min(n_periods, budget // max(n_children, 1)))
-    found: list[IntArray] = []
-    best = np.empty(n_children * width, dtype=np.int64)  # reused by every block
-    for first in range(0, n_periods, width):
-        if width == n_periods:
-            group, block_score = child_code, score
-        else:
-            in_block = np.flatnonzero((period_code >= first) & (period_code < first + width))
-            group, block_score = child_code[in_block], score[in_block]
-            period_code_block = period_code[in_block]
-            del in_block
-        group *= width
-        group += period_code if width == n_periods else period_code_block - first
-        best.fill(-1)
-        np.maximum.at(best, group, block_score)
-        del group, block_score
-        found.append(best[best >= 0])
-    del best
-    return found[0] if len(found) == 1 else np.concatenate(found)
+
+def _child_codes(keys: pd.Series, rows: IntArray | None) -> tuple[IntArray, int]:
+    """Codes 0 .. C-1 of the children of `rows` (None: all); a missing key is a child of its
+    own."""
+    chosen: Any = keys
+    if rows is not None:
+        chosen = keys.to_numpy()[rows] if keys.dtype.kind in "iu" else keys.iloc[rows]
+    codes, uniques = pd.factorize(chosen)
+    codes = codes.astype(np.int64, copy=False)
+    missing = codes < 0
+    if missing.any():
+        codes[missing] = len(uniques) + np.arange(int(missing.sum()))
+    return codes, len(uniques) + int(missing.sum())
 
 
 def _period_column(picked: _Picked, period_code: IntArray) -> Any:

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from scipy import special, stats
 
-from kbtool import prevalence
 from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.zscores import compute_zscore_arrays
@@ -124,18 +123,6 @@ def test_year_alone_is_the_whole_area_total(visits: pd.DataFrame) -> None:
         atol=1e-12,  # totals pooled from groups vs read directly: rounding noise only
     )
     assert compute_prevalence(visits, by=(), min_n=0).equals(by_year)
-
-
-def test_periods_taken_in_blocks_give_the_same_result(
-    visits: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With many children x periods the slot table is filled a few periods at a time."""
-    whole = compute_prevalence(visits, period="month", min_n=0, total=True)
-    monkeypatch.setattr(prevalence, "_SLOTS_PER_ROW", 0)
-    monkeypatch.setattr(prevalence, "_MIN_SLOTS", 3000)  # 1,490 children: 2 months a block
-    blocks = compute_prevalence(visits, period="month", min_n=0, total=True)
-    pd.testing.assert_frame_equal(whole, blocks)
-    assert len(whole) > 24 * 22
 
 
 def test_columns_and_order(visits: pd.DataFrame) -> None:
@@ -461,12 +448,12 @@ def test_selection_with_categorical_and_integer_keys() -> None:
         assert result[["n", "stunted", "severe"]].values.tolist() == [[2, 2, 1]]
 
 
-def visits_in_runs(seed: int) -> pd.DataFrame:
+def visits_in_runs(seed: int, n_children: int = 300) -> pd.DataFrame:
     """Generated visits stored as a store holds them: each child's visits side by side (runs
     that cross years and months), some children again further down, some HAZ flagged or
     missing, some visits on the same day."""
     rng = np.random.default_rng(seed)
-    n_children, n_rows = 300, 4000
+    n_rows = 4000
     child = np.sort(rng.integers(0, n_children, n_rows))
     strays = rng.random(n_rows) < 0.1
     child[strays] = rng.integers(0, n_children, int(strays.sum()))
@@ -498,11 +485,11 @@ def latest_valid_by_groupby(frame: pd.DataFrame, period: str) -> tuple[list[int]
 
 
 @pytest.mark.parametrize("period", ["year", "quarter", "month"])
-@pytest.mark.parametrize("seed", [1, 2])
-def test_selection_over_runs_of_a_child_matches_a_groupby(period: str, seed: int) -> None:
-    """Runs of one child's rows are taken together (integer keys) or coded per row (text
-    keys, missing keys): the same rows are chosen either way, in the same order."""
-    frame = visits_in_runs(seed)
+@pytest.mark.parametrize(("seed", "children"), [(1, 300), (2, 300), (3, 20_000)])
+def test_selection_matches_a_groupby(period: str, seed: int, children: int) -> None:
+    """Integer keys, text keys and rows in any order choose the same rows as the obvious
+    groupby; with a child or two a row, most (child, period) pairs hold nothing."""
+    frame = visits_in_runs(seed, children)
     selected, excluded = latest_valid_by_groupby(frame, period)
     as_integers = select_period_measurements(frame, period=period, columns=["row"])
     assert sorted(as_integers.selected["row"]) == selected
