@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -15,6 +16,7 @@ from kbtool.errors import KbtoolError
 
 app = typer.Typer(
     name="kbtool",
+    context_settings={"help_option_names": ["-h", "--help"]},
     help="Stunting analysis for posyandu registers: WHO-exact z-scores (WHO Child Growth "
     "Standards 2006), a private local store, prevalence by kelurahan and year.",
     no_args_is_help=True,
@@ -28,15 +30,22 @@ _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show the full traceback of an error.")
+]
+
+
 def reporting_errors(command: F) -> F:
     """Turn kbtool's errors into one line on stderr and their exit code (1 data, 2 usage).
 
-    With --debug the traceback is shown instead. Anything unexpected is a bug: it is reported the
-    same way, as an internal error, rather than as a traceback users cannot act on.
+    With --debug (before or after the command's name) the traceback is shown instead. Anything
+    unexpected is a bug: it is reported the same way, as an internal error, rather than as a
+    traceback users cannot act on.
     """
 
     @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> Any:
+        _state["debug"] = _state["debug"] or debug
         try:
             return command(*args, **kwargs)
         except KbtoolError as err:
@@ -59,6 +68,14 @@ def reporting_errors(command: F) -> F:
             )
             raise typer.Exit(1) from err
 
+    # the command's own options plus --debug, as Typer reads them from the signature
+    signature = inspect.signature(command, eval_str=True)
+    debug = inspect.Parameter(
+        "debug", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=DebugOption
+    )
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), debug]
+    )
     return wrapper  # type: ignore[return-value]
 
 

@@ -25,7 +25,7 @@ from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher, child_keys
 from kbtool.reader import ReadOptions, iter_read
 from kbtool.store.dedup import Measured, matched_across_keys
 from kbtool.store.read import measurements_frame
-from kbtool.store.schema import build_batch
+from kbtool.store.schema import DICTIONARY_STRING, MEASUREMENT_SCHEMA, build_batch
 
 # a stand-in for the file SHA-256 in row keys of children with neither NIK nor name: unique per
 # file of this run is all a row key needs here
@@ -105,8 +105,11 @@ def measurements_from_files(
         if columns is not None:
             keep = [c for c in keep if c in columns]
         frame = measurements_frame(table.select(keep))
-    else:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in columns or ()})
+    else:  # no measurement at all (a header-only file): an empty frame of the right types
+        empty = MEASUREMENT_SCHEMA.empty_table()
+        empty = empty.append_column("year", pa.array([], pa.int32()))
+        empty = empty.append_column("kecamatan", pa.array([], DICTIONARY_STRING))
+        frame = measurements_frame(empty if columns is None else empty.select(list(columns)))
     reject_frame = (
         pd.concat(rejects, ignore_index=True)
         if rejects

@@ -284,3 +284,76 @@ def test_rows_read_reconcile_with_the_field_count_reject(tmp_path: Path) -> None
     code, _, err = run("zscore", str(register), "-f", "csv")
     assert code == 0
     assert "121 rows read: 120 scored, 1 rejected" in err
+
+
+# --- clear words for every failure ---------------------------------------------------------------
+
+
+def test_sources_of_a_missing_store_is_an_error(tmp_path: Path) -> None:
+    code, out, err = run("sources", "--store", str(tmp_path / "nowhere"))
+    assert code == 1 and out == ""
+    assert "there is no measurement store at" in err
+
+
+def test_import_of_a_directory_says_so(tmp_path: Path) -> None:
+    code, _, err = run("import", str(tmp_path), "--store", str(tmp_path / "store"))
+    assert code == 1
+    assert "is a directory" in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_and_h_are_accepted_anywhere(tmp_path: Path, where: str) -> None:
+    args = ["zscore", str(tmp_path / "missing.csv")]
+    args = ["--debug", *args] if where == "before" else [*args, "--debug"]
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, Exception)  # the traceback is shown, not one line
+    assert "file not found" in str(result.exception)
+    code, out, _ = run("import", "-h")
+    assert code == 0 and "Usage: kbtool import" in out
+
+
+def test_a_store_that_cannot_be_written_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root the permission bits do not stop a write: the refusal is simulated where the
+    operating system gives it, at the lock file."""
+    import errno
+    import os
+
+    from kbtool.store import layout
+
+    store = tmp_path / "store"
+    run("import", str(twins_register(tmp_path / "twins.csv")), "--store", str(store))
+    real_open = os.open
+
+    def refusing(path: object, *args: object, **kwargs: object) -> int:
+        if str(path).endswith("lock"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(layout.os, "open", refusing)
+    code, _, err = run("import", str(CANONICAL), "--store", str(store))
+    assert code == 1
+    assert f"the store {store} is not writable (Permission denied)" in err
+    assert "internal error" not in err
+    code, _, err = run("prevalence", "--store", str(store), "-f", "csv")
+    assert code == 0, err  # reading needs no write access
+
+
+@pytest.mark.parametrize("command", ["prevalence", "quality", "zscore"])
+def test_a_header_only_file_gives_an_empty_result(tmp_path: Path, command: str) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("child_id,sex,birth_date,visit_date,weight_kg,height_cm\n")
+    code, out, err = run(command, str(path), "-f", "csv")
+    assert code == 0, err
+    assert len(out.splitlines()) == 1  # the header
+    assert "0 rows read" in err and "internal error" not in err and "pd.to_datetime" not in err
+
+
+def test_prevalence_of_a_file_without_dates_says_why_it_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "nodates.csv"
+    path.write_text("sex,weight_kg,height_cm,umur\n1,10,80,20\n2,11,82,22\n")
+    code, out, err = run("prevalence", str(path), "-f", "csv")
+    assert code == 0
+    assert len(out.splitlines()) == 1
+    assert "no measurement has a visit date" in err and "--column visit_date=" in err

@@ -128,3 +128,25 @@ def load_measurements(
         for row in list_sources(store).itertuples(index=False)
     ]
     return frame, sources, {"store": str(resolve_store_dir(store))}
+
+
+def note_undated(frame: pd.DataFrame, what: str) -> None:
+    """Say on stderr when there is nothing to `what` (count, check), or when measurements
+    without a visit date are left out of every period."""
+    if not len(frame):
+        err_console.print(f"nothing to {what}: no measurement was read", markup=False)
+        return
+    undated = int(frame["visit_date"].isna().sum())
+    if undated == len(frame):
+        err_console.print(
+            f"warning: no measurement has a visit date, so there is nothing to {what} per "
+            "period; map the visit date with --column visit_date=NAME",
+            markup=False,
+            style="yellow",
+        )
+    elif undated:
+        err_console.print(
+            f"{undated:,} measurements without a visit date belong to no period: left out",
+            markup=False,
+            style="yellow",
+        )

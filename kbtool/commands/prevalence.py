@@ -102,7 +102,7 @@ def prevalence(
     confidence intervals as WHO's anthro_prevalence. Reads the store, or INPUT files (or '-')
     directly without touching the store.
     """
-    from kbtool.commands.common import load_measurements
+    from kbtool.commands.common import load_measurements, note_undated
     from kbtool.errors import UsageError
     from kbtool.output import Provenance, resolve_format, write_result
     from kbtool.prevalence import METHOD, SELECTION_RULE, compute_prevalence
@@ -123,7 +123,7 @@ def prevalence(
     frame, sources, origin = load_measurements(
         inputs, store, needed, column=column, sheet=sheet, rejects=rejects
     )
-
+    note_undated(frame, "count")
     result = compute_prevalence(
         frame,
         by=groups,

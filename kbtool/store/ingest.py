@@ -1460,8 +1460,10 @@ def import_registers(
     if isinstance(inputs, str | Path):
         inputs = [inputs]
     for item in inputs:
+        if str(item) != "-" and Path(item).is_dir():
+            raise InputError(f"{item}: is a directory; name the register files in it")
         if str(item) != "-" and not Path(item).is_file():
-            raise InputError(f"{item}: no such file")
+            raise InputError(f"{item}: file not found")
 
     def provide(staging: Path) -> Iterator[SourceInput]:
         for item in inputs:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -194,8 +195,16 @@ def store_lock(
         import fcntl
     except ImportError as err:  # pragma: no cover - Windows
         raise StoreError("importing into a store needs a POSIX system (file locks)") from err
-    store.root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(store.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        store.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(store.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as err:
+        if err.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise StoreError(
+            f"the store {store.root} is not writable ({err.strerror}): importing needs write "
+            "access; ask its owner, or import into a store of your own with --store DIR"
+        ) from err
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -390,12 +390,10 @@ def open_superseded(
 def list_sources(store: str | Path | None = None) -> pd.DataFrame:
     """Every imported file, oldest first: when, file, SHA-256 and its row counts.
 
-    An empty frame (with the columns) when there is no store yet.
+    Raises StoreError when there is no store there.
     """
-    opened = open_existing(resolve_store_dir(store))
-    if opened is None:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in SOURCE_COLUMNS})
-    with closing(catalogue.connect(opened.catalogue_file)) as connection:
+    opened = _require_store(store)
+    with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         rows = connection.execute(
             "SELECT i.committed_at, s.import_id, s.file, s.sha256, s.size_bytes, "
             + ", ".join(f"s.{c}" for c in catalogue.COUNT_FIELDS)
