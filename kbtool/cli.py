@@ -30,9 +30,7 @@ _state = {"debug": False}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-DebugOption = Annotated[
-    bool, typer.Option("--debug", help="Show the full traceback of an error.")
-]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceback of an error.")]
 
 
 def reporting_errors(command: F) -> F:
@@ -102,13 +100,16 @@ def main_options(
 
 
 def _register() -> None:
-    from kbtool.commands import importer, prevalence, quality, zscore
+    from kbtool.commands import importer, prevalence, quality, store, zscore
 
     app.command("zscore")(reporting_errors(zscore.zscore))
     app.command("import")(reporting_errors(importer.import_))
     app.command("sources")(reporting_errors(importer.sources))
     app.command("prevalence")(reporting_errors(prevalence.prevalence))
     app.command("quality")(reporting_errors(quality.quality))
+    store.app.command("check")(reporting_errors(store.check))
+    store.app.command("repair")(reporting_errors(store.repair))
+    app.add_typer(store.app, name="store")
 
 
 _register()

@@ -357,3 +357,59 @@ def test_prevalence_of_a_file_without_dates_says_why_it_is_empty(tmp_path: Path)
     assert code == 0
     assert len(out.splitlines()) == 1
     assert "no measurement has a visit date" in err and "--column visit_date=" in err
+
+
+# --- a damaged store -----------------------------------------------------------------------------
+
+SAMPLE = Path(__file__).parents[1] / "data" / "samples" / "posyandu_metro_2022_2024.csv"
+
+
+def damaged_store(tmp_path: Path, how: str) -> tuple[Path, Path]:
+    store = tmp_path / "store"
+    code, _, err = run("import", str(SAMPLE), "--store", str(store))
+    assert code == 0, err
+    victim = sorted((store / "measurements" / "year=2023").rglob("*.parquet"))[0]
+    if how == "truncated":
+        victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    else:
+        victim.unlink()
+    return store, victim
+
+
+@pytest.mark.parametrize("how", ["truncated", "missing"])
+@pytest.mark.parametrize("command", ["prevalence", "quality", "import"])
+def test_a_damaged_store_file_is_named_with_the_way_out(
+    tmp_path: Path, how: str, command: str
+) -> None:
+    store, victim = damaged_store(tmp_path, how)
+    args = [str(SAMPLE).replace(".csv", ".csv")] if command == "import" else []
+    if command == "import":  # a file touching the damaged year
+        other = tmp_path / "more.csv"
+        rows = pd.read_csv(SAMPLE, dtype=str).head(50)
+        rows["weight_kg"] = "9.9"
+        rows.to_csv(other, index=False)
+        args = [str(other)]
+    code, _, err = run(command, *args, "--store", str(store))
+    assert code == 1
+    assert victim.name in err and "kbtool store check" in err
+    assert "internal error" not in err
+
+
+def test_store_check_and_repair_then_import_again(tmp_path: Path) -> None:
+    before = prevalence_csv(str(SAMPLE))
+    store, victim = damaged_store(tmp_path, "truncated")
+    code, out, _ = run("store", "check", "--store", str(store), "-f", "csv")
+    assert code == 1
+    listed = pd.read_csv(io.StringIO(out))
+    assert listed["path"].str.endswith(victim.name).all() and len(listed) == 1
+    assert listed["sources"].tolist() == [SAMPLE.name]
+    code, _, err = run("store", "repair", "--store", str(store))
+    assert code == 0 and "import these files again" in err and SAMPLE.name in err
+    assert not victim.exists()
+    assert list((store / "damaged").rglob(victim.name))
+    assert run("store", "check", "--store", str(store))[0] == 0
+    lost = prevalence_csv("--store", str(store))
+    assert lost["n"].sum() < before["n"].sum()
+    code, _, err = run("import", str(SAMPLE), "--store", str(store))
+    assert code == 0 and "already imported" not in err
+    pd.testing.assert_frame_equal(prevalence_csv("--store", str(store)), before)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from kbtool.console import err_console
 from kbtool.output import write_rejects_csv
 from kbtool.privacy import redact_rejects
+
+if TYPE_CHECKING:
+    from kbtool.store.check import DamagedFile
 
 # how many rejected rows are shown on stderr before pointing at --rejects
 REJECTS_SHOWN = 5
@@ -150,3 +154,49 @@ def note_undated(frame: pd.DataFrame, what: str) -> None:
             markup=False,
             style="yellow",
         )
+
+
+def show_damaged(
+    damaged: list[DamagedFile], *, fmt: str | None, output: str | None, command: str
+) -> None:
+    """The damaged files of a store as a result (one row each); a line on stderr either way."""
+    from kbtool.output import Provenance, resolve_format, write_result
+
+    chosen = resolve_format(fmt, output)
+    frame = pd.DataFrame(
+        {
+            "path": [d.path for d in damaged],
+            "problem": [d.problem for d in damaged],
+            "rows": [d.rows for d in damaged],
+            "import_id": [d.import_id for d in damaged],
+            "sources": ["; ".join(d.sources) for d in damaged],
+        }
+    )
+    if damaged or chosen != "table":
+        write_result(frame, fmt=chosen, output=output, provenance=Provenance(command=command))
+    err_console.print(
+        f"{len(damaged)} damaged files; `kbtool store repair` sets them aside"
+        if damaged
+        else "every file of the store is sound",
+        markup=False,
+    )
+
+
+def say_repaired(damaged: list[DamagedFile]) -> None:
+    """What `kbtool store repair` set aside and which files to import again, on stderr."""
+    if not damaged:
+        err_console.print("every file of the store is sound: nothing to repair", markup=False)
+        return
+    for item in damaged:
+        err_console.print(
+            f"set aside {item.path} ({item.problem}, {item.rows:,} rows) of import "
+            f"{item.import_id}",
+            markup=False,
+        )
+    sources = sorted({source for item in damaged for source in item.sources})
+    err_console.print(
+        "import these files again to restore the rows set aside (their other rows are "
+        "duplicates): " + ", ".join(sources),
+        markup=False,
+        style="yellow",
+    )

@@ -59,6 +59,15 @@ CREATE TABLE IF NOT EXISTS files (
     bytes INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS files_partition ON files (area, year, kecamatan);
+CREATE TABLE IF NOT EXISTS set_aside (
+    path TEXT NOT NULL,  -- where the file was; it now lies under damaged/<import_id>/
+    import_id TEXT NOT NULL,
+    problem TEXT NOT NULL,
+    set_aside_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reimport (  -- sources to read again though their SHA-256 is known
+    sha256 TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS year_checks (
     year INTEGER PRIMARY KEY,  -- visit year; -1 for measurements without a visit date
     across_keys INTEGER NOT NULL  -- live measurements repeating another under another child key
@@ -93,7 +102,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open the catalogue with durable settings; `readonly` for stores the user cannot write."""
     try:
         if readonly:
-            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=60)
+            connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
         else:
             connection = sqlite3.connect(path, timeout=60)
         connection.execute("PRAGMA synchronous = FULL")
@@ -123,6 +132,7 @@ def known_sha256(connection: sqlite3.Connection, sha256: str) -> tuple[str, str]
     row = connection.execute(
         "SELECT s.import_id, i.committed_at FROM sources s JOIN imports i USING (import_id) "
         "WHERE s.sha256 = ? AND (s.rows_stored + s.rows_duplicate > 0 OR s.rows_read = 0) "
+        "AND s.sha256 NOT IN (SELECT sha256 FROM reimport) "
         "ORDER BY i.committed_at LIMIT 1",
         (sha256,),
     ).fetchone()
@@ -205,6 +215,9 @@ def commit_import(
         )
         connection.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
         connection.executemany(
+            "DELETE FROM reimport WHERE sha256 = ?", [(sha,) for _, sha, _, _ in record.sources]
+        )
+        connection.executemany(
             "INSERT INTO files (path, area, year, kecamatan, import_id, rows, bytes) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(f.path, f.area, f.year, f.kecamatan, f.import_id, f.rows, f.bytes) for f in added],
@@ -225,3 +238,29 @@ def across_keys(connection: sqlite3.Connection) -> tuple[int, list[int | None]]:
     found = sum(int(checked.get(-1 if y is None else y, 0)) for y in years)
     unchecked = [y for y in years if (-1 if y is None else y) not in checked]
     return found, sorted(unchecked, key=lambda y: -1 if y is None else y)
+
+
+def source_files(connection: sqlite3.Connection, import_id: str) -> list[str]:
+    """The files an import read, in order."""
+    rows = connection.execute(
+        "SELECT file FROM sources WHERE import_id = ? ORDER BY position", (import_id,)
+    )
+    return [str(row[0]) for row in rows]
+
+
+def set_aside(
+    connection: sqlite3.Connection, path: str, import_id: str, problem: str, when: str
+) -> None:
+    """Drop a damaged file from the live files, record it, and let its import's sources be
+    imported again (their rows in other files are then duplicates, the lost ones come back)."""
+    with connection:
+        connection.execute("DELETE FROM files WHERE path = ?", (path,))
+        connection.execute(
+            "INSERT INTO set_aside (path, import_id, problem, set_aside_at) VALUES (?, ?, ?, ?)",
+            (path, import_id, problem, when),
+        )
+        connection.execute(
+            "INSERT OR IGNORE INTO reimport (sha256) SELECT sha256 FROM sources "
+            "WHERE import_id = ?",
+            (import_id,),
+        )

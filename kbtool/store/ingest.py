@@ -56,6 +56,7 @@ from kbtool.places import AliasTable, load_aliases, normalise_places
 from kbtool.privacy import KEY_KIND_NIK, KeyHasher, child_keys, load_secret, redact_rejects
 from kbtool.reader import ReadBatch, ReadOptions
 from kbtool.store import catalogue, dedup
+from kbtool.store.check import read_store_file
 from kbtool.store.layout import (
     Store,
     fsync_dir,
@@ -1093,9 +1094,8 @@ class _Import:
         # the distinct children only when there are stored rows to match them with
         wanted = pd.Index(np.unique(incoming_children)) if self._year_files else pd.Index([])
         for position, entry in enumerate(self._year_files):
-            table = pq.read_table(
-                self.store.root / entry.path,
-                columns=["child_key", "child_key_kind", "visit_date", "value_hash"],
+            table = read_store_file(
+                self.store, entry, ["child_key", "child_key_kind", "visit_date", "value_hash"]
             )
             keys = table.column("child_key").to_numpy()
             visit_days = _stored_days(table.column("visit_date"))

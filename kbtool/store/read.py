@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from kbtool.errors import StoreError
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
+from kbtool.store.check import damaged_file_error
 from kbtool.store.layout import Store, resolve_store_dir
 from kbtool.store.open import open_existing
 from kbtool.store.schema import (
@@ -75,11 +76,18 @@ def measurements_dataset(
     are read, so an import in progress or interrupted is never seen. String columns with few
     distinct values come back dictionary-encoded.
     """
+    opened = _require_store(store)
+    return _dataset(opened, area, _live_files(opened, area))
+
+
+def _live_files(opened: Store, area: str) -> list[catalogue.FileEntry]:
     if area not in ("measurements", "superseded"):
         raise ValueError("area must be 'measurements' or 'superseded'")
-    opened = _require_store(store)
-    with closing(catalogue.connect(opened.catalogue_file)) as connection:
-        files = catalogue.live_files(connection, area)
+    with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
+        return catalogue.live_files(connection, area)
+
+
+def _dataset(opened: Store, area: str, files: list[catalogue.FileEntry]) -> ds.Dataset:
     file_format = ds.ParquetFileFormat(
         read_options=ds.ParquetReadOptions(dictionary_columns=list(DICTIONARY_COLUMNS))
     )
@@ -90,6 +98,24 @@ def measurements_dataset(
         partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
         partition_base_dir=str(opened.root / area),
     )
+
+
+_Read = TypeVar("_Read")
+
+
+def _reading(store: str | Path | None, area: str, read: Callable[[ds.Dataset], _Read]) -> _Read:
+    """`read` of the store's dataset; retried with a fresh file list when a concurrent import
+    replaced files under it, and a StoreError naming the damaged file when one is."""
+    opened = _require_store(store)
+    files: list[catalogue.FileEntry] = []
+    failure: Exception | None = None
+    for _ in range(_READ_ATTEMPTS):
+        files = _live_files(opened, area)
+        try:
+            return read(_dataset(opened, area, files))
+        except (OSError, pa.ArrowException) as err:  # a listed file missing or unreadable
+            failure = err
+    raise damaged_file_error(opened, files) from failure
 
 
 def _expression(filters: Filters) -> ds.Expression | None:
@@ -122,28 +148,19 @@ def read_measurements_table(
     """The stored measurements as an Arrow table (see open_measurements)."""
     expression = _expression(filters)
     wanted = None if columns is None else list(columns)
-    last_error: OSError | None = None
-    for _ in range(_READ_ATTEMPTS):
-        dataset = measurements_dataset(store, area=area)
+
+    def read(dataset: ds.Dataset) -> pa.Table:
         if wanted is not None:
-            unknown = [c for c in wanted if c not in dataset.schema.names]
-            if unknown:
-                raise StoreError(
-                    f"the store has no column {', '.join(map(repr, unknown))}; "
-                    f"columns: {', '.join(dataset.schema.names)}"
-                )
-        try:
-            table = dataset.to_table(columns=wanted, filter=expression)
-        except FileNotFoundError as err:
-            last_error = err
-            continue
+            _check_columns(dataset, wanted)
+        table = dataset.to_table(columns=wanted, filter=expression)
         if "kecamatan" in table.column_names:
             index = table.column_names.index("kecamatan")
             table = table.set_column(
                 index, "kecamatan", pc.dictionary_encode(table.column("kecamatan"))
             )
         return table
-    raise StoreError(f"the store changed while it was being read; try again ({last_error})")
+
+    return _reading(store, area, read)
 
 
 def open_measurements(
@@ -164,15 +181,11 @@ def open_measurements(
     plus a few batches, not at an Arrow copy of everything plus the frame.
     """
     expression = _expression(filters)
-    last_error: OSError | None = None
-    for _ in range(_READ_ATTEMPTS):
-        dataset = measurements_dataset(store)
-        wanted = _check_columns(dataset, columns)
-        try:
-            return _stream_frame(dataset, wanted, expression)
-        except FileNotFoundError as err:
-            last_error = err
-    raise StoreError(f"the store changed while it was being read; try again ({last_error})")
+    return _reading(
+        store,
+        "measurements",
+        lambda dataset: _stream_frame(dataset, _check_columns(dataset, columns), expression),
+    )
 
 
 class _ColumnFiller:

@@ -1,0 +1,154 @@
+"""Checking every file of a store against its catalogue, and setting damaged files aside.
+
+A disk that filled up, a copy cut short or a file deleted by hand leaves a catalogue listing a
+Parquet file that is missing, truncated or holds other rows than it says. Every command that
+meets one names it and its import (`damaged_file_error`); `kbtool store check` lists them all,
+`kbtool store repair` moves them out of the live store and makes their imports' source files
+importable again, so that importing them again restores what was lost.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kbtool.errors import StoreError
+from kbtool.store import catalogue
+from kbtool.store.layout import Store, fsync_dir, resolve_store_dir, store_lock
+from kbtool.store.open import open_existing
+
+# where repair moves a damaged file: outside measurements/ and superseded/, which users' own
+# tools read whole
+DAMAGED_DIR = "damaged"
+
+
+@dataclass(frozen=True)
+class DamagedFile:
+    """A catalogue file that cannot be read as the catalogue describes it."""
+
+    path: str
+    area: str
+    year: int | None
+    kecamatan: str | None
+    import_id: str
+    rows: int
+    problem: str
+    sources: tuple[str, ...]  # the files the import that wrote it read
+
+
+def file_problem(root: Path, entry: catalogue.FileEntry, *, full: bool = False) -> str | None:
+    """What is wrong with one live file, or None: missing, unreadable, other rows than the
+    catalogue says; with `full`, every page decoded too."""
+    path = root / entry.path
+    if not path.exists():
+        return "missing"
+    try:
+        parquet = pq.ParquetFile(path)
+        rows = parquet.metadata.num_rows
+        if full:
+            parquet.read()
+    except (OSError, pa.ArrowException) as err:
+        return f"unreadable ({_first_line(err)})"
+    if rows != entry.rows:
+        return f"holds {rows:,} rows where the catalogue says {entry.rows:,}"
+    return None
+
+
+def check_store(store: str | Path | None = None, *, full: bool = True) -> list[DamagedFile]:
+    """Every damaged file of the store (none: the store is sound). Reads each file whole
+    (`full`), or only its footer."""
+    opened = _require(store)
+    with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
+        entries = catalogue.live_files(connection, "measurements") + catalogue.live_files(
+            connection, "superseded"
+        )
+        found = []
+        for entry in entries:
+            problem = file_problem(opened.root, entry, full=full)
+            if problem is not None:
+                found.append(_damaged(connection, entry, problem))
+    return found
+
+
+def damaged_file_error(store: Store, entries: Sequence[catalogue.FileEntry]) -> StoreError:
+    """The error for a read that failed: the first of `entries` found damaged named, with its
+    import and how to recover; a plain error if each looks sound (a file replaced meanwhile)."""
+    with closing(catalogue.connect(store.catalogue_file, readonly=True)) as connection:
+        for entry in entries:
+            problem = file_problem(store.root, entry)
+            if problem is not None:
+                damaged = _damaged(connection, entry, problem)
+                return StoreError(
+                    f"the store file {damaged.path} is {damaged.problem}; it was written by "
+                    f"import {damaged.import_id} ({', '.join(damaged.sources) or 'no source'}). "
+                    "`kbtool store check` lists every damaged file; `kbtool store repair` sets "
+                    "them aside and says which files to import again"
+                )
+    return StoreError("the store changed while it was being read; try again")
+
+
+def read_store_file(
+    store: Store, entry: catalogue.FileEntry, columns: Sequence[str] | None = None
+) -> pa.Table:
+    """One live file, or a StoreError naming it when it is damaged."""
+    try:
+        table = pq.read_table(store.root / entry.path, columns=columns)
+    except (OSError, pa.ArrowException) as err:
+        raise damaged_file_error(store, [entry]) from err
+    if table.num_rows != entry.rows:
+        raise damaged_file_error(store, [entry])
+    return table
+
+
+def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
+    """Move every damaged file to damaged/ (out of the live store), drop it from the catalogue
+    and make the source files of its import importable again; returns what was set aside."""
+    opened = _require(store)
+    with store_lock(opened), closing(catalogue.connect(opened.catalogue_file)) as connection:
+        damaged = check_store(opened.root)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for item in damaged:
+            source = opened.root / item.path
+            aside = opened.root / DAMAGED_DIR / item.import_id / item.path
+            if source.exists():
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, aside)
+                fsync_dir(aside.parent)
+            catalogue.set_aside(connection, item.path, item.import_id, item.problem, now)
+    return damaged
+
+
+def _damaged(
+    connection: sqlite3.Connection, entry: catalogue.FileEntry, problem: str
+) -> DamagedFile:
+    return DamagedFile(
+        path=entry.path,
+        area=entry.area,
+        year=entry.year,
+        kecamatan=entry.kecamatan,
+        import_id=entry.import_id,
+        rows=entry.rows,
+        problem=problem,
+        sources=tuple(catalogue.source_files(connection, entry.import_id)),
+    )
+
+
+def _require(store: str | Path | None) -> Store:
+    root = resolve_store_dir(store)
+    opened = open_existing(root)
+    if opened is None:
+        raise StoreError(f"there is no measurement store at {root}")
+    return opened
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
