@@ -21,13 +21,12 @@ import pyarrow.compute as pc
 from kbtool.columns import NAT_DAYS, day_numbers, factorize, splitmix64
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
-from kbtool.growth.zscores import compute_zscore_arrays, load_kernel, round_2_decimals
+from kbtool.growth.rounding import r_round
+from kbtool.growth.zscores import compute_zscore_arrays
 from kbtool.places import facility_name
 from kbtool.privacy import ChildKeys
 
 INDICATORS = ("haz", "waz", "whz", "bmiz")
-# build_batch rounds with round_2_decimals: R's round(z, Z_DECIMALS), compiled for 2 decimals
-assert Z_DECIMALS == 2
 _FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
 
 # String columns with few distinct values per file are written dictionary-encoded: pyarrow then
@@ -274,12 +273,6 @@ def batch_value_hash(
     )
 
 
-def load_kernels() -> None:
-    """Load the compiled z-score kernel build_batch uses (numba: ~1 s from the disk cache); the
-    import runs this on a thread while the first rows are read."""
-    load_kernel()
-
-
 def _day_numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int64]:
     """Calendar days since 1970-01-01 (columns.day_numbers), NAT_DAYS where missing or absent."""
     if column not in rows:
@@ -486,8 +479,7 @@ def build_batch(
     statuses: dict[str, pa.Array] = {}
     for indicator in INDICATORS:
         full = getattr(z, indicator)
-        # R's round(z, 2) (rounding.r_round), compiled: the kernel is loaded anyway
-        rounded = round_2_decimals(full)
+        rounded = r_round(full, Z_DECIMALS)
         missing = np.isnan(full)
         low, high = _FLAG_LIMITS[indicator]
         with np.errstate(invalid="ignore"):
