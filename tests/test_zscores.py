@@ -235,8 +235,8 @@ def test_flags_and_statuses_in_frame() -> None:
     assert pd.isna(out["waz_flag"].iloc[2]) and pd.isna(out["waz_status"].iloc[2])
 
 
-def test_blocks_and_threads_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Rows are cut into blocks run on several threads; the result must not change."""
+def test_blocks_give_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are computed in blocks; where the blocks are cut must not change the result."""
     from kbtool.growth import zscores
 
     inputs = pd.read_csv(WHO_DATA / "zscore_inputs.csv")
@@ -245,8 +245,7 @@ def test_blocks_and_threads_give_the_same_result(monkeypatch: pytest.MonkeyPatch
     assert len(inputs) < zscores.BLOCK_ROWS
     whole = compute_zscore_arrays(*args)  # one block
     monkeypatch.setattr(zscores, "BLOCK_ROWS", 997)
-    monkeypatch.setattr(zscores, "cores", lambda: 2)
-    blocked = compute_zscore_arrays(*args)  # 21 blocks, the last one short, on two threads
+    blocked = compute_zscore_arrays(*args)  # 21 blocks, the last one short
     for name in whole.__dataclass_fields__:
         assert np.array_equal(getattr(whole, name), getattr(blocked, name), equal_nan=True), name
 
