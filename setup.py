@@ -1,7 +1,6 @@
-"""Build the compiled kernels: the z-scores (kbtool/growth/_ckernel.c), the store's value hash
-(kbtool/store/_chash.c) and the quality passes (kbtool/_cquality.c); everything else is in
-pyproject.toml. The extensions are optional:
-without a C compiler kbtool installs all the same and runs its numba kernels (kbtool.compiled)."""
+"""Build the compiled quality passes (kbtool/_cquality.c); everything else is in pyproject.toml.
+The extension is optional: without a C compiler kbtool installs all the same and runs its numba
+kernels (kbtool.compiled)."""
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -22,18 +21,6 @@ class BuildExt(build_ext):
 
 setup(
     ext_modules=[
-        Extension(
-            "kbtool.growth._ckernel",
-            ["kbtool/growth/_ckernel.c"],
-            depends=["kbtool/_cbuffers.h"],
-            optional=True,
-        ),
-        Extension(
-            "kbtool.store._chash",
-            ["kbtool/store/_chash.c"],
-            depends=["kbtool/_cbuffers.h"],
-            optional=True,
-        ),
         Extension(
             "kbtool._cquality",
             ["kbtool/_cquality.c"],

@@ -1,8 +1,9 @@
 """Benchmark: z-scores for 1,000,000 generated posyandu visits.
 
-Prints the kernel's rows/s (all four indicators, in-process) and `kbtool zscore` end to end
-(CSV in, CSV out), with peak memory. Usage: python bench/bench_zscore.py [ROWS]
-Targets (issue 2, 2 cores): kernel >= 20M rows/s; end to end < 3 s for 1M rows.
+Prints compute_zscore_arrays' rows/s (all four indicators, in-process), `kbtool zscore` end to
+end (CSV in, CSV out) with peak memory, and the floor under it: pyarrow alone reading the same CSV
+and writing its rows back as CSV. Target: end to end at most FLOOR_RATIO_TARGET times the floor.
+Usage: python -m bench.bench_zscore [ROWS]
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from bench.common import best_of, peak_rss_mb, register_csv, register_of, run_co
 from kbtool.growth.frame import age_in_days
 from kbtool.growth.zscores import compute_zscore_arrays
 from kbtool.synthetic import measure_codes
+
+FLOOR_RATIO_TARGET = 4.0
+
+# pyarrow alone: the CSV read and its rows written back as CSV, both with pyarrow's defaults
+PYARROW_COPY = "import sys, pyarrow.csv as c; c.write_csv(c.read_csv(sys.argv[1]), sys.argv[2])"
 
 
 def main() -> None:
@@ -41,10 +47,10 @@ def main() -> None:
         seconds = best_of(5, kernel)
         label = "full precision" if full_precision else "rounded (default)"
         print(
-            f"kernel, {label:17}: {seconds:6.3f} s  {rows / seconds / 1e6:6.2f} M rows/s  "
-            f"(HAZ, WAZ, WHZ, BMIZ with flags)"
+            f"compute_zscore_arrays, {label:17}: {seconds:6.3f} s  "
+            f"{rows / seconds / 1e6:6.2f} M rows/s  (HAZ, WAZ, WHZ, BMIZ with flags)"
         )
-    print(f"kernel process peak RSS: {peak_rss_mb():,.0f} MB")
+    print(f"compute_zscore_arrays process peak RSS: {peak_rss_mb():,.0f} MB")
     del frame, arrays
 
     csv = register_csv(rows)
@@ -61,6 +67,20 @@ def main() -> None:
     )
     written = sum(1 for _ in out.open()) - 1
     print(f"rows written: {written:,} (of {rows:,} read)")
+    copy = csv.with_suffix(".pyarrow.csv")
+    floors = [
+        run_command([sys.executable, "-c", PYARROW_COPY, str(csv), str(copy)]) for _ in range(3)
+    ]
+    floor = min(floors, key=lambda t: t.seconds)
+    print(
+        f"floor, pyarrow read_csv + write_csv of the same CSV: {floor.seconds:6.2f} s  "
+        f"CPU {min(t.cpu_seconds for t in floors):.2f} s  peak RSS {floor.peak_rss_mb:,.0f} MB "
+        f"(all runs: {', '.join(f'{t.seconds:.2f} s' for t in floors)}; "
+        f"load {os.getloadavg()[0]:.1f})"
+    )
+    ratio = best.seconds / floor.seconds
+    verdict = "met" if ratio <= FLOOR_RATIO_TARGET else "NOT met"
+    print(f"kbtool zscore / floor: {ratio:.2f} (target <= {FLOOR_RATIO_TARGET:g}: {verdict})")
     assert np.isfinite(best.seconds)
 
 

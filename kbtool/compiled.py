@@ -1,11 +1,9 @@
-"""Which compiled code runs: the C extensions built when kbtool is installed, or numba.
+"""Which compiled quality passes run: the C extension built when kbtool is installed, or numba.
 
-kbtool's hot loops exist twice: as C extensions (kbtool/growth/_ckernel.c, the z-scores, and
-kbtool/store/_chash.c, the store's value hash), built by setup.py at install and loaded in under
-a millisecond, and as numba kernels, compiled on first use and loaded from numba's disk cache in
-about a second. The extensions are optional: without a C compiler kbtool installs all the same
-and uses numba. `KBTOOL_KERNEL=c` or `numba` chooses; unset, each extension is used where it
-was built.
+kbtool.quality's passes exist as a C extension (kbtool/_cquality.c), built by setup.py at install,
+and as numba kernels, compiled on first use. The extension is optional: without a C compiler
+kbtool installs all the same and uses numba. `KBTOOL_KERNEL=c` or `numba` chooses; unset, the
+extension is used where it was built.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ each result row belongs to, so the register itself stays the place to look a chi
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +16,6 @@ import pandas as pd
 
 from kbtool.concurrency import ahead
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
-from kbtool.growth.zscores import load_kernel
 from kbtool.privacy import personal_columns, redact_rejects
 from kbtool.reader import ReadBatch, ReadOptions, read_files
 from kbtool.streaming import STREAM_BATCH_ROWS as STREAM_BATCH_ROWS  # re-exported
@@ -65,9 +62,7 @@ def score_files(
     Personal columns are left out (kbtool.privacy.personal_columns) but those named in `keep`.
     """
     options = replace(options or ReadOptions(), keep_raw=True)
-    loading = start_loading_kernel()
     batch = read_files(sources, options)
-    loading.join()
     return _score_batch(batch, sources, full_precision=full_precision, lang=lang, keep=keep)
 
 
@@ -85,20 +80,17 @@ def iter_score_file(
 
     The batches, concatenated, are score_files' result: their tables hold the same columns (the
     file has one header), their rejects and row counts add up. Reading and scoring run on two
-    threads, ahead of the caller, which writes the batch before (the reader, the z-score kernel
-    and the writers spend most of their time in numpy, compiled and Arrow code that releases the
-    GIL); the reader carries on while the kernel loads. `batches`, when given, are the file's
-    batches already being read (kbtool.streaming.read_ahead of the same source and options);
-    this generator closes them when it ends.
+    threads, ahead of the caller, which writes the batch before (the reader, the z-scores and
+    the writers spend most of their time in numpy and Arrow code that releases the GIL).
+    `batches`, when given, are the file's batches already being read (kbtool.streaming.read_ahead
+    of the same source and options); this generator closes them when it ends.
     """
-    loading = start_loading_kernel()
     if batches is None:
         batches = read_ahead(source, options, batch_rows=batch_rows)
 
     def scored() -> Iterator[ScoredTable]:
         personal: tuple[dict[str, str], list[str]] | None = None  # decided on the first batch
         for batch in batches:
-            loading.join()
             result = _score_batch(
                 batch,
                 [source],
@@ -116,35 +108,6 @@ def iter_score_file(
     finally:
         results.close()  # stops the scoring thread first: it is the reader's consumer
         batches.close()
-
-
-def start_loading_kernel() -> threading.Thread:
-    """Load the compiled z-score kernel on a thread (numba: ~1 s from its disk cache; the C
-    kernel: at once), so that it is ready by the time the first rows are read; join the thread
-    before computing.
-
-    One thread per process: later calls return the first one (a command can start it before
-    its own imports, and the scoring functions find it under way).
-    """
-    global _kernel_loading
-    with _kernel_loading_lock:
-        if _kernel_loading is None:
-            _kernel_loading = threading.Thread(
-                target=_load_quietly, name="kbtool-load-kernel", daemon=True
-            )
-            _kernel_loading.start()
-        return _kernel_loading
-
-
-def _load_quietly() -> None:
-    """load_kernel, its error left to the first computation, which raises it again on the
-    command's own thread (a thread's uncaught error would print a traceback)."""
-    with contextlib.suppress(Exception):  # raised again where the kernel is used
-        load_kernel()
-
-
-_kernel_loading: threading.Thread | None = None
-_kernel_loading_lock = threading.Lock()
 
 
 def _score_batch(

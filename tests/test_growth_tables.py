@@ -68,3 +68,10 @@ def test_tables_load_once() -> None:
 def test_unknown_table() -> None:
     with pytest.raises(ValueError, match="unknown WHO table"):
         load_table("hcfa")
+
+
+def test_length_for_age_l_is_one() -> None:
+    """HAZ is computed as (y/M - 1)/S (kbtool.growth.zscores): the LMS z with L = 1, which is
+    WHO's length/height-for-age L on every day (WHO 2006: no skewness in length)."""
+    lhfa = load_table("lhfa")
+    assert (lhfa.l[1:] == 1.0).all()

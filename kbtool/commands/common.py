@@ -18,18 +18,6 @@ if TYPE_CHECKING:
 REJECTS_SHOWN = 5
 
 
-def note_first_compile(quiet: bool = False) -> None:
-    """Tell the user why the first z-score run after installing takes ~20 s longer."""
-    from kbtool.growth.zscores import kernel_is_compiled
-
-    if not quiet and not kernel_is_compiled():
-        err_console.print(
-            "preparing the z-score kernel for this machine (first run only, about 20 s)...",
-            markup=False,
-            style="dim",
-        )
-
-
 def report_rows(
     verb: str,
     rows_read: int,
@@ -89,8 +77,6 @@ def load_measurements(
 
     if inputs:
         from kbtool.measurements import measurements_from_files
-
-        note_first_compile()
         from kbtool.reader import ReadOptions, parse_column_overrides
 
         options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)

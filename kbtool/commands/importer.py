@@ -131,14 +131,12 @@ def import_(
     traceable. Exit code 0 when the import landed (rejected rows are reported), 1 when nothing
     could be imported.
     """
-    from kbtool.commands.common import note_first_compile
     from kbtool.console import err_console, stderr_is_terminal
     from kbtool.errors import InputError
     from kbtool.reader import ReadOptions, parse_column_overrides
     from kbtool.store import import_registers
 
     options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
-    note_first_compile(quiet)
     bar = _ProgressBar(enabled=not quiet and stderr_is_terminal())
 
     def waiting(message: str) -> None:

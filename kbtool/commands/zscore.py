@@ -88,12 +88,10 @@ def zscore(
         finally:
             batches.close()
         return
-    from kbtool.commands.common import note_first_compile, report_rows
+    from kbtool.commands.common import report_rows
     from kbtool.output import Provenance, write_result
-    from kbtool.scoring import score_files, start_loading_kernel
+    from kbtool.scoring import score_files
 
-    start_loading_kernel()
-    note_first_compile()
     scored = score_files(inputs, options, full_precision=full_precision, lang=lang, keep=keep or [])
     _print_notes(scored)
     report_rows(
@@ -188,14 +186,10 @@ def _stream_scores(
     `batches` are the file's, already being read (kbtool.streaming.read_ahead)."""
     import pandas as pd
 
-    from kbtool.commands.common import note_first_compile, report_rows
-    from kbtool.output import write_batches
-    from kbtool.scoring import iter_score_file, start_loading_kernel
-
-    start_loading_kernel()
-    note_first_compile()
-
+    from kbtool.commands.common import report_rows
     from kbtool.console import err_console
+    from kbtool.output import write_batches
+    from kbtool.scoring import iter_score_file
 
     rows_read = rows_scored = 0
     rejects: list[pd.DataFrame] = []

@@ -9,11 +9,9 @@ import pyarrow as pa
 
 from kbtool.columns import MEASURE_UNKNOWN
 from kbtool.growth.categories import classify
-from kbtool.growth.zscores import (
-    ZScoreArrays,
-    compute_zscore_arrays,
-    round_2_decimals,
-)
+from kbtool.growth.constants import Z_DECIMALS
+from kbtool.growth.rounding import r_round
+from kbtool.growth.zscores import ZScoreArrays, compute_zscore_arrays
 
 # The computed columns, in the order kbtool writes them (issue 2, section 3).
 ZSCORE_COLUMNS = (
@@ -56,7 +54,7 @@ def _column(frame: pd.DataFrame, name: str, default: float | int | bool) -> npt.
 
 
 def zscores_for_frame(frame: pd.DataFrame, *, full_precision: bool = False) -> ZScoreArrays:
-    """Run the kernel on a canonical frame (sex, birth_date, visit_date, age_months, ...)."""
+    """compute_zscore_arrays on a canonical frame (sex, birth_date, visit_date, age_months, ...)."""
     if "birth_date" in frame and "visit_date" in frame:
         days = age_in_days(frame["birth_date"], frame["visit_date"])
     else:
@@ -86,7 +84,7 @@ def zscore_table(
     lang: str = "en",
     index: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """The kernel's arrays as kbtool's output columns (ZSCORE_COLUMNS), with Permenkes statuses.
+    """The z-scores as kbtool's output columns (ZSCORE_COLUMNS), with Permenkes statuses.
 
     Flags are 0/1 and empty where their z-score is empty. Statuses classify the z-scores rounded to
     2 decimals, as WHO Anthro does, even with `full_precision`. Without `full_precision`,
@@ -95,13 +93,13 @@ def zscore_table(
     age = result.age_days
     columns: dict[str, object] = {
         "age_days": _nullable_int(np.nan_to_num(age), np.isnan(age), "Int32"),
-        "lenhei_cm": result.lenhei_cm if full_precision else round_2_decimals(result.lenhei_cm),
+        "lenhei_cm": result.lenhei_cm if full_precision else r_round(result.lenhei_cm, Z_DECIMALS),
     }
     for indicator in INDICATORS:
         z = getattr(result, indicator)
         flag = getattr(result, f"{indicator}_flag")
         if indicator == "bmiz":
-            columns["bmi"] = result.bmi if full_precision else round_2_decimals(result.bmi)
+            columns["bmi"] = result.bmi if full_precision else r_round(result.bmi, Z_DECIMALS)
         columns[indicator] = z
         columns[f"{indicator}_flag"] = _nullable_int(flag, np.isnan(z), "Int8")
     columns["position_flag"] = _nullable_int(
@@ -109,7 +107,7 @@ def zscore_table(
     )
     for indicator in INDICATORS:
         z = getattr(result, indicator)
-        rounded = round_2_decimals(z) if full_precision else z
+        rounded = r_round(z, Z_DECIMALS) if full_precision else z
         flag = getattr(result, f"{indicator}_flag")
         columns[f"{indicator}_status"] = classify(rounded, indicator, flagged=flag, lang=lang)
     return pd.DataFrame(columns, index=index)

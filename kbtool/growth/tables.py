@@ -24,8 +24,7 @@ class LmsTable:
     """One indicator's LMS parameters as arrays of shape (3, n): row 0 is unused, 1 male, 2 female.
 
     `first_index` is the index of column 0: day 0, or 450 / 650 tenths of a cm. Entries with no
-    reference value are NaN. `sd*` hold WHO's SD curves (M(1 + L*S*k)^(1/L)) for the restricted
-    z-score, computed once per table row with exactly the arithmetic WHO's R package uses.
+    reference value are NaN.
     """
 
     name: str
@@ -33,10 +32,6 @@ class LmsTable:
     l: FloatArray
     m: FloatArray
     s: FloatArray
-    sd3pos: FloatArray
-    sd23pos: FloatArray
-    sd3neg: FloatArray
-    sd23neg: FloatArray
 
     @property
     def size(self) -> int:
@@ -46,7 +41,7 @@ class LmsTable:
 def sd_curve(m: FloatArray, l: FloatArray, s: FloatArray, k: float) -> FloatArray:
     """WHO's k-th SD curve, M * (1 + L*S*k)^(1/L), as R `anthro` computes it."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return m * ((1 + l * s * k) ** (1 / l))
+        return m * np.power(1 + l * s * k, 1 / l)
 
 
 def data_path(name: str) -> str:
@@ -82,16 +77,4 @@ def load_table(name: str) -> LmsTable:
     l[sexes, keys - first] = column["l"]
     m[sexes, keys - first] = column["m"]
     s[sexes, keys - first] = column["s"]
-    sd3pos = sd_curve(m, l, s, 3)
-    sd3neg = sd_curve(m, l, s, -3)
-    return LmsTable(
-        name=name,
-        first_index=first,
-        l=l,
-        m=m,
-        s=s,
-        sd3pos=sd3pos,
-        sd23pos=sd3pos - sd_curve(m, l, s, 2),
-        sd3neg=sd3neg,
-        sd23neg=sd_curve(m, l, s, -2) - sd3neg,
-    )
+    return LmsTable(name=name, first_index=first, l=l, m=m, s=s)

@@ -13,42 +13,52 @@ The rules, all from R `anthro` 1.1 (`anthro_zscores` and its helpers), which WHO
   by position, else length < 87 cm), interpolating between the 0.1 cm rows;
 * oedema suppresses WAZ, WHZ and BMIZ; a measure <= 0 gives no z-score.
 
-The rules run as one compiled kernel over blocks of rows on every core: the C extension
-kbtool.growth._ckernel, built when kbtool is installed, or where that could not be built (no C
-compiler), the numba kernel kbtool.growth._kernel, compiled on first use and cached on disk. Both
-do the same arithmetic in the same order: rounded results, flags and statuses are identical, and
-unrounded z-scores agree within 1e-13 (tests/test_kernels.py). `KBTOOL_KERNEL=numba` (or `c`)
-chooses one.
+Each step is numpy over a block of rows, in R's arithmetic and order, with `np.power` where R
+takes a power: the C library's pow, as R's `^`, except on CPUs where numpy has a SIMD pow of its
+own (AVX-512), within 1 ulp of it, which moves an unrounded z by up to ~1e-11 where S*L is small.
+Blocks keep the temporaries in the CPU cache.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from functools import cache
-from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 
-from kbtool.columns import MEASURE_UNKNOWN
-from kbtool.compiled import KERNELS as KERNELS  # re-exported: the kernels one can choose
-from kbtool.compiled import KernelUnavailableError as KernelUnavailableError
-from kbtool.compiled import c_extension
-from kbtool.concurrency import cores
-from kbtool.growth.tables import load_table
+from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN
+from kbtool.growth.constants import (
+    BMIZ_FLAG,
+    DAYS_PER_MONTH,
+    HAZ_FLAG,
+    LENGTH_BEFORE_DAYS,
+    LENGTH_HEIGHT_SPLIT_CM,
+    MAX_AGE_DAYS,
+    MAX_AGE_MONTHS,
+    POSITION_CORRECTION_CM,
+    STANDING_IMPLAUSIBLE_BELOW_MONTHS,
+    WAZ_FLAG,
+    WFH_RANGE_CM,
+    WFL_RANGE_CM,
+    WHZ_FLAG,
+    WHZ_MAX_AGE_DAYS,
+    Z_DECIMALS,
+)
+from kbtool.growth.rounding import r_round
+from kbtool.growth.tables import load_table, sd_curve
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IndexArray = npt.NDArray[np.intp]
 
-# Rows per kernel block: the block's scratch (~350 bytes a row) stays in the L2 cache and there
-# are enough blocks to keep both cores busy to the end (measured: 256 to 2048 rows run alike).
-BLOCK_ROWS = 512
+# Rows per block: a block's ~60 temporaries stay in the cache (16k-64k rows run alike). Threads
+# over blocks measured no faster on the 2 shared cores: numpy's calls on 32k rows are short.
+BLOCK_ROWS = 1 << 15
 
 
 @dataclass(frozen=True)
 class ZScoreArrays:
-    """The kernel's result: one entry per input row, NaN where WHO gives no value.
+    """The result: one entry per input row, NaN where WHO gives no value.
 
     A flag is meaningful only where its z-score is not NaN.
     """
@@ -67,125 +77,36 @@ class ZScoreArrays:
     bmiz_flag: BoolArray
 
 
-def _as_float(values: npt.ArrayLike | None, n: int) -> FloatArray:
-    if values is None:
-        return np.full(n, np.nan)
-    return np.asarray(values, dtype=np.float64)
-
-
 def round_half_up_days(age_days: FloatArray) -> FloatArray:
     """Whole days as R `anthro`'s round_up: fractions below .5 down, from .5 up; NaN stays NaN."""
     whole = np.floor(age_days)
     return whole + ((age_days - whole) >= 0.5)
 
 
+def _lms_at(name: str, sex: IndexArray, column: IndexArray) -> list[FloatArray]:
+    """L, M and S of WHO table `name` for each row's sex and table column."""
+    table = load_table(name)
+    at = sex * table.size + column  # the tables' rows are sexes 0 (all NaN), 1 and 2
+    return [parameter.ravel()[at] for parameter in (table.l, table.m, table.s)]
+
+
 @dataclass(frozen=True)
-class _KernelTables:
-    """The WHO tables packed for the kernel (see kbtool.growth._kernel)."""
+class _Inputs:
+    """compute_zscore_arrays' columns, each of the same length."""
 
-    age: FloatArray  # (3 * 1827, AGE_HOT_COLUMNS): sex-major, day within
-    sd: FloatArray  # (3 * 1827, AGE_SD_COLUMNS): WHO's SD curves of WFA and BMI, same rows
-    lenhei: FloatArray  # (3 * wfl.size + 3 * wfh.size, 4): L, M, S (and 0) of wfl then wfh
-    wfl_first: int
-    wfl_size: int
-    wfh_first: int
-    wfh_size: int
-
-
-_CACHE_LINE = 64
+    sex: IndexArray  # 1 or 2; 0 unknown
+    days: FloatArray
+    months: FloatArray | None  # given ages in months, used where `days` is NaN
+    weight: FloatArray
+    lenhei: FloatArray
+    position: npt.NDArray[np.int8]
+    oedema: BoolArray
 
 
-def _cache_aligned(columns: list[FloatArray]) -> FloatArray:
-    """The columns side by side (one row per table entry) in memory aligned to a cache line.
-
-    The kernel looks a row up at random (by age, by length); with the row's 8 (or 4) values in
-    one 64-byte line that costs one cache miss, not one per value (~20% of the kernel's time).
-    """
-    rows, width = columns[0].shape[0], len(columns)
-    raw = np.empty(rows * width + _CACHE_LINE // 8, dtype=np.float64)
-    skip = (-raw.ctypes.data % _CACHE_LINE) // 8
-    table = raw[skip : skip + rows * width].reshape(rows, width)
-    for column, values in enumerate(columns):
-        table[:, column] = values
-    return table
-
-
-@cache
-def _kernel_tables() -> _KernelTables:
-    lhfa, wfa, bmifa = load_table("lhfa"), load_table("wfa"), load_table("bmifa")
-    assert lhfa.first_index == wfa.first_index == bmifa.first_index == 0
-    assert lhfa.size == wfa.size == bmifa.size
-    # the kernel's HAZ is (y/M - 1)/S: the length/height-for-age L is 1 on the whole table
-    assert np.all(lhfa.l[1:] == 1.0)
-    # column order: kbtool.growth._kernel's LHFA_M ... BMI_S and WFA_SD3POS ... BMI_SD23NEG
-    hot = [lhfa.m, lhfa.s, wfa.l, wfa.m, wfa.s, bmifa.l, bmifa.m, bmifa.s]
-    sd = [
-        getattr(table, curve)
-        for table in (wfa, bmifa)
-        for curve in ("sd3pos", "sd23pos", "sd3neg", "sd23neg")
-    ]
-    wfl, wfh = load_table("wfl"), load_table("wfh")
-    lenhei = [np.concatenate([getattr(wfl, p).ravel(), getattr(wfh, p).ravel()]) for p in "lms"]
-    return _KernelTables(
-        age=_cache_aligned([r.ravel() for r in hot]),
-        sd=_cache_aligned([r.ravel() for r in sd]),
-        lenhei=_cache_aligned([*lenhei, np.zeros_like(lenhei[0])]),
-        wfl_first=wfl.first_index,
-        wfl_size=wfl.size,
-        wfh_first=wfh.first_index,
-        wfh_size=wfh.size,
-    )
-
-
-@cache
-def kernel_name() -> str:
-    """The z-score kernel in use: "c" (the extension built at install) where it exists, else
-    "numba"; KBTOOL_KERNEL=c|numba overrides the choice (kbtool.compiled)."""
-    return "numba" if c_extension("kbtool.growth._ckernel") is None else "c"
-
-
-def _ckernel() -> ModuleType:
-    import kbtool.growth._ckernel as compiled
-
-    return compiled
-
-
-def round_2_decimals(values: npt.ArrayLike) -> FloatArray:
-    """Round to 2 decimals as R's round(x, 2), like rounding.r_round(values, 2), compiled.
-
-    For code that has the kernel loaded anyway (kbtool.growth.frame): ~20x faster than r_round.
-    """
-    x = np.ascontiguousarray(values, dtype=np.float64)
-    out = np.empty_like(x)
-    if kernel_name() == "c":
-        _ckernel().round2(x, out)
-    else:
-        from kbtool.growth._kernel import round2_kernel
-
-        round2_kernel(x, out)
-    return out
-
-
-def kernel_is_compiled() -> bool:
-    """False before the first z-score computation after installing with the numba kernel (numba
-    then compiles it once, ~20 s, and caches it next to the module): commands say so instead of
-    hanging. The C kernel is compiled at install."""
-    from pathlib import Path
-
-    if kernel_name() == "c":
-        return True
-    cache = Path(__file__).with_name("__pycache__")
-    return cache.is_dir() and any(cache.glob("_kernel.*.nbi"))
-
-
-def load_kernel() -> None:
-    """Import and load the compiled kernel, ready for use (numba: ~1 s from its disk cache).
-
-    compute_zscore_arrays does this on first use; a caller with other work to do first (reading
-    a file) can run it in a thread meanwhile: numba's import and cache load mostly wait on
-    numba's registries while the reader mostly runs in pyarrow without the GIL.
-    """
-    compute_zscore_arrays(np.zeros(1, dtype=np.int8))
+def _as_float(values: npt.ArrayLike | None, n: int) -> FloatArray:
+    if values is None:
+        return np.full(n, np.nan)
+    return np.asarray(values, dtype=np.float64)
 
 
 def compute_zscore_arrays(
@@ -210,98 +131,164 @@ def compute_zscore_arrays(
     """
     sex_in = np.asarray(sex)
     n = sex_in.shape[0]
-    if sex_in.dtype == np.int8:
-        sex_code = sex_in  # the kernel treats codes other than 1 and 2 as unknown
-    else:
-        sex_code = np.where((sex_in == 1) | (sex_in == 2), sex_in, 0).astype(np.int8)
-    days = _as_float(age_days, n)
-    months = days if age_months is None else _as_float(age_months, n)
-    position = (
-        np.full(n, MEASURE_UNKNOWN, dtype=np.int8)
-        if measure is None
-        else np.asarray(measure, dtype=np.int8)
+    inputs = _Inputs(
+        sex=np.where((sex_in == 1) | (sex_in == 2), sex_in, 0).astype(np.intp),
+        days=_as_float(age_days, n),
+        months=None if age_months is None else _as_float(age_months, n),
+        weight=_as_float(weight_kg, n),
+        lenhei=_as_float(lenhei_cm, n),
+        position=(
+            np.full(n, MEASURE_UNKNOWN, dtype=np.int8)
+            if measure is None
+            else np.asarray(measure, dtype=np.int8)
+        ),
+        oedema=np.zeros(n, dtype=bool) if oedema is None else np.asarray(oedema, dtype=bool),
     )
-    has_oedema = np.zeros(n, dtype=bool) if oedema is None else np.asarray(oedema, dtype=bool)
-    tables = _kernel_tables()
     result = ZScoreArrays(
         **{
             name: np.empty(n, dtype=bool if name.endswith("_flag") else np.float64)
             for name in ZScoreArrays.__dataclass_fields__
         }
     )
-    weight = _as_float(weight_kg, n)
-    lenhei = _as_float(lenhei_cm, n)
-    outputs = [getattr(result, name) for name in ZScoreArrays.__dataclass_fields__]
-    if kernel_name() == "c":
-        _score_c(
-            n,
-            [sex_code, days, months, weight, lenhei, position, has_oedema],
-            tables,
-            outputs,
-            age_months is not None,
-            full_precision,
-        )
-        return result
-    # numba imports in ~0.5 s: only commands that compute z-scores pay for it
-    from kbtool.growth._kernel import zscore_kernel
 
-    zscore_kernel(
-        sex_code,
-        days,
-        months,
-        age_months is not None,
-        weight,
-        lenhei,
-        position,
-        has_oedema,
-        full_precision,
-        tables.age,
-        tables.sd,
-        tables.lenhei,
-        tables.wfl_first,
-        tables.wfl_size,
-        tables.wfh_first,
-        tables.wfh_size,
-        BLOCK_ROWS,
-        *outputs,
-    )
+    for start in range(0, n, BLOCK_ROWS):
+        _score_block(slice(start, min(n, start + BLOCK_ROWS)), inputs, result, full_precision)
     return result
 
 
-def _score_c(
-    n: int,
-    inputs: list[np.ndarray],
-    tables: _KernelTables,
-    outputs: list[np.ndarray],
-    has_months: bool,
+def _score_block(rows: slice, given: _Inputs, out: ZScoreArrays, full_precision: bool) -> None:
+    """Fill `out` for `rows`; each step is R `anthro`'s (see the module docstring)."""
+    with np.errstate(all="ignore"):  # NaN and out-of-range rows compute to NaN, then are masked
+        _score_rows(rows, given, out, full_precision)
+
+
+def _score_rows(rows: slice, given: _Inputs, out: ZScoreArrays, full_precision: bool) -> None:
+    sex = given.sex[rows]
+    known_sex = sex > 0
+    days = given.days[rows]
+    months = days / DAYS_PER_MONTH
+    if given.months is not None:
+        given_months = given.months[rows]
+        from_months = np.isnan(days) & ~np.isnan(given_months)
+        days = np.where(from_months, given_months * DAYS_PER_MONTH, days)
+        months = np.where(from_months, given_months, months)
+    age_known = days >= 0  # NaN compares False: unknown age
+    age = np.where(age_known, round_half_up_days(days), np.nan)
+    out.age_days[rows] = age
+
+    # R anthro: a standing measure under 9 months (unrounded months) is implausible
+    position = given.position[rows]
+    position_flag = (
+        (position == MEASURE_HEIGHT) & age_known & (months < STANDING_IMPLAUSIBLE_BELOW_MONTHS)
+    )
+    out.position_flag[rows] = position_flag
+    position = np.where(position_flag, np.int8(MEASURE_UNKNOWN), position)
+    lenhei = given.lenhei[rows]
+    as_length = age < LENGTH_BEFORE_DAYS  # NaN (unknown age) compares False both ways
+    as_height = age >= LENGTH_BEFORE_DAYS
+    lenhei = np.where(
+        as_length & (position == MEASURE_HEIGHT),
+        lenhei + POSITION_CORRECTION_CM,
+        np.where(as_height & (position == MEASURE_LENGTH), lenhei - POSITION_CORRECTION_CM, lenhei),
+    )
+    out.lenhei_cm[rows] = lenhei
+    weight = given.weight[rows]
+    weight_ok = weight > 0
+    lenhei_ok = lenhei > 0
+    no_oedema = ~given.oedema[rows]
+    metres = lenhei / 100
+    bmi = weight / (metres * metres)
+    out.bmi[rows] = bmi
+
+    # age-indexed tables: the whole day 0-1826, for a known sex, under 60 months
+    age_ok = known_sex & age_known & (months < MAX_AGE_MONTHS) & (age <= MAX_AGE_DAYS)
+    day = np.where(age_ok, age, 0).astype(np.intp)
+    # HAZ is (y/M - 1)/S: the length/height-for-age L is 1 on the whole table
+    _, haz_m, haz_s = _lms_at("lhfa", sex, day)
+    haz = (lenhei / haz_m - 1) / haz_s
+    _store(out.haz, out.haz_flag, rows, haz, age_ok & lenhei_ok, HAZ_FLAG, full_precision)
+    waz = _restricted_z(weight, *_lms_at("wfa", sex, day))
+    waz_ok = age_ok & weight_ok & no_oedema
+    _store(out.waz, out.waz_flag, rows, waz, waz_ok, WAZ_FLAG, full_precision)
+    bmiz = _restricted_z(bmi, *_lms_at("bmifa", sex, day))
+    _store(out.bmiz, out.bmiz_flag, rows, bmiz, waz_ok & lenhei_ok, BMIZ_FLAG, full_precision)
+
+    # weight-for-length below 731 days, weight-for-height from 731 (age unknown: by position,
+    # else by the 87 cm split), as R anthro's join_on_l / join_on_h
+    unknown_position = position == MEASURE_UNKNOWN
+    on_length = np.where(
+        age_known,
+        as_length,
+        np.where(unknown_position, lenhei < LENGTH_HEIGHT_SPLIT_CM, position == MEASURE_LENGTH),
+    )
+    on_height = ~on_length & (
+        age_known
+        | (position == MEASURE_HEIGHT)
+        | (unknown_position & (lenhei >= LENGTH_HEIGHT_SPLIT_CM))
+    )
+    negative_age = ~age_known & ~np.isnan(days)
+    whz_age_ok = ~age_known | ((age <= WHZ_MAX_AGE_DAYS) & (months < MAX_AGE_MONTHS))
+    whz_common = known_sex & weight_ok & no_oedema & ~negative_age & whz_age_ok
+    on_wfl = whz_common & on_length & (lenhei >= WFL_RANGE_CM[0]) & (lenhei <= WFL_RANGE_CM[1])
+    on_wfh = whz_common & on_height & (lenhei >= WFH_RANGE_CM[0]) & (lenhei <= WFH_RANGE_CM[1])
+    whz = _restricted_z(weight, *_lenhei_lms(lenhei, sex, on_wfl, on_wfh))
+    _store(out.whz, out.whz_flag, rows, whz, on_wfl | on_wfh, WHZ_FLAG, full_precision)
+
+
+def _lenhei_lms(
+    lenhei: FloatArray, sex: IndexArray, on_wfl: BoolArray, on_wfh: BoolArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """L, M, S of weight-for-length (rows on_wfl) or weight-for-height (on_wfh) at each length,
+    NaN elsewhere: R anthro joins on trunc(lenhei*10)/10 and trunc(lenhei*10 + 1)/10 and
+    interpolates by (lenhei - low)/0.1 where that is > 0."""
+    lms = tuple(np.full(lenhei.shape, np.nan) for _ in range(3))
+    for name, on_table in (("wfl", on_wfl), ("wfh", on_wfh)):
+        first, size = load_table(name).first_index, load_table(name).size
+        rows = np.flatnonzero(on_table)
+        length = lenhei[rows]
+        tenths_low = np.trunc(length * 10)
+        low = tenths_low.astype(np.intp) - first
+        # after the last length there is no row, and none is needed: there frac is 0
+        up = np.minimum(np.trunc(length * 10 + 1).astype(np.intp) - first, size - 1)
+        frac = (length - tenths_low / 10) / 0.1
+        between = frac > 0
+        at_low, at_up = _lms_at(name, sex[rows], low), _lms_at(name, sex[rows], up)
+        for values, lower, upper in zip(lms, at_low, at_up, strict=True):
+            values[rows] = np.where(between, lower + frac * (upper - lower), lower)
+    l, m, s = lms
+    return l, m, s
+
+
+def _restricted_z(y: FloatArray, l: FloatArray, m: FloatArray, s: FloatArray) -> FloatArray:
+    """WHO's LMS z ((y/M)^L - 1)/(S*L), and beyond +-3 SD its restricted form
+    +-3 + (y - SD3)/(SD3 - SD2) on WHO's SD curves of the same L, M, S (tables.sd_curve)."""
+    z = (np.power(y / m, l) - 1) / (s * l)
+    above = np.flatnonzero(z > 3)
+    if above.size:
+        lms = m[above], l[above], s[above]
+        sd3 = sd_curve(*lms, 3)
+        z[above] = 3 + (y[above] - sd3) / (sd3 - sd_curve(*lms, 2))
+    below = np.flatnonzero(z < -3)
+    if below.size:
+        lms = m[below], l[below], s[below]
+        sd3 = sd_curve(*lms, -3)
+        z[below] = -3 + (y[below] - sd3) / (sd_curve(*lms, -2) - sd3)
+    return z
+
+
+def _store(
+    values: FloatArray,
+    flags: BoolArray,
+    rows: slice,
+    z: FloatArray,
+    usable: BoolArray,
+    limits: tuple[float, float],
     full_precision: bool,
 ) -> None:
-    """The C kernel over all rows: one thread per core, thread t taking blocks t, t + threads, ...
-    (the kernel releases the GIL; interleaved blocks share out the rare slow rows evenly)."""
-    score = _ckernel().score
-    arrays = [np.ascontiguousarray(a) for a in inputs]
-    settings = [
-        has_months,
-        full_precision,
-        tables.wfl_first,
-        tables.wfl_size,
-        tables.wfh_first,
-        tables.wfh_size,
-        BLOCK_ROWS,
-    ]
-
-    def run(first: int, stride: int) -> None:
-        score(*arrays, tables.age, tables.sd, tables.lenhei, *outputs, *settings, first, stride)
-
-    threads = min(cores(), -(-n // BLOCK_ROWS))
-    helpers = [
-        threading.Thread(target=run, args=(first, threads), name="kbtool-kernel", daemon=True)
-        for first in range(1, threads)
-    ]
-    for helper in helpers:
-        helper.start()
-    try:
-        run(0, max(threads, 1))
-    finally:
-        for helper in helpers:
-            helper.join()
+    """values[rows] = z where usable (else NaN), rounded as R unless `full_precision`; flags[rows]
+    = WHO's flag of that value: outside `limits` (False where NaN)."""
+    z = np.where(usable, z, np.nan)
+    if not full_precision:
+        z = r_round(z, Z_DECIMALS)
+    values[rows] = z
+    flags[rows] = (z < limits[0]) | (z > limits[1])

@@ -74,7 +74,6 @@ from kbtool.store.schema import (
     StagedBatch,
     build_batch,
     constant_column,
-    load_kernels,
 )
 
 # Open staged files at once; beyond this the least recently used is closed and a new part begun.
@@ -645,11 +644,6 @@ class _Import:
         self.final_seq = 0
         self.across_keys: dict[int | None, int] = {}
         self._year_files: list[catalogue.FileEntry] = []  # live files of the year being resolved
-        # the compiled kernels load (~1 s) while the first rows are read; joined before use.
-        # Started with the first file to stage: a re-import of known files never loads them.
-        self._kernels = threading.Thread(
-            target=load_kernels, name="kbtool-load-kernels", daemon=True
-        )
 
     def run(
         self, sources: Iterable[SourceInput] | SourceProvider, started_at: str
@@ -682,8 +676,6 @@ class _Import:
     # -- step 1 ------------------------------------------------------------------------------
 
     def stage_source(self, source: SourceInput, src: int, summary: SourceSummary) -> None:
-        if self._kernels.ident is None:
-            self._kernels.start()
         if not self._stored_values_loaded:
             # before the reader starts: sorting them takes 40 bytes a stored row for a moment
             rows_at_most = (source.size_bytes or 0) // BYTES_PER_ROW_AT_LEAST
@@ -785,7 +777,6 @@ class _Import:
             self.key_cache.clear()  # start afresh rather than grow: hashing again is cheap
         summary.rows_without_key += keys.without_key
         self.nik_unusable += keys.nik_present_unused
-        self._kernels.join()
         staged = build_batch(
             rows,
             keys,

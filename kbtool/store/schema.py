@@ -18,15 +18,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kbtool.columns import NAT_DAYS, day_numbers, factorize, splitmix64
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
-from kbtool.growth.zscores import compute_zscore_arrays, load_kernel, round_2_decimals
+from kbtool.growth.rounding import r_round
+from kbtool.growth.zscores import compute_zscore_arrays
 from kbtool.places import facility_name
 from kbtool.privacy import ChildKeys
 
 INDICATORS = ("haz", "waz", "whz", "bmiz")
-# build_batch rounds with round_2_decimals: R's round(z, Z_DECIMALS), compiled for 2 decimals
-assert Z_DECIMALS == 2
 _FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
 
 # String columns with few distinct values per file are written dictionary-encoded: pyarrow then
@@ -166,36 +166,22 @@ VALUE_COLUMNS = (
     "puskesmas",
 )
 
-NAT_DAYS = np.iinfo(np.int64).min  # datetime64 NaT as an integer
-
-# splitmix64 (Steele, Lea & Flood 2014) constants: a fixed, documented mixer, so value hashes
-# stay equal across kbtool, numpy and pandas versions.
-_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX_2 = np.uint64(0x94D049BB133111EB)
+# value_hash's constants (docs/store-format.md): the golden-ratio constant G and FNV-1a 64's prime
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(0x100000001B3)
 
 
-def _splitmix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    """splitmix64's finaliser, computed in place in `x` (one scratch array, no temporaries)."""
-    scratch = np.empty_like(x)
-    with np.errstate(over="ignore"):
-        np.right_shift(x, np.uint64(30), out=scratch)
-        np.bitwise_xor(x, scratch, out=x)
-        np.multiply(x, _MIX_1, out=x)
-        np.right_shift(x, np.uint64(27), out=scratch)
-        np.bitwise_xor(x, scratch, out=x)
-        np.multiply(x, _MIX_2, out=x)
-        np.right_shift(x, np.uint64(31), out=scratch)
-        np.bitwise_xor(x, scratch, out=x)
-    return x
-
-
 def _float_bits(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
-    # one bit pattern for every NaN and for -0.0/0.0
-    clean = values + 0.0
+    """The IEEE-754 bits of floats, with one pattern for every NaN and 0.0 for -0.0."""
+    with np.errstate(invalid="ignore"):  # a signalling NaN becomes np.nan like any other
+        clean = values + 0.0
     clean[np.isnan(clean)] = np.nan
     return clean.view(np.uint64)
+
+
+def _int_bits(values: npt.NDArray[np.integer]) -> npt.NDArray[np.uint64]:
+    """Integers as 64-bit words: their int64 value's two's-complement bits."""
+    return values.astype(np.int64).view(np.uint64)
 
 
 def _string_hashes(values: Sequence[object]) -> npt.NDArray[np.uint64]:
@@ -212,15 +198,8 @@ def _string_hashes(values: Sequence[object]) -> npt.NDArray[np.uint64]:
 
 def _text_hashes(values: pd.Series) -> npt.NDArray[np.uint64]:
     """8-byte BLAKE2b of each string's UTF-8 (0 for missing), computed once per distinct value."""
-    codes, uniques = _factorize(values)
+    codes, uniques = factorize(values)
     return _string_hashes(uniques)[np.where(codes >= 0, codes, len(uniques))]
-
-
-# k * G modulo 2^64 for the k-th word (from 1), as the compiled value hash takes them
-_WORD_OFFSETS = np.array(
-    [(position * int(_GOLDEN)) % 2**64 for position in range(1, len(VALUE_COLUMNS) + 1)],
-    dtype=np.uint64,
-)
 
 
 def value_hash(columns: dict[str, npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
@@ -237,22 +216,8 @@ def value_hash(columns: dict[str, npt.NDArray[np.uint64]]) -> npt.NDArray[np.int
         for position, name in enumerate(VALUE_COLUMNS, start=1):
             np.add(columns[name], _GOLDEN * np.uint64(position), out=word)
             np.multiply(h, _PRIME, out=h)
-            np.add(h, _splitmix(word), out=h)
-        return _splitmix(h).view(np.int64)
-
-
-def _factorize(values: pd.Series) -> tuple[npt.NDArray[np.intp], list[object]]:
-    """Codes (-1 missing) and distinct values of a column; categoricals and Arrow strings
-    without a pass of Python over the rows."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        categorical = values.array
-        assert isinstance(categorical, pd.Categorical)
-        return (
-            np.asarray(categorical.codes, dtype=np.intp),
-            list(np.asarray(categorical.categories, dtype=object)),
-        )
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.intp), list(np.asarray(uniques, dtype=object))
+            np.add(h, splitmix64(word), out=h)
+        return splitmix64(h).view(np.int64)
 
 
 @dataclass(frozen=True)
@@ -285,83 +250,34 @@ def batch_value_hash(
     kecamatan: _Coded,
     puskesmas: _Coded,
 ) -> npt.NDArray[np.int64]:
-    """`value_hash` of a batch's VALUE_COLUMNS, by the compiled kernel (one pass over the rows;
-    the C extension kbtool.store._chash, else numba: kbtool.compiled).
+    """`value_hash` of a batch's VALUE_COLUMNS, each value made a word as docs/store-format.md
+    defines.
 
     Birth days are NAT_DAYS where missing; age in months counts only where the birth date is
-    missing (else WHO uses the dates); `oedema_word` is 0, 1, or 2 for missing. Equal to
-    `value_hash` of the words docs/store-format.md defines (tested).
+    missing (else WHO uses the dates); `oedema_word` is 0, 1, or 2 for missing.
     """
-    from kbtool.compiled import c_extension
-
-    compiled = c_extension("kbtool.store._chash")
-    if compiled is not None:
-        value_hash_kernel = compiled.value_hash
-    else:
-        from kbtool.store._hash_kernel import value_hash_kernel
-
-    def contiguous(values: npt.NDArray[Any], dtype: npt.DTypeLike) -> npt.NDArray[Any]:
-        return np.ascontiguousarray(values, dtype=dtype)
-
-    def bits(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
-        return contiguous(values, np.float64).view(np.uint64)
-
-    out = np.empty(len(sex), dtype=np.uint64)
-    value_hash_kernel(
-        _WORD_OFFSETS,
-        contiguous(sex, np.int8),
-        contiguous(birth_days, np.int64).view(np.uint64),
-        bits(age_months),
-        bits(weight),
-        bits(height),
-        contiguous(measure, np.int8),
-        contiguous(oedema_word, np.uint8),
-        *posyandu.hash_table(),
-        *kelurahan.hash_table(),
-        *kecamatan.hash_table(),
-        *puskesmas.hash_table(),
-        out,
-    )
-    return out.view(np.int64)
-
-
-def load_kernels() -> None:
-    """Load the compiled kernels build_batch uses (numba: ~1 s from the disk cache); the import
-    runs this on a thread while the first rows are read."""
-    load_kernel()
-    empty = _Coded(np.empty(0, dtype=np.intp), [])
-    batch_value_hash(
-        sex=np.empty(0, np.int8),
-        birth_days=np.empty(0, np.int64),
-        age_months=np.empty(0),
-        weight=np.empty(0),
-        height=np.empty(0),
-        measure=np.empty(0, np.int8),
-        oedema_word=np.empty(0, np.uint8),
-        posyandu=empty,
-        kelurahan=empty,
-        kecamatan=empty,
-        puskesmas=empty,
+    return value_hash(
+        {
+            "sex": _int_bits(sex),
+            "birth_date": _int_bits(birth_days),
+            "age_months": _float_bits(np.where(birth_days == NAT_DAYS, age_months, np.nan)),
+            "weight_kg": _float_bits(weight),
+            "height_cm": _float_bits(height),
+            "measure": _int_bits(measure),
+            "oedema": oedema_word.astype(np.uint64),
+            "posyandu": posyandu.hashes(),
+            "kelurahan": kelurahan.hashes(),
+            "kecamatan": kecamatan.hashes(),
+            "puskesmas": puskesmas.hashes(),
+        }
     )
 
 
 def _day_numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int64]:
-    """Calendar days since 1970-01-01 (the time of day dropped), NAT_DAYS where missing."""
+    """Calendar days since 1970-01-01 (columns.day_numbers), NAT_DAYS where missing or absent."""
     if column not in rows:
         return np.full(len(rows), NAT_DAYS, dtype=np.int64)
-    values = rows[column]
-    if not pd.api.types.is_datetime64_dtype(values.dtype):
-        values = pd.to_datetime(values)
-    stamps = values.to_numpy()
-    if stamps.dtype == np.dtype("datetime64[s]"):
-        # the reader's unit: whole seconds floor-divided by a day (numpy's datetime cast does
-        # the same, several times slower); NaT is int64's minimum, NAT_DAYS as it is
-        seconds = stamps.view(np.int64)
-        days = np.floor_divide(seconds, 86_400)
-        days[seconds == NAT_DAYS] = NAT_DAYS
-        return days
-    # numpy's cast to days floors, like Timestamp.floor("D"), also before 1970
-    return np.asarray(stamps.astype("datetime64[D]").view(np.int64))
+    return day_numbers(rows[column])
 
 
 def _numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
@@ -398,17 +314,13 @@ class _Coded:
         # code -1 (missing) picks the last entry, 0
         return _string_hashes(self.names)[self.codes]
 
-    def hash_table(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]:
-        """Codes and the hash of each distinct name, for the compiled value hash."""
-        return np.ascontiguousarray(self.codes, dtype=np.intp), _string_hashes(self.names)
-
     def series(self) -> pd.Series:
         categories = pd.Index(self.names, dtype=object)
         return pd.Series(pd.Categorical.from_codes(self.codes, categories=categories))
 
 
 def _coded(values: pd.Series) -> _Coded:
-    codes, names = _factorize(values)
+    codes, names = factorize(values)
     return _Coded(codes, names)
 
 
@@ -416,7 +328,7 @@ def _facility(rows: pd.DataFrame, column: str) -> _Coded:
     """Posyandu or puskesmas names in one spelling (places.facility_name), per distinct value."""
     if column not in rows:
         return _Coded(np.full(len(rows), -1, dtype=np.intp), [])
-    codes, uniques = _factorize(rows[column])
+    codes, uniques = factorize(rows[column])
     cleaned = pd.Series([facility_name(str(u)) for u in uniques], dtype=object)
     clean_codes, clean_uniques = pd.factorize(cleaned, use_na_sentinel=True)
     row_codes = (
@@ -567,8 +479,7 @@ def build_batch(
     statuses: dict[str, pa.Array] = {}
     for indicator in INDICATORS:
         full = getattr(z, indicator)
-        # R's round(z, 2) (rounding.r_round), compiled: the kernel is loaded anyway
-        rounded = round_2_decimals(full)
+        rounded = r_round(full, Z_DECIMALS)
         missing = np.isnan(full)
         low, high = _FLAG_LIMITS[indicator]
         with np.errstate(invalid="ignore"):
