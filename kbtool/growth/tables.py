@@ -7,6 +7,7 @@ days (age tables) or by length/height in tenths of a centimetre (weight-for-leng
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -38,10 +39,16 @@ class LmsTable:
         return int(self.l.shape[1])
 
 
-def sd_curve(m: FloatArray, l: FloatArray, s: FloatArray, k: float) -> FloatArray:
+def sd_curve(
+    m: FloatArray,
+    l: FloatArray,
+    s: FloatArray,
+    k: float,
+    power: Callable[[FloatArray, FloatArray], FloatArray] = np.power,
+) -> FloatArray:
     """WHO's k-th SD curve, M * (1 + L*S*k)^(1/L), as R `anthro` computes it."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return m * np.power(1 + l * s * k, 1 / l)
+        return m * power(1 + l * s * k, 1 / l)
 
 
 def data_path(name: str) -> str:

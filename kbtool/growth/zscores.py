@@ -15,12 +15,14 @@ The rules, all from R `anthro` 1.1 (`anthro_zscores` and its helpers), which WHO
 
 Each step is numpy over a block of rows, in R's arithmetic and order, with `np.power` where R
 takes a power: the C library's pow, as R's `^`, except on CPUs where numpy has a SIMD pow of its
-own (AVX-512), within 1 ulp of it, which moves an unrounded z by up to ~1e-11 where S*L is small.
-Blocks keep the temporaries in the CPU cache.
+own (AVX-512), within 1 ulp of it; a z near a rounding point is then computed again with the C
+library's pow (`_restricted_z`). Blocks keep the temporaries in the CPU cache.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +52,7 @@ from kbtool.growth.tables import load_table, sd_curve
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 IndexArray = npt.NDArray[np.intp]
+Power = Callable[[FloatArray, FloatArray], FloatArray]
 
 # Rows per block: a block's ~60 temporaries stay in the cache (16k-64k rows run alike). Threads
 # over blocks measured no faster on the 2 shared cores: numpy's calls on 32k rows are short.
@@ -261,19 +264,50 @@ def _lenhei_lms(
 
 def _restricted_z(y: FloatArray, l: FloatArray, m: FloatArray, s: FloatArray) -> FloatArray:
     """WHO's LMS z ((y/M)^L - 1)/(S*L), and beyond +-3 SD its restricted form
-    +-3 + (y - SD3)/(SD3 - SD2) on WHO's SD curves of the same L, M, S (tables.sd_curve)."""
-    z = (np.power(y / m, l) - 1) / (s * l)
+    +-3 + (y - SD3)/(SD3 - SD2) on WHO's SD curves of the same L, M, S (tables.sd_curve).
+
+    numpy's SIMD pow (AVX-512 CPUs) may differ in the last bit from the C library's, which R's
+    `^` calls: a z that near a multiple of 0.005 (every rounding point, cut-off, flag limit and
+    the +-3 switch is one) is computed again with the C library's pow, so it rounds as in R.
+    """
+    z = _lms_z(y, l, m, s, np.power)
+    with np.errstate(invalid="ignore"):
+        near = np.flatnonzero(np.abs(z * 200 - np.rint(z * 200)) < _NEAR_ROUNDING_POINT)
+    if near.size:
+        z[near] = _lms_z(y[near], l[near], m[near], s[near], _libm_power)
+    return z
+
+
+# |z/0.005 - nearest integer| below which z is computed with the C library's pow: last-bit pow
+# differences move z by under 1e-10, and random rows fall this near once in a million
+_NEAR_ROUNDING_POINT = 1e-6
+
+
+def _lms_z(y: FloatArray, l: FloatArray, m: FloatArray, s: FloatArray, power: Power) -> FloatArray:
+    z = (power(y / m, l) - 1) / (s * l)
     above = np.flatnonzero(z > 3)
     if above.size:
         lms = m[above], l[above], s[above]
-        sd3 = sd_curve(*lms, 3)
-        z[above] = 3 + (y[above] - sd3) / (sd3 - sd_curve(*lms, 2))
+        sd3 = sd_curve(*lms, 3, power)
+        z[above] = 3 + (y[above] - sd3) / (sd3 - sd_curve(*lms, 2, power))
     below = np.flatnonzero(z < -3)
     if below.size:
         lms = m[below], l[below], s[below]
-        sd3 = sd_curve(*lms, -3)
-        z[below] = -3 + (y[below] - sd3) / (sd_curve(*lms, -2) - sd3)
+        sd3 = sd_curve(*lms, -3, power)
+        z[below] = -3 + (y[below] - sd3) / (sd_curve(*lms, -2, power) - sd3)
     return z
+
+
+def _libm_power(x: FloatArray, y: FloatArray) -> FloatArray:
+    """x**y by the C library's pow, one value at a time: for the few rows that need it."""
+    return np.array([_pow(a, b) for a, b in zip(x.tolist(), y.tolist(), strict=True)])
+
+
+def _pow(a: float, b: float) -> float:
+    try:
+        return math.pow(a, b)
+    except (ValueError, OverflowError):  # where numpy gives NaN or inf
+        return float(np.power(a, b))
 
 
 def _store(
