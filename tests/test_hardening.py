@@ -413,3 +413,30 @@ def test_store_check_and_repair_then_import_again(tmp_path: Path) -> None:
     code, _, err = run("import", str(SAMPLE), "--store", str(store))
     assert code == 0 and "already imported" not in err
     pd.testing.assert_frame_equal(prevalence_csv("--store", str(store)), before)
+
+
+def test_an_older_export_imported_again_does_not_revert_a_correction(tmp_path: Path) -> None:
+    """January's export, a corrected export, then January's again as a CRLF copy (another
+    SHA-256): the corrections stay, with a warning naming the import that made them, unless
+    --allow-revert."""
+    store = tmp_path / "store"
+    january = pd.read_csv(SAMPLE, dtype=str).head(300)
+    january.to_csv(tmp_path / "jan.csv", index=False)
+    fixed = january.copy()
+    fixed.loc[:19, "height_cm"] = (fixed.loc[:19, "height_cm"].astype(float) - 6).astype(str)
+    fixed.to_csv(tmp_path / "fixed.csv", index=False)
+    copy = tmp_path / "jan-crlf.csv"
+    copy.write_bytes((tmp_path / "jan.csv").read_bytes().replace(b"\n", b"\r\n"))
+    for name in ("jan.csv", "fixed.csv"):
+        assert run("import", str(tmp_path / name), "--store", str(store))[0] == 0
+    by_year = ("--by", "year", "--min-n", "0")
+    corrected = prevalence_csv("--store", str(store), *by_year)
+    original = prevalence_csv(str(tmp_path / "jan.csv"), *by_year)
+    assert not corrected.equals(original)
+    code, _, err = run("import", str(copy), "--store", str(store))
+    assert code == 0
+    assert "20 rows would restore values that import" in err and "--allow-revert" in err
+    pd.testing.assert_frame_equal(prevalence_csv("--store", str(store), *by_year), corrected)
+    code, _, err = run("import", str(copy), "--store", str(store), "--allow-revert")
+    assert code == 0 and "(20 corrections)" in err
+    pd.testing.assert_frame_equal(prevalence_csv("--store", str(store), *by_year), original)

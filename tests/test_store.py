@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
-import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +25,7 @@ from kbtool.store import (
     FORMAT_VERSION,
     MEASUREMENT_COLUMNS,
     collect_leftovers,
+    commit,
     dedup,
     import_batches,
     import_registers,
@@ -33,6 +33,7 @@ from kbtool.store import (
     list_sources,
     open_measurements,
     open_superseded,
+    resolve,
     resolve_store_dir,
     schema,
 )
@@ -369,7 +370,7 @@ def test_awkward_kecamatan_names_survive_the_partition_directory(store: Path) ->
 
 
 def test_partitions_compact_when_they_grow(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ingest, "MAX_FILES_PER_PARTITION", 2)
+    monkeypatch.setattr(resolve, "MAX_FILES_PER_PARTITION", 2)
     children = keyed_children(12)
     for month in range(1, 6):
         rows = make_visits(children, [f"2023-{month:02d}-15"])
@@ -517,7 +518,7 @@ def test_nik_and_names_never_reach_the_store(
 # --- atomicity and concurrency ------------------------------------------------------------
 
 _IMPORT_SCRIPT = """
-import json, sys
+import json, os, sys, time
 sys.path.insert(0, {root!r})
 from tests.store_helpers import make_children, make_visits, source_of
 from kbtool.store import import_batches
@@ -527,7 +528,16 @@ def waiting(message):
     print("WAIT", message, file=sys.stderr, flush=True)
     if {wait_marker!r}:
         open({wait_marker!r}, "w").close()
-summary = import_batches([source_of(rows, {name!r}, batch_rows=40)], {store!r}, on_wait=waiting)
+def pause(phase):  # stop here (the test kills the process, or releases it)
+    if phase != {pause_at!r}:
+        return
+    open({marker!r}, "w").close()
+    until = time.monotonic() + {pause_seconds!r}
+    while time.monotonic() < until and not ({release!r} and os.path.exists({release!r})):
+        time.sleep(0.05)
+summary = import_batches(
+    [source_of(rows, {name!r}, batch_rows=40)], {store!r}, on_wait=waiting, at_phase=pause
+)
 print(json.dumps(summary.to_dict()))
 """
 
@@ -546,14 +556,11 @@ def _import_process(
     release: Path | None = None,
     wait_marker: Path | None = None,
 ) -> subprocess.Popen[str]:
-    env = dict(os.environ)
-    if pause_at:
-        env[ingest.TEST_PAUSE_ENV] = pause_at
-        env[ingest.TEST_MARKER_ENV] = str(marker)
-        env[ingest.TEST_SECONDS_ENV] = str(pause_seconds)
-        if release is not None:
-            env[ingest.TEST_RELEASE_ENV] = str(release)
     script = _IMPORT_SCRIPT.format(
+        pause_at=pause_at or "",
+        marker="" if marker is None else str(marker),
+        pause_seconds=pause_seconds,
+        release="" if release is None else str(release),
         root=str(ROOT),
         children=children,
         seed=seed,
@@ -565,7 +572,6 @@ def _import_process(
     )
     return subprocess.Popen(
         [sys.executable, "-c", script],
-        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -589,6 +595,15 @@ def _finish(process: subprocess.Popen[str]) -> dict[str, object]:
     result: dict[str, object] = json.loads(out)
     result["stderr"] = err
     return result
+
+
+def visible_parquet(store: Path) -> set[str]:
+    """The Parquet files of measurements/ a tool reading the directory sees (no hidden ones)."""
+    return {
+        p.relative_to(store).as_posix()
+        for p in (store / "measurements").rglob("*.parquet")
+        if not p.name.startswith((".", "_"))
+    }
 
 
 def _state(store: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -616,6 +631,9 @@ def test_kill_during_import_leaves_the_store_as_before(
     after_live, after_sources = _state(store)  # readers see exactly the old store
     pd.testing.assert_frame_equal(after_live, before_live)
     pd.testing.assert_frame_equal(after_sources, before_sources)
+    # and so does a tool reading the directories: the killed import's files are hidden
+    assert visible_parquet(store) == {p for p in before_files if p.startswith("measurements/")}
+    assert len(pd.read_parquet(store / "measurements")) == len(before_live)
     assert collect_leftovers(store) > 0
     assert store_snapshot(store) == before_files  # byte for byte, once the leftovers are gone
 
@@ -642,16 +660,18 @@ def test_kill_after_commit_keeps_the_import(store: Path, tmp_path: Path) -> None
     _wait_for(marker, process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    live, sources = _state(store)
+    live, sources = _state(store)  # the new files, still under their hidden names
     assert len(sources) == 2  # the commit happened
-    assert (live["import_id"] == sources["import_id"].iloc[1]).all()
+    fixed = sources.loc[sources["file"] == "jan-fixed.csv", "import_id"].iloc[0]
+    assert (live["import_id"] == fixed).all()
     assert len(open_superseded(store)) == len(live)
     assert collect_leftovers(store) > 0  # the replaced January files, deleted only now
     files = store_snapshot(store)
-    assert not any(p.startswith("staging/") for p in files)
-    assert len([p for p in files if p.startswith("measurements/")]) == len(
-        {p for p in (store / "measurements").rglob("*.parquet")}
-    )
+    assert not any(p.startswith("staging/") or p.endswith(".pending") for p in files)
+    with closing(sqlite3.connect(store / "catalogue.sqlite")) as connection:
+        listed = {row[0] for row in connection.execute("SELECT path FROM files")}
+    assert visible_parquet(store) == {p for p in listed if p.startswith("measurements/")}
+    assert len(pd.read_parquet(store / "measurements")) == len(live)
     again = _finish(_import_process(store, "jan-fixed.csv", dates=("2023-01-15",), visits_seed=7))
     assert again["import_id"] is None
 
@@ -749,13 +769,11 @@ def test_dedup_of_distinct_identities_equals_the_exact_one(seed: int) -> None:
         visit=grid[1, held].astype(np.int64),
         vhash=rng.integers(0, 3, held.size).astype(np.int64),
     )
-    assert dedup.distinct_identities(incoming.key, incoming.visit)
     for store_rows in (stored, dedup.Stored(*(np.empty(0, np.int64) for _ in range(3)))):
         fast, exact = dedup.resolve(incoming, store_rows), dedup.resolve_exact(incoming, store_rows)
         assert np.array_equal(fast.status, exact.status)
         assert np.array_equal(fast.replaces, exact.replaces)
         assert np.array_equal(fast.credit_src, exact.credit_src)
-    assert not dedup.distinct_identities(np.array([3, 3]), np.array([1, 1]))
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -972,92 +990,18 @@ def test_batch_value_hash_of_stored_rows_is_unchanged() -> None:
     assert hashes.tolist() == PINNED_ROW_HASHES
 
 
-def test_syncer_writes_requested_files_through_and_stops(
+def test_an_import_whose_files_fail_to_reach_the_disk_does_not_land(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The background syncer fsyncs what it is asked to (a vanished file is no error), and once
-    stopped its thread is gone and requests are dropped: the commit's own fsyncs remain."""
-    synced: list[Path] = []
-    real_fsync = ingest.fsync_file
-
-    def recording(path: Path) -> None:
-        real_fsync(path)
-        synced.append(path)
-
-    monkeypatch.setattr(ingest, "fsync_file", recording)
-    files = [tmp_path / name for name in ("a.parquet", "b.parquet")]
-    for path in files:
-        path.write_bytes(b"rows")
-    syncer = ingest._Syncer()
-    syncer.request([*files, tmp_path / "gone.parquet"])
-    deadline = time.monotonic() + 10
-    while len(synced) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert sorted(synced) == sorted(files)
-    assert syncer.stop() is None
-    assert not syncer._thread.is_alive()
-    syncer.request(files)
-    assert syncer.stop() is None  # again: nothing happens
-    assert len(synced) == 2
-
-
-def test_syncer_hands_a_failed_write_to_the_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Linux reports a failed write-back to the first fsync only: the syncer keeps the error
-    for the commit, which then refuses to commit."""
-    failed = tmp_path / "a.parquet"
-    failed.write_bytes(b"rows")
-
     def failing(path: Path) -> None:
         raise OSError(5, "Input/output error", str(path))
 
-    monkeypatch.setattr(ingest, "fsync_file", failing)
-    syncer = ingest._Syncer()
-    syncer.request([failed])
-    deadline = time.monotonic() + 10
-    while syncer._error is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    error = syncer.stop()
-    assert isinstance(error, OSError) and error.errno == 5
-
-    # an import whose staged files fail to reach the disk does not land
+    monkeypatch.setattr(commit, "fsync_file", failing)
     store = tmp_path / "store"
     rows = make_visits(keyed_children(5), ["2023-01-15"])
     with pytest.raises(StoreError, match="cannot write the import's files to disk"):
         import_batches([source_of(rows, "jan.csv")], store)
     assert open_measurements(store).empty
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_stored_values_hold_exactly_the_stored_identities_with_their_values(seed: int) -> None:
-    """StoredValues.holds is membership of (child, visit date, value hash) in the stored rows,
-    also for identities that share the top bits StoredValues sorts by first."""
-    rng = np.random.default_rng(seed)
-    n = 3000
-    key = rng.integers(-(2**63), 2**63 - 1, n, dtype=np.int64)
-    visit = rng.integers(18_000, 21_000, n).astype(np.int64)
-    # identities whose packed values differ only in their low bits: ties in the first sort
-    key[: n // 4] = key[n // 4 : n // 2] ^ rng.integers(0, 2**20, n // 4)
-    visit[: n // 4] = visit[n // 4 : n // 2]
-    vhash = rng.integers(-(2**63), 2**63 - 1, n, dtype=np.int64)
-    _, first = np.unique(np.stack([key, visit]), axis=1, return_index=True)
-    keep = np.sort(first)
-    key, visit, vhash = key[keep], visit[keep], vhash[keep]  # stored identities are unique
-    stored = dedup.StoredValues.of(dedup.packed_identity(key, visit), vhash)
-    assert np.all(stored.ident[1:] >= stored.ident[:-1])
-    # queries: stored rows, the same with other values (in any bit) or another visit, strangers
-    q_key = np.concatenate([key, key[:500], key[:500], key[:500], rng.integers(0, 2**40, 500)])
-    q_visit = np.concatenate([visit, visit[:500], visit[:500], visit[:500] + 1, visit[:500]])
-    q_vhash = np.concatenate(
-        [vhash, vhash[:500] ^ 1, vhash[:500] ^ (1 << 62), vhash[:500], vhash[:500]]
-    )
-    truth = set(zip(key.tolist(), visit.tolist(), vhash.tolist(), strict=True))
-    expected = [
-        t in truth for t in zip(q_key.tolist(), q_visit.tolist(), q_vhash.tolist(), strict=True)
-    ]
-    assert stored.holds(q_key, q_visit, q_vhash).tolist() == expected
-    assert sum(expected) == len(key)
 
 
 def _store_content(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1070,79 +1014,43 @@ def _store_content(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
-def test_rows_the_store_holds_are_not_staged_and_the_store_comes_out_the_same(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With the store's rows loaded first, rows it holds as they are get no staged values; the
-    result is the same as resolving everything, corrections and their edge cases included."""
+def test_corrections_and_their_edge_cases_in_one_import(tmp_path: Path) -> None:
+    """A correction of a stored row, and a changed row read before the stored version of the
+    same visit (the stored one, read last, wins as a duplicate; the changed one goes to
+    superseded/), among new visits."""
     children = keyed_children(40)
     stored = make_visits(children, ["2023-01-15", "2023-02-15"], seed=5)
-    base = tmp_path / "base"
-    import_batches([source_of(stored, "jan-feb.csv")], base)
+    store = tmp_path / "store"
+    import_batches([source_of(stored, "jan-feb.csv")], store)
     again = stored.copy()
     weight = again["weight_kg"].to_numpy(copy=True)
     weight[3] += 1.5  # a correction of a stored row
     again["weight_kg"] = weight
-    # a changed row read before the stored version of the same visit: the stored one, read
-    # last, wins (a duplicate) and the changed one goes to superseded/
     earlier = stored.iloc[[5]].copy()
     earlier["height_cm"] += 2
     new = make_visits(children, ["2023-03-15"], seed=6)
-    second = pd.concat([earlier, again, new], ignore_index=True)
-    held_rows = len(stored) - 1  # every stored row but the corrected one
-
-    staged: list[int] = []
-    append = ingest._Staging.append
-
-    def counted(self: Any, area: str, year: Any, kecamatan: Any, table: pa.Table) -> Any:
-        if area == "measurements":
-            staged.append(table.num_rows)
-        return append(self, area, year, kecamatan, table)
-
-    monkeypatch.setattr(ingest._Staging, "append", counted)
-    outcomes = {}
-    for mode, limit in (("resolved", 0), ("held", ingest.STORED_VALUES_MAX_ROWS)):
-        store = tmp_path / mode
-        shutil.copytree(base, store)
-        monkeypatch.setattr(ingest, "STORED_VALUES_MAX_ROWS", limit)
-        staged.clear()
-        source = dataclasses.replace(source_of(second, "second.csv"), size_bytes=10**9)
-        summary = import_batches([source], store)
-        assert reconciles(summary)
-        outcomes[mode] = (summary, sum(staged), _store_content(store))
-
-    (resolved, resolved_staged, resolved_rows) = outcomes["resolved"]
-    (held, held_staged, held_rows_out) = outcomes["held"]
-    assert resolved_staged == len(second)
-    assert held_staged == len(second) - held_rows
-    assert held.rows_duplicate == resolved.rows_duplicate == held_rows
-    assert held.corrections == resolved.corrections == 2
-    assert held.rows_stored == resolved.rows_stored == len(new) + 2
-    for mine, theirs in zip(held_rows_out, resolved_rows, strict=True):
-        pd.testing.assert_frame_equal(mine, theirs)
-    assert len(held_rows_out[1]) == 2  # the corrected stored row and the earlier changed one
+    summary = import_batches(
+        [source_of(pd.concat([earlier, again, new], ignore_index=True), "second.csv")], store
+    )
+    assert reconciles(summary)
+    assert summary.rows_duplicate == len(stored) - 1
+    assert summary.corrections == 2
+    assert summary.rows_stored == len(new) + 2
+    live, old = _store_content(store)
+    assert len(live) == len(stored) + len(new)
+    assert len(old) == 2  # the corrected stored row and the earlier changed one
 
 
-def test_an_unreadable_file_in_a_year_not_imported_still_does_not_stop_an_import(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_unreadable_file_in_a_year_not_imported_does_not_stop_an_import(
+    tmp_path: Path,
 ) -> None:
-    """Loading the store's rows before staging only speeds an import up: when a live file of
-    another year cannot be read, the import goes on without them, as it would have before."""
+    """An import reads only the years it touches: a damaged file of another year is no
+    obstacle (store check finds it)."""
     children = keyed_children(20)
     store = tmp_path / "store"
     import_batches([source_of(make_visits(children, ["2022-06-15"]), "2022.csv")], store)
     for path in (store / "measurements").glob("year=2022/*/*.parquet"):
         path.write_bytes(b"not parquet")
-    built: list[int] = []
-    of = dedup.StoredValues.of
-
-    def counted(ident: Any, vhash: Any) -> dedup.StoredValues:
-        built.append(len(ident))
-        return of(ident, vhash)
-
-    monkeypatch.setattr(dedup.StoredValues, "of", counted)
     rows = make_visits(children, ["2023-06-15"], seed=4)
-    source = dataclasses.replace(source_of(rows, "2023.csv"), size_bytes=10**9)
-    summary = import_batches([source], store)
+    summary = import_batches([source_of(rows, "2023.csv")], store)
     assert summary.rows_stored == len(rows) and reconciles(summary)
-    assert not built

@@ -101,21 +101,3 @@ def test_batches_are_read_from_their_buffers_at_any_offset_with_missing_values()
             expected = expected.astype("datetime64[ms]")
         pd.testing.assert_series_equal(got, expected, check_names=False, check_dtype=False)
         assert str(got.dtype) == str(expected.dtype), name
-
-
-def test_reading_the_store_does_not_load_the_import_machinery() -> None:
-    """`kbtool.store` gives the import functions on first use only: prevalence, quality and
-    sources start without the reader, child keys and staging (~0.15 s of imports)."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, kbtool.store as s\n"
-        "assert 'kbtool.store.ingest' not in sys.modules\n"
-        "s.open_measurements\n"
-        "assert 'kbtool.store.ingest' not in sys.modules\n"
-        "from kbtool.store import import_registers, ImportSummary\n"
-        "from kbtool.store.ingest import import_registers as direct\n"
-        "assert import_registers is direct and s.ingest.ImportSummary is ImportSummary\n"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)

@@ -92,6 +92,12 @@ def _print_summary(summary: ImportSummary) -> None:
             "under another child key (the same visit date and values, e.g. the same register in "
             "another layout): counted once"
         )
+    for import_id, rows in summary.reverted_imports.items():
+        say(
+            f"{rows:,} rows would restore values that import {import_id} corrected (an older "
+            "export?): skipped, the corrected values stay; --allow-revert restores them",
+            "yellow",
+        )
     if summary.rows_without_key:
         say(
             f"{summary.rows_without_key:,} rows had no valid NIK, no other identifier and no "
@@ -122,6 +128,14 @@ def import_(
         bool,
         typer.Option("--json-summary", help="Print the summary as JSON on stdout."),
     ] = False,
+    allow_revert: Annotated[
+        bool,
+        typer.Option(
+            "--allow-revert",
+            help="Let rows restore values that a later import corrected (an older export "
+            "imported again); without it they are skipped with a warning.",
+        ),
+    ] = False,
     quiet: QuietOption = False,
 ) -> None:
     """Import registers into the store: idempotent, atomic, NIK and names never stored.
@@ -151,6 +165,7 @@ def import_(
             progress=bar,
             on_wait=waiting,
             rejects_path=rejects,
+            allow_revert=allow_revert,
         )
     finally:
         bar.close()

@@ -177,6 +177,8 @@ class ImportRecord:
     sources: Sequence[tuple[str, str, int | None, dict[str, int]]]  # file, sha256, size, counts
     # per visit year the import touched (None: no visit date): see year_checks
     across_keys: dict[int | None, int] = field(default_factory=dict)
+    # sources to read again next time though imported now (rows of theirs were held back)
+    reimport: list[str] = field(default_factory=list)
 
 
 def commit_import(
@@ -216,6 +218,10 @@ def commit_import(
         connection.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in removed])
         connection.executemany(
             "DELETE FROM reimport WHERE sha256 = ?", [(sha,) for _, sha, _, _ in record.sources]
+        )
+        connection.executemany(
+            "INSERT OR IGNORE INTO reimport (sha256) VALUES (?)",
+            [(sha,) for sha in record.reimport],
         )
         connection.executemany(
             "INSERT INTO files (path, area, year, kecamatan, import_id, rows, bytes) "

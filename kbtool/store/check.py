@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from kbtool.errors import StoreError
 from kbtool.store import catalogue
-from kbtool.store.layout import Store, fsync_dir, resolve_store_dir, store_lock
+from kbtool.store.layout import Store, fsync_dir, live_path, resolve_store_dir, store_lock
 from kbtool.store.open import open_existing
 
 # where repair moves a damaged file: outside measurements/ and superseded/, which users' own
@@ -47,7 +47,7 @@ class DamagedFile:
 def file_problem(root: Path, entry: catalogue.FileEntry, *, full: bool = False) -> str | None:
     """What is wrong with one live file, or None: missing, unreadable, other rows than the
     catalogue says; with `full`, every page decoded too."""
-    path = root / entry.path
+    path = live_path(root / entry.path)
     if not path.exists():
         return "missing"
     try:
@@ -100,7 +100,7 @@ def read_store_file(
 ) -> pa.Table:
     """One live file, or a StoreError naming it when it is damaged."""
     try:
-        table = pq.read_table(store.root / entry.path, columns=columns)
+        table = pq.read_table(live_path(store.root / entry.path), columns=columns)
     except (OSError, pa.ArrowException) as err:
         raise damaged_file_error(store, [entry]) from err
     if table.num_rows != entry.rows:
@@ -116,7 +116,7 @@ def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
         damaged = check_store(opened.root)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         for item in damaged:
-            source = opened.root / item.path
+            source = live_path(opened.root / item.path)
             aside = opened.root / DAMAGED_DIR / item.import_id / item.path
             if source.exists():
                 aside.parent.mkdir(parents=True, exist_ok=True)

@@ -136,90 +136,9 @@ def _repeated(ident: U64) -> npt.NDArray[np.bool_]:
     return np.asarray(values[found] == ident)
 
 
-def distinct_identities(key: I64, visit: I64) -> bool:
-    """True when no (key, visit) occurs twice: the usual import.
-
-    Distinct packings imply distinct identities; a packing collision only makes this False.
-    """
-    return not bool(_repeated(_packed(key, visit)).any())
-
-
-# StoredValues sorts its rows by the top bits of their packed identity with the row number in the
-# bottom ones: one sort of plain integers (numpy's argsort is 4x slower).
-_ROW_BITS = 26
-MAX_STORED_VALUES = (1 << _ROW_BITS) - 1
-
-
-@dataclass(frozen=True)
-class StoredValues:
-    """The store's live rows as (packed identity, value hash), sorted by identity: 16 bytes a
-    row, for telling, while an import is staged, which incoming rows the store already holds.
-
-    A row whose child and visit date the store holds with the same value hash is a DUPLICATE
-    whatever else the import holds (`resolve`: the last read of its identity equal to the store
-    is a duplicate, and so is every other kept row equal to the store), so its values need not
-    be staged. `holds` compares the value hash in full, as `resolve` does, and the packed
-    identity: only a collision of both (about 2^-128 a pair of rows) could pass another row
-    for a duplicate, and the import checks every row it did not stage against `resolve`'s
-    decision all the same.
-    """
-
-    ident: U64
-    vhash: I64
-
-    @classmethod
-    def of(cls, ident: U64, vhash: I64) -> StoredValues:
-        """From the store's live rows (at most MAX_STORED_VALUES): their identities packed by
-        `packed_identity`, and value hashes. Sorting takes 40 bytes a row for a moment, these
-        arrays included."""
-        n = len(ident)
-        if n > MAX_STORED_VALUES:
-            raise ValueError(f"{n} stored rows: at most {MAX_STORED_VALUES}")
-        rows = _sorted_rows(ident)
-        ident_sorted = ident[rows]
-        vhash_sorted = vhash[rows]
-        del rows
-        # rows whose identities share their top bits are in row order: sort those few runs
-        high = ident_sorted >> np.uint64(_ROW_BITS)
-        tied = np.flatnonzero(high[1:] == high[:-1])
-        del high
-        if tied.size:
-            runs = np.unique(np.concatenate([tied, tied + 1]))
-            order = runs[np.argsort(ident_sorted[runs], kind="stable")]
-            ident_sorted[runs], vhash_sorted[runs] = ident_sorted[order], vhash_sorted[order]
-        return cls(ident_sorted, vhash_sorted)
-
-    def holds(self, key: I64, visit: I64, vhash: I64) -> npt.NDArray[np.bool_]:
-        """Which rows the store holds with the same child, visit date and value hash."""
-        if not len(self.ident) or not len(key):
-            return np.zeros(len(key), dtype=bool)
-        ident = _packed(key, visit)
-        # looked up nearly in order, so that the binary searches walk the table once
-        order = _sorted_rows(ident)
-        wanted = ident[order]
-        at = np.minimum(np.searchsorted(self.ident, wanted), len(self.ident) - 1)
-        same = (self.ident[at] == wanted) & (self.vhash[at] == vhash[order])
-        found = np.empty(len(key), dtype=bool)
-        found[order] = same
-        return found
-
-
 def packed_identity(key: I64, visit: I64) -> U64:
     """(child key, visit day) packed into 64 bits, as `resolve` packs them."""
     return _packed(key, visit)
-
-
-def _sorted_rows(ident: U64) -> npt.NDArray[np.int64]:
-    """Row numbers in the order of their identities' top bits (ties in row order), by one sort
-    of plain integers: identity top bits above, row number below."""
-    if len(ident) > MAX_STORED_VALUES:
-        return np.argsort(ident)
-    low = np.uint64((1 << _ROW_BITS) - 1)
-    keyed = np.arange(len(ident), dtype=np.uint64)
-    keyed |= ident & ~low
-    keyed.sort()
-    keyed &= low
-    return keyed.view(np.int64)  # row numbers below 2^26: the same bits as int64
 
 
 def _resolve_distinct(incoming: Incoming, stored: Stored) -> Resolution:

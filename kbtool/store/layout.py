@@ -160,6 +160,21 @@ def write_atomic(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def pending_path(path: Path) -> Path:
+    """Where a new file waits for its import's commit: beside its final name, hidden from the
+    tools that read the directories (a leading dot, and not a .parquet name)."""
+    return path.with_name(f".{path.name}.pending")
+
+
+def live_path(path: Path) -> Path:
+    """A listed file: at its name, or still at its pending name after a commit whose last step
+    was cut short (the next import finishes it)."""
+    if path.exists():
+        return path
+    hidden = pending_path(path)
+    return hidden if hidden.exists() else path
+
+
 def fsync_dir(path: Path) -> None:
     """Make a rename or creation in `path` durable (a no-op where directories cannot be opened)."""
     with contextlib.suppress(OSError):

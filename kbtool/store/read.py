@@ -18,8 +18,8 @@ import pyarrow.parquet as pq
 from kbtool.errors import StoreError
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
-from kbtool.store.check import damaged_file_error
-from kbtool.store.layout import Store, resolve_store_dir
+from kbtool.store.check import damaged_file_error, read_store_file
+from kbtool.store.layout import Store, live_path, resolve_store_dir
 from kbtool.store.open import open_existing
 from kbtool.store.schema import (
     DICTIONARY_COLUMNS,
@@ -92,7 +92,7 @@ def _dataset(opened: Store, area: str, files: list[catalogue.FileEntry]) -> ds.D
         read_options=ds.ParquetReadOptions(dictionary_columns=list(DICTIONARY_COLUMNS))
     )
     return ds.dataset(
-        [str(opened.root / f.path) for f in files],
+        [str(live_path(opened.root / f.path)) for f in files],
         schema=_dataset_schema(area),
         format=file_format,
         partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
@@ -421,6 +421,9 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
     return frame
 
 
+_MATCHING_COLUMNS = ["child_key", "child_key_kind", "visit_date", "value_hash"]
+
+
 def duplicates_across_keys(store: str | Path | None = None) -> int:
     """Live measurements that repeat another's visit date and measured values under another
     child key (the same register imported in two layouts by an earlier kbtool, say). Imports
@@ -435,9 +438,8 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
         ]
     for year in unchecked:
         parts = [
-            pq.read_table(
-                opened.root / entry.path,
-                columns=["child_key", "child_key_kind", "visit_date", "value_hash"],
+            read_store_file(
+                opened, entry, ["child_key", "child_key_kind", "visit_date", "value_hash"]
             )
             for entry in entries
             if entry.year == year

@@ -1,0 +1,466 @@
+"""Step 2 of an import: what becomes of every staged row, one visit year at a time.
+
+The year's index (kbtool.store.stage) is compared with the key columns of the year's live files
+(never the whole store), kbtool.store.dedup decides, and the result is a plan for step 3: staged
+files kept as they are or rewritten without the rows that do not go live, stored files that
+lost rows to corrections rewritten, the replaced rows moved to superseded/, and partitions with
+too many files compacted into one. Nothing here touches the live store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kbtool.concurrency import cores
+from kbtool.privacy import KEY_KIND_NIK
+from kbtool.store import catalogue, dedup
+from kbtool.store.check import read_store_file
+from kbtool.store.layout import Store
+from kbtool.store.schema import (
+    MEASUREMENT_SCHEMA,
+    PARQUET_OPTIONS,
+    SUPERSEDED_SCHEMA,
+    constant_column,
+)
+from kbtool.store.stage import Staging
+
+# A partition with more live files than this is rewritten as one file by the import that adds to it.
+MAX_FILES_PER_PARTITION = 16
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+# Characters a directory name cannot hold on some system, or that hive readers would misread.
+_UNSAFE_IN_PARTITION = set('/\\%=?*:"<>|')
+_KEY_COLUMNS = ["child_key", "child_key_kind", "visit_date", "value_hash"]
+
+
+@dataclass
+class Plan:
+    """Files to add at commit (staged path -> entry) and catalogue paths to drop."""
+
+    added: list[tuple[Path, catalogue.FileEntry]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """Per source (by position): what became of its rows; and what the store looks like."""
+
+    duplicate: npt.NDArray[np.int64]
+    stored: npt.NDArray[np.int64]
+    corrections: npt.NDArray[np.int64]
+    matched_across_keys: npt.NDArray[np.int64]
+    reverts: npt.NDArray[np.int64]
+    reverted_imports: dict[str, int] = field(default_factory=dict)  # import -> rows not reverted
+    across_keys: dict[int | None, int] = field(default_factory=dict)  # per visit year, after
+
+
+@dataclass(frozen=True)
+class _Split:
+    """A Parquet file of the year being resolved and what becomes of its rows: kept whole
+    (`keep` None), or the rows `keep` written to `target` (None when there are none) and the
+    rows `moved` read out for superseded/."""
+
+    source: Path
+    source_rows: int
+    year: int | None
+    kecamatan: str | None
+    rows: int
+    keep: npt.NDArray[np.int64] | None = None
+    target: Path | None = None
+    moved: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    entry: catalogue.FileEntry | None = None  # a stored file: named when it is damaged
+
+    def run(self, store: Store) -> pa.Table | None:
+        """Write the kept rows to `target`; the moved rows, or None when there are none."""
+        if self.entry is not None:
+            table = read_store_file(store, self.entry)
+        else:
+            table = pq.read_table(self.source, schema=MEASUREMENT_SCHEMA)
+        if self.target is not None and self.keep is not None:
+            pq.write_table(table.take(pa.array(self.keep)), self.target, **PARQUET_OPTIONS)
+        return table.take(pa.array(self.moved)) if len(self.moved) else None
+
+
+class Resolver:
+    """Resolves the staged rows of one import against the store, year by year."""
+
+    def __init__(
+        self,
+        store: Store,
+        connection: sqlite3.Connection,
+        staging: Staging,
+        import_id: str,
+        sources: int,
+        *,
+        allow_revert: bool = False,
+    ) -> None:
+        self.store = store
+        self.connection = connection
+        self.staging = staging
+        self.import_id = import_id
+        self.allow_revert = allow_revert
+        zero = np.zeros(sources, dtype=np.int64)
+        self.outcome = Outcome(zero, zero.copy(), zero.copy(), zero.copy(), zero.copy())
+        self.plan = Plan()
+        self._final_seq = 0
+
+    def run(self) -> tuple[Plan, Outcome]:
+        """Resolve every staged year, then compact the partitions touched."""
+        self.staging.close()  # the staged files are read back whole
+        touched: set[tuple[int | None, str | None]] = set()
+        for year in sorted(self.staging.index_files, key=lambda y: -1 if y is None else y):
+            touched |= self._resolve_year(year)
+        self.staging.close()
+        for staged in self.staging.files:
+            if staged.area == "superseded":
+                self._add(staged.path, "superseded", staged.year, staged.kecamatan, staged.rows)
+        self._compact(touched)
+        return self.plan, self.outcome
+
+    def _resolve_year(self, year: int | None) -> set[tuple[int | None, str | None]]:
+        column = self.staging.read_index(year)
+        incoming = dedup.Incoming(
+            key=column["key"], visit=column["visit"], vhash=column["vhash"], src=column["src"]
+        )
+        files = catalogue.live_files(self.connection, "measurements", year)
+        stored, stored_file, stored_row, measured = self._stored_index(files, incoming.key)
+        decided = dedup.resolve(incoming, stored, seq=column["seq"])
+        # a new measurement the store (or an earlier file) already holds under another key
+        new = np.flatnonzero((decided.status == dedup.LIVE) & (decided.replaces < 0))
+        across = new[
+            dedup.matched_across_keys(
+                dedup.Measured(
+                    incoming.visit[new],
+                    incoming.vhash[new],
+                    incoming.key[new],
+                    column["kind"][new],
+                    incoming.src[new],
+                ),
+                measured,
+                KEY_KIND_NIK,
+            )
+        ]
+        decided.status[across] = dedup.DUPLICATE
+        reverts = self._reverts(year, incoming, decided)
+        decided.status[reverts] = dedup.DUPLICATE
+        decided.replaces[reverts] = -1
+        self._count(incoming.src, decided, across, reverts)
+        self.outcome.across_keys[year] = _across_keys_after(
+            measured, incoming, column["kind"], decided
+        )
+
+        live = decided.status == dedup.LIVE
+        moved_in_import = decided.status == dedup.SUPERSEDED
+        touched: set[tuple[int | None, str | None]] = set()
+        splits = self._staged_splits(year, column, live, moved_in_import, touched)
+        # stored files that lose rows to corrections: rewritten, the rows moved to superseded/
+        replaced = decided.replaces[decided.replaces >= 0]
+        for position, rows_out in _rows_by_file(
+            stored_file[replaced], stored_row[replaced]
+        ).items():
+            entry = files[position]
+            keep = np.ones(entry.rows, dtype=bool)
+            keep[rows_out] = False
+            kept = np.flatnonzero(keep)
+            self.plan.removed.append(entry.path)
+            touched.add((entry.year, entry.kecamatan))
+            splits.append(
+                _Split(
+                    self.store.root / entry.path,
+                    entry.rows,
+                    entry.year,
+                    entry.kecamatan,
+                    len(kept),
+                    keep=kept,
+                    target=self._rewritten(entry.year, entry.kecamatan, len(kept)),
+                    moved=np.sort(rows_out),
+                    entry=entry,
+                )
+            )
+        self._run_splits(splits)
+        return touched
+
+    def _staged_splits(
+        self,
+        year: int | None,
+        column: dict[str, npt.NDArray[Any]],
+        live: npt.NDArray[np.bool_],
+        moved_in_import: npt.NDArray[np.bool_],
+        touched: set[tuple[int | None, str | None]],
+    ) -> list[_Split]:
+        """The year's staged files: kept as they are, or rewritten without the rows that do not
+        go live (those superseded within the import moved out)."""
+        file_no, row_no = column["file_no"], column["row_no"]
+        count = len(self.staging.files)
+        live_count = np.bincount(file_no[live], minlength=count)
+        moved_count = np.bincount(file_no[moved_in_import], minlength=count)
+        live_rows = moved_rows = None
+        splits = []
+        # the files staged from the batches (rewrites made from here on are not among them)
+        staged_by_batches = [
+            f for f in self.staging.files[:count] if f.year == year and f.area == "measurements"
+        ]
+        for staged in staged_by_batches:
+            touched.add((staged.year, staged.kecamatan))
+            partition = (staged.path, staged.rows, staged.year, staged.kecamatan)
+            if live_count[staged.file_no] == staged.rows:
+                splits.append(_Split(*partition, staged.rows))
+                continue
+            if live_count[staged.file_no] == 0 and moved_count[staged.file_no] == 0:
+                continue
+            if live_rows is None:  # row numbers only once some file must be rewritten
+                live_rows = _rows_by_file(file_no[live], row_no[live])
+                moved_rows = _rows_by_file(file_no[moved_in_import], row_no[moved_in_import])
+            assert moved_rows is not None
+            kept = np.sort(live_rows.get(staged.file_no, np.empty(0, dtype=np.int64)))
+            splits.append(
+                _Split(
+                    *partition,
+                    len(kept),
+                    keep=kept,
+                    target=self._rewritten(staged.year, staged.kecamatan, len(kept)),
+                    moved=np.sort(moved_rows.get(staged.file_no, np.empty(0, dtype=np.int64))),
+                )
+            )
+        return splits
+
+    def _run_splits(self, splits: list[_Split]) -> None:
+        """The rewrites on every core (Parquet encoding releases the GIL); what they add to the
+        plan and to superseded/ is recorded in order."""
+        with ThreadPoolExecutor(cores(), thread_name_prefix="kbtool-rewrite") as pool:
+            results = [
+                None if split.keep is None else pool.submit(split.run, self.store)
+                for split in splits
+            ]
+            try:
+                for split, result in zip(splits, results, strict=True):
+                    moved = None if result is None else result.result()
+                    written = split.source if split.keep is None else split.target
+                    if written is not None:
+                        self._add(written, "measurements", split.year, split.kecamatan, split.rows)
+                    if moved is not None:
+                        by = constant_column(self.import_id, moved.num_rows)
+                        moved = moved.append_column(
+                            SUPERSEDED_SCHEMA.field("superseded_by_import"), by
+                        )
+                        self.staging.append("superseded", split.year, split.kecamatan, moved)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # the import fails: start no more rewrites
+                raise
+
+    def _count(
+        self,
+        src: npt.NDArray[np.int32],
+        decided: dedup.Resolution,
+        across: npt.NDArray[np.intp],
+        reverts: npt.NDArray[np.intp],
+    ) -> None:
+        size = len(self.outcome.stored)
+        moved = decided.status == dedup.SUPERSEDED
+        outcome = self.outcome
+        outcome.duplicate += np.bincount(src[decided.status == dedup.DUPLICATE], minlength=size)
+        outcome.stored += np.bincount(src[(decided.status == dedup.LIVE) | moved], minlength=size)
+        # corrections are credited to the source whose row won
+        outcome.corrections += np.bincount(src[decided.replaces >= 0], minlength=size)
+        outcome.corrections += np.bincount(decided.credit_src[moved], minlength=size)
+        outcome.matched_across_keys += np.bincount(src[across], minlength=size)
+        outcome.reverts += np.bincount(src[reverts], minlength=size)
+
+    def _reverts(
+        self, year: int | None, incoming: dedup.Incoming, decided: dedup.Resolution
+    ) -> npt.NDArray[np.intp]:
+        """Corrections that would restore a value a later import superseded (an older export
+        imported again): left out, and counted per superseding import, unless allowed."""
+        corrections = np.flatnonzero(decided.replaces >= 0)
+        if self.allow_revert or not corrections.size:
+            return np.empty(0, dtype=np.intp)
+        files = catalogue.live_files(self.connection, "superseded", year)
+        if not files:
+            return np.empty(0, dtype=np.intp)
+        tables = [
+            read_store_file(self.store, entry, [*_KEY_COLUMNS, "superseded_by_import"])
+            for entry in files
+        ]
+        old = pa.concat_tables(tables)
+        earlier = pd.DataFrame(
+            {
+                "key": old.column("child_key").to_numpy(),
+                "visit": _stored_days(old.column("visit_date")),
+                "vhash": old.column("value_hash").to_numpy(),
+                "by": old.column("superseded_by_import").to_pandas().astype(str).to_numpy(),
+            }
+        ).drop_duplicates(["key", "visit", "vhash"], keep="last")
+        wanted = pd.DataFrame(
+            {
+                "key": incoming.key[corrections],
+                "visit": incoming.visit[corrections],
+                "vhash": incoming.vhash[corrections],
+                "row": corrections,
+            }
+        )
+        found = wanted.merge(earlier, on=["key", "visit", "vhash"])
+        for by, rows in found.groupby("by")["row"]:
+            self.outcome.reverted_imports[str(by)] = self.outcome.reverted_imports.get(
+                str(by), 0
+            ) + len(rows)
+        return np.sort(found["row"].to_numpy()).astype(np.intp)
+
+    def _stored_index(
+        self, files: list[catalogue.FileEntry], incoming_children: npt.NDArray[np.int64]
+    ) -> tuple[dedup.Stored, npt.NDArray[np.int64], npt.NDArray[np.int64], dedup.Measured]:
+        """Key columns of the year's live rows whose child occurs in the import, with each
+        row's file (position in `files`) and row number; and every live row of the year as a
+        measurement (for matching across child keys)."""
+        wanted = pd.Index(np.unique(incoming_children)) if files else pd.Index([])
+        matched: list[dict[str, npt.NDArray[Any]]] = []
+        every: list[dict[str, npt.NDArray[Any]]] = []
+        for position, entry in enumerate(files):
+            table = read_store_file(self.store, entry, _KEY_COLUMNS)
+            row = {
+                "key": table.column("child_key").to_numpy(),
+                "visit": _stored_days(table.column("visit_date")),
+                "vhash": table.column("value_hash").to_numpy(),
+                "kind": table.column("child_key_kind").to_numpy(),
+            }
+            every.append(row)
+            rows = np.flatnonzero(wanted.get_indexer(pd.Index(row["key"])) >= 0)
+            matched.append(
+                {name: row[name][rows] for name in ("key", "visit", "vhash")}
+                | {"file": np.full(rows.size, position, dtype=np.int64), "row": rows}
+            )
+
+        def joined(parts: list[dict[str, npt.NDArray[Any]]], name: str) -> npt.NDArray[Any]:
+            return np.concatenate([p[name] for p in parts]) if parts else np.empty(0, np.int64)
+
+        stored = dedup.Stored(
+            joined(matched, "key"), joined(matched, "visit"), joined(matched, "vhash")
+        )
+        measured = dedup.Measured(
+            joined(every, "visit"),
+            joined(every, "vhash"),
+            joined(every, "key"),
+            joined(every, "kind").astype(np.int8),
+        )
+        return stored, joined(matched, "file"), joined(matched, "row").astype(np.int64), measured
+
+    def _compact(self, touched: set[tuple[int | None, str | None]]) -> None:
+        """Rewrite a partition as one file once it has more than MAX_FILES_PER_PARTITION."""
+        removed = set(self.plan.removed)
+        for area in ("measurements", "superseded"):
+            for year, kecamatan in sorted(touched, key=lambda p: (p[0] or -1, p[1] or "")):
+                existing = [
+                    e
+                    for e in catalogue.live_files(self.connection, area, year)
+                    if e.kecamatan == kecamatan and e.path not in removed
+                ]
+                new = [
+                    (path, e)
+                    for path, e in self.plan.added
+                    if (e.area, e.year, e.kecamatan) == (area, year, kecamatan)
+                ]
+                if len(existing) + len(new) <= MAX_FILES_PER_PARTITION:
+                    continue
+                schema = MEASUREMENT_SCHEMA if area == "measurements" else SUPERSEDED_SCHEMA
+                merged = self.staging.new_file(area, year, kecamatan)
+                total = 0
+                with pq.ParquetWriter(merged.path, schema, **PARQUET_OPTIONS) as writer:
+                    for table in [read_store_file(self.store, e) for e in existing] + [
+                        pq.read_table(p) for p, _ in new
+                    ]:
+                        writer.write_table(table.cast(schema))
+                        total += table.num_rows
+                self.plan.removed.extend(e.path for e in existing)
+                removed.update(e.path for e in existing)
+                self.plan.added = [(p, e) for p, e in self.plan.added if (p, e) not in new]
+                self._add(merged.path, area, year, kecamatan, total)
+
+    def _rewritten(self, year: int | None, kecamatan: str | None, rows: int) -> Path | None:
+        """A new staged file for the rows a rewrite keeps; None when it keeps none."""
+        return self.staging.new_file("measurements", year, kecamatan).path if rows else None
+
+    def _add(
+        self, staged: Path, area: str, year: int | None, kecamatan: str | None, rows: int
+    ) -> None:
+        if rows == 0:
+            return
+        self._final_seq += 1
+        name = f"part-{self.import_id}-{self._final_seq:05d}.parquet"
+        entry = catalogue.FileEntry(
+            path=f"{area}/{partition_dir(year, kecamatan)}/{name}",
+            area=area,
+            year=year,
+            kecamatan=kecamatan,
+            import_id=self.import_id,
+            rows=rows,
+            bytes=staged.stat().st_size,
+        )
+        self.plan.added.append((staged, entry))
+
+
+def partition_dir(year: int | None, kecamatan: str | None) -> str:
+    """Hive directory of a partition, e.g. year=2024/kecamatan=Metro Pusat."""
+    year_part = HIVE_NULL if year is None else str(year)
+    if kecamatan is None:
+        return f"year={year_part}/kecamatan={HIVE_NULL}"
+    # percent-encode only what must be (pyarrow, DuckDB and Spark decode it); keep spaces
+    encoded = "".join(
+        "".join(f"%{b:02X}" for b in ch.encode())
+        if ch in _UNSAFE_IN_PARTITION or ord(ch) < 32
+        else ch
+        for ch in kecamatan
+    )
+    return f"year={year_part}/kecamatan={encoded}"
+
+
+def _across_keys_after(
+    stored: dedup.Measured,
+    incoming: dedup.Incoming,
+    kind: npt.NDArray[np.int8],
+    decided: dedup.Resolution,
+) -> int:
+    """dedup.count_across_keys over the year's live rows once the import is committed: the
+    stored rows less those corrected, and the incoming rows that go live."""
+    live = decided.status == dedup.LIVE
+    fixed = decided.replaces >= 0
+    corrected = dedup.packed_identity(incoming.key[fixed], incoming.visit[fixed])
+    kept = ~np.isin(dedup.packed_identity(stored.key, stored.visit), corrected)
+    return dedup.count_across_keys(
+        dedup.Measured(
+            np.concatenate([stored.visit[kept], incoming.visit[live]]),
+            np.concatenate([stored.vhash[kept], incoming.vhash[live]]),
+            np.concatenate([stored.key[kept], incoming.key[live]]),
+            np.concatenate([stored.kind[kept], kind[live]]),
+        ),
+        KEY_KIND_NIK,
+    )
+
+
+def _stored_days(dates: pa.ChunkedArray) -> npt.NDArray[np.int64]:
+    """A stored date column as day numbers, NAT_DAYS where missing (as the index holds them)."""
+    days = dates.cast(pa.int32()).fill_null(-(2**31)).to_numpy().astype(np.int64)
+    days[days == -(2**31)] = np.iinfo(np.int64).min
+    return days
+
+
+def _rows_by_file(
+    file_no: npt.NDArray[Any], row_no: npt.NDArray[Any]
+) -> dict[int, npt.NDArray[np.int64]]:
+    """Row numbers grouped by file number (one sort, then slices)."""
+    if len(file_no) == 0:
+        return {}
+    order = np.argsort(file_no, kind="stable")
+    files = np.asarray(file_no)[order]
+    rows = np.asarray(row_no, dtype=np.int64)[order]
+    bounds = np.flatnonzero(np.diff(files)) + 1
+    starts = np.concatenate([[0], bounds]).tolist()
+    ends = np.concatenate([bounds, [len(files)]]).tolist()
+    return {int(files[s]): rows[s:e] for s, e in zip(starts, ends, strict=True)}

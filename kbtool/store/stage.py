@@ -1,0 +1,247 @@
+"""Step 1 of an import: each batch of rows, in stored form, staged under staging/<import_id>/.
+
+A batch gets its places normalised, child keys, z-scores and value hash (schema.build_batch),
+and is appended to a Parquet file per (visit year, kecamatan), with a compact index (key,
+visit day, value hash, reading order, file and row number, source, key kind) per visit year
+that step 2 (kbtool.store.resolve) reads back. Nothing here touches the live store.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kbtool.places import AliasTable, normalise_places
+from kbtool.privacy import ChildKeys, KeyHasher, child_keys, redact_rejects
+from kbtool.reader import ReadBatch
+from kbtool.store.schema import PARQUET_OPTIONS, StagedBatch, build_batch
+
+# Open staged files at once; beyond this the least recently used is closed and a new part begun.
+MAX_OPEN_WRITERS = 64
+# Children whose keys are remembered between batches (about 250 bytes each in Python objects).
+KEY_CACHE_ENTRIES = 500_000
+# Canonical columns whose values identify a person: never written in clear, not even as rejects.
+IDENTIFYING_COLUMNS = ("child_id", "name")
+
+INDEX_SCHEMA = pa.schema(
+    [
+        ("key", pa.int64()),
+        ("visit", pa.int64()),
+        ("vhash", pa.int64()),
+        ("seq", pa.int64()),
+        ("file_no", pa.int32()),
+        ("row_no", pa.int32()),
+        ("src", pa.int32()),
+        ("kind", pa.int8()),
+    ]
+)
+
+
+@dataclass
+class StagedFile:
+    """A Parquet file written in staging: its number, area and partition, and rows so far."""
+
+    file_no: int
+    area: str
+    year: int | None
+    kecamatan: str | None
+    path: Path
+    rows: int = 0
+
+
+class Staging:
+    """The staged files of one import: Parquet writers per partition, raw index files per
+    visit year, and the import's rejects (redacted) as CSV."""
+
+    def __init__(self, root: Path, import_id: str, aliases: AliasTable, hasher: KeyHasher) -> None:
+        self.root = root
+        self.import_id = import_id
+        self.aliases = aliases
+        self.hasher = hasher
+        self.files: list[StagedFile] = []
+        self.index_files: dict[int | None, list[Path]] = {}
+        self.rejects_path = root / "rejects.csv"
+        self.unknown_kelurahan: set[str] = set()
+        self.unknown_kecamatan: set[str] = set()
+        self.warnings: list[str] = []
+        self._seq = 0
+        self._key_cache: dict[bytes, bytes] = {}
+        self._writers: OrderedDict[tuple[str, int | None, str | None], Any] = OrderedDict()
+        self._indexes: OrderedDict[int | None, list[Any]] = OrderedDict()
+
+    def prepare(
+        self, batch: ReadBatch, source_file: str, sha256: str
+    ) -> tuple[StagedBatch | None, ChildKeys | None]:
+        """A batch in stored form, grouped by partition, and its keys (None, None when every row
+        was rejected); its rejects are appended to the import's rejects file."""
+        for warning in batch.warnings:
+            note = f"{source_file}: {warning}"
+            if note not in self.warnings:
+                self.warnings.append(note)
+        if len(batch.rejects):
+            mapped = batch.column_map
+            identifying = [mapped[c] for c in IDENTIFYING_COLUMNS if c in mapped]
+            redacted = redact_rejects(batch.rejects, [*IDENTIFYING_COLUMNS, *identifying])
+            redacted["file"] = source_file
+            redacted.to_csv(
+                self.rejects_path, mode="a", header=not self.rejects_path.exists(), index=False
+            )
+        rows = batch.rows.reset_index(drop=True)
+        if not len(rows):
+            return None, None
+        places = normalise_places(_text(rows, "kelurahan"), _text(rows, "kecamatan"), self.aliases)
+        self.unknown_kelurahan |= places.unknown_kelurahan
+        self.unknown_kecamatan |= places.unknown_kecamatan
+        keys = child_keys(
+            rows, places.kelurahan, self.hasher, source_sha256=sha256, key_cache=self._key_cache
+        )
+        if len(self._key_cache) > KEY_CACHE_ENTRIES:
+            self._key_cache.clear()  # start afresh rather than grow: hashing again is cheap
+        staged = build_batch(
+            rows,
+            keys,
+            places.kelurahan,
+            places.kecamatan,
+            import_id=self.import_id,
+            source_file=source_file,
+            source_sha256=sha256,
+            partition_order=True,
+        )
+        return staged, keys
+
+    def write(self, staged: StagedBatch, src: int) -> None:
+        """Append a prepared batch (grouped by partition) and its index rows."""
+        n = staged.table.num_rows
+        kec = staged.kecamatan.astype("category")
+        kec_codes = kec.cat.codes.to_numpy(dtype=np.int64) + 1  # 0: missing
+        kec_names = [None, *map(str, kec.cat.categories)]
+        group = (staged.year.astype(np.int64) + 1) * (len(kec_names) + 1) + kec_codes
+        file_no = np.empty(n, dtype=np.int32)
+        row_no = np.empty(n, dtype=np.int32)
+        for start, end in _runs(group):
+            year, kecamatan = _year(staged.year[start]), kec_names[int(kec_codes[start])]
+            part = staged.table.slice(start, end - start)
+            number, first_row = self.append("measurements", year, kecamatan, part)
+            file_no[start:end] = number
+            row_no[start:end] = np.arange(first_row, first_row + end - start, dtype=np.int32)
+        # seq is the reading order, whatever order the rows were grouped in
+        position = np.arange(n, dtype=np.int64) if staged.order is None else staged.order
+        index = pa.table(
+            {
+                "key": staged.table.column("child_key"),
+                "visit": staged.visit_days,
+                "vhash": staged.value_hash,
+                "seq": self._seq + position.astype(np.int64),
+                "file_no": file_no,
+                "row_no": row_no,
+                "src": np.full(n, src, dtype=np.int32),
+                "kind": staged.table.column("child_key_kind"),
+            },
+            schema=INDEX_SCHEMA,
+        )
+        self._seq += n
+        for start, end in _runs(staged.year):  # grouped by year (partition order) already
+            self._append_index(_year(staged.year[start]), index.slice(start, end - start))
+
+    def new_file(self, area: str, year: int | None, kecamatan: str | None) -> StagedFile:
+        """A fresh staged file path (not opened)."""
+        staged = StagedFile(
+            len(self.files), area, year, kecamatan, self.root / f"f{len(self.files):06d}.parquet"
+        )
+        self.files.append(staged)
+        return staged
+
+    def append(
+        self, area: str, year: int | None, kecamatan: str | None, table: pa.Table
+    ) -> tuple[int, int]:
+        """Append rows to the partition's open file; its file number and first row number."""
+        writer, staged = self._writer(area, year, kecamatan, table.schema)
+        first = staged.rows
+        writer.write_table(table)
+        staged.rows += table.num_rows
+        return staged.file_no, first
+
+    def close(self) -> None:
+        """Close every open writer (the files stay)."""
+        for writer, _ in self._writers.values():
+            writer.close()
+        self._writers.clear()
+        for handles in self._indexes.values():
+            for handle in handles:
+                handle.close()
+        self._indexes.clear()
+
+    def read_index(self, year: int | None) -> dict[str, npt.NDArray[Any]]:
+        """The index rows of one visit year, as written, column by column."""
+        return {
+            field.name: np.concatenate(
+                [
+                    np.fromfile(_index_path(prefix, field.name), field.type.to_pandas_dtype())
+                    for prefix in self.index_files[year]
+                ]
+            )
+            for field in INDEX_SCHEMA
+        }
+
+    def _writer(
+        self, area: str, year: int | None, kecamatan: str | None, schema: pa.Schema
+    ) -> tuple[Any, StagedFile]:
+        key = (area, year, kecamatan)
+        if key in self._writers:
+            self._writers.move_to_end(key)
+            return self._writers[key]
+        if len(self._writers) >= MAX_OPEN_WRITERS:
+            _, (oldest, _) = self._writers.popitem(last=False)
+            oldest.close()
+        staged = self.new_file(area, year, kecamatan)
+        self._writers[key] = (pq.ParquetWriter(staged.path, schema, **PARQUET_OPTIONS), staged)
+        return self._writers[key]
+
+    def _append_index(self, year: int | None, table: pa.Table) -> None:
+        """Index rows as raw native columns: the index lives only in staging, so it skips
+        Parquet's encoding."""
+        handles = self._indexes.get(year)
+        if handles is None:
+            if len(self._indexes) >= MAX_OPEN_WRITERS:
+                for handle in self._indexes.popitem(last=False)[1]:
+                    handle.close()
+            parts = self.index_files.setdefault(year, [])
+            prefix = self.root / f"index-{'none' if year is None else year}-{len(parts)}"
+            parts.append(prefix)
+            # closed by close(), which every import calls
+            handles = [open(_index_path(prefix, n), "wb") for n in INDEX_SCHEMA.names]  # noqa: SIM115
+            self._indexes[year] = handles
+        else:
+            self._indexes.move_to_end(year)
+        for handle, column in zip(handles, table.columns, strict=True):
+            for chunk in column.chunks:
+                handle.write(np.ascontiguousarray(chunk.to_numpy()).data)
+
+
+def _runs(values: npt.NDArray[Any]) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal neighbouring values."""
+    bounds = np.flatnonzero(values[1:] != values[:-1]) + 1
+    starts = [0, *bounds.tolist()]
+    return list(zip(starts, [*bounds.tolist(), len(values)], strict=True))
+
+
+def _year(value: Any) -> int | None:
+    return None if int(value) < 0 else int(value)
+
+
+def _index_path(prefix: Path, column: str) -> Path:
+    return prefix.with_name(f"{prefix.name}.{column}")
+
+
+def _text(rows: pd.DataFrame, name: str) -> pd.Series:
+    if name in rows:
+        return rows[name]
+    return pd.Series([None] * len(rows), index=rows.index, dtype=object)
