@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from kbtool.console import err_console
-from kbtool.output import write_rejects_csv
+from kbtool.writing import write_rejects_csv
 
 # how many rejected rows are shown on stderr before pointing at --rejects
 REJECTS_SHOWN = 5

@@ -49,11 +49,11 @@ def zscore(
     Input columns keep their headers; the computed columns follow. Rejected rows are summarised
     on stderr (all of them with --rejects FILE).
     """
-    # The format is settled and a single streamed file starts reading before the heavy imports
-    # (pandas, the z-score frames, the writers: ~0.6 s): pyarrow parses it meanwhile, on a
-    # thread of its own. `kbtool --help` and `--version` load none of this.
-    from kbtool.formats import STREAMED_FORMATS, resolve_format
+    # The format is settled and a single streamed file starts reading before the z-score
+    # kernel and frames load: pyarrow parses it meanwhile, on a thread of its own.
+    # `kbtool --help` and `--version` load none of this.
     from kbtool.reader import ReadOptions, parse_column_overrides
+    from kbtool.writing import STREAMED_FORMATS, resolve_format
 
     lang = check_lang(lang)
     fmt = resolve_format(fmt, output)
@@ -78,8 +78,8 @@ def zscore(
             batches.close()
         return
     from kbtool.commands.common import note_first_compile, report_rows
-    from kbtool.output import Provenance, write_result
     from kbtool.scoring import score_files, start_loading_kernel
+    from kbtool.writing import Provenance, write_result
 
     start_loading_kernel()
     note_first_compile()
@@ -177,8 +177,8 @@ def _stream_scores(
     import pandas as pd
 
     from kbtool.commands.common import note_first_compile, report_rows
-    from kbtool.output import write_batches
     from kbtool.scoring import iter_score_file, start_loading_kernel
+    from kbtool.writing import write_batches
 
     start_loading_kernel()
     note_first_compile()
