@@ -56,14 +56,7 @@ from kbtool.places import AliasTable, load_aliases, normalise_places
 from kbtool.privacy import KeyHasher, child_keys, load_secret
 from kbtool.reader import ReadBatch, ReadOptions
 from kbtool.store import catalogue, dedup
-from kbtool.store.layout import (
-    Store,
-    fsync_dir,
-    fsync_file,
-    resolve_store_dir,
-    store_lock,
-    write_atomic,
-)
+from kbtool.store.layout import Store, resolve_store_dir, store_lock
 from kbtool.store.open import create_or_open, open_existing
 from kbtool.store.schema import (
     MEASUREMENT_SCHEMA,
@@ -75,6 +68,7 @@ from kbtool.store.schema import (
     constant_column,
     load_kernels,
 )
+from kbtool.writing import atomic_write, fsync_dir, fsync_file
 
 # Open staged files at once; beyond this the least recently used is closed and a new part begun.
 MAX_OPEN_WRITERS = 64
@@ -1378,10 +1372,8 @@ def _copy_rejects(stored: str | None, target: Path) -> None:
         buffer = io.StringIO()
         csv.writer(buffer).writerow(REJECT_COLUMNS)
         data = buffer.getvalue().encode()
-    try:
-        write_atomic(target, data)
-    except OSError as err:
-        raise StoreError(f"cannot write the rejects file {target}: {err}") from err
+    with atomic_write(target) as handle:  # an OSError becomes one line naming the file
+        handle.write(data)
 
 
 def file_sha256(path: Path) -> str:
