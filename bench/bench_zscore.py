@@ -15,7 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import best_of, peak_rss_mb, register_csv, register_of, run_command
+from bench.common import (
+    best_of,
+    peak_rss_mb,
+    pyarrow_csv_floor,
+    register_csv,
+    register_of,
+    run_command,
+)
 from kbtool.growth.frame import age_in_days
 from kbtool.growth.zscores import compute_zscore_arrays
 from kbtool.synthetic import measure_codes
@@ -23,7 +30,6 @@ from kbtool.synthetic import measure_codes
 FLOOR_RATIO_TARGET = 4.0
 
 # pyarrow alone: the CSV read and its rows written back as CSV, both with pyarrow's defaults
-PYARROW_COPY = "import sys, pyarrow.csv as c; c.write_csv(c.read_csv(sys.argv[1]), sys.argv[2])"
 
 
 def main() -> None:
@@ -67,10 +73,7 @@ def main() -> None:
     )
     written = sum(1 for _ in out.open()) - 1
     print(f"rows written: {written:,} (of {rows:,} read)")
-    copy = csv.with_suffix(".pyarrow.csv")
-    floors = [
-        run_command([sys.executable, "-c", PYARROW_COPY, str(csv), str(copy)]) for _ in range(3)
-    ]
+    floors = [pyarrow_csv_floor(csv) for _ in range(3)]
     floor = min(floors, key=lambda t: t.seconds)
     print(
         f"floor, pyarrow read_csv + write_csv of the same CSV: {floor.seconds:6.2f} s  "

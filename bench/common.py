@@ -79,6 +79,19 @@ def run_command(args: Sequence[str], *, stdout: Path | None = None) -> Timed:
     return Timed(float(elapsed), float(peak), float(cpu))
 
 
+# pyarrow alone reading a register CSV and writing its rows back as CSV: the floor under
+# `kbtool zscore` CSV -> CSV on this machine (kbtool reads, scores and writes twice the columns).
+PYARROW_CSV_COPY = (
+    "import sys, pyarrow.csv as pcsv\n"
+    "pcsv.write_csv(pcsv.read_csv(sys.argv[1]), sys.stdout.buffer)\n"
+)
+
+
+def pyarrow_csv_floor(csv: Path) -> Timed:
+    """Run PYARROW_CSV_COPY on `csv` in a fresh interpreter, output to /dev/null."""
+    return run_command([sys.executable, "-c", PYARROW_CSV_COPY, str(csv)])
+
+
 def best_of(repeats: int, func: object) -> float:
     """The fastest of `repeats` timed calls of `func()` (the least disturbed by other load)."""
     assert callable(func)

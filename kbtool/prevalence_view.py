@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.output import Provenance
 from kbtool.prevalence import TOTAL_LABEL, is_low_precision
+from kbtool.writing import Provenance
 
 HEADERS = {
     "en": {

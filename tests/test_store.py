@@ -120,6 +120,15 @@ def test_a_directory_with_other_files_is_not_made_a_store(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.docx"]
 
 
+def test_a_creation_killed_while_writing_its_format_file_is_resumed(tmp_path: Path) -> None:
+    """FORMAT_VERSION is written last, by writing.atomic_write; its temporary file, left by a
+    kill, does not make the directory look foreign."""
+    (tmp_path / ".FORMAT_VERSION.k1ll3d.part").write_text("1")
+    rows = make_visits(keyed_children(5), ["2023-01-15"])
+    import_batches([source_of(rows, "jan.csv")], tmp_path)
+    assert (tmp_path / "FORMAT_VERSION").read_text() == f"{FORMAT_VERSION}\n"
+
+
 def test_reading_a_missing_store(store: Path) -> None:
     with pytest.raises(StoreError, match="kbtool import"):
         open_measurements(store)

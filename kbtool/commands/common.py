@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from kbtool.console import err_console
-from kbtool.output import write_rejects_csv
 from kbtool.privacy import redact_rejects
+from kbtool.writing import write_rejects_csv
 
 if TYPE_CHECKING:
     from kbtool.store.check import DamagedFile
@@ -146,7 +146,7 @@ def show_damaged(
     damaged: list[DamagedFile], *, fmt: str | None, output: str | None, command: str
 ) -> None:
     """The damaged files of a store as a result (one row each); a line on stderr either way."""
-    from kbtool.output import Provenance, resolve_format, write_result
+    from kbtool.writing import Provenance, resolve_format, write_result
 
     chosen = resolve_format(fmt, output)
     frame = pd.DataFrame(

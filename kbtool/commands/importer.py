@@ -189,8 +189,8 @@ def sources(
     fmt: FormatOption = None,
 ) -> None:
     """List the imports in the store: when, file, SHA-256, rows stored/skipped/rejected."""
-    from kbtool.output import Provenance, resolve_format, write_result
     from kbtool.store import list_sources, resolve_store_dir
+    from kbtool.writing import Provenance, resolve_format, write_result
 
     fmt = resolve_format(fmt, output)
     frame = list_sources(store)

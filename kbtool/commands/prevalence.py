@@ -104,8 +104,8 @@ def prevalence(
     """
     from kbtool.commands.common import load_measurements, note_undated
     from kbtool.errors import UsageError
-    from kbtool.output import Provenance, resolve_format, write_result
     from kbtool.prevalence import METHOD, SELECTION_RULE, compute_prevalence
+    from kbtool.writing import Provenance, resolve_format, write_result
 
     lang = check_lang(lang)
     groups = parse_by(by)

@@ -220,8 +220,8 @@ def quality(
     """
     from kbtool.commands.common import load_measurements
     from kbtool.errors import UsageError
-    from kbtool.output import Provenance, resolve_format, write_result
     from kbtool.quality import METHOD, kernel_is_compiled, load_kernel, quality_report
+    from kbtool.writing import Provenance, resolve_format, write_result
 
     lang = check_lang(lang)
     by = by.lower()

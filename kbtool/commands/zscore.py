@@ -59,11 +59,11 @@ def zscore(
     Input columns keep their headers; the computed columns follow. Rejected rows are summarised
     on stderr (all of them with --rejects FILE).
     """
-    # The format is settled and a single streamed file starts reading before the heavy imports
-    # (pandas, the z-score frames, the writers: ~0.6 s): pyarrow parses it meanwhile, on a
-    # thread of its own. `kbtool --help` and `--version` load none of this.
-    from kbtool.formats import STREAMED_FORMATS, resolve_format
+    # The format is settled and a single streamed file starts reading before the z-score
+    # kernel and frames load: pyarrow parses it meanwhile, on a thread of its own.
+    # `kbtool --help` and `--version` load none of this.
     from kbtool.reader import ReadOptions, parse_column_overrides
+    from kbtool.writing import STREAMED_FORMATS, resolve_format
 
     lang = check_lang(lang)
     fmt = resolve_format(fmt, output)
@@ -89,8 +89,8 @@ def zscore(
             batches.close()
         return
     from kbtool.commands.common import report_rows
-    from kbtool.output import Provenance, write_result
     from kbtool.scoring import score_files
+    from kbtool.writing import Provenance, write_result
 
     scored = score_files(inputs, options, full_precision=full_precision, lang=lang, keep=keep or [])
     _print_notes(scored)
@@ -188,8 +188,8 @@ def _stream_scores(
 
     from kbtool.commands.common import report_rows
     from kbtool.console import err_console
-    from kbtool.output import write_batches
     from kbtool.scoring import iter_score_file
+    from kbtool.writing import write_batches
 
     rows_read = rows_scored = 0
     rejects: list[pd.DataFrame] = []

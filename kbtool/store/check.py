@@ -22,8 +22,9 @@ import pyarrow.parquet as pq
 
 from kbtool.errors import StoreError
 from kbtool.store import catalogue
-from kbtool.store.layout import Store, fsync_dir, live_path, resolve_store_dir, store_lock
+from kbtool.store.layout import Store, live_path, resolve_store_dir, store_lock
 from kbtool.store.open import open_existing
+from kbtool.writing import fsync_dir
 
 # where repair moves a damaged file: outside measurements/ and superseded/, which users' own
 # tools read whole

@@ -23,7 +23,8 @@ from pathlib import Path
 from kbtool.concurrency import cores
 from kbtool.errors import StoreError
 from kbtool.store import catalogue
-from kbtool.store.layout import Store, fsync_dir, fsync_file, pending_path
+from kbtool.store.layout import Store, pending_path
+from kbtool.writing import fsync_dir, fsync_file
 
 
 def place(store: Store, added: Iterable[tuple[Path, catalogue.FileEntry]]) -> None:

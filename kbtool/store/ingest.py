@@ -24,16 +24,17 @@ from typing import Any
 from kbtool import __version__
 from kbtool.columns import REJECT_COLUMNS
 from kbtool.concurrency import ahead
-from kbtool.errors import InputError, StoreError
+from kbtool.errors import InputError
 from kbtool.places import load_aliases
 from kbtool.privacy import KeyHasher, load_secret
 from kbtool.reader import ReadBatch, ReadOptions, iter_read
 from kbtool.store import catalogue
 from kbtool.store.commit import place, place_rejects, roll_forward
-from kbtool.store.layout import Store, resolve_store_dir, store_lock, write_atomic
+from kbtool.store.layout import Store, resolve_store_dir, store_lock
 from kbtool.store.open import create_or_open, open_existing
 from kbtool.store.resolve import Outcome, Resolver
 from kbtool.store.stage import Staging
+from kbtool.writing import atomic_write
 
 # Rows per batch an import reads at most: a batch and what is built from it take about 0.8 KB a
 # row at the peak, and reading, preparing and writing each hold one.
@@ -416,10 +417,8 @@ def _spool_stdin(directory: Path) -> Path:
 def _copy_rejects(stored: str | None, target: Path) -> None:
     """Write the import's rejects (or just the header) to the user's --rejects file, atomically."""
     data = Path(stored).read_bytes() if stored else (",".join(REJECT_COLUMNS) + "\n").encode()
-    try:
-        write_atomic(target, data)
-    except OSError as err:
-        raise StoreError(f"cannot write the rejects file {target}: {err}") from err
+    with atomic_write(target) as handle:  # an OSError becomes one line naming the file
+        handle.write(data)
 
 
 def _now() -> str:

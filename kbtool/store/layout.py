@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
 import platformdirs
@@ -33,7 +34,7 @@ STAGING_DIR = "staging"
 # What a directory may hold before FORMAT_VERSION exists: an interrupted creation, or aliases.csv
 # written by the user ahead of the first import.
 _CREATION_LEFTOVERS = {
-    FORMAT_FILE + ".tmp",
+    FORMAT_FILE + ".tmp",  # from a creation interrupted under an earlier kbtool
     SECRET_FILE,
     CATALOGUE_FILE,
     CATALOGUE_FILE + "-journal",
@@ -44,6 +45,8 @@ _CREATION_LEFTOVERS = {
     REJECTS_DIR,
     STAGING_DIR,
 }
+# atomic_write's temporary file of FORMAT_VERSION, left by a creation killed while writing it
+_FORMAT_FILE_PART = f".{FORMAT_FILE}.*.part"
 
 
 @dataclass(frozen=True)
@@ -140,24 +143,17 @@ def check_can_create(root: Path) -> None:
         return
     if not root.is_dir():
         raise StoreError(f"the store location {root} is a file, not a directory")
-    foreign = sorted(p.name for p in root.iterdir() if p.name not in _CREATION_LEFTOVERS)
+    foreign = sorted(
+        p.name
+        for p in root.iterdir()
+        if p.name not in _CREATION_LEFTOVERS and not fnmatch(p.name, _FORMAT_FILE_PART)
+    )
     if foreign:
         shown = ", ".join(foreign[:5])
         raise StoreError(
             f"{root} is not a kbtool store and is not empty ({shown}); "
             "choose an empty or new directory with --store"
         )
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that it either has the new content or the old one (temp, fsync, rename)."""
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    fsync_dir(path.parent)
 
 
 def pending_path(path: Path) -> Path:
@@ -173,25 +169,6 @@ def live_path(path: Path) -> Path:
         return path
     hidden = pending_path(path)
     return hidden if hidden.exists() else path
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or creation in `path` durable (a no-op where directories cannot be opened)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
-    """Flush a written file's data to disk before the catalogue points at it."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager

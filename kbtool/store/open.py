@@ -16,8 +16,8 @@ from kbtool.store.layout import (
     check_can_create,
     read_format_version,
     store_lock,
-    write_atomic,
 )
+from kbtool.writing import atomic_write
 
 
 def open_existing(root: Path) -> Store | None:
@@ -61,5 +61,6 @@ def create_or_open(root: Path) -> Store:
         )
         for directory in (store.measurements_dir, store.superseded_dir, store.rejects_dir):
             directory.mkdir(exist_ok=True)
-        write_atomic(store.format_file, f"{FORMAT_VERSION}\n".encode("ascii"))
+        with atomic_write(store.format_file) as handle:
+            handle.write(f"{FORMAT_VERSION}\n".encode("ascii"))
     return store
