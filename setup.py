@@ -1,6 +1,5 @@
-"""Build the compiled kernels: the z-scores (kbtool/growth/_ckernel.c), the store's value hash
-(kbtool/store/_chash.c) and the quality passes (kbtool/_cquality.c); everything else is in
-pyproject.toml. The extensions are optional:
+"""Build the compiled kernels: the z-scores (kbtool/growth/_ckernel.c) and the store's value hash
+(kbtool/store/_chash.c); everything else is in pyproject.toml. The extensions are optional:
 without a C compiler kbtool installs all the same and runs its numba kernels (kbtool.compiled)."""
 
 from setuptools import Extension, setup
@@ -31,12 +30,6 @@ setup(
         Extension(
             "kbtool.store._chash",
             ["kbtool/store/_chash.c"],
-            depends=["kbtool/_cbuffers.h"],
-            optional=True,
-        ),
-        Extension(
-            "kbtool._cquality",
-            ["kbtool/_cquality.c"],
             depends=["kbtool/_cbuffers.h"],
             optional=True,
         ),

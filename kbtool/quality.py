@@ -27,10 +27,7 @@ arrays for consecutive visits, np.bincount for the sums of every group; no loop 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
-from types import ModuleType
 from typing import Any, cast
 
 import numpy as np
@@ -41,7 +38,6 @@ import pandas as pd
 # called directly (same values), without scipy.stats' ~1 s import on every run
 from scipy import special
 
-from kbtool import _quality_layout as layout
 from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
@@ -390,9 +386,7 @@ def quality_report(
     data = _Columns.read(frame, child_key=child_key, by=by)
     cells = _cells(data, period)
     parent = PARENT_COLUMNS.get(by)
-    figures = _compute(
-        frame, data, cells, period, parent if parent in frame.columns else None, load_kernel()
-    )
+    figures = _compute(frame, data, cells, period, parent if parent in frame.columns else None)
     table = _assemble(figures, cells, by, period)
     ratings, evidence = _rate(table)
     _score(table, ratings, evidence)
@@ -522,7 +516,7 @@ class _Columns:
     """The columns every step needs, as numpy arrays (read once)."""
 
     n: int
-    coding: Future[IntArray]  # the child codes, being computed on a thread of their own
+    child: IntArray  # dense codes, one per child
     group: IntArray  # -1 = unknown
     group_labels: list[str]
     visit_day: IntArray
@@ -530,19 +524,8 @@ class _Columns:
     birth_day: IntArray
     birth_known: BoolArray
 
-    @property
-    def child(self) -> IntArray:
-        """Dense child codes (waits for them the first time)."""
-        return self.coding.result()
-
     @classmethod
     def read(cls, frame: pd.DataFrame, *, child_key: str, by: str) -> _Columns:
-        # the child keys are hash-coded (pandas' factorize, which releases the GIL: ~0.5 s for
-        # 10M int64 keys) on a second thread while the other columns are read and the cells
-        # numbered; the first use of `child` waits for them
-        coder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kbtool-children")
-        coding = coder.submit(_child_codes, frame[child_key])
-        coder.shutdown(wait=False)  # the thread ends with the coding
         group, uniques = _codes(frame[by])
         visit_day, visit_known = _days(frame, "visit_date")
         if "birth_date" in frame.columns:
@@ -552,7 +535,7 @@ class _Columns:
             birth_known = np.zeros(len(frame), dtype=np.bool_)
         return cls(
             n=len(frame),
-            coding=coding,
+            child=_child_codes(frame[child_key]),
             group=group,
             group_labels=[str(u) for u in uniques],
             visit_day=visit_day,
@@ -729,101 +712,150 @@ def _compute(
     cells: _Cells,
     period: str | None,
     parent: str | None,
-    kernel: Future[ModuleType],
 ) -> tuple[Counts, Counts]:
     """Counts and statistics per cell and per period (the whole-area rows)."""
     cell: Counts = {}
-    codes, size = cells.row_cell, cells.n_cells
-    # prevalence's choice of one measurement per child and period needs none of the counts
-    # below: it runs on a second thread beside them (sorts, gathers and pandas' factorize
-    # release the GIL); its columns are taken here, so the second thread never touches `frame`
-    selector = pd.DataFrame(
-        {
-            "_child": data.child,
-            "visit_date": frame["visit_date"],
-            "haz": frame["haz"],
-            "haz_flag": frame["haz_flag"],
-            "_row": np.arange(data.n, dtype=np.int64),
-        },
-        copy=False,
-    )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        choosing = pool.submit(_chosen_rows, selector, data, period)
-        compiled = kernel.result()
-        _row_counts(frame, data, cell, codes, size, compiled)
-        distinct = _longitudinal(frame, data, cells, cell, compiled)
-        chosen = choosing.result()
-    del selector
+    _row_counts(frame, data, cell, cells.row_cell, cells.n_cells)
+    distinct = _longitudinal(frame, data, cells, cell)
     total = {name: _to_periods(values, cells) for name, values in cell.items()}
     total.update(distinct)  # distinct children do not add up over groups (children move)
+    chosen = _chosen_rows(frame, data, period)
     _per_child(frame, data, cells, period, parent, chosen, cell, total)
     return cell, total
 
 
 def _row_counts(
-    frame: pd.DataFrame,
-    data: _Columns,
-    cell: Counts,
-    codes: IntArray,
-    size: int,
-    kernel: ModuleType,
+    frame: pd.DataFrame, data: _Columns, cell: Counts, codes: IntArray, size: int
 ) -> None:
-    """Per-cell counts of rows, in one compiled pass (row_counts_kernel, C or numba: _load_kernel):
+    """Per-cell counts of rows:
     - n_rows; missing sex (not 1 or 2), birth date, visit date, height, weight;
     - with_height, and of those: missing_position (measure neither length nor height, or no
       measure column) and position_flagged;
     - with_age, and of those age_out_of_range (below 0 or above MAX_AGE_DAYS days);
     - with_haz / with_waz / with_whz (computed) and of those flagged_haz / _waz / _whz;
-    - digits_height / digits_weight: the tenths digit of every measured value, as written:
-      floor(10 x |value| + 1e-6) mod 10 (the slack for binary floats: 85.3 x 10 = 852.9999...),
-      whole numbers counting as digit 0.
+    - digits_height / digits_weight: the tenths digit of every measured value (_tenths_digits).
     """
-    int8_empty = np.zeros(0, dtype=np.int8)
+    cell["n_rows"] = _count(codes, size)
+    packed = _PackedCounts(codes, size, cell)
+    sex = _small_int(frame, "sex")
+    packed.add("missing_sex", (sex != 1) & (sex != 2))
+    del sex
+    packed.add("missing_birth_date", ~data.birth_known)
+    packed.add("missing_visit_date", ~data.visit_known)
+    height = _float(frame, "height_cm")
+    has_height = ~np.isnan(height)
+    packed.add("with_height", has_height)
+    if "measure" in frame.columns:
+        measure = _small_int(frame, "measure")
+        no_position = has_height & (measure != MEASURE_LENGTH) & (measure != MEASURE_HEIGHT)
+        del measure
+    else:
+        no_position = has_height
+    packed.add("missing_position", no_position)
+    del no_position
+    if "position_flag" in frame.columns:
+        packed.add("position_flagged", has_height & _flag(frame, "position_flag"))
+    weight = _float(frame, "weight_kg")
+    packed.add("missing_weight", np.isnan(weight))
+    age = _float(frame, "age_days")
+    packed.add("with_age", ~np.isnan(age))
+    with np.errstate(invalid="ignore"):  # NaN compares false: a missing age is not out of range
+        packed.add("age_out_of_range", (age < 0) | (age > MAX_AGE_DAYS))
+    del age
+    for indicator in ("haz", "waz", "whz"):
+        computed = ~np.isnan(_float(frame, indicator))
+        packed.add(f"with_{indicator}", computed)
+        packed.add(f"flagged_{indicator}", computed & _flag(frame, f"{indicator}_flag"))
+    packed.flush()
+    cell.setdefault("position_flagged", np.zeros(size))
+    cell["missing_height"] = cell["n_rows"] - cell["with_height"]  # exact: whole numbers
+    cell["digits_height"] = _digit_counts(codes, size, height)
+    cell["digits_weight"] = _digit_counts(codes, size, weight)
 
-    def flag(name: str) -> npt.NDArray[np.uint8]:
-        return _readonly(_flag(frame, name).view(np.uint8), np.uint8)
 
-    def column(name: str) -> FloatArray:
-        return _readonly(_float(frame, name), np.float64)
+def _digit_counts(codes: IntArray, size: int, values: FloatArray) -> FloatArray:
+    """Per code, how many values end in each tenths digit: shape (size, DPS_DIGITS).
 
-    counts, digits_height, digits_weight = kernel.row_counts_kernel(
-        _readonly(codes, np.int64),
-        size,
-        _readonly(_small_int(frame, "sex"), np.int8),
-        _readonly(data.birth_known, np.bool_),
-        _readonly(data.visit_known, np.bool_),
-        column("height_cm"),
-        column("weight_kg"),
-        _readonly(
-            _small_int(frame, "measure") if "measure" in frame.columns else int8_empty, np.int8
-        ),
-        flag("position_flag")
-        if "position_flag" in frame.columns
-        else _readonly(np.zeros(0, dtype=np.uint8), np.uint8),
-        column("age_days"),
-        column("haz"),
-        flag("haz_flag"),
-        column("waz"),
-        flag("waz_flag"),
-        column("whz"),
-        flag("whz_flag"),
-        float(MAX_AGE_DAYS),
-        MEASURE_LENGTH,
-        MEASURE_HEIGHT,
-    )
-    for index, name in enumerate(layout.ROW_COUNTS):
-        cell[name] = counts[:, index].astype(np.float64)
-    cell["digits_height"] = digits_height.astype(np.float64)
-    cell["digits_weight"] = digits_weight.astype(np.float64)
+    The digit as written: floor(10 x |value| + 1e-6) mod 10, the slack for binary floats
+    (85.3 x 10 = 852.9999...), whole numbers counting as digit 0; absurd values are capped
+    within int32 range. Missing values go to an eleventh bin that is dropped.
+    """
+    present = ~np.isnan(values)
+    tenths = np.abs(values) * 10.0
+    tenths += 1e-6
+    np.minimum(tenths, 1e9, out=tenths)
+    np.copyto(tenths, 0.0, where=~present)  # no NaN reaches the integer conversion
+    digit = tenths.astype(np.int32)  # truncation is floor for values >= 0
+    del tenths
+    digit %= DPS_DIGITS
+    digit[~present] = DPS_DIGITS
+    key = codes * (DPS_DIGITS + 1)
+    key += digit
+    del digit
+    counts = np.bincount(key, minlength=size * (DPS_DIGITS + 1))
+    return counts.reshape(size, DPS_DIGITS + 1)[:, :DPS_DIGITS].astype(np.float64)
 
 
-def _longitudinal(
-    frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Counts, kernel: ModuleType
-) -> Counts:
+@dataclass(frozen=True)
+class _Visits:
+    """The dated rows in child, visit day, row order: their frame positions, child codes and
+    visit days."""
+
+    rows: IntArray
+    child: IntArray
+    day: IntArray
+
+    def take(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A per-row array of the frame in this order."""
+        return values[self.rows]
+
+
+def _visit_order(data: _Columns) -> _Visits:
+    """Sort the dated rows by child, visit day and row.
+
+    Child, day offset and frame position are packed into one int64 and sorted as values (a
+    value sort is several times faster than an argsort); the three are unpacked from the sorted
+    values. A stable argsort where they do not fit in 63 bits.
+    """
+    dated = np.flatnonzero(data.visit_known)
+    if dated.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Visits(empty, empty, empty)
+    child = data.child[dated]
+    day = data.visit_day[dated]
+    first_day = int(day.min())
+    day -= first_day
+    day_bits = max(int(day.max()), 1).bit_length()
+    row_bits = max(data.n - 1, 1).bit_length()
+    child_bits = max(int(child.max()), 1).bit_length()
+    if child_bits + day_bits + row_bits > 63:  # pragma: no cover - 2**63 children x days x rows
+        order = np.lexsort((dated, day, child))
+        return _Visits(dated[order], child[order], day[order] + first_day)
+    key = child << (day_bits + row_bits)
+    del child
+    key |= day << row_bits
+    del day
+    key |= dated
+    del dated
+    key.sort()
+    rows = key & ((1 << row_bits) - 1)
+    key >>= row_bits
+    day = key & ((1 << day_bits) - 1)
+    day += first_day
+    key >>= day_bits
+    return _Visits(rows, key, day)
+
+
+def _kept(mask: BoolArray, *arrays: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
+    """The arrays at the rows where `mask` is true (the arrays themselves when it always is)."""
+    return list(arrays) if mask.all() else [values[mask] for values in arrays]
+
+
+def _longitudinal(frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Counts) -> Counts:
     """Duplicates, falling heights, copied heights and weight velocity over consecutive visits.
 
-    Rows with a visit date are put in child, visit date, row order (a counting sort on the
-    child codes) and walked once by a compiled loop (kbtool._quality_kernel):
+    The dated rows are put in child, visit date, row order (_visit_order); each check then
+    compares the rows it keeps with the row before (or the two before), in shifted slices:
     - duplicates: the same child on the same day as the previous row;
     - height pairs / decreases: consecutive length/height measurements of a child whose HAZ is
       not flagged, on a later day; a decrease is a fall of more than HEIGHT_DECREASE_CM;
@@ -836,171 +868,73 @@ def _longitudinal(
     A pair of visits counts in the cell of its later visit. Adds per-cell counts to `cell`;
     returns the per-period counts of distinct children, which cells cannot add up to.
     """
-    order = kernel.visit_order_kernel(
-        _readonly(data.child, np.int64),
-        _readonly(data.visit_day, np.int64),
-        _readonly(data.visit_known, np.bool_),
-        int(data.child.max()) + 1 if data.n else 0,
-    )
-    # the three yes/no columns travel together: one array instead of three
-    flags = _flag(frame, "haz_flag").view(np.uint8).copy()
-    flags |= _flag(frame, "waz_flag").view(np.uint8) << 1
+    size = cells.n_cells
+    visits = _visit_order(data)
+    child, day = visits.child, visits.day
+    code = visits.take(cells.row_cell)
+
+    # the same child on the same day as the previous row: a repeated measurement
+    same = child[1:] == child[:-1]
+    same &= day[1:] == day[:-1]
+    cell["duplicates"] = _count(code[1:], size, same)
+    del same
+
+    # length/height falling between consecutive valid measurements (HAZ not flagged)
+    lenhei = visits.take(_float(frame, "lenhei_cm"))
+    valid = ~np.isnan(lenhei) & ~visits.take(_flag(frame, "haz_flag"))
+    c, d, value, k = _kept(valid, child, day, lenhei, code)
+    del lenhei, valid
+    pair = (c[1:] == c[:-1]) & (d[1:] > d[:-1])
+    packed = _PackedCounts(k[1:], size, cell)
+    packed.add("height_pairs", pair)
+    pair &= value[1:] < value[:-1] - HEIGHT_DECREASE_CM
+    packed.add("height_decreases", pair)
+    packed.flush()
+    del c, d, value, k, pair
+
+    # copied heights: the same recorded height at 3 consecutive measured visits over 2+ months
+    height = visits.take(_float(frame, "height_cm"))
+    c, d, value, k = _kept(~np.isnan(height), child, day, height, code)
+    del height
+    months = _months(d)
+    third = np.zeros(c.size, dtype=np.bool_)  # a visit with two measured visits before it
+    copied = np.zeros(c.size, dtype=np.bool_)
+    if c.size >= REPEATED_VISITS:
+        # rows come by child: the same child two visits back is the child of the visit between
+        third[2:] = c[2:] == c[:-2]
+        copied[2:] = (
+            third[2:]
+            & (value[2:] == value[1:-1])
+            & (value[1:-1] == value[:-2])
+            & (months[2:] - months[:-2] >= REPEATED_SPAN_MONTHS)
+        )
+    del d, value, months
+    period = cells.cell_period[k]
+    totals: Counts = {}
+    for name, mask in (("followed", third), ("copied", copied)):
+        cell[name] = _distinct(k, c, mask, size)
+        totals[name] = _distinct(period, c, mask, cells.n_periods)
+    del c, k, period, third, copied
+
+    # weight changes between consecutive valid weights at most VELOCITY_MAX_GAP_DAYS apart
+    weight = visits.take(_float(frame, "weight_kg"))
+    valid = ~np.isnan(weight) & ~visits.take(_flag(frame, "waz_flag"))
     if "oedema" in frame.columns:  # oedema adds weight that is not growth
-        flags |= _flag(frame, "oedema").view(np.uint8) << 2
-    known = data.visit_known
-    first_day = (
-        int(data.visit_day.min(initial=np.iinfo(np.int64).max, where=known)) if order.size else 0
-    )
-    last_day = (
-        int(data.visit_day.max(initial=np.iinfo(np.int64).min, where=known)) if order.size else 0
-    )
-    month_of_day = (
-        np.arange(first_day, last_day + 1, dtype=np.int64)
-        .astype("datetime64[D]")
-        .astype("datetime64[M]")
-        .astype(np.int64)
-    )
-
-    def column(name: str) -> FloatArray:
-        return _readonly(_float(frame, name), np.float64)
-
-    counts, period_counts = kernel.longitudinal_kernel(
-        _readonly(order, np.int64),
-        _readonly(data.child, np.int64),
-        _readonly(data.visit_day, np.int64),
-        _readonly(cells.row_cell, np.int64),
-        _readonly(cells.cell_period, np.int64),
-        _readonly(flags, np.uint8),
-        column("lenhei_cm"),
-        column("height_cm"),
-        column("weight_kg"),
-        column("waz"),
-        _readonly(month_of_day, np.int64),
-        first_day,
-        cells.n_periods,
-        HEIGHT_DECREASE_CM,
-        REPEATED_SPAN_MONTHS,
-        VELOCITY_MAX_GAP_DAYS,
-        1.0 - WEIGHT_LOSS_SHARE,
-        WAZ_GAIN_LIMIT,
-    )
-    for name, index in (
-        ("duplicates", layout.DUPLICATES),
-        ("height_pairs", layout.HEIGHT_PAIRS),
-        ("height_decreases", layout.HEIGHT_DECREASES),
-        ("followed", layout.FOLLOWED),
-        ("copied", layout.COPIED),
-        ("weight_pairs", layout.WEIGHT_PAIRS),
-        ("weight_implausible", layout.WEIGHT_IMPLAUSIBLE),
-    ):
-        cell[name] = counts[:, index].astype(np.float64)
-    return {
-        "followed": period_counts[:, layout.PERIOD_FOLLOWED].astype(np.float64),
-        "copied": period_counts[:, layout.PERIOD_COPIED].astype(np.float64),
-    }
-
-
-KERNELS = ("longitudinal_kernel", "row_counts_kernel", "visit_order_kernel")
-
-
-def _c_passes() -> ModuleType | None:
-    """kbtool._quality_c (the passes compiled at install) where it was built, else None: the
-    numba kernels run (kbtool.compiled; KBTOOL_KERNEL chooses)."""
-    from kbtool.compiled import c_extension
-
-    if c_extension("kbtool._cquality") is None:
-        return None
-    from kbtool import _quality_c
-
-    return _quality_c
-
-
-def kernel_is_compiled() -> bool:
-    """False before the first report after installing or upgrading with the numba kernels
-    (numba then compiles the passes once, ~10 s, and caches them next to the module): the CLI
-    says so instead of seeming to hang. The C passes are compiled at install."""
-    from pathlib import Path
-
-    if _c_passes() is not None:
-        return True
-    cache = Path(__file__).with_name("__pycache__")
-    return cache.is_dir() and all(
-        any(cache.glob(f"_quality_kernel.{name}-*.nbi")) for name in KERNELS
-    )
-
-
-@cache
-def load_kernel() -> Future[ModuleType]:
-    """Start loading the compiled passes (_load_kernel) on a thread of their own.
-
-    With numba, its import and its cached machine code take ~1 s, mostly Python work that needs no
-    data: the CLI calls this before it reads the measurements, and quality_report waits for
-    the result only when it needs the passes. Compiled on first use after installing.
-    """
-    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kbtool-kernel")
-    loading = loader.submit(_load_kernel)
-    loader.shutdown(wait=False)  # the thread ends when the kernel is loaded
-    return loading
-
-
-def _load_kernel() -> ModuleType:
-    """The compiled passes: kbtool._quality_c where the C extension was built, else
-    kbtool._quality_kernel with its code loaded (numba's cache; compiled on first use)."""
-    compiled = _c_passes()
-    if compiled is not None:
-        return compiled
-    from kbtool import _quality_kernel as kernel
-
-    ints = _readonly(np.zeros(0, dtype=np.int64), np.int64)
-    floats = _readonly(np.zeros(0), np.float64)
-    small = _readonly(np.zeros(0, dtype=np.int8), np.int8)
-    flags = _readonly(np.zeros(0, dtype=np.uint8), np.uint8)
-    known = _readonly(np.zeros(0, dtype=np.bool_), np.bool_)
-    kernel.visit_order_kernel(ints, ints, known, 0)
-    kernel.longitudinal_kernel(
-        *(ints,) * 5,
-        flags,
-        *(floats,) * 4,
-        ints,
-        0,
-        0,
-        HEIGHT_DECREASE_CM,
-        REPEATED_SPAN_MONTHS,
-        VELOCITY_MAX_GAP_DAYS,
-        1.0 - WEIGHT_LOSS_SHARE,
-        WAZ_GAIN_LIMIT,
-    )
-    kernel.row_counts_kernel(
-        ints,
-        0,
-        small,
-        known,
-        known,
-        floats,
-        floats,
-        small,
-        flags,
-        floats,
-        floats,
-        flags,
-        floats,
-        flags,
-        floats,
-        flags,
-        float(MAX_AGE_DAYS),
-        MEASURE_LENGTH,
-        MEASURE_HEIGHT,
-    )
-    return kernel
-
-
-def _readonly(values: npt.NDArray[Any], dtype: type) -> npt.NDArray[Any]:
-    """A contiguous read-only view (a copy only if the layout or type differs): the compiled
-    kernel is compiled once for read-only arrays, which the frame's columns often are, and
-    reused from numba's cache whatever the caller's arrays are."""
-    view: npt.NDArray[Any] = np.ascontiguousarray(values, dtype=dtype).view()
-    view.flags.writeable = False
-    return view
+        valid &= ~visits.take(_flag(frame, "oedema"))
+    c, d, value, k, waz = _kept(valid, child, day, weight, code, visits.take(_float(frame, "waz")))
+    del weight, valid
+    gap = d[1:] - d[:-1]
+    pair = (c[1:] == c[:-1]) & (gap > 0) & (gap <= VELOCITY_MAX_GAP_DAYS)
+    del gap
+    packed = _PackedCounts(k[1:], size, cell)
+    packed.add("weight_pairs", pair)
+    with np.errstate(invalid="ignore"):  # a missing WAZ compares false: no rise
+        pair &= (value[1:] < (1.0 - WEIGHT_LOSS_SHARE) * value[:-1]) | (
+            waz[1:] - waz[:-1] > WAZ_GAIN_LIMIT
+        )
+    packed.add("weight_implausible", pair)
+    packed.flush()
+    return totals
 
 
 def _distinct(codes: IntArray, child: IntArray, mask: BoolArray, size: int) -> FloatArray:
@@ -1096,20 +1030,28 @@ def _per_child(
 
 
 def _chosen_rows(
-    selector: pd.DataFrame, data: _Columns, period: str | None
+    frame: pd.DataFrame, data: _Columns, period: str | None
 ) -> tuple[IntArray, BoolArray]:
     """Frame positions of one measurement per child and period, and whether its HAZ is valid.
-
-    `selector` holds the frame's visit_date, haz and haz_flag, `_child` (data.child) and
-    `_row` (the frame positions 0 .. n - 1).
 
     The choice is prevalence's (`select_period_measurements`: the latest measurement with a
     valid HAZ, else the latest). Without a period, the per-year choices are reduced to one per
     child: the latest valid one, else the latest.
     """
+    selector = pd.DataFrame(
+        {
+            "_child": data.child,
+            "visit_date": frame["visit_date"],
+            "haz": frame["haz"],
+            "haz_flag": frame["haz_flag"],
+            "_row": np.arange(data.n, dtype=np.int64),
+        },
+        copy=False,
+    )
     selection = select_period_measurements(
         selector, period=period or "year", child_key="_child", columns=["_row"]
     )
+    del selector
     # rows in frame order, each with a "valid HAZ" bit below it: later gathers then stream
     # through memory instead of jumping
     tagged = np.concatenate(
