@@ -26,6 +26,7 @@ arrays for consecutive visits, np.bincount for the sums of every group; no loop 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -38,7 +39,14 @@ import pandas as pd
 # called directly (same values), without scipy.stats' ~1 s import on every run
 from scipy import special
 
-from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH
+from kbtool.columns import (
+    MEASURE_HEIGHT,
+    MEASURE_LENGTH,
+    NAT_DAYS,
+    calendar_parts,
+    day_numbers,
+    factorize,
+)
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
 from kbtool.prevalence import select_period_measurements
@@ -454,43 +462,39 @@ def _small_int(frame: pd.DataFrame, name: str) -> npt.NDArray[np.int8]:
         ) from err
 
 
-# datetime64 units per day, to turn timestamps into days by integer division
-_UNITS_PER_DAY = {"D": 1, "h": 24, "m": 1440, "s": 86_400, "ms": 86_400_000,
-                  "us": 86_400_000_000, "ns": 86_400_000_000_000}  # fmt: skip
-
-
-def _days(frame: pd.DataFrame, name: str) -> tuple[IntArray, BoolArray]:
-    """Whole days since 1970-01-01 of a date column (0 where missing), and where it is known."""
+def _day_numbers(frame: pd.DataFrame, name: str) -> IntArray:
+    """Days since 1970-01-01 of a date column, NAT_DAYS where missing."""
     series = frame[name]
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
         raise InputError(
             f"column {name!r} holds {series.dtype}, not dates; parse it first "
             "(the reader does), e.g. with pd.to_datetime"
         )
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_localize(None)  # the local calendar date is the date
-    values = np.asarray(series.to_numpy())
-    known = ~np.isnat(values)
-    unit, count = np.datetime_data(values.dtype)
-    if unit in _UNITS_PER_DAY and _UNITS_PER_DAY[unit] % count == 0:
-        days = values.view(np.int64) // (_UNITS_PER_DAY[unit] // count)
-    else:  # pragma: no cover - unusual units
-        days = values.astype("datetime64[D]").astype(np.int64)
+    return day_numbers(series)
+
+
+def _months(days: IntArray, known: BoolArray) -> IntArray:
+    """Months since 1970-01 of day numbers, -1 where not `known`: the calendar of each day of
+    the span (a register spans a few thousand days), then one look-up a row."""
+    if not known.any():
+        return np.full(days.shape, -1, dtype=np.int64)
+    first = int(days.min(initial=np.iinfo(np.int64).max, where=known))
+    last = int(days.max(initial=np.iinfo(np.int64).min, where=known))
+    _, month, year = calendar_parts(np.arange(first, last + 1, dtype=np.int64))
+    offset = days - first
     if not known.all():
-        days[~known] = 0
-    return days, known
+        offset[~known] = 0
+    months = ((year - 1970) * 12 + month - 1)[offset]
+    if not known.all():
+        months[~known] = -1
+    return months
 
 
-def _codes(series: pd.Series) -> tuple[IntArray, pd.Index]:
+def _codes(series: pd.Series) -> tuple[IntArray, list[Any]]:
     """Codes into the distinct values of a column; -1 where missing or blank text."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        codes = np.asarray(series.cat.codes, dtype=np.int64)
-        uniques = pd.Index(series.cat.categories)
-    else:
-        raw, unique_values = pd.factorize(series)
-        codes = raw.astype(np.int64, copy=False)
-        uniques = pd.Index(unique_values)
-    if uniques.inferred_type in ("string", "mixed"):
+    raw, uniques = factorize(series)
+    codes = raw.astype(np.int64, copy=False)
+    if pd.Index(uniques, dtype=object).inferred_type in ("string", "mixed"):
         # an empty cell is as missing as a missing one (vectorised: child keys are many)
         text = pd.Series(uniques, dtype=object).astype("str")
         blank = np.flatnonzero(text.str.strip().eq("").to_numpy(dtype=np.bool_, na_value=True))
@@ -502,8 +506,19 @@ def _codes(series: pd.Series) -> tuple[IntArray, pd.Index]:
 
 
 def _child_codes(series: pd.Series) -> IntArray:
-    """Dense codes per child; a missing or blank key makes a child of its own per row."""
-    codes, uniques = _codes(series)
+    """Dense codes per child; a missing or blank key makes a child of its own per row.
+
+    A child's rows mostly follow one another (registers and the store list a child's visits
+    together): numeric keys are hashed once per run of equal keys, not once per row.
+    """
+    n = len(series)
+    if n and series.dtype.kind in "iuf":
+        keys = series.to_numpy()
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        run_codes, uniques = _codes(pd.Series(keys[starts]))
+        codes = np.repeat(run_codes, np.diff(np.append(starts, n)))
+    else:
+        codes, uniques = _codes(series)
     missing = codes < 0
     if missing.any():
         codes = codes.copy()
@@ -519,29 +534,30 @@ class _Columns:
     child: IntArray  # dense codes, one per child
     group: IntArray  # -1 = unknown
     group_labels: list[str]
-    visit_day: IntArray
+    visit_day: IntArray  # NAT_DAYS where unknown
     visit_known: BoolArray
-    birth_day: IntArray
+    visit_month: IntArray  # months since 1970-01, -1 where unknown
+    birth_day: IntArray  # NAT_DAYS where unknown
     birth_known: BoolArray
 
     @classmethod
     def read(cls, frame: pd.DataFrame, *, child_key: str, by: str) -> _Columns:
         group, uniques = _codes(frame[by])
-        visit_day, visit_known = _days(frame, "visit_date")
+        visit_day = _day_numbers(frame, "visit_date")
         if "birth_date" in frame.columns:
-            birth_day, birth_known = _days(frame, "birth_date")
+            birth_day = _day_numbers(frame, "birth_date")
         else:
-            birth_day = np.zeros(len(frame), dtype=np.int64)
-            birth_known = np.zeros(len(frame), dtype=np.bool_)
+            birth_day = np.full(len(frame), NAT_DAYS, dtype=np.int64)
         return cls(
             n=len(frame),
             child=_child_codes(frame[child_key]),
             group=group,
             group_labels=[str(u) for u in uniques],
             visit_day=visit_day,
-            visit_known=visit_known,
+            visit_known=visit_day != NAT_DAYS,
+            visit_month=_months(visit_day, visit_day != NAT_DAYS),
             birth_day=birth_day,
-            birth_known=birth_known,
+            birth_known=birth_day != NAT_DAYS,
         )
 
 
@@ -562,28 +578,6 @@ class _Cells:
     group_labels: list[str]
 
 
-def _months(days: IntArray, known: BoolArray | None = None) -> IntArray:
-    """Months since 1970-01 of day numbers (0 where not `known`).
-
-    Looked up in a table of the span's days: far cheaper than numpy's datetime64 conversion
-    of every value.
-    """
-    if known is None:
-        known = np.ones(days.shape, dtype=np.bool_)
-    if not known.any():
-        return np.zeros(days.shape, dtype=np.int64)
-    first = int(days.min(initial=np.iinfo(np.int64).max, where=known))
-    last = int(days.max(initial=np.iinfo(np.int64).min, where=known))
-    span = np.arange(first, last + 1, dtype=np.int64)
-    span_month = span.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    return span_month[np.where(known, days - first, 0)]
-
-
-def _first_of_month(months: IntArray) -> IntArray:
-    """Day number of the first day of months since 1970-01."""
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
 def _cells(data: _Columns, period: str | None) -> _Cells:
     """Number the (period, group) cells present, in period then group order."""
     labels: list[Any]
@@ -591,31 +585,24 @@ def _cells(data: _Columns, period: str | None) -> _Cells:
         row_period = np.zeros(data.n, dtype=np.int64)
         labels = [None]
     else:
-        # each day of the span of visit dates gets its period code, then each row looks its day
-        # up: one pass over the rows instead of months, then periods, then codes
+        value = data.visit_month // 12 if period == "year" else data.visit_month.copy()
         known = data.visit_known
-        first = int(data.visit_day.min(initial=np.iinfo(np.int64).max, where=known))
-        last = int(data.visit_day.max(initial=np.iinfo(np.int64).min, where=known))
-        offset = data.visit_day - first
+        first = int(value.min(initial=np.iinfo(np.int64).max, where=known))
+        value -= first
         if not known.all():
-            offset[~known] = 0  # day 0 (the first visit date) is a known row's day anyway
-        span_month = (
-            np.arange(first, last + 1, dtype=np.int64)
-            .astype("datetime64[D]")
-            .astype("datetime64[M]")
-            .astype(np.int64)
-        )
-        span_values = span_month // 12 if period == "year" else span_month
-        day_seen = np.bincount(offset, minlength=span_month.size) > 0
-        present = np.unique(span_values[day_seen])
-        row_period = np.searchsorted(present, span_values)[offset]
-        del offset
+            value[~known] = 0  # 0 is a known row's period anyway (the first)
+        seen = np.flatnonzero(np.bincount(value))
+        lookup = np.zeros(seen[-1] + 1, dtype=np.int64)
+        lookup[seen] = np.arange(seen.size)
+        row_period = lookup[value]
+        del value
+        present = seen + first
         if period == "year":
             labels = [1970 + int(v) for v in present]
         else:
             labels = [f"{1970 + int(v) // 12}-{int(v) % 12 + 1:02d}" for v in present]
-        if not data.visit_known.all():
-            row_period[~data.visit_known] = len(labels)
+        if not known.all():
+            row_period[~known] = len(labels)
             labels.append(None)
     width = len(data.group_labels) + 1
     raw = row_period * width + np.where(data.group < 0, width - 1, data.group)
@@ -811,51 +798,140 @@ class _Visits:
 
 
 def _visit_order(data: _Columns) -> _Visits:
-    """Sort the dated rows by child, visit day and row.
+    """The dated rows in child, visit day, row order (_child_day_order)."""
+    dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
+    child = data.child if dated is None else data.child[dated]
+    day = data.visit_day if dated is None else data.visit_day[dated]
+    order = _child_day_order(child, day)
+    rows = order if dated is None else dated[order]
+    return _Visits(rows, child[order], day[order])
 
-    Child, day offset and frame position are packed into one int64 and sorted as values (a
-    value sort is several times faster than an argsort); the three are unpacked from the sorted
-    values. A stable argsort where they do not fit in 63 bits.
+
+def _child_day_order(child: IntArray, day: IntArray) -> IntArray:
+    """The positions of rows sorted by child, then day, then position.
+
+    Registers and the store hold a child's visits in stretches already in date order (one per
+    file or partition): the stretches are sorted, not the rows, and laid end to end. A child
+    whose stretches overlap in time (moved within a year, say) has its rows sorted one by one.
     """
-    dated = np.flatnonzero(data.visit_known)
-    if dated.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return _Visits(empty, empty, empty)
-    child = data.child[dated]
-    day = data.visit_day[dated]
+    n = child.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    broken = child[1:] != child[:-1]
+    broken |= day[1:] < day[:-1]
+    starts = np.flatnonzero(np.concatenate(([True], broken)))
+    del broken
+    if starts.size > n // 4:  # no stretches to speak of: sort the rows
+        return _sorted_by_child_day(child, day, np.arange(n, dtype=np.int64))
+    lengths = np.diff(np.append(starts, n))
+    order = _sorted_by_child_day(child[starts], day[starts], np.arange(starts.size, dtype=np.int64))
+    starts, lengths = starts[order], lengths[order]
+    position = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    position += np.arange(n, dtype=np.int64)
+    # a stretch must begin after the end of its child's previous one (day, then row)
+    first, last = starts[1:], starts[:-1] + lengths[:-1] - 1
+    overlap = child[first] == child[last]
+    overlap &= (day[first] < day[last]) | ((day[first] == day[last]) & (first < last))
+    if overlap.any():
+        mixed = np.zeros(int(child.max()) + 1, dtype=np.bool_)
+        mixed[child[first[overlap]]] = True
+        resort = np.flatnonzero(mixed[child[position]])
+        rows = position[resort]
+        position[resort] = _sorted_by_child_day(child[rows], day[rows], rows)
+    return position
+
+
+def _sorted_by_child_day(child: IntArray, day: IntArray, index: IntArray) -> IntArray:
+    """`index` (distinct non-negative numbers) sorted by child, then day, then itself.
+
+    The three are packed into one int64 and sorted as values, several times faster than an
+    argsort; a lexsort where they do not fit in 63 bits.
+    """
     first_day = int(day.min())
-    day -= first_day
-    day_bits = max(int(day.max()), 1).bit_length()
-    row_bits = max(data.n - 1, 1).bit_length()
+    day_bits = max(int(day.max()) - first_day, 1).bit_length()
+    index_bits = max(int(index.max()), 1).bit_length()
     child_bits = max(int(child.max()), 1).bit_length()
-    if child_bits + day_bits + row_bits > 63:  # pragma: no cover - 2**63 children x days x rows
-        order = np.lexsort((dated, day, child))
-        return _Visits(dated[order], child[order], day[order] + first_day)
-    key = child << (day_bits + row_bits)
-    del child
-    key |= day << row_bits
-    del day
-    key |= dated
-    del dated
+    if child_bits + day_bits + index_bits > 63:  # pragma: no cover - 2**63 children x days x rows
+        return index[np.lexsort((index, day, child))]
+    key = child << (day_bits + index_bits)
+    key |= (day - first_day) << index_bits
+    key |= index
     key.sort()
-    rows = key & ((1 << row_bits) - 1)
-    key >>= row_bits
-    day = key & ((1 << day_bits) - 1)
-    day += first_day
-    key >>= day_bits
-    return _Visits(rows, key, day)
+    key &= (1 << index_bits) - 1
+    return key
 
 
-def _kept(mask: BoolArray, *arrays: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
-    """The arrays at the rows where `mask` is true (the arrays themselves when it always is)."""
-    return list(arrays) if mask.all() else [values[mask] for values in arrays]
+# the sorted visits are checked this many rows at a time (whole children): the temporaries of a
+# block stay in cache and are reused, instead of a dozen row-sized arrays faulted in afresh
+BLOCK_ROWS = 1 << 19
+
+
+def _child_blocks(child: IntArray, rows: int) -> list[slice]:
+    """Slices of about `rows` rows of `child` (sorted) that never split a child's rows; one
+    empty slice when there are no rows."""
+    if child.size == 0:
+        return [slice(0, 0)]
+    cuts = np.searchsorted(child, child[rows::rows], side="left")
+    bounds = np.unique(np.concatenate(([0], cuts, [child.size])))
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+@dataclass(frozen=True)
+class _VisitBlock:
+    """Whole children's dated rows in child, visit date, row order: what the checks compare."""
+
+    child: IntArray
+    day: IntArray
+    month: IntArray  # months since 1970-01
+    code: IntArray  # the row's cell
+    lenhei: FloatArray  # NaN where missing or the HAZ is flagged
+    height: FloatArray  # as recorded; NaN where missing
+    weight: FloatArray  # NaN where missing, the WAZ is flagged or with oedema
+    waz: FloatArray
 
 
 def _longitudinal(frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Counts) -> Counts:
     """Duplicates, falling heights, copied heights and weight velocity over consecutive visits.
 
-    The dated rows are put in child, visit date, row order (_visit_order); each check then
-    compares the rows it keeps with the row before (or the two before), in shifted slices:
+    The dated rows are put in child, visit date, row order (_visit_order) and checked in blocks
+    of whole children (_visit_counts), whose counts add up. Adds per-cell counts to `cell`;
+    returns the per-period counts of distinct children, which cells cannot add up to.
+    """
+    visits = _visit_order(data)
+    lenhei = np.where(_flag(frame, "haz_flag"), np.nan, _float(frame, "lenhei_cm"))
+    unusable = _flag(frame, "waz_flag")
+    if "oedema" in frame.columns:  # oedema adds weight that is not growth
+        unusable |= _flag(frame, "oedema")
+    weight = np.where(unusable, np.nan, _float(frame, "weight_kg"))
+    del unusable
+    height, waz = _float(frame, "height_cm"), _float(frame, "waz")
+    cell_sums: Counts = {}
+    period_sums: Counts = {}
+    for block in _child_blocks(visits.child, BLOCK_ROWS):
+        rows = visits.rows[block]
+        visit_block = _VisitBlock(
+            child=visits.child[block],
+            day=visits.day[block],
+            month=data.visit_month[rows],
+            code=cells.row_cell[rows],
+            lenhei=lenhei[rows],
+            height=height[rows],
+            weight=weight[rows],
+            waz=waz[rows],
+        )
+        block_cells, block_periods = _visit_counts(visit_block, cells)
+        for sums, counts in ((cell_sums, block_cells), (period_sums, block_periods)):
+            for name, values in counts.items():
+                sums[name] = sums[name] + values if name in sums else values
+    cell.update(cell_sums)
+    return period_sums
+
+
+def _visit_counts(visits: _VisitBlock, cells: _Cells) -> tuple[Counts, Counts]:
+    """The longitudinal counts of whole children's visits, per cell and per period.
+
+    Each check keeps the visits it may use and compares each with the one before (or the two
+    before) in shifted slices; a pair of visits counts in the cell of its later visit.
     - duplicates: the same child on the same day as the previous row;
     - height pairs / decreases: consecutive length/height measurements of a child whose HAZ is
       not flagged, on a later day; a decrease is a fall of more than HEIGHT_DECREASE_CM;
@@ -865,39 +941,23 @@ def _longitudinal(frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Coun
     - weight pairs / implausible: consecutive weights of a child (WAZ not flagged, no oedema)
       at most VELOCITY_MAX_GAP_DAYS apart; implausible when the later is under
       (1 - WEIGHT_LOSS_SHARE) of the earlier or WAZ rises by more than WAZ_GAIN_LIMIT.
-    A pair of visits counts in the cell of its later visit. Adds per-cell counts to `cell`;
-    returns the per-period counts of distinct children, which cells cannot add up to.
     """
     size = cells.n_cells
-    visits = _visit_order(data)
-    child, day = visits.child, visits.day
-    code = visits.take(cells.row_cell)
-
-    # the same child on the same day as the previous row: a repeated measurement
+    child, day, code = visits.child, visits.day, visits.code
+    counts: Counts = {}
     same = child[1:] == child[:-1]
-    same &= day[1:] == day[:-1]
-    cell["duplicates"] = _count(code[1:], size, same)
-    del same
+    counts["duplicates"] = _count(code[1:], size, same & (day[1:] == day[:-1]))
 
-    # length/height falling between consecutive valid measurements (HAZ not flagged)
-    lenhei = visits.take(_float(frame, "lenhei_cm"))
-    valid = ~np.isnan(lenhei) & ~visits.take(_flag(frame, "haz_flag"))
-    c, d, value, k = _kept(valid, child, day, lenhei, code)
-    del lenhei, valid
+    keep = ~np.isnan(visits.lenhei)
+    c, d, value, k = child[keep], day[keep], visits.lenhei[keep], code[keep]
     pair = (c[1:] == c[:-1]) & (d[1:] > d[:-1])
-    packed = _PackedCounts(k[1:], size, cell)
-    packed.add("height_pairs", pair)
+    counts["height_pairs"] = _count(k[1:], size, pair)
     pair &= value[1:] < value[:-1] - HEIGHT_DECREASE_CM
-    packed.add("height_decreases", pair)
-    packed.flush()
-    del c, d, value, k, pair
+    counts["height_decreases"] = _count(k[1:], size, pair)
 
-    # copied heights: the same recorded height at 3 consecutive measured visits over 2+ months
-    height = visits.take(_float(frame, "height_cm"))
-    c, d, value, k = _kept(~np.isnan(height), child, day, height, code)
-    del height
-    months = _months(d)
-    third = np.zeros(c.size, dtype=np.bool_)  # a visit with two measured visits before it
+    keep = ~np.isnan(visits.height)
+    c, month, value, k = child[keep], visits.month[keep], visits.height[keep], code[keep]
+    third = np.zeros(c.size, dtype=np.bool_)  # a visit with two recorded heights before it
     copied = np.zeros(c.size, dtype=np.bool_)
     if c.size >= REPEATED_VISITS:
         # rows come by child: the same child two visits back is the child of the visit between
@@ -906,35 +966,26 @@ def _longitudinal(frame: pd.DataFrame, data: _Columns, cells: _Cells, cell: Coun
             third[2:]
             & (value[2:] == value[1:-1])
             & (value[1:-1] == value[:-2])
-            & (months[2:] - months[:-2] >= REPEATED_SPAN_MONTHS)
+            & (month[2:] - month[:-2] >= REPEATED_SPAN_MONTHS)
         )
-    del d, value, months
     period = cells.cell_period[k]
-    totals: Counts = {}
+    periods: Counts = {}
     for name, mask in (("followed", third), ("copied", copied)):
-        cell[name] = _distinct(k, c, mask, size)
-        totals[name] = _distinct(period, c, mask, cells.n_periods)
-    del c, k, period, third, copied
+        counts[name] = _distinct(k, c, mask, size)
+        periods[name] = _distinct(period, c, mask, cells.n_periods)
 
-    # weight changes between consecutive valid weights at most VELOCITY_MAX_GAP_DAYS apart
-    weight = visits.take(_float(frame, "weight_kg"))
-    valid = ~np.isnan(weight) & ~visits.take(_flag(frame, "waz_flag"))
-    if "oedema" in frame.columns:  # oedema adds weight that is not growth
-        valid &= ~visits.take(_flag(frame, "oedema"))
-    c, d, value, k, waz = _kept(valid, child, day, weight, code, visits.take(_float(frame, "waz")))
-    del weight, valid
+    keep = ~np.isnan(visits.weight)
+    c, d, value, k = child[keep], day[keep], visits.weight[keep], code[keep]
+    waz = visits.waz[keep]
     gap = d[1:] - d[:-1]
     pair = (c[1:] == c[:-1]) & (gap > 0) & (gap <= VELOCITY_MAX_GAP_DAYS)
-    del gap
-    packed = _PackedCounts(k[1:], size, cell)
-    packed.add("weight_pairs", pair)
+    counts["weight_pairs"] = _count(k[1:], size, pair)
     with np.errstate(invalid="ignore"):  # a missing WAZ compares false: no rise
         pair &= (value[1:] < (1.0 - WEIGHT_LOSS_SHARE) * value[:-1]) | (
             waz[1:] - waz[:-1] > WAZ_GAIN_LIMIT
         )
-    packed.add("weight_implausible", pair)
-    packed.flush()
-    return totals
+    counts["weight_implausible"] = _count(k[1:], size, pair)
+    return counts, periods
 
 
 def _distinct(codes: IntArray, child: IntArray, mask: BoolArray, size: int) -> FloatArray:
@@ -998,9 +1049,8 @@ def _per_child(
     young = (months >= AGE_RATIO_YOUNG_MONTHS[0]) & (months <= AGE_RATIO_YOUNG_MONTHS[1])
     old = (months >= AGE_RATIO_OLD_MONTHS[0]) & (months <= AGE_RATIO_OLD_MONTHS[1])
     birth_known = data.birth_known[chosen]
-    birth_day = data.birth_day[chosen]
-    day_of_month = birth_day - _first_of_month(_months(birth_day, birth_known)) + 1
-    heaped = birth_known & np.isin(day_of_month, HEAPING_DAYS)
+    day_of_month, _, _ = calendar_parts(data.birth_day[chosen])
+    heaped = np.isin(day_of_month, HEAPING_DAYS)  # -1 where unknown
     # each chosen row is in one cell: the whole-area counts are sums of the cells'
     size = cells.n_cells
     named = (
