@@ -535,13 +535,13 @@ def test_problem_cells_mark_acceptable_and_problematic_ratings() -> None:
 def test_packed_counts_match_one_bincount_per_condition(size: int) -> None:
     """Conditions packed as bits of one key count as a bincount per condition would; 11
     conditions need two flushes, and 40,000 codes leave room for fewer than 8 bits."""
-    from kbtool.quality import _PackedCounts
+    from kbtool.quality.counting import PackedCounts
 
     rng = np.random.default_rng(5)
     codes = rng.integers(0, size, 50_000).astype(np.int64)
     masks = {f"c{i}": rng.random(codes.size) < 0.1 * (i % 10) for i in range(11)}
     out: dict[str, Any] = {}
-    packed = _PackedCounts(codes, size, out)
+    packed = PackedCounts(codes, size, out)
     for name, mask in masks.items():
         packed.add(name, mask)
     packed.flush()
