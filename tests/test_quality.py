@@ -325,6 +325,103 @@ def test_duplicates_are_repeated_measurements_of_a_child_on_one_day() -> None:
     assert row["n_children"] == 2
 
 
+def test_visits_listed_group_by_group_are_compared_in_date_order() -> None:
+    """One child measured monthly through 2024 in posyandu A (odd months) and B (even months),
+    the rows listed A's first. In date order the lengths grow from 80.0 cm but for one fall of
+    1.6 cm in March (A): A holds 5 of the 11 pairs of consecutive visits, B 6."""
+    growth = [80.0, 81.0, 79.4, 80.0, 80.5, 81.0, 81.5, 82.0, 82.5, 83.0, 83.5, 84.0]
+    listed = [*range(0, 12, 2), *range(1, 12, 2)]  # January, March, ... then February, ...
+    visits = monthly("2024-01-01", 12)
+    frame = hand_frame(
+        12,
+        visit_date=[visits[i] for i in listed],
+        height_cm=[growth[i] for i in listed],
+    )
+    frame["child_id"] = "x"
+    frame["posyandu"] = ["A"] * 6 + ["B"] * 6
+    for rows in (frame, frame.iloc[::-1].reset_index(drop=True)):
+        report = quality_report(rows, by="posyandu")
+        assert row_of(report, "A")["height_decrease_pct"] == pytest.approx(100 / 5)
+        assert row_of(report, "B")["height_decrease_pct"] == pytest.approx(0.0)
+        assert row_of(report, TOTAL_LABEL)["height_decrease_pct"] == pytest.approx(100 / 11)
+
+
+def test_a_repeated_measurement_counts_in_the_group_of_the_later_row() -> None:
+    # in date order: A on 10 January, then B and A on 10 February (A's row comes later)
+    frame = hand_frame(3, visit_date=["2024-02-10", "2024-01-10", "2024-02-10"])
+    frame["child_id"] = "x"
+    frame["posyandu"] = ["B", "A", "A"]
+    report = quality_report(frame, by="posyandu")
+    assert row_of(report, "A")["duplicate_pct"] == pytest.approx(50.0)
+    assert row_of(report, "B")["duplicate_pct"] == pytest.approx(0.0)
+    assert row_of(report, TOTAL_LABEL)["duplicate_pct"] == pytest.approx(100 / 3)
+
+
+def test_rows_without_a_visit_date_are_not_visits_between_others() -> None:
+    """January 10.0 kg and 80.0 cm, February 8.9 kg (11% lost) and 80.5 cm; between them in
+    the file two undated rows of 5.0 kg and 70.0 cm, which are neither visits on one day nor
+    visits between the two."""
+    frame = hand_frame(
+        4,
+        visit_date=["2024-01-10", None, None, "2024-02-10"],
+        weight_kg=[10.0, 5.0, 5.0, 8.9],
+        waz=[0.0, -4.0, -4.0, -0.9],
+        height_cm=[80.0, 70.0, 70.0, 80.5],
+    )
+    frame["child_id"] = "x"
+    row = row_of(quality_report(frame))
+    assert row["weight_velocity_pct"] == pytest.approx(100.0)  # one pair, implausible
+    assert row["height_decrease_pct"] == pytest.approx(0.0)  # one pair, growing
+    assert row["duplicate_pct"] == pytest.approx(0.0)
+
+
+def test_row_counts_read_nullable_codes_and_flags_and_absent_columns() -> None:
+    """Missing codes and flags count as unknown sex and as not flagged; without measure and
+    position_flag columns every measured height lacks its position and none is flagged."""
+    frame = hand_frame(
+        4,
+        sex=pd.array([1, None, 2, 0], dtype="Int8"),
+        haz_flag=pd.array([True, None, False, False], dtype="boolean"),
+        age_days=[-3.0, 2000.0, 100.0, np.nan],
+        weight_kg=[1e12, 10.7 - 0.4, 12.3, 12.0],
+    ).drop(columns=["measure", "position_flag"])
+    row = row_of(quality_report(frame))
+    assert row["missing_sex_pct"] == pytest.approx(50.0)
+    assert row["flagged_haz_pct"] == pytest.approx(25.0)
+    assert row["age_out_of_range_pct"] == pytest.approx(100 * 2 / 3)  # of the 3 known ages
+    assert row["missing_position_pct"] == pytest.approx(100.0)
+    assert row["position_flag_pct"] == pytest.approx(0.0)
+    # tenths digits 0 (an absurd weight still has one), 3 (10.299999... as written), 3, 0
+    chi2 = stats.chisquare([2, 0, 0, 2, 0, 0, 0, 0, 0, 0]).statistic
+    assert row["dps_weight"] == pytest.approx(100 * np.sqrt(chi2 / (4 * 9)))
+
+
+def test_numeric_child_keys_are_one_child_wherever_their_rows_are() -> None:
+    frame = hand_frame(7, visit_date=monthly("2024-01-01", 7))
+    frame["child_id"] = [7.0, 7.0, 3.0, 7.0, 3.0, np.nan, np.nan]  # missing: a child each
+    assert row_of(quality_report(frame))["n_children"] == 4
+    frame["child_id"] = [7, 7, 3, 7, 3, 5, 5]
+    assert row_of(quality_report(frame))["n_children"] == 3
+
+
+def test_the_report_does_not_depend_on_how_the_visits_are_split_into_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The consecutive visits are checked a block of whole children at a time; blocks of a
+    few rows (many children cut at block ends) give the report of one block."""
+    import kbtool.quality.longitudinal as longitudinal
+
+    register, _ = inject_defects(clean_register(), "copied_heights", share=0.2, seed=4)
+    listed = prepared(register)
+    for frame in (listed, listed.sample(frac=1.0, random_state=6).reset_index(drop=True)):
+        with monkeypatch.context() as patch:
+            whole = quality_report(frame, by="posyandu", period="month", child_key="child_key")
+            patch.setattr(longitudinal, "BLOCK_ROWS", 7)
+            blocks = quality_report(frame, by="posyandu", period="month", child_key="child_key")
+        pd.testing.assert_frame_equal(whole.table, blocks.table)
+        assert whole.table["height_repeated_pct"].max() > 0
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 
