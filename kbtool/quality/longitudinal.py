@@ -80,7 +80,7 @@ def _child_day_order(child: IntArray, day: IntArray) -> IntArray:
     if overlap.any():
         mixed = np.zeros(int(child.max()) + 1, dtype=np.bool_)
         mixed[child[first[overlap]]] = True
-        resort = np.flatnonzero(mixed[child[position]])
+        resort = np.flatnonzero(np.repeat(mixed[child[starts]], lengths))
         rows = position[resort]
         position[resort] = _sorted_by_child_day(child[rows], day[rows], rows)
     return position
