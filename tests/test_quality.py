@@ -4,19 +4,14 @@ known defects injected into generated registers caught in the right group, clean
 
 from __future__ import annotations
 
-import importlib.util
-from dataclasses import dataclass
 from functools import cache
-from types import ModuleType
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pytest
 from scipy import stats
 
-import kbtool.quality as q
 from kbtool.errors import InputError, UsageError
 from kbtool.growth import compute_zscores
 from kbtool.quality import (
@@ -330,6 +325,103 @@ def test_duplicates_are_repeated_measurements_of_a_child_on_one_day() -> None:
     assert row["n_children"] == 2
 
 
+def test_visits_listed_group_by_group_are_compared_in_date_order() -> None:
+    """One child measured monthly through 2024 in posyandu A (odd months) and B (even months),
+    the rows listed A's first. In date order the lengths grow from 80.0 cm but for one fall of
+    1.6 cm in March (A): A holds 5 of the 11 pairs of consecutive visits, B 6."""
+    growth = [80.0, 81.0, 79.4, 80.0, 80.5, 81.0, 81.5, 82.0, 82.5, 83.0, 83.5, 84.0]
+    listed = [*range(0, 12, 2), *range(1, 12, 2)]  # January, March, ... then February, ...
+    visits = monthly("2024-01-01", 12)
+    frame = hand_frame(
+        12,
+        visit_date=[visits[i] for i in listed],
+        height_cm=[growth[i] for i in listed],
+    )
+    frame["child_id"] = "x"
+    frame["posyandu"] = ["A"] * 6 + ["B"] * 6
+    for rows in (frame, frame.iloc[::-1].reset_index(drop=True)):
+        report = quality_report(rows, by="posyandu")
+        assert row_of(report, "A")["height_decrease_pct"] == pytest.approx(100 / 5)
+        assert row_of(report, "B")["height_decrease_pct"] == pytest.approx(0.0)
+        assert row_of(report, TOTAL_LABEL)["height_decrease_pct"] == pytest.approx(100 / 11)
+
+
+def test_a_repeated_measurement_counts_in_the_group_of_the_later_row() -> None:
+    # in date order: A on 10 January, then B and A on 10 February (A's row comes later)
+    frame = hand_frame(3, visit_date=["2024-02-10", "2024-01-10", "2024-02-10"])
+    frame["child_id"] = "x"
+    frame["posyandu"] = ["B", "A", "A"]
+    report = quality_report(frame, by="posyandu")
+    assert row_of(report, "A")["duplicate_pct"] == pytest.approx(50.0)
+    assert row_of(report, "B")["duplicate_pct"] == pytest.approx(0.0)
+    assert row_of(report, TOTAL_LABEL)["duplicate_pct"] == pytest.approx(100 / 3)
+
+
+def test_rows_without_a_visit_date_are_not_visits_between_others() -> None:
+    """January 10.0 kg and 80.0 cm, February 8.9 kg (11% lost) and 80.5 cm; between them in
+    the file two undated rows of 5.0 kg and 70.0 cm, which are neither visits on one day nor
+    visits between the two."""
+    frame = hand_frame(
+        4,
+        visit_date=["2024-01-10", None, None, "2024-02-10"],
+        weight_kg=[10.0, 5.0, 5.0, 8.9],
+        waz=[0.0, -4.0, -4.0, -0.9],
+        height_cm=[80.0, 70.0, 70.0, 80.5],
+    )
+    frame["child_id"] = "x"
+    row = row_of(quality_report(frame))
+    assert row["weight_velocity_pct"] == pytest.approx(100.0)  # one pair, implausible
+    assert row["height_decrease_pct"] == pytest.approx(0.0)  # one pair, growing
+    assert row["duplicate_pct"] == pytest.approx(0.0)
+
+
+def test_row_counts_read_nullable_codes_and_flags_and_absent_columns() -> None:
+    """Missing codes and flags count as unknown sex and as not flagged; without measure and
+    position_flag columns every measured height lacks its position and none is flagged."""
+    frame = hand_frame(
+        4,
+        sex=pd.array([1, None, 2, 0], dtype="Int8"),
+        haz_flag=pd.array([True, None, False, False], dtype="boolean"),
+        age_days=[-3.0, 2000.0, 100.0, np.nan],
+        weight_kg=[1e12, 10.7 - 0.4, 12.3, 12.0],
+    ).drop(columns=["measure", "position_flag"])
+    row = row_of(quality_report(frame))
+    assert row["missing_sex_pct"] == pytest.approx(50.0)
+    assert row["flagged_haz_pct"] == pytest.approx(25.0)
+    assert row["age_out_of_range_pct"] == pytest.approx(100 * 2 / 3)  # of the 3 known ages
+    assert row["missing_position_pct"] == pytest.approx(100.0)
+    assert row["position_flag_pct"] == pytest.approx(0.0)
+    # tenths digits 0 (an absurd weight still has one), 3 (10.299999... as written), 3, 0
+    chi2 = stats.chisquare([2, 0, 0, 2, 0, 0, 0, 0, 0, 0]).statistic
+    assert row["dps_weight"] == pytest.approx(100 * np.sqrt(chi2 / (4 * 9)))
+
+
+def test_numeric_child_keys_are_one_child_wherever_their_rows_are() -> None:
+    frame = hand_frame(7, visit_date=monthly("2024-01-01", 7))
+    frame["child_id"] = [7.0, 7.0, 3.0, 7.0, 3.0, np.nan, np.nan]  # missing: a child each
+    assert row_of(quality_report(frame))["n_children"] == 4
+    frame["child_id"] = [7, 7, 3, 7, 3, 5, 5]
+    assert row_of(quality_report(frame))["n_children"] == 3
+
+
+def test_the_report_does_not_depend_on_how_the_visits_are_split_into_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The consecutive visits are checked a block of whole children at a time; blocks of a
+    few rows (many children cut at block ends) give the report of one block."""
+    import kbtool.quality.longitudinal as longitudinal
+
+    register, _ = inject_defects(clean_register(), "copied_heights", share=0.2, seed=4)
+    listed = prepared(register)
+    for frame in (listed, listed.sample(frac=1.0, random_state=6).reset_index(drop=True)):
+        with monkeypatch.context() as patch:
+            whole = quality_report(frame, by="posyandu", period="month", child_key="child_key")
+            patch.setattr(longitudinal, "BLOCK_ROWS", 7)
+            blocks = quality_report(frame, by="posyandu", period="month", child_key="child_key")
+        pd.testing.assert_frame_equal(whole.table, blocks.table)
+        assert whole.table["height_repeated_pct"].max() > 0
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 
@@ -540,13 +632,13 @@ def test_problem_cells_mark_acceptable_and_problematic_ratings() -> None:
 def test_packed_counts_match_one_bincount_per_condition(size: int) -> None:
     """Conditions packed as bits of one key count as a bincount per condition would; 11
     conditions need two flushes, and 40,000 codes leave room for fewer than 8 bits."""
-    from kbtool.quality import _PackedCounts
+    from kbtool.quality.counting import PackedCounts
 
     rng = np.random.default_rng(5)
     codes = rng.integers(0, size, 50_000).astype(np.int64)
     masks = {f"c{i}": rng.random(codes.size) < 0.1 * (i % 10) for i in range(11)}
     out: dict[str, Any] = {}
-    packed = _PackedCounts(codes, size, out)
+    packed = PackedCounts(codes, size, out)
     for name, mask in masks.items():
         packed.add(name, mask)
     packed.flush()
@@ -554,342 +646,3 @@ def test_packed_counts_match_one_bincount_per_condition(size: int) -> None:
     for name, mask in masks.items():
         expected = np.bincount(codes[mask], minlength=size).astype(np.float64)
         np.testing.assert_array_equal(out[name], expected)
-
-
-# --- the compiled longitudinal pass against numpy ----------------------------------------------
-
-
-def row_counts_in_numpy(
-    frame: pd.DataFrame, data: Any, cell: dict[str, Any], codes: npt.NDArray[np.int64], size: int
-) -> None:
-    """Per-cell row counts as kbtool 0.x computed them with numpy (a boolean mask and packed
-    bincounts per condition): the reference for the compiled pass."""
-
-    cell["n_rows"] = q._count(codes, size)
-    packed = q._PackedCounts(codes, size, cell)
-    add = packed.add
-    sex = q._small_int(frame, "sex")
-    add("missing_sex", (sex != 1) & (sex != 2))
-    del sex
-    add("missing_birth_date", ~data.birth_known)
-    add("missing_visit_date", ~data.visit_known)
-    height = q._float(frame, "height_cm")
-    weight = q._float(frame, "weight_kg")
-    has_height = ~np.isnan(height)
-    has_weight = ~np.isnan(weight)
-    add("with_height", has_height)
-    add("missing_height", ~has_height)
-    add("missing_weight", ~has_weight)
-    no_position = has_height
-    if "measure" in frame.columns:
-        measure = q._small_int(frame, "measure")
-        no_position = has_height & (measure != q.MEASURE_LENGTH) & (measure != q.MEASURE_HEIGHT)
-        del measure
-    add("missing_position", no_position)
-    del no_position
-    if "position_flag" in frame.columns:
-        add("position_flagged", q._flag(frame, "position_flag") & has_height)
-    else:
-        cell["position_flagged"] = np.zeros(size)
-    age = q._float(frame, "age_days")
-    has_age = ~np.isnan(age)
-    add("with_age", has_age)
-    with np.errstate(invalid="ignore"):
-        add("age_out_of_range", has_age & ((age < 0) | (age > q.MAX_AGE_DAYS)))
-    del age, has_age
-    for indicator in ("haz", "waz", "whz"):
-        computed = ~np.isnan(q._float(frame, indicator))
-        add(f"with_{indicator}", computed)
-        add(f"flagged_{indicator}", computed & q._flag(frame, f"{indicator}_flag"))
-    packed.flush()
-    for name, values, present in (("height", height, has_height), ("weight", weight, has_weight)):
-        cell[f"digits_{name}"] = digit_counts_in_numpy(codes, values, size, present)
-    del height, weight, has_height, has_weight
-
-
-def digit_counts_in_numpy(
-    codes: npt.NDArray[np.int64],
-    values: npt.NDArray[np.float64],
-    size: int,
-    present: npt.NDArray[np.bool_],
-) -> npt.NDArray[np.float64]:
-    """Counts of the tenths digit per code over the `present` rows, shape (size, 10); whole
-    numbers count as digit 0.
-
-    The digit as written: floor(10 x value) mod 10, with a little slack for binary floats
-    (85.3 x 10 = 852.9999...). Rows not present go to an eleventh bin that is dropped: one
-    pass over all rows instead of selecting codes and values.
-    """
-    tenths = np.abs(values) * 10.0
-    tenths += 1e-6
-    np.minimum(tenths, 1e9, out=tenths)  # absurd values still give a digit, in int32 range
-    np.copyto(tenths, 0.0, where=~present)  # no NaN reaches the integer conversion
-    digit = tenths.astype(np.int32)  # truncation is floor for values >= 0
-    del tenths
-    digit %= q.DPS_DIGITS
-    digit[~present] = q.DPS_DIGITS
-    flat = codes * (q.DPS_DIGITS + 1)
-    flat += digit
-    del digit
-    counts = np.bincount(flat, minlength=size * (q.DPS_DIGITS + 1))
-    return counts.reshape(size, q.DPS_DIGITS + 1)[:, : q.DPS_DIGITS].astype(np.float64)
-
-
-@dataclass(frozen=True)
-class Visits:
-    """The dated rows in child, visit date, row order: frame positions (None when the frame is
-    all dated and already in that order), and the child code and visit day of each."""
-
-    rows: npt.NDArray[np.int64] | None
-    child: npt.NDArray[np.int64]
-    day: npt.NDArray[np.int64]
-
-    def take(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        """A per-row array in this order."""
-        return values if self.rows is None else values[self.rows]
-
-
-def visit_order_in_numpy(data: Any) -> Visits:
-    """Order the dated rows by child, visit date and row.
-
-    Child, day offset and row position are packed into one int64 and sorted as values (numpy's
-    SIMD sort, several times faster than an argsort); the order, child and day are unpacked from
-    the sorted values. Falls back to a stable argsort when the three do not fit in 63 bits.
-    """
-    dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
-    child = data.child if dated is None else data.child[dated]
-    day = data.visit_day if dated is None else data.visit_day[dated]
-    if day.size == 0:
-        return Visits(dated, child, day)
-    first_day = int(day.min())
-    span = int(day.max()) - first_day + 1
-    key = child * span + (day - first_day)
-    if bool(np.all(key[1:] >= key[:-1])):
-        return Visits(dated, child, day)
-    del child, day
-    row_bits = max(data.n - 1, 1).bit_length()
-    if int(key.max()).bit_length() + row_bits <= 63:
-        key <<= row_bits
-        key |= np.arange(data.n, dtype=np.int64) if dated is None else dated
-        key.sort()
-        rows = key & ((1 << row_bits) - 1)
-        key >>= row_bits
-    else:  # pragma: no cover - needs about 2**40 measurements x children x days
-        order = np.argsort(key, kind="stable")
-        rows = order if dated is None else dated[order]
-        key = key[order]
-        del order
-    child, offset = np.divmod(key, span)
-    offset += first_day
-    return Visits(rows, child, offset)
-
-
-def longitudinal_in_numpy(
-    frame: pd.DataFrame, data: Any, cells: Any, cell: dict[str, Any]
-) -> dict[str, Any]:
-    """The longitudinal checks as kbtool 0.x computed them with numpy (shifted slices over the
-    rows in child, visit date order): the reference for the compiled pass."""
-    size = cells.n_cells
-    visits = visit_order_in_numpy(data)
-    child, day = visits.child, visits.day
-    code = visits.take(cells.row_cell)
-    # the three yes/no columns travel together: one reordering instead of three
-    flags = q._flag(frame, "haz_flag").view(np.uint8).copy()
-    flags |= q._flag(frame, "waz_flag").view(np.uint8) << 1
-    if "oedema" in frame.columns:  # oedema adds weight that is not growth
-        flags |= q._flag(frame, "oedema").view(np.uint8) << 2
-    flags = visits.take(flags)
-
-    def kept(mask: npt.NDArray[np.bool_], *arrays: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
-        return list(arrays) if mask.all() else [values[mask] for values in arrays]
-
-    # the same child on the same day as the previous row: a repeated measurement
-    same = child[1:] == child[:-1]
-    same &= day[1:] == day[:-1]
-    cell["duplicates"] = q._count(code[1:], size, same)
-    del same
-
-    # length/height falling between consecutive valid measurements (HAZ not flagged)
-    lenhei = visits.take(q._float(frame, "lenhei_cm"))
-    c, d, value, k = kept(~np.isnan(lenhei) & (flags & 1 == 0), child, day, lenhei, code)
-    del lenhei
-    pair = (c[1:] == c[:-1]) & (d[1:] > d[:-1])
-    packed = q._PackedCounts(k[1:], size, cell)
-    packed.add("height_pairs", pair)
-    pair &= value[1:] < value[:-1] - q.HEIGHT_DECREASE_CM
-    packed.add("height_decreases", pair)
-    packed.flush()
-    del c, d, value, k, pair
-
-    # copied heights: the same recorded height at 3 consecutive measured visits over 2+ months
-    height = visits.take(q._float(frame, "height_cm"))
-    c, d, value, k = kept(~np.isnan(height), child, day, height, code)
-    del height
-    months = q._months(d)
-    third = np.zeros(c.size, dtype=np.bool_)  # a visit with two measured visits before it
-    copied = np.zeros(c.size, dtype=np.bool_)
-    if c.size >= q.REPEATED_VISITS:
-        third[2:] = (c[2:] == c[:-2]) & (c[2:] == c[1:-1])
-        copied[2:] = (
-            third[2:]
-            & (value[2:] == value[1:-1])
-            & (value[1:-1] == value[:-2])
-            & (months[2:] - months[:-2] >= q.REPEATED_SPAN_MONTHS)
-        )
-    del d, value, months
-    period = cells.cell_period[k]
-    totals: dict[str, Any] = {}
-    for name, mask in (("followed", third), ("copied", copied)):
-        cell[name] = q._distinct(k, c, mask, size)
-        totals[name] = q._distinct(period, c, mask, cells.n_periods)
-    del c, k, period, third, copied
-
-    # weight changes between consecutive valid weights at most VELOCITY_MAX_GAP_DAYS apart
-    weight = visits.take(q._float(frame, "weight_kg"))
-    valid = ~np.isnan(weight) & (flags & 6 == 0)  # WAZ not flagged, no oedema
-    del flags
-    c, d, value, k = kept(valid, child, day, weight, code)
-    waz = visits.take(q._float(frame, "waz"))
-    waz = waz if valid.all() else waz[valid]
-    del weight, valid
-    gap = d[1:] - d[:-1]
-    pair = (c[1:] == c[:-1]) & (gap > 0) & (gap <= q.VELOCITY_MAX_GAP_DAYS)
-    packed = q._PackedCounts(k[1:], size, cell)
-    packed.add("weight_pairs", pair)
-    with np.errstate(invalid="ignore"):
-        pair &= (value[1:] < (1.0 - q.WEIGHT_LOSS_SHARE) * value[:-1]) | (
-            waz[1:] - waz[:-1] > q.WAZ_GAIN_LIMIT
-        )
-    packed.add("weight_implausible", pair)
-    packed.flush()
-    return totals
-
-
-@pytest.fixture(params=["c", "numba"])
-def passes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The compiled quality passes of each kind: the C extension and the numba kernels."""
-    if request.param == "c" and importlib.util.find_spec("kbtool._cquality") is None:
-        pytest.skip("the C kernels were not built in this installation")
-    monkeypatch.setenv("KBTOOL_KERNEL", request.param)
-    module = q._load_kernel()
-    expected = "kbtool._quality_c" if request.param == "c" else "kbtool._quality_kernel"
-    assert module.__name__ == expected
-    return module
-
-
-@pytest.mark.parametrize("kind", ["copied_heights", "shrinking", None])
-@pytest.mark.parametrize("order", ["as generated", "shuffled"])
-@pytest.mark.parametrize("period", ["year", "month", None])
-def test_longitudinal_pass_counts_what_the_numpy_version_counted(
-    kind: str | None, order: str, period: str | None, passes: ModuleType
-) -> None:
-    """Every longitudinal count (per cell and the distinct children per period) equals the
-    slices-over-sorted-rows version's, on registers with copied and shrinking heights, a few
-    undated rows, missing heights and weights, flagged rows and oedema, same-day repeats."""
-    register = clean_register()
-    if kind is not None:
-        register, _ = inject_defects(register, kind, share=0.2, seed=4)
-    frame = prepared(register)
-    rng = np.random.default_rng(8)
-    n = len(frame)
-    frame.loc[rng.random(n) < 0.01, "visit_date"] = pd.NaT
-    frame.loc[rng.random(n) < 0.02, ["height_cm", "lenhei_cm"]] = np.nan
-    frame.loc[rng.random(n) < 0.02, "weight_kg"] = np.nan
-    frame.loc[rng.random(n) < 0.02, "oedema"] = True
-    repeats = frame.sample(300, random_state=2)  # the same child measured twice on a day
-    frame = pd.concat([frame, repeats.assign(weight_kg=repeats["weight_kg"] * 0.8)])
-    if order == "shuffled":
-        frame = frame.sample(frac=1, random_state=3)
-    frame = frame.reset_index(drop=True)
-    data = q._Columns.read(frame, child_key="child_key", by="posyandu")
-    cells = q._cells(data, period)
-    compiled: dict[str, Any] = {}
-    compiled_totals = q._longitudinal(frame, data, cells, compiled, passes)
-    expected: dict[str, Any] = {}
-    expected_totals = longitudinal_in_numpy(frame, data, cells, expected)
-    assert list(compiled) == list(expected)
-    for name in expected:
-        np.testing.assert_array_equal(compiled[name], expected[name], err_msg=name)
-    assert list(compiled_totals) == list(expected_totals)
-    for name in expected_totals:
-        np.testing.assert_array_equal(compiled_totals[name], expected_totals[name], err_msg=name)
-    assert expected["height_decreases"].sum() > 0 and expected["copied"].sum() > 0
-    assert expected["duplicates"].sum() > 250 and expected["weight_implausible"].sum() > 0
-
-
-@pytest.mark.parametrize("kind", ["heaped_decimals", None])
-@pytest.mark.parametrize("drop", [(), ("measure", "position_flag")])
-def test_row_counts_pass_counts_what_the_numpy_version_counted(
-    kind: str | None, drop: tuple[str, ...], passes: ModuleType
-) -> None:
-    """Completeness, flag and tenths-digit counts per cell equal the masks-and-bincounts
-    version's, with missing values of every kind, ages out of range, odd codes and flags."""
-    register = clean_register()
-    if kind is not None:
-        register, _ = inject_defects(register, kind, share=0.3, seed=4)
-    frame = prepared(register)
-    rng = np.random.default_rng(9)
-    n = len(frame)
-    for name in ("visit_date", "birth_date"):
-        frame.loc[rng.random(n) < 0.01, name] = pd.NaT
-    for name in ("height_cm", "weight_kg", "age_days", "haz", "waz", "whz"):
-        frame.loc[rng.random(n) < 0.02, name] = np.nan
-    frame.loc[rng.random(n) < 0.01, "age_days"] = -3.0
-    frame.loc[rng.random(n) < 0.01, "age_days"] = 2000.0
-    frame.loc[rng.random(n) < 0.01, "weight_kg"] = 1e12  # absurd: still a digit
-    frame.loc[rng.random(n) < 0.05, "weight_kg"] = 10.7 - 0.4  # 102.99999999999999 tenths: a 3
-    frame["sex"] = np.where(rng.random(n) < 0.02, 0, frame["sex"]).astype(np.int8)
-    frame["measure"] = np.where(rng.random(n) < 0.05, 0, frame["measure"]).astype(np.int8)
-    for name in ("haz_flag", "waz_flag", "whz_flag", "position_flag"):
-        frame[name] = pd.array(rng.random(n) < 0.05, dtype="boolean")
-        frame.loc[rng.random(n) < 0.01, name] = pd.NA
-    frame = frame.drop(columns=list(drop))
-    data = q._Columns.read(frame, child_key="child_key", by="posyandu")
-    cells = q._cells(data, "year")
-    compiled: dict[str, Any] = {}
-    q._row_counts(frame, data, compiled, cells.row_cell, cells.n_cells, passes)
-    expected: dict[str, Any] = {}
-    row_counts_in_numpy(frame, data, expected, cells.row_cell, cells.n_cells)
-    assert sorted(compiled) == sorted(expected)
-    for name in expected:
-        np.testing.assert_array_equal(compiled[name], expected[name], err_msg=name)
-    without = {"position_flagged"} if drop else set()
-    assert all(expected[name].sum() > 0 for name in set(expected) - without)
-
-
-def test_compiled_passes_are_cached_after_a_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    """After one report the numba passes are in numba's cache, so the CLI's first-run note
-    ("preparing the quality checks...") is not shown again."""
-    from kbtool.quality import kernel_is_compiled
-
-    monkeypatch.setenv("KBTOOL_KERNEL", "numba")
-    q._load_kernel()
-    assert kernel_is_compiled()
-
-
-def test_visit_order_is_child_then_day_then_row(passes: ModuleType) -> None:
-    """The order both kinds of passes walk: by child, then visit day, then row, the rows of
-    unknown visit dates left out; children with more rows than the insertion sort takes (64)
-    go through the merge sort, which must keep equal days in row order too."""
-    rng = np.random.default_rng(12)
-    n = 20_000
-    child = rng.integers(0, 300, n)
-    child[rng.random(n) < 0.1] = 7  # one child with ~2,000 rows: the merge sort
-    day = rng.integers(0, 40, n)  # many equal days per child: stability shows
-    known = rng.random(n) > 0.05
-    order = passes.visit_order_kernel(
-        child.astype(np.int64), day.astype(np.int64), known, int(child.max()) + 1
-    )
-    rows = np.flatnonzero(known)
-    expected = rows[np.lexsort((rows, day[rows], child[rows]))]
-    np.testing.assert_array_equal(order, expected)
-
-
-def test_c_passes_refuse_indices_outside_their_arrays() -> None:
-    """A code outside the counts or a row outside the columns is an error, not a stray read."""
-    cquality = pytest.importorskip("kbtool._cquality")
-    child = np.array([0, 1, 5], dtype=np.int64)
-    day = np.zeros(3, dtype=np.int64)
-    known = np.ones(3, dtype=np.bool_)
-    with pytest.raises(ValueError, match="child code out of range"):
-        cquality.visit_order(child, day, known, np.empty(3, np.int64), 2)

@@ -220,7 +220,7 @@ def quality(
     """
     from kbtool.commands.common import load_measurements
     from kbtool.errors import UsageError
-    from kbtool.quality import METHOD, kernel_is_compiled, load_kernel, quality_report
+    from kbtool.quality import METHOD, quality_report
     from kbtool.writing import Provenance, resolve_format, write_result
 
     lang = check_lang(lang)
@@ -234,15 +234,6 @@ def quality(
     fmt = resolve_format(fmt, output)
     needed = (*NEEDED_COLUMNS, by, *(("kelurahan",) if by == "posyandu" else ()))
 
-    if not kernel_is_compiled():
-        from kbtool.console import err_console
-
-        err_console.print(
-            "preparing the quality checks for this machine (first run only, about 10 s)...",
-            markup=False,
-            style="dim",
-        )
-    load_kernel()  # the compiled passes load on a second thread while the measurements are read
     frame, sources, origin = load_measurements(
         inputs, store, needed, column=column, sheet=sheet, rejects=rejects
     )

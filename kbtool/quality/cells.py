@@ -1,0 +1,89 @@
+"""The groups and periods a report is cut by: each row's (period, group) cell, numbered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kbtool.quality.inputs import Columns, FloatArray, IntArray
+
+GROUP_COLUMNS = ("posyandu", "kelurahan", "kecamatan")
+PERIODS = ("year", "month")
+TOTAL_LABEL = "All"  # the whole-area row of a period, as kbtool.prevalence labels it
+UNKNOWN_LABEL = "(unknown)"  # a missing group, or the period of rows without a visit date
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Each row's period and (period, group) cell, and what each cell and period is."""
+
+    row_cell: IntArray
+    row_period: IntArray
+    n_cells: int
+    cell_period: IntArray
+    cell_group: IntArray  # index into group_labels; len(group_labels) = unknown
+    n_periods: int
+    period_labels: list[Any]  # int years or "2023-02" months; None: unknown period / no period
+    group_labels: list[str]
+
+
+def number_cells(data: Columns, period: str | None) -> Cells:
+    """Number the (period, group) cells present, in period then group order."""
+    labels: list[Any]
+    if period is None or not data.visit_known.any():
+        row_period = np.zeros(data.n, dtype=np.int64)
+        labels = [None]
+    else:
+        value = data.visit_month // 12 if period == "year" else data.visit_month.copy()
+        known = data.visit_known
+        first = int(value.min(initial=np.iinfo(np.int64).max, where=known))
+        value -= first
+        if not known.all():
+            value[~known] = 0  # 0 is a known row's period anyway (the first)
+        seen = np.flatnonzero(np.bincount(value))
+        lookup = np.zeros(seen[-1] + 1, dtype=np.int64)
+        lookup[seen] = np.arange(seen.size)
+        row_period = lookup[value]
+        del value
+        present = seen + first
+        if period == "year":
+            labels = [1970 + int(v) for v in present]
+        else:
+            labels = [f"{1970 + int(v) // 12}-{int(v) % 12 + 1:02d}" for v in present]
+        if not known.all():
+            row_period[~known] = len(labels)
+            labels.append(None)
+    width = len(data.group_labels) + 1
+    raw = row_period * width + np.where(data.group < 0, width - 1, data.group)
+    n_raw = len(labels) * width
+    if n_raw <= max(4 * data.n, 1 << 20):
+        present_cells = np.flatnonzero(np.bincount(raw, minlength=n_raw))
+        lookup = np.zeros(n_raw, dtype=np.int64)
+        lookup[present_cells] = np.arange(present_cells.size)
+        row_cell = lookup[raw]
+    else:  # many periods x groups: number them by sorting instead of a table
+        present_cells, inverse = np.unique(raw, return_inverse=True)
+        row_cell = inverse.astype(np.int64, copy=False)
+    return Cells(
+        row_cell=row_cell,
+        row_period=row_period,
+        n_cells=int(present_cells.size),
+        cell_period=(present_cells // width).astype(np.int64),
+        cell_group=(present_cells % width).astype(np.int64),
+        n_periods=len(labels),
+        period_labels=labels,
+        group_labels=data.group_labels,
+    )
+
+
+def to_periods(values: npt.NDArray[Any], cells: Cells) -> FloatArray:
+    """Per-cell counts (1-D, or 2-D with one row per cell) summed into per-period counts."""
+    if values.ndim == 1:
+        sums = np.bincount(cells.cell_period, weights=values, minlength=cells.n_periods)
+        return np.asarray(sums, dtype=np.float64)
+    out = np.zeros((cells.n_periods, values.shape[1]))
+    np.add.at(out, cells.cell_period, values)
+    return out

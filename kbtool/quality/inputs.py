@@ -1,0 +1,164 @@
+"""The measurement columns the quality report reads, as numpy arrays, read once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from kbtool.columns import NAT_DAYS, calendar_parts, day_numbers, factorize
+from kbtool.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+MEASUREMENT_COLUMNS = ("visit_date", "sex", "weight_kg", "height_cm")
+ZSCORE_COLUMNS = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag", "whz", "whz_flag")
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise InputError naming the `columns` the frame lacks, and how to add z-scores."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        seen = ", ".join(map(str, frame.columns))
+        hint = ""
+        if any(c in ZSCORE_COLUMNS for c in missing):
+            hint = (
+                "; compute z-scores first: "
+                "kbtool.growth.compute_zscores(frame, full_precision=True)"
+            )
+        raise InputError(
+            f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}{hint}"
+        )
+
+
+def float_column(frame: pd.DataFrame, name: str) -> FloatArray:
+    """A numeric column as float64, NaN where missing (no copy when it is float64 already)."""
+    series = frame[name]
+    if series.dtype == np.float64:
+        return np.asarray(series.to_numpy(), dtype=np.float64)
+    return np.asarray(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
+def flag_column(frame: pd.DataFrame, name: str) -> BoolArray:
+    """A yes/no column as booleans; missing counts as no."""
+    series = frame[name]
+    if series.dtype == np.bool_:
+        return np.asarray(series.to_numpy(), dtype=np.bool_)
+    return np.asarray(series.to_numpy(dtype=np.bool_, na_value=False), dtype=np.bool_)
+
+
+def code_column(frame: pd.DataFrame, name: str) -> npt.NDArray[np.int8]:
+    """sex or measure as int8 codes, 0 where missing."""
+    try:
+        return np.asarray(frame[name].to_numpy(dtype=np.int8, na_value=0), dtype=np.int8)
+    except (TypeError, ValueError) as err:
+        raise InputError(
+            f"column {name!r} must hold codes (sex 1/2, measure 1 length / 2 height, 0 unknown), "
+            f"not {frame[name].dtype}: read files through kbtool's reader"
+        ) from err
+
+
+def _day_numbers(frame: pd.DataFrame, name: str) -> IntArray:
+    """Days since 1970-01-01 of a date column, NAT_DAYS where missing."""
+    series = frame[name]
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        raise InputError(
+            f"column {name!r} holds {series.dtype}, not dates; parse it first "
+            "(the reader does), e.g. with pd.to_datetime"
+        )
+    return day_numbers(series)
+
+
+def _months(days: IntArray, known: BoolArray) -> IntArray:
+    """Months since 1970-01 of day numbers, -1 where not `known`: the calendar of each day of
+    the span (a register spans a few thousand days), then one look-up a row."""
+    if not known.any():
+        return np.full(days.shape, -1, dtype=np.int64)
+    first = int(days.min(initial=np.iinfo(np.int64).max, where=known))
+    last = int(days.max(initial=np.iinfo(np.int64).min, where=known))
+    _, month, year = calendar_parts(np.arange(first, last + 1, dtype=np.int64))
+    offset = days - first
+    if not known.all():
+        offset[~known] = 0
+    months = ((year - 1970) * 12 + month - 1)[offset]
+    if not known.all():
+        months[~known] = -1
+    return months
+
+
+def value_codes(series: pd.Series) -> tuple[IntArray, list[Any]]:
+    """Codes into the distinct values of a column; -1 where missing or blank text."""
+    raw, uniques = factorize(series)
+    codes = raw.astype(np.int64, copy=False)
+    if pd.Index(uniques, dtype=object).inferred_type in ("string", "mixed"):
+        # an empty cell is as missing as a missing one (vectorised: child keys are many)
+        text = pd.Series(uniques, dtype=object).astype("str")
+        blank = np.flatnonzero(text.str.strip().eq("").to_numpy(dtype=np.bool_, na_value=True))
+        if blank.size:
+            remap = np.arange(len(uniques), dtype=np.int64)
+            remap[blank] = -1
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return codes, uniques
+
+
+def _child_codes(series: pd.Series) -> IntArray:
+    """Dense codes per child; a missing or blank key makes a child of its own per row.
+
+    A child's rows mostly follow one another (registers and the store list a child's visits
+    together): numeric keys are hashed once per run of equal keys, not once per row.
+    """
+    n = len(series)
+    if n and series.dtype.kind in "iuf":
+        keys = series.to_numpy()
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        run_codes, uniques = value_codes(pd.Series(keys[starts]))
+        codes = np.repeat(run_codes, np.diff(np.append(starts, n)))
+    else:
+        codes, uniques = value_codes(series)
+    missing = codes < 0
+    if missing.any():
+        codes = codes.copy()
+        codes[missing] = len(uniques) + np.arange(int(missing.sum()))
+    return codes
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns every step needs, as numpy arrays (read once)."""
+
+    n: int
+    child: IntArray  # dense codes, one per child
+    group: IntArray  # -1 = unknown
+    group_labels: list[str]
+    visit_day: IntArray  # NAT_DAYS where unknown
+    visit_known: BoolArray
+    visit_month: IntArray  # months since 1970-01, -1 where unknown
+    birth_day: IntArray  # NAT_DAYS where unknown
+    birth_known: BoolArray
+
+    @classmethod
+    def read(cls, frame: pd.DataFrame, *, child_key: str, by: str) -> Columns:
+        group, uniques = value_codes(frame[by])
+        visit_day = _day_numbers(frame, "visit_date")
+        if "birth_date" in frame.columns:
+            birth_day = _day_numbers(frame, "birth_date")
+        else:
+            birth_day = np.full(len(frame), NAT_DAYS, dtype=np.int64)
+        return cls(
+            n=len(frame),
+            child=_child_codes(frame[child_key]),
+            group=group,
+            group_labels=[str(u) for u in uniques],
+            visit_day=visit_day,
+            visit_known=visit_day != NAT_DAYS,
+            visit_month=_months(visit_day, visit_day != NAT_DAYS),
+            birth_day=birth_day,
+            birth_known=birth_day != NAT_DAYS,
+        )

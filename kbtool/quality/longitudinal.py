@@ -1,0 +1,233 @@
+"""The checks only a register allows: a child's consecutive visits compared.
+
+Repeated measurements on one day, lengths/heights that fall, heights copied from visit to
+visit, implausible weight changes. The dated rows are put in child, visit date, row order;
+each check compares a visit with the one or two before it, in shifted slices.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from kbtool.quality.cells import Cells
+from kbtool.quality.counting import Counts, count, distinct_children
+from kbtool.quality.inputs import (
+    Columns,
+    FloatArray,
+    IntArray,
+    flag_column,
+    float_column,
+)
+from kbtool.quality.thresholds import (
+    HEIGHT_DECREASE_CM,
+    REPEATED_SPAN_MONTHS,
+    REPEATED_VISITS,
+    VELOCITY_MAX_GAP_DAYS,
+    WAZ_GAIN_LIMIT,
+    WEIGHT_LOSS_SHARE,
+)
+
+
+@dataclass(frozen=True)
+class _Visits:
+    """The dated rows in child, visit day, row order: their frame positions, child codes and
+    visit days."""
+
+    rows: IntArray
+    child: IntArray
+    day: IntArray
+
+
+def _visit_order(data: Columns) -> _Visits:
+    """The dated rows in child, visit day, row order (_child_day_order)."""
+    dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
+    child = data.child if dated is None else data.child[dated]
+    day = data.visit_day if dated is None else data.visit_day[dated]
+    order = _child_day_order(child, day)
+    rows = order if dated is None else dated[order]
+    return _Visits(rows, child[order], day[order])
+
+
+def _child_day_order(child: IntArray, day: IntArray) -> IntArray:
+    """The positions of rows sorted by child, then day, then position.
+
+    Registers and the store hold a child's visits in stretches already in date order (one per
+    file or partition): the stretches are sorted, not the rows, and laid end to end. A child
+    whose stretches overlap in time (moved within a year, say) has its rows sorted one by one.
+    """
+    n = child.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    broken = child[1:] != child[:-1]
+    broken |= day[1:] < day[:-1]
+    starts = np.flatnonzero(np.concatenate(([True], broken)))
+    del broken
+    if starts.size > n // 4:  # no stretches to speak of: sort the rows
+        return _sorted_by_child_day(child, day, np.arange(n, dtype=np.int64))
+    lengths = np.diff(np.append(starts, n))
+    order = _sorted_by_child_day(child[starts], day[starts], np.arange(starts.size, dtype=np.int64))
+    starts, lengths = starts[order], lengths[order]
+    position = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    position += np.arange(n, dtype=np.int64)
+    # a stretch must begin after the end of its child's previous one (day, then row)
+    first, last = starts[1:], starts[:-1] + lengths[:-1] - 1
+    overlap = child[first] == child[last]
+    overlap &= (day[first] < day[last]) | ((day[first] == day[last]) & (first < last))
+    if overlap.any():
+        mixed = np.zeros(int(child.max()) + 1, dtype=np.bool_)
+        mixed[child[first[overlap]]] = True
+        resort = np.flatnonzero(np.repeat(mixed[child[starts]], lengths))
+        rows = position[resort]
+        position[resort] = _sorted_by_child_day(child[rows], day[rows], rows)
+    return position
+
+
+def _sorted_by_child_day(child: IntArray, day: IntArray, index: IntArray) -> IntArray:
+    """`index` (distinct non-negative numbers) sorted by child, then day, then itself.
+
+    The three are packed into one int64 and sorted as values, several times faster than an
+    argsort; a lexsort where they do not fit in 63 bits.
+    """
+    first_day = int(day.min())
+    day_bits = max(int(day.max()) - first_day, 1).bit_length()
+    index_bits = max(int(index.max()), 1).bit_length()
+    child_bits = max(int(child.max()), 1).bit_length()
+    if child_bits + day_bits + index_bits > 63:  # pragma: no cover - 2**63 children x days x rows
+        return index[np.lexsort((index, day, child))]
+    key = child << (day_bits + index_bits)
+    key |= (day - first_day) << index_bits
+    key |= index
+    key.sort()
+    key &= (1 << index_bits) - 1
+    return key
+
+
+# the sorted visits are checked this many rows at a time (whole children): the temporaries of a
+# block stay in cache and are reused, instead of a dozen row-sized arrays faulted in afresh
+BLOCK_ROWS = 1 << 19
+
+
+def _child_blocks(child: IntArray, rows: int) -> list[slice]:
+    """Slices of about `rows` rows of `child` (sorted) that never split a child's rows; one
+    empty slice when there are no rows."""
+    if child.size == 0:
+        return [slice(0, 0)]
+    cuts = np.searchsorted(child, child[rows::rows], side="left")
+    bounds = np.unique(np.concatenate(([0], cuts, [child.size])))
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+@dataclass(frozen=True)
+class _VisitBlock:
+    """Whole children's dated rows in child, visit date, row order: what the checks compare."""
+
+    child: IntArray
+    day: IntArray
+    month: IntArray  # months since 1970-01
+    code: IntArray  # the row's cell
+    lenhei: FloatArray  # NaN where missing or the HAZ is flagged
+    height: FloatArray  # as recorded; NaN where missing
+    weight: FloatArray  # NaN where missing, the WAZ is flagged or with oedema
+    waz: FloatArray
+
+
+def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tuple[Counts, Counts]:
+    """Duplicates, falling heights, copied heights and weight velocity over consecutive visits:
+    the counts per cell, and the children followed and copied per period (distinct children,
+    which the cells' counts cannot add up to).
+
+    The dated rows are put in child, visit date, row order (_visit_order) and checked in blocks
+    of whole children (_visit_counts), whose counts add up.
+    """
+    visits = _visit_order(data)
+    lenhei = np.where(flag_column(frame, "haz_flag"), np.nan, float_column(frame, "lenhei_cm"))
+    unusable = flag_column(frame, "waz_flag")
+    if "oedema" in frame.columns:  # oedema adds weight that is not growth
+        unusable |= flag_column(frame, "oedema")
+    weight = np.where(unusable, np.nan, float_column(frame, "weight_kg"))
+    del unusable
+    height, waz = float_column(frame, "height_cm"), float_column(frame, "waz")
+    cell_sums: Counts = {}
+    period_sums: Counts = {}
+    for block in _child_blocks(visits.child, BLOCK_ROWS):
+        rows = visits.rows[block]
+        visit_block = _VisitBlock(
+            child=visits.child[block],
+            day=visits.day[block],
+            month=data.visit_month[rows],
+            code=cells.row_cell[rows],
+            lenhei=lenhei[rows],
+            height=height[rows],
+            weight=weight[rows],
+            waz=waz[rows],
+        )
+        block_cells, block_periods = _visit_counts(visit_block, cells)
+        for sums, counts in ((cell_sums, block_cells), (period_sums, block_periods)):
+            for name, values in counts.items():
+                sums[name] = sums[name] + values if name in sums else values
+    return cell_sums, period_sums
+
+
+def _visit_counts(visits: _VisitBlock, cells: Cells) -> tuple[Counts, Counts]:
+    """The longitudinal counts of whole children's visits, per cell and per period.
+
+    Each check keeps the visits it may use and compares each with the one before (or the two
+    before) in shifted slices; a pair of visits counts in the cell of its later visit.
+    - duplicates: the same child on the same day as the previous row;
+    - height pairs / decreases: consecutive length/height measurements of a child whose HAZ is
+      not flagged, on a later day; a decrease is a fall of more than HEIGHT_DECREASE_CM;
+    - followed / copied: a recorded height with two recorded heights of the child before it;
+      copied when all three are equal and span REPEATED_SPAN_MONTHS calendar months or more
+      (distinct children per cell and per period);
+    - weight pairs / implausible: consecutive weights of a child (WAZ not flagged, no oedema)
+      at most VELOCITY_MAX_GAP_DAYS apart; implausible when the later is under
+      (1 - WEIGHT_LOSS_SHARE) of the earlier or WAZ rises by more than WAZ_GAIN_LIMIT.
+    """
+    size = cells.n_cells
+    child, day, code = visits.child, visits.day, visits.code
+    counts: Counts = {}
+    same = child[1:] == child[:-1]
+    counts["duplicates"] = count(code[1:], size, same & (day[1:] == day[:-1]))
+
+    keep = ~np.isnan(visits.lenhei)
+    c, d, value, k = child[keep], day[keep], visits.lenhei[keep], code[keep]
+    pair = (c[1:] == c[:-1]) & (d[1:] > d[:-1])
+    counts["height_pairs"] = count(k[1:], size, pair)
+    pair &= value[1:] < value[:-1] - HEIGHT_DECREASE_CM
+    counts["height_decreases"] = count(k[1:], size, pair)
+
+    keep = ~np.isnan(visits.height)
+    c, month, value, k = child[keep], visits.month[keep], visits.height[keep], code[keep]
+    third = np.zeros(c.size, dtype=np.bool_)  # a visit with two recorded heights before it
+    copied = np.zeros(c.size, dtype=np.bool_)
+    if c.size >= REPEATED_VISITS:
+        # rows come by child: the same child two visits back is the child of the visit between
+        third[2:] = c[2:] == c[:-2]
+        copied[2:] = (
+            third[2:]
+            & (value[2:] == value[1:-1])
+            & (value[1:-1] == value[:-2])
+            & (month[2:] - month[:-2] >= REPEATED_SPAN_MONTHS)
+        )
+    period = cells.cell_period[k]
+    periods: Counts = {}
+    for name, mask in (("followed", third), ("copied", copied)):
+        counts[name] = distinct_children(k, c, mask, size)
+        periods[name] = distinct_children(period, c, mask, cells.n_periods)
+
+    keep = ~np.isnan(visits.weight)
+    c, d, value, k = child[keep], day[keep], visits.weight[keep], code[keep]
+    waz = visits.waz[keep]
+    gap = d[1:] - d[:-1]
+    pair = (c[1:] == c[:-1]) & (gap > 0) & (gap <= VELOCITY_MAX_GAP_DAYS)
+    counts["weight_pairs"] = count(k[1:], size, pair)
+    with np.errstate(invalid="ignore"):  # a missing WAZ compares false: no rise
+        pair &= (value[1:] < (1.0 - WEIGHT_LOSS_SHARE) * value[:-1]) | (
+            waz[1:] - waz[:-1] > WAZ_GAIN_LIMIT
+        )
+    counts["weight_implausible"] = count(k[1:], size, pair)
+    return counts, periods

@@ -1,0 +1,126 @@
+"""The quality report: `quality_report` runs every check and returns a `QualityReport`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kbtool.errors import UsageError
+from kbtool.quality.cells import GROUP_COLUMNS, PERIODS, Cells, number_cells, to_periods
+from kbtool.quality.checks import child_counts, row_counts
+from kbtool.quality.counting import Counts
+from kbtool.quality.findings import list_findings
+from kbtool.quality.inputs import MEASUREMENT_COLUMNS, ZSCORE_COLUMNS, Columns, require_columns
+from kbtool.quality.longitudinal import longitudinal_counts
+from kbtool.quality.rating import rate_cells, score_rows
+from kbtool.quality.table import TABLE_COLUMNS, assemble_table, period_column
+from kbtool.quality.thresholds import ACCEPTABLE, CHECKS, PARENT_COLUMNS, PROBLEMATIC, RATINGS
+
+METHOD = (
+    "SMART plausibility check (SMART 2006/2017, ENA for SMART) on HAZ of one measurement per "
+    "child and period (the latest valid one, as prevalence counts children), with WHO/UNICEF "
+    "2019 completeness checks and kbtool's longitudinal register checks; see docs/quality.md"
+)
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """The quality report: figures, where to look first, and which cells are problems.
+
+    `table`: one row per period and group (sorted by label, "(unknown)" last), then the
+    whole-area row "All" of the period; columns `year` (period "year") or `period` ("2023-02",
+    period "month"; no period column when period is None), the group column, then TABLE_COLUMNS.
+    `findings`: the rows rated acceptable or problematic, worst first, at most `top`, with
+    columns period (if any), group, rating, score and `reasons` (short sentences joined by "; ").
+    `cells`: for every rated column of `table` and for "rating", one rating per row of `table`
+    ("excellent", "good", "acceptable", "problematic", or None where not rated).
+    """
+
+    table: pd.DataFrame
+    findings: pd.DataFrame
+    cells: dict[str, list[str | None]]
+    by: str
+    period: str | None
+
+    def problem_cells(self) -> dict[str, list[bool]]:
+        """For each rated column, True where the cell is rated acceptable or problematic."""
+        bad = {RATINGS[ACCEPTABLE], RATINGS[PROBLEMATIC]}
+        return {column: [r in bad for r in values] for column, values in self.cells.items()}
+
+
+def quality_report(
+    frame: pd.DataFrame,
+    *,
+    by: str = "posyandu",
+    period: str | None = None,
+    child_key: str = "child_id",
+    top: int = 10,
+) -> QualityReport:
+    """Data-quality and plausibility figures per period and group, rated in the SMART manner.
+
+    `frame`: measurements in canonical columns (`child_key`, sex 1/2/0, birth_date and
+    visit_date as datetime64, weight_kg, height_cm, measure 1 length / 2 height / 0 unknown,
+    oedema, the `by` column; kelurahan for by="posyandu") with the z-score columns of
+    `kbtool.growth.compute_zscores(frame, full_precision=True)` (age_days, lenhei_cm, haz,
+    haz_flag, waz, waz_flag, whz, whz_flag, position_flag). `by`: "posyandu", "kelurahan" or
+    "kecamatan". `period`: None (all measurements together), "year" or "month" of the visit
+    date (rows without one form an "(unknown)" period). `top` caps the findings.
+
+    Completeness, flags, duplicates and digit preference are over measurements; the HAZ
+    distribution, sex ratio, age ratio and birth-date heaping over children, one measurement per
+    child and period chosen as prevalence chooses it; the longitudinal checks over consecutive
+    visits of a child, counted in the group and period of the later visit. docs/quality.md
+    describes every column, threshold and source.
+    """
+    if by not in GROUP_COLUMNS:
+        raise UsageError(f"--by must be one of {', '.join(GROUP_COLUMNS)}; got {by!r}")
+    if period is not None and period not in PERIODS:
+        raise UsageError(f"--period must be one of {', '.join(PERIODS)}; got {period!r}")
+    if top < 0:
+        raise UsageError(f"top must be 0 or more, got {top}")
+    require_columns(frame, [child_key, by, *MEASUREMENT_COLUMNS, *ZSCORE_COLUMNS])
+
+    data = Columns.read(frame, child_key=child_key, by=by)
+    cells = number_cells(data, period)
+    parent = PARENT_COLUMNS.get(by)
+    figures = _compute(frame, data, cells, period, parent if parent in frame.columns else None)
+    table = assemble_table(figures, cells, by, period)
+    ratings, evidence = rate_cells(table)
+    score_rows(table, ratings, evidence)
+    period_name = period_column(period)
+    findings = list_findings(table, ratings, by, period_name, top)
+    table = table[[*([period_name] if period_name else []), by, *TABLE_COLUMNS]]
+    cell_ratings: dict[str, list[str | None]] = {
+        check.column: [None if code < 0 else RATINGS[code] for code in ratings[check.column]]
+        for check in CHECKS
+    }
+    cell_ratings["rating"] = [None if pd.isna(r) else str(r) for r in table["rating"]]
+    table.attrs.update(
+        {
+            "by": by,
+            "period": period,
+            "method": METHOD,
+            "reference": "WHO Child Growth Standards (2006)",
+        }
+    )
+    return QualityReport(table=table, findings=findings, cells=cell_ratings, by=by, period=period)
+
+
+def _compute(
+    frame: pd.DataFrame,
+    data: Columns,
+    cells: Cells,
+    period: str | None,
+    parent: str | None,
+) -> tuple[Counts, Counts]:
+    """Counts and statistics per cell and per period (the whole-area rows)."""
+    cell = row_counts(frame, data, cells)
+    visit_cell, visit_period = longitudinal_counts(frame, data, cells)
+    cell.update(visit_cell)
+    total = {name: to_periods(values, cells) for name, values in cell.items()}
+    total.update(visit_period)  # distinct children do not add up over groups (children move)
+    child_cell, child_period = child_counts(frame, data, cells, period, parent)
+    cell.update(child_cell)
+    total.update(child_period)
+    return cell, total

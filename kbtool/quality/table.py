@@ -1,0 +1,173 @@
+"""The report's table: figures per cell and per period from the counts, in a stable layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kbtool.quality.cells import TOTAL_LABEL, UNKNOWN_LABEL, Cells
+from kbtool.quality.counting import Counts
+from kbtool.quality.inputs import FloatArray
+from kbtool.quality.statistics import digit_preference_score, excess_test, ratio_test
+from kbtool.quality.thresholds import EXPECTED_AGE_RATIO, EXPECTED_SEX_RATIO, HEAPING_EXPECTED_PCT
+
+# The report's columns after the period and group columns, in order (part of the interface).
+TABLE_COLUMNS = (
+    "n_rows",
+    "n_children",
+    "missing_sex_pct",
+    "missing_birth_date_pct",
+    "missing_visit_date_pct",
+    "missing_height_pct",
+    "missing_weight_pct",
+    "missing_position_pct",
+    "birth_day_heaping_pct",
+    "age_out_of_range_pct",
+    "flagged_haz_pct",
+    "flagged_waz_pct",
+    "flagged_whz_pct",
+    "position_flag_pct",
+    "duplicate_pct",
+    "n_haz",
+    "mean_haz",
+    "mean_haz_gap",
+    "mean_haz_gap_p",
+    "sd_haz",
+    "skew_haz",
+    "kurtosis_haz",
+    "dps_height",
+    "dps_weight",
+    "sex_ratio",
+    "sex_ratio_p",
+    "age_ratio",
+    "age_ratio_p",
+    "height_decrease_pct",
+    "height_repeated_pct",
+    "weight_velocity_pct",
+    "score",
+    "rating",
+)
+
+
+def _share(part: FloatArray, whole: FloatArray) -> FloatArray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.where(whole > 0, 100.0 * part / whole, np.nan), dtype=np.float64)
+
+
+def _table_values(counts: Counts, expected_age_ratio: FloatArray) -> dict[str, Any]:
+    """The report's figures from one level's counts, plus the hidden counts ratings rest on."""
+    sex_ratio, sex_p = ratio_test(counts["boys"], counts["girls"], EXPECTED_SEX_RATIO)
+    age_ratio, age_p = ratio_test(counts["age_young"], counts["age_old"], expected_age_ratio)
+    n_rows = counts["n_rows"]
+    empty = np.full(n_rows.shape, np.nan)
+    return {
+        "n_rows": n_rows,
+        "n_children": counts["n_children"],
+        "missing_sex_pct": _share(counts["missing_sex"], n_rows),
+        "missing_birth_date_pct": _share(counts["missing_birth_date"], n_rows),
+        "missing_visit_date_pct": _share(counts["missing_visit_date"], n_rows),
+        "missing_height_pct": _share(counts["missing_height"], n_rows),
+        "missing_weight_pct": _share(counts["missing_weight"], n_rows),
+        "missing_position_pct": _share(counts["missing_position"], counts["with_height"]),
+        "birth_day_heaping_pct": _share(counts["heaped"], counts["with_birth"]),
+        "age_out_of_range_pct": _share(counts["age_out_of_range"], counts["with_age"]),
+        "flagged_haz_pct": _share(counts["flagged_haz"], counts["with_haz"]),
+        "flagged_waz_pct": _share(counts["flagged_waz"], counts["with_waz"]),
+        "flagged_whz_pct": _share(counts["flagged_whz"], counts["with_whz"]),
+        "position_flag_pct": _share(counts["position_flagged"], counts["with_height"]),
+        "duplicate_pct": _share(counts["duplicates"], n_rows),
+        "n_haz": counts["n_haz"],
+        "mean_haz": counts["mean_haz"],
+        "mean_haz_gap": counts.get("mean_haz_gap", empty),
+        "mean_haz_gap_p": counts.get("mean_haz_gap_p", empty),
+        "sd_haz": counts["sd_haz"],
+        "skew_haz": counts["skew_haz"],
+        "kurtosis_haz": counts["kurtosis_haz"],
+        "dps_height": digit_preference_score(counts["digits_height"]),
+        "dps_weight": digit_preference_score(counts["digits_weight"]),
+        "sex_ratio": sex_ratio,
+        "sex_ratio_p": sex_p,
+        "age_ratio": age_ratio,
+        "age_ratio_p": age_p,
+        "height_decrease_pct": _share(counts["height_decreases"], counts["height_pairs"]),
+        "height_repeated_pct": _share(counts["copied"], counts["followed"]),
+        "weight_velocity_pct": _share(counts["weight_implausible"], counts["weight_pairs"]),
+        # hidden: what the ratings and the sentences rest on (dropped from the table)
+        "_with_height": counts["with_height"],
+        "_with_age": counts["with_age"],
+        "_with_haz": counts["with_haz"],
+        "_with_waz": counts["with_waz"],
+        "_with_whz": counts["with_whz"],
+        "_with_birth": counts["with_birth"],
+        "_heaping_p": excess_test(
+            counts["heaped"], counts["with_birth"], HEAPING_EXPECTED_PCT / 100.0
+        ),
+        "_height_values": counts["digits_height"].sum(axis=1),
+        "_weight_values": counts["digits_weight"].sum(axis=1),
+        "_n_sex": counts["boys"] + counts["girls"],
+        "_n_age": counts["age_young"] + counts["age_old"],
+        "_height_pairs": counts["height_pairs"],
+        "_followed": counts["followed"],
+        "_weight_pairs": counts["weight_pairs"],
+        "_expected_age_ratio": expected_age_ratio,
+        "_n_gap": counts.get("n_gap", np.zeros(n_rows.shape)),
+        "_parent": counts.get("parent", np.full(n_rows.shape, "", dtype=object)),
+    }
+
+
+def period_column(period: str | None) -> str | None:
+    """The table's period column: "year", "period" (months), or None without periods."""
+    return None if period is None else ("year" if period == "year" else "period")
+
+
+def assemble_table(
+    figures: tuple[Counts, Counts], cells: Cells, by: str, period: str | None
+) -> pd.DataFrame:
+    """Group rows then the whole-area row of each period, in period order, with hidden columns."""
+    cell_counts, total_counts = figures
+    # the whole area against SMART's expected age ratio; each group against its whole area
+    total_values = _table_values(total_counts, np.full(cells.n_periods, EXPECTED_AGE_RATIO))
+    area_ratio = np.asarray(total_values["age_ratio"], dtype=np.float64)
+    usable = np.isfinite(area_ratio) & (area_ratio > 0)
+    cell_expected = np.where(usable, area_ratio, EXPECTED_AGE_RATIO)[cells.cell_period]
+    cell_values = _table_values(cell_counts, cell_expected)
+    unknown_group = len(cells.group_labels)
+    group_text = np.asarray([*cells.group_labels, UNKNOWN_LABEL], dtype=object)
+    parts = [
+        pd.DataFrame(
+            {
+                "_period": cells.cell_period,
+                "_order": np.where(cells.cell_group == unknown_group, 1, 0),
+                by: group_text[cells.cell_group],
+                **cell_values,
+            }
+        ),
+        pd.DataFrame(
+            {
+                "_period": np.arange(cells.n_periods, dtype=np.int64),
+                "_order": np.full(cells.n_periods, 2),
+                by: np.full(cells.n_periods, TOTAL_LABEL, dtype=object),
+                **total_values,
+            }
+        ),
+    ]
+    table = pd.concat(parts, ignore_index=True)
+    table = table[table["n_rows"] > 0]
+    table = table.sort_values(["_period", "_order", by], kind="stable", ignore_index=True)
+    for name in ("n_rows", "n_children", "n_haz"):
+        table[name] = table[name].astype(np.int64)
+    table[by] = table[by].astype("str")
+    period_name = period_column(period)
+    if period_name is not None:
+        labels = [cells.period_labels[p] for p in table["_period"].tolist()]
+        column: Any
+        if period != "year":
+            column = pd.Series([UNKNOWN_LABEL if v is None else v for v in labels], dtype="str")
+        elif None in labels:
+            column = pd.array(labels, dtype="Int64")
+        else:
+            column = np.asarray(labels, dtype=np.int64)
+        table.insert(0, period_name, column)
+    return table
