@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import OUT, Timed, register_csv, register_of, run_command
-from kbtool.synthetic import write_canonical_csv
+from tests.synthetic import write_canonical_csv
 
 # the bundled sample register (data/samples/README.md)
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "posyandu_metro_2022_2024.csv"

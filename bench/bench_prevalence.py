@@ -48,7 +48,7 @@ def completed_marker(rows: int) -> Path:
 def _build(rows: int) -> None:
     """Generate ~`rows` visits and import them in chunks; snapshot the store at half the rows."""
     from kbtool.store import import_registers
-    from kbtool.synthetic import child_numbers, generate_register, write_canonical_csv
+    from tests.synthetic import child_numbers, generate_register, write_canonical_csv
 
     started = time.perf_counter()
     frame = generate_register(max(100, rows // VISITS_PER_CHILD), years=YEARS, seed=7)

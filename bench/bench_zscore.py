@@ -25,7 +25,7 @@ from bench.common import (
 )
 from kbtool.growth.frame import age_in_days
 from kbtool.growth.zscores import compute_zscore_arrays
-from kbtool.synthetic import measure_codes
+from tests.synthetic import measure_codes
 
 FLOOR_RATIO_TARGET = 4.0
 

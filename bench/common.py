@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kbtool.synthetic import generate_register, write_canonical_csv
+from tests.synthetic import generate_register, write_canonical_csv
 
 OUT = Path(__file__).parent / "out"
 

@@ -16,7 +16,7 @@ from kbtool.cli import app
 from kbtool.commands.quality import NEEDED_COLUMNS, table_view
 from kbtool.measurements import measurements_from_files
 from kbtool.quality import TABLE_COLUMNS, quality_report
-from kbtool.synthetic import generate_register, inject_defects, write_canonical_csv
+from tests.synthetic import generate_register, inject_defects, write_canonical_csv
 
 SAMPLES = Path(__file__).parent.parent / "data" / "samples"
 CANONICAL = SAMPLES / "posyandu_metro_2022_2024.csv"

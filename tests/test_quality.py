@@ -28,7 +28,7 @@ from kbtool.quality import (
     quality_report,
     ratio_test,
 )
-from kbtool.synthetic import child_numbers, generate_register, inject_defects, measure_codes
+from tests.synthetic import child_numbers, generate_register, inject_defects, measure_codes
 
 BAD = {"acceptable", "problematic"}
 FINE = {"excellent", "good"}

@@ -15,8 +15,8 @@ from kbtool import streaming
 from kbtool.cli import app
 from kbtool.reader import ReadOptions
 from kbtool.scoring import iter_score_file, score_files
-from kbtool.synthetic import generate_register, write_canonical_csv
 from kbtool.writing import Provenance, write_result
+from tests.synthetic import generate_register, write_canonical_csv
 
 runner = CliRunner()
 

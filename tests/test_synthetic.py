@@ -15,7 +15,7 @@ import pytest
 from kbtool.columns import CANONICAL_COLUMNS
 from kbtool.growth.constants import DAYS_PER_MONTH, LENGTH_BEFORE_DAYS, MAX_AGE_MONTHS
 from kbtool.growth.zscores import ZScoreArrays, compute_zscore_arrays
-from kbtool.synthetic import (
+from tests.synthetic import (
     DEFECT_KINDS,
     EPPGBM_COLUMNS,
     KELURAHAN,

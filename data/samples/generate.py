@@ -12,7 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from kbtool.synthetic import (
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the generator lives in tests/
+from tests.synthetic import (
     DEFAULT_SEED,
     generate_register,
     write_canonical_csv,
