@@ -316,7 +316,8 @@ def matched_across_keys(
     """
     n = len(incoming.visit)
     found = np.zeros(n, dtype=bool)
-    if n == 0:
+    several_files = incoming.src is not None and len(np.unique(incoming.src)) > 1
+    if n == 0 or (not len(stored.visit) and not several_files):
         return found
     left = pd.DataFrame(
         {
@@ -338,7 +339,7 @@ def matched_across_keys(
             }
         )
     ]
-    if incoming.src is not None and len(np.unique(incoming.src)) > 1:
+    if several_files:
         others.append(
             left.rename(columns={"key": "other_key", "nik": "other_nik"})
             .drop(columns="row")
