@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from kbtool.places import builtin_aliases, normalise_places
 from kbtool.privacy import SECRET_BYTES, KeyHasher, child_keys
-from kbtool.reader import ReadOptions, iter_read
+from kbtool.reading import ReadOptions, iter_read
 from kbtool.store.read import measurements_frame
 from kbtool.store.schema import build_batch
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kbtool.concurrency import ahead
-from kbtool.reader import ReadBatch, ReadOptions, iter_read
+from kbtool.reading import ReadBatch, ReadOptions, iter_read
 
 # Rows per batch when a file is scored and written as it is read (iter_score_file). Measured on
 # 1M rows, 2 shared cores, runs alternated (mean wall): 125k rows 4.56 s, 250k 4.35 s, 500k

@@ -11,7 +11,7 @@ import pandas as pd
 
 from kbtool.columns import CANONICAL_COLUMNS, REJECT_COLUMNS
 from kbtool.places import KOTA_METRO
-from kbtool.reader import ReadBatch
+from kbtool.reading import ReadBatch
 from kbtool.store import SourceInput
 
 STRING_DTYPE = pd.StringDtype("pyarrow")

@@ -22,7 +22,7 @@ from kbtool.commands.options import (
 if TYPE_CHECKING:  # the command imports these when it runs, to keep `kbtool --help` fast
     import pandas as pd
 
-    from kbtool.reader import ReadBatch, ReadOptions
+    from kbtool.reading import ReadBatch, ReadOptions
     from kbtool.scoring import ScoredTable
 
 
@@ -53,7 +53,7 @@ def zscore(
     # (pandas, the z-score frames, the writers: ~0.6 s): pyarrow parses it meanwhile, on a
     # thread of its own. `kbtool --help` and `--version` load none of this.
     from kbtool.formats import STREAMED_FORMATS, resolve_format
-    from kbtool.reader import ReadOptions, parse_column_overrides
+    from kbtool.reading import ReadOptions, parse_column_overrides
 
     lang = check_lang(lang)
     fmt = resolve_format(fmt, output)

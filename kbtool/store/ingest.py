@@ -54,7 +54,7 @@ from kbtool.concurrency import ahead, cores
 from kbtool.errors import InputError, StoreError
 from kbtool.places import AliasTable, load_aliases, normalise_places
 from kbtool.privacy import KeyHasher, child_keys, load_secret
-from kbtool.reader import ReadBatch, ReadOptions
+from kbtool.reading import ReadBatch, ReadOptions
 from kbtool.store import catalogue, dedup
 from kbtool.store.layout import (
     Store,
@@ -1452,7 +1452,7 @@ def import_registers(
 
 def _lazy(path: Path, options: ReadOptions | None) -> Iterator[ReadBatch]:
     """The reader's batches, opened only when iterated: a file already imported is not read."""
-    from kbtool import reader
+    from kbtool import reading as reader
 
     options = options or reader.ReadOptions()
     options = replace(options, batch_rows=min(options.batch_rows, IMPORT_BATCH_ROWS))
