@@ -236,6 +236,45 @@ def test_stdin_csv(monkeypatch: pytest.MonkeyPatch) -> None:
     assert batch.rows["child_id"].tolist() == ["0012"]
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_stdin_batches_come_before_stdin_ends(
+    monkeypatch: pytest.MonkeyPatch, compress: bool
+) -> None:
+    """`cat register.csv | kbtool zscore -` writes as it reads: the first batch comes while
+    stdin is still open (the rest is written only once that batch has arrived)."""
+    read_end, write_end = os.pipe()
+    first_batch = threading.Event()
+    rng = np.random.default_rng(5)  # rows that compress as a register does, not to nothing
+    weights = rng.uniform(5, 20, 61_000).round(2).astype(str)
+    lines = [f"{i:016d};Ani;P;05/01/2022;05/01/2023;{w};75,2;" for i, w in enumerate(weights)]
+    rows = [f"{HEADER}\n" + "\n".join(lines[:60_000]) + "\n", "\n".join(lines[60_000:]) + "\n"]
+    parts = [part.encode() for part in rows]
+    if compress:  # two gzip members, as `cat a.gz b.gz` makes
+        parts = [gzip.compress(part) for part in parts]
+
+    def feed() -> None:
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(parts[0])  # past the first megabyte looked at, and a block more
+            pipe.flush()
+            first_batch.wait(timeout=30)
+            pipe.write(parts[1])
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    with os.fdopen(read_end, "rb") as pipe:
+        stdin = mock.Mock(buffer=pipe)
+        monkeypatch.setattr(sys, "stdin", stdin)
+        batches = iter_read("-", ReadOptions(batch_rows=1000, today=TODAY))
+        first = next(batches)
+        stdin_open = writer.is_alive()
+        first_batch.set()
+        rest = list(batches)
+    writer.join()
+    assert stdin_open
+    assert first.rows_read + sum(batch.rows_read for batch in rest) == 61_000
+    assert rest[-1].rows["source_line"].iloc[-1] == 61_001
+
+
 def test_stdin_xlsx_is_recognised_by_its_zip_magic(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -136,8 +136,9 @@ def open_source(name: str) -> Source:
 def _first_bytes(name: str, stream: Any, path: Path | None, handles: list[Any]) -> Source:
     compression = None
     try:
-        prefix = stream.read(PREFIX_BYTES)
-        if prefix.startswith(_GZIP_MAGIC):
+        # two bytes first: a gzip stream is decompressed as it arrives, not after a megabyte
+        prefix = stream.read(len(_GZIP_MAGIC))
+        if prefix == _GZIP_MAGIC:
             compression = "gzip"
             if path is not None:
                 stream = pa.input_stream(str(path), compression=compression)
@@ -145,7 +146,8 @@ def _first_bytes(name: str, stream: Any, path: Path | None, handles: list[Any]) 
                 replayed = io.BufferedReader(_Replay(prefix, stream))
                 stream = pa.CompressedInputStream(pa.PythonFile(replayed, mode="r"), compression)
             handles.append(stream)
-            prefix = stream.read(PREFIX_BYTES)
+            prefix = b""
+        prefix += stream.read(PREFIX_BYTES - len(prefix))
     except READ_ERRORS as err:
         for handle in handles:
             handle.close()
