@@ -21,6 +21,7 @@ from kbtool.columns import (
     MEASURE_LENGTH,
     MEASURE_UNKNOWN,
     NAT_DAYS,
+    SOURCE_COLUMNS,
 )
 from kbtool.reading.blocks import TEXT, Block
 from kbtool.reading.headers import STANDING_HEIGHT, Layout
@@ -175,11 +176,12 @@ class Converter:
                 arrays[name] = clean_text(text, child_id=name == "child_id")
             else:
                 arrays[name] = missing_column(name, count)
-        arrays["source_file"] = pa.array([self.source], TEXT).take(
+        file_column, line_column = SOURCE_COLUMNS
+        arrays[file_column] = pa.array([self.source], TEXT).take(
             pa.array(np.zeros(count, dtype=np.int64))
         )
         lines = block.lines if everything else block.lines[accepted]
-        arrays["source_line"] = pa.array(lines, pa.int64())
+        arrays[line_column] = pa.array(lines, pa.int64())
         return pa.table(arrays)
 
 
@@ -224,6 +226,7 @@ def missing_column(name: str, count: int) -> pa.Array:
 def empty_rows() -> pa.Table:
     """Canonical rows without rows."""
     arrays = {name: missing_column(name, 0) for name in CANONICAL_COLUMNS}
-    arrays["source_file"] = pa.array([], TEXT)
-    arrays["source_line"] = pa.array([], pa.int64())
+    file_column, line_column = SOURCE_COLUMNS
+    arrays[file_column] = pa.array([], TEXT)
+    arrays[line_column] = pa.array([], pa.int64())
     return pa.table(arrays)

@@ -22,7 +22,14 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN, NAT_DAYS
+from kbtool.columns import (
+    MEASURE_HEIGHT,
+    MEASURE_LENGTH,
+    MEASURE_UNKNOWN,
+    NAT_DAYS,
+    SEX_FEMALE,
+    SEX_MALE,
+)
 from kbtool.growth.constants import DAYS_PER_MONTH
 from kbtool.reading.blocks import TEXT
 from kbtool.reading.headers import STANDING_HEIGHT
@@ -115,18 +122,20 @@ def _category_key(text: str) -> str:
     return match.group(1) if match else key
 
 
-def parse_sex(text: str) -> tuple[int, int]:
+def _parse_sex(text: str) -> tuple[int, int]:
+    """(sex code, reason) of a cell: L/P, laki-laki/perempuan, M/F, 1/2."""
     key = _category_key(text)
     if key in _MISSING_TEXTS:
         return 0, OK
     if key in _MALE:
-        return 1, OK
+        return SEX_MALE, OK
     if key in _FEMALE:
-        return 2, OK
+        return SEX_FEMALE, OK
     return 0, BAD_SEX
 
 
-def parse_measure(text: str) -> tuple[int, int]:
+def _parse_measure(text: str) -> tuple[int, int]:
+    """(position code, reason) of a cell: berdiri/terlentang, TB/PB, h/l."""
     key = _category_key(text)
     if key in _MISSING_TEXTS:
         return MEASURE_UNKNOWN, OK
@@ -137,7 +146,8 @@ def parse_measure(text: str) -> tuple[int, int]:
     return MEASURE_UNKNOWN, BAD_MEASURE
 
 
-def parse_oedema(text: str) -> tuple[bool, int]:
+def _parse_oedema(text: str) -> tuple[bool, int]:
+    """(oedema, reason) of a cell: ya/tidak, y/n, 1/0; missing is no oedema."""
     key = _category_key(text)
     if key in _MISSING_TEXTS or key in _NO:
         return False, OK
@@ -156,9 +166,11 @@ _AGE_TEXT = re.compile(
 )
 
 
-def number_parser(
+def _number_parser(
     non_positive: int | None, negative: int | None, age_text: bool = False
 ) -> Callable[[str], tuple[float, int]]:
+    """Text -> (number, reason); a decimal comma is a decimal point."""
+
     def parse(text: str) -> tuple[float, int]:
         stripped = text.strip()
         if stripped.lower() in _MISSING_TEXTS:
@@ -221,7 +233,7 @@ _MONTHS = {
 }
 
 
-def date_parser(today: date) -> Callable[[str], tuple[int, int]]:
+def _date_parser(today: date) -> Callable[[str], tuple[int, int]]:
     """Text -> (days since 1970-01-01, reason); dd/mm/yyyy is Indonesia's order."""
 
     def parse(text: str) -> tuple[int, int]:
@@ -264,7 +276,7 @@ def date_parser(today: date) -> Callable[[str], tuple[int, int]]:
     return parse
 
 
-def decode_cell(value: object) -> str | None:
+def _decode_cell(value: object) -> str | None:
     """A cell as text: bytes that are not UTF-8 are read as Windows-1252."""
     if value is None or isinstance(value, str):
         return value
@@ -285,9 +297,9 @@ def as_text(column: pa.Array) -> pa.Array:
         return column.cast(TEXT)
     except pa.ArrowInvalid:
         pass
-    # not all UTF-8: each distinct value decoded once (decode_cell), the rows take theirs
+    # not all UTF-8: each distinct value decoded once (_decode_cell), the rows take theirs
     encoded = column.dictionary_encode()
-    words = pa.array([decode_cell(v) for v in encoded.dictionary.to_pylist()], TEXT)
+    words = pa.array([_decode_cell(v) for v in encoded.dictionary.to_pylist()], TEXT)
     return words.take(encoded.indices)
 
 
@@ -333,7 +345,7 @@ class DistinctParser:
         found = pc.index_in(keys, value_set=self.known)
         if found.null_count:
             new = pc.filter(keys, pc.is_null(found))
-            results = [self.parse(decode_cell(key) or "") for key in new.to_pylist()]
+            results = [self.parse(_decode_cell(key) or "") for key in new.to_pylist()]
             self.known = pa.concat_arrays([self.known, new])
             self.values = np.concatenate(
                 [self.values, np.array([r[0] for r in results], dtype=self.dtype)]
@@ -414,7 +426,7 @@ def _numbers_vectorised(text: pa.Array) -> npt.NDArray[np.float64] | None:
     return values
 
 
-def number_column(
+def _number_column(
     non_positive: int | None, negative: int | None, age_text: bool = False
 ) -> ColumnParser:
     """A number column's parser: `non_positive` or `negative` is the reason a value <= 0 or
@@ -433,11 +445,11 @@ def number_column(
                 reasons[numbers < 0] = negative
         return Parsed(np.where(reasons == OK, numbers, np.nan), reasons)
 
-    parse = number_parser(non_positive, negative, age_text)
+    parse = _number_parser(non_positive, negative, age_text)
     return ColumnParser(DistinctParser(parse, np.float64, math.nan), vectorised)
 
 
-def date_column(today: date) -> ColumnParser:
+def _date_column(today: date) -> ColumnParser:
     """A date column's parser; a date after `today` or before 1900 is rejected."""
     earliest = _EARLIEST.toordinal() - _UNIX_ORDINAL
     latest = today.toordinal() - _UNIX_ORDINAL
@@ -457,7 +469,7 @@ def date_column(today: date) -> ColumnParser:
         days[~present | (reasons != OK)] = NAT_DAYS
         return Parsed(days, reasons)
 
-    distinct = DistinctParser(date_parser(today), np.int64, NAT_DAYS)
+    distinct = DistinctParser(_date_parser(today), np.int64, NAT_DAYS)
     return ColumnParser(distinct, vectorised, strip_times=True)
 
 
@@ -465,15 +477,15 @@ def column_parsers(today: date) -> dict[str, ColumnParser]:
     """A fresh parser for each canonical column read as values (the rest are text), and one
     for a standing height read beside a length (STANDING_HEIGHT)."""
     return {
-        "sex": ColumnParser(DistinctParser(parse_sex, np.int8, 0)),
-        "measure": ColumnParser(DistinctParser(parse_measure, np.int8, MEASURE_UNKNOWN)),
-        "oedema": ColumnParser(DistinctParser(parse_oedema, np.bool_, False)),
-        "birth_date": date_column(today),
-        "visit_date": date_column(today),
-        "age_months": number_column(None, AGE_NEGATIVE, age_text=True),
-        "weight_kg": number_column(WEIGHT_NOT_POSITIVE, None),
-        "height_cm": number_column(HEIGHT_NOT_POSITIVE, None),
-        STANDING_HEIGHT: number_column(HEIGHT_NOT_POSITIVE, None),
+        "sex": ColumnParser(DistinctParser(_parse_sex, np.int8, 0)),
+        "measure": ColumnParser(DistinctParser(_parse_measure, np.int8, MEASURE_UNKNOWN)),
+        "oedema": ColumnParser(DistinctParser(_parse_oedema, np.bool_, False)),
+        "birth_date": _date_column(today),
+        "visit_date": _date_column(today),
+        "age_months": _number_column(None, AGE_NEGATIVE, age_text=True),
+        "weight_kg": _number_column(WEIGHT_NOT_POSITIVE, None),
+        "height_cm": _number_column(HEIGHT_NOT_POSITIVE, None),
+        STANDING_HEIGHT: _number_column(HEIGHT_NOT_POSITIVE, None),
     }
 
 
