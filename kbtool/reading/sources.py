@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import functools
-import io
 import os
 import stat
 import sys
@@ -85,34 +84,35 @@ class Source:
         if self.stream is None:
             return pa.BufferReader(self.prefix[offset:])
         # a pipe cannot be rewound: the bytes already read go first
-        return io.BufferedReader(_Replay(self.prefix[offset:], self.stream))
+        return pa.PythonFile(_Replay(self.prefix[offset:], self.stream), mode="r")
 
     def close(self) -> None:
         for handle in reversed(self.handles):
             handle.close()
 
 
-class _Replay(io.RawIOBase):
-    """Bytes already read from a stream, then the rest of the stream."""
+class _Replay:
+    """Bytes already read from a stream, then the rest of the stream, as pyarrow reads a Python
+    file: `read(size)` returns the stream's own bytes once the first ones are handed out."""
 
     def __init__(self, head: bytes, rest: Any) -> None:
-        super().__init__()
-        self._head = memoryview(head)
+        self._head = head
         self._rest = rest
+        self.closed = False
 
-    def readable(self) -> bool:
-        return True
+    def read(self, size: int | None = -1) -> bytes:
+        head = self._head
+        if not head:
+            return bytes(self._rest.read(size))
+        if size is not None and 0 <= size < len(head):
+            self._head = head[size:]
+            return head[:size]
+        self._head = b""
+        more = -1 if size is None or size < 0 else size - len(head)
+        return head + self._rest.read(more)
 
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer).cast("B")
-        if len(self._head):
-            size = min(len(self._head), len(view))
-            view[:size] = self._head[:size]
-            self._head = self._head[size:]
-            return size
-        data = self._rest.read(len(view))
-        view[: len(data)] = data
-        return len(data)
+    def close(self) -> None:
+        self.closed = True
 
 
 def open_source(name: str) -> Source:
@@ -143,8 +143,8 @@ def _first_bytes(name: str, stream: Any, path: Path | None, handles: list[Any]) 
             if path is not None:
                 stream = pa.input_stream(str(path), compression=compression)
             else:
-                replayed = io.BufferedReader(_Replay(prefix, stream))
-                stream = pa.CompressedInputStream(pa.PythonFile(replayed, mode="r"), compression)
+                replayed = pa.PythonFile(_Replay(prefix, stream), mode="r")
+                stream = pa.CompressedInputStream(replayed, compression)
             handles.append(stream)
             prefix = b""
         prefix += stream.read(PREFIX_BYTES - len(prefix))
