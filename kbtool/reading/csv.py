@@ -138,22 +138,25 @@ def csv_blocks(source: Source, options: ReadOptions) -> Iterator[Block]:
     reading = _Reading(source, options, first_line, delimiter, len(headers), block_rows)
     # A UTF-8 file on disk is read by pyarrow natively (no transcoding, no GIL in the parse
     # thread). If a byte further on is not UTF-8 and sits in a row with the wrong number of
-    # fields, pyarrow cannot hand that row to the handler: read again through the codec,
+    # fields, pyarrow cannot hand that row to the handler: read again, transcoded,
     # skipping what was already handed out.
     native = source.path is not None and text.encoding == "utf-8"
     offset = text.offset(header_offset)
     while True:
-        if native:
-            quiet_undecodable_rows()
-        codec = "utf8" if native else text.codec
-        read_options = pacsv.ReadOptions(
-            use_threads=False,
-            block_size=block_size,
-            autogenerate_column_names=True,
-            encoding=codec,
-        )
         try:
-            yield from reading.blocks(source.bytes_from(offset), read_options)
+            stream = source.bytes_from(offset)
+            encoding = "utf8"
+            if native:
+                quiet_undecodable_rows()
+            else:
+                stream, encoding = text.transcoded(stream)
+            read_options = pacsv.ReadOptions(
+                use_threads=False,
+                block_size=block_size,
+                autogenerate_column_names=True,
+                encoding=encoding,
+            )
+            yield from reading.blocks(stream, read_options)
             return
         except READ_ERRORS as err:
             if native and UNDECODABLE_ROW.search(str(err)):
