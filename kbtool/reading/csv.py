@@ -130,7 +130,7 @@ def csv_blocks(source: Source, options: ReadOptions) -> Iterator[Block]:
 
     avg_line = max(len(source.prefix) / max(count_line_breaks(text.text), 1), 16.0)
     # blocks of at most 4 MiB (~40k rows): pyarrow's streaming reader keeps working buffers of
-    # many times the block size per column, and small blocks let the prefetch thread overlap
+    # many times the block size per column, and small blocks let the parsing thread overlap
     # parsing with conversion; per-block Python work stays small at this size. (16 MiB blocks
     # saved ~0.1 CPU-s per million rows but added ~0.4 GB to a 10M-row import's peak RSS.)
     block_rows = min(max(options.batch_rows, 1), 131_072)

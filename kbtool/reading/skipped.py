@@ -86,7 +86,7 @@ class LineCounter:
     ) -> tuple[npt.NDArray[np.int64], list[tuple[int, InvalidRow]]]:
         """Lines of the next `len(breaks)` kept rows, and the skipped rows located by now."""
         n = len(breaks)
-        # a snapshot: pyarrow's parsing thread (the prefetch) may be adding to the list
+        # a snapshot: pyarrow's parsing thread (kbtool.concurrency.ahead) may be adding to it
         pending = self.pending[:]
         records = np.array([row.record for row in pending], dtype=np.int64)
         # kept rows (the header included) before each pending skipped row

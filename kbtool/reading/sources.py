@@ -74,7 +74,7 @@ class Source:
         """All the bytes, `prefix` and the rest (a workbook is read whole)."""
         return self.prefix + (self.stream.read() if self.stream is not None else b"")
 
-    def bytes_from(self, offset: int) -> Any:
+    def bytes_from(self, offset: int) -> pa.NativeFile:
         """A readable stream of the (decompressed) bytes from `offset` on, for pyarrow."""
         if self.path is not None:
             stream = pa.input_stream(str(self.path), compression=self.compression)
