@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from kbtool.places import builtin_aliases, normalise_places
 from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher, child_keys
-from kbtool.reader import ReadOptions, iter_read
+from kbtool.reading import ReadOptions, iter_read
 from kbtool.store.dedup import Measured, matched_across_keys
 from kbtool.store.read import measurements_frame
 from kbtool.store.schema import DICTIONARY_STRING, MEASUREMENT_SCHEMA, build_batch

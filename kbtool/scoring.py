@@ -17,7 +17,7 @@ import pandas as pd
 from kbtool.concurrency import ahead
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
 from kbtool.privacy import personal_columns, redact_rejects
-from kbtool.reader import ReadBatch, ReadOptions, read_files
+from kbtool.reading import ReadBatch, ReadOptions, read_files
 from kbtool.streaming import STREAM_BATCH_ROWS as STREAM_BATCH_ROWS  # re-exported
 from kbtool.streaming import read_ahead
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kbtool.concurrency import ahead
-from kbtool.reader import ReadBatch, ReadOptions, iter_read
+from kbtool.reading import ReadBatch, ReadOptions, iter_read
 
 # Rows per batch when a file is scored and written as it is read (iter_score_file). Measured on
 # 1M rows, 2 shared cores, runs alternated (mean wall): 125k rows 4.56 s, 250k 4.35 s, 500k
@@ -34,7 +34,7 @@ def stream_options(options: ReadOptions | None, batch_rows: int | None = None) -
 def read_ahead(
     source: str | Path, options: ReadOptions | None = None, *, batch_rows: int | None = None
 ) -> Generator[ReadBatch, None, None]:
-    """The batches of `source` (kbtool.reader.iter_read with stream_options), read on a thread
+    """The batches of `source` (kbtool.reading.iter_read with stream_options), read on a thread
     up to READ_AHEAD_BATCHES ahead of the consumer. Reading starts at once; close the generator
     to stop it."""
     return ahead(iter_read(source, stream_options(options, batch_rows)), depth=READ_AHEAD_BATCHES)

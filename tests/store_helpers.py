@@ -11,7 +11,7 @@ import pandas as pd
 
 from kbtool.columns import CANONICAL_COLUMNS, REJECT_COLUMNS
 from kbtool.places import KOTA_METRO
-from kbtool.reader import ReadBatch
+from kbtool.reading import ReadBatch
 from kbtool.store import SourceInput
 
 STRING_DTYPE = pd.StringDtype("pyarrow")
@@ -77,7 +77,7 @@ def make_visits(children: pd.DataFrame, visit_dates: Iterable[str], seed: int = 
     rows["puskesmas"] = "Puskesmas " + rows["kecamatan"]
     columns = list(CANONICAL_COLUMNS)
     rows = rows[columns].copy()
-    # the dtypes kbtool.reader returns: Arrow-backed strings, dates to the second
+    # the dtypes kbtool.reading returns: Arrow-backed strings, dates to the second
     for name in ("child_id", "name", "posyandu", "kelurahan", "kecamatan", "puskesmas"):
         rows[name] = rows[name].astype(STRING_DTYPE)
     for name in ("birth_date", "visit_date"):

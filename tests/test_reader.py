@@ -26,7 +26,6 @@ import xlsxwriter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kbtool import reader
 from kbtool.columns import (
     CANONICAL_COLUMNS,
     MEASURE_HEIGHT,
@@ -35,7 +34,7 @@ from kbtool.columns import (
     REJECT_COLUMNS,
 )
 from kbtool.errors import InputError, UsageError
-from kbtool.reader import (
+from kbtool.reading import (
     ReadBatch,
     ReadOptions,
     iter_read,
@@ -44,6 +43,10 @@ from kbtool.reader import (
     read_file,
     read_files,
 )
+from kbtool.reading import csv as reading_csv
+from kbtool.reading import headers as reading_headers
+from kbtool.reading import sources as reading_sources
+from kbtool.reading import values as reading_values
 
 DATA = Path(__file__).parent / "data" / "reader"
 TODAY = dt.date(2024, 6, 30)
@@ -74,7 +77,7 @@ def assert_reconciles(batch: ReadBatch) -> None:
 
 def read_in_batches(path: Path, block_bytes: int, batch_rows: int) -> list[ReadBatch]:
     """`path` read in small blocks and batches (rows straddle them), each batch reconciled."""
-    with mock.patch.object(reader, "_MIN_BLOCK_BYTES", block_bytes):
+    with mock.patch.object(reading_csv, "_MIN_BLOCK_BYTES", block_bytes):
         batches = list(iter_read(path, ReadOptions(batch_rows=batch_rows, today=TODAY)))
     for batch in batches:
         assert_reconciles(batch)
@@ -173,7 +176,7 @@ def test_the_reread_after_a_stray_byte_hands_out_no_row_twice(tmp_path: Path) ->
     header = "child_id,sex,birth_date,visit_date,weight_kg,height_cm,posyandu,kecamatan\n"
     data = (header + "".join(row.format(i) for i in range(20_000))).encode()
     path = write(tmp_path, data + b"cX\xe9,L,2023-01-01,2024-01-01,9.5\n")
-    with mock.patch.object(reader, "_PREFIX_BYTES", 8192):
+    with mock.patch.object(reading_sources, "PREFIX_BYTES", 8192):
         batches = read_in_batches(path, 4096, 300)
     lines = [v for b in batches for v in b.rows["source_line"].tolist()]
     assert lines == list(range(2, 20_003))
@@ -231,6 +234,45 @@ def test_stdin_csv(monkeypatch: pytest.MonkeyPatch) -> None:
     assert batch.source == "-"
     assert batch.rows["source_file"].tolist() == ["-"]
     assert batch.rows["child_id"].tolist() == ["0012"]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_stdin_batches_come_before_stdin_ends(
+    monkeypatch: pytest.MonkeyPatch, compress: bool
+) -> None:
+    """`cat register.csv | kbtool zscore -` writes as it reads: the first batch comes while
+    stdin is still open (the rest is written only once that batch has arrived)."""
+    read_end, write_end = os.pipe()
+    first_batch = threading.Event()
+    rng = np.random.default_rng(5)  # rows that compress as a register does, not to nothing
+    weights = rng.uniform(5, 20, 61_000).round(2).astype(str)
+    lines = [f"{i:016d};Ani;P;05/01/2022;05/01/2023;{w};75,2;" for i, w in enumerate(weights)]
+    rows = [f"{HEADER}\n" + "\n".join(lines[:60_000]) + "\n", "\n".join(lines[60_000:]) + "\n"]
+    parts = [part.encode() for part in rows]
+    if compress:  # two gzip members, as `cat a.gz b.gz` makes
+        parts = [gzip.compress(part) for part in parts]
+
+    def feed() -> None:
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(parts[0])  # past the first megabyte looked at, and a block more
+            pipe.flush()
+            first_batch.wait(timeout=30)
+            pipe.write(parts[1])
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    with os.fdopen(read_end, "rb") as pipe:
+        stdin = mock.Mock(buffer=pipe)
+        monkeypatch.setattr(sys, "stdin", stdin)
+        batches = iter_read("-", ReadOptions(batch_rows=1000, today=TODAY))
+        first = next(batches)
+        stdin_open = writer.is_alive()
+        first_batch.set()
+        rest = list(batches)
+    writer.join()
+    assert stdin_open
+    assert first.rows_read + sum(batch.rows_read for batch in rest) == 61_000
+    assert rest[-1].rows["source_line"].iloc[-1] == 61_001
 
 
 def test_stdin_xlsx_is_recognised_by_its_zip_magic(
@@ -462,7 +504,7 @@ def test_a_file_without_ages_says_so(tmp_path: Path, headers: str, missing: str)
 
 def test_no_alias_belongs_to_two_columns() -> None:
     seen: dict[str, str] = {}
-    for table in (reader._STRONG_ALIASES, reader._WEAK_ALIASES):
+    for table in (reading_headers._STRONG_ALIASES, reading_headers._WEAK_ALIASES):
         for canonical, aliases in table.items():
             for alias in aliases:
                 key = normalise_header(alias)
@@ -734,7 +776,7 @@ def test_columns_of_distinct_values_parse_the_same_vectorised(
         lines[1500] = lines[1500].replace(lines[1500].split(";")[3], spoil)
     path = write(tmp_path, "\n".join(lines) + "\n")
     vectorised = read(path)
-    with mock.patch.object(reader, "_HIGH_CARDINALITY", 10**9):
+    with mock.patch.object(reading_values, "_HIGH_CARDINALITY", 10**9):
         distinct = read(path)
     pd.testing.assert_frame_equal(vectorised.rows, distinct.rows)
     pd.testing.assert_frame_equal(vectorised.rejects, distinct.rejects)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from kbtool import streaming
 from kbtool.cli import app
-from kbtool.reader import ReadOptions
+from kbtool.reading import ReadOptions
 from kbtool.scoring import iter_score_file, score_files
 from kbtool.writing import Provenance, write_result
 from tests.synthetic import generate_register, write_canonical_csv

@@ -77,7 +77,7 @@ def load_measurements(
 
     if inputs:
         from kbtool.measurements import measurements_from_files
-        from kbtool.reader import ReadOptions, parse_column_overrides
+        from kbtool.reading import ReadOptions, parse_column_overrides
 
         options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
         loaded = measurements_from_files(inputs, options, columns=columns)

@@ -147,7 +147,7 @@ def import_(
     """
     from kbtool.console import err_console, stderr_is_terminal
     from kbtool.errors import InputError
-    from kbtool.reader import ReadOptions, parse_column_overrides
+    from kbtool.reading import ReadOptions, parse_column_overrides
     from kbtool.store import import_registers
 
     options = ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)

@@ -22,7 +22,7 @@ from kbtool.commands.options import (
 if TYPE_CHECKING:  # the command imports these when it runs, to keep `kbtool --help` fast
     import pandas as pd
 
-    from kbtool.reader import ReadBatch, ReadOptions
+    from kbtool.reading import ReadBatch, ReadOptions
     from kbtool.scoring import ScoredTable
 
 
@@ -62,7 +62,7 @@ def zscore(
     # The format is settled and a single streamed file starts reading before the z-score
     # kernel and frames load: pyarrow parses it meanwhile, on a thread of its own.
     # `kbtool --help` and `--version` load none of this.
-    from kbtool.reader import ReadOptions, parse_column_overrides
+    from kbtool.reading import ReadOptions, parse_column_overrides
     from kbtool.writing import STREAMED_FORMATS, resolve_format
 
     lang = check_lang(lang)

@@ -27,7 +27,7 @@ from kbtool.concurrency import ahead
 from kbtool.errors import InputError
 from kbtool.places import load_aliases
 from kbtool.privacy import KeyHasher, load_secret
-from kbtool.reader import ReadBatch, ReadOptions, iter_read
+from kbtool.reading import ReadBatch, ReadOptions, iter_read
 from kbtool.store import catalogue
 from kbtool.store.commit import place, place_rejects, roll_forward
 from kbtool.store.layout import Store, resolve_store_dir, store_lock

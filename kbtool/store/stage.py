@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from kbtool.places import AliasTable, normalise_places
 from kbtool.privacy import ChildKeys, KeyHasher, child_keys, redact_rejects
-from kbtool.reader import ReadBatch
+from kbtool.reading import ReadBatch
 from kbtool.store.schema import PARQUET_OPTIONS, StagedBatch, build_batch
 
 # Open staged files at once; beyond this the least recently used is closed and a new part begun.
