@@ -116,11 +116,10 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} (shared machine: figures vary with load)"
     )
 
-    from kbtool.commands.prevalence import NEEDED_COLUMNS
-    from kbtool.prevalence import compute_prevalence
+    from kbtool.prevalence import columns_needed, compute_prevalence
     from kbtool.store import open_measurements
 
-    columns = [*NEEDED_COLUMNS, "kelurahan"]
+    columns = list(columns_needed(("kelurahan",)))
     tick, cpu_tick = time.perf_counter(), time.process_time()
     frame = open_measurements(store, columns=columns)
     read_seconds = time.perf_counter() - tick

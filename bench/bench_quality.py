@@ -36,11 +36,10 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} (shared machine: figures vary with load)"
     )
 
-    from kbtool.commands.quality import NEEDED_COLUMNS
-    from kbtool.quality import quality_report
+    from kbtool.quality import columns_needed, quality_report
     from kbtool.store import open_measurements
 
-    columns = [*NEEDED_COLUMNS, "posyandu", "kelurahan", "kecamatan"]
+    columns = [*dict.fromkeys([*columns_needed("posyandu"), "kelurahan", "kecamatan"])]
     tick, cpu_tick = time.perf_counter(), time.process_time()
     frame = open_measurements(store, columns=columns)
     read_seconds = time.perf_counter() - tick

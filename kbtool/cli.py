@@ -14,6 +14,9 @@ from kbtool import __version__
 from kbtool.console import err_console
 from kbtool.errors import KbtoolError
 
+# help shows an argument's metavar (INPUT), not a Python type beside it (<list[str]>)
+typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+
 app = typer.Typer(
     name="kbtool",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -54,8 +57,8 @@ def reporting_errors(command: F) -> F:
         except KeyboardInterrupt:
             err_console.print("kbtool: interrupted", markup=False)
             raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort):
-            raise
+        except (typer.Exit, typer.Abort, typer.BadParameter):
+            raise  # Click prints a bad option value with the usage, exit code 2
         except Exception as err:
             if _state["debug"]:
                 raise
@@ -102,14 +105,20 @@ def main_options(
 def _register() -> None:
     from kbtool.commands import importer, prevalence, quality, store, zscore
 
-    app.command("zscore")(reporting_errors(zscore.zscore))
-    app.command("import")(reporting_errors(importer.import_))
-    app.command("sources")(reporting_errors(importer.sources))
-    app.command("prevalence")(reporting_errors(prevalence.prevalence))
-    app.command("quality")(reporting_errors(quality.quality))
-    store.app.command("check")(reporting_errors(store.check))
-    store.app.command("repair")(reporting_errors(store.repair))
-    app.add_typer(store.app, name="store")
+    # short help for the command list: Click cuts longer ones with "..."
+    for name, command, short in (
+        ("zscore", zscore.zscore, "WHO z-scores, flags and statuses for every row."),
+        ("import", importer.import_, "Add registers to the local store."),
+        ("sources", importer.sources, "List the imports in the store."),
+        ("prevalence", prevalence.prevalence, "Stunting prevalence by place and period."),
+        ("quality", quality.quality, "Data quality and plausibility per group."),
+    ):
+        app.command(name, short_help=short)(reporting_errors(command))
+    store.app.command("check", short_help="Check every store file.")(reporting_errors(store.check))
+    store.app.command("repair", short_help="Set damaged files aside.")(
+        reporting_errors(store.repair)
+    )
+    app.add_typer(store.app, name="store", short_help="Check or repair the store.")
 
 
 _register()

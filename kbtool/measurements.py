@@ -136,3 +136,50 @@ def _matched_across_keys(table: pa.Table) -> npt.NDArray[np.bool_]:
     )
     stored = Measured(empty, empty, empty, np.empty(0, dtype=np.int8))
     return matched_across_keys(incoming, stored, KEY_KIND_NIK)
+
+
+@dataclass
+class Loaded:
+    """The measurements an analysis reads, and what a person should hear about them."""
+
+    frame: pd.DataFrame
+    sources: list[dict[str, object]]
+    origin: dict[str, object]  # where they came from, as an option of the run
+    rows_read: int = 0
+    rejects: pd.DataFrame | None = None  # files only
+    matched_across_keys: int = 0  # files only: see FileMeasurements
+    doubtful: int = 0  # the store only: measurements repeated under two keys
+
+
+def load_measurements(
+    inputs: Sequence[str] | None,
+    store: str | Path | None,
+    columns: Sequence[str],
+    options: ReadOptions | None = None,
+) -> Loaded:
+    """The measurements of INPUT files when given (prepared as an import prepares them, so both
+    give the same figures), else of the store; only `columns`."""
+    if inputs:
+        loaded = measurements_from_files(inputs, options, columns=columns)
+        return Loaded(
+            loaded.frame,
+            loaded.sources,
+            {"inputs": list(inputs)},
+            loaded.rows_read,
+            loaded.rejects,
+            loaded.matched_across_keys,
+        )
+    from kbtool.store import (
+        duplicates_across_keys,
+        list_sources,
+        open_measurements,
+        resolve_store_dir,
+    )
+
+    frame = open_measurements(store, columns=list(dict.fromkeys(columns)))
+    sources: list[dict[str, object]] = [
+        {"file": str(row.file), "sha256": str(row.sha256), "imported_at": str(row.imported_at)}
+        for row in list_sources(store).itertuples(index=False)
+    ]
+    origin: dict[str, object] = {"store": str(resolve_store_dir(store))}
+    return Loaded(frame, sources, origin, len(frame), doubtful=duplicates_across_keys(store))

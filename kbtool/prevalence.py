@@ -45,6 +45,7 @@ from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, Z_DECIMALS
 from kbtool.growth.rounding import r_round
 from kbtool.growth.zscores import round_half_up_days
+from kbtool.writing import Provenance
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -70,6 +71,8 @@ AGE_GROUP_LABELS = ("00-05 mo", "06-11 mo", "12-23 mo", "24-35 mo", "36-47 mo", 
 AGE_GROUP_COLUMN = "age_group"
 
 PERIODS = ("year", "quarter", "month")
+# what --by groups by; "year" alone is the whole area
+BY_CHOICES = ("kelurahan", "kecamatan", "posyandu", "puskesmas", "sex", "age_group", "year")
 TOTAL_LABEL = "All"  # R `anthro` names its whole-sample row "All"
 UNKNOWN_LABEL = "(unknown)"
 # sex codes as the z-score kernel takes them (1 = male, 2 = female, as R `anthro`)
@@ -715,3 +718,24 @@ def _suppress(result: pd.DataFrame, min_n: int) -> None:
             empty = pd.NA if column in ("stunted", "severe") else np.nan
             result.loc[suppressed, column] = empty
     result[NOTE_COLUMN] = pd.Series(note, dtype="str")
+
+
+def columns_needed(by: Sequence[str]) -> tuple[str, ...]:
+    """The measurement columns compute_prevalence reads for grouping `by` (age groups come from
+    age_days): only these are read from the store."""
+    groups = [g for g in by if g not in ("year", AGE_GROUP_COLUMN)]
+    ages = ("age_days",) if AGE_GROUP_COLUMN in by else ()
+    return ("child_key", "visit_date", "haz", "haz_flag", *groups, *ages)
+
+
+def provenance(
+    result: pd.DataFrame, origin: dict[str, object], sources: list[dict[str, object]]
+) -> Provenance:
+    """Where a prevalence result came from: its options, sources, selection rule and method."""
+    options = {key: result.attrs[key] for key in ("by", "period", "months", "min_n", "total")}
+    return Provenance(
+        command="prevalence",
+        options={**origin, **options, "months": options["months"] or None},
+        sources=sources,
+        notes=[f"selection: {SELECTION_RULE}", f"method: {METHOD}"],
+    )

@@ -1,28 +1,33 @@
-"""Z-scores for register files: read -> normalise -> z-scores, keeping the input columns.
+"""Z-scores for register files (`kbtool zscore`): every row with its WHO z-scores, flags and
+Permenkes statuses, the register's own columns kept but its personal data.
 
-NIK and names are personal data of children (UU 27/2022): kbtool never writes them in clear, so
-the columns read as `child_id` or `name`, and those that carry parents' names, NIKs, addresses or
-phone numbers, are left out of the result. `source_file` and `source_line` say which register row
-each result row belongs to, so the register itself stays the place to look a child up.
+NIK and names are personal data of children (UU 27/2022): the columns kbtool.privacy judges
+personal are left out; `source_file` and `source_line` say which register row each result row
+is, so the register itself stays the place to look a child up. One file can be scored a batch
+at a time while it is read (`iter_score_file`), so a long register is written as it streams.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from kbtool.columns import SOURCE_COLUMNS
 from kbtool.concurrency import ahead
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
 from kbtool.privacy import personal_columns, redact_rejects
-from kbtool.reading import ReadBatch, ReadOptions, read_files
-from kbtool.streaming import STREAM_BATCH_ROWS as STREAM_BATCH_ROWS  # re-exported
-from kbtool.streaming import read_ahead
+from kbtool.reading import ReadBatch, ReadOptions, iter_read, read_files
+from kbtool.writing import Provenance
 
-# columns written in front of the computed ones, to find each row in its register
-SOURCE_COLUMNS = ("source_file", "source_line")
+# Rows per batch when a file is scored as it is read: smaller batches overlap reading, scoring
+# and writing more, but pay more per-batch work under one GIL (250k measured best on 1M rows).
+STREAM_BATCH_ROWS = 250_000
+# Batches read ahead of the one being scored; memory stays at about (3 + this) batches.
+READ_AHEAD_BATCHES = 2
 
 
 @dataclass
@@ -57,12 +62,9 @@ def score_files(
     lang: str = "en",
     keep: Sequence[str] = (),
 ) -> ScoredTable:
-    """Read register files with the shared reader and append WHO z-scores to every row.
-
-    Personal columns are left out (kbtool.privacy.personal_columns) but those named in `keep`.
-    """
-    options = replace(options or ReadOptions(), keep_raw=True)
-    batch = read_files(sources, options)
+    """Read register files and append WHO z-scores to every row; personal columns are left
+    out (kbtool.privacy.personal_columns) but those named in `keep`."""
+    batch = read_files(sources, replace(options or ReadOptions(), keep_raw=True))
     return _score_batch(batch, sources, full_precision=full_precision, lang=lang, keep=keep)
 
 
@@ -73,20 +75,14 @@ def iter_score_file(
     full_precision: bool = False,
     lang: str = "en",
     batch_rows: int | None = None,
-    batches: Generator[ReadBatch, None, None] | None = None,
     keep: Sequence[str] = (),
 ) -> Iterator[ScoredTable]:
-    """score_files for one file, a batch of about `batch_rows` (STREAM_BATCH_ROWS) rows at a time.
-
-    The batches, concatenated, are score_files' result: their tables hold the same columns (the
-    file has one header), their rejects and row counts add up. Reading and scoring run on two
-    threads, ahead of the caller, which writes the batch before (the reader, the z-scores and
-    the writers spend most of their time in numpy and Arrow code that releases the GIL).
-    `batches`, when given, are the file's batches already being read (kbtool.streaming.read_ahead
-    of the same source and options); this generator closes them when it ends.
-    """
-    if batches is None:
-        batches = read_ahead(source, options, batch_rows=batch_rows)
+    """score_files for one file, a batch of about `batch_rows` rows at a time: the batches,
+    concatenated, are score_files' result. Reading starts at once and runs, with the scoring,
+    on threads of their own ahead of the caller (which writes the batch before)."""
+    rows = batch_rows or STREAM_BATCH_ROWS
+    options = replace(options or ReadOptions(), keep_raw=True, batch_rows=rows)
+    batches = ahead(iter_read(source, options), depth=READ_AHEAD_BATCHES, name="kbtool-read")
 
     def scored() -> Iterator[ScoredTable]:
         personal: tuple[dict[str, str], list[str]] | None = None  # decided on the first batch
@@ -102,12 +98,54 @@ def iter_score_file(
             personal = result.withheld, result.kept
             yield result
 
-    results = ahead(scored(), depth=1, name="kbtool-score-ahead")
+    results = ahead(scored(), depth=1, name="kbtool-score")
     try:
         yield from results
     finally:
         results.close()  # stops the scoring thread first: it is the reader's consumer
         batches.close()
+
+
+@dataclass
+class Tally:
+    """What the batches of a run add up to: rows read and scored, every reject, the rows that
+    got no z-score at all (a template or totals row, a child without sex) and the first few of
+    them, and the notes for people not yet handed out."""
+
+    rows_read: int = 0
+    rows_scored: int = 0
+    rejects: list[pd.DataFrame] = field(default_factory=list)
+    without_zscores: int = 0
+    first_without: list[tuple[str, int]] = field(default_factory=list)
+    said: set[str] = field(default_factory=set)
+
+    SHOWN = 3
+
+    def add(self, scored: ScoredTable) -> ScoredTable:
+        """Count a batch in; returns it."""
+        self.rows_read += scored.rows_read
+        self.rows_scored += scored.rows_scored
+        self.rejects.append(scored.rejects)
+        table = scored.table
+        empty = np.ones(len(table), dtype=bool)
+        for name in ("haz", "waz", "whz", "bmiz"):
+            empty &= np.isnan(table[name].to_numpy(dtype=np.float64, na_value=np.nan))
+        if empty.any() and len(self.first_without) < self.SHOWN:
+            rows = table.loc[empty, list(SOURCE_COLUMNS)].head(self.SHOWN)
+            self.first_without += [(str(f), int(line)) for f, line in rows.itertuples(index=False)]
+        self.without_zscores += int(np.count_nonzero(empty))
+        return scored
+
+    def new(self, messages: Sequence[str]) -> list[str]:
+        """The messages not handed out before (every batch of a file repeats its notes)."""
+        fresh = [m for m in dict.fromkeys(messages) if m not in self.said]
+        self.said.update(fresh)
+        return fresh
+
+    def all_rejects(self) -> pd.DataFrame:
+        return (
+            pd.concat(self.rejects, ignore_index=True) if len(self.rejects) > 1 else self.rejects[0]
+        )
 
 
 def _score_batch(
@@ -129,26 +167,39 @@ def _score_batch(
     renamed = {name: f"{name}_input" for name in raw.columns if name in computed}
     located = batch.rows.loc[:, list(SOURCE_COLUMNS)]
     table = pd.concat([raw.rename(columns=renamed), located, scores], axis=1)
-    table = table.reset_index(drop=True)
-    rejects = redact_rejects(batch.rejects, withheld)
-    if len(sources) == 1:
-        per_file = [{"file": str(sources[0]), "rows_read": batch.rows_read}]
-    else:
-        per_file = [
-            {
-                "file": str(source),
-                "rows_read": int((batch.rows["source_file"] == str(source)).sum())
-                + int((batch.rejects["file"] == str(source)).sum()),
-            }
-            for source in sources
-        ]
+    per_file = [
+        {
+            "file": str(source),
+            "rows_read": batch.rows_read
+            if len(sources) == 1
+            else int((batch.rows["source_file"] == str(source)).sum())
+            + int((batch.rejects["file"] == str(source)).sum()),
+        }
+        for source in sources
+    ]
     return ScoredTable(
-        table=table,
-        rejects=rejects,
+        table=table.reset_index(drop=True),
+        rejects=redact_rejects(batch.rejects, withheld),
         rows_read=batch.rows_read,
         sources=per_file,
         withheld=withheld,
         kept=kept,
         renamed=renamed,
         warnings=list(batch.warnings),
+    )
+
+
+def provenance(scored: ScoredTable, full_precision: bool, lang: str, fmt: str) -> Provenance:
+    """Where a z-score result came from: the options, sources, reference and rounding."""
+    return Provenance(
+        command="zscore",
+        options={"full_precision": full_precision, "lang": lang, "format": fmt},
+        sources=scored.sources,
+        notes=[
+            "z-scores: WHO Child Growth Standards (2006), computed with the rules of WHO's R "
+            "package anthro (WHO Anthro); statuses: Permenkes No. 2 Tahun 2020",
+            "z-scores unrounded (--full-precision); statuses use 2-decimal values"
+            if full_precision
+            else "z-scores rounded to 2 decimals as WHO Anthro does",
+        ],
     )

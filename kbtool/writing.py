@@ -45,6 +45,7 @@ from kbtool import __version__
 from kbtool.columns import REJECT_COLUMNS
 from kbtool.console import err_console, stdout_is_terminal
 from kbtool.errors import OutputError, UsageError
+from kbtool.views.words import say
 
 if TYPE_CHECKING:  # pandas is only handed in; pyarrow converts it
     import pandas as pd
@@ -617,42 +618,59 @@ def _print_table(
     max_rows: int,
     row_styles: Sequence[str | None] | None,
     cell_styles: Mapping[str, Sequence[str | None]] | None,
+    lang: str,
+    total_columns: int | None,
 ) -> None:
+    """The rows on the terminal, never wrapping a cell: the leading columns that fit its width
+    (the first always), and a line on stderr when some had to stay out (of `total_columns`, the
+    result's, when the shown frame is a narrower view of it)."""
     from rich import box
+    from rich.cells import cell_len
     from rich.console import Console
+    from rich.measure import Measurement
     from rich.table import Table
     from rich.text import Text
 
     total = len(frame)
     if row_styles is not None and len(row_styles) != total:
         raise ValueError(f"row_styles has {len(row_styles)} entries for {total} rows")
-    styles = {name: list(seq) for name, seq in (cell_styles or {}).items()}
-    for name, seq in styles.items():
-        if len(seq) != total:
-            raise ValueError(f"cell_styles[{name!r}] has {len(seq)} entries for {total} rows")
     shown = max(0, min(max_rows, total))
     head = (
         frame.slice(0, shown) if isinstance(frame, pa.Table) else frame_to_arrow(frame.iloc[:shown])
     )
+    texts = [_cells(_normalise(c.combine_chunks()), _PLAIN).to_pylist() for c in head.columns]
+    console = Console(highlight=False)
     table = Table(title=title, box=box.SIMPLE_HEAD, header_style="bold", title_style="bold")
-    columns: list[list[str]] = []
-    for name, column in zip(head.column_names, head.columns, strict=True):
-        values = _normalise(column.combine_chunks())
-        numeric = pa.types.is_integer(values.type) or pa.types.is_floating(values.type)
-        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
-        columns.append(_cells(values, _PLAIN).to_pylist())
+    unbounded = console.options.update(max_width=1 << 20)  # a measure not cut to the screen
+    fitting = 0
+    for name, column, cells in zip(head.column_names, head.columns, texts, strict=True):
+        numeric = pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+        width = max([cell_len(name), *map(cell_len, cells)])
+        table.add_column(
+            name, justify="right" if numeric else "left", no_wrap=True, min_width=width
+        )
+        if fitting and Measurement.get(console, unbounded, table).minimum > console.width:
+            table.columns.pop()  # the first column that does not fit, and those after it
+            break
+        fitting += 1
+    styles = dict(cell_styles or {})
     for row in range(head.num_rows):
         cells = [
-            Text(texts[row], style=(styles[name][row] or "") if name in styles else "")
-            for name, texts in zip(head.column_names, columns, strict=True)
+            Text(texts[i][row], style=(styles[name][row] or "") if name in styles else "")
+            for i, name in enumerate(head.column_names[:fitting])
         ]
         table.add_row(*cells, style=row_styles[row] if row_styles is not None else None)
-    Console(highlight=False).print(table)
-    if total > head.num_rows:
+    console.print(table)
+    columns = max(total_columns or 0, head.num_columns)
+    if fitting < columns:
         err_console.print(
-            f"showing {head.num_rows:,} of {total:,} rows; --format csv or -o FILE for all",
+            say("columns_shown", lang, shown=fitting, total=columns),
             style="dim",
             markup=False,
+        )
+    if total > head.num_rows:
+        err_console.print(
+            say("rows_shown", lang, shown=head.num_rows, total=total), style="dim", markup=False
         )
 
 
@@ -672,6 +690,8 @@ def write_result(
     max_table_rows: int = 50,
     row_styles: Sequence[str | None] | None = None,
     cell_styles: Mapping[str, Sequence[str | None]] | None = None,
+    lang: str = "en",
+    total_columns: int | None = None,
 ) -> None:
     """Write ``frame`` (a DataFrame or an Arrow table) as ``fmt`` to ``output`` (a path, or
     ``-``/None for stdout).
@@ -680,7 +700,8 @@ def write_result(
     json/parquet/xlsx. ``extra_sheets`` (xlsx only) follow the ``data`` sheet, before ``about``.
     The table view shows ``table_frame`` (default ``frame``; e.g. with translated headers), at
     most ``max_table_rows`` rows, with optional rich styles per row (``row_styles``, one per row
-    of the shown frame) and per cell (``cell_styles``: column name -> one style per row).
+    of the shown frame) and per cell (``cell_styles``: column name -> one style per row), its
+    notes in ``lang``; ``total_columns`` says how many columns a narrower view stands for.
     Files are replaced atomically; a closed stdout ends the program quietly.
     """
     if fmt not in FORMATS:
@@ -694,6 +715,8 @@ def write_result(
                 max_rows=max_table_rows,
                 row_styles=row_styles,
                 cell_styles=cell_styles,
+                lang=lang,
+                total_columns=total_columns,
             )
             sys.stdout.flush()
         return

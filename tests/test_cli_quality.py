@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from kbtool.cli import app
-from kbtool.commands.quality import NEEDED_COLUMNS, table_view
 from kbtool.measurements import measurements_from_files
-from kbtool.quality import TABLE_COLUMNS, quality_report
+from kbtool.quality import TABLE_COLUMNS, columns_needed, quality_report
+from kbtool.views.quality import table_view
 from tests.synthetic import generate_register, inject_defects, write_canonical_csv
 
 SAMPLES = Path(__file__).parent.parent / "data" / "samples"
@@ -131,7 +131,7 @@ def test_findings_travel_in_json_meta_and_the_xlsx_sheet(
 
 
 def test_table_view_highlights_problem_cells(registers: dict[str, Path]) -> None:
-    frame = measurements_from_files([registers["copied"]], columns=[*NEEDED_COLUMNS, "kecamatan"])
+    frame = measurements_from_files([registers["copied"]], columns=[*columns_needed("kecamatan")])
     report = quality_report(frame.frame, by="kecamatan", period="year", child_key="child_key")
     view, styles = table_view(report, lang="en")
     assert len(view) == len(report.table)

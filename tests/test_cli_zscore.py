@@ -144,10 +144,10 @@ def test_a_stray_quote_in_a_later_batch_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Streamed csv: a warning that only a later batch carries still reaches stderr, once."""
-    from kbtool import streaming
+    from kbtool import scoring
     from kbtool.reading import csv as reader
 
-    monkeypatch.setattr(streaming, "STREAM_BATCH_ROWS", 200)
+    monkeypatch.setattr(scoring, "STREAM_BATCH_ROWS", 200)
     monkeypatch.setattr(reader, "_MIN_BLOCK_BYTES", 512)
     rows = [
         "Nama;JK;Tgl Lahir;Tgl Ukur;BB;TB",
@@ -168,10 +168,10 @@ def test_rows_without_any_zscore_are_counted(
 ) -> None:
     """A totals row, a row without sex, a row with nothing measured: scored (a missing value is
     not an error) but said under the summary, with their lines, across streamed batches."""
-    from kbtool import streaming
+    from kbtool import scoring
     from kbtool.reading import csv as reader
 
-    monkeypatch.setattr(streaming, "STREAM_BATCH_ROWS", 200)
+    monkeypatch.setattr(scoring, "STREAM_BATCH_ROWS", 200)
     monkeypatch.setattr(reader, "_MIN_BLOCK_BYTES", 512)
     rows = [
         "Nama;JK;Tgl Lahir;Tgl Ukur;BB;TB",

@@ -4,6 +4,7 @@ one child counted once whatever layout its register came in."""
 from __future__ import annotations
 
 import io
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -440,3 +441,129 @@ def test_an_older_export_imported_again_does_not_revert_a_correction(tmp_path: P
     code, _, err = run("import", str(copy), "--store", str(store), "--allow-revert")
     assert code == 0 and "(20 corrections)" in err
     pd.testing.assert_frame_equal(prevalence_csv("--store", str(store), *by_year), original)
+
+
+# --- what people read: terminal tables, --lang id, NO_COLOR, --help -------------------------
+
+
+def in_terminal(args: list[str], width: int, env: dict[str, str] | None = None) -> list[str]:
+    """The screen lines of a kbtool command run in a real terminal (tmux) `width` wide."""
+    import os
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    session = f"kbtool-test-{os.getpid()}-{width}"
+    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "kbtool", *args])
+    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in (env or {}).items())
+    # the terminal's own size, not one a test left in the environment
+    script = f"unset COLUMNS LINES; {exports} {command} 2>/dev/null; echo __DONE__; sleep 60"
+    tmux = ["tmux", "-L", session]  # a server of its own
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-s", session, "-x", str(width), "-y", "300", script],
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-t", session, "-S", "-300"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            if "__DONE__" in screen:
+                return screen.splitlines()
+            time.sleep(0.2)
+        raise AssertionError("the command did not finish in the terminal")
+    finally:
+        subprocess.run([*tmux, "kill-server"], check=False)
+
+
+KELURAHAN = sorted(set(pd.read_csv(SAMPLE, usecols=["kelurahan"])["kelurahan"]))
+
+
+@pytest.mark.parametrize("width", [80, 200])
+@pytest.mark.parametrize(
+    "args",
+    [["prevalence", str(SAMPLE)], ["quality", str(SAMPLE), "--by", "kelurahan"]],
+)
+def test_terminal_tables_keep_every_name_whole(args: list[str], width: int) -> None:
+    lines = in_terminal(args, width)
+    assert max(len(line) for line in lines) <= width
+    assert width == 200 or max(len(line.rstrip()) for line in lines) > 60  # the room is used
+    table = "\n".join(lines)
+    for name in KELURAHAN:  # on one line, not broken over two
+        assert name in table, name
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_sources_fit_a_terminal(tmp_path: Path, width: int) -> None:
+    store = tmp_path / "store"
+    run("import", str(SAMPLE), "--store", str(store))
+    lines = in_terminal(["sources", "--store", str(store)], width)
+    row = next(line for line in lines if SAMPLE.name in line)
+    assert len(row.rstrip()) <= width
+    sha = row.split()[3] if width == 200 else ""
+    assert width == 80 or len(sha) == 12
+
+
+def test_lang_id_translates_notes_and_stderr(tmp_path: Path) -> None:
+    code, out, err = run("prevalence", str(SAMPLE), "--by", "posyandu", "-f", "csv", "--lang", "id")
+    assert code == 0
+    notes = set(pd.read_csv(io.StringIO(out))["note"].dropna())
+    assert notes and all("suppressed" not in n and "angka disembunyikan" in n for n in notes)
+    assert "baris dibaca" in err and "rows read" not in err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sex,weight_kg,height_cm,visit_date\nx,10,80,2024-01-01\n")
+    code, _, err = run("zscore", str(bad), "-f", "csv", "--lang", "id")
+    assert "jenis kelamin tidak terbaca" in err and "unparseable" not in err
+
+
+def test_no_color_keeps_a_mark_on_problem_cells(tmp_path: Path) -> None:
+    """Without colour, a rated cell still shows its rating (! acceptable, !! problematic), and
+    an undefined ratio reads "–", not inf."""
+    register = tmp_path / "boys.csv"
+    rows = pd.read_csv(SAMPLE, dtype=str).head(3000)
+    rows["sex"] = "1"  # only boys: the sex ratio has nothing below the line
+    rows.to_csv(register, index=False)
+    lines = in_terminal(["quality", str(register), "--by", "kecamatan"], 200, {"NO_COLOR": "1"})
+    screen = "\n".join(lines)
+    assert "!!" in screen
+    assert "inf" not in screen
+    assert "–" in screen
+
+
+def test_help_is_complete_and_plain() -> None:
+    code, out, _ = run("--help")
+    assert code == 0 and "..." not in out.split("Commands:")[1]
+    for command in ("zscore", "import", "prevalence", "quality"):
+        code, out, _ = run(command, "--help")
+        assert code == 0 and "Examples:" in out, command
+        assert not re.search(r"<(str|int|list|file|path|directory)[^>]*>", out), command
+    code, out, _ = run("quality", "--explain", "-f", "csv")
+    explained = pd.read_csv(io.StringIO(out))
+    assert {"sd_haz", "dps_height"} <= set(explained["column"]) and explained["source"].all()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["prevalence", "--period", "week"],
+        ["prevalence", "--months", "13"],
+        ["prevalence", "--by", "desa"],
+        ["quality", "--by", "rt"],
+        ["quality", "--fail-on", "bad"],
+        ["zscore", str(SAMPLE), "--lang", "jw"],
+        ["prevalence", "--column", "sex=JK"],
+    ],
+)
+def test_bad_option_values_read_alike(args: list[str]) -> None:
+    code, _, err = run(*args)
+    assert code == 2
+    assert "Invalid value for" in err and "kbtool: error" not in err

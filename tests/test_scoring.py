@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from kbtool import streaming
+from kbtool import scoring
 from kbtool.cli import app
 from kbtool.reading import ReadOptions
 from kbtool.scoring import iter_score_file, score_files
@@ -61,7 +61,7 @@ def test_cli_streams_the_same_bytes(
 ) -> None:
     """CSV and JSON lines written batch by batch equal the whole result written at once, and
     the summary counts every batch's rows and rejects."""
-    monkeypatch.setattr(streaming, "STREAM_BATCH_ROWS", 5_000)
+    monkeypatch.setattr(scoring, "STREAM_BATCH_ROWS", 5_000)
     whole = score_files([register])
     for fmt in ("csv", "jsonl"):
         expected = io.BytesIO()
@@ -85,7 +85,7 @@ def test_a_read_error_after_some_batches_leaves_no_output_file(
     (the write is atomic) and the error is one line with exit code 1."""
     from kbtool.errors import InputError
 
-    real_iter_read = streaming.iter_read
+    real_iter_read = scoring.iter_read
 
     def damaged(source: str | Path, options: ReadOptions | None) -> Iterator[object]:
         batches: Any = real_iter_read(source, options)  # a generator: closed below
@@ -93,8 +93,8 @@ def test_a_read_error_after_some_batches_leaves_no_output_file(
         batches.close()
         raise InputError(f"{source}: line 9999: cannot be read")
 
-    monkeypatch.setattr(streaming, "iter_read", damaged)
-    monkeypatch.setattr(streaming, "STREAM_BATCH_ROWS", 5_000)
+    monkeypatch.setattr(scoring, "iter_read", damaged)
+    monkeypatch.setattr(scoring, "STREAM_BATCH_ROWS", 5_000)
     target = tmp_path / "scores.csv"
     result = runner.invoke(app, ["zscore", str(register), "-o", str(target)])
     assert result.exit_code == 1

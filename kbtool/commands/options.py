@@ -1,13 +1,54 @@
-"""Options shared by several commands, defined once (like sqlite-utils' output_options)."""
+"""Options shared by several commands, defined once (like sqlite-utils' output_options).
+
+Every option value is checked here, by a callback, so a wrong value always reads the same:
+Click's "Invalid value for '--period': ..." and exit code 2.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kbtool.errors import UsageError
+from kbtool.writing import FORMATS
+
+
+def choice(names: Sequence[str]) -> Callable[[str | None], str | None]:
+    """A callback accepting one of `names` (any case)."""
+
+    def check(value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.lower() not in names:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}")
+        return value.lower()
+
+    return check
+
+
+def choices(names: Sequence[str]) -> Callable[[list[str] | None], list[str]]:
+    """A callback accepting names of `names`, repeated or comma-separated, each once."""
+
+    def check(values: list[str] | None) -> list[str]:
+        chosen = [p.strip().lower() for v in values or () for p in v.split(",") if p.strip()]
+        unknown = [name for name in chosen if name not in names]
+        if unknown:
+            raise typer.BadParameter(f"{', '.join(unknown)}: choose from {', '.join(names)}")
+        if len(set(chosen)) != len(chosen):
+            raise typer.BadParameter(f"{', '.join(chosen)} names one twice")
+        return chosen
+
+    return check
+
+
+def _rejects_file(path: Path | None) -> Path | None:
+    """--rejects names a file: `-` would be stdout, which carries the result."""
+    if path is not None and str(path) == "-":
+        raise typer.BadParameter("name a file; stdout (-) carries the result itself")
+    return path
+
 
 InputsArg = Annotated[
     list[str],
@@ -32,6 +73,8 @@ FormatOption = Annotated[
         "-f",
         help="table, csv, jsonl, json, parquet or xlsx. Default: from the -o suffix, else a "
         "table on a terminal and csv in a pipe.",
+        metavar="FORMAT",
+        callback=choice(FORMATS),
         show_default=False,
     ),
 ]
@@ -41,6 +84,7 @@ OutputOption = Annotated[
         "--output",
         "-o",
         help="Write here instead of stdout ('-' is stdout). Files are written atomically.",
+        metavar="FILE",
         show_default=False,
     ),
 ]
@@ -48,8 +92,9 @@ LangOption = Annotated[
     str,
     typer.Option(
         "--lang",
-        help="Language of labels: en (English) or id (Bahasa Indonesia).",
-        case_sensitive=False,
+        help="Language of what people read: en (English) or id (Bahasa Indonesia).",
+        metavar="en|id",
+        callback=choice(("en", "id")),
     ),
 ]
 ColumnOption = Annotated[
@@ -66,23 +111,18 @@ ColumnOption = Annotated[
 SheetOption = Annotated[
     str | None,
     typer.Option(
-        "--sheet", help="xlsx: the sheet to read (default: the first).", show_default=False
+        "--sheet",
+        help="xlsx: the sheet to read (default: the first).",
+        metavar="NAME",
+        show_default=False,
     ),
 ]
-
-
-def _rejects_file(path: Path | None) -> Path | None:
-    """--rejects names a file: `-` would be stdout, which carries the result."""
-    if path is not None and str(path) == "-":
-        raise typer.BadParameter("name a file; stdout (-) carries the result itself")
-    return path
-
-
 RejectsOption = Annotated[
     Path | None,
     typer.Option(
         "--rejects",
         help="Also write every rejected row (file, line, column, value, reason) to this CSV.",
+        metavar="FILE",
         show_default=False,
         dir_okay=False,
         callback=_rejects_file,
@@ -93,6 +133,7 @@ StoreOption = Annotated[
     typer.Option(
         "--store",
         help="Store directory. Default: $KBTOOL_STORE, else the user data directory.",
+        metavar="DIR",
         show_default=False,
         file_okay=False,
     ),
@@ -100,13 +141,3 @@ StoreOption = Annotated[
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr (for cron).")
 ]
-
-LANGS = ("en", "id")
-
-
-def check_lang(lang: str) -> str:
-    """Validate --lang."""
-    lang = lang.lower()
-    if lang not in LANGS:
-        raise UsageError(f"--lang must be one of {', '.join(LANGS)}, not {lang!r}")
-    return lang

@@ -4,37 +4,47 @@ from __future__ import annotations
 
 import typer
 
-from kbtool.commands.options import FormatOption, OutputOption, StoreOption
+from kbtool.commands.common import tell
+from kbtool.commands.options import FormatOption, LangOption, OutputOption, StoreOption
+from kbtool.store import check_store, repair_store
+from kbtool.views.store import damaged_frame, repaired_lines
+from kbtool.views.words import say
+from kbtool.writing import Provenance, resolve_format, write_result
 
 app = typer.Typer(
     help="Look after a store: check every file against the catalogue, repair what is damaged.",
     no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-def check(store: StoreOption = None, output: OutputOption = None, fmt: FormatOption = None) -> None:
+def check(
+    store: StoreOption = None,
+    output: OutputOption = None,
+    fmt: FormatOption = None,
+    lang: LangOption = "en",
+) -> None:
     """Check every file of the store against its catalogue (exit code 1 when one is damaged).
 
     Lists each damaged file with its problem, the import that wrote it and that import's
     source files; `kbtool store repair` sets them aside.
     """
-    from kbtool.commands.common import show_damaged
-    from kbtool.store.check import check_store
-
+    fmt = resolve_format(fmt, output)
     damaged = check_store(store)
-    show_damaged(damaged, fmt=fmt, output=output, command="store check")
+    if damaged or fmt != "table":
+        frame = damaged_frame(damaged)
+        write_result(frame, fmt=fmt, output=output, provenance=Provenance("store check"))
+    tell(say("damaged", lang, count=len(damaged)) if damaged else say("sound", lang))
     if damaged:
         raise typer.Exit(1)
 
 
-def repair(store: StoreOption = None) -> None:
+def repair(store: StoreOption = None, lang: LangOption = "en") -> None:
     """Set damaged files aside (under damaged/ in the store) and say which files to import again.
 
     The rows of a damaged file are lost until its import's source files are imported again:
     those files are made importable again, and their rows kept in sound files count as
     duplicates.
     """
-    from kbtool.commands.common import say_repaired
-    from kbtool.store.check import repair_store
-
-    say_repaired(repair_store(store))
+    for text, style in repaired_lines(repair_store(store), lang):
+        tell(text, style)

@@ -27,7 +27,14 @@ docs/quality.md explains every check.
 """
 
 from kbtool.quality.cells import GROUP_COLUMNS, PERIODS, TOTAL_LABEL, UNKNOWN_LABEL
-from kbtool.quality.report import METHOD, QualityReport, quality_report
+from kbtool.quality.report import (
+    METHOD,
+    QualityReport,
+    columns_needed,
+    provenance,
+    quality_report,
+    rated_at_least,
+)
 from kbtool.quality.statistics import (
     binomial_at_least,
     digit_preference_score,
@@ -59,8 +66,11 @@ __all__ = [
     "Check",
     "QualityReport",
     "binomial_at_least",
+    "columns_needed",
     "digit_preference_score",
     "excess_test",
+    "provenance",
     "quality_report",
+    "rated_at_least",
     "ratio_test",
 ]

@@ -49,7 +49,11 @@ def _reason(check: Check, code: int, row: pd.Series, by: str) -> str:
             f"{row['_parent']}, p {p_value_text(value)} ({rating}): a biased length board, "
             "or a real difference"
         )
-    text = check.describe(value)
+    if check.kind == "share":  # one decimal more where it would read as equal to the limit
+        equal = f"{value:.1f}" == f"{lim[code - 1]:.1f}"
+        text = check.describe(value, 2 if equal else 1)
+    else:
+        text = check.describe(value)
     if check.kind == "heaping":
         return (
             f"{text} (expected {HEAPING_EXPECTED_PCT:.1f}%), "
@@ -57,11 +61,12 @@ def _reason(check: Check, code: int, row: pd.Series, by: str) -> str:
         )
     if check.kind in ("share", "upper"):
         unit = "%" if check.kind == "share" else ""
-        return f"{text} ({rating}: > {lim[code - 1]:g}{unit})"
+        return f"{text} ({rating}: more than {lim[code - 1]:g}{unit})"
     if check.kind == "abs":
-        return f"{text} ({rating}: |x| >= {lim[code - 1]:g})"
+        return f"{text} ({rating}: {lim[code - 1]:g} or more either way)"
     low, high = lim[code - 1]
-    return f"{text} ({rating}: outside {low:g}-{high:g})"
+    beyond = f"{high:g} or more" if value >= high else f"{low:g} or less"
+    return f"{text} ({rating}: {beyond})"
 
 
 def list_findings(

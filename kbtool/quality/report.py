@@ -16,11 +16,13 @@ from kbtool.quality.longitudinal import longitudinal_counts
 from kbtool.quality.rating import rate_cells, score_rows
 from kbtool.quality.table import TABLE_COLUMNS, assemble_table, period_column
 from kbtool.quality.thresholds import ACCEPTABLE, CHECKS, PARENT_COLUMNS, PROBLEMATIC, RATINGS
+from kbtool.writing import Provenance
 
 METHOD = (
     "SMART plausibility check (SMART 2006/2017, ENA for SMART) on HAZ of one measurement per "
     "child and period (the latest valid one, as prevalence counts children), with WHO/UNICEF "
-    "2019 completeness checks and kbtool's longitudinal register checks; see docs/quality.md"
+    "2019 completeness checks and kbtool's longitudinal register checks; every threshold and "
+    "its source: kbtool quality --explain"
 )
 
 
@@ -124,3 +126,35 @@ def _compute(
     cell.update(child_cell)
     total.update(child_period)
     return cell, total
+
+
+def columns_needed(by: str) -> tuple[str, ...]:
+    """The measurement columns quality_report reads grouping `by` (posyandu are compared with
+    the rest of their kelurahan): only these are read from the store."""
+    parent = PARENT_COLUMNS.get(by)
+    measured = ("child_key", "sex", "birth_date", "visit_date", "weight_kg", "height_cm", "measure")
+    scored = ("oedema", "age_days", "lenhei_cm", "position_flag", "haz", "haz_flag", "waz")
+    flags = ("waz_flag", "whz", "whz_flag")
+    return (*measured, *scored, *flags, by, *((parent,) if parent else ()))
+
+
+def rated_at_least(report: QualityReport, level: str) -> pd.DataFrame:
+    """The rows of the report's table rated `level` or worse (--fail-on)."""
+    codes = report.table["rating"].map({r: i for i, r in enumerate(RATINGS)}).fillna(-1)
+    return report.table[codes.to_numpy() >= RATINGS.index(level)]
+
+
+def provenance(
+    report: QualityReport,
+    origin: dict[str, object],
+    sources: list[dict[str, object]],
+    findings: list[str],
+    **options: object,
+) -> Provenance:
+    """Where a quality report came from: its options, sources, method and findings."""
+    return Provenance(
+        command="quality",
+        options={**origin, "by": report.by, **options},
+        sources=sources,
+        notes=[f"method: {METHOD}", *(f"where to look first: {line}" for line in findings)],
+    )

@@ -147,13 +147,13 @@ class Check:
     points: tuple[int, int, int, int]
     rated_on: str
     min_count: int
-    describe: Callable[[float], str]
+    describe: Callable[..., str]
     source: str
     floor: bool = True
 
 
-def _share_of(what: str, whole: str = "of measurements") -> Callable[[float], str]:
-    return lambda value: f"{what} {value:.1f}% {whole}"
+def _share_of(what: str, whole: str = "of measurements") -> Callable[..., str]:
+    return lambda value, decimals=1: f"{what} {value:.{decimals}f}% {whole}"
 
 
 _MISSING = "WHO/UNICEF 2019 completeness; bands as SMART flagged data"

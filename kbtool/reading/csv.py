@@ -41,7 +41,7 @@ from kbtool.reading.values import as_text
 _MIN_BLOCK_BYTES = 1 << 20
 _MAX_BLOCK_BYTES = 1 << 22
 # Blocks parsed ahead of the conversion (4 MiB each, ~10 MiB once parsed): a command that starts
-# reading while it still imports (kbtool.streaming) gets this far before the GIL is free again.
+# reading while it still imports (kbtool.scoring) gets this far before the GIL is free again.
 _PREFETCH_BLOCKS = 8
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

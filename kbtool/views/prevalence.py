@@ -1,11 +1,7 @@
-"""How a prevalence result is shown to people: the table view and the xlsx method sheet.
+"""A prevalence result as people read it: the table view and the xlsx method sheet.
 
 In the table, "Sev." (S.p., sangat pendek) is severe stunting, HAZ < -3; "low precision" marks
 groups of 25-49 children; groups under --min-n keep only n.
-
-Machine formats carry `compute_prevalence`'s columns unchanged; this module only builds the
-human view (formatted figures, intervals, Indonesian headers with --lang id, marks for low
-precision) so the statistics stay free of presentation.
 """
 
 from __future__ import annotations
@@ -14,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.prevalence import TOTAL_LABEL, is_low_precision
+from kbtool.views.words import note
 from kbtool.writing import Provenance
 
 HEADERS = {
@@ -73,6 +70,20 @@ NOTES = {
 }
 
 
+def in_language(result: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The result with its notes in `lang` (the columns keep their names: an interface)."""
+    if lang == "en":
+        return result
+    translated = result.copy()
+    translated["note"] = pd.Series(
+        [note(str(text), lang) for text in result["note"].astype(object).fillna("")],
+        index=result.index,
+        dtype="str",
+    )
+    translated.attrs = dict(result.attrs)
+    return translated
+
+
 def _one_decimal(values: pd.Series) -> list[str]:
     return ["" if np.isnan(v) else f"{v:.1f}" for v in values.to_numpy(float, na_value=np.nan)]
 
@@ -113,7 +124,8 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     is_total = np.zeros(len(result), dtype=bool)
     for column in key_columns[1:]:
         is_total |= (result[column].astype(object) == TOTAL_LABEL).to_numpy()
-    notes = result["note"].astype(object).fillna("").to_numpy().copy()
+    notes = np.array([note(str(t), lang) for t in result["note"].astype(object).fillna("")])
+    notes = notes.astype(object)
     min_n = result.attrs.get("options", {}).get("min_n", 25)
     notes[suppressed] = NOTES[lang]["suppressed"].format(min_n=min_n)
     notes[low] = NOTES[lang]["low"]

@@ -1,0 +1,241 @@
+"""A quality report as people read it: the terminal table, the findings in words.
+
+On a terminal related figures share one column (the largest value, marked by the worst rating
+among them: "!" acceptable, "!!" problematic, coloured where colour is on); machine formats keep
+every column.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kbtool.quality import CHECKS, RATINGS, QualityReport
+from kbtool.views.words import say
+
+# how a rated cell looks in the table view
+RATING_STYLES = {"problematic": "bold red", "acceptable": "yellow"}
+# the marks that say the same without colour (NO_COLOR, a pipe into less)
+RATING_MARKS = {"problematic": "!!", "acceptable": "!"}
+# The table view: a terminal cannot show 35 columns, so related figures share one column (the
+# largest value, styled by the worst rating among them), the rating first (a narrow terminal
+# shows the leading columns); machine formats keep every column.
+# view key -> (columns shown, the value's format, the columns whose ratings style the cell)
+VIEW_COLUMNS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
+    "rating": (("rating",), "text", ("rating",)),
+    "score": (("score",), "count", ()),
+    "n_rows": (("n_rows",), "count", ()),
+    "n_children": (("n_children",), "count", ()),
+    "missing": (
+        (
+            "missing_sex_pct",
+            "missing_birth_date_pct",
+            "missing_visit_date_pct",
+            "missing_height_pct",
+            "missing_weight_pct",
+            "age_out_of_range_pct",
+        ),
+        "pct",
+        (
+            "missing_sex_pct",
+            "missing_birth_date_pct",
+            "missing_visit_date_pct",
+            "missing_height_pct",
+            "missing_weight_pct",
+            "age_out_of_range_pct",
+        ),
+    ),
+    "heaping": (("birth_day_heaping_pct",), "pct", ("birth_day_heaping_pct",)),
+    "flagged": (
+        ("flagged_haz_pct", "flagged_waz_pct", "flagged_whz_pct"),
+        "pct",
+        ("flagged_haz_pct", "flagged_waz_pct", "flagged_whz_pct"),
+    ),
+    "duplicate": (("duplicate_pct",), "pct", ("duplicate_pct",)),
+    "mean_haz": (("mean_haz",), "z", ()),
+    "gap": (("mean_haz_gap",), "z", ("mean_haz_gap_p",)),
+    "sd_haz": (("sd_haz",), "ratio", ("sd_haz",)),
+    "skew_haz": (("skew_haz",), "z", ("skew_haz",)),
+    "kurtosis_haz": (("kurtosis_haz",), "z", ("kurtosis_haz",)),
+    "dps_height": (("dps_height",), "whole", ("dps_height",)),
+    "dps_weight": (("dps_weight",), "whole", ("dps_weight",)),
+    "sex_ratio": (("sex_ratio",), "ratio", ("sex_ratio_p",)),
+    "age_ratio": (("age_ratio",), "ratio", ("age_ratio_p",)),
+    "height_decrease": (("height_decrease_pct",), "pct", ("height_decrease_pct",)),
+    "height_repeated": (("height_repeated_pct",), "pct", ("height_repeated_pct",)),
+    "weight_velocity": (("weight_velocity_pct",), "pct", ("weight_velocity_pct",)),
+}
+HEADERS = {
+    "en": {
+        "year": "Year",
+        "period": "Period",
+        "posyandu": "Posyandu",
+        "kelurahan": "Kelurahan",
+        "kecamatan": "Kecamatan",
+        "n_rows": "Rows",
+        "n_children": "Children",
+        "missing": "Missing %",
+        "heaping": "1st/15th %",
+        "flagged": "Flagged %",
+        "duplicate": "Dup. %",
+        "mean_haz": "Mean z",
+        "gap": "Gap z",
+        "sd_haz": "SD",
+        "skew_haz": "Skew",
+        "kurtosis_haz": "Kurt.",
+        "dps_height": "DPS h",
+        "dps_weight": "DPS w",
+        "sex_ratio": "M/F",
+        "age_ratio": "Age r.",
+        "height_decrease": "Shrink %",
+        "height_repeated": "Copied %",
+        "weight_velocity": "Wt jump %",
+        "score": "Score",
+        "rating": "Rating",
+    },
+    "id": {
+        "year": "Tahun",
+        "period": "Periode",
+        "posyandu": "Posyandu",
+        "kelurahan": "Kelurahan",
+        "kecamatan": "Kecamatan",
+        "n_rows": "Baris",
+        "n_children": "Anak",
+        "missing": "Kosong %",
+        "heaping": "Tgl 1/15%",
+        "flagged": "Flag %",
+        "duplicate": "Ganda %",
+        "mean_haz": "Rerata z",
+        "gap": "Beda z",
+        "sd_haz": "SB",
+        "skew_haz": "Miring",
+        "kurtosis_haz": "Kurt.",
+        "dps_height": "DPS tb",
+        "dps_weight": "DPS bb",
+        "sex_ratio": "L/P",
+        "age_ratio": "Umur r.",
+        "height_decrease": "TB turun %",
+        "height_repeated": "TB sama %",
+        "weight_velocity": "BB loncat %",
+        "score": "Skor",
+        "rating": "Nilai",
+    },
+}
+LABELS = {
+    "en": {},
+    "id": {
+        "All": "Semua",
+        "(unknown)": "(tidak diketahui)",
+        "excellent": "sangat baik",
+        "good": "baik",
+        "acceptable": "cukup",
+        "problematic": "bermasalah",
+    },
+}
+
+
+def _row_label(record: pd.Series, report: QualityReport) -> str:
+    """'2024 Posyandu Melati' (the period, if any, then the group)."""
+    parts = [str(record[name]) for name in ("year", "period") if name in record.index]
+    return " ".join([*parts, str(record[report.by])])
+
+
+def finding_lines(report: QualityReport) -> list[str]:
+    """One line per finding: where, rating and score, then the reasons."""
+    return [
+        f"{_row_label(record, report)}: {record['rating']} (score {record['score']}): "
+        f"{record['reasons']}"
+        for _, record in report.findings.iterrows()  # at most `top` (10) rows
+    ]
+
+
+def _formatted(values: pd.Series, kind: str) -> list[str]:
+    if kind == "text":
+        return ["" if v is None or v != v else str(v) for v in values.astype(object)]
+    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    pattern = {"count": "{:.0f}", "pct": "{:.1f}", "z": "{:+.2f}", "ratio": "{:.2f}"}.get(kind)
+    texts = []
+    for value in numbers:
+        if np.isnan(value):
+            texts.append("")
+        elif np.isinf(value):
+            texts.append("–")  # a ratio with nothing below the line: undefined
+        elif kind == "whole":
+            texts.append(f"{np.floor(value + 0.5):.0f}")  # DPS as ENA shows it
+        else:
+            assert pattern is not None
+            texts.append(pattern.format(value))
+    return texts
+
+
+def table_view(
+    report: QualityReport, *, lang: str = "en"
+) -> tuple[pd.DataFrame, dict[str, list[str | None]]]:
+    """The table as people read it (short headers, related figures in one column, labels in
+    `lang`) and a rich style per cell from the report's ratings (problematic bold red,
+    acceptable yellow); rated cells also carry their mark."""
+    table = report.table
+    headers, labels = HEADERS[lang], LABELS[lang]
+    rank = {rating: index for index, rating in enumerate(RATINGS)}
+    view = pd.DataFrame(index=range(len(table)))
+    styles: dict[str, list[str | None]] = {}
+    for name in (c for c in ("year", "period", report.by) if c in table.columns):
+        view[headers[name]] = [labels.get(v, v) for v in table[name].astype(object).tolist()]
+    for key, (columns, kind, rated) in VIEW_COLUMNS.items():
+        if key == "gap" and report.by != "posyandu":
+            continue  # only posyandu are compared with their kelurahan
+        if len(columns) == 1:
+            values = table[columns[0]]
+        else:
+            values = pd.Series(
+                np.fmax.reduce(
+                    [table[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns]
+                )
+            )
+        texts = _formatted(values, kind)
+        if key == "rating":
+            texts = [labels.get(text, text) for text in texts]
+        header = headers[key]
+        view[header] = texts
+        if rated:
+            worst = np.full(len(table), -1)
+            for name in rated:
+                codes = [rank.get(r, -1) if r else -1 for r in report.cells[name]]
+                worst = np.maximum(worst, np.asarray(codes, dtype=np.int64))
+            styles[header] = [
+                RATING_STYLES.get(RATINGS[code]) if code >= 0 else None for code in worst
+            ]
+            if key != "rating":
+                view[header] = [
+                    f"{text} {RATING_MARKS[RATINGS[code]]}"
+                    if text and code >= 0 and RATINGS[code] in RATING_MARKS
+                    else text
+                    for text, code in zip(texts, worst.tolist(), strict=True)
+                ]
+    return view, styles
+
+
+def failing_line(report: QualityReport, failing: pd.DataFrame, level: str, lang: str) -> str:
+    """--fail-on's message: how many rows, and the first of them by name."""
+    names = [
+        f"{_row_label(row, report)} ({row['rating']})" for _, row in failing.head(10).iterrows()
+    ]
+    more = f" and {len(failing) - len(names)} more" if len(failing) > len(names) else ""
+    return say("fail_on", lang, count=len(failing), level=level, rows=", ".join(names) + more)
+
+
+def explain() -> pd.DataFrame:
+    """Every rated figure: what it measures, its limits (excellent|good, good|acceptable,
+    acceptable|problematic), the points each rating costs, the minimum count, the source."""
+    return pd.DataFrame(
+        {
+            "column": [c.column for c in CHECKS],
+            "criterion": [c.criterion for c in CHECKS],
+            "kind": [c.kind for c in CHECKS],
+            "limits": ["; ".join(map(str, c.limits)) for c in CHECKS],
+            "points": ["/".join(map(str, c.points)) for c in CHECKS],
+            "rated_on": [c.rated_on.lstrip("_") for c in CHECKS],
+            "min_count": [c.min_count for c in CHECKS],
+            "source": [c.source for c in CHECKS],
+        }
+    )

@@ -1,0 +1,220 @@
+"""What kbtool says to people, in English and Bahasa Indonesia (--lang id).
+
+Machine formats keep English column names (they are an interface); the words people read are
+here: stderr messages, the notes of a result, the reasons a row was rejected, table labels.
+"""
+
+from __future__ import annotations
+
+import re
+
+LANGS = ("en", "id")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "rows": {
+        "en": "{read:,} rows read: {accepted:,} {what}, {rejected:,} rejected",
+        "id": "{read:,} baris dibaca: {accepted:,} {what}, {rejected:,} ditolak",
+    },
+    "measurements": {"en": "measurements", "id": "pengukuran"},
+    "scored": {"en": "scored", "id": "dihitung"},
+    "more_rejects": {"en": "  ... and {count:,} more", "id": "  ... dan {count:,} lagi"},
+    "rejects_hint": {
+        "en": " (write them all with --rejects FILE)",
+        "id": " (tulis semuanya dengan --rejects FILE)",
+    },
+    "rejects_in": {"en": " (all in {path})", "id": " (semua di {path})"},
+    "rejects_written": {
+        "en": "  rejected rows written to {path}",
+        "id": "  baris yang ditolak ditulis ke {path}",
+    },
+    "nothing_to": {
+        "en": "nothing to {what}: no measurement was read",
+        "id": "tidak ada yang dapat {what}: tidak ada pengukuran yang dibaca",
+    },
+    "count": {"en": "count", "id": "dihitung"},
+    "check": {"en": "check", "id": "diperiksa"},
+    "undated_all": {
+        "en": "warning: no measurement has a visit date, so there is nothing to {what} per "
+        "period; map the visit date with --column visit_date=NAME",
+        "id": "peringatan: tidak ada pengukuran yang bertanggal ukur, jadi tidak ada yang dapat "
+        "{what} per periode; petakan tanggal ukur dengan --column visit_date=NAMA",
+    },
+    "undated_some": {
+        "en": "{count:,} measurements without a visit date belong to no period: left out",
+        "id": "{count:,} pengukuran tanpa tanggal ukur tidak masuk periode mana pun: "
+        "tidak dihitung",
+    },
+    "matched_files": {
+        "en": "{count:,} measurements of a later file repeat one of an earlier file under "
+        "another child key (the same visit date and values: the same register in another "
+        "layout?): counted once",
+        "id": "{count:,} pengukuran di berkas berikutnya sama dengan pengukuran berkas "
+        "sebelumnya dengan kunci anak lain (tanggal dan nilai sama: register yang sama dalam "
+        "format lain?): dihitung sekali",
+    },
+    "store_doubtful": {
+        "en": "warning: the store holds {count:,} measurements that repeat another's visit "
+        "date and values under another child key (the same register imported in two layouts "
+        "by an earlier kbtool?): some children may be counted twice; importing the registers "
+        "into a new store counts each once",
+        "id": "peringatan: store berisi {count:,} pengukuran yang sama tanggal dan nilainya "
+        "dengan pengukuran lain berkunci anak lain (register yang sama diimpor dalam dua "
+        "format oleh kbtool lama?): sebagian anak mungkin terhitung dua kali; impor ulang "
+        "register ke store baru agar setiap anak dihitung sekali",
+    },
+    "withheld": {
+        "en": "personal data not written (UU 27/2022): {columns}; source_file and source_line "
+        "locate each row in its register; --keep COLUMN writes one you judge safe",
+        "id": "data pribadi tidak ditulis (UU 27/2022): {columns}; source_file dan source_line "
+        "menunjukkan baris di register; --keep KOLOM menulis kolom yang Anda nilai aman",
+    },
+    "kept": {
+        "en": "warning: writing {column!r} as asked (--keep): it looks like personal data "
+        "(UU 27/2022); keep the output as private as the register",
+        "id": "peringatan: {column!r} ditulis sesuai permintaan (--keep): tampaknya data "
+        "pribadi (UU 27/2022); jaga kerahasiaan hasilnya seperti registernya",
+    },
+    "renamed": {
+        "en": "input column {column!r} is also a computed column: written as {renamed!r}",
+        "id": "kolom masukan {column!r} juga kolom hasil hitungan: ditulis sebagai {renamed!r}",
+    },
+    "without_zscores": {
+        "en": "  {count:,} scored rows have no z-score at all ({where}): a value they need is "
+        "missing or out of range (sex, age, weight, length/height)",
+        "id": "  {count:,} baris tidak mendapat z-score sama sekali ({where}): nilai yang "
+        "diperlukan kosong atau di luar jangkauan (jenis kelamin, umur, berat, panjang/tinggi)",
+    },
+    "columns_shown": {
+        "en": "showing {shown} of {total} columns; --format csv or -o FILE for all",
+        "id": "menampilkan {shown} dari {total} kolom; --format csv atau -o BERKAS untuk semua",
+    },
+    "rows_shown": {
+        "en": "showing {shown:,} of {total:,} rows; --format csv or -o FILE for all",
+        "id": "menampilkan {shown:,} dari {total:,} baris; --format csv atau -o BERKAS untuk semua",
+    },
+    "findings": {"en": "Where to look first:", "id": "Yang perlu diperiksa dulu:"},
+    "no_findings": {
+        "en": "no group rated acceptable or problematic",
+        "id": "tidak ada kelompok yang dinilai cukup atau bermasalah",
+    },
+    "fail_on": {
+        "en": "kbtool: quality: {count} row(s) rated {level} or worse (--fail-on {level}): {rows}",
+        "id": "kbtool: quality: {count} baris dinilai {level} atau lebih buruk "
+        "(--fail-on {level}): {rows}",
+    },
+    "source_skipped": {
+        "en": "{file}: {status}, nothing added ({sha})",
+        "id": "{file}: {status}, tidak ada yang ditambahkan ({sha})",
+    },
+    "already imported": {"en": "already imported", "id": "sudah diimpor"},
+    "repeated in this import": {"en": "repeated in this import", "id": "berulang di impor ini"},
+    "source_rows": {
+        "en": "{file}: {read:,} rows read = {stored:,} stored + {duplicate:,} duplicates "
+        "skipped + {rejected:,} rejected",
+        "id": "{file}: {read:,} baris dibaca = {stored:,} disimpan + {duplicate:,} duplikat "
+        "dilewati + {rejected:,} ditolak",
+    },
+    "corrections": {"en": " ({count:,} corrections)", "id": " ({count:,} koreksi)"},
+    "import_done": {
+        "en": "import {import_id} into {store}: {stored:,} stored, {duplicate:,} duplicates "
+        "skipped, {rejected:,} rejected",
+        "id": "impor {import_id} ke {store}: {stored:,} disimpan, {duplicate:,} duplikat "
+        "dilewati, {rejected:,} ditolak",
+    },
+    "matched_store": {
+        "en": "{count:,} of the duplicates repeat a measurement already known under another "
+        "child key (the same visit date and values, e.g. the same register in another "
+        "layout): counted once",
+        "id": "{count:,} duplikat sama dengan pengukuran yang sudah ada dengan kunci anak lain "
+        "(tanggal dan nilai sama, misalnya register yang sama dalam format lain): dihitung "
+        "sekali",
+    },
+    "reverts": {
+        "en": "{count:,} rows would restore values that import {import_id} corrected (an older "
+        "export?): skipped, the corrected values stay; --allow-revert restores them",
+        "id": "{count:,} baris akan mengembalikan nilai yang dikoreksi impor {import_id} "
+        "(ekspor lama?): dilewati, nilai koreksi tetap; --allow-revert mengembalikannya",
+    },
+    "without_key": {
+        "en": "{count:,} rows had no valid NIK, no other identifier and no name with a birth "
+        "date: each was stored under a key of its own",
+        "id": "{count:,} baris tanpa NIK yang sah, tanpa pengenal lain dan tanpa nama dengan "
+        "tanggal lahir: masing-masing disimpan dengan kunci sendiri",
+    },
+    "unknown_kelurahan": {
+        "en": "kelurahan not in the alias table (kept as written): {names}; map them in "
+        "aliases.csv in the store",
+        "id": "kelurahan yang tidak ada di tabel alias (disimpan apa adanya): {names}; petakan "
+        "di aliases.csv dalam store",
+    },
+    "import_rejects": {
+        "en": "rejected rows (file, line, column, value, reason): {path}",
+        "id": "baris yang ditolak (berkas, baris, kolom, nilai, alasan): {path}",
+    },
+    "sound": {"en": "every file of the store is sound", "id": "semua berkas store utuh"},
+    "damaged": {
+        "en": "{count} damaged files; `kbtool store repair` sets them aside",
+        "id": "{count} berkas rusak; `kbtool store repair` menyisihkannya",
+    },
+    "set_aside": {
+        "en": "set aside {path} ({problem}, {rows:,} rows) of import {import_id}",
+        "id": "disisihkan {path} ({problem}, {rows:,} baris) dari impor {import_id}",
+    },
+    "import_again": {
+        "en": "import these files again to restore the rows set aside (their other rows are "
+        "duplicates): {files}",
+        "id": "impor lagi berkas berikut untuk memulihkan baris yang disisihkan (baris lainnya "
+        "duplikat): {files}",
+    },
+}
+
+# A result's notes (the `note` column): English text -> Indonesian.
+NOTES = {
+    "no child with a valid HAZ": "tidak ada anak dengan HAZ yang sah",
+    "low precision": "presisi rendah",
+}
+_SUPPRESSED = re.compile(r"n < (\d+): figures suppressed")
+
+# Why a row was rejected (kbtool.reading.rejects.REASONS and the field-count reason).
+REASONS = {
+    "unparseable sex": "jenis kelamin tidak terbaca",
+    "unparseable measure": "cara ukur tidak terbaca",
+    "unparseable oedema": "edema tidak terbaca",
+    "unparseable number": "angka tidak terbaca",
+    "unparseable date": "tanggal tidak terbaca",
+    "impossible date": "tanggal mustahil",
+    "date in the future": "tanggal di masa depan",
+    "date before 1900": "tanggal sebelum 1900",
+    "visit date before birth date": "tanggal ukur sebelum tanggal lahir",
+    "height <= 0": "tinggi <= 0",
+    "weight <= 0": "berat <= 0",
+    "age_months < 0": "umur (bulan) < 0",
+    "length and height both given, and they differ": "panjang dan tinggi berbeda",
+}
+_FIELDS = re.compile(r"expected (\d+) fields, found (\d+)")
+_ALSO = re.compile(r" \(also: ")
+
+
+def say(key: str, lang: str = "en", **values: object) -> str:
+    """The message `key` in `lang`, filled with `values`."""
+    return MESSAGES[key][lang].format(**values)
+
+
+def note(text: str, lang: str) -> str:
+    """A result's note in `lang` ("" stays "")."""
+    if lang == "en" or not text:
+        return text
+    suppressed = _SUPPRESSED.fullmatch(text)
+    if suppressed:
+        return f"n < {suppressed[1]}: angka disembunyikan"
+    return NOTES.get(text, text)
+
+
+def reason(text: str, lang: str) -> str:
+    """A reject reason in `lang`."""
+    if lang == "en":
+        return text
+    text = _FIELDS.sub(r"seharusnya \1 kolom, ada \2", text)
+    for english, indonesian in REASONS.items():
+        text = text.replace(english, indonesian)
+    return _ALSO.sub(" (juga: ", text)

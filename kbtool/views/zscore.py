@@ -1,0 +1,74 @@
+"""Z-scores as a terminal shows them: where each row comes from, its age, its z-scores, the
+stunting status and the flags raised, under short headers (26 columns do not fit a screen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from kbtool.scoring import ScoredTable, Tally
+from kbtool.views.words import say
+
+PREVIEW_COLUMNS = {
+    "age_days": "days",
+    "haz": "haz",
+    "haz_status": "haz status",
+    "waz": "waz",
+    "whz": "whz",
+    "bmiz": "bmiz",
+}
+LINE_WORDS = {"en": ("line ", "lines "), "id": ("baris ", "baris ")}
+# pos: a standing measurement under 9 months
+PREVIEW_FLAGS = {
+    "position_flag": "pos",
+    "haz_flag": "haz",
+    "waz_flag": "waz",
+    "whz_flag": "whz",
+    "bmiz_flag": "bmiz",
+}
+
+
+def preview(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of a scored table a terminal shows (the file too when there are several)."""
+    view = pd.DataFrame(index=table.index)
+    sources = table["source_file"].unique()
+    if len(sources) > 1:
+        view["file"] = table["source_file"].map({path: Path(str(path)).name for path in sources})
+    view["line"] = table["source_line"]
+    for name, label in PREVIEW_COLUMNS.items():
+        view[label] = table[name]
+    raised = [
+        np.where(table[name].fillna(0).astype(bool).to_numpy(), label, "")
+        for name, label in PREVIEW_FLAGS.items()
+    ]
+    view["flags"] = [" ".join(filter(None, labels)) for labels in zip(*raised, strict=True)]
+    return view
+
+
+def notes(scored: ScoredTable, lang: str) -> list[tuple[str, str | None]]:
+    """What people should hear about a scored batch, with a rich style: the reader's warnings,
+    and what was withheld, kept or renamed."""
+    said: list[tuple[str, str | None]] = [(w, "yellow") for w in scored.warnings]
+    if scored.withheld:
+        listed = ", ".join(f"{header!r} ({what})" for header, what in scored.withheld.items())
+        said.append((say("withheld", lang, columns=listed), None))
+    said += [(say("kept", lang, column=header), "yellow") for header in scored.kept]
+    said += [
+        (say("renamed", lang, column=name, renamed=new), "yellow")
+        for name, new in scored.renamed.items()
+    ]
+    return said
+
+
+def without_zscores(tally: Tally, files: int, lang: str) -> str | None:
+    """The line about scored rows that got no z-score at all, or None when there are none."""
+    if not tally.without_zscores:
+        return None
+    first = tally.first_without
+    places = [f"{file}:{line}" if files > 1 else str(line) for file, line in first]
+    word = "" if files > 1 else LINE_WORDS[lang][len(places) > 1]
+    where = word + ", ".join(places)
+    more = ", ..." if tally.without_zscores > len(first) else ""
+    return say("without_zscores", lang, count=tally.without_zscores, where=where + more)
