@@ -10,8 +10,8 @@ memory for this run: they identify children within one run and mean nothing afte
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +20,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kbtool.errors import InputError
 from kbtool.places import builtin_aliases, normalise_places
 from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher, child_keys
 from kbtool.reading import ReadOptions, iter_read
 from kbtool.store.dedup import Measured, matched_across_keys
 from kbtool.store.read import measurements_frame
-from kbtool.store.schema import DICTIONARY_STRING, MEASUREMENT_SCHEMA, build_batch
+from kbtool.store.schema import (
+    DICTIONARY_STRING,
+    MEASUREMENT_COLUMNS,
+    MEASUREMENT_SCHEMA,
+    build_batch,
+)
 
 # a stand-in for the file SHA-256 in row keys of children with neither NIK nor name: unique per
 # file of this run is all a row key needs here
@@ -51,7 +57,13 @@ def measurements_from_files(
     *,
     columns: Sequence[str] | None = None,
 ) -> FileMeasurements:
-    """Read register files into the store's measurement columns (or just `columns`)."""
+    """Read register files into the store's measurement columns (or just `columns`).
+
+    A column of `columns` that is not a measurement column (a survey weight, say) is taken as
+    text from the file's column of that header (any case)."""
+    raw_columns = [c for c in columns or () if c not in MEASUREMENT_COLUMNS]
+    if raw_columns:
+        options = replace(options or ReadOptions(), keep_raw=True)
     hasher = KeyHasher(secrets.token_bytes(SECRET_BYTES))
     aliases = builtin_aliases()
     tables: list[pa.Table] = []
@@ -84,6 +96,8 @@ def measurements_from_files(
                 source_sha256="",
             )
             table = staged.table
+            for name, values in _raw_cells(batch.raw, raw_columns, source).items():
+                table = table.append_column(name, values)
             if "year" not in table.column_names:
                 table = table.append_column("year", pa.array(staged.year, pa.int32()))
             if "kecamatan" not in table.column_names:
@@ -109,6 +123,8 @@ def measurements_from_files(
         empty = MEASUREMENT_SCHEMA.empty_table()
         empty = empty.append_column("year", pa.array([], pa.int32()))
         empty = empty.append_column("kecamatan", pa.array([], DICTIONARY_STRING))
+        for name in raw_columns:
+            empty = empty.append_column(name, pa.array([], pa.string()))
         frame = measurements_frame(empty if columns is None else empty.select(list(columns)))
     reject_frame = (
         pd.concat(rejects, ignore_index=True)
@@ -116,6 +132,24 @@ def measurements_from_files(
         else pd.DataFrame(columns=["file", "line", "column", "value", "reason"])
     )
     return FileMeasurements(frame, reject_frame, rows_read, summaries, unknown, matched)
+
+
+def _raw_cells(
+    raw: pd.DataFrame | None, names: Sequence[str], source: str | Path
+) -> dict[str, pa.Array]:
+    """The file's own cells of the columns `names`, matched to its headers in any case."""
+    if not names or raw is None:
+        return {}
+    headers = {str(h).strip().lower(): h for h in raw.columns}
+    cells = {}
+    for name in names:
+        header = headers.get(name.strip().lower())
+        if header is None:
+            raise InputError(
+                f"{source}: no column {name!r}; its columns: {', '.join(map(str, raw.columns))}"
+            )
+        cells[name] = pa.array(raw[header].reset_index(drop=True).astype(object), pa.string())
+    return cells
 
 
 # what tells the same measurement under two child keys (kbtool.store.dedup.matched_across_keys)
@@ -140,15 +174,35 @@ def _matched_across_keys(table: pa.Table) -> npt.NDArray[np.bool_]:
 
 @dataclass
 class Loaded:
-    """The measurements an analysis reads, and what a person should hear about them."""
+    """The measurements an analysis reads, and what a person should hear about them.
 
-    frame: pd.DataFrame
+    `frame` holds them all, or is None when the store is read one visit year at a time
+    (`by_year`): `frames()` yields the parts, whatever the case."""
+
+    frame: pd.DataFrame | None
     sources: list[dict[str, object]]
     origin: dict[str, object]  # where they came from, as an option of the run
     rows_read: int = 0
     rejects: pd.DataFrame | None = None  # files only
     matched_across_keys: int = 0  # files only: see FileMeasurements
     doubtful: int = 0  # the store only: measurements repeated under two keys
+    measurements: int = 0
+    undated: int = 0  # measurements without a visit date
+    read_year: Callable[[int | None], pd.DataFrame] | None = None
+    years: list[int | None] = field(default_factory=list)
+
+    def whole(self) -> pd.DataFrame:
+        """All the measurements in one frame."""
+        return self.frame if self.frame is not None else pd.concat(list(self.frames()))
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """The measurements, whole or one visit year at a time (oldest first, undated last)."""
+        if self.frame is not None:
+            yield self.frame
+            return
+        assert self.read_year is not None
+        for year in self.years:
+            yield self.read_year(year)
 
 
 def load_measurements(
@@ -156,30 +210,67 @@ def load_measurements(
     store: str | Path | None,
     columns: Sequence[str],
     options: ReadOptions | None = None,
+    *,
+    by_year: bool = False,
 ) -> Loaded:
     """The measurements of INPUT files when given (prepared as an import prepares them, so both
-    give the same figures), else of the store; only `columns`."""
+    give the same figures), else of the store; only `columns`. `by_year` reads the store one
+    visit year at a time (Loaded.frames), for analyses whose periods lie within a year: the
+    memory of one year's measurements, not of all."""
+    columns = list(dict.fromkeys(columns))
     if inputs:
         loaded = measurements_from_files(inputs, options, columns=columns)
+        frame = loaded.frame
         return Loaded(
-            loaded.frame,
+            frame,
             loaded.sources,
             {"inputs": list(inputs)},
             loaded.rows_read,
             loaded.rejects,
             loaded.matched_across_keys,
+            measurements=len(frame),
+            undated=_undated(frame),
         )
     from kbtool.store import (
         duplicates_across_keys,
         list_sources,
         open_measurements,
+        open_year,
         resolve_store_dir,
+        year_counts,
     )
 
-    frame = open_measurements(store, columns=list(dict.fromkeys(columns)))
     sources: list[dict[str, object]] = [
         {"file": str(row.file), "sha256": str(row.sha256), "imported_at": str(row.imported_at)}
         for row in list_sources(store).itertuples(index=False)
     ]
     origin: dict[str, object] = {"store": str(resolve_store_dir(store))}
-    return Loaded(frame, sources, origin, len(frame), doubtful=duplicates_across_keys(store))
+    doubtful = duplicates_across_keys(store)
+    if by_year:
+        counts = year_counts(store)
+        years = sorted(y for y in counts if y is not None) + ([None] if None in counts else [])
+        return Loaded(
+            None,
+            sources,
+            origin,
+            sum(counts.values()),
+            doubtful=doubtful,
+            measurements=sum(counts.values()),
+            undated=counts.get(None, 0),
+            read_year=lambda year: open_year(store, year, columns),
+            years=years or [None],
+        )
+    frame = open_measurements(store, columns=columns)
+    return Loaded(
+        frame,
+        sources,
+        origin,
+        len(frame),
+        doubtful=doubtful,
+        measurements=len(frame),
+        undated=_undated(frame),
+    )
+
+
+def _undated(frame: pd.DataFrame) -> int:
+    return int(frame["visit_date"].isna().sum()) if "visit_date" in frame else 0

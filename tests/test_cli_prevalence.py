@@ -205,3 +205,115 @@ def test_usage_errors(args: list[str], message: str) -> None:
     code, out, err = run("prevalence", str(EPPGBM), *args)
     assert code == 2
     assert message in err and out == ""
+
+
+def test_every_indicator_and_the_cluster_design_through_the_cli() -> None:
+    """--indicator all --cluster posyandu through the CLI: WHO's figures for the whole area
+    (the reference's "All" rows of each indicator, cluster design, all months)."""
+    visits = WHO_DATA / "posyandu_visits.csv"
+    args = ["prevalence", str(visits), "--indicator", "all", "--cluster", "posyandu"]
+    code, out, err = run(*args, "--by", "year", "--min-n", "0", "-f", "csv")
+    assert code == 0, err
+    got = pd.read_csv(io.StringIO(out))
+    want = pd.read_csv(WHO_DATA / "prevalence_indicators_expected.csv", dtype={"months": str})
+    want = want[
+        (want["design"] == "cluster=posyandu")
+        & (want["months"] == "all")
+        & (want["group"] == "All")
+    ]
+    codes = {"stunting": "HA", "underweight": "WA", "wasting": "WH", "bmi_overweight": "BMI"}
+    for name, who in codes.items():
+        ours = got[got["indicator"] == name].set_index("year")
+        theirs = want[want["indicator"] == who].set_index("year")
+        assert (ours["n"] == theirs["n"]).all()
+        assert np.allclose(ours["pct"], theirs["below2" if who != "BMI" else "above2"], atol=1e-6)
+        upper = theirs["below2_ul" if who != "BMI" else "above2_ul"]
+        assert np.allclose(ours["ci_high"], upper, atol=1e-6)
+
+
+@pytest.mark.parametrize("indicator", ["wasting", "all"])
+def test_store_and_file_agree_for_every_indicator_and_design(
+    tmp_path: Path, indicator: str
+) -> None:
+    store = tmp_path / "store"
+    assert run("import", str(CANONICAL), "--store", str(store))[0] == 0
+    args = ["--indicator", indicator, "--cluster", "posyandu", "--strata", "kecamatan"]
+    args += ["--by", "kelurahan,sex", "--months", "2,8", "-f", "csv"]
+    code, stored, err = run("prevalence", "--store", str(store), *args)
+    assert code == 0, err
+    code, direct, _ = run("prevalence", str(CANONICAL), *args)
+    from_store, from_file = pd.read_csv(io.StringIO(stored)), pd.read_csv(io.StringIO(direct))
+    assert list(from_store.columns) == list(from_file.columns)
+    numbers = from_store.select_dtypes("number").columns
+    assert from_store.drop(columns=numbers).equals(from_file.drop(columns=numbers))
+    assert np.allclose(from_store[numbers], from_file[numbers], atol=1e-9, equal_nan=True)
+
+
+def test_weights_from_a_column_of_the_file(tmp_path: Path) -> None:
+    """--weights names a column the register has beyond kbtool's own (read from the file);
+    weights of 1 give the unweighted figures."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    frame["Bobot"] = "1"
+    weighted = tmp_path / "weighted.csv"
+    frame.to_csv(weighted, index=False)
+    code, out, err = run("prevalence", str(weighted), "--weights", "bobot", "-f", "csv")
+    assert code == 0, err
+    code, plain, _ = run("prevalence", str(CANONICAL), "-f", "csv")
+    ours, unweighted = pd.read_csv(io.StringIO(out)), pd.read_csv(io.StringIO(plain))
+    assert np.allclose(
+        ours.select_dtypes("number"), unweighted.select_dtypes("number"), equal_nan=True
+    )
+
+
+def test_indonesian_table_uses_the_report_names() -> None:
+    code, out, _ = run(
+        "prevalence",
+        str(EPPGBM),
+        "--indicator",
+        "wasting,overweight",
+        "-f",
+        "table",
+        "--lang",
+        "id",
+    )
+    assert code == 0
+    assert "gizi kurang (BB/TB)" in out and "gizi lebih (BB/TB)" in out
+    code, out, _ = run("prevalence", str(EPPGBM), "--indicator", "underweight", "-f", "table")
+    assert code == 0 and "Underweight" in out
+
+
+def _with_column(tmp_path: Path, name: str, values: list[str]) -> Path:
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False).head(len(values))
+    frame[name] = values
+    path = tmp_path / "register.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "column", "code", "message"),
+    [
+        (["--indicator", "stunted"], None, 2, "stunted: choose from stunting, underweight"),
+        (["--cluster", "klaster"], None, 1, "no column 'klaster'"),
+        (["--cluster", "klaster"], ["A", "", "B", "B"], 1, "--cluster/--strata klaster: 1 counted"),
+        (["--weights", "bobot"], ["1", "-2", "1", "1"], 1, "--weights bobot: 1 counted"),
+        (["--weights", "bobot"], ["1", "dua", "1", "1"], 1, "'dua'"),
+    ],
+)
+def test_bad_design_input_is_one_clear_line(
+    tmp_path: Path, args: list[str], column: list[str] | None, code: int, message: str
+) -> None:
+    name = args[1] if column else "unused"
+    register = _with_column(tmp_path, name, column or ["x"] * 4)
+    got, out, err = run("prevalence", str(register), "--min-n", "0", *args)
+    assert got == code and out == ""
+    assert message in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if "error" in line.lower()]) == 1
+
+
+def test_store_design_columns_are_its_own(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    assert run("import", str(CANONICAL), "--store", str(store))[0] == 0
+    code, out, err = run("prevalence", "--store", str(store), "--weights", "bobot")
+    assert code == 2 and out == ""
+    assert "the store keeps no column 'bobot'" in err

@@ -42,7 +42,8 @@ EXPECTED_TO_OURS = {
 
 
 def visits_with_haz() -> pd.DataFrame:
-    """posyandu_visits.csv with HAZ computed by kbtool's kernel at full precision."""
+    """posyandu_visits.csv with its z-scores (HAZ, WAZ, WHZ, BMIZ) and flags computed by
+    kbtool's kernel at full precision."""
     visits = pd.read_csv(
         WHO_DATA / "posyandu_visits.csv",
         dtype={"child_id": str},
@@ -58,7 +59,9 @@ def visits_with_haz() -> pd.DataFrame:
         measure,
         full_precision=True,
     )
-    return visits.assign(haz=z.haz, haz_flag=z.haz_flag, age_days=z.age_days)
+    scores = {name: getattr(z, name) for name in ("haz", "waz", "whz", "bmiz")}
+    flags = {f"{name}_flag": getattr(z, f"{name}_flag") for name in scores}
+    return visits.assign(**scores, **flags, age_days=z.age_days)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,11 @@ def test_copies_equal_shared_reference() -> None:
     """The test copies are the shared WHO reference files, byte for byte (when ../shared exists)."""
     if not (SHARED_WHO / "prevalence_expected.csv").exists():
         pytest.skip("../shared/who-reference is not present")
-    for name in ("posyandu_visits.csv", "prevalence_expected.csv"):
+    for name in (
+        "posyandu_visits.csv",
+        "prevalence_expected.csv",
+        "prevalence_indicators_expected.csv",
+    ):
         assert (WHO_DATA / name).read_bytes() == (SHARED_WHO / name).read_bytes()
 
 

@@ -80,11 +80,10 @@ def report_loaded(loaded: Loaded, rejects_path: Path | None, what: str, lang: st
         tell(say("matched_files", lang, count=loaded.matched_across_keys))
     if loaded.doubtful:
         tell(say("store_doubtful", lang, count=loaded.doubtful), "yellow")
-    frame = loaded.frame
-    undated = int(frame["visit_date"].isna().sum()) if "visit_date" in frame else 0
-    if not len(frame):
+    undated = loaded.undated
+    if not loaded.measurements:
         tell(say("nothing_to", lang, what=say(what, lang)))
-    elif undated == len(frame):
+    elif undated == loaded.measurements:
         tell(say("undated_all", lang, what=say(what, lang)), "yellow")
     elif undated and what == "count":
         tell(say("undated_some", lang, count=undated), "yellow")

@@ -1,4 +1,4 @@
-"""`kbtool prevalence`: stunting prevalence by kelurahan and year, WHO's method."""
+"""`kbtool prevalence`: nutrition indicators by kelurahan and year, WHO's method."""
 
 from __future__ import annotations
 
@@ -19,16 +19,20 @@ from kbtool.commands.options import (
     choice,
     choices,
 )
+from kbtool.errors import UsageError
 from kbtool.measurements import load_measurements
 from kbtool.prevalence import (
     BY_CHOICES,
     DEFAULT_MIN_N,
+    INDICATORS,
     PERIODS,
+    SampleDesign,
     columns_needed,
-    compute_prevalence,
+    compute_prevalence_of_parts,
     provenance,
 )
-from kbtool.views.prevalence import in_language, method_sheet, table_view
+from kbtool.store.schema import MEASUREMENT_COLUMNS
+from kbtool.views.prevalence import in_language, method_sheet, table_view, title
 from kbtool.writing import resolve_format, write_result
 
 
@@ -53,6 +57,43 @@ ByOption = Annotated[
         "repeat or comma-separate; 'year' alone gives the whole-area total.",
         metavar="GROUP",
         callback=choices(BY_CHOICES),
+        show_default=False,
+    ),
+]
+IndicatorOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--indicator",
+        "-i",
+        help="stunting (default), underweight, wasting, overweight, bmi_overweight, or all; "
+        "repeat or comma-separate for several (one row per indicator).",
+        metavar="NAME",
+        callback=choices((*INDICATORS, "all")),
+        show_default=False,
+    ),
+]
+ClusterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Column of the sampling clusters (usually posyandu): intervals of a clustered "
+        "design, as anthro_prevalence(cluster=).",
+        metavar="COLUMN",
+        show_default=False,
+    ),
+]
+StrataOption = Annotated[
+    str | None,
+    typer.Option(
+        "--strata", help="Column of the design's strata.", metavar="COLUMN", show_default=False
+    ),
+]
+WeightsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--weights",
+        help="Column of sampling weights (numbers >= 0).",
+        metavar="COLUMN",
         show_default=False,
     ),
 ]
@@ -90,7 +131,11 @@ TotalOption = Annotated[
 def prevalence(
     inputs: OptionalInputsArg = None,
     store: StoreOption = None,
+    indicator: IndicatorOption = None,
     by: ByOption = None,
+    cluster: ClusterOption = None,
+    strata: StrataOption = None,
+    weights: WeightsOption = None,
     period: PeriodOption = "year",
     months: MonthsOption = None,
     min_n: MinNOption = DEFAULT_MIN_N,
@@ -102,28 +147,38 @@ def prevalence(
     sheet: SheetOption = None,
     rejects: RejectsOption = None,
 ) -> None:
-    """Stunting prevalence (HAZ < -2) and severe stunting (HAZ < -3) per kelurahan and year.
+    """Prevalence of stunting, underweight, wasting and overweight per kelurahan and year.
 
-    Each child counts once per period, by their latest measurement with a valid HAZ; 95%
-    confidence intervals as WHO's anthro_prevalence. Reads the store, or INPUT files (or '-')
+    Each child counts once per period and indicator, by their latest measurement with a valid
+    z-score of it; 95% confidence intervals as WHO's anthro_prevalence, for a simple random
+    sample or (--cluster) a clustered design. Reads the store, or INPUT files (or '-')
     directly without touching the store.
 
     \b
     Examples:
-      kbtool prevalence                                  # the store, by kelurahan and year
-      kbtool prevalence register.csv --by kecamatan,sex -f csv
-      kbtool prevalence --months 2,8 --period year -o stunting.xlsx --lang id
+      kbtool prevalence                                  # the store: stunting by kelurahan
+      kbtool prevalence register.csv --indicator all --cluster posyandu
+      kbtool prevalence --indicator wasting --by kecamatan,sex -f csv
+      kbtool prevalence --months 2,8 -o stunting.xlsx --lang id
     """
     only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
     fmt = resolve_format(fmt, output)
     groups = tuple(by or ()) or ("kelurahan",)
-    loaded = load_measurements(inputs, store, columns_needed(groups), read_options(column, sheet))
+    indicators = tuple(indicator or ()) or ("stunting",)
+    design = SampleDesign(cluster=cluster, strata=strata, weights=weights)
+    if not inputs:
+        _stored_only(design)
+    needed = columns_needed(groups, indicators, design)
+    # periods lie within a visit year: the store is read and counted one year at a time
+    loaded = load_measurements(inputs, store, needed, read_options(column, sheet), by_year=True)
     report_loaded(loaded, rejects, "count", lang)
-    result = compute_prevalence(
-        loaded.frame,
+    result = compute_prevalence_of_parts(
+        loaded.frames(),
+        indicators=indicators,
+        design=design,
         by=groups,
         period=period,
-        months=months,  # type: ignore[arg-type]  # the callback made it a list of months
+        months=months,
         min_n=min_n,
         total=total,
         child_key="child_key",
@@ -135,10 +190,25 @@ def prevalence(
         fmt=fmt,
         output=output,
         provenance=about,
-        title="Stunting prevalence" if lang == "en" else "Prevalensi stunting",
+        title=title(result, lang),
         table_frame=view,
         row_styles=styles,
         max_table_rows=len(view),  # an aggregate: every group is shown
         extra_sheets={"method": method_sheet(about)},
         lang=lang,
     )
+
+
+def _stored_only(design: SampleDesign) -> None:
+    """The store keeps its measurement columns only: a design column must be one of them."""
+    for option, name in (
+        ("--cluster", design.cluster),
+        ("--strata", design.strata),
+        ("--weights", design.weights),
+    ):
+        if name and name not in MEASUREMENT_COLUMNS:
+            raise UsageError(
+                f"{option} {name}: the store keeps no column {name!r} (posyandu, kelurahan, "
+                f"kecamatan and puskesmas are kept); give the register files to use a column "
+                f"of theirs: kbtool prevalence FILE {option} {name}"
+            )

@@ -102,7 +102,7 @@ def quality(
     loaded = load_measurements(inputs, store, columns_needed(by), read_options(column, sheet))
     report_loaded(loaded, rejects, "check", lang)
     report = quality_report(
-        loaded.frame, by=by, period=None if period == "all" else period, child_key="child_key"
+        loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"
     )
     lines = finding_lines(report)
     about = provenance(report, loaded.origin, loaded.sources, lines, period=period, fail_on=fail_on)

@@ -26,7 +26,9 @@ from kbtool.store.read import (
     measurements_dataset,
     open_measurements,
     open_superseded,
+    open_year,
     read_measurements_table,
+    year_counts,
 )
 from kbtool.store.schema import MEASUREMENT_COLUMNS, MEASUREMENT_SCHEMA
 
@@ -52,7 +54,9 @@ __all__ = [
     "measurements_dataset",
     "open_measurements",
     "open_superseded",
+    "open_year",
     "read_measurements_table",
     "repair_store",
     "resolve_store_dir",
+    "year_counts",
 ]

@@ -458,3 +458,19 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
             KEY_KIND_NIK,
         )
     return found
+
+
+def year_counts(store: str | Path | None = None) -> dict[int | None, int]:
+    """Live measurements per visit year (None: undated), from the catalogue alone."""
+    counts: dict[int | None, int] = {}
+    for entry in _live_files(_require_store(store), "measurements"):
+        counts[entry.year] = counts.get(entry.year, 0) + entry.rows
+    return counts
+
+
+def open_year(
+    store: str | Path | None, year: int | None, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """open_measurements of one visit year's partition (None: the undated measurements)."""
+    field = ds.field("year")
+    return open_measurements(store, columns, field.is_null() if year is None else field == year)

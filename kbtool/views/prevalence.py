@@ -1,7 +1,8 @@
 """A prevalence result as people read it: the table view and the xlsx method sheet.
 
-In the table, "Sev." (S.p., sangat pendek) is severe stunting, HAZ < -3; "low precision" marks
-groups of 25-49 children; groups under --min-n keep only n.
+Counts carry the report's names (Permenkes 2/2020 in Indonesian: pendek / sangat pendek, berat
+badan kurang / sangat kurang, gizi kurang / gizi buruk, gizi lebih / obesitas); "low precision"
+marks groups of 25-49 children; groups under --min-n keep only n.
 """
 
 from __future__ import annotations
@@ -9,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.prevalence import TOTAL_LABEL, is_low_precision
+from kbtool.prevalence import (
+    GENERIC_COLUMNS,
+    INDICATORS,
+    TOTAL_LABEL,
+    figure_columns,
+    is_low_precision,
+)
 from kbtool.views.words import note
 from kbtool.writing import Provenance
 
@@ -23,14 +30,14 @@ HEADERS = {
         "puskesmas": "Puskesmas",
         "sex": "Sex",
         "age_group": "Age",
+        "indicator": "Indicator",
         "n": "n",
-        "stunted": "Stunted",
-        "stunting_pct": "%",
-        "stunting_ci": "95% CI",
-        "severe_pct": "Sev. %",
-        "severe_ci": "Sev. CI",
-        "mean_haz": "Mean z",
-        "sd_haz": "SD",
+        "pct": "%",
+        "ci": "95% CI",
+        "second_pct": "{second} %",
+        "second_ci": "{second} CI",
+        "mean": "Mean z",
+        "sd": "SD",
         "excluded": "Excl.",
         "note": "Note",
     },
@@ -43,17 +50,48 @@ HEADERS = {
         "puskesmas": "Puskesmas",
         "sex": "JK",
         "age_group": "Umur",
+        "indicator": "Indikator",
         "n": "n",
-        "stunted": "Stunting",
-        "stunting_pct": "%",
-        "stunting_ci": "IK 95%",
-        "severe_pct": "S.p. %",
-        "severe_ci": "S.p. IK",
-        "mean_haz": "Rerata z",
-        "sd_haz": "SB",
+        "pct": "%",
+        "ci": "IK 95%",
+        "second_pct": "{second} %",
+        "second_ci": "{second} IK",
+        "mean": "Rerata z",
+        "sd": "SB",
         "excluded": "Dikecualikan",
         "note": "Catatan",
     },
+}
+# (main count, second count) as the table heads them; a row label for several indicators
+NAMES = {
+    "en": {
+        "stunting": ("Stunted", "Sev.", "stunting (HAZ < -2)"),
+        "underweight": ("Underweight", "Sev.", "underweight (WAZ < -2)"),
+        "wasting": ("Wasted", "Sev.", "wasting (WHZ < -2)"),
+        "overweight": ("Overweight", "Obese", "overweight (WHZ > +2)"),
+        "bmi_overweight": ("Overweight", "Obese", "overweight (BMIZ > +2)"),
+        "several": ("Cases", "Sev./obese", ""),
+    },
+    "id": {
+        "stunting": ("Pendek", "S.pendek", "pendek (TB/U)"),
+        "underweight": ("BB kurang", "BB s.kurang", "berat badan kurang (BB/U)"),
+        "wasting": ("Gizi kurang", "Gizi buruk", "gizi kurang (BB/TB)"),
+        "overweight": ("Gizi lebih", "Obesitas", "gizi lebih (BB/TB)"),
+        "bmi_overweight": ("Gizi lebih", "Obesitas", "gizi lebih (IMT/U)"),
+        "several": ("Kasus", "Berat/obes.", ""),
+    },
+}
+# what each indicator counts, for the method sheet
+DEFINITIONS = {
+    "stunting": "stunting: length/height-for-age z (HAZ) < -2; severe: HAZ < -3 "
+    "(pendek, sangat pendek)",
+    "underweight": "underweight: weight-for-age z (WAZ) < -2; severe: WAZ < -3 "
+    "(berat badan kurang, sangat kurang)",
+    "wasting": "wasting: weight-for-length/height z (WHZ) < -2; severe: WHZ < -3 "
+    "(gizi kurang, gizi buruk)",
+    "overweight": "overweight: WHZ > +2; obese: WHZ > +3 (gizi lebih, obesitas)",
+    "bmi_overweight": "overweight by BMI-for-age z (BMIZ) > +2; obese: BMIZ > +3 "
+    "(IMT/U gizi lebih, obesitas)",
 }
 LABELS = {
     "id": {
@@ -88,6 +126,10 @@ def _one_decimal(values: pd.Series) -> list[str]:
     return ["" if np.isnan(v) else f"{v:.1f}" for v in values.to_numpy(float, na_value=np.nan)]
 
 
+def _two_decimals(values: pd.Series) -> list[str]:
+    return ["" if np.isnan(v) else f"{v:.2f}" for v in values.to_numpy(float, na_value=np.nan)]
+
+
 def _interval(low: pd.Series, high: pd.Series) -> list[str]:
     return [
         "" if np.isnan(lo) else f"{lo:.1f}-{hi:.1f}"
@@ -99,51 +141,72 @@ def _interval(low: pd.Series, high: pd.Series) -> list[str]:
 
 def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
     """The table as people read it, and a style per row (total bold, low precision dim)."""
-    headers = HEADERS[lang]
-    labels = LABELS[lang]
-    figure_start = list(result.columns).index("n")
-    key_columns = list(result.columns[:figure_start])
+    headers, names, labels = HEADERS[lang], NAMES[lang], LABELS[lang]
+    figures: tuple[str, ...]
+    if "indicator" in result.columns:
+        figures, (main, second, _) = GENERIC_COLUMNS, names["several"]
+    else:
+        chosen = result.attrs.get("indicators", ["stunting"])[0]
+        figures, (main, second, _) = figure_columns(INDICATORS[chosen]), names[chosen]
+    n, cases, pct, low, high, _, second_pct, second_low, second_high, mean, sd, excluded = (
+        result[c] for c in figures
+    )
+    key_columns = list(result.columns[: list(result.columns).index("n")])
     view = pd.DataFrame(index=result.index)
     for column in key_columns:
         values = result[column].astype(object)
+        if column == "indicator":
+            values = values.map(lambda name: names[name][2])
         view[headers.get(column, column)] = values.map(
             lambda v: labels.get(v, v) if isinstance(v, str) else v
         )
-    view[headers["n"]] = result["n"]
-    view[headers["stunted"]] = result["stunted"]
-    view[headers["stunting_pct"]] = _one_decimal(result["stunting_pct"])
-    view[headers["stunting_ci"]] = _interval(result["stunting_ci_low"], result["stunting_ci_high"])
-    view[headers["severe_pct"]] = _one_decimal(result["severe_pct"])
-    view[headers["severe_ci"]] = _interval(result["severe_ci_low"], result["severe_ci_high"])
-    view[headers["mean_haz"]] = result["mean_haz"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-    view[headers["sd_haz"]] = result["sd_haz"].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
-    view[headers["excluded"]] = result["excluded"]
+    view[headers["n"]] = n
+    view[main] = cases
+    view[headers["pct"]] = _one_decimal(pct)
+    view[headers["ci"]] = _interval(low, high)
+    view[headers["second_pct"].format(second=second)] = _one_decimal(second_pct)
+    view[headers["second_ci"].format(second=second)] = _interval(second_low, second_high)
+    view[headers["mean"]] = _two_decimals(mean)
+    view[headers["sd"]] = _two_decimals(sd)
+    view[headers["excluded"]] = excluded
 
-    suppressed = result["stunting_pct"].isna().to_numpy() & (result["n"].to_numpy() > 0)
-    low = is_low_precision(result["n"].to_numpy()) & ~suppressed
+    suppressed = pct.isna().to_numpy() & (n.to_numpy() > 0)
+    low_precision = is_low_precision(n.to_numpy()) & ~suppressed
     is_total = np.zeros(len(result), dtype=bool)
     for column in key_columns[1:]:
-        is_total |= (result[column].astype(object) == TOTAL_LABEL).to_numpy()
+        if column != "indicator":
+            is_total |= (result[column].astype(object) == TOTAL_LABEL).to_numpy()
     notes = np.array([note(str(t), lang) for t in result["note"].astype(object).fillna("")])
     notes = notes.astype(object)
-    min_n = result.attrs.get("options", {}).get("min_n", 25)
+    min_n = result.attrs.get("min_n", 25)
     notes[suppressed] = NOTES[lang]["suppressed"].format(min_n=min_n)
-    notes[low] = NOTES[lang]["low"]
+    notes[low_precision] = NOTES[lang]["low"]
     view[headers["note"]] = notes
     styles: list[str | None] = [
         "bold" if total else "dim" if (lo or sup) else None
-        for total, lo, sup in zip(is_total, low, suppressed, strict=True)
+        for total, lo, sup in zip(is_total, low_precision, suppressed, strict=True)
     ]
     return view.reset_index(drop=True), styles
+
+
+def title(result: pd.DataFrame, lang: str) -> str:
+    """The table's title: the indicator's name, or a general one for several."""
+    chosen = result.attrs.get("indicators", ["stunting"])
+    if len(chosen) > 1:
+        return "Nutrition indicators" if lang == "en" else "Indikator gizi"
+    if lang == "en":
+        return f"{chosen[0].replace('bmi_', 'BMI ').capitalize()} prevalence"
+    return f"Prevalensi {NAMES['id'][chosen[0]][2]}"
 
 
 def method_sheet(provenance: Provenance) -> pd.DataFrame:
     """The xlsx sheet that states how the figures were made."""
     about = provenance.to_dict()
+    chosen = about.get("options", {}).get("indicators") or ["stunting"]
     rows = [
-        ("indicator", "stunting: length/height-for-age z-score (HAZ) < -2; severe: HAZ < -3"),
+        *(("indicator", DEFINITIONS[name]) for name in chosen),
         ("reference", about["reference"]),
-        ("categories", "Permenkes No. 2 Tahun 2020 (pendek, sangat pendek)"),
+        ("categories", "Permenkes No. 2 Tahun 2020"),
         *(("method", note) for note in about.get("notes", [])),
         ("kbtool version", about["kbtool_version"]),
         ("created", about["created"]),

@@ -169,8 +169,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 # A result's notes (the `note` column): English text -> Indonesian.
+_SCORES = ("HAZ", "WAZ", "WHZ", "BMIZ")
 NOTES = {
-    "no child with a valid HAZ": "tidak ada anak dengan HAZ yang sah",
+    **{f"no child with a valid {z}": f"tidak ada anak dengan {z} yang sah" for z in _SCORES},
     "low precision": "presisi rendah",
 }
 _SUPPRESSED = re.compile(r"n < (\d+): figures suppressed")

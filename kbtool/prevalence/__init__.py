@@ -1,0 +1,130 @@
+"""Prevalence of the nutrition indicators per period and group, computed as WHO's R `anthro`.
+
+`select_period_measurements` (selection) decides who is counted: each child once per period and
+indicator, by their latest measurement with a valid z-score of it. `compute_prevalence`
+(compute) turns that into n, cases, percentages with 95% intervals, mean and SD of z per period
+and group, for a simple random sample or a clustered, stratified, weighted design (design).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from kbtool.prevalence.compute import (
+    AGE_GROUP_BREAKS_MONTHS,
+    AGE_GROUP_COLUMN,
+    AGE_GROUP_LABELS,
+    DEFAULT_MIN_N,
+    FIGURE_COLUMNS,
+    GENERIC_COLUMNS,
+    INDICATORS,
+    NOTE_COLUMN,
+    TOTAL_LABEL,
+    UNKNOWN_LABEL,
+    Indicator,
+    SampleDesign,
+    age_groups,
+    chosen_indicators,
+    compute_prevalence,
+    compute_prevalence_of_parts,
+    figure_columns,
+    is_low_precision,
+    prevalence_ci,
+)
+from kbtool.prevalence.selection import PERIODS, SelectionResult, select_period_measurements
+from kbtool.writing import Provenance
+
+__all__ = [
+    "AGE_GROUP_BREAKS_MONTHS",
+    "AGE_GROUP_COLUMN",
+    "AGE_GROUP_LABELS",
+    "BY_CHOICES",
+    "DEFAULT_MIN_N",
+    "FIGURE_COLUMNS",
+    "GENERIC_COLUMNS",
+    "INDICATORS",
+    "NOTE_COLUMN",
+    "PERIODS",
+    "TOTAL_LABEL",
+    "UNKNOWN_LABEL",
+    "Indicator",
+    "SampleDesign",
+    "SelectionResult",
+    "age_groups",
+    "chosen_indicators",
+    "columns_needed",
+    "compute_prevalence",
+    "compute_prevalence_of_parts",
+    "figure_columns",
+    "is_low_precision",
+    "prevalence_ci",
+    "provenance",
+    "select_period_measurements",
+]
+
+BY_CHOICES = ("kelurahan", "kecamatan", "posyandu", "puskesmas", "sex", "age_group", "year")
+
+
+def columns_needed(
+    by: Sequence[str], indicators: Sequence[str] = ("stunting",), design: SampleDesign | None = None
+) -> tuple[str, ...]:
+    """The measurement columns compute_prevalence reads: only these are read from the store."""
+    chosen = chosen_indicators(indicators)
+    scores = dict.fromkeys(c for i in chosen for c in (i.z, f"{i.z}_flag"))
+    weight_based = any(i.weight_based for i in chosen)
+    groups = [g for g in by if g not in ("year", AGE_GROUP_COLUMN)]
+    ages = AGE_GROUP_COLUMN in by or weight_based  # oedema counts up to 1826 days of age
+    return tuple(
+        dict.fromkeys(
+            [
+                "child_key",
+                "visit_date",
+                *scores,
+                *(["oedema"] if weight_based else []),
+                *groups,
+                *(["age_days"] if ages else []),
+                *(design.columns() if design else ()),
+            ]
+        )
+    )
+
+
+def provenance(
+    result: pd.DataFrame, origin: dict[str, object], sources: list[dict[str, object]]
+) -> Provenance:
+    """Where a prevalence result came from: its options, sources, selection rule and method."""
+    keys = ("indicators", "by", "period", "months", "min_n", "total", "design")
+    options = {key: result.attrs[key] for key in keys}
+    chosen = [INDICATORS[name] for name in options["indicators"]]
+    scores = ", ".join(dict.fromkeys(i.z.upper() for i in chosen))
+    design = options["design"]
+    sample = (
+        "a design of clusters "
+        + ", ".join(f"{k}={v}" for k, v in design.items())
+        + " per period: Taylor-linearised variance (R survey, groups as domains, lonely PSU "
+        "'adjust'), Student's t on clusters - strata degrees of freedom"
+        if design
+        else "a simple random sample per period: Student's t on N-1 degrees of freedom and "
+        "factor N/(N-1), N = children counted in the period"
+    )
+    notes = [
+        f"selection: each child counted once per period and indicator, by the latest measurement "
+        f"in the period whose z-score ({scores}) is computable and not flagged; children "
+        "measured in the period without one are counted in 'excluded'",
+        f"method: WHO anthro_prevalence (R anthro 1.1) on z-scores rounded to 2 decimals, "
+        f"oedema counted as a severe case of the weight-based indicators; 95% logit intervals for "
+        f"{sample}",
+    ]
+    return Provenance(
+        command="prevalence",
+        options={
+            **origin,
+            **options,
+            "months": options["months"] or None,
+            "design": design or None,
+        },
+        sources=sources,
+        notes=notes,
+    )

@@ -1,0 +1,565 @@
+"""Prevalence of the nutrition indicators per period and group, as WHO's `anthro_prevalence`.
+
+Per indicator and period, each child once (kbtool.prevalence.selection); classification, mean
+and SD on z-scores rounded to 2 decimals as WHO Anthro rounds them; a child with oedema counts
+in the weight-based indicators as a severe case (WHO's z of -3.1), outside their mean and SD.
+Each period is a sample of its own and each group a domain of it; intervals are the logit
+intervals of the R `survey` package, for a simple random sample or a clustered, stratified,
+weighted design (kbtool.prevalence.design).
+
+Output conventions (part of the machine interface): group columns hold text labels, a missing
+value "(unknown)"; the whole-area row of a period has "All" in every group column and comes
+after the period's groups; `year` is an integer column, quarters and months "2023-Q1",
+"2023-02".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import special
+
+from kbtool.errors import InputError, UsageError
+from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
+from kbtool.growth.rounding import r_round
+from kbtool.growth.zscores import round_half_up_days
+from kbtool.prevalence.design import (
+    CONFIDENCE_LEVEL,
+    Design,
+    domain_mean,
+    logit_interval,
+    weighted_mean,
+)
+from kbtool.prevalence.selection import (
+    Visits,
+    check_months,
+    prepare_visits,
+    require_columns,
+    valid_z,
+)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of a district report: its z-score, cut-offs and count columns.
+
+    Under-nutrition counts z < cut (and < second_cut for the severe form); over-nutrition
+    z > cut. Weight-based indicators count a child with oedema as severe under-nutrition, and
+    in the denominator of over-nutrition (anthro_prevalence's z of -3.1).
+    """
+
+    name: str
+    z: str
+    main: str
+    second: str
+    cut: float
+    second_cut: float
+    weight_based: bool
+
+    def cases(self, z: FloatArray, oedema: npt.NDArray[np.bool_], cut: float) -> FloatArray:
+        with np.errstate(invalid="ignore"):
+            hit = (z < cut) | oedema if cut < 0 else (z > cut) & ~oedema
+        return hit.astype(np.float64)
+
+
+# WHO/UNICEF 2019 (JME) and Permenkes No. 2 Tahun 2020: TB/U pendek / sangat pendek, BB/U berat
+# badan kurang / sangat kurang, BB/PB-BB/TB gizi kurang / buruk, gizi lebih / obesitas, IMT/U.
+INDICATORS = {
+    "stunting": Indicator("stunting", "haz", "stunted", "severe", -2.0, -3.0, False),
+    "underweight": Indicator("underweight", "waz", "underweight", "severe", -2.0, -3.0, True),
+    "wasting": Indicator("wasting", "whz", "wasted", "severe", -2.0, -3.0, True),
+    "overweight": Indicator("overweight", "whz", "overweight", "obese", 2.0, 3.0, True),
+    "bmi_overweight": Indicator("bmi_overweight", "bmiz", "overweight", "obese", 2.0, 3.0, True),
+}
+GENERIC_COLUMNS = (
+    "n",
+    "cases",
+    "pct",
+    "ci_low",
+    "ci_high",
+    "second_cases",
+    "second_pct",
+    "second_ci_low",
+    "second_ci_high",
+    "mean_z",
+    "sd_z",
+    "excluded",
+)
+
+# The Guide to DHS Statistics: estimates based on fewer than 25 unweighted cases are suppressed,
+# those based on 25-49 cases are shown but marked as imprecise.
+DEFAULT_MIN_N = 25
+LOW_PRECISION_BELOW_N = 50
+# R `anthro` anthro_age_groups: cut(age in months, c(0, 6, 12, 24, 36, 48, 60), right = FALSE).
+AGE_GROUP_BREAKS_MONTHS = (0.0, 6.0, 12.0, 24.0, 36.0, 48.0, 60.0)
+AGE_GROUP_LABELS = ("00-05 mo", "06-11 mo", "12-23 mo", "24-35 mo", "36-47 mo", "48-59 mo")
+AGE_GROUP_COLUMN = "age_group"
+TOTAL_LABEL = "All"  # R `anthro` names its whole-sample row "All"
+UNKNOWN_LABEL = "(unknown)"
+SEX_LABELS = {1: "male", 2: "female"}  # sex codes as R `anthro` takes them
+NOTE_COLUMN = "note"
+
+
+def figure_columns(indicator: Indicator) -> tuple[str, ...]:
+    """The figure columns of a one-indicator result, in order."""
+    name, z = indicator.name, indicator.z
+    second = indicator.second
+    return (
+        "n",
+        indicator.main,
+        f"{name}_pct",
+        f"{name}_ci_low",
+        f"{name}_ci_high",
+        second,
+        f"{second}_pct",
+        f"{second}_ci_low",
+        f"{second}_ci_high",
+        f"mean_{z}",
+        f"sd_{z}",
+        "excluded",
+    )
+
+
+FIGURE_COLUMNS = figure_columns(INDICATORS["stunting"])
+
+
+@dataclass(frozen=True)
+class SampleDesign:
+    """Columns of the measurements that describe how they were sampled (--cluster, --strata,
+    --weights); none: every period a simple random sample of its children."""
+
+    cluster: str | None = None
+    strata: str | None = None
+    weights: str | None = None
+
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c for c in (self.cluster, self.strata, self.weights) if c)
+
+
+def compute_prevalence(
+    frame: pd.DataFrame,
+    *,
+    indicators: Sequence[str] = ("stunting",),
+    by: Sequence[str] = ("kelurahan",),
+    period: str = "year",
+    months: Iterable[int] | None = None,
+    min_n: int = DEFAULT_MIN_N,
+    total: bool = False,
+    child_key: str = "child_id",
+    design: SampleDesign | None = None,
+) -> pd.DataFrame:
+    """Prevalence of `indicators` per period and group, WHO's way (see the module docstring).
+
+    `frame` holds measurements: `child_key`, `visit_date`, each indicator's z-score and flag,
+    `oedema` and `age_days` where known, the `by` columns (age_group comes from age_days) and
+    the design's columns. One indicator gives its own column names (figure_columns); several
+    give an `indicator` column after the groups and GENERIC_COLUMNS. Groups under `min_n`
+    children keep `n` and `excluded` only, and `note` says why. `total` adds a whole-area row
+    per period. The frame's `attrs` record the options.
+    """
+    chosen = chosen_indicators(indicators)
+    if isinstance(by, str):  # by="kelurahan" means one column, not its letters
+        by = (by,)
+    groups = [c for c in by if c != "year"]
+    if len(set(groups)) != len(groups):
+        raise UsageError(f"--by lists a column twice: {', '.join(by)}")
+    if min_n < 0:
+        raise UsageError(f"--min-n must be 0 or more, got {min_n}")
+    design = design or SampleDesign()
+    ages = ["age_days"] if AGE_GROUP_COLUMN in groups else []
+    require_columns(frame, [*(g for g in groups if g != AGE_GROUP_COLUMN), *ages])
+    require_columns(frame, design.columns())
+    visits = prepare_visits(frame, period=period, months=months, child_key=child_key)
+    by_score: dict[str, list[Indicator]] = {}
+    for indicator in chosen:  # wasting and overweight share WHZ: one selection for both
+        by_score.setdefault(indicator.z, []).append(indicator)
+    figures: dict[str, pd.DataFrame] = {}
+    for same_score in by_score.values():
+        figures.update(_one_score(frame, visits, same_score, groups, total, design))
+    parts = []
+    for position, indicator in enumerate(chosen):
+        part = figures[indicator.name]
+        if len(chosen) > 1:
+            part.columns = [*part.columns[: -len(GENERIC_COLUMNS)], *GENERIC_COLUMNS]
+            part.insert(len(groups) + 3, "indicator", indicator.name)
+            part["_indicator"] = position
+        parts.append(part)
+    result = pd.concat(parts, ignore_index=True)
+    keys = ["_period", "_total"]
+    for i in range(len(groups)):
+        keys += [f"_unknown{i}", groups[i]]
+    result = result.sort_values(
+        [*keys, *(["_indicator"] if len(chosen) > 1 else [])], kind="stable"
+    )
+    result = result.drop(columns=[c for c in result.columns if c.startswith("_")])
+    result = result.reset_index(drop=True)
+    _suppress(result, min_n, chosen[0] if len(chosen) == 1 else None)
+    result.attrs.update(
+        {
+            "indicators": [i.name for i in chosen],
+            "period": period,
+            "months": list(check_months(months) or ()),
+            "by": list(by),
+            "min_n": min_n,
+            "total": total,
+            "design": {k: v for k, v in vars(design).items() if v},
+        }
+    )
+    return result
+
+
+def compute_prevalence_of_parts(parts: Iterable[pd.DataFrame], **options: Any) -> pd.DataFrame:
+    """compute_prevalence of frames whose periods never span two of them (the store's visit
+    years), one after the other: the result of one frame holding them all, in the memory of
+    one part."""
+    results = []
+    for part in parts:
+        results.append(compute_prevalence(part, **options))
+        del part
+    found = [r for r in results if len(r)] or results[:1]
+    combined = pd.concat(found, ignore_index=True) if len(found) > 1 else found[0]
+    combined.attrs = dict(results[0].attrs)
+    return combined
+
+
+def chosen_indicators(names: Sequence[str]) -> list[Indicator]:
+    """The indicators named ("all": every one), each once, in the order given."""
+    names = list(INDICATORS) if list(names) == ["all"] else list(names)
+    unknown = [n for n in names if n not in INDICATORS]
+    if unknown or not names:
+        raise UsageError(
+            f"--indicator {', '.join(unknown)}: not an indicator; choose from "
+            f"{', '.join(INDICATORS)} or all"
+        )
+    return [INDICATORS[n] for n in dict.fromkeys(names)]
+
+
+def _one_score(
+    frame: pd.DataFrame,
+    visits: Visits,
+    indicators: list[Indicator],
+    groups: list[str],
+    total: bool,
+    sampled: SampleDesign,
+) -> dict[str, pd.DataFrame]:
+    """The figures of indicators of one z-score (one selection of children serves them all),
+    with the helper `_` columns the sorting needs."""
+    indicator = indicators[0]
+    valid = valid_z(frame, indicator.z, f"{indicator.z}_flag")
+    oedema = _oedema(frame) if indicator.weight_based else np.zeros(len(frame), dtype=bool)
+    picked = visits.pick(valid | oedema)
+    del valid
+    periods = len(picked.period_labels)
+    slot, slots, labels, decode = _group_ids(
+        frame, groups, picked.rows, picked.period_code, periods
+    )
+    counted = picked.counted
+    rows = picked.rows[counted]
+    z = r_round(frame[indicator.z].to_numpy(dtype=np.float64, na_value=np.nan)[rows], Z_DECIMALS)
+    ill = oedema[rows]
+    del oedema
+    z[ill] = np.nan  # outside the mean and SD; counted as a case below
+    design = _design(frame, rows, picked.period_code[counted], sampled)
+    figures: dict[str, list[pd.DataFrame]] = {i.name: [] for i in indicators}
+    domains = [(slot[counted], slots, slot[~counted], False)] if groups else []
+    if total or not groups:
+        domains.append((picked.period_code[counted], periods, picked.period_code[~counted], True))
+    for domain, size, excluded, is_total in domains:
+        n = np.bincount(domain, minlength=size)
+        left_out = np.bincount(excluded, minlength=size)
+        seen = np.flatnonzero(n + left_out)
+        period_code, codes = (seen, None) if is_total else decode(seen)
+        keys = pd.DataFrame({"_period": period_code, "_total": int(is_total)})
+        for i, column in enumerate(groups):
+            if codes is None:
+                keys[f"_unknown{i}"] = 0
+                keys[column] = pd.Series([TOTAL_LABEL] * len(seen), dtype="str")
+            else:
+                text = np.asarray([*labels[i], UNKNOWN_LABEL], dtype=object)
+                keys[f"_unknown{i}"] = (codes[i] < 0).astype(np.int64)
+                keys[column] = pd.Series(text[codes[i]], dtype="str")
+        mean_sd: tuple[FloatArray, FloatArray] | None = None
+        for one in indicators:
+            counts = _figures(domain, size, n, z, ill, one, design, periods, mean_sd)
+            mean_sd = counts["mean"], counts["sd"]
+            counts["excluded"] = left_out
+            part = keys.copy()
+            for name, values in zip(figure_columns(one), counts.values(), strict=True):
+                part[name] = values[seen]
+            figures[one.name].append(part)
+    labels_of = np.asarray(picked.period_labels, dtype=object)
+    name = "year" if visits.period == "year" else "period"
+    results = {}
+    for one in indicators:
+        result = pd.concat(figures[one.name], ignore_index=True)
+        values = labels_of[result["_period"].to_numpy(dtype=np.int64)]
+        result.insert(0, name, pd.Series(values, dtype="int64" if name == "year" else "str"))
+        for column in (one.main, one.second):
+            result[column] = result[column].astype("Int64")
+        results[one.name] = result
+    return results
+
+
+def _figures(
+    domain: IntArray,
+    size: int,
+    n: IntArray,
+    z: FloatArray,
+    oedema: npt.NDArray[np.bool_],
+    indicator: Indicator,
+    design: Design,
+    periods: int,
+    mean_sd: tuple[FloatArray, FloatArray] | None,
+) -> dict[str, Any]:
+    """n, cases with their percentage and interval (main and second), mean and SD of z (or
+    `mean_sd` when known), per domain, in figure_columns' order (excluded is added by the
+    caller)."""
+    df_period = _period_of(domain, design.sample, size)
+    df = design.degrees_of_freedom(periods)[df_period]
+    out: dict[str, Any] = {"n": n}
+    for cut in (indicator.cut, indicator.second_cut):
+        case = indicator.cases(z, oedema, cut)
+        cases = np.bincount(domain, weights=case, minlength=size).astype(np.int64)
+        if design.simple:  # the closed form of the same interval (R/prevalence-simple.R)
+            sample_size = np.bincount(design.sample, minlength=periods)[df_period]
+            pct, low, high = prevalence_ci(cases, n, sample_size)
+        else:
+            p, variance = domain_mean(case, domain, size, design)
+            pct, (low, high) = p * 100, (bound * 100 for bound in logit_interval(p, variance, df))
+        out[f"cases{cut}"] = cases
+        out[f"pct{cut}"], out[f"low{cut}"], out[f"high{cut}"] = pct, low, high
+    if mean_sd is None:
+        mean = weighted_mean(z, domain, size, design.weight)[0]
+        mean_sd = mean, _sd(z, domain, size, design, mean)
+    out["mean"], out["sd"] = mean_sd
+    return out
+
+
+def _sd(z: FloatArray, domain: IntArray, size: int, design: Design, mean: FloatArray) -> FloatArray:
+    """survey's svyvar: the weighted mean square deviation times m/(m - 1), m the rows."""
+    known = ~np.isnan(z)
+    slot, w = domain[known], design.weight[known]
+    deviation = z[known] - mean[slot]
+    m = np.bincount(slot, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if design.simple:  # R's sd()
+            squares = np.bincount(slot, weights=deviation * deviation, minlength=size)
+            return np.where(m > 1, np.sqrt(squares / (m - 1)), np.nan)
+        total_w = np.bincount(slot, weights=w, minlength=size)
+        square = np.bincount(slot, weights=w * deviation**2, minlength=size) / total_w
+        return np.where(m > 1, np.sqrt(square * m / (m - 1)), np.nan)
+
+
+def _period_of(domain: IntArray, sample: IntArray, size: int) -> IntArray:
+    """The sample (period) of each domain (every domain lies within one)."""
+    period = np.zeros(size, dtype=np.int64)
+    period[domain] = sample
+    return period
+
+
+def _design(frame: pd.DataFrame, rows: IntArray, period: IntArray, sampled: SampleDesign) -> Design:
+    """The design of the counted rows: each period a sample of its own."""
+    weight = np.ones(len(rows))
+    if sampled.weights:
+        weight = _weights(frame[sampled.weights].iloc[rows], sampled.weights)
+    stratum = period
+    if sampled.strata:
+        codes, count = _filled(frame, sampled.strata, rows)
+        stratum = period * count + codes
+    if not sampled.cluster:
+        return Design.of(period, weight, stratum, None, simple=not sampled.columns())
+    codes, count = _filled(frame, sampled.cluster, rows)
+    psu = pd.factorize(stratum * count + codes)[0].astype(np.int64)
+    # a period with one cluster is a simple random sample to anthro (ids = ~1): rows as PSUs
+    first_psu = np.full(len(np.unique(period)) and int(period.max()) + 1, -1, dtype=np.int64)
+    first_psu[period] = psu
+    alone = ~np.bincount(period, weights=(psu != first_psu[period])).astype(bool)[period]
+    psu = np.where(alone, psu.max() + 1 + np.arange(len(rows)), psu)
+    return Design.of(period, weight, stratum, psu)
+
+
+def _filled(frame: pd.DataFrame, column: str, rows: IntArray) -> tuple[IntArray, int]:
+    """Codes of a design column's values at `rows` and their number; an empty cell is an
+    error (R's survey refuses missing cluster or strata values)."""
+    codes, count = _codes(frame[column].array.take(rows))
+    empty = codes < 0
+    if empty.any():
+        where = ""
+        if "source_line" in frame:
+            lines = frame["source_line"].iloc[rows[empty][:3]].tolist()
+            where = f" (lines {', '.join(map(str, lines))}, ...)"
+        raise InputError(
+            f"--cluster/--strata {column}: {int(empty.sum()):,} counted measurements have no "
+            f"{column}{where}; fill it in, or choose another column"
+        )
+    return codes, count
+
+
+def _codes(values: Any) -> tuple[IntArray, int]:
+    """Codes 0 .. k-1 of values and k; -1 for a missing or blank value."""
+    raw_codes, uniques = pd.factorize(values)
+    codes = raw_codes.astype(np.int64, copy=False)
+    blank = [i for i, label in enumerate(map(str, uniques)) if not label.strip()]
+    if blank:
+        remap = np.arange(len(uniques), dtype=np.int64)
+        remap[blank] = -1
+        codes = np.where(codes >= 0, remap[codes], -1)
+    return codes, len(uniques)
+
+
+def _weights(values: pd.Series, column: str) -> FloatArray:
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.isnan(numbers) | (numbers < 0)
+    if bad.any():
+        shown = values.iloc[np.flatnonzero(bad)[:3]].astype(str).tolist()
+        raise InputError(
+            f"--weights {column}: {int(bad.sum()):,} counted measurements have a weight that is "
+            f"negative or not a number ({', '.join(map(repr, shown))}); weights are numbers >= 0"
+        )
+    return numbers
+
+
+def _oedema(frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Oedema that counts (anthro_prevalence: not past 1826 days of age)."""
+    if "oedema" not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    ill = frame["oedema"].to_numpy(dtype=np.bool_, na_value=False)
+    if "age_days" in frame:
+        with np.errstate(invalid="ignore"):
+            ill = ill & ~(frame["age_days"].to_numpy(np.float64, na_value=np.nan) > MAX_AGE_DAYS)
+    return ill
+
+
+def _age_group_codes(age_days: FloatArray) -> IntArray:
+    months = round_half_up_days(np.where(age_days >= 0, age_days, np.nan)) / DAYS_PER_MONTH
+    codes = np.searchsorted(AGE_GROUP_BREAKS_MONTHS, months, side="right").astype(np.int64) - 1
+    with np.errstate(invalid="ignore"):
+        inside = (months >= AGE_GROUP_BREAKS_MONTHS[0]) & (months < AGE_GROUP_BREAKS_MONTHS[-1])
+    return np.where(inside, codes, -1)
+
+
+def age_groups(age_days: npt.ArrayLike) -> pd.Categorical[str]:
+    """WHO's age groups ("00-05 mo" ... "48-59 mo") for ages in days, as R `anthro` cuts them:
+    age in days / 30.4375 on [0, 6), [6, 12), [12, 24), [24, 36), [36, 48), [48, 60)."""
+    codes = _age_group_codes(np.asarray(age_days, dtype=np.float64))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(AGE_GROUP_LABELS), ordered=True)
+
+
+def _group_codes(values: Any, column: str) -> tuple[IntArray, list[str]]:
+    """Codes (-1 = missing) and text labels of one grouping column's values."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = np.asarray(values.codes, dtype=np.int64)
+        uniques = list(values.categories)
+    else:
+        raw_codes, unique_values = pd.factorize(values)
+        codes = raw_codes.astype(np.int64, copy=False)
+        uniques = list(unique_values)
+    labels = [_sex_label(u) for u in uniques] if column == "sex" else [str(u) for u in uniques]
+    blank = [i for i, label in enumerate(labels) if not label.strip()]
+    if blank:  # an empty cell is as unknown as a missing one
+        remap = np.arange(len(labels), dtype=np.int64)
+        remap[blank] = -1
+        codes = np.where(codes >= 0, remap[codes], -1)
+    return codes, labels
+
+
+def _sex_label(value: Any) -> str:
+    try:
+        return SEX_LABELS.get(int(value), str(value)) if float(value) in SEX_LABELS else str(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _group_ids(
+    frame: pd.DataFrame,
+    group_columns: Sequence[str],
+    rows: IntArray,
+    period_code: IntArray,
+    n_periods: int,
+) -> tuple[IntArray, int, list[list[str]], Any]:
+    """One id per (period, group...) of the chosen rows, their range, each column's labels and
+    a decoder from ids to (period code, [column codes, -1 = unknown]): mixed radix over the
+    period and each column's codes shifted by one, compacted when the product is large."""
+    group_id = period_code.astype(np.int64)
+    radix: list[int] = []
+    labels: list[list[str]] = []
+    for column in group_columns:
+        if column == AGE_GROUP_COLUMN:
+            age = frame["age_days"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
+            codes, column_labels = _age_group_codes(age), list(AGE_GROUP_LABELS)
+        else:
+            codes, column_labels = _group_codes(frame[column].array.take(rows), column)
+        size = len(column_labels) + 1
+        group_id = group_id * size + codes + 1
+        radix.append(size)
+        labels.append(column_labels)
+    n_slots = n_periods * int(np.prod(radix, dtype=np.int64))
+    uniques: IntArray | None = None
+    if n_slots > max(4 * group_id.size, 1 << 20):
+        compact, unique_ids = pd.factorize(group_id)
+        group_id, uniques = compact.astype(np.int64), np.asarray(unique_ids, dtype=np.int64)
+        n_slots = len(uniques)
+
+    def decode(slot: IntArray) -> tuple[IntArray, list[IntArray]]:
+        value = slot if uniques is None else uniques[slot]
+        parts: list[IntArray] = []
+        for size in reversed(radix):
+            parts.append(value % size - 1)
+            value = value // size
+        return value, parts[::-1]
+
+    return group_id, n_slots, labels, decode
+
+
+def _suppress(result: pd.DataFrame, min_n: int, indicator: Indicator | None) -> None:
+    """Empty the figures of groups under `min_n` children and say why in `note`."""
+    n = result["n"].to_numpy()
+    if indicator is None:
+        names = result["indicator"].to_numpy(dtype=object)
+        zs = np.asarray([INDICATORS[name].z.upper() for name in names], dtype=object)
+        columns: tuple[str, ...] = GENERIC_COLUMNS
+    else:
+        zs = np.full(len(result), indicator.z.upper(), dtype=object)
+        columns = figure_columns(indicator)
+    note = np.full(len(result), "", dtype=object)
+    note[n == 0] = "no child with a valid " + zs[n == 0]
+    suppressed = n < min_n
+    note[suppressed] = f"n < {min_n}: figures suppressed"
+    for column in columns[1:-1]:
+        empty = pd.NA if result[column].dtype == "Int64" else np.nan
+        result.loc[suppressed, column] = empty
+    result[NOTE_COLUMN] = pd.Series(note, dtype="str")
+
+
+def is_low_precision(n: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+    """True where a group's figures rest on fewer than 50 children (marked in the table view)."""
+    counts = np.asarray(n, dtype=np.float64)
+    return (counts > 0) & (counts < LOW_PRECISION_BELOW_N)
+
+
+def prevalence_ci(
+    cases: npt.ArrayLike, n: npt.ArrayLike, sample_size: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Prevalence and its 95% interval in percent for `cases` of `n` children, a domain of a
+    simple random sample of `sample_size` (N) children, as R/prevalence-simple.R writes it:
+    plogis(logit(r) -/+ t * sqrt(N/(N-1) / (n r (1-r)))), t on N - 1 degrees of freedom;
+    r = 0 gives [0, 0], r = 1 [100, 100], n = 0 NaN throughout."""
+    k, m, big_n = (np.asarray(a, dtype=np.float64) for a in (cases, n, sample_size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = k / m
+        inner = (r > 0) & (r < 1)
+        safe = np.where(inner, r, 0.5)
+        centre = np.log(safe / (1 - safe))
+        se_logit = np.sqrt(big_n / (big_n - 1) * (1 / (m * safe * (1 - safe))))
+        t = special.stdtrit(big_n - 1, 1 - (1 - CONFIDENCE_LEVEL) / 2)
+        low = np.where(inner, special.expit(centre - se_logit * t), r)
+        high = np.where(inner, special.expit(centre + se_logit * t), r)
+    return r * 100, low * 100, high * 100

@@ -1,0 +1,249 @@
+"""Who is counted: each child once per period, by their latest valid measurement.
+
+For each child and period the measurement used is the child's latest in the period with a valid
+z-score of the indicator (computable, not flagged); a child measured in the period without one
+is excluded, in the group of their latest measurement. One score per row (valid first, then the
+visit day, then the row) and its maximum per (child, period) slot decide, over whole columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from kbtool.columns import NAT_DAYS, calendar_parts, day_numbers
+from kbtool.errors import InputError, UsageError
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+PERIODS = ("year", "quarter", "month")
+
+
+@dataclass(frozen=True)
+class SelectionResult:
+    """Who is counted in each period.
+
+    `selected` has one row per child and period, the measurement used; `excluded` one row per
+    child and period for children measured without any valid z-score, their latest measurement.
+    Both carry the requested frame columns after a first `period` column: the year as an
+    integer, or a label such as "2023-Q1" / "2023-02".
+    """
+
+    selected: pd.DataFrame
+    excluded: pd.DataFrame
+    period: str
+    months: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class Picked:
+    """Frame positions of the chosen measurements, before any column is copied."""
+
+    rows: IntArray  # one frame position per child and period
+    counted: BoolArray  # True: a valid z-score (selected); False: excluded
+    period_code: IntArray  # 0 .. len(period_labels) - 1, chronological
+    period_labels: list[Any]  # int years, or "2023-Q1" / "2023-02" labels
+
+
+def valid_z(frame: pd.DataFrame, z_column: str, flag_column: str) -> BoolArray:
+    """Rows whose z-score is computable and not flagged (a missing flag is not a flag)."""
+    require_columns(frame, [z_column, flag_column])
+    z = frame[z_column].to_numpy(dtype=np.float64, na_value=np.nan)
+    return ~np.isnan(z) & ~frame[flag_column].to_numpy(dtype=np.bool_, na_value=False)
+
+
+def select_period_measurements(
+    frame: pd.DataFrame,
+    *,
+    period: str = "year",
+    months: Iterable[int] | None = None,
+    child_key: str = "child_id",
+    z_column: str = "haz",
+    flag_column: str = "haz_flag",
+    columns: Sequence[str] | None = None,
+) -> SelectionResult:
+    """Pick, for each child and period, the latest measurement with a valid z-score.
+
+    `frame` needs `child_key`, `visit_date` (datetime64), `z_column` (NaN where not computable)
+    and `flag_column` (True where implausible; missing counts as not flagged). `period` is
+    "year", "quarter" or "month"; `months` keeps only visits in those calendar months (e.g.
+    [2, 8], the bulan timbang). A child without any valid z-score in a period is returned in
+    `excluded` with its latest measurement. Two measurements of a child on the same day: the
+    later row of the frame wins. Rows without a visit date belong to no period and are left
+    out; rows with a missing child key each count as a child of their own.
+
+    `columns` chooses the frame columns carried into the result (default: all of them); both
+    results start with a `period` column.
+    """
+    picked = prepare_visits(frame, period=period, months=months, child_key=child_key).pick(
+        valid_z(frame, z_column, flag_column)
+    )
+    wanted = [c for c in (frame.columns if columns is None else columns) if c != "period"]
+    require_columns(frame, wanted)
+    parts = []
+    for keep in (picked.counted, ~picked.counted):
+        rows = picked.rows[keep]
+        data: dict[str, Any] = {"period": period_column(picked, picked.period_code[keep])}
+        for column in wanted:
+            data[column] = frame[column].array.take(rows)
+        parts.append(pd.DataFrame(data))
+    return SelectionResult(
+        selected=parts[0],
+        excluded=parts[1],
+        period=period,
+        months=check_months(months),
+    )
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        seen = ", ".join(map(str, frame.columns))
+        raise InputError(
+            f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}"
+        )
+
+
+def check_months(months: Iterable[int] | None) -> tuple[int, ...] | None:
+    if months is None:
+        return None
+    chosen = tuple(sorted({int(m) for m in months}))
+    if not chosen or chosen[0] < 1 or chosen[-1] > 12:
+        raise UsageError(f"--months takes calendar months 1-12, e.g. 2,8; got {list(months)}")
+    return chosen
+
+
+def _period_labels(values: IntArray, period: str) -> list[Any]:
+    """Labels of period values (a year; year * 4 + quarter; year * 12 + month, from 0)."""
+    if period == "year":
+        return [int(v) for v in values]
+    if period == "quarter":
+        return [f"{v // 4}-Q{v % 4 + 1}" for v in values.tolist()]
+    return [f"{v // 12}-{v % 12 + 1:02d}" for v in values.tolist()]
+
+
+def _visit_days(visit: pd.Series) -> IntArray:
+    if not pd.api.types.is_datetime64_any_dtype(visit.dtype):
+        raise InputError(
+            f"column 'visit_date' holds {visit.dtype}, not dates; parse it first "
+            "(the reader does), e.g. with pd.to_datetime"
+        )
+    return day_numbers(visit)
+
+
+@dataclass(frozen=True)
+class Visits:
+    """The dated visits of a frame in the chosen period and months, prepared once for any
+    number of selections (one per indicator): positions, visit days, periods, child slots."""
+
+    period: str
+    rows: IntArray | None  # frame positions kept; None: every row
+    day: IntArray  # visit day, counted from the first, per kept row
+    period_code: IntArray  # 0 .. len(period_labels) - 1, chronological, per kept row
+    period_labels: list[Any]
+    slot: IntArray  # one code per (child, period), per kept row
+    slots: int
+
+    def pick(self, valid: BoolArray) -> Picked:
+        """Each child's measurement per period: the latest `valid` one, else the latest of all
+        (excluded). A row's score is valid first, then the visit day, then the row position;
+        its maximum per slot is taken with np.maximum.at."""
+        if not self.slots:
+            return Picked(np.zeros(0, np.int64), np.zeros(0, np.bool_), np.zeros(0, np.int64), [])
+        position = np.arange(len(self.day), dtype=np.int64)
+        score = self.day << _DAY_SHIFT
+        score |= position
+        kept_valid = valid if self.rows is None else valid[self.rows]
+        np.bitwise_or(score, np.int64(1) << _VALID_SHIFT, out=score, where=kept_valid)
+        best = np.full(self.slots, -1, dtype=np.int64)
+        np.maximum.at(best, self.slot, score)
+        del score
+        best = best[best >= 0]
+        chosen = best & ((1 << _DAY_SHIFT) - 1)
+        frame_rows = chosen if self.rows is None else self.rows[chosen]
+        return Picked(
+            frame_rows,
+            best >> _VALID_SHIFT == 1,
+            self.period_code[chosen],
+            self.period_labels,
+        )
+
+
+def prepare_visits(
+    frame: pd.DataFrame, *, period: str, months: Iterable[int] | None, child_key: str
+) -> Visits:
+    """The frame's visits in `period` units, only in `months` when given (see Visits)."""
+    if period not in PERIODS:
+        raise UsageError(f"--period must be one of {', '.join(PERIODS)}; got {period!r}")
+    chosen_months = check_months(months)
+    require_columns(frame, [child_key, "visit_date"])
+    day = _visit_days(frame["visit_date"])
+    known = day != NAT_DAYS
+    nothing = np.zeros(0, np.int64)
+    if not known.any():
+        return Visits(period, nothing, nothing, nothing, [], nothing, 0)
+    first = int(day[known].min())
+    # the calendar once per day of the span of visit dates, then one look-up a row
+    _, month, year = calendar_parts(np.arange(first, int(day[known].max()) + 1))
+    period_of_day = {"year": year, "quarter": year * 4 + (month - 1) // 3}.get(
+        period, year * 12 + month - 1
+    )
+    day -= first
+    day[~known] = 0
+    keep = known if chosen_months is None else known & np.isin(month, chosen_months)[day]
+    rows: IntArray | None = None
+    if not keep.all():
+        rows = np.flatnonzero(keep)
+        day = day[rows]
+    if not day.size:
+        return Visits(period, nothing, nothing, nothing, [], nothing, 0)
+    value = period_of_day[day]
+    low = int(value.min())
+    value -= low
+    seen = np.bincount(value) > 0
+    period_values = low + np.flatnonzero(seen)
+    period_code = (np.cumsum(seen) - 1)[value]
+    del value
+    child, n_children = _child_codes(frame[child_key], rows)
+    slot = child * len(period_values) + period_code
+    slots = n_children * len(period_values)
+    if slots > 4 * slot.size:  # many children x many periods: only the slots in use
+        codes, in_use = pd.factorize(slot)
+        slot, slots = codes.astype(np.int64, copy=False), len(in_use)
+    labels = _period_labels(period_values, period)
+    return Visits(period, rows, day, period_code, labels, slot, slots)
+
+
+# a row's score: valid z-score in bit 62, visit day (from the first) in bits 32-61, row below
+_VALID_SHIFT = 62
+_DAY_SHIFT = 32
+
+
+def _child_codes(keys: pd.Series, rows: IntArray | None) -> tuple[IntArray, int]:
+    """Codes 0 .. C-1 of the children of `rows` (None: all); a missing key is a child of its
+    own."""
+    chosen: Any = keys
+    if rows is not None:
+        chosen = keys.to_numpy()[rows] if keys.dtype.kind in "iu" else keys.iloc[rows]
+    codes, uniques = pd.factorize(chosen)
+    codes = codes.astype(np.int64, copy=False)
+    missing = codes < 0
+    if missing.any():
+        codes[missing] = len(uniques) + np.arange(int(missing.sum()))
+    return codes, len(uniques) + int(missing.sum())
+
+
+def period_column(picked: Picked, period_code: IntArray) -> Any:
+    labels = picked.period_labels
+    if labels and isinstance(labels[0], str):
+        return pd.Categorical.from_codes(period_code, categories=pd.Index(labels))
+    return np.asarray(labels, dtype=np.int64)[period_code] if labels else period_code
+
+
+# --- aggregation -------------------------------------------------------------------------------
