@@ -33,6 +33,8 @@ from kbtool.store.schema import (
     build_batch,
 )
 
+# the reader's column of the register's names: read only when asked for by name
+NAME_COLUMN = "name"
 # a stand-in for the file SHA-256 in row keys of children with neither NIK nor name: unique per
 # file of this run is all a row key needs here
 _RUN_SOURCE = "run-file-{index}"
@@ -60,8 +62,9 @@ def measurements_from_files(
     """Read register files into the store's measurement columns (or just `columns`).
 
     A column of `columns` that is not a measurement column (a survey weight, say) is taken as
-    text from the file's column of that header (any case)."""
-    raw_columns = [c for c in columns or () if c not in MEASUREMENT_COLUMNS]
+    text from the file's column of that header (any case); `name` is the register's name
+    column, whatever its header (for `kbtool skdn --list --with-names` only)."""
+    raw_columns = [c for c in columns or () if c not in (*MEASUREMENT_COLUMNS, NAME_COLUMN)]
     if raw_columns:
         options = replace(options or ReadOptions(), keep_raw=True)
     hasher = KeyHasher(secrets.token_bytes(SECRET_BYTES))
@@ -98,6 +101,9 @@ def measurements_from_files(
             table = staged.table
             for name, values in _raw_cells(batch.raw, raw_columns, source).items():
                 table = table.append_column(name, values)
+            if columns is not None and NAME_COLUMN in columns:
+                names = pa.array(rows[NAME_COLUMN].astype(object), pa.string(), from_pandas=True)
+                table = table.append_column(NAME_COLUMN, names)
             if "year" not in table.column_names:
                 table = table.append_column("year", pa.array(staged.year, pa.int32()))
             if "kecamatan" not in table.column_names:
@@ -123,7 +129,7 @@ def measurements_from_files(
         empty = MEASUREMENT_SCHEMA.empty_table()
         empty = empty.append_column("year", pa.array([], pa.int32()))
         empty = empty.append_column("kecamatan", pa.array([], DICTIONARY_STRING))
-        for name in raw_columns:
+        for name in [*raw_columns, *(c for c in columns or () if c == NAME_COLUMN)]:
             empty = empty.append_column(name, pa.array([], pa.string()))
         frame = measurements_frame(empty if columns is None else empty.select(list(columns)))
     reject_frame = (
