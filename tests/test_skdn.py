@@ -425,3 +425,9 @@ def test_blocks_give_the_same_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kbtool.visits, "BLOCK_ENTRIES", 7)
     pd.testing.assert_frame_equal(compute_skdn(frame), whole)
     pd.testing.assert_frame_equal(followup_list(frame), listed)
+
+
+def test_child_key_column_by_any_name() -> None:
+    frame = register([(1, "Mawar", "2024-01-10", 8.0)], {1: "2023-06-01"})
+    renamed = frame.rename(columns={"child_key": "child_id"})
+    pd.testing.assert_frame_equal(compute_skdn(renamed, child_key="child_id"), compute_skdn(frame))

@@ -49,7 +49,7 @@ __all__ = [
 def columns_needed(by: str, *, follow_up: bool = False) -> tuple[str, ...]:
     """The measurement columns SKDN reads (the list also needs where each row came from)."""
     where = ("source_file", "source_line") if follow_up else ()
-    return (*WEIGHING_COLUMNS, by, *where)
+    return ("child_key", *WEIGHING_COLUMNS, by, *where)
 
 
 def provenance(

@@ -36,7 +36,8 @@ RED_LINE_WAZ = -3.0
 WEIGHT_DECIMALS = 1
 GRAMS_PER_UNIT = 100
 
-WEIGHING_COLUMNS = ("child_key", "visit_date", "age_days", "weight_kg", "waz", "waz_flag")
+# what a weighing is read from, beside the child key
+WEIGHING_COLUMNS = ("visit_date", "age_days", "weight_kg", "waz", "waz_flag")
 
 
 @dataclass(frozen=True)
