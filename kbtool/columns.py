@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # The canonical columns, in this order, as the reader returns them.
 CANONICAL_COLUMNS = (
@@ -111,6 +113,23 @@ def factorize(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], list[
         )
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return np.asarray(codes, dtype=np.intp), list(np.asarray(uniques, dtype=object))
+
+
+def text_codes(
+    values: pd.Series | pa.Array | pa.ChunkedArray,
+) -> tuple[npt.NDArray[np.intp], pa.Array]:
+    """Codes (-1 missing) of a text column into its distinct values, as Arrow strings: one pass
+    of Arrow's dictionary_encode over the column's own Arrow data (a categorical: its codes)."""
+    array = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    if pa.types.is_null(array.type):  # every value missing
+        array = array.cast(pa.string())
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
+    indices = array.indices.fill_null(-1) if array.null_count else array.indices
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    return codes, array.dictionary.cast(pa.string())
 
 
 def splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
