@@ -154,45 +154,34 @@ class KeyHasher:
         return list(map(one, messages))
 
 
-def _nik_fields(
-    uniques: pa.Array,
-) -> tuple[npt.NDArray[np.bool_], pa.Array, list[npt.NDArray[np.int64]]]:
-    """Per distinct child_id: whether it is a valid NIK (without the birth-date check), its 16
-    digits, and its embedded day (women's less 40), month and two-digit year."""
-    text = pc.replace_substring_regex(pc.utf8_trim_whitespace(uniques), r"^'|\.0$|[\s.\-]", "")
-    is_digits = pc.match_substring_regex(text, r"^\d{16}$").to_numpy(zero_copy_only=False)
-    digits = pc.if_else(pa.array(is_digits, pa.bool_()), text, "0" * 16)
-
-    def field(a: int, b: int) -> npt.NDArray[np.int64]:
-        part = pc.utf8_slice_codeunits(digits, a, b).cast(pa.int64())
-        return np.asarray(part.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-    province, regency, district = field(0, 2), field(2, 4), field(4, 6)
-    day, month, year2, serial = field(6, 8), field(8, 10), field(10, 12), field(12, 16)
-    day = np.where(day > _NIK_FEMALE_DAY_OFFSET, day - _NIK_FEMALE_DAY_OFFSET, day)
-    valid = is_digits & (province >= _NIK_MIN_PROVINCE) & (province <= _NIK_MAX_PROVINCE)
-    valid &= (regency > 0) & (district > 0) & (serial > 0)
-    valid &= (day >= 1) & (day <= 31) & (month >= 1) & (month <= 12)
-    return valid, digits, [day, month, year2]
-
-
 def _row_niks(
     codes: npt.NDArray[np.intp], uniques: pa.Array, birth: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
-    """Each row's valid NIK as a code into the distinct NIKs (-1: none), and those NIKs. A NIK
-    whose embedded date disagrees with the row's birth date is not the child's."""
-    valid, digits, embedded = _nik_fields(uniques)
-    # distinct child_ids that clean to the same NIK share one code
-    nik_codes, niks = pd.factorize(
-        pd.Series(digits.to_numpy(zero_copy_only=False), dtype=object).where(valid)
+    """Each row's valid NIK (see the module docstring) as a code into the distinct NIKs (-1:
+    none), and those NIKs; worked out once per distinct child_id (`uniques`)."""
+    if not len(uniques):
+        return np.full(len(codes), -1, dtype=np.intp), np.empty(0, dtype=object)
+    text = pc.replace_substring_regex(pc.utf8_trim_whitespace(uniques), r"^'|\.0$|[\s.\-]", "")
+    is_digits = pc.match_substring_regex(text, r"^\d{16}$")
+    # PP KK CC DD MM YY SSSS: 16 digits fit in an int64
+    number = pc.if_else(is_digits, text, "0").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    province, regency, district, day, month, year2 = (
+        number // 10**shift % 100 for shift in (14, 12, 10, 8, 6, 4)
     )
-    unique = np.maximum(codes, 0)
-    row_code = np.where(codes >= 0, nik_codes[unique] if len(nik_codes) else -1, -1)
+    day = np.where(day > _NIK_FEMALE_DAY_OFFSET, day - _NIK_FEMALE_DAY_OFFSET, day)
+    valid = is_digits.to_numpy(zero_copy_only=False)
+    valid &= (province >= _NIK_MIN_PROVINCE) & (province <= _NIK_MAX_PROVINCE)
+    valid &= (regency > 0) & (district > 0) & (number % 10_000 > 0)
+    valid &= (day >= 1) & (day <= 31) & (month >= 1) & (month <= 12)
+    # distinct child_ids that clean to the same NIK share one code
+    nik_codes, niks = text_codes(pc.if_else(pa.array(valid), text, None))
+    row_code = np.append(nik_codes, -1)[codes]
+    # the NIK's embedded date must be the row's birth date (a parent's NIK is not the child's)
     b_day, b_month, b_year = calendar_parts(birth)
-    day, month, year2 = (part[unique] for part in embedded) if len(uniques) else (b_day,) * 3
-    agree = (day == b_day) & (month == b_month) & (year2 == b_year % 100)
+    unique = np.maximum(codes, 0)
+    agree = (day[unique] == b_day) & (month[unique] == b_month) & (year2[unique] == b_year % 100)
     row_code[(row_code >= 0) & (b_day > 0) & ~agree] = -1
-    return row_code.astype(np.intp), np.asarray(niks, dtype=object)
+    return row_code, niks.to_numpy(zero_copy_only=False)
 
 
 def clean_nik(child_id: pd.Series, birth_date: pd.Series | None = None) -> pd.Series:
@@ -312,13 +301,18 @@ def _known(codes: npt.NDArray[np.intp], texts: npt.NDArray[np.object_]) -> _Part
     return np.where(codes >= 0, codes, len(texts)), np.append(texts, "")
 
 
-def _group_codes(columns: Sequence[npt.NDArray[np.intp]]) -> npt.NDArray[np.intp]:
-    """Exact group code of each row over non-negative integer code columns."""
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
+def _group_codes(
+    columns: Sequence[npt.NDArray[np.intp]],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Exact group code of each row over non-negative integer code columns, and each group's
+    first row."""
+    combined = np.zeros(len(columns[0]), dtype=np.intp)
     for column in columns:
         span = int(column.max()) + 1 if len(column) else 1
-        combined = pd.factorize(combined * span + column)[0].astype(np.int64)
-    return combined.astype(np.intp)
+        combined = pd.factorize(combined * span + column)[0]
+    # codes are numbered in order of first appearance: a group's first row raises the maximum
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(combined), prepend=-1) > 0)
+    return combined, first
 
 
 def child_keys(
@@ -359,7 +353,7 @@ def child_keys(
     id_rows = np.flatnonzero(~has_nik & (ident_codes >= 0))
     if id_rows.size:
         dates, sexes = _dates(birth[id_rows]), _sexes(sex[id_rows])
-        group = _group_codes([ident_codes[id_rows], dates[0], sexes[0]])
+        group, _ = _group_codes([ident_codes[id_rows], dates[0], sexes[0]])
         # one number, two named children (a parent's NIK for twins or siblings): their names
         # tell them apart
         id_names = name_codes[id_rows]
@@ -427,8 +421,7 @@ class _Digests:
 
     def keys(self, domain: bytes, parts: Sequence[_Part], n: int) -> npt.NDArray[np.int64]:
         """Keys of rows whose message is their parts' texts joined by the separator."""
-        group = _group_codes([codes for codes, _ in parts])
-        first = np.unique(group, return_index=True)[1]
+        group, first = _group_codes([codes for codes, _ in parts])
         texts = [values[codes[first]] for codes, values in parts]
         messages = [_SEPARATOR.join(message).encode() for message in zip(*texts, strict=True)]
         digests: list[bytes | None]
