@@ -431,8 +431,10 @@ def _across_keys_after(
     stored rows less those corrected, and the incoming rows that go live."""
     live = decided.status == dedup.LIVE
     fixed = decided.replaces >= 0
-    corrected = dedup.packed_identity(incoming.key[fixed], incoming.visit[fixed])
-    kept = ~np.isin(dedup.packed_identity(stored.key, stored.visit), corrected)
+    corrected, held = dedup.pair_codes(
+        (incoming.key[fixed], incoming.visit[fixed]), (stored.key, stored.visit)
+    )
+    kept = ~np.isin(held, corrected)
     return dedup.count_across_keys(
         dedup.Measured(
             np.concatenate([stored.visit[kept], incoming.visit[live]]),
