@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 from kbtool.errors import StoreError
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
-from kbtool.store.check import damaged_file_error, read_store_file
-from kbtool.store.layout import Store, live_path, resolve_store_dir
-from kbtool.store.open import open_existing
+from kbtool.store.check import damaged_file_error, read_store_file, stored_days
+from kbtool.store.layout import Store, live_path
+from kbtool.store.open import require_store
 from kbtool.store.schema import (
     DICTIONARY_COLUMNS,
     MEASUREMENT_SCHEMA,
@@ -51,17 +51,6 @@ _READ_ATTEMPTS = 3
 _MS_PER_DAY = 86_400_000
 
 
-def _require_store(store: str | Path | None) -> Store:
-    root = resolve_store_dir(store)
-    opened = open_existing(root)
-    if opened is None:
-        raise StoreError(
-            f"there is no measurement store at {root}; import registers first with "
-            "`kbtool import FILE` (or point --store / KBTOOL_STORE at an existing store)"
-        )
-    return opened
-
-
 def _dataset_schema(area: str) -> pa.Schema:
     base = MEASUREMENT_SCHEMA if area == "measurements" else SUPERSEDED_SCHEMA
     return pa.schema(list(base) + list(PARTITION_SCHEMA))
@@ -76,7 +65,7 @@ def measurements_dataset(
     are read, so an import in progress or interrupted is never seen. String columns with few
     distinct values come back dictionary-encoded.
     """
-    opened = _require_store(store)
+    opened = require_store(store)
     return _dataset(opened, area, _live_files(opened, area))
 
 
@@ -106,7 +95,7 @@ _Read = TypeVar("_Read")
 def _reading(store: str | Path | None, area: str, read: Callable[[ds.Dataset], _Read]) -> _Read:
     """`read` of the store's dataset; retried with a fresh file list when a concurrent import
     replaced files under it, and a StoreError naming the damaged file when one is."""
-    opened = _require_store(store)
+    opened = require_store(store)
     files: list[catalogue.FileEntry] = []
     failure: Exception | None = None
     for _ in range(_READ_ATTEMPTS):
@@ -405,7 +394,7 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
 
     Raises StoreError when there is no store there.
     """
-    opened = _require_store(store)
+    opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         rows = connection.execute(
             "SELECT i.committed_at, s.import_id, s.file, s.sha256, s.size_bytes, "
@@ -428,7 +417,7 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
     """Live measurements that repeat another's visit date and measured values under another
     child key (the same register imported in two layouts by an earlier kbtool, say). Imports
     record the count per year; years no import has checked are counted here."""
-    opened = _require_store(store)
+    opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         found, unchecked = catalogue.across_keys(connection)
         entries = [
@@ -447,10 +436,9 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
         if not parts:
             continue
         table = pa.concat_tables(parts)
-        visit = table.column("visit_date").cast(pa.int32()).fill_null(-(2**31))
         found += dedup.count_across_keys(
             dedup.Measured(
-                visit=visit.to_numpy().astype(np.int64),
+                visit=stored_days(table.column("visit_date")),
                 vhash=table.column("value_hash").to_numpy(),
                 key=table.column("child_key").to_numpy(),
                 kind=table.column("child_key_kind").to_numpy(),
