@@ -451,7 +451,7 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
 def year_counts(store: str | Path | None = None) -> dict[int | None, int]:
     """Live measurements per visit year (None: undated), from the catalogue alone."""
     counts: dict[int | None, int] = {}
-    for entry in _live_files(_require_store(store), "measurements"):
+    for entry in _live_files(require_store(store), "measurements"):
         counts[entry.year] = counts.get(entry.year, 0) + entry.rows
     return counts
 
