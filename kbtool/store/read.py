@@ -352,7 +352,8 @@ def _stream_frame(
     n = dataset.count_rows(filter=expression)
     fillers = {name: _ColumnFiller(dataset.schema.field(name), n) for name in columns}
     start = 0
-    for batch in dataset.to_batches(
+    checked: set[str] = set()
+    scanner = dataset.scanner(
         columns=columns,
         filter=expression,
         batch_readahead=2,
@@ -360,7 +361,10 @@ def _stream_frame(
         # column chunks read as they are decoded, not prefetched whole: ~180 MB less resident
         # on 20 million rows (the prefetched ranges stay cached by the allocator), same speed
         fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
-    ):
+    )
+    for tagged in scanner.scan_batches():
+        batch = tagged.record_batch
+        _require_written(tagged.fragment, batch, checked)
         for name in columns:
             fillers[name].fill(start, batch.column(name))
         start += batch.num_rows
@@ -370,6 +374,25 @@ def _stream_frame(
     # the caller's numpy work (a different allocator) does not stack on top of them
     pa.default_memory_pool().release_unused()
     return pd.DataFrame({name: fillers[name].result() for name in columns}, copy=False)
+
+
+def _require_written(fragment: ds.Fragment, batch: pa.RecordBatch, checked: set[str]) -> None:
+    """A column read as all missing may be one the batch's file lacks (written by an older
+    kbtool): figures would be silently wrong, so such a file is named instead."""
+    if fragment.path in checked:
+        return
+    empty = [name for name in batch.column_names if batch.column(name).null_count == len(batch)]
+    if not empty or not len(batch):
+        return
+    checked.add(fragment.path)
+    held = set(fragment.physical_schema.names) | set(PARTITION_SCHEMA.names)
+    lacking = [c for c in empty if c not in held]
+    if lacking:
+        raise StoreError(
+            f"{Path(fragment.path).name} in the store was written by an older kbtool and "
+            f"lacks {', '.join(lacking)}: import the registers again into a new store "
+            "(kbtool import FILE... --store NEW_DIR) and read that one"
+        )
 
 
 def measurements_frame(table: pa.Table) -> pd.DataFrame:
