@@ -28,18 +28,14 @@ from kbtool.store.schema import (
     SUPERSEDED_SCHEMA,
 )
 
-SOURCE_COLUMNS = (
+# the columns of list_sources: when, which import, which file, and the import's counts
+IMPORT_COLUMNS = (
     "imported_at",
     "import_id",
     "file",
     "sha256",
     "size_bytes",
-    "rows_read",
-    "rows_stored",
-    "rows_duplicate",
-    "rows_rejected",
-    "rows_without_key",
-    "corrections",
+    *catalogue.COUNT_FIELDS,
 )
 
 Filters: TypeAlias = ds.Expression | Sequence[Any] | None
@@ -425,9 +421,9 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
             + " FROM sources s JOIN imports i USING (import_id) "
             "ORDER BY i.committed_at, s.import_id, s.position"
         ).fetchall()
-    frame = pd.DataFrame(rows, columns=list(SOURCE_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(IMPORT_COLUMNS))
     frame["imported_at"] = pd.to_datetime(frame["imported_at"], utc=True)
-    for name in SOURCE_COLUMNS[5:]:
+    for name in IMPORT_COLUMNS[5:]:
         frame[name] = frame[name].astype("int64")
     frame["size_bytes"] = frame["size_bytes"].astype("Int64")
     return frame
