@@ -309,6 +309,11 @@ def test_read_groups_matches_spellings(tmp_path: Path) -> None:
     )
     assert groups.unit == "kelurahan" and groups.since == (2024,)
     assert groups.keys() == ["iringmulyo"]
+    posyandu = read_groups(
+        write(tmp_path / "p.csv", "Posyandu\tKelompok\tTahun Mulai\nPOSYANDU  MAWAR 1\tPMT\t2023\n")
+    )
+    assert posyandu.unit == "posyandu" and posyandu.group == "PMT"
+    assert posyandu.keys() == ["posyandu mawar 1"]
 
 
 @pytest.mark.parametrize(
@@ -329,3 +334,15 @@ def test_bad_groups_files(tmp_path: Path, text: str, message: str) -> None:
 def test_since_outside_the_data() -> None:
     with pytest.raises(InputError, match="outside what the data can compare"):
         compare_groups([register(0.0)], programme({"Metro": 2022}), draws=199)
+
+
+def test_several_indicators() -> None:
+    """Each indicator in points, then the mean of each z-score once; the groups table keeps
+    prevalence's columns with units after the group."""
+    result = compare_groups(
+        [register(0.0)], programme(), indicators=("stunting", "wasting", "overweight"), draws=199
+    )
+    outcomes = list(dict.fromkeys(result.effects["outcome"]))
+    assert outcomes == ["stunting", "wasting", "overweight", "mean_haz", "mean_whz"]
+    assert list(result.groups.columns[:5]) == ["year", "indicator", "group", "units", "n"]
+    assert "change_pp" in result.groups.columns

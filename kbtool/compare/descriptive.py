@@ -63,7 +63,8 @@ def describe(
     order = result[GROUP_COLUMN].ne(programme.group).astype(int)
     result = result.assign(_order=order).sort_values(["year", "_order"], kind="stable")
     result = result.drop(columns="_order").merge(units, on=["year", GROUP_COLUMN], how="left")
-    result.insert(2, "units", result.pop("units").fillna(0).astype("int64"))
+    units_column = result.pop("units").fillna(0).astype("int64")
+    result.insert(list(result.columns).index(GROUP_COLUMN) + 1, "units", units_column)
     keys = [GROUP_COLUMN, *(["indicator"] if several else [])]
     change = result[pct] - result.groupby(keys, sort=False)[pct].shift(1)
     result.insert(list(result.columns).index(pct) + 1, "change_pp", change)
