@@ -346,3 +346,12 @@ def test_several_indicators() -> None:
     assert outcomes == ["stunting", "wasting", "overweight", "mean_haz", "mean_whz"]
     assert list(result.groups.columns[:5]) == ["year", "indicator", "group", "units", "n"]
     assert "change_pp" in result.groups.columns
+
+
+def test_weak_inference_is_said() -> None:
+    """Two kelurahan in the programme: fewer than 3 treated units."""
+    result = compare_groups(
+        [register(0.0)], programme({"Metro": 2023, "Margodadi": 2023}), draws=199
+    )
+    weak = [note for note in result.notes if note.key == "compare_weak"]
+    assert weak and weak[0].values["treated"] == 2 and weak[0].values["units"] == 22

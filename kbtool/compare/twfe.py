@@ -27,14 +27,15 @@ CHUNK = 1024
 @dataclass(frozen=True)
 class Cells:
     """The unit-year cells with children, as the regressions see them: weight (children), mean
-    outcome, unit and year codes, and the fixed-effect design F (unit dummies, year dummies but
-    the first)."""
+    outcome, unit and year codes, the fixed-effect design F (unit dummies, year dummies but the
+    first) and the pseudo-inverse of F'WF."""
 
     weight: FloatArray
     mean: FloatArray
     unit: IntArray
     year: IntArray
     fixed: FloatArray
+    inverse: FloatArray
 
     @classmethod
     def of(cls, panel: Panel) -> Cells:
@@ -44,7 +45,9 @@ class Cells:
         fixed[np.arange(len(unit)), unit] = 1.0
         later = year > 0
         fixed[np.flatnonzero(later), units + year[later] - 1] = 1.0
-        return cls(panel.n[unit, year], panel.mean()[unit, year], unit, year, fixed)
+        weight = panel.n[unit, year]
+        inverse = np.asarray(np.linalg.pinv(fixed.T @ (fixed * weight[:, None])), np.float64)
+        return cls(weight, panel.mean()[unit, year], unit, year, fixed, inverse)
 
     def treated(self, since: FloatArray, years: list[int]) -> FloatArray:
         """treated x post of each cell: its year is on or after its unit's start year."""
@@ -53,8 +56,7 @@ class Cells:
     def residualise(self, values: FloatArray) -> FloatArray:
         """`values` (cells, or cells x k) less their weighted projection on the fixed effects."""
         w = self.weight
-        gram = self.fixed.T @ (self.fixed * w[:, None])
-        coef = np.linalg.pinv(gram) @ (self.fixed.T @ (w[:, None] * values.reshape(len(w), -1)))
+        coef = self.inverse @ (self.fixed.T @ (w[:, None] * values.reshape(len(w), -1)))
         return (values.reshape(len(w), -1) - self.fixed @ coef).reshape(values.shape)
 
 
@@ -75,7 +77,8 @@ def twfe_fit(panel: Panel, since: FloatArray) -> TwfeFit:
 
     cells = Cells.of(panel)
     design = np.column_stack([cells.treated(since, panel.years), cells.fixed])
-    fit = WLS(cells.mean, design, weights=cells.weight).fit(
+    # the unit dummies span the constant: telling statsmodels so spares it a rank check
+    fit = WLS(cells.mean, design, weights=cells.weight, hasconst=True).fit(
         cov_type="cluster", cov_kwds={"groups": cells.unit}
     )
     return TwfeFit(float(fit.params[0]), float(fit.bse[0]), int(cells.weight.sum()))
@@ -90,7 +93,7 @@ def twfe_coefficients(panel: Panel, since: FloatArray) -> FloatArray:
     weight = panel.n
     residual = np.zeros((units, years))
     residual[cells.unit, cells.year] = cells.residualise(cells.mean)
-    inverse = np.linalg.pinv(cells.fixed.T @ (cells.fixed * cells.weight[:, None]))
+    inverse = cells.inverse
     year_values = np.asarray(panel.years, dtype=np.float64)
     estimates = np.empty(len(since))
     for start in range(0, len(since), CHUNK):
