@@ -20,9 +20,15 @@ from kbtool.commands.options import (
     choice,
 )
 from kbtool.commands.prevalence import IndicatorOption, MinNOption
-from kbtool.compare import DEFAULT_DRAWS, DEFAULT_SEED, compare_groups, read_groups
+from kbtool.compare import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    columns_needed,
+    compare_groups,
+    read_groups,
+)
 from kbtool.measurements import load_measurements
-from kbtool.prevalence import DEFAULT_MIN_N, columns_needed
+from kbtool.prevalence import DEFAULT_MIN_N
 from kbtool.views.compare import (
     TITLES,
     effects_view,
@@ -106,7 +112,7 @@ def compare(
     fmt = resolve_format(fmt, output)
     programme = read_groups(groups_file)
     indicators = tuple(indicator or ()) or ("stunting",)
-    needed = (*columns_needed(("year",), indicators), programme.unit)
+    needed = columns_needed(programme, indicators)
     # child-years lie within a visit year: the store is read one year at a time
     loaded = load_measurements(inputs, store, needed, read_options(column, sheet), by_year=True)
     report_loaded(loaded, rejects, "count", lang)

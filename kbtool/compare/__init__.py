@@ -16,6 +16,7 @@ from kbtool.compare.comparison import (
     EVENT_COLUMNS,
     Comparison,
     Note,
+    columns_needed,
     compare_groups,
 )
 from kbtool.compare.groups import OTHERS, UNITS, Programme, read_groups
@@ -32,6 +33,7 @@ __all__ = [
     "Note",
     "Programme",
     "assign",
+    "columns_needed",
     "compare_groups",
     "read_groups",
 ]

@@ -18,6 +18,7 @@ from kbtool.compare.randomization import randomization_test
 from kbtool.compare.staggered import aggregate, aggregate_estimates, group_time_effects
 from kbtool.compare.twfe import twfe_coefficients, twfe_fit
 from kbtool.prevalence import DEFAULT_MIN_N, chosen_indicators
+from kbtool.prevalence import columns_needed as prevalence_columns
 
 # R fwildclusterboot's and Stata ritest's customary number of draws
 DEFAULT_DRAWS = 9_999
@@ -99,6 +100,11 @@ def outcomes_of(indicators: Sequence[str]) -> list[Outcome]:
     first_of_z = {i.z: i.name for i in reversed(chosen)}
     outcomes += [Outcome(f"mean_{z}", "z", name, "z") for z, name in reversed(first_of_z.items())]
     return outcomes
+
+
+def columns_needed(programme: Programme, indicators: Sequence[str]) -> tuple[str, ...]:
+    """The measurement columns compare_groups reads: only these need be read from the store."""
+    return (*prevalence_columns(("year",), indicators), programme.unit)
 
 
 def compare_groups(
