@@ -85,7 +85,7 @@ def read_groups(path: str | Path) -> Programme:
             + "; a groups file has a unit column (kelurahan, posyandu or kecamatan), group and "
             "optionally since, e.g. 'kelurahan,group,since'"
         )
-    unit = _unit_of(roles["unit"], path)
+    unit = _unit_of(roles["unit"])
     table = table.dropna(how="all")
     names = table[roles["unit"]].fillna("").str.strip()
     groups = table[roles["group"]].fillna("").str.strip()
@@ -123,7 +123,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputError(f"--groups {path}: cannot read it as CSV or a workbook ({err})") from err
 
 
-def _unit_of(header: str, path: str | Path) -> str:
+def _unit_of(header: str) -> str:
+    """The unit a header names (desa: kelurahan)."""
     name = " ".join(header.replace("_", " ").split()).casefold()
     return "kelurahan" if name == "desa" else name
 
