@@ -94,8 +94,8 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
     carries the layout); InputError when the file cannot be read as CSV (possibly after
     earlier blocks)."""
     text = decode_prefix(source)
-    breaks = itertools.islice(_LINE_BREAK.finditer(text.text), HEADER_SEARCH_LINES)
-    starts = [0, *(match.end() for match in breaks)]
+    ends = itertools.islice(_LINE_BREAK.finditer(text.text), HEADER_SEARCH_LINES)
+    starts = [0, *(match.end() for match in ends)]
     lines = [text.text[a:b].rstrip("\r\n") for a, b in itertools.pairwise(starts)]
     if source.stream is None and len(lines) < HEADER_SEARCH_LINES and starts[-1] < len(text.text):
         lines.append(text.text[starts[-1] :])  # the last line, known whole
@@ -265,9 +265,13 @@ def _padded(
         for i, (_, row) in enumerate(located)
         if row.fields < width and not row.breaks and not is_blank_line(row.text)
     ]
-    none: list[pa.Array] = []
+    nothing: tuple[npt.NDArray[np.int64], list[pa.Array], Any] = (
+        np.zeros(0, np.int64),
+        [],
+        located,
+    )
     if not short:
-        return np.zeros(0, dtype=np.int64), none, located
+        return nothing
     rows = [located[i][1] for i in short]
     data = "".join(row.text + delimiter * (width - row.fields) + "\n" for row in rows).encode()
     failed: set[int] = set()  # record numbers (1-based) pyarrow still cannot split
@@ -287,9 +291,9 @@ def _padded(
             convert_options=_cell_options(width),
         )
     except READ_ERRORS:
-        return np.zeros(0, dtype=np.int64), none, located
+        return nothing
     if table.num_columns != width:  # a quote left open at the end took the padding in
-        return np.zeros(0, dtype=np.int64), none, located
+        return nothing
     read = {i for number, i in enumerate(short, start=1) if number not in failed}
     lines = np.array([located[i][0] for i in sorted(read)], dtype=np.int64)
     rest = [row for i, row in enumerate(located) if i not in read]

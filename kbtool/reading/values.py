@@ -53,22 +53,10 @@ REASONS = (
     "age_months < 0",
     "length and height both given, and they differ",
 )
-(
-    OK,
-    BAD_SEX,
-    BAD_MEASURE,
-    BAD_OEDEMA,
-    BAD_NUMBER,
-    BAD_DATE,
-    IMPOSSIBLE_DATE,
-    FUTURE_DATE,
-    EARLY_DATE,
-    VISIT_BEFORE_BIRTH,
-    HEIGHT_NOT_POSITIVE,
-    WEIGHT_NOT_POSITIVE,
-    AGE_NEGATIVE,
-    TWO_HEIGHTS,
-) = range(len(REASONS))
+# (the codes, in the order of REASONS)
+OK, BAD_SEX, BAD_MEASURE, BAD_OEDEMA, BAD_NUMBER, BAD_DATE, IMPOSSIBLE_DATE = range(7)
+FUTURE_DATE, EARLY_DATE, VISIT_BEFORE_BIRTH, HEIGHT_NOT_POSITIVE, WEIGHT_NOT_POSITIVE = range(7, 12)
+AGE_NEGATIVE, TWO_HEIGHTS = range(12, 14)
 
 # Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand): what
 # pyarrow and pandas read as null, and a few more.
@@ -76,10 +64,9 @@ _NULL_TEXTS = (
     "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
     "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null", "-", "--", ".",
 )  # fmt: skip
-# In the columns read as values (numbers, dates, sex, ...), compared in lower case.
+# In the columns read as values (numbers, dates, sex, ...) compared in lower case; in the text
+# columns (NIK, names, places) as written: "Nan" or "Na" may be a name.
 _MISSING_TEXTS = frozenset({"", "none", *(text.lower() for text in _NULL_TEXTS)})
-# In the text columns (NIK, names, places), as written: "Nan" or "Na" may be a name.
-_TEXT_MISSING_LONGEST = max(len(text) for text in _NULL_TEXTS)
 
 _MALE = "l,lk,laki,laki laki,lakilaki,laki2,pria,cowok,m,male,man,boy,1"
 _FEMALE = "p,pr,pr.,perempuan,wanita,cewek,f,female,woman,girl,w,2"
@@ -246,10 +233,10 @@ class ColumnParser:
         dtype: npt.DTypeLike,
         missing: object,
         cast: Callable[[pa.Array], Parsed | None] | None = None,
-        dates: bool = False,
+        strip_times: bool = False,
     ) -> None:
         self.parse, self.dtype, self.missing, self.cast = parse, dtype, missing, cast
-        self.dates = dates
+        self.strip_times = strip_times
         self.known: dict[str, tuple[Any, int]] = {}
 
     def __call__(self, text: pa.Array) -> Parsed:
@@ -257,7 +244,7 @@ class ColumnParser:
             return parsed
         encoded = text.dictionary_encode()
         distinct = len(encoded.dictionary)
-        if self.dates and distinct > 1_000 and 2 * distinct > len(text):
+        if self.strip_times and distinct > 1_000 and 2 * distinct > len(text):
             # timestamps are all distinct: the dates without their times of day are not
             encoded = pc.replace_substring_regex(text, _DATE_AND_TIME, r"\1").dictionary_encode()
         if len(self.known) > _CACHE_LIMIT:
@@ -349,8 +336,8 @@ def column_parsers(today: date) -> dict[str, ColumnParser]:
         "sex": ColumnParser(sex, np.int8, 0),
         "measure": ColumnParser(measure, np.int8, MEASURE_UNKNOWN),
         "oedema": ColumnParser(oedema, np.bool_, False),
-        "birth_date": ColumnParser(dates, np.int64, NAT_DAYS, _cast_dates(today), dates=True),
-        "visit_date": ColumnParser(dates, np.int64, NAT_DAYS, _cast_dates(today), dates=True),
+        "birth_date": ColumnParser(dates, np.int64, NAT_DAYS, _cast_dates(today), strip_times=True),
+        "visit_date": ColumnParser(dates, np.int64, NAT_DAYS, _cast_dates(today), strip_times=True),
         "age_months": number(None, AGE_NEGATIVE, age=True),
         "weight_kg": number(WEIGHT_NOT_POSITIVE, None),
         "height_cm": number(HEIGHT_NOT_POSITIVE, None),
@@ -374,7 +361,7 @@ def clean_text(text: pa.Array, child_id: bool) -> pa.Array:
             # a NIK that went through a float column: "3372012345678901.0"
             text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
     length = pc.binary_length(text)
-    if not pc.any(pc.less_equal(length, _TEXT_MISSING_LONGEST)).as_py():
+    if not pc.any(pc.less_equal(length, max(map(len, _NULL_TEXTS)))).as_py():
         return text  # (no value short enough to be "", "-", "NA", "n/a", ...)
     missing = pc.or_(pc.equal(length, 0), pc.is_in(text, value_set=_text_missing()))
     return pc.if_else(missing, pa.scalar(None, TEXT), text)
