@@ -29,8 +29,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import pandas as pd
 import pyarrow as pa
 
 from kbtool.errors import UsageError
@@ -39,9 +39,6 @@ from kbtool.reading.csv import csv_blocks
 from kbtool.reading.headers import check_override_names, normalise_header, parse_column_overrides
 from kbtool.reading.sources import open_source
 from kbtool.reading.workbooks import workbook_blocks
-
-if TYPE_CHECKING:  # pandas loads with the first batch (_to_pandas)
-    import pandas as pd
 
 __all__ = [
     "ReadBatch",
@@ -165,9 +162,5 @@ def _assemble(parts: list[Converted]) -> ReadBatch:
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    # pandas loads here, when the first batch is ready: a command can start reading (pyarrow
-    # parsing, which needs no GIL) while its main thread still imports
-    import pandas as pd
-
     strings = pd.StringDtype("pyarrow")  # every text column, NA for missing
     return table.to_pandas(types_mapper={pa.string(): strings, pa.large_string(): strings}.get)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from kbtool.errors import InputError
@@ -180,7 +181,7 @@ class Text:
 
 
 def _is_utf8(block: pa.Buffer) -> bool:
-    offsets = pa.array([0, block.size], pa.int64()).buffers()[1]
+    offsets = pa.py_buffer(np.array([0, block.size], dtype=np.int64))
     try:
         pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, block]).validate(full=True)
     except pa.ArrowInvalid:  # (a character cut at the block's end too: the decoder joins it)

@@ -8,7 +8,6 @@ once in Python.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable
@@ -67,6 +66,7 @@ _NULL_TEXTS = (
 # In the columns read as values (numbers, dates, sex, ...) compared in lower case; in the text
 # columns (NIK, names, places) as written: "Nan" or "Na" may be a name.
 _MISSING_TEXTS = frozenset({"", "none", *(text.lower() for text in _NULL_TEXTS)})
+_TEXT_MISSING = pa.array(_NULL_TEXTS, TEXT)
 
 _MALE = "l,lk,laki,laki laki,lakilaki,laki2,pria,cowok,m,male,man,boy,1"
 _FEMALE = "p,pr,pr.,perempuan,wanita,cewek,f,female,woman,girl,w,2"
@@ -345,11 +345,6 @@ def column_parsers(today: date) -> dict[str, ColumnParser]:
     }
 
 
-@functools.cache
-def _text_missing() -> pa.Array:
-    return pa.array(_NULL_TEXTS, TEXT)  # (on first use: pa.array loads pandas)
-
-
 def clean_text(text: pa.Array, child_id: bool) -> pa.Array:
     """Stripped text, NA for empty or a no-value text; a child_id also loses an Excel
     apostrophe and a '.0'."""
@@ -363,5 +358,5 @@ def clean_text(text: pa.Array, child_id: bool) -> pa.Array:
     length = pc.binary_length(text)
     if not pc.any(pc.less_equal(length, max(map(len, _NULL_TEXTS)))).as_py():
         return text  # (no value short enough to be "", "-", "NA", "n/a", ...)
-    missing = pc.or_(pc.equal(length, 0), pc.is_in(text, value_set=_text_missing()))
+    missing = pc.or_(pc.equal(length, 0), pc.is_in(text, value_set=_TEXT_MISSING))
     return pc.if_else(missing, pa.scalar(None, TEXT), text)
