@@ -59,7 +59,7 @@ class Block:
     row read with its missing last cells empty."""
 
     layout: Layout
-    cells: list[pa.Array]
+    cells: list[pa.ChunkedArray]
     lines: npt.NDArray[np.int64]
     broken: list[BrokenRow] = field(default_factory=list)
     first_padded: int | None = None
@@ -125,7 +125,7 @@ class Converter:
         self, block: Block, parsed: dict[str, Parsed], accepted: npt.NDArray[np.bool_]
     ) -> pa.Table:
         n = len(accepted)
-        arrays: dict[str, pa.Array] = {}
+        arrays: dict[str, pa.Array | pa.ChunkedArray] = {}
         for name in CANONICAL_COLUMNS:
             if name in parsed:
                 arrays[name] = _arrow_values(name, parsed[name].values)
@@ -227,7 +227,7 @@ def _kept(table: pa.Table, accepted: npt.NDArray[np.bool_]) -> pa.Table:
     return table if accepted.all() else table.filter(pa.array(accepted))
 
 
-def _blank_rows(cells: list[pa.Array], n: int) -> npt.NDArray[np.bool_]:
+def _blank_rows(cells: list[pa.ChunkedArray], n: int) -> npt.NDArray[np.bool_]:
     """Rows whose cells are all empty: a blank line (";;;;" from Excel), not a row."""
     blank = np.ones(n, dtype=bool)
     for column in cells:

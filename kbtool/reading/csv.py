@@ -106,7 +106,8 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
     if source.stream is None and not text.text[starts[index] + len(lines[index]) :].strip("\r\n"):
         # the header is the file's last line (pyarrow cannot read one line alone): no rows yet
         layout = layout_of(candidates[index], overrides, source.name)
-        yield Block(layout, [pa.nulls(0, TEXT) for _ in layout.headers], np.zeros(0, np.int64))
+        empty = [pa.chunked_array([], TEXT) for _ in layout.headers]
+        yield Block(layout, empty, np.zeros(0, np.int64))
         return
 
     chunk_rows = min(max(batch_rows, 1), _CHUNK_ROWS)
@@ -162,14 +163,14 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
 
 
 # One chunk of a file: a text array per column, and the rows pyarrow skipped by its end.
-_Chunk = tuple[list[pa.Array], list[SkippedRow]]
+_Chunk = tuple[list[pa.ChunkedArray], list[SkippedRow]]
 
 
 def _chunk(batches: list[pa.RecordBatch], schema: pa.Schema, skipped: list[SkippedRow]) -> _Chunk:
     table = pa.Table.from_batches(batches, schema)
     taken = skipped[:]
     skipped.clear()
-    return [column.combine_chunks() for column in table.columns], taken
+    return table.columns, taken
 
 
 def _blocks(
@@ -192,7 +193,7 @@ def _blocks(
         if len(padded_lines):
             order = np.argsort(np.concatenate([lines, padded_lines]), kind="stable")
             cells = [
-                pa.concat_arrays([column, padded]).take(pa.array(order))
+                pa.chunked_array([*column.chunks, padded]).take(pa.array(order))
                 for column, padded in zip(cells, padded_cells, strict=True)
             ]
             lines = np.concatenate([lines, padded_lines])[order]
@@ -202,13 +203,13 @@ def _blocks(
             yield Block(layout, cells, lines, broken, first_padded)
 
 
-def _line_breaks(cells: list[pa.Array]) -> npt.NDArray[np.int64]:
+def _line_breaks(cells: list[pa.ChunkedArray]) -> npt.NDArray[np.int64]:
     """The line breaks inside each row's values (quoted values may hold some)."""
     breaks = np.zeros(len(cells[0]), dtype=np.int64)
     for column in cells:
-        data = column.buffers()[2]
-        raw = data.to_pybytes() if data is not None else b""  # (`in` is memchr-fast)
-        if b"\n" in raw or b"\r" in raw:
+        data = [chunk.buffers()[2] for chunk in column.chunks]
+        raw = [buffer.to_pybytes() for buffer in data if buffer is not None]  # (`in`: memchr)
+        if any(b"\n" in part or b"\r" in part for part in raw):
             count = pc.subtract(
                 pc.add(pc.count_substring(column, "\n"), pc.count_substring(column, "\r")),
                 pc.count_substring(column, "\r\n"),

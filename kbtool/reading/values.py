@@ -232,21 +232,22 @@ class ColumnParser:
         parse: Callable[[str], tuple[Any, int]],
         dtype: npt.DTypeLike,
         missing: object,
-        cast: Callable[[pa.Array], Parsed | None] | None = None,
+        cast: Callable[[pa.ChunkedArray], Parsed | None] | None = None,
         strip_times: bool = False,
     ) -> None:
         self.parse, self.dtype, self.missing, self.cast = parse, dtype, missing, cast
         self.strip_times = strip_times
         self.known: dict[str, tuple[Any, int]] = {}
 
-    def __call__(self, text: pa.Array) -> Parsed:
+    def __call__(self, text: pa.ChunkedArray) -> Parsed:
         if self.cast is not None and (parsed := self.cast(text)) is not None:
             return parsed
-        encoded = text.dictionary_encode()
+        encoded = text.dictionary_encode().combine_chunks()
         distinct = len(encoded.dictionary)
         if self.strip_times and distinct > 1_000 and 2 * distinct > len(text):
             # timestamps are all distinct: the dates without their times of day are not
-            encoded = pc.replace_substring_regex(text, _DATE_AND_TIME, r"\1").dictionary_encode()
+            text = pc.replace_substring_regex(text, _DATE_AND_TIME, r"\1")
+            encoded = text.dictionary_encode().combine_chunks()
         if len(self.known) > _CACHE_LIMIT:
             self.known = {}
         known, parse = self.known, self.parse
@@ -264,10 +265,10 @@ class ColumnParser:
 
 def _cast_numbers(
     non_positive: int | None, negative: int | None
-) -> Callable[[pa.Array], Parsed | None]:
+) -> Callable[[pa.ChunkedArray], Parsed | None]:
     """Plain decimal numbers (point or comma, spaces around) read by arrow's cast."""
 
-    def cast(text: pa.Array) -> Parsed | None:
+    def cast(text: pa.ChunkedArray) -> Parsed | None:
         try:
             numbers = pc.cast(text, pa.float64())
         except pa.ArrowInvalid:
@@ -292,13 +293,13 @@ def _cast_numbers(
     return cast
 
 
-def _cast_dates(today: date) -> Callable[[pa.Array], Parsed | None]:
+def _cast_dates(today: date) -> Callable[[pa.ChunkedArray], Parsed | None]:
     """ISO dates from 1900 on (2023-01-05, and with a time 2023-01-05 10:30[:00]) read by
     arrow's cast; a date after `today` is rejected."""
     earliest = _EARLIEST.toordinal() - _UNIX_ORDINAL
     latest = today.toordinal() - _UNIX_ORDINAL
 
-    def cast(text: pa.Array) -> Parsed | None:
+    def cast(text: pa.ChunkedArray) -> Parsed | None:
         lengths = pc.min_max(pc.binary_length(text)).as_py()
         # (arrow also reads an hour alone, 2023-01-05 10, which the parser rejects)
         if lengths["min"] != lengths["max"] or lengths["min"] not in (10, 16, 19):
@@ -345,10 +346,30 @@ def column_parsers(today: date) -> dict[str, ColumnParser]:
     }
 
 
-def clean_text(text: pa.Array, child_id: bool) -> pa.Array:
+def _maybe_padded(text: pa.ChunkedArray) -> bool:
+    """Whether a value may start or end with whitespace: its first or last byte is an ASCII
+    space or control character, or part of a longer character (U+00A0, U+3000, ...). Looked
+    up in the buffers: most columns need no trimming, and so no copy."""
+    for chunk in text.chunks:
+        offsets, data = chunk.buffers()[1:]
+        if data is None or not data.size:
+            continue
+        offsets = np.frombuffer(offsets, np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(data, np.uint8)
+        # (an empty value points at a neighbour's byte: at worst a needless trim)
+        ends = np.concatenate(
+            [data[np.minimum(offsets[:-1], data.size - 1)], data[offsets[1:] - 1]]
+        )
+        if ((ends <= 0x20) | (ends >= 0x7F)).any():
+            return True
+    return False
+
+
+def clean_text(text: pa.ChunkedArray, child_id: bool) -> pa.ChunkedArray:
     """Stripped text, NA for empty or a no-value text; a child_id also loses an Excel
     apostrophe and a '.0'."""
-    text = pc.utf8_trim_whitespace(text)
+    if _maybe_padded(text):
+        text = pc.utf8_trim_whitespace(text)
     if child_id and len(text):
         if pc.any(pc.starts_with(text, "'")).as_py():
             text = pc.utf8_trim_whitespace(pc.replace_substring_regex(text, r"^'", ""))

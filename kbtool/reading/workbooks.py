@@ -61,12 +61,13 @@ def workbook_blocks(
     layout = layout_of(candidates[header], overrides, where)
     width = len(layout.headers)
     if header + 1 == len(cells):
-        yield Block(layout, [pa.nulls(0, TEXT)] * width, np.zeros(0, dtype=np.int64))
+        yield Block(layout, [pa.chunked_array([], TEXT)] * width, np.zeros(0, dtype=np.int64))
     for start in range(header + 1, len(cells), max(batch_rows, 1)):
         chunk = cells[start : start + max(batch_rows, 1)]
         # calamine's rows are rectangular; transposing with zip keeps the work in C
         columns = [_workbook_column(values) for values in list(zip(*chunk, strict=False))[:width]]
         columns += [pa.nulls(len(chunk), TEXT)] * (width - len(columns))
+        columns = [pa.chunked_array([column]) for column in columns]
         lines = np.arange(start + 1, start + 1 + len(chunk), dtype=np.int64)
         yield Block(layout, columns, lines)
 
