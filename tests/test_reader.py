@@ -878,6 +878,7 @@ def test_keep_raw_echoes_the_original_cells(tmp_path: Path) -> None:
         ("Edema", "mungkin", "unparseable oedema"),
         ("Berat", "9,5 kg", "unparseable number"),
         ("Tinggi", "85.5 cm", "unparseable number"),
+        ("Tinggi", "-inf", "unparseable number"),
         ("Umur", "dua", "unparseable number"),
         ("Tgl Lahir", "kemarin", "unparseable date"),
         ("Tgl Lahir", "31/02/2023", "impossible date"),

@@ -282,12 +282,12 @@ def _cast_numbers(
             return None  # "nan" and "NaN" are missing, "+nan" is no number: the parser knows
         values = numbers.to_numpy(zero_copy_only=False)
         reasons = np.zeros(len(values), dtype=np.uint8)
-        reasons[np.isinf(values)] = BAD_NUMBER
         with np.errstate(invalid="ignore"):
             if non_positive is not None:
                 reasons[values <= 0] = non_positive
             if negative is not None:
                 reasons[values < 0] = negative
+        reasons[np.isinf(values)] = BAD_NUMBER  # (-inf too: no number, as the parser says)
         return Parsed(np.where(reasons == OK, values, np.nan), reasons)
 
     return cast
