@@ -35,8 +35,9 @@ from kbtool.reading.values import TEXT
 # many times a block per column, so blocks stay small.
 _MIN_BLOCK_BYTES = 1 << 20
 _MAX_BLOCK_BYTES = 1 << 22
-# Rows converted at a time (at most; ~16 MB of text): per-call costs vanish at this size.
-_CHUNK_ROWS = 131_072
+# Rows converted at a time (at most): per-call costs are small at this size, and the cells
+# parsed ahead stay as few as the 4 MiB blocks' were (one chunk waits, one is being parsed).
+_CHUNK_ROWS = 65_536
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DELIMITERS = (",", ";", "\t")
 
@@ -122,8 +123,8 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
         return "skip"
 
     def chunks(reader: pacsv.CSVStreamingReader) -> Iterator[_Chunk]:
-        """pyarrow's record batches joined into chunks of about chunk_rows rows, each with the
-        rows skipped by its end (on the parsing thread, where the handler runs)."""
+        """pyarrow's record batches gathered into chunks of about chunk_rows rows, each with
+        the rows skipped by its end (on the parsing thread, where the handler runs)."""
         batches: list[pa.RecordBatch] = []
         for batch in reader:
             batches.append(batch)
@@ -148,7 +149,7 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
             ),
             convert_options=_cell_options(len(candidates[index])),
         )
-        parsed = ahead(chunks(reader), depth=2, name="kbtool-csv")
+        parsed = ahead(chunks(reader), depth=1, name="kbtool-csv")
         yield from _blocks(parsed, first_line, delimiter, overrides, source.name)
     except READ_ERRORS as err:
         message = describe(err)
