@@ -223,7 +223,7 @@ NOTES = {
 }
 _SUPPRESSED = re.compile(r"n < (\d+): figures suppressed")
 
-# Why a row was rejected (kbtool.reading.rejects.REASONS and the field-count reason).
+# Why a row was rejected (kbtool.reading.values.REASONS and the field-count reason).
 REASONS = {
     "unparseable sex": "jenis kelamin tidak terbaca",
     "unparseable measure": "cara ukur tidak terbaca",
