@@ -103,7 +103,16 @@ def main_options(
 
 
 def _register() -> None:
-    from kbtool.commands import growth, importer, prevalence, quality, skdn, store, zscore
+    from kbtool.commands import (
+        compare,
+        growth,
+        importer,
+        prevalence,
+        quality,
+        skdn,
+        store,
+        zscore,
+    )
 
     # short help for the command list: Click cuts longer ones with "..."
     for name, command, short in (
@@ -112,6 +121,7 @@ def _register() -> None:
         ("sources", importer.sources, "List the imports in the store."),
         ("prevalence", prevalence.prevalence, "Stunting prevalence by place and period."),
         ("quality", quality.quality, "Data quality and plausibility per group."),
+        ("compare", compare.compare, "Programme units against the others: DiD."),
         ("skdn", skdn.skdn, "SKDN per posyandu and month; --list: who to follow up."),
         ("growth", growth.growth, "Stunting onset and recovery by place and year."),
     ):
