@@ -256,10 +256,54 @@ def test_sasaran_matching_no_group_is_an_error(tmp_path: Path) -> None:
     assert "'Posyandu Kenanga'" in message and "'Posyandu Mawar'" in message
 
 
+def test_e_ppgbm_sasaran_export_read_as_is(tmp_path: Path) -> None:
+    """An export as a workbook: title lines above the header, place columns beside the group,
+    e-PPGBM's headers, and a total row, which is no group."""
+    import openpyxl
+
+    frame = register(
+        [(1, "Posyandu Mawar", "2024-02-10", 8.0), (2, "Posyandu Melati", "2024-02-10", 8.0)],
+        {1: "2023-06-01", 2: "2023-06-01"},
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for cells in (
+        ["DATA SASARAN BALITA"],
+        ["Puskesmas: Metro", None, "Tahun: 2024"],
+        [],
+        ["No", "Kecamatan", "Puskesmas", "Desa/Kelurahan", "Nama Posyandu", "Tahun",
+         "Jumlah Sasaran Balita"],
+        [1, "Metro Pusat", "Metro", "Metro", "POSYANDU MAWAR", 2024, 40],
+        [2, "Metro Pusat", "Metro", "Metro", "Posyandu Melati", 2024, 8],
+        [None, None, None, None, "TOTAL", None, 48],
+    ):  # fmt: skip
+        sheet.append(cells)
+    path = tmp_path / "sasaran_eppgbm.xlsx"
+    book.save(path)
+    result = compute_skdn(frame, sasaran=read_sasaran(path, "posyandu"))
+    assert (
+        row(result, "2024-02", "Posyandu Mawar")["s"],
+        row(result, "2024-02", "Posyandu Mawar")["d_s"],
+    ) == (40, 2.5)
+    assert row(result, "2024-02", "Posyandu Melati")["s_source"] == "file"
+    assert result.attrs["sasaran_unmatched"] == []  # the total row is no group
+    # a CSV export, semicolons after a title line: errors name the file's own line
+    csv_path = tmp_path / "sasaran.csv"
+    csv_path.write_text(
+        "Sasaran balita 2024, Kota Metro\n\nNama Posyandu;Tahun;Jumlah Sasaran Balita\n"
+        "Posyandu Mawar;2024;40\nPosyandu Melati;dua ribu;8\n",
+        encoding="cp1252",
+    )
+    with pytest.raises(InputError, match="line 5: year 'dua ribu'"):
+        read_sasaran(csv_path, "posyandu")
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
         ("posyandu,year\nMawar,2024\n", "sasaran column"),
+        ("posyandu,year,sasaran\nMawar,2024,3,9\n", "line 2: more cells than the header"),
         ("posyandu,year,sasaran\nMawar,2024,-3\n", "line 2"),
         ("posyandu,month,sasaran\nMawar,2024-13,3\n", "line 2"),
         ("posyandu,year,sasaran\n,2024,3\n", "no posyandu name"),

@@ -52,8 +52,8 @@ def read_kbm(path: str | Path) -> KbmTable:
     row holds (`age_months`, or umur/usia) and the KBM in grams (`kbm_g`, or kbm): a row holds
     up to the next row's age, the last for every older age; the first must be month 0."""
     table = read_small_table(path, "--kbm")
-    age_column = find_column(table, _AGE_HEADERS)
-    gain_column = find_column(table, _GAIN_HEADERS)
+    age_column = find_column(table.columns, _AGE_HEADERS)
+    gain_column = find_column(table.columns, _GAIN_HEADERS)
     if age_column is None or gain_column is None:
         raise InputError(
             f"--kbm {path}: expected the columns age_months and kbm_g (age in completed months "

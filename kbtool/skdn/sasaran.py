@@ -2,9 +2,10 @@
 
 A CSV or xlsx with a group column (named as --by: posyandu, kelurahan, ...; or `group`), a
 `year` or `month` column (tahun, bulan; months as 2024-01, 01/2024, or 1-12 / Januari beside a
-year) and a `sasaran` column, as e-PPGBM's sasaran export and hand-made tables have them. A
-year's sasaran holds for each of its months; rows of one group and month add up (a table per
-sex or RW, say). Group names are matched to the register's as place names are (kbtool.places).
+year) and a `sasaran` column, as e-PPGBM's sasaran export and hand-made tables have them: the
+header may follow title lines, and a total row (`Total`, `Jumlah`) is left out. A year's
+sasaran holds for each of its months; rows of one group and month add up (a table per sex or RW,
+say). Group names are matched to the register's as place names are (kbtool.places).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy.typing as npt
 
 from kbtool.errors import InputError
 from kbtool.places import PLACE_KINDS, builtin_aliases, facility_name, place_key
+from kbtool.reading import normalise_header
 from kbtool.skdn.tables import find_column, line_of, read_small_table
 
 IntArray = npt.NDArray[np.int64]
@@ -26,12 +28,25 @@ IntArray = npt.NDArray[np.int64]
 # header aliases: the register's own words for each group (kbtool.reading.headers) and `group`
 GROUP_HEADERS = {
     "posyandu": ("posyandu", "nama_posyandu"),
-    "kelurahan": ("kelurahan", "desa", "desa_kel", "desa_kelurahan", "kelurahan_desa", "kel"),
+    "kelurahan": (
+        "kelurahan",
+        "desa",
+        "desa_kel",
+        "desa_kelurahan",
+        "kelurahan_desa",
+        "kel",
+        "nama_desa",
+        "nama_kelurahan",
+    ),
     "kecamatan": ("kecamatan", "kec"),
     "puskesmas": ("puskesmas", "nama_puskesmas", "pkm"),
 }
 _ANY_GROUP = ("group", "kelompok", "wilayah")
-_SASARAN_HEADERS = ("sasaran", "jumlah_sasaran", "sasaran_balita", "jumlah_balita", "s")
+_SASARAN_HEADERS = (
+    "sasaran", "jumlah_sasaran", "sasaran_balita", "jumlah_sasaran_balita", "jumlah_balita", "s",
+)  # fmt: skip
+# the group cell of an export's total row
+_TOTAL_NAMES = ("total", "jumlah", "grand_total", "total_keseluruhan", "jumlah_total")
 _YEAR_HEADERS = ("year", "tahun", "thn")
 _MONTH_HEADERS = ("month", "bulan", "periode", "bln")
 
@@ -75,11 +90,19 @@ class Sasaran:
 
 def read_sasaran(path: str | Path, by: str) -> Sasaran:
     """The sasaran file at `path`, its groups being `by` (see the module docstring)."""
-    table = read_small_table(path, "--sasaran")
-    group = find_column(table, (*GROUP_HEADERS.get(by, (by,)), *_ANY_GROUP))
-    count = find_column(table, _SASARAN_HEADERS)
-    year = find_column(table, _YEAR_HEADERS)
-    month = find_column(table, _MONTH_HEADERS)
+    group_headers = (*GROUP_HEADERS.get(by, (by,)), *_ANY_GROUP)
+
+    def is_header(cells: Sequence[str]) -> bool:
+        return all(
+            find_column(cells, names) is not None
+            for names in (group_headers, _SASARAN_HEADERS, (*_YEAR_HEADERS, *_MONTH_HEADERS))
+        )
+
+    table = read_small_table(path, "--sasaran", header=is_header)
+    group = find_column(table.columns, group_headers)
+    count = find_column(table.columns, _SASARAN_HEADERS)
+    year = find_column(table.columns, _YEAR_HEADERS)
+    month = find_column(table.columns, _MONTH_HEADERS)
     if group is None or count is None or (year is None and month is None):
         raise InputError(
             f"--sasaran {path}: expected a {by} (or group) column, a year or month column and "
@@ -88,10 +111,13 @@ def read_sasaran(path: str | Path, by: str) -> Sasaran:
     names: list[str] = []
     months: list[int] = []
     counts: list[int] = []
+    totals = {normalise_header(name) for name in _TOTAL_NAMES}
     records = table.to_dict("records")
     for index, record in zip(table.index, records, strict=True):  # groups, not measurements
         where = f"--sasaran {path}, line {line_of(table, index)}"
         name = record[group]
+        if normalise_header(name) in totals:
+            continue
         if not name:
             raise InputError(f"{where}: no {by} name")
         first, last = _months_of_row(
