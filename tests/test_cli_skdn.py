@@ -93,6 +93,31 @@ def test_every_format(register_csv: Path, tmp_path: Path) -> None:
     assert "2T" in sheets["method"]["item"].tolist()
 
 
+def test_the_list_in_every_format(register_csv: Path, tmp_path: Path) -> None:
+    args = ("skdn", str(register_csv), "--list", "--from", "2024-01", "--to", "2024-03")
+    code, csv_text, _ = run(*args, "-f", "csv")
+    assert code == 0
+    expected = pd.read_csv(io.StringIO(csv_text))
+    assert len(expected) > 0 and set(expected["month"]) <= {"2024-01", "2024-02", "2024-03"}
+    code, out, _ = run(*args, "-f", "json")
+    document = json.loads(out)
+    assert (document["meta"]["options"]["from"], document["meta"]["options"]["to"]) == (
+        "2024-01",
+        "2024-03",
+    )
+    assert [r["source_line"] for r in document["data"]] == expected["source_line"].tolist()
+    code, out, _ = run(*args, "-f", "jsonl")
+    assert [json.loads(line)["t2"] for line in out.splitlines()] == expected["t2"].tolist()
+    for suffix in ("parquet", "xlsx"):
+        assert run(*args, "-o", str(tmp_path / f"list.{suffix}"))[0] == 0
+    parquet = pd.read_parquet(tmp_path / "list.parquet")
+    assert parquet["source_line"].tolist() == expected["source_line"].tolist()
+    sheets = pd.read_excel(tmp_path / "list.xlsx", sheet_name=None, engine="openpyxl")
+    assert sheets["data"]["weight_1"].tolist() == pytest.approx(expected["weight_1"].tolist())
+    code, out, _ = run(*args, "-f", "table", "--lang", "id", env={"COLUMNS": "250"})
+    assert code == 0 and "Daftar tindak lanjut" in out
+
+
 def test_table_in_indonesian(register_csv: Path) -> None:
     code, out, err = run(
         "skdn", str(register_csv), "--by", "kelurahan", "--from", "2024-06", "--to", "2024-06",

@@ -109,7 +109,15 @@ def followup_list(
     result["_month"] = month
     result = result.sort_values(["_month", by, *LIST_SOURCE_COLUMNS], kind="stable")
     result = result.drop(columns="_month").reset_index(drop=True)
-    result.attrs.update({"by": by, "kbm": kbm.name, "names": bool(names)})
+    result.attrs.update(
+        {
+            "by": by,
+            "from": month_label(span.first) if span.chosen else None,
+            "to": month_label(span.last) if span.chosen else None,
+            "kbm": kbm.name,
+            "names": bool(names),
+        }
+    )
     return result
 
 
