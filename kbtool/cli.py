@@ -103,7 +103,7 @@ def main_options(
 
 
 def _register() -> None:
-    from kbtool.commands import audit, importer, prevalence, quality, store, zscore
+    from kbtool.commands import audit, compare, importer, prevalence, quality, store, zscore
 
     # short help for the command list: Click cuts longer ones with "..."
     for name, command, short in (
@@ -113,6 +113,7 @@ def _register() -> None:
         ("prevalence", prevalence.prevalence, "Stunting prevalence by place and period."),
         ("quality", quality.quality, "Data quality and plausibility per group."),
         ("audit", audit.audit, "Do the register's own z-scores agree with WHO?"),
+        ("compare", compare.compare, "Programme units against the others: DiD."),
     ):
         app.command(name, short_help=short)(reporting_errors(command))
     store.app.command("check", short_help="Check every store file.")(reporting_errors(store.check))
