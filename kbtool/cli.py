@@ -104,6 +104,7 @@ def main_options(
 
 def _register() -> None:
     from kbtool.commands import (
+        audit,
         compare,
         growth,
         importer,
@@ -121,6 +122,7 @@ def _register() -> None:
         ("sources", importer.sources, "List the imports in the store."),
         ("prevalence", prevalence.prevalence, "Stunting prevalence by place and period."),
         ("quality", quality.quality, "Data quality and plausibility per group."),
+        ("audit", audit.audit, "Do the register's own z-scores agree with WHO?"),
         ("compare", compare.compare, "Programme units against the others: DiD."),
         ("skdn", skdn.skdn, "SKDN per posyandu and month; --list: who to follow up."),
         ("growth", growth.growth, "Stunting onset and recovery by place and year."),
