@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
+import importlib
 import inspect
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer import _click as click
 
 from kbtool import __version__
 from kbtool.console import err_console
@@ -17,7 +20,56 @@ from kbtool.errors import KbtoolError
 # help shows an argument's metavar (INPUT), not a Python type beside it (<list[str]>)
 typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
 
+# command -> (module in kbtool.commands, function, short help for the command list: Click cuts
+# longer ones with "..."). A command's module is imported when that command runs, not for every
+# command: the analysis commands' libraries (scipy.stats, statsmodels) cost ~0.7 s of start-up.
+_COMMANDS = {
+    "zscore": ("zscore", "zscore", "WHO z-scores, flags and statuses for every row."),
+    "import": ("importer", "import_", "Add registers to the local store."),
+    "sources": ("importer", "sources", "List the imports in the store."),
+    "prevalence": ("prevalence", "prevalence", "Stunting prevalence by place and period."),
+    "quality": ("quality", "quality", "Data quality and plausibility per group."),
+    "audit": ("audit", "audit", "Do the register's own z-scores agree with WHO?"),
+    "compare": ("compare", "compare", "Programme units against the others: DiD."),
+    "skdn": ("skdn", "skdn", "SKDN per posyandu and month; --list: who to follow up."),
+    "growth": ("growth", "growth", "Stunting onset and recovery by place and year."),
+}
+
+
+class _Commands(typer.core.TyperGroup):
+    """kbtool's command group, loading a command's module only when the command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*_COMMANDS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, function, short = _COMMANDS[cmd_name]
+        callback = getattr(importlib.import_module(f"kbtool.commands.{module}"), function)
+        info = typer.models.CommandInfo(
+            name=cmd_name, callback=reporting_errors(callback), short_help=short
+        )
+        return typer.main.get_command_from_info(
+            info, pretty_exceptions_short=True, rich_markup_mode=None
+        )
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # Typer suggests a name among the commands loaded so far: suggest among all of them
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.UsageError as err:
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if close and "Did you mean" not in err.message:
+                named = ", ".join(repr(name) for name in close)
+                err.message = f"{err.message.rstrip('.')}. Did you mean {named}?"
+            raise
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="kbtool",
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Stunting analysis for posyandu registers: WHO-exact z-scores (WHO Child Growth "
@@ -103,31 +155,8 @@ def main_options(
 
 
 def _register() -> None:
-    from kbtool.commands import (
-        audit,
-        compare,
-        growth,
-        importer,
-        prevalence,
-        quality,
-        skdn,
-        store,
-        zscore,
-    )
+    from kbtool.commands import store
 
-    # short help for the command list: Click cuts longer ones with "..."
-    for name, command, short in (
-        ("zscore", zscore.zscore, "WHO z-scores, flags and statuses for every row."),
-        ("import", importer.import_, "Add registers to the local store."),
-        ("sources", importer.sources, "List the imports in the store."),
-        ("prevalence", prevalence.prevalence, "Stunting prevalence by place and period."),
-        ("quality", quality.quality, "Data quality and plausibility per group."),
-        ("audit", audit.audit, "Do the register's own z-scores agree with WHO?"),
-        ("compare", compare.compare, "Programme units against the others: DiD."),
-        ("skdn", skdn.skdn, "SKDN per posyandu and month; --list: who to follow up."),
-        ("growth", growth.growth, "Stunting onset and recovery by place and year."),
-    ):
-        app.command(name, short_help=short)(reporting_errors(command))
     store.app.command("check", short_help="Check every store file.")(reporting_errors(store.check))
     store.app.command("repair", short_help="Set damaged files aside.")(
         reporting_errors(store.repair)

@@ -542,6 +542,9 @@ def test_no_color_keeps_a_mark_on_problem_cells(tmp_path: Path) -> None:
 def test_help_is_complete_and_plain() -> None:
     code, out, _ = run("--help")
     assert code == 0 and "..." not in out.split("Commands:")[1]
+    listed = re.findall(r"^  (\w+)  ", out.split("Commands:")[1], flags=re.M)
+    every = {"zscore", "import", "sources", "prevalence", "quality", "audit", "compare", "skdn"}
+    assert every | {"growth", "store"} <= set(listed)
     for command in ("zscore", "import", "prevalence", "quality"):
         code, out, _ = run(command, "--help")
         assert code == 0 and "Examples:" in out, command
@@ -567,3 +570,9 @@ def test_bad_option_values_read_alike(args: list[str]) -> None:
     code, _, err = run(*args)
     assert code == 2
     assert "Invalid value for" in err and "kbtool: error" not in err
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("zscroe", "zscore"), ("prevalense", "prevalence")])
+def test_a_mistyped_command_gets_a_suggestion(typo: str, meant: str) -> None:
+    code, _, err = run(typo)
+    assert code == 2 and f"Did you mean '{meant}'" in err
