@@ -188,21 +188,30 @@ class Loaded:
     doubtful: int = 0  # the store only: measurements repeated under two keys
     measurements: int = 0
     undated: int = 0  # measurements without a visit date
-    read_year: Callable[[int | None], pd.DataFrame] | None = None
+    # (year, columns or None for all those loaded) -> that year's measurements
+    read_year: Callable[[int | None, Sequence[str] | None], pd.DataFrame] | None = None
     years: list[int | None] = field(default_factory=list)
 
     def whole(self) -> pd.DataFrame:
         """All the measurements in one frame."""
         return self.frame if self.frame is not None else pd.concat(list(self.frames()))
 
-    def frames(self) -> Iterator[pd.DataFrame]:
-        """The measurements, whole or one visit year at a time (oldest first, undated last)."""
+    def frames(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The measurements, whole or one visit year at a time (oldest first, undated last);
+        read by year, only `columns` of those loaded (a whole frame has them all)."""
         if self.frame is not None:
             yield self.frame
             return
         assert self.read_year is not None
         for year in self.years:
-            yield self.read_year(year)
+            yield self.read_year(year, columns)
+
+    def year(self, year: int) -> pd.DataFrame:
+        """The measurements of one visit year, every column loaded."""
+        if self.frame is None:
+            assert self.read_year is not None
+            return self.read_year(year, None)
+        return self.frame[(self.frame["visit_date"].dt.year == year).to_numpy()]
 
 
 def load_measurements(
@@ -257,7 +266,7 @@ def load_measurements(
             doubtful=doubtful,
             measurements=sum(counts.values()),
             undated=counts.get(None, 0),
-            read_year=lambda year: open_year(store, year, columns),
+            read_year=lambda year, only: open_year(store, year, only or columns),
             years=years or [None],
         )
     frame = open_measurements(store, columns=columns)
