@@ -166,6 +166,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "impor lagi berkas berikut untuk memulihkan baris yang disisihkan (baris lainnya "
         "duplikat): {files}",
     },
+    "report_written": {"en": "report written to {path}", "id": "laporan ditulis ke {path}"},
 }
 
 # A result's notes (the `note` column): English text -> Indonesian.
