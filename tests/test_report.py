@@ -149,6 +149,15 @@ def test_the_page_fetches_nothing_and_runs_nothing(sample_report: Rendered) -> N
     assert html.count("<svg") >= 4
 
 
+def test_no_nik_or_name_reaches_the_page(sample_report: Rendered) -> None:
+    register = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    niks = set(register["child_id"]) - {""}
+    names = set(register["name"]) - {""}
+    page = sample_report.html
+    assert not any(nik in page for nik in niks)
+    assert not any(name in page for name in names)
+
+
 def test_charts_written_as_svg_and_png(sample_report: Rendered) -> None:
     keys = re.findall(r'<figure id="figure-([^"]+)"', sample_report.html)
     assert keys == ["where-to-act", "priority-quadrant", "area-trend", "trend-by-kecamatan"]
@@ -256,3 +265,10 @@ def test_workbook_has_a_sheet_per_section(tmp_path: Path) -> None:
     reference = by_key(csv_of("prevalence", str(ONE_YEAR)), "kelurahan")
     for row in sheet.dropna(subset=["stunting_pct"]).to_dict("records"):
         assert row["stunting_pct"] == pytest.approx(reference[row["kelurahan"]]["stunting_pct"])
+    # the machine output equals the library's result
+    loaded = load_measurements([str(ONE_YEAR)], None, columns_needed("kecamatan"), by_year=True)
+    library = assemble_report(loaded, ReportOptions()).indicators
+    indicators = pd.read_excel(book, sheet_name="indicators", engine="openpyxl")
+    assert indicators.columns.tolist() == library.columns.tolist()
+    assert indicators["n"].tolist() == library["n"].tolist()
+    assert np.allclose(indicators["pct"], library["pct"], equal_nan=True, rtol=1e-12)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from matplotlib.typing import RcKeyType
 
@@ -37,6 +38,7 @@ PNG_DPI = 200
 
 PRIORITY_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#4d7ea8"}  # ColorBrewer RdBu, colour-blind safe
 AREA_COLOUR, TARGET_COLOUR, BAND_COLOUR = "#555555", "#1a9850", "#9ecae1"
+QUADRANT_COLOUR = "#fde0dc"
 STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "kbtool",  # the same figure gives the same SVG
@@ -159,8 +161,9 @@ def priority_quadrant(
         colours = [PRIORITY_COLOURS[int(p)] for p in places["priority"]]
         right = _upper_limit(places["stunted"].max(), mean_stunted)
         top = _upper_limit(places["stunting_pct"].max(), area_pct)
-        axes.fill_between([mean_stunted, right], area_pct, top, color="#fde0dc", zorder=0)
-        axes.text(right, top, words["first_priority"], ha="right", va="top", color="#b2182b")
+        axes.fill_between([mean_stunted, right], area_pct, top, color=QUADRANT_COLOUR, zorder=0)
+        quadrant = Patch(facecolor=QUADRANT_COLOUR, label=words["first_priority"])
+        figure.legend(handles=[quadrant], loc="outside upper right")
         axes.scatter(places["stunted"], places["stunting_pct"], c=colours, s=30, zorder=3)
         axes.axhline(area_pct, color=AREA_COLOUR, ls="--", lw=1)
         axes.axvline(mean_stunted, color=AREA_COLOUR, ls="--", lw=1)
@@ -300,5 +303,7 @@ def _panel(
         return
     axes.fill_between(rows["year"], rows["low"], rows["high"], color=BAND_COLOUR, alpha=0.6, lw=0)
     axes.plot(rows["year"], rows["pct"], "o-", color="#08519c", lw=1.5, ms=3.5)
-    axes.set_title(f"{name}  {percent(float(known['pct'].iloc[-1]), lang)}", loc="left")
+    latest = rows.loc[rows["year"] == area["year"].max(), "pct"]
+    shown = percent(float(latest.iloc[0]), lang) if len(latest) else ""
+    axes.set_title(f"{name}  {shown}", loc="left")  # the latest year's, if it has a figure
     axes.grid(axis="y", color="#e5e5e5", lw=0.6)

@@ -318,8 +318,8 @@ def _indicators(c: _Context) -> Section:
     group_word = words.get(by, by.capitalize())
     latest = data.indicators
     is_area = latest[by] == TOTAL_LABEL
-    latest = pd.concat([latest[is_area], latest[~is_area]], ignore_index=True)
-    page = latest[latest["indicator"].isin(PAGE_INDICATORS)]
+    area_first = pd.concat([latest[is_area], latest[~is_area]], ignore_index=True)
+    page = area_first[area_first["indicator"].isin(PAGE_INDICATORS)]
     columns: list[Column] = [
         (group_word, lambda r: c.place(r[by]), "text"),
         (words["indicator"], lambda r: NAMES[lang][r["indicator"]][2], "text"),
