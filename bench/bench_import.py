@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, Timed, register_csv, register_of, run_command
+from bench.common import OUT, Timed, record, register_csv, register_of, run_command
 from tests.synthetic import write_canonical_csv
 
 # the bundled sample register (data/samples/README.md)
@@ -98,6 +98,9 @@ def report(label: str, run: Run, rows: int, store: Path) -> None:
     )
 
 
+FLOOR_RATIO_TARGET = 3.0
+
+
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
     print(f"kbtool import benchmark, {rows:,} generated visits, {os.cpu_count()} cores")
@@ -137,6 +140,23 @@ def main() -> None:
             f"{rows / copied.seconds / 1e6:5.2f} M rows/s  CPU {copied.cpu_seconds:6.2f} s  "
             f"peak RSS {copied.peak_rss_mb:,.0f} MB"
         )
+    ratio = first.timed.seconds / copied.seconds
+    print(f"first import / floor: {ratio:.2f} (target <= {FLOOR_RATIO_TARGET:g})")
+    reproduce = f"python -m bench.bench_import {rows}"
+    record(
+        f"`kbtool import` {rows:,} rows into an empty store, over pyarrow CSV -> Parquet",
+        f"{ratio:.1f}x ({first.timed.seconds:.2f} s / {copied.seconds:.2f} s)",
+        f"<= {FLOOR_RATIO_TARGET:g}x",
+        ratio <= FLOOR_RATIO_TARGET,
+        reproduce,
+    )
+    record(
+        f"`kbtool import` {rows:,} rows, peak memory",
+        f"{first.timed.peak_rss_mb:,.0f} MB",
+        "< 1.5 GB" if rows >= 10_000_000 else "(10M rows: < 1.5 GB)",
+        first.timed.peak_rss_mb < 1536,
+        reproduce,
+    )
 
 
 if __name__ == "__main__":

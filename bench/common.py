@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -103,7 +104,7 @@ def best_of(repeats: int, func: object) -> float:
     return best
 
 
-def time_command(label: str, args: Sequence[str], rows: int, out: Path, runs: int) -> None:
+def time_command(label: str, args: Sequence[str], rows: int, out: Path, runs: int) -> Timed:
     """Run a kbtool command `runs` times and print its best wall time, rows/s, CPU time and
     peak RSS, with the load average (wall times on a shared machine depend on it)."""
     times = [run_command(args, stdout=out) for _ in range(runs)]
@@ -115,3 +116,22 @@ def time_command(label: str, args: Sequence[str], rows: int, out: Path, runs: in
         f"load {os.getloadavg()[0]:.1f})"
     )
     print(f"rows written: {sum(1 for _ in out.open()) - 1:,}")
+    return best
+
+
+RESULTS = OUT / "results.json"
+
+
+def record(figure: str, measured: str, target: str, met: bool, reproduce: str) -> None:
+    """Keep a figure for docs/performance.md (python -m bench.table writes it): the latest
+    measurement of each figure, with the load average it was taken under."""
+    OUT.mkdir(exist_ok=True)
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results[figure] = {
+        "measured": measured,
+        "target": target,
+        "met": met,
+        "reproduce": reproduce,
+        "load": round(os.getloadavg()[0], 1),
+    }
+    RESULTS.write_text(json.dumps(results, indent=1))

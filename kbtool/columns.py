@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # The canonical columns, in this order, as the reader returns them.
 CANONICAL_COLUMNS = (
@@ -113,10 +115,30 @@ def factorize(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], list[
     return np.asarray(codes, dtype=np.intp), list(np.asarray(uniques, dtype=object))
 
 
+def text_codes(
+    values: pd.Series | pa.Array | pa.ChunkedArray,
+) -> tuple[npt.NDArray[np.intp], pa.Array]:
+    """Codes (-1 missing) of a text column into its distinct values, as Arrow strings: one pass
+    of Arrow's dictionary_encode over the column's own Arrow data (a categorical: its codes)."""
+    array = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    if pa.types.is_null(array.type):  # every value missing
+        array = array.cast(pa.string())
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
+    indices = array.indices.fill_null(-1) if array.null_count else array.indices
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    return codes, array.dictionary.cast(pa.string())
+
+
 def splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """splitmix64's finaliser (Steele, Lea & Flood 2014): a fixed bijection on 64-bit integers,
     so hashes built on it stay equal across kbtool, numpy and pandas versions."""
     with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return np.asarray(x ^ (x >> np.uint64(31)), dtype=np.uint64)
+        z = np.asarray(x ^ (x >> np.uint64(30)), dtype=np.uint64)
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+        return z

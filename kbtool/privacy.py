@@ -57,8 +57,8 @@ from kbtool.columns import (
     REJECT_COLUMNS,
     calendar_parts,
     day_numbers,
-    factorize,
     splitmix64,
+    text_codes,
 )
 from kbtool.errors import StoreError
 
@@ -154,69 +154,46 @@ class KeyHasher:
         return list(map(one, messages))
 
 
-@dataclass(frozen=True)
-class NikColumn:
-    """Valid NIKs of a column: each row's index into `values` (-1: none) and the distinct NIKs."""
-
-    codes: npt.NDArray[np.intp]
-    values: npt.NDArray[np.object_]
-    present: npt.NDArray[np.bool_]  # child_id was filled in (valid or not)
-
-
-def parse_nik(child_id: pd.Series, birth_date: pd.Series | None = None) -> NikColumn:
-    """Find the valid NIKs in a child_id column, working once per distinct value.
-
-    Spaces, dots, dashes and a leading apostrophe (Excel's text marker) are dropped and a trailing
-    ".0" (a NIK that went through a float) is removed. See the module docstring for validity.
-    """
-    n = len(child_id)
-    codes, uniques = pd.factorize(child_id, use_na_sentinel=True)
-    if len(uniques) == 0:
-        return NikColumn(
-            np.full(n, -1, dtype=np.intp), np.empty(0, dtype=object), np.zeros(n, dtype=bool)
-        )
-    # Arrow compute over the distinct values: C++ string kernels instead of Python loops
-    text = pc.utf8_trim_whitespace(pa.array(np.asarray(uniques, dtype=object), pa.string()))
-    blank = pc.equal(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
-    text = pc.replace_substring_regex(text, r"^'|\.0$|[\s.\-]", "")
-    is_digits = pc.match_substring_regex(text, r"^\d{16}$").to_numpy(zero_copy_only=False)
-    digits = pc.if_else(pa.array(is_digits), text, "0" * 16)
-
-    def field(a: int, b: int) -> npt.NDArray[np.int64]:
-        part = pc.utf8_slice_codeunits(digits, a, b).cast(pa.int64())
-        return np.asarray(part.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-    province, regency, district = field(0, 2), field(2, 4), field(4, 6)
-    day, month, year2, serial = field(6, 8), field(8, 10), field(10, 12), field(12, 16)
-    day = np.where(day > _NIK_FEMALE_DAY_OFFSET, day - _NIK_FEMALE_DAY_OFFSET, day)
-    valid = is_digits & (province >= _NIK_MIN_PROVINCE) & (province <= _NIK_MAX_PROVINCE)
-    valid &= (regency > 0) & (district > 0) & (serial > 0)
-    valid &= (day >= 1) & (day <= 31) & (month >= 1) & (month <= 12)
-
-    # distinct values that clean to the same NIK share one code
-    clean_codes, clean_values = pd.factorize(
-        pd.Series(digits.to_numpy(zero_copy_only=False), dtype=object).where(valid)
+def _row_niks(
+    codes: npt.NDArray[np.intp], uniques: pa.Array, birth: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Each row's valid NIK (see the module docstring) as a code into the distinct NIKs (-1:
+    none), and those NIKs; worked out once per distinct child_id (`uniques`)."""
+    if not len(uniques):
+        return np.full(len(codes), -1, dtype=np.intp), np.empty(0, dtype=object)
+    text = pc.replace_substring_regex(pc.utf8_trim_whitespace(uniques), r"^'|\.0$|[\s.\-]", "")
+    is_digits = pc.match_substring_regex(text, r"^\d{16}$")
+    # PP KK CC DD MM YY SSSS: 16 digits fit in an int64
+    number = pc.if_else(is_digits, text, "0").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    province, regency, district, day, month, year2 = (
+        number // 10**shift % 100 for shift in (14, 12, 10, 8, 6, 4)
     )
-    row_unique = np.maximum(codes, 0)
-    row_code = np.where(codes >= 0, clean_codes[row_unique], -1).astype(np.intp)
-    if birth_date is not None:
-        b_day, b_month, b_year = calendar_parts(day_numbers(birth_date))
-        known = (row_code >= 0) & (b_day > 0)
-        agree = (
-            (day[row_unique] == b_day)
-            & (month[row_unique] == b_month)
-            & (year2[row_unique] == b_year % 100)
-        )
-        row_code = np.where(known & ~agree, -1, row_code).astype(np.intp)
-    present = (codes >= 0) & ~blank[row_unique]
-    return NikColumn(row_code, np.asarray(clean_values, dtype=object), present)
+    day = np.where(day > _NIK_FEMALE_DAY_OFFSET, day - _NIK_FEMALE_DAY_OFFSET, day)
+    valid = is_digits.to_numpy(zero_copy_only=False)
+    valid &= (province >= _NIK_MIN_PROVINCE) & (province <= _NIK_MAX_PROVINCE)
+    valid &= (regency > 0) & (district > 0) & (number % 10_000 > 0)
+    valid &= (day >= 1) & (day <= 31) & (month >= 1) & (month <= 12)
+    # distinct child_ids that clean to the same NIK share one code
+    nik_codes, niks = text_codes(pc.if_else(pa.array(valid), text, None))
+    row_code = np.append(nik_codes, -1)[codes]
+    # the NIK's embedded date must be the row's birth date (a parent's NIK is not the child's)
+    b_day, b_month, b_year = calendar_parts(birth)
+    unique = np.maximum(codes, 0)
+    agree = (day[unique] == b_day) & (month[unique] == b_month) & (year2[unique] == b_year % 100)
+    row_code[(row_code >= 0) & (b_day > 0) & ~agree] = -1
+    return row_code, niks.to_numpy(zero_copy_only=False)
 
 
 def clean_nik(child_id: pd.Series, birth_date: pd.Series | None = None) -> pd.Series:
-    """The 16-digit NIK of each row where child_id holds a valid one, else missing."""
-    parsed = parse_nik(child_id, birth_date)
-    values = np.concatenate([parsed.values, np.array([None], dtype=object)])
-    return pd.Series(values[parsed.codes], index=child_id.index, dtype=object)
+    """The 16-digit NIK of each row where child_id holds a valid one, else missing.
+
+    Spaces, dots, dashes, a leading apostrophe (Excel's text marker) and a trailing ".0" (a NIK
+    that went through a float) are dropped. See the module docstring for validity.
+    """
+    codes, uniques = text_codes(child_id)
+    birth = np.full(len(child_id), NAT_DAYS) if birth_date is None else day_numbers(birth_date)
+    row_code, niks = _row_niks(codes, uniques, birth)
+    return pd.Series(_or_none(niks)[row_code], index=child_id.index, dtype=object)
 
 
 def _fold_name(text: str) -> str:
@@ -226,24 +203,53 @@ def _fold_name(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def _folded_names(names: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Names folded for matching, as codes (-1: none) into the distinct folded names; the work
+    is done once per distinct name."""
+    codes, uniques = text_codes(names)
+    text = pd.Series([_fold_name(u) for u in uniques.to_pylist()], dtype=object)
+    text = text.str.replace(_CHILD_PREFIX, "", regex=True)
+    text = text.str.replace(r"['`\u2019]", "", regex=True)  # Nur'aini = Nuraini
+    text = text.str.replace(r"[\W_]+", " ", regex=True).str.strip()
+    folded_codes, folded = pd.factorize(text.where(text != "", None))
+    row_codes = np.where(codes >= 0, np.append(folded_codes, -1)[codes], -1)
+    return row_codes.astype(np.intp), np.asarray(folded, dtype=object)
+
+
 def normalise_person_name(names: pd.Series) -> pd.Series:
     """Names folded for matching: casefold, accents and punctuation dropped, spaces collapsed.
 
     "An. Siti Nur'aini", "SITI  NURAINI" and "Siti Nuraini" all give "siti nuraini". Missing or
-    empty names give missing. Works per distinct value.
+    empty names give missing.
     """
-    codes, uniques = pd.factorize(names, use_na_sentinel=True)
-    text = pd.Series(
-        [_fold_name(str(u)) for u in np.asarray(uniques, dtype=object).tolist()], dtype=object
-    )
-    text = text.str.replace(_CHILD_PREFIX, "", regex=True)
-    text = text.str.replace(r"['`\u2019]", "", regex=True)  # Nur'aini = Nuraini
-    text = text.str.replace(r"[\W_]+", " ", regex=True).str.strip()
-    folded = np.concatenate(
-        [text.where(text != "", None).to_numpy(dtype=object), np.array([None], dtype=object)]
-    )
-    rows = folded[np.where(codes >= 0, codes, len(folded) - 1)]
-    return pd.Series(rows, index=names.index, dtype=object)
+    codes, folded = _folded_names(names)
+    return pd.Series(_or_none(folded)[codes], index=names.index, dtype=object)
+
+
+def _or_none(values: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """`values` and None after them, for code -1 to pick."""
+    return np.concatenate([values, np.array([None], dtype=object)])
+
+
+# Identifiers that stand for "none": typed where a register asks for a number the child lacks.
+_PLACEHOLDER_IDS = ["belumada", "tidakada", "tidakpunya", "none", "null", "nan", "na"]
+
+
+def _identifiers(
+    codes: npt.NDArray[np.intp], uniques: pa.Array
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Each row's child identifier in one spelling (case, spaces, dots, dashes, slashes,
+    underscores, an Excel apostrophe and a float's ".0" dropped), as codes into the distinct
+    identifiers; -1 where there is none or only a placeholder (one repeated character such as
+    "0000", "belum ada")."""
+    text = pc.replace_substring_regex(pc.utf8_lower(uniques), r"^\s*'|\.0+\s*$|[\s.\-_/]", "")
+    length = pc.utf8_length(text)
+    one_character = pc.equal(pc.binary_repeat(pc.utf8_slice_codeunits(text, 0, 1), length), text)
+    unusable = pc.or_(one_character, pc.is_in(text, pa.array(_PLACEHOLDER_IDS)))
+    text = pc.if_else(unusable, pa.scalar(None, pa.string()), text)
+    clean_codes, clean = text_codes(text)
+    row_codes = np.where(codes >= 0, np.append(clean_codes, -1)[codes], -1)
+    return row_codes.astype(np.intp), np.asarray(clean.to_pylist(), dtype=object)
 
 
 @dataclass(frozen=True)
@@ -265,18 +271,48 @@ def digests_to_keys(digests: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
     return np.ascontiguousarray(digests).view(">i8").astype(np.int64).reshape(-1)
 
 
+# A part of an HMAC message, per row: a code (>= 0) into the texts it stands for.
+_Part = tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]
+
+
+def _coded(values: npt.NDArray[Any], text: Callable[[Any], npt.NDArray[np.object_]]) -> _Part:
+    """Row values as a message part: codes into the texts of their distinct values."""
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.intp), text(uniques)
+
+
+def _dates(days: npt.NDArray[np.int64]) -> _Part:
+    """Birth dates as ISO texts, "" where missing."""
+
+    def iso(unique: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
+        text = unique.astype("datetime64[D]").astype(str).astype(object)
+        text[unique == NAT_DAYS] = ""
+        return text
+
+    return _coded(days, iso)
+
+
+def _sexes(sex: npt.NDArray[np.int8]) -> _Part:
+    return _coded(sex, lambda unique: unique.astype(str).astype(object))
+
+
+def _known(codes: npt.NDArray[np.intp], texts: npt.NDArray[np.object_]) -> _Part:
+    """Codes that may be -1 (missing) as a part whose missing text is ""."""
+    return np.where(codes >= 0, codes, len(texts)), np.append(texts, "")
+
+
 def _group_codes(
-    columns: Sequence[npt.NDArray[np.int64]],
+    columns: Sequence[npt.NDArray[np.intp]],
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Exact group code of each row over integer code columns, and each group's first row."""
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    """Exact group code of each row over non-negative integer code columns, and each group's
+    first row."""
+    combined = np.zeros(len(columns[0]), dtype=np.intp)
     for column in columns:
         span = int(column.max()) + 1 if len(column) else 1
-        combined, _ = pd.factorize(combined * span + column)
-        combined = combined.astype(np.int64)
-    codes = combined.astype(np.intp)
-    _, first = np.unique(codes, return_index=True)
-    return codes, first
+        combined = pd.factorize(combined * span + column)[0]
+    # codes are numbered in order of first appearance: a group's first row raises the maximum
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(combined), prepend=-1) > 0)
+    return combined, first
 
 
 def child_keys(
@@ -290,61 +326,56 @@ def child_keys(
 ) -> ChildKeys:
     """The child key of every row of a canonical batch (see the module docstring).
 
-    `kelurahan` is the normalised kelurahan name used in name-based keys. `key_cache` (HMAC input
-    -> key bytes) may be shared between batches of one import so a child is hashed once per
-    import; it lives in memory only.
+    `kelurahan` is the normalised kelurahan name used in name-based keys. Every text column is
+    coded once and every HMAC computed once per distinct child; `key_cache` (HMAC input -> key
+    bytes, in memory only) may be shared between the batches of an import so a child is hashed
+    once per import. `on_hash` is told how many HMACs each step computed.
     """
     n = len(rows)
-    ids = _text(rows, "child_id", n)
-    nik = parse_nik(ids, rows.get("birth_date"))
     birth = (
         day_numbers(rows["birth_date"])
         if "birth_date" in rows
         else np.full(n, NAT_DAYS, dtype=np.int64)
     )
-    sex = _sex_codes(rows, n)
+    sex = rows["sex"].fillna(0).to_numpy(dtype=np.int8) if "sex" in rows else np.zeros(n, np.int8)
+    id_codes, id_uniques = text_codes(_text(rows, "child_id", n))
+    nik_codes, niks = _row_niks(id_codes, id_uniques, birth)
     kind = np.full(n, KEY_KIND_ROW, dtype=np.int8)
     key = np.zeros(n, dtype=np.int64)
     digests = _Digests(hasher, key_cache, on_hash)
 
-    has_nik = nik.codes >= 0
-    if has_nik.any():
-        kind[has_nik] = KEY_KIND_NIK
-        key[has_nik] = digests.keys(_DOMAIN_NIK, [nik.values[nik.codes[has_nik]]])
+    has_nik = nik_codes >= 0
+    kind[has_nik] = KEY_KIND_NIK
+    key[has_nik] = digests.keys(_DOMAIN_NIK, [(nik_codes[has_nik], niks)], n)
 
-    names = normalise_person_name(_text(rows, "name", n))
-    id_codes, id_values = identifier_codes(ids)
-    id_rows = np.flatnonzero(~has_nik & (id_codes >= 0))
+    name_codes, names = _folded_names(_text(rows, "name", n))
+    ident_codes, identifiers = _identifiers(id_codes, id_uniques)
+    id_rows = np.flatnonzero(~has_nik & (ident_codes >= 0))
     if id_rows.size:
-        group, _ = _group_codes(
-            [id_codes[id_rows], _codes_of(birth[id_rows]), sex[id_rows].astype(np.int64)]
-        )
+        dates, sexes = _dates(birth[id_rows]), _sexes(sex[id_rows])
+        group, _ = _group_codes([ident_codes[id_rows], dates[0], sexes[0]])
         # one number, two named children (a parent's NIK for twins or siblings): their names
         # tell them apart
-        name_codes = _codes_of(names.iloc[id_rows])
-        named_apart = _groups_with_several(group, name_codes)[group] & (name_codes >= 0)
-        id_rows = id_rows[~(named_apart & (birth[id_rows] != NAT_DAYS))]
+        id_names = name_codes[id_rows]
+        named_apart = _groups_with_several(group, id_names)[group] & (id_names >= 0)
+        keep = ~(named_apart & (birth[id_rows] != NAT_DAYS))
+        id_rows = id_rows[keep]
         kind[id_rows] = KEY_KIND_ID
-        identifiers = np.asarray(id_values, dtype=object)[id_codes[id_rows]]
-        key[id_rows] = digests.keys(
-            _DOMAIN_ID, [identifiers, _date_texts(birth[id_rows]), sex[id_rows].astype(str)]
-        )
+        parts = [(ident_codes[id_rows], identifiers), *((c[keep], t) for c, t in (dates, sexes))]
+        key[id_rows] = digests.keys(_DOMAIN_ID, parts, n)
 
-    name_rows = np.flatnonzero(
-        (kind == KEY_KIND_ROW) & ~has_nik & names.notna().to_numpy() & (birth != NAT_DAYS)
-    )
+    name_rows = np.flatnonzero((kind == KEY_KIND_ROW) & (name_codes >= 0) & (birth != NAT_DAYS))
     if name_rows.size:
         kind[name_rows] = KEY_KIND_NAME
-        place = kelurahan.iloc[name_rows].astype(object)
-        key[name_rows] = digests.keys(
-            _DOMAIN_NAME,
-            [
-                names.iloc[name_rows].to_numpy(dtype=object),
-                _date_texts(birth[name_rows]),
-                sex[name_rows].astype(str),
-                place.where(place.notna(), "").astype(str).str.casefold().to_numpy(dtype=object),
-            ],
-        )
+        place_codes, places = text_codes(kelurahan)
+        folded_places = np.array([p.casefold() for p in places.to_pylist()], dtype=object)
+        parts = [
+            (name_codes[name_rows], names),
+            _dates(birth[name_rows]),
+            _sexes(sex[name_rows]),
+            _known(place_codes[name_rows], folded_places),
+        ]
+        key[name_rows] = digests.keys(_DOMAIN_NAME, parts, n)
 
     # row keys: rows with none of these. One HMAC per file; each row's line number, mixed by a
     # bijection, is XORed in, so every line has its own key and the same file gives the same
@@ -354,35 +385,19 @@ def child_keys(
         file_key = digests_to_keys(hasher.digests(_DOMAIN_ROW, [source_sha256.encode("ascii")]))
         if on_hash:
             on_hash(1)
-        lines = _source_lines(rows, n)[row_idx].astype(np.uint64)
-        key[row_idx] = (file_key.view(np.uint64)[0] ^ splitmix64(lines)).view(np.int64)
+        lines = (
+            rows["source_line"].to_numpy(dtype=np.int64)
+            if "source_line" in rows
+            else np.arange(1, n + 1, dtype=np.int64)
+        )
+        key[row_idx] = (
+            file_key.view(np.uint64)[0] ^ splitmix64(lines[row_idx].astype(np.uint64))
+        ).view(np.int64)
 
-    nik_present_unused = int((nik.present & ~has_nik).sum())
-    return ChildKeys(key=key, kind=kind, nik_present_unused=nik_present_unused)
-
-
-# Identifiers that stand for "none": typed where a register asks for a number the child lacks.
-_PLACEHOLDER_IDS = frozenset({"belumada", "tidakada", "tidakpunya", "none", "null", "nan", "na"})
-
-
-def identifier_codes(ids: pd.Series) -> tuple[npt.NDArray[np.intp], list[str]]:
-    """Each row's child identifier in one spelling (case, spaces, dots, dashes, an Excel
-    apostrophe and a float's ".0" dropped), as codes into the distinct identifiers; -1 where
-    there is none or only a placeholder ("0000", "belum ada")."""
-    codes, uniques = factorize(ids)
-    if not uniques:
-        return codes, []
-    text = pc.utf8_lower(pa.array([str(u) for u in uniques], pa.string()))
-    text = pc.replace_substring_regex(text, r"^\s*'|\.0+\s*$|[\s.\-_/]", "")
-    clean = text.to_pylist()
-    usable = [
-        bool(value) and len(set(value)) > 1 and value not in _PLACEHOLDER_IDS for value in clean
-    ]
-    clean_codes, clean_values = factorize(
-        pd.Series([v if ok else None for v, ok in zip(clean, usable, strict=True)], dtype=object)
-    )
-    row_codes = np.where(codes >= 0, clean_codes[np.maximum(codes, 0)], -1).astype(np.intp)
-    return row_codes, [str(v) for v in clean_values]
+    # a child_id filled in (not blank) that gave no NIK key
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(id_uniques)), 0)
+    present = (id_codes >= 0) & ~np.append(blank.to_numpy(zero_copy_only=False), True)[id_codes]
+    return ChildKeys(key=key, kind=kind, nik_present_unused=int((present & ~has_nik).sum()))
 
 
 def _groups_with_several(group: npt.NDArray[np.intp], codes: npt.NDArray[np.intp]) -> Any:
@@ -393,21 +408,8 @@ def _groups_with_several(group: npt.NDArray[np.intp], codes: npt.NDArray[np.intp
     return counts > 1
 
 
-def _codes_of(values: Any) -> npt.NDArray[np.intp]:
-    """Codes of a column's distinct values, -1 where missing."""
-    codes, _ = pd.factorize(np.asarray(values))
-    return np.asarray(codes, dtype=np.intp)
-
-
-def _date_texts(days: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
-    """ISO dates of day numbers, "" where missing."""
-    text = days.astype("datetime64[D]").astype(str).astype(object)
-    text[days == NAT_DAYS] = ""
-    return text
-
-
 class _Digests:
-    """HMAC keys of rows: one HMAC per distinct combination of a row's parts."""
+    """HMAC keys of rows: one HMAC per distinct message, remembered in `cache` if given."""
 
     def __init__(
         self,
@@ -417,60 +419,34 @@ class _Digests:
     ) -> None:
         self.hasher, self.cache, self.on_hash = hasher, cache, on_hash
 
-    def keys(self, domain: bytes, parts: Sequence[Any]) -> npt.NDArray[np.int64]:
-        """Keys of rows whose message is their texts of `parts` joined by the separator."""
-        coded = [pd.factorize(np.asarray(part, dtype=object)) for part in parts]
-        group, first = _group_codes([codes.astype(np.int64) for codes, _ in coded])
-        texts = [np.asarray(values, dtype=object)[codes[first]] for codes, values in coded]
-        messages = [
-            _SEPARATOR.join(map(str, message)).encode("utf-8")
-            for message in zip(*texts, strict=True)
-        ]
-        digests = _cached_digests(self.hasher, domain, messages, self.cache, self.on_hash)
-        return digests_to_keys(digests)[group]
-
-
-def _cached_digests(
-    hasher: KeyHasher,
-    domain: bytes,
-    messages: list[bytes],
-    cache: dict[bytes, bytes] | None,
-    on_hash: Callable[[int], None] | None,
-) -> npt.NDArray[np.uint8]:
-    if cache is None:
-        if on_hash:
-            on_hash(len(messages))
-        return hasher.digests(domain, messages)
-    # the cache is keyed by domain + message, as the HMAC input is
-    keyed = [domain + m for m in messages]
-    found: list[bytes | None] = list(map(cache.get, keyed))
-    missing = [i for i, digest in enumerate(found) if digest is None]
-    if missing:
-        fresh = hasher.digest_list(domain, [messages[i] for i in missing])
-        for i, digest in zip(missing, fresh, strict=True):
-            found[i] = cache[keyed[i]] = digest
-        if on_hash:
-            on_hash(len(missing))
-    joined = b"".join(cast("list[bytes]", found))  # every entry is filled by now
-    return np.frombuffer(joined, dtype=np.uint8).reshape(len(messages), KEY_BYTES)
+    def keys(self, domain: bytes, parts: Sequence[_Part], n: int) -> npt.NDArray[np.int64]:
+        """Keys of rows whose message is their parts' texts joined by the separator."""
+        group, first = _group_codes([codes for codes, _ in parts])
+        texts = [values[codes[first]] for codes, values in parts]
+        messages = [_SEPARATOR.join(message).encode() for message in zip(*texts, strict=True)]
+        digests: list[bytes | None]
+        if self.cache is None:
+            digests = list(self.hasher.digest_list(domain, messages))
+            hashed = len(messages)
+        else:
+            # the cache is keyed by domain + message, as the HMAC input is
+            keyed = [domain + m for m in messages]
+            digests = [self.cache.get(k) for k in keyed]
+            missing = [i for i, digest in enumerate(digests) if digest is None]
+            fresh = self.hasher.digest_list(domain, [messages[i] for i in missing])
+            for i, digest in zip(missing, fresh, strict=True):
+                digests[i] = self.cache[keyed[i]] = digest
+            hashed = len(missing)
+        if self.on_hash and hashed:
+            self.on_hash(hashed)
+        joined = np.frombuffer(b"".join(cast("list[bytes]", digests)), dtype=np.uint8)
+        return digests_to_keys(joined.reshape(-1, KEY_BYTES))[group]
 
 
 def _text(rows: pd.DataFrame, column: str, n: int) -> pd.Series:
     if column not in rows:
         return pd.Series([None] * n, index=rows.index, dtype=object)
     return rows[column]
-
-
-def _sex_codes(rows: pd.DataFrame, n: int) -> npt.NDArray[np.int8]:
-    if "sex" not in rows:
-        return np.zeros(n, dtype=np.int8)
-    return rows["sex"].fillna(0).to_numpy(dtype=np.int8)
-
-
-def _source_lines(rows: pd.DataFrame, n: int) -> npt.NDArray[np.int64]:
-    if "source_line" not in rows:
-        return np.arange(1, n + 1, dtype=np.int64)
-    return rows["source_line"].to_numpy(dtype=np.int64)
 
 
 # --- personal columns: what `kbtool zscore` never echoes, what no rejects file shows ----------

@@ -25,7 +25,7 @@ export; `inject_defects` adds known data-quality problems for tests.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -374,6 +374,8 @@ def generate_register(
     moved_share: float = 0.02,
     haz_trend_per_year: float = HAZ_TREND_PER_YEAR,
     include_age_months: bool = False,
+    programme: Mapping[str, int] | None = None,
+    programme_haz: float = 0.0,
 ) -> pd.DataFrame:
     """A synthetic posyandu register of Kota Metro: one row per visit, in canonical columns.
 
@@ -385,6 +387,10 @@ def generate_register(
     in ~2% of rows; ~0.3% typed in millimetres or with weight and height swapped), measure ("l"
     lying / "h" standing), oedema (bool), posyandu, kelurahan, kecamatan, puskesmas. Text columns
     are categoricals, so 20 million rows stay small. Same arguments, same frame.
+
+    `programme` (kelurahan -> start year) with `programme_haz` injects a known programme
+    effect: every measurement in those kelurahan from the start year on is `programme_haz` z
+    taller. It draws no random number, so the register is otherwise the same.
     """
     if n_children < 0:
         raise ValueError("n_children must be >= 0")
@@ -506,6 +512,8 @@ def generate_register(
     del faltering
     haz += child_slope[child] * (age_months / 12.0 - 2.5)
     haz += haz_trend_per_year / 365.25 * (visit - window_start)
+    if programme and programme_haz:
+        haz += programme_haz * _in_programme(programme, geo, row_pos, visit)
     np.clip(haz, -5.5, 5.5, out=haz)
     lhfa = load_table("lhfa")
     # length below 731 days, height from 731 days: the lhfa table switches there itself
@@ -584,6 +592,19 @@ def generate_register(
     columns["kecamatan"] = _categorical(geo.kel_kec.astype(np.int8)[row_kel], geo.kecamatan)
     columns["puskesmas"] = _categorical(geo.kel_pusk.astype(np.int8)[row_kel], geo.puskesmas)
     return pd.DataFrame(columns, copy=False)
+
+
+def _in_programme(
+    programme: Mapping[str, int], geo: _Geo, row_pos: npt.NDArray[np.int32], visit: IntArray
+) -> BoolArray:
+    """Rows measured in a programme kelurahan in or after its start year."""
+    unknown = set(programme) - set(geo.kelurahan)
+    if unknown:
+        raise ValueError(f"not kelurahan of Kota Metro: {', '.join(sorted(unknown))}")
+    never = np.iinfo(np.int64).max
+    start = np.array([programme.get(name, never) for name in geo.kelurahan], dtype=np.int64)
+    visit_year = _timestamps(visit).astype("datetime64[Y]").astype(np.int64) + 1970
+    return np.asarray(visit_year >= start[geo.pos_kel[row_pos]])
 
 
 # --------------------------------------------------------------------------------------------

@@ -317,3 +317,20 @@ def test_store_design_columns_are_its_own(tmp_path: Path) -> None:
     code, out, err = run("prevalence", "--store", str(store), "--weights", "bobot")
     assert code == 2 and out == ""
     assert "the store keeps no column 'bobot'" in err
+
+
+def test_store_files_lacking_a_column_give_one_clear_message(tmp_path: Path) -> None:
+    """A store file written without WAZ (as an older kbtool might have) is named, with the
+    command that rebuilds the store; indicators whose columns it holds still read."""
+    import pyarrow.parquet as pq
+
+    store = tmp_path / "store"
+    assert run("import", str(CANONICAL), "--store", str(store))[0] == 0
+    part = sorted((store / "measurements").rglob("*.parquet"))[0]
+    old = pq.read_table(part)
+    pq.write_table(old.drop_columns(["waz", "waz_flag", "waz_status"]), part)
+    code, out, err = run("prevalence", "--store", str(store), "--indicator", "underweight")
+    assert code == 1 and out == ""
+    assert "lacks waz" in err and "kbtool import" in err and "Traceback" not in err
+    code, _, err = run("prevalence", "--store", str(store), "--indicator", "stunting")
+    assert code == 0, err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from kbtool import privacy
 from kbtool.columns import REJECT_COLUMNS
 from kbtool.errors import StoreError
 from kbtool.store import (
@@ -742,27 +744,57 @@ def _random_rows(rng: np.random.Generator, n: int) -> tuple[dedup.Incoming, dedu
     return incoming, stored
 
 
+def _rules(incoming: dedup.Incoming, stored: dedup.Stored) -> list[tuple[int, int, int]]:
+    """The rules of kbtool.store.dedup row by row in plain Python (rows in reading order):
+    (status, stored row replaced, source credited) per row."""
+    rows = list(zip(incoming.key, incoming.visit, incoming.vhash, incoming.src, strict=True))
+    held = {(k, v): i for i, (k, v) in enumerate(zip(stored.key, stored.visit, strict=True))}
+    decided = []
+    for i, (key, visit, vhash, _) in enumerate(rows):
+        later = rows[i + 1 :]
+        winner = not any((k, v) == (key, visit) for k, v, _, _ in later)
+        kept = not any((k, v, h) == (key, visit, vhash) for k, v, h, _ in later)
+        at = held.get((key, visit), -1)
+        same = at >= 0 and stored.vhash[at] == vhash
+        last = max(j for j, (k, v, _, _) in enumerate(rows) if (k, v) == (key, visit))
+        if same or not kept:
+            decided.append((dedup.DUPLICATE, -1, -1))
+        elif winner:
+            decided.append((dedup.LIVE, at, -1))
+        else:
+            decided.append((dedup.SUPERSEDED, -1, int(rows[last][3])))
+    return decided
+
+
+def _decided(result: dedup.Resolution) -> list[tuple[int, int, int]]:
+    return list(
+        zip(
+            result.status.tolist(),
+            result.replaces.tolist(),
+            result.credit_src.tolist(),
+            strict=True,
+        )
+    )
+
+
 @pytest.mark.parametrize("seed", range(20))
-def test_fast_dedup_equals_the_exact_one(seed: int) -> None:
+def test_dedup_follows_its_rules(seed: int) -> None:
+    """On random rows with many repeats, in reading order or shuffled with their reading
+    positions, every row is decided as the rules say."""
     incoming, stored = _random_rows(np.random.default_rng(seed), 40)
-    fast, exact = dedup.resolve(incoming, stored), dedup.resolve_exact(incoming, stored)
-    assert np.array_equal(fast.status, exact.status)
-    assert np.array_equal(fast.replaces, exact.replaces)
-    assert np.array_equal(fast.credit_src, exact.credit_src)
-    # the same rows shuffled, with their reading positions: the same decision per row
+    expected = _rules(incoming, stored)
+    assert _decided(dedup.resolve(incoming, stored)) == expected
     shuffled = np.random.default_rng(seed + 100).permutation(len(incoming.key))
     mixed = dedup.Incoming(
         *(getattr(incoming, f)[shuffled] for f in ("key", "visit", "vhash", "src"))
     )
     unordered = dedup.resolve(mixed, stored, seq=shuffled.astype(np.int64))
-    assert np.array_equal(unordered.status, exact.status[shuffled])
-    assert np.array_equal(unordered.replaces, exact.replaces[shuffled])
-    assert np.array_equal(unordered.credit_src, exact.credit_src[shuffled])
+    assert _decided(unordered) == [expected[i] for i in shuffled]
 
 
 @pytest.mark.parametrize("seed", range(10))
-def test_dedup_of_distinct_identities_equals_the_exact_one(seed: int) -> None:
-    """The usual import (no child and visit date twice) takes a path of its own: same result."""
+def test_dedup_of_distinct_identities_follows_its_rules(seed: int) -> None:
+    """The usual import (no child and visit date twice), against a store and an empty one."""
     rng = np.random.default_rng(seed)
     grid = np.stack(np.meshgrid(np.arange(8), np.arange(5))).reshape(2, -1)
     taken = rng.permutation(grid.shape[1])[:30]
@@ -779,23 +811,7 @@ def test_dedup_of_distinct_identities_equals_the_exact_one(seed: int) -> None:
         vhash=rng.integers(0, 3, held.size).astype(np.int64),
     )
     for store_rows in (stored, dedup.Stored(*(np.empty(0, np.int64) for _ in range(3)))):
-        fast, exact = dedup.resolve(incoming, store_rows), dedup.resolve_exact(incoming, store_rows)
-        assert np.array_equal(fast.status, exact.status)
-        assert np.array_equal(fast.replaces, exact.replaces)
-        assert np.array_equal(fast.credit_src, exact.credit_src)
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_repeated_identities_are_those_pandas_finds(seed: int) -> None:
-    """The sort-based check of repeated identities marks what pandas' duplicated(keep=False)
-    marks, with values across the whole 64-bit range and at its ends."""
-    rng = np.random.default_rng(seed)
-    ident = rng.integers(0, 2**64 - 1, 5000, dtype=np.uint64, endpoint=True)
-    ident[rng.integers(0, 5000, 40)] = ident[rng.integers(0, 5000, 40)]
-    ident[:3] = [0, 2**64 - 1, 2**64 - 1]
-    for values in (ident, ident[1:2], ident[:0], np.unique(ident), np.full(4, 7, np.uint64)):
-        expected = pd.Index(values).duplicated(keep=False)
-        assert np.array_equal(dedup._repeated(values), expected)
+        assert _decided(dedup.resolve(incoming, store_rows)) == _rules(incoming, store_rows)
 
 
 def test_dedup_rules_by_hand() -> None:
@@ -819,18 +835,9 @@ def test_dedup_rules_by_hand() -> None:
     assert S not in result.status
 
 
-def test_packed_identity_collision_falls_back_to_the_exact_path(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Two identities made to pack to the same 64 bits are still told apart."""
-    exact_calls: list[int] = []
-    exact = dedup.resolve_exact
-
-    def counted(incoming: dedup.Incoming, stored: dedup.Stored) -> dedup.Resolution:
-        exact_calls.append(1)
-        return exact(incoming, stored)
-
-    monkeypatch.setattr(dedup, "resolve_exact", counted)
+def test_identities_that_would_share_64_bits_are_told_apart() -> None:
+    """Two (child, visit) pairs with key + visit x 0x9E3779B97F4A7C15 equal (mod 2^64), as a
+    packed 64-bit identity would have them, are two measurements."""
     multiplier = np.uint64(0x9E3779B97F4A7C15)
     with np.errstate(over="ignore"):
         other = (np.uint64(5) + multiplier).view(np.int64)  # 5 + 1 * M  ==  other + 0 * M
@@ -843,7 +850,6 @@ def test_packed_identity_collision_falls_back_to_the_exact_path(
     none = np.empty(0, dtype=np.int64)
     empty = dedup.Stored(key=none, visit=none, vhash=none)
     assert dedup.resolve(incoming, empty).status.tolist() == [dedup.LIVE, dedup.LIVE]
-    assert exact_calls == [1]
 
 
 # --- through the reader -------------------------------------------------------------------
@@ -910,93 +916,133 @@ def test_eppgbm_sample_round_trip_keeps_no_names(
 PINNED_ZERO_HASH = -1928754110324993301
 
 
-def test_batch_value_hash_equals_the_documented_definition() -> None:
-    """batch_value_hash gives value_hash of the words docs/store-format.md defines, on rows with
-    NaN of several bit patterns, -0.0, missing dates, missing names, oedema 2."""
+def _documented_value_hash(words: list[int]) -> int:
+    """value_hash as docs/store-format.md defines it, one row in plain Python integers."""
+    mask = (1 << 64) - 1
+
+    def splitmix64(x: int) -> int:
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask
+        return x ^ (x >> 31)
+
+    h = 0
+    for i, word in enumerate(words, 1):
+        h = (h * 0x100000001B3 + splitmix64((word + i * 0x9E3779B97F4A7C15) & mask)) & mask
+    h = splitmix64(h)
+    return h - (1 << 64) if h >> 63 else h
+
+
+def _batch(rows: pd.DataFrame, kelurahan: list[object], kecamatan: list[object]) -> pa.Table:
+    keys = privacy.ChildKeys(
+        np.zeros(len(rows), np.int64), np.zeros(len(rows), np.int8), nik_present_unused=0
+    )
+    staged = schema.build_batch(
+        rows,
+        keys,
+        pd.Series(kelurahan, dtype=object),
+        pd.Series(kecamatan, dtype=object),
+        import_id="i",
+        source_file="f",
+        source_sha256="0" * 64,
+    )
+    return staged.table
+
+
+def test_value_hash_is_the_documented_definition() -> None:
+    """The stored value_hash is the documented one on rows with NaN of several bit patterns,
+    -0.0, missing dates (the age in months counts), missing names and oedema."""
     rng = np.random.default_rng(11)
-    n = 5_000
+    n = 2_000
+    odd_nan = np.array([0x7FF0000000000123], dtype=np.uint64).view(np.float64)[0]
 
     def floats() -> np.ndarray:
         values = rng.normal(10, 3, n).round(1)
         values[rng.random(n) < 0.1] = np.nan
         values[rng.random(n) < 0.05] = -0.0
-        # a NaN with another payload must hash as np.nan does
-        odd_nan = np.array([0x7FF0000000000123], dtype=np.uint64).view(np.float64)[0]
-        values[rng.random(n) < 0.05] = odd_nan
+        values[rng.random(n) < 0.05] = odd_nan  # must hash as np.nan does
         return values
 
-    def coded(names: int) -> schema._Coded:
-        return schema._Coded(
-            rng.integers(-1, names, n).astype(np.intp), [f"name {i}" for i in range(names)]
-        )
+    def names(count: int) -> list[object]:
+        return [None if i < 0 else f"Name {i}" for i in rng.integers(-1, count, n)]
 
-    birth = rng.integers(15_000, 20_000, n).astype(np.int64)
-    birth[rng.random(n) < 0.2] = schema.NAT_DAYS
-    sex = rng.integers(0, 3, n).astype(np.int8)
-    measure = rng.integers(0, 3, n).astype(np.int8)
-    oedema = rng.integers(0, 3, n).astype(np.uint8)
-    age, weight, height = floats(), floats(), floats()
-    places = {"posyandu": coded(7), "kelurahan": coded(3), "kecamatan": coded(1)}
-    places["puskesmas"] = schema._Coded(np.full(n, -1, dtype=np.intp), [])
-    compiled = schema.batch_value_hash(
-        sex=sex,
-        birth_days=birth,
-        age_months=age,
-        weight=weight,
-        height=height,
-        measure=measure,
-        oedema_word=oedema,
-        **places,
+    birth = pd.Series(pd.to_datetime(rng.integers(15_000, 20_000, n), unit="D"))
+    birth = birth.where(rng.random(n) >= 0.2)
+    oedema = pd.Series(rng.integers(0, 3, n)).map({0: False, 1: True, 2: None})
+    rows = pd.DataFrame(
+        {
+            "sex": rng.integers(0, 3, n).astype(np.int8),
+            "birth_date": birth,
+            "visit_date": pd.Timestamp("2024-01-15"),
+            "age_months": floats(),
+            "weight_kg": floats(),
+            "height_cm": floats(),
+            "measure": rng.integers(0, 3, n).astype(np.int8),
+            "oedema": oedema,
+            "posyandu": names(7),
+            "puskesmas": [None] * n,
+        }
     )
+    kelurahan, kecamatan = names(3), names(1)
+    table = _batch(rows, kelurahan, kecamatan)
 
-    def float_bits(values: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):  # the signalling NaN
-            return schema._float_bits(values)
+    def float_word(value: float) -> int:
+        value = 0.0 if value == 0 else value
+        return int(np.float64(np.nan if value != value else value).view(np.uint64))
 
-    words = {
-        "sex": sex.astype(np.uint64),
-        "birth_date": birth.view(np.uint64),
-        "age_months": float_bits(np.where(birth == schema.NAT_DAYS, age, np.nan)),
-        "weight_kg": float_bits(weight),
-        "height_cm": float_bits(height),
-        "measure": measure.astype(np.uint64),
-        "oedema": oedema.astype(np.uint64),
-        **{name: c.hashes() for name, c in places.items()},
-    }
-    assert np.array_equal(compiled, schema.value_hash(words))
+    def text_word(value: object) -> int:
+        if value is None:
+            return 0
+        digest = hashlib.blake2b(str(value).encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "little")
+
+    posyandu = table.column("posyandu").to_pylist()
+    expected = []
+    for i in range(n):
+        born = birth[i]
+        words = [
+            int(rows["sex"][i]),
+            (1 << 63) if pd.isna(born) else (born - pd.Timestamp("1970-01-01")).days,
+            float_word(rows["age_months"][i] if pd.isna(born) else np.nan),
+            float_word(rows["weight_kg"][i]),
+            float_word(rows["height_cm"][i]),
+            int(rows["measure"][i]),
+            {False: 0, True: 1, None: 2}[oedema[i]],
+            text_word(posyandu[i]),
+            text_word(kelurahan[i]),
+            text_word(kecamatan[i]),
+            0,
+        ]
+        expected.append(_documented_value_hash(words))
+    assert table.column("value_hash").to_pylist() == expected
     # and the definition itself is pinned: a later kbtool must hash a row as this one does
-    assert int(schema.value_hash({name: np.zeros(1, np.uint64) for name in words})[0]) == (
-        PINNED_ZERO_HASH
-    )
+    assert _documented_value_hash([0] * 11) == PINNED_ZERO_HASH
 
 
 # value hashes of three rows as stores written by earlier kbtool versions hold them
 PINNED_ROW_HASHES = [-7366960897620514262, -4439160600904132732, -5583486125856103109]
 
 
-def test_batch_value_hash_of_stored_rows_is_unchanged() -> None:
+def test_value_hash_of_stored_rows_is_unchanged() -> None:
     """A row hashes as stores already written hold it (else a re-import would store it again):
     plain values, a missing birth date with an age in months, -0.0, NaN of another bit
     pattern, missing oedema and names."""
     odd_nan = np.array([0x7FF0000000000123], dtype=np.uint64).view(np.float64)[0]
-
-    def coded(codes: list[int], name: str) -> schema._Coded:
-        return schema._Coded(np.array(codes, dtype=np.intp), [name])
-
-    hashes = schema.batch_value_hash(
-        sex=np.array([1, 2, 0], np.int8),
-        birth_days=np.array([19000, schema.NAT_DAYS, schema.NAT_DAYS], np.int64),
-        age_months=np.array([np.nan, 14.5, odd_nan]),
-        weight=np.array([9.6, np.nan, -0.0]),
-        height=np.array([75.7, -0.0, 110.0]),
-        measure=np.array([1, 2, 0], np.int8),
-        oedema_word=np.array([0, 2, 1], np.uint8),
-        posyandu=coded([0, -1, 0], "Posyandu Melati"),
-        kelurahan=coded([0, -1, -1], "Yosodadi"),
-        kecamatan=coded([0, -1, 0], "Metro Timur"),
-        puskesmas=coded([0, -1, -1], "Puskesmas Yosomulyo"),
+    rows = pd.DataFrame(
+        {
+            "sex": np.array([1, 2, 0], np.int8),
+            "birth_date": pd.to_datetime(pd.Series(["2022-01-08", None, None])),  # day 19000
+            "visit_date": pd.to_datetime(["2023-01-15"] * 3),
+            "age_months": [np.nan, 14.5, odd_nan],
+            "weight_kg": [9.6, np.nan, -0.0],
+            "height_cm": [75.7, -0.0, 110.0],
+            "measure": np.array([1, 2, 0], np.int8),
+            "oedema": pd.Series([False, None, True], dtype=object),
+            "posyandu": ["Posyandu Melati", None, "Posyandu Melati"],
+            "puskesmas": ["Puskesmas Yosomulyo", None, None],
+        }
     )
-    assert hashes.tolist() == PINNED_ROW_HASHES
+    table = _batch(rows, ["Yosodadi", None, None], ["Metro Timur", None, "Metro Timur"])
+    assert table.column("value_hash").to_pylist() == PINNED_ROW_HASHES
 
 
 def test_an_import_whose_files_fail_to_reach_the_disk_does_not_land(

@@ -2,6 +2,7 @@
 
     python data/samples/generate.py            # writes next to this script
     python data/samples/generate.py --out-dir /tmp/samples --children 500
+    python data/samples/generate.py --out-dir /tmp/effect --effect-haz 0.3   # a known effect
 
 Same arguments, byte-identical files. Every person in them is synthetic (see README.md here).
 """
@@ -38,12 +39,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, nargs="+", default=list(DEFAULT_YEARS))
     parser.add_argument("--eppgbm-year", type=int, default=EPPGBM_YEAR)
     parser.add_argument("--no-xlsx", action="store_true", help="skip the .xlsx copy")
+    parser.add_argument(
+        "--effect-haz",
+        type=float,
+        default=0.0,
+        help="inject a programme effect: HAZ this much higher in the --groups kelurahan from "
+        "their since year on",
+    )
+    parser.add_argument(
+        "--groups",
+        type=Path,
+        default=Path(__file__).resolve().parent / "kampung_kb.csv",
+        help="the groups file of --effect-haz (kelurahan, group, since)",
+    )
     args = parser.parse_args(argv)
 
     out_dir: Path = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     years = sorted(args.years)
-    register = generate_register(args.children, years=years, seed=args.seed)
+    register = generate_register(
+        args.children, years=years, seed=args.seed, **_effect(args.effect_haz, args.groups)
+    )
 
     canonical = out_dir / f"posyandu_metro_{years[0]}_{years[-1]}.csv"
     write_canonical_csv(register, canonical)
@@ -66,6 +82,21 @@ def main(argv: list[str] | None = None) -> int:
     for path in written:
         print(f"wrote {path} ({path.stat().st_size:,} bytes)", file=sys.stderr)
     return 0
+
+
+def _effect(haz: float, groups: Path) -> dict[str, object]:
+    """generate_register's programme arguments: the groups file's kelurahan and start years."""
+    if not haz:
+        return {}
+    from kbtool.compare import read_groups
+
+    programme = read_groups(groups)
+    if programme.unit != "kelurahan" or programme.since is None:
+        raise SystemExit(f"{groups}: --effect-haz needs kelurahan and since columns")
+    return {
+        "programme": dict(zip(programme.names, programme.since, strict=True)),
+        "programme_haz": haz,
+    }
 
 
 if __name__ == "__main__":

@@ -259,7 +259,7 @@ def _one_score(
     with the helper `_` columns the sorting needs."""
     indicator = indicators[0]
     valid = valid_z(frame, indicator.z, f"{indicator.z}_flag")
-    oedema = _oedema(frame) if indicator.weight_based else np.zeros(len(frame), dtype=bool)
+    oedema = counted_oedema(frame) if indicator.weight_based else np.zeros(len(frame), dtype=bool)
     picked = visits.pick(valid | oedema)
     del valid
     periods = len(picked.period_labels)
@@ -432,8 +432,8 @@ def _weights(values: pd.Series, column: str) -> FloatArray:
     return numbers
 
 
-def _oedema(frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
-    """Oedema that counts (anthro_prevalence: not past 1826 days of age)."""
+def counted_oedema(frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Rows whose oedema counts (anthro_prevalence: not past 1826 days of age)."""
     if "oedema" not in frame:
         return np.zeros(len(frame), dtype=bool)
     ill = frame["oedema"].to_numpy(dtype=np.bool_, na_value=False)

@@ -19,29 +19,24 @@ age_months, weight_kg, height_cm float64 (NaN missing); measure int8 (`MEASURE_L
 `MEASURE_HEIGHT`, `MEASURE_UNKNOWN` from kbtool.columns); oedema bool; source_file string;
 source_line int64.
 
-The modules, in the order data passes them: sources (opening, gzip, encodings), csv and
-workbooks (cells and lines, with skipped for the rows pyarrow skips), headers (which column is
-which), values (cells into measurements), canonical and rejects (rows kept and rejected),
-batches (pandas frames).
+Data passes sources (bytes, encodings), csv or workbooks (cells and lines), headers (which
+column is which), values and canonical (cells into rows and rejects), and this module (frames).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
+
 from kbtool.errors import UsageError
-from kbtool.reading.batches import ReadBatch, ReadOptions, assemble, concat, empty_raw
-from kbtool.reading.blocks import Block
-from kbtool.reading.canonical import Converted, Converter, empty_rows
+from kbtool.reading.canonical import Converted, Converter
 from kbtool.reading.csv import csv_blocks
-from kbtool.reading.headers import (
-    Layout,
-    check_override_names,
-    normalise_header,
-    parse_column_overrides,
-)
-from kbtool.reading.rejects import empty_rejects
+from kbtool.reading.headers import check_override_names, normalise_header, parse_column_overrides
 from kbtool.reading.sources import open_source
 from kbtool.reading.workbooks import workbook_blocks
 
@@ -56,6 +51,42 @@ __all__ = [
 ]
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read: `column_overrides` maps a canonical name to an input header (--column).
+
+    `sheet` picks a workbook sheet (default: the first); `keep_raw` also returns the accepted
+    rows' original cells; `batch_rows` is about how many rows each `iter_read` batch holds;
+    `today` is the date after which a date counts as in the future (default: date.today()).
+    """
+
+    column_overrides: Mapping[str, str] = field(default_factory=dict)
+    sheet: str | None = None
+    keep_raw: bool = False
+    batch_rows: int = 1_000_000
+    today: date | None = None
+
+
+@dataclass
+class ReadBatch:
+    """Accepted rows in canonical form, the rejected ones, and the count that reconciles them.
+
+    `rows` has CANONICAL_COLUMNS + SOURCE_COLUMNS; `raw` (with ReadOptions.keep_raw) the same
+    rows' original cells under their original headers, as text, index-aligned with `rows`;
+    `rejects` has REJECT_COLUMNS, one record per rejected row; `column_map` maps each canonical
+    column found to the input header used; `warnings` are notes for the user (e.g. two headers
+    for one column). Always `rows_read == len(rows) + len(rejects)`.
+    """
+
+    source: str
+    rows: pd.DataFrame
+    raw: pd.DataFrame | None
+    rejects: pd.DataFrame
+    rows_read: int
+    column_map: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+
 def iter_read(source: str | Path, options: ReadOptions | None = None) -> Iterator[ReadBatch]:
     """Read one file (or `-` for stdin) in batches of about `options.batch_rows` rows.
 
@@ -65,22 +96,19 @@ def iter_read(source: str | Path, options: ReadOptions | None = None) -> Iterato
     damage is far into a large file) and UsageError for an unknown --column name.
     """
     options = options or ReadOptions()
-    check_override_names(options.column_overrides)
-    name = str(source)
-    opened = open_source(name)
-    try:
-        if opened.kind == "workbook":
-            blocks = workbook_blocks(opened, options)
-        else:
-            blocks = csv_blocks(opened, options)
-        yield from _batches(blocks, name, options)
-    finally:
-        opened.close()
+    parts: list[Converted] = []
+    for part in _converted(source, options):
+        parts.append(part)
+        if sum(p.rows_read for p in parts) >= options.batch_rows:
+            yield _assemble(parts)
+            parts = []
+    if parts:
+        yield _assemble(parts)
 
 
 def read_file(source: str | Path, options: ReadOptions | None = None) -> ReadBatch:
     """Read one whole file (or `-` for stdin) into a single ReadBatch; see `iter_read`."""
-    return concat(list(iter_read(source, options)))
+    return _assemble(list(_converted(source, options or ReadOptions())))
 
 
 def read_files(sources: Sequence[str | Path], options: ReadOptions | None = None) -> ReadBatch:
@@ -91,28 +119,48 @@ def read_files(sources: Sequence[str | Path], options: ReadOptions | None = None
     """
     if not sources:
         raise UsageError("no input files given")
-    return concat([read_file(source, options) for source in sources])
+    options = options or ReadOptions()
+    return _assemble([part for source in sources for part in _converted(source, options)])
 
 
-def _batches(blocks: Iterator[Block], source: str, options: ReadOptions) -> Iterator[ReadBatch]:
-    """The converted blocks gathered into batches of at least `options.batch_rows` rows read."""
-    converter = Converter(source, options.today, options.keep_raw)
-    pending: list[Converted] = []
-    pending_rows = 0
-    layout: Layout | None = None
-    yielded = False
-    for block in blocks:
-        layout = block.layout
-        converted = converter.convert(block)
-        pending.append(converted)
-        pending_rows += converted.rows_read
-        if pending_rows >= options.batch_rows:
-            yield assemble(pending, source)
-            yielded = True
-            pending, pending_rows = [], 0
-    if pending or not yielded:
-        if not pending:
-            layout = layout or Layout((), (), {}, ())
-            raw = empty_raw(layout.raw_names) if options.keep_raw else None
-            pending = [Converted(empty_rows(), raw, empty_rejects(), 0, layout)]
-        yield assemble(pending, source)
+def _converted(source: str | Path, options: ReadOptions) -> Iterator[Converted]:
+    """The blocks of one file converted, the first always."""
+    check_override_names(options.column_overrides)
+    name = str(source)
+    opened = open_source(name)
+    overrides = options.column_overrides
+    if opened.is_workbook:
+        blocks = workbook_blocks(opened, overrides, options.sheet, options.batch_rows)
+    else:
+        blocks = csv_blocks(opened, overrides, options.batch_rows)
+    converter = Converter(name, options.today, options.keep_raw)
+    try:
+        for block in blocks:
+            yield converter.convert(block)
+    finally:
+        blocks.close()
+        opened.close()
+
+
+def _assemble(parts: list[Converted]) -> ReadBatch:
+    """Converted blocks, of one file or several in order, as one ReadBatch."""
+    column_map: dict[str, str] = {}
+    for part in parts:
+        for name, header in part.layout.column_map.items():
+            column_map.setdefault(name, header)
+    raws = [part.raw for part in parts if part.raw is not None]
+    warnings = (w for part in parts for w in (*part.layout.warnings, *part.warnings))
+    return ReadBatch(
+        source=", ".join(dict.fromkeys(part.source for part in parts)),
+        rows=_to_pandas(pa.concat_tables([part.rows for part in parts])),
+        raw=_to_pandas(pa.concat_tables(raws, promote_options="default")) if raws else None,
+        rejects=_to_pandas(pa.concat_tables([part.rejects for part in parts])),
+        rows_read=sum(part.rows_read for part in parts),
+        column_map=column_map,
+        warnings=list(dict.fromkeys(warnings)),
+    )
+
+
+def _to_pandas(table: pa.Table) -> pd.DataFrame:
+    strings = pd.StringDtype("pyarrow")  # every text column, NA for missing
+    return table.to_pandas(types_mapper={pa.string(): strings, pa.large_string(): strings}.get)

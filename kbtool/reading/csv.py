@@ -1,17 +1,22 @@
-"""Comma, semicolon or tab separated text, streamed through pyarrow in blocks.
+"""Comma, semicolon or tab separated text, streamed through pyarrow.
 
 The header is the first of the first lines that names the columns kbtool needs (exports often
-start with a title); its most frequent separator is the file's. pyarrow parses the rest, every
-cell as bytes, on a thread of its own (kbtool.concurrency.ahead) while the previous block is
-converted; each row keeps its physical line, quoted line breaks and skipped rows counted.
+start with a title); its most frequent separator is the file's. pyarrow parses the text from the
+header on, every cell as text, on a thread of its own (kbtool.concurrency.ahead) while earlier
+rows are converted. It numbers records, not lines, and skips a row whose number of fields is not
+the header's: each row's physical line is counted from the header's line, over the line breaks
+inside quoted values and the skipped rows. A skipped row short of its last cells (Excel leaves
+their separators out) is read padded; the other skipped rows are rejected.
 """
 
 from __future__ import annotations
 
 import csv
-import math
+import io
+import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -21,31 +26,34 @@ import pyarrow.csv as pacsv
 
 from kbtool.concurrency import ahead
 from kbtool.errors import InputError
-from kbtool.reading.batches import ReadOptions
-from kbtool.reading.blocks import TEXT, Block, no_lines
-from kbtool.reading.headers import HEADER_SEARCH_LINES, Layout, find_header, layout_of
-from kbtool.reading.skipped import (
-    UNDECODABLE_ROW,
-    LineCounter,
-    broken_rows,
-    cell_options,
-    count_line_breaks,
-    quiet_undecodable_rows,
-    short_rows,
-    with_short_rows,
-)
-from kbtool.reading.sources import EXPECTED_FORMAT, READ_ERRORS, Source, decode_prefix, describe
-from kbtool.reading.values import as_text
+from kbtool.reading.canonical import Block, BrokenRow
+from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, is_blank_line, layout_of
+from kbtool.reading.sources import READ_ERRORS, Source, decode_prefix, describe
+from kbtool.reading.values import TEXT
 
-# pyarrow block sizes (bytes): a block must hold the longest row
+# pyarrow's block sizes (bytes): a block must hold the longest row; pyarrow's working buffers are
+# many times a block per column, so blocks stay small.
 _MIN_BLOCK_BYTES = 1 << 20
 _MAX_BLOCK_BYTES = 1 << 22
-# Blocks parsed ahead of the conversion (4 MiB each, ~10 MiB once parsed): a command that starts
-# reading while it still imports (kbtool.scoring) gets this far before the GIL is free again.
-_PREFETCH_BLOCKS = 8
-
+# Rows converted at a time (at most): per-call costs are small at this size, and the cells
+# parsed ahead stay as few as the 4 MiB blocks' were (one chunk waits, one is being parsed).
+_CHUNK_ROWS = 65_536
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DELIMITERS = (",", ";", "\t")
+
+
+class SkippedRow(NamedTuple):
+    """A row pyarrow skipped (its number of fields is not the header's)."""
+
+    record: int  # pyarrow's 1-based record number (the header is record 1)
+    text: str
+    fields: int
+    breaks: int  # line breaks inside it
+
+
+def count_line_breaks(text: str) -> int:
+    """Line breaks in `text`: LF, CR and CRLF each count once."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
 
 
 def sniff_delimiter(line: str) -> str:
@@ -68,201 +76,243 @@ def _split_header(line: str, delimiter: str) -> list[str]:
         return line.split(delimiter)
 
 
-def _first_lines(text: str, complete: bool) -> list[tuple[int, str]]:
-    """(offset, text) of the first lines of `text`; the last only when it is known whole."""
-    lines: list[tuple[int, str]] = []
-    start = 0
-    for match in _LINE_BREAK.finditer(text):
-        lines.append((start, text[start : match.start()]))
-        start = match.end()
-        if len(lines) >= HEADER_SEARCH_LINES:
-            return lines
-    if complete and start < len(text):
-        lines.append((start, text[start:]))
-    return lines
+def _cell_options(columns: int) -> pacsv.ConvertOptions:
+    """Every cell as text, never inferred (a NIK must not become a number), null only when
+    empty ("NA" is echoed as written; the canonical columns read it as missing). The text is
+    UTF-8 already (Text.as_utf8 checks or transcodes every block): not checked again."""
+    count = max(2 * columns, columns + 256)  # generous: pyarrow may split a header differently
+    return pacsv.ConvertOptions(
+        column_types={f"f{i}": TEXT for i in range(count)},
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        check_utf8=False,
+    )
 
 
-def _text_columns(
-    cells: Sequence[pa.Array], n: int
-) -> tuple[list[pa.Array], npt.NDArray[np.int64]]:
-    """Binary columns as UTF-8 text, and the line breaks inside each row's values.
-
-    One look at each column's data buffer answers both questions for most files: no CR/LF byte
-    means no value spans lines, and pure ASCII is valid UTF-8, so the bytes can be viewed as
-    text without validating them value by value.
-    """
-    texts: list[pa.Array] = []
-    breaks = np.zeros(n, dtype=np.int64)
-    for column in cells:
-        buffers = column.buffers()
-        data = buffers[2] if len(buffers) > 2 and buffers[2] is not None else None
-        raw = data.to_pybytes() if data is not None else b""  # bytes.find is memchr-fast
-        text = column.view(TEXT) if raw.isascii() else as_text(column)
-        texts.append(text)
-        if raw.find(b"\n") < 0 and raw.find(b"\r") < 0:
-            continue
-        count = (
-            pc.count_substring(text, "\n").to_numpy(zero_copy_only=False)
-            + pc.count_substring(text, "\r").to_numpy(zero_copy_only=False)
-            - pc.count_substring(text, "\r\n").to_numpy(zero_copy_only=False)
-        )
-        breaks += np.nan_to_num(count.astype(np.float64)).astype(np.int64)
-    return texts, breaks
-
-
-def csv_blocks(source: Source, options: ReadOptions) -> Iterator[Block]:
-    """The blocks of a CSV source, from the row after its header on; InputError when the file
-    cannot be read as CSV (possibly after earlier blocks)."""
+def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) -> Generator[Block]:
+    """The blocks of a CSV source, from the row after its header on, the first always (it
+    carries the layout); InputError when the file cannot be read as CSV (possibly after
+    earlier blocks)."""
     text = decode_prefix(source)
-    lines_text = _first_lines(text.text, source.complete)
-    candidates = [_split_header(line, sniff_delimiter(line)) for _, line in lines_text]
-    header_index = find_header(candidates, options.column_overrides, source.name)
-    header_offset, header_text = lines_text[header_index]
-    delimiter = sniff_delimiter(header_text)
-    headers = _split_header(header_text, delimiter)
-    first_line = 1 + count_line_breaks(text.text[:header_offset])
-    if source.complete and header_offset + len(header_text) >= len(text.text.rstrip("\r\n")):
-        # the header is the file's last line (pyarrow cannot read one line without a line
-        # break): a register with no rows yet
-        only = layout_of(headers, options.column_overrides, source.name)
-        yield Block(only, [pa.nulls(0, TEXT) for _ in headers], no_lines())
+    ends = itertools.islice(_LINE_BREAK.finditer(text.text), HEADER_SEARCH_LINES)
+    starts = [0, *(match.end() for match in ends)]
+    lines = [text.text[a:b].rstrip("\r\n") for a, b in itertools.pairwise(starts)]
+    if source.stream is None and len(lines) < HEADER_SEARCH_LINES and starts[-1] < len(text.text):
+        lines.append(text.text[starts[-1] :])  # the last line, known whole
+    candidates = [_split_header(line, sniff_delimiter(line)) for line in lines]
+    index = find_header(candidates, overrides, source.name)
+    delimiter = sniff_delimiter(lines[index])
+    first_line = 1 + count_line_breaks(text.text[: starts[index]])
+    if source.stream is None and not text.text[starts[index] + len(lines[index]) :].strip("\r\n"):
+        # the header is the file's last line (pyarrow cannot read one line alone): no rows yet
+        layout = layout_of(candidates[index], overrides, source.name)
+        empty = [pa.chunked_array([], TEXT) for _ in layout.headers]
+        yield Block(layout, empty, np.zeros(0, np.int64))
         return
 
-    avg_line = max(len(source.prefix) / max(count_line_breaks(text.text), 1), 16.0)
-    # blocks of at most 4 MiB (~40k rows): pyarrow's streaming reader keeps working buffers of
-    # many times the block size per column, and small blocks let the parsing thread overlap
-    # parsing with conversion; per-block Python work stays small at this size. (16 MiB blocks
-    # saved ~0.1 CPU-s per million rows but added ~0.4 GB to a 10M-row import's peak RSS.)
-    block_rows = min(max(options.batch_rows, 1), 131_072)
-    block_size = int(min(max(avg_line * block_rows, _MIN_BLOCK_BYTES), _MAX_BLOCK_BYTES))
-    reading = _Reading(source, options, first_line, delimiter, len(headers), block_rows)
-    # A UTF-8 file on disk is read by pyarrow natively (no transcoding, no GIL in the parse
-    # thread). If a byte further on is not UTF-8 and sits in a row with the wrong number of
-    # fields, pyarrow cannot hand that row to the handler: read again, transcoded,
-    # skipping what was already handed out.
-    native = source.path is not None and text.encoding == "utf-8"
-    offset = text.offset(header_offset)
-    while True:
-        try:
-            stream = source.bytes_from(offset)
-            encoding = "utf8"
-            if native:
-                quiet_undecodable_rows()
-            else:
-                stream, encoding = text.transcoded(stream)
-            read_options = pacsv.ReadOptions(
-                use_threads=False,
-                block_size=block_size,
-                autogenerate_column_names=True,
-                encoding=encoding,
+    chunk_rows = min(max(batch_rows, 1), _CHUNK_ROWS)
+    line_bytes = max(len(source.prefix) / max(count_line_breaks(text.text), 1), 16.0)
+    block_bytes = int(min(max(line_bytes * chunk_rows, _MIN_BLOCK_BYTES), _MAX_BLOCK_BYTES))
+    skipped: list[SkippedRow] = []
+
+    def on_invalid(row: Any) -> str:
+        row_text = row.text or ""
+        fields, breaks = int(row.actual_columns), count_line_breaks(row_text)
+        skipped.append(SkippedRow(int(row.number), row_text, fields, breaks))
+        return "skip"
+
+    def chunks(reader: pacsv.CSVStreamingReader) -> Iterator[_Chunk]:
+        """pyarrow's record batches gathered into chunks of about chunk_rows rows, each with
+        the rows skipped by its end (on the parsing thread, where the handler runs)."""
+        batches: list[pa.RecordBatch] = []
+        for batch in reader:
+            batches.append(batch)
+            if sum(b.num_rows for b in batches) + len(skipped) >= chunk_rows:
+                yield _chunk(batches, reader.schema, skipped)
+                batches = []
+        yield _chunk(batches, reader.schema, skipped)
+
+    stream = text.as_utf8(source.bytes_from(text.offset(starts[index])))
+    parsed = None
+    try:
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(
+                use_threads=False, block_size=block_bytes, autogenerate_column_names=True
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter,
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_invalid,
+            ),
+            convert_options=_cell_options(len(candidates[index])),
+        )
+        parsed = ahead(chunks(reader), depth=1, name="kbtool-csv")
+        yield from _blocks(parsed, first_line, delimiter, overrides, source.name)
+    except READ_ERRORS as err:
+        message = describe(err)
+        # one record longer than a block: almost always a quote that is never closed
+        hint = '; a quoted field seems never to end (an unbalanced " quote?)'
+        hint = hint if "straddl" in message else ""
+        raise InputError(f"{source.name}: cannot read as CSV ({message}){hint}") from err
+    finally:
+        if parsed is not None:
+            parsed.close()  # stops the parsing thread before its stream closes
+        stream.close()
+
+
+# One chunk of a file: a text array per column, and the rows pyarrow skipped by its end.
+_Chunk = tuple[list[pa.ChunkedArray], list[SkippedRow]]
+
+
+def _chunk(batches: list[pa.RecordBatch], schema: pa.Schema, skipped: list[SkippedRow]) -> _Chunk:
+    table = pa.Table.from_batches(batches, schema)
+    taken = skipped[:]
+    skipped.clear()
+    return table.columns, taken
+
+
+def _blocks(
+    chunks: Iterator[_Chunk],
+    first_line: int,
+    delimiter: str,
+    overrides: Mapping[str, str],
+    source: str,
+) -> Iterator[Block]:
+    records = _Records(first_line)
+    layout = None
+    for cells, skipped in chunks:
+        lines, located = records.place(_line_breaks(cells), skipped)
+        first = layout is None
+        if layout is None:  # the header: pyarrow's first row
+            layout = layout_of([column[0].as_py() or "" for column in cells], overrides, source)
+            cells, lines = [column.slice(1) for column in cells], lines[1:]
+        width = len(layout.headers)
+        padded_lines, padded_cells, located = _padded(located, width, delimiter)
+        if len(padded_lines):
+            order = np.argsort(np.concatenate([lines, padded_lines]), kind="stable")
+            cells = [
+                pa.chunked_array([*column.chunks, padded]).take(pa.array(order))
+                for column, padded in zip(cells, padded_cells, strict=True)
+            ]
+            lines = np.concatenate([lines, padded_lines])[order]
+        broken = _broken(located, width)
+        if first or len(lines) or broken:
+            first_padded = int(padded_lines[0]) if len(padded_lines) else None
+            yield Block(layout, cells, lines, broken, first_padded)
+
+
+def _line_breaks(cells: list[pa.ChunkedArray]) -> npt.NDArray[np.int64]:
+    """The line breaks inside each row's values (quoted values may hold some)."""
+    breaks = np.zeros(len(cells[0]), dtype=np.int64)
+    for column in cells:
+        data = [chunk.buffers()[2] for chunk in column.chunks]
+        raw = [buffer.to_pybytes() for buffer in data if buffer is not None]  # (`in`: memchr)
+        if any(b"\n" in part or b"\r" in part for part in raw):
+            count = pc.subtract(
+                pc.add(pc.count_substring(column, "\n"), pc.count_substring(column, "\r")),
+                pc.count_substring(column, "\r\n"),
             )
-            yield from reading.blocks(stream, read_options)
-            return
-        except READ_ERRORS as err:
-            if native and UNDECODABLE_ROW.search(str(err)):
-                native = False
-                continue
-            message = describe(err)
-            # one record longer than a block: almost always a quote that is never closed
-            hint = '; a quoted field seems never to end (an unbalanced " quote?)'
-            hint = hint if "straddl" in message else ""
-            raise InputError(f"{source.name}: cannot read as CSV ({message}){hint}") from err
+            breaks += count.fill_null(0).to_numpy()
+    return breaks
 
 
-class _Reading:
-    """One CSV read through pyarrow, and what it handed out already: a re-read (after a byte
-    pyarrow could not decode) counts rows from the start again and skips those."""
+class _Records:
+    """Physical lines of pyarrow's records as they stream past: record r (the header is
+    record 1) is on the header's line + r - 1 + the line breaks inside the records before it."""
 
-    def __init__(
-        self,
-        source: Source,
-        options: ReadOptions,
-        first_line: int,
-        delimiter: str,
-        columns: int,
-        block_rows: int,
-    ) -> None:
-        self.source = source
-        self.options = options
-        self.first_line = first_line
-        self.delimiter = delimiter
-        self.columns = columns
-        self.block_rows = block_rows
-        self.layout: Layout | None = None
-        self.yielded_rows = 0  # rows pyarrow returned (the header included) handed out
-        self.yielded_broken = 0  # skipped rows handed out
+    def __init__(self, first_line: int) -> None:
+        self.record = 1  # the first record not yet placed
+        self.line = first_line  # and its line
+        self.pending: list[SkippedRow] = []  # skipped rows not yet placed, by record
 
-    def blocks(self, stream: pa.NativeFile, read_options: pacsv.ReadOptions) -> Iterator[Block]:
-        counter = LineCounter(self.first_line)
-        record_batches = None
-        try:
-            reader = pacsv.open_csv(
-                stream,
-                read_options=read_options,
-                parse_options=pacsv.ParseOptions(
-                    delimiter=self.delimiter,
-                    newlines_in_values=True,
-                    ignore_empty_lines=False,
-                    invalid_row_handler=counter.on_invalid,
-                ),
-                convert_options=cell_options(self.columns),
-            )
-            record_batches = ahead(reader, depth=_PREFETCH_BLOCKS, name="kbtool-csv-blocks")
-            for record_batch in record_batches:
-                block = self._block(record_batch, counter)
-                if block is not None:
-                    yield block
-            yield from self._tail(counter)
-        finally:
-            if record_batches is not None:
-                record_batches.close()  # stops the parsing thread before its stream closes
-            stream.close()
+    def place(
+        self, breaks: npt.NDArray[np.int64], skipped: list[SkippedRow]
+    ) -> tuple[npt.NDArray[np.int64], list[tuple[int, SkippedRow]]]:
+        """The lines of the next len(breaks) kept rows, given the line breaks inside each, and
+        the skipped rows among them or right after them, with their lines (pyarrow may have
+        reported skipped rows further on already: they wait)."""
+        self.pending += skipped
+        n = len(breaks)
+        records = np.array([row.record for row in self.pending], dtype=np.int64)
+        kept_before = records - self.record - np.arange(len(records))
+        k = int(np.searchsorted(kept_before, n, side="right"))
+        now, self.pending = self.pending[:k], self.pending[k:]
+        is_skipped = np.zeros(n + k, dtype=bool)
+        is_skipped[records[:k] - self.record] = True
+        record_breaks = np.zeros(n + k, dtype=np.int64)
+        record_breaks[~is_skipped] = breaks
+        record_breaks[is_skipped] = [row.breaks for row in now]
+        ends = np.cumsum(record_breaks + 1)  # lines from self.line to the end of each record
+        lines = self.line + ends - record_breaks - 1
+        self.record += n + k
+        self.line += int(ends[-1]) if n + k else 0
+        return lines[~is_skipped], list(zip(lines[is_skipped].tolist(), now, strict=True))
 
-    def _block(self, record_batch: pa.RecordBatch, counter: LineCounter) -> Block | None:
-        if record_batch.num_rows == 0 and (self.layout is None or not counter.pending):
-            return None  # (a block of skipped rows only still hands them on)
-        first_row, first_broken = counter.kept, counter.emitted
-        cells, breaks = _text_columns(record_batch.columns, record_batch.num_rows)
-        lines, located = counter.lines(breaks)
-        if self.layout is None:
-            headers = [c[0].as_py() or "" for c in cells]
-            self.layout = layout_of(headers, self.options.column_overrides, self.source.name)
-        # drop the header row and whatever an earlier attempt handed out already
-        skip = max(self.yielded_rows - first_row, 1 if first_row == 0 else 0)
-        if skip:
-            cells = [c.slice(skip) for c in cells]
-            lines = lines[skip:]
-        located = located[max(self.yielded_broken - first_broken, 0) :]
-        width = len(self.layout.headers)
-        short, located = short_rows(located, width, self.delimiter)
-        cells, lines = with_short_rows(cells, lines, short)
-        block = None
-        if len(lines) or located or first_row == 0:  # the first block carries the layout
-            broken = broken_rows(located, width)
-            block = Block(self.layout, cells, lines, broken, short.lines.tolist())
-        # (a re-read counts from the start again: the marks only move forward)
-        self.yielded_rows = max(self.yielded_rows, counter.kept)
-        self.yielded_broken = max(self.yielded_broken, counter.emitted)
-        return block
 
-    def _tail(self, counter: LineCounter) -> Iterator[Block]:
-        """The skipped rows after the last block pyarrow handed over: many, when the end of a
-        file is all short rows; they go on in blocks of block_rows rows."""
-        layout = self.layout
-        if layout is None:  # pragma: no cover - the header line is always a row
-            raise InputError(f"{self.source.name}: no header line found; {EXPECTED_FORMAT}")
-        first_broken = counter.emitted
-        remaining = counter.remaining()[max(self.yielded_broken - first_broken, 0) :]
-        short, remaining = short_rows(remaining, len(layout.headers), self.delimiter)
-        tail = broken_rows(remaining, len(layout.headers))
-        empty = [pa.nulls(0, TEXT) for _ in layout.headers]
-        step = self.block_rows
-        for start in range(0, len(short), step):
-            part = short.part(start, start + step)
-            last = part.lines[-1] if start + step < len(short) else math.inf
-            now = [row for row in tail if row.line <= last]
-            tail = tail[len(now) :]
-            cells, lines = with_short_rows(empty, no_lines(), part)
-            yield Block(layout, cells, lines, now, part.lines.tolist())
-        if tail:
-            yield Block(layout, empty, no_lines(), tail)
+def _padded(
+    located: list[tuple[int, SkippedRow]], width: int, delimiter: str
+) -> tuple[npt.NDArray[np.int64], list[pa.Array], list[tuple[int, SkippedRow]]]:
+    """The skipped rows that only lack cells at the end, read with those cells empty (their
+    lines and cells), and the other skipped rows.
+
+    Excel, saving a sheet as CSV, leaves out the separators of empty cells at the end of rows
+    (hand-edited files do the same): such a row is a row. A row with a line break inside (an
+    unclosed quote may have joined lines) or with more fields than the header stays broken.
+    """
+    short = [
+        i
+        for i, (_, row) in enumerate(located)
+        if row.fields < width and not row.breaks and not is_blank_line(row.text)
+    ]
+    nothing: tuple[npt.NDArray[np.int64], list[pa.Array], Any] = (
+        np.zeros(0, np.int64),
+        [],
+        located,
+    )
+    if not short:
+        return nothing
+    rows = [located[i][1] for i in short]
+    data = "".join(row.text + delimiter * (width - row.fields) + "\n" for row in rows).encode()
+    failed: set[int] = set()  # record numbers (1-based) pyarrow still cannot split
+
+    def on_invalid(row: Any) -> str:
+        failed.add(int(row.number))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            # one block: a row longer than pyarrow's default block (1 MiB) would fail them all
+            read_options=pacsv.ReadOptions(
+                use_threads=False, autogenerate_column_names=True, block_size=len(data) + 1
+            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid),
+            convert_options=_cell_options(width),
+        )
+    except READ_ERRORS:
+        return nothing
+    if table.num_columns != width:  # a quote left open at the end took the padding in
+        return nothing
+    read = {i for number, i in enumerate(short, start=1) if number not in failed}
+    lines = np.array([located[i][0] for i in sorted(read)], dtype=np.int64)
+    rest = [row for i, row in enumerate(located) if i not in read]
+    return lines, [column.combine_chunks() for column in table.columns], rest
+
+
+def _broken(located: list[tuple[int, SkippedRow]], width: int) -> list[BrokenRow]:
+    """The skipped rows as rejects (blank lines are no rows)."""
+    broken = []
+    for line, row in located:
+        if is_blank_line(row.text):
+            continue
+        reason = f"expected {width} fields, found {row.fields}"
+        if row.breaks:
+            last = line + row.breaks
+            reason += f" (an unclosed quote joins lines {line}-{last}, {row.breaks + 1:,} lines,"
+            reason += " into this row?)"
+        text = row.text if len(row.text) <= 200 else row.text[:197] + "..."
+        broken.append(BrokenRow(line, text, reason, row.breaks))
+    return broken

@@ -1,8 +1,7 @@
-"""Which input column is which: header aliases, matching headers to the canonical columns,
---column overrides, and the search for the header line among a file's first lines.
+"""Which input column is which: header aliases, --column overrides, and the search for the header
+line among a file's first lines.
 
-Aliases come from e-PPGBM exports (Kemenkes), posyandu registers (KMS/SIP books) and common
-English layouts; headers are compared normalised (lowercase, no accents, letters and digits).
+Headers are compared normalised (lowercase, no accents, letters and digits only).
 """
 
 from __future__ import annotations
@@ -21,158 +20,69 @@ HEADER_SEARCH_LINES = 20
 
 # Strong aliases: a header that normalises to one of these is that column. Spellings come from
 # e-PPGBM exports (Kemenkes), posyandu registers (KMS/SIP books) and common English layouts.
-_STRONG_ALIASES: dict[str, tuple[str, ...]] = {
-    "child_id": (
-        "nik",
-        "no_nik",
-        "nomor_nik",
-        "nik_anak",
-        "nik_balita",
-        "id_anak",
-        "id_balita",
-        "child_id",
-        "kode_anak",
-    ),
-    "name": ("nama", "nama_anak", "nama_balita", "nama_lengkap", "name", "child_name"),
-    "sex": (
-        "jk",
-        "j_k",
-        "jenis_kelamin",
-        "jns_kelamin",
-        "jenis_kel",
-        "kelamin",
-        "l_p",
-        "sex",
-        "gender",
-    ),
-    "birth_date": (
-        "tgl_lahir",
-        "tanggal_lahir",
-        "tgllahir",
-        "tgl_lhr",
-        "tanggal_lahir_anak",
-        "birth_date",
-        "birthdate",
-        "date_of_birth",
-        "dob",
-    ),
-    "visit_date": (
-        "tanggal_pengukuran",
-        "tgl_pengukuran",
-        "tgl_ukur",
-        "tanggal_ukur",
-        "tanggal_penimbangan",
-        "tgl_penimbangan",
-        "tgl_timbang",
-        "tanggal_timbang",
-        "tanggal_kunjungan",
-        "tgl_kunjungan",
-        "visit_date",
-        "date_of_visit",
-        "measurement_date",
-        "date_of_measurement",
-    ),
-    "age_months": (
-        "umur_bulan",
-        "usia_bulan",
-        "umur_bln",
-        "usia_bln",
-        "umur_dalam_bulan",
-        "usia_dalam_bulan",
-        "age_months",
-        "age_in_months",
-    ),
-    "weight_kg": (
-        "berat",
-        "bb",
-        "berat_badan",
-        "bb_kg",
-        "berat_kg",
-        "berat_badan_kg",
-        "weight",
-        "weight_kg",
-    ),
-    "height_cm": (
-        "tinggi",
-        "tb",
-        "pb",
-        "tb_pb",
-        "pb_tb",
-        "tinggi_badan",
-        "panjang_badan",
-        "tinggi_panjang_badan",
-        "tinggi_cm",
-        "tb_cm",
-        "pb_cm",
-        "tinggi_badan_cm",
-        "panjang_badan_cm",
-        "height",
-        "height_cm",
-        "length",
-        "length_cm",
-        "lenhei",
-        "lenhei_cm",
-    ),
-    "measure": (
-        "cara_ukur",
-        "cara_pengukuran",
-        "posisi",
-        "posisi_ukur",
-        "posisi_pengukuran",
-        "measure",
-        "position",
-    ),
-    "oedema": ("edema", "oedema", "udema", "bengkak"),
-    "posyandu": ("posyandu", "nama_posyandu"),
-    "kelurahan": (
-        "desa_kel",
-        "desa_kelurahan",
-        "kelurahan_desa",
-        "kel_desa",
-        "kelurahan",
-        "desa",
-        "kel",
-        "village",
-    ),
-    "kecamatan": ("kec", "kecamatan", "district", "subdistrict"),
-    "puskesmas": (
-        "puskesmas",
-        "pukesmas",
-        "nama_puskesmas",
-        "pkm",
-        "health_centre",
-        "health_center",
-    ),
+_STRONG_ALIASES = {
+    "child_id": "nik no_nik nomor_nik nik_anak nik_balita id_anak id_balita child_id kode_anak",
+    "name": "nama nama_anak nama_balita nama_lengkap name child_name",
+    "sex": "jk j_k jenis_kelamin jns_kelamin jenis_kel kelamin l_p sex gender",
+    "birth_date": "tgl_lahir tanggal_lahir tgllahir tgl_lhr tanggal_lahir_anak birth_date "
+    "birthdate date_of_birth dob",
+    "visit_date": "tanggal_pengukuran tgl_pengukuran tgl_ukur tanggal_ukur tanggal_penimbangan "
+    "tgl_penimbangan tgl_timbang tanggal_timbang tanggal_kunjungan tgl_kunjungan visit_date "
+    "date_of_visit measurement_date date_of_measurement",
+    "age_months": "umur_bulan usia_bulan umur_bln usia_bln umur_dalam_bulan usia_dalam_bulan "
+    "age_months age_in_months",
+    "weight_kg": "berat bb berat_badan bb_kg berat_kg berat_badan_kg weight weight_kg",
+    "height_cm": "tinggi tb pb tb_pb pb_tb tinggi_badan panjang_badan tinggi_panjang_badan "
+    "tinggi_cm tb_cm pb_cm tinggi_badan_cm panjang_badan_cm height height_cm length length_cm "
+    "lenhei lenhei_cm",
+    "measure": "cara_ukur cara_pengukuran posisi posisi_ukur posisi_pengukuran measure position",
+    "oedema": "edema oedema udema bengkak",
+    "posyandu": "posyandu nama_posyandu",
+    "kelurahan": "desa_kel desa_kelurahan kelurahan_desa kel_desa kelurahan desa kel village",
+    "kecamatan": "kec kecamatan district subdistrict",
+    "puskesmas": "puskesmas pukesmas nama_puskesmas pkm health_centre health_center",
 }
-
 # Weak aliases: generic words used only when no strong alias names that column. e-PPGBM's
 # "Usia Saat Ukur" ("1 Tahun - 3 Bulan - 12 Hari") is an age; "BB/U", "TB/U", "BB/TB" are
 # status columns and deliberately match nothing (they normalise to bbu, tbu, bbtb).
-_WEAK_ALIASES: dict[str, tuple[str, ...]] = {
-    "child_id": ("id",),
-    "visit_date": ("tanggal", "tgl", "date"),
-    "age_months": ("umur", "usia", "bulan", "age", "usia_saat_ukur", "umur_saat_ukur"),
-    "height_cm": ("panjang",),
+_WEAK_ALIASES = {
+    "child_id": "id",
+    "visit_date": "tanggal tgl date",
+    "age_months": "umur usia bulan age usia_saat_ukur umur_saat_ukur",
+    "height_cm": "panjang",
 }
+
+# The parsed column of a standing height beside a length (PB and TB in a column each).
+STANDING_HEIGHT = "standing_height_cm"
+_LENGTH_ONLY = "pb pb_cm panjang_badan panjang_badan_cm length length_cm"
+_HEIGHT_ONLY = "tb tb_cm tinggi_badan tinggi_badan_cm height height_cm tinggi"
+
+# a unit or format in brackets at the end of a header, "Berat (kg)", "Tgl Lahir (dd/mm/yyyy)"
+_TRAILING_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
+# the notes that say what kbtool reads in a column anyway: "Tinggi (m)", "Berat (gram)" or
+# "Umur (tahun)" are not matched (their numbers would be read as cm, kg, months)
+_UNIT_NOTES = {"weight_kg": "kg", "height_cm": "cm", "age_months": "bulan bln month months"}
+
+_MINIMUM_HINT = (
+    "expected at least sex and weight or height (e.g. JK, Berat, Tinggi); "
+    "map one with --column sex=NAME"
+)
 
 
 def normalise_header(text: str) -> str:
     """A header reduced for matching: lowercase, accents stripped, letters and digits only."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return "".join(ch for ch in stripped.lower() if ch.isalnum())
+    # (accents decompose into combining marks, which are not alphanumeric)
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text).lower() if ch.isalnum())
 
 
-def _alias_lookup(aliases: Mapping[str, tuple[str, ...]]) -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for canonical, names in aliases.items():
-        for alias in names:
-            lookup[normalise_header(alias)] = canonical
-    return lookup
+def _lookup(aliases: Mapping[str, str]) -> dict[str, str]:
+    return {normalise_header(a): name for name, words in aliases.items() for a in words.split()}
 
 
-_STRONG_LOOKUP = _alias_lookup(_STRONG_ALIASES)
-_WEAK_LOOKUP = _alias_lookup(_WEAK_ALIASES)
+_STRONG_LOOKUP = _lookup(_STRONG_ALIASES)
+_WEAK_LOOKUP = _lookup(_WEAK_ALIASES)
+_LENGTH_HEADERS = frozenset(normalise_header(h) for h in _LENGTH_ONLY.split())
+_HEIGHT_HEADERS = frozenset(normalise_header(h) for h in _HEIGHT_ONLY.split())
 
 
 def parse_column_overrides(specs: Iterable[str]) -> dict[str, str]:
@@ -187,103 +97,35 @@ def parse_column_overrides(specs: Iterable[str]) -> dict[str, str]:
     return overrides
 
 
+def check_override_names(overrides: Mapping[str, str]) -> None:
+    """UsageError for an override of a column kbtool does not know."""
+    for canonical, header in overrides.items():
+        if canonical not in CANONICAL_COLUMNS:
+            raise UsageError(
+                f"--column {canonical}={header}: unknown column {canonical!r}; "
+                f"canonical columns: {', '.join(CANONICAL_COLUMNS)}"
+            )
+
+
 @dataclass(frozen=True)
 class Layout:
     """How a file's columns map onto the canonical ones."""
 
     headers: tuple[str, ...]  # as written
     raw_names: tuple[str, ...]  # unique, non-empty names for `raw`
-    columns: dict[str, int]  # canonical -> column index
+    # canonical name (and STANDING_HEIGHT, for TB beside PB) -> column index, canonical order
+    columns: dict[str, int]
     warnings: tuple[str, ...]
-    # a register with length and height in two columns (PB, TB): columns["height_cm"] is the
-    # length's, this the standing height's; see canonical.join_heights
-    standing_height: int | None = None
 
     @property
     def column_map(self) -> dict[str, str]:
-        return {name: self.headers[index] for name, index in self.columns.items()}
-
-    def position(self, name: str) -> int:
-        """The column index of a canonical name, or of STANDING_HEIGHT."""
-        if name == STANDING_HEIGHT and self.standing_height is not None:
-            return self.standing_height
-        return self.columns[name]
-
-
-# The name, among the parsed columns, of a separate standing-height column (TB beside PB).
-STANDING_HEIGHT = "standing_height_cm"
-# Headers that name recumbent length, or standing height, alone (normalised): a register with
-# one of each gets both read, each value with its position (_split_height).
-_LENGTH_HEADERS = frozenset(
-    normalise_header(h)
-    for h in ("pb", "pb_cm", "panjang_badan", "panjang_badan_cm", "length", "length_cm")
-)
-_HEIGHT_HEADERS = frozenset(
-    normalise_header(h)
-    for h in ("tb", "tb_cm", "tinggi_badan", "tinggi_badan_cm", "height", "height_cm", "tinggi")
-)
-
-
-def _split_height(keys: Sequence[str], positions: list[int]) -> tuple[int, int] | None:
-    """(length, standing height) positions when the headers matched as height_cm are one
-    length-only header (PB, Panjang Badan) and one height-only header (TB, Tinggi Badan)."""
-    lengths = [p for p in positions if keys[p] in _LENGTH_HEADERS]
-    heights = [p for p in positions if keys[p] in _HEIGHT_HEADERS]
-    if len(lengths) == 1 and len(heights) == 1:
-        return lengths[0], heights[0]
-    return None
-
-
-# a unit or format in brackets at the end of a header, "Berat (kg)", "Tgl Lahir (dd/mm/yyyy)"
-_TRAILING_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*$")
-# the notes that say what kbtool reads in a column anyway: "Tinggi (m)", "Berat (gram)" or
-# "Umur (tahun)" are not matched (their numbers would be read as cm, kg, months)
-_UNIT_NOTES = {
-    "weight_kg": {"kg"},
-    "height_cm": {"cm"},
-    "age_months": {"bulan", "bln", "month", "months"},
-}
-
-
-def _note_fits(canonical: str, note: str) -> bool:
-    """Whether a bracketed note (normalised) agrees with what `canonical` holds: its unit, or
-    any day/month/year pattern for a date (dd/mm/yyyy; hh/bb/tttt in Indonesian)."""
-    if canonical in ("birth_date", "visit_date"):
-        return bool(note) and set(note) <= set("dmyhbt")
-    return note in _UNIT_NOTES.get(canonical, ())
-
-
-def _bare_header(header: str) -> tuple[str, str]:
-    """A header's normalised name without a trailing bracketed note, and the note (normalised;
-    both empty when there is none)."""
-    note = _TRAILING_NOTE.search(header)
-    if note is None:
-        return "", ""
-    return normalise_header(header[: note.start()]), normalise_header(note.group())
-
-
-_MINIMUM_HINT = (
-    "expected at least sex and weight or height (e.g. JK, Berat, Tinggi); "
-    "map one with --column sex=NAME"
-)
-
-
-def check_override_names(overrides: Mapping[str, str]) -> None:
-    for canonical in overrides:
-        if canonical not in CANONICAL_COLUMNS:
-            raise UsageError(
-                f"--column {canonical}={overrides[canonical]}: unknown column {canonical!r}; "
-                f"canonical columns: {', '.join(CANONICAL_COLUMNS)}"
-            )
-
-
-def _printable(text: str, limit: int = 40) -> str:
-    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+        return {n: self.headers[i] for n, i in self.columns.items() if n in CANONICAL_COLUMNS}
 
 
 def _columns_seen(headers: Sequence[str], limit: int = 30) -> str:
-    shown = [_printable(h) or "(empty)" for h in headers[:limit]]
+    shown = ["".join(c if c.isprintable() else "?" for c in h) for h in headers[:limit]]
+    shown = [h if len(h) <= 40 else h[:37] + "..." for h in shown]
+    shown = [h or "(empty)" for h in shown]
     more = f", ... ({len(headers)} columns)" if len(headers) > limit else ""
     return (", ".join(shown) + more) if shown else "(none)"
 
@@ -293,8 +135,7 @@ def _unique_names(headers: Sequence[str]) -> tuple[str, ...]:
     seen: dict[str, int] = {}
     names: list[str] = []
     for position, header in enumerate(headers, start=1):
-        base = header if header.strip() else f"column_{position}"
-        name = base
+        base = name = header if header.strip() else f"column_{position}"
         while name in seen:
             seen[base] += 1
             name = f"{base}.{seen[base]}"
@@ -303,53 +144,62 @@ def _unique_names(headers: Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _keys(header: str) -> tuple[str, str, str]:
+    """A header normalised; without a trailing bracketed note; and the note (both empty when
+    there is none)."""
+    note = _TRAILING_NOTE.search(header)
+    if note is None:
+        return normalise_header(header), "", ""
+    bare = normalise_header(header[: note.start()])
+    return normalise_header(header), bare, normalise_header(note.group())
+
+
+def _note_fits(canonical: str, note: str) -> bool:
+    """Whether a bracketed note agrees with what `canonical` holds: its unit, or any day/month/
+    year pattern for a date (dd/mm/yyyy; hh/bb/tttt in Indonesian)."""
+    if canonical in ("birth_date", "visit_date"):
+        return bool(note) and set(note) <= set("dmyhbt")
+    return note in _UNIT_NOTES.get(canonical, "").split()
+
+
 def _match_columns(
     headers: Sequence[str], overrides: Mapping[str, str], source: str
-) -> tuple[dict[str, int], list[str], str | None, int | None]:
-    """Map canonical columns to header positions; returns (columns, warnings, problem,
-    the standing height's position when length and height have a column each)."""
+) -> tuple[dict[str, int], list[str], str | None]:
+    """Canonical columns -> header positions, warnings, and the problem that makes the headers
+    no header (None when they are one)."""
     columns: dict[str, int] = {}
-    standing: int | None = None
-    claimed: set[int] = set()
-    normalised = [normalise_header(h) for h in headers]
+    keys = [_keys(h) for h in headers]
     for canonical, wanted in overrides.items():
         position = next((i for i, h in enumerate(headers) if h == wanted), None)
+        wanted_key = normalise_header(wanted)
+        if position is None and wanted_key:
+            position = next((i for i, k in enumerate(keys) if k[0] == wanted_key), None)
         if position is None:
-            key = normalise_header(wanted)
-            position = next((i for i, h in enumerate(normalised) if key and h == key), None)
-        if position is None:
-            return (
-                columns,
-                [],
-                (
-                    f"column {wanted!r} (from --column {canonical}={wanted}) not found; "
-                    f"columns seen: {_columns_seen(headers)}"
-                ),
-                None,
+            problem = (
+                f"column {wanted!r} (from --column {canonical}={wanted}) not found; "
+                f"columns seen: {_columns_seen(headers)}"
             )
+            return columns, [], problem
         columns[canonical] = position
-        claimed.add(position)
+    claimed = set(columns.values())
     warnings: list[str] = []
-    # a header with its unit or date format after it, "Berat (kg)", "Tanggal Lahir
-    # (dd/mm/yyyy)", is also looked up without it
-    bare = [_bare_header(h) for h in headers]
-    keys = list(normalised)  # each header's key as matched: without its note when that fits
+    matched_keys = [key for key, _, _ in keys]  # without the note, where the note fits
     for lookup in (_STRONG_LOOKUP, _WEAK_LOOKUP):
         found: dict[str, list[int]] = {}
-        for position, (key, (bare_key, note)) in enumerate(zip(normalised, bare, strict=True)):
+        for position, (key, bare, note) in enumerate(keys):
             match = lookup.get(key)
-            if match is None and bare_key:
-                match = lookup.get(bare_key)
-                match = match if match is not None and _note_fits(match, note) else None
-                keys[position] = bare_key
+            if match is None and bare and _note_fits(lookup.get(bare, ""), note):
+                match, matched_keys[position] = lookup[bare], bare
             if match is not None and match not in columns and position not in claimed:
                 found.setdefault(match, []).append(position)
         for match, positions in found.items():
-            split = _split_height(keys, positions) if match == "height_cm" else None
-            if split is not None:
+            lengths = [p for p in positions if matched_keys[p] in _LENGTH_HEADERS]
+            heights = [p for p in positions if matched_keys[p] in _HEIGHT_HEADERS]
+            if match == "height_cm" and len(lengths) == 1 and len(heights) == 1:
                 # PB and TB: each value is read with the position its column names
-                length, standing = split
-                positions = [length, *(p for p in positions if p not in split)]
+                length, standing = lengths[0], heights[0]
+                positions = [length, *(p for p in positions if p not in (length, standing))]
+                columns[STANDING_HEIGHT] = standing
                 claimed.add(standing)
                 warnings.append(
                     f"{source}: length and height in two columns: {headers[length]!r} read as "
@@ -363,27 +213,27 @@ def _match_columns(
                     f"{source}: {match} read from {headers[positions[0]]!r}, ignoring "
                     f"{others}; choose another with --column {match}=NAME"
                 )
-    problem = None
     if "sex" not in columns or ("weight_kg" not in columns and "height_cm" not in columns):
-        what = "no recognisable columns" if not columns else "not enough recognisable columns"
-        problem = f"{what}; columns seen: {_columns_seen(headers)}; {_MINIMUM_HINT}"
-    elif "age_months" not in columns and not {"birth_date", "visit_date"} <= columns.keys():
+        what = "not enough recognisable columns" if columns else "no recognisable columns"
+        return columns, warnings, f"{what}; columns seen: {_columns_seen(headers)}; {_MINIMUM_HINT}"
+    if "age_months" not in columns and not {"birth_date", "visit_date"} <= columns.keys():
         missing = [name for name in ("birth_date", "visit_date") if name not in columns]
         warnings.append(
             f"{source}: no {' or '.join(m.replace('_', ' ') for m in missing)} column found, "
             "and no age column: without ages HAZ, WAZ and BMIZ stay empty; name the column "
             f"with --column {missing[0]}=NAME (columns seen: {_columns_seen(headers)})"
         )
-    return columns, warnings, problem, standing
+    return columns, warnings, None
 
 
 def layout_of(headers: Sequence[str], overrides: Mapping[str, str], source: str) -> Layout:
     """The layout of a header row; InputError when it lacks the columns kbtool needs."""
-    columns, warnings, problem, standing = _match_columns(headers, overrides, source)
+    columns, warnings, problem = _match_columns(headers, overrides, source)
     if problem is not None:
         raise InputError(f"{source}: {problem}")
-    ordered = {name: columns[name] for name in CANONICAL_COLUMNS if name in columns}
-    return Layout(tuple(headers), _unique_names(headers), ordered, tuple(warnings), standing)
+    order = (*CANONICAL_COLUMNS, STANDING_HEIGHT)
+    ordered = {name: columns[name] for name in order if name in columns}
+    return Layout(tuple(headers), _unique_names(headers), ordered, tuple(warnings))
 
 
 def is_blank_line(text: str) -> bool:
@@ -392,21 +242,15 @@ def is_blank_line(text: str) -> bool:
 
 
 def find_header(rows: Sequence[Sequence[str]], overrides: Mapping[str, str], source: str) -> int:
-    """Index of the header among the first rows: the first that names the needed columns.
-
-    e-PPGBM exports and hand-made registers often start with a title or a blank line. When no
-    row qualifies, the first non-blank row's error is raised.
-    """
-    first: int | None = None
-    for index, cells in enumerate(rows[:HEADER_SEARCH_LINES]):
-        if all(is_blank_line(cell) for cell in cells):
-            continue
-        if first is None:
-            first = index
-        _, _, problem, _ = _match_columns(cells, overrides, source)
-        if problem is None:
+    """Index of the header among the first rows: the first that names the needed columns
+    (e-PPGBM exports and hand-made registers often start with a title or a blank line). When
+    none does, the first non-blank row's problem is raised."""
+    rows = rows[:HEADER_SEARCH_LINES]
+    candidates = [i for i, cells in enumerate(rows) if not all(map(is_blank_line, cells))]
+    for index in candidates:
+        if _match_columns(rows[index], overrides, source)[2] is None:
             return index
-    if first is None:
+    if not candidates:
         raise InputError(f"{source}: no header line found; {EXPECTED_FORMAT}")
-    layout_of(rows[first], overrides, source)  # raises the first row's error
+    layout_of(rows[candidates[0]], overrides, source)  # raises the first row's problem
     raise AssertionError("unreachable")  # pragma: no cover

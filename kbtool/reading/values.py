@@ -1,15 +1,13 @@
 """Cell values into measurements: sex, position, oedema, numbers, ages, dates and text.
 
-A register has a few thousand distinct dates and weights however long it is, so a column is
-dictionary-encoded and only its distinct values are interpreted in Python (DistinctParser);
-columns that are nearly all distinct (unrounded weights, times of day) go through arrow's
-kernels instead (ColumnParser). Each parser returns a value and a reason code (kbtool.reading.
-rejects) per row; 0 means the value is fine or missing.
+Each parser returns, per row, a value and a reason code (0: fine or missing). A column of plain
+numbers or ISO dates is read by arrow's casts; any other is read through its distinct values
+(a register has a few thousand distinct dates and weights however long it is), each interpreted
+once in Python.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable
@@ -31,129 +29,76 @@ from kbtool.columns import (
     SEX_MALE,
 )
 from kbtool.growth.constants import DAYS_PER_MONTH
-from kbtool.reading.blocks import TEXT
 from kbtool.reading.headers import STANDING_HEIGHT
-from kbtool.reading.rejects import (
-    AGE_NEGATIVE,
-    BAD_DATE,
-    BAD_MEASURE,
-    BAD_NUMBER,
-    BAD_OEDEMA,
-    BAD_SEX,
-    EARLY_DATE,
-    FUTURE_DATE,
-    HEIGHT_NOT_POSITIVE,
-    IMPOSSIBLE_DATE,
-    OK,
-    WEIGHT_NOT_POSITIVE,
-)
 
-# Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand).
-# pyarrow's and pandas' own list (what they read as null), which kbtool's reading replaced
+# Text is arrow large_string end to end: pandas' string[pyarrow] stores exactly that, so the
+# frames share the parsed buffers.
+TEXT = pa.large_string()
+
+# Why a row is rejected; index 0 is "no problem". Arrays of these codes are uint8.
+REASONS = (
+    "",
+    "unparseable sex",
+    "unparseable measure",
+    "unparseable oedema",
+    "unparseable number",
+    "unparseable date",
+    "impossible date",
+    "date in the future",
+    "date before 1900",
+    "visit date before birth date",
+    "height <= 0",
+    "weight <= 0",
+    "age_months < 0",
+    "length and height both given, and they differ",
+)
+# (the codes, in the order of REASONS)
+OK, BAD_SEX, BAD_MEASURE, BAD_OEDEMA, BAD_NUMBER, BAD_DATE, IMPOSSIBLE_DATE = range(7)
+FUTURE_DATE, EARLY_DATE, VISIT_BEFORE_BIRTH, HEIGHT_NOT_POSITIVE, WEIGHT_NOT_POSITIVE = range(7, 12)
+AGE_NEGATIVE, TWO_HEIGHTS = range(12, 14)
+
+# Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand): what
+# pyarrow and pandas read as null, and a few more.
 _NULL_TEXTS = (
     "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-    "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "n/a", "nan", "null", "-", "--", ".",
 )  # fmt: skip
-# In the columns read as values (numbers, dates, sex, ...), compared in lower case.
-_MISSING_TEXTS = frozenset({"", "-", "--", "none", ".", *(text.lower() for text in _NULL_TEXTS)})
-# In the text columns (NIK, names, places), as written: "Nan" or "Na" may be a name.
-_TEXT_MISSING = frozenset({"-", "--", ".", *_NULL_TEXTS})
-_TEXT_MISSING_LONGEST = max(len(text.encode()) for text in _TEXT_MISSING)
+# In the columns read as values (numbers, dates, sex, ...) compared in lower case; in the text
+# columns (NIK, names, places) as written: "Nan" or "Na" may be a name.
+_MISSING_TEXTS = frozenset({"", "none", *(text.lower() for text in _NULL_TEXTS)})
+_TEXT_MISSING = pa.array(_NULL_TEXTS, TEXT)
 
-_MALE = frozenset(
-    {
-        "l",
-        "lk",
-        "laki",
-        "laki laki",
-        "lakilaki",
-        "laki2",
-        "pria",
-        "cowok",
-        "m",
-        "male",
-        "man",
-        "boy",
-        "1",
-    }
+_MALE = "l,lk,laki,laki laki,lakilaki,laki2,pria,cowok,m,male,man,boy,1"
+_FEMALE = "p,pr,pr.,perempuan,wanita,cewek,f,female,woman,girl,w,2"
+_STANDING = "berdiri,standing,stand,h,height,tb,tinggi,tinggi badan,diukur berdiri"
+_RECUMBENT = (
+    "terlentang,telentang,berbaring,tidur,recumbent,lying,l,length,pb,panjang,panjang badan,"
+    "diukur terlentang"
 )
-_FEMALE = frozenset(
-    {"p", "pr", "pr.", "perempuan", "wanita", "cewek", "f", "female", "woman", "girl", "w", "2"}
-)
-_STANDING = frozenset(
-    {
-        "berdiri",
-        "standing",
-        "stand",
-        "h",
-        "height",
-        "tb",
-        "tinggi",
-        "tinggi badan",
-        "diukur berdiri",
-    }
-)
-_RECUMBENT = frozenset(
-    {
-        "terlentang",
-        "telentang",
-        "berbaring",
-        "tidur",
-        "recumbent",
-        "lying",
-        "l",
-        "length",
-        "pb",
-        "panjang",
-        "panjang badan",
-        "diukur terlentang",
-    }
-)
-_YES = frozenset({"y", "ya", "yes", "1", "true", "t", "ada", "+"})
-_NO = frozenset({"n", "tidak", "tdk", "no", "0", "false", "f", "tidak ada", "normal"})
+_YES = "y,ya,yes,1,true,t,ada,+"
+_NO = "n,tidak,tdk,no,0,false,f,tidak ada,normal"
+
+
+def _codes(*words_and_codes: tuple[str, Any]) -> dict[str, Any]:
+    return {word: code for words, code in words_and_codes for word in words.split(",")}
+
 
 _SPACES = re.compile(r"[\s_\-]+")
 _WHOLE_NUMBER = re.compile(r"([0-9]+)\.0+")
 
 
-def _category_key(text: str) -> str:
-    key = _SPACES.sub(" ", text.strip().lower()).strip()
-    match = _WHOLE_NUMBER.fullmatch(key)  # "1.0" from a float column means 1
-    return match.group(1) if match else key
+def _category(codes: dict[str, Any], missing: Any, bad: int) -> Callable[[str], tuple[Any, int]]:
+    """Text -> (code, reason) by a table of words, compared in lower case, spaces and dashes
+    alike ("Laki-laki" is "laki laki"); "1.0" from a float column is "1"."""
 
+    def parse(text: str) -> tuple[Any, int]:
+        key = _SPACES.sub(" ", text.strip().lower()).strip()
+        key = match.group(1) if (match := _WHOLE_NUMBER.fullmatch(key)) else key
+        if key in _MISSING_TEXTS:
+            return missing, OK
+        return (codes[key], OK) if key in codes else (missing, bad)
 
-def _parse_sex(text: str) -> tuple[int, int]:
-    """(sex code, reason) of a cell: L/P, laki-laki/perempuan, M/F, 1/2."""
-    key = _category_key(text)
-    if key in _MISSING_TEXTS:
-        return 0, OK
-    if key in _MALE:
-        return SEX_MALE, OK
-    if key in _FEMALE:
-        return SEX_FEMALE, OK
-    return 0, BAD_SEX
-
-
-def _parse_measure(text: str) -> tuple[int, int]:
-    """(position code, reason) of a cell: berdiri/terlentang, TB/PB, h/l."""
-    key = _category_key(text)
-    if key in _MISSING_TEXTS:
-        return MEASURE_UNKNOWN, OK
-    if key in _STANDING:
-        return MEASURE_HEIGHT, OK
-    if key in _RECUMBENT:
-        return MEASURE_LENGTH, OK
-    return MEASURE_UNKNOWN, BAD_MEASURE
-
-
-def _parse_oedema(text: str) -> tuple[bool, int]:
-    """(oedema, reason) of a cell: ya/tidak, y/n, 1/0; missing is no oedema."""
-    key = _category_key(text)
-    if key in _MISSING_TEXTS or key in _NO:
-        return False, OK
-    if key in _YES:
-        return True, OK
-    return False, BAD_OEDEMA
+    return parse
 
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -167,7 +112,7 @@ _AGE_TEXT = re.compile(
 
 
 def _number_parser(
-    non_positive: int | None, negative: int | None, age_text: bool = False
+    non_positive: int | None, negative: int | None, age_text: bool
 ) -> Callable[[str], tuple[float, int]]:
     """Text -> (number, reason); a decimal comma is a decimal point."""
 
@@ -193,16 +138,22 @@ def _number_parser(
     return parse
 
 
-_TIME_SUFFIX = (
-    r"(?:[ T][0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:[.,][0-9]+)?)?\s*"
-    r"(?:Z|[+-][0-9]{2}:?[0-9]{2}|[AaPp][Mm])?)?"
+_TIME = (
+    r"[ T][0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:[.,][0-9]+)?)?\s*"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2}|[AaPp][Mm])?"
 )
-_YMD = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})" + _TIME_SUFFIX)
+_YMD = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})(?:" + _TIME + ")?")
 # day first, Indonesia's order; a two-digit year is Excel's short date format (05/01/23)
-_DMY = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})" + _TIME_SUFFIX)
-_D_MONTH_Y = re.compile(r"([0-9]{1,2})[-/. ]+([A-Za-z]{3,9})\.?[-/. ]+([0-9]{4})" + _TIME_SUFFIX)
+_DMY = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?:" + _TIME + ")?")
+_D_MONTH_Y = re.compile(r"([0-9]{1,2})[-/. ]+([A-Za-z]{3,9})\.?[-/. ]+([0-9]{4})(?:" + _TIME + ")?")
 _COMPACT_YMD = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
 _EXCEL_SERIAL = re.compile(r"([0-9]{1,5})(?:[.,][0-9]+)?")
+# Those dates with a time of day, for arrow's RE2 (no back references): a column of timestamps
+# has as many distinct values as rows, its dates without the times far fewer.
+_DATE_AND_TIME = (
+    r"^(\s*(?:[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
+    r"|[0-9]{1,2}[-/. ]+[A-Za-z]{3,9}\.?[-/. ]+[0-9]{4}))" + _TIME + r"\s*$"
+)
 # Excel's day 0 is 1899-12-30 (serial 1 = 1900-01-01 after Lotus' leap-year bug); serials
 # above 80000 (year 2119) are not dates a register holds.
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -211,26 +162,10 @@ _EARLIEST = date(1900, 1, 1)
 _UNIX_ORDINAL = date(1970, 1, 1).toordinal()
 # month names and abbreviations, Indonesian and English, by their first three letters
 _MONTHS = {
-    "jan": 1,
-    "feb": 2,
-    "peb": 2,
-    "mar": 3,
-    "apr": 4,
-    "mei": 5,
-    "may": 5,
-    "jun": 6,
-    "jul": 7,
-    "agu": 8,
-    "agt": 8,
-    "aug": 8,
-    "sep": 9,
-    "okt": 10,
-    "oct": 10,
-    "nov": 11,
-    "nop": 11,
-    "des": 12,
-    "dec": 12,
-}
+    "jan": 1, "feb": 2, "peb": 2, "mar": 3, "apr": 4, "mei": 5, "may": 5, "jun": 6, "jul": 7,
+    "agu": 8, "agt": 8, "aug": 8, "sep": 9, "okt": 10, "oct": 10, "nov": 11, "nop": 11,
+    "des": 12, "dec": 12,
+}  # fmt: skip
 
 
 def _date_parser(today: date) -> Callable[[str], tuple[int, int]]:
@@ -256,10 +191,9 @@ def _date_parser(today: date) -> Callable[[str], tuple[int, int]]:
         elif match := _COMPACT_YMD.fullmatch(stripped):
             parts = int(match[1]), int(match[2]), int(match[3])
         elif match := _EXCEL_SERIAL.fullmatch(stripped):
-            serial = int(match[1])
-            if not 1 <= serial < _EXCEL_SERIAL_MAX:
+            if not 1 <= int(match[1]) < _EXCEL_SERIAL_MAX:
                 return NAT_DAYS, BAD_DATE
-            day = _EXCEL_EPOCH + timedelta(days=serial)
+            day = _EXCEL_EPOCH + timedelta(days=int(match[1]))
             parts = day.year, day.month, day.day
         if parts is None:
             return NAT_DAYS, BAD_DATE
@@ -276,33 +210,6 @@ def _date_parser(today: date) -> Callable[[str], tuple[int, int]]:
     return parse
 
 
-def _decode_cell(value: object) -> str | None:
-    """A cell as text: bytes that are not UTF-8 are read as Windows-1252."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            # a stray Windows-1252 byte in an otherwise UTF-8 file
-            return value.decode("cp1252", errors="replace")
-    return str(value)
-
-
-def as_text(column: pa.Array) -> pa.Array:
-    """A binary or string column as validated UTF-8 text (large_string)."""
-    if column.type == TEXT:
-        return column
-    try:
-        return column.cast(TEXT)
-    except pa.ArrowInvalid:
-        pass
-    # not all UTF-8: each distinct value decoded once (_decode_cell), the rows take theirs
-    encoded = column.dictionary_encode()
-    words = pa.array([_decode_cell(v) for v in encoded.dictionary.to_pylist()], TEXT)
-    return words.take(encoded.indices)
-
-
 @dataclass
 class Parsed:
     """One canonical column of a block: values and a reason code per row (0 = fine)."""
@@ -316,212 +223,152 @@ class Parsed:
 _CACHE_LIMIT = 200_000
 
 
-class DistinctParser:
-    """Interprets a column through its distinct values, remembering them across blocks.
-
-    The values already interpreted are kept as an arrow array, so a block's distinct values are
-    looked up with one `index_in` and only the new ones reach Python.
-    """
-
-    def __init__(
-        self, parse: Callable[[str], tuple[Any, int]], dtype: npt.DTypeLike, missing: object
-    ) -> None:
-        self.parse = parse
-        self.dtype = dtype
-        self.missing = missing
-        self._reset()
-
-    def _reset(self) -> None:
-        self.known = pa.array([], pa.large_binary())
-        # position 0 stands for an empty cell; known value i is at position i + 1
-        self.values = np.array([self.missing], dtype=self.dtype)
-        self.reasons = np.zeros(1, dtype=np.uint8)
-
-    def apply(self, encoded: pa.DictionaryArray) -> Parsed:
-        """Values and reason codes per row of a dictionary-encoded binary or string column."""
-        keys = encoded.dictionary.cast(pa.large_binary())
-        if len(self.known) + len(keys) > _CACHE_LIMIT:
-            self._reset()
-        found = pc.index_in(keys, value_set=self.known)
-        if found.null_count:
-            new = pc.filter(keys, pc.is_null(found))
-            results = [self.parse(_decode_cell(key) or "") for key in new.to_pylist()]
-            self.known = pa.concat_arrays([self.known, new])
-            self.values = np.concatenate(
-                [self.values, np.array([r[0] for r in results], dtype=self.dtype)]
-            )
-            self.reasons = np.concatenate(
-                [self.reasons, np.array([r[1] for r in results], dtype=np.uint8)]
-            )
-            found = pc.index_in(keys, value_set=self.known)
-        positions = found.to_numpy(zero_copy_only=False).astype(np.int64) + 1
-        index = encoded.indices
-        if index.null_count:
-            # a null cell takes position 0 through the extra slot after the distinct values
-            positions = np.append(positions, 0)
-            index = index.fill_null(len(keys))
-        row_values = pa.array(self.values[positions]).take(index).to_numpy(zero_copy_only=False)
-        reasons = self.reasons[positions]
-        if not reasons.any():
-            return Parsed(row_values, np.zeros(len(index), dtype=np.uint8))
-        return Parsed(row_values, pa.array(reasons).take(index).to_numpy(zero_copy_only=False))
-
-
-# With more distinct values than half a block's rows (and at least this many), a column is
-# parsed with vectorised arrow kernels instead of value by value (unrounded weights, times).
-_HIGH_CARDINALITY = 1_000
-
-
 class ColumnParser:
-    """One canonical column's parser over the blocks of a file: through its distinct values
-    while they are few; with `vectorised` (arrow kernels, None when a cell does not fit them)
-    when nearly every value is distinct, which then is tried first on the next block."""
+    """One canonical column's parser over the blocks of a file: `cast` (arrow, None when a cell
+    does not fit it) first, else `parse` once per distinct value, remembered across blocks."""
 
     def __init__(
         self,
-        distinct: DistinctParser,
-        vectorised: Callable[[pa.Array], Parsed | None] | None = None,
+        parse: Callable[[str], tuple[Any, int]],
+        dtype: npt.DTypeLike,
+        missing: object,
+        cast: Callable[[pa.ChunkedArray], Parsed | None] | None = None,
         strip_times: bool = False,
     ) -> None:
-        self.distinct = distinct
-        self.vectorised = vectorised
+        self.parse, self.dtype, self.missing, self.cast = parse, dtype, missing, cast
         self.strip_times = strip_times
-        self.many_distinct = False
+        self.known: dict[str, tuple[Any, int]] = {}
 
-    def __call__(self, column: pa.Array) -> Parsed:
-        if self.many_distinct and self.vectorised is not None:
-            fast = self.vectorised(column)
-            if fast is not None:
-                return fast
-        encoded = column.dictionary_encode()
+    def __call__(self, text: pa.ChunkedArray) -> Parsed:
+        if self.cast is not None and (parsed := self.cast(text)) is not None:
+            return parsed
+        encoded = text.dictionary_encode().combine_chunks()
         distinct = len(encoded.dictionary)
-        self.many_distinct = distinct >= _HIGH_CARDINALITY and distinct * 2 > len(column)
-        if self.many_distinct:
-            fast = self.vectorised(column) if self.vectorised is not None else None
-            if fast is not None:
-                return fast
-            if self.strip_times:
-                # times of day make every value distinct: drop them, then count again
-                text = pc.replace_substring_regex(
-                    as_text(column), r"[ T][0-9]{1,2}[:.][0-9]{2}.*$", ""
-                )
-                encoded = text.dictionary_encode()
-        return self.distinct.apply(encoded)
+        if self.strip_times and distinct > 1_000 and 2 * distinct > len(text):
+            # timestamps are all distinct: the dates without their times of day are not
+            text = pc.replace_substring_regex(text, _DATE_AND_TIME, r"\1")
+            encoded = text.dictionary_encode().combine_chunks()
+        if len(self.known) > _CACHE_LIMIT:
+            self.known = {}
+        known, parse = self.known, self.parse
+        words = encoded.dictionary.to_pylist()
+        results = [known.get(word) or known.setdefault(word, parse(word)) for word in words]
+        values = np.array([*(r[0] for r in results), self.missing], dtype=self.dtype)
+        reasons = np.array([*(r[1] for r in results), OK], dtype=np.uint8)
+        rows = encoded.indices.fill_null(len(results)).to_numpy()
+        return Parsed(values[rows], reasons[rows])
+
+    def missing_values(self, count: int) -> npt.NDArray[Any]:
+        """The values of `count` empty cells."""
+        return np.full(count, self.missing, dtype=self.dtype)
 
 
-def _numbers_vectorised(text: pa.Array) -> npt.NDArray[np.float64] | None:
-    """Plain decimal numbers (point or comma) parsed by arrow; None if any cell is not one."""
-    try:
-        plain: npt.NDArray[np.float64] = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
-        return plain
-    except pa.ArrowInvalid:
-        pass  # spaces or decimal commas: clean up and try once more
-    trimmed = pc.utf8_trim_whitespace(text)
-    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed)
-    try:
-        numbers = pc.cast(pc.replace_substring(trimmed, ",", "."), pa.float64())
-    except pa.ArrowInvalid:
-        return None
-    values: npt.NDArray[np.float64] = numbers.to_numpy(zero_copy_only=False)
-    return values
+def _cast_numbers(
+    non_positive: int | None, negative: int | None
+) -> Callable[[pa.ChunkedArray], Parsed | None]:
+    """Plain decimal numbers (point or comma, spaces around) read by arrow's cast."""
 
-
-def _number_column(
-    non_positive: int | None, negative: int | None, age_text: bool = False
-) -> ColumnParser:
-    """A number column's parser: `non_positive` or `negative` is the reason a value <= 0 or
-    < 0 is rejected for; `age_text` also reads e-PPGBM's "1 Tahun - 3 Bulan - 12 Hari"."""
-
-    def vectorised(column: pa.Array) -> Parsed | None:
-        numbers = _numbers_vectorised(as_text(column))
-        if numbers is None:
-            return None
-        reasons = np.zeros(len(numbers), dtype=np.uint8)
-        reasons[np.isinf(numbers)] = BAD_NUMBER
+    def cast(text: pa.ChunkedArray) -> Parsed | None:
+        try:
+            numbers = pc.cast(text, pa.float64())
+        except pa.ArrowInvalid:
+            trimmed = pc.utf8_trim_whitespace(text)
+            trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, TEXT), trimmed)
+            try:
+                numbers = pc.cast(pc.replace_substring(trimmed, ",", "."), pa.float64())
+            except pa.ArrowInvalid:
+                return None
+        if pc.any(pc.is_nan(numbers)).as_py():
+            return None  # "nan" and "NaN" are missing, "+nan" is no number: the parser knows
+        values = numbers.to_numpy(zero_copy_only=False)
+        reasons = np.zeros(len(values), dtype=np.uint8)
         with np.errstate(invalid="ignore"):
             if non_positive is not None:
-                reasons[numbers <= 0] = non_positive
+                reasons[values <= 0] = non_positive
             if negative is not None:
-                reasons[numbers < 0] = negative
-        return Parsed(np.where(reasons == OK, numbers, np.nan), reasons)
+                reasons[values < 0] = negative
+        reasons[np.isinf(values)] = BAD_NUMBER  # (-inf too: no number, as the parser says)
+        return Parsed(np.where(reasons == OK, values, np.nan), reasons)
 
-    parse = _number_parser(non_positive, negative, age_text)
-    return ColumnParser(DistinctParser(parse, np.float64, math.nan), vectorised)
+    return cast
 
 
-def _date_column(today: date) -> ColumnParser:
-    """A date column's parser; a date after `today` or before 1900 is rejected."""
+def _cast_dates(today: date) -> Callable[[pa.ChunkedArray], Parsed | None]:
+    """ISO dates from 1900 on (2023-01-05, and with a time 2023-01-05 10:30[:00]) read by
+    arrow's cast; a date after `today` is rejected."""
     earliest = _EARLIEST.toordinal() - _UNIX_ORDINAL
     latest = today.toordinal() - _UNIX_ORDINAL
 
-    def vectorised(column: pa.Array) -> Parsed | None:
-        try:
-            # arrow's ISO 8601 cast is strict: 2023-02-29 or 2023-1-5 fail the whole column
-            stamps = pc.cast(as_text(column), pa.timestamp("s"))
+    def cast(text: pa.ChunkedArray) -> Parsed | None:
+        lengths = pc.min_max(pc.binary_length(text)).as_py()
+        # (arrow also reads an hour alone, 2023-01-05 10, which the parser rejects)
+        if lengths["min"] != lengths["max"] or lengths["min"] not in (10, 16, 19):
+            return None
+        try:  # strict: 2023-02-29 fails the whole column
+            stamps = pc.cast(text, pa.date32() if lengths["min"] == 10 else pa.timestamp("s"))
         except pa.ArrowInvalid:
             return None
-        present = stamps.is_valid().to_numpy(zero_copy_only=False)
-        seconds = stamps.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-        days = seconds // 86_400  # floor: the time of day does not count
-        reasons = np.zeros(len(days), dtype=np.uint8)
-        reasons[present & (days < earliest)] = EARLY_DATE
-        reasons[present & (days > latest)] = FUTURE_DATE
-        days[~present | (reasons != OK)] = NAT_DAYS
-        return Parsed(days, reasons)
+        days = pc.cast(pc.cast(stamps, pa.date32()), pa.int32())  # (a time of day floored)
+        if pc.min(days).as_py() < earliest:
+            return None  # the parser tells the year 0 from the year 1899
+        values = days.cast(pa.int64()).fill_null(NAT_DAYS).to_numpy()
+        future = values > latest
+        if not future.any():
+            return Parsed(values, np.zeros(len(values), dtype=np.uint8))
+        return Parsed(np.where(future, NAT_DAYS, values), (future * FUTURE_DATE).astype(np.uint8))
 
-    distinct = DistinctParser(_date_parser(today), np.int64, NAT_DAYS)
-    return ColumnParser(distinct, vectorised, strip_times=True)
+    return cast
 
 
 def column_parsers(today: date) -> dict[str, ColumnParser]:
     """A fresh parser for each canonical column read as values (the rest are text), and one
     for a standing height read beside a length (STANDING_HEIGHT)."""
+
+    def number(non_positive: int | None, negative: int | None, age: bool = False) -> ColumnParser:
+        parse = _number_parser(non_positive, negative, age)
+        return ColumnParser(parse, np.float64, math.nan, _cast_numbers(non_positive, negative))
+
+    dates = _date_parser(today)
+    sex = _category(_codes((_MALE, SEX_MALE), (_FEMALE, SEX_FEMALE)), 0, BAD_SEX)
+    positions = _codes((_STANDING, MEASURE_HEIGHT), (_RECUMBENT, MEASURE_LENGTH))
+    measure = _category(positions, MEASURE_UNKNOWN, BAD_MEASURE)
+    oedema = _category(_codes((_YES, True), (_NO, False)), False, BAD_OEDEMA)
     return {
-        "sex": ColumnParser(DistinctParser(_parse_sex, np.int8, 0)),
-        "measure": ColumnParser(DistinctParser(_parse_measure, np.int8, MEASURE_UNKNOWN)),
-        "oedema": ColumnParser(DistinctParser(_parse_oedema, np.bool_, False)),
-        "birth_date": _date_column(today),
-        "visit_date": _date_column(today),
-        "age_months": _number_column(None, AGE_NEGATIVE, age_text=True),
-        "weight_kg": _number_column(WEIGHT_NOT_POSITIVE, None),
-        "height_cm": _number_column(HEIGHT_NOT_POSITIVE, None),
-        STANDING_HEIGHT: _number_column(HEIGHT_NOT_POSITIVE, None),
+        "sex": ColumnParser(sex, np.int8, 0),
+        "measure": ColumnParser(measure, np.int8, MEASURE_UNKNOWN),
+        "oedema": ColumnParser(oedema, np.bool_, False),
+        "birth_date": ColumnParser(dates, np.int64, NAT_DAYS, _cast_dates(today), strip_times=True),
+        "visit_date": ColumnParser(dates, np.int64, NAT_DAYS, _cast_dates(today), strip_times=True),
+        "age_months": number(None, AGE_NEGATIVE, age=True),
+        "weight_kg": number(WEIGHT_NOT_POSITIVE, None),
+        "height_cm": number(HEIGHT_NOT_POSITIVE, None),
+        STANDING_HEIGHT: number(HEIGHT_NOT_POSITIVE, None),
     }
 
 
-# First or last bytes of a value that may be whitespace to utf8_trim_whitespace: ASCII controls
-# and space, DEL, and any byte of a multi-byte character (U+00A0, U+3000, ...). Generous on
-# purpose: a value outside this set at both ends is certainly left as it is by trimming.
-_MAYBE_SPACE = np.zeros(256, dtype=bool)
-_MAYBE_SPACE[:0x21] = True
-_MAYBE_SPACE[0x7F:] = True
+def _maybe_padded(text: pa.ChunkedArray) -> bool:
+    """Whether a value may start or end with whitespace: its first or last byte is an ASCII
+    space or control character, or part of a longer character (U+00A0, U+3000, ...). Looked
+    up in the buffers: most columns need no trimming, and so no copy."""
+    for chunk in text.chunks:
+        offsets, data = chunk.buffers()[1:]
+        if data is None or not data.size:
+            continue
+        offsets = np.frombuffer(offsets, np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(data, np.uint8)
+        # (an empty value points at a neighbour's byte: at worst a needless trim)
+        ends = np.concatenate(
+            [data[np.minimum(offsets[:-1], data.size - 1)], data[offsets[1:] - 1]]
+        )
+        if ((ends <= 0x20) | (ends >= 0x7F)).any():
+            return True
+    return False
 
 
-def _value_ends(text: pa.Array) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]] | None:
-    """First and last byte of every non-empty value, read from the buffers with numpy (no copy
-    of the text); None if the array is not large_string."""
-    if text.type != TEXT or len(text) == 0:
-        return None
-    buffers = text.buffers()
-    if buffers[1] is None or buffers[2] is None:
-        return None
-    offsets = np.frombuffer(buffers[1], dtype=np.int64)[text.offset : text.offset + len(text) + 1]
-    data = np.frombuffer(buffers[2], dtype=np.uint8)
-    filled = offsets[1:] > offsets[:-1]
-    return data[offsets[:-1][filled]], data[offsets[1:][filled] - 1]
-
-
-@functools.cache
-def _missing_value_set() -> pa.Array:
-    # built on first use: pa.array on a list loads pandas, which a streamed read puts off
-    return pa.array(sorted(_TEXT_MISSING), pa.string())
-
-
-def clean_text(text: pa.Array, child_id: bool) -> pa.Array:
-    """Stripped text, NA for empty; a child_id also loses an Excel apostrophe and a '.0'."""
-    ends = _value_ends(text)
-    # the usual case, nothing to strip, costs two look-ups per value instead of a copy of all
-    if ends is None or _MAYBE_SPACE[ends[0]].any() or _MAYBE_SPACE[ends[1]].any():
+def clean_text(text: pa.ChunkedArray, child_id: bool) -> pa.ChunkedArray:
+    """Stripped text, NA for empty or a no-value text; a child_id also loses an Excel
+    apostrophe and a '.0'."""
+    if _maybe_padded(text):
         text = pc.utf8_trim_whitespace(text)
     if child_id and len(text):
         if pc.any(pc.starts_with(text, "'")).as_py():
@@ -530,8 +377,7 @@ def clean_text(text: pa.Array, child_id: bool) -> pa.Array:
             # a NIK that went through a float column: "3372012345678901.0"
             text = pc.replace_substring_regex(text, r"^([0-9]+)\.0+$", r"\1")
     length = pc.binary_length(text)
-    if not pc.any(pc.less_equal(length, _TEXT_MISSING_LONGEST)).as_py():
-        return text
-    # "", "-", "NA", "n/a", ... : no value (checked only where some value is that short)
-    missing = pc.or_(pc.equal(length, 0), pc.is_in(text, value_set=_missing_value_set()))
-    return pc.if_else(missing, pa.scalar(None, text.type), text)
+    if not pc.any(pc.less_equal(length, max(map(len, _NULL_TEXTS)))).as_py():
+        return text  # (no value short enough to be "", "-", "NA", "n/a", ...)
+    missing = pc.or_(pc.equal(length, 0), pc.is_in(text, value_set=_TEXT_MISSING))
+    return pc.if_else(missing, pa.scalar(None, TEXT), text)

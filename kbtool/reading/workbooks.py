@@ -8,23 +8,25 @@ sheet row.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Generator, Mapping, Sequence
+from datetime import date, datetime, time
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from kbtool.errors import InputError
-from kbtool.reading.batches import ReadOptions
-from kbtool.reading.blocks import TEXT, Block, no_lines
+from kbtool.reading.canonical import Block
 from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, layout_of
 from kbtool.reading.sources import EXPECTED_FORMAT, Source, describe
+from kbtool.reading.values import TEXT
 
 
-def workbook_blocks(source: Source, options: ReadOptions) -> Iterator[Block]:
-    """The blocks of a workbook's sheet (options.sheet, or the first), from the row after its
-    header on; InputError when it cannot be read."""
+def workbook_blocks(
+    source: Source, overrides: Mapping[str, str], sheet: str | None, batch_rows: int
+) -> Generator[Block]:
+    """The blocks of a workbook's sheet (`sheet`, or the first), from the row after its header
+    on, the first always; InputError when it cannot be read."""
     import python_calamine
 
     try:
@@ -39,46 +41,35 @@ def workbook_blocks(source: Source, options: ReadOptions) -> Iterator[Block]:
         ) from err
     with workbook:
         sheets = list(workbook.sheet_names)
-        if options.sheet is not None:
-            if options.sheet not in sheets:
-                raise InputError(
-                    f"{source.name}: no sheet {options.sheet!r}; sheets: "
-                    f"{', '.join(sheets) or '(none)'}"
-                )
-            sheet_name = options.sheet
-        elif sheets:
-            sheet_name = sheets[0]
-        else:
+        if sheet is not None and sheet not in sheets:
+            shown = ", ".join(sheets) or "(none)"
+            raise InputError(f"{source.name}: no sheet {sheet!r}; sheets: {shown}")
+        if not sheets:
             raise InputError(f"{source.name}: the workbook has no sheets")
+        sheet_name = sheets[0] if sheet is None else sheet
         try:
             # skip_empty_area=False keeps row 1 of the sheet at index 0: line = sheet row
             cells = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         except Exception as err:  # calamine's own error types
-            raise InputError(
-                f"{source.name}: cannot read sheet {sheet_name!r} ({describe(err)})"
-            ) from err
-    where = source.name if options.sheet is None else f"{source.name} (sheet {sheet_name})"
+            message = f"{source.name}: cannot read sheet {sheet_name!r} ({describe(err)})"
+            raise InputError(message) from err
+    where = source.name if sheet is None else f"{source.name} (sheet {sheet_name})"
     if not cells:
         raise InputError(f"{where}: the sheet is empty; expected a header row")
     candidates = [[_cell_text(v) or "" for v in row] for row in cells[:HEADER_SEARCH_LINES]]
-    header_index = find_header(candidates, options.column_overrides, where)
-    layout = layout_of(candidates[header_index], options.column_overrides, where)
+    header = find_header(candidates, overrides, where)
+    layout = layout_of(candidates[header], overrides, where)
     width = len(layout.headers)
-    step = max(options.batch_rows, 1)
-    if header_index + 1 >= len(cells):
-        yield Block(layout, [pa.array([], TEXT) for _ in range(width)], no_lines())
-    for start in range(header_index + 1, len(cells), step):
-        chunk = cells[start : start + step]
+    if header + 1 == len(cells):
+        yield Block(layout, [pa.chunked_array([], TEXT)] * width, np.zeros(0, dtype=np.int64))
+    for start in range(header + 1, len(cells), max(batch_rows, 1)):
+        chunk = cells[start : start + max(batch_rows, 1)]
         # calamine's rows are rectangular; transposing with zip keeps the work in C
-        transposed = list(zip(*chunk, strict=False))[:width]
-        columns = [_workbook_column(values) for values in transposed]
+        columns = [_workbook_column(values) for values in list(zip(*chunk, strict=False))[:width]]
         columns += [pa.nulls(len(chunk), TEXT)] * (width - len(columns))
+        columns = [pa.chunked_array([column]) for column in columns]
         lines = np.arange(start + 1, start + 1 + len(chunk), dtype=np.int64)
         yield Block(layout, columns, lines)
-
-
-# workbook column types whose arrow text form is what a CSV export shows (1, true, 2023-01-05)
-_CAST_AS_TEXT = (pa.types.is_integer, pa.types.is_boolean, pa.types.is_date)
 
 
 def _workbook_column(values: Sequence[object]) -> pa.Array:
@@ -86,25 +77,32 @@ def _workbook_column(values: Sequence[object]) -> pa.Array:
     cleaned = [None if v == "" else v for v in values]  # calamine gives "" for an empty cell
     try:
         column = pa.array(cleaned)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        column = None  # mixed types: text and numbers, dates typed as text, ...
-    if column is None:
-        pass
-    elif pa.types.is_string(column.type) or pa.types.is_null(column.type):
-        return column.cast(TEXT)
-    elif pa.types.is_floating(column.type):
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed: text and numbers, dates as text, ...
+        return pa.array([_cell_text(v) for v in cleaned], TEXT)
+    kind = column.type
+    if pa.types.is_floating(kind):
         # whole numbers as digits: a numeric NIK cell must give its exact digit string
         whole = pc.and_(pc.equal(pc.floor(column), column), pc.less(pc.abs(column), 1e17))
         digits = pc.cast(pc.cast(column, pa.int64(), safe=False), TEXT)
         return pc.if_else(whole, digits, pc.cast(column, TEXT))
-    elif any(is_type(column.type) for is_type in _CAST_AS_TEXT):
-        return pc.cast(column, TEXT)
-    elif pa.types.is_timestamp(column.type):
+    if pa.types.is_timestamp(kind):
         day = pc.cast(column, pa.date32())
-        if pc.all(pc.equal(pc.cast(day, column.type), column)).as_py() is not False:
+        if pc.all(pc.equal(pc.cast(day, kind), column)).as_py() is not False:
             return pc.cast(day, TEXT)
         return pc.cast(pc.strftime(column, "%Y-%m-%d %H:%M:%S"), TEXT)
+    # types whose arrow text form is what a CSV export shows (text, 1, true, 2023-01-05)
+    if any(is_type(kind) for is_type in _AS_TEXT):
+        return pc.cast(column, TEXT)
     return pa.array([_cell_text(v) for v in cleaned], TEXT)
+
+
+_AS_TEXT = (
+    pa.types.is_string,
+    pa.types.is_null,
+    pa.types.is_integer,
+    pa.types.is_boolean,
+    pa.types.is_date,
+)
 
 
 def _cell_text(value: object) -> str | None:
@@ -126,6 +124,4 @@ def _cell_text(value: object) -> str | None:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, timedelta):
-        return str(value)
     return str(value)

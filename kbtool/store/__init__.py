@@ -20,7 +20,7 @@ from kbtool.store.ingest import (
 )
 from kbtool.store.layout import FORMAT_VERSION, STORE_ENV, Store, resolve_store_dir
 from kbtool.store.read import (
-    SOURCE_COLUMNS,
+    IMPORT_COLUMNS,
     duplicates_across_keys,
     list_sources,
     measurements_dataset,
@@ -34,9 +34,9 @@ from kbtool.store.schema import MEASUREMENT_COLUMNS, MEASUREMENT_SCHEMA
 
 __all__ = [
     "FORMAT_VERSION",
+    "IMPORT_COLUMNS",
     "MEASUREMENT_COLUMNS",
     "MEASUREMENT_SCHEMA",
-    "SOURCE_COLUMNS",
     "STORE_ENV",
     "DamagedFile",
     "ImportProgress",

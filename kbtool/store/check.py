@@ -17,13 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kbtool.columns import NAT_DAYS
 from kbtool.errors import StoreError
 from kbtool.store import catalogue
-from kbtool.store.layout import Store, live_path, resolve_store_dir, store_lock
-from kbtool.store.open import open_existing
+from kbtool.store.layout import Store, live_path, store_lock
+from kbtool.store.open import require_store
 from kbtool.writing import fsync_dir
 
 # where repair moves a damaged file: outside measurements/ and superseded/, which users' own
@@ -66,7 +69,7 @@ def file_problem(root: Path, entry: catalogue.FileEntry, *, full: bool = False) 
 def check_store(store: str | Path | None = None, *, full: bool = True) -> list[DamagedFile]:
     """Every damaged file of the store (none: the store is sound). Reads each file whole
     (`full`), or only its footer."""
-    opened = _require(store)
+    opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         entries = catalogue.live_files(connection, "measurements") + catalogue.live_files(
             connection, "superseded"
@@ -109,10 +112,17 @@ def read_store_file(
     return table
 
 
+def stored_days(dates: pa.ChunkedArray) -> npt.NDArray[np.int64]:
+    """A stored date column as day numbers, NAT_DAYS where missing (as the import's index)."""
+    days = dates.cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64)
+    days[dates.is_null().to_numpy()] = NAT_DAYS
+    return days
+
+
 def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
     """Move every damaged file to damaged/ (out of the live store), drop it from the catalogue
     and make the source files of its import importable again; returns what was set aside."""
-    opened = _require(store)
+    opened = require_store(store)
     with store_lock(opened), closing(catalogue.connect(opened.catalogue_file)) as connection:
         damaged = check_store(opened.root)
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -140,14 +150,6 @@ def _damaged(
         problem=problem,
         sources=tuple(catalogue.source_files(connection, entry.import_id)),
     )
-
-
-def _require(store: str | Path | None) -> Store:
-    root = resolve_store_dir(store)
-    opened = open_existing(root)
-    if opened is None:
-        raise StoreError(f"there is no measurement store at {root}")
-    return opened
 
 
 def _first_line(err: BaseException) -> str:

@@ -51,58 +51,23 @@ _FORMAT_FILE_PART = f".{FORMAT_FILE}.*.part"
 
 @dataclass(frozen=True)
 class Store:
-    """A measurement store directory and the paths inside it (see docs/store-format.md)."""
+    """A measurement store directory and the paths inside it (docs/store-format.md, Layout)."""
 
     root: Path
 
-    @property
-    def format_file(self) -> Path:
-        """Plain-text file holding the format version; its presence marks a complete store."""
-        return self.root / FORMAT_FILE
-
-    @property
-    def secret_file(self) -> Path:
-        """The HMAC secret of the child keys (mode 0600)."""
-        return self.root / SECRET_FILE
-
-    @property
-    def catalogue_file(self) -> Path:
-        """The sqlite catalogue: imports, sources and the list of live Parquet files."""
-        return self.root / CATALOGUE_FILE
-
-    @property
-    def lock_file(self) -> Path:
-        """flock()ed by an import for its whole duration; holds the importer's pid."""
-        return self.root / LOCK_FILE
-
-    @property
-    def aliases_file(self) -> Path:
-        """The user's place-name aliases (kind,alias,name), optional."""
-        return self.root / ALIASES_FILE
-
-    @property
-    def measurements_dir(self) -> Path:
-        """Live measurements: measurements/year=YYYY/kecamatan=NAME/part-*.parquet."""
-        return self.root / MEASUREMENTS_DIR
-
-    @property
-    def superseded_dir(self) -> Path:
-        """Measurements replaced by a correction, same layout, plus superseded_by_import."""
-        return self.root / SUPERSEDED_DIR
-
-    @property
-    def rejects_dir(self) -> Path:
-        """One CSV of rejected rows per import: rejects/<import_id>.csv."""
-        return self.root / REJECTS_DIR
-
-    @property
-    def staging_dir(self) -> Path:
-        """Work area of the running import; whatever is left there is garbage."""
-        return self.root / STAGING_DIR
+    format_file = property(lambda self: self.root / FORMAT_FILE)
+    secret_file = property(lambda self: self.root / SECRET_FILE)
+    catalogue_file = property(lambda self: self.root / CATALOGUE_FILE)
+    lock_file = property(lambda self: self.root / LOCK_FILE)
+    aliases_file = property(lambda self: self.root / ALIASES_FILE)
+    measurements_dir = property(lambda self: self.root / MEASUREMENTS_DIR)
+    superseded_dir = property(lambda self: self.root / SUPERSEDED_DIR)
+    rejects_dir = property(lambda self: self.root / REJECTS_DIR)
+    staging_dir = property(lambda self: self.root / STAGING_DIR)
 
     def exists(self) -> bool:
-        """True once the store has been created completely."""
-        return self.format_file.exists()
+        """True once the store has been created completely (FORMAT_VERSION is written last)."""
+        return bool(self.format_file.exists())
 
 
 def resolve_store_dir(store: str | Path | None = None) -> Path:

@@ -15,6 +15,7 @@ from kbtool.store.layout import (
     Store,
     check_can_create,
     read_format_version,
+    resolve_store_dir,
     store_lock,
 )
 from kbtool.writing import atomic_write
@@ -27,6 +28,18 @@ def open_existing(root: Path) -> Store | None:
         return None
     read_format_version(store)
     return store
+
+
+def require_store(store: str | Path | None) -> Store:
+    """The existing store at `store` (--store, $KBTOOL_STORE or the default), or StoreError."""
+    root = resolve_store_dir(store)
+    opened = open_existing(root)
+    if opened is None:
+        raise StoreError(
+            f"there is no measurement store at {root}; import registers first with "
+            "`kbtool import FILE` (or point --store / KBTOOL_STORE at an existing store)"
+        )
+    return opened
 
 
 def create_or_open(root: Path) -> Store:

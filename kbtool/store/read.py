@@ -18,9 +18,9 @@ import pyarrow.parquet as pq
 from kbtool.errors import StoreError
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
-from kbtool.store.check import damaged_file_error, read_store_file
-from kbtool.store.layout import Store, live_path, resolve_store_dir
-from kbtool.store.open import open_existing
+from kbtool.store.check import damaged_file_error, read_store_file, stored_days
+from kbtool.store.layout import Store, live_path
+from kbtool.store.open import require_store
 from kbtool.store.schema import (
     DICTIONARY_COLUMNS,
     MEASUREMENT_SCHEMA,
@@ -28,18 +28,14 @@ from kbtool.store.schema import (
     SUPERSEDED_SCHEMA,
 )
 
-SOURCE_COLUMNS = (
+# the columns of list_sources: when, which import, which file, and the import's counts
+IMPORT_COLUMNS = (
     "imported_at",
     "import_id",
     "file",
     "sha256",
     "size_bytes",
-    "rows_read",
-    "rows_stored",
-    "rows_duplicate",
-    "rows_rejected",
-    "rows_without_key",
-    "corrections",
+    *catalogue.COUNT_FIELDS,
 )
 
 Filters: TypeAlias = ds.Expression | Sequence[Any] | None
@@ -49,17 +45,6 @@ Filters: TypeAlias = ds.Expression | Sequence[Any] | None
 _READ_ATTEMPTS = 3
 
 _MS_PER_DAY = 86_400_000
-
-
-def _require_store(store: str | Path | None) -> Store:
-    root = resolve_store_dir(store)
-    opened = open_existing(root)
-    if opened is None:
-        raise StoreError(
-            f"there is no measurement store at {root}; import registers first with "
-            "`kbtool import FILE` (or point --store / KBTOOL_STORE at an existing store)"
-        )
-    return opened
 
 
 def _dataset_schema(area: str) -> pa.Schema:
@@ -76,7 +61,7 @@ def measurements_dataset(
     are read, so an import in progress or interrupted is never seen. String columns with few
     distinct values come back dictionary-encoded.
     """
-    opened = _require_store(store)
+    opened = require_store(store)
     return _dataset(opened, area, _live_files(opened, area))
 
 
@@ -106,7 +91,7 @@ _Read = TypeVar("_Read")
 def _reading(store: str | Path | None, area: str, read: Callable[[ds.Dataset], _Read]) -> _Read:
     """`read` of the store's dataset; retried with a fresh file list when a concurrent import
     replaced files under it, and a StoreError naming the damaged file when one is."""
-    opened = _require_store(store)
+    opened = require_store(store)
     files: list[catalogue.FileEntry] = []
     failure: Exception | None = None
     for _ in range(_READ_ATTEMPTS):
@@ -363,7 +348,8 @@ def _stream_frame(
     n = dataset.count_rows(filter=expression)
     fillers = {name: _ColumnFiller(dataset.schema.field(name), n) for name in columns}
     start = 0
-    for batch in dataset.to_batches(
+    checked: set[str] = set()
+    scanner = dataset.scanner(
         columns=columns,
         filter=expression,
         batch_readahead=2,
@@ -371,7 +357,10 @@ def _stream_frame(
         # column chunks read as they are decoded, not prefetched whole: ~180 MB less resident
         # on 20 million rows (the prefetched ranges stay cached by the allocator), same speed
         fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
-    ):
+    )
+    for tagged in scanner.scan_batches():
+        batch = tagged.record_batch
+        _require_written(tagged.fragment, batch, checked)
         for name in columns:
             fillers[name].fill(start, batch.column(name))
         start += batch.num_rows
@@ -381,6 +370,25 @@ def _stream_frame(
     # the caller's numpy work (a different allocator) does not stack on top of them
     pa.default_memory_pool().release_unused()
     return pd.DataFrame({name: fillers[name].result() for name in columns}, copy=False)
+
+
+def _require_written(fragment: ds.Fragment, batch: pa.RecordBatch, checked: set[str]) -> None:
+    """A column read as all missing may be one the batch's file lacks (written by an older
+    kbtool): figures would be silently wrong, so such a file is named instead."""
+    if fragment.path in checked:
+        return
+    empty = [name for name in batch.column_names if batch.column(name).null_count == len(batch)]
+    if not empty or not len(batch):
+        return
+    checked.add(fragment.path)
+    held = set(fragment.physical_schema.names) | set(PARTITION_SCHEMA.names)
+    lacking = [c for c in empty if c not in held]
+    if lacking:
+        raise StoreError(
+            f"{Path(fragment.path).name} in the store was written by an older kbtool and "
+            f"lacks {', '.join(lacking)}: import the registers again into a new store "
+            "(kbtool import FILE... --store NEW_DIR) and read that one"
+        )
 
 
 def measurements_frame(table: pa.Table) -> pd.DataFrame:
@@ -405,7 +413,7 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
 
     Raises StoreError when there is no store there.
     """
-    opened = _require_store(store)
+    opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         rows = connection.execute(
             "SELECT i.committed_at, s.import_id, s.file, s.sha256, s.size_bytes, "
@@ -413,9 +421,9 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
             + " FROM sources s JOIN imports i USING (import_id) "
             "ORDER BY i.committed_at, s.import_id, s.position"
         ).fetchall()
-    frame = pd.DataFrame(rows, columns=list(SOURCE_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(IMPORT_COLUMNS))
     frame["imported_at"] = pd.to_datetime(frame["imported_at"], utc=True)
-    for name in SOURCE_COLUMNS[5:]:
+    for name in IMPORT_COLUMNS[5:]:
         frame[name] = frame[name].astype("int64")
     frame["size_bytes"] = frame["size_bytes"].astype("Int64")
     return frame
@@ -428,7 +436,7 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
     """Live measurements that repeat another's visit date and measured values under another
     child key (the same register imported in two layouts by an earlier kbtool, say). Imports
     record the count per year; years no import has checked are counted here."""
-    opened = _require_store(store)
+    opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         found, unchecked = catalogue.across_keys(connection)
         entries = [
@@ -447,10 +455,9 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
         if not parts:
             continue
         table = pa.concat_tables(parts)
-        visit = table.column("visit_date").cast(pa.int32()).fill_null(-(2**31))
         found += dedup.count_across_keys(
             dedup.Measured(
-                visit=visit.to_numpy().astype(np.int64),
+                visit=stored_days(table.column("visit_date")),
                 vhash=table.column("value_hash").to_numpy(),
                 key=table.column("child_key").to_numpy(),
                 kind=table.column("child_key_kind").to_numpy(),
@@ -463,7 +470,7 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
 def year_counts(store: str | Path | None = None) -> dict[int | None, int]:
     """Live measurements per visit year (None: undated), from the catalogue alone."""
     counts: dict[int | None, int] = {}
-    for entry in _live_files(_require_store(store), "measurements"):
+    for entry in _live_files(require_store(store), "measurements"):
         counts[entry.year] = counts.get(entry.year, 0) + entry.rows
     return counts
 

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from kbtool.concurrency import cores
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
-from kbtool.store.check import read_store_file
+from kbtool.store.check import read_store_file, stored_days
 from kbtool.store.layout import Store
 from kbtool.store.schema import (
     MEASUREMENT_SCHEMA,
@@ -294,7 +294,7 @@ class Resolver:
         earlier = pd.DataFrame(
             {
                 "key": old.column("child_key").to_numpy(),
-                "visit": _stored_days(old.column("visit_date")),
+                "visit": stored_days(old.column("visit_date")),
                 "vhash": old.column("value_hash").to_numpy(),
                 "by": old.column("superseded_by_import").to_pandas().astype(str).to_numpy(),
             }
@@ -327,7 +327,7 @@ class Resolver:
             table = read_store_file(self.store, entry, _KEY_COLUMNS)
             row = {
                 "key": table.column("child_key").to_numpy(),
-                "visit": _stored_days(table.column("visit_date")),
+                "visit": stored_days(table.column("visit_date")),
                 "vhash": table.column("value_hash").to_numpy(),
                 "kind": table.column("child_key_kind").to_numpy(),
             }
@@ -431,8 +431,10 @@ def _across_keys_after(
     stored rows less those corrected, and the incoming rows that go live."""
     live = decided.status == dedup.LIVE
     fixed = decided.replaces >= 0
-    corrected = dedup.packed_identity(incoming.key[fixed], incoming.visit[fixed])
-    kept = ~np.isin(dedup.packed_identity(stored.key, stored.visit), corrected)
+    corrected, held = dedup.pair_codes(
+        (incoming.key[fixed], incoming.visit[fixed]), (stored.key, stored.visit)
+    )
+    kept = ~np.isin(held, corrected)
     return dedup.count_across_keys(
         dedup.Measured(
             np.concatenate([stored.visit[kept], incoming.visit[live]]),
@@ -442,13 +444,6 @@ def _across_keys_after(
         ),
         KEY_KIND_NIK,
     )
-
-
-def _stored_days(dates: pa.ChunkedArray) -> npt.NDArray[np.int64]:
-    """A stored date column as day numbers, NAT_DAYS where missing (as the index holds them)."""
-    days = dates.cast(pa.int32()).fill_null(-(2**31)).to_numpy().astype(np.int64)
-    days[days == -(2**31)] = np.iinfo(np.int64).min
-    return days
 
 
 def _rows_by_file(

@@ -8,7 +8,7 @@ partition directories (year=YYYY/kecamatan=NAME), as Spark and DuckDB expect.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +16,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from kbtool.columns import NAT_DAYS, day_numbers, factorize, splitmix64
+from kbtool.columns import NAT_DAYS, calendar_parts, day_numbers, splitmix64, text_codes
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -26,17 +25,13 @@ from kbtool.growth.zscores import compute_zscore_arrays
 from kbtool.places import facility_name
 from kbtool.privacy import ChildKeys
 
-INDICATORS = ("haz", "waz", "whz", "bmiz")
 _FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
 
 # String columns with few distinct values per file are written dictionary-encoded: pyarrow then
 # reads them back as categoricals (a few bytes a row instead of a Python string each), while for
 # DuckDB and Spark they are ordinary strings.
 DICTIONARY_COLUMNS = (
-    "haz_status",
-    "waz_status",
-    "whz_status",
-    "bmiz_status",
+    *(f"{indicator}_status" for indicator in _FLAG_LIMITS),
     "posyandu",
     "kelurahan",
     "puskesmas",
@@ -97,41 +92,34 @@ SUPERSEDED_SCHEMA = MEASUREMENT_SCHEMA.append(
 PARTITION_SCHEMA = pa.schema([pa.field("year", pa.int16()), pa.field("kecamatan", pa.string())])
 MEASUREMENT_COLUMNS = tuple(MEASUREMENT_SCHEMA.names) + tuple(PARTITION_SCHEMA.names)
 
-# Parquet dictionary encoding only where values repeat: trying it on z-scores, line numbers and
-# hashes costs time and falls back to plain anyway.
-PARQUET_DICTIONARY = [
-    *DICTIONARY_COLUMNS,
-    "superseded_by_import",
-    "child_key",
-    "child_key_kind",
-    "sex",
-    "birth_date",
-    "visit_date",
-    "age_days",
-    "age_months",
-    "weight_kg",
-    "height_cm",
-    "measure",
-    "lenhei_cm",
-]
 # Full-precision z-scores, BMI and value hashes are random 64-bit patterns: zstd saves under 2% on
 # them (measured on a generated register) at a tenth of the writing time, so they are written
 # uncompressed; everything else is zstd level 1 (about 30% smaller than snappy at the same speed).
-UNCOMPRESSED_COLUMNS = ("haz", "waz", "whz", "bmi", "bmiz", "value_hash")
-# Min/max statistics only on dates, ages and codes, where a reader can skip row groups with them;
-# on z-scores, hashes and dictionary strings they cost a third of the writing time (measured) and
-# prune nothing (each file already holds one year and kecamatan).
-STATISTICS_COLUMNS = ["child_key_kind", "sex", "birth_date", "visit_date", "age_days", "measure"]
-_ALL_COLUMNS = [*MEASUREMENT_SCHEMA.names, "superseded_by_import"]
-# zstd level 1: files about 30% smaller than snappy at the same write speed (measured on a
-# generated register, docs/store-format.md); 16 MiB dictionary pages keep a batch's child keys
-# dictionary-encoded instead of falling back to plain after 1 MiB. Per-column compression and
-# levels (pyarrow accepts a dict for both); the tests may replace "compression" by one codec.
+_UNCOMPRESSED = ("haz", "waz", "whz", "bmi", "bmiz", "value_hash")
+_ALL_COLUMNS = SUPERSEDED_SCHEMA.names
 PARQUET_OPTIONS: dict[str, object] = {
-    "compression": {c: "none" if c in UNCOMPRESSED_COLUMNS else "zstd" for c in _ALL_COLUMNS},
-    "compression_level": {c: 1 for c in _ALL_COLUMNS if c not in UNCOMPRESSED_COLUMNS},
-    "use_dictionary": PARQUET_DICTIONARY,
-    "write_statistics": STATISTICS_COLUMNS,
+    "compression": {c: "none" if c in _UNCOMPRESSED else "zstd" for c in _ALL_COLUMNS},
+    "compression_level": {c: 1 for c in _ALL_COLUMNS if c not in _UNCOMPRESSED},
+    # dictionary encoding only where values repeat: on z-scores, line numbers and hashes it
+    # costs time and falls back to plain anyway
+    "use_dictionary": [
+        *DICTIONARY_COLUMNS,
+        *("superseded_by_import", "child_key", "child_key_kind", "sex", "birth_date"),
+        *("visit_date", "age_days", "age_months", "weight_kg", "height_cm", "measure"),
+        "lenhei_cm",
+    ],
+    # min/max statistics only where a reader can skip row groups with them; on z-scores, hashes
+    # and dictionary strings they cost a third of the writing time and prune nothing
+    "write_statistics": [
+        "child_key_kind",
+        "sex",
+        "birth_date",
+        "visit_date",
+        "age_days",
+        "measure",
+    ],
+    # 16 MiB dictionary pages keep a batch's child keys dictionary-encoded (the default, 1 MiB,
+    # falls back to plain)
     "dictionary_pagesize_limit": 1 << 24,
 }
 
@@ -141,14 +129,6 @@ def constant_column(value: str, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(
         pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string())
     )
-
-
-def as_dictionary(values: pd.Series | pa.Array) -> pa.Array:
-    """Strings or a categorical as a dictionary<int32, string> array."""
-    array = values if isinstance(values, pa.Array) else pa.array(values, from_pandas=True)
-    if not pa.types.is_dictionary(array.type):
-        array = pc.dictionary_encode(array)
-    return array.cast(DICTIONARY_STRING)
 
 
 # The measured values that make two rows of one child and visit date "the same measurement".
@@ -170,8 +150,32 @@ VALUE_COLUMNS = (
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _PRIME = np.uint64(0x100000001B3)
 
+# A column's 64-bit words per row, or (codes, words of its distinct values), code -1 the last.
+Words = npt.NDArray[np.uint64] | tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64]]
 
-def _float_bits(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
+
+def value_hash(columns: Mapping[str, Words]) -> npt.NDArray[np.int64]:
+    """Combine per-column 64-bit words (VALUE_COLUMNS) into one hash per row.
+
+    h = 0; for each column i (from 1): h = h * P + splitmix64(word_i + i * G); result
+    splitmix64(h), with P the odd multiplier 0x100000001B3 (FNV-1a 64's prime) and G the
+    golden-ratio constant 0x9E3779B97F4A7C15, all modulo 2^64, then read as a signed int64. A
+    coded column is mixed once per distinct value.
+    """
+    h: npt.NDArray[np.uint64] | None = None
+    with np.errstate(over="ignore"):
+        for position, name in enumerate(VALUE_COLUMNS, start=1):
+            column, offset = columns[name], _GOLDEN * np.uint64(position)
+            if isinstance(column, tuple):
+                mixed = splitmix64(column[1] + offset)[column[0]]
+            else:
+                mixed = splitmix64(column + offset)
+            h = mixed if h is None else h * _PRIME + mixed
+        assert h is not None
+        return splitmix64(h).view(np.int64)
+
+
+def float_words(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
     """The IEEE-754 bits of floats, with one pattern for every NaN and 0.0 for -0.0."""
     with np.errstate(invalid="ignore"):  # a signalling NaN becomes np.nan like any other
         clean = values + 0.0
@@ -179,45 +183,43 @@ def _float_bits(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
     return clean.view(np.uint64)
 
 
-def _int_bits(values: npt.NDArray[np.integer]) -> npt.NDArray[np.uint64]:
-    """Integers as 64-bit words: their int64 value's two's-complement bits."""
-    return values.astype(np.int64).view(np.uint64)
+def text_words(names: pa.Array) -> npt.NDArray[np.uint64]:
+    """First 8 bytes (little-endian) of BLAKE2b of each string's UTF-8, then 0 (missing)."""
+    digests = [hashlib.blake2b(name.encode(), digest_size=8).digest() for name in names.to_pylist()]
+    return np.frombuffer(b"".join([*digests, bytes(8)]), dtype="<u8").astype(np.uint64)
 
 
-def _string_hashes(values: Sequence[object]) -> npt.NDArray[np.uint64]:
-    """8-byte BLAKE2b of each string's UTF-8, then 0 for missing (the last entry)."""
-    return np.array(
-        [
-            int.from_bytes(hashlib.blake2b(str(u).encode(), digest_size=8).digest(), "little")
-            for u in values
-        ]
-        + [0],
-        dtype=np.uint64,
-    )
+@dataclass(frozen=True)
+class _Text:
+    """A text column as codes (-1: missing) into its distinct values."""
+
+    codes: npt.NDArray[np.intp]
+    names: pa.Array
+
+    @classmethod
+    def of(cls, values: pd.Series) -> _Text:
+        return cls(*text_codes(values))
+
+    def take(self, order: npt.NDArray[np.intp] | None) -> _Text:
+        return self if order is None else _Text(self.codes[order], self.names)
+
+    def dictionary(self) -> pa.DictionaryArray:
+        """As a dictionary<int32, string> array, nulls where missing."""
+        missing = self.codes < 0
+        indices = pa.array(self.codes.astype(np.int32), mask=missing if missing.any() else None)
+        return pa.DictionaryArray.from_arrays(indices, self.names)
+
+    def words(self) -> Words:
+        return self.codes, text_words(self.names)
 
 
-def _text_hashes(values: pd.Series) -> npt.NDArray[np.uint64]:
-    """8-byte BLAKE2b of each string's UTF-8 (0 for missing), computed once per distinct value."""
-    codes, uniques = factorize(values)
-    return _string_hashes(uniques)[np.where(codes >= 0, codes, len(uniques))]
-
-
-def value_hash(columns: dict[str, npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
-    """Combine per-column 64-bit words (in VALUE_COLUMNS order) into one hash per row.
-
-    h = 0; for each column i (from 1): h = h * P + splitmix64(word_i + i * G); result
-    splitmix64(h), with P the odd multiplier 0x100000001B3 (FNV-1a 64's prime) and G the
-    golden-ratio constant 0x9E3779B97F4A7C15, all modulo 2^64, then read as a signed int64.
-    """
-    n = len(next(iter(columns.values())))
-    h = np.zeros(n, dtype=np.uint64)
-    word = np.empty(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for position, name in enumerate(VALUE_COLUMNS, start=1):
-            np.add(columns[name], _GOLDEN * np.uint64(position), out=word)
-            np.multiply(h, _PRIME, out=h)
-            np.add(h, splitmix64(word), out=h)
-        return splitmix64(h).view(np.int64)
+def _facility(rows: pd.DataFrame, column: str) -> _Text:
+    """Posyandu or puskesmas names in one spelling (places.facility_name), per distinct value."""
+    if column not in rows:
+        return _Text(np.full(len(rows), -1, dtype=np.intp), pa.array([], pa.string()))
+    raw = _Text.of(rows[column])
+    cleaned = _Text.of(pd.Series([facility_name(u) for u in raw.names.to_pylist()], dtype=object))
+    return _Text(np.append(cleaned.codes, -1)[raw.codes], cleaned.names)
 
 
 @dataclass(frozen=True)
@@ -236,146 +238,21 @@ class StagedBatch:
     order: npt.NDArray[np.intp] | None = None  # input position of each row; None: input order
 
 
-def batch_value_hash(
-    *,
-    sex: npt.NDArray[np.int8],
-    birth_days: npt.NDArray[np.int64],
-    age_months: npt.NDArray[np.float64],
-    weight: npt.NDArray[np.float64],
-    height: npt.NDArray[np.float64],
-    measure: npt.NDArray[np.int8],
-    oedema_word: npt.NDArray[np.uint8],
-    posyandu: _Coded,
-    kelurahan: _Coded,
-    kecamatan: _Coded,
-    puskesmas: _Coded,
-) -> npt.NDArray[np.int64]:
-    """`value_hash` of a batch's VALUE_COLUMNS, each value made a word as docs/store-format.md
-    defines.
-
-    Birth days are NAT_DAYS where missing; age in months counts only where the birth date is
-    missing (else WHO uses the dates); `oedema_word` is 0, 1, or 2 for missing.
-    """
-    return value_hash(
-        {
-            "sex": _int_bits(sex),
-            "birth_date": _int_bits(birth_days),
-            "age_months": _float_bits(np.where(birth_days == NAT_DAYS, age_months, np.nan)),
-            "weight_kg": _float_bits(weight),
-            "height_cm": _float_bits(height),
-            "measure": _int_bits(measure),
-            "oedema": oedema_word.astype(np.uint64),
-            "posyandu": posyandu.hashes(),
-            "kelurahan": kelurahan.hashes(),
-            "kecamatan": kecamatan.hashes(),
-            "puskesmas": puskesmas.hashes(),
-        }
-    )
-
-
-def _day_numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int64]:
-    """Calendar days since 1970-01-01 (columns.day_numbers), NAT_DAYS where missing or absent."""
-    if column not in rows:
-        return np.full(len(rows), NAT_DAYS, dtype=np.int64)
-    return day_numbers(rows[column])
-
-
-def _numbers(rows: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
-    if column not in rows:
-        return np.full(len(rows), np.nan)
-    return np.asarray(rows[column].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
-
-
-def _codes(rows: pd.DataFrame, column: str) -> npt.NDArray[np.int8]:
-    if column not in rows:
-        return np.zeros(len(rows), dtype=np.int8)
-    return np.asarray(rows[column].fillna(0).to_numpy(dtype=np.int8))
-
-
-@dataclass(frozen=True)
-class _Coded:
-    """A text column as codes (-1: missing) into distinct strings."""
-
-    codes: npt.NDArray[np.intp]
-    names: list[object]
-
-    def take(self, order: npt.NDArray[np.intp] | None) -> _Coded:
-        return self if order is None else _Coded(self.codes[order], self.names)
-
-    def dictionary(self) -> pa.DictionaryArray:
-        """As a dictionary<int32, string> array, nulls where missing."""
-        codes = self.codes.astype(np.int32)
-        missing = codes < 0
-        indices = pa.array(codes, mask=missing if missing.any() else None)
-        return pa.DictionaryArray.from_arrays(indices, pa.array(self.names, pa.string()))
-
-    def hashes(self) -> npt.NDArray[np.uint64]:
-        """_text_hashes of the column (per distinct name)."""
-        # code -1 (missing) picks the last entry, 0
-        return _string_hashes(self.names)[self.codes]
-
-    def series(self) -> pd.Series:
-        categories = pd.Index(self.names, dtype=object)
-        return pd.Series(pd.Categorical.from_codes(self.codes, categories=categories))
-
-
-def _coded(values: pd.Series) -> _Coded:
-    codes, names = factorize(values)
-    return _Coded(codes, names)
-
-
-def _facility(rows: pd.DataFrame, column: str) -> _Coded:
-    """Posyandu or puskesmas names in one spelling (places.facility_name), per distinct value."""
-    if column not in rows:
-        return _Coded(np.full(len(rows), -1, dtype=np.intp), [])
-    codes, uniques = factorize(rows[column])
-    cleaned = pd.Series([facility_name(str(u)) for u in uniques], dtype=object)
-    clean_codes, clean_uniques = pd.factorize(cleaned, use_na_sentinel=True)
-    row_codes = (
-        np.where(codes >= 0, clean_codes[np.maximum(codes, 0)], -1)
-        if len(uniques)
-        else (np.full(len(rows), -1))
-    )
-    return _Coded(row_codes.astype(np.intp), list(np.asarray(clean_uniques, dtype=object)))
-
-
-def _partition_order(year: npt.NDArray[np.int32], kecamatan: _Coded) -> npt.NDArray[np.intp] | None:
+def _partition_order(year: npt.NDArray[np.int32], kecamatan: _Text) -> npt.NDArray[np.intp] | None:
     """Row order grouping equal (year, kecamatan), reading order kept within; None if grouped."""
     if len(year) < 2:
         return None
-    span = len(kecamatan.names) + 1
-    group = (year.astype(np.int64) - int(year.min())) * span + (kecamatan.codes + 1)
+    group = (year - year.min()) * (len(kecamatan.names) + 1) + (kecamatan.codes + 1)
     if bool(np.all(group[1:] >= group[:-1])):
         return None
-    if int(group.max()) < 2**16:
-        # numpy's stable sort of 16-bit integers is a radix sort, several times faster
+    if int(group.max()) < 2**16:  # numpy's stable sort of 16-bit integers is a radix sort
         return np.argsort(group.astype(np.uint16), kind="stable")
     return np.argsort(group, kind="stable")
 
 
-def _years(days: npt.NDArray[np.int64]) -> npt.NDArray[np.int32]:
-    """Calendar year of each day number, -1 where missing."""
+def _days_array(days: npt.NDArray[np.int64]) -> pa.Array:
     missing = days == NAT_DAYS
-    if missing.all():
-        return np.full(len(days), -1, dtype=np.int32)
-    first, last = int(days[~missing].min()), int(days[~missing].max())
-    if last - first > 1_000_000:
-        years = days.astype("datetime64[D]").astype("datetime64[Y]").view(np.int64) + 1970
-        return np.where(missing, -1, years).astype(np.int32)
-    # numpy's calendar cast once per day of the span (a few thousand), then one look-up a row
-    span = np.arange(first, last + 1).astype("datetime64[D]").astype("datetime64[Y]")
-    table = (span.view(np.int64) + 1970).astype(np.int32)
-    return np.where(missing, np.int32(-1), table[np.where(missing, 0, days - first)])
-
-
-def _status(
-    rounded: npt.NDArray[np.float64], indicator: str, flag: npt.NDArray[np.bool_]
-) -> pa.Array:
-    categorical = classify(rounded, indicator, flagged=flag)
-    return _Coded(
-        np.asarray(categorical.codes, dtype=np.intp),
-        list(np.asarray(categorical.categories, dtype=object)),
-    ).dictionary()
+    return pa.array(days.astype(np.int32), pa.date32(), mask=missing if missing.any() else None)
 
 
 def build_batch(
@@ -393,134 +270,128 @@ def build_batch(
 
     Z-scores are kept at full precision; flags and Permenkes statuses are those of the z-scores
     rounded to 2 decimals, exactly as WHO Anthro (and `kbtool zscore`) report them. With
-    `partition_order` the rows come out grouped by (visit year, kecamatan), ready to be written
-    partition by partition without reordering the finished table (StagedBatch.order).
+    `partition_order` the rows come out grouped by (visit year, kecamatan), the input columns
+    reordered once before anything is computed from them.
     """
     n = len(rows)
-    birth_days = _day_numbers(rows, "birth_date")
-    visit_days = _day_numbers(rows, "visit_date")
-    year = _years(visit_days)
-    kecamatan_coded = _coded(kecamatan)
-    order = _partition_order(year, kecamatan_coded) if partition_order else None
+
+    def column(name: str, dtype: Any, missing: Any) -> npt.NDArray[Any]:
+        if name not in rows:
+            return np.full(n, missing, dtype=dtype)
+        return np.asarray(rows[name].to_numpy(dtype=dtype, na_value=missing))
+
+    visit_days = day_numbers(rows["visit_date"]) if "visit_date" in rows else np.full(n, NAT_DAYS)
+    year = calendar_parts(visit_days)[2].astype(np.int32)  # -1: no visit date
+    kecamatan_text = _Text.of(kecamatan)
+    order = _partition_order(year, kecamatan_text) if partition_order else None
 
     def arranged(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        # input columns are put in partition order once, before anything is computed from them
         return values if order is None else values[order]
 
-    birth_days, visit_days, year = arranged(birth_days), arranged(visit_days), arranged(year)
-    kecamatan_coded = kecamatan_coded.take(order)
-    kelurahan_coded = _coded(kelurahan).take(order)
-    posyandu = _facility(rows, "posyandu").take(order)
-    puskesmas = _facility(rows, "puskesmas").take(order)
-    sex = arranged(_codes(rows, "sex"))
-    measure = arranged(_codes(rows, "measure"))
-    age_months = arranged(_numbers(rows, "age_months"))
-    weight = arranged(_numbers(rows, "weight_kg"))
-    height = arranged(_numbers(rows, "height_cm"))
-    if "oedema" in rows:
-        oedema_values = rows["oedema"]
-        oedema_missing = arranged(oedema_values.isna().to_numpy(dtype=bool))
-        oedema_true = arranged(oedema_values.fillna(False).to_numpy(dtype=bool))
-        oedema = pa.array(
-            oedema_true, type=pa.bool_(), mask=oedema_missing if oedema_missing.any() else None
-        )
-        oedema_word = np.where(oedema_missing, 2, oedema_true).astype(np.uint8)
-    else:
-        oedema_true = np.zeros(n, dtype=bool)
-        oedema = pa.nulls(n, pa.bool_())
-        oedema_word = np.full(n, 2, dtype=np.uint8)
-    lines = (
-        rows["source_line"].to_numpy(dtype=np.int64)
-        if "source_line" in rows
-        else np.arange(1, n + 1)
+    birth_days = arranged(
+        day_numbers(rows["birth_date"]) if "birth_date" in rows else np.full(n, NAT_DAYS)
+    )
+    visit_days, year = arranged(visit_days), arranged(year)
+    kecamatan_text = kecamatan_text.take(order)
+    places = {
+        "posyandu": _facility(rows, "posyandu").take(order),
+        "kelurahan": _Text.of(kelurahan).take(order),
+        "puskesmas": _facility(rows, "puskesmas").take(order),
+    }
+    sex = arranged(column("sex", np.int8, 0))
+    measure = arranged(column("measure", np.int8, 0))
+    age_months = arranged(column("age_months", np.float64, np.nan))
+    weight = arranged(column("weight_kg", np.float64, np.nan))
+    height = arranged(column("height_cm", np.float64, np.nan))
+    # oedema: 0 no, 1 yes, 2 missing (as value_hash words it)
+    oedema_word = arranged(
+        np.where(rows["oedema"].isna(), 2, rows["oedema"].fillna(False)).astype(np.uint8)
+        if "oedema" in rows
+        else np.full(n, 2, dtype=np.uint8)
+    )
+    lines = arranged(
+        column("source_line", np.int64, 0) if "source_line" in rows else np.arange(1, n + 1)
     )
 
-    birth_missing = birth_days == NAT_DAYS
     # exact age in days (visit date - birth date), as kbtool.growth.frame.age_in_days gives it
     age_in_days = (visit_days - birth_days).astype(np.float64)
-    age_in_days[birth_missing | (visit_days == NAT_DAYS)] = np.nan
+    age_in_days[(birth_days == NAT_DAYS) | (visit_days == NAT_DAYS)] = np.nan
     z = compute_zscore_arrays(
         sex=sex,
         age_days=age_in_days,
         weight_kg=weight,
         lenhei_cm=height,
         measure=measure,
-        oedema=oedema_true,
+        oedema=oedema_word == 1,
         age_months=age_months,
         full_precision=True,
     )
-
-    def days_array(days: npt.NDArray[np.int64]) -> pa.Array:
-        missing = days == NAT_DAYS
-        return pa.array(
-            days.astype(np.int32), type=pa.date32(), mask=missing if missing.any() else None
-        )
-
-    age_days = z.age_days
-    age_missing = np.isnan(age_days)
+    age_missing = np.isnan(z.age_days)
     columns: dict[str, pa.Array] = {
-        "child_key": pa.array(arranged(keys.key), type=pa.int64()),
-        "child_key_kind": pa.array(arranged(keys.kind), type=pa.int8()),
-        "sex": pa.array(sex, type=pa.int8()),
-        "birth_date": days_array(birth_days),
-        "visit_date": days_array(visit_days),
+        "child_key": pa.array(arranged(keys.key), pa.int64()),
+        "child_key_kind": pa.array(arranged(keys.kind), pa.int8()),
+        "sex": pa.array(sex, pa.int8()),
+        "birth_date": _days_array(birth_days),
+        "visit_date": _days_array(visit_days),
         "age_days": pa.array(
-            np.nan_to_num(age_days).astype(np.int32),
+            np.nan_to_num(z.age_days).astype(np.int32),
             mask=age_missing if age_missing.any() else None,
         ),
         "age_months": pa.array(age_months, from_pandas=True),
         "weight_kg": pa.array(weight, from_pandas=True),
         "height_cm": pa.array(height, from_pandas=True),
-        "measure": pa.array(measure, type=pa.int8()),
+        "measure": pa.array(measure, pa.int8()),
         "lenhei_cm": pa.array(z.lenhei_cm, from_pandas=True),
-        "position_flag": pa.array(z.position_flag, type=pa.bool_()),
-        "oedema": oedema,
+        "position_flag": pa.array(z.position_flag, pa.bool_()),
+        "oedema": pa.array(oedema_word == 1, pa.bool_(), mask=oedema_word == 2),
+        "bmi": pa.array(z.bmi, from_pandas=True),
     }
-    statuses: dict[str, pa.Array] = {}
-    for indicator in INDICATORS:
+    for indicator, (low, high) in _FLAG_LIMITS.items():
         full = getattr(z, indicator)
         rounded = r_round(full, Z_DECIMALS)
         missing = np.isnan(full)
-        low, high = _FLAG_LIMITS[indicator]
         with np.errstate(invalid="ignore"):
             flag = (rounded < low) | (rounded > high)
         columns[indicator] = pa.array(full, from_pandas=True)
         columns[f"{indicator}_flag"] = pa.array(
-            flag, type=pa.bool_(), mask=missing if missing.any() else None
+            flag, pa.bool_(), mask=missing if missing.any() else None
         )
-        if indicator == "bmiz":
-            columns["bmi"] = pa.array(z.bmi, from_pandas=True)
-        statuses[f"{indicator}_status"] = _status(rounded, indicator, flag)
-    columns.update(statuses)
-    columns["posyandu"] = posyandu.dictionary()
-    columns["kelurahan"] = kelurahan_coded.dictionary()
-    columns["puskesmas"] = puskesmas.dictionary()
+        status = classify(rounded, indicator, flagged=flag)
+        columns[f"{indicator}_status"] = _Text(
+            np.asarray(status.codes, dtype=np.intp), pa.array(status.categories, pa.string())
+        ).dictionary()
+    columns |= {name: text.dictionary() for name, text in places.items()}
     columns["import_id"] = constant_column(import_id, n)
     columns["source_file"] = constant_column(source_file, n)
     columns["source_sha256"] = constant_column(source_sha256, n)
-    columns["source_line"] = pa.array(arranged(lines), type=pa.int64())
-
-    hashes = batch_value_hash(
-        sex=sex,
-        birth_days=birth_days,
-        age_months=age_months,
-        weight=weight,
-        height=height,
-        measure=measure,
-        oedema_word=oedema_word,
-        posyandu=posyandu,
-        kelurahan=kelurahan_coded,
-        kecamatan=kecamatan_coded,
-        puskesmas=puskesmas,
+    columns["source_line"] = pa.array(lines, pa.int64())
+    hashes = value_hash(
+        {
+            "sex": sex.astype(np.int64).view(np.uint64),
+            "birth_date": birth_days.view(np.uint64),
+            # the age in months counts only without a birth date (else WHO uses the dates)
+            "age_months": float_words(np.where(birth_days == NAT_DAYS, age_months, np.nan)),
+            "weight_kg": float_words(weight),
+            "height_cm": float_words(height),
+            "measure": measure.astype(np.int64).view(np.uint64),
+            "oedema": oedema_word.astype(np.uint64),
+            "kecamatan": kecamatan_text.words(),
+            **{name: text.words() for name, text in places.items()},
+        }
     )
-    columns["value_hash"] = pa.array(hashes, type=pa.int64())
+    columns["value_hash"] = pa.array(hashes, pa.int64())
     table = pa.Table.from_arrays(
         [columns[name] for name in MEASUREMENT_SCHEMA.names], schema=MEASUREMENT_SCHEMA
     )
     return StagedBatch(
         table=table,
         year=year,
-        kecamatan=kecamatan_coded.series() if order is not None else kecamatan,
+        kecamatan=pd.Series(
+            pd.Categorical.from_codes(
+                kecamatan_text.codes,
+                categories=pd.Index(kecamatan_text.names.to_pylist(), dtype=object),
+            )
+        ),
         visit_days=visit_days,
         value_hash=hashes,
         order=order,

@@ -166,6 +166,53 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "impor lagi berkas berikut untuk memulihkan baris yang disisihkan (baris lainnya "
         "duplikat): {files}",
     },
+    "compare_missing": {
+        "en": "{unit} in the groups file without children in the data: {names}",
+        "id": "{unit} di berkas kelompok tanpa data anak: {names}",
+    },
+    "compare_no_since": {
+        "en": "the groups file has no since column: prevalence per group and year only; add the "
+        "year the programme started for the difference in differences and the event study",
+        "id": "berkas kelompok tidak punya kolom since: hanya prevalensi per kelompok dan tahun; "
+        "tambahkan tahun mulai program untuk selisih dari selisih dan studi peristiwa",
+    },
+    "compare_weak": {
+        "en": "inference is weak: {units} {unit}, {treated} with the programme (fewer than "
+        "{few_units} units or {few_treated} with the programme): read intervals and p-values as "
+        "rough guides",
+        "id": "inferensi lemah: {units} {unit}, {treated} dengan program (kurang dari "
+        "{few_units} unit atau {few_treated} dengan program): anggap interval dan nilai p "
+        "sebagai perkiraan kasar",
+    },
+    "compare_staggered": {
+        "en": "the programme started in different years ({years}): the Callaway & Sant'Anna "
+        "estimate compares each start cohort only with units not yet in the programme; the "
+        "two-way fixed-effects one also compares with units already in it",
+        "id": "program mulai pada tahun berbeda ({years}): penduga Callaway & Sant'Anna "
+        "membandingkan setiap kohort hanya dengan unit yang belum ikut program; penduga efek "
+        "tetap dua arah juga membandingkan dengan unit yang sudah ikut",
+    },
+    "compare_pre_trend": {
+        "en": "{outcome}: before the start the groups already diverged (year {years} relative "
+        "to the start: the interval excludes 0); the comparison assumes they would have moved "
+        "in parallel without the programme: read the effect with care",
+        "id": "{outcome}: sebelum program mulai kelompok sudah berbeda arah (tahun {years} "
+        "relatif terhadap mulai: interval tidak mencakup 0); perbandingan ini mengandaikan "
+        "keduanya bergerak sejajar tanpa program: baca efeknya dengan hati-hati",
+    },
+    "compare_parallel": {
+        "en": "{outcome}: no year before the start shows the groups diverging (no interval "
+        "excludes 0); this supports, but does not prove, parallel trends",
+        "id": "{outcome}: tidak ada tahun sebelum mulai yang menunjukkan kelompok berbeda arah "
+        "(tidak ada interval yang tidak mencakup 0); ini mendukung, tetapi tidak membuktikan, "
+        "tren sejajar",
+    },
+    "compare_no_pre": {
+        "en": "{outcome}: the data has no year before the year before the start: pre-trends "
+        "cannot be checked",
+        "id": "{outcome}: data tidak punya tahun sebelum tahun acuan: tren sebelum program tidak "
+        "dapat diperiksa",
+    },
     "report_written": {"en": "report written to {path}", "id": "laporan ditulis ke {path}"},
 }
 
@@ -177,7 +224,7 @@ NOTES = {
 }
 _SUPPRESSED = re.compile(r"n < (\d+): figures suppressed")
 
-# Why a row was rejected (kbtool.reading.rejects.REASONS and the field-count reason).
+# Why a row was rejected (kbtool.reading.values.REASONS and the field-count reason).
 REASONS = {
     "unparseable sex": "jenis kelamin tidak terbaca",
     "unparseable measure": "cara ukur tidak terbaca",

@@ -1,0 +1,42 @@
+"""Write docs/performance.md from the figures the benchmarks recorded (bench/out/results.json).
+
+Usage: run the benchmarks (python -m bench.bench_zscore, bench_import, bench_prevalence,
+bench_quality, ...), then python -m bench.table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from bench.common import RESULTS
+
+DOC = Path(__file__).parent.parent / "docs" / "performance.md"
+HEADER = """# Performance
+
+Measured by the scripts in `bench/` on generated registers of Kota Metro (`tests/synthetic.py`),
+on a machine with {cores} cores shared with other work: wall times vary with the load average
+(given per row), so each figure is the best of several runs. `python -m bench.table` rewrites
+this table from the latest run of each benchmark.
+
+| figure | measured | target | met | load | reproduce |
+| --- | --- | --- | --- | --- | --- |
+"""
+
+
+def main() -> None:
+    results = json.loads(RESULTS.read_text())
+    lines = [HEADER.format(cores=os.cpu_count())]
+    for figure, row in results.items():
+        met = "yes" if row["met"] else "**no**"
+        lines.append(
+            f"| {figure} | {row['measured']} | {row['target']} | {met} | {row['load']} | "
+            f"`{row['reproduce']}` |\n"
+        )
+    DOC.write_text("".join(lines))
+    print(f"wrote {DOC} ({len(results)} figures)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,166 @@
+"""`kbtool compare`: did stunting fall faster where the programme runs?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
+from kbtool.commands.options import (
+    ColumnOption,
+    FormatOption,
+    LangOption,
+    OptionalInputsArg,
+    OutputOption,
+    RejectsOption,
+    SheetOption,
+    StoreOption,
+    choice,
+)
+from kbtool.commands.prevalence import IndicatorOption, MinNOption
+from kbtool.compare import (
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    columns_needed,
+    compare_groups,
+    read_groups,
+)
+from kbtool.measurements import load_measurements
+from kbtool.prevalence import DEFAULT_MIN_N
+from kbtool.views.compare import (
+    TITLES,
+    effects_view,
+    event_view,
+    groups_view,
+    method_notes,
+    note_lines,
+    summary,
+)
+from kbtool.writing import Provenance, resolve_format, write_result
+
+TABLES = ("effects", "groups", "event_study")
+
+GroupsOption = Annotated[
+    Path,
+    typer.Option(
+        "--groups",
+        "-g",
+        help="CSV or xlsx with a unit column (kelurahan, posyandu or kecamatan: the unit the "
+        "programme was assigned to), group (e.g. 'Kampung KB') and optionally since (the "
+        "year it started there). Units not listed are the comparison group.",
+        metavar="FILE",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
+TableOption = Annotated[
+    str,
+    typer.Option(
+        "--table",
+        help="The table machine formats write: effects (the difference in differences), "
+        "groups (prevalence per group and year) or event_study. xlsx holds all three.",
+        metavar="TABLE",
+        callback=choice(TABLES),
+    ),
+]
+DrawsOption = Annotated[
+    int,
+    typer.Option("--draws", help="Wild bootstrap draws.", metavar="N", min=99, show_default=True),
+]
+SeedOption = Annotated[
+    int,
+    typer.Option(
+        "--seed", help="Seed of the bootstrap and the random re-assignments.", metavar="N"
+    ),
+]
+
+
+def compare(
+    inputs: OptionalInputsArg = None,
+    groups_file: GroupsOption = ...,  # type: ignore[assignment]
+    store: StoreOption = None,
+    indicator: IndicatorOption = None,
+    table: TableOption = "effects",
+    draws: DrawsOption = DEFAULT_DRAWS,
+    seed: SeedOption = DEFAULT_SEED,
+    min_n: MinNOption = DEFAULT_MIN_N,
+    lang: LangOption = "en",
+    output: OutputOption = None,
+    fmt: FormatOption = None,
+    column: ColumnOption = None,
+    sheet: SheetOption = None,
+    rejects: RejectsOption = None,
+) -> None:
+    """Did stunting fall faster where the programme runs? Its units against the others.
+
+    Prevalence per group and year (the unit as cluster); the difference in differences on
+    child-years with unit and year fixed effects, a wild cluster bootstrap interval and a
+    randomization p-value; Callaway & Sant'Anna's estimate when starts are staggered; an
+    event study by years since the start; the same for mean HAZ. docs/compare.md explains
+    the method and its limits. Reads the store, or INPUT files (or '-') directly.
+
+    \b
+    Examples:
+      kbtool compare --groups kampung_kb.csv                  # the store
+      kbtool compare register.csv --groups kampung_kb.csv -f csv
+      kbtool compare --groups kampung_kb.csv --table event_study -f csv
+      kbtool compare --groups kampung_kb.csv -o compare.xlsx --lang id
+    """
+    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
+    fmt = resolve_format(fmt, output)
+    programme = read_groups(groups_file)
+    indicators = tuple(indicator or ()) or ("stunting",)
+    needed = columns_needed(programme, indicators)
+    # child-years lie within a visit year: the store is read one year at a time
+    loaded = load_measurements(inputs, store, needed, read_options(column, sheet), by_year=True)
+    report_loaded(loaded, rejects, "count", lang)
+    comparison = compare_groups(
+        loaded.frames(),
+        programme,
+        indicators=indicators,
+        draws=draws,
+        seed=seed,
+        min_n=min_n,
+    )
+    about = Provenance(
+        command="compare",
+        options={**loaded.origin, **comparison.options, "table": table},
+        sources=loaded.sources,
+        notes=method_notes(comparison),
+    )
+    tables = comparison.tables()
+    if fmt == "table":
+        views = {
+            "groups": groups_view(comparison, lang),
+            "effects": (effects_view(comparison, lang), None),
+            "event_study": (event_view(comparison, lang), None),
+        }
+        for name, (view, styles) in views.items():
+            if len(tables[name]) or name == "groups":
+                write_result(
+                    tables[name],
+                    fmt=fmt,
+                    output=output,
+                    provenance=about,
+                    title=TITLES[lang][name],
+                    table_frame=view,
+                    row_styles=styles,
+                    max_table_rows=len(view),
+                    lang=lang,
+                )
+    else:
+        write_result(
+            tables[table],
+            fmt=fmt,
+            output=output,
+            provenance=about,
+            extra_sheets={name: frame for name, frame in tables.items() if name != table},
+            lang=lang,
+        )
+    for line in note_lines(comparison, lang):
+        tell(line, "yellow")
+    sentence = summary(comparison, lang)
+    if sentence:
+        tell(sentence, "bold")

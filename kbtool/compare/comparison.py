@@ -1,0 +1,307 @@
+"""`compare_groups`: every table of `kbtool compare` from measurements and a groups file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kbtool.compare.assignment import Assignment, assign
+from kbtool.compare.bootstrap import wild_cluster_bootstrap
+from kbtool.compare.descriptive import GROUP_COLUMN, describe, group_prevalence
+from kbtool.compare.groups import Programme
+from kbtool.compare.observations import Panel, child_years, panel
+from kbtool.compare.randomization import randomization_test
+from kbtool.compare.staggered import aggregate, aggregate_estimates, group_time_effects
+from kbtool.compare.twfe import twfe_coefficients, twfe_fit
+from kbtool.prevalence import DEFAULT_MIN_N, chosen_indicators
+from kbtool.prevalence import columns_needed as prevalence_columns
+
+# R fwildclusterboot's and Stata ritest's customary number of draws
+DEFAULT_DRAWS = 9_999
+# --seed's default: the same figures on every run unless another seed is asked for
+DEFAULT_SEED = 17
+# the event study's years since the start; -1, the year before, is the reference
+EVENT_TIMES = (-3, -2, -1, 0, 1, 2, 3)
+REFERENCE_TIME = -1
+# below these, say that inference is weak (Cameron and Miller 2015; MacKinnon and Webb 2017)
+FEW_UNITS = 10
+FEW_TREATED = 3
+
+EFFECT_COLUMNS = (
+    "outcome",
+    "estimator",
+    "did_pp",
+    "did_z",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_randomization",
+    "assignments",
+    "units",
+    "treated_units",
+    "child_years",
+)
+EVENT_COLUMNS = ("outcome", "event_time", "did_pp", "did_z", "ci_low", "ci_high", "cohorts")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An outcome of the comparison: an indicator in percentage points, or a mean z-score."""
+
+    name: str  # stunting, ..., or mean_haz, ...
+    column: str  # case or z, of the child-year observations
+    indicator: str
+    scale: str  # "pp" or "z"
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a reader of the comparison must know: a message key of
+    kbtool.views.words and the values that fill it."""
+
+    key: str
+    values: dict[str, Any]
+
+    def __init__(self, key: str, **values: Any) -> None:
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "values", values)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything `kbtool compare` reports.
+
+    `groups`: prevalence per year and group (the unit as cluster). `effects`: per outcome the
+    two-way fixed-effects difference in differences (and, with staggered starts, the Callaway &
+    Sant'Anna estimate). `event_study`: the effect by years since the start, per outcome.
+    `notes`: what a reader must know (weak inference, pre-trends, units without data).
+    """
+
+    groups: pd.DataFrame
+    effects: pd.DataFrame
+    event_study: pd.DataFrame
+    assignment: Assignment
+    options: dict[str, Any]
+    notes: list[Note] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The three tables by name, as --table names them."""
+        return {"effects": self.effects, "groups": self.groups, "event_study": self.event_study}
+
+
+def outcomes_of(indicators: Sequence[str]) -> list[Outcome]:
+    """Each indicator in percentage points, then the mean of each of their z-scores."""
+    chosen = chosen_indicators(indicators)
+    outcomes = [Outcome(i.name, "case", i.name, "pp") for i in chosen]
+    first_of_z = {i.z: i.name for i in reversed(chosen)}
+    outcomes += [Outcome(f"mean_{z}", "z", name, "z") for z, name in reversed(first_of_z.items())]
+    return outcomes
+
+
+def columns_needed(programme: Programme, indicators: Sequence[str]) -> tuple[str, ...]:
+    """The measurement columns compare_groups reads: only these need be read from the store."""
+    return (*prevalence_columns(("year",), indicators), programme.unit)
+
+
+def compare_groups(
+    frames: Iterable[pd.DataFrame],
+    programme: Programme,
+    *,
+    indicators: Sequence[str] = ("stunting",),
+    draws: int = DEFAULT_DRAWS,
+    seed: int | None = DEFAULT_SEED,
+    min_n: int = DEFAULT_MIN_N,
+) -> Comparison:
+    """Compare the programme's units with the others in measurements `frames` (one frame, or
+    parts whose visit years never span two of them, as Loaded.frames() yields them).
+
+    Raises InputError when the groups file and the data allow no comparison (see
+    kbtool.compare.assignment.assign)."""
+    chosen = [i.name for i in chosen_indicators(indicators)]
+    outcomes = outcomes_of(chosen)
+    prevalence: list[pd.DataFrame] = []
+    observations: dict[str, list[pd.DataFrame]] = {name: [] for name in chosen}
+    for frame in frames:
+        prevalence.append(group_prevalence(frame, programme, chosen, min_n))
+        for indicator in chosen_indicators(chosen):
+            observations[indicator.name].append(child_years(frame, programme.unit, indicator))
+    child = {name: pd.concat(parts, ignore_index=True) for name, parts in observations.items()}
+    first = child[chosen[0]]
+    assignment = assign(programme, first["unit"].tolist(), first["year"].tolist())
+    groups = describe(prevalence, programme, _units_per_group(first, assignment))
+    notes = _data_notes(assignment)
+    effects: list[dict[str, Any]] = []
+    events: list[pd.DataFrame] = []
+    if assignment.timed:
+        for outcome in outcomes:
+            cells = panel(
+                child[outcome.indicator], outcome.column, assignment.units, assignment.years
+            )
+            effects += _effects(outcome, cells, assignment, draws, seed)
+            events.append(_event_study(outcome, cells, assignment))
+        notes += _inference_notes(assignment) + _pre_trend_notes(events)
+    options = {
+        "groups_file": programme.source,
+        "unit": programme.unit,
+        "group": programme.group,
+        "indicators": chosen,
+        "draws": draws,
+        "seed": seed,
+        "min_n": min_n,
+    }
+    effect_table = pd.DataFrame(effects, columns=list(EFFECT_COLUMNS))
+    event_table = (
+        pd.concat(events, ignore_index=True)
+        if events
+        else pd.DataFrame(columns=list(EVENT_COLUMNS))
+    )
+    return Comparison(groups, effect_table, event_table, assignment, options, notes)
+
+
+def _units_per_group(observations: pd.DataFrame, assignment: Assignment) -> pd.DataFrame:
+    """The number of units with counted children per year and group."""
+    pairs = observations[["year", "unit"]].drop_duplicates()
+    pairs[GROUP_COLUMN] = assignment.group_of(pairs["unit"].tolist())
+    return (
+        pairs.groupby(["year", GROUP_COLUMN], as_index=False)
+        .size()
+        .rename(columns={"size": "units"})
+    )
+
+
+def _effects(
+    outcome: Outcome, cells: Panel, assignment: Assignment, draws: int, seed: int | None
+) -> list[dict[str, Any]]:
+    """The outcome's rows of the effects table."""
+    since = assignment.since
+    fit = twfe_fit(cells, since)
+    boot = wild_cluster_bootstrap(cells, since, draws, seed, fit.std_error)
+    chance = randomization_test(since, lambda drawn: twfe_coefficients(cells, drawn), seed)
+    common = {
+        "outcome": outcome.name,
+        "units": len(assignment.units),
+        "treated_units": int(assignment.treated.sum()),
+        "child_years": int(cells.n.sum()),
+    }
+    rows = [
+        {
+            **common,
+            "estimator": "twfe",
+            **_effect(outcome, fit.estimate),
+            "ci_low": boot.ci_low,
+            "ci_high": boot.ci_high,
+            "p_value": boot.p_value,
+            "p_randomization": chance.p_value,
+            "assignments": chance.assignments,
+        }
+    ]
+    if assignment.staggered:
+        effects = group_time_effects(cells, since)
+        after = effects.year >= effects.cohort
+        simple = aggregate(effects, after, cells, since)
+        staggered_chance = randomization_test(
+            since,
+            lambda drawn: aggregate_estimates(
+                group_time_effects(cells, drawn), after, cells, drawn
+            ),
+            seed,
+        )
+        rows.append(
+            {
+                **common,
+                "estimator": "callaway_santanna",
+                **_effect(outcome, simple.estimate),
+                "ci_low": simple.ci_low,
+                "ci_high": simple.ci_high,
+                "p_value": simple.p_value,
+                "p_randomization": staggered_chance.p_value,
+                "assignments": staggered_chance.assignments,
+            }
+        )
+    return rows
+
+
+def _effect(outcome: Outcome, estimate: float) -> dict[str, float]:
+    """The estimate under its scale's column (did_pp or did_z), the other empty."""
+    return {"did_pp": estimate if outcome.scale == "pp" else np.nan,
+            "did_z": estimate if outcome.scale == "z" else np.nan}  # fmt: skip
+
+
+def _event_study(outcome: Outcome, cells: Panel, assignment: Assignment) -> pd.DataFrame:
+    """The effect by years since the start: Callaway & Sant'Anna's group-time effects against
+    units not yet treated, aggregated by cohort size for each year since the start."""
+    effects = group_time_effects(cells, assignment.since)
+    elapsed = effects.year - effects.cohort
+    rows: list[dict[str, Any]] = []
+    for event_time in EVENT_TIMES:
+        if event_time == REFERENCE_TIME:
+            cohorts = len(np.unique(effects.cohort))
+            rows.append({"event_time": event_time, **_effect(outcome, 0.0), "cohorts": cohorts})
+            continue
+        keep = (elapsed == event_time) & np.isfinite(effects.estimate[:, 0])
+        if not keep.any():
+            continue
+        result = aggregate(effects, keep, cells, assignment.since)
+        rows.append(
+            {
+                "event_time": event_time,
+                **_effect(outcome, result.estimate),
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
+                "cohorts": int(keep.sum()),
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(EVENT_COLUMNS[1:]))
+    table.insert(0, "outcome", outcome.name)
+    return table
+
+
+def _data_notes(assignment: Assignment) -> list[Note]:
+    notes = []
+    if assignment.missing:
+        notes.append(
+            Note("compare_missing", unit=assignment.unit, names=", ".join(assignment.missing))
+        )
+    if not assignment.timed:
+        notes.append(Note("compare_no_since"))
+    return notes
+
+
+def _inference_notes(assignment: Assignment) -> list[Note]:
+    notes = []
+    units, treated = len(assignment.units), int(assignment.treated.sum())
+    if units < FEW_UNITS or treated < FEW_TREATED:
+        notes.append(
+            Note(
+                "compare_weak",
+                units=units,
+                unit=assignment.unit,
+                treated=treated,
+                few_units=FEW_UNITS,
+                few_treated=FEW_TREATED,
+            )
+        )
+    if assignment.staggered:
+        starts = sorted({int(s) for s in assignment.since[assignment.treated]})
+        notes.append(Note("compare_staggered", years=", ".join(map(str, starts))))
+    return notes
+
+
+def _pre_trend_notes(events: list[pd.DataFrame]) -> list[Note]:
+    notes = []
+    for table in events:
+        before = table[(table["event_time"] < REFERENCE_TIME) & table["ci_low"].notna()]
+        diverging = before[(before["ci_low"] > 0) | (before["ci_high"] < 0)]
+        outcome = str(table["outcome"].iloc[0])
+        if len(diverging):
+            years = ", ".join(str(int(e)) for e in diverging["event_time"])
+            notes.append(Note("compare_pre_trend", outcome=outcome, years=years))
+        elif len(before):
+            notes.append(Note("compare_parallel", outcome=outcome))
+        else:
+            notes.append(Note("compare_no_pre", outcome=outcome))
+    return notes

@@ -1,0 +1,229 @@
+"""A comparison as people read it: three tables, the notes and one summary sentence.
+
+The groups table is the prevalence table (kbtool.views.prevalence) with the number of units and
+the change from the year before; the effects and event-study tables show each estimate with its
+interval; the sentence says the headline effect in words ("Stunting fell 4.1 points more in
+Kampung KB kelurahan (95% CI -7.9 to -0.4; randomization p = 0.03; 8 of 22 kelurahan)").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kbtool.compare import OTHERS, Comparison
+from kbtool.views import prevalence as prevalence_view
+from kbtool.views.words import say
+
+HEADERS = {
+    "en": {
+        "group": "Group",
+        "units": "Units",
+        "change": "Change",
+        "outcome": "Outcome",
+        "estimator": "Estimator",
+        "effect": "Effect",
+        "ci": "95% CI",
+        "p": "p",
+        "p_random": "Randomization p",
+        "units_treated": "Units (programme)",
+        "child_years": "Child-years",
+        "event_time": "Years since start",
+        "cohorts": "Cohorts",
+    },
+    "id": {
+        "group": "Kelompok",
+        "units": "Unit",
+        "change": "Perubahan",
+        "outcome": "Hasil",
+        "estimator": "Penduga",
+        "effect": "Efek",
+        "ci": "IK 95%",
+        "p": "p",
+        "p_random": "p randomisasi",
+        "units_treated": "Unit (program)",
+        "child_years": "Anak-tahun",
+        "event_time": "Tahun sejak mulai",
+        "cohorts": "Kohort",
+    },
+}
+ESTIMATORS = {
+    "en": {"twfe": "two-way fixed effects", "callaway_santanna": "Callaway & Sant'Anna"},
+    "id": {"twfe": "efek tetap dua arah", "callaway_santanna": "Callaway & Sant'Anna"},
+}
+OUTCOMES = {
+    "en": {"mean_haz": "mean HAZ (z)", "mean_waz": "mean WAZ (z)", "mean_whz": "mean WHZ (z)",
+           "mean_bmiz": "mean BMIZ (z)"},
+    "id": {"mean_haz": "rerata TB/U (z)", "mean_waz": "rerata BB/U (z)",
+           "mean_whz": "rerata BB/TB (z)", "mean_bmiz": "rerata IMT/U (z)"},
+}  # fmt: skip
+TITLES = {
+    "en": {
+        "groups": "Prevalence per group",
+        "effects": "Difference in differences",
+        "event_study": "Event study (year -1 = reference)",
+    },
+    "id": {
+        "groups": "Prevalensi per kelompok",
+        "effects": "Selisih dari selisih (difference in differences)",
+        "event_study": "Studi peristiwa (tahun -1 = acuan)",
+    },
+}
+OTHERS_LABEL = {"en": OTHERS, "id": "lainnya"}
+
+
+def _number(value: float, decimals: int) -> str:
+    return "" if value is None or np.isnan(value) else f"{value:.{decimals}f}"
+
+
+def _effect_values(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's estimate and its decimals (1 for points, 2 for z)."""
+    in_points = table["did_pp"].notna().to_numpy()
+    values = np.where(in_points, table["did_pp"], table["did_z"]).astype(np.float64)
+    return values, np.where(in_points, 1, 2)
+
+
+def _interval(table: pd.DataFrame, decimals: np.ndarray, lang: str) -> list[str]:
+    between = "to" if lang == "en" else "s.d."
+    return [
+        "" if np.isnan(lo) else f"{lo:.{d}f} {between} {hi:.{d}f}"
+        for lo, hi, d in zip(
+            table["ci_low"].to_numpy(np.float64, na_value=np.nan),
+            table["ci_high"].to_numpy(np.float64, na_value=np.nan),
+            decimals,
+            strict=True,
+        )
+    ]
+
+
+def _outcome(name: str, lang: str) -> str:
+    if name in OUTCOMES[lang]:
+        return OUTCOMES[lang][name]
+    return f"{prevalence_view.NAMES[lang][name][2]} (pp)"
+
+
+def groups_view(comparison: Comparison, lang: str) -> tuple[pd.DataFrame, list[str | None]]:
+    """The prevalence table of the groups, with units and the change from the year before."""
+    table = comparison.groups.replace({"group": {OTHERS: OTHERS_LABEL[lang]}})
+    table.attrs = dict(comparison.groups.attrs)
+    view, styles = prevalence_view.table_view(prevalence_view.in_language(table, lang), lang=lang)
+    headers = HEADERS[lang]
+    view = view.rename(columns={"group": headers["group"], "units": headers["units"]})
+    change = [_number(v, 1) for v in table["change_pp"].to_numpy(np.float64, na_value=np.nan)]
+    where = list(view.columns).index(prevalence_view.HEADERS[lang]["ci"])
+    view.insert(where, headers["change"], change)
+    return view, styles
+
+
+def _estimates(table: pd.DataFrame, lang: str) -> dict[str, list[str]]:
+    """The outcome, estimate and interval columns of the effects and event-study views."""
+    headers = HEADERS[lang]
+    values, decimals = _effect_values(table)
+    return {
+        headers["outcome"]: [_outcome(name, lang) for name in table["outcome"]],
+        headers["effect"]: [_number(v, int(d)) for v, d in zip(values, decimals, strict=True)],
+        headers["ci"]: _interval(table, decimals, lang),
+    }
+
+
+def effects_view(comparison: Comparison, lang: str) -> pd.DataFrame:
+    """The effects table: each estimate, its interval, p-values and what it rests on."""
+    table = comparison.effects
+    headers = HEADERS[lang]
+    view = pd.DataFrame(_estimates(table, lang))
+    view.insert(1, headers["estimator"], [ESTIMATORS[lang][e] for e in table["estimator"]])
+    view[headers["p"]] = [_number(p, 3) for p in table["p_value"]]
+    view[headers["p_random"]] = [_number(p, 3) for p in table["p_randomization"]]
+    view[headers["units_treated"]] = [
+        f"{t} / {u}" for t, u in zip(table["treated_units"], table["units"], strict=True)
+    ]
+    view[headers["child_years"]] = table["child_years"]
+    return view
+
+
+def event_view(comparison: Comparison, lang: str) -> pd.DataFrame:
+    """The event-study table: the effect by years since the start."""
+    table = comparison.event_study
+    headers = HEADERS[lang]
+    view = pd.DataFrame(_estimates(table, lang))
+    view.insert(1, headers["event_time"], table["event_time"].to_numpy())
+    view[headers["cohorts"]] = table["cohorts"].to_numpy()
+    return view
+
+
+def p_text(p: float) -> str:
+    """A p-value as a sentence gives it: two decimals, or "< 0.01"."""
+    return "" if np.isnan(p) else f"{p:.2f}" if p >= 0.01 else "< 0.01"
+
+
+def headline(comparison: Comparison) -> pd.Series | None:
+    """The row the summary speaks of: the first outcome's Callaway & Sant'Anna estimate with
+    staggered starts, else its two-way fixed-effects estimate."""
+    effects = comparison.effects
+    if not len(effects):
+        return None
+    first = effects[effects["outcome"] == effects["outcome"].iloc[0]]
+    return first.iloc[-1]  # callaway_santanna follows twfe when there is one
+
+
+def summary(comparison: Comparison, lang: str) -> str | None:
+    """One sentence on the headline effect (None without a difference in differences)."""
+    row = headline(comparison)
+    if row is None:
+        return None
+    assignment = comparison.assignment
+    name = str(row["outcome"])
+    words = prevalence_view.NAMES[lang][name][2].split(" (")[0]
+    value = float(row["did_pp"])
+    of = f"{int(row['treated_units'])} of {int(row['units'])} {assignment.unit}"
+    chance = p_text(float(row["p_randomization"]))
+    chance = chance if chance.startswith("<") else f"= {chance}"
+    if lang == "id":
+        direction = "turun" if value < 0 else "naik"
+        return (
+            f"Prevalensi {words} {direction} {abs(value):.1f} poin lebih banyak di "
+            f"{assignment.unit} {assignment.group} (IK 95% {row['ci_low']:.1f} s.d. "
+            f"{row['ci_high']:.1f}; "
+            f"p randomisasi {chance}; {of.replace(' of ', ' dari ')})"
+        )
+    direction = "fell" if value < 0 else "rose"
+    return (
+        f"{words.capitalize()} {direction} {abs(value):.1f} points more in {assignment.group} "
+        f"{assignment.unit} (95% CI {row['ci_low']:.1f} to {row['ci_high']:.1f}; randomization "
+        f"p {chance}; {of})"
+    )
+
+
+def note_lines(comparison: Comparison, lang: str) -> list[str]:
+    """The comparison's notes in `lang`."""
+    lines = []
+    for note in comparison.notes:
+        values = dict(note.values)
+        if "outcome" in values:
+            values["outcome"] = _outcome(str(values["outcome"]), lang)
+        lines.append(say(note.key, lang, **values))
+    return lines
+
+
+def method_notes(comparison: Comparison) -> list[str]:
+    """How the figures were made, for the provenance (json meta, parquet, xlsx)."""
+    options = comparison.options
+    unit = options["unit"]
+    return [
+        f"groups: prevalence per year and group as kbtool prevalence computes it, {unit} as the "
+        "cluster of a clustered design (R survey's Taylor-linearised variance)",
+        "selection: each child once per year, by the latest measurement with a valid z-score "
+        "(as kbtool prevalence); outcomes: the indicator in percentage points (0 or 100) and the "
+        "mean z-score",
+        f"effects, twfe: OLS of the outcome on {unit} and year fixed effects and treated x post "
+        "on child-years (statsmodels, as weighted OLS on the unit-year means); 95% interval and "
+        f"p by the wild cluster bootstrap by {unit} with the null imposed, Rademacher weights, "
+        f"{options['draws']} draws (all 2^units when fewer), seed {options['seed']}, interval "
+        "by test inversion (R fwildclusterboot); p_randomization: the programme re-assigned "
+        "among the units, every assignment when at most 10,000, else 9,999 random ones",
+        f"effects, callaway_santanna (staggered starts) and the event study: group-time effects "
+        f"against {unit} not yet treated, base year the last before the start, aggregated by "
+        f"cohort size (R did, panel = FALSE, universal base period); intervals from the "
+        f"influence function summed per {unit}, Student's t on units - 1 degrees of freedom",
+        *note_lines(comparison, "en"),
+    ]

@@ -1,0 +1,140 @@
+"""`kbtool compare` through the CLI: output formats, the summary, bad inputs."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from kbtool.cli import app
+from kbtool.compare import EFFECT_COLUMNS, EVENT_COLUMNS, compare_groups, read_groups
+from kbtool.measurements import measurements_from_files
+from tests.synthetic import generate_register, write_canonical_csv
+
+runner = CliRunner()
+# Kampung KB in six kelurahan: four from 2023, two from 2024
+STARTS = {
+    "Banjarsari": 2023,
+    "Margodadi": 2023,
+    "Purwoasri": 2023,
+    "Yosodadi": 2023,
+    "Metro": 2024,
+    "Mulyosari": 2024,
+}
+GROUPS = "kelurahan,group,since\n" + "".join(f"{k},Kampung KB,{y}\n" for k, y in STARTS.items())
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A register of 1,200 children, 2022-2024, with HAZ 0.3 z higher in the programme's
+    kelurahan from their start, and its groups file."""
+    folder = tmp_path_factory.mktemp("compare")
+    register = generate_register(
+        1200, years=(2022, 2023, 2024), seed=11, programme=STARTS, programme_haz=0.3
+    )
+    write_canonical_csv(register, folder / "register.csv")
+    (folder / "groups.csv").write_text(GROUPS, encoding="utf-8")
+    return folder / "register.csv", folder / "groups.csv"
+
+
+def test_cli_equals_library(files: tuple[Path, Path]) -> None:
+    register, groups = files
+    code, out, err = run("compare", str(register), "--groups", str(groups), "-f", "csv")
+    assert code == 0, err
+    cli = pd.read_csv(io.StringIO(out))
+    frame = measurements_from_files([register]).frame
+    library = compare_groups([frame], read_groups(groups)).effects
+    assert list(cli.columns) == list(EFFECT_COLUMNS)
+    assert cli["estimator"].tolist() == library["estimator"].tolist()
+    for column in ("did_pp", "did_z", "ci_low", "ci_high", "p_value", "p_randomization"):
+        pd.testing.assert_series_equal(cli[column], library[column], check_names=False)
+    assert "Stunting fell" in err and "of 22 kelurahan" in err
+
+
+def test_tables_in_machine_formats(files: tuple[Path, Path], tmp_path: Path) -> None:
+    register, groups = files
+    common = (str(register), "--groups", str(groups), "--draws", "199")
+    code, out, _ = run("compare", *common, "--table", "event_study", "-f", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["meta"]["command"] == "compare"
+    assert list(document["data"][0]) == list(EVENT_COLUMNS)
+    assert [row["event_time"] for row in document["data"][:4]] == [-2, -1, 0, 1]
+    workbook = tmp_path / "compare.xlsx"
+    code, _, _ = run("compare", *common, "--table", "groups", "-o", str(workbook))
+    assert code == 0
+    sheets = load_workbook(workbook, read_only=True).sheetnames
+    assert sheets[:3] == ["data", "effects", "event_study"]
+    groups_table = pd.read_excel(workbook, sheet_name="data", engine="calamine")
+    assert groups_table["group"].tolist() == ["Kampung KB", "others"] * 3
+
+
+def test_terminal_tables_and_indonesian(files: tuple[Path, Path]) -> None:
+    register, groups = files
+    args = ("compare", str(register), "-g", str(groups), "--draws", "199", "-f", "table")
+    code, out, err = run(*args, "--lang", "id")
+    assert code == 0
+    assert "Prevalensi per kelompok" in out and "Studi peristiwa" in out
+    assert "poin lebih banyak di kelurahan Kampung KB" in err
+
+
+def test_without_since_only_the_groups(files: tuple[Path, Path], tmp_path: Path) -> None:
+    register, _ = files
+    groups = tmp_path / "groups.csv"
+    groups.write_text("Kelurahan,Kelompok\nBanjarsari,Kampung KB\nMetro,Kampung KB\n")
+    code, out, err = run("compare", str(register), "-g", str(groups), "-f", "csv")
+    assert code == 0
+    assert out.strip() == ",".join(EFFECT_COLUMNS)
+    assert "no since column" in err
+    code, out, _ = run("compare", str(register), "-g", str(groups), "--table", "groups")
+    assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 6
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        ("kelurahan,group,since\nSukarame,KB,2023\n", "none of its 1 kelurahan is in the data"),
+        ("kelurahan,group,since\nMetro,KB,2025\n", "since lies outside what the data can"),
+        ("kelurahan,group,since\nMetro,KB,2022\n", "needs a year of data before it"),
+        ("kelurahan,program,tahun\nMetro,KB,2023\n", "columns kbtool does not know: 'tahun'"),
+    ],
+)
+def test_bad_groups_file(
+    files: tuple[Path, Path], tmp_path: Path, groups: str, message: str
+) -> None:
+    register, _ = files
+    path = tmp_path / "groups.csv"
+    path.write_text(groups, encoding="utf-8")
+    code, out, err = run("compare", str(register), "--groups", str(path), "-f", "csv")
+    assert code == 1
+    assert out == ""
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("kbtool: error:") and message in last
+    assert "Traceback" not in err
+
+
+def test_one_unit_only(files: tuple[Path, Path], tmp_path: Path) -> None:
+    _, groups = files
+    one = generate_register(300, years=(2022, 2023), seed=5)
+    one = one[one["kelurahan"] == "Metro"]
+    write_canonical_csv(one, tmp_path / "metro.csv")
+    code, _, err = run("compare", str(tmp_path / "metro.csv"), "--groups", str(groups))
+    assert code == 1
+    assert "the data holds 1 kelurahan (Metro)" in err
+
+
+def test_groups_option_is_required(files: tuple[Path, Path]) -> None:
+    register, _ = files
+    code, _, err = run("compare", str(register))
+    assert code == 2
+    assert "--groups" in err
