@@ -213,6 +213,19 @@ class Loaded:
             return self.read_year(year, None)
         return self.frame[(self.frame["visit_date"].dt.year == year).to_numpy()]
 
+    def nothing_dated(self) -> str | None:
+        """Why there is no dated measurement to analyse by year (None: there are some)."""
+        if self.measurements and self.undated < self.measurements:
+            return None
+        if self.measurements:
+            return "no measurement has a visit date; map it with --column visit_date=NAME"
+        if "store" in self.origin:
+            return (
+                f"the store {self.origin['store']} holds no measurement; add registers with "
+                "kbtool import FILE"
+            )
+        return f"{self.rows_read:,} rows read, {self.measurements:,} measurements"
+
 
 def load_measurements(
     inputs: Sequence[str] | None,

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from kbtool.errors import UsageError
+from kbtool.errors import InputError, UsageError
 from kbtool.prevalence import INDICATORS, NOTE_COLUMN, TOTAL_LABEL, UNKNOWN_LABEL
 from kbtool.writing import Provenance
 
@@ -74,12 +74,14 @@ def compute_trend(
     prevalence: pd.DataFrame, targets: Sequence[Target] = DEFAULT_TARGETS
 ) -> pd.DataFrame:
     """One row per group and indicator of a yearly prevalence result: its trend against
-    `targets` (see the module docstring). Years whose figures are suppressed or missing are
-    left out of first/last year, change and AARR, and so are years at 0% from the AARR; `note`
-    says so, and why an AARR or status could not be had. `attrs` keep the prevalence options
-    and the targets."""
+    `targets` (see the module docstring; InputError for a result without rows). Years whose
+    figures are suppressed or missing are left out of first/last year, change and AARR, and so
+    are years at 0% from the AARR; `note` says so, and why an AARR or status could not be had.
+    `attrs` keep the prevalence options and the targets."""
     if prevalence.attrs.get("period", "year") != "year" or "year" not in prevalence.columns:
         raise UsageError("a trend needs prevalence by year (period 'year')")
+    if prevalence.empty:
+        raise InputError("no trend to follow: no measurement in the years and months asked")
     targets = list(targets)
     years_of_targets = [t.year for t in targets]
     if not targets or len(set(years_of_targets)) != len(years_of_targets):

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from kbtool.cli import app
 from kbtool.measurements import measurements_from_files
 from kbtool.prevalence import compute_prevalence
+from kbtool.store.open import create_or_open
 from kbtool.trend import Target, compute_trend
 
 SAMPLES = Path(__file__).parent.parent / "data" / "samples"
@@ -85,3 +86,26 @@ def test_a_bad_target_is_a_usage_error() -> None:
     assert code == 2
     assert out == ""
     assert "14.2@2029" in err
+
+
+def test_an_empty_store_is_one_clear_error(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    create_or_open(store)
+    code, out, err = run("trend", "--store", str(store))
+    assert code == 1
+    assert out == ""
+    assert err.strip().splitlines() == [
+        f"kbtool: error: no trend to follow: the store {store} holds no measurement; add "
+        "registers with kbtool import FILE"
+    ]
+
+
+def test_months_without_measurements_is_one_clear_error(tmp_path: Path) -> None:
+    register = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    august = tmp_path / "august.csv"
+    register[register["visit_date"].str[5:7] == "08"].to_csv(august, index=False)
+    code, out, err = run("trend", str(august), "--months", "2")
+    assert code == 1
+    assert out == ""
+    assert "no trend to follow: no measurement in the years and months asked" in err
+    assert "Traceback" not in err and "internal error" not in err

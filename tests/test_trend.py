@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kbtool.errors import UsageError
+from kbtool.errors import InputError, UsageError
 from kbtool.trend import Target, compute_trend
 
 
@@ -160,3 +160,8 @@ def test_target_parse_refuses(text: str) -> None:
 def test_two_targets_for_one_year_refused() -> None:
     with pytest.raises(UsageError, match="one target per year"):
         compute_trend(prevalence([(2024, "A", 50, 20.0)]), [Target(14, 2029), Target(10, 2029)])
+
+
+def test_a_result_without_rows_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="no trend to follow"):
+        compute_trend(prevalence([]))

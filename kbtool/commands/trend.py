@@ -18,7 +18,7 @@ from kbtool.commands.options import (
     StoreOption,
 )
 from kbtool.commands.prevalence import ByOption, IndicatorOption, MinNOption, MonthsOption
-from kbtool.errors import UsageError
+from kbtool.errors import InputError, UsageError
 from kbtool.measurements import load_measurements
 from kbtool.prevalence import DEFAULT_MIN_N, columns_needed, compute_prevalence_of_parts
 from kbtool.trend import DEFAULT_TARGETS, Target, compute_trend, provenance
@@ -85,6 +85,9 @@ def trend(
         inputs, store, columns_needed(groups, indicators), read_options(column, sheet),
         by_year=True,
     )  # fmt: skip
+    nothing = loaded.nothing_dated()
+    if nothing is not None:
+        raise InputError(f"no trend to follow: {nothing}")
     report_loaded(loaded, rejects, "count", lang)
     prevalence = compute_prevalence_of_parts(
         loaded.frames(), indicators=indicators, by=groups, period="year", months=months,
