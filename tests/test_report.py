@@ -161,6 +161,7 @@ def test_no_nik_or_name_reaches_the_page(sample_report: Rendered) -> None:
 def test_charts_written_as_svg_and_png(sample_report: Rendered) -> None:
     keys = re.findall(r'<figure id="figure-([^"]+)"', sample_report.html)
     assert keys == ["where-to-act", "priority-quadrant", "area-trend", "trend-by-kecamatan"]
+    assert '<section id="programme"' not in sample_report.html  # only with --groups
     for key in keys:
         assert (sample_report.charts / f"{key}.svg").read_text().lstrip().startswith("<?xml")
         assert (sample_report.charts / f"{key}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -194,6 +195,14 @@ def test_html_in_a_name_is_text_and_a_missing_kelurahan_is_listed(
     # Indonesian numbers: decimal comma
     area = csv_of("prevalence", str(awkward_register), "--by", "year").iloc[-1]
     assert f"{area['stunting_pct']:.1f}%".replace(".", ",") in html
+
+
+def test_title_from_the_data_or_from_the_option(sample_report: Rendered, tmp_path: Path) -> None:
+    assert "<h1>Kota Metro: stunting report 2022–2024</h1>" in sample_report.html
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(ONE_YEAR), "-o", str(page), "--title", "Kota <Metro>")
+    assert code == 0, err
+    assert "<h1>Kota &lt;Metro&gt;: stunting report 2024</h1>" in page.read_text("utf-8")
 
 
 def test_one_year_has_no_trend_chart_and_says_why(tmp_path: Path) -> None:

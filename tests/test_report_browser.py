@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unicodedata import normalize
 
 import numpy as np
 import pytest
@@ -22,7 +23,8 @@ from typer.testing import CliRunner
 from kbtool.cli import app
 from tests.browser import Chromium, find_chromium
 
-SAMPLE = Path(__file__).parent.parent / "data" / "samples" / "posyandu_metro_2022_2024.csv"
+SAMPLES = Path(__file__).parent.parent / "data" / "samples"
+SAMPLE = SAMPLES / "posyandu_metro_2022_2024.csv"
 PHONE_WIDTH = 390
 
 # every figure's box, what it draws, and whether it lies within the viewport's width
@@ -53,9 +55,13 @@ def chromium() -> Iterator[Chromium]:
 
 @pytest.fixture(scope="module")
 def page_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The sample's report in Bahasa Indonesia, as the issue's 'done when' command makes it."""
+    """The sample's report in Bahasa Indonesia, as the issue's 'done when' command makes it,
+    with the Kampung KB section (--groups) so that its figure is checked too."""
     page = tmp_path_factory.mktemp("report") / "report.html"
-    result = CliRunner().invoke(app, ["report", str(SAMPLE), "-o", str(page), "--lang", "id"])
+    groups = ["--groups", str(SAMPLES / "kampung_kb.csv")]
+    result = CliRunner().invoke(
+        app, ["report", str(SAMPLE), "-o", str(page), "--lang", "id", *groups]
+    )
     assert result.exit_code == 0, result.stderr
     return page.as_uri()
 
@@ -77,7 +83,7 @@ def check_figures(browser: Chromium, viewport_width: int) -> list[dict[str, Any]
     figures: list[dict[str, Any]] = browser.evaluate(FIGURES_JS)
     assert [f["id"] for f in figures] == [
         "figure-where-to-act", "figure-priority-quadrant", "figure-area-trend",
-        "figure-trend-by-kecamatan",
+        "figure-trend-by-kecamatan", "figure-event-study",
     ]  # fmt: skip
     for figure in figures:
         assert figure["shown"], figure["id"]
@@ -130,12 +136,13 @@ def test_print_to_pdf(chromium: Chromium, page_url: str, screenshots: Path) -> N
     pdf = chromium.pdf()
     (screenshots / "report.pdf").write_bytes(pdf)
     pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
-    # A4 (595 x 842 pt): six sections, four figures and the tables take several pages, not dozens
+    # A4 (595 x 842 pt): seven sections, five figures and the tables take several pages, not dozens
     assert {(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in pages} == {
         (595, 842)
     }
     assert 5 <= len(pages) <= 16
-    texts = [re.sub(r"\s+", "", page.extract_text()) for page in pages]
+    # NFKC: the PDF's ligatures ("ﬁ") back to letters
+    texts = [re.sub(r"\s+", "", normalize("NFKC", page.extract_text())) for page in pages]
     for figure in figures:
         # a figure's title is above its chart and its caption below: on one page, it is whole
         caption = re.sub(r"\s+", "", figure["caption"])

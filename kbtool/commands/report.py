@@ -22,9 +22,11 @@ from kbtool.commands.options import (
 )
 from kbtool.commands.prevalence import MinNOption, MonthsOption
 from kbtool.commands.trend import TargetOption, parse_targets
+from kbtool.compare import read_groups
 from kbtool.errors import OutputError, UsageError
 from kbtool.measurements import load_measurements
 from kbtool.prevalence import DEFAULT_MIN_N
+from kbtool.views.compare import note_lines
 from kbtool.views.report import WORDS
 from kbtool.views.words import say
 from kbtool.writing import Provenance, atomic_write, is_stdout, write_result
@@ -72,6 +74,18 @@ TitleOption = Annotated[
         show_default=False,
     ),
 ]
+GroupsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--groups",
+        "-g",
+        help="Add a section comparing a programme's units (Kampung KB) with the others, as "
+        "kbtool compare --groups FILE does: its headline, event-study chart and effects.",
+        metavar="FILE",
+        show_default=False,
+        dir_okay=False,
+    ),
+]
 ChartsOption = Annotated[
     Path | None,
     typer.Option(
@@ -94,6 +108,7 @@ def report(
     months: MonthsOption = None,
     min_n: MinNOption = DEFAULT_MIN_N,
     title: TitleOption = None,
+    groups: GroupsOption = None,
     charts: ChartsOption = None,
     lang: LangOption = "en",
     column: ColumnOption = None,
@@ -110,6 +125,7 @@ def report(
       kbtool report -o report.html --lang id          # the store
       kbtool report register.csv -o report.html --charts slides/
       kbtool report --target 14@2024 --target 14.2@2029 -o report.xlsx
+      kbtool report register.csv --groups kampung_kb.csv -o report.html
     """
     # the imports that only a report needs (matplotlib, Jinja2) stay out of other commands
     from kbtool.report import (
@@ -129,14 +145,18 @@ def report(
     options = ReportOptions(
         by=by, targets=tuple(parse_targets(target)), min_n=min_n,
         months=tuple(cast("list[int]", months) or ()),
-        title=title,
+        title=title, programme=read_groups(groups) if groups is not None else None,
     )  # fmt: skip
     loaded = load_measurements(
-        inputs, store, columns_needed(by), read_options(column, sheet), by_year=True
-    )
+        inputs, store, columns_needed(by, options.programme), read_options(column, sheet),
+        by_year=True,
+    )  # fmt: skip
     if loaded.measurements:
         report_loaded(loaded, rejects, "count", lang)
     data = assemble_report(loaded, options)
+    if data.comparison is not None:
+        for line in note_lines(data.comparison, lang):
+            tell(line, "yellow")
     sections, figures = build_sections(data, lang)
     words = WORDS[lang]
     if fmt == "xlsx":
@@ -152,10 +172,12 @@ def report(
         )
     else:
         area = data.area or words["area_unknown"]
+        first, last = data.years[0], data.latest_year
+        period = f"{first}–{last}" if first != last else str(last)
         page = Page(
             lang=lang,
-            title=f"{area}: {words['report'].lower()} {data.years[0]}–{data.latest_year}",
-            subtitle=words["subtitle"].format(first=data.years[0], last=data.latest_year),
+            title=f"{area}: {words['report'].lower()} {period}",
+            subtitle=words["subtitle"].format(period=period),
             made=words["made"].format(
                 date=datetime.now(UTC).strftime("%Y-%m-%d"), version=__version__
             ),

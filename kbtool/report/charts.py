@@ -307,3 +307,23 @@ def _panel(
     shown = percent(float(latest.iloc[0]), lang) if len(latest) else ""
     axes.set_title(f"{name}  {shown}", loc="left")  # the latest year's, if it has a figure
     axes.grid(axis="y", color="#e5e5e5", lw=0.6)
+
+
+def event_study(panels: list[tuple[str, pd.DataFrame]], words: dict[str, str]) -> Chart:
+    """One panel per outcome (a title and columns event_time, effect, low, high): each year's
+    effect relative to the year before the start (0 there by definition) with its 95% interval,
+    a line at no effect and one where the programme starts."""
+    with _style():
+        figure = _figure(0.5 + 2.3 * len(panels))
+        grid = figure.subplots(len(panels), 1, sharex=True, squeeze=False)
+        for axes, (title, rows) in zip(grid.flat, panels, strict=True):
+            axes.axhline(0, color=AREA_COLOUR, lw=0.9)
+            axes.axvline(-0.5, color=TARGET_COLOUR, ls=":", lw=1.4)
+            known = rows.dropna(subset=["low", "high"])
+            axes.vlines(known["event_time"], known["low"], known["high"], colors="#08519c", lw=1.6)
+            axes.plot(rows["event_time"], rows["effect"], "o", color="#08519c", ms=5, zorder=3)
+            axes.set_title(title, loc="left")
+            axes.grid(axis="y", color="#e5e5e5", lw=0.6)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_xlabel(words["event_axis"])
+    return Chart("event-study", words["event_chart"], words["event_caption"], figure)

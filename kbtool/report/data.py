@@ -9,10 +9,12 @@ nothing `kbtool prevalence`, `kbtool trend` and `kbtool quality` would not:
 * every indicator by that group in the latest year (`kbtool prevalence --indicator all --by
   kecamatan`, that year's rows);
 * the data quality of each posyandu in the latest year (`kbtool quality --by posyandu` on that
-  year's measurements).
+  year's measurements);
+* with a groups file, the programme's units against the others (`kbtool compare`).
 
 A store is read one visit year at a time, only the stunting columns; the latest year once more
-with every column the indicators and the quality checks need.
+with every column the indicators and the quality checks need; with a groups file, every year once
+more for the comparison (kbtool compare reads its measurements itself).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kbtool.compare import Comparison, Programme, compare_groups
+from kbtool.compare import columns_needed as compare_columns
 from kbtool.errors import InputError
 from kbtool.measurements import Loaded
 from kbtool.places import KOTA_METRO
@@ -42,6 +46,8 @@ from kbtool.trend import DEFAULT_TARGETS, Target, compute_trend
 
 # where the report ranks places (Aksi 1 of the stunting convergence actions: focus kelurahan)
 PLACE = "kelurahan"
+# the indicator a programme is compared on (kbtool compare adds its mean z-score)
+COMPARED = ("stunting",)
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class ReportOptions:
     min_n: int = DEFAULT_MIN_N
     months: tuple[int, ...] = ()
     title: str | None = None
+    programme: Programme | None = None  # --groups: the comparison section
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -61,6 +68,7 @@ class ReportOptions:
             "min_n": self.min_n,
             "months": list(self.months) or None,
             "title": self.title,
+            "groups": self.programme.source if self.programme else None,
         }
 
 
@@ -79,6 +87,7 @@ class ReportData:
     inputs: pd.DataFrame  # what was read: file, rows, sha256 (and the import, from a store)
     options: ReportOptions
     origin: dict[str, object] = field(default_factory=dict)
+    comparison: Comparison | None = None  # kbtool compare, with --groups
 
     @property
     def latest_year(self) -> int:
@@ -94,13 +103,14 @@ def yearly_columns(by: str) -> tuple[str, ...]:
     return prevalence_columns(tuple(dict.fromkeys((PLACE, by))), ("stunting",))
 
 
-def columns_needed(by: str) -> tuple[str, ...]:
+def columns_needed(by: str, programme: Programme | None = None) -> tuple[str, ...]:
     """The measurement columns a report reads (of the latest year; of the others, only
-    yearly_columns)."""
+    yearly_columns, and with a programme the comparison's)."""
     wanted = (
         *yearly_columns(by),
         *prevalence_columns((by,), ("all",)),
         *quality_columns("posyandu"),
+        *(compare_columns(programme, COMPARED) if programme else ()),
     )
     return tuple(dict.fromkeys(wanted))
 
@@ -111,8 +121,9 @@ def assemble_report(loaded: Loaded, options: ReportOptions) -> ReportData:
 
     Every year gives stunting by kelurahan and by the report's group; the latest year alone,
     read again with every column, gives every indicator and the data quality."""
-    if not loaded.measurements or loaded.undated == loaded.measurements:
-        raise InputError(_nothing_to_report(loaded))
+    nothing = loaded.nothing_dated()
+    if nothing is not None:
+        raise InputError(f"nothing to report: {nothing}")
     common: dict[str, Any] = {
         "period": "year",
         "months": list(options.months) or None,
@@ -130,13 +141,21 @@ def assemble_report(loaded: Loaded, options: ReportOptions) -> ReportData:
     stunting, group_stunting = combine_parts(parts[PLACE]), combine_parts(parts[options.by])
     years = sorted(int(y) for y in stunting["year"].unique())
     if not years:
-        raise InputError(_nothing_to_report(loaded))
+        raise InputError("nothing to report: no measurement in the years and months asked")
     latest = loaded.year(years[-1])
     indicators = compute_prevalence(latest, indicators=("all",), by=(options.by,), **common)
     quality = quality_report(
         latest, by="posyandu", period="year", child_key="child_key", top=len(latest)
     )
     del latest
+    comparison = None
+    if options.programme is not None:
+        comparison = compare_groups(
+            loaded.frames(compare_columns(options.programme, COMPARED)),
+            options.programme,
+            indicators=COMPARED,
+            min_n=options.min_n,
+        )
     targets = list(options.targets)
     return ReportData(
         area=options.title or area_name(stunting[PLACE]),
@@ -150,19 +169,8 @@ def assemble_report(loaded: Loaded, options: ReportOptions) -> ReportData:
         inputs=describe_inputs(loaded),
         options=options,
         origin=dict(loaded.origin),
+        comparison=comparison,
     )
-
-
-def _nothing_to_report(loaded: Loaded) -> str:
-    where = (
-        f"the store {loaded.origin['store']} holds no measurement; add registers with "
-        "kbtool import FILE"
-        if "store" in loaded.origin
-        else f"{loaded.rows_read:,} rows read, {loaded.measurements:,} measurements"
-    )
-    if loaded.measurements and loaded.undated == loaded.measurements:
-        where = "no measurement has a visit date; map it with --column visit_date=NAME"
-    return f"nothing to report: {where}"
 
 
 def area_name(places: pd.Series) -> str | None:

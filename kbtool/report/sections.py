@@ -1,7 +1,8 @@
 """The report's six sections from its data, in the words of one language.
 
-`build_sections` returns the sections (summary, where to act, trend, all indicators, data
-quality, method; any `extra` sections go before data quality) and the charts they show (for
+`build_sections` returns the sections (summary, where to act, trend, all indicators, the
+programme comparison with --groups, data quality, method; any `extra` sections go before data
+quality) and the charts they show (for
 --charts). Numbers are written with kbtool.views.report's helpers: one decimal for a
 percentage, as kbtool's tables round them.
 """
@@ -30,6 +31,7 @@ from kbtool.report.model import (
     Section,
     Table,
 )
+from kbtool.report.programme import programme_section
 from kbtool.views.prevalence import NAMES
 from kbtool.views.quality import LABELS as QUALITY_LABELS
 from kbtool.views.report import WORDS, count, interval, number, percent
@@ -91,6 +93,10 @@ def build_sections(
     words["target"] = f"{percent(target.pct, lang)} ({target.year})"
     context = _Context(data, words, lang)
     charts: list[Chart] = []
+    compared: list[Chart] = []
+    if data.comparison is not None:
+        programme, compared = programme_section(data.comparison, words, lang)
+        extra = [programme, *extra]
     sections = [
         _summary(context),
         _where_to_act(context, charts),
@@ -100,7 +106,7 @@ def build_sections(
         _quality(context),
         _method(context),
     ]
-    return sections, charts
+    return sections, [*charts, *compared]
 
 
 def _table(

@@ -10,7 +10,7 @@ import pandas as pd
 WORDS: dict[str, dict[str, str]] = {
     "en": {
         "report": "Stunting report",
-        "subtitle": "Children under five measured at the posyandu, {first}–{last}",
+        "subtitle": "Children under five measured at the posyandu, {period}",
         "made": "Made {date} with kbtool {version}",
         "area_unknown": "the area",
         "contents": "Contents",
@@ -133,10 +133,23 @@ WORDS: dict[str, dict[str, str]] = {
         "pace": "at the current rate",
         "observed": "measured",
         "too_few_panel": "too few children",
+        # programme (--groups)
+        "programme": "{group} against the other {unit}",
+        "programme_intro": "Did stunting fall faster in the {treated} {unit} of {group} than in "
+        "the other {others}? The difference in differences compares the change "
+        "in the programme's {unit} with the change elsewhere over the same years, as kbtool "
+        "compare does. {group} {unit} were not chosen at random, and few {unit} give wide "
+        "intervals: read the effect as a guide, not a proof (docs/compare.md).",
+        "event_chart": "Effect by years since the start",
+        "event_caption": "The difference between {group} {unit} and the others, against the "
+        "year before the start (0 by definition), with 95% intervals. Points before the start "
+        "(left of the dotted line) far from 0: the groups were already drifting apart.",
+        "event_axis": "Years since the start",
+        "programme_method": "How it was computed",
     },
     "id": {
         "report": "Laporan stunting",
-        "subtitle": "Balita yang diukur di posyandu, {first}–{last}",
+        "subtitle": "Balita yang diukur di posyandu, {period}",
         "made": "Dibuat {date} dengan kbtool {version}",
         "area_unknown": "wilayah",
         "contents": "Isi",
@@ -254,6 +267,20 @@ WORDS: dict[str, dict[str, str]] = {
         "pace": "dengan laju saat ini",
         "observed": "hasil ukur",
         "too_few_panel": "terlalu sedikit anak",
+        # programme (--groups)
+        "programme": "{group} dibanding {unit} lainnya",
+        "programme_intro": "Apakah stunting turun lebih cepat di {treated} {unit} {group} "
+        "daripada di {others} {unit} lainnya? Selisih dari selisih (difference in "
+        "differences) membandingkan perubahan di {unit} program dengan perubahan di tempat lain "
+        "pada tahun yang sama, seperti kbtool compare. Pemilihan {unit} {group} tidak acak, "
+        "dan sedikitnya {unit} membuat interval lebar: anggap efeknya sebagai petunjuk, bukan "
+        "bukti (docs/compare.md).",
+        "event_chart": "Efek menurut tahun sejak mulai",
+        "event_caption": "Selisih antara {unit} {group} dan lainnya, dibanding tahun sebelum "
+        "mulai (0 menurut definisi), dengan interval 95%. Titik sebelum mulai (kiri garis "
+        "titik-titik) jauh dari 0: kelompok sudah berbeda arah sebelumnya.",
+        "event_axis": "Tahun sejak mulai",
+        "programme_method": "Cara perhitungan (bahasa Inggris)",
     },
 }
 
