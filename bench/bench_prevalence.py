@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import OUT, best_of, peak_rss_mb, time_command
+from bench.common import OUT, best_of, peak_rss_mb, record, time_command
 
 YEARS = (2020, 2021, 2022, 2023, 2024)
 # the generator gives a child about 17 visits within a 5-year window (measured: 167,398 visits
@@ -146,12 +146,23 @@ def main() -> None:
 
     out = OUT / "prevalence_bench.csv"
     args = [kbtool_executable(), "prevalence", "--store", str(store), "-f", "csv"]
-    time_command("kbtool prevalence --store -f csv", args, n, out, runs=3)
+    stunting = time_command("kbtool prevalence --store -f csv", args, n, out, runs=3)
     every = [*args, "--indicator", "all", "--cluster", "posyandu"]
-    time_command(
+    everything = time_command(
         "kbtool prevalence --store --indicator all --cluster posyandu", every, n, out, runs=3
     )
     print("targets: stunting < 5 s, all indicators with clusters < 10 s; both < 1.5 GB RSS")
+    for label, best, limit in (
+        ("stunting", stunting, 5),
+        ("`--indicator all --cluster posyandu`", everything, 10),
+    ):
+        record(
+            f"`kbtool prevalence --store`, {label}, {n:,} measurements",
+            f"{best.seconds:.2f} s (CPU {best.cpu_seconds:.2f} s), RSS {best.peak_rss_mb:,.0f} MB",
+            f"< {limit} s, < 1.5 GB",
+            best.seconds < limit and best.peak_rss_mb < 1536,
+            f"python -m bench.bench_prevalence {rows}",
+        )
 
 
 if __name__ == "__main__":

@@ -103,7 +103,17 @@ def main_options(
 
 
 def _register() -> None:
-    from kbtool.commands import compare, importer, prevalence, quality, report, store, trend, zscore
+    from kbtool.commands import (
+        audit,
+        compare,
+        importer,
+        prevalence,
+        quality,
+        report,
+        store,
+        trend,
+        zscore,
+    )
 
     # short help for the command list: Click cuts longer ones with "..."
     for name, command, short in (
@@ -114,6 +124,7 @@ def _register() -> None:
         ("quality", quality.quality, "Data quality and plausibility per group."),
         ("trend", trend.trend, "Prevalence by year against a target: on track?"),
         ("report", report.report, "One HTML report: where to act, trend, data quality."),
+        ("audit", audit.audit, "Do the register's own z-scores agree with WHO?"),
         ("compare", compare.compare, "Programme units against the others: DiD."),
     ):
         app.command(name, short_help=short)(reporting_errors(command))

@@ -10,7 +10,7 @@ memory for this run: they identify children within one run and mean nothing afte
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -32,6 +32,10 @@ from kbtool.store.schema import (
     MEASUREMENT_SCHEMA,
     build_batch,
 )
+
+# names a file's header for each extra column, given its headers (as read) and the file's name;
+# a column it leaves out is carried empty (measurements_from_files' pick_headers)
+HeaderPicker = Callable[[Sequence[str], str], Mapping[str, str]]
 
 # a stand-in for the file SHA-256 in row keys of children with neither NIK nor name: unique per
 # file of this run is all a row key needs here
@@ -56,11 +60,13 @@ def measurements_from_files(
     options: ReadOptions | None = None,
     *,
     columns: Sequence[str] | None = None,
+    pick_headers: HeaderPicker | None = None,
 ) -> FileMeasurements:
     """Read register files into the store's measurement columns (or just `columns`).
 
     A column of `columns` that is not a measurement column (a survey weight, say) is taken as
-    text from the file's column of that header (any case)."""
+    text from the file's column of that header (any case), or, with `pick_headers`, from the
+    header it names for that file (none: the column is empty)."""
     raw_columns = [c for c in columns or () if c not in MEASUREMENT_COLUMNS]
     if raw_columns:
         options = replace(options or ReadOptions(), keep_raw=True)
@@ -96,7 +102,8 @@ def measurements_from_files(
                 source_sha256="",
             )
             table = staged.table
-            for name, values in _raw_cells(batch.raw, raw_columns, source).items():
+            cells = _raw_cells(batch.raw, raw_columns, source, pick_headers)
+            for name, values in cells.items():
                 table = table.append_column(name, values)
             if "year" not in table.column_names:
                 table = table.append_column("year", pa.array(staged.year, pa.int32()))
@@ -135,20 +142,32 @@ def measurements_from_files(
 
 
 def _raw_cells(
-    raw: pd.DataFrame | None, names: Sequence[str], source: str | Path
+    raw: pd.DataFrame | None,
+    names: Sequence[str],
+    source: str | Path,
+    pick_headers: HeaderPicker | None = None,
 ) -> dict[str, pa.Array]:
-    """The file's own cells of the columns `names`, matched to its headers in any case."""
+    """The file's own cells of the columns `names`, matched to its headers in any case (or as
+    `pick_headers` names them)."""
     if not names or raw is None:
         return {}
-    headers = {str(h).strip().lower(): h for h in raw.columns}
+    if pick_headers is None:
+        by_name = {str(h).strip().lower(): str(h) for h in raw.columns}
+        picked = {name: by_name.get(name.strip().lower()) for name in names}
+    else:
+        picked = dict(pick_headers([str(h) for h in raw.columns], str(source)))
     cells = {}
     for name in names:
-        header = headers.get(name.strip().lower())
-        if header is None:
+        header = picked.get(name)
+        if header is None and pick_headers is None:
             raise InputError(
                 f"{source}: no column {name!r}; its columns: {', '.join(map(str, raw.columns))}"
             )
-        cells[name] = pa.array(raw[header].reset_index(drop=True).astype(object), pa.string())
+        cells[name] = (
+            pa.nulls(len(raw), pa.string())
+            if header is None
+            else pa.array(raw[header].reset_index(drop=True), pa.string())
+        )
     return cells
 
 
@@ -234,14 +253,17 @@ def load_measurements(
     options: ReadOptions | None = None,
     *,
     by_year: bool = False,
+    pick_headers: HeaderPicker | None = None,
 ) -> Loaded:
     """The measurements of INPUT files when given (prepared as an import prepares them, so both
     give the same figures), else of the store; only `columns`. `by_year` reads the store one
     visit year at a time (Loaded.frames), for analyses whose periods lie within a year: the
-    memory of one year's measurements, not of all."""
+    memory of one year's measurements, not of all. `pick_headers`: see measurements_from_files."""
     columns = list(dict.fromkeys(columns))
     if inputs:
-        loaded = measurements_from_files(inputs, options, columns=columns)
+        loaded = measurements_from_files(
+            inputs, options, columns=columns, pick_headers=pick_headers
+        )
         frame = loaded.frame
         return Loaded(
             frame,

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -734,6 +735,53 @@ def _status_text(z: FloatArray, indicator: str) -> pd.Categorical[str]:
     return _categorical(np.where(codes < 0, len(labels), codes), [*labels, ""])
 
 
+# How an e-PPGBM-like export's own z-scores can be computed wrongly (kbtool audit names them):
+# the WHO kernel run with one input changed, or its z-score cut instead of rounded.
+RECORDING_MISTAKES = (
+    "age_in_completed_months",
+    "no_position_correction",
+    "sex_swapped",
+    "truncated",
+    "boundary",
+    "stale_age",
+)
+
+
+def recorded_zscores(
+    inputs: Mapping[str, npt.ArrayLike],
+    mistake: str | None = None,
+    stale_age_days: npt.ArrayLike | None = None,
+) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    """HAZ, WAZ and WHZ as a register's software computes them from `inputs` (the arguments
+    of compute_zscore_arrays: sex, age_days, weight_kg, lenhei_cm, measure, oedema) with
+    `mistake` (one of RECORDING_MISTAKES, None: none), and the z-scores its statuses are
+    classified on. `stale_age_days`: the ages at the stale date, for "stale_age"."""
+    given: dict[str, Any] = dict(inputs)
+    age_days = np.asarray(given["age_days"], dtype=np.float64)
+    if mistake == "age_in_completed_months":
+        given["age_days"] = None
+        given["age_months"] = np.floor(age_days / DAYS_PER_MONTH)
+    elif mistake == "no_position_correction":
+        given["measure"] = np.zeros(len(age_days), dtype=np.int8)  # unknown: no correction
+    elif mistake == "sex_swapped":
+        given["sex"] = 3 - np.asarray(given["sex"])
+    elif mistake == "stale_age":
+        given["age_days"] = stale_age_days
+    elif mistake not in (None, "truncated", "boundary"):
+        raise ValueError(f"unknown mistake {mistake!r}; known: {', '.join(RECORDING_MISTAKES)}")
+    result = compute_zscore_arrays(**given, full_precision=mistake == "truncated")
+    z = {name: getattr(result, name) for name in ("haz", "waz", "whz")}
+    if mistake == "truncated":
+        z = {name: np.trunc(values * 100) / 100 for name, values in z.items()}
+    classified = dict(z)
+    if mistake == "boundary":  # exactly -2.00 or -3.00 counted in the category below
+        classified = {
+            name: np.where(np.isin(values, (-2.0, -3.0)), values - 0.005, values)
+            for name, values in z.items()
+        }
+    return z, classified
+
+
 def _spelling_variants(rng: np.random.Generator, geo: _Geo) -> tuple[list[str], list[str]]:
     """Per posyandu, how its operator types the kelurahan and kecamatan (case and spacing)."""
     kel_text: list[str] = []
@@ -753,7 +801,12 @@ def _spelling_variants(rng: np.random.Generator, geo: _Geo) -> tuple[list[str], 
 
 
 def to_eppgbm(
-    frame: pd.DataFrame, *, seed: int = DEFAULT_SEED, numbers_as_text: bool = True
+    frame: pd.DataFrame,
+    *,
+    seed: int = DEFAULT_SEED,
+    numbers_as_text: bool = True,
+    mistakes: Mapping[str, str] | None = None,
+    export_date: dt.date | None = None,
 ) -> pd.DataFrame:
     """The register in an e-PPGBM-like export layout (EPPGBM_COLUMNS), all values as text.
 
@@ -764,7 +817,9 @@ def to_eppgbm(
     length), Usia Saat Ukur ("1 Tahun - 3 Bulan - 12 Hari"), LiLA (empty) and the BB/U, TB/U,
     BB/TB statuses with their z-scores as e-PPGBM computes them. With `numbers_as_text` False,
     Berat, Tinggi, BB Lahir and the z-scores stay numbers (for xlsx). `seed` picks the spellings
-    and the birth measures, parents' names and RT/RW per child.
+    and the birth measures, parents' names and RT/RW per child. `mistakes` maps posyandu (as in
+    `frame`) to the mistake (RECORDING_MISTAKES) their z-scores and statuses are computed with;
+    "stale_age" computes ages at `export_date` (default: two weeks after the last visit).
     """
     geo = _geo()
     rng_spelling, rng_child = (
@@ -794,12 +849,29 @@ def to_eppgbm(
     rw = rng_child.integers(1, 10, n_children)
 
     # e-PPGBM's own statuses: WHO z-scores rounded to 2 decimals, as the application shows them
+    # (or computed with a mistake in the posyandu of `mistakes`)
     age_days = (visit - birth).astype(np.float64)
-    result = compute_zscore_arrays(
-        sex=sex, age_days=age_days, weight_kg=weight, lenhei_cm=height, measure=measure,
-        oedema=oedema,
-    )  # fmt: skip
-    haz, waz, whz = result.haz, result.waz, result.whz
+    inputs = {
+        "sex": sex, "age_days": age_days, "weight_kg": weight, "lenhei_cm": height,
+        "measure": measure, "oedema": oedema,
+    }  # fmt: skip
+    z, classified = recorded_zscores(inputs)
+    export_day = (
+        int(visit.max()) + 14 if export_date is None else _day_numbers(np.array([export_date]))[0]
+    )
+    for posyandu, mistake in (mistakes or {}).items():
+        rows = np.flatnonzero(frame["posyandu"].astype(str).to_numpy() == posyandu)
+        if not rows.size:
+            raise ValueError(f"no rows of {posyandu!r} to make the mistake {mistake!r} in")
+        wrong, wrong_classified = recorded_zscores(
+            {name: np.asarray(values)[rows] for name, values in inputs.items()},
+            mistake,
+            (export_day - birth[rows]).astype(np.float64),
+        )
+        for name in z:
+            z[name][rows] = wrong[name]
+            classified[name][rows] = wrong_classified[name]
+    haz, waz, whz = z["haz"], z["waz"], z["whz"]
 
     kel_text, kec_text = _spelling_variants(rng_spelling, geo)
     pos_codes = pd.Categorical(frame["posyandu"], categories=list(geo.posyandu)).codes
@@ -836,11 +908,11 @@ def to_eppgbm(
             ["Berdiri", "Terlentang", ""],
         ),
         "LiLA": _categorical(np.zeros(n, dtype=np.int64), [""]),
-        "BB/U": _status_text(waz, "waz"),
+        "BB/U": _status_text(classified["waz"], "waz"),
         "ZS BB/U": number(waz, 2),
-        "TB/U": _status_text(haz, "haz"),
+        "TB/U": _status_text(classified["haz"], "haz"),
         "ZS TB/U": number(haz, 2),
-        "BB/TB": _status_text(whz, "whz"),
+        "BB/TB": _status_text(classified["whz"], "whz"),
         "ZS BB/TB": number(whz, 2),
     }
     return pd.DataFrame(columns, columns=list(EPPGBM_COLUMNS))
@@ -894,17 +966,29 @@ def write_canonical_csv(frame: pd.DataFrame, path: str | Path) -> None:
     _write_csv(frame, path, ",")
 
 
-def write_eppgbm_csv(frame: pd.DataFrame, path: str | Path, *, seed: int = DEFAULT_SEED) -> None:
+def write_eppgbm_csv(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    mistakes: Mapping[str, str] | None = None,
+) -> None:
     """Write a register in the e-PPGBM-like layout (see `to_eppgbm`): ';'-separated UTF-8."""
-    _write_csv(to_eppgbm(frame, seed=seed), path, ";")
+    _write_csv(to_eppgbm(frame, seed=seed, mistakes=mistakes), path, ";")
 
 
-def write_eppgbm_xlsx(frame: pd.DataFrame, path: str | Path, *, seed: int = DEFAULT_SEED) -> None:
+def write_eppgbm_xlsx(
+    frame: pd.DataFrame,
+    path: str | Path,
+    *,
+    seed: int = DEFAULT_SEED,
+    mistakes: Mapping[str, str] | None = None,
+) -> None:
     """Write the e-PPGBM-like layout as an .xlsx workbook (one sheet), byte-identical on reruns.
 
     Measurements are numeric cells; dates stay dd/mm/yyyy text as in the export; NIK is text.
     """
-    export = to_eppgbm(frame, seed=seed, numbers_as_text=False)
+    export = to_eppgbm(frame, seed=seed, numbers_as_text=False, mistakes=mistakes)
     with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
         # a fixed creation time keeps reruns byte-identical (xlsxwriter stamps "now" otherwise)
         writer.book.set_properties(

@@ -127,7 +127,7 @@ def test_bundled_samples_match_the_generator(tmp_path: Path) -> None:
     register = generate_register(script.DEFAULT_CHILDREN, years=script.DEFAULT_YEARS)
     write_canonical_csv(register, tmp_path / "canonical.csv")
     one_year = register[register["visit_date"].dt.year == script.EPPGBM_YEAR]
-    write_eppgbm_csv(one_year, tmp_path / "eppgbm.csv")
+    write_eppgbm_csv(one_year, tmp_path / "eppgbm.csv", mistakes=script.EPPGBM_MISTAKES)
     bundled = SAMPLES / "posyandu_metro_2022_2024.csv"
     assert bundled.read_bytes() == (tmp_path / "canonical.csv").read_bytes()
     assert (SAMPLES / "eppgbm_metro_2024.csv").read_bytes() == (

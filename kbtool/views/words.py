@@ -166,6 +166,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "impor lagi berkas berikut untuk memulihkan baris yang disisihkan (baris lainnya "
         "duplikat): {files}",
     },
+    "audit": {"en": "audit", "id": "diaudit"},
+    "audit_explained": {
+        "en": "{where}: {count:,} of {total:,} disagreements are explained by {cause}",
+        "id": "{where}: {count:,} dari {total:,} ketidaksesuaian dijelaskan oleh {cause}",
+    },
+    "audit_unexplained": {
+        "en": "{where}: {count:,} of {total:,} disagreements match no known mistake",
+        "id": "{where}: {count:,} dari {total:,} ketidaksesuaian tidak cocok dengan kesalahan "
+        "yang dikenal",
+    },
+    "audit_headline": {
+        "en": "{name} {year}: {register:.1f}% by the register's own statuses, {who:.1f}% by "
+        "WHO ({difference:+.1f} points)",
+        "id": "{name} {year}: {register:.1f}% menurut status register, {who:.1f}% menurut WHO "
+        "({difference:+.1f} poin)",
+    },
+    "audit_unrecognised": {
+        "en": "recorded values not understood in {column} (counted as unreadable or "
+        "unrecognised, not compared): {values}",
+        "id": "nilai tercatat yang tidak dikenali di {column} (dihitung sebagai tidak terbaca "
+        "atau tidak dikenali, tidak dibandingkan): {values}",
+    },
+    "audit_agreeing": {
+        "en": "{count:,} of {total:,} groups agree with WHO on every value compared (in the "
+        "csv, json, parquet and xlsx output, not in this table)",
+        "id": "{count:,} dari {total:,} kelompok sesuai dengan WHO pada setiap nilai yang "
+        "dibandingkan (ada di keluaran csv, json, parquet dan xlsx, tidak di tabel ini)",
+    },
+    "audit_more": {
+        "en": "  ... and {count:,} more groups with disagreements (all in the table)",
+        "id": "  ... dan {count:,} kelompok lain dengan ketidaksesuaian (semua ada di tabel)",
+    },
     "compare_missing": {
         "en": "{unit} in the groups file without children in the data: {names}",
         "id": "{unit} di berkas kelompok tanpa data anak: {names}",

@@ -1,0 +1,93 @@
+"""An audit of a register's own z-scores and statuses: compare, explain, count."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kbtool.audit.causes import Causes, find_causes, kernel_inputs
+from kbtool.audit.columns import INDICATORS, status_column, z_column
+from kbtool.audit.compare import Comparison, compare_indicator
+from kbtool.audit.rows import row_table
+from kbtool.audit.summary import Groups, group_rows, summary_table
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """`table`: the figures per year, group and indicator (kbtool.audit.summary);
+    `cause_rows`: the same rows' disagreements per cause (counts); `unrecognised`: each
+    recorded text that is neither a value nor a mark of none (column, value, rows).
+    `row_table()` gives the comparison row by row."""
+
+    table: pd.DataFrame
+    cause_rows: pd.DataFrame
+    unrecognised: pd.DataFrame
+    by: str
+    indicators: tuple[str, ...]
+    frame: pd.DataFrame
+    comparisons: tuple[Comparison, ...]
+    causes: Causes
+    groups: Groups
+
+    def row_table(self, lang: str = "en") -> pd.DataFrame:
+        """The comparison row by row (kbtool.audit.rows)."""
+        return row_table(self.frame, self.comparisons, self.causes, self.by, lang)
+
+
+def recorded_indicators(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The indicators the frame holds a recorded z-score or status of (any value)."""
+    found = []
+    for indicator in INDICATORS:
+        columns = [c for c in (z_column(indicator), status_column(indicator)) if c in frame]
+        if any(frame[c].notna().any() for c in columns):
+            found.append(indicator)
+    return tuple(found)
+
+
+def audit_register(
+    frame: pd.DataFrame,
+    *,
+    by: str = "posyandu",
+    indicators: Sequence[str] | None = None,
+    child_key: str = "child_key",
+) -> AuditResult:
+    """Compare a register's own z-scores and statuses with WHO's, explain the disagreements,
+    and count both sides' prevalence.
+
+    `frame` is a measurement frame (kbtool.measurements) with WHO's z-scores and the recorded
+    columns as text (`recorded_haz`, `recorded_haz_status`, ...: kbtool.audit.columns);
+    `indicators` are those audited (default: every one with a recorded value).
+    """
+    chosen = tuple(indicators) if indicators is not None else recorded_indicators(frame)
+    comparisons = tuple(compare_indicator(frame, indicator) for indicator in chosen)
+    groups = group_rows(frame, by)
+    causes = find_causes(comparisons, kernel_inputs(frame), groups.code)
+    table, cause_rows = summary_table(
+        frame, comparisons, causes, groups, by=by, child_key=child_key
+    )
+    return AuditResult(
+        table=table,
+        cause_rows=cause_rows,
+        unrecognised=_unrecognised(comparisons),
+        by=by,
+        indicators=chosen,
+        frame=frame,
+        comparisons=comparisons,
+        causes=causes,
+        groups=groups,
+    )
+
+
+def _unrecognised(comparisons: Sequence[Comparison]) -> pd.DataFrame:
+    records = [
+        (column, text, rows)
+        for c in comparisons
+        for column, texts in (
+            (z_column(c.indicator), c.z_parsed.unreadable_texts),
+            (status_column(c.indicator), c.status_parsed.unrecognised_texts),
+        )
+        for text, rows in sorted(texts.items(), key=lambda item: -item[1])
+    ]
+    return pd.DataFrame(records, columns=["column", "value", "rows"])

@@ -1,0 +1,151 @@
+"""`kbtool audit`: do the register's own z-scores and statuses agree with WHO's? Where and why
+not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from kbtool.audit import (
+    BY_CHOICES,
+    RecordedColumns,
+    audit_register,
+    columns_needed,
+    provenance,
+    split_column_options,
+)
+from kbtool.commands.common import read_options, report_loaded, tell
+from kbtool.commands.options import (
+    ColumnOption,
+    FormatOption,
+    InputsArg,
+    LangOption,
+    OutputOption,
+    RejectsOption,
+    SheetOption,
+    choice,
+)
+from kbtool.measurements import load_measurements
+from kbtool.views.audit import (
+    agreeing_groups,
+    finding_lines,
+    headline_lines,
+    table_view,
+    title,
+    unrecognised_lines,
+)
+from kbtool.views.words import say
+from kbtool.writing import resolve_format, write_result
+
+# sentences on stderr, one per group with a disagreement, before pointing at the table
+FINDINGS_SHOWN = 20
+# rows the reader holds at a time: it keeps every cell of a batch as text for the recorded
+# columns, so a smaller batch than the default keeps 1M e-PPGBM rows under 1 GB (bench_audit)
+BATCH_ROWS = 250_000
+
+
+def _rows_file(path: Path | None) -> Path | None:
+    """--rows names a file: stdout (-) carries the result itself."""
+    if path is not None and str(path) == "-":
+        raise typer.BadParameter("name a file; stdout (-) carries the result itself")
+    return path
+
+
+ByOption = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="Group by posyandu, kelurahan, puskesmas or kecamatan.",
+        metavar="GROUP",
+        callback=choice(BY_CHOICES),
+    ),
+]
+RowsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--rows",
+        help="Also write the comparison row by row (file, line, group, indicator, recorded and "
+        "WHO z-score and status, cause) to FILE: csv, jsonl, json, parquet or xlsx by its "
+        "suffix. No names or NIK.",
+        metavar="FILE",
+        show_default=False,
+        dir_okay=False,
+        callback=_rows_file,
+    ),
+]
+
+
+def audit(
+    inputs: InputsArg,
+    by: ByOption = "posyandu",
+    rows: RowsOption = None,
+    lang: LangOption = "en",
+    output: OutputOption = None,
+    fmt: FormatOption = None,
+    column: ColumnOption = None,
+    sheet: SheetOption = None,
+    rejects: RejectsOption = None,
+) -> None:
+    """Check the z-scores and statuses a register computed itself (e-PPGBM's ZS TB/U, TB/U,
+    ZS BB/U, BB/U, ZS BB/TB, BB/TB; haz, haz_status, ...) against WHO's.
+
+    Per group and year, and for the whole area: how many agree (z-scores rounded to 2
+    decimals, Permenkes 2/2020 statuses), the mean and largest difference, the stunting
+    prevalence the register's statuses give beside WHO's, and the known mistake that
+    reproduces the disagreements (age in completed months, no 0.7 cm position correction,
+    sex swapped, truncated, a boundary value, ages computed at another date). Map a column
+    by hand with --column recorded_haz=NAME (recorded_haz_status, recorded_waz, ...).
+
+    \b
+    Examples:
+      kbtool audit eppgbm_export.csv
+      kbtool audit register.xlsx --by kelurahan --rows disagreements.csv --lang id
+      kbtool audit kader.csv --column recorded_haz='Z TB' --column recorded_haz_status=Status -f csv
+    """
+    fmt = resolve_format(fmt, output)
+    rows_format = resolve_format(None, str(rows)) if rows is not None else None
+    reader_columns, recorded = split_column_options(column or [])
+    recorded_columns = RecordedColumns(recorded)
+    loaded = load_measurements(
+        inputs,
+        None,
+        columns_needed(by),
+        replace(read_options(reader_columns, sheet), batch_rows=BATCH_ROWS),
+        pick_headers=recorded_columns,
+    )
+    report_loaded(loaded, rejects, "audit", lang)
+    result = audit_register(loaded.whole(), by=by, indicators=recorded_columns.indicators())
+    about = provenance(result, loaded.origin, loaded.sources, recorded_columns.found, rows)
+    headline = headline_lines(result, lang)
+    groups = finding_lines(result, lang)
+    not_understood = unrecognised_lines(result, recorded_columns.headers(), lang)
+    view, styles = table_view(result, lang=lang)
+    write_result(
+        result.table,
+        fmt=fmt,
+        output=output,
+        provenance=about,
+        title=title(result, lang),
+        table_frame=view,
+        row_styles=styles,
+        max_table_rows=len(view),  # only the groups with a disagreement, and the whole area
+        extra_sheets={"findings": pd.DataFrame({"finding": headline + groups + not_understood})},
+        lang=lang,
+    )
+    if rows is not None and rows_format is not None:
+        write_result(result.row_table(lang), fmt=rows_format, output=str(rows), provenance=about)
+    for line in headline:
+        tell(line, "bold")
+    for line in groups[:FINDINGS_SHOWN]:
+        tell(f"  {line}")
+    if len(groups) > FINDINGS_SHOWN:
+        tell(say("audit_more", lang, count=len(groups) - FINDINGS_SHOWN))
+    agreeing, total = agreeing_groups(result)
+    if agreeing:
+        tell(say("audit_agreeing", lang, count=agreeing, total=total), "dim")
+    for line in not_understood:
+        tell(line, "yellow")

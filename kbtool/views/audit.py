@@ -1,0 +1,263 @@
+"""An audit as people read it: a short table, worst group first, and a sentence per group.
+
+The table pools a group's indicators into one line and shows only the groups with a
+disagreement (and the whole area); machine formats carry every group and indicator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kbtool.audit import CAUSES, AuditResult
+from kbtool.prevalence import TOTAL_LABEL
+from kbtool.views.words import say
+
+HEADERS = {
+    "en": {
+        "year": "Year",
+        "posyandu": "Posyandu",
+        "kelurahan": "Kelurahan",
+        "puskesmas": "Puskesmas",
+        "kecamatan": "Kecamatan",
+        "rows": "Rows",
+        "z": "Agree %",
+        "cause": "Likely cause",
+        "explains": "Explains",
+        "stunted": "Stunted % reg./WHO",
+        "difference": "Diff.",
+        "status": "Status agree %",
+        "max_abs_diff": "Max diff.",
+    },
+    "id": {
+        "year": "Tahun",
+        "posyandu": "Posyandu",
+        "kelurahan": "Kelurahan",
+        "puskesmas": "Puskesmas",
+        "kecamatan": "Kecamatan",
+        "rows": "Baris",
+        "z": "Sesuai %",
+        "cause": "Kemungkinan sebab",
+        "explains": "Menjelaskan",
+        "stunted": "Pendek % reg./WHO",
+        "difference": "Beda",
+        "status": "Status sesuai %",
+        "max_abs_diff": "Selisih maks.",
+    },
+}
+# what an indicator's prevalence counts (z < -2), for the headline
+INDICATOR_NAMES = {
+    "en": {
+        "haz": "Stunting",
+        "waz": "Underweight",
+        "whz": "Wasting",
+        "bmiz": "Thinness (BMI-for-age)",
+    },
+    "id": {
+        "haz": "Pendek (TB/U)",
+        "waz": "Berat badan kurang (BB/U)",
+        "whz": "Gizi kurang (BB/TB)",
+        "bmiz": "Gizi kurang (IMT/U)",
+    },
+}
+CAUSE_LABELS = {
+    "en": {
+        "age_in_completed_months": "age in completed months",
+        "no_position_correction": "no 0.7 cm position correction",
+        "sex_swapped": "sex swapped",
+        "truncated": "truncation, not rounding",
+        "boundary": "a boundary value misplaced",
+        "stale_age": "ages computed at {date}",
+        "unexplained": "no known mistake",
+    },
+    "id": {
+        "age_in_completed_months": "umur dalam bulan penuh",
+        "no_position_correction": "tanpa koreksi posisi 0,7 cm",
+        "sex_swapped": "jenis kelamin tertukar",
+        "truncated": "dipotong, tidak dibulatkan",
+        "boundary": "nilai batas salah kategori",
+        "stale_age": "umur dihitung pada {date}",
+        "unexplained": "kesalahan tidak dikenal",
+    },
+}
+LABELS = {"en": {}, "id": {TOTAL_LABEL: "Semua", "(unknown)": "(tidak diketahui)"}}
+
+
+def title(result: AuditResult, lang: str) -> str:
+    if lang == "en":
+        return f"Register z-scores vs WHO, by {result.by}"
+    return f"z-score register vs WHO, per {result.by}"
+
+
+def cause_label(cause: str, stale_date: Any, lang: str) -> str:
+    """A cause in words; a stale age with its date."""
+    day = "" if pd.isna(stale_date) else pd.Timestamp(stale_date).strftime("%Y-%m-%d")
+    return CAUSE_LABELS[lang][cause].format(date=day or "another date")
+
+
+def pooled(result: AuditResult) -> pd.DataFrame:
+    """One line per year and group: its indicators' counts added up, the largest difference,
+    stunting from HAZ, the cause of most disagreements."""
+    table, by = result.table, result.by
+    keys = ["year", by]
+    counts = ["z_compared", "z_agree", "status_compared", "status_agree", "disagreements"]
+    grouped = table.groupby(keys, sort=False, dropna=False)
+    lines = grouped[counts].sum()
+    lines["rows"] = grouped["rows"].first()
+    lines["max_abs_diff"] = grouped["max_abs_diff"].max()
+    if "haz" in result.indicators:
+        stunting = table[table["indicator"] == "haz"].set_index(keys)
+        for column in ("register_pct", "who_pct", "difference_points"):
+            lines[column] = stunting[column]
+    cause_rows = result.cause_rows.groupby(keys, sort=False, dropna=False)[list(CAUSES)].sum()
+    main = cause_rows[list(CAUSES)].to_numpy().argmax(axis=1)
+    lines["main_cause"] = np.asarray(CAUSES, dtype=object)[main]
+    lines["main_cause_rows"] = cause_rows[list(CAUSES)].to_numpy()[np.arange(len(main)), main]
+    lines["stale_date"] = grouped["stale_date"].first()
+    return lines.reset_index()
+
+
+def worst_first(lines: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per year, the whole area first, then the groups with a disagreement, the largest share
+    of disagreements first."""
+    share = lines["disagreements"] / (lines["z_compared"] + lines["status_compared"]).clip(1)
+    is_total = lines[by].astype(str) == TOTAL_LABEL
+    shown = lines[is_total | (lines["disagreements"] > 0)].assign(_share=share, _total=is_total)
+    year = shown["year"].astype("Float64").fillna(np.inf)
+    return (
+        shown.assign(_year=year)
+        .sort_values(["_year", "_total", "_share", by], ascending=[True, False, False, True])
+        .drop(columns=["_share", "_total", "_year"])
+        .reset_index(drop=True)
+    )
+
+
+def agreeing_groups(result: AuditResult) -> tuple[int, int]:
+    """How many groups (year and name) agree with WHO on every value compared, of how many."""
+    lines = pooled(result)
+    groups = lines[lines[result.by].astype(str) != TOTAL_LABEL]
+    return int((groups["disagreements"] == 0).sum()), len(groups)
+
+
+def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+    return 100 * part / whole.where(whole > 0)
+
+
+def _pct(values: pd.Series) -> list[str]:
+    return ["" if pd.isna(v) else f"{v:.1f}" for v in values.tolist()]
+
+
+def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
+    """The terminal table and a style per row (the whole area bold). What matters most comes
+    first, so a narrow terminal still shows it: the group, how many agree, the likely cause."""
+    headers, labels = HEADERS[lang], LABELS[lang]
+    by = result.by
+    lines = worst_first(pooled(result), by)
+    view = pd.DataFrame(index=lines.index)
+    view[headers["year"]] = lines["year"].astype(object).where(lines["year"].notna(), "")
+    view[headers.get(by, by)] = [labels.get(v, v) for v in lines[by].astype(str)]
+    view[headers["z"]] = _pct(_share(lines["z_agree"], lines["z_compared"]))
+    has_cause = lines["disagreements"] > 0
+    view[headers["cause"]] = [
+        cause_label(cause, day, lang) if shown else ""
+        for cause, day, shown in zip(
+            lines["main_cause"], lines["stale_date"], has_cause, strict=True
+        )
+    ]
+    if "haz" in result.indicators:
+        view[headers["stunted"]] = [
+            "" if pd.isna(register) or pd.isna(who) else f"{register:.1f} / {who:.1f}"
+            for register, who in zip(lines["register_pct"], lines["who_pct"], strict=True)
+        ]
+        view[headers["difference"]] = [
+            "" if pd.isna(v) else f"{v:+.1f}" for v in lines["difference_points"].tolist()
+        ]
+    view[headers["explains"]] = [
+        f"{count:,}/{total:,}" if total else ""
+        for count, total in zip(
+            lines["main_cause_rows"].astype(int), lines["disagreements"].astype(int), strict=True
+        )
+    ]
+    view[headers["status"]] = _pct(_share(lines["status_agree"], lines["status_compared"]))
+    view[headers["max_abs_diff"]] = [
+        "" if pd.isna(v) else f"{v:.2f}" for v in lines["max_abs_diff"].tolist()
+    ]
+    view[headers["rows"]] = lines["rows"].astype(np.int64)
+    styles: list[str | None] = [
+        "bold" if name == TOTAL_LABEL else None for name in lines[by].astype(str)
+    ]
+    return view, styles
+
+
+def finding_lines(result: AuditResult, lang: str = "en") -> list[str]:
+    """One sentence per group with a disagreement, worst first: what explains most of them."""
+    by = result.by
+    lines = worst_first(pooled(result), by)
+    lines = lines[lines[by].astype(str) != TOTAL_LABEL]
+    several_years = result.table["year"].nunique(dropna=False) > 1
+    found = []
+    for record in lines.to_dict("records"):  # one per group, not per measurement
+        where = str(record[by])
+        if several_years:
+            where = f"{'' if pd.isna(record['year']) else record['year']} {where}".strip()
+        main = str(record["main_cause"])
+        found.append(
+            say(
+                "audit_unexplained" if main == "unexplained" else "audit_explained",
+                lang,
+                where=where,
+                count=int(record["main_cause_rows"]),
+                total=int(record["disagreements"]),
+                cause=cause_label(main, record["stale_date"], lang),
+            )
+        )
+    return found
+
+
+def headline_lines(result: AuditResult, lang: str = "en") -> list[str]:
+    """Per year and indicator, the whole area's prevalence by the register and by WHO."""
+    table = result.table
+    totals = table[table[result.by].astype(str) == TOTAL_LABEL]
+    found = []
+    for record in totals.to_dict("records"):
+        if pd.isna(record["register_pct"]) or pd.isna(record["who_pct"]):
+            continue
+        found.append(
+            say(
+                "audit_headline",
+                lang,
+                name=INDICATOR_NAMES[lang][str(record["indicator"])],
+                year="" if pd.isna(record["year"]) else record["year"],
+                register=record["register_pct"],
+                who=record["who_pct"],
+                difference=record["difference_points"],
+            )
+        )
+    return found
+
+
+def unrecognised_lines(
+    result: AuditResult, headers: Mapping[str, str], lang: str = "en", shown: int = 5
+) -> list[str]:
+    """Per recorded column, the texts that are neither a value nor a mark of none."""
+    found = []
+    for column, values in result.unrecognised.groupby("column", sort=False):
+        listed = [
+            f"{value!r} ({rows:,})"
+            for value, rows in zip(
+                values["value"].head(shown), values["rows"].head(shown), strict=True
+            )
+        ]
+        more = len(values) - len(listed)
+        found.append(
+            say(
+                "audit_unrecognised",
+                lang,
+                column=headers.get(str(column), str(column)),
+                values=", ".join(listed) + (f", ... (+{more})" if more > 0 else ""),
+            )
+        )
+    return found
