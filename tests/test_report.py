@@ -205,6 +205,35 @@ def test_title_from_the_data_or_from_the_option(sample_report: Rendered, tmp_pat
     assert "<h1>Kota &lt;Metro&gt;: stunting report 2024</h1>" in page.read_text("utf-8")
 
 
+def test_problematic_data_is_said_in_the_summary_and_in_data_quality(tmp_path: Path) -> None:
+    """The 2024 heights of the largest posyandu copied from each child's first visit: kbtool
+    quality rates it problematic, and the report says so twice."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    latest = frame["visit_date"].str.startswith("2024")
+    posyandu = frame.loc[latest, "posyandu"].value_counts().index[0]
+    rows = latest & (frame["posyandu"] == posyandu)
+    frame.loc[rows, "height_cm"] = frame[rows].groupby("child_id")["height_cm"].transform("first")
+    register = tmp_path / "copied.csv"
+    frame.to_csv(register, index=False)
+    quality = csv_of("quality", str(register), "--by", "posyandu")
+    rated = quality[(quality["year"] == 2024) & (quality["rating"] == "problematic")]
+    assert rated["posyandu"].tolist() == [posyandu]
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    warning = (
+        f'<p class="warning">Data quality: the 2024 measurements of 1 posyandu are rated '
+        f"problematic ({posyandu})."
+    )
+    summary = html[html.index('<section id="summary">') : html.index('<section id="where')]
+    assert warning in summary
+    assert warning in html[html.index('<section id="quality">') :]
+    tables, _ = read_report(html)
+    first = tables["table-quality"].records()[1]  # after the whole area: the worst
+    assert (first["Posyandu"], first["Rating"]) == (posyandu, "problematic")
+
+
 def test_one_year_has_no_trend_chart_and_says_why(tmp_path: Path) -> None:
     page = tmp_path / "r.html"
     code, _, err = run("report", str(ONE_YEAR), "-o", str(page))
