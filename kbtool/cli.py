@@ -106,10 +106,12 @@ def _register() -> None:
     from kbtool.commands import (
         audit,
         compare,
+        growth,
         importer,
         prevalence,
         quality,
         report,
+        skdn,
         store,
         trend,
         zscore,
@@ -126,6 +128,8 @@ def _register() -> None:
         ("report", report.report, "One HTML report: where to act, trend, data quality."),
         ("audit", audit.audit, "Do the register's own z-scores agree with WHO?"),
         ("compare", compare.compare, "Programme units against the others: DiD."),
+        ("skdn", skdn.skdn, "SKDN per posyandu and month; --list: who to follow up."),
+        ("growth", growth.growth, "Stunting onset and recovery by place and year."),
     ):
         app.command(name, short_help=short)(reporting_errors(command))
     store.app.command("check", short_help="Check every store file.")(reporting_errors(store.check))

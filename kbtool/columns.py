@@ -6,6 +6,7 @@ nothing here imports another kbtool module.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,73 @@ def calendar_parts(days: IntArray) -> tuple[IntArray, IntArray, IntArray]:
     offset = np.where(missing, 0, days - first)
     day, month, year = (np.where(missing, -1, part[offset]) for part in table)
     return day, month, year
+
+
+def child_day_order(child: npt.NDArray[np.integer], day: npt.NDArray[np.integer]) -> IntArray:
+    """The positions of rows sorted by child, then day, then position (child codes 0 .. C-1;
+    int32 arrays save memory).
+
+    Registers and the store hold a child's visits in stretches already in date order (one per
+    file or partition): the stretches are sorted, not the rows, and laid end to end. A child
+    whose stretches overlap in time (moved within a year, say) has its rows sorted one by one.
+    """
+    n = child.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    broken = child[1:] != child[:-1]
+    broken |= day[1:] < day[:-1]
+    starts = np.flatnonzero(np.concatenate(([True], broken)))
+    del broken
+    if starts.size > n // 4:  # no stretches to speak of: sort the rows
+        return _sorted_by_child_day(child, day, np.arange(n, dtype=np.int64))
+    lengths = np.diff(np.append(starts, n))
+    order = _sorted_by_child_day(child[starts], day[starts], np.arange(starts.size, dtype=np.int64))
+    starts, lengths = starts[order], lengths[order]
+    position = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    position += np.arange(n, dtype=np.int64)
+    # a stretch must begin after the end of its child's previous one (day, then row)
+    first, last = starts[1:], starts[:-1] + lengths[:-1] - 1
+    overlap = child[first] == child[last]
+    overlap &= (day[first] < day[last]) | ((day[first] == day[last]) & (first < last))
+    if overlap.any():
+        mixed = np.zeros(int(child.max()) + 1, dtype=np.bool_)
+        mixed[child[first[overlap]]] = True
+        resort = np.flatnonzero(np.repeat(mixed[child[starts]], lengths))
+        rows = position[resort]
+        position[resort] = _sorted_by_child_day(child[rows], day[rows], rows)
+    return position
+
+
+def _sorted_by_child_day(
+    child: npt.NDArray[np.integer], day: npt.NDArray[np.integer], index: IntArray
+) -> IntArray:
+    """`index` (distinct non-negative numbers) sorted by child, then day, then itself.
+
+    The three are packed into one int64 and sorted as values, several times faster than an
+    argsort; a lexsort where they do not fit in 63 bits. Any integer types.
+    """
+    first_day = int(day.min())
+    day_bits = max(int(day.max()) - first_day, 1).bit_length()
+    index_bits = max(int(index.max()), 1).bit_length()
+    child_bits = max(int(child.max()), 1).bit_length()
+    if child_bits + day_bits + index_bits > 63:  # pragma: no cover - 2**63 children x days x rows
+        return index[np.lexsort((index, day, child))]
+    key = child.astype(np.int64) << (day_bits + index_bits)
+    key |= (day.astype(np.int64) - first_day) << index_bits
+    key |= index
+    key.sort()
+    key &= (1 << index_bits) - 1
+    return key
+
+
+def child_blocks(child: npt.NDArray[np.integer], rows: int) -> list[slice]:
+    """Slices of about `rows` rows of `child` (sorted) that never split a child's rows; one
+    empty slice when there are no rows."""
+    if child.size == 0:
+        return [slice(0, 0)]
+    cuts = np.searchsorted(child, child[rows::rows], side="left")
+    bounds = np.unique(np.concatenate(([0], cuts, [child.size])))
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 
 
 def factorize(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], list[Any]]:

@@ -33,6 +33,9 @@ from kbtool.store.schema import (
     build_batch,
 )
 
+# the reader's column of the register's names: read only when asked for by name
+NAME_COLUMN = "name"
+
 # names a file's header for each extra column, given its headers (as read) and the file's name;
 # a column it leaves out is carried empty (measurements_from_files' pick_headers)
 HeaderPicker = Callable[[Sequence[str], str], Mapping[str, str]]
@@ -66,8 +69,9 @@ def measurements_from_files(
 
     A column of `columns` that is not a measurement column (a survey weight, say) is taken as
     text from the file's column of that header (any case), or, with `pick_headers`, from the
-    header it names for that file (none: the column is empty)."""
-    raw_columns = [c for c in columns or () if c not in MEASUREMENT_COLUMNS]
+    header it names for that file (none: the column is empty); `name` is the register's name
+    column, whatever its header (for `kbtool skdn --list --with-names` only)."""
+    raw_columns = [c for c in columns or () if c not in (*MEASUREMENT_COLUMNS, NAME_COLUMN)]
     if raw_columns:
         options = replace(options or ReadOptions(), keep_raw=True)
     hasher = KeyHasher(secrets.token_bytes(SECRET_BYTES))
@@ -105,6 +109,9 @@ def measurements_from_files(
             cells = _raw_cells(batch.raw, raw_columns, source, pick_headers)
             for name, values in cells.items():
                 table = table.append_column(name, values)
+            if columns is not None and NAME_COLUMN in columns:
+                names = pa.array(rows[NAME_COLUMN].astype(object), pa.string(), from_pandas=True)
+                table = table.append_column(NAME_COLUMN, names)
             if "year" not in table.column_names:
                 table = table.append_column("year", pa.array(staged.year, pa.int32()))
             if "kecamatan" not in table.column_names:
@@ -130,7 +137,7 @@ def measurements_from_files(
         empty = MEASUREMENT_SCHEMA.empty_table()
         empty = empty.append_column("year", pa.array([], pa.int32()))
         empty = empty.append_column("kecamatan", pa.array([], DICTIONARY_STRING))
-        for name in raw_columns:
+        for name in [*raw_columns, *(c for c in columns or () if c == NAME_COLUMN)]:
             empty = empty.append_column(name, pa.array([], pa.string()))
         frame = measurements_frame(empty if columns is None else empty.select(list(columns)))
     reject_frame = (

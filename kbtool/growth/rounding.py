@@ -39,3 +39,15 @@ def _r_round_exact(x: npt.NDArray[np.float64], pow10: float) -> npt.NDArray[np.f
     dist_down = ax - down
     take_up = (dist_up < dist_down) | ((dist_up == dist_down) & (np.fmod(i10, 2.0) == 1.0))
     return np.asarray(sign * np.where(take_up, up, down), dtype=np.float64)
+
+
+def rounds_below(values: npt.ArrayLike, cut: float, digits: int) -> npt.NDArray[np.bool_]:
+    """Whether each value, rounded as R's round(x, digits), is below `cut` (a value with at most
+    `digits` decimals): only values within a unit of the last digit of `cut` are rounded, the
+    others are far enough from it to be classified as they are. NaN is not below."""
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        below = x < cut
+        near = np.flatnonzero(np.abs(x - cut) < 10.0**-digits)
+    below[near] = r_round(x[near], digits) < cut
+    return below

@@ -7,12 +7,12 @@ each check compares a visit with the one or two before it, in shifted slices.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from kbtool.columns import child_blocks, child_day_order
 from kbtool.quality.cells import Cells
 from kbtool.quality.counting import Counts, count, distinct_children
 from kbtool.quality.inputs import (
@@ -43,82 +43,18 @@ class _Visits:
 
 
 def _visit_order(data: Columns) -> _Visits:
-    """The dated rows in child, visit day, row order (_child_day_order)."""
+    """The dated rows in child, visit day, row order (columns.child_day_order)."""
     dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
     child = data.child if dated is None else data.child[dated]
     day = data.visit_day if dated is None else data.visit_day[dated]
-    order = _child_day_order(child, day)
+    order = child_day_order(child, day)
     rows = order if dated is None else dated[order]
     return _Visits(rows, child[order], day[order])
-
-
-def _child_day_order(child: IntArray, day: IntArray) -> IntArray:
-    """The positions of rows sorted by child, then day, then position.
-
-    Registers and the store hold a child's visits in stretches already in date order (one per
-    file or partition): the stretches are sorted, not the rows, and laid end to end. A child
-    whose stretches overlap in time (moved within a year, say) has its rows sorted one by one.
-    """
-    n = child.size
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    broken = child[1:] != child[:-1]
-    broken |= day[1:] < day[:-1]
-    starts = np.flatnonzero(np.concatenate(([True], broken)))
-    del broken
-    if starts.size > n // 4:  # no stretches to speak of: sort the rows
-        return _sorted_by_child_day(child, day, np.arange(n, dtype=np.int64))
-    lengths = np.diff(np.append(starts, n))
-    order = _sorted_by_child_day(child[starts], day[starts], np.arange(starts.size, dtype=np.int64))
-    starts, lengths = starts[order], lengths[order]
-    position = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    position += np.arange(n, dtype=np.int64)
-    # a stretch must begin after the end of its child's previous one (day, then row)
-    first, last = starts[1:], starts[:-1] + lengths[:-1] - 1
-    overlap = child[first] == child[last]
-    overlap &= (day[first] < day[last]) | ((day[first] == day[last]) & (first < last))
-    if overlap.any():
-        mixed = np.zeros(int(child.max()) + 1, dtype=np.bool_)
-        mixed[child[first[overlap]]] = True
-        resort = np.flatnonzero(np.repeat(mixed[child[starts]], lengths))
-        rows = position[resort]
-        position[resort] = _sorted_by_child_day(child[rows], day[rows], rows)
-    return position
-
-
-def _sorted_by_child_day(child: IntArray, day: IntArray, index: IntArray) -> IntArray:
-    """`index` (distinct non-negative numbers) sorted by child, then day, then itself.
-
-    The three are packed into one int64 and sorted as values, several times faster than an
-    argsort; a lexsort where they do not fit in 63 bits.
-    """
-    first_day = int(day.min())
-    day_bits = max(int(day.max()) - first_day, 1).bit_length()
-    index_bits = max(int(index.max()), 1).bit_length()
-    child_bits = max(int(child.max()), 1).bit_length()
-    if child_bits + day_bits + index_bits > 63:  # pragma: no cover - 2**63 children x days x rows
-        return index[np.lexsort((index, day, child))]
-    key = child << (day_bits + index_bits)
-    key |= (day - first_day) << index_bits
-    key |= index
-    key.sort()
-    key &= (1 << index_bits) - 1
-    return key
 
 
 # the sorted visits are checked this many rows at a time (whole children): the temporaries of a
 # block stay in cache and are reused, instead of a dozen row-sized arrays faulted in afresh
 BLOCK_ROWS = 1 << 19
-
-
-def _child_blocks(child: IntArray, rows: int) -> list[slice]:
-    """Slices of about `rows` rows of `child` (sorted) that never split a child's rows; one
-    empty slice when there are no rows."""
-    if child.size == 0:
-        return [slice(0, 0)]
-    cuts = np.searchsorted(child, child[rows::rows], side="left")
-    bounds = np.unique(np.concatenate(([0], cuts, [child.size])))
-    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 
 
 @dataclass(frozen=True)
@@ -153,7 +89,7 @@ def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tup
     height, waz = float_column(frame, "height_cm"), float_column(frame, "waz")
     cell_sums: Counts = {}
     period_sums: Counts = {}
-    for block in _child_blocks(visits.child, BLOCK_ROWS):
+    for block in child_blocks(visits.child, BLOCK_ROWS):
         rows = visits.rows[block]
         visit_block = _VisitBlock(
             child=visits.child[block],

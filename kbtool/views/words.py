@@ -151,6 +151,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "rejected rows (file, line, column, value, reason): {path}",
         "id": "baris yang ditolak (berkas, baris, kolom, nilai, alasan): {path}",
     },
+    "sasaran_unmatched": {
+        "en": "--sasaran: {count:,} {by} of the file are none of the register's, left out: {names}",
+        "id": "--sasaran: {count:,} {by} di berkas tidak ada di register, tidak dipakai: {names}",
+    },
+    "with_names": {
+        "en": "warning: the output holds personal data (the children's names, UU 27/2022) as "
+        "asked with --with-names; keep it as private as the register and share it with the "
+        "kader only",
+        "id": "peringatan: hasil berisi data pribadi (nama anak, UU 27/2022) sesuai permintaan "
+        "--with-names; jaga kerahasiaannya seperti register dan bagikan hanya kepada kader",
+    },
     "sound": {"en": "every file of the store is sound", "id": "semua berkas store utuh"},
     "damaged": {
         "en": "{count} damaged files; `kbtool store repair` sets them aside",

@@ -1,0 +1,77 @@
+"""`kbtool growth`: stunting onset and recovery per kelurahan and year, from monthly HAZ."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kbtool.commands.common import only_for_files, read_options, report_loaded
+from kbtool.commands.options import (
+    ColumnOption,
+    FormatOption,
+    LangOption,
+    OptionalInputsArg,
+    OutputOption,
+    RejectsOption,
+    SheetOption,
+    StoreOption,
+    choice,
+)
+from kbtool.dynamics import BY_CHOICES, columns_needed, compute_growth, provenance
+from kbtool.measurements import load_measurements
+from kbtool.views.growth import table_view, title
+from kbtool.writing import resolve_format, write_result
+
+ByOption = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="Group by kelurahan (default), kecamatan, posyandu or puskesmas; a whole-area "
+        "row follows each year.",
+        metavar="GROUP",
+        callback=choice(BY_CHOICES),
+    ),
+]
+
+
+def growth(
+    inputs: OptionalInputsArg = None,
+    store: StoreOption = None,
+    by: ByOption = "kelurahan",
+    lang: LangOption = "en",
+    output: OutputOption = None,
+    fmt: FormatOption = None,
+    column: ColumnOption = None,
+    sheet: SheetOption = None,
+    rejects: RejectsOption = None,
+) -> None:
+    """Stunting dynamics per kelurahan and year: children who became stunted (onsets, of those
+    at risk) and who recovered, each with Wilson 95% intervals and confirmed by the next
+    measurement, and the mean change in HAZ per year. From each child's last valid HAZ of
+    every month; pairs at most 183 days apart. Reads the store, or INPUT files (or '-').
+
+    \b
+    Examples:
+      kbtool growth                                  # the store, per kelurahan and year
+      kbtool growth register.csv --by posyandu -f csv
+      kbtool growth -o growth.xlsx --lang id
+    """
+    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
+    fmt = resolve_format(fmt, output)
+    # pairs cross years: the store is read whole, only these columns
+    loaded = load_measurements(inputs, store, columns_needed(by), read_options(column, sheet))
+    report_loaded(loaded, rejects, "count", lang)
+    result = compute_growth(loaded.whole(), by=by)
+    view, styles = table_view(result, lang=lang)
+    write_result(
+        result,
+        fmt=fmt,
+        output=output,
+        provenance=provenance(result, loaded.origin, loaded.sources),
+        title=title(lang),
+        table_frame=view,
+        row_styles=styles,
+        max_table_rows=len(view),  # an aggregate: every group is shown
+        lang=lang,
+    )

@@ -1,0 +1,198 @@
+"""`kbtool skdn`: what a posyandu reports every month (S, D, N, T, 2T, BGM), and who to visit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
+from kbtool.commands.options import (
+    ColumnOption,
+    FormatOption,
+    LangOption,
+    OptionalInputsArg,
+    OutputOption,
+    RejectsOption,
+    SheetOption,
+    StoreOption,
+    choice,
+)
+from kbtool.errors import UsageError
+from kbtool.measurements import NAME_COLUMN, load_measurements
+from kbtool.skdn import (
+    BUKU_KIA,
+    BY_CHOICES,
+    columns_needed,
+    compute_skdn,
+    followup_list,
+    parse_month,
+    provenance,
+    read_kbm,
+    read_sasaran,
+)
+from kbtool.skdn.sasaran import few
+from kbtool.views.skdn import list_view, method_sheet, table_view, title
+from kbtool.views.words import say
+from kbtool.writing import resolve_format, write_result
+
+# a month of a city's posyandu fits a terminal; more goes to a file (-f csv, -o FILE)
+SHOWN_ROWS = 500
+
+
+def _month(value: str | None) -> str | None:
+    """--from/--to: a month such as 2024-01."""
+    if value is not None:
+        try:
+            parse_month(value)
+        except UsageError as err:
+            raise typer.BadParameter(str(err)) from err
+    return value
+
+
+ByOption = Annotated[
+    str,
+    typer.Option(
+        "--by",
+        help="Group by posyandu (default), kelurahan, kecamatan or puskesmas.",
+        metavar="GROUP",
+        callback=choice(BY_CHOICES),
+    ),
+]
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from",
+        help="First month, e.g. 2024-01 (default: every month the register has).",
+        metavar="YYYY-MM",
+        callback=_month,
+        show_default=False,
+    ),
+]
+ToOption = Annotated[
+    str | None,
+    typer.Option(
+        "--to",
+        help="Last month, e.g. 2024-12 (default: every month the register has).",
+        metavar="YYYY-MM",
+        callback=_month,
+        show_default=False,
+    ),
+]
+SasaranOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--sasaran",
+        help="S from this CSV/xlsx (columns: the group, year or month, sasaran) instead of "
+        "the register's own count.",
+        metavar="FILE",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+KbmOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--kbm",
+        help="The KBM table (columns age_months, kbm_g) instead of the Buku KIA's.",
+        metavar="FILE",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+ListOption = Annotated[
+    bool,
+    typer.Option(
+        "--list",
+        help="The follow-up list instead: one row per child and month with 2T, BGM or an "
+        "implausible weight, located by register file and line.",
+    ),
+]
+WithNamesOption = Annotated[
+    bool,
+    typer.Option(
+        "--with-names",
+        help="--list from INPUT files: add the register's name column (personal data, "
+        "UU 27/2022: a warning says so).",
+    ),
+]
+
+
+def skdn(
+    inputs: OptionalInputsArg = None,
+    store: StoreOption = None,
+    by: ByOption = "posyandu",
+    first: FromOption = None,
+    last: ToOption = None,
+    sasaran: SasaranOption = None,
+    kbm: KbmOption = None,
+    follow_up: ListOption = False,
+    with_names: WithNamesOption = False,
+    lang: LangOption = "en",
+    output: OutputOption = None,
+    fmt: FormatOption = None,
+    column: ColumnOption = None,
+    sheet: SheetOption = None,
+    rejects: RejectsOption = None,
+) -> None:
+    """SKDN per posyandu and month: S (children to weigh), D (weighed), B (new), O (not
+    weighed the month before), N (gained the KBM), T (did not), 2T (T twice running), BGM
+    (below the red line), and D/S, N/D, T/D ratios. --list writes the kader's follow-up list
+    instead. Reads the store, or INPUT files (or '-') directly.
+
+    \b
+    Examples:
+      kbtool skdn --from 2024-01 --to 2024-12          # the store, per posyandu and month
+      kbtool skdn register.csv --by kelurahan --sasaran sasaran.xlsx -o skdn.xlsx
+      kbtool skdn register.csv --list --to 2024-06 -f csv --lang id
+    """
+    only_for_files(
+        inputs,
+        **{"--column": column, "--sheet": sheet, "--rejects": rejects, "--with-names": with_names},
+    )
+    if with_names and not follow_up:
+        raise typer.BadParameter(
+            "adds names to the follow-up list: use it with --list", param_hint="--with-names"
+        )
+    if sasaran and follow_up:
+        raise typer.BadParameter("gives S to the SKDN table, not to --list", param_hint="--sasaran")
+    if first and last and parse_month(first) > parse_month(last):
+        raise UsageError(f"--from {first} is after --to {last}")
+    fmt = resolve_format(fmt, output)
+    table = read_kbm(kbm) if kbm else BUKU_KIA
+    targets = read_sasaran(sasaran, by) if sasaran else None
+    needed = [*columns_needed(by, follow_up=follow_up), *([NAME_COLUMN] if with_names else [])]
+    # S looks back 12 months and N/T one: the store is read whole, only these columns
+    loaded = load_measurements(inputs, store, needed, read_options(column, sheet))
+    report_loaded(loaded, rejects, "count", lang)
+    if follow_up:
+        result = followup_list(
+            loaded.whole(), by=by, first_month=first, last_month=last, kbm=table,
+            names=NAME_COLUMN if with_names else None,
+        )  # fmt: skip
+        view, styles = list_view(result, lang=lang), None
+    else:
+        result = compute_skdn(
+            loaded.whole(), by=by, first_month=first, last_month=last, kbm=table, sasaran=targets
+        )
+        view, styles = table_view(result, lang=lang)
+        unmatched = result.attrs["sasaran_unmatched"]
+        if unmatched:
+            shown = few(unmatched)
+            tell(say("sasaran_unmatched", lang, count=len(unmatched), by=by, names=shown), "yellow")
+    if with_names:
+        tell(say("with_names", lang), "yellow")
+    about = provenance(result, loaded.origin, loaded.sources)
+    write_result(
+        result,
+        fmt=fmt,
+        output=output,
+        provenance=about,
+        title=title(lang, follow_up=follow_up),
+        table_frame=view,
+        cell_styles=styles,
+        max_table_rows=SHOWN_ROWS,
+        extra_sheets={"method": method_sheet(about)},
+        lang=lang,
+    )

@@ -1,0 +1,157 @@
+"""An SKDN result and the follow-up list as people read them, in English or Indonesian.
+
+The SKDN letters (S, D, B, O, N, T, 2T, BGM) are the report's own in both languages; the other
+headers and labels follow --lang. On a terminal a D/S under 85% or an N/D under 80% (the
+programme targets, docs/skdn.md) is marked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kbtool.views.prevalence import LABELS, _one_decimal
+from kbtool.writing import Provenance
+
+# docs/skdn.md: D/S 85% (Kemenkes, Rencana Aksi Pembinaan Gizi Masyarakat); N/D 80% (SPM,
+# Kepmenkes 1457/2003, in Depkes' Standar Pemantauan Pertumbuhan Balita 2006)
+TARGET_D_S = 85.0
+TARGET_N_D = 80.0
+BELOW_TARGET = "yellow"
+
+HEADERS = {
+    "en": {
+        "month": "Month",
+        "s_source": "S from",
+        "age_months": "Age (mo)",
+        "implausible": "Implausible",
+        "weight": "Weight {i}",
+        "date": "Date {i}",
+        "implausible_weight": "Implausible kg",
+        "source_file": "Register",
+        "source_line": "Line",
+        "name": "Name",
+    },
+    "id": {
+        "month": "Bulan",
+        "s_source": "Sumber S",
+        "age_months": "Umur (bln)",
+        "implausible": "Tidak wajar",
+        "weight": "BB {i}",
+        "date": "Tgl {i}",
+        "implausible_weight": "BB tidak wajar",
+        "source_file": "Register",
+        "source_line": "Baris",
+        "name": "Nama",
+    },
+}
+# the report's own words, in both languages
+LETTERS = {
+    "posyandu": "Posyandu",
+    "kelurahan": "Kelurahan",
+    "kecamatan": "Kecamatan",
+    "puskesmas": "Puskesmas",
+    "d_s": "D/S %",
+    "n_d": "N/D %",
+    "n_d_assessed": "N/(D-O-B) %",
+    "t_d": "T/D %",
+    "t2_d": "2T/D %",
+    "bgm_d": "BGM/D %",
+    "s": "S",
+    "d": "D",
+    "b": "B",
+    "o": "O",
+    "n": "N",
+    "t": "T",
+    "t2": "2T",
+    "bgm": "BGM",
+}
+VALUES = {
+    "en": {"file": "file", "register": "register", True: "yes", False: ""},
+    "id": {"file": "berkas", "register": "register", True: "ya", False: ""},
+}
+DEFINITIONS = {
+    "S": "children 0-59 months the group should weigh: --sasaran, or weighed in the 12 months "
+    "ending with the month and under 1826 days old on its first day",
+    "D": "children weighed in the month (valid weight, WAZ computable and not flagged)",
+    "B": "of D: first weighing in the register",
+    "O": "of D: not new, not weighed the month before",
+    "N": "of D: weighed the month before, gained the KBM or more",
+    "T": "of D: weighed the month before, gained less than the KBM",
+    "2T": "of T: T the month before too",
+    "BGM": "of D: WAZ < -3 (below the KMS red line)",
+}
+
+
+def _header(column: str, lang: str) -> str:
+    words = HEADERS[lang]
+    if column in LETTERS:
+        return LETTERS[column]
+    for kind in ("weight", "date"):
+        if column.startswith(f"{kind}_") and column[len(kind) + 1 :].isdigit():
+            return words[kind].format(i=column[len(kind) + 1 :])
+    return words.get(column, column)
+
+
+def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, dict[str, list]]:
+    """The SKDN table as people read it, and cell styles marking ratios under target."""
+    view = pd.DataFrame(index=result.index)
+    labels = LABELS[lang]
+    for column in result.columns:
+        values = result[column]
+        if column.endswith(("_s", "_d", "_d_assessed")):
+            view[_header(column, lang)] = _one_decimal(values)
+        elif column == "s_source":
+            view[_header(column, lang)] = values.map(VALUES[lang]).astype(object)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            view[_header(column, lang)] = values.map(lambda v: labels.get(v, v))
+        else:
+            view[_header(column, lang)] = values
+    styles = {
+        _header("d_s", lang): _below(result["d_s"], TARGET_D_S),
+        _header("n_d", lang): _below(result["n_d"], TARGET_N_D),
+    }
+    return view.reset_index(drop=True), styles
+
+
+def _below(values: pd.Series, target: float) -> list[str | None]:
+    numbers = values.to_numpy(float, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        return [BELOW_TARGET if v < target else None for v in numbers]
+
+
+def list_view(result: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
+    """The follow-up list as people read it."""
+    view = pd.DataFrame(index=result.index)
+    for column in result.columns:
+        values = result[column]
+        if values.dtype == np.bool_:
+            view[_header(column, lang)] = values.map(VALUES[lang]).astype(object)
+        elif pd.api.types.is_datetime64_any_dtype(values.dtype):
+            view[_header(column, lang)] = values.dt.strftime("%Y-%m-%d").fillna("")
+        else:
+            view[_header(column, lang)] = values
+    return view.reset_index(drop=True)
+
+
+def title(lang: str, *, follow_up: bool = False) -> str:
+    if follow_up:
+        return (
+            "Follow-up list (2T, BGM, implausible weights)"
+            if lang == "en"
+            else ("Daftar tindak lanjut (2T, BGM, berat tidak wajar)")
+        )
+    return "SKDN per month" if lang == "en" else "SKDN per bulan"
+
+
+def method_sheet(provenance: Provenance) -> pd.DataFrame:
+    """The xlsx sheet that states what each letter counts and how."""
+    about = provenance.to_dict()
+    rows = [
+        *DEFINITIONS.items(),
+        *(("method", note) for note in about.get("notes", [])),
+        ("kbtool version", about["kbtool_version"]),
+        ("created", about["created"]),
+        *((f"option {key}", str(value)) for key, value in about.get("options", {}).items()),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])

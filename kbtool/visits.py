@@ -1,0 +1,172 @@
+"""A child's register as a monthly sequence: the month's last valid measurement, month by month.
+
+A posyandu weighs and measures its children once a month, so what a register can tell that a
+survey cannot comes from comparing a child's month with the months before: SKDN's N and T
+(kbtool.skdn) and stunting onset and recovery (kbtool.dynamics). Both start here, from one
+sort of the valid measurements by child and visit day (kbtool.columns.child_day_order).
+Months are counted from January 1970 (0), so the month before is always `month - 1`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from kbtool.columns import NAT_DAYS, calendar_parts, child_blocks, child_day_order, day_numbers
+from kbtool.errors import InputError
+from kbtool.prevalence.compute import UNKNOWN_LABEL
+
+IntArray = npt.NDArray[np.int64]
+# positions, child codes, days and months of a sequence: int32 halves the memory of 20 million
+Int32Array = npt.NDArray[np.int32]
+BoolArray = npt.NDArray[np.bool_]
+
+
+# entries of a sequence worked on at a time (MonthlySequence.blocks)
+BLOCK_ENTRIES = 1 << 20
+
+
+@dataclass(frozen=True)
+class MonthlySequence:
+    """One entry per child and calendar month with a valid measurement: the month's last.
+
+    Entries come in child, month order; `rows` are their frame positions. Two valid
+    measurements of a child on one day: the later row of the frame is the month's last.
+    """
+
+    rows: Int32Array
+    child: Int32Array  # dense codes, ascending
+    month: Int32Array  # months since January 1970
+    day: Int32Array  # visit day, days since 1970-01-01
+    # the distinct months of every dated row of the frame, valid or not, ascending
+    months_seen: Int32Array
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def same_child_before(self) -> BoolArray:
+        """True where the entry before is the same child's (an earlier month)."""
+        same = np.zeros(len(self), dtype=np.bool_)
+        same[1:] = self.child[1:] == self.child[:-1]
+        return same
+
+    def previous_month_before(self) -> BoolArray:
+        """True where the entry before is the same child's, in the calendar month before."""
+        adjacent = self.same_child_before()
+        adjacent[1:] &= self.month[1:] - self.month[:-1] == 1
+        return adjacent
+
+    def blocks(self) -> Iterator[MonthlySequence]:
+        """The sequence in parts of about BLOCK_ENTRIES entries, never splitting a child: the
+        temporaries of work on a part stay small, whatever the register's size."""
+        for part in child_blocks(self.child, BLOCK_ENTRIES):
+            yield MonthlySequence(
+                self.rows[part],
+                self.child[part],
+                self.month[part],
+                self.day[part],
+                self.months_seen,
+            )
+
+
+def visit_days(frame: pd.DataFrame) -> IntArray:
+    """The visit day of every row (days since 1970-01-01), NAT_DAYS where there is none."""
+    visit = frame["visit_date"]
+    if not pd.api.types.is_datetime64_any_dtype(visit.dtype):
+        raise InputError(
+            f"column 'visit_date' holds {visit.dtype}, not dates; parse it first "
+            "(the reader does), e.g. with pd.to_datetime"
+        )
+    return day_numbers(visit)
+
+
+def months_of(days: npt.NDArray[np.integer]) -> Int32Array:
+    """Months since January 1970 of day numbers (none missing): numpy's calendar once per day
+    of their span, then one look-up a day."""
+    if not days.size:
+        return np.zeros(0, dtype=np.int32)
+    first = int(days.min())
+    _, month, year = calendar_parts(np.arange(first, int(days.max()) + 1, dtype=np.int64))
+    return ((year - 1970) * 12 + month - 1).astype(np.int32)[days - first]
+
+
+def month_label(month: int) -> str:
+    """ "2024-01" for a month counted from January 1970."""
+    return f"{1970 + month // 12}-{month % 12 + 1:02d}"
+
+
+def monthly_sequence(
+    frame: pd.DataFrame, valid: BoolArray, *, child_key: str = "child_key"
+) -> MonthlySequence:
+    """Each child's last `valid` measurement of every calendar month, in child, month order.
+
+    Rows without a visit date belong to no month; a row with a missing child key is a child
+    of its own.
+    """
+    days = visit_days(frame)
+    seen = _months_seen(days)
+    chosen = np.flatnonzero(valid & (days != NAT_DAYS)).astype(np.int32)
+    day = days[chosen].astype(np.int32)
+    del days
+    child = child_codes(frame[child_key])[chosen]
+    order = child_day_order(child, day)
+    rows, child, day = chosen[order], child[order], day[order]
+    del chosen, order
+    month = months_of(day)
+    # the last entry of each run of one child and month: the next is another child or month
+    last = np.ones(len(rows), dtype=np.bool_)
+    last[:-1] = (child[1:] != child[:-1]) | (month[1:] != month[:-1])
+    return MonthlySequence(rows[last], child[last], month[last], day[last], seen)
+
+
+def _months_seen(days: IntArray) -> Int32Array:
+    """The distinct months of day numbers (NAT_DAYS: none), from the days seen."""
+    known = days != NAT_DAYS
+    if not known.any():
+        return np.zeros(0, dtype=np.int32)
+    first = int(days.min(where=known, initial=np.iinfo(np.int64).max))
+    seen = np.flatnonzero(np.bincount(np.where(known, days - first, 0)[known]))
+    return np.unique(months_of(seen + first))
+
+
+def child_codes(keys: pd.Series) -> Int32Array:
+    """Dense codes per child, one per row; a missing key is a child of its own. A child's
+    rows mostly follow one another (registers and the store list a child's visits together):
+    each run of one key is looked up once."""
+    values = keys.to_numpy()
+    if not len(values):
+        return np.zeros(0, dtype=np.int32)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    codes, uniques = pd.factorize(values[starts])
+    child = np.repeat(codes.astype(np.int32), np.diff(np.append(starts, len(values))))
+    missing = child < 0  # each row with a missing key a child of its own
+    if missing.any():
+        child[missing] = len(uniques) + np.arange(int(missing.sum()), dtype=np.int32)
+    return child
+
+
+def group_codes(values: pd.Series) -> tuple[Int32Array, list[str]]:
+    """Codes of a group column, one per row (-1: missing or blank), and its labels as text."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = np.asarray(values.cat.codes).astype(np.int32)
+        labels = [str(c) for c in values.cat.categories]
+    else:
+        raw, uniques = pd.factorize(values.to_numpy())
+        codes, labels = raw.astype(np.int32), [str(u) for u in uniques]
+    blank = [i for i, label in enumerate(labels) if not label.strip()]
+    if blank:  # an empty name is as unknown as a missing one
+        remap = np.arange(len(labels), dtype=np.int32)
+        remap[blank] = -1
+        codes = np.where(codes >= 0, remap[codes], -1).astype(np.int32)
+    return codes, labels
+
+
+def label_column(codes: npt.NDArray[np.integer], labels: list[str]) -> pd.Series:
+    """Group labels of codes as text, "(unknown)" for -1."""
+    text: npt.NDArray[Any] = np.asarray([*labels, UNKNOWN_LABEL], dtype=object)
+    return pd.Series(text[codes], dtype="str")
