@@ -131,3 +131,19 @@ def test_a_bad_groups_file_is_one_clear_error_and_no_file(
     assert last.startswith("kbtool: error:") and message in last, err
     assert "Traceback" not in err
     assert not report.exists()
+
+
+def test_the_workbook_has_the_effects_as_a_sheet(tmp_path: Path) -> None:
+    book = tmp_path / "report.xlsx"
+    code, _, err = run("report", str(CANONICAL), "--groups", str(GROUPS), "-o", str(book))
+    assert code == 0, err
+    sheets = pd.read_excel(book, sheet_name=None, engine="openpyxl")
+    assert list(sheets)[:6] == [
+        "summary", "where-to-act", "trend", "indicators", "programme", "quality"
+    ]  # fmt: skip
+    effects = compare_csv("effects")
+    sheet = sheets["programme"]
+    assert sheet.columns.tolist() == effects.columns.tolist()
+    assert sheet["estimator"].tolist() == effects["estimator"].tolist()
+    for column in ("did_pp", "did_z", "ci_low", "ci_high", "p_value", "p_randomization"):
+        assert np.allclose(sheet[column], effects[column], equal_nan=True, rtol=1e-12), column
