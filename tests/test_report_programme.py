@@ -147,3 +147,29 @@ def test_the_workbook_has_the_effects_as_a_sheet(tmp_path: Path) -> None:
     assert sheet["estimator"].tolist() == effects["estimator"].tolist()
     for column in ("did_pp", "did_z", "ci_low", "ci_high", "p_value", "p_randomization"):
         assert np.allclose(sheet[column], effects[column], equal_nan=True, rtol=1e-12), column
+
+
+def test_the_groups_table_equals_kbtool_compares(page: tuple[str, str]) -> None:
+    tables, _ = read_report(page[0])
+    shown = tables["table-groups"].records()
+    groups = compare_csv("groups")
+    assert len(shown) == len(groups) == 6  # two groups, three years
+    for cells, row in zip(shown, groups.to_dict("records"), strict=True):
+        assert (int(cells["Year"]), cells["Group"]) == (row["year"], row["group"])
+        assert (int(cells["Units"]), int(cells["n"])) == (row["units"], row["n"])
+        assert int(cells["Stunted"]) == row["stunted"]
+        assert float(cells["%"]) == round(row["stunting_pct"], 1)
+        low, high = (float(x) for x in cells["95% CI"].split("-"))
+        assert (low, high) == (round(row["stunting_ci_low"], 1), round(row["stunting_ci_high"], 1))
+
+
+def test_without_since_only_the_groups_and_why(tmp_path: Path) -> None:
+    groups = tmp_path / "groups.csv"
+    groups.write_text("kelurahan,group\nMetro,Kampung KB\nYosodadi,Kampung KB\n", encoding="utf-8")
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(CANONICAL), "--groups", str(groups), "-o", str(page))
+    assert code == 0, err
+    text = section(page.read_text(encoding="utf-8"))
+    assert "the groups file has no since column" in text
+    assert 'id="table-groups"' in text
+    assert "event-study" not in text and 'id="table-effects"' not in text

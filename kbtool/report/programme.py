@@ -11,9 +11,11 @@ import pandas as pd
 from kbtool.compare import Comparison
 from kbtool.report.charts import Chart, event_study
 from kbtool.report.model import Block, Figure, Items, Paragraph, Section, Table
+from kbtool.views import prevalence as prevalence_view
 from kbtool.views.compare import (
     TITLES,
     effects_view,
+    groups_view,
     method_notes,
     note_lines,
     outcome_label,
@@ -22,7 +24,7 @@ from kbtool.views.compare import (
 
 # notes that qualify the effect itself: shown as warnings
 WARNING_NOTES = ("compare_weak", "compare_pre_trend")
-TEXT_COLUMNS = 2  # the effects view's outcome and estimator
+TEXT_COLUMNS = 2  # the effects view's outcome and estimator; the groups view's year and group
 CHART_WORDS = ("event_chart", "event_caption", "event_axis")
 
 
@@ -51,22 +53,28 @@ def programme_section(
     for note, line in zip(comparison.notes, note_lines(comparison, lang), strict=True):
         blocks.append(Paragraph(line, "warning" if note.key in WARNING_NOTES else "muted"))
     if len(comparison.effects):
-        view = effects_view(comparison, lang)
-        blocks.append(
-            Table(
-                "effects",
-                TITLES[lang]["effects"],
-                [str(c) for c in view.columns],
-                view.astype(str).to_numpy().tolist(),
-                ["text"] * TEXT_COLUMNS + ["num"] * (len(view.columns) - TEXT_COLUMNS),
-            )
-        )
+        blocks.append(_table("effects", TITLES[lang]["effects"], effects_view(comparison, lang)))
+    groups, _ = groups_view(comparison, lang)
+    # up to the interval: the severe, z-score and exclusion columns are kbtool compare's
+    shown = list(groups.columns).index(prevalence_view.HEADERS[lang]["ci"]) + 1
+    blocks.append(_table("groups", TITLES[lang]["groups"], groups.iloc[:, :shown]))
     # method_notes ends with the notes in English, shown above in the page's language
     method = method_notes(comparison)
     method = method[: len(method) - len(comparison.notes)]
     blocks.append(Items(method, words["programme_method"]))
     title = words["programme"].format(**filled)
     return Section("programme", title, blocks, comparison.effects), charts
+
+
+def _table(key: str, caption: str, view: pd.DataFrame) -> Table:
+    """A kbtool compare view as a table: its first TEXT_COLUMNS as text, the rest figures."""
+    return Table(
+        key,
+        caption,
+        [str(c) for c in view.columns],
+        view.astype(str).to_numpy().tolist(),
+        ["text"] * TEXT_COLUMNS + ["num"] * (len(view.columns) - TEXT_COLUMNS),
+    )
 
 
 def _panels(comparison: Comparison, lang: str) -> list[tuple[str, pd.DataFrame]]:
