@@ -29,6 +29,8 @@ _COMMANDS = {
     "sources": ("importer", "sources", "List the imports in the store."),
     "prevalence": ("prevalence", "prevalence", "Stunting prevalence by place and period."),
     "quality": ("quality", "quality", "Data quality and plausibility per group."),
+    "trend": ("trend", "trend", "Prevalence by year against a target: on track?"),
+    "report": ("report", "report", "One HTML report: where to act, trend, data quality."),
     "audit": ("audit", "audit", "Do the register's own z-scores agree with WHO?"),
     "compare": ("compare", "compare", "Programme units against the others: DiD."),
     "skdn": ("skdn", "skdn", "SKDN per posyandu and month; --list: who to follow up."),

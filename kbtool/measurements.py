@@ -214,21 +214,43 @@ class Loaded:
     doubtful: int = 0  # the store only: measurements repeated under two keys
     measurements: int = 0
     undated: int = 0  # measurements without a visit date
-    read_year: Callable[[int | None], pd.DataFrame] | None = None
+    # (year, columns or None for all those loaded) -> that year's measurements
+    read_year: Callable[[int | None, Sequence[str] | None], pd.DataFrame] | None = None
     years: list[int | None] = field(default_factory=list)
 
     def whole(self) -> pd.DataFrame:
         """All the measurements in one frame."""
         return self.frame if self.frame is not None else pd.concat(list(self.frames()))
 
-    def frames(self) -> Iterator[pd.DataFrame]:
-        """The measurements, whole or one visit year at a time (oldest first, undated last)."""
+    def frames(self, columns: Sequence[str] | None = None) -> Iterator[pd.DataFrame]:
+        """The measurements, whole or one visit year at a time (oldest first, undated last);
+        read by year, only `columns` of those loaded (a whole frame has them all)."""
         if self.frame is not None:
             yield self.frame
             return
         assert self.read_year is not None
         for year in self.years:
-            yield self.read_year(year)
+            yield self.read_year(year, columns)
+
+    def year(self, year: int) -> pd.DataFrame:
+        """The measurements of one visit year, every column loaded."""
+        if self.frame is None:
+            assert self.read_year is not None
+            return self.read_year(year, None)
+        return self.frame[(self.frame["visit_date"].dt.year == year).to_numpy()]
+
+    def nothing_dated(self) -> str | None:
+        """Why there is no dated measurement to analyse by year (None: there are some)."""
+        if self.measurements and self.undated < self.measurements:
+            return None
+        if self.measurements:
+            return "no measurement has a visit date; map it with --column visit_date=NAME"
+        if "store" in self.origin:
+            return (
+                f"the store {self.origin['store']} holds no measurement; add registers with "
+                "kbtool import FILE"
+            )
+        return f"{self.rows_read:,} rows read, {self.measurements:,} measurements"
 
 
 def load_measurements(
@@ -286,7 +308,7 @@ def load_measurements(
             doubtful=doubtful,
             measurements=sum(counts.values()),
             undated=counts.get(None, 0),
-            read_year=lambda year: open_year(store, year, columns),
+            read_year=lambda year, only: open_year(store, year, only or columns),
             years=years or [None],
         )
     frame = open_measurements(store, columns=columns)

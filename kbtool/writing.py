@@ -534,10 +534,11 @@ def _write_xlsx(
     sink: IO[bytes],
     provenance: Provenance,
     extra_sheets: Mapping[str, pd.DataFrame],
+    data_sheet: str = "data",
 ) -> None:
     import xlsxwriter  # only xlsx output pays for the import
 
-    sheets = [("data", table), *((name, frame_to_arrow(f)) for name, f in extra_sheets.items())]
+    sheets = [(data_sheet, table), *((name, frame_to_arrow(f)) for name, f in extra_sheets.items())]
     names = [name for name, _ in sheets] + ["about"]
     if len({name.lower() for name in names}) != len(names):
         raise ValueError(f"xlsx sheet names must be distinct; data and about are taken: {names}")
@@ -686,6 +687,7 @@ def write_result(
     provenance: Provenance,
     title: str | None = None,
     extra_sheets: Mapping[str, pd.DataFrame] | None = None,
+    data_sheet: str = "data",
     table_frame: pd.DataFrame | pa.Table | None = None,
     max_table_rows: int = 50,
     row_styles: Sequence[str | None] | None = None,
@@ -697,7 +699,8 @@ def write_result(
     ``-``/None for stdout).
 
     ``fmt`` is one of FORMATS, normally from :func:`resolve_format`. ``provenance`` goes into
-    json/parquet/xlsx. ``extra_sheets`` (xlsx only) follow the ``data`` sheet, before ``about``.
+    json/parquet/xlsx. ``extra_sheets`` (xlsx only) follow the first sheet (named
+    ``data_sheet``), before ``about``.
     The table view shows ``table_frame`` (default ``frame``; e.g. with translated headers), at
     most ``max_table_rows`` rows, with optional rich styles per row (``row_styles``, one per row
     of the shown frame) and per cell (``cell_styles``: column name -> one style per row), its
@@ -733,7 +736,7 @@ def write_result(
         elif fmt == "parquet":
             _write_parquet(table, sink, provenance)
         else:
-            _write_xlsx(table, sink, provenance, extra_sheets or {})
+            _write_xlsx(table, sink, provenance, extra_sheets or {}, data_sheet)
 
     _deliver(fmt, output, write)
 

@@ -224,7 +224,12 @@ def compute_prevalence_of_parts(parts: Iterable[pd.DataFrame], **options: Any) -
     for part in parts:
         results.append(compute_prevalence(part, **options))
         del part
-    found = [r for r in results if len(r)] or results[:1]
+    return combine_parts(results)
+
+
+def combine_parts(results: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """compute_prevalence results of parts whose periods never span two of them, as one."""
+    found = [r for r in results if len(r)] or list(results[:1])
     combined = pd.concat(found, ignore_index=True) if len(found) > 1 else found[0]
     combined.attrs = dict(results[0].attrs)
     return combined

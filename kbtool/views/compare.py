@@ -96,7 +96,8 @@ def _interval(table: pd.DataFrame, decimals: np.ndarray, lang: str) -> list[str]
     ]
 
 
-def _outcome(name: str, lang: str) -> str:
+def outcome_label(name: str, lang: str) -> str:
+    """An outcome as a table or chart names it: "stunting (HAZ < -2) (pp)", "mean HAZ (z)"."""
     if name in OUTCOMES[lang]:
         return OUTCOMES[lang][name]
     return f"{prevalence_view.NAMES[lang][name][2]} (pp)"
@@ -120,7 +121,7 @@ def _estimates(table: pd.DataFrame, lang: str) -> dict[str, list[str]]:
     headers = HEADERS[lang]
     values, decimals = _effect_values(table)
     return {
-        headers["outcome"]: [_outcome(name, lang) for name in table["outcome"]],
+        headers["outcome"]: [outcome_label(name, lang) for name in table["outcome"]],
         headers["effect"]: [_number(v, int(d)) for v, d in zip(values, decimals, strict=True)],
         headers["ci"]: _interval(table, decimals, lang),
     }
@@ -200,7 +201,7 @@ def note_lines(comparison: Comparison, lang: str) -> list[str]:
     for note in comparison.notes:
         values = dict(note.values)
         if "outcome" in values:
-            values["outcome"] = _outcome(str(values["outcome"]), lang)
+            values["outcome"] = outcome_label(str(values["outcome"]), lang)
         lines.append(say(note.key, lang, **values))
     return lines
 

@@ -256,6 +256,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "{outcome}: data tidak punya tahun sebelum tahun acuan: tren sebelum program tidak "
         "dapat diperiksa",
     },
+    "report_written": {"en": "report written to {path}", "id": "laporan ditulis ke {path}"},
 }
 
 # A result's notes (the `note` column): English text -> Indonesian.

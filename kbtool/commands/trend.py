@@ -1,0 +1,108 @@
+"""`kbtool trend`: is each kelurahan on track to its stunting target?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kbtool.commands.common import only_for_files, read_options, report_loaded
+from kbtool.commands.options import (
+    ColumnOption,
+    FormatOption,
+    LangOption,
+    OptionalInputsArg,
+    OutputOption,
+    RejectsOption,
+    SheetOption,
+    StoreOption,
+)
+from kbtool.commands.prevalence import ByOption, IndicatorOption, MinNOption, MonthsOption
+from kbtool.errors import InputError, UsageError
+from kbtool.measurements import load_measurements
+from kbtool.prevalence import DEFAULT_MIN_N, columns_needed, compute_prevalence_of_parts
+from kbtool.trend import DEFAULT_TARGETS, Target, compute_trend, provenance
+from kbtool.views.trend import in_language, table_view, title
+from kbtool.writing import resolve_format, write_result
+
+
+def parse_targets(values: list[str] | None) -> list[Target]:
+    """--target values (none: the default), each checked."""
+    try:
+        return [Target.parse(v) for v in values] if values else list(DEFAULT_TARGETS)
+    except UsageError as err:
+        raise typer.BadParameter(str(err).removeprefix("--target ")) from err
+
+
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        "-t",
+        help="A prevalence in % to reach by a year, PCT@YEAR (default 14.2@2029, the national "
+        "stunting target of the RPJMN 2025-2029); repeat for several (14@2024 --target "
+        "14.2@2029): a block of columns each, suffixed with the year.",
+        metavar="PCT@YEAR",
+        show_default=False,
+    ),
+]
+
+
+def trend(
+    inputs: OptionalInputsArg = None,
+    store: StoreOption = None,
+    indicator: IndicatorOption = None,
+    by: ByOption = None,
+    target: TargetOption = None,
+    months: MonthsOption = None,
+    min_n: MinNOption = DEFAULT_MIN_N,
+    lang: LangOption = "en",
+    output: OutputOption = None,
+    fmt: FormatOption = None,
+    column: ColumnOption = None,
+    sheet: SheetOption = None,
+    rejects: RejectsOption = None,
+) -> None:
+    """Prevalence by year per kelurahan and for the whole area, its average annual rate of
+    reduction (AARR) and whether it is on track to the target, as the WHO/UNICEF Global
+    Nutrition Targets Tracking Tool judges it (docs/trend.md).
+
+    The yearly figures are kbtool prevalence's; years under --min-n children are left out of
+    the AARR. Reads the store, or INPUT files (or '-') directly.
+
+    \b
+    Examples:
+      kbtool trend                                   # the store, stunting by kelurahan
+      kbtool trend register.csv --target 14@2024 --target 14.2@2029
+      kbtool trend --by kecamatan --indicator all -o trend.xlsx --lang id
+    """
+    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
+    fmt = resolve_format(fmt, output)
+    targets = parse_targets(target)
+    groups = tuple(by or ()) or ("kelurahan",)
+    indicators = tuple(indicator or ()) or ("stunting",)
+    loaded = load_measurements(
+        inputs, store, columns_needed(groups, indicators), read_options(column, sheet),
+        by_year=True,
+    )  # fmt: skip
+    nothing = loaded.nothing_dated()
+    if nothing is not None:
+        raise InputError(f"no trend to follow: {nothing}")
+    report_loaded(loaded, rejects, "count", lang)
+    prevalence = compute_prevalence_of_parts(
+        loaded.frames(), indicators=indicators, by=groups, period="year", months=months,
+        min_n=min_n, total=True, child_key="child_key",
+    )  # fmt: skip
+    result = compute_trend(prevalence, targets)
+    view, styles = table_view(result, lang=lang)
+    write_result(
+        in_language(result, lang),
+        fmt=fmt,
+        output=output,
+        provenance=provenance(result, loaded.origin, loaded.sources),
+        title=title(result, lang),
+        table_frame=view,
+        row_styles=styles,
+        max_table_rows=len(view),  # an aggregate: every group is shown
+        lang=lang,
+    )

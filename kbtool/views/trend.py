@@ -1,0 +1,128 @@
+"""A trend as people read it: the table view, and the words of its status and notes in `lang`."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from kbtool.prevalence import TOTAL_LABEL
+from kbtool.trend import INSUFFICIENT, OFF_TRACK, ON_TRACK
+from kbtool.views.prevalence import HEADERS as PREVALENCE_HEADERS
+from kbtool.views.prevalence import LABELS, NAMES
+
+STATUS_WORDS = {
+    "en": {ON_TRACK: ON_TRACK, OFF_TRACK: OFF_TRACK, INSUFFICIENT: INSUFFICIENT},
+    "id": {ON_TRACK: "sesuai jalur", OFF_TRACK: "tidak sesuai jalur", INSUFFICIENT: "data kurang"},
+}
+# the phrases of a trend's notes (kbtool.trend) in Bahasa Indonesia
+NOTE_PHRASES = {
+    "left out: ": "tidak dihitung: ",
+    "no children": "tidak ada anak",
+    "no figures": "tanpa angka",
+    "no year with a prevalence": "tidak ada tahun dengan prevalensi",
+    "fewer than two years with a prevalence above 0%: no AARR": "kurang dari dua tahun dengan "
+    "prevalensi di atas 0%: AARR tidak dihitung",
+    "not after the last year: its prevalence compared with the target": "tidak sesudah tahun "
+    "terakhir: prevalensinya dibandingkan dengan target",
+    "target year": "tahun target",
+}
+HEADERS = {
+    "en": {
+        "change_pp": "Change pp",
+        "aarr": "AARR %",
+        "required_aarr": "Needed {year}",
+        "projected_pct": "Proj. {year} %",
+        "status": "Status {year}",
+        "pct": "{year} % (n)",
+    },
+    "id": {
+        "change_pp": "Perubahan pp",
+        "aarr": "AARR %",
+        "required_aarr": "Perlu {year}",
+        "projected_pct": "Proyeksi {year} %",
+        "status": "Status {year}",
+        "pct": "{year} % (n)",
+    },
+}
+_YEAR_COLUMN = re.compile(r"pct_(\d{4})")
+
+
+def note_text(text: str, lang: str) -> str:
+    """A trend's note in `lang`."""
+    if lang == "en":
+        return text
+    for english, indonesian in NOTE_PHRASES.items():
+        text = text.replace(english, indonesian)
+    return text
+
+
+def in_language(trend: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The trend with its status and notes in `lang` (column names stay: an interface)."""
+    if lang == "en":
+        return trend
+    translated = trend.copy()
+    for column in [c for c in trend.columns if c == "status" or c.startswith("status_")]:
+        translated[column] = trend[column].map(STATUS_WORDS[lang])
+    translated["note"] = [note_text(str(text), lang) for text in trend["note"]]
+    translated.attrs = dict(trend.attrs)
+    return translated
+
+
+def _numbers(values: pd.Series, pattern: str) -> list[str]:
+    return [
+        "" if np.isnan(v) else pattern.format(v)
+        for v in values.to_numpy(dtype=np.float64, na_value=np.nan)
+    ]
+
+
+def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
+    """The table as people read it (each year's % with its n, the targets' blocks, words in
+    `lang`) and a style per row: the whole-area row bold."""
+    headers, labels = HEADERS[lang], LABELS[lang]
+    shown = in_language(trend, lang)
+    view = pd.DataFrame(index=trend.index)
+    groups = list(trend.columns[: list(trend.columns).index("indicator")])
+    for column in groups:
+        header = PREVALENCE_HEADERS[lang].get(column, column)
+        view[header] = [labels.get(v, v) for v in trend[column].astype(str)]
+    if len(set(trend["indicator"])) > 1:
+        view[PREVALENCE_HEADERS[lang]["indicator"]] = [
+            NAMES[lang][name][2] for name in trend["indicator"]
+        ]
+    for column in trend.columns:
+        year = _YEAR_COLUMN.fullmatch(column)
+        if year:
+            pct = _numbers(trend[column], "{:.1f}")
+            n = trend[f"n_{year[1]}"].astype("Int64").astype(str)
+            view[headers["pct"].format(year=year[1])] = [
+                f"{p} ({c})" if p else f"- ({c})" for p, c in zip(pct, n, strict=True)
+            ]
+    view[headers["change_pp"]] = _numbers(trend["change_pp"], "{:+.1f}")
+    view[headers["aarr"]] = _numbers(trend["aarr"], "{:.1f}")
+    for column in trend.columns:
+        if column.startswith("target_year"):
+            suffix = column.removeprefix("target_year")
+            target_year = int(trend[column].iloc[0]) if len(trend) else ""
+            view[headers["required_aarr"].format(year=target_year)] = _numbers(
+                trend[f"required_aarr{suffix}"], "{:.1f}"
+            )
+            view[headers["projected_pct"].format(year=target_year)] = _numbers(
+                trend[f"projected_pct{suffix}"], "{:.1f}"
+            )
+            view[headers["status"].format(year=target_year)] = shown[f"status{suffix}"]
+    view[PREVALENCE_HEADERS[lang]["note"]] = shown["note"]
+    is_total = (
+        (trend[groups] == TOTAL_LABEL).all(axis=1) if groups else pd.Series(True, trend.index)
+    )
+    styles: list[str | None] = ["bold" if total else None for total in is_total]
+    return view.reset_index(drop=True), styles
+
+
+def title(trend: pd.DataFrame, lang: str) -> str:
+    """The table's title, with its targets."""
+    targets = ", ".join(trend.attrs.get("targets", []))
+    return (
+        f"Trend against the target {targets}" if lang == "en" else f"Tren terhadap target {targets}"
+    )

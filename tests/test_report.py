@@ -1,0 +1,312 @@
+"""`kbtool report` without a browser: its numbers read back from the HTML equal kbtool
+prevalence, trend and quality on the same input; bad inputs; the workbook and --charts."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from kbtool.cli import app
+from kbtool.measurements import load_measurements
+from kbtool.quality import quality_report
+from kbtool.report import Items, ReportOptions, assemble_report, build_sections, columns_needed
+from kbtool.store.open import create_or_open
+from tests.html_tables import as_number, read_report
+
+SAMPLES = Path(__file__).parent.parent / "data" / "samples"
+CANONICAL = SAMPLES / "posyandu_metro_2022_2024.csv"
+ONE_YEAR = SAMPLES / "eppgbm_metro_2024.csv"
+# a posyandu name a page must show as text, never run
+SCRIPT_NAME = "<script>alert('x')</script> Melati"
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def csv_of(*args: str) -> pd.DataFrame:
+    code, out, err = run(*args, "-f", "csv")
+    assert code == 0, err
+    return pd.read_csv(io.StringIO(out), keep_default_na=False, na_values=[""])
+
+
+def one_decimal(value: float) -> str:
+    return "" if np.isnan(value) else f"{value:.1f}"
+
+
+def by_key(frame: pd.DataFrame, *keys: str) -> dict[Any, dict[Any, Any]]:
+    """The rows of a CLI result by their key columns."""
+    rows = frame.to_dict("records")
+    return {tuple(r[k] for k in keys) if len(keys) > 1 else r[keys[0]]: r for r in rows}
+
+
+@dataclass
+class Rendered:
+    html: str
+    charts: Path
+    stderr: str
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    folder = tmp_path_factory.mktemp("report")
+    page = folder / "report.html"
+    code, out, err = run("report", str(CANONICAL), "-o", str(page), "--charts", str(folder / "c"))
+    assert code == 0, err
+    assert out == ""  # stdout carries data only, and the data went to the file
+    return Rendered(page.read_text(encoding="utf-8"), folder / "c", err)
+
+
+def test_where_to_act_equals_kbtool_prevalence_and_trend(sample_report: Rendered) -> None:
+    tables, _ = read_report(sample_report.html)
+    shown = {r["Kelurahan"]: r for r in tables["table-where-to-act"].records()}
+    prevalence = csv_of("prevalence", str(CANONICAL))
+    latest = prevalence[(prevalence["year"] == 2024) & (prevalence["kelurahan"] != "All")]
+    trend = by_key(csv_of("trend", str(CANONICAL)), "kelurahan")
+    assert set(shown) == set(latest["kelurahan"])  # every kelurahan has >= 25 children here
+    for row in latest.to_dict("records"):
+        cells = shown[row["kelurahan"]]
+        assert as_number(cells["Children"]) == row["n"]
+        assert as_number(cells["Stunted"]) == row["stunted"]
+        assert cells["%"] == one_decimal(row["stunting_pct"])
+        low, high = cells["95% CI"].split("–")
+        want = (one_decimal(row["stunting_ci_low"]), one_decimal(row["stunting_ci_high"]))
+        assert (low, high) == want
+        assert cells["Target"] == trend[row["kelurahan"]]["status"]
+    ranked = [as_number(r["%"]) for r in tables["table-where-to-act"].records()]
+    assert ranked == sorted(ranked, reverse=True)
+
+
+def test_summary_and_trend_equal_kbtool_trend(sample_report: Rendered) -> None:
+    tables, key_values = read_report(sample_report.html)
+    trend = by_key(csv_of("trend", str(CANONICAL), "--by", "kecamatan"), "kecamatan")
+    area = trend["All"]
+    assert key_values == [
+        f"{area['pct_2024']:.1f}%",
+        f"{area['change_pp']:+.1f} points".replace("-", "−"),
+        area["status"],
+    ]
+    for cells in tables["table-trend"].records():
+        row = trend["All" if cells["Kecamatan"] == "Kota Metro" else cells["Kecamatan"]]
+        for year in (2022, 2023, 2024):
+            assert cells[str(year)] == one_decimal(row[f"pct_{year}"])
+        assert as_number(cells["AARR %"]) == round(row["aarr"], 1)
+        assert as_number(cells["Needed %"]) == round(row["required_aarr"], 1)
+        assert cells["Target"] == row["status"]
+
+
+def test_indicators_equal_kbtool_prevalence_all(sample_report: Rendered) -> None:
+    tables, _ = read_report(sample_report.html)
+    reference = csv_of("prevalence", str(CANONICAL), "--indicator", "all", "--by", "kecamatan")
+    reference_rows = by_key(reference[reference["year"] == 2024], "kecamatan", "indicator")
+    records = tables["table-indicators"].records()
+    assert len(records) == 6 * 4  # 5 kecamatan and the area, four indicators on the page
+    for cells in records:
+        group = "All" if cells["Kecamatan"] == "Kota Metro" else cells["Kecamatan"]
+        indicator = cells["Indicator"].split(" ")[0]
+        row = reference_rows[(group, indicator)]
+        assert as_number(cells["Children"]) == row["n"]
+        assert as_number(cells["Stunted"]) == row["cases"]
+        assert cells["%"] == one_decimal(row["pct"])
+        assert cells["95% CI"] == f"{row['ci_low']:.1f}–{row['ci_high']:.1f}"
+
+
+def test_quality_table_is_kbtool_quality_of_the_latest_year(sample_report: Rendered) -> None:
+    tables, _ = read_report(sample_report.html)
+    loaded = load_measurements([str(CANONICAL)], None, columns_needed("kecamatan"))
+    frame = loaded.whole()
+    latest = frame[frame["visit_date"].dt.year == 2024]
+    report = quality_report(latest, by="posyandu", period="year", child_key="child_key")
+    want = by_key(report.table, "posyandu")
+    records = tables["table-quality"].records()
+    assert len(records) == len(want)
+    assert records[0]["Posyandu"] == "Kota Metro"  # the whole area first, then worst first
+    for cells in records[1:]:
+        row = want[cells["Posyandu"]]
+        assert as_number(cells["Children"]) == row["n_children"]
+        assert cells["Rating"] == (row["rating"] if isinstance(row["rating"], str) else "not rated")
+    scores = [int(c["Score"]) for c in records[1:] if c["Score"]]
+    assert scores == sorted(scores, reverse=True) or len(set(c["Rating"] for c in records)) > 1
+
+
+def test_the_page_fetches_nothing_and_runs_nothing(sample_report: Rendered) -> None:
+    html = sample_report.html
+    assert "<script" not in html.lower()
+    assert not re.search(r"(?i)\b(src|href)\s*=\s*[\"'](?!#)", html)  # only in-page links
+    assert not re.search(r"(?i)url\((?!#)", html)
+    assert "@import" not in html
+    assert html.count("<svg") >= 4
+
+
+def test_no_nik_or_name_reaches_the_page(sample_report: Rendered) -> None:
+    register = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    niks = set(register["child_id"]) - {""}
+    names = set(register["name"]) - {""}
+    page = sample_report.html
+    assert not any(nik in page for nik in niks)
+    assert not any(name in page for name in names)
+
+
+def test_charts_written_as_svg_and_png(sample_report: Rendered) -> None:
+    keys = re.findall(r'<figure id="figure-([^"]+)"', sample_report.html)
+    assert keys == ["where-to-act", "priority-quadrant", "area-trend", "trend-by-kecamatan"]
+    assert '<section id="programme"' not in sample_report.html  # only with --groups
+    for key in keys:
+        assert (sample_report.charts / f"{key}.svg").read_text().lstrip().startswith("<?xml")
+        assert (sample_report.charts / f"{key}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "report written to" in sample_report.stderr
+
+
+@pytest.fixture(scope="module")
+def awkward_register(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample with a posyandu named with HTML and one kelurahan not measured in 2024."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    frame.loc[frame["posyandu"] == frame["posyandu"].iloc[0], "posyandu"] = SCRIPT_NAME
+    gone = (frame["kelurahan"] == "Imopuro") & frame["visit_date"].str.startswith("2024")
+    path = tmp_path_factory.mktemp("awkward") / "register.csv"
+    frame[~gone].to_csv(path, index=False)
+    return path
+
+
+def test_html_in_a_name_is_text_and_a_missing_kelurahan_is_listed(
+    awkward_register: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(awkward_register), "-o", str(page), "--lang", "id")
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Melati" in html
+    tables, _ = read_report(html)
+    assert SCRIPT_NAME in [r["Posyandu"] for r in tables["table-quality"].records()]
+    assert "Imopuro" not in [r["Kelurahan"] for r in tables["table-where-to-act"].records()]
+    assert "<li>Imopuro: 0 anak</li>" in html
+    # Indonesian numbers: decimal comma
+    area = csv_of("prevalence", str(awkward_register), "--by", "year").iloc[-1]
+    assert f"{area['stunting_pct']:.1f}%".replace(".", ",") in html
+
+
+def test_title_from_the_data_or_from_the_option(sample_report: Rendered, tmp_path: Path) -> None:
+    assert "<h1>Kota Metro: stunting report 2022–2024</h1>" in sample_report.html
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(ONE_YEAR), "-o", str(page), "--title", "Kota <Metro>")
+    assert code == 0, err
+    assert "<h1>Kota &lt;Metro&gt;: stunting report 2024</h1>" in page.read_text("utf-8")
+
+
+def test_problematic_data_is_said_in_the_summary_and_in_data_quality(tmp_path: Path) -> None:
+    """The 2024 heights of the largest posyandu copied from each child's first visit: kbtool
+    quality rates it problematic, and the report says so twice."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    latest = frame["visit_date"].str.startswith("2024")
+    posyandu = frame.loc[latest, "posyandu"].value_counts().index[0]
+    rows = latest & (frame["posyandu"] == posyandu)
+    frame.loc[rows, "height_cm"] = frame[rows].groupby("child_id")["height_cm"].transform("first")
+    register = tmp_path / "copied.csv"
+    frame.to_csv(register, index=False)
+    quality = csv_of("quality", str(register), "--by", "posyandu")
+    rated = quality[(quality["year"] == 2024) & (quality["rating"] == "problematic")]
+    assert rated["posyandu"].tolist() == [posyandu]
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    warning = (
+        f'<p class="warning">Data quality: the 2024 measurements of 1 posyandu are rated '
+        f"problematic ({posyandu})."
+    )
+    summary = html[html.index('<section id="summary">') : html.index('<section id="where')]
+    assert warning in summary
+    assert warning in html[html.index('<section id="quality">') :]
+    tables, _ = read_report(html)
+    first = tables["table-quality"].records()[1]  # after the whole area: the worst
+    assert (first["Posyandu"], first["Rating"]) == (posyandu, "problematic")
+
+
+def test_one_year_has_no_trend_chart_and_says_why(tmp_path: Path) -> None:
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(ONE_YEAR), "-o", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert 'id="figure-area-trend"' not in html and "trend-by-" not in html
+    assert "Only 2024 has measurements: a trend needs two years or more" in html
+    tables, key_values = read_report(html)
+    assert key_values[-1] == "insufficient data"
+    assert tables["table-trend"].records()[-1]["Target"] == "insufficient data"
+
+
+def test_too_few_children_are_listed_never_plotted() -> None:
+    loaded = load_measurements([str(CANONICAL)], None, columns_needed("kecamatan"), by_year=True)
+    data = assemble_report(loaded, ReportOptions(min_n=70))
+    sections, charts = build_sections(data, "en")
+    chart = next(c for c in charts if c.key == "where-to-act")
+    plotted = {t.get_text().rsplit(" (", 1)[0] for t in chart.figure.axes[0].get_yticklabels()}
+    latest = data.latest(data.stunting)
+    small = set(latest.loc[(latest["n"] < 70) & (latest["kelurahan"] != "All"), "kelurahan"])
+    assert small and not small & plotted
+    where = next(s for s in sections if s.key == "where-to-act")
+    listed = next(b for b in where.blocks if isinstance(b, Items))
+    assert {item.split(":")[0] for item in listed.items} == small
+
+
+def test_missing_output_directory_is_one_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "report.html"
+    code, out, err = run("report", str(ONE_YEAR), "-o", str(target))
+    assert code == 1
+    assert out == ""
+    assert err.strip().splitlines() == [
+        f"kbtool: error: cannot write {target}: directory '{target.parent}' does not exist; "
+        "create it"
+    ]
+    assert not target.parent.exists()
+
+
+def test_an_empty_store_is_one_clear_error_and_leaves_no_file(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    create_or_open(store)
+    page = tmp_path / "report.html"
+    code, out, err = run("report", "--store", str(store), "-o", str(page))
+    assert code == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "nothing to report" in err and "kbtool import" in err
+    assert list(tmp_path.iterdir()) == [store]  # no report, no temporary file
+
+
+def test_without_output_is_a_usage_error() -> None:
+    code, _, err = run("report", str(ONE_YEAR))
+    assert code == 2
+    assert "-o" in err
+
+
+def test_workbook_has_a_sheet_per_section(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = tmp_path / "report.xlsx"
+    code, _, err = run("report", str(ONE_YEAR), "-o", str(book))
+    assert code == 0, err
+    workbook = openpyxl.load_workbook(book, read_only=True)
+    assert workbook.sheetnames == [
+        "summary", "where-to-act", "trend", "indicators", "quality", "method", "about"
+    ]  # fmt: skip
+    sheet = pd.read_excel(book, sheet_name="where-to-act", engine="openpyxl")
+    reference = by_key(csv_of("prevalence", str(ONE_YEAR)), "kelurahan")
+    for row in sheet.dropna(subset=["stunting_pct"]).to_dict("records"):
+        assert row["stunting_pct"] == pytest.approx(reference[row["kelurahan"]]["stunting_pct"])
+    # the machine output equals the library's result
+    loaded = load_measurements([str(ONE_YEAR)], None, columns_needed("kecamatan"), by_year=True)
+    library = assemble_report(loaded, ReportOptions()).indicators
+    indicators = pd.read_excel(book, sheet_name="indicators", engine="openpyxl")
+    assert indicators.columns.tolist() == library.columns.tolist()
+    assert indicators["n"].tolist() == library["n"].tolist()
+    assert np.allclose(indicators["pct"], library["pct"], equal_nan=True, rtol=1e-12)
