@@ -173,3 +173,16 @@ def test_without_since_only_the_groups_and_why(tmp_path: Path) -> None:
     assert "the groups file has no since column" in text
     assert 'id="table-groups"' in text
     assert "event-study" not in text and 'id="table-effects"' not in text
+
+
+def test_in_indonesian_the_method_is_indonesian_too(tmp_path: Path) -> None:
+    path = tmp_path / "laporan.html"
+    code, _, err = run(
+        "report", str(CANONICAL), "--groups", str(GROUPS), "--lang", "id", "-o", str(path)
+    )
+    assert code == 0, err
+    text = section(path.read_text(encoding="utf-8"))
+    assert "Cara perhitungan" in text and "bahasa Inggris" not in text
+    for english in ("selection: each child", "effects, twfe: OLS of the outcome", "groups: prev"):
+        assert english not in text
+    assert "pemilihan: setiap anak sekali per tahun" in text

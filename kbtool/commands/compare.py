@@ -128,7 +128,7 @@ def compare(
         command="compare",
         options={**loaded.origin, **comparison.options, "table": table},
         sources=loaded.sources,
-        notes=method_notes(comparison),
+        notes=[*method_notes(comparison), *note_lines(comparison, "en")],
     )
     tables = comparison.tables()
     if fmt == "table":

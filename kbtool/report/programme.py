@@ -58,10 +58,7 @@ def programme_section(
     # up to the interval: the severe, z-score and exclusion columns are kbtool compare's
     shown = list(groups.columns).index(prevalence_view.HEADERS[lang]["ci"]) + 1
     blocks.append(_table("groups", TITLES[lang]["groups"], groups.iloc[:, :shown]))
-    # method_notes ends with the notes in English, shown above in the page's language
-    method = method_notes(comparison)
-    method = method[: len(method) - len(comparison.notes)]
-    blocks.append(Items(method, words["programme_method"]))
+    blocks.append(Items(method_notes(comparison, lang), words["programme_method"]))
     title = words["programme"].format(**filled)
     return Section("programme", title, blocks, comparison.effects), charts
 

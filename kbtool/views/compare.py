@@ -206,25 +206,46 @@ def note_lines(comparison: Comparison, lang: str) -> list[str]:
     return lines
 
 
-def method_notes(comparison: Comparison) -> list[str]:
-    """How the figures were made, for the provenance (json meta, parquet, xlsx)."""
+def method_notes(comparison: Comparison, lang: str = "en") -> list[str]:
+    """How the figures were made: the provenance (json meta, parquet, xlsx) and the report."""
     options = comparison.options
-    unit = options["unit"]
-    return [
-        f"groups: prevalence per year and group as kbtool prevalence computes it, {unit} as the "
+    return [line.format(**options) for line in METHOD[lang]]
+
+
+METHOD = {
+    "en": (
+        "groups: prevalence per year and group as kbtool prevalence computes it, {unit} as the "
         "cluster of a clustered design (R survey's Taylor-linearised variance)",
         "selection: each child once per year, by the latest measurement with a valid z-score "
         "(as kbtool prevalence); outcomes: the indicator in percentage points (0 or 100) and the "
         "mean z-score",
-        f"effects, twfe: OLS of the outcome on {unit} and year fixed effects and treated x post "
+        "effects, twfe: OLS of the outcome on {unit} and year fixed effects and treated x post "
         "on child-years (statsmodels, as weighted OLS on the unit-year means); 95% interval and "
-        f"p by the wild cluster bootstrap by {unit} with the null imposed, Rademacher weights, "
-        f"{options['draws']} draws (all 2^units when fewer), seed {options['seed']}, interval "
+        "p by the wild cluster bootstrap by {unit} with the null imposed, Rademacher weights, "
+        "{draws} draws (all 2^units when fewer), seed {seed}, interval "
         "by test inversion (R fwildclusterboot); p_randomization: the programme re-assigned "
         "among the units, every assignment when at most 10,000, else 9,999 random ones",
-        f"effects, callaway_santanna (staggered starts) and the event study: group-time effects "
-        f"against {unit} not yet treated, base year the last before the start, aggregated by "
-        f"cohort size (R did, panel = FALSE, universal base period); intervals from the "
-        f"influence function summed per {unit}, Student's t on units - 1 degrees of freedom",
-        *note_lines(comparison, "en"),
-    ]
+        "effects, callaway_santanna (staggered starts) and the event study: group-time effects "
+        "against {unit} not yet treated, base year the last before the start, aggregated by "
+        "cohort size (R did, panel = FALSE, universal base period); intervals from the "
+        "influence function summed per {unit}, Student's t on units - 1 degrees of freedom",
+    ),
+    "id": (
+        "kelompok: prevalensi per tahun dan kelompok seperti dihitung kbtool prevalence, {unit} "
+        "sebagai klaster desain berklaster (varians linearisasi Taylor paket R survey)",
+        "pemilihan: setiap anak sekali per tahun, menurut pengukuran terakhirnya dengan skor-z "
+        "yang sah (seperti kbtool prevalence); hasil: indikator dalam poin persentase (0 atau "
+        "100) dan rerata skor-z",
+        "efek, twfe: OLS hasil terhadap efek tetap {unit} dan tahun serta program x sesudah, "
+        "pada anak-tahun (statsmodels, sebagai OLS berbobot pada rerata unit-tahun); interval "
+        "95% dan p dengan wild cluster bootstrap per {unit} di bawah hipotesis nol, bobot "
+        "Rademacher, {draws} pengulangan (semua 2^unit bila lebih sedikit), seed {seed}, "
+        "interval dengan inversi uji (R fwildclusterboot); p_randomization: program ditetapkan "
+        "ulang di antara unit, semua penetapan bila paling banyak 10.000, selain itu 9.999 acak",
+        "efek, callaway_santanna (mulai bertahap) dan studi peristiwa: efek kelompok-waktu "
+        "terhadap {unit} yang belum mendapat program, tahun dasar tahun terakhir sebelum mulai, "
+        "digabung menurut besar kohort (R did, panel = FALSE, periode dasar universal); interval "
+        "dari fungsi pengaruh yang dijumlahkan per {unit}, t Student dengan derajat bebas "
+        "unit - 1",
+    ),
+}

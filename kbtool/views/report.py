@@ -280,7 +280,7 @@ WORDS: dict[str, dict[str, str]] = {
         "mulai (0 menurut definisi), dengan interval 95%. Titik sebelum mulai (kiri garis "
         "titik-titik) jauh dari 0: kelompok sudah berbeda arah sebelumnya.",
         "event_axis": "Tahun sejak mulai",
-        "programme_method": "Cara perhitungan (bahasa Inggris)",
+        "programme_method": "Cara perhitungan",
     },
 }
 
