@@ -6,7 +6,8 @@ header on, every cell as text, on a thread of its own (kbtool.concurrency.ahead)
 rows are converted. It numbers records, not lines, and skips a row whose number of fields is not
 the header's: each row's physical line is counted from the header's line, over the line breaks
 inside quoted values and the skipped rows. A skipped row short of its last cells (Excel leaves
-their separators out) is read padded; the other skipped rows are rejected.
+their separators out) is read padded; the other skipped rows, one-field rows among them (a line
+in another separator), are rejected.
 """
 
 from __future__ import annotations
@@ -260,12 +261,13 @@ def _padded(
 
     Excel, saving a sheet as CSV, leaves out the separators of empty cells at the end of rows
     (hand-edited files do the same): such a row is a row. A row with a line break inside (an
-    unclosed quote may have joined lines) or with more fields than the header stays broken.
+    unclosed quote may have joined lines), with more fields than the header, or with one
+    field only (a line in another separator: "a;b;c" in a comma file) stays broken.
     """
     short = [
         i
         for i, (_, row) in enumerate(located)
-        if row.fields < width and not row.breaks and not is_blank_line(row.text)
+        if 1 < row.fields < width and not row.breaks and not is_blank_line(row.text)
     ]
     nothing: tuple[npt.NDArray[np.int64], list[pa.Array], Any] = (
         np.zeros(0, np.int64),
