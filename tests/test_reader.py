@@ -990,24 +990,25 @@ def test_rows_without_their_last_empty_cells_are_rows(tmp_path: Path, encoding: 
 
 
 def test_a_huge_short_row_and_a_short_row_with_a_line_break(tmp_path: Path) -> None:
-    """A short row with a 1.5 MB cell is read, and so are the short rows beside it (they were
-    parsed again in one pyarrow block too small for it); a short row with a line break inside
-    a quoted cell stays rejected, and the warning does not claim the quote is never closed."""
+    """A short row with a 1 MB cell (the longest field read) is read, and so are the short
+    rows beside it (they were parsed again in one pyarrow block too small for them); a short row
+    with a line break inside a quoted cell stays rejected, and the warning does not claim the
+    quote is never closed."""
     header = "child_id,sex,birth_date,visit_date,weight_kg,height_cm,posyandu,catatan"
-    big = "X" * 1_500_000
+    big = "X" * 1_000_000
     text = "\n".join(
         [
             header,
             *(f"c{i},L,2023-01-01,2024-01-01,9.5,75.0,P,ok" for i in range(30)),
             f"cbig,L,2023-01-01,2024-01-01,9.5,75.0,{big}",  # line 32: short, huge
-            "c100,L,2023-01-01,2024-01-01,9.5,75.0",  # 33: short
+            f"c100,L,2023-01-01,2024-01-01,9.5,75.0,{'Y' * 50_000}",  # 33: short, long
             'c101,L,2023-01-01,2024-01-01,9.5,75.0,"Pos\nyandu"',  # 34-35: short, 2 lines
             "c102,L,2023-01-01,2024-01-01,9.5,75.0,P,ok",  # 36
         ]
     )
     batch = read(write(tmp_path, text + "\n"))
     assert batch.rows["source_line"].tolist() == [*range(2, 32), 32, 33, 36]
-    assert batch.rows["posyandu"].str.len().tolist()[30] == 1_500_000
+    assert batch.rows["posyandu"].str.len().tolist()[30:32] == [1_000_000, 50_000]
     assert batch.rejects["line"].tolist() == [34]
     (joined,) = [w for w in batch.warnings if "read as one row" in w]
     assert "lines 34-35 (2 lines)" in joined and "perhaps a quote never closed" in joined

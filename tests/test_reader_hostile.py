@@ -98,3 +98,63 @@ def test_rows_in_another_separator_are_rejected_by_the_commands(
     assert written["line"].tolist() == ["7", "8"]
     assert set(written["reason"]) == {"expected 13 fields, found 1"}
     assert set(written["value"]) == {"[redacted]"}  # the whole line holds a NIK and a name
+
+
+# --- 13. a field of megabytes ------------------------------------------------------------------
+
+
+def with_long_fields(tmp_path: Path, end: str = "\n") -> Path:
+    """30 visits; line 6's posyandu is 5 MB of letters, line 20's name 2 MB in quotes, and the
+    last line's last cell 3 MB of digits (ending the file when `end` is empty)."""
+    header, *rows = sample_lines(30)
+    cells = rows[4].split(",")
+    cells[9] = "x" * 5_000_000
+    rows[4] = ",".join(cells)
+    cells = rows[18].split(",")
+    cells[1] = '"' + "y" * 2_000_000 + '"'
+    rows[18] = ",".join(cells)
+    rows[-1] = rows[-1] + "9" * 3_000_000
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_a_field_of_megabytes_rejects_its_row_only(tmp_path: Path, end: str) -> None:
+    batch = read(with_long_fields(tmp_path, end))
+    assert batch.rows_read == 30
+    assert batch.rows["source_line"].tolist() == [n for n in range(2, 32) if n not in (6, 20, 31)]
+    assert batch.rejects[["line", "column", "reason"]].values.tolist() == [
+        [6, "posyandu", "a field of 5 MB: longer than any register value (limit 1 MB)"],
+        [20, "name", "a field of 2 MB: longer than any register value (limit 1 MB)"],
+        [31, "puskesmas", "a field of 3 MB: longer than any register value (limit 1 MB)"],
+    ]
+    assert batch.rows["weight_kg"].notna().all()
+
+
+def test_a_long_field_in_a_row_with_too_many_fields_is_named(tmp_path: Path) -> None:
+    header, *rows = sample_lines(3)
+    rows[1] += "," + "z" * 1_500_000
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    batch = read(path)
+    assert batch.rejects[["line", "reason"]].values.tolist() == [
+        [3, "a field of 2 MB: longer than any register value (limit 1 MB)"]
+    ]
+
+
+@pytest.mark.parametrize("command", ["zscore", "import"])
+def test_the_commands_reject_a_field_of_megabytes(tmp_path: Path, command: str) -> None:
+    path, rejects = with_long_fields(tmp_path), tmp_path / "rejects.csv"
+    args = ["-f", "csv"] if command == "zscore" else ["--store", str(tmp_path / "store")]
+    code, _, err = run(command, str(path), "--rejects", str(rejects), *args)
+    assert code == 0, err
+    assert "seems never to end" not in err
+    assert ("30 rows read: 27 scored" if command == "zscore" else "27 stored") in err
+    written = pd.read_csv(rejects, dtype=str)
+    assert written[["line", "column"]].values.tolist() == [
+        ["6", "posyandu"],
+        ["20", "name"],
+        ["31", "puskesmas"],
+    ]
+    assert written["reason"].str.contains("longer than any register value").all()

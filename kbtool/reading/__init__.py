@@ -19,8 +19,9 @@ age_months, weight_kg, height_cm float64 (NaN missing); measure int8 (`MEASURE_L
 `MEASURE_HEIGHT`, `MEASURE_UNKNOWN` from kbtool.columns); oedema bool; source_file string;
 source_line int64.
 
-Data passes sources (bytes, encodings), csv or workbooks (cells and lines), headers (which
-column is which), values and canonical (cells into rows and rejects), and this module (frames).
+Data passes sources (bytes, encodings), csv (with long_fields) or workbooks (cells and lines),
+headers (which column is which), values and canonical (cells into rows and rejects), and this
+module (frames).
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ class BrokenRow(NamedTuple):
     text: str
     reason: str
     breaks: int  # line breaks inside it: an unclosed quote may have joined lines to it
+    column: str | None = None  # the header of the field that broke it, when one did
 
 
 @dataclass
@@ -174,7 +175,7 @@ class Converter:
         columns = (
             [self.source] * (rows.size + len(block.broken)),
             [*block.lines[rows].tolist(), *(row.line for row in block.broken)],
-            [*(headers[i] for i in first.tolist()), *(None for _ in block.broken)],
+            [*(headers[i] for i in first.tolist()), *(row.column for row in block.broken)],
             [*values.tolist(), *(row.text for row in block.broken)],
             [*reasons, *(row.reason for row in block.broken)],
         )

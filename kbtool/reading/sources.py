@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,19 +164,31 @@ class Text:
             return self.start + chars
         return self.start + len(self.text[:chars].encode(self.encoding, "surrogatepass"))
 
-    def as_utf8(self, stream: pa.NativeFile) -> pa.NativeFile:
+    def as_utf8(
+        self, stream: pa.NativeFile, then: Callable[[Any], Any] | None = None
+    ) -> pa.NativeFile:
         """`stream` as valid UTF-8 for pyarrow, without the GIL-bound round trip through Python
         strings for a UTF-8 block that is valid already. Broken UTF-16 and Windows-1252's five
         unassigned bytes become U+FFFD; a byte that is not UTF-8 in a UTF-8 file (a row typed on
-        another machine) is read as Windows-1252."""
+        another machine) is read as Windows-1252. `then` transforms the UTF-8 blocks further,
+        in the same stream (a stream on a stream reads further ahead of the parser); it gets an
+        empty block at the end, and no other."""
         utf8 = self.encoding == "utf-8"
         errors = "kbtool_utf8_or_cp1252" if utf8 else "replace"
         decoder = codecs.getincrementaldecoder(self.encoding)(errors=errors)
 
-        def transform(block: pa.Buffer) -> Any:
+        def to_utf8(block: pa.Buffer) -> Any:
             if utf8 and not decoder.getstate()[0] and _is_utf8(block):
                 return block
             return decoder.decode(block, block.size == 0).encode("utf-8")
+
+        def transform(block: pa.Buffer) -> Any:
+            text = to_utf8(block)
+            if then is None or (len(text) == 0 and block.size > 0):
+                return text
+            if block.size > 0:
+                return then(text)
+            return bytes(then(text)) + bytes(then(b"")) if len(text) else then(b"")
 
         return pa.TransformInputStream(stream, transform)
 
