@@ -985,7 +985,7 @@ def test_rows_without_their_last_empty_cells_are_rows(tmp_path: Path, encoding: 
     ]
     assert batch.raw is not None and batch.raw["Catatan"].isna().all()
     assert batch.rejects[["line", "reason"]].values.tolist() == [[6, "expected 8 fields, found 9"]]
-    (warning,) = batch.warnings
+    (warning,) = [w for w in batch.warnings if "fewer fields" in w]  # (and 01/06: ambiguous)
     assert "rows with fewer fields than the header, the first at line 3" in warning
 
 
@@ -1027,7 +1027,7 @@ def test_short_rows_in_every_batch_warn_once(tmp_path: Path) -> None:
     heights = np.concatenate([b.rows["height_cm"].to_numpy() for b in batches])
     assert heights.tolist() == [70.0 + i % 10 for i in range(5000)]
     assert sum(len(b.rejects) for b in batches) == 0
-    warnings = [w for b in batches for w in b.warnings]
+    warnings = [w for b in batches for w in b.warnings if "fewer fields" in w]
     assert len(warnings) == 1 and "the first at line 2" in warnings[0]
 
 

@@ -8,6 +8,7 @@ Registers are made from the bundled sample (data/samples/), so each test shows w
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -158,3 +159,106 @@ def test_the_commands_reject_a_field_of_megabytes(tmp_path: Path, command: str) 
         ["31", "puskesmas"],
     ]
     assert written["reason"].str.contains("longer than any register value").all()
+
+
+# --- 5. dates month first ----------------------------------------------------------------------
+
+
+def dated(tmp_path: Path, rows: int, order: str, name: str = "dates.csv") -> Path:
+    """The first `rows` visits with their ISO dates written day first (dmy) or month first."""
+    frame = sample(rows)
+    for column in ("birth_date", "visit_date"):
+        parts = frame[column].str.split("-", expand=True)
+        year, month, day = parts[0], parts[1], parts[2]
+        frame[column] = (day + "/" + month if order == "dmy" else month + "/" + day) + "/" + year
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def iso_dates(rows: int) -> pd.DataFrame:
+    return sample(rows)[["birth_date", "visit_date"]].apply(pd.to_datetime)
+
+
+def test_month_first_dates_are_read_as_such_and_said(tmp_path: Path) -> None:
+    batch = read(dated(tmp_path, 200, "mdy"))
+    assert len(batch.rejects) == 0
+    expected = iso_dates(200)
+    for column in ("birth_date", "visit_date"):
+        assert (batch.rows[column].to_numpy() == expected[column].to_numpy()).all()
+    said = [w for w in batch.warnings if "month/day/year" in w]
+    assert [w.split(": ")[1] for w in said] == ["'birth_date'", "'visit_date'"]
+
+
+def test_day_first_dates_are_read_without_a_word(tmp_path: Path) -> None:
+    batch = read(dated(tmp_path, 200, "dmy"))
+    assert len(batch.rejects) == 0 and not batch.warnings
+    assert (batch.rows["visit_date"].to_numpy() == iso_dates(200)["visit_date"].to_numpy()).all()
+
+
+def test_dates_that_read_either_way_are_day_first_with_a_warning(tmp_path: Path) -> None:
+    header = "child_id,sex,birth_date,visit_date,weight_kg,height_cm"
+    rows = ["a1,L,03/01/2023,05/02/2024,9.5,75", "a2,P,04/01/2023,06/02/2024,9.1,74"]
+    path = tmp_path / "either.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    batch = read(path)
+    assert batch.rows["birth_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2023-01-03",
+        "2023-01-04",
+    ]
+    birth, visit = batch.warnings
+    assert "'birth_date'" in birth and "--date-format mdy" in birth and "day/month/year" in birth
+    assert "'visit_date'" in visit
+    chosen = read(path, date_format="mdy")
+    assert chosen.rows["birth_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2023-03-01",
+        "2023-04-01",
+    ]
+    assert not chosen.warnings
+
+
+def test_a_date_format_the_values_contradict_rejects_them(tmp_path: Path) -> None:
+    batch = read(dated(tmp_path, 50, "mdy"), date_format="dmy")
+    assert len(batch.rejects) > 0
+    assert batch.rejects["reason"].str.startswith("impossible date").all()
+    assert not batch.warnings
+
+
+def scores_of(*args: str) -> pd.DataFrame:
+    code, out, err = run("zscore", *args, "-f", "csv")
+    assert code == 0, err
+    return pd.read_csv(io.StringIO(out))
+
+
+def test_zscore_of_month_first_dates_equals_the_iso_file(tmp_path: Path) -> None:
+    iso = tmp_path / "iso.csv"
+    sample(300).to_csv(iso, index=False)
+    month_first = dated(tmp_path, 300, "mdy")
+    code, _, err = run("zscore", str(month_first), "-f", "csv")
+    assert code == 0 and "300 rows read: 300 scored, 0 rejected" in err
+    assert "'visit_date': dates read as month/day/year" in err
+    got, expected = scores_of(str(month_first)), scores_of(str(iso))
+    columns = ["age_days", "haz", "waz", "whz", "bmiz"]
+    pd.testing.assert_frame_equal(got[columns], expected[columns])
+
+
+def test_date_format_option_in_every_command_that_reads_files(tmp_path: Path) -> None:
+    path = dated(tmp_path, 100, "mdy")
+    code, _, err = run("zscore", str(path), "-f", "csv", "--date-format", "dmy")
+    assert code == 0 and "100 rows read: " in err and "impossible date" in err
+    summary, err = imported(path, tmp_path / "store", "--date-format", "mdy")
+    assert summary["rows_stored"] == 100 and summary["rows_rejected"] == 0
+    for command in ("prevalence", "quality"):
+        code, _, err = run(command, str(path), "-f", "csv")
+        assert code == 0, err
+        assert "'birth_date': dates read as month/day/year" in err
+    code, _, err = run("zscore", str(path), "--date-format", "yyyy")
+    assert code == 2 and "--date-format" in err
+
+
+def test_lang_id_says_the_date_order_and_the_long_field_in_indonesian(tmp_path: Path) -> None:
+    code, _, err = run("zscore", str(dated(tmp_path, 50, "mdy")), "-f", "csv", "--lang", "id")
+    assert code == 0 and "tanggal dibaca sebagai bulan/hari/tahun" in err
+    assert "dates read as" not in err
+    code, _, err = run("zscore", str(with_long_fields(tmp_path)), "-f", "csv", "--lang", "id")
+    assert code == 0 and "isian sepanjang 5 MB" in err and "longer than" not in err

@@ -27,11 +27,13 @@ from kbtool.columns import (
 )
 from kbtool.reading.headers import STANDING_HEIGHT, Layout
 from kbtool.reading.values import (
+    MONTH_FIRST,
     OK,
     REASONS,
     TEXT,
     TWO_HEIGHTS,
     VISIT_BEFORE_BIRTH,
+    DateParser,
     Parsed,
     clean_text,
     column_parsers,
@@ -83,11 +85,12 @@ class Converter:
     """Turns the blocks of one file into canonical rows and rejects; the parsers remember
     distinct values from block to block."""
 
-    def __init__(self, source: str, today: date | None, keep_raw: bool) -> None:
+    def __init__(self, source: str, today: date | None, keep_raw: bool, date_format: str) -> None:
         self.source = source
         self.keep_raw = keep_raw
-        self.parsers = column_parsers(today or date.today())
+        self.parsers = column_parsers(today or date.today(), date_format)
         self.said_padded = False
+        self.said_dates: set[str] = set()
 
     def convert(self, block: Block) -> Converted:
         layout, cells, n = block.layout, block.cells, len(block.lines)
@@ -194,6 +197,7 @@ class Converter:
             for row in block.broken
             if row.breaks
         ]
+        said += self._date_orders(block.layout)
         if block.first_padded is not None and not self.said_padded:
             self.said_padded = True  # once a file: the same words in every batch print once
             said.append(
@@ -202,6 +206,37 @@ class Converter:
                 "writes rows whose last cells are empty); if the file was cut short, check them"
             )
         return said
+
+    def _date_orders(self, layout: Layout) -> list[str]:
+        """Once a file, per date column: the order of day and month when the values chose it
+        (month first) or could not (day first assumed)."""
+        said = []
+        for name in ("birth_date", "visit_date"):
+            parser = self.parsers[name]
+            if name in self.said_dates or name not in layout.columns:
+                continue
+            assert isinstance(parser, DateParser)
+            header = layout.headers[layout.columns[name]]
+            if parser.assumed and not _names_day_first(header):
+                said.append(
+                    f"{self.source}: {header!r}: no day or month is over 12, so the dates read "
+                    "either way; read as day/month/year; if they are month/day/year, use "
+                    "--date-format mdy"
+                )
+            elif parser.order == MONTH_FIRST and not parser.fixed:
+                said.append(
+                    f"{self.source}: {header!r}: dates read as month/day/year (some second "
+                    "numbers are over 12, no first one); --date-format dmy reads them day first"
+                )
+            if parser.order is not None:
+                self.said_dates.add(name)
+        return said
+
+
+def _names_day_first(header: str) -> bool:
+    """Whether a header says its dates are day first: "Tgl Lahir (dd/mm/yyyy)", "(hh/bb/tttt)"."""
+    letters = "".join(ch for ch in header.lower() if ch.isalpha())
+    return "ddmm" in letters or "hhbb" in letters
 
 
 def _join_heights(parsed: dict[str, Parsed]) -> None:

@@ -240,6 +240,21 @@ REASONS = {
     "length and height both given, and they differ": "panjang dan tinggi berbeda",
 }
 _FIELDS = re.compile(r"expected (\d+) fields, found (\d+)")
+_LONG_FIELD = re.compile(
+    r"a field of ([0-9,]+) MB: longer than any register value \(limit ([0-9.]+) MB\)"
+)
+# The reader's warnings (kbtool.reading): English phrase -> Indonesian; the file and header they
+# name stay as written.
+WARNINGS = {
+    "no day or month is over 12, so the dates read either way; read as day/month/year; if they "
+    "are month/day/year, use --date-format mdy": "tidak ada hari atau bulan di atas 12, jadi "
+    "tanggal dapat dibaca dua cara; dibaca sebagai hari/bulan/tahun; jika sebenarnya "
+    "bulan/hari/tahun, pakai --date-format mdy",
+    "dates read as month/day/year (some second numbers are over 12, no first one); "
+    "--date-format dmy reads them day first": "tanggal dibaca sebagai bulan/hari/tahun "
+    "(sebagian angka kedua di atas 12, tidak ada angka pertama); --date-format dmy "
+    "membacanya hari dulu",
+}
 _ALSO = re.compile(r" \(also: ")
 
 
@@ -263,6 +278,18 @@ def reason(text: str, lang: str) -> str:
     if lang == "en":
         return text
     text = _FIELDS.sub(r"seharusnya \1 kolom, ada \2", text)
+    text = _LONG_FIELD.sub(
+        r"isian sepanjang \1 MB: lebih panjang dari nilai register mana pun (batas \2 MB)", text
+    )
     for english, indonesian in REASONS.items():
         text = text.replace(english, indonesian)
     return _ALSO.sub(" (juga: ", text)
+
+
+def warning(text: str, lang: str) -> str:
+    """A reader's warning in `lang`."""
+    if lang == "en":
+        return text
+    for english, indonesian in WARNINGS.items():
+        text = text.replace(english, indonesian)
+    return text
