@@ -262,3 +262,43 @@ def test_lang_id_says_the_date_order_and_the_long_field_in_indonesian(tmp_path: 
     assert "dates read as" not in err
     code, _, err = run("zscore", str(with_long_fields(tmp_path)), "-f", "csv", "--lang", "id")
     assert code == 0 and "isian sepanjang 5 MB" in err and "longer than" not in err
+
+
+# --- 11. metres and grams ----------------------------------------------------------------------
+
+
+def in_other_units(tmp_path: Path, rows: int = 200) -> Path:
+    """The first `rows` visits with heights in metres and weights in grams."""
+    frame = sample(rows).replace("", None)
+    frame["height_cm"] = (frame["height_cm"].astype(float) / 100).round(3)
+    frame["weight_kg"] = (frame["weight_kg"].astype(float) * 1000).round()
+    path = tmp_path / "units.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_heights_in_metres_and_weights_in_grams_are_said_not_converted(tmp_path: Path) -> None:
+    batch = read(in_other_units(tmp_path))
+    expected = sample(200).replace("", None)
+    heights = (expected["height_cm"].astype(float) / 100).round(3)
+    assert (
+        f"'height_cm': {heights.between(0.45, 1.3).sum()} of {heights.notna().sum()} values "
+        "look like metres (0.45-1.3); kbtool expects "
+        "centimetres" in " ".join(batch.warnings)
+    )
+    assert "'weight_kg': 200 of 200 values look like grams" in " ".join(batch.warnings)
+    assert batch.rows["height_cm"].equals(heights.rename("height_cm"))  # as written
+
+
+def test_plausible_heights_and_weights_are_not_doubted(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    sample(200).to_csv(path, index=False)
+    assert not [w for w in read(path).warnings if "look like" in w]
+
+
+@pytest.mark.parametrize("command", ["zscore", "import"])
+def test_the_commands_say_which_unit_a_column_seems_to_be_in(tmp_path: Path, command: str) -> None:
+    args = ["-f", "csv"] if command == "zscore" else ["--store", str(tmp_path / "store")]
+    code, _, err = run(command, str(in_other_units(tmp_path)), *args)
+    assert code == 0, err
+    assert "values look like metres" in err and "values look like grams" in err

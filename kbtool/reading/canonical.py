@@ -29,6 +29,7 @@ from kbtool.reading.headers import STANDING_HEIGHT, Layout
 from kbtool.reading.values import (
     MONTH_FIRST,
     OK,
+    OTHER_UNITS,
     REASONS,
     TEXT,
     TWO_HEIGHTS,
@@ -91,6 +92,7 @@ class Converter:
         self.parsers = column_parsers(today or date.today(), date_format)
         self.said_padded = False
         self.said_dates: set[str] = set()
+        self.said_units: set[str] = set()
 
     def convert(self, block: Block) -> Converted:
         layout, cells, n = block.layout, block.cells, len(block.lines)
@@ -117,13 +119,15 @@ class Converter:
         rejected = (first_bad >= 0) & ~blank
         accepted = ~rejected & ~blank
 
+        units = self._other_units(block.layout, parsed)
         rows = self._canonical(block, parsed, accepted)
         raw = None
         if self.keep_raw:
             raw = _kept(pa.table(cells, names=list(layout.raw_names)), accepted)
         rejects = self._rejects(block, checked, parsed, first_bad, bad_columns, rejected)
         rows_read = n - int(np.count_nonzero(blank)) + len(block.broken)
-        return Converted(self.source, rows, raw, rejects, rows_read, layout, self._warnings(block))
+        warnings = [*self._warnings(block), *units]
+        return Converted(self.source, rows, raw, rejects, rows_read, layout, warnings)
 
     def _canonical(
         self, block: Block, parsed: dict[str, Parsed], accepted: npt.NDArray[np.bool_]
@@ -205,6 +209,25 @@ class Converter:
                 f"{block.first_padded}, were read with their missing last cells empty (as Excel "
                 "writes rows whose last cells are empty); if the file was cut short, check them"
             )
+        return said
+
+    def _other_units(self, layout: Layout, parsed: dict[str, Parsed]) -> list[str]:
+        """Once a file, per column: that most of its values fit another unit (OTHER_UNITS).
+        Said, not converted: the user knows which unit the register used."""
+        said = []
+        for name, (unit, lowest, highest, expected) in OTHER_UNITS.items():
+            if name not in parsed or name in self.said_units:
+                continue
+            values = parsed[name].values
+            filled = int(np.count_nonzero(~np.isnan(values)))
+            fit = int(np.count_nonzero((values >= lowest) & (values <= highest)))
+            if fit and 2 * fit > filled:
+                self.said_units.add(name)
+                header = layout.headers[layout.columns[name]]
+                said.append(
+                    f"{self.source}: {header!r}: {fit:,} of {filled:,} values look like {unit} "
+                    f"({lowest:g}-{highest:g}); kbtool expects {expected}"
+                )
         return said
 
     def _date_orders(self, layout: Layout) -> list[str]:

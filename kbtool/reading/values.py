@@ -57,6 +57,14 @@ OK, BAD_SEX, BAD_MEASURE, BAD_OEDEMA, BAD_NUMBER, BAD_DATE, IMPOSSIBLE_DATE = ra
 FUTURE_DATE, EARLY_DATE, VISIT_BEFORE_BIRTH, HEIGHT_NOT_POSITIVE, WEIGHT_NOT_POSITIVE = range(7, 12)
 AGE_NEGATIVE, TWO_HEIGHTS = range(12, 14)
 
+# Measurements in another unit than kbtool's (metres, grams): the range a child under five's
+# values take in that unit (WHO Child Growth Standards 2006: length/height 45-130 cm, weight
+# 1-40 kg at most). Column -> (the unit, lowest, highest, the unit expected).
+OTHER_UNITS = {
+    "height_cm": ("metres", 0.45, 1.30, "centimetres"),
+    "weight_kg": ("grams", 1_000.0, 40_000.0, "kilograms"),
+}
+
 # Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand): what
 # pyarrow and pandas read as null, and a few more.
 _NULL_TEXTS = (

@@ -243,6 +243,11 @@ _FIELDS = re.compile(r"expected (\d+) fields, found (\d+)")
 _LONG_FIELD = re.compile(
     r"a field of ([0-9,]+) MB: longer than any register value \(limit ([0-9.]+) MB\)"
 )
+_OTHER_UNIT = re.compile(
+    r"([0-9,]+) of ([0-9,]+) values look like (metres|grams) \(([0-9.,-]+)\); kbtool expects "
+    r"(centimetres|kilograms)"
+)
+_UNIT_WORDS = {"metres": "meter", "grams": "gram", "centimetres": "sentimeter", "kilograms": "kg"}
 # The reader's warnings (kbtool.reading): English phrase -> Indonesian; the file and header they
 # name stay as written.
 WARNINGS = {
@@ -292,4 +297,10 @@ def warning(text: str, lang: str) -> str:
         return text
     for english, indonesian in WARNINGS.items():
         text = text.replace(english, indonesian)
-    return text
+    return _OTHER_UNIT.sub(
+        lambda m: (
+            f"{m[1]} dari {m[2]} nilai tampaknya dalam {_UNIT_WORDS[m[3]]} ({m[4]}); "
+            f"kbtool membaca {_UNIT_WORDS[m[5]]}"
+        ),
+        text,
+    )
