@@ -302,3 +302,48 @@ def test_the_commands_say_which_unit_a_column_seems_to_be_in(tmp_path: Path, com
     code, _, err = run(command, str(in_other_units(tmp_path)), *args)
     assert code == 0, err
     assert "values look like metres" in err and "values look like grams" in err
+
+
+# --- 12. a bad byte in UTF-8; Windows-1252 -----------------------------------------------------
+
+
+def with_bad_byte(tmp_path: Path) -> Path:
+    """100 visits of children called Ñoño (UTF-8), one byte 0xFF in line 40's name."""
+    frame = sample(100)
+    frame["name"] = "Ñoño " + frame["name"]
+    lines = frame.to_csv(index=False).encode("utf-8").split(b"\n")
+    lines[39] = lines[39].replace("Ñoño".encode(), "Ño".encode() + b"\xff" + "ño".encode(), 1)
+    path = tmp_path / "bad_byte.csv"
+    path.write_bytes(b"\n".join(lines))
+    return path
+
+
+def test_a_bad_byte_in_utf8_is_replaced_and_its_line_named(tmp_path: Path) -> None:
+    batch = read(with_bad_byte(tmp_path))
+    names = batch.rows.set_index("source_line")["name"]
+    assert names[40].startswith("Ño\ufffd")
+    assert names.drop(40).str.startswith("Ñoño ").all()  # not Ã‘
+    (said,) = [w for w in batch.warnings if "UTF-8" in w]
+    assert "line 40: bytes that are not UTF-8, read as U+FFFD" in said
+
+
+def test_windows_1252_is_read_as_such_and_said_why(tmp_path: Path) -> None:
+    frame = sample(100)
+    frame["name"] = "André " + frame["name"]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(frame.to_csv(index=False).encode("cp1252"))
+    batch = read(path)
+    assert batch.rows["name"].str.startswith("André ").all()
+    assert (
+        "read as Windows-1252: 100 bytes of its first megabyte are not UTF-8, and none form "
+        "UTF-8 characters" in " ".join(batch.warnings)
+    )
+
+
+def test_zscore_names_the_line_of_the_bad_byte(tmp_path: Path) -> None:
+    path = with_bad_byte(tmp_path)
+    code, out, err = run("zscore", str(path), "-f", "csv", "--keep", "name")
+    assert code == 0 and "line 40: bytes that are not UTF-8" in err
+    assert "Ã‘" not in out and out.count("Ñoño") == 99
+    code, _, err = run("zscore", str(path), "-f", "csv", "--lang", "id")
+    assert "baris 40: byte yang bukan UTF-8" in err

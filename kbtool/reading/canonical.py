@@ -60,13 +60,14 @@ class BrokenRow(NamedTuple):
 class Block:
     """Consecutive rows of one file: a text array per file column, each row's 1-based physical
     line (the header is a line too), the rows that could not be split, and the line of the first
-    row read with its missing last cells empty."""
+    row read with its missing last cells empty, and what people should hear about its bytes."""
 
     layout: Layout
     cells: list[pa.ChunkedArray]
     lines: npt.NDArray[np.int64]
     broken: list[BrokenRow] = field(default_factory=list)
     first_padded: int | None = None
+    warnings: list[str] = field(default_factory=list)  # about its bytes (the encoding)
 
 
 @dataclass
@@ -201,7 +202,7 @@ class Converter:
             for row in block.broken
             if row.breaks
         ]
-        said += self._date_orders(block.layout)
+        said += self._date_orders(block.layout) + block.warnings
         if block.first_padded is not None and not self.said_padded:
             self.said_padded = True  # once a file: the same words in every batch print once
             said.append(

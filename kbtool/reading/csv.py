@@ -137,7 +137,12 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
         yield _chunk(batches, reader.schema, skipped)
 
     cutter = FieldCutter(delimiter)
-    stream = text.as_utf8(source.bytes_from(text.offset(starts[index])), then=cutter)
+    replaced: list[bool] = []  # (not empty once a block held U+FFFD)
+    stream = text.as_utf8(
+        source.bytes_from(text.offset(starts[index])),
+        then=cutter,
+        on_replaced=lambda: replaced.append(True),
+    )
     parsed = None
     try:
         reader = pacsv.open_csv(
@@ -154,7 +159,13 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
             convert_options=_cell_options(len(candidates[index])),
         )
         parsed = ahead(chunks(reader), depth=1, name="kbtool-csv")
-        yield from _blocks(parsed, first_line, delimiter, overrides, source.name, cutter)
+        blocks = _blocks(parsed, first_line, delimiter, overrides, source.name, cutter)
+        for number, block in enumerate(blocks):
+            if number == 0 and text.note is not None:
+                block.warnings.append(text.note)
+            if replaced:
+                block.warnings += _replaced_lines(block, source.name)
+            yield block
     except READ_ERRORS as err:
         message = describe(err)
         # one record longer than a block: almost always a quote that is never closed
@@ -345,3 +356,21 @@ def _without_cut_fields(
         return cells, lines, []
     kept = pa.array(~cut)
     return [column.filter(kept) for column in cells], lines[~cut], broken
+
+
+def _replaced_lines(block: Block, source: str) -> list[str]:
+    """The lines of a block's rows with U+FFFD: bytes of a UTF-8 file that are not UTF-8."""
+    lines = np.zeros(len(block.lines), dtype=bool)
+    for column in block.cells:
+        lines |= (
+            pc.match_substring(column, "\ufffd").fill_null(False).to_numpy(zero_copy_only=False)
+        )
+    if not lines.any():
+        return []
+    found = block.lines[lines].tolist()
+    shown = ", ".join(f"{line:,}" for line in found[:10]) + (", ..." if len(found) > 10 else "")
+    where = f"line {shown}" if len(found) == 1 else f"{len(found):,} lines ({shown})"
+    return [
+        f"{source}: {where}: bytes that are not UTF-8, read as U+FFFD (\ufffd); the file is "
+        "read as UTF-8, as its other characters are"
+    ]

@@ -247,6 +247,14 @@ _OTHER_UNIT = re.compile(
     r"([0-9,]+) of ([0-9,]+) values look like (metres|grams) \(([0-9.,-]+)\); kbtool expects "
     r"(centimetres|kilograms)"
 )
+_NOT_UTF8 = re.compile(
+    r"(?:line ([0-9,]+)|([0-9,]+) lines (\([^)]*\))): bytes that are not UTF-8, read as U\+FFFD "
+    r"\(\ufffd\); the file is read as UTF-8, as its other characters are"
+)
+_WINDOWS_1252 = re.compile(
+    r"read as Windows-1252: ([0-9,]+) bytes of its first megabyte are not UTF-8, and "
+    r"(only [0-9,]+|none) form UTF-8 characters"
+)
 _UNIT_WORDS = {"metres": "meter", "grams": "gram", "centimetres": "sentimeter", "kilograms": "kg"}
 # The reader's warnings (kbtool.reading): English phrase -> Indonesian; the file and header they
 # name stay as written.
@@ -297,6 +305,22 @@ def warning(text: str, lang: str) -> str:
         return text
     for english, indonesian in WARNINGS.items():
         text = text.replace(english, indonesian)
+    text = _NOT_UTF8.sub(
+        lambda m: (
+            (f"baris {m[1]}" if m[1] else f"{m[2]} baris {m[3]}")
+            + ": byte yang bukan UTF-8, dibaca sebagai U+FFFD (\ufffd); berkas dibaca sebagai "
+            "UTF-8, seperti karakter lainnya"
+        ),
+        text,
+    )
+    text = _WINDOWS_1252.sub(
+        lambda m: (
+            f"dibaca sebagai Windows-1252: {m[1]} byte di megabyte pertamanya bukan "
+            f"UTF-8, dan {'tidak ada' if m[2] == 'none' else m[2].replace('only', 'hanya')} yang "
+            "membentuk karakter UTF-8"
+        ),
+        text,
+    )
     return _OTHER_UNIT.sub(
         lambda m: (
             f"{m[1]} dari {m[2]} nilai tampaknya dalam {_UNIT_WORDS[m[3]]} ({m[4]}); "
