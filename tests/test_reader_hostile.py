@@ -347,3 +347,26 @@ def test_zscore_names_the_line_of_the_bad_byte(tmp_path: Path) -> None:
     assert "Ã‘" not in out and out.count("Ñoño") == 99
     code, _, err = run("zscore", str(path), "-f", "csv", "--lang", "id")
     assert "baris 40: byte yang bukan UTF-8" in err
+
+
+# --- 6. very wide files ------------------------------------------------------------------------
+
+
+def test_a_register_of_2000_columns_is_scored_whole(tmp_path: Path) -> None:
+    """Every column but the personal ones echoed in order, z-scores as without the extra
+    columns (the privacy check per column and the writer's name check were quadratic or one
+    regex pass per column; this keeps the wide path correct, not timed)."""
+    frame = sample(60)
+    narrow = tmp_path / "narrow.csv"
+    frame.to_csv(narrow, index=False)
+    extra = pd.DataFrame(
+        {f"Catatan {i}": [f"c{i}-{row % 7}" for row in range(60)] for i in range(1987)}
+    )
+    wide = tmp_path / "wide.csv"
+    pd.concat([frame, extra], axis=1).to_csv(wide, index=False)
+    got, expected = scores_of(str(wide)), scores_of(str(narrow))
+    echoed = [c for c in frame.columns if c not in ("child_id", "name")]
+    assert list(got.columns[: len(echoed) + 1987]) == [*echoed, *extra.columns]
+    assert got["Catatan 1986"].tolist() == extra["Catatan 1986"].tolist()
+    same = [c for c in expected.columns if c != "source_file"]
+    pd.testing.assert_frame_equal(got[same], expected[same])
