@@ -56,6 +56,7 @@ class FileMeasurements:
     unknown_kelurahan: set[str] = field(default_factory=set)
     # rows of a later file dropped as a measurement an earlier file holds under another key
     matched_across_keys: int = 0
+    warnings: list[str] = field(default_factory=list)  # the reader's, each once
 
 
 def measurements_from_files(
@@ -81,11 +82,13 @@ def measurements_from_files(
     summaries: list[dict[str, object]] = []
     rows_read = 0
     unknown: set[str] = set()
+    warnings: dict[str, None] = {}
     for index, source in enumerate(sources):
         file_rows = 0
         for batch in iter_read(source, options):
             rows_read += batch.rows_read
             file_rows += batch.rows_read
+            warnings.update(dict.fromkeys(batch.warnings))
             if len(batch.rejects):
                 rejects.append(batch.rejects)
             rows = batch.rows.reset_index(drop=True)
@@ -145,7 +148,9 @@ def measurements_from_files(
         if rejects
         else pd.DataFrame(columns=["file", "line", "column", "value", "reason"])
     )
-    return FileMeasurements(frame, reject_frame, rows_read, summaries, unknown, matched)
+    return FileMeasurements(
+        frame, reject_frame, rows_read, summaries, unknown, matched, list(warnings)
+    )
 
 
 def _raw_cells(
@@ -217,6 +222,7 @@ class Loaded:
     # (year, columns or None for all those loaded) -> that year's measurements
     read_year: Callable[[int | None, Sequence[str] | None], pd.DataFrame] | None = None
     years: list[int | None] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # files only: the reader's
 
     def whole(self) -> pd.DataFrame:
         """All the measurements in one frame."""
@@ -281,6 +287,7 @@ def load_measurements(
             loaded.matched_across_keys,
             measurements=len(frame),
             undated=_undated(frame),
+            warnings=loaded.warnings,
         )
     from kbtool.store import (
         duplicates_across_keys,

@@ -13,16 +13,19 @@ from kbtool.console import err_console
 from kbtool.measurements import Loaded
 from kbtool.privacy import redact_rejects
 from kbtool.reading import ReadOptions, parse_column_overrides
-from kbtool.views.words import reason, say
+from kbtool.views.words import reason, say, warning
 from kbtool.writing import write_rejects_csv
 
 # how many rejected rows are shown on stderr before pointing at --rejects
 REJECTS_SHOWN = 5
 
 
-def read_options(column: list[str] | None, sheet: str | None) -> ReadOptions:
-    """ReadOptions of --column and --sheet."""
-    return ReadOptions(column_overrides=parse_column_overrides(column or []), sheet=sheet)
+def read_options(
+    column: list[str] | None, sheet: str | None, date_format: str = "auto"
+) -> ReadOptions:
+    """ReadOptions of --column, --sheet and --date-format."""
+    overrides = parse_column_overrides(column or [])
+    return ReadOptions(column_overrides=overrides, sheet=sheet, date_format=date_format)
 
 
 def tell(text: str, style: str | None = None) -> None:
@@ -70,6 +73,8 @@ def report_rows(
 
 def report_loaded(loaded: Loaded, rejects_path: Path | None, what: str, lang: str) -> None:
     """What people should hear about the measurements an analysis read."""
+    for text in loaded.warnings:
+        tell(warning(text, lang), "yellow")
     if loaded.rejects is not None:
         accepted = loaded.rows_read - len(loaded.rejects)
         report_rows(

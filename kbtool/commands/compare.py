@@ -10,6 +10,7 @@ import typer
 from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     LangOption,
     OptionalInputsArg,
@@ -91,6 +92,7 @@ def compare(
     fmt: FormatOption = None,
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
 ) -> None:
     """Did stunting fall faster where the programme runs? Its units against the others.
@@ -109,12 +111,15 @@ def compare(
       kbtool compare --groups kampung_kb.csv -o compare.xlsx --lang id
     """
     only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
+    only_for_files(inputs, **{"--date-format": date_format != "auto"})
     fmt = resolve_format(fmt, output)
     programme = read_groups(groups_file)
     indicators = tuple(indicator or ()) or ("stunting",)
     needed = columns_needed(programme, indicators)
     # child-years lie within a visit year: the store is read one year at a time
-    loaded = load_measurements(inputs, store, needed, read_options(column, sheet), by_year=True)
+    loaded = load_measurements(
+        inputs, store, needed, read_options(column, sheet, date_format), by_year=True
+    )
     report_loaded(loaded, rejects, "count", lang)
     comparison = compare_groups(
         loaded.frames(),

@@ -12,6 +12,7 @@ import typer
 from kbtool.commands.common import read_options, tell
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     InputsArg,
     LangOption,
@@ -48,6 +49,7 @@ def import_(
     store: StoreOption = None,
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
     json_summary: JsonSummaryOption = False,
     allow_revert: AllowRevertOption = False,
@@ -71,7 +73,7 @@ def import_(
         summary = import_registers(
             inputs,
             store,
-            read_options=read_options(column, sheet),
+            read_options=read_options(column, sheet, date_format),
             progress=bar,
             on_wait=None if quiet else tell,
             rejects_path=rejects,

@@ -117,6 +117,17 @@ SheetOption = Annotated[
         show_default=False,
     ),
 ]
+DateFormatOption = Annotated[
+    str,
+    typer.Option(
+        "--date-format",
+        help="Order of day and month in dates like 05/01/2023: dmy (day first, Indonesia's), "
+        "mdy (month first, as US Excel writes), or auto: each date column's values decide, "
+        "day first with a warning when they cannot. ISO 2023-01-05 is read either way.",
+        metavar="auto|dmy|mdy",
+        callback=choice(("auto", "dmy", "mdy")),
+    ),
+]
 RejectsOption = Annotated[
     Path | None,
     typer.Option(

@@ -9,6 +9,7 @@ import typer
 from kbtool.commands.common import only_for_files, read_options, report_loaded
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     LangOption,
     OptionalInputsArg,
@@ -145,6 +146,7 @@ def prevalence(
     fmt: FormatOption = None,
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
 ) -> None:
     """Prevalence of stunting, underweight, wasting and overweight per kelurahan and year.
@@ -162,6 +164,7 @@ def prevalence(
       kbtool prevalence --months 2,8 -o stunting.xlsx --lang id
     """
     only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
+    only_for_files(inputs, **{"--date-format": date_format != "auto"})
     fmt = resolve_format(fmt, output)
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
@@ -170,7 +173,9 @@ def prevalence(
         _stored_only(design)
     needed = columns_needed(groups, indicators, design)
     # periods lie within a visit year: the store is read and counted one year at a time
-    loaded = load_measurements(inputs, store, needed, read_options(column, sheet), by_year=True)
+    loaded = load_measurements(
+        inputs, store, needed, read_options(column, sheet, date_format), by_year=True
+    )
     report_loaded(loaded, rejects, "count", lang)
     result = compute_prevalence_of_parts(
         loaded.frames(),

@@ -9,6 +9,7 @@ import typer
 from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     LangOption,
     OptionalInputsArg,
@@ -76,6 +77,7 @@ def quality(
     fmt: FormatOption = None,
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
     explain_only: ExplainOption = False,
 ) -> None:
@@ -99,7 +101,10 @@ def quality(
         write_result(explain(), fmt=fmt, output=output, provenance=Provenance("quality"))
         return
     only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
-    loaded = load_measurements(inputs, store, columns_needed(by), read_options(column, sheet))
+    only_for_files(inputs, **{"--date-format": date_format != "auto"})
+    loaded = load_measurements(
+        inputs, store, columns_needed(by), read_options(column, sheet, date_format)
+    )
     report_loaded(loaded, rejects, "check", lang)
     report = quality_report(
         loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"

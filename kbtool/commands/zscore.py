@@ -9,6 +9,7 @@ import typer
 from kbtool.commands.common import read_options, report_rows, tell
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     InputsArg,
     LangOption,
@@ -48,6 +49,7 @@ def zscore(
     lang: LangOption = "en",
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
     keep: KeepOption = None,
 ) -> None:
@@ -64,7 +66,7 @@ def zscore(
       cat register.csv | kbtool zscore - -f jsonl | head
     """
     fmt = resolve_format(fmt, output)
-    options = read_options(column, sheet)
+    options = read_options(column, sheet, date_format)
     settings = {"full_precision": full_precision, "lang": lang, "keep": keep or []}
     tally = Tally()
 

@@ -19,8 +19,9 @@ age_months, weight_kg, height_cm float64 (NaN missing); measure int8 (`MEASURE_L
 `MEASURE_HEIGHT`, `MEASURE_UNKNOWN` from kbtool.columns); oedema bool; source_file string;
 source_line int64.
 
-Data passes sources (bytes, encodings), csv or workbooks (cells and lines), headers (which
-column is which), values and canonical (cells into rows and rejects), and this module (frames).
+Data passes sources (bytes, encodings), csv (with long_fields) or workbooks (cells and lines),
+headers (which column is which), values and canonical (cells into rows and rejects), and this
+module (frames).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from kbtool.reading.canonical import Converted, Converter
 from kbtool.reading.csv import csv_blocks
 from kbtool.reading.headers import check_override_names, normalise_header, parse_column_overrides
 from kbtool.reading.sources import open_source
+from kbtool.reading.values import AUTO, DATE_ORDERS
 from kbtool.reading.workbooks import workbook_blocks
 
 __all__ = [
@@ -57,7 +59,9 @@ class ReadOptions:
 
     `sheet` picks a workbook sheet (default: the first); `keep_raw` also returns the accepted
     rows' original cells; `batch_rows` is about how many rows each `iter_read` batch holds;
-    `today` is the date after which a date counts as in the future (default: date.today()).
+    `today` is the date after which a date counts as in the future (default: date.today());
+    `date_format` is the order of day and month in dates like 05/01/2023: "dmy", "mdy", or
+    "auto" (each date column's values decide; day first when they cannot, with a warning).
     """
 
     column_overrides: Mapping[str, str] = field(default_factory=dict)
@@ -65,6 +69,7 @@ class ReadOptions:
     keep_raw: bool = False
     batch_rows: int = 1_000_000
     today: date | None = None
+    date_format: str = AUTO
 
 
 @dataclass
@@ -126,6 +131,10 @@ def read_files(sources: Sequence[str | Path], options: ReadOptions | None = None
 def _converted(source: str | Path, options: ReadOptions) -> Iterator[Converted]:
     """The blocks of one file converted, the first always."""
     check_override_names(options.column_overrides)
+    if options.date_format not in DATE_ORDERS:
+        raise UsageError(
+            f"date format {options.date_format!r}: choose one of {', '.join(DATE_ORDERS)}"
+        )
     name = str(source)
     opened = open_source(name)
     overrides = options.column_overrides
@@ -133,7 +142,7 @@ def _converted(source: str | Path, options: ReadOptions) -> Iterator[Converted]:
         blocks = workbook_blocks(opened, overrides, options.sheet, options.batch_rows)
     else:
         blocks = csv_blocks(opened, overrides, options.batch_rows)
-    converter = Converter(name, options.today, options.keep_raw)
+    converter = Converter(name, options.today, options.keep_raw, options.date_format)
     try:
         for block in blocks:
             yield converter.convert(block)

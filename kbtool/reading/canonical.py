@@ -27,11 +27,14 @@ from kbtool.columns import (
 )
 from kbtool.reading.headers import STANDING_HEIGHT, Layout
 from kbtool.reading.values import (
+    MONTH_FIRST,
     OK,
+    OTHER_UNITS,
     REASONS,
     TEXT,
     TWO_HEIGHTS,
     VISIT_BEFORE_BIRTH,
+    DateParser,
     Parsed,
     clean_text,
     column_parsers,
@@ -50,19 +53,21 @@ class BrokenRow(NamedTuple):
     text: str
     reason: str
     breaks: int  # line breaks inside it: an unclosed quote may have joined lines to it
+    column: str | None = None  # the header of the field that broke it, when one did
 
 
 @dataclass
 class Block:
     """Consecutive rows of one file: a text array per file column, each row's 1-based physical
     line (the header is a line too), the rows that could not be split, and the line of the first
-    row read with its missing last cells empty."""
+    row read with its missing last cells empty, and what people should hear about its bytes."""
 
     layout: Layout
     cells: list[pa.ChunkedArray]
     lines: npt.NDArray[np.int64]
     broken: list[BrokenRow] = field(default_factory=list)
     first_padded: int | None = None
+    warnings: list[str] = field(default_factory=list)  # about its bytes (the encoding)
 
 
 @dataclass
@@ -82,11 +87,13 @@ class Converter:
     """Turns the blocks of one file into canonical rows and rejects; the parsers remember
     distinct values from block to block."""
 
-    def __init__(self, source: str, today: date | None, keep_raw: bool) -> None:
+    def __init__(self, source: str, today: date | None, keep_raw: bool, date_format: str) -> None:
         self.source = source
         self.keep_raw = keep_raw
-        self.parsers = column_parsers(today or date.today())
+        self.parsers = column_parsers(today or date.today(), date_format)
         self.said_padded = False
+        self.said_dates: set[str] = set()
+        self.said_units: set[str] = set()
 
     def convert(self, block: Block) -> Converted:
         layout, cells, n = block.layout, block.cells, len(block.lines)
@@ -113,13 +120,15 @@ class Converter:
         rejected = (first_bad >= 0) & ~blank
         accepted = ~rejected & ~blank
 
+        units = self._other_units(block.layout, parsed)
         rows = self._canonical(block, parsed, accepted)
         raw = None
         if self.keep_raw:
             raw = _kept(pa.table(cells, names=list(layout.raw_names)), accepted)
         rejects = self._rejects(block, checked, parsed, first_bad, bad_columns, rejected)
         rows_read = n - int(np.count_nonzero(blank)) + len(block.broken)
-        return Converted(self.source, rows, raw, rejects, rows_read, layout, self._warnings(block))
+        warnings = [*self._warnings(block), *units]
+        return Converted(self.source, rows, raw, rejects, rows_read, layout, warnings)
 
     def _canonical(
         self, block: Block, parsed: dict[str, Parsed], accepted: npt.NDArray[np.bool_]
@@ -174,7 +183,7 @@ class Converter:
         columns = (
             [self.source] * (rows.size + len(block.broken)),
             [*block.lines[rows].tolist(), *(row.line for row in block.broken)],
-            [*(headers[i] for i in first.tolist()), *(None for _ in block.broken)],
+            [*(headers[i] for i in first.tolist()), *(row.column for row in block.broken)],
             [*values.tolist(), *(row.text for row in block.broken)],
             [*reasons, *(row.reason for row in block.broken)],
         )
@@ -193,6 +202,7 @@ class Converter:
             for row in block.broken
             if row.breaks
         ]
+        said += self._date_orders(block.layout) + block.warnings
         if block.first_padded is not None and not self.said_padded:
             self.said_padded = True  # once a file: the same words in every batch print once
             said.append(
@@ -201,6 +211,56 @@ class Converter:
                 "writes rows whose last cells are empty); if the file was cut short, check them"
             )
         return said
+
+    def _other_units(self, layout: Layout, parsed: dict[str, Parsed]) -> list[str]:
+        """Once a file, per column: that most of its values fit another unit (OTHER_UNITS).
+        Said, not converted: the user knows which unit the register used."""
+        said = []
+        for name, (unit, lowest, highest, expected) in OTHER_UNITS.items():
+            if name not in parsed or name in self.said_units:
+                continue
+            values = parsed[name].values
+            filled = int(np.count_nonzero(~np.isnan(values)))
+            fit = int(np.count_nonzero((values >= lowest) & (values <= highest)))
+            if fit and 2 * fit > filled:
+                self.said_units.add(name)
+                header = layout.headers[layout.columns[name]]
+                said.append(
+                    f"{self.source}: {header!r}: {fit:,} of {filled:,} values look like {unit} "
+                    f"({lowest:g}-{highest:g}); kbtool expects {expected}"
+                )
+        return said
+
+    def _date_orders(self, layout: Layout) -> list[str]:
+        """Once a file, per date column: the order of day and month when the values chose it
+        (month first) or could not (day first assumed)."""
+        said = []
+        for name in ("birth_date", "visit_date"):
+            parser = self.parsers[name]
+            if name in self.said_dates or name not in layout.columns:
+                continue
+            assert isinstance(parser, DateParser)
+            header = layout.headers[layout.columns[name]]
+            if parser.assumed and not _names_day_first(header):
+                said.append(
+                    f"{self.source}: {header!r}: no day or month is over 12, so the dates read "
+                    "either way; read as day/month/year; if they are month/day/year, use "
+                    "--date-format mdy"
+                )
+            elif parser.order == MONTH_FIRST and not parser.fixed:
+                said.append(
+                    f"{self.source}: {header!r}: dates read as month/day/year (some second "
+                    "numbers are over 12, no first one); --date-format dmy reads them day first"
+                )
+            if parser.order is not None:
+                self.said_dates.add(name)
+        return said
+
+
+def _names_day_first(header: str) -> bool:
+    """Whether a header says its dates are day first: "Tgl Lahir (dd/mm/yyyy)", "(hh/bb/tttt)"."""
+    letters = "".join(ch for ch in header.lower() if ch.isalpha())
+    return "ddmm" in letters or "hhbb" in letters
 
 
 def _join_heights(parsed: dict[str, Parsed]) -> None:

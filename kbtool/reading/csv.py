@@ -6,7 +6,8 @@ header on, every cell as text, on a thread of its own (kbtool.concurrency.ahead)
 rows are converted. It numbers records, not lines, and skips a row whose number of fields is not
 the header's: each row's physical line is counted from the header's line, over the line breaks
 inside quoted values and the skipped rows. A skipped row short of its last cells (Excel leaves
-their separators out) is read padded; the other skipped rows are rejected.
+their separators out) is read padded; the other skipped rows, one-field rows among them (a line
+in another separator), are rejected.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Generator, Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,11 +29,13 @@ from kbtool.concurrency import ahead
 from kbtool.errors import InputError
 from kbtool.reading.canonical import Block, BrokenRow
 from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, is_blank_line, layout_of
+from kbtool.reading.long_fields import CUT_MARK, FieldCutter, long_field_reason
 from kbtool.reading.sources import READ_ERRORS, Source, decode_prefix, describe
 from kbtool.reading.values import TEXT
 
-# pyarrow's block sizes (bytes): a block must hold the longest row; pyarrow's working buffers are
-# many times a block per column, so blocks stay small.
+# pyarrow's block sizes (bytes): a block must hold the longest row (a field is at most
+# FIELD_LIMIT_BYTES); pyarrow's working buffers are many times a block per column, so blocks stay
+# small.
 _MIN_BLOCK_BYTES = 1 << 20
 _MAX_BLOCK_BYTES = 1 << 22
 # Rows converted at a time (at most): per-call costs are small at this size, and the cells
@@ -133,7 +136,13 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
                 batches = []
         yield _chunk(batches, reader.schema, skipped)
 
-    stream = text.as_utf8(source.bytes_from(text.offset(starts[index])))
+    cutter = FieldCutter(delimiter)
+    replaced: list[bool] = []  # (not empty once a block held U+FFFD)
+    stream = text.as_utf8(
+        source.bytes_from(text.offset(starts[index])),
+        then=cutter,
+        on_replaced=lambda: replaced.append(True),
+    )
     parsed = None
     try:
         reader = pacsv.open_csv(
@@ -150,7 +159,13 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
             convert_options=_cell_options(len(candidates[index])),
         )
         parsed = ahead(chunks(reader), depth=1, name="kbtool-csv")
-        yield from _blocks(parsed, first_line, delimiter, overrides, source.name)
+        blocks = _blocks(parsed, first_line, delimiter, overrides, source.name, cutter)
+        for number, block in enumerate(blocks):
+            if number == 0 and text.note is not None:
+                block.warnings.append(text.note)
+            if replaced:
+                block.warnings += _replaced_lines(block, source.name)
+            yield block
     except READ_ERRORS as err:
         message = describe(err)
         # one record longer than a block: almost always a quote that is never closed
@@ -180,6 +195,7 @@ def _blocks(
     delimiter: str,
     overrides: Mapping[str, str],
     source: str,
+    cutter: FieldCutter,
 ) -> Iterator[Block]:
     records = _Records(first_line)
     layout = None
@@ -199,6 +215,9 @@ def _blocks(
             ]
             lines = np.concatenate([lines, padded_lines])[order]
         broken = _broken(located, width)
+        if cutter.cuts:
+            cells, lines, cut = _without_cut_fields(cells, lines, layout.headers)
+            broken += cut
         if first or len(lines) or broken:
             first_padded = int(padded_lines[0]) if len(padded_lines) else None
             yield Block(layout, cells, lines, broken, first_padded)
@@ -260,12 +279,13 @@ def _padded(
 
     Excel, saving a sheet as CSV, leaves out the separators of empty cells at the end of rows
     (hand-edited files do the same): such a row is a row. A row with a line break inside (an
-    unclosed quote may have joined lines) or with more fields than the header stays broken.
+    unclosed quote may have joined lines), with more fields than the header, or with one
+    field only (a line in another separator: "a;b;c" in a comma file) stays broken.
     """
     short = [
         i
         for i, (_, row) in enumerate(located)
-        if row.fields < width and not row.breaks and not is_blank_line(row.text)
+        if 1 < row.fields < width and not row.breaks and not is_blank_line(row.text)
     ]
     nothing: tuple[npt.NDArray[np.int64], list[pa.Array], Any] = (
         np.zeros(0, np.int64),
@@ -308,7 +328,7 @@ def _broken(located: list[tuple[int, SkippedRow]], width: int) -> list[BrokenRow
     for line, row in located:
         if is_blank_line(row.text):
             continue
-        reason = f"expected {width} fields, found {row.fields}"
+        reason = long_field_reason(row.text) or f"expected {width} fields, found {row.fields}"
         if row.breaks:
             last = line + row.breaks
             reason += f" (an unclosed quote joins lines {line}-{last}, {row.breaks + 1:,} lines,"
@@ -316,3 +336,41 @@ def _broken(located: list[tuple[int, SkippedRow]], width: int) -> list[BrokenRow
         text = row.text if len(row.text) <= 200 else row.text[:197] + "..."
         broken.append(BrokenRow(line, text, reason, row.breaks))
     return broken
+
+
+def _without_cut_fields(
+    cells: list[pa.ChunkedArray], lines: npt.NDArray[np.int64], headers: Sequence[str]
+) -> tuple[list[pa.ChunkedArray], npt.NDArray[np.int64], list[BrokenRow]]:
+    """The rows without a field cut for its length (kbtool.reading.long_fields), and those rows
+    as rejects naming the column."""
+    cut = np.zeros(len(lines), dtype=bool)
+    broken = []
+    for header, column in zip(headers, cells, strict=False):
+        found = pc.ends_with(column, CUT_MARK).fill_null(False).to_numpy(zero_copy_only=False)
+        found &= ~cut  # a row is rejected once, for its first cut field
+        for row in np.flatnonzero(found).tolist():
+            reason = long_field_reason(column[row].as_py()) or ""
+            broken.append(BrokenRow(int(lines[row]), "", reason, 0, header))
+        cut |= found
+    if not cut.any():
+        return cells, lines, []
+    kept = pa.array(~cut)
+    return [column.filter(kept) for column in cells], lines[~cut], broken
+
+
+def _replaced_lines(block: Block, source: str) -> list[str]:
+    """The lines of a block's rows with U+FFFD: bytes of a UTF-8 file that are not UTF-8."""
+    lines = np.zeros(len(block.lines), dtype=bool)
+    for column in block.cells:
+        lines |= (
+            pc.match_substring(column, "\ufffd").fill_null(False).to_numpy(zero_copy_only=False)
+        )
+    if not lines.any():
+        return []
+    found = block.lines[lines].tolist()
+    shown = ", ".join(f"{line:,}" for line in found[:10]) + (", ..." if len(found) > 10 else "")
+    where = f"line {shown}" if len(found) == 1 else f"{len(found):,} lines ({shown})"
+    return [
+        f"{source}: {where}: bytes that are not UTF-8, read as U+FFFD (\ufffd); the file is "
+        "read as UTF-8, as its other characters are"
+    ]

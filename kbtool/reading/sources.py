@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,10 @@ class Text:
     encoding: str  # "utf-8", "cp1252", "utf-16-le" or "utf-16-be"
     start: int  # bytes of the byte order mark
     text: str  # the prefix decoded (without a character cut off at its end)
+    # UTF-8: what a byte that is not UTF-8 becomes: U+FFFD ("replace") once the prefix shows
+    # UTF-8 characters, else the Windows-1252 character (a row typed on another machine)
+    errors: str = "replace"
+    note: str | None = None  # why the encoding was chosen, when people should hear it
 
     def offset(self, chars: int) -> int:
         """The byte offset of character `chars` of `text`."""
@@ -163,19 +168,39 @@ class Text:
             return self.start + chars
         return self.start + len(self.text[:chars].encode(self.encoding, "surrogatepass"))
 
-    def as_utf8(self, stream: pa.NativeFile) -> pa.NativeFile:
+    def as_utf8(
+        self,
+        stream: pa.NativeFile,
+        then: Callable[[Any], Any] | None = None,
+        on_replaced: Callable[[], None] | None = None,
+    ) -> pa.NativeFile:
         """`stream` as valid UTF-8 for pyarrow, without the GIL-bound round trip through Python
         strings for a UTF-8 block that is valid already. Broken UTF-16 and Windows-1252's five
         unassigned bytes become U+FFFD; a byte that is not UTF-8 in a UTF-8 file (a row typed on
-        another machine) is read as Windows-1252."""
+        another machine) is read as Windows-1252 or as U+FFFD (`errors`), and `on_replaced` is
+        called for a block with U+FFFD. `then` transforms the UTF-8 blocks further, in the same
+        stream (a stream on a stream reads further ahead of the parser); it gets an empty block
+        at the end, and no other."""
         utf8 = self.encoding == "utf-8"
-        errors = "kbtool_utf8_or_cp1252" if utf8 else "replace"
-        decoder = codecs.getincrementaldecoder(self.encoding)(errors=errors)
+        decoder = codecs.getincrementaldecoder(self.encoding)(
+            errors=self.errors if utf8 else "replace"
+        )
 
-        def transform(block: pa.Buffer) -> Any:
+        def to_utf8(block: pa.Buffer) -> Any:
             if utf8 and not decoder.getstate()[0] and _is_utf8(block):
                 return block
-            return decoder.decode(block, block.size == 0).encode("utf-8")
+            text = decoder.decode(block, block.size == 0)
+            if on_replaced is not None and "\ufffd" in text:
+                on_replaced()
+            return text.encode("utf-8")
+
+        def transform(block: pa.Buffer) -> Any:
+            text = to_utf8(block)
+            if then is None or (len(text) == 0 and block.size > 0):
+                return text
+            if block.size > 0:
+                return then(text)
+            return bytes(then(text)) + bytes(then(b"")) if len(text) else then(b"")
 
         return pa.TransformInputStream(stream, transform)
 
@@ -201,9 +226,25 @@ def decode_prefix(source: Source) -> Text:
     if b"\x00" in prefix:
         raise InputError(f"{source.name}: not a text file (binary data); {EXPECTED_FORMAT}")
     start = len(codecs.BOM_UTF8) if prefix.startswith(codecs.BOM_UTF8) else 0
-    try:
-        text = codecs.getincrementaldecoder("utf-8")().decode(prefix[start:], final)
+    return _utf8_or_windows_1252(source.name, prefix[start:], start, final)
+
+
+def _utf8_or_windows_1252(name: str, body: bytes, start: int, final: bool) -> Text:
+    """UTF-8 unless the bytes that are not UTF-8 outnumber the UTF-8 characters of more than
+    one byte (Windows-1252 text has many of the first and almost none of the second; a UTF-8
+    file with a damaged byte, the reverse)."""
+    text = codecs.getincrementaldecoder("utf-8")("replace").decode(body, final)
+    bad = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
+    ascii_bytes = int(np.count_nonzero(np.frombuffer(body, np.uint8) < 0x80))
+    characters = len(text) - ascii_bytes - bad  # of two to four bytes, valid UTF-8
+    if not bad:
+        return Text("utf-8", start, text, "replace" if characters else "kbtool_utf8_or_cp1252")
+    if characters >= bad:
         return Text("utf-8", start, text)
-    except UnicodeDecodeError:
-        decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
-        return Text("cp1252", start, decoder.decode(prefix[start:], final))
+    decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
+    some = f"only {characters:,}" if characters else "none"
+    note = (
+        f"{name}: read as Windows-1252: {bad:,} bytes of its first megabyte are not UTF-8, and "
+        f"{some} form UTF-8 characters"
+    )
+    return Text("cp1252", start, decoder.decode(body, final), note=note)

@@ -57,6 +57,14 @@ OK, BAD_SEX, BAD_MEASURE, BAD_OEDEMA, BAD_NUMBER, BAD_DATE, IMPOSSIBLE_DATE = ra
 FUTURE_DATE, EARLY_DATE, VISIT_BEFORE_BIRTH, HEIGHT_NOT_POSITIVE, WEIGHT_NOT_POSITIVE = range(7, 12)
 AGE_NEGATIVE, TWO_HEIGHTS = range(12, 14)
 
+# Measurements in another unit than kbtool's (metres, grams): the range a child under five's
+# values take in that unit (WHO Child Growth Standards 2006: length/height 45-130 cm, weight
+# 1-40 kg at most). Column -> (the unit, lowest, highest, the unit expected).
+OTHER_UNITS = {
+    "height_cm": ("metres", 0.45, 1.30, "centimetres"),
+    "weight_kg": ("grams", 1_000.0, 40_000.0, "kilograms"),
+}
+
 # Texts that mean "no value" in exports (Excel's #N/A, pandas' NaN, a dash typed by hand): what
 # pyarrow and pandas read as null, and a few more.
 _NULL_TEXTS = (
@@ -143,7 +151,8 @@ _TIME = (
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2}|[AaPp][Mm])?"
 )
 _YMD = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})(?:" + _TIME + ")?")
-# day first, Indonesia's order; a two-digit year is Excel's short date format (05/01/23)
+# day and month (in either order) then the year; a two-digit year is Excel's short date format
+# (05/01/23)
 _DMY = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?:" + _TIME + ")?")
 _D_MONTH_Y = re.compile(r"([0-9]{1,2})[-/. ]+([A-Za-z]{3,9})\.?[-/. ]+([0-9]{4})(?:" + _TIME + ")?")
 _COMPACT_YMD = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
@@ -156,6 +165,12 @@ _DATE_AND_TIME = (
 )
 # Excel's day 0 is 1899-12-30 (serial 1 = 1900-01-01 after Lotus' leap-year bug); serials
 # above 80000 (year 2119) are not dates a register holds.
+# The orders of day and month in dates of three numbers (--date-format); AUTO: from the values.
+AUTO, DAY_FIRST, MONTH_FIRST = "auto", "dmy", "mdy"
+DATE_ORDERS = (AUTO, DAY_FIRST, MONTH_FIRST)
+AMBIGUOUS = "ambiguous"
+# the day and month of such a date, in the order written (arrow's RE2)
+_TWO_NUMBERS = r"^\s*(?P<first>[0-9]{1,2})[-/.](?P<second>[0-9]{1,2})[-/.](?:[0-9]{4}|[0-9]{2})\b"
 _EXCEL_EPOCH = date(1899, 12, 30)
 _EXCEL_SERIAL_MAX = 80_000
 _EARLIEST = date(1900, 1, 1)
@@ -168,8 +183,10 @@ _MONTHS = {
 }  # fmt: skip
 
 
-def _date_parser(today: date) -> Callable[[str], tuple[int, int]]:
-    """Text -> (days since 1970-01-01, reason); dd/mm/yyyy is Indonesia's order."""
+def _date_parser(today: date, order: str) -> Callable[[str], tuple[int, int]]:
+    """Text -> (days since 1970-01-01, reason); `order` is DAY_FIRST (dd/mm/yyyy, Indonesia's)
+    or MONTH_FIRST (mm/dd/yyyy) for dates of three numbers."""
+    month_first = order == MONTH_FIRST
 
     def parse(text: str) -> tuple[int, int]:
         stripped = text.strip()
@@ -182,7 +199,8 @@ def _date_parser(today: date) -> Callable[[str], tuple[int, int]]:
             # a short year is 20yy: registers of children under five hold no 19yy dates, and a
             # 20yy in the future is rejected rather than quietly read as a century earlier
             year = int(match[4]) + (2000 if len(match[4]) == 2 else 0)
-            parts = year, int(match[3]), int(match[1])
+            first, second = int(match[1]), int(match[3])
+            parts = (year, first, second) if month_first else (year, second, first)
         elif match := _D_MONTH_Y.fullmatch(stripped):
             month = _MONTHS.get(match[2][:3].lower())
             if month is None:
@@ -248,6 +266,7 @@ class ColumnParser:
             # timestamps are all distinct: the dates without their times of day are not
             text = pc.replace_substring_regex(text, _DATE_AND_TIME, r"\1")
             encoded = text.dictionary_encode().combine_chunks()
+        self.prepare(encoded.dictionary)
         if len(self.known) > _CACHE_LIMIT:
             self.known = {}
         known, parse = self.known, self.parse
@@ -258,9 +277,56 @@ class ColumnParser:
         rows = encoded.indices.fill_null(len(results)).to_numpy()
         return Parsed(values[rows], reasons[rows])
 
+    def prepare(self, distinct: pa.Array) -> None:
+        """Called with a block's distinct texts before they are parsed (see DateParser)."""
+
     def missing_values(self, count: int) -> npt.NDArray[Any]:
         """The values of `count` empty cells."""
         return np.full(count, self.missing, dtype=self.dtype)
+
+
+def date_order(distinct: pa.Array) -> str | None:
+    """The order of day and month that a date column's texts show: DAY_FIRST when some first
+    number is over 12 and no second one, MONTH_FIRST for the reverse, AMBIGUOUS when none is
+    over 12, DAY_FIRST when both are somewhere (the dates that do not fit are then rejected),
+    and None when no text is a date of three numbers."""
+    parts = pc.extract_regex(distinct, _TWO_NUMBERS)
+    if parts.null_count == len(parts):
+        return None
+    first, second = (pc.max(pc.cast(pc.struct_field(parts, [i]), pa.int16())) for i in (0, 1))
+    if first.as_py() <= 12 and second.as_py() <= 12:
+        return AMBIGUOUS
+    return MONTH_FIRST if first.as_py() <= 12 else DAY_FIRST
+
+
+class DateParser(ColumnParser):
+    """A date column's parser. The order of day and month is `order` (--date-format), or with
+    AUTO the one the first block with such dates shows (`date_order`), day first when it shows
+    none (`assumed`); kept for the rest of the file."""
+
+    def __init__(self, today: date, order: str) -> None:
+        fixed = order != AUTO
+        super().__init__(
+            _date_parser(today, order if fixed else DAY_FIRST),
+            np.int64,
+            NAT_DAYS,
+            _cast_dates(today),
+            strip_times=True,
+        )
+        self.today, self.fixed = today, fixed
+        self.order: str | None = order if fixed else None
+        self.assumed = False
+
+    def prepare(self, distinct: pa.Array) -> None:
+        if self.order is not None:
+            return
+        seen = date_order(distinct)
+        if seen is None:
+            return
+        self.assumed = seen == AMBIGUOUS
+        self.order = DAY_FIRST if self.assumed else seen
+        self.parse = _date_parser(self.today, self.order)
+        self.known = {}
 
 
 def _cast_numbers(
@@ -320,15 +386,15 @@ def _cast_dates(today: date) -> Callable[[pa.ChunkedArray], Parsed | None]:
     return cast
 
 
-def column_parsers(today: date) -> dict[str, ColumnParser]:
+def column_parsers(today: date, date_format: str = AUTO) -> dict[str, ColumnParser]:
     """A fresh parser for each canonical column read as values (the rest are text), and one
-    for a standing height read beside a length (STANDING_HEIGHT)."""
+    for a standing height read beside a length (STANDING_HEIGHT); `date_format` is one of
+    DATE_ORDERS."""
 
     def number(non_positive: int | None, negative: int | None, age: bool = False) -> ColumnParser:
         parse = _number_parser(non_positive, negative, age)
         return ColumnParser(parse, np.float64, math.nan, _cast_numbers(non_positive, negative))
 
-    dates = _date_parser(today)
     sex = _category(_codes((_MALE, SEX_MALE), (_FEMALE, SEX_FEMALE)), 0, BAD_SEX)
     positions = _codes((_STANDING, MEASURE_HEIGHT), (_RECUMBENT, MEASURE_LENGTH))
     measure = _category(positions, MEASURE_UNKNOWN, BAD_MEASURE)
@@ -337,8 +403,8 @@ def column_parsers(today: date) -> dict[str, ColumnParser]:
         "sex": ColumnParser(sex, np.int8, 0),
         "measure": ColumnParser(measure, np.int8, MEASURE_UNKNOWN),
         "oedema": ColumnParser(oedema, np.bool_, False),
-        "birth_date": ColumnParser(dates, np.int64, NAT_DAYS, _cast_dates(today), strip_times=True),
-        "visit_date": ColumnParser(dates, np.int64, NAT_DAYS, _cast_dates(today), strip_times=True),
+        "birth_date": DateParser(today, date_format),
+        "visit_date": DateParser(today, date_format),
         "age_months": number(None, AGE_NEGATIVE, age=True),
         "weight_kg": number(WEIGHT_NOT_POSITIVE, None),
         "height_cm": number(HEIGHT_NOT_POSITIVE, None),

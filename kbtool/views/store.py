@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kbtool.store import DamagedFile, ImportSummary
-from kbtool.views.words import say
+from kbtool.views.words import say, warning
 
 Line = tuple[str, str | None]  # a message and its rich style
 
@@ -67,7 +67,7 @@ def import_lines(summary: ImportSummary, lang: str) -> list[Line]:
         names = sorted(summary.unknown_kelurahan)
         shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
         lines.append((say("unknown_kelurahan", lang, names=shown), "yellow"))
-    lines += [(warning, "yellow") for warning in summary.warnings]
+    lines += [(warning(text, lang), "yellow") for text in summary.warnings]
     if summary.rows_rejected and summary.rejects_file:
         lines.append((say("import_rejects", lang, path=summary.rejects_file), None))
     return lines

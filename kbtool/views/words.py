@@ -284,6 +284,34 @@ REASONS = {
     "length and height both given, and they differ": "panjang dan tinggi berbeda",
 }
 _FIELDS = re.compile(r"expected (\d+) fields, found (\d+)")
+_LONG_FIELD = re.compile(
+    r"a field of ([0-9,]+) MB: longer than any register value \(limit ([0-9.]+) MB\)"
+)
+_OTHER_UNIT = re.compile(
+    r"([0-9,]+) of ([0-9,]+) values look like (metres|grams) \(([0-9.,-]+)\); kbtool expects "
+    r"(centimetres|kilograms)"
+)
+_NOT_UTF8 = re.compile(
+    r"(?:line ([0-9,]+)|([0-9,]+) lines (\([^)]*\))): bytes that are not UTF-8, read as U\+FFFD "
+    r"\(\ufffd\); the file is read as UTF-8, as its other characters are"
+)
+_WINDOWS_1252 = re.compile(
+    r"read as Windows-1252: ([0-9,]+) bytes of its first megabyte are not UTF-8, and "
+    r"(only [0-9,]+|none) form UTF-8 characters"
+)
+_UNIT_WORDS = {"metres": "meter", "grams": "gram", "centimetres": "sentimeter", "kilograms": "kg"}
+# The reader's warnings (kbtool.reading): English phrase -> Indonesian; the file and header they
+# name stay as written.
+WARNINGS = {
+    "no day or month is over 12, so the dates read either way; read as day/month/year; if they "
+    "are month/day/year, use --date-format mdy": "tidak ada hari atau bulan di atas 12, jadi "
+    "tanggal dapat dibaca dua cara; dibaca sebagai hari/bulan/tahun; jika sebenarnya "
+    "bulan/hari/tahun, pakai --date-format mdy",
+    "dates read as month/day/year (some second numbers are over 12, no first one); "
+    "--date-format dmy reads them day first": "tanggal dibaca sebagai bulan/hari/tahun "
+    "(sebagian angka kedua di atas 12, tidak ada angka pertama); --date-format dmy "
+    "membacanya hari dulu",
+}
 _ALSO = re.compile(r" \(also: ")
 
 
@@ -307,6 +335,40 @@ def reason(text: str, lang: str) -> str:
     if lang == "en":
         return text
     text = _FIELDS.sub(r"seharusnya \1 kolom, ada \2", text)
+    text = _LONG_FIELD.sub(
+        r"isian sepanjang \1 MB: lebih panjang dari nilai register mana pun (batas \2 MB)", text
+    )
     for english, indonesian in REASONS.items():
         text = text.replace(english, indonesian)
     return _ALSO.sub(" (juga: ", text)
+
+
+def warning(text: str, lang: str) -> str:
+    """A reader's warning in `lang`."""
+    if lang == "en":
+        return text
+    for english, indonesian in WARNINGS.items():
+        text = text.replace(english, indonesian)
+    text = _NOT_UTF8.sub(
+        lambda m: (
+            (f"baris {m[1]}" if m[1] else f"{m[2]} baris {m[3]}")
+            + ": byte yang bukan UTF-8, dibaca sebagai U+FFFD (\ufffd); berkas dibaca sebagai "
+            "UTF-8, seperti karakter lainnya"
+        ),
+        text,
+    )
+    text = _WINDOWS_1252.sub(
+        lambda m: (
+            f"dibaca sebagai Windows-1252: {m[1]} byte di megabyte pertamanya bukan "
+            f"UTF-8, dan {'tidak ada' if m[2] == 'none' else m[2].replace('only', 'hanya')} yang "
+            "membentuk karakter UTF-8"
+        ),
+        text,
+    )
+    return _OTHER_UNIT.sub(
+        lambda m: (
+            f"{m[1]} dari {m[2]} nilai tampaknya dalam {_UNIT_WORDS[m[3]]} ({m[4]}); "
+            f"kbtool membaca {_UNIT_WORDS[m[5]]}"
+        ),
+        text,
+    )

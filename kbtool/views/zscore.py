@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.scoring import ScoredTable, Tally
-from kbtool.views.words import say
+from kbtool.views.words import say, warning
 
 PREVIEW_COLUMNS = {
     "age_days": "days",
@@ -50,7 +50,7 @@ def preview(table: pd.DataFrame) -> pd.DataFrame:
 def notes(scored: ScoredTable, lang: str) -> list[tuple[str, str | None]]:
     """What people should hear about a scored batch, with a rich style: the reader's warnings,
     and what was withheld, kept or renamed."""
-    said: list[tuple[str, str | None]] = [(w, "yellow") for w in scored.warnings]
+    said: list[tuple[str, str | None]] = [(warning(w, lang), "yellow") for w in scored.warnings]
     if scored.withheld:
         listed = ", ".join(f"{header!r} ({what})" for header, what in scored.withheld.items())
         said.append((say("withheld", lang, columns=listed), None))

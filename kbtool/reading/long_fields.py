@@ -1,0 +1,102 @@
+"""Fields too long to be register values, cut out of a CSV's bytes as they stream past.
+
+A register value is a date, a number, a name or a short note. A field of megabytes (a file
+pasted into a cell, a dump) is none of them, and pyarrow cannot parse a row longer than its
+block: such a field is replaced by a mark holding its length, so its row is parsed, found by the
+mark and rejected, and memory stays bounded (a field is held back until it ends or passes the
+limit). A field here is a run of bytes without a separator or line break; a quoted field that
+holds those is several runs.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+FIELD_LIMIT_BYTES = 1_000_000
+# Stands for a cut field: ASCII's "substitute" character around the field's length in bytes.
+CUT_MARK = "\x1a"
+_CUT_LENGTH = re.compile("\x1a([0-9]+)\x1a")
+_LINE_BREAKS = (ord("\n"), ord("\r"))
+
+
+def long_field_reason(text: str) -> str | None:
+    """The reject reason of a cell or row holding a cut field, None when it holds none."""
+    found = _CUT_LENGTH.search(text)
+    if found is None:
+        return None
+    megabytes = int(found[1]) / 1e6
+    return (
+        f"a field of {megabytes:,.0f} MB: longer than any register value "
+        f"(limit {FIELD_LIMIT_BYTES / 1e6:g} MB)"
+    )
+
+
+class FieldCutter:
+    """A pyarrow stream transform (UTF-8 bytes in and out) replacing each field longer than
+    FIELD_LIMIT_BYTES by CUT_MARK, its length, CUT_MARK (after the bytes of it already handed
+    on, at most half the limit); `cuts` counts them."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.stops = (ord(delimiter), *_LINE_BREAKS)
+        self.length = 0  # bytes of the field under way so far
+        self.held = b""  # the end of it not handed on yet (after a block with a long field)
+        self.dropping = False  # it passed the limit: its further bytes are left out
+        self.cuts = 0
+
+    def __call__(self, block: pa.Buffer | bytes) -> Any:
+        """The next bytes to hand on; an empty block is the end of the stream."""
+        if len(block) == 0:  # the field under way ends here
+            rest = self._mark(self.length) if self.dropping else self.held
+            self.length, self.held, self.dropping = 0, b"", False
+            return rest
+        data = self.held + bytes(block)
+        if self.held or self.dropping or self._may_hold_a_long_field(data):
+            return self._cut(data)
+        last = max(data.rfind(bytes([stop])) for stop in self.stops)
+        self.length = len(data) - last - 1 if last >= 0 else self.length + len(data)
+        return block  # (as it came: no copy)
+
+    def _may_hold_a_long_field(self, data: bytes) -> bool:
+        """Whether a field may pass the limit: the one under way is half of it already, or some
+        half-limit window of `data` holds no separator or line break (if each does, every field
+        is shorter than the limit)."""
+        window = FIELD_LIMIT_BYTES // 2
+        if self.length >= window:
+            return True
+        stops = [bytes([stop]) for stop in self.stops]
+        return any(
+            all(data.find(stop, start, start + window) < 0 for stop in stops)
+            for start in range(0, len(data), window)
+        )
+
+    def _cut(self, data: bytes) -> bytes:
+        """`data` with its long fields replaced by the mark; the field at its end held back,
+        or left out once it passes the limit."""
+        codes = np.frombuffer(data, np.uint8)
+        stops = np.flatnonzero(np.isin(codes, self.stops))
+        starts = np.concatenate([[0], stops + 1])
+        ends = np.concatenate([stops, [len(data)]])
+        lengths = ends - starts
+        lengths[0] += self.length - len(self.held)  # (handed on or left out before)
+        pieces, at = [], 0
+        for i in np.flatnonzero(lengths > FIELD_LIMIT_BYTES).tolist():
+            pieces.append(data[at : int(starts[i])])
+            at = int(ends[i])
+            if at < len(data):
+                pieces.append(self._mark(int(lengths[i])))
+        last = int(starts[-1])
+        self.length, self.dropping = int(lengths[-1]), bool(lengths[-1] > FIELD_LIMIT_BYTES)
+        if self.dropping:
+            self.held = b""
+        else:
+            pieces.append(data[at:last])
+            self.held = data[last:]
+        return b"".join(pieces)
+
+    def _mark(self, length: int) -> bytes:
+        self.cuts += 1
+        return f"{CUT_MARK}{length}{CUT_MARK}".encode()

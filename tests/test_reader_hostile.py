@@ -1,0 +1,372 @@
+"""The reader's points of issue 19: mixed separators, mm/dd/yyyy dates, heights in metres and
+weights in grams, a bad byte in UTF-8, a field of many megabytes, and very wide files; through
+the library and through `kbtool zscore` and `kbtool import`.
+
+Registers are made from the bundled sample (data/samples/), so each test shows what it changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from kbtool.cli import app
+from kbtool.reading import ReadBatch, ReadOptions, read_file
+
+SAMPLE = Path(__file__).parents[1] / "data" / "samples" / "posyandu_metro_2022_2024.csv"
+TODAY = dt.date(2025, 6, 30)
+runner = CliRunner()
+
+
+def sample(rows: int) -> pd.DataFrame:
+    """The first `rows` visits of the bundled sample, every cell as text."""
+    return pd.read_csv(SAMPLE, dtype=str, nrows=rows, keep_default_na=False)
+
+
+def sample_lines(rows: int) -> list[str]:
+    """The header and the first `rows` lines of the bundled sample, as written."""
+    with SAMPLE.open(encoding="utf-8") as file:
+        return [next(file).rstrip("\n") for _ in range(rows + 1)]
+
+
+def read(path: Path, **options: object) -> ReadBatch:
+    options.setdefault("today", TODAY)
+    batch = read_file(path, ReadOptions(**options))  # type: ignore[arg-type]
+    assert batch.rows_read == len(batch.rows) + len(batch.rejects)
+    return batch
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def imported(path: Path, store: Path, *args: str) -> tuple[dict[str, object], str]:
+    """`kbtool import --json-summary` of one file: the summary and stderr."""
+    code, out, err = run("import", str(path), "--store", str(store), "--json-summary", *args)
+    assert code == 0, err
+    return json.loads(out), err
+
+
+# --- 9. a line in another separator ------------------------------------------------------------
+
+
+def mixed_separators(tmp_path: Path) -> Path:
+    """Five comma rows, a ';' row (line 7), a tab row (line 8), a comma row short of its last
+    three cells (line 9, as Excel writes it)."""
+    header, *rows = sample_lines(6)
+    other = rows.pop()
+    short = ",".join(other.split(",")[:-3])
+    lines = [header, *rows, other.replace(",", ";"), other.replace(",", "\t"), short]
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_row_of_one_field_is_rejected_for_its_field_count(tmp_path: Path) -> None:
+    batch = read(mixed_separators(tmp_path))
+    assert batch.rows["source_line"].tolist() == [2, 3, 4, 5, 6, 9]
+    assert batch.rejects[["line", "reason"]].values.tolist() == [
+        [7, "expected 13 fields, found 1"],
+        [8, "expected 13 fields, found 1"],
+    ]
+    assert batch.rejects["column"].isna().all()  # the row as a whole
+    # the short row with several fields is still read, its last cells empty
+    last = batch.rows.iloc[-1]
+    assert pd.notna(last["posyandu"]) and pd.isna(last["kelurahan"]) and pd.isna(last["puskesmas"])
+
+
+@pytest.mark.parametrize("command", ["zscore", "import"])
+def test_rows_in_another_separator_are_rejected_by_the_commands(
+    tmp_path: Path, command: str
+) -> None:
+    path = mixed_separators(tmp_path)
+    rejects = tmp_path / "rejects.csv"
+    args = ["-f", "csv"] if command == "zscore" else ["--store", str(tmp_path / "store")]
+    code, _, err = run(command, str(path), "--rejects", str(rejects), *args)
+    assert code == 0, err
+    if command == "zscore":
+        assert "8 rows read: 6 scored, 2 rejected" in err
+    else:
+        assert "8 rows read = 6 stored + 0 duplicates skipped + 2 rejected" in err
+    written = pd.read_csv(rejects, dtype=str)
+    assert written["line"].tolist() == ["7", "8"]
+    assert set(written["reason"]) == {"expected 13 fields, found 1"}
+    assert set(written["value"]) == {"[redacted]"}  # the whole line holds a NIK and a name
+
+
+# --- 13. a field of megabytes ------------------------------------------------------------------
+
+
+def with_long_fields(tmp_path: Path, end: str = "\n") -> Path:
+    """30 visits; line 6's posyandu is 5 MB of letters, line 20's name 2 MB in quotes, and the
+    last line's last cell 3 MB of digits (ending the file when `end` is empty)."""
+    header, *rows = sample_lines(30)
+    cells = rows[4].split(",")
+    cells[9] = "x" * 5_000_000
+    rows[4] = ",".join(cells)
+    cells = rows[18].split(",")
+    cells[1] = '"' + "y" * 2_000_000 + '"'
+    rows[18] = ",".join(cells)
+    rows[-1] = rows[-1] + "9" * 3_000_000
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join([header, *rows]) + end, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("end", ["\n", ""])
+def test_a_field_of_megabytes_rejects_its_row_only(tmp_path: Path, end: str) -> None:
+    batch = read(with_long_fields(tmp_path, end))
+    assert batch.rows_read == 30
+    assert batch.rows["source_line"].tolist() == [n for n in range(2, 32) if n not in (6, 20, 31)]
+    assert batch.rejects[["line", "column", "reason"]].values.tolist() == [
+        [6, "posyandu", "a field of 5 MB: longer than any register value (limit 1 MB)"],
+        [20, "name", "a field of 2 MB: longer than any register value (limit 1 MB)"],
+        [31, "puskesmas", "a field of 3 MB: longer than any register value (limit 1 MB)"],
+    ]
+    assert batch.rows["weight_kg"].notna().all()
+
+
+def test_a_long_field_in_a_row_with_too_many_fields_is_named(tmp_path: Path) -> None:
+    header, *rows = sample_lines(3)
+    rows[1] += "," + "z" * 1_500_000
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    batch = read(path)
+    assert batch.rejects[["line", "reason"]].values.tolist() == [
+        [3, "a field of 2 MB: longer than any register value (limit 1 MB)"]
+    ]
+
+
+@pytest.mark.parametrize("command", ["zscore", "import"])
+def test_the_commands_reject_a_field_of_megabytes(tmp_path: Path, command: str) -> None:
+    path, rejects = with_long_fields(tmp_path), tmp_path / "rejects.csv"
+    args = ["-f", "csv"] if command == "zscore" else ["--store", str(tmp_path / "store")]
+    code, _, err = run(command, str(path), "--rejects", str(rejects), *args)
+    assert code == 0, err
+    assert "seems never to end" not in err
+    assert ("30 rows read: 27 scored" if command == "zscore" else "27 stored") in err
+    written = pd.read_csv(rejects, dtype=str)
+    assert written[["line", "column"]].values.tolist() == [
+        ["6", "posyandu"],
+        ["20", "name"],
+        ["31", "puskesmas"],
+    ]
+    assert written["reason"].str.contains("longer than any register value").all()
+
+
+# --- 5. dates month first ----------------------------------------------------------------------
+
+
+def dated(tmp_path: Path, rows: int, order: str, name: str = "dates.csv") -> Path:
+    """The first `rows` visits with their ISO dates written day first (dmy) or month first."""
+    frame = sample(rows)
+    for column in ("birth_date", "visit_date"):
+        parts = frame[column].str.split("-", expand=True)
+        year, month, day = parts[0], parts[1], parts[2]
+        frame[column] = (day + "/" + month if order == "dmy" else month + "/" + day) + "/" + year
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def iso_dates(rows: int) -> pd.DataFrame:
+    return sample(rows)[["birth_date", "visit_date"]].apply(pd.to_datetime)
+
+
+def test_month_first_dates_are_read_as_such_and_said(tmp_path: Path) -> None:
+    batch = read(dated(tmp_path, 200, "mdy"))
+    assert len(batch.rejects) == 0
+    expected = iso_dates(200)
+    for column in ("birth_date", "visit_date"):
+        assert (batch.rows[column].to_numpy() == expected[column].to_numpy()).all()
+    said = [w for w in batch.warnings if "month/day/year" in w]
+    assert [w.split(": ")[1] for w in said] == ["'birth_date'", "'visit_date'"]
+
+
+def test_day_first_dates_are_read_without_a_word(tmp_path: Path) -> None:
+    batch = read(dated(tmp_path, 200, "dmy"))
+    assert len(batch.rejects) == 0 and not batch.warnings
+    assert (batch.rows["visit_date"].to_numpy() == iso_dates(200)["visit_date"].to_numpy()).all()
+
+
+def test_dates_that_read_either_way_are_day_first_with_a_warning(tmp_path: Path) -> None:
+    header = "child_id,sex,birth_date,visit_date,weight_kg,height_cm"
+    rows = ["a1,L,03/01/2023,05/02/2024,9.5,75", "a2,P,04/01/2023,06/02/2024,9.1,74"]
+    path = tmp_path / "either.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    batch = read(path)
+    assert batch.rows["birth_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2023-01-03",
+        "2023-01-04",
+    ]
+    birth, visit = batch.warnings
+    assert "'birth_date'" in birth and "--date-format mdy" in birth and "day/month/year" in birth
+    assert "'visit_date'" in visit
+    chosen = read(path, date_format="mdy")
+    assert chosen.rows["birth_date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2023-03-01",
+        "2023-04-01",
+    ]
+    assert not chosen.warnings
+
+
+def test_a_date_format_the_values_contradict_rejects_them(tmp_path: Path) -> None:
+    batch = read(dated(tmp_path, 50, "mdy"), date_format="dmy")
+    assert len(batch.rejects) > 0
+    assert batch.rejects["reason"].str.startswith("impossible date").all()
+    assert not batch.warnings
+
+
+def scores_of(*args: str) -> pd.DataFrame:
+    code, out, err = run("zscore", *args, "-f", "csv")
+    assert code == 0, err
+    return pd.read_csv(io.StringIO(out))
+
+
+def test_zscore_of_month_first_dates_equals_the_iso_file(tmp_path: Path) -> None:
+    iso = tmp_path / "iso.csv"
+    sample(300).to_csv(iso, index=False)
+    month_first = dated(tmp_path, 300, "mdy")
+    code, _, err = run("zscore", str(month_first), "-f", "csv")
+    assert code == 0 and "300 rows read: 300 scored, 0 rejected" in err
+    assert "'visit_date': dates read as month/day/year" in err
+    got, expected = scores_of(str(month_first)), scores_of(str(iso))
+    columns = ["age_days", "haz", "waz", "whz", "bmiz"]
+    pd.testing.assert_frame_equal(got[columns], expected[columns])
+
+
+def test_date_format_option_in_every_command_that_reads_files(tmp_path: Path) -> None:
+    path = dated(tmp_path, 100, "mdy")
+    code, _, err = run("zscore", str(path), "-f", "csv", "--date-format", "dmy")
+    assert code == 0 and "100 rows read: " in err and "impossible date" in err
+    summary, err = imported(path, tmp_path / "store", "--date-format", "mdy")
+    assert summary["rows_stored"] == 100 and summary["rows_rejected"] == 0
+    for command in ("prevalence", "quality"):
+        code, _, err = run(command, str(path), "-f", "csv")
+        assert code == 0, err
+        assert "'birth_date': dates read as month/day/year" in err
+    code, _, err = run("zscore", str(path), "--date-format", "yyyy")
+    assert code == 2 and "--date-format" in err
+
+
+def test_lang_id_says_the_date_order_and_the_long_field_in_indonesian(tmp_path: Path) -> None:
+    code, _, err = run("zscore", str(dated(tmp_path, 50, "mdy")), "-f", "csv", "--lang", "id")
+    assert code == 0 and "tanggal dibaca sebagai bulan/hari/tahun" in err
+    assert "dates read as" not in err
+    code, _, err = run("zscore", str(with_long_fields(tmp_path)), "-f", "csv", "--lang", "id")
+    assert code == 0 and "isian sepanjang 5 MB" in err and "longer than" not in err
+
+
+# --- 11. metres and grams ----------------------------------------------------------------------
+
+
+def in_other_units(tmp_path: Path, rows: int = 200) -> Path:
+    """The first `rows` visits with heights in metres and weights in grams."""
+    frame = sample(rows).replace("", None)
+    frame["height_cm"] = (frame["height_cm"].astype(float) / 100).round(3)
+    frame["weight_kg"] = (frame["weight_kg"].astype(float) * 1000).round()
+    path = tmp_path / "units.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_heights_in_metres_and_weights_in_grams_are_said_not_converted(tmp_path: Path) -> None:
+    batch = read(in_other_units(tmp_path))
+    expected = sample(200).replace("", None)
+    heights = (expected["height_cm"].astype(float) / 100).round(3)
+    assert (
+        f"'height_cm': {heights.between(0.45, 1.3).sum()} of {heights.notna().sum()} values "
+        "look like metres (0.45-1.3); kbtool expects "
+        "centimetres" in " ".join(batch.warnings)
+    )
+    assert "'weight_kg': 200 of 200 values look like grams" in " ".join(batch.warnings)
+    assert batch.rows["height_cm"].equals(heights.rename("height_cm"))  # as written
+
+
+def test_plausible_heights_and_weights_are_not_doubted(tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    sample(200).to_csv(path, index=False)
+    assert not [w for w in read(path).warnings if "look like" in w]
+
+
+@pytest.mark.parametrize("command", ["zscore", "import"])
+def test_the_commands_say_which_unit_a_column_seems_to_be_in(tmp_path: Path, command: str) -> None:
+    args = ["-f", "csv"] if command == "zscore" else ["--store", str(tmp_path / "store")]
+    code, _, err = run(command, str(in_other_units(tmp_path)), *args)
+    assert code == 0, err
+    assert "values look like metres" in err and "values look like grams" in err
+
+
+# --- 12. a bad byte in UTF-8; Windows-1252 -----------------------------------------------------
+
+
+def with_bad_byte(tmp_path: Path) -> Path:
+    """100 visits of children called Ñoño (UTF-8), one byte 0xFF in line 40's name."""
+    frame = sample(100)
+    frame["name"] = "Ñoño " + frame["name"]
+    lines = frame.to_csv(index=False).encode("utf-8").split(b"\n")
+    lines[39] = lines[39].replace("Ñoño".encode(), "Ño".encode() + b"\xff" + "ño".encode(), 1)
+    path = tmp_path / "bad_byte.csv"
+    path.write_bytes(b"\n".join(lines))
+    return path
+
+
+def test_a_bad_byte_in_utf8_is_replaced_and_its_line_named(tmp_path: Path) -> None:
+    batch = read(with_bad_byte(tmp_path))
+    names = batch.rows.set_index("source_line")["name"]
+    assert names[40].startswith("Ño\ufffd")
+    assert names.drop(40).str.startswith("Ñoño ").all()  # not Ã‘
+    (said,) = [w for w in batch.warnings if "UTF-8" in w]
+    assert "line 40: bytes that are not UTF-8, read as U+FFFD" in said
+
+
+def test_windows_1252_is_read_as_such_and_said_why(tmp_path: Path) -> None:
+    frame = sample(100)
+    frame["name"] = "André " + frame["name"]
+    path = tmp_path / "excel.csv"
+    path.write_bytes(frame.to_csv(index=False).encode("cp1252"))
+    batch = read(path)
+    assert batch.rows["name"].str.startswith("André ").all()
+    assert (
+        "read as Windows-1252: 100 bytes of its first megabyte are not UTF-8, and none form "
+        "UTF-8 characters" in " ".join(batch.warnings)
+    )
+
+
+def test_zscore_names_the_line_of_the_bad_byte(tmp_path: Path) -> None:
+    path = with_bad_byte(tmp_path)
+    code, out, err = run("zscore", str(path), "-f", "csv", "--keep", "name")
+    assert code == 0 and "line 40: bytes that are not UTF-8" in err
+    assert "Ã‘" not in out and out.count("Ñoño") == 99
+    code, _, err = run("zscore", str(path), "-f", "csv", "--lang", "id")
+    assert "baris 40: byte yang bukan UTF-8" in err
+
+
+# --- 6. very wide files ------------------------------------------------------------------------
+
+
+def test_a_register_of_2000_columns_is_scored_whole(tmp_path: Path) -> None:
+    """Every column but the personal ones echoed in order, z-scores as without the extra
+    columns (the privacy check per column and the writer's name check were quadratic or one
+    regex pass per column; this keeps the wide path correct, not timed)."""
+    frame = sample(60)
+    narrow = tmp_path / "narrow.csv"
+    frame.to_csv(narrow, index=False)
+    extra = pd.DataFrame(
+        {f"Catatan {i}": [f"c{i}-{row % 7}" for row in range(60)] for i in range(1987)}
+    )
+    wide = tmp_path / "wide.csv"
+    pd.concat([frame, extra], axis=1).to_csv(wide, index=False)
+    got, expected = scores_of(str(wide)), scores_of(str(narrow))
+    echoed = [c for c in frame.columns if c not in ("child_id", "name")]
+    assert list(got.columns[: len(echoed) + 1987]) == [*echoed, *extra.columns]
+    assert got["Catatan 1986"].tolist() == extra["Catatan 1986"].tolist()
+    same = [c for c in expected.columns if c != "source_file"]
+    pd.testing.assert_frame_equal(got[same], expected[same])
