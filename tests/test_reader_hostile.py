@@ -254,6 +254,14 @@ def test_date_format_option_in_every_command_that_reads_files(tmp_path: Path) ->
         assert "'birth_date': dates read as month/day/year" in err
     code, _, err = run("zscore", str(path), "--date-format", "yyyy")
     assert code == 2 and "--date-format" in err
+    groups = Path(__file__).parent.parent / "data" / "samples" / "kampung_kb.csv"
+    for args in (
+        ["prevalence"], ["quality"], ["trend"], ["skdn"], ["growth"],
+        ["compare", "--groups", str(groups), "-f", "csv"],
+        ["report", "-o", str(tmp_path / "r.html")],
+    ):  # fmt: skip
+        code, _, err = run(*args, str(path), "--date-format", "dmy")
+        assert "100 rows read: " in err and "impossible date" in err, args
 
 
 def test_lang_id_says_the_date_order_and_the_long_field_in_indonesian(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from kbtool.audit import (
 from kbtool.commands.common import read_options, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     InputsArg,
     LangOption,
@@ -88,6 +89,7 @@ def audit(
     fmt: FormatOption = None,
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
 ) -> None:
     """Check the z-scores and statuses a register computed itself (e-PPGBM's ZS TB/U, TB/U,
@@ -114,7 +116,7 @@ def audit(
         inputs,
         None,
         columns_needed(by),
-        replace(read_options(reader_columns, sheet), batch_rows=BATCH_ROWS),
+        replace(read_options(reader_columns, sheet, date_format), batch_rows=BATCH_ROWS),
         pick_headers=recorded_columns,
     )
     report_loaded(loaded, rejects, "audit", lang)

@@ -9,6 +9,7 @@ import typer
 from kbtool.commands.common import only_for_files, read_options, report_loaded
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     LangOption,
     OptionalInputsArg,
@@ -44,6 +45,7 @@ def growth(
     fmt: FormatOption = None,
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
 ) -> None:
     """Stunting dynamics per kelurahan and year: children who became stunted (onsets, of those
@@ -58,9 +60,11 @@ def growth(
       kbtool growth -o growth.xlsx --lang id
     """
     only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
+    only_for_files(inputs, **{"--date-format": date_format != "auto"})
     fmt = resolve_format(fmt, output)
     # pairs cross years: the store is read whole, only these columns
-    loaded = load_measurements(inputs, store, columns_needed(by), read_options(column, sheet))
+    reading = read_options(column, sheet, date_format)
+    loaded = load_measurements(inputs, store, columns_needed(by), reading)
     report_loaded(loaded, rejects, "count", lang)
     result = compute_growth(loaded.whole(), by=by)
     view, styles = table_view(result, lang=lang)

@@ -13,6 +13,7 @@ from kbtool import __version__
 from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     LangOption,
     OptionalInputsArg,
     RejectsOption,
@@ -113,6 +114,7 @@ def report(
     lang: LangOption = "en",
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
 ) -> None:
     """A report people can read on a phone and print on A4: the latest stunting prevalence and
@@ -138,6 +140,7 @@ def report(
     )
 
     only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
+    only_for_files(inputs, **{"--date-format": date_format != "auto"})
     if output is None:
         raise UsageError("name the report file with -o, e.g. -o report.html ('-' for stdout)")
     fmt = fmt or ("xlsx" if str(output).lower().endswith(".xlsx") else "html")
@@ -147,10 +150,10 @@ def report(
         months=tuple(cast("list[int]", months) or ()),
         title=title, programme=read_groups(groups) if groups is not None else None,
     )  # fmt: skip
+    reading = read_options(column, sheet, date_format)
     loaded = load_measurements(
-        inputs, store, columns_needed(by, options.programme), read_options(column, sheet),
-        by_year=True,
-    )  # fmt: skip
+        inputs, store, columns_needed(by, options.programme), reading, by_year=True
+    )
     if loaded.measurements:
         report_loaded(loaded, rejects, "count", lang)
     data = assemble_report(loaded, options)

@@ -10,6 +10,7 @@ import typer
 from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     LangOption,
     OptionalInputsArg,
@@ -134,6 +135,7 @@ def skdn(
     fmt: FormatOption = None,
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
 ) -> None:
     """SKDN per posyandu and month: S (children to weigh), D (weighed), B (new), O (not
@@ -151,6 +153,7 @@ def skdn(
         inputs,
         **{"--column": column, "--sheet": sheet, "--rejects": rejects, "--with-names": with_names},
     )
+    only_for_files(inputs, **{"--date-format": date_format != "auto"})
     if with_names and not follow_up:
         raise typer.BadParameter(
             "adds names to the follow-up list: use it with --list", param_hint="--with-names"
@@ -164,7 +167,7 @@ def skdn(
     targets = read_sasaran(sasaran, by) if sasaran else None
     needed = [*columns_needed(by, follow_up=follow_up), *([NAME_COLUMN] if with_names else [])]
     # S looks back 12 months and N/T one: the store is read whole, only these columns
-    loaded = load_measurements(inputs, store, needed, read_options(column, sheet))
+    loaded = load_measurements(inputs, store, needed, read_options(column, sheet, date_format))
     report_loaded(loaded, rejects, "count", lang)
     if follow_up:
         result = followup_list(

@@ -9,6 +9,7 @@ import typer
 from kbtool.commands.common import only_for_files, read_options, report_loaded
 from kbtool.commands.options import (
     ColumnOption,
+    DateFormatOption,
     FormatOption,
     LangOption,
     OptionalInputsArg,
@@ -61,6 +62,7 @@ def trend(
     fmt: FormatOption = None,
     column: ColumnOption = None,
     sheet: SheetOption = None,
+    date_format: DateFormatOption = "auto",
     rejects: RejectsOption = None,
 ) -> None:
     """Prevalence by year per kelurahan and for the whole area, its average annual rate of
@@ -77,12 +79,13 @@ def trend(
       kbtool trend --by kecamatan --indicator all -o trend.xlsx --lang id
     """
     only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
+    only_for_files(inputs, **{"--date-format": date_format != "auto"})
     fmt = resolve_format(fmt, output)
     targets = parse_targets(target)
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
     loaded = load_measurements(
-        inputs, store, columns_needed(groups, indicators), read_options(column, sheet),
+        inputs, store, columns_needed(groups, indicators), read_options(column, sheet, date_format),
         by_year=True,
     )  # fmt: skip
     nothing = loaded.nothing_dated()
