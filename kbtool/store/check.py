@@ -17,12 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kbtool.columns import NAT_DAYS
 from kbtool.errors import StoreError
 from kbtool.store import catalogue
 from kbtool.store.layout import Store, live_path, store_lock
@@ -104,19 +101,13 @@ def read_store_file(
 ) -> pa.Table:
     """One live file, or a StoreError naming it when it is damaged."""
     try:
-        table = pq.read_table(live_path(store.root / entry.path), columns=columns)
+        wanted = None if columns is None else list(columns)
+        table = pq.read_table(live_path(store.root / entry.path), columns=wanted)
     except (OSError, pa.ArrowException) as err:
         raise damaged_file_error(store, [entry]) from err
     if table.num_rows != entry.rows:
         raise damaged_file_error(store, [entry])
     return table
-
-
-def stored_days(dates: pa.ChunkedArray) -> npt.NDArray[np.int64]:
-    """A stored date column as day numbers, NAT_DAYS where missing (as the import's index)."""
-    days = dates.cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64)
-    days[dates.is_null().to_numpy()] = NAT_DAYS
-    return days
 
 
 def repair_store(store: str | Path | None = None) -> list[DamagedFile]:

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from kbtool.errors import StoreError
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
-from kbtool.store.check import damaged_file_error, read_store_file, stored_days
+from kbtool.store.check import damaged_file_error, read_store_file
 from kbtool.store.layout import Store, live_path
 from kbtool.store.open import require_store
 from kbtool.store.schema import (
@@ -383,9 +383,6 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
     return frame
 
 
-_MATCHING_COLUMNS = ["child_key", "child_key_kind", "visit_date", "value_hash"]
-
-
 def duplicates_across_keys(store: str | Path | None = None) -> int:
     """Live measurements that repeat another's visit date and measured values under another
     child key (the same register imported in two layouts by an earlier kbtool, say). Imports
@@ -399,25 +396,10 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
             for entry in catalogue.live_files(connection, "measurements", year)
         ]
     for year in unchecked:
-        parts = [
-            read_store_file(
-                opened, entry, ["child_key", "child_key_kind", "visit_date", "value_hash"]
-            )
-            for entry in entries
-            if entry.year == year
-        ]
-        if not parts:
-            continue
-        table = pa.concat_tables(parts)
-        found += dedup.count_across_keys(
-            dedup.Measured(
-                visit=stored_days(table.column("visit_date")),
-                vhash=table.column("value_hash").to_numpy(),
-                key=table.column("child_key").to_numpy(),
-                kind=table.column("child_key_kind").to_numpy(),
-            ),
-            KEY_KIND_NIK,
-        )
+        parts = [read_store_file(opened, e, dedup.KEY_COLUMNS) for e in entries if e.year == year]
+        if parts:
+            rows = dedup.Rows.of(pa.concat_tables(parts))
+            found += dedup.count_across_keys(rows, KEY_KIND_NIK)
     return found
 
 
