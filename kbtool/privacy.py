@@ -59,6 +59,7 @@ from kbtool.columns import (
     day_numbers,
     splitmix64,
     text_codes,
+    text_column,
 )
 from kbtool.errors import StoreError
 
@@ -212,7 +213,7 @@ def _folded_names(names: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[n
     text = text.str.replace(r"['`\u2019]", "", regex=True)  # Nur'aini = Nuraini
     text = text.str.replace(r"[\W_]+", " ", regex=True).str.strip()
     folded_codes, folded = pd.factorize(text.where(text != "", None))
-    row_codes = np.where(codes >= 0, np.append(folded_codes, -1)[codes], -1)
+    row_codes = np.append(folded_codes, -1)[codes]
     return row_codes.astype(np.intp), np.asarray(folded, dtype=object)
 
 
@@ -248,7 +249,7 @@ def _identifiers(
     unusable = pc.or_(one_character, pc.is_in(text, pa.array(_PLACEHOLDER_IDS)))
     text = pc.if_else(unusable, pa.scalar(None, pa.string()), text)
     clean_codes, clean = text_codes(text)
-    row_codes = np.where(codes >= 0, np.append(clean_codes, -1)[codes], -1)
+    row_codes = np.append(clean_codes, -1)[codes]
     return row_codes.astype(np.intp), np.asarray(clean.to_pylist(), dtype=object)
 
 
@@ -338,7 +339,7 @@ def child_keys(
         else np.full(n, NAT_DAYS, dtype=np.int64)
     )
     sex = rows["sex"].fillna(0).to_numpy(dtype=np.int8) if "sex" in rows else np.zeros(n, np.int8)
-    id_codes, id_uniques = text_codes(_text(rows, "child_id", n))
+    id_codes, id_uniques = text_codes(text_column(rows, "child_id"))
     nik_codes, niks = _row_niks(id_codes, id_uniques, birth)
     kind = np.full(n, KEY_KIND_ROW, dtype=np.int8)
     key = np.zeros(n, dtype=np.int64)
@@ -348,7 +349,7 @@ def child_keys(
     kind[has_nik] = KEY_KIND_NIK
     key[has_nik] = digests.keys(_DOMAIN_NIK, [(nik_codes[has_nik], niks)], n)
 
-    name_codes, names = _folded_names(_text(rows, "name", n))
+    name_codes, names = _folded_names(text_column(rows, "name"))
     ident_codes, identifiers = _identifiers(id_codes, id_uniques)
     id_rows = np.flatnonzero(~has_nik & (ident_codes >= 0))
     if id_rows.size:
@@ -441,12 +442,6 @@ class _Digests:
             self.on_hash(hashed)
         joined = np.frombuffer(b"".join(cast("list[bytes]", digests)), dtype=np.uint8)
         return digests_to_keys(joined.reshape(-1, KEY_BYTES))[group]
-
-
-def _text(rows: pd.DataFrame, column: str, n: int) -> pd.Series:
-    if column not in rows:
-        return pd.Series([None] * n, index=rows.index, dtype=object)
-    return rows[column]
 
 
 # --- personal columns: what `kbtool zscore` never echoes, what no rejects file shows ----------

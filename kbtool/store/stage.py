@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kbtool.columns import text_column
 from kbtool.places import AliasTable, normalise_places
 from kbtool.privacy import ChildKeys, KeyHasher, child_keys, redact_rejects
 from kbtool.reading import ReadBatch
@@ -97,7 +97,9 @@ class Staging:
         rows = batch.rows.reset_index(drop=True)
         if not len(rows):
             return None, None
-        places = normalise_places(_text(rows, "kelurahan"), _text(rows, "kecamatan"), self.aliases)
+        places = normalise_places(
+            text_column(rows, "kelurahan"), text_column(rows, "kecamatan"), self.aliases
+        )
         self.unknown_kelurahan |= places.unknown_kelurahan
         self.unknown_kecamatan |= places.unknown_kecamatan
         keys = child_keys(
@@ -239,9 +241,3 @@ def _year(value: Any) -> int | None:
 
 def _index_path(prefix: Path, column: str) -> Path:
     return prefix.with_name(f"{prefix.name}.{column}")
-
-
-def _text(rows: pd.DataFrame, name: str) -> pd.Series:
-    if name in rows:
-        return rows[name]
-    return pd.Series([None] * len(rows), index=rows.index, dtype=object)
