@@ -32,7 +32,7 @@ from kbtool.store.schema import (
     SUPERSEDED_SCHEMA,
     constant_column,
 )
-from kbtool.store.stage import Staging
+from kbtool.store.stage import Staging, runs
 
 # A partition with more live files than this is rewritten as one file by the import that adds to it.
 MAX_FILES_PER_PARTITION = 16
@@ -167,7 +167,7 @@ class Resolver:
                     len(kept),
                     keep=kept,
                     target=self._rewritten(entry.year, entry.kecamatan, len(kept)),
-                    moved=np.sort(rows_out),
+                    moved=rows_out,
                     entry=entry,
                 )
             )
@@ -206,14 +206,14 @@ class Resolver:
                 live_rows = _rows_by_file(file_no[live], row_no[live])
                 moved_rows = _rows_by_file(file_no[moved_in_import], row_no[moved_in_import])
             assert moved_rows is not None
-            kept = np.sort(live_rows.get(staged.file_no, np.empty(0, dtype=np.int64)))
+            kept = live_rows.get(staged.file_no, np.empty(0, dtype=np.int64))
             splits.append(
                 _Split(
                     *partition,
                     len(kept),
                     keep=kept,
                     target=self._rewritten(staged.year, staged.kecamatan, len(kept)),
-                    moved=np.sort(moved_rows.get(staged.file_no, np.empty(0, dtype=np.int64))),
+                    moved=moved_rows.get(staged.file_no, np.empty(0, dtype=np.int64)),
                 )
             )
         return splits
@@ -408,13 +408,7 @@ def _across_keys_after(stored: dedup.Rows, incoming: dedup.Rows, decided: dedup.
 def _rows_by_file(
     file_no: npt.NDArray[Any], row_no: npt.NDArray[Any]
 ) -> dict[int, npt.NDArray[np.int64]]:
-    """Row numbers grouped by file number (one sort, then slices)."""
-    if len(file_no) == 0:
-        return {}
-    order = np.argsort(file_no, kind="stable")
-    files = np.asarray(file_no)[order]
-    rows = np.asarray(row_no, dtype=np.int64)[order]
-    bounds = np.flatnonzero(np.diff(files)) + 1
-    starts = np.concatenate([[0], bounds]).tolist()
-    ends = np.concatenate([bounds, [len(files)]]).tolist()
-    return {int(files[s]): rows[s:e] for s, e in zip(starts, ends, strict=True)}
+    """Row numbers (below 2**32) grouped by file number, in order: one sort of both packed."""
+    packed = np.sort((np.asarray(file_no, dtype=np.int64) << 32) | row_no)
+    files, rows = packed >> 32, packed & 0xFFFFFFFF
+    return {int(files[start]): rows[start:end] for start, end in runs(files)}
