@@ -569,32 +569,22 @@ def redact_rejects(rejects: pd.DataFrame, personal: Iterable[str] = ()) -> pd.Da
     rejected for its field count replaced by "[redacted]", and any NIK-like run in a value or
     reason as well."""
     frame = pd.DataFrame(
-        {
-            c: (
-                rejects[c].reset_index(drop=True)
-                if c in rejects
-                else pd.Series([None] * len(rejects), dtype=object)
-            )
-            for c in REJECT_COLUMNS
-        }
+        {c: text_column(rejects, c).reset_index(drop=True) for c in REJECT_COLUMNS}
     )
     if not len(frame):
         return frame
+
+    def texts(name: str) -> npt.NDArray[np.object_]:
+        column = frame[name].astype(object)
+        return column.where(column.notna(), "").to_numpy(object, copy=True)
+
     hidden = {str(h).strip().casefold() for h in personal}
-    headers = frame["column"].astype(object).where(frame["column"].notna(), "").astype(str)
+    headers = pd.Series(texts("column")).astype(str)
     personal_headers = {h for h in headers.unique() if personal_header(h) is not None}
     folded = headers.str.strip().str.casefold()
     # a personal column, or no column at all: a broken line whose value is the whole line
     hide = (folded.isin(hidden) | (folded == "") | headers.isin(personal_headers)).to_numpy(bool)
-    values = (
-        frame["value"].astype(object).where(frame["value"].notna(), "").to_numpy(object, copy=True)
-    )
-    reasons = (
-        frame["reason"]
-        .astype(object)
-        .where(frame["reason"].notna(), "")
-        .to_numpy(object, copy=True)
-    )
+    values, reasons = texts("value"), texts("reason")
     rows = np.flatnonzero(hide)
     # the reason may quote the value it rejects: remove it there too
     reasons[rows] = [
@@ -602,8 +592,7 @@ def redact_rejects(rejects: pd.DataFrame, personal: Iterable[str] = ()) -> pd.Da
         for reason, value in zip(reasons[rows], values[rows], strict=True)
     ]
     values[rows] = REDACTED
-    frame["value"] = pd.Series(values, dtype=object).astype(str)
-    frame["reason"] = pd.Series(reasons, dtype=object).astype(str)
-    for name in ("value", "reason"):
-        frame[name] = frame[name].str.replace(_NIK_LIKE, REDACTED, regex=True)
+    for name, shown in (("value", values), ("reason", reasons)):
+        text = pd.Series(shown, dtype=object).astype(str)
+        frame[name] = text.str.replace(_NIK_LIKE, REDACTED, regex=True)
     return frame
