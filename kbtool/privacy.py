@@ -347,7 +347,7 @@ def child_keys(
 
     has_nik = nik_codes >= 0
     kind[has_nik] = KEY_KIND_NIK
-    key[has_nik] = digests.keys(_DOMAIN_NIK, [(nik_codes[has_nik], niks)], n)
+    key[has_nik] = digests.keys(_DOMAIN_NIK, [(nik_codes[has_nik], niks)])
 
     name_codes, names = _folded_names(text_column(rows, "name"))
     ident_codes, identifiers = _identifiers(id_codes, id_uniques)
@@ -363,7 +363,7 @@ def child_keys(
         id_rows = id_rows[keep]
         kind[id_rows] = KEY_KIND_ID
         parts = [(ident_codes[id_rows], identifiers), *((c[keep], t) for c, t in (dates, sexes))]
-        key[id_rows] = digests.keys(_DOMAIN_ID, parts, n)
+        key[id_rows] = digests.keys(_DOMAIN_ID, parts)
 
     name_rows = np.flatnonzero((kind == KEY_KIND_ROW) & (name_codes >= 0) & (birth != NAT_DAYS))
     if name_rows.size:
@@ -376,7 +376,7 @@ def child_keys(
             _sexes(sex[name_rows]),
             _known(place_codes[name_rows], folded_places),
         ]
-        key[name_rows] = digests.keys(_DOMAIN_NAME, parts, n)
+        key[name_rows] = digests.keys(_DOMAIN_NAME, parts)
 
     # row keys: rows with none of these. One HMAC per file; each row's line number, mixed by a
     # bijection, is XORed in, so every line has its own key and the same file gives the same
@@ -420,7 +420,7 @@ class _Digests:
     ) -> None:
         self.hasher, self.cache, self.on_hash = hasher, cache, on_hash
 
-    def keys(self, domain: bytes, parts: Sequence[_Part], n: int) -> npt.NDArray[np.int64]:
+    def keys(self, domain: bytes, parts: Sequence[_Part]) -> npt.NDArray[np.int64]:
         """Keys of rows whose message is their parts' texts joined by the separator."""
         group, first = _group_codes([codes for codes, _ in parts])
         texts = [values[codes[first]] for codes, values in parts]

@@ -69,7 +69,6 @@ class _Split:
     rows `moved` read out for superseded/."""
 
     source: Path
-    source_rows: int
     year: int | None
     kecamatan: str | None
     rows: int
@@ -153,15 +152,12 @@ class Resolver:
             stored_file[replaced], stored_row[replaced]
         ).items():
             entry = files[position]
-            keep = np.ones(entry.rows, dtype=bool)
-            keep[rows_out] = False
-            kept = np.flatnonzero(keep)
+            kept = np.delete(np.arange(entry.rows, dtype=np.int64), rows_out)
             self.plan.removed.append(entry.path)
             touched.add((entry.year, entry.kecamatan))
             splits.append(
                 _Split(
                     self.store.root / entry.path,
-                    entry.rows,
                     entry.year,
                     entry.kecamatan,
                     len(kept),
@@ -196,7 +192,7 @@ class Resolver:
         ]
         for staged in staged_by_batches:
             touched.add((staged.year, staged.kecamatan))
-            partition = (staged.path, staged.rows, staged.year, staged.kecamatan)
+            partition = (staged.path, staged.year, staged.kecamatan)
             if live_count[staged.file_no] == staged.rows:
                 splits.append(_Split(*partition, staged.rows))
                 continue
