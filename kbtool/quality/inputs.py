@@ -12,6 +12,7 @@ import pandas as pd
 
 from kbtool.columns import NAT_DAYS, blank_as_missing, calendar_parts, day_numbers, factorize
 from kbtool.errors import InputError
+from kbtool.prevalence import selection
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -24,18 +25,9 @@ ZSCORE_COLUMNS = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag",
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
     """Raise InputError naming the `columns` the frame lacks, and how to add z-scores."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        seen = ", ".join(map(str, frame.columns))
-        hint = ""
-        if any(c in ZSCORE_COLUMNS for c in missing):
-            hint = (
-                "; compute z-scores first: "
-                "kbtool.growth.compute_zscores(frame, full_precision=True)"
-            )
-        raise InputError(
-            f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}{hint}"
-        )
+    no_zscores = any(c in ZSCORE_COLUMNS and c not in frame.columns for c in columns)
+    hint = "; compute z-scores first: kbtool.growth.compute_zscores(frame, full_precision=True)"
+    selection.require_columns(frame, columns, hint if no_zscores else "")
 
 
 def float_column(frame: pd.DataFrame, name: str) -> FloatArray:

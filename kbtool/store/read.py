@@ -358,8 +358,7 @@ def open_superseded(
     filters: Filters = None,
 ) -> pd.DataFrame:
     """Rows replaced by corrections, with `superseded_by_import` naming the import that did it."""
-    table = read_measurements_table(store, columns, filters, area="superseded")
-    return table.to_pandas(date_as_object=False, types_mapper=_types)
+    return measurements_frame(read_measurements_table(store, columns, filters, area="superseded"))
 
 
 def list_sources(store: str | Path | None = None) -> pd.DataFrame:
