@@ -13,7 +13,7 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -131,16 +131,9 @@ def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
 def _damaged(
     connection: sqlite3.Connection, entry: catalogue.FileEntry, problem: str
 ) -> DamagedFile:
-    return DamagedFile(
-        path=entry.path,
-        area=entry.area,
-        year=entry.year,
-        kecamatan=entry.kecamatan,
-        import_id=entry.import_id,
-        rows=entry.rows,
-        problem=problem,
-        sources=tuple(catalogue.source_files(connection, entry.import_id)),
-    )
+    where = {name: value for name, value in asdict(entry).items() if name != "bytes"}
+    sources = tuple(catalogue.source_files(connection, entry.import_id))
+    return DamagedFile(**where, problem=problem, sources=sources)
 
 
 def _first_line(err: BaseException) -> str:
