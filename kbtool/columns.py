@@ -183,6 +183,26 @@ def factorize(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], list[
     return np.asarray(codes, dtype=np.intp), list(np.asarray(uniques, dtype=object))
 
 
+def text_column(rows: pd.DataFrame, name: str) -> pd.Series:
+    """A text column of a batch; all missing where the batch has no such column."""
+    if name in rows:
+        return rows[name]
+    return pd.Series([None] * len(rows), index=rows.index, dtype=object)
+
+
+def blank_as_missing(codes: npt.NDArray[np.integer], uniques: Any) -> IntArray:
+    """`codes` (-1: missing) into `uniques` with those of blank values (empty or only spaces
+    as text) made -1 too: an empty cell is as missing as a missing one."""
+    wide = np.asarray(codes, dtype=np.int64)
+    text = pd.Series(list(uniques), dtype=object).astype("str")
+    blank = np.flatnonzero(text.str.strip().eq("").to_numpy(dtype=np.bool_, na_value=True))
+    if not blank.size:
+        return wide
+    remap = np.arange(len(text), dtype=np.int64)
+    remap[blank] = -1
+    return np.where(wide >= 0, remap[np.maximum(wide, 0)], -1)
+
+
 def text_codes(
     values: pd.Series | pa.Array | pa.ChunkedArray,
 ) -> tuple[npt.NDArray[np.intp], pa.Array]:

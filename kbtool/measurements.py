@@ -24,7 +24,7 @@ from kbtool.errors import InputError
 from kbtool.places import builtin_aliases, normalise_places
 from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher, child_keys
 from kbtool.reading import ReadOptions, iter_read
-from kbtool.store.dedup import Measured, matched_across_keys
+from kbtool.store.dedup import KEY_COLUMNS, Rows, matched_across_keys
 from kbtool.store.read import measurements_frame
 from kbtool.store.schema import (
     DICTIONARY_STRING,
@@ -121,7 +121,7 @@ def measurements_from_files(
                 kecamatan = pa.array(staged.kecamatan.astype(object), pa.string())
                 table = table.append_column("kecamatan", pc.dictionary_encode(kecamatan))
             if columns is not None:
-                wanted = dict.fromkeys((*columns, *_MATCH_COLUMNS))
+                wanted = dict.fromkeys((*columns, *KEY_COLUMNS))
                 table = table.select([c for c in wanted if c in table.column_names])
             tables.append(table.append_column("_file", pa.array(np.full(len(table), index))))
         summaries.append({"file": str(source), "rows_read": file_rows})
@@ -183,23 +183,11 @@ def _raw_cells(
     return cells
 
 
-# what tells the same measurement under two child keys (kbtool.store.dedup.matched_across_keys)
-_MATCH_COLUMNS = ("child_key", "child_key_kind", "visit_date", "value_hash")
-
-
 def _matched_across_keys(table: pa.Table) -> npt.NDArray[np.bool_]:
     """Rows of a later file that repeat a measurement of an earlier one under another key, as
     an import would count them."""
-    empty = np.empty(0, dtype=np.int64)
-    visit = table.column("visit_date").cast(pa.int32()).fill_null(-(2**31))
-    incoming = Measured(
-        visit=visit.to_numpy().astype(np.int64),
-        vhash=table.column("value_hash").to_numpy(),
-        key=table.column("child_key").to_numpy(),
-        kind=table.column("child_key_kind").to_numpy(),
-        src=table.column("_file").to_numpy().astype(np.int32),
-    )
-    stored = Measured(empty, empty, empty, np.empty(0, dtype=np.int8))
+    incoming = Rows.of(table, table.column("_file").to_numpy().astype(np.int32))
+    stored = Rows.of(MEASUREMENT_SCHEMA.empty_table())
     return matched_across_keys(incoming, stored, KEY_KIND_NIK)
 
 

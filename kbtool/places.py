@@ -212,11 +212,7 @@ def normalise_place_names(values: pd.Series, kind: str, table: AliasTable) -> No
     category_codes, categories = pd.factorize(
         pd.Series(canonical, dtype=object), use_na_sentinel=True
     )
-    row_codes = (
-        np.where(codes >= 0, category_codes[np.maximum(codes, 0)], -1)
-        if len(uniques)
-        else (np.full(len(values), -1))
-    )
+    row_codes = np.append(category_codes, -1)[codes]
     result = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
     return NormalisedNames(pd.Series(result, index=values.index), frozenset(unknown))
 

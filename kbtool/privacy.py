@@ -59,6 +59,7 @@ from kbtool.columns import (
     day_numbers,
     splitmix64,
     text_codes,
+    text_column,
 )
 from kbtool.errors import StoreError
 
@@ -212,7 +213,7 @@ def _folded_names(names: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[n
     text = text.str.replace(r"['`\u2019]", "", regex=True)  # Nur'aini = Nuraini
     text = text.str.replace(r"[\W_]+", " ", regex=True).str.strip()
     folded_codes, folded = pd.factorize(text.where(text != "", None))
-    row_codes = np.where(codes >= 0, np.append(folded_codes, -1)[codes], -1)
+    row_codes = np.append(folded_codes, -1)[codes]
     return row_codes.astype(np.intp), np.asarray(folded, dtype=object)
 
 
@@ -248,7 +249,7 @@ def _identifiers(
     unusable = pc.or_(one_character, pc.is_in(text, pa.array(_PLACEHOLDER_IDS)))
     text = pc.if_else(unusable, pa.scalar(None, pa.string()), text)
     clean_codes, clean = text_codes(text)
-    row_codes = np.where(codes >= 0, np.append(clean_codes, -1)[codes], -1)
+    row_codes = np.append(clean_codes, -1)[codes]
     return row_codes.astype(np.intp), np.asarray(clean.to_pylist(), dtype=object)
 
 
@@ -338,7 +339,7 @@ def child_keys(
         else np.full(n, NAT_DAYS, dtype=np.int64)
     )
     sex = rows["sex"].fillna(0).to_numpy(dtype=np.int8) if "sex" in rows else np.zeros(n, np.int8)
-    id_codes, id_uniques = text_codes(_text(rows, "child_id", n))
+    id_codes, id_uniques = text_codes(text_column(rows, "child_id"))
     nik_codes, niks = _row_niks(id_codes, id_uniques, birth)
     kind = np.full(n, KEY_KIND_ROW, dtype=np.int8)
     key = np.zeros(n, dtype=np.int64)
@@ -346,9 +347,9 @@ def child_keys(
 
     has_nik = nik_codes >= 0
     kind[has_nik] = KEY_KIND_NIK
-    key[has_nik] = digests.keys(_DOMAIN_NIK, [(nik_codes[has_nik], niks)], n)
+    key[has_nik] = digests.keys(_DOMAIN_NIK, [(nik_codes[has_nik], niks)])
 
-    name_codes, names = _folded_names(_text(rows, "name", n))
+    name_codes, names = _folded_names(text_column(rows, "name"))
     ident_codes, identifiers = _identifiers(id_codes, id_uniques)
     id_rows = np.flatnonzero(~has_nik & (ident_codes >= 0))
     if id_rows.size:
@@ -362,7 +363,7 @@ def child_keys(
         id_rows = id_rows[keep]
         kind[id_rows] = KEY_KIND_ID
         parts = [(ident_codes[id_rows], identifiers), *((c[keep], t) for c, t in (dates, sexes))]
-        key[id_rows] = digests.keys(_DOMAIN_ID, parts, n)
+        key[id_rows] = digests.keys(_DOMAIN_ID, parts)
 
     name_rows = np.flatnonzero((kind == KEY_KIND_ROW) & (name_codes >= 0) & (birth != NAT_DAYS))
     if name_rows.size:
@@ -375,7 +376,7 @@ def child_keys(
             _sexes(sex[name_rows]),
             _known(place_codes[name_rows], folded_places),
         ]
-        key[name_rows] = digests.keys(_DOMAIN_NAME, parts, n)
+        key[name_rows] = digests.keys(_DOMAIN_NAME, parts)
 
     # row keys: rows with none of these. One HMAC per file; each row's line number, mixed by a
     # bijection, is XORed in, so every line has its own key and the same file gives the same
@@ -419,7 +420,7 @@ class _Digests:
     ) -> None:
         self.hasher, self.cache, self.on_hash = hasher, cache, on_hash
 
-    def keys(self, domain: bytes, parts: Sequence[_Part], n: int) -> npt.NDArray[np.int64]:
+    def keys(self, domain: bytes, parts: Sequence[_Part]) -> npt.NDArray[np.int64]:
         """Keys of rows whose message is their parts' texts joined by the separator."""
         group, first = _group_codes([codes for codes, _ in parts])
         texts = [values[codes[first]] for codes, values in parts]
@@ -441,12 +442,6 @@ class _Digests:
             self.on_hash(hashed)
         joined = np.frombuffer(b"".join(cast("list[bytes]", digests)), dtype=np.uint8)
         return digests_to_keys(joined.reshape(-1, KEY_BYTES))[group]
-
-
-def _text(rows: pd.DataFrame, column: str, n: int) -> pd.Series:
-    if column not in rows:
-        return pd.Series([None] * n, index=rows.index, dtype=object)
-    return rows[column]
 
 
 # --- personal columns: what `kbtool zscore` never echoes, what no rejects file shows ----------
@@ -576,32 +571,22 @@ def redact_rejects(rejects: pd.DataFrame, personal: Iterable[str] = ()) -> pd.Da
     rejected for its field count replaced by "[redacted]", and any NIK-like run in a value or
     reason as well."""
     frame = pd.DataFrame(
-        {
-            c: (
-                rejects[c].reset_index(drop=True)
-                if c in rejects
-                else pd.Series([None] * len(rejects), dtype=object)
-            )
-            for c in REJECT_COLUMNS
-        }
+        {c: text_column(rejects, c).reset_index(drop=True) for c in REJECT_COLUMNS}
     )
     if not len(frame):
         return frame
+
+    def texts(name: str) -> npt.NDArray[np.object_]:
+        column = frame[name].astype(object)
+        return column.where(column.notna(), "").to_numpy(object, copy=True)
+
     hidden = {str(h).strip().casefold() for h in personal}
-    headers = frame["column"].astype(object).where(frame["column"].notna(), "").astype(str)
+    headers = pd.Series(texts("column")).astype(str)
     personal_headers = {h for h in headers.unique() if personal_header(h) is not None}
     folded = headers.str.strip().str.casefold()
     # a personal column, or no column at all: a broken line whose value is the whole line
     hide = (folded.isin(hidden) | (folded == "") | headers.isin(personal_headers)).to_numpy(bool)
-    values = (
-        frame["value"].astype(object).where(frame["value"].notna(), "").to_numpy(object, copy=True)
-    )
-    reasons = (
-        frame["reason"]
-        .astype(object)
-        .where(frame["reason"].notna(), "")
-        .to_numpy(object, copy=True)
-    )
+    values, reasons = texts("value"), texts("reason")
     rows = np.flatnonzero(hide)
     # the reason may quote the value it rejects: remove it there too
     reasons[rows] = [
@@ -609,8 +594,7 @@ def redact_rejects(rejects: pd.DataFrame, personal: Iterable[str] = ()) -> pd.Da
         for reason, value in zip(reasons[rows], values[rows], strict=True)
     ]
     values[rows] = REDACTED
-    frame["value"] = pd.Series(values, dtype=object).astype(str)
-    frame["reason"] = pd.Series(reasons, dtype=object).astype(str)
-    for name in ("value", "reason"):
-        frame[name] = frame[name].str.replace(_NIK_LIKE, REDACTED, regex=True)
+    for name, shown in (("value", values), ("reason", reasons)):
+        text = pd.Series(shown, dtype=object).astype(str)
+        frame[name] = text.str.replace(_NIK_LIKE, REDACTED, regex=True)
     return frame

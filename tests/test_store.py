@@ -727,16 +727,16 @@ def test_lock_timeout_names_the_holder(store: Path) -> None:
 # --- the dedup kernel ---------------------------------------------------------------------
 
 
-def _random_rows(rng: np.random.Generator, n: int) -> tuple[dedup.Incoming, dedup.Stored]:
+def _random_rows(rng: np.random.Generator, n: int) -> tuple[dedup.Rows, dedup.Rows]:
     children = rng.integers(0, 6, n).astype(np.int64)
-    incoming = dedup.Incoming(
+    incoming = dedup.Rows(
         key=children.astype(np.int64) * 7919,
         visit=rng.integers(0, 3, n).astype(np.int64),
         vhash=rng.integers(0, 3, n).astype(np.int64),
         src=rng.integers(0, 2, n).astype(np.int32),
     )
     pairs = np.unique(np.stack([rng.integers(0, 6, 8), rng.integers(0, 3, 8)]), axis=1)
-    stored = dedup.Stored(
+    stored = dedup.Rows(
         key=pairs[0].astype(np.int64) * 7919,
         visit=pairs[1].astype(np.int64),
         vhash=np.asarray(rng.integers(0, 3, pairs.shape[1]), dtype=np.int64),
@@ -744,9 +744,10 @@ def _random_rows(rng: np.random.Generator, n: int) -> tuple[dedup.Incoming, dedu
     return incoming, stored
 
 
-def _rules(incoming: dedup.Incoming, stored: dedup.Stored) -> list[tuple[int, int, int]]:
+def _rules(incoming: dedup.Rows, stored: dedup.Rows) -> list[tuple[int, int, int]]:
     """The rules of kbtool.store.dedup row by row in plain Python (rows in reading order):
     (status, stored row replaced, source credited) per row."""
+    assert incoming.src is not None
     rows = list(zip(incoming.key, incoming.visit, incoming.vhash, incoming.src, strict=True))
     held = {(k, v): i for i, (k, v) in enumerate(zip(stored.key, stored.visit, strict=True))}
     decided = []
@@ -785,9 +786,7 @@ def test_dedup_follows_its_rules(seed: int) -> None:
     expected = _rules(incoming, stored)
     assert _decided(dedup.resolve(incoming, stored)) == expected
     shuffled = np.random.default_rng(seed + 100).permutation(len(incoming.key))
-    mixed = dedup.Incoming(
-        *(getattr(incoming, f)[shuffled] for f in ("key", "visit", "vhash", "src"))
-    )
+    mixed = incoming.take(shuffled)
     unordered = dedup.resolve(mixed, stored, seq=shuffled.astype(np.int64))
     assert _decided(unordered) == [expected[i] for i in shuffled]
 
@@ -798,31 +797,31 @@ def test_dedup_of_distinct_identities_follows_its_rules(seed: int) -> None:
     rng = np.random.default_rng(seed)
     grid = np.stack(np.meshgrid(np.arange(8), np.arange(5))).reshape(2, -1)
     taken = rng.permutation(grid.shape[1])[:30]
-    incoming = dedup.Incoming(
+    incoming = dedup.Rows(
         key=grid[0, taken].astype(np.int64) * 7919,
         visit=grid[1, taken].astype(np.int64),
         vhash=rng.integers(0, 3, taken.size).astype(np.int64),
         src=rng.integers(0, 2, taken.size).astype(np.int32),
     )
     held = rng.permutation(grid.shape[1])[:15]
-    stored = dedup.Stored(
+    stored = dedup.Rows(
         key=grid[0, held].astype(np.int64) * 7919,
         visit=grid[1, held].astype(np.int64),
         vhash=rng.integers(0, 3, held.size).astype(np.int64),
     )
-    for store_rows in (stored, dedup.Stored(*(np.empty(0, np.int64) for _ in range(3)))):
+    for store_rows in (stored, dedup.Rows(*(np.empty(0, np.int64),) * 3)):
         assert _decided(dedup.resolve(incoming, store_rows)) == _rules(incoming, store_rows)
 
 
 def test_dedup_rules_by_hand() -> None:
     """Rows (child, visit, values) in reading order against a store holding (c1, v1, A)."""
-    incoming = dedup.Incoming(
+    incoming = dedup.Rows(
         key=np.array([1, 1, 1, 2, 2, 1], dtype=np.int64),
         visit=np.array([1, 1, 1, 1, 1, 2], dtype=np.int64),
         vhash=np.array([10, 20, 10, 30, 30, 40], dtype=np.int64),
         src=np.array([0, 0, 1, 1, 1, 1], dtype=np.int32),
     )
-    stored = dedup.Stored(
+    stored = dedup.Rows(
         key=np.array([1], dtype=np.int64),
         visit=np.array([1], dtype=np.int64),
         vhash=np.array([20], dtype=np.int64),
@@ -841,14 +840,14 @@ def test_identities_that_would_share_64_bits_are_told_apart() -> None:
     multiplier = np.uint64(0x9E3779B97F4A7C15)
     with np.errstate(over="ignore"):
         other = (np.uint64(5) + multiplier).view(np.int64)  # 5 + 1 * M  ==  other + 0 * M
-    incoming = dedup.Incoming(
+    incoming = dedup.Rows(
         key=np.array([5, other], dtype=np.int64),
         visit=np.array([1, 0], dtype=np.int64),
         vhash=np.array([1, 2], dtype=np.int64),
         src=np.zeros(2, dtype=np.int32),
     )
     none = np.empty(0, dtype=np.int64)
-    empty = dedup.Stored(key=none, visit=none, vhash=none)
+    empty = dedup.Rows(key=none, visit=none, vhash=none)
     assert dedup.resolve(incoming, empty).status.tolist() == [dedup.LIVE, dedup.LIVE]
 
 

@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
+from kbtool.columns import blank_as_missing
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -410,14 +411,8 @@ def _filled(frame: pd.DataFrame, column: str, rows: IntArray) -> tuple[IntArray,
 
 def _codes(values: Any) -> tuple[IntArray, int]:
     """Codes 0 .. k-1 of values and k; -1 for a missing or blank value."""
-    raw_codes, uniques = pd.factorize(values)
-    codes = raw_codes.astype(np.int64, copy=False)
-    blank = [i for i, label in enumerate(map(str, uniques)) if not label.strip()]
-    if blank:
-        remap = np.arange(len(uniques), dtype=np.int64)
-        remap[blank] = -1
-        codes = np.where(codes >= 0, remap[codes], -1)
-    return codes, len(uniques)
+    codes, uniques = pd.factorize(values)
+    return blank_as_missing(codes, uniques), len(uniques)
 
 
 def _weights(values: pd.Series, column: str) -> FloatArray:
@@ -461,19 +456,11 @@ def age_groups(age_days: npt.ArrayLike) -> pd.Categorical[str]:
 def _group_codes(values: Any, column: str) -> tuple[IntArray, list[str]]:
     """Codes (-1 = missing) and text labels of one grouping column's values."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = np.asarray(values.codes, dtype=np.int64)
-        uniques = list(values.categories)
+        codes, uniques = values.codes, values.categories
     else:
-        raw_codes, unique_values = pd.factorize(values)
-        codes = raw_codes.astype(np.int64, copy=False)
-        uniques = list(unique_values)
+        codes, uniques = pd.factorize(values)
     labels = [_sex_label(u) for u in uniques] if column == "sex" else [str(u) for u in uniques]
-    blank = [i for i, label in enumerate(labels) if not label.strip()]
-    if blank:  # an empty cell is as unknown as a missing one
-        remap = np.arange(len(labels), dtype=np.int64)
-        remap[blank] = -1
-        codes = np.where(codes >= 0, remap[codes], -1)
-    return codes, labels
+    return blank_as_missing(codes, labels), labels
 
 
 def _sex_label(value: Any) -> str:

@@ -36,14 +36,13 @@ class Design:
     """The sample design of a set of rows, each a child of one sample (`sample`, e.g. the
     year: every sample is a design of its own).
 
-    `stratum` and `psu` code each row's stratum (0 .. H-1) and PSU (0 .. P-1); `psu_stratum`
-    gives each PSU's stratum and `stratum_sample` each stratum's sample. `simple` marks a
+    `psu` codes each row's PSU (0 .. P-1); `psu_stratum` gives each PSU's stratum (0 .. H-1)
+    and `stratum_sample` each stratum's sample. `simple` marks a
     simple random sample per sample: every row its own PSU, one stratum, no weights.
     """
 
     sample: IntArray
     weight: FloatArray
-    stratum: IntArray
     psu: IntArray
     psu_stratum: IntArray
     stratum_sample: IntArray
@@ -64,13 +63,11 @@ class Design:
         stratum_sample = np.zeros(len(strata), dtype=np.int64)
         stratum_sample[stratum] = sample
         if psu is None:
-            return cls(
-                sample, weight, stratum, np.arange(len(sample)), stratum, stratum_sample, simple
-            )
+            return cls(sample, weight, np.arange(len(sample)), stratum, stratum_sample, simple)
         psu, units = pd.factorize(psu)
         psu_stratum = np.zeros(len(units), dtype=np.int64)
         psu_stratum[psu] = stratum
-        return cls(sample, weight, stratum, psu, psu_stratum, stratum_sample, simple)
+        return cls(sample, weight, psu, psu_stratum, stratum_sample, simple)
 
     def degrees_of_freedom(self, samples: int) -> FloatArray:
         """PSUs minus strata, per sample."""

@@ -101,12 +101,13 @@ def select_period_measurements(
     )
 
 
-def require_columns(frame: pd.DataFrame, columns: Iterable[str]) -> None:
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], hint: str = "") -> None:
+    """InputError naming the `columns` the frame lacks, then `hint` (how to add them)."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         seen = ", ".join(map(str, frame.columns))
         raise InputError(
-            f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}"
+            f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}{hint}"
         )
 
 

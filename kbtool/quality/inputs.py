@@ -10,8 +10,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from kbtool.columns import NAT_DAYS, calendar_parts, day_numbers, factorize
+from kbtool.columns import NAT_DAYS, blank_as_missing, calendar_parts, day_numbers, factorize
 from kbtool.errors import InputError
+from kbtool.prevalence import selection
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -24,18 +25,9 @@ ZSCORE_COLUMNS = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag",
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
     """Raise InputError naming the `columns` the frame lacks, and how to add z-scores."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        seen = ", ".join(map(str, frame.columns))
-        hint = ""
-        if any(c in ZSCORE_COLUMNS for c in missing):
-            hint = (
-                "; compute z-scores first: "
-                "kbtool.growth.compute_zscores(frame, full_precision=True)"
-            )
-        raise InputError(
-            f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}{hint}"
-        )
+    no_zscores = any(c in ZSCORE_COLUMNS and c not in frame.columns for c in columns)
+    hint = "; compute z-scores first: kbtool.growth.compute_zscores(frame, full_precision=True)"
+    selection.require_columns(frame, columns, hint if no_zscores else "")
 
 
 def float_column(frame: pd.DataFrame, name: str) -> FloatArray:
@@ -96,16 +88,9 @@ def _months(days: IntArray, known: BoolArray) -> IntArray:
 def value_codes(series: pd.Series) -> tuple[IntArray, list[Any]]:
     """Codes into the distinct values of a column; -1 where missing or blank text."""
     raw, uniques = factorize(series)
-    codes = raw.astype(np.int64, copy=False)
-    if pd.Index(uniques, dtype=object).inferred_type in ("string", "mixed"):
-        # an empty cell is as missing as a missing one (vectorised: child keys are many)
-        text = pd.Series(uniques, dtype=object).astype("str")
-        blank = np.flatnonzero(text.str.strip().eq("").to_numpy(dtype=np.bool_, na_value=True))
-        if blank.size:
-            remap = np.arange(len(uniques), dtype=np.int64)
-            remap[blank] = -1
-            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-    return codes, uniques
+    if pd.Index(uniques, dtype=object).inferred_type in ("string", "mixed"):  # text can be blank
+        return blank_as_missing(raw, uniques), uniques
+    return raw.astype(np.int64, copy=False), uniques
 
 
 def _child_codes(series: pd.Series) -> IntArray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.quality.inputs import FloatArray, IntArray
+from kbtool.quality.inputs import FloatArray, IntArray, float_column
 from kbtool.quality.statistics import binomial_at_least, dps_p_value, share_lower_bound
 from kbtool.quality.thresholds import (
     ACCEPTABLE,
@@ -47,10 +47,6 @@ def _rate_values(check: Check, values: FloatArray) -> IntArray:
     return np.where(known, code, -1).astype(np.int64)
 
 
-def _column(table: pd.DataFrame, name: str) -> FloatArray:
-    return np.asarray(table[name].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
-
-
 def rate_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rating code (-1 not rated, 0 excellent .. 3 problematic) of every rated cell, and for
     `floor` checks the p-value that a problematic rating is not chance (NaN otherwise)."""
@@ -58,8 +54,8 @@ def rate_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     evidence: dict[str, FloatArray] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for check in CHECKS:
-            values = _column(table, check.column)
-            basis = _column(table, check.rated_on)
+            values = float_column(table, check.column)
+            basis = float_column(table, check.rated_on)
             tolerated = np.zeros(values.shape, dtype=np.bool_)
             p = np.full(values.shape, np.nan)
             if check.kind == "share":
@@ -71,7 +67,7 @@ def rate_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 p = binomial_at_least(k, n, check.limits[2] / 100.0)
             elif check.kind == "heaping":
                 # the p-value of the excess; no penalty under a Whipple-type index of 125
-                p = _column(table, "_heaping_p")
+                p = float_column(table, "_heaping_p")
                 code = _rate_values(check, p)
                 tolerated = values / HEAPING_EXPECTED_PCT * 100.0 < HEAPING_INDEX_TOLERATED
             else:
@@ -81,13 +77,15 @@ def rate_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 elif check.column.startswith("dps_"):  # the DPS's chi-square test
                     p = dps_p_value(values, basis, DPS_DIGITS)
             if check.column == "sex_ratio_p":
-                ratio = _column(table, "sex_ratio") / EXPECTED_SEX_RATIO
+                ratio = float_column(table, "sex_ratio") / EXPECTED_SEX_RATIO
                 tolerated = np.abs(ratio - 1.0) <= RATIO_TOLERANCE
             elif check.column == "age_ratio_p":
-                ratio = _column(table, "age_ratio") / _column(table, "_expected_age_ratio")
+                ratio = float_column(table, "age_ratio") / float_column(
+                    table, "_expected_age_ratio"
+                )
                 tolerated = np.abs(ratio - 1.0) <= RATIO_TOLERANCE
             elif check.column == "mean_haz_gap_p":
-                tolerated = np.abs(_column(table, "mean_haz_gap")) < HAZ_GAP_TOLERATED
+                tolerated = np.abs(float_column(table, "mean_haz_gap")) < HAZ_GAP_TOLERATED
             code = np.where((code > EXCELLENT) & tolerated, EXCELLENT, code)
             ratings[check.column] = np.where(basis >= check.min_count, code, -1)
             evidence[check.column] = p

@@ -115,9 +115,9 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 def create(path: Path, meta: dict[str, str]) -> None:
-    """Create the catalogue's tables (idempotent) and record `meta` (format version, ...)."""
+    """Create the catalogue's tables (connect does, idempotently) and record `meta` (format
+    version, ...)."""
     with closing(connect(path)) as connection, connection:
-        connection.executescript(_SCHEMA)
         connection.executemany(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", sorted(meta.items())
         )

@@ -13,16 +13,13 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kbtool.columns import NAT_DAYS
 from kbtool.errors import StoreError
 from kbtool.store import catalogue
 from kbtool.store.layout import Store, live_path, store_lock
@@ -104,19 +101,13 @@ def read_store_file(
 ) -> pa.Table:
     """One live file, or a StoreError naming it when it is damaged."""
     try:
-        table = pq.read_table(live_path(store.root / entry.path), columns=columns)
+        wanted = None if columns is None else list(columns)
+        table = pq.read_table(live_path(store.root / entry.path), columns=wanted)
     except (OSError, pa.ArrowException) as err:
         raise damaged_file_error(store, [entry]) from err
     if table.num_rows != entry.rows:
         raise damaged_file_error(store, [entry])
     return table
-
-
-def stored_days(dates: pa.ChunkedArray) -> npt.NDArray[np.int64]:
-    """A stored date column as day numbers, NAT_DAYS where missing (as the import's index)."""
-    days = dates.cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64)
-    days[dates.is_null().to_numpy()] = NAT_DAYS
-    return days
 
 
 def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
@@ -140,16 +131,9 @@ def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
 def _damaged(
     connection: sqlite3.Connection, entry: catalogue.FileEntry, problem: str
 ) -> DamagedFile:
-    return DamagedFile(
-        path=entry.path,
-        area=entry.area,
-        year=entry.year,
-        kecamatan=entry.kecamatan,
-        import_id=entry.import_id,
-        rows=entry.rows,
-        problem=problem,
-        sources=tuple(catalogue.source_files(connection, entry.import_id)),
-    )
+    where = {name: value for name, value in asdict(entry).items() if name != "bytes"}
+    sources = tuple(catalogue.source_files(connection, entry.import_id))
+    return DamagedFile(**where, problem=problem, sources=sources)
 
 
 def _first_line(err: BaseException) -> str:

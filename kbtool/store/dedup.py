@@ -22,31 +22,42 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+
+from kbtool.columns import NAT_DAYS
 
 DUPLICATE = 0
 LIVE = 1
 SUPERSEDED = 2
 
 I64 = npt.NDArray[np.int64]
+# the stored columns that say which measurement a row is, and of which child
+KEY_COLUMNS = ("child_key", "child_key_kind", "visit_date", "value_hash")
 
 
 @dataclass(frozen=True)
-class Incoming:
-    """The import's index rows of one year."""
+class Rows:
+    """Measurements of one visit year: child key, visit day and value hash; the key's kind and
+    (incoming rows) the file each came from, where a step needs them."""
 
     key: I64
     visit: I64
     vhash: I64
-    src: npt.NDArray[np.int32]
+    kind: npt.NDArray[np.int8] | None = None
+    src: npt.NDArray[np.int32] | None = None
 
+    @classmethod
+    def of(cls, table: pa.Table, src: npt.NDArray[np.int32] | None = None) -> Rows:
+        """The KEY_COLUMNS of stored rows (a table of them)."""
+        key, kind = table.column("child_key").to_numpy(), table.column("child_key_kind").to_numpy()
+        vhash = table.column("value_hash").to_numpy()
+        return cls(key, stored_days(table.column("visit_date")), vhash, kind, src)
 
-@dataclass(frozen=True)
-class Stored:
-    """The store's live rows of the same year (unique identities)."""
-
-    key: I64
-    visit: I64
-    vhash: I64
+    def take(self, rows: npt.NDArray[np.intp] | npt.NDArray[np.bool_]) -> Rows:
+        """The rows chosen (positions or a mask)."""
+        kind = None if self.kind is None else self.kind[rows]
+        src = None if self.src is None else self.src[rows]
+        return Rows(self.key[rows], self.visit[rows], self.vhash[rows], kind, src)
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,13 @@ class Resolution:
     credit_src: I64  # for SUPERSEDED rows: the source of the row that won, else -1
 
 
+def stored_days(dates: pa.ChunkedArray) -> I64:
+    """A stored date column as day numbers, NAT_DAYS where missing (as the import's index)."""
+    days = dates.cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64)
+    days[dates.is_null().to_numpy()] = NAT_DAYS
+    return days
+
+
 def pair_codes(*pairs: tuple[I64, I64]) -> list[npt.NDArray[np.intp]]:
     """Exact codes of (a, b) pairs over several pairs of columns: equal pairs, equal codes."""
     first = pd.factorize(np.concatenate([a for a, _ in pairs]))[0]
@@ -66,12 +84,13 @@ def pair_codes(*pairs: tuple[I64, I64]) -> list[npt.NDArray[np.intp]]:
     return np.split(combined, np.cumsum([len(a) for a, _ in pairs])[:-1])
 
 
-def resolve(incoming: Incoming, stored: Stored, *, seq: I64 | None = None) -> Resolution:
+def resolve(incoming: Rows, stored: Rows, *, seq: I64 | None = None) -> Resolution:
     """Decide every incoming row (see the module docstring).
 
     The rows are in reading order, or in any order with `seq` giving each row's position in
-    the reading order.
+    the reading order. Stored identities are unique; every incoming row has its `src`.
     """
+    assert incoming.src is not None
     n = len(incoming.key)
     ident, stored_ident = pair_codes((incoming.key, incoming.visit), (stored.key, stored.visit))
     # each incoming row's stored row (-1: none); stored identities are unique
@@ -106,28 +125,16 @@ def resolve(incoming: Incoming, stored: Stored, *, seq: I64 | None = None) -> Re
     return Resolution(status, replaces, credit)
 
 
-@dataclass(frozen=True)
-class Measured:
-    """Rows as a visit date and measured values (value hash) under a child key of a kind."""
-
-    visit: I64
-    vhash: I64
-    key: I64
-    kind: npt.NDArray[np.int8]
-    src: npt.NDArray[np.int32] | None = None  # incoming rows: the file each came from
-
-
-def matched_across_keys(
-    incoming: Measured, stored: Measured, nik_kind: int
-) -> npt.NDArray[np.bool_]:
+def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> npt.NDArray[np.bool_]:
     """Which incoming rows repeat a measurement already known under another child key.
 
     The same visit date and measured values under another key are the same measurement read
     from another register layout (a NIK in one file, a name or a mistyped NIK in the other): a
     stored row, or an incoming row of an earlier file of the import. Two keys that both come from
     valid NIKs are two children, and rows of one file are as many children as the file says
-    (twins measured alike on one day).
+    (twins measured alike on one day). Both need their `kind`.
     """
+    assert incoming.kind is not None and stored.kind is not None
     n = len(incoming.visit)
     found = np.zeros(n, dtype=bool)
     src = np.zeros(n, dtype=np.int32) if incoming.src is None else incoming.src
@@ -167,9 +174,10 @@ def matched_across_keys(
     return found
 
 
-def count_across_keys(rows: Measured, nik_kind: int) -> int:
+def count_across_keys(rows: Rows, nik_kind: int) -> int:
     """How many rows repeat another row's visit date and measured values under another child
     key (beyond the first key of each such measurement; two keys from valid NIKs excepted)."""
+    assert rows.kind is not None
     (measurement,) = pair_codes((rows.vhash, rows.visit))
     repeated = np.bincount(measurement, minlength=1)[measurement] > 1
     frame = pd.DataFrame(

@@ -373,10 +373,11 @@ def import_registers(
     def provide(staging: Path) -> Iterator[SourceInput]:
         for item in inputs:
             path = _spool_stdin(staging / "stdin") if str(item) == "-" else Path(item)
+            # iter_read is a generator: a file already imported is never opened
             yield SourceInput(
                 name="-" if str(item) == "-" else str(item),
                 sha256=file_sha256(path),
-                batches=_lazy(path, options),
+                batches=iter_read(path, options),
                 size_bytes=path.stat().st_size,
             )
 
@@ -395,11 +396,6 @@ def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read in blocks."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def _lazy(path: Path, options: ReadOptions) -> Iterator[ReadBatch]:
-    """The reader's batches, opened only when iterated: a file already imported is not read."""
-    yield from iter_read(path, options)
 
 
 def _spool_stdin(directory: Path) -> Path:

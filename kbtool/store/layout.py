@@ -163,26 +163,26 @@ def store_lock(
             "access; ask its owner, or import into a store of your own with --store DIR"
         ) from err
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
-            if on_wait is not None:
-                on_wait(f"waiting for another import into {store.root} (pid {holder}) to finish")
-            deadline = None if timeout is None else time.monotonic() + timeout
-            delay = 0.05
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        raise StoreError(
-                            f"the store {store.root} is still locked by another import "
-                            f"(pid {holder}) after {timeout:g} s; try again when it has finished"
-                        ) from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 1.0)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay, holder = 0.05, None
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if holder is None:
+                    holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+                    if on_wait is not None:
+                        on_wait(
+                            f"waiting for another import into {store.root} (pid {holder}) to finish"
+                        )
+                elif deadline is not None and time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"the store {store.root} is still locked by another import "
+                        f"(pid {holder}) after {timeout:g} s; try again when it has finished"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         yield

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from kbtool.errors import StoreError
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
-from kbtool.store.check import damaged_file_error, read_store_file, stored_days
+from kbtool.store.check import damaged_file_error, read_store_file
 from kbtool.store.layout import Store, live_path
 from kbtool.store.open import require_store
 from kbtool.store.schema import (
@@ -191,88 +191,47 @@ class _ColumnFiller:
         else:
             self.values = np.empty(n, dtype=field.type.to_pandas_dtype())
 
-    def fill(self, start: int, column: pa.Array | pa.ChunkedArray) -> None:
+    def fill(self, start: int, column: pa.Array) -> None:
         end = start + len(column)
-        if self.categories is not None:
-            if self._fill_constant(start, end, column):
-                return
-            encoded = (
-                column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
-            )
-            if isinstance(encoded, pa.ChunkedArray):
-                encoded = encoded.combine_chunks()
-            assert isinstance(encoded, pa.DictionaryArray)
-            # few distinct values per batch: map each to its code in the whole frame
-            lookup = np.array(
-                [
-                    self.categories.setdefault(v, len(self.categories))
-                    for v in encoded.dictionary.to_pylist()
-                ]
-                + [-1],
-                dtype=np.int32,
-            )
-            raw = encoded.indices
-            # without nulls the indices are read in place (no filled copy of the batch)
-            indices = (raw.fill_null(-1) if raw.null_count else raw).to_numpy(zero_copy_only=False)
-            self.values[start:end] = lookup[indices]
-            return
-        if isinstance(column, pa.Array) and self._fill_from_buffers(start, end, column):
-            return
-        if pa.types.is_date32(self.type):
-            # days -> milliseconds straight into the frame's int64 view: one pass, no
-            # datetime64 casts or temporaries of the batch (date32 is int32 days: a view)
-            days = (
-                column.view(pa.int32()) if isinstance(column, pa.Array) else column.cast(pa.int32())
-            )
-            as_ms = self.values[start:end].view(np.int64)
-            np.multiply(
-                (days.fill_null(0) if days.null_count else days).to_numpy(zero_copy_only=False),
-                _MS_PER_DAY,
-                out=as_ms,
-                dtype=np.int64,
-            )
-            if days.null_count:
-                as_ms[days.is_null().to_numpy(zero_copy_only=False)] = np.iinfo(np.int64).min  # NaT
-            return
-        if self.mask is not None:
-            if column.null_count == 0:  # the usual case: no mask or fill to compute
-                self.mask[start:end] = False
+        if self.categories is None:
+            if not self._fill_from_buffers(start, end, column):
                 self.values[start:end] = column.to_numpy(zero_copy_only=False)
-                return
-            self.mask[start:end] = column.is_null().to_numpy(zero_copy_only=False)
-            filled = column.fill_null(False if pa.types.is_boolean(self.type) else 0)
-            self.values[start:end] = filled.to_numpy(zero_copy_only=False)
             return
-        self.values[start:end] = column.to_numpy(zero_copy_only=False)
+        if self._fill_constant(start, end, column):
+            return
+        encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
+        # few distinct values per batch: map each to its code in the whole frame
+        lookup = np.array(
+            [
+                self.categories.setdefault(v, len(self.categories))
+                for v in encoded.dictionary.to_pylist()
+            ]
+            + [-1],
+            dtype=np.int32,
+        )
+        raw = encoded.indices
+        # without nulls the indices are read in place (no filled copy of the batch)
+        indices = (raw.fill_null(-1) if raw.null_count else raw).to_numpy(zero_copy_only=False)
+        self.values[start:end] = lookup[indices]
 
     def _fill_from_buffers(self, start: int, end: int, column: pa.Array) -> bool:
         """Fill a batch of booleans, numbers or dates straight from its Arrow buffers.
 
         pyarrow's to_numpy/is_null/fill_null cost ~0.1-0.3 ms a call on booleans and on
-        columns with missing values (0.15 s a column on 20 million rows); unpacking the bitmaps
-        with numpy costs a tenth of that. The result is the same: missing values are NaN in
-        float columns, False/0 under the mask of nullable ones, NaT in dates. Returns False
-        (nothing done) for what it does not handle: integers with missing values and no
-        mask, other types.
+        columns with missing values; unpacking the bitmaps with numpy costs a tenth of that.
+        Missing values are NaN in float columns, False/0 under the mask of nullable ones, NaT
+        in dates; dates go from days to milliseconds straight into the frame's int64 view.
+        Returns False (nothing done) for integers with missing values and no mask, and for
+        other types.
         """
         arrow_type = column.type
         is_date = pa.types.is_date32(arrow_type)
-        if not (
-            is_date
-            or pa.types.is_boolean(arrow_type)
-            or pa.types.is_integer(arrow_type)
-            or pa.types.is_floating(arrow_type)
-        ):
+        is_float = pa.types.is_floating(arrow_type)
+        integers = pa.types.is_integer(arrow_type) and not (column.null_count and self.mask is None)
+        if not (is_date or is_float or integers or pa.types.is_boolean(arrow_type)):
             return False
         validity, data = column.buffers()[:2]
-        missing = None
-        if column.null_count:
-            is_float = pa.types.is_floating(arrow_type)
-            if validity is None or not (is_date or is_float or self.mask is not None):
-                return False
-            missing = ~_bits(validity, column.offset, len(column))
-        if data is None:
-            return False
+        missing = ~_bits(validity, column.offset, len(column)) if column.null_count else None
         if pa.types.is_boolean(arrow_type):
             values = _bits(data, column.offset, len(column))
         else:
@@ -294,15 +253,10 @@ class _ColumnFiller:
             target[missing] = np.nan if self.mask is None else 0
         return True
 
-    def _fill_constant(self, start: int, end: int, column: pa.Array | pa.ChunkedArray) -> bool:
+    def _fill_constant(self, start: int, end: int, column: pa.Array) -> bool:
         """Fill a text batch holding one value throughout (a partition column such as
         kecamatan, one value per file): one comparison pass instead of hashing every row."""
-        if not (
-            isinstance(column, pa.Array)
-            and pa.types.is_string(column.type)
-            and len(column)
-            and column.null_count == 0
-        ):
+        if not (pa.types.is_string(column.type) and len(column) and column.null_count == 0):
             return False
         assert self.categories is not None
         first = column[0].as_py()
@@ -404,8 +358,7 @@ def open_superseded(
     filters: Filters = None,
 ) -> pd.DataFrame:
     """Rows replaced by corrections, with `superseded_by_import` naming the import that did it."""
-    table = read_measurements_table(store, columns, filters, area="superseded")
-    return table.to_pandas(date_as_object=False, types_mapper=_types)
+    return measurements_frame(read_measurements_table(store, columns, filters, area="superseded"))
 
 
 def list_sources(store: str | Path | None = None) -> pd.DataFrame:
@@ -429,9 +382,6 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
     return frame
 
 
-_MATCHING_COLUMNS = ["child_key", "child_key_kind", "visit_date", "value_hash"]
-
-
 def duplicates_across_keys(store: str | Path | None = None) -> int:
     """Live measurements that repeat another's visit date and measured values under another
     child key (the same register imported in two layouts by an earlier kbtool, say). Imports
@@ -445,25 +395,10 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
             for entry in catalogue.live_files(connection, "measurements", year)
         ]
     for year in unchecked:
-        parts = [
-            read_store_file(
-                opened, entry, ["child_key", "child_key_kind", "visit_date", "value_hash"]
-            )
-            for entry in entries
-            if entry.year == year
-        ]
-        if not parts:
-            continue
-        table = pa.concat_tables(parts)
-        found += dedup.count_across_keys(
-            dedup.Measured(
-                visit=stored_days(table.column("visit_date")),
-                vhash=table.column("value_hash").to_numpy(),
-                key=table.column("child_key").to_numpy(),
-                kind=table.column("child_key_kind").to_numpy(),
-            ),
-            KEY_KIND_NIK,
-        )
+        parts = [read_store_file(opened, e, dedup.KEY_COLUMNS) for e in entries if e.year == year]
+        if parts:
+            rows = dedup.Rows.of(pa.concat_tables(parts))
+            found += dedup.count_across_keys(rows, KEY_KIND_NIK)
     return found
 
 

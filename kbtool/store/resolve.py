@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from kbtool.concurrency import cores
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
-from kbtool.store.check import read_store_file, stored_days
+from kbtool.store.check import read_store_file
 from kbtool.store.layout import Store
 from kbtool.store.schema import (
     MEASUREMENT_SCHEMA,
@@ -32,14 +32,13 @@ from kbtool.store.schema import (
     SUPERSEDED_SCHEMA,
     constant_column,
 )
-from kbtool.store.stage import Staging
+from kbtool.store.stage import Staging, runs
 
 # A partition with more live files than this is rewritten as one file by the import that adds to it.
 MAX_FILES_PER_PARTITION = 16
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 # Characters a directory name cannot hold on some system, or that hive readers would misread.
 _UNSAFE_IN_PARTITION = set('/\\%=?*:"<>|')
-_KEY_COLUMNS = ["child_key", "child_key_kind", "visit_date", "value_hash"]
 
 
 @dataclass
@@ -70,7 +69,6 @@ class _Split:
     rows `moved` read out for superseded/."""
 
     source: Path
-    source_rows: int
     year: int | None
     kecamatan: str | None
     rows: int
@@ -128,35 +126,21 @@ class Resolver:
 
     def _resolve_year(self, year: int | None) -> set[tuple[int | None, str | None]]:
         column = self.staging.read_index(year)
-        incoming = dedup.Incoming(
-            key=column["key"], visit=column["visit"], vhash=column["vhash"], src=column["src"]
+        incoming = dedup.Rows(
+            column["key"], column["visit"], column["vhash"], column["kind"], column["src"]
         )
         files = catalogue.live_files(self.connection, "measurements", year)
         stored, stored_file, stored_row, measured = self._stored_index(files, incoming.key)
         decided = dedup.resolve(incoming, stored, seq=column["seq"])
         # a new measurement the store (or an earlier file) already holds under another key
         new = np.flatnonzero((decided.status == dedup.LIVE) & (decided.replaces < 0))
-        across = new[
-            dedup.matched_across_keys(
-                dedup.Measured(
-                    incoming.visit[new],
-                    incoming.vhash[new],
-                    incoming.key[new],
-                    column["kind"][new],
-                    incoming.src[new],
-                ),
-                measured,
-                KEY_KIND_NIK,
-            )
-        ]
+        across = new[dedup.matched_across_keys(incoming.take(new), measured, KEY_KIND_NIK)]
         decided.status[across] = dedup.DUPLICATE
         reverts = self._reverts(year, incoming, decided)
         decided.status[reverts] = dedup.DUPLICATE
         decided.replaces[reverts] = -1
-        self._count(incoming.src, decided, across, reverts)
-        self.outcome.across_keys[year] = _across_keys_after(
-            measured, incoming, column["kind"], decided
-        )
+        self._count(column["src"], decided, across, reverts)
+        self.outcome.across_keys[year] = _across_keys_after(measured, incoming, decided)
 
         live = decided.status == dedup.LIVE
         moved_in_import = decided.status == dedup.SUPERSEDED
@@ -168,21 +152,18 @@ class Resolver:
             stored_file[replaced], stored_row[replaced]
         ).items():
             entry = files[position]
-            keep = np.ones(entry.rows, dtype=bool)
-            keep[rows_out] = False
-            kept = np.flatnonzero(keep)
+            kept = np.delete(np.arange(entry.rows, dtype=np.int64), rows_out)
             self.plan.removed.append(entry.path)
             touched.add((entry.year, entry.kecamatan))
             splits.append(
                 _Split(
                     self.store.root / entry.path,
-                    entry.rows,
                     entry.year,
                     entry.kecamatan,
                     len(kept),
                     keep=kept,
                     target=self._rewritten(entry.year, entry.kecamatan, len(kept)),
-                    moved=np.sort(rows_out),
+                    moved=rows_out,
                     entry=entry,
                 )
             )
@@ -211,7 +192,7 @@ class Resolver:
         ]
         for staged in staged_by_batches:
             touched.add((staged.year, staged.kecamatan))
-            partition = (staged.path, staged.rows, staged.year, staged.kecamatan)
+            partition = (staged.path, staged.year, staged.kecamatan)
             if live_count[staged.file_no] == staged.rows:
                 splits.append(_Split(*partition, staged.rows))
                 continue
@@ -221,14 +202,14 @@ class Resolver:
                 live_rows = _rows_by_file(file_no[live], row_no[live])
                 moved_rows = _rows_by_file(file_no[moved_in_import], row_no[moved_in_import])
             assert moved_rows is not None
-            kept = np.sort(live_rows.get(staged.file_no, np.empty(0, dtype=np.int64)))
+            kept = live_rows.get(staged.file_no, np.empty(0, dtype=np.int64))
             splits.append(
                 _Split(
                     *partition,
                     len(kept),
                     keep=kept,
                     target=self._rewritten(staged.year, staged.kecamatan, len(kept)),
-                    moved=np.sort(moved_rows.get(staged.file_no, np.empty(0, dtype=np.int64))),
+                    moved=moved_rows.get(staged.file_no, np.empty(0, dtype=np.int64)),
                 )
             )
         return splits
@@ -276,7 +257,7 @@ class Resolver:
         outcome.reverts += np.bincount(src[reverts], minlength=size)
 
     def _reverts(
-        self, year: int | None, incoming: dedup.Incoming, decided: dedup.Resolution
+        self, year: int | None, incoming: dedup.Rows, decided: dedup.Resolution
     ) -> npt.NDArray[np.intp]:
         """Corrections that would restore a value a later import superseded (an older export
         imported again): left out, and counted per superseding import, unless allowed."""
@@ -287,14 +268,14 @@ class Resolver:
         if not files:
             return np.empty(0, dtype=np.intp)
         tables = [
-            read_store_file(self.store, entry, [*_KEY_COLUMNS, "superseded_by_import"])
+            read_store_file(self.store, entry, [*dedup.KEY_COLUMNS, "superseded_by_import"])
             for entry in files
         ]
         old = pa.concat_tables(tables)
         earlier = pd.DataFrame(
             {
                 "key": old.column("child_key").to_numpy(),
-                "visit": stored_days(old.column("visit_date")),
+                "visit": dedup.stored_days(old.column("visit_date")),
                 "vhash": old.column("value_hash").to_numpy(),
                 "by": old.column("superseded_by_import").to_pandas().astype(str).to_numpy(),
             }
@@ -316,41 +297,21 @@ class Resolver:
 
     def _stored_index(
         self, files: list[catalogue.FileEntry], incoming_children: npt.NDArray[np.int64]
-    ) -> tuple[dedup.Stored, npt.NDArray[np.int64], npt.NDArray[np.int64], dedup.Measured]:
+    ) -> tuple[dedup.Rows, npt.NDArray[np.int64], npt.NDArray[np.int64], dedup.Rows]:
         """Key columns of the year's live rows whose child occurs in the import, with each
-        row's file (position in `files`) and row number; and every live row of the year as a
-        measurement (for matching across child keys)."""
-        wanted = pd.Index(np.unique(incoming_children)) if files else pd.Index([])
-        matched: list[dict[str, npt.NDArray[Any]]] = []
-        every: list[dict[str, npt.NDArray[Any]]] = []
-        for position, entry in enumerate(files):
-            table = read_store_file(self.store, entry, _KEY_COLUMNS)
-            row = {
-                "key": table.column("child_key").to_numpy(),
-                "visit": stored_days(table.column("visit_date")),
-                "vhash": table.column("value_hash").to_numpy(),
-                "kind": table.column("child_key_kind").to_numpy(),
-            }
-            every.append(row)
-            rows = np.flatnonzero(wanted.get_indexer(pd.Index(row["key"])) >= 0)
-            matched.append(
-                {name: row[name][rows] for name in ("key", "visit", "vhash")}
-                | {"file": np.full(rows.size, position, dtype=np.int64), "row": rows}
-            )
-
-        def joined(parts: list[dict[str, npt.NDArray[Any]]], name: str) -> npt.NDArray[Any]:
-            return np.concatenate([p[name] for p in parts]) if parts else np.empty(0, np.int64)
-
-        stored = dedup.Stored(
-            joined(matched, "key"), joined(matched, "visit"), joined(matched, "vhash")
+        row's file (position in `files`) and row number; and every live row of the year (for
+        matching across child keys)."""
+        tables = [read_store_file(self.store, entry, dedup.KEY_COLUMNS) for entry in files]
+        empty = MEASUREMENT_SCHEMA.empty_table()
+        every = dedup.Rows.of(pa.concat_tables(tables) if tables else empty)
+        wanted = pd.Index(np.unique(incoming_children))
+        matched = np.flatnonzero(wanted.get_indexer(pd.Index(every.key)) >= 0)
+        lengths = np.array([t.num_rows for t in tables], dtype=np.int64)
+        file_no = np.repeat(np.arange(len(tables), dtype=np.int64), lengths)
+        row_no = np.arange(len(every.key), dtype=np.int64) - np.repeat(
+            np.cumsum(lengths) - lengths, lengths
         )
-        measured = dedup.Measured(
-            joined(every, "visit"),
-            joined(every, "vhash"),
-            joined(every, "key"),
-            joined(every, "kind").astype(np.int8),
-        )
-        return stored, joined(matched, "file"), joined(matched, "row").astype(np.int64), measured
+        return every.take(matched), file_no[matched], row_no[matched], every
 
     def _compact(self, touched: set[tuple[int | None, str | None]]) -> None:
         """Rewrite a partition as one file once it has more than MAX_FILES_PER_PARTITION."""
@@ -421,26 +382,20 @@ def partition_dir(year: int | None, kecamatan: str | None) -> str:
     return f"year={year_part}/kecamatan={encoded}"
 
 
-def _across_keys_after(
-    stored: dedup.Measured,
-    incoming: dedup.Incoming,
-    kind: npt.NDArray[np.int8],
-    decided: dedup.Resolution,
-) -> int:
+def _across_keys_after(stored: dedup.Rows, incoming: dedup.Rows, decided: dedup.Resolution) -> int:
     """dedup.count_across_keys over the year's live rows once the import is committed: the
     stored rows less those corrected, and the incoming rows that go live."""
-    live = decided.status == dedup.LIVE
-    fixed = decided.replaces >= 0
-    corrected, held = dedup.pair_codes(
-        (incoming.key[fixed], incoming.visit[fixed]), (stored.key, stored.visit)
-    )
-    kept = ~np.isin(held, corrected)
+    fixed = incoming.take(decided.replaces >= 0)
+    corrected, held = dedup.pair_codes((fixed.key, fixed.visit), (stored.key, stored.visit))
+    kept = stored.take(~np.isin(held, corrected))
+    live = incoming.take(decided.status == dedup.LIVE)
+    assert kept.kind is not None and live.kind is not None
     return dedup.count_across_keys(
-        dedup.Measured(
-            np.concatenate([stored.visit[kept], incoming.visit[live]]),
-            np.concatenate([stored.vhash[kept], incoming.vhash[live]]),
-            np.concatenate([stored.key[kept], incoming.key[live]]),
-            np.concatenate([stored.kind[kept], kind[live]]),
+        dedup.Rows(
+            np.concatenate([kept.key, live.key]),
+            np.concatenate([kept.visit, live.visit]),
+            np.concatenate([kept.vhash, live.vhash]),
+            np.concatenate([kept.kind, live.kind]),
         ),
         KEY_KIND_NIK,
     )
@@ -449,13 +404,7 @@ def _across_keys_after(
 def _rows_by_file(
     file_no: npt.NDArray[Any], row_no: npt.NDArray[Any]
 ) -> dict[int, npt.NDArray[np.int64]]:
-    """Row numbers grouped by file number (one sort, then slices)."""
-    if len(file_no) == 0:
-        return {}
-    order = np.argsort(file_no, kind="stable")
-    files = np.asarray(file_no)[order]
-    rows = np.asarray(row_no, dtype=np.int64)[order]
-    bounds = np.flatnonzero(np.diff(files)) + 1
-    starts = np.concatenate([[0], bounds]).tolist()
-    ends = np.concatenate([bounds, [len(files)]]).tolist()
-    return {int(files[s]): rows[s:e] for s, e in zip(starts, ends, strict=True)}
+    """Row numbers (below 2**32) grouped by file number, in order: one sort of both packed."""
+    packed = np.sort((np.asarray(file_no, dtype=np.int64) << 32) | row_no)
+    files, rows = packed >> 32, packed & 0xFFFFFFFF
+    return {int(files[start]): rows[start:end] for start, end in runs(files)}

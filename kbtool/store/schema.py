@@ -17,7 +17,14 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from kbtool.columns import NAT_DAYS, calendar_parts, day_numbers, splitmix64, text_codes
+from kbtool.columns import (
+    NAT_DAYS,
+    calendar_parts,
+    day_numbers,
+    splitmix64,
+    text_codes,
+    text_column,
+)
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -215,9 +222,7 @@ class _Text:
 
 def _facility(rows: pd.DataFrame, column: str) -> _Text:
     """Posyandu or puskesmas names in one spelling (places.facility_name), per distinct value."""
-    if column not in rows:
-        return _Text(np.full(len(rows), -1, dtype=np.intp), pa.array([], pa.string()))
-    raw = _Text.of(rows[column])
+    raw = _Text.of(text_column(rows, column))
     cleaned = _Text.of(pd.Series([facility_name(u) for u in raw.names.to_pylist()], dtype=object))
     return _Text(np.append(cleaned.codes, -1)[raw.codes], cleaned.names)
 

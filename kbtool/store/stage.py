@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kbtool.columns import text_column
 from kbtool.places import AliasTable, normalise_places
 from kbtool.privacy import ChildKeys, KeyHasher, child_keys, redact_rejects
 from kbtool.reading import ReadBatch
@@ -97,7 +97,9 @@ class Staging:
         rows = batch.rows.reset_index(drop=True)
         if not len(rows):
             return None, None
-        places = normalise_places(_text(rows, "kelurahan"), _text(rows, "kecamatan"), self.aliases)
+        places = normalise_places(
+            text_column(rows, "kelurahan"), text_column(rows, "kecamatan"), self.aliases
+        )
         self.unknown_kelurahan |= places.unknown_kelurahan
         self.unknown_kecamatan |= places.unknown_kecamatan
         keys = child_keys(
@@ -126,7 +128,7 @@ class Staging:
         group = (staged.year.astype(np.int64) + 1) * (len(kec_names) + 1) + kec_codes
         file_no = np.empty(n, dtype=np.int32)
         row_no = np.empty(n, dtype=np.int32)
-        for start, end in _runs(group):
+        for start, end in runs(group):
             year, kecamatan = _year(staged.year[start]), kec_names[int(kec_codes[start])]
             part = staged.table.slice(start, end - start)
             number, first_row = self.append("measurements", year, kecamatan, part)
@@ -148,7 +150,7 @@ class Staging:
             schema=INDEX_SCHEMA,
         )
         self._seq += n
-        for start, end in _runs(staged.year):  # grouped by year (partition order) already
+        for start, end in runs(staged.year):  # grouped by year (partition order) already
             self._append_index(_year(staged.year[start]), index.slice(start, end - start))
 
     def new_file(self, area: str, year: int | None, kecamatan: str | None) -> StagedFile:
@@ -226,11 +228,12 @@ class Staging:
                 handle.write(np.ascontiguousarray(chunk.to_numpy()).data)
 
 
-def _runs(values: npt.NDArray[Any]) -> list[tuple[int, int]]:
-    """(start, end) of each run of equal neighbouring values."""
-    bounds = np.flatnonzero(values[1:] != values[:-1]) + 1
-    starts = [0, *bounds.tolist()]
-    return list(zip(starts, [*bounds.tolist(), len(values)], strict=True))
+def runs(values: npt.NDArray[Any]) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal neighbouring values; none in an empty array."""
+    if not len(values):
+        return []
+    bounds = (np.flatnonzero(values[1:] != values[:-1]) + 1).tolist()
+    return list(zip([0, *bounds], [*bounds, len(values)], strict=True))
 
 
 def _year(value: Any) -> int | None:
@@ -239,9 +242,3 @@ def _year(value: Any) -> int | None:
 
 def _index_path(prefix: Path, column: str) -> Path:
     return prefix.with_name(f"{prefix.name}.{column}")
-
-
-def _text(rows: pd.DataFrame, name: str) -> pd.Series:
-    if name in rows:
-        return rows[name]
-    return pd.Series([None] * len(rows), index=rows.index, dtype=object)

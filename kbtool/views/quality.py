@@ -21,36 +21,23 @@ RATING_MARKS = {"problematic": "!!", "acceptable": "!"}
 # largest value, styled by the worst rating among them), the rating first (a narrow terminal
 # shows the leading columns); machine formats keep every column.
 # view key -> (columns shown, the value's format, the columns whose ratings style the cell)
+_MISSING = (
+    "missing_sex_pct",
+    "missing_birth_date_pct",
+    "missing_visit_date_pct",
+    "missing_height_pct",
+    "missing_weight_pct",
+    "age_out_of_range_pct",
+)
+_FLAGGED = ("flagged_haz_pct", "flagged_waz_pct", "flagged_whz_pct")
 VIEW_COLUMNS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "rating": (("rating",), "text", ("rating",)),
     "score": (("score",), "count", ()),
     "n_rows": (("n_rows",), "count", ()),
     "n_children": (("n_children",), "count", ()),
-    "missing": (
-        (
-            "missing_sex_pct",
-            "missing_birth_date_pct",
-            "missing_visit_date_pct",
-            "missing_height_pct",
-            "missing_weight_pct",
-            "age_out_of_range_pct",
-        ),
-        "pct",
-        (
-            "missing_sex_pct",
-            "missing_birth_date_pct",
-            "missing_visit_date_pct",
-            "missing_height_pct",
-            "missing_weight_pct",
-            "age_out_of_range_pct",
-        ),
-    ),
+    "missing": (_MISSING, "pct", _MISSING),
     "heaping": (("birth_day_heaping_pct",), "pct", ("birth_day_heaping_pct",)),
-    "flagged": (
-        ("flagged_haz_pct", "flagged_waz_pct", "flagged_whz_pct"),
-        "pct",
-        ("flagged_haz_pct", "flagged_waz_pct", "flagged_whz_pct"),
-    ),
+    "flagged": (_FLAGGED, "pct", _FLAGGED),
     "duplicate": (("duplicate_pct",), "pct", ("duplicate_pct",)),
     "mean_haz": (("mean_haz",), "z", ()),
     "gap": (("mean_haz_gap",), "z", ("mean_haz_gap_p",)),
