@@ -378,3 +378,44 @@ def test_a_register_of_2000_columns_is_scored_whole(tmp_path: Path) -> None:
     assert got["Catatan 1986"].tolist() == extra["Catatan 1986"].tolist()
     same = [c for c in expected.columns if c != "source_file"]
     pd.testing.assert_frame_equal(got[same], expected[same])
+
+
+def _reshaped(lines: list[str], how: str) -> list[str]:
+    """The sample's lines changed so that the reader says `how` (point 20's warnings)."""
+    header, body = lines[0], lines[1:]
+    if how == "short row":
+        return [header, *body[:5], body[5].rsplit(",", 2)[0], *body[6:]]
+    if how == "two weights":
+        return [header + ",berat", *(row + "," + row.split(",")[5] for row in body)]
+    if how == "no dates":
+        keep = [i for i, name in enumerate(header.split(",")) if not name.endswith("_date")]
+        return [",".join(row.split(",")[i] for i in keep) for row in lines]
+    if how == "PB and TB":
+        renamed = header.replace("height_cm", "PB") + ",TB"
+        return [renamed, *(row + "," for row in body)]
+    cells = body[3].split(",")
+    cells[9] = '"' + cells[9]
+    return [header, *body[:3], ",".join(cells), *body[4:]]
+
+
+@pytest.mark.parametrize(
+    ("how", "indonesian"),
+    [
+        ("short row", "dengan sel terakhirnya kosong"),
+        ("two weights", "diabaikan; pilih kolom lain dengan --column weight_kg=NAMA"),
+        ("no dates", "kolom tanggal lahir atau tanggal ukur tidak ditemukan"),
+        ("PB and TB", "panjang dan tinggi dalam dua kolom"),
+        ("open quote", "mungkin tanda kutipnya tidak ditutup"),
+    ],
+)
+def test_lang_id_says_every_reader_warning_in_indonesian(
+    tmp_path: Path, how: str, indonesian: str
+) -> None:
+    path = tmp_path / "register.csv"
+    path.write_text("\n".join(_reshaped(sample_lines(40), how)) + "\n", encoding="utf-8")
+    code, _, english = run("zscore", str(path), "-f", "csv")
+    assert code == 0 and indonesian not in english
+    code, _, err = run("zscore", str(path), "-f", "csv", "--lang", "id")
+    assert code == 0 and indonesian in err
+    for phrase in ("read as", "ignoring", "fewer fields", "column found", "quote", "lines)"):
+        assert phrase not in err, phrase

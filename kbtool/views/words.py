@@ -284,6 +284,9 @@ REASONS = {
     "length and height both given, and they differ": "panjang dan tinggi berbeda",
 }
 _FIELDS = re.compile(r"expected (\d+) fields, found (\d+)")
+_UNCLOSED = re.compile(
+    r"\(an unclosed quote joins lines ([0-9,-]+), ([0-9,]+) lines, into this row\?\)"
+)
 _LONG_FIELD = re.compile(
     r"a field of ([0-9,]+) MB: longer than any register value \(limit ([0-9.]+) MB\)"
 )
@@ -312,6 +315,50 @@ WARNINGS = {
     "(sebagian angka kedua di atas 12, tidak ada angka pertama); --date-format dmy "
     "membacanya hari dulu",
 }
+# the reader's other warnings: pattern -> Indonesian, with the numbers and headers they name
+_READER_WARNINGS = tuple(
+    (re.compile(english), indonesian)
+    for english, indonesian in (
+        (
+            r"lines ([0-9,]+)-([0-9,]+) \(([0-9,]+) lines\) were read as one row, rejected: a "
+            r"quoted cell opened at line \1 runs to line \2, perhaps a quote never closed; fix it "
+            r"and read the file again",
+            r"baris \1-\2 (\3 baris) terbaca sebagai satu baris dan ditolak: sel berkutip yang "
+            r"dibuka di baris \1 berlanjut sampai baris \2, mungkin tanda kutipnya tidak ditutup; "
+            r"perbaiki lalu baca ulang berkasnya",
+        ),
+        (
+            r"rows with fewer fields than the header, the first at line ([0-9,]+), were read with "
+            r"their missing last cells empty \(as Excel writes rows whose last cells are empty\); "
+            r"if the file was cut short, check them",
+            r"baris dengan kolom lebih sedikit dari header, yang pertama di baris \1, dibaca "
+            r"dengan sel terakhirnya kosong (seperti Excel menulis baris yang sel terakhirnya "
+            r"kosong); jika berkasnya terpotong, periksa baris itu",
+        ),
+        (
+            r"length and height in two columns: ('.*?') read as recumbent length, ('.*?') as "
+            r"standing height",
+            r"panjang dan tinggi dalam dua kolom: \1 dibaca sebagai panjang badan (berbaring), \2 "
+            r"sebagai tinggi badan (berdiri)",
+        ),
+        (
+            r"(\w+) read from ('.*?'), ignoring (.*); choose another with --column \1=NAME",
+            r"\1 dibaca dari \2, \3 diabaikan; pilih kolom lain dengan --column \1=NAMA",
+        ),
+        (
+            r"no birth date or visit date column found",
+            r"kolom tanggal lahir atau tanggal ukur tidak ditemukan",
+        ),
+        (r"no birth date column found", r"kolom tanggal lahir tidak ditemukan"),
+        (r"no visit date column found", r"kolom tanggal ukur tidak ditemukan"),
+        (
+            r"(kolom tanggal .*? tidak ditemukan), and no age column: without ages HAZ, WAZ and "
+            r"BMIZ stay empty; name the column with --column (\w+)=NAME \(columns seen: (.*)\)",
+            r"\1, dan tidak ada kolom umur: tanpa umur HAZ, WAZ dan BMIZ tetap kosong; sebutkan "
+            r"kolomnya dengan --column \2=NAMA (kolom yang ada: \3)",
+        ),
+    )
+)
 _ALSO = re.compile(r" \(also: ")
 
 
@@ -335,6 +382,9 @@ def reason(text: str, lang: str) -> str:
     if lang == "en":
         return text
     text = _FIELDS.sub(r"seharusnya \1 kolom, ada \2", text)
+    text = _UNCLOSED.sub(
+        r"(tanda kutip yang tidak ditutup menggabungkan baris \1, \2 baris, ke baris ini?)", text
+    )
     text = _LONG_FIELD.sub(
         r"isian sepanjang \1 MB: lebih panjang dari nilai register mana pun (batas \2 MB)", text
     )
@@ -349,6 +399,8 @@ def warning(text: str, lang: str) -> str:
         return text
     for english, indonesian in WARNINGS.items():
         text = text.replace(english, indonesian)
+    for pattern, replacement in _READER_WARNINGS:
+        text = pattern.sub(replacement, text)
     text = _NOT_UTF8.sub(
         lambda m: (
             (f"baris {m[1]}" if m[1] else f"{m[2]} baris {m[3]}")
