@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from bench.common import RESULTS
@@ -25,10 +26,20 @@ this table from the latest run of each benchmark.
 """
 
 
+# the table's order: the commands as the README lists them
+ORDER = ("zscore", "import", "prevalence", "quality", "report", "audit", "skdn", "growth")
+
+
+def _command(figure: str) -> int:
+    named = re.search(r"`kbtool (\w+)", figure)
+    return ORDER.index(named[1]) if named and named[1] in ORDER else len(ORDER)
+
+
 def main() -> None:
     results = json.loads(RESULTS.read_text())
     lines = [HEADER.format(cores=os.cpu_count())]
-    for figure, row in results.items():
+    for figure in sorted(results, key=_command):
+        row = results[figure]
         met = "yes" if row["met"] else "**no**"
         lines.append(
             f"| {figure} | {row['measured']} | {row['target']} | {met} | {row['load']} | "
