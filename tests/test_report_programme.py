@@ -186,3 +186,17 @@ def test_in_indonesian_the_method_is_indonesian_too(tmp_path: Path) -> None:
     for english in ("selection: each child", "effects, twfe: OLS of the outcome", "groups: prev"):
         assert english not in text
     assert "pemilihan: setiap anak sekali per tahun" in text
+
+
+def test_in_indonesian_the_sections_numbers_have_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "laporan.html"
+    code, _, err = run(
+        "report", str(CANONICAL), "--groups", str(GROUPS), "--lang", "id", "-o", str(path)
+    )
+    assert code == 0, err
+    text = section(path.read_text(encoding="utf-8"))
+    effects = compare_csv("effects")
+    did = effects.loc[effects["outcome"].eq("stunting"), "did_pp"].iloc[0]
+    assert f"{did:.1f}".replace(".", ",").lstrip("-") in text
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", text)
+    assert cells and not [c for c in cells if re.search(r"\d\.\d{1,2}(?!\d)", c)]
