@@ -127,6 +127,7 @@ class Resolver:
     def run(self) -> tuple[Plan, Outcome]:
         """Resolve every staged year, then compact the partitions touched."""
         self.staging.close()  # the staged files are read back whole
+        pa.default_memory_pool().release_unused()  # what staging freed, before two years at once
         years = sorted(self.staging.index_files, key=lambda y: -1 if y is None else y)
         # read on the connection's own thread; the catalogue does not change until the commit
         files = {y: catalogue.live_files(self.connection, "measurements", y) for y in years}
