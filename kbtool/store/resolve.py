@@ -131,10 +131,11 @@ class Resolver:
         years = sorted(self.staging.index_files, key=lambda y: -1 if y is None else y)
         # read on the connection's own thread; the catalogue does not change until the commit
         files = {y: catalogue.live_files(self.connection, "measurements", y) for y in years}
-        # the next year is matched on a thread while this one is counted and split
-        matched = ahead(
-            (self._match(y, files[y]) for y in years), lockstep=True, name="kbtool-resolve"
-        )
+        matched = (self._match(y, files[y]) for y in years)
+        if not any(files.values()):
+            # years new to the store: the next one is matched on a thread while this one is
+            # counted (with stored rows read and rewritten, two years at once take too much memory)
+            matched = ahead(matched, lockstep=True, name="kbtool-resolve")
         touched: set[tuple[int | None, str | None]] = set()
         try:
             for year, match in zip(years, matched, strict=True):
