@@ -178,11 +178,15 @@ def count_across_keys(rows: Rows, nik_kind: int) -> int:
     """How many rows repeat another row's visit date and measured values under another child
     key (beyond the first key of each such measurement; two keys from valid NIKs excepted)."""
     assert rows.kind is not None
-    (measurement,) = pair_codes((rows.vhash, rows.visit))
-    repeated = np.bincount(measurement, minlength=1)[measurement] > 1
+    # only rows whose value hash repeats can repeat a measurement: pair the few, not all rows
+    vhash_code = pd.factorize(rows.vhash)[0]
+    candidates = np.flatnonzero(np.bincount(vhash_code, minlength=1)[vhash_code] > 1)
+    (measurement,) = pair_codes((rows.vhash[candidates], rows.visit[candidates]))
+    several = np.bincount(measurement, minlength=1)[measurement] > 1
+    repeated = candidates[several]
     frame = pd.DataFrame(
         {
-            "measurement": measurement[repeated],
+            "measurement": measurement[several],
             "key": rows.key[repeated],
             "nik": rows.kind[repeated] == nik_kind,
         }

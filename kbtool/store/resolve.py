@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kbtool.concurrency import cores
+from kbtool.concurrency import ahead, cores
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
 from kbtool.store.check import read_store_file
@@ -88,6 +88,19 @@ class _Split:
         return table.take(pa.array(self.moved)) if len(self.moved) else None
 
 
+@dataclass(frozen=True)
+class _Matched:
+    """A year's staged index decided against the year's live rows, before reverts."""
+
+    column: dict[str, npt.NDArray[Any]]
+    incoming: dedup.Rows
+    stored_file: npt.NDArray[np.int64]
+    stored_row: npt.NDArray[np.int64]
+    measured: dedup.Rows  # every live row of the year
+    decided: dedup.Resolution
+    across: npt.NDArray[np.intp]  # new rows known under another key
+
+
 class Resolver:
     """Resolves the staged rows of one import against the store, year by year."""
 
@@ -114,9 +127,21 @@ class Resolver:
     def run(self) -> tuple[Plan, Outcome]:
         """Resolve every staged year, then compact the partitions touched."""
         self.staging.close()  # the staged files are read back whole
+        pa.default_memory_pool().release_unused()  # what staging freed, before two years at once
+        years = sorted(self.staging.index_files, key=lambda y: -1 if y is None else y)
+        # read on the connection's own thread; the catalogue does not change until the commit
+        files = {y: catalogue.live_files(self.connection, "measurements", y) for y in years}
+        matched = (self._match(y, files[y]) for y in years)
+        if not any(files.values()):
+            # years new to the store: the next one is matched on a thread while this one is
+            # counted (with stored rows read and rewritten, two years at once take too much memory)
+            matched = ahead(matched, lockstep=True, name="kbtool-resolve")
         touched: set[tuple[int | None, str | None]] = set()
-        for year in sorted(self.staging.index_files, key=lambda y: -1 if y is None else y):
-            touched |= self._resolve_year(year)
+        try:
+            for year, match in zip(years, matched, strict=True):
+                touched |= self._resolve_year(year, files[year], match)
+        finally:
+            matched.close()
         self.staging.close()
         for staged in self.staging.files:
             if staged.area == "superseded":
@@ -124,23 +149,29 @@ class Resolver:
         self._compact(touched)
         return self.plan, self.outcome
 
-    def _resolve_year(self, year: int | None) -> set[tuple[int | None, str | None]]:
+    def _match(self, year: int | None, files: list[catalogue.FileEntry]) -> _Matched:
+        """The year's index decided against its live files (no catalogue access: any thread)."""
         column = self.staging.read_index(year)
         incoming = dedup.Rows(
             column["key"], column["visit"], column["vhash"], column["kind"], column["src"]
         )
-        files = catalogue.live_files(self.connection, "measurements", year)
         stored, stored_file, stored_row, measured = self._stored_index(files, incoming.key)
         decided = dedup.resolve(incoming, stored, seq=column["seq"])
         # a new measurement the store (or an earlier file) already holds under another key
         new = np.flatnonzero((decided.status == dedup.LIVE) & (decided.replaces < 0))
         across = new[dedup.matched_across_keys(incoming.take(new), measured, KEY_KIND_NIK)]
-        decided.status[across] = dedup.DUPLICATE
+        return _Matched(column, incoming, stored_file, stored_row, measured, decided, across)
+
+    def _resolve_year(
+        self, year: int | None, files: list[catalogue.FileEntry], matched: _Matched
+    ) -> set[tuple[int | None, str | None]]:
+        column, incoming, decided = matched.column, matched.incoming, matched.decided
+        decided.status[matched.across] = dedup.DUPLICATE
         reverts = self._reverts(year, incoming, decided)
         decided.status[reverts] = dedup.DUPLICATE
         decided.replaces[reverts] = -1
-        self._count(column["src"], decided, across, reverts)
-        self.outcome.across_keys[year] = _across_keys_after(measured, incoming, decided)
+        self._count(column["src"], decided, matched.across, reverts)
+        self.outcome.across_keys[year] = _across_keys_after(matched.measured, incoming, decided)
 
         live = decided.status == dedup.LIVE
         moved_in_import = decided.status == dedup.SUPERSEDED
@@ -149,7 +180,7 @@ class Resolver:
         # stored files that lose rows to corrections: rewritten, the rows moved to superseded/
         replaced = decided.replaces[decided.replaces >= 0]
         for position, rows_out in _rows_by_file(
-            stored_file[replaced], stored_row[replaced]
+            matched.stored_file[replaced], matched.stored_row[replaced]
         ).items():
             entry = files[position]
             kept = np.delete(np.arange(entry.rows, dtype=np.int64), rows_out)
@@ -304,8 +335,10 @@ class Resolver:
         tables = [read_store_file(self.store, entry, dedup.KEY_COLUMNS) for entry in files]
         empty = MEASUREMENT_SCHEMA.empty_table()
         every = dedup.Rows.of(pa.concat_tables(tables) if tables else empty)
-        wanted = pd.Index(np.unique(incoming_children))
-        matched = np.flatnonzero(wanted.get_indexer(pd.Index(every.key)) >= 0)
+        matched = np.empty(0, dtype=np.intp)
+        if len(every.key):  # (a year new to the store: no sort of the import's children)
+            wanted = pd.Index(np.unique(incoming_children))
+            matched = np.flatnonzero(wanted.get_indexer(pd.Index(every.key)) >= 0)
         lengths = np.array([t.num_rows for t in tables], dtype=np.int64)
         file_no = np.repeat(np.arange(len(tables), dtype=np.int64), lengths)
         row_no = np.arange(len(every.key), dtype=np.int64) - np.repeat(

@@ -172,7 +172,8 @@ class Staging:
         return staged.file_no, first
 
     def close(self) -> None:
-        """Close every open writer (the files stay)."""
+        """Close every open writer (the files stay) and forget the children's keys."""
+        self._key_cache.clear()  # (no batch comes after: resolution needs the memory)
         for writer, _ in self._writers.values():
             writer.close()
         self._writers.clear()
