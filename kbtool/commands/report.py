@@ -27,6 +27,14 @@ from kbtool.compare import read_groups
 from kbtool.errors import OutputError, UsageError
 from kbtool.measurements import load_measurements
 from kbtool.prevalence import DEFAULT_MIN_N
+from kbtool.report import (
+    Page,
+    ReportOptions,
+    assemble_report,
+    build_sections,
+    columns_needed,
+    render_html,
+)
 from kbtool.views.compare import note_lines
 from kbtool.views.report import WORDS
 from kbtool.views.words import say
@@ -129,16 +137,6 @@ def report(
       kbtool report --target 14@2024 --target 14.2@2029 -o report.xlsx
       kbtool report register.csv --groups kampung_kb.csv -o report.html
     """
-    # the imports that only a report needs (matplotlib, Jinja2) stay out of other commands
-    from kbtool.report import (
-        Page,
-        ReportOptions,
-        assemble_report,
-        build_sections,
-        columns_needed,
-        render_html,
-    )
-
     only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
     only_for_files(inputs, **{"--date-format": date_format != "auto"})
     if output is None:
