@@ -419,3 +419,10 @@ def test_lang_id_says_every_reader_warning_in_indonesian(
     assert code == 0 and indonesian in err
     for phrase in ("read as", "ignoring", "fewer fields", "column found", "quote", "lines)"):
         assert phrase not in err, phrase
+
+
+def test_an_import_names_the_file_once_in_a_warning(tmp_path: Path) -> None:
+    path = dated(tmp_path, 50, "mdy")
+    _, err = imported(path, tmp_path / "store")
+    said = [line for line in err.splitlines() if "dates read as month/day/year" in line]
+    assert said and all(line.count(path.name) == 1 for line in said), said

@@ -82,10 +82,9 @@ class Staging:
     ) -> tuple[StagedBatch | None, ChildKeys | None]:
         """A batch in stored form, grouped by partition, and its keys (None, None when every row
         was rejected); its rejects are appended to the import's rejects file."""
-        for warning in batch.warnings:
-            note = f"{source_file}: {warning}"
-            if note not in self.warnings:
-                self.warnings.append(note)
+        for warning in batch.warnings:  # each names its file already
+            if warning not in self.warnings:
+                self.warnings.append(warning)
         if len(batch.rejects):
             mapped = batch.column_map
             identifying = [mapped[c] for c in IDENTIFYING_COLUMNS if c in mapped]
