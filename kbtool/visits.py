@@ -20,6 +20,7 @@ import pandas as pd
 from kbtool.columns import NAT_DAYS, calendar_parts, child_blocks, child_day_order, day_numbers
 from kbtool.errors import InputError
 from kbtool.prevalence.compute import UNKNOWN_LABEL
+from kbtool.prevalence.selection import require_columns
 
 IntArray = npt.NDArray[np.int64]
 # positions, child codes, days and months of a sequence: int32 halves the memory of 20 million
@@ -108,6 +109,7 @@ def monthly_sequence(
     Rows without a visit date belong to no month; a row with a missing child key is a child
     of its own.
     """
+    require_columns(frame, [child_key, "visit_date"])
     days = visit_days(frame)
     seen = _months_seen(days)
     chosen = np.flatnonzero(valid & (days != NAT_DAYS)).astype(np.int32)

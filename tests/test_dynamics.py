@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 
 from kbtool.dynamics import GROWTH_COLUMNS, compute_growth, mean_with_t_interval, wilson_percent
+from kbtool.errors import InputError
 from kbtool.growth.rounding import r_round
 from tests.test_skdn import generated
 
@@ -266,3 +267,9 @@ def test_empty_frame() -> None:
     frame = histories([])
     result = compute_growth(frame)
     assert result.empty and list(result.columns) == ["year", "kelurahan", *GROWTH_COLUMNS]
+
+
+def test_a_frame_without_visit_dates_is_a_clear_error() -> None:
+    frame = pd.DataFrame({"child_key": [1], "haz": [0.0], "haz_flag": [False], "kelurahan": ["a"]})
+    with pytest.raises(InputError, match="'visit_date' not found"):
+        compute_growth(frame, by="kelurahan")
