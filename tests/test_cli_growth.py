@@ -63,6 +63,7 @@ def test_every_format_and_indonesian(register_csv: Path, tmp_path: Path) -> None
     code, out, err = run(*args, "-f", "table", "--lang", "id", env={"COLUMNS": "250"})
     assert code == 0
     assert "Kejadian dan pemulihan stunting" in out and "Insidensi %" in out and "Semua" in out
+    assert " s.d. " in out and " to " not in out
     assert "baris dibaca" in err
 
 

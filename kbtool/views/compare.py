@@ -84,9 +84,8 @@ def _effect_values(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _interval(table: pd.DataFrame, decimals: np.ndarray, lang: str) -> list[str]:
-    between = "to" if lang == "en" else "s.d."
     return [
-        "" if np.isnan(lo) else f"{lo:.{d}f} {between} {hi:.{d}f}"
+        "" if np.isnan(lo) else f"{lo:.{d}f}{prevalence_view.BETWEEN[lang]}{hi:.{d}f}"
         for lo, hi, d in zip(
             table["ci_low"].to_numpy(np.float64, na_value=np.nan),
             table["ci_high"].to_numpy(np.float64, na_value=np.nan),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.prevalence import TOTAL_LABEL
-from kbtool.views.prevalence import LABELS, _one_decimal
+from kbtool.views.prevalence import BETWEEN, LABELS, _one_decimal, interval
 
 HEADERS = {
     "en": {
@@ -44,17 +44,10 @@ HEADERS = {
 }
 
 
-def _interval(low: pd.Series, high: pd.Series, decimals: int) -> list[str]:
-    lows, highs = (s.to_numpy(float, na_value=np.nan) for s in (low, high))
-    return [
-        "" if np.isnan(lo) else f"{lo:.{decimals}f} to {hi:.{decimals}f}"
-        for lo, hi in zip(lows, highs, strict=True)
-    ]
-
-
 def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
     """The table as people read it, and a style per row (the whole area bold)."""
     words, labels = HEADERS[lang], LABELS[lang]
+    between = BETWEEN[lang]
     by = result.attrs.get("by", result.columns[1])
     view = pd.DataFrame(
         {
@@ -65,16 +58,18 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     for column in ("children", "children_pairs", "at_risk", "onsets"):
         view[words[column]] = result[column]
     view[words["incidence"]] = _one_decimal(result["incidence_pct"])
-    view[words["ci"]] = _interval(result["incidence_ci_low"], result["incidence_ci_high"], 1)
+    low, high = result["incidence_ci_low"], result["incidence_ci_high"]
+    view[words["ci"]] = interval(low, high, 1, between)
     for column in ("confirmed_onsets", "stunted_at_start", "recoveries"):
         view[words[column]] = result[column]
     view[words["recovery"]] = _one_decimal(result["recovery_pct"])
-    view[words["ci"] + " "] = _interval(result["recovery_ci_low"], result["recovery_ci_high"], 1)
+    low, high = result["recovery_ci_low"], result["recovery_ci_high"]
+    view[words["ci"] + " "] = interval(low, high, 1, between)
     view[words["confirmed_recoveries"]] = result["confirmed_recoveries"]
     view[words["dhaz"]] = [
         "" if np.isnan(v) else f"{v:+.2f}" for v in result["mean_dhaz_per_year"].to_numpy(float)
     ]
-    view[words["ci"] + "  "] = _interval(result["dhaz_ci_low"], result["dhaz_ci_high"], 2)
+    view[words["ci"] + "  "] = interval(result["dhaz_ci_low"], result["dhaz_ci_high"], 2, between)
     view[words["dhaz_children"]] = result["dhaz_children"]
     styles: list[str | None] = [
         "bold" if label == TOTAL_LABEL else None for label in result[by].astype(object)

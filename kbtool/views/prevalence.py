@@ -130,9 +130,14 @@ def _two_decimals(values: pd.Series) -> list[str]:
     return ["" if np.isnan(v) else f"{v:.2f}" for v in values.to_numpy(float, na_value=np.nan)]
 
 
-def _interval(low: pd.Series, high: pd.Series) -> list[str]:
+# between an interval's ends where a hyphen would read as a minus sign (intervals of changes)
+BETWEEN = {"en": " to ", "id": " s.d. "}
+
+
+def interval(low: pd.Series, high: pd.Series, decimals: int = 1, between: str = "-") -> list[str]:
+    """Each row's interval as text ("" where it has none)."""
     return [
-        "" if np.isnan(lo) else f"{lo:.1f}-{hi:.1f}"
+        "" if np.isnan(lo) else f"{lo:.{decimals}f}{between}{hi:.{decimals}f}"
         for lo, hi in zip(
             low.to_numpy(float, na_value=np.nan), high.to_numpy(float, na_value=np.nan), strict=True
         )
@@ -163,9 +168,9 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     view[headers["n"]] = n
     view[main] = cases
     view[headers["pct"]] = _one_decimal(pct)
-    view[headers["ci"]] = _interval(low, high)
+    view[headers["ci"]] = interval(low, high)
     view[headers["second_pct"].format(second=second)] = _one_decimal(second_pct)
-    view[headers["second_ci"].format(second=second)] = _interval(second_low, second_high)
+    view[headers["second_ci"].format(second=second)] = interval(second_low, second_high)
     view[headers["mean"]] = _two_decimals(mean)
     view[headers["sd"]] = _two_decimals(sd)
     view[headers["excluded"]] = excluded
