@@ -40,7 +40,7 @@ from kbtool.prevalence import (
     compute_prevalence,
 )
 from kbtool.prevalence import columns_needed as prevalence_columns
-from kbtool.quality import QualityReport, quality_report
+from kbtool.quality import QualityReport, quality_report, rated_at_least
 from kbtool.quality import columns_needed as quality_columns
 from kbtool.trend import DEFAULT_TARGETS, Target, compute_trend
 
@@ -248,5 +248,4 @@ def area_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 def problematic_posyandu(quality: QualityReport) -> Sequence[str]:
     """The posyandu (or "All") whose data are rated problematic."""
-    table = quality.table
-    return [str(name) for name in table.loc[table["rating"] == "problematic", quality.by]]
+    return [str(name) for name in rated_at_least(quality, "problematic")[quality.by]]

@@ -2,9 +2,8 @@
 
 A report is a list of `Section`s; each holds blocks (paragraphs, key figures, tables, figures,
 lists) in the words of its language, and optionally the frame its workbook sheet holds. Any
-result can become a section of its own (kbtool compare's, say) and be passed to
-`kbtool.report.sections.build_sections(..., extra=[section])`: the template and the workbook
-need no change.
+result can become a section of its own (kbtool compare's is one) without a change to the
+template or the workbook.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The report's six sections from its data, in the words of one language.
 
 `build_sections` returns the sections (summary, where to act, trend, all indicators, the
-programme comparison with --groups, data quality, method; any `extra` sections go before data
-quality) and the charts they show (for
+programme comparison with --groups, data quality, method) and the charts they show (for
 --charts). Numbers are written with kbtool.views.report's helpers: one decimal for a
 percentage, as kbtool's tables round them.
 """
@@ -20,7 +19,14 @@ from kbtool import __version__
 from kbtool.prevalence import TOTAL_LABEL
 from kbtool.quality import RATINGS
 from kbtool.report.charts import Chart, area_trend, priority_quadrant, small_multiples, where_to_act
-from kbtool.report.data import PLACE, ReportData, area_rows, problematic_posyandu, ranked_places
+from kbtool.report.data import (
+    PLACE,
+    Places,
+    ReportData,
+    area_rows,
+    problematic_posyandu,
+    ranked_places,
+)
 from kbtool.report.model import (
     Block,
     Figure,
@@ -54,6 +60,7 @@ class _Context:
     data: ReportData
     words: dict[str, str]
     lang: str
+    places: Places
 
     def status(self, value: object) -> str:
         return STATUS_WORDS[self.lang].get(value, "") if isinstance(value, str) else ""
@@ -83,20 +90,19 @@ class _Unfilled(dict[str, object]):
         return "{" + key + "}"
 
 
-def build_sections(
-    data: ReportData, lang: str, extra: Sequence[Section] = ()
-) -> tuple[list[Section], list[Chart]]:
+def build_sections(data: ReportData, lang: str) -> tuple[list[Section], list[Chart]]:
     """The sections of the report in `lang`, and every chart they show."""
     words = dict(WORDS[lang])
     target = data.options.targets[0]
     words["area"] = data.area or words["area_unknown"]
     words["target"] = f"{percent(target.pct, lang)} ({target.year})"
-    context = _Context(data, words, lang)
+    context = _Context(data, words, lang, ranked_places(data))
     charts: list[Chart] = []
     compared: list[Chart] = []
+    extra: list[Section] = []
     if data.comparison is not None:
         programme, compared = programme_section(data.comparison, words, lang)
-        extra = [programme, *extra]
+        extra.append(programme)
     sections = [
         _summary(context),
         _where_to_act(context, charts),
@@ -177,7 +183,7 @@ def _summary(c: _Context) -> Section:
         )
     )
     blocks: list[Block] = [KeyFigures(figures), *_quality_warnings(c)]
-    shown = ranked_places(data).shown
+    shown = c.places.shown
     columns: list[Column] = [
         (words["place"], lambda r: str(r[PLACE]), "text"),
         (words["cases"], lambda r: count(r["stunted"], lang), "num"),
@@ -230,7 +236,7 @@ def _quality_warnings(c: _Context) -> list[Paragraph]:
 def _where_to_act(c: _Context, charts: list[Chart]) -> Section:
     data, words, lang = c.data, c.words, c.lang
     year, min_n = data.latest_year, data.options.min_n
-    places = ranked_places(data)
+    places = c.places
     shown, few = places.shown, places.few
     blocks: list[Block] = [Paragraph(words["where_intro"].format(year=year, area=words["area"]))]
     if len(shown):
