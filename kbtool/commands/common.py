@@ -13,6 +13,7 @@ from kbtool.console import err_console
 from kbtool.measurements import Loaded
 from kbtool.privacy import redact_rejects
 from kbtool.reading import ReadOptions, parse_column_overrides
+from kbtool.reading.values import AUTO
 from kbtool.views.words import reason, say, warning
 from kbtool.writing import write_rejects_csv
 
@@ -21,7 +22,7 @@ REJECTS_SHOWN = 5
 
 
 def read_options(
-    column: list[str] | None, sheet: str | None, date_format: str = "auto"
+    column: list[str] | None, sheet: str | None, date_format: str = AUTO
 ) -> ReadOptions:
     """ReadOptions of --column, --sheet and --date-format."""
     overrides = parse_column_overrides(column or [])

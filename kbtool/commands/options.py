@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from kbtool.reading.values import DATE_ORDERS
 from kbtool.writing import FORMATS
 
 
@@ -124,8 +125,8 @@ DateFormatOption = Annotated[
         help="Order of day and month in dates like 05/01/2023: dmy (day first, Indonesia's), "
         "mdy (month first, as US Excel writes), or auto: each date column's values decide, "
         "day first with a warning when they cannot. ISO 2023-01-05 is read either way.",
-        metavar="auto|dmy|mdy",
-        callback=choice(("auto", "dmy", "mdy")),
+        metavar="|".join(DATE_ORDERS),
+        callback=choice(DATE_ORDERS),
     ),
 ]
 RejectsOption = Annotated[
