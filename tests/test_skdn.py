@@ -475,3 +475,18 @@ def test_child_key_column_by_any_name() -> None:
     frame = register([(1, "Mawar", "2024-01-10", 8.0)], {1: "2023-06-01"})
     renamed = frame.rename(columns={"child_key": "child_id"})
     pd.testing.assert_frame_equal(compute_skdn(renamed, child_key="child_id"), compute_skdn(frame))
+
+
+@pytest.mark.parametrize(
+    ("encoding", "damage"), [("utf-16", b""), ("utf-8", b"\xff"), ("cp1252", b"")]
+)
+def test_a_sasaran_file_is_decoded_as_registers_are(
+    tmp_path: Path, encoding: str, damage: bytes
+) -> None:
+    from kbtool.skdn.tables import read_small_table
+
+    text = "posyandu\tyear\tsasaran\nPosyandu Señor\t2024\t40\nPosyandu Mawar\t2024\t35\n"
+    path = tmp_path / "sasaran.txt"
+    path.write_bytes(text.encode(encoding) + damage)
+    table = read_small_table(path, "--sasaran")
+    assert table["posyandu"].tolist()[:2] == ["Posyandu Señor", "Posyandu Mawar"]

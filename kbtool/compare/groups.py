@@ -8,6 +8,7 @@ group. Names are matched as kbtool matches places: "KEL. IRING MULYO" is Iringmu
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pandas as pd
 
 from kbtool.errors import InputError
 from kbtool.places import facility_name, place_key
+from kbtool.reading.sources import read_text
 
 UNITS = ("kelurahan", "posyandu", "kecamatan")
 # header -> role; Indonesian names as a programme officer would write them
@@ -113,12 +115,10 @@ def _read_table(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() in WORKBOOK_SUFFIXES:
             return pd.read_excel(path, dtype=str, engine="calamine")
-        try:
-            return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="cp1252")
-    except FileNotFoundError as err:
-        raise InputError(f"--groups {path}: no such file") from err
+        text = read_text(str(path))
+        return pd.read_csv(io.StringIO(text), sep=None, engine="python", dtype=str)
+    except InputError as err:
+        raise InputError(f"--groups {err}") from err
     except Exception as err:  # pandas and calamine raise many types for an unreadable file
         raise InputError(f"--groups {path}: cannot read it as CSV or a workbook ({err})") from err
 

@@ -248,3 +248,14 @@ def _utf8_or_windows_1252(name: str, body: bytes, start: int, final: bool) -> Te
         f"{some} form UTF-8 characters"
     )
     return Text("cp1252", start, decoder.decode(body, final), note=note)
+
+
+def read_text(name: str) -> str:
+    """All of a small text file (a table of targets or groups), decoded as a register is: byte
+    order marks, UTF-16, and UTF-8 or Windows-1252 as its bytes say."""
+    source = open_source(name)
+    try:
+        body = source.everything()
+    finally:
+        source.close()
+    return decode_prefix(Source(name, body, None, None, None)).text

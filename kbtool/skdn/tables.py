@@ -13,6 +13,7 @@ from kbtool.errors import InputError
 from kbtool.reading import normalise_header
 from kbtool.reading.csv import sniff_delimiter
 from kbtool.reading.headers import HEADER_SEARCH_LINES
+from kbtool.reading.sources import read_text
 
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
@@ -55,7 +56,7 @@ def read_small_table(path: str | Path, what: str, header: HeaderTest | None = No
 def _csv_rows(path: str | Path, header: HeaderTest | None) -> list[list[str]]:
     """The rows of a CSV, split at the delimiter of its header line (the first line `header`
     accepts, else the first line)."""
-    text = _decoded(Path(path).read_bytes())
+    text = read_text(str(path))
     lines = [line for line in text.splitlines()[:HEADER_SEARCH_LINES] if line.strip()]
     delimiters = [sniff_delimiter(line) for line in lines]
     found = [
@@ -63,14 +64,6 @@ def _csv_rows(path: str | Path, header: HeaderTest | None) -> list[list[str]]:
     ]
     delimiter = (found or delimiters or [","])[0]
     return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-
-
-def _decoded(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252 (its five unassigned bytes replaced)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
 
 
 def _cells(line: str, delimiter: str) -> list[str]:
