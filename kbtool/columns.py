@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kbtool.errors import InputError
+
 # The canonical columns, in this order, as the reader returns them.
 CANONICAL_COLUMNS = (
     "child_id",
@@ -81,6 +83,18 @@ def day_numbers(values: Any) -> IntArray:
         days = np.floor_divide(stamps.view(np.int64), per_day // count)
     days[np.isnat(stamps)] = NAT_DAYS
     return days
+
+
+def date_days(frame: pd.DataFrame, name: str) -> IntArray:
+    """day_numbers of a frame's date column; InputError when it holds something else than
+    dates (a frame built by hand from text, say)."""
+    column = frame[name]
+    if not pd.api.types.is_datetime64_any_dtype(column.dtype):
+        raise InputError(
+            f"column {name!r} holds {column.dtype}, not dates; parse it first "
+            "(the reader does), e.g. with pd.to_datetime"
+        )
+    return day_numbers(column)
 
 
 def calendar_parts(days: IntArray) -> tuple[IntArray, IntArray, IntArray]:
@@ -230,3 +244,32 @@ def splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
         z *= np.uint64(0x94D049BB133111EB)
         z ^= z >> np.uint64(31)
         return z
+
+
+def value_codes(series: pd.Series) -> tuple[IntArray, list[Any]]:
+    """Codes into the distinct values of a column; -1 where missing or blank text."""
+    raw, uniques = factorize(series)
+    if pd.Index(uniques, dtype=object).inferred_type in ("string", "mixed"):  # text can be blank
+        return blank_as_missing(raw, uniques), uniques
+    return raw.astype(np.int64, copy=False), uniques
+
+
+def child_codes(series: pd.Series) -> IntArray:
+    """Dense codes per child; a missing or blank key makes a child of its own per row.
+
+    A child's rows mostly follow one another (registers and the store list a child's visits
+    together): numeric keys are hashed once per run of equal keys, not once per row.
+    """
+    n = len(series)
+    if n and series.dtype.kind in "iuf":
+        keys = series.to_numpy()
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        run_codes, uniques = value_codes(pd.Series(keys[starts]))
+        codes = np.repeat(run_codes, np.diff(np.append(starts, n)))
+    else:
+        codes, uniques = value_codes(series)
+    missing = codes < 0
+    if missing.any():
+        codes = codes.copy()
+        codes[missing] = len(uniques) + np.arange(int(missing.sum()))
+    return codes

@@ -17,8 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from kbtool.columns import NAT_DAYS, calendar_parts, child_blocks, child_day_order, day_numbers
-from kbtool.errors import InputError
+from kbtool.columns import (
+    NAT_DAYS,
+    calendar_parts,
+    child_blocks,
+    child_codes,
+    child_day_order,
+    date_days,
+)
 from kbtool.prevalence.compute import UNKNOWN_LABEL
 from kbtool.prevalence.selection import require_columns
 
@@ -75,17 +81,6 @@ class MonthlySequence:
             )
 
 
-def visit_days(frame: pd.DataFrame) -> IntArray:
-    """The visit day of every row (days since 1970-01-01), NAT_DAYS where there is none."""
-    visit = frame["visit_date"]
-    if not pd.api.types.is_datetime64_any_dtype(visit.dtype):
-        raise InputError(
-            f"column 'visit_date' holds {visit.dtype}, not dates; parse it first "
-            "(the reader does), e.g. with pd.to_datetime"
-        )
-    return day_numbers(visit)
-
-
 def months_of(days: npt.NDArray[np.integer]) -> Int32Array:
     """Months since January 1970 of day numbers (none missing): numpy's calendar once per day
     of their span, then one look-up a day."""
@@ -110,12 +105,12 @@ def monthly_sequence(
     of its own.
     """
     require_columns(frame, [child_key, "visit_date"])
-    days = visit_days(frame)
+    days = date_days(frame, "visit_date")
     seen = _months_seen(days)
     chosen = np.flatnonzero(valid & (days != NAT_DAYS)).astype(np.int32)
     day = days[chosen].astype(np.int32)
     del days
-    child = child_codes(frame[child_key])[chosen]
+    child = child_codes(frame[child_key]).astype(np.int32)[chosen]
     order = child_day_order(child, day)
     rows, child, day = chosen[order], child[order], day[order]
     del chosen, order
@@ -134,22 +129,6 @@ def _months_seen(days: IntArray) -> Int32Array:
     first = int(days.min(where=known, initial=np.iinfo(np.int64).max))
     seen = np.flatnonzero(np.bincount(np.where(known, days - first, 0)[known]))
     return np.unique(months_of(seen + first))
-
-
-def child_codes(keys: pd.Series) -> Int32Array:
-    """Dense codes per child, one per row; a missing key is a child of its own. A child's
-    rows mostly follow one another (registers and the store list a child's visits together):
-    each run of one key is looked up once."""
-    values = keys.to_numpy()
-    if not len(values):
-        return np.zeros(0, dtype=np.int32)
-    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
-    codes, uniques = pd.factorize(values[starts])
-    child = np.repeat(codes.astype(np.int32), np.diff(np.append(starts, len(values))))
-    missing = child < 0  # each row with a missing key a child of its own
-    if missing.any():
-        child[missing] = len(uniques) + np.arange(int(missing.sum()), dtype=np.int32)
-    return child
 
 
 def group_codes(values: pd.Series) -> tuple[Int32Array, list[str]]:

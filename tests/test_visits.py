@@ -8,8 +8,9 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kbtool.columns import child_codes
 from kbtool.growth.rounding import r_round, rounds_below
-from kbtool.visits import child_codes, month_label, monthly_sequence
+from kbtool.visits import month_label, monthly_sequence
 
 
 def test_the_month_s_last_valid_measurement_in_child_and_month_order() -> None:
@@ -61,3 +62,8 @@ def test_child_codes_look_up_runs_and_keep_missing_keys_apart() -> None:
 def test_rounds_below_is_the_rounded_comparison(values: list[float], cut: float) -> None:
     x = np.asarray([*values, np.nan], dtype=np.float64)
     assert rounds_below(x, cut, 2).tolist() == (r_round(x, 2) < cut).tolist()
+
+
+def test_a_blank_text_key_is_a_child_of_its_own_per_row() -> None:
+    codes = child_codes(pd.Series(["a", "", "a", " "])).tolist()
+    assert codes[0] == codes[2] and len({codes[0], codes[1], codes[3]}) == 3

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from kbtool.columns import NAT_DAYS, calendar_parts, day_numbers
+from kbtool.columns import NAT_DAYS, calendar_parts, date_days
 from kbtool.errors import InputError, UsageError
 
 IntArray = npt.NDArray[np.int64]
@@ -129,15 +129,6 @@ def _period_labels(values: IntArray, period: str) -> list[Any]:
     return [f"{v // 12}-{v % 12 + 1:02d}" for v in values.tolist()]
 
 
-def _visit_days(visit: pd.Series) -> IntArray:
-    if not pd.api.types.is_datetime64_any_dtype(visit.dtype):
-        raise InputError(
-            f"column 'visit_date' holds {visit.dtype}, not dates; parse it first "
-            "(the reader does), e.g. with pd.to_datetime"
-        )
-    return day_numbers(visit)
-
-
 @dataclass(frozen=True)
 class Visits:
     """The dated visits of a frame in the chosen period and months, prepared once for any
@@ -184,7 +175,7 @@ def prepare_visits(
         raise UsageError(f"--period must be one of {', '.join(PERIODS)}; got {period!r}")
     chosen_months = check_months(months)
     require_columns(frame, [child_key, "visit_date"])
-    day = _visit_days(frame["visit_date"])
+    day = date_days(frame, "visit_date")
     known = day != NAT_DAYS
     nothing = np.zeros(0, np.int64)
     if not known.any():

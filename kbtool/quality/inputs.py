@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from kbtool.columns import NAT_DAYS, blank_as_missing, calendar_parts, day_numbers, factorize
+from kbtool.columns import (
+    NAT_DAYS,
+    calendar_parts,
+    child_codes,
+    date_days,
+    value_codes,
+)
 from kbtool.errors import InputError
 from kbtool.prevalence import selection
 
@@ -57,17 +62,6 @@ def code_column(frame: pd.DataFrame, name: str) -> npt.NDArray[np.int8]:
         ) from err
 
 
-def _day_numbers(frame: pd.DataFrame, name: str) -> IntArray:
-    """Days since 1970-01-01 of a date column, NAT_DAYS where missing."""
-    series = frame[name]
-    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
-        raise InputError(
-            f"column {name!r} holds {series.dtype}, not dates; parse it first "
-            "(the reader does), e.g. with pd.to_datetime"
-        )
-    return day_numbers(series)
-
-
 def _months(days: IntArray, known: BoolArray) -> IntArray:
     """Months since 1970-01 of day numbers, -1 where not `known`: the calendar of each day of
     the span (a register spans a few thousand days), then one look-up a row."""
@@ -83,35 +77,6 @@ def _months(days: IntArray, known: BoolArray) -> IntArray:
     if not known.all():
         months[~known] = -1
     return months
-
-
-def value_codes(series: pd.Series) -> tuple[IntArray, list[Any]]:
-    """Codes into the distinct values of a column; -1 where missing or blank text."""
-    raw, uniques = factorize(series)
-    if pd.Index(uniques, dtype=object).inferred_type in ("string", "mixed"):  # text can be blank
-        return blank_as_missing(raw, uniques), uniques
-    return raw.astype(np.int64, copy=False), uniques
-
-
-def _child_codes(series: pd.Series) -> IntArray:
-    """Dense codes per child; a missing or blank key makes a child of its own per row.
-
-    A child's rows mostly follow one another (registers and the store list a child's visits
-    together): numeric keys are hashed once per run of equal keys, not once per row.
-    """
-    n = len(series)
-    if n and series.dtype.kind in "iuf":
-        keys = series.to_numpy()
-        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-        run_codes, uniques = value_codes(pd.Series(keys[starts]))
-        codes = np.repeat(run_codes, np.diff(np.append(starts, n)))
-    else:
-        codes, uniques = value_codes(series)
-    missing = codes < 0
-    if missing.any():
-        codes = codes.copy()
-        codes[missing] = len(uniques) + np.arange(int(missing.sum()))
-    return codes
 
 
 @dataclass(frozen=True)
@@ -131,14 +96,14 @@ class Columns:
     @classmethod
     def read(cls, frame: pd.DataFrame, *, child_key: str, by: str) -> Columns:
         group, uniques = value_codes(frame[by])
-        visit_day = _day_numbers(frame, "visit_date")
+        visit_day = date_days(frame, "visit_date")
         if "birth_date" in frame.columns:
-            birth_day = _day_numbers(frame, "birth_date")
+            birth_day = date_days(frame, "birth_date")
         else:
             birth_day = np.full(len(frame), NAT_DAYS, dtype=np.int64)
         return cls(
             n=len(frame),
-            child=_child_codes(frame[child_key]),
+            child=child_codes(frame[child_key]),
             group=group,
             group_labels=[str(u) for u in uniques],
             visit_day=visit_day,
