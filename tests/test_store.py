@@ -813,6 +813,25 @@ def test_dedup_of_distinct_identities_follows_its_rules(seed: int) -> None:
         assert _decided(dedup.resolve(incoming, store_rows)) == _rules(incoming, store_rows)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_measurements_under_several_keys_are_counted_as_the_rule_says(seed: int) -> None:
+    """Per (values, visit): the keys beyond the first, unless every key is a valid NIK's."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    key = rng.integers(0, 8, n).astype(np.int64) * 7919
+    kind = np.where(key % 2 == 0, privacy.KEY_KIND_NIK, privacy.KEY_KIND_NIK + 1).astype(np.int8)
+    visit, vhash = rng.integers(0, 3, n).astype(np.int64), rng.integers(0, 4, n) * 2**40
+    keys: dict[tuple[int, int], set[int]] = {}
+    for k, v, h in zip(key.tolist(), visit.tolist(), vhash.tolist(), strict=True):
+        keys.setdefault((h, v), set()).add(k)
+    expected = sum(len(ks) - 1 for ks in keys.values() if len(ks) > 1 and any(k % 2 for k in ks))
+    rows = dedup.Rows(key, visit, vhash.astype(np.int64), kind)
+    assert dedup.count_across_keys(rows, privacy.KEY_KIND_NIK) == expected
+    # shuffled rows count the same
+    order = rng.permutation(n)
+    assert dedup.count_across_keys(rows.take(order), privacy.KEY_KIND_NIK) == expected
+
+
 def test_dedup_rules_by_hand() -> None:
     """Rows (child, visit, values) in reading order against a store holding (c1, v1, A)."""
     incoming = dedup.Rows(
