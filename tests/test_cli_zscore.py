@@ -303,3 +303,17 @@ def test_version_is_the_installed_distributions() -> None:
     import kbtool
 
     assert version("kbtool") == kbtool.__version__
+
+
+def test_indonesian_messages_write_numbers_and_personal_data_in_indonesian() -> None:
+    """--lang id: thousands with a point (34.747 baris), and what a withheld column holds in
+    Bahasa Indonesia, not English."""
+    sample = Path(__file__).parents[1] / "data" / "samples" / "posyandu_metro_2022_2024.csv"
+    rows = len(sample.read_text(encoding="utf-8").splitlines()) - 1
+    assert rows >= 1000  # (a number with a thousands separator)
+    code, _, err = run("zscore", str(sample), "--format", "csv", "--lang", "id")
+    assert code == 0
+    grouped = f"{rows:,}".replace(",", ".")
+    assert f"{grouped} baris dibaca: {grouped} dihitung, 0 ditolak" in err
+    assert "'child_id' (nomor identitas)" in err and "'name' (nama)" in err
+    assert "an identity number" not in err and "a name" not in err

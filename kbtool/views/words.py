@@ -7,6 +7,7 @@ here: stderr messages, the notes of a result, the reasons a row was rejected, ta
 from __future__ import annotations
 
 import re
+import string
 
 LANGS = ("en", "id")
 
@@ -267,6 +268,14 @@ NOTES = {
 }
 _SUPPRESSED = re.compile(r"n < (\d+): figures suppressed")
 
+# What personal data a column holds (kbtool.privacy.personal_header) -> Indonesian.
+PERSONAL_DATA = {
+    "an identity number": "nomor identitas",
+    "a name": "nama",
+    "an address": "alamat",
+    "a contact": "kontak",
+}
+
 # Why a row was rejected (kbtool.reading.values.REASONS and the field-count reason).
 REASONS = {
     "unparseable sex": "jenis kelamin tidak terbaca",
@@ -362,9 +371,29 @@ _READER_WARNINGS = tuple(
 _ALSO = re.compile(r" \(also: ")
 
 
+class _Numbers(string.Formatter):
+    """Fills a message, numbers written as Indonesian writes them (34.747 baris; 12,5%)."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        text = super().format_field(value, format_spec)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return text.translate(_SWAP_SEPARATORS)
+        return text
+
+
+_SWAP_SEPARATORS = str.maketrans(",.", ".,")
+_INDONESIAN = _Numbers()
+
+
 def say(key: str, lang: str = "en", **values: object) -> str:
     """The message `key` in `lang`, filled with `values`."""
-    return MESSAGES[key][lang].format(**values)
+    template = MESSAGES[key][lang]
+    return _INDONESIAN.format(template, **values) if lang == "id" else template.format(**values)
+
+
+def personal_data(what: str, lang: str) -> str:
+    """What personal data a column holds (kbtool.privacy's words) in `lang`."""
+    return what if lang == "en" else PERSONAL_DATA.get(what, what)
 
 
 def note(text: str, lang: str) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.scoring import ScoredTable, Tally
-from kbtool.views.words import say, warning
+from kbtool.views.words import personal_data, say, warning
 
 PREVIEW_COLUMNS = {
     "age_days": "days",
@@ -52,7 +52,9 @@ def notes(scored: ScoredTable, lang: str) -> list[tuple[str, str | None]]:
     and what was withheld, kept or renamed."""
     said: list[tuple[str, str | None]] = [(warning(w, lang), "yellow") for w in scored.warnings]
     if scored.withheld:
-        listed = ", ".join(f"{header!r} ({what})" for header, what in scored.withheld.items())
+        listed = ", ".join(
+            f"{header!r} ({personal_data(what, lang)})" for header, what in scored.withheld.items()
+        )
         said.append((say("withheld", lang, columns=listed), None))
     said += [(say("kept", lang, column=header), "yellow") for header in scored.kept]
     said += [
