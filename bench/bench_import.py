@@ -1,15 +1,16 @@
 """Benchmark: `kbtool import` of a 10,000,000-row generated register (issue 3, Scale).
 
-Three imports with the installed `kbtool import`, each in its own process:
+Imports with the installed `kbtool import`, each in its own process:
 
-1. the register into a new, empty store (the figure the issue's targets are about);
+1. the register into a new, empty store, best of three, each run followed by a run of 5 (the
+   figure the issue's targets are about: its ratio to the floor);
 2. the same file again (idempotent: recognised by its SHA-256, adds nothing);
 3. a second file overlapping the first: the first file's second half again (duplicates) plus as
    many visits of other children (new rows), so the import has to deduplicate against the store;
 4. the bundled sample register (35k rows, the size of a city's monthly export) into a new store,
    best of three: what an analyst waits for, mostly start-up;
-5. for reference, pyarrow alone copying the first file into Parquet on both cores
-   (bench/import_floor.py): the floor under any import on this machine.
+5. the floor: pyarrow alone copying the first file into Parquet on both cores
+   (bench/import_floor.py), under any import on this machine.
 
 Prints wall time, rows/s, CPU seconds (user + system, all threads: the honest figure on a shared
 machine), peak RSS and the store's size on disk. Usage: python bench/bench_import.py [ROWS]
@@ -80,6 +81,12 @@ def overlapping_csv(first: Path, rows: int) -> Path:
     return path
 
 
+def copy_floor(csv: Path, out: Path, scratch: Path) -> Timed:
+    """bench/import_floor.py copying `csv` into Parquet files in `out`, measured."""
+    args = [sys.executable, "-m", "bench.import_floor", str(csv), str(out)]
+    return run_command(args, stdout=scratch / "floor.txt")
+
+
 def report(label: str, run: Run, rows: int, store: Path) -> None:
     s = run.summary
     # the machine may be shared: the load says how far the wall time is the code's own
@@ -99,7 +106,7 @@ def report(label: str, run: Run, rows: int, store: Path) -> None:
 
 
 FLOOR_RATIO_TARGET = 3.0
-RUNS = 2
+RUNS = 3
 
 
 def main() -> None:
@@ -112,12 +119,17 @@ def main() -> None:
     print(f"input: {sizes}")
     with tempfile.TemporaryDirectory(prefix="kbtool-bench-", dir=OUT) as scratch_dir:
         scratch = Path(scratch_dir)
-        # best of RUNS, each into a new store, as the floor: one run of either is too noisy
-        firsts = [run_import(kbtool, [csv], scratch / f"store{n}", scratch) for n in range(RUNS)]
+        # best of RUNS each, import and floor alternating: a shared machine's speed drifts
+        # within minutes, and the ratio is only fair when both saw the same conditions
+        firsts, floors = [], []
+        for n in range(RUNS):
+            firsts.append(run_import(kbtool, [csv], scratch / f"store{n}", scratch))
+            floors.append(copy_floor(csv, scratch / f"floor{n}", scratch))
         first = min(firsts, key=lambda run: run.timed.seconds)
         store = scratch / f"store{firsts.index(first)}"
         report("first import, empty store ", first, rows, store)
         print(f"    all runs: {', '.join(f'{run.timed.seconds:.2f} s' for run in firsts)}")
+        print(f"    floor runs: {', '.join(f'{run.seconds:.2f} s' for run in floors)}")
         assert (
             first.summary["rows_stored"]
             + first.summary["rows_duplicate"]
@@ -135,13 +147,6 @@ def main() -> None:
         sample_rows = best.summary["rows_read"]
         report("sample register, new store", best, sample_rows, scratch / "sample0")
         print(f"    all runs: {', '.join(f'{run.timed.seconds:.2f} s' for run in runs)}")
-        floors = [
-            run_command(
-                [sys.executable, "-m", "bench.import_floor", str(csv), str(scratch / f"floor{n}")],
-                stdout=scratch / "floor.txt",
-            )
-            for n in range(RUNS)
-        ]
         copied = min(floors, key=lambda run: run.seconds)
         print(
             f"floor: pyarrow alone, the CSV into Parquet of its {len(header(csv))} columns on "
