@@ -35,7 +35,11 @@ _COMMANDS = {
     "compare": ("compare", "compare", "Programme units against the others: DiD."),
     "skdn": ("skdn", "skdn", "SKDN per posyandu and month; --list: who to follow up."),
     "growth": ("growth", "growth", "Stunting onset and recovery by place and year."),
+    "store": ("store", "SUBCOMMANDS", "Check or repair the store."),
 }
+
+
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
 
 class _Commands(typer.core.TyperGroup):
@@ -44,13 +48,30 @@ class _Commands(typer.core.TyperGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [*_COMMANDS, *super().list_commands(ctx)]
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # the list from _COMMANDS: `kbtool --help` imports no command's module
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, _, short) in _COMMANDS.items()])
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in _COMMANDS:
             return super().get_command(ctx, cmd_name)
         module, function, short = _COMMANDS[cmd_name]
-        callback = getattr(importlib.import_module(f"kbtool.commands.{module}"), function)
+        loaded = importlib.import_module(f"kbtool.commands.{module}")
+        found = getattr(loaded, function)
+        if isinstance(found, dict):  # a group of commands: kbtool store check|repair
+            group = typer.Typer(
+                name=cmd_name,
+                help=loaded.HELP,
+                no_args_is_help=True,
+                context_settings=HELP_OPTIONS,
+                rich_markup_mode=None,
+            )
+            for name, (command, help_text) in found.items():
+                group.command(name, short_help=help_text)(reporting_errors(command))
+            return typer.main.get_group(group)
         info = typer.models.CommandInfo(
-            name=cmd_name, callback=reporting_errors(callback), short_help=short
+            name=cmd_name, callback=reporting_errors(found), short_help=short
         )
         return typer.main.get_command_from_info(
             info, pretty_exceptions_short=True, rich_markup_mode=None
@@ -73,7 +94,7 @@ class _Commands(typer.core.TyperGroup):
 app = typer.Typer(
     cls=_Commands,
     name="kbtool",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=HELP_OPTIONS,
     help="Stunting analysis for posyandu registers: WHO-exact z-scores (WHO Child Growth "
     "Standards 2006), a private local store, prevalence by kelurahan and year.",
     no_args_is_help=True,
@@ -154,19 +175,6 @@ def main_options(
 ) -> None:
     """Options that apply to every command."""
     _state["debug"] = debug
-
-
-def _register() -> None:
-    from kbtool.commands import store
-
-    store.app.command("check", short_help="Check every store file.")(reporting_errors(store.check))
-    store.app.command("repair", short_help="Set damaged files aside.")(
-        reporting_errors(store.repair)
-    )
-    app.add_typer(store.app, name="store", short_help="Check or repair the store.")
-
-
-_register()
 
 
 def main() -> None:

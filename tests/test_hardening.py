@@ -549,6 +549,9 @@ def test_help_is_complete_and_plain() -> None:
         code, out, _ = run(command, "--help")
         assert code == 0 and "Examples:" in out, command
         assert not re.search(r"<(str|int|list|file|path|directory)[^>]*>", out), command
+    code, out, _ = run("store", "--help")
+    assert code == 0 and re.findall(r"^  (\w+)  ", out, flags=re.M) == ["check", "repair"]
+    assert "<bool>" not in out and "│" not in out  # plain, as the other commands' help
     code, out, _ = run("quality", "--explain", "-f", "csv")
     explained = pd.read_csv(io.StringIO(out))
     assert {"sd_haz", "dps_height"} <= set(explained["column"]) and explained["source"].all()

@@ -11,11 +11,7 @@ from kbtool.views.store import damaged_frame, repaired_lines
 from kbtool.views.words import say
 from kbtool.writing import Provenance, resolve_format, write_result
 
-app = typer.Typer(
-    help="Look after a store: check every file against the catalogue, repair what is damaged.",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+HELP = "Look after a store: check every file against the catalogue, repair what is damaged."
 
 
 def check(
@@ -48,3 +44,10 @@ def repair(store: StoreOption = None, lang: LangOption = "en") -> None:
     """
     for text, style in repaired_lines(repair_store(store), lang):
         tell(text, style)
+
+
+# kbtool store's commands: name -> (function, short help)
+SUBCOMMANDS = {
+    "check": (check, "Check every store file."),
+    "repair": (repair, "Set damaged files aside."),
+}
