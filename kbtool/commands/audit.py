@@ -140,14 +140,24 @@ def audit(
     )
     if rows is not None and rows_format is not None:
         write_result(result.row_table(lang), fmt=rows_format, output=str(rows), provenance=about)
+    _tell_findings(headline, groups, not_understood, agreeing_groups(result), lang)
+
+
+def _tell_findings(
+    headline: list[str],
+    groups: list[str],
+    not_understood: list[str],
+    agreeing: tuple[int, int],
+    lang: str,
+) -> None:
+    """The findings on stderr: the headline, the first groups, how many agree."""
     for line in headline:
         tell(line, "bold")
     for line in groups[:FINDINGS_SHOWN]:
         tell(f"  {line}")
     if len(groups) > FINDINGS_SHOWN:
         tell(say("audit_more", lang, count=len(groups) - FINDINGS_SHOWN))
-    agreeing, total = agreeing_groups(result)
-    if agreeing:
-        tell(say("audit_agreeing", lang, count=agreeing, total=total), "dim")
+    if agreeing[0]:
+        tell(say("audit_agreeing", lang, count=agreeing[0], total=agreeing[1]), "dim")
     for line in not_understood:
         tell(line, "yellow")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
@@ -24,6 +25,7 @@ from kbtool.commands.prevalence import IndicatorOption, MinNOption
 from kbtool.compare import (
     DEFAULT_DRAWS,
     DEFAULT_SEED,
+    Comparison,
     columns_needed,
     compare_groups,
     read_groups,
@@ -137,24 +139,7 @@ def compare(
     )
     tables = comparison.tables()
     if fmt == "table":
-        views = {
-            "groups": groups_view(comparison, lang),
-            "effects": (effects_view(comparison, lang), None),
-            "event_study": (event_view(comparison, lang), None),
-        }
-        for name, (view, styles) in views.items():
-            if len(tables[name]) or name == "groups":
-                write_result(
-                    tables[name],
-                    fmt=fmt,
-                    output=output,
-                    provenance=about,
-                    title=TITLES[lang][name],
-                    table_frame=view,
-                    row_styles=styles,
-                    max_table_rows=len(view),
-                    lang=lang,
-                )
+        _write_views(comparison, tables, about, output, lang)
     else:
         write_result(
             tables[table],
@@ -166,6 +151,33 @@ def compare(
         )
     for line in note_lines(comparison, lang):
         tell(line, "yellow")
-    sentence = summary(comparison, lang)
-    if sentence:
+    if sentence := summary(comparison, lang):
         tell(sentence, "bold")
+
+
+def _write_views(
+    comparison: Comparison,
+    tables: dict[str, pd.DataFrame],
+    about: Provenance,
+    output: str | None,
+    lang: str,
+) -> None:
+    """The terminal's tables: the groups always, the effects and event study when estimated."""
+    views = {
+        "groups": groups_view(comparison, lang),
+        "effects": (effects_view(comparison, lang), None),
+        "event_study": (event_view(comparison, lang), None),
+    }
+    for name, (view, styles) in views.items():
+        if len(tables[name]) or name == "groups":
+            write_result(
+                tables[name],
+                fmt="table",
+                output=output,
+                provenance=about,
+                title=TITLES[lang][name],
+                table_frame=view,
+                row_styles=styles,
+                max_table_rows=len(view),
+                lang=lang,
+            )

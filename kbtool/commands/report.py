@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, cast
 
 import typer
 
-from kbtool import __version__
 from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
@@ -28,15 +26,14 @@ from kbtool.errors import OutputError, UsageError
 from kbtool.measurements import load_measurements
 from kbtool.prevalence import DEFAULT_MIN_N
 from kbtool.report import (
-    Page,
     ReportOptions,
     assemble_report,
     build_sections,
     columns_needed,
+    page_of,
     render_html,
 )
 from kbtool.views.compare import note_lines
-from kbtool.views.report import WORDS
 from kbtool.views.words import say
 from kbtool.writing import Provenance, atomic_write, is_stdout, write_result
 
@@ -159,31 +156,20 @@ def report(
         for line in note_lines(data.comparison, lang):
             tell(line, "yellow")
     sections, figures = build_sections(data, lang)
-    words = WORDS[lang]
     if fmt == "xlsx":
+        about = Provenance(
+            "report", {**loaded.origin, **options.as_dict(), "lang": lang}, loaded.sources
+        )
         write_result(
             sections[0].sheet if sections[0].sheet is not None else data.stunting,
             fmt="xlsx",
             output=output,
-            provenance=Provenance(
-                "report", {**loaded.origin, **options.as_dict(), "lang": lang}, loaded.sources
-            ),
+            provenance=about,
             extra_sheets={s.key: s.sheet for s in sections[1:] if s.sheet is not None},
             data_sheet=sections[0].key,
         )
     else:
-        area = data.area or words["area_unknown"]
-        first, last = data.years[0], data.latest_year
-        period = f"{first}–{last}" if first != last else str(last)
-        page = Page(
-            lang=lang,
-            title=f"{area}: {words['report'].lower()} {period}",
-            subtitle=words["subtitle"].format(period=period),
-            made=words["made"].format(
-                date=datetime.now(UTC).strftime("%Y-%m-%d"), version=__version__
-            ),
-        )
-        _write_page(render_html(page, sections), output)
+        _write_page(render_html(page_of(data, lang), sections), output)
     if charts is not None:
         for figure in figures:
             figure.save(charts)

@@ -154,14 +154,7 @@ def skdn(
         **{"--column": column, "--sheet": sheet, "--rejects": rejects, "--with-names": with_names},
     )
     only_for_files(inputs, **{"--date-format": date_format != "auto"})
-    if with_names and not follow_up:
-        raise typer.BadParameter(
-            "adds names to the follow-up list: use it with --list", param_hint="--with-names"
-        )
-    if sasaran and follow_up:
-        raise typer.BadParameter("gives S to the SKDN table, not to --list", param_hint="--sasaran")
-    if first and last and parse_month(first) > parse_month(last):
-        raise UsageError(f"--from {first} is after --to {last}")
+    _check_options(follow_up, with_names, sasaran, first, last)
     fmt = resolve_format(fmt, output)
     table = read_kbm(kbm) if kbm else BUKU_KIA
     targets = read_sasaran(sasaran, by) if sasaran else None
@@ -180,10 +173,9 @@ def skdn(
             loaded.whole(), by=by, first_month=first, last_month=last, kbm=table, sasaran=targets
         )
         view, styles = table_view(result, lang=lang)
-        unmatched = result.attrs["sasaran_unmatched"]
-        if unmatched:
-            shown = few(unmatched)
-            tell(say("sasaran_unmatched", lang, count=len(unmatched), by=by, names=shown), "yellow")
+        if unmatched := result.attrs["sasaran_unmatched"]:
+            said = say("sasaran_unmatched", lang, count=len(unmatched), by=by, names=few(unmatched))
+            tell(said, "yellow")
     if with_names:
         tell(say("with_names", lang), "yellow")
     about = provenance(result, loaded.origin, loaded.sources)
@@ -199,3 +191,17 @@ def skdn(
         extra_sheets={"method": method_sheet(about)},
         lang=lang,
     )
+
+
+def _check_options(
+    follow_up: bool, with_names: bool, sasaran: Path | None, first: str | None, last: str | None
+) -> None:
+    """Usage errors of option combinations: names only on the list, S only on the table."""
+    if with_names and not follow_up:
+        raise typer.BadParameter(
+            "adds names to the follow-up list: use it with --list", param_hint="--with-names"
+        )
+    if sasaran and follow_up:
+        raise typer.BadParameter("gives S to the SKDN table, not to --list", param_hint="--sasaran")
+    if first and last and parse_month(first) > parse_month(last):
+        raise UsageError(f"--from {first} is after --to {last}")

@@ -9,7 +9,7 @@ by these modules only, so other commands start without them.
 from kbtool.report.data import ReportData, ReportOptions, assemble_report, columns_needed
 from kbtool.report.html import Page, render_html
 from kbtool.report.model import Figure, Items, KeyFigure, KeyFigures, Paragraph, Section, Table
-from kbtool.report.sections import build_sections
+from kbtool.report.sections import build_sections, page_of
 
 __all__ = [
     "Figure",
@@ -25,5 +25,6 @@ __all__ = [
     "assemble_report",
     "build_sections",
     "columns_needed",
+    "page_of",
     "render_html",
 ]

@@ -27,6 +27,7 @@ from kbtool.report.data import (
     problematic_posyandu,
     ranked_places,
 )
+from kbtool.report.html import Page
 from kbtool.report.model import (
     Block,
     Figure,
@@ -88,6 +89,20 @@ class _Unfilled(dict[str, object]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def page_of(data: ReportData, lang: str) -> Page:
+    """What the page says above its sections: the area and period, when and by what."""
+    words = WORDS[lang]
+    area = data.area or words["area_unknown"]
+    first, last = data.years[0], data.latest_year
+    period = f"{first}–{last}" if first != last else str(last)
+    return Page(
+        lang=lang,
+        title=f"{area}: {words['report'].lower()} {period}",
+        subtitle=words["subtitle"].format(period=period),
+        made=words["made"].format(date=datetime.now(UTC).strftime("%Y-%m-%d"), version=__version__),
+    )
 
 
 def build_sections(data: ReportData, lang: str) -> tuple[list[Section], list[Chart]]:
