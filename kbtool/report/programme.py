@@ -6,8 +6,6 @@ Its sentence, notes and effects table are kbtool.views.compare's, so the section
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from kbtool.compare import Comparison
@@ -45,7 +43,7 @@ def programme_section(
     blocks: list[Block] = [Paragraph(words["programme_intro"].format(**filled))]
     sentence = summary(comparison, lang)
     if sentence:
-        blocks.append(Paragraph(_written(sentence, lang)))
+        blocks.append(Paragraph(sentence))
     charts = []
     if len(comparison.event_study):
         labels = {key: words[key].format(**filled) for key in CHART_WORDS}
@@ -53,35 +51,22 @@ def programme_section(
         charts.append(chart)
         blocks.append(Figure(chart.key, chart.title, chart.caption, chart.svg()))
     for note, line in zip(comparison.notes, note_lines(comparison, lang), strict=True):
-        written = _written(line, lang)
-        blocks.append(Paragraph(written, "warning" if note.key in WARNING_NOTES else "muted"))
+        blocks.append(Paragraph(line, "warning" if note.key in WARNING_NOTES else "muted"))
     if len(comparison.effects):
         effects = effects_view(comparison, lang)
-        blocks.append(_table("effects", TITLES[lang]["effects"], effects, lang))
+        blocks.append(_table("effects", TITLES[lang]["effects"], effects))
     groups, _ = groups_view(comparison, lang)
     # up to the interval: the severe, z-score and exclusion columns are kbtool compare's
     shown = list(groups.columns).index(prevalence_view.HEADERS[lang]["ci"]) + 1
-    blocks.append(_table("groups", TITLES[lang]["groups"], groups.iloc[:, :shown], lang))
+    blocks.append(_table("groups", TITLES[lang]["groups"], groups.iloc[:, :shown]))
     blocks.append(Items(method_notes(comparison, lang), words["programme_method"]))
     title = words["programme"].format(**filled)
     return Section("programme", title, blocks, comparison.effects), charts
 
 
-def _written(text: str, lang: str) -> str:
-    """kbtool compare's words with their numbers as the rest of the page writes them in `lang`
-    (Indonesian: decimal comma, thousands dot)."""
-    if lang != "id":
-        return text
-    return _SEPARATOR.sub(lambda m: "," if m[0] == "." else ".", text)
-
-
-# a decimal or thousands separator: between two digits
-_SEPARATOR = re.compile(r"(?<=\d)[.,](?=\d)")
-
-
-def _table(key: str, caption: str, view: pd.DataFrame, lang: str) -> Table:
+def _table(key: str, caption: str, view: pd.DataFrame) -> Table:
     """A kbtool compare view as a table: its first TEXT_COLUMNS as text, the rest figures."""
-    cells = [[_written(cell, lang) for cell in row] for row in view.astype(str).to_numpy().tolist()]
+    cells = view.astype(str).to_numpy().tolist()
     return Table(
         key,
         caption,

@@ -14,6 +14,7 @@ import pandas as pd
 
 from kbtool.audit import CAUSES, AuditResult
 from kbtool.prevalence import TOTAL_LABEL
+from kbtool.views.numbers import intervals, number, numbers
 from kbtool.views.words import say
 
 HEADERS = {
@@ -95,7 +96,10 @@ def title(result: AuditResult, lang: str) -> str:
 def cause_label(cause: str, stale_date: Any, lang: str) -> str:
     """A cause in words; a stale age with its date."""
     day = "" if pd.isna(stale_date) else pd.Timestamp(stale_date).strftime("%Y-%m-%d")
-    return CAUSE_LABELS[lang][cause].format(date=day or "another date")
+    return CAUSE_LABELS[lang][cause].format(date=day or ANOTHER_DATE[lang])
+
+
+ANOTHER_DATE = {"en": "another date", "id": "tanggal lain"}
 
 
 def pooled(result: AuditResult) -> pd.DataFrame:
@@ -146,10 +150,6 @@ def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
     return 100 * part / whole.where(whole > 0)
 
 
-def _pct(values: pd.Series) -> list[str]:
-    return ["" if pd.isna(v) else f"{v:.1f}" for v in values.tolist()]
-
-
 def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
     """The terminal table and a style per row (the whole area bold). What matters most comes
     first, so a narrow terminal still shows it: the group, how many agree, the likely cause."""
@@ -159,7 +159,7 @@ def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, 
     view = pd.DataFrame(index=lines.index)
     view[headers["year"]] = lines["year"].astype(object).where(lines["year"].notna(), "")
     view[headers.get(by, by)] = [labels.get(v, v) for v in lines[by].astype(str)]
-    view[headers["z"]] = _pct(_share(lines["z_agree"], lines["z_compared"]))
+    view[headers["z"]] = numbers(_share(lines["z_agree"], lines["z_compared"]), lang)
     has_cause = lines["disagreements"] > 0
     view[headers["cause"]] = [
         cause_label(cause, day, lang) if shown else ""
@@ -168,23 +168,20 @@ def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, 
         )
     ]
     if "haz" in result.indicators:
-        view[headers["stunted"]] = [
-            "" if pd.isna(register) or pd.isna(who) else f"{register:.1f} / {who:.1f}"
-            for register, who in zip(lines["register_pct"], lines["who_pct"], strict=True)
-        ]
-        view[headers["difference"]] = [
-            "" if pd.isna(v) else f"{v:+.1f}" for v in lines["difference_points"].tolist()
-        ]
+        view[headers["stunted"]] = intervals(
+            lines["register_pct"], lines["who_pct"], lang, 1, " / "
+        )
+        view[headers["difference"]] = numbers(lines["difference_points"], lang, sign=True)
     view[headers["explains"]] = [
-        f"{count:,}/{total:,}" if total else ""
+        f"{number(count, lang, 0, grouped=True)}/{number(total, lang, 0, grouped=True)}"
+        if total
+        else ""
         for count, total in zip(
             lines["main_cause_rows"].astype(int), lines["disagreements"].astype(int), strict=True
         )
     ]
-    view[headers["status"]] = _pct(_share(lines["status_agree"], lines["status_compared"]))
-    view[headers["max_abs_diff"]] = [
-        "" if pd.isna(v) else f"{v:.2f}" for v in lines["max_abs_diff"].tolist()
-    ]
+    view[headers["status"]] = numbers(_share(lines["status_agree"], lines["status_compared"]), lang)
+    view[headers["max_abs_diff"]] = numbers(lines["max_abs_diff"], lang, 2)
     view[headers["rows"]] = lines["rows"].astype(np.int64)
     styles: list[str | None] = [
         "bold" if name == TOTAL_LABEL else None for name in lines[by].astype(str)

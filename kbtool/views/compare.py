@@ -13,6 +13,7 @@ import pandas as pd
 
 from kbtool.compare import OTHERS, Comparison
 from kbtool.views import prevalence as prevalence_view
+from kbtool.views.numbers import intervals, number, numbers
 from kbtool.views.words import say
 
 HEADERS = {
@@ -72,27 +73,11 @@ TITLES = {
 OTHERS_LABEL = {"en": OTHERS, "id": "lainnya"}
 
 
-def _number(value: float, decimals: int) -> str:
-    return "" if value is None or np.isnan(value) else f"{value:.{decimals}f}"
-
-
 def _effect_values(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each row's estimate and its decimals (1 for points, 2 for z)."""
     in_points = table["did_pp"].notna().to_numpy()
     values = np.where(in_points, table["did_pp"], table["did_z"]).astype(np.float64)
     return values, np.where(in_points, 1, 2)
-
-
-def _interval(table: pd.DataFrame, decimals: np.ndarray, lang: str) -> list[str]:
-    return [
-        "" if np.isnan(lo) else f"{lo:.{d}f}{prevalence_view.BETWEEN[lang]}{hi:.{d}f}"
-        for lo, hi, d in zip(
-            table["ci_low"].to_numpy(np.float64, na_value=np.nan),
-            table["ci_high"].to_numpy(np.float64, na_value=np.nan),
-            decimals,
-            strict=True,
-        )
-    ]
 
 
 def outcome_label(name: str, lang: str) -> str:
@@ -109,7 +94,7 @@ def groups_view(comparison: Comparison, lang: str) -> tuple[pd.DataFrame, list[s
     view, styles = prevalence_view.table_view(prevalence_view.in_language(table, lang), lang=lang)
     headers = HEADERS[lang]
     view = view.rename(columns={"group": headers["group"], "units": headers["units"]})
-    change = [_number(v, 1) for v in table["change_pp"].to_numpy(np.float64, na_value=np.nan)]
+    change = numbers(table["change_pp"], lang)
     where = list(view.columns).index(prevalence_view.HEADERS[lang]["ci"])
     view.insert(where, headers["change"], change)
     return view, styles
@@ -118,11 +103,14 @@ def groups_view(comparison: Comparison, lang: str) -> tuple[pd.DataFrame, list[s
 def _estimates(table: pd.DataFrame, lang: str) -> dict[str, list[str]]:
     """The outcome, estimate and interval columns of the effects and event-study views."""
     headers = HEADERS[lang]
-    values, decimals = _effect_values(table)
+    values, places = _effect_values(table)
+    decimals = places.tolist()
     return {
         headers["outcome"]: [outcome_label(name, lang) for name in table["outcome"]],
-        headers["effect"]: [_number(v, int(d)) for v, d in zip(values, decimals, strict=True)],
-        headers["ci"]: _interval(table, decimals, lang),
+        headers["effect"]: numbers(values, lang, decimals),
+        headers["ci"]: intervals(
+            table["ci_low"], table["ci_high"], lang, decimals, prevalence_view.BETWEEN[lang]
+        ),
     }
 
 
@@ -132,8 +120,8 @@ def effects_view(comparison: Comparison, lang: str) -> pd.DataFrame:
     headers = HEADERS[lang]
     view = pd.DataFrame(_estimates(table, lang))
     view.insert(1, headers["estimator"], [ESTIMATORS[lang][e] for e in table["estimator"]])
-    view[headers["p"]] = [_number(p, 3) for p in table["p_value"]]
-    view[headers["p_random"]] = [_number(p, 3) for p in table["p_randomization"]]
+    view[headers["p"]] = numbers(table["p_value"], lang, 3)
+    view[headers["p_random"]] = numbers(table["p_randomization"], lang, 3)
     view[headers["units_treated"]] = [
         f"{t} / {u}" for t, u in zip(table["treated_units"], table["units"], strict=True)
     ]
@@ -151,9 +139,9 @@ def event_view(comparison: Comparison, lang: str) -> pd.DataFrame:
     return view
 
 
-def p_text(p: float) -> str:
+def p_text(p: float, lang: str = "en") -> str:
     """A p-value as a sentence gives it: two decimals, or "< 0.01"."""
-    return "" if np.isnan(p) else f"{p:.2f}" if p >= 0.01 else "< 0.01"
+    return number(p, lang, 2) if not p < 0.01 else f"< {number(0.01, lang, 2)}"
 
 
 def headline(comparison: Comparison) -> pd.Series | None:
@@ -176,21 +164,20 @@ def summary(comparison: Comparison, lang: str) -> str | None:
     words = prevalence_view.NAMES[lang][name][2].split(" (")[0]
     value = float(row["did_pp"])
     of = f"{int(row['treated_units'])} of {int(row['units'])} {assignment.unit}"
-    chance = p_text(float(row["p_randomization"]))
+    chance = p_text(float(row["p_randomization"]), lang)
     chance = chance if chance.startswith("<") else f"= {chance}"
+    size, low, high = (number(v, lang) for v in (abs(value), row["ci_low"], row["ci_high"]))
     if lang == "id":
         direction = "turun" if value < 0 else "naik"
         return (
-            f"Prevalensi {words} {direction} {abs(value):.1f} poin lebih banyak di "
-            f"{assignment.unit} {assignment.group} (IK 95% {row['ci_low']:.1f} s.d. "
-            f"{row['ci_high']:.1f}; "
+            f"Prevalensi {words} {direction} {size} poin lebih banyak di "
+            f"{assignment.unit} {assignment.group} (IK 95% {low} s.d. {high}; "
             f"p randomisasi {chance}; {of.replace(' of ', ' dari ')})"
         )
     direction = "fell" if value < 0 else "rose"
     return (
-        f"{words.capitalize()} {direction} {abs(value):.1f} points more in {assignment.group} "
-        f"{assignment.unit} (95% CI {row['ci_low']:.1f} to {row['ci_high']:.1f}; randomization "
-        f"p {chance}; {of})"
+        f"{words.capitalize()} {direction} {size} points more in {assignment.group} "
+        f"{assignment.unit} (95% CI {low} to {high}; randomization p {chance}; {of})"
     )
 
 

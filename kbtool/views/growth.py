@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from kbtool.prevalence import TOTAL_LABEL
-from kbtool.views.prevalence import BETWEEN, LABELS, _one_decimal, interval
+from kbtool.views.numbers import intervals, numbers
+from kbtool.views.prevalence import BETWEEN, LABELS
 
 HEADERS = {
     "en": {
@@ -57,19 +57,18 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     )
     for column in ("children", "children_pairs", "at_risk", "onsets"):
         view[words[column]] = result[column]
-    view[words["incidence"]] = _one_decimal(result["incidence_pct"])
+    view[words["incidence"]] = numbers(result["incidence_pct"], lang)
     low, high = result["incidence_ci_low"], result["incidence_ci_high"]
-    view[words["ci"]] = interval(low, high, 1, between)
+    view[words["ci"]] = intervals(low, high, lang, 1, between)
     for column in ("confirmed_onsets", "stunted_at_start", "recoveries"):
         view[words[column]] = result[column]
-    view[words["recovery"]] = _one_decimal(result["recovery_pct"])
+    view[words["recovery"]] = numbers(result["recovery_pct"], lang)
     low, high = result["recovery_ci_low"], result["recovery_ci_high"]
-    view[words["ci"] + " "] = interval(low, high, 1, between)
+    view[words["ci"] + " "] = intervals(low, high, lang, 1, between)
     view[words["confirmed_recoveries"]] = result["confirmed_recoveries"]
-    view[words["dhaz"]] = [
-        "" if np.isnan(v) else f"{v:+.2f}" for v in result["mean_dhaz_per_year"].to_numpy(float)
-    ]
-    view[words["ci"] + "  "] = interval(result["dhaz_ci_low"], result["dhaz_ci_high"], 2, between)
+    view[words["dhaz"]] = numbers(result["mean_dhaz_per_year"], lang, 2, sign=True)
+    low, high = result["dhaz_ci_low"], result["dhaz_ci_high"]
+    view[words["ci"] + "  "] = intervals(low, high, lang, 2, between)
     view[words["dhaz_children"]] = result["dhaz_children"]
     styles: list[str | None] = [
         "bold" if label == TOTAL_LABEL else None for label in result[by].astype(object)

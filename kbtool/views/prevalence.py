@@ -17,6 +17,7 @@ from kbtool.prevalence import (
     figure_columns,
     is_low_precision,
 )
+from kbtool.views.numbers import intervals, numbers
 from kbtool.views.words import note
 from kbtool.writing import Provenance
 
@@ -122,26 +123,8 @@ def in_language(result: pd.DataFrame, lang: str) -> pd.DataFrame:
     return translated
 
 
-def _one_decimal(values: pd.Series) -> list[str]:
-    return ["" if np.isnan(v) else f"{v:.1f}" for v in values.to_numpy(float, na_value=np.nan)]
-
-
-def _two_decimals(values: pd.Series) -> list[str]:
-    return ["" if np.isnan(v) else f"{v:.2f}" for v in values.to_numpy(float, na_value=np.nan)]
-
-
 # between an interval's ends where a hyphen would read as a minus sign (intervals of changes)
 BETWEEN = {"en": " to ", "id": " s.d. "}
-
-
-def interval(low: pd.Series, high: pd.Series, decimals: int = 1, between: str = "-") -> list[str]:
-    """Each row's interval as text ("" where it has none)."""
-    return [
-        "" if np.isnan(lo) else f"{lo:.{decimals}f}{between}{hi:.{decimals}f}"
-        for lo, hi in zip(
-            low.to_numpy(float, na_value=np.nan), high.to_numpy(float, na_value=np.nan), strict=True
-        )
-    ]
 
 
 def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
@@ -167,12 +150,12 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
         )
     view[headers["n"]] = n
     view[main] = cases
-    view[headers["pct"]] = _one_decimal(pct)
-    view[headers["ci"]] = interval(low, high)
-    view[headers["second_pct"].format(second=second)] = _one_decimal(second_pct)
-    view[headers["second_ci"].format(second=second)] = interval(second_low, second_high)
-    view[headers["mean"]] = _two_decimals(mean)
-    view[headers["sd"]] = _two_decimals(sd)
+    view[headers["pct"]] = numbers(pct, lang)
+    view[headers["ci"]] = intervals(low, high, lang)
+    view[headers["second_pct"].format(second=second)] = numbers(second_pct, lang)
+    view[headers["second_ci"].format(second=second)] = intervals(second_low, second_high, lang)
+    view[headers["mean"]] = numbers(mean, lang, 2)
+    view[headers["sd"]] = numbers(sd, lang, 2)
     view[headers["excluded"]] = excluded
 
     suppressed = pct.isna().to_numpy() & (n.to_numpy() > 0)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.quality import CHECKS, RATINGS, QualityReport
+from kbtool.views.numbers import numbers
 from kbtool.views.words import say
 
 # how a rated cell looks in the table view
@@ -136,23 +137,16 @@ def finding_lines(report: QualityReport) -> list[str]:
     ]
 
 
-def _formatted(values: pd.Series, kind: str) -> list[str]:
+def _formatted(values: pd.Series, kind: str, lang: str) -> list[str]:
     if kind == "text":
         return ["" if v is None or v != v else str(v) for v in values.astype(object)]
-    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    pattern = {"count": "{:.0f}", "pct": "{:.1f}", "z": "{:+.2f}", "ratio": "{:.2f}"}.get(kind)
-    texts = []
-    for value in numbers:
-        if np.isnan(value):
-            texts.append("")
-        elif np.isinf(value):
-            texts.append("–")  # a ratio with nothing below the line: undefined
-        elif kind == "whole":
-            texts.append(f"{np.floor(value + 0.5):.0f}")  # DPS as ENA shows it
-        else:
-            assert pattern is not None
-            texts.append(pattern.format(value))
-    return texts
+    floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if kind == "whole":
+        floats = np.floor(floats + 0.5)  # DPS as ENA shows it
+    decimals = {"count": 0, "whole": 0, "pct": 1, "z": 2, "ratio": 2}[kind]
+    texts = numbers(floats, lang, decimals, sign=kind == "z")
+    # a ratio with nothing below the line: undefined
+    return ["–" if np.isinf(value) else text for value, text in zip(floats, texts, strict=True)]
 
 
 def table_view(
@@ -179,7 +173,7 @@ def table_view(
                     [table[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns]
                 )
             )
-        texts = _formatted(values, kind)
+        texts = _formatted(values, kind, lang)
         if key == "rating":
             texts = [labels.get(text, text) for text in texts]
         header = headers[key]

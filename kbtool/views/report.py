@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
+from kbtool.views.numbers import number as written
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -280,13 +280,8 @@ WORDS: dict[str, dict[str, str]] = {
 
 
 def number(value: float, lang: str, decimals: int = 1, sign: bool = False) -> str:
-    """A number as `lang` writes it ("21.3" / "21,3"; "1,521" / "1.521"); "" for NaN."""
-    if value is None or pd.isna(value):
-        return ""
-    text = f"{value:{'+' if sign else ''},.{decimals}f}"
-    if lang == "id":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text.replace("-", "−")  # a minus sign, not a hyphen
+    """A number as the page writes it: thousands grouped, a minus sign, not a hyphen."""
+    return written(value, lang, decimals, sign=sign, grouped=True).replace("-", "−")
 
 
 def percent(value: float, lang: str) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.views.prevalence import LABELS, _one_decimal
+from kbtool.views.numbers import numbers
+from kbtool.views.prevalence import LABELS
 from kbtool.writing import Provenance
 
 # docs/skdn.md: D/S 85% (Kemenkes, Rencana Aksi Pembinaan Gizi Masyarakat); N/D 80% (SPM,
@@ -100,7 +101,7 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     for column in result.columns:
         values = result[column]
         if column.endswith(("_s", "_d", "_d_assessed")):
-            view[_header(column, lang)] = _one_decimal(values)
+            view[_header(column, lang)] = numbers(values, lang)
         elif column == "s_source":
             view[_header(column, lang)] = values.map(VALUES[lang]).astype(object)
         elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 from kbtool.prevalence import TOTAL_LABEL
-from kbtool.trend import INSUFFICIENT, OFF_TRACK, ON_TRACK
+from kbtool.trend import INSUFFICIENT, OFF_TRACK, ON_TRACK, Target
+from kbtool.views.numbers import number, numbers
 from kbtool.views.prevalence import HEADERS as PREVALENCE_HEADERS
 from kbtool.views.prevalence import LABELS, NAMES
 
@@ -70,13 +70,6 @@ def in_language(trend: pd.DataFrame, lang: str) -> pd.DataFrame:
     return translated
 
 
-def _numbers(values: pd.Series, pattern: str) -> list[str]:
-    return [
-        "" if np.isnan(v) else pattern.format(v)
-        for v in values.to_numpy(dtype=np.float64, na_value=np.nan)
-    ]
-
-
 def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
     """The table as people read it (each year's % with its n, the targets' blocks, words in
     `lang`) and a style per row: the whole-area row bold."""
@@ -94,22 +87,22 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
     for column in trend.columns:
         year = _YEAR_COLUMN.fullmatch(column)
         if year:
-            pct = _numbers(trend[column], "{:.1f}")
+            pct = numbers(trend[column], lang)
             n = trend[f"n_{year[1]}"].astype("Int64").astype(str)
             view[headers["pct"].format(year=year[1])] = [
                 f"{p} ({c})" if p else f"- ({c})" for p, c in zip(pct, n, strict=True)
             ]
-    view[headers["change_pp"]] = _numbers(trend["change_pp"], "{:+.1f}")
-    view[headers["aarr"]] = _numbers(trend["aarr"], "{:.1f}")
+    view[headers["change_pp"]] = numbers(trend["change_pp"], lang, sign=True)
+    view[headers["aarr"]] = numbers(trend["aarr"], lang)
     for column in trend.columns:
         if column.startswith("target_year"):
             suffix = column.removeprefix("target_year")
             target_year = int(trend[column].iloc[0]) if len(trend) else ""
-            view[headers["required_aarr"].format(year=target_year)] = _numbers(
-                trend[f"required_aarr{suffix}"], "{:.1f}"
+            view[headers["required_aarr"].format(year=target_year)] = numbers(
+                trend[f"required_aarr{suffix}"], lang
             )
-            view[headers["projected_pct"].format(year=target_year)] = _numbers(
-                trend[f"projected_pct{suffix}"], "{:.1f}"
+            view[headers["projected_pct"].format(year=target_year)] = numbers(
+                trend[f"projected_pct{suffix}"], lang
             )
             view[headers["status"].format(year=target_year)] = shown[f"status{suffix}"]
     view[PREVALENCE_HEADERS[lang]["note"]] = shown["note"]
@@ -122,7 +115,11 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
 
 def title(trend: pd.DataFrame, lang: str) -> str:
     """The table's title, with its targets."""
-    targets = ", ".join(trend.attrs.get("targets", []))
+    by = {"en": "by", "id": "pada"}[lang]
+    targets = ", ".join(
+        f"{number(target.pct, lang, 0 if target.pct.is_integer() else 1)}% {by} {target.year}"
+        for target in map(Target.parse, trend.attrs.get("targets", []))
+    )
     return (
         f"Trend against the target {targets}" if lang == "en" else f"Tren terhadap target {targets}"
     )
