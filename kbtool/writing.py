@@ -46,7 +46,7 @@ from kbtool import __version__
 from kbtool.columns import REJECT_COLUMNS
 from kbtool.console import err_console, stdout_is_terminal
 from kbtool.errors import OutputError, UsageError
-from kbtool.views.words import say
+from kbtool.words import say
 
 if TYPE_CHECKING:  # pandas is only handed in; pyarrow converts it
     import pandas as pd

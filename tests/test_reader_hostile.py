@@ -393,6 +393,15 @@ def _reshaped(lines: list[str], how: str) -> list[str]:
     if how == "PB and TB":
         renamed = header.replace("height_cm", "PB") + ",TB"
         return [renamed, *(row + "," for row in body)]
+    if how in ("metres", "windows-1252"):
+        at = header.split(",").index("height_cm" if how == "metres" else "name")
+        rows = [row.split(",") for row in body]
+        for cells in rows:
+            if how == "windows-1252":
+                cells[at] += " \xe9"
+            elif cells[at]:
+                cells[at] = f"{float(cells[at]) / 100:.3f}"
+        return [header, *(",".join(cells) for cells in rows)]
     cells = body[3].split(",")
     cells[9] = '"' + cells[9]
     return [header, *body[:3], ",".join(cells), *body[4:]]
@@ -406,13 +415,16 @@ def _reshaped(lines: list[str], how: str) -> list[str]:
         ("no dates", "kolom tanggal lahir atau tanggal ukur tidak ditemukan"),
         ("PB and TB", "panjang dan tinggi dalam dua kolom"),
         ("open quote", "mungkin tanda kutipnya tidak ditutup"),
+        ("metres", "nilai tampaknya dalam meter (0,45-1,3); kbtool membaca sentimeter"),
+        ("windows-1252", "dibaca sebagai Windows-1252: 40 byte di megabyte pertamanya bukan"),
     ],
 )
 def test_lang_id_says_every_reader_warning_in_indonesian(
     tmp_path: Path, how: str, indonesian: str
 ) -> None:
     path = tmp_path / "register.csv"
-    path.write_text("\n".join(_reshaped(sample_lines(40), how)) + "\n", encoding="utf-8")
+    text = "\n".join(_reshaped(sample_lines(40), how)) + "\n"
+    path.write_bytes(text.encode("cp1252" if how == "windows-1252" else "utf-8"))
     code, _, english = run("zscore", str(path), "-f", "csv")
     assert code == 0 and indonesian not in english
     code, _, err = run("zscore", str(path), "-f", "csv", "--lang", "id")

@@ -39,7 +39,7 @@ from kbtool.views.audit import (
     title,
     unrecognised_lines,
 )
-from kbtool.views.words import say
+from kbtool.words import say
 from kbtool.writing import resolve_format, write_result
 
 # sentences on stderr, one per group with a disagreement, before pointing at the table

@@ -14,7 +14,7 @@ from kbtool.measurements import Loaded
 from kbtool.privacy import redact_rejects
 from kbtool.reading import ReadOptions, parse_column_overrides
 from kbtool.reading.values import AUTO
-from kbtool.views.words import reason, say, warning
+from kbtool.words import reason, say, warning
 from kbtool.writing import write_rejects_csv
 
 # how many rejected rows are shown on stderr before pointing at --rejects

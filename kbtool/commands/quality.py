@@ -28,7 +28,7 @@ from kbtool.views.quality import (
     finding_lines,
     table_view,
 )
-from kbtool.views.words import say
+from kbtool.words import say
 from kbtool.writing import Provenance, resolve_format, write_result
 
 ByOption = Annotated[

@@ -34,7 +34,7 @@ from kbtool.report import (
     render_html,
 )
 from kbtool.views.compare import note_lines
-from kbtool.views.words import say
+from kbtool.words import say
 from kbtool.writing import Provenance, atomic_write, is_stdout, write_result
 
 REPORT_FORMATS = ("html", "xlsx")

@@ -35,7 +35,7 @@ from kbtool.skdn import (
 )
 from kbtool.skdn.sasaran import few
 from kbtool.views.skdn import list_view, method_sheet, table_view, title
-from kbtool.views.words import say
+from kbtool.words import say
 from kbtool.writing import resolve_format, write_result
 
 # a month of a city's posyandu fits a terminal; more goes to a file (-f csv, -o FILE)

@@ -8,7 +8,7 @@ from kbtool.commands.common import tell
 from kbtool.commands.options import FormatOption, LangOption, OutputOption, StoreOption
 from kbtool.store import check_store, repair_store
 from kbtool.views.store import damaged_frame, repaired_lines
-from kbtool.views.words import say
+from kbtool.words import say
 from kbtool.writing import Provenance, resolve_format, write_result
 
 HELP = "Look after a store: check every file against the catalogue, repair what is damaged."

@@ -61,7 +61,7 @@ class Outcome:
 @dataclass(frozen=True)
 class Note:
     """Something a reader of the comparison must know: a message key of
-    kbtool.views.words and the values that fill it."""
+    kbtool.words and the values that fill it."""
 
     key: str
     values: dict[str, Any]

@@ -39,6 +39,7 @@ from kbtool.reading.values import (
     clean_text,
     column_parsers,
 )
+from kbtool.words import READER_WORDS, Said
 
 # The order in which a row's problems are named: canonical, a standing height after the height.
 _HEIGHT_AT = CANONICAL_COLUMNS.index("height_cm") + 1
@@ -194,28 +195,27 @@ class Converter:
     def _warnings(self, block: Block) -> list[str]:
         # a stray quote can swallow the rest of a file into one rejected row: said aloud (a
         # rejected row with a quoted line break of its own reads the same, hence "perhaps")
-        said = [
-            f"{self.source}: lines {row.line}-{row.line + row.breaks} ({row.breaks + 1:,} lines) "
-            f"were read as one row, rejected: a quoted cell opened at line {row.line} runs to "
-            f"line {row.line + row.breaks}, perhaps a quote never closed; fix it and read the "
-            "file again"
+        said: list[str] = [
+            Said(
+                "joined_rows",
+                file=self.source,
+                first=row.line,
+                last=row.line + row.breaks,
+                count=row.breaks + 1,
+            )
             for row in block.broken
             if row.breaks
         ]
         said += self._date_orders(block.layout) + block.warnings
         if block.first_padded is not None and not self.said_padded:
             self.said_padded = True  # once a file: the same words in every batch print once
-            said.append(
-                f"{self.source}: rows with fewer fields than the header, the first at line "
-                f"{block.first_padded}, were read with their missing last cells empty (as Excel "
-                "writes rows whose last cells are empty); if the file was cut short, check them"
-            )
+            said.append(Said("short_rows", file=self.source, line=block.first_padded))
         return said
 
     def _other_units(self, layout: Layout, parsed: dict[str, Parsed]) -> list[str]:
         """Once a file, per column: that most of its values fit another unit (OTHER_UNITS).
         Said, not converted: the user knows which unit the register used."""
-        said = []
+        said: list[str] = []
         for name, (unit, lowest, highest, expected) in OTHER_UNITS.items():
             if name not in parsed or name in self.said_units:
                 continue
@@ -226,15 +226,26 @@ class Converter:
                 self.said_units.add(name)
                 header = layout.headers[layout.columns[name]]
                 said.append(
-                    f"{self.source}: {header!r}: {fit:,} of {filled:,} values look like {unit} "
-                    f"({lowest:g}-{highest:g}); kbtool expects {expected}"
+                    Said(
+                        "other_unit",
+                        file=self.source,
+                        header=header,
+                        fit=fit,
+                        filled=filled,
+                        unit=READER_WORDS[unit],
+                        range={
+                            "en": f"{lowest:g}-{highest:g}",
+                            "id": f"{lowest:g}-{highest:g}".replace(".", ","),
+                        },
+                        expected=READER_WORDS[expected],
+                    )
                 )
         return said
 
     def _date_orders(self, layout: Layout) -> list[str]:
         """Once a file, per date column: the order of day and month when the values chose it
         (month first) or could not (day first assumed)."""
-        said = []
+        said: list[str] = []
         for name in ("birth_date", "visit_date"):
             parser = self.parsers[name]
             if name in self.said_dates or name not in layout.columns:
@@ -242,16 +253,9 @@ class Converter:
             assert isinstance(parser, DateParser)
             header = layout.headers[layout.columns[name]]
             if parser.assumed and not _names_day_first(header):
-                said.append(
-                    f"{self.source}: {header!r}: no day or month is over 12, so the dates read "
-                    "either way; read as day/month/year; if they are month/day/year, use "
-                    "--date-format mdy"
-                )
+                said.append(Said("dates_either_way", file=self.source, header=header))
             elif parser.order == MONTH_FIRST and not parser.fixed:
-                said.append(
-                    f"{self.source}: {header!r}: dates read as month/day/year (some second "
-                    "numbers are over 12, no first one); --date-format dmy reads them day first"
-                )
+                said.append(Said("dates_month_first", file=self.source, header=header))
             if parser.order is not None:
                 self.said_dates.add(name)
         return said

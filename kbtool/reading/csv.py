@@ -32,6 +32,7 @@ from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, is_blank_li
 from kbtool.reading.long_fields import CUT_MARK, FieldCutter, long_field_reason
 from kbtool.reading.sources import READ_ERRORS, Source, decode_prefix, describe
 from kbtool.reading.values import TEXT
+from kbtool.words import Said
 
 # pyarrow's block sizes (bytes): a block must hold the longest row (a field is at most
 # FIELD_LIMIT_BYTES); pyarrow's working buffers are many times a block per column, so blocks stay
@@ -368,9 +369,7 @@ def _replaced_lines(block: Block, source: str) -> list[str]:
     if not lines.any():
         return []
     found = block.lines[lines].tolist()
-    shown = ", ".join(f"{line:,}" for line in found[:10]) + (", ..." if len(found) > 10 else "")
-    where = f"line {shown}" if len(found) == 1 else f"{len(found):,} lines ({shown})"
-    return [
-        f"{source}: {where}: bytes that are not UTF-8, read as U+FFFD (\ufffd); the file is "
-        "read as UTF-8, as its other characters are"
-    ]
+    if len(found) == 1:
+        return [Said("not_utf8_line", file=source, line=found[0])]
+    shown = ", ".join(map(str, found[:10])) + (", ..." if len(found) > 10 else "")
+    return [Said("not_utf8_lines", file=source, count=len(found), lines=shown)]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from kbtool.columns import CANONICAL_COLUMNS
 from kbtool.errors import InputError, UsageError
 from kbtool.reading.sources import EXPECTED_FORMAT
+from kbtool.words import LANGS, READER_WORDS, Said
 
 # How many lines at the top of a file or sheet may come before the header (titles, blanks).
 HEADER_SEARCH_LINES = 20
@@ -202,16 +203,20 @@ def _match_columns(
                 columns[STANDING_HEIGHT] = standing
                 claimed.add(standing)
                 warnings.append(
-                    f"{source}: length and height in two columns: {headers[length]!r} read as "
-                    f"recumbent length, {headers[standing]!r} as standing height"
+                    Said(
+                        "two_height_columns",
+                        file=source,
+                        length=headers[length],
+                        height=headers[standing],
+                    )
                 )
             columns[match] = positions[0]
             claimed.add(positions[0])
             if len(positions) > 1:
                 others = ", ".join(repr(headers[p]) for p in positions[1:])
+                header = headers[positions[0]]
                 warnings.append(
-                    f"{source}: {match} read from {headers[positions[0]]!r}, ignoring "
-                    f"{others}; choose another with --column {match}=NAME"
+                    Said("column_chosen", file=source, column=match, header=header, others=others)
                 )
     if "sex" not in columns or ("weight_kg" not in columns and "height_cm" not in columns):
         what = "not enough recognisable columns" if columns else "no recognisable columns"
@@ -219,9 +224,16 @@ def _match_columns(
     if "age_months" not in columns and not {"birth_date", "visit_date"} <= columns.keys():
         missing = [name for name in ("birth_date", "visit_date") if name not in columns]
         warnings.append(
-            f"{source}: no {' or '.join(m.replace('_', ' ') for m in missing)} column found, "
-            "and no age column: without ages HAZ, WAZ and BMIZ stay empty; name the column "
-            f"with --column {missing[0]}=NAME (columns seen: {_columns_seen(headers)})"
+            Said(
+                "no_date_columns",
+                file=source,
+                missing={
+                    lang: READER_WORDS["or"][lang].join(READER_WORDS[m][lang] for m in missing)
+                    for lang in LANGS
+                },
+                column=missing[0],
+                seen=_columns_seen(headers),
+            )
         )
     return columns, warnings, None
 

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from kbtool.errors import InputError
+from kbtool.words import Said
 
 # How much of a file is looked at to choose format, encoding, delimiter and header line.
 PREFIX_BYTES = 1 << 20
@@ -242,11 +243,8 @@ def _utf8_or_windows_1252(name: str, body: bytes, start: int, final: bool) -> Te
     if characters >= bad:
         return Text("utf-8", start, text)
     decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
-    some = f"only {characters:,}" if characters else "none"
-    note = (
-        f"{name}: read as Windows-1252: {bad:,} bytes of its first megabyte are not UTF-8, and "
-        f"{some} form UTF-8 characters"
-    )
+    key = "windows_1252" if characters else "windows_1252_none"
+    note = Said(key, file=name, bad=bad, characters=characters)
     return Text("cp1252", start, decoder.decode(body, final), note=note)
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from kbtool.audit import CAUSES, AuditResult
 from kbtool.prevalence import TOTAL_LABEL
 from kbtool.views.numbers import intervals, number, numbers
-from kbtool.views.words import say
+from kbtool.words import say
 
 HEADERS = {
     "en": {

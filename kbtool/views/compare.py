@@ -14,7 +14,7 @@ import pandas as pd
 from kbtool.compare import OTHERS, Comparison
 from kbtool.views import prevalence as prevalence_view
 from kbtool.views.numbers import intervals, number, numbers
-from kbtool.views.words import say
+from kbtool.words import say
 
 HEADERS = {
     "en": {

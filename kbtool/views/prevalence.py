@@ -18,7 +18,7 @@ from kbtool.prevalence import (
     is_low_precision,
 )
 from kbtool.views.numbers import intervals, numbers
-from kbtool.views.words import note
+from kbtool.words import note
 from kbtool.writing import Provenance
 
 HEADERS = {

@@ -12,7 +12,7 @@ import pandas as pd
 
 from kbtool.quality import CHECKS, RATINGS, QualityReport
 from kbtool.views.numbers import numbers
-from kbtool.views.words import say
+from kbtool.words import say
 
 # how a rated cell looks in the table view
 RATING_STYLES = {"problematic": "bold red", "acceptable": "yellow"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kbtool.store import DamagedFile, ImportSummary
-from kbtool.views.words import say, warning
+from kbtool.words import say, warning
 
 Line = tuple[str, str | None]  # a message and its rich style
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.scoring import ScoredTable, Tally
-from kbtool.views.words import personal_data, say, warning
+from kbtool.words import personal_data, say, warning
 
 PREVIEW_COLUMNS = {
     "age_days": "days",

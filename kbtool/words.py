@@ -1,7 +1,9 @@
 """What kbtool says to people, in English and Bahasa Indonesia (--lang id).
 
 Machine formats keep English column names (they are an interface); the words people read are
-here: stderr messages, the notes of a result, the reasons a row was rejected, table labels.
+here: stderr messages, the reader's warnings (kept as Said: key and values), the notes of a
+result, the reasons a row was rejected. A shared helper: the reader, the library and the views
+all say things.
 """
 
 from __future__ import annotations
@@ -258,6 +260,85 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dapat diperiksa",
     },
     "report_written": {"en": "report written to {path}", "id": "laporan ditulis ke {path}"},
+    # the reader's warnings (kbtool.reading, as Said): each names its file
+    "not_utf8_line": {
+        "en": "{file}: line {line:,}: bytes that are not UTF-8, read as U+FFFD (\ufffd); the file "
+        "is read as UTF-8, as its other characters are",
+        "id": "{file}: baris {line:,}: byte yang bukan UTF-8, dibaca sebagai U+FFFD (\ufffd); "
+        "berkas dibaca sebagai UTF-8, seperti karakter lainnya",
+    },
+    "not_utf8_lines": {
+        "en": "{file}: {count:,} lines ({lines}): bytes that are not UTF-8, read as U+FFFD "
+        "(\ufffd); the file is read as UTF-8, as its other characters are",
+        "id": "{file}: {count:,} baris ({lines}): byte yang bukan UTF-8, dibaca sebagai U+FFFD "
+        "(\ufffd); berkas dibaca sebagai UTF-8, seperti karakter lainnya",
+    },
+    "windows_1252": {
+        "en": "{file}: read as Windows-1252: {bad:,} bytes of its first megabyte are not UTF-8, "
+        "and only {characters:,} form UTF-8 characters",
+        "id": "{file}: dibaca sebagai Windows-1252: {bad:,} byte di megabyte pertamanya bukan "
+        "UTF-8, dan hanya {characters:,} yang membentuk karakter UTF-8",
+    },
+    "windows_1252_none": {
+        "en": "{file}: read as Windows-1252: {bad:,} bytes of its first megabyte are not UTF-8, "
+        "and none form UTF-8 characters",
+        "id": "{file}: dibaca sebagai Windows-1252: {bad:,} byte di megabyte pertamanya bukan "
+        "UTF-8, dan tidak ada yang membentuk karakter UTF-8",
+    },
+    "two_height_columns": {
+        "en": "{file}: length and height in two columns: {length!r} read as recumbent length, "
+        "{height!r} as standing height",
+        "id": "{file}: panjang dan tinggi dalam dua kolom: {length!r} dibaca sebagai panjang "
+        "badan (berbaring), {height!r} sebagai tinggi badan (berdiri)",
+    },
+    "column_chosen": {
+        "en": "{file}: {column} read from {header!r}, ignoring {others}; choose another with "
+        "--column {column}=NAME",
+        "id": "{file}: {column} dibaca dari {header!r}, {others} diabaikan; pilih kolom lain "
+        "dengan --column {column}=NAMA",
+    },
+    "no_date_columns": {
+        "en": "{file}: no {missing} column found, and no age column: without ages HAZ, WAZ and "
+        "BMIZ stay empty; name the column with --column {column}=NAME (columns seen: {seen})",
+        "id": "{file}: kolom {missing} tidak ditemukan, dan tidak ada kolom umur: tanpa umur "
+        "HAZ, WAZ dan BMIZ tetap kosong; sebutkan kolomnya dengan --column {column}=NAMA "
+        "(kolom yang ada: {seen})",
+    },
+    "joined_rows": {
+        "en": "{file}: lines {first}-{last} ({count:,} lines) were read as one row, rejected: a "
+        "quoted cell opened at line {first} runs to line {last}, perhaps a quote never closed; "
+        "fix it and read the file again",
+        "id": "{file}: baris {first}-{last} ({count:,} baris) terbaca sebagai satu baris dan "
+        "ditolak: sel berkutip yang dibuka di baris {first} berlanjut sampai baris {last}, "
+        "mungkin tanda kutipnya tidak ditutup; perbaiki lalu baca ulang berkasnya",
+    },
+    "short_rows": {
+        "en": "{file}: rows with fewer fields than the header, the first at line {line}, were "
+        "read with their missing last cells empty (as Excel writes rows whose last cells are "
+        "empty); if the file was cut short, check them",
+        "id": "{file}: baris dengan kolom lebih sedikit dari header, yang pertama di baris "
+        "{line}, dibaca dengan sel terakhirnya kosong (seperti Excel menulis baris yang sel "
+        "terakhirnya kosong); jika berkasnya terpotong, periksa baris itu",
+    },
+    "other_unit": {
+        "en": "{file}: {header!r}: {fit:,} of {filled:,} values look like {unit} ({range}); "
+        "kbtool expects {expected}",
+        "id": "{file}: {header!r}: {fit:,} dari {filled:,} nilai tampaknya dalam {unit} "
+        "({range}); kbtool membaca {expected}",
+    },
+    "dates_either_way": {
+        "en": "{file}: {header!r}: no day or month is over 12, so the dates read either way; "
+        "read as day/month/year; if they are month/day/year, use --date-format mdy",
+        "id": "{file}: {header!r}: tidak ada hari atau bulan di atas 12, jadi tanggal dapat "
+        "dibaca dua cara; dibaca sebagai hari/bulan/tahun; jika sebenarnya bulan/hari/tahun, "
+        "pakai --date-format mdy",
+    },
+    "dates_month_first": {
+        "en": "{file}: {header!r}: dates read as month/day/year (some second numbers are over "
+        "12, no first one); --date-format dmy reads them day first",
+        "id": "{file}: {header!r}: tanggal dibaca sebagai bulan/hari/tahun (sebagian angka "
+        "kedua di atas 12, tidak ada angka pertama); --date-format dmy membacanya hari dulu",
+    },
 }
 
 # A result's notes (the `note` column): English text -> Indonesian.
@@ -267,6 +348,17 @@ NOTES = {
     "low precision": "presisi rendah",
 }
 _SUPPRESSED = re.compile(r"n < (\d+): figures suppressed")
+
+# Words the reader's warnings name, in each language.
+READER_WORDS = {
+    "birth_date": {"en": "birth date", "id": "tanggal lahir"},
+    "visit_date": {"en": "visit date", "id": "tanggal ukur"},
+    "or": {"en": " or ", "id": " atau "},
+    "metres": {"en": "metres", "id": "meter"},
+    "grams": {"en": "grams", "id": "gram"},
+    "centimetres": {"en": "centimetres", "id": "sentimeter"},
+    "kilograms": {"en": "kilograms", "id": "kg"},
+}
 
 # What personal data a column holds (kbtool.privacy.personal_header) -> Indonesian.
 PERSONAL_DATA = {
@@ -299,75 +391,6 @@ _UNCLOSED = re.compile(
 _LONG_FIELD = re.compile(
     r"a field of ([0-9,]+) MB: longer than any register value \(limit ([0-9.]+) MB\)"
 )
-_OTHER_UNIT = re.compile(
-    r"([0-9,]+) of ([0-9,]+) values look like (metres|grams) \(([0-9.,-]+)\); kbtool expects "
-    r"(centimetres|kilograms)"
-)
-_NOT_UTF8 = re.compile(
-    r"(?:line ([0-9,]+)|([0-9,]+) lines (\([^)]*\))): bytes that are not UTF-8, read as U\+FFFD "
-    r"\(\ufffd\); the file is read as UTF-8, as its other characters are"
-)
-_WINDOWS_1252 = re.compile(
-    r"read as Windows-1252: ([0-9,]+) bytes of its first megabyte are not UTF-8, and "
-    r"(only [0-9,]+|none) form UTF-8 characters"
-)
-_UNIT_WORDS = {"metres": "meter", "grams": "gram", "centimetres": "sentimeter", "kilograms": "kg"}
-# The reader's warnings (kbtool.reading): English phrase -> Indonesian; the file and header they
-# name stay as written.
-WARNINGS = {
-    "no day or month is over 12, so the dates read either way; read as day/month/year; if they "
-    "are month/day/year, use --date-format mdy": "tidak ada hari atau bulan di atas 12, jadi "
-    "tanggal dapat dibaca dua cara; dibaca sebagai hari/bulan/tahun; jika sebenarnya "
-    "bulan/hari/tahun, pakai --date-format mdy",
-    "dates read as month/day/year (some second numbers are over 12, no first one); "
-    "--date-format dmy reads them day first": "tanggal dibaca sebagai bulan/hari/tahun "
-    "(sebagian angka kedua di atas 12, tidak ada angka pertama); --date-format dmy "
-    "membacanya hari dulu",
-}
-# the reader's other warnings: pattern -> Indonesian, with the numbers and headers they name
-_READER_WARNINGS = tuple(
-    (re.compile(english), indonesian)
-    for english, indonesian in (
-        (
-            r"lines ([0-9,]+)-([0-9,]+) \(([0-9,]+) lines\) were read as one row, rejected: a "
-            r"quoted cell opened at line \1 runs to line \2, perhaps a quote never closed; fix it "
-            r"and read the file again",
-            r"baris \1-\2 (\3 baris) terbaca sebagai satu baris dan ditolak: sel berkutip yang "
-            r"dibuka di baris \1 berlanjut sampai baris \2, mungkin tanda kutipnya tidak ditutup; "
-            r"perbaiki lalu baca ulang berkasnya",
-        ),
-        (
-            r"rows with fewer fields than the header, the first at line ([0-9,]+), were read with "
-            r"their missing last cells empty \(as Excel writes rows whose last cells are empty\); "
-            r"if the file was cut short, check them",
-            r"baris dengan kolom lebih sedikit dari header, yang pertama di baris \1, dibaca "
-            r"dengan sel terakhirnya kosong (seperti Excel menulis baris yang sel terakhirnya "
-            r"kosong); jika berkasnya terpotong, periksa baris itu",
-        ),
-        (
-            r"length and height in two columns: ('.*?') read as recumbent length, ('.*?') as "
-            r"standing height",
-            r"panjang dan tinggi dalam dua kolom: \1 dibaca sebagai panjang badan (berbaring), \2 "
-            r"sebagai tinggi badan (berdiri)",
-        ),
-        (
-            r"(\w+) read from ('.*?'), ignoring (.*); choose another with --column \1=NAME",
-            r"\1 dibaca dari \2, \3 diabaikan; pilih kolom lain dengan --column \1=NAMA",
-        ),
-        (
-            r"no birth date or visit date column found",
-            r"kolom tanggal lahir atau tanggal ukur tidak ditemukan",
-        ),
-        (r"no birth date column found", r"kolom tanggal lahir tidak ditemukan"),
-        (r"no visit date column found", r"kolom tanggal ukur tidak ditemukan"),
-        (
-            r"(kolom tanggal .*? tidak ditemukan), and no age column: without ages HAZ, WAZ and "
-            r"BMIZ stay empty; name the column with --column (\w+)=NAME \(columns seen: (.*)\)",
-            r"\1, dan tidak ada kolom umur: tanpa umur HAZ, WAZ dan BMIZ tetap kosong; sebutkan "
-            r"kolomnya dengan --column \2=NAMA (kolom yang ada: \3)",
-        ),
-    )
-)
 _ALSO = re.compile(r" \(also: ")
 
 
@@ -386,8 +409,10 @@ _INDONESIAN = _Numbers()
 
 
 def say(key: str, lang: str = "en", **values: object) -> str:
-    """The message `key` in `lang`, filled with `values`."""
+    """The message `key` in `lang`, filled with `values` (a value given as {language: words}
+    in the words of `lang`)."""
     template = MESSAGES[key][lang]
+    values = {k: v[lang] if isinstance(v, dict) else v for k, v in values.items()}
     return _INDONESIAN.format(template, **values) if lang == "id" else template.format(**values)
 
 
@@ -422,34 +447,19 @@ def reason(text: str, lang: str) -> str:
     return _ALSO.sub(" (juga: ", text)
 
 
+class Said(str):
+    """A message in English that keeps its key and values, so that a view can say it in
+    another language (the reader's warnings: built below the views, read above them)."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, **values: object) -> Said:
+        said = super().__new__(cls, say(key, "en", **values))
+        said.key, said.values = key, values
+        return said
+
+
 def warning(text: str, lang: str) -> str:
     """A reader's warning in `lang`."""
-    if lang == "en":
-        return text
-    for english, indonesian in WARNINGS.items():
-        text = text.replace(english, indonesian)
-    for pattern, replacement in _READER_WARNINGS:
-        text = pattern.sub(replacement, text)
-    text = _NOT_UTF8.sub(
-        lambda m: (
-            (f"baris {m[1]}" if m[1] else f"{m[2]} baris {m[3]}")
-            + ": byte yang bukan UTF-8, dibaca sebagai U+FFFD (\ufffd); berkas dibaca sebagai "
-            "UTF-8, seperti karakter lainnya"
-        ),
-        text,
-    )
-    text = _WINDOWS_1252.sub(
-        lambda m: (
-            f"dibaca sebagai Windows-1252: {m[1]} byte di megabyte pertamanya bukan "
-            f"UTF-8, dan {'tidak ada' if m[2] == 'none' else m[2].replace('only', 'hanya')} yang "
-            "membentuk karakter UTF-8"
-        ),
-        text,
-    )
-    return _OTHER_UNIT.sub(
-        lambda m: (
-            f"{m[1]} dari {m[2]} nilai tampaknya dalam {_UNIT_WORDS[m[3]]} ({m[4]}); "
-            f"kbtool membaca {_UNIT_WORDS[m[5]]}"
-        ),
-        text,
-    )
+    return say(text.key, lang, **text.values) if isinstance(text, Said) else text
