@@ -12,14 +12,14 @@ nothing `kbtool prevalence`, `kbtool trend` and `kbtool quality` would not:
   year's measurements);
 * with a groups file, the programme's units against the others (`kbtool compare`).
 
-A store is read one visit year at a time, only the stunting columns; the latest year once more
-with every column the indicators and the quality checks need; with a groups file, every year once
-more for the comparison (kbtool compare reads its measurements itself).
+A store is read one visit year at a time, only the stunting columns (and with a groups file the
+comparison's, which takes each year on the way); the latest year once more with every column the
+indicators and the quality checks need.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,12 +132,27 @@ def assemble_report(loaded: Loaded, options: ReportOptions) -> ReportData:
         "child_key": "child_key",
     }
     parts: dict[str, list[pd.DataFrame]] = {group: [] for group in (PLACE, options.by)}
-    for part in loaded.frames(yearly_columns(options.by)):  # one year at a time from a store
-        for group, results in parts.items():
-            results.append(
-                compute_prevalence(part, indicators=("stunting",), by=(group,), **common)
-            )
-        del part
+    programme = options.programme
+    columns = [
+        *yearly_columns(options.by),
+        *(compare_columns(programme, COMPARED) if programme else ()),
+    ]
+
+    def yearly() -> Iterator[pd.DataFrame]:
+        """Each year's measurements (one at a time from a store), its stunting counted."""
+        for part in loaded.frames(tuple(dict.fromkeys(columns))):
+            for group, results in parts.items():
+                results.append(
+                    compute_prevalence(part, indicators=("stunting",), by=(group,), **common)
+                )
+            yield part
+
+    comparison = None
+    if programme is None:
+        for _ in yearly():
+            pass
+    else:
+        comparison = compare_groups(yearly(), programme, indicators=COMPARED, min_n=options.min_n)
     stunting, group_stunting = combine_parts(parts[PLACE]), combine_parts(parts[options.by])
     years = sorted(int(y) for y in stunting["year"].unique())
     if not years:
@@ -148,14 +163,6 @@ def assemble_report(loaded: Loaded, options: ReportOptions) -> ReportData:
         latest, by="posyandu", period="year", child_key="child_key", top=len(latest)
     )
     del latest
-    comparison = None
-    if options.programme is not None:
-        comparison = compare_groups(
-            loaded.frames(compare_columns(options.programme, COMPARED)),
-            options.programme,
-            indicators=COMPARED,
-            min_n=options.min_n,
-        )
     targets = list(options.targets)
     return ReportData(
         area=options.title or area_name(stunting[PLACE]),
