@@ -8,6 +8,7 @@ all say things.
 
 from __future__ import annotations
 
+import numbers
 import re
 import string
 
@@ -399,7 +400,7 @@ class _Numbers(string.Formatter):
 
     def format_field(self, value: object, format_spec: str) -> str:
         text = super().format_field(value, format_spec)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
             return text.translate(_SWAP_SEPARATORS)
         return text
 
@@ -437,14 +438,27 @@ def reason(text: str, lang: str) -> str:
         return text
     text = _FIELDS.sub(r"seharusnya \1 kolom, ada \2", text)
     text = _UNCLOSED.sub(
-        r"(tanda kutip yang tidak ditutup menggabungkan baris \1, \2 baris, ke baris ini?)", text
+        lambda m: (
+            f"(tanda kutip yang tidak ditutup menggabungkan baris {_id(m[1])}, {_id(m[2])} baris, "
+            "ke baris ini?)"
+        ),
+        text,
     )
     text = _LONG_FIELD.sub(
-        r"isian sepanjang \1 MB: lebih panjang dari nilai register mana pun (batas \2 MB)", text
+        lambda m: (
+            f"isian sepanjang {_id(m[1])} MB: lebih panjang dari nilai register mana pun (batas "
+            f"{_id(m[2])} MB)"
+        ),
+        text,
     )
     for english, indonesian in REASONS.items():
         text = text.replace(english, indonesian)
     return _ALSO.sub(" (juga: ", text)
+
+
+def _id(number: str) -> str:
+    """A number written in English ("1,497"; "1.5") as Indonesian writes it."""
+    return number.translate(_SWAP_SEPARATORS)
 
 
 class Said(str):
@@ -458,6 +472,9 @@ class Said(str):
         said = super().__new__(cls, say(key, "en", **values))
         said.key, said.values = key, values
         return said
+
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, object]]:
+        return (self.key,), self.values  # copy and pickle make it again from its key
 
 
 def warning(text: str, lang: str) -> str:

@@ -3,15 +3,19 @@ while machine formats keep plain numbers."""
 
 from __future__ import annotations
 
+import copy
 import io
+import pickle
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from kbtool.cli import app
+from kbtool.words import Said, reason, say, warning
 
 SAMPLES = Path(__file__).parents[1] / "data" / "samples"
 REGISTER = str(SAMPLES / "posyandu_metro_2022_2024.csv")
@@ -38,6 +42,7 @@ def run(*args: str) -> tuple[int, str, str]:
         ["trend", REGISTER, "--target", "14.2@2029"],
         ["growth", REGISTER],
         ["skdn", REGISTER, "--by", "kelurahan"],
+        ["skdn", REGISTER, "--list"],
         ["compare", REGISTER, "--groups", str(SAMPLES / "kampung_kb.csv")],
         ["audit", str(SAMPLES / "eppgbm_metro_2024.csv")],
     ],
@@ -68,3 +73,71 @@ def test_the_table_shows_the_csv_figures_with_a_comma() -> None:
     assert code == 0 and pd.read_csv(io.StringIO(csv))["stunting_pct"].equals(
         figures["stunting_pct"]
     )
+
+
+def test_a_target_is_named_with_the_digits_it_was_given() -> None:
+    code, out, _ = run(
+        "trend", REGISTER, "--target", "14.25@2029", "--target", "0.5@2030", "-f", "table"
+    )
+    assert code == 0 and "14.25% by 2029, 0.5% by 2030" in out
+    code, out, _ = run("trend", REGISTER, "--target", "14.25@2029", "-f", "table", "--lang", "id")
+    assert code == 0 and "14,25% pada 2029" in out
+
+
+def test_the_follow_up_list_writes_weights_with_a_comma() -> None:
+    code, csv, _ = run("skdn", REGISTER, "--list", "-f", "csv")
+    weight = pd.read_csv(io.StringIO(csv))["weight_1"].dropna().iloc[0]
+    code, out, err = run("skdn", REGISTER, "--list", "-f", "table", "--lang", "id")
+    assert code == 0, err
+    assert f"{weight:g}".replace(".", ",") in out and not POINT.search(out)
+
+
+def test_audit_counts_unread_statuses_the_indonesian_way(tmp_path: Path) -> None:
+    """1,500 statuses the audit cannot read: '(1.500)' in Indonesian, '(1,500)' in English."""
+    lines = (SAMPLES / "eppgbm_metro_2024.csv").read_text(encoding="utf-8").splitlines()
+    status = lines[0].split(";").index("TB/U")
+    for number in range(1, 1501):
+        cells = lines[number].split(";")
+        cells[status] = "Tdk jelas"
+        lines[number] = ";".join(cells)
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, _, english = run("audit", str(export), "-f", "table")
+    assert code == 0 and "'Tdk jelas' (1,500)" in english
+    code, _, indonesian = run("audit", str(export), "-f", "table", "--lang", "id")
+    assert code == 0 and "'Tdk jelas' (1.500)" in indonesian
+
+
+def test_bad_bytes_on_lines_past_a_thousand(tmp_path: Path) -> None:
+    lines = Path(REGISTER).read_text(encoding="utf-8").splitlines()[:1302]
+    for number in range(2, 12):  # some names with an é, so the file reads as UTF-8
+        cells = lines[number].split(",")
+        cells[1] = "Ré " + cells[1]
+        lines[number] = ",".join(cells)
+    data = "\n".join(lines).encode("utf-8") + b"\n"
+    broken = bytearray(data)
+    for line in (1201, 1301):  # line numbers count the header as line 1
+        start = sum(len(text.encode()) + 1 for text in lines[: line - 1])
+        at = start + lines[line - 1].index(",") + 3  # inside the name
+        broken[at] = 0xFF
+    path = tmp_path / "register.csv"
+    path.write_bytes(bytes(broken))
+    code, _, english = run("zscore", str(path), "-f", "csv")
+    assert code == 0 and "2 lines (1,201, 1,301): bytes that are not UTF-8" in english
+    assert "1,301 rows read: 1,301 scored, 0 rejected" in english
+    code, _, indonesian = run("zscore", str(path), "-f", "csv", "--lang", "id")
+    assert code == 0 and "2 baris (1.201, 1.301): byte yang bukan UTF-8" in indonesian
+
+
+def test_reasons_and_warnings_say_numbers_the_indonesian_way() -> None:
+    joined = (
+        "expected 13 fields, found 5 (an unclosed quote joins lines 5-1501, 1,497 lines, into "
+        "this row?)"
+    )
+    assert "1.497 baris" in reason(joined, "id") and "1,497 lines" in reason(joined, "en")
+    assert say("rows", "id", read=np.int64(12345), accepted=12345, what="x", rejected=0).startswith(
+        "12.345 baris"
+    )
+    said = Said("short_rows", file="a.csv", line=7)
+    for copied in (copy.deepcopy(said), pickle.loads(pickle.dumps(said))):
+        assert copied == said and warning(copied, "id") == warning(said, "id") != said

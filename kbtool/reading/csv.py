@@ -371,5 +371,9 @@ def _replaced_lines(block: Block, source: str) -> list[str]:
     found = block.lines[lines].tolist()
     if len(found) == 1:
         return [Said("not_utf8_line", file=source, line=found[0])]
-    shown = ", ".join(map(str, found[:10])) + (", ..." if len(found) > 10 else "")
+    more = ", ..." if len(found) > 10 else ""
+    shown = {
+        "en": ", ".join(f"{line:,}" for line in found[:10]) + more,
+        "id": ", ".join(f"{line:,}".replace(",", ".") for line in found[:10]) + more,
+    }
     return [Said("not_utf8_lines", file=source, count=len(found), lines=shown)]

@@ -243,7 +243,7 @@ def unrecognised_lines(
     found = []
     for column, values in result.unrecognised.groupby("column", sort=False):
         listed = [
-            f"{value!r} ({rows:,})"
+            f"{value!r} ({number(rows, lang, 0, grouped=True)})"
             for value, rows in zip(
                 values["value"].head(shown), values["rows"].head(shown), strict=True
             )

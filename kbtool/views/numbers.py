@@ -22,6 +22,12 @@ def number(
     return text.translate(_SWAP_SEPARATORS) if lang == "id" else text
 
 
+def number_as_typed(value: float, lang: str) -> str:
+    """A number with the digits it has (10.25 stays 10.25, 14.0 is 14)."""
+    text = f"{value:g}"
+    return text.translate(_SWAP_SEPARATORS) if lang == "id" else text
+
+
 def numbers(
     values: pd.Series | Iterable[float | None],
     lang: str,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.views.numbers import numbers
+from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import LABELS
 from kbtool.writing import Provenance
 
@@ -130,6 +130,10 @@ def list_view(result: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
             view[_header(column, lang)] = values.map(VALUES[lang]).astype(object)
         elif pd.api.types.is_datetime64_any_dtype(values.dtype):
             view[_header(column, lang)] = values.dt.strftime("%Y-%m-%d").fillna("")
+        elif pd.api.types.is_float_dtype(values.dtype):  # weights, as many digits as recorded
+            view[_header(column, lang)] = [
+                "" if pd.isna(v) else number_as_typed(v, lang) for v in values
+            ]
         else:
             view[_header(column, lang)] = values
     return view.reset_index(drop=True)

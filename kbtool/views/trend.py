@@ -8,7 +8,7 @@ import pandas as pd
 
 from kbtool.prevalence import TOTAL_LABEL
 from kbtool.trend import INSUFFICIENT, OFF_TRACK, ON_TRACK, Target
-from kbtool.views.numbers import number, numbers
+from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import HEADERS as PREVALENCE_HEADERS
 from kbtool.views.prevalence import LABELS, NAMES
 
@@ -117,7 +117,7 @@ def title(trend: pd.DataFrame, lang: str) -> str:
     """The table's title, with its targets."""
     by = {"en": "by", "id": "pada"}[lang]
     targets = ", ".join(
-        f"{number(target.pct, lang, 0 if target.pct.is_integer() else 1)}% {by} {target.year}"
+        f"{number_as_typed(target.pct, lang)}% {by} {target.year}"
         for target in map(Target.parse, trend.attrs.get("targets", []))
     )
     return (
