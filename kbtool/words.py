@@ -21,6 +21,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "measurements": {"en": "measurements", "id": "pengukuran"},
     "scored": {"en": "scored", "id": "dihitung"},
+    "reject_column": {"en": "column {column!r}: ", "id": "kolom {column!r}: "},
     "more_rejects": {"en": "  ... and {count:,} more", "id": "  ... dan {count:,} lagi"},
     "rejects_hint": {
         "en": " (write them all with --rejects FILE)",
@@ -261,6 +262,146 @@ MESSAGES: dict[str, dict[str, str]] = {
         "dapat diperiksa",
     },
     "report_written": {"en": "report written to {path}", "id": "laporan ditulis ke {path}"},
+    # kbtool quality's reasons (kbtool.quality.findings, as Said): a check's figure, then its rating
+    "quality_missing_sex_pct": {
+        "en": "sex missing in {value:.{decimals}f}% of measurements",
+        "id": "jenis kelamin kosong pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_missing_birth_date_pct": {
+        "en": "birth date missing in {value:.{decimals}f}% of measurements",
+        "id": "tanggal lahir kosong pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_missing_visit_date_pct": {
+        "en": "visit date missing in {value:.{decimals}f}% of measurements",
+        "id": "tanggal ukur kosong pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_missing_height_pct": {
+        "en": "height missing in {value:.{decimals}f}% of measurements",
+        "id": "panjang/tinggi kosong pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_missing_weight_pct": {
+        "en": "weight missing in {value:.{decimals}f}% of measurements",
+        "id": "berat kosong pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_missing_position_pct": {
+        "en": "lying/standing missing in {value:.{decimals}f}% of measurements",
+        "id": "cara ukur (berbaring/berdiri) kosong pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_birth_day_heaping_pct": {
+        "en": "birth date on the 1st or 15th for {value:.{decimals}f}% of children",
+        "id": "tanggal lahir pada tanggal 1 atau 15 untuk {value:.{decimals}f}% anak",
+    },
+    "quality_age_out_of_range_pct": {
+        "en": "age outside 0-59 months in {value:.{decimals}f}% of measurements",
+        "id": "umur di luar 0-59 bulan pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_flagged_haz_pct": {
+        "en": "HAZ flagged (< -6 or > 6) in {value:.{decimals}f}% of measurements",
+        "id": "z TB/U ditandai (< -6 atau > 6) pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_flagged_waz_pct": {
+        "en": "WAZ flagged (< -6 or > 5) in {value:.{decimals}f}% of measurements",
+        "id": "z BB/U ditandai (< -6 atau > 5) pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_flagged_whz_pct": {
+        "en": "WHZ flagged (< -5 or > 5) in {value:.{decimals}f}% of measurements",
+        "id": "z BB/TB ditandai (< -5 atau > 5) pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_position_flag_pct": {
+        "en": "standing under 9 months in {value:.{decimals}f}% of measurements",
+        "id": "diukur berdiri di bawah umur 9 bulan pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_duplicate_pct": {
+        "en": "same child measured again on the same day in {value:.{decimals}f}% of measurements",
+        "id": "anak yang sama diukur lagi di hari yang sama pada {value:.{decimals}f}% pengukuran",
+    },
+    "quality_height_decrease_pct": {
+        "en": "length/height falls by more than {cm:g} cm in {value:.{decimals}f}% of consecutive "
+        "visits",
+        "id": "panjang/tinggi turun lebih dari {cm:g} cm pada {value:.{decimals}f}% kunjungan "
+        "berurutan",
+    },
+    "quality_height_repeated_pct": {
+        "en": "identical height at 3+ visits over 2+ months for {value:.{decimals}f}% of children "
+        "seen 3+ times",
+        "id": "tinggi sama persis pada 3+ kunjungan selama 2+ bulan untuk {value:.{decimals}f}% "
+        "anak yang diukur 3+ kali",
+    },
+    "quality_weight_velocity_pct": {
+        "en": "implausible weight change in {value:.{decimals}f}% of consecutive visits",
+        "id": "perubahan berat tidak wajar pada {value:.{decimals}f}% kunjungan berurutan",
+    },
+    "quality_sd_haz": {"en": "SD of HAZ {value:.2f}", "id": "SD z TB/U {value:.2f}"},
+    "quality_skew_haz": {
+        "en": "skewness of HAZ {value:+.2f}",
+        "id": "kemencengan z TB/U {value:+.2f}",
+    },
+    "quality_kurtosis_haz": {
+        "en": "excess kurtosis of HAZ {value:+.2f}",
+        "id": "kurtosis berlebih z TB/U {value:+.2f}",
+    },
+    "quality_dps_height": {
+        "en": "digit preference score of height {value:.0f}",
+        "id": "skor preferensi angka tinggi {value:.0f}",
+    },
+    "quality_dps_weight": {
+        "en": "digit preference score of weight {value:.0f}",
+        "id": "skor preferensi angka berat {value:.0f}",
+    },
+    "quality_sex_ratio": {
+        "en": "sex ratio {ratio:.2f} boys per girl, p {p} ({rating})",
+        "id": "rasio jenis kelamin {ratio:.2f} anak laki-laki per anak perempuan, p {p} ({rating})",
+    },
+    "quality_one_sex": {
+        "en": "only {sex} recorded, p {p} ({rating})",
+        "id": "hanya {sex} yang tercatat, p {p} ({rating})",
+    },
+    "quality_age_ratio_smart": {
+        "en": "age ratio 6-29 / 30-59 months {ratio:.2f} (expected SMART's {expected:g}), p {p} "
+        "({rating})",
+        "id": "rasio umur 6-29 / 30-59 bulan {ratio:.2f} (diharapkan {expected:g} menurut SMART), "
+        "p {p} ({rating})",
+    },
+    "quality_age_ratio_area": {
+        "en": "age ratio 6-29 / 30-59 months {ratio:.2f} (expected {expected:.2f} as in the whole "
+        "area), p {p} ({rating})",
+        "id": "rasio umur 6-29 / 30-59 bulan {ratio:.2f} (diharapkan {expected:.2f} seperti "
+        "seluruh wilayah), p {p} ({rating})",
+    },
+    "quality_haz_gap": {
+        "en": "mean HAZ {gap:.2f} {direction} the rest of {parent}, p {p} ({rating}): a biased "
+        "length board, or a real difference",
+        "id": "rerata z TB/U {gap:.2f} {direction} bagian lain {parent}, p {p} ({rating}): alat "
+        "ukur panjang yang bias, atau perbedaan yang nyata",
+    },
+    "quality_heaping": {
+        "en": "{text} (expected {expected:.1f}%), p {p} ({rating})",
+        "id": "{text} (diharapkan {expected:.1f}%), p {p} ({rating})",
+    },
+    "quality_more_than": {
+        "en": "{text} ({rating}: more than {limit:g}{unit})",
+        "id": "{text} ({rating}: lebih dari {limit:g}{unit})",
+    },
+    "quality_either_way": {
+        "en": "{text} ({rating}: {limit:g} or more either way)",
+        "id": "{text} ({rating}: {limit:g} atau lebih, ke arah mana pun)",
+    },
+    "quality_or_more": {
+        "en": "{text} ({rating}: {limit:g} or more)",
+        "id": "{text} ({rating}: {limit:g} atau lebih)",
+    },
+    "quality_or_less": {
+        "en": "{text} ({rating}: {limit:g} or less)",
+        "id": "{text} ({rating}: {limit:g} atau kurang)",
+    },
+    "quality_finding": {
+        "en": "{where}: {rating} (score {score}): {reasons}",
+        "id": "{where}: {rating} (skor {score}): {reasons}",
+    },
+    "as_said": {
+        "en": "{text}",
+        "id": "{text}",
+    },
     # the reader's warnings (kbtool.reading, as Said): each names its file
     "not_utf8_line": {
         "en": "{file}: line {line:,}: bytes that are not UTF-8, read as U+FFFD (\ufffd); the file "
@@ -349,6 +490,22 @@ NOTES = {
     "low precision": "presisi rendah",
 }
 _SUPPRESSED = re.compile(r"n < (\d+): figures suppressed")
+
+# kbtool quality's ratings, in each language.
+RATING_WORDS = {
+    "excellent": {"en": "excellent", "id": "sangat baik"},
+    "good": {"en": "good", "id": "baik"},
+    "acceptable": {"en": "acceptable", "id": "cukup"},
+    "problematic": {"en": "problematic", "id": "bermasalah"},
+}
+
+# Words kbtool quality's reasons name, in each language.
+QUALITY_WORDS = {
+    "boys": {"en": "boys", "id": "anak laki-laki"},
+    "girls": {"en": "girls", "id": "anak perempuan"},
+    "below": {"en": "below", "id": "di bawah"},
+    "above": {"en": "above", "id": "di atas"},
+}
 
 # Words the reader's warnings name, in each language.
 READER_WORDS = {

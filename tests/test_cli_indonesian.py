@@ -141,3 +141,52 @@ def test_reasons_and_warnings_say_numbers_the_indonesian_way() -> None:
     said = Said("short_rows", file="a.csv", line=7)
     for copied in (copy.deepcopy(said), pickle.loads(pickle.dumps(said))):
         assert copied == said and warning(copied, "id") == warning(said, "id") != said
+
+
+def _register_with_quality_problems(folder: Path) -> Path:
+    """The sample with sex left out in a third of one posyandu's rows and another's weights
+    rounded to whole kilograms."""
+    frame = pd.read_csv(REGISTER, dtype=str, keep_default_na=False)
+    posyandu = sorted(frame["posyandu"].unique())
+    first = frame.index[frame["posyandu"] == posyandu[0]]
+    frame.loc[first[::3], "sex"] = ""
+    second = frame["posyandu"] == posyandu[1]
+    frame.loc[second, "weight_kg"] = (
+        frame.loc[second, "weight_kg"].astype(float).round().astype(str)
+    )
+    path = folder / "register.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_quality_findings_in_indonesian_say_the_same_figures(tmp_path: Path) -> None:
+    path = _register_with_quality_problems(tmp_path)
+    code, _, english = run("quality", str(path), "-f", "csv", "-o", str(tmp_path / "q.csv"))
+    assert code == 0 and "sex missing in" in english and "(problematic: more than 7.5%)" in english
+    code, _, indonesian = run(
+        "quality", str(path), "-f", "csv", "-o", str(tmp_path / "q.csv"), "--lang", "id"
+    )
+    assert code == 0 and "jenis kelamin kosong pada" in indonesian
+    assert "(bermasalah: lebih dari 7,5%)" in indonesian and "(skor " in indonesian
+
+    def findings(text: str) -> list[str]:
+        return [line for line in text.splitlines() if line.startswith("  20")]
+
+    said, translated = findings(english), findings(indonesian)
+    assert said and len(said) == len(translated)
+    for one, other in zip(said, translated, strict=True):
+        # the same figures, each written the Indonesian way
+        figures = re.findall(r"\d[\d.,]*\d|\d", one.split(": ", 1)[1])
+        assert [f.translate(str.maketrans(",.", ".,")) for f in figures] == re.findall(
+            r"\d[\d.,]*\d|\d", other.split(": ", 1)[1]
+        ), (one, other)
+    assert not re.search(r"[a-z]+ing\b|\bmissing\b|\bmore than\b", "\n".join(translated))
+
+
+def test_the_indonesian_report_gives_the_quality_reasons_in_indonesian(tmp_path: Path) -> None:
+    path = _register_with_quality_problems(tmp_path)
+    page = tmp_path / "laporan.html"
+    code, _, err = run("report", str(path), "-o", str(page), "--lang", "id")
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert "skor preferensi angka berat" in html and "digit preference" not in html

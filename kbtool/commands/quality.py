@@ -109,8 +109,10 @@ def quality(
     report = quality_report(
         loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"
     )
-    lines = finding_lines(report)
-    about = provenance(report, loaded.origin, loaded.sources, lines, period=period, fail_on=fail_on)
+    lines = finding_lines(report, lang)
+    about = provenance(
+        report, loaded.origin, loaded.sources, finding_lines(report), period=period, fail_on=fail_on
+    )
     view, styles = table_view(report, lang=lang)
     write_result(
         report.table,

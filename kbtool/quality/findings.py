@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -18,62 +18,77 @@ from kbtool.quality.thresholds import (
     Check,
     p_value_text,
 )
+from kbtool.quality.thresholds import (
+    HEIGHT_DECREASE_CM as DECREASE_CM,
+)
+from kbtool.words import LANGS, QUALITY_WORDS, RATING_WORDS, Said, say, warning
 
 
-def _reason(check: Check, code: int, row: pd.Series, by: str) -> str:
+def _reason(check: Check, code: int, row: pd.Series, by: str) -> Said:
     """One short sentence: the figure, its rating and the limit it crossed."""
     value = float(row[check.column])
-    rating = RATINGS[code]
-    lim = check.limits
+    rating = RATING_WORDS[RATINGS[code]]
+    limit = check.limits[code - 1]
     if check.column == "sex_ratio_p":
         ratio = float(row["sex_ratio"])
         if np.isfinite(ratio) and ratio > 0:
-            shown = f"sex ratio {ratio:.2f} boys per girl"
-        else:
-            shown = f"only {'boys' if ratio > 0 else 'girls'} recorded"
-        return f"{shown}, p {p_value_text(value)} ({rating})"
+            return Said("quality_sex_ratio", ratio=ratio, p=_p(value), rating=rating)
+        sex = QUALITY_WORDS["boys" if ratio > 0 else "girls"]
+        return Said("quality_one_sex", sex=sex, p=_p(value), rating=rating)
     if check.column == "age_ratio_p":
-        against = (
-            f"SMART's {EXPECTED_AGE_RATIO:g}"
-            if row[by] == TOTAL_LABEL
-            else f"{row['_expected_age_ratio']:.2f} as in the whole area"
-        )
-        return (
-            f"age ratio 6-29 / 30-59 months {row['age_ratio']:.2f} (expected {against}), "
-            f"p {p_value_text(value)} ({rating})"
-        )
+        whole = row[by] == TOTAL_LABEL
+        key = "quality_age_ratio_smart" if whole else "quality_age_ratio_area"
+        expected = EXPECTED_AGE_RATIO if whole else float(row["_expected_age_ratio"])
+        ratio = float(row["age_ratio"])
+        return Said(key, ratio=ratio, expected=expected, p=_p(value), rating=rating)
     if check.column == "mean_haz_gap_p":
         gap = float(row["mean_haz_gap"])
-        return (
-            f"mean HAZ {abs(gap):.2f} {'below' if gap < 0 else 'above'} the rest of "
-            f"{row['_parent']}, p {p_value_text(value)} ({rating}): a biased length board, "
-            "or a real difference"
-        )
-    if check.kind == "share":  # one decimal more where it would read as equal to the limit
-        equal = f"{value:.1f}" == f"{lim[code - 1]:.1f}"
-        text = check.describe(value, 2 if equal else 1)
-    else:
-        text = check.describe(value)
+        direction = QUALITY_WORDS["below" if gap < 0 else "above"]
+        parent = row["_parent"]
+        return Said(
+            "quality_haz_gap", gap=abs(gap), direction=direction, parent=parent, p=_p(value),
+            rating=rating,
+        )  # fmt: skip
+    text = _figure(check, value, limit)
     if check.kind == "heaping":
-        return (
-            f"{text} (expected {HEAPING_EXPECTED_PCT:.1f}%), "
-            f"p {p_value_text(float(row['_heaping_p']))} ({rating})"
-        )
+        p = _p(float(row["_heaping_p"]))
+        return Said("quality_heaping", text=text, expected=HEAPING_EXPECTED_PCT, p=p, rating=rating)
     if check.kind in ("share", "upper"):
         unit = "%" if check.kind == "share" else ""
-        return f"{text} ({rating}: more than {lim[code - 1]:g}{unit})"
+        return Said("quality_more_than", text=text, rating=rating, limit=limit, unit=unit)
     if check.kind == "abs":
-        return f"{text} ({rating}: {lim[code - 1]:g} or more either way)"
-    low, high = lim[code - 1]
-    beyond = f"{high:g} or more" if value >= high else f"{low:g} or less"
-    return f"{text} ({rating}: {beyond})"
+        return Said("quality_either_way", text=text, rating=rating, limit=limit)
+    low, high = limit
+    if value >= high:
+        return Said("quality_or_more", text=text, rating=rating, limit=high)
+    return Said("quality_or_less", text=text, rating=rating, limit=low)
+
+
+def _figure(check: Check, value: float, limit: Any) -> dict[str, str]:
+    """The check's figure in words, in each language."""
+    decimals = 1
+    if check.kind == "share" and f"{value:.1f}" == f"{limit:.1f}":
+        decimals = 2  # one decimal more where it would read as equal to the limit
+    if check.kind == "upper":
+        value = float(np.floor(value + 0.5))  # DPS as ENA shows it
+    return {
+        lang: say(f"quality_{check.column}", lang, value=value, decimals=decimals, cm=DECREASE_CM)
+        for lang in LANGS
+    }
+
+
+def _p(p: float) -> dict[str, str]:
+    """A p-value as a reason gives it, in each language ("= 0.012" / "= 0,012")."""
+    text = p_value_text(p)
+    return {"en": text, "id": text.replace(".", ",")}
 
 
 def list_findings(
     table: pd.DataFrame, ratings: pd.DataFrame, by: str, period_name: str | None, top: int
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, list[Said]]:
     """The rows rated acceptable or problematic, worst first (groups before the whole area
-    within a rating, then by score), with their reasons in words."""
+    within a rating, then by score), with their reasons in words (in English; and each row's
+    as a Said, for other languages)."""
     columns = [*([period_name] if period_name else []), by, "rating", "score", "reasons"]
     code = table["rating"].map({r: i for i, r in enumerate(RATINGS)}).fillna(-1).astype(int)
     worst = table.assign(_code=code, _group=table["_order"] < 2)[code >= ACCEPTABLE]
@@ -82,6 +97,7 @@ def list_findings(
     worst = worst.head(top)
     codes = {check.column: ratings[check.column].to_numpy() for check in CHECKS}
     records = []
+    reasons: list[Said] = []
     for position in worst.index.to_numpy(dtype=np.int64):  # at most `top` rows
         row = cast(pd.Series, worst.loc[position])
         found = []
@@ -90,10 +106,13 @@ def list_findings(
             if rating > EXCELLENT:
                 found.append((-rating, -check.points[rating], _reason(check, rating, row, by)))
         record = {column: row[column] for column in columns[:-1]}
-        record["reasons"] = "; ".join(text for *_, text in sorted(found))
+        said = [text for *_, text in sorted(found)]
+        joined = {lang: "; ".join(warning(text, lang) for text in said) for lang in LANGS}
+        reasons.append(Said("as_said", text=joined))
+        record["reasons"] = joined["en"]
         records.append(record)
     findings = pd.DataFrame(records, columns=columns)
     if period_name == "year" and len(findings):
         findings[period_name] = findings[period_name].astype(table[period_name].dtype)
     findings["score"] = findings["score"].astype("Int64")
-    return findings
+    return findings, reasons

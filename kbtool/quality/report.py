@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -16,6 +16,7 @@ from kbtool.quality.longitudinal import longitudinal_counts
 from kbtool.quality.rating import rate_cells, score_rows
 from kbtool.quality.table import TABLE_COLUMNS, assemble_table, period_column
 from kbtool.quality.thresholds import ACCEPTABLE, CHECKS, PARENT_COLUMNS, PROBLEMATIC, RATINGS
+from kbtool.words import Said
 from kbtool.writing import Provenance
 
 METHOD = (
@@ -37,6 +38,7 @@ class QualityReport:
     columns period (if any), group, rating, score and `reasons` (short sentences joined by "; ").
     `cells`: for every rated column of `table` and for "rating", one rating per row of `table`
     ("excellent", "good", "acceptable", "problematic", or None where not rated).
+    `reasons`: each finding's reasons as a Said, to be said in another language.
     """
 
     table: pd.DataFrame
@@ -44,6 +46,7 @@ class QualityReport:
     cells: dict[str, list[str | None]]
     by: str
     period: str | None
+    reasons: list[Said] = field(default_factory=list)
 
     def problem_cells(self) -> dict[str, list[bool]]:
         """For each rated column, True where the cell is rated acceptable or problematic."""
@@ -91,7 +94,7 @@ def quality_report(
     ratings, evidence = rate_cells(table)
     score_rows(table, ratings, evidence)
     period_name = period_column(period)
-    findings = list_findings(table, ratings, by, period_name, top)
+    findings, reasons = list_findings(table, ratings, by, period_name, top)
     table = table[[*([period_name] if period_name else []), by, *TABLE_COLUMNS]]
     cell_ratings: dict[str, list[str | None]] = {
         check.column: [None if code < 0 else RATINGS[code] for code in ratings[check.column]]
@@ -106,7 +109,7 @@ def quality_report(
             "reference": "WHO Child Growth Standards (2006)",
         }
     )
-    return QualityReport(table=table, findings=findings, cells=cell_ratings, by=by, period=period)
+    return QualityReport(table, findings, cell_ratings, by, period, reasons)
 
 
 def _compute(

@@ -6,11 +6,8 @@ report is rated and what it costs in the score.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from kbtool.growth.constants import DAYS_PER_MONTH
 
@@ -147,13 +144,8 @@ class Check:
     points: tuple[int, int, int, int]
     rated_on: str
     min_count: int
-    describe: Callable[..., str]
     source: str
     floor: bool = True
-
-
-def _share_of(what: str, whole: str = "of measurements") -> Callable[..., str]:
-    return lambda value, decimals=1: f"{what} {value:.{decimals}f}% {whole}"
 
 
 _MISSING = "WHO/UNICEF 2019 completeness; bands as SMART flagged data"
@@ -161,77 +153,55 @@ _ROWS = MIN_DENOMINATOR_RATED
 
 CHECKS: tuple[Check, ...] = (
     Check("missing_sex_pct", "missing", "share", MISSING_PCT_LIMITS, MEASUREMENT_ERROR_POINTS,
-          "n_rows", _ROWS, _share_of("sex missing in"), _MISSING),
+          "n_rows", _ROWS, _MISSING),
     Check("missing_birth_date_pct", "missing", "share", MISSING_PCT_LIMITS,
-          MEASUREMENT_ERROR_POINTS, "n_rows", _ROWS, _share_of("birth date missing in"), _MISSING),
+          MEASUREMENT_ERROR_POINTS, "n_rows", _ROWS, _MISSING),
     Check("missing_visit_date_pct", "missing", "share", MISSING_PCT_LIMITS,
-          MEASUREMENT_ERROR_POINTS, "n_rows", _ROWS, _share_of("visit date missing in"), _MISSING),
+          MEASUREMENT_ERROR_POINTS, "n_rows", _ROWS, _MISSING),
     Check("missing_height_pct", "missing", "share", MISSING_PCT_LIMITS, MEASUREMENT_ERROR_POINTS,
-          "n_rows", _ROWS, _share_of("height missing in"), _MISSING),
+          "n_rows", _ROWS, _MISSING),
     Check("missing_weight_pct", "missing", "share", MISSING_PCT_LIMITS, MEASUREMENT_ERROR_POINTS,
-          "n_rows", _ROWS, _share_of("weight missing in"), _MISSING),
+          "n_rows", _ROWS, _MISSING),
     Check("missing_position_pct", "position", "share", MISSING_PCT_LIMITS, (0, 0, 0, 0),
-          "_with_height", _ROWS, _share_of("lying/standing missing in"),
-          "WHO/UNICEF 2019; shown, not scored", floor=False),
+          "_with_height", _ROWS, "WHO/UNICEF 2019; shown, not scored", floor=False),
     Check("birth_day_heaping_pct", "heaping", "heaping", P_VALUE_LIMITS, RATIO_POINTS,
-          "_with_birth", _ROWS,
-          _share_of("birth date on the 1st or 15th for", "of children"),
-          "WHO/UNICEF 2019 age heaping; binomial test"),
+          "_with_birth", _ROWS, "WHO/UNICEF 2019 age heaping; binomial test"),
     Check("age_out_of_range_pct", "missing", "share", MISSING_PCT_LIMITS,
-          MEASUREMENT_ERROR_POINTS, "_with_age", _ROWS, _share_of("age outside 0-59 months in"),
-          _MISSING),
+          MEASUREMENT_ERROR_POINTS, "_with_age", _ROWS, _MISSING),
     Check("flagged_haz_pct", "flagged", "share", FLAGGED_PCT_LIMITS, FLAGGED_POINTS,
-          "_with_haz", _ROWS, _share_of("HAZ flagged (< -6 or > 6) in"), "SMART; WHO flags"),
+          "_with_haz", _ROWS, "SMART; WHO flags"),
     Check("flagged_waz_pct", "flagged", "share", FLAGGED_PCT_LIMITS, FLAGGED_POINTS,
-          "_with_waz", _ROWS, _share_of("WAZ flagged (< -6 or > 5) in"), "SMART; WHO flags"),
+          "_with_waz", _ROWS, "SMART; WHO flags"),
     Check("flagged_whz_pct", "flagged", "share", FLAGGED_PCT_LIMITS, FLAGGED_POINTS,
-          "_with_whz", _ROWS, _share_of("WHZ flagged (< -5 or > 5) in"), "SMART; WHO flags"),
+          "_with_whz", _ROWS, "SMART; WHO flags"),
     Check("position_flag_pct", "position", "share", FLAGGED_PCT_LIMITS, (0, 0, 0, 0),
-          "_with_height", _ROWS, _share_of("standing under 9 months in"),
-          "WHO Anthro; shown, not scored", floor=False),
+          "_with_height", _ROWS, "WHO Anthro; shown, not scored", floor=False),
     Check("duplicate_pct", "duplicate", "share", DUPLICATE_PCT_LIMITS, MINOR_POINTS,
-          "n_rows", _ROWS, _share_of("same child measured again on the same day in"), "kbtool"),
+          "n_rows", _ROWS, "kbtool"),
     Check("mean_haz_gap_p", "mean_haz_gap", "p", P_VALUE_LIMITS, RATIO_POINTS,
-          "_n_gap", MIN_TEST_CHILDREN_RATED, lambda v: f"Welch p {p_value_text(v)}",
-          "kbtool; Welch's t-test"),
+          "_n_gap", MIN_TEST_CHILDREN_RATED, "kbtool; Welch's t-test"),
     Check("sd_haz", "sd", "sd", SD_LIMITS, SD_POINTS, "n_haz", MIN_DISTRIBUTION_CHILDREN_RATED,
-          lambda v: f"SD of HAZ {v:.2f}", "SMART standard deviation", floor=False),
+          "SMART standard deviation", floor=False),
     Check("skew_haz", "skewness", "abs", SKEW_KURTOSIS_LIMITS, SKEW_KURTOSIS_POINTS,
-          "n_haz", MIN_DISTRIBUTION_CHILDREN_RATED, lambda v: f"skewness of HAZ {v:+.2f}",
-          "SMART skewness", floor=False),
+          "n_haz", MIN_DISTRIBUTION_CHILDREN_RATED, "SMART skewness", floor=False),
     Check("kurtosis_haz", "kurtosis", "abs", SKEW_KURTOSIS_LIMITS, SKEW_KURTOSIS_POINTS,
-          "n_haz", MIN_DISTRIBUTION_CHILDREN_RATED, lambda v: f"excess kurtosis of HAZ {v:+.2f}",
-          "SMART kurtosis", floor=False),
+          "n_haz", MIN_DISTRIBUTION_CHILDREN_RATED, "SMART kurtosis", floor=False),
     Check("dps_height", "dps_height", "upper", DPS_LIMITS, DPS_POINTS,
-          "_height_values", MIN_DPS_VALUES_RATED,
-          lambda v: f"digit preference score of height {dps_text(v)}", "SMART DPS"),
+          "_height_values", MIN_DPS_VALUES_RATED, "SMART DPS"),
     Check("dps_weight", "dps_weight", "upper", DPS_LIMITS, DPS_POINTS,
-          "_weight_values", MIN_DPS_VALUES_RATED,
-          lambda v: f"digit preference score of weight {dps_text(v)}", "SMART DPS"),
+          "_weight_values", MIN_DPS_VALUES_RATED, "SMART DPS"),
     Check("sex_ratio_p", "sex_ratio", "p", P_VALUE_LIMITS, RATIO_POINTS,
-          "_n_sex", MIN_TEST_CHILDREN_RATED, lambda v: f"sex ratio p {p_value_text(v)}",
-          "SMART sex ratio"),
+          "_n_sex", MIN_TEST_CHILDREN_RATED, "SMART sex ratio"),
     Check("age_ratio_p", "age_ratio", "p", P_VALUE_LIMITS, RATIO_POINTS,
-          "_n_age", MIN_TEST_CHILDREN_RATED, lambda v: f"age ratio p {p_value_text(v)}",
-          "SMART age ratio", floor=False),
+          "_n_age", MIN_TEST_CHILDREN_RATED, "SMART age ratio", floor=False),
     Check("height_decrease_pct", "height_decrease", "share", HEIGHT_DECREASE_PCT_LIMITS,
-          MEASUREMENT_ERROR_POINTS, "_height_pairs", _ROWS,
-          _share_of(f"length/height falls by more than {HEIGHT_DECREASE_CM:g} cm in",
-                    "of consecutive visits"), "kbtool"),
+          MEASUREMENT_ERROR_POINTS, "_height_pairs", _ROWS, "kbtool"),
     Check("height_repeated_pct", "height_repeated", "share", HEIGHT_REPEATED_PCT_LIMITS,
-          MEASUREMENT_ERROR_POINTS, "_followed", _ROWS,
-          _share_of("identical height at 3+ visits over 2+ months for",
-                    "of children seen 3+ times"), "kbtool"),
+          MEASUREMENT_ERROR_POINTS, "_followed", _ROWS, "kbtool"),
     Check("weight_velocity_pct", "weight_velocity", "share", WEIGHT_VELOCITY_PCT_LIMITS,
-          MEASUREMENT_ERROR_POINTS, "_weight_pairs", _ROWS,
-          _share_of("implausible weight change in", "of consecutive visits"),
-          "kbtool; WHO growth velocity 2009"),
+          MEASUREMENT_ERROR_POINTS, "_weight_pairs", _ROWS, "kbtool; WHO growth velocity 2009"),
 )  # fmt: skip
 
 
 def p_value_text(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"= {p:.3f}"
-
-
-def dps_text(value: float) -> str:
-    return f"{np.floor(value + 0.5):.0f}"

@@ -12,7 +12,7 @@ import pandas as pd
 
 from kbtool.quality import CHECKS, RATINGS, QualityReport
 from kbtool.views.numbers import numbers
-from kbtool.words import say
+from kbtool.words import RATING_WORDS, say, warning
 
 # how a rated cell looks in the table view
 RATING_STYLES = {"problematic": "bold red", "acceptable": "yellow"}
@@ -114,26 +114,31 @@ LABELS = {
     "id": {
         "All": "Semua",
         "(unknown)": "(tidak diketahui)",
-        "excellent": "sangat baik",
-        "good": "baik",
-        "acceptable": "cukup",
-        "problematic": "bermasalah",
+        **{rating: words["id"] for rating, words in RATING_WORDS.items()},
     },
 }
 
 
-def _row_label(record: pd.Series, report: QualityReport) -> str:
+def _row_label(record: pd.Series, report: QualityReport, lang: str) -> str:
     """'2024 Posyandu Melati' (the period, if any, then the group)."""
     parts = [str(record[name]) for name in ("year", "period") if name in record.index]
-    return " ".join([*parts, str(record[report.by])])
+    group = str(record[report.by])
+    return " ".join([*parts, LABELS[lang].get(group, group)])
 
 
-def finding_lines(report: QualityReport) -> list[str]:
+def finding_lines(report: QualityReport, lang: str = "en") -> list[str]:
     """One line per finding: where, rating and score, then the reasons."""
     return [
-        f"{_row_label(record, report)}: {record['rating']} (score {record['score']}): "
-        f"{record['reasons']}"
-        for _, record in report.findings.iterrows()  # at most `top` (10) rows
+        say(
+            "quality_finding",
+            lang,
+            where=_row_label(record, report, lang),
+            rating=RATING_WORDS[record["rating"]],
+            score=record["score"],
+            reasons=warning(reasons, lang),
+        )
+        # at most `top` (10) rows
+        for (_, record), reasons in zip(report.findings.iterrows(), report.reasons, strict=True)
     ]
 
 
@@ -199,9 +204,14 @@ def table_view(
 def failing_line(report: QualityReport, failing: pd.DataFrame, level: str, lang: str) -> str:
     """--fail-on's message: how many rows, and the first of them by name."""
     names = [
-        f"{_row_label(row, report)} ({row['rating']})" for _, row in failing.head(10).iterrows()
+        f"{_row_label(row, report, lang)} ({RATING_WORDS[row['rating']][lang]})"
+        for _, row in failing.head(10).iterrows()
     ]
-    more = f" and {len(failing) - len(names)} more" if len(failing) > len(names) else ""
+    more = ""
+    if len(failing) > len(names):
+        more = {"en": " and {} more", "id": " dan {} lainnya"}[lang].format(
+            len(failing) - len(names)
+        )
     return say("fail_on", lang, count=len(failing), level=level, rows=", ".join(names) + more)
 
 
