@@ -190,3 +190,14 @@ def test_the_indonesian_report_gives_the_quality_reasons_in_indonesian(tmp_path:
     assert code == 0, err
     html = page.read_text(encoding="utf-8")
     assert "skor preferensi angka berat" in html and "digit preference" not in html
+
+
+def test_sources_in_indonesian(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    code, _, err = run("import", REGISTER, "--store", store, "--quiet")
+    assert code == 0, err
+    code, table, _ = run("sources", "--store", store, "-f", "table", "--lang", "id")
+    assert code == 0 and "Impor" in table and "Disimpan" in table and "Ditolak" in table
+    code, csv, _ = run("sources", "--store", store, "-f", "csv", "--lang", "id")
+    rows = len(Path(REGISTER).read_text(encoding="utf-8").splitlines()) - 1
+    assert code == 0 and pd.read_csv(io.StringIO(csv))["rows_stored"].tolist() == [rows]

@@ -93,7 +93,10 @@ def import_(
 
 
 def sources(
-    store: StoreOption = None, output: OutputOption = None, fmt: FormatOption = None
+    store: StoreOption = None,
+    output: OutputOption = None,
+    fmt: FormatOption = None,
+    lang: LangOption = "en",
 ) -> None:
     """List the imports in the store: when, file, SHA-256, rows stored/skipped/rejected."""
     fmt = resolve_format(fmt, output)
@@ -103,8 +106,9 @@ def sources(
         fmt=fmt,
         output=output,
         provenance=Provenance("sources", options={"store": str(resolve_store_dir(store))}),
-        title="Imports",
-        table_frame=sources_view(frame) if fmt == "table" else None,
+        title="Imports" if lang == "en" else "Impor",
+        table_frame=sources_view(frame, lang) if fmt == "table" else None,
+        lang=lang,
     )
 
 

@@ -10,13 +10,29 @@ from kbtool.words import say, warning
 Line = tuple[str, str | None]  # a message and its rich style
 
 
-def sources_view(sources: pd.DataFrame) -> pd.DataFrame:
+def sources_view(sources: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """`kbtool sources` on a terminal: the import time to the minute, a short SHA-256 (as git
     abbreviates), the counts; the machine formats keep everything."""
     view = sources.drop(columns=["import_id", "size_bytes"]).copy()
     view["imported_at"] = sources["imported_at"].dt.strftime("%Y-%m-%d %H:%M")
     view["sha256"] = sources["sha256"].str.slice(0, 12)
-    return view.rename(columns=lambda name: name.removeprefix("rows_"))
+    view = view.rename(columns=lambda name: name.removeprefix("rows_"))
+    return view.rename(columns=SOURCES_HEADERS[lang])
+
+
+SOURCES_HEADERS: dict[str, dict[str, str]] = {
+    "en": {},
+    "id": {
+        "imported_at": "Diimpor",
+        "file": "Berkas",
+        "read": "Dibaca",
+        "stored": "Disimpan",
+        "duplicate": "Duplikat",
+        "rejected": "Ditolak",
+        "without_key": "Tanpa kunci",
+        "corrections": "Koreksi",
+    },
+}
 
 
 def damaged_frame(damaged: list[DamagedFile]) -> pd.DataFrame:
