@@ -620,7 +620,8 @@ def _id(number: str) -> str:
 
 class Said(str):
     """A message in English that keeps its key and values, so that a view can say it in
-    another language (the reader's warnings: built below the views, read above them)."""
+    another language: made below the views (the reader's warnings, quality's reasons), said
+    above them."""
 
     key: str
     values: dict[str, object]
@@ -634,6 +635,6 @@ class Said(str):
         return (self.key,), self.values  # copy and pickle make it again from its key
 
 
-def warning(text: str, lang: str) -> str:
-    """A reader's warning in `lang`."""
+def in_language(text: str, lang: str) -> str:
+    """A message in `lang`: a Said as its template there says it, other text as it is."""
     return say(text.key, lang, **text.values) if isinstance(text, Said) else text

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kbtool.cli import app
-from kbtool.words import Said, reason, say, warning
+from kbtool.words import Said, in_language, reason, say
 
 SAMPLES = Path(__file__).parents[1] / "data" / "samples"
 REGISTER = str(SAMPLES / "posyandu_metro_2022_2024.csv")
@@ -140,7 +140,7 @@ def test_reasons_and_warnings_say_numbers_the_indonesian_way() -> None:
     )
     said = Said("short_rows", file="a.csv", line=7)
     for copied in (copy.deepcopy(said), pickle.loads(pickle.dumps(said))):
-        assert copied == said and warning(copied, "id") == warning(said, "id") != said
+        assert copied == said and in_language(copied, "id") == in_language(said, "id") != said
 
 
 def _register_with_quality_problems(folder: Path) -> Path:

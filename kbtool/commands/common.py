@@ -14,7 +14,7 @@ from kbtool.measurements import Loaded
 from kbtool.privacy import redact_rejects
 from kbtool.reading import ReadOptions, parse_column_overrides
 from kbtool.reading.values import AUTO
-from kbtool.words import reason, say, warning
+from kbtool.words import in_language, reason, say
 from kbtool.writing import write_rejects_csv
 
 # how many rejected rows are shown on stderr before pointing at --rejects
@@ -79,7 +79,7 @@ def report_rows(
 def report_loaded(loaded: Loaded, rejects_path: Path | None, what: str, lang: str) -> None:
     """What people should hear about the measurements an analysis read."""
     for text in loaded.warnings:
-        tell(warning(text, lang), "yellow")
+        tell(in_language(text, lang), "yellow")
     if loaded.rejects is not None:
         accepted = loaded.rows_read - len(loaded.rejects)
         report_rows(

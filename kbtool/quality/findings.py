@@ -14,14 +14,12 @@ from kbtool.quality.thresholds import (
     EXCELLENT,
     EXPECTED_AGE_RATIO,
     HEAPING_EXPECTED_PCT,
+    HEIGHT_DECREASE_CM,
     RATINGS,
     Check,
     p_value_text,
 )
-from kbtool.quality.thresholds import (
-    HEIGHT_DECREASE_CM as DECREASE_CM,
-)
-from kbtool.words import LANGS, QUALITY_WORDS, RATING_WORDS, Said, say, warning
+from kbtool.words import LANGS, QUALITY_WORDS, RATING_WORDS, Said, in_language, say
 
 
 def _reason(check: Check, code: int, row: pd.Series, by: str) -> Said:
@@ -72,7 +70,9 @@ def _figure(check: Check, value: float, limit: Any) -> dict[str, str]:
     if check.kind == "upper":
         value = float(np.floor(value + 0.5))  # DPS as ENA shows it
     return {
-        lang: say(f"quality_{check.column}", lang, value=value, decimals=decimals, cm=DECREASE_CM)
+        lang: say(
+            f"quality_{check.column}", lang, value=value, decimals=decimals, cm=HEIGHT_DECREASE_CM
+        )
         for lang in LANGS
     }
 
@@ -107,7 +107,7 @@ def list_findings(
                 found.append((-rating, -check.points[rating], _reason(check, rating, row, by)))
         record = {column: row[column] for column in columns[:-1]}
         said = [text for *_, text in sorted(found)]
-        joined = {lang: "; ".join(warning(text, lang) for text in said) for lang in LANGS}
+        joined = {lang: "; ".join(in_language(text, lang) for text in said) for lang in LANGS}
         reasons.append(Said("as_said", text=joined))
         record["reasons"] = joined["en"]
         records.append(record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kbtool.store import DamagedFile, ImportSummary
-from kbtool.words import say, warning
+from kbtool.words import in_language, say
 
 Line = tuple[str, str | None]  # a message and its rich style
 
@@ -83,7 +83,7 @@ def import_lines(summary: ImportSummary, lang: str) -> list[Line]:
         names = sorted(summary.unknown_kelurahan)
         shown = ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
         lines.append((say("unknown_kelurahan", lang, names=shown), "yellow"))
-    lines += [(warning(text, lang), "yellow") for text in summary.warnings]
+    lines += [(in_language(text, lang), "yellow") for text in summary.warnings]
     if summary.rows_rejected and summary.rejects_file:
         lines.append((say("import_rejects", lang, path=summary.rejects_file), None))
     return lines

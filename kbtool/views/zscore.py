@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.scoring import ScoredTable, Tally
-from kbtool.words import personal_data, say, warning
+from kbtool.words import in_language, personal_data, say
 
 PREVIEW_COLUMNS = {
     "age_days": "days",
@@ -50,7 +50,7 @@ def preview(table: pd.DataFrame) -> pd.DataFrame:
 def notes(scored: ScoredTable, lang: str) -> list[tuple[str, str | None]]:
     """What people should hear about a scored batch, with a rich style: the reader's warnings,
     and what was withheld, kept or renamed."""
-    said: list[tuple[str, str | None]] = [(warning(w, lang), "yellow") for w in scored.warnings]
+    said: list[tuple[str, str | None]] = [(in_language(w, lang), "yellow") for w in scored.warnings]
     if scored.withheld:
         listed = ", ".join(
             f"{header!r} ({personal_data(what, lang)})" for header, what in scored.withheld.items()
