@@ -15,6 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from kbtool.cli import app
+from kbtool.measurements import load_measurements
+from kbtool.quality import columns_needed as quality_columns
+from kbtool.quality import quality_report, rated_at_least
+from kbtool.reading import ReadOptions
+from kbtool.views.quality import failing_line
 from kbtool.words import Said, in_language, reason, say
 
 SAMPLES = Path(__file__).parents[1] / "data" / "samples"
@@ -201,3 +206,37 @@ def test_sources_in_indonesian(tmp_path: Path) -> None:
     code, csv, _ = run("sources", "--store", store, "-f", "csv", "--lang", "id")
     rows = len(Path(REGISTER).read_text(encoding="utf-8").splitlines()) - 1
     assert code == 0 and pd.read_csv(io.StringIO(csv))["rows_stored"].tolist() == [rows]
+
+
+def test_fail_on_says_the_level_and_counts_in_indonesian(tmp_path: Path) -> None:
+    path = str(_register_with_quality_problems(tmp_path))
+    code, _, english = run("quality", path, "-f", "csv", "--fail-on", "acceptable")
+    assert code == 1 and "rated acceptable or worse (--fail-on acceptable)" in english
+    code, _, indonesian = run(
+        "quality", path, "-f", "csv", "--fail-on", "acceptable", "--lang", "id"
+    )
+    assert code == 1 and "dinilai cukup atau lebih buruk (--fail-on acceptable)" in indonesian
+    # a kabupaten's store can fail on more than a thousand rows
+    loaded = load_measurements([path], None, quality_columns("posyandu"), ReadOptions())
+    report = quality_report(loaded.whole(), by="posyandu", child_key="child_key")
+    failing = rated_at_least(report, "acceptable")
+    many = pd.concat([failing] * (1500 // len(failing) + 1))
+    line = failing_line(report, many, "acceptable", "id")
+    assert f"{len(many):,}".replace(",", ".") + " baris dinilai" in line
+    assert f"dan {len(many) - 10:,} lainnya".replace(",", ".") in line
+
+
+def test_a_finding_about_an_unknown_kelurahan_is_indonesian(tmp_path: Path) -> None:
+    """Posyandu whose kelurahan is blank are compared with 'the rest of (unknown) kelurahan'."""
+    frame = pd.read_csv(REGISTER, dtype=str, keep_default_na=False)
+    frame["kelurahan"] = ""
+    first = frame["posyandu"] == sorted(frame["posyandu"].unique())[0]
+    taller = pd.to_numeric(frame.loc[first, "height_cm"], errors="coerce") + 6
+    frame.loc[first, "height_cm"] = taller.map(lambda cm: "" if pd.isna(cm) else f"{cm:.1f}")
+    path = tmp_path / "register.csv"
+    frame.to_csv(path, index=False)
+    code, _, english = run("quality", str(path), "-f", "csv", "--period", "all")
+    assert code == 0 and "the rest of (unknown) kelurahan" in english
+    code, _, indonesian = run("quality", str(path), "-f", "csv", "--period", "all", "--lang", "id")
+    assert code == 0 and "bagian lain kelurahan yang tidak diketahui" in indonesian
+    assert "(unknown)" not in indonesian

@@ -7,7 +7,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from kbtool.quality.cells import TOTAL_LABEL
+from kbtool.quality.cells import TOTAL_LABEL, UNKNOWN_LABEL
 from kbtool.quality.thresholds import (
     ACCEPTABLE,
     CHECKS,
@@ -42,7 +42,7 @@ def _reason(check: Check, code: int, row: pd.Series, by: str) -> Said:
     if check.column == "mean_haz_gap_p":
         gap = float(row["mean_haz_gap"])
         direction = QUALITY_WORDS["below" if gap < 0 else "above"]
-        parent = row["_parent"]
+        parent = _place(str(row["_parent"]))
         return Said(
             "quality_haz_gap", gap=abs(gap), direction=direction, parent=parent, p=_p(value),
             rating=rating,
@@ -75,6 +75,14 @@ def _figure(check: Check, value: float, limit: Any) -> dict[str, str]:
         )
         for lang in LANGS
     }
+
+
+def _place(label: str) -> str | dict[str, str]:
+    """A group's label, in each language where it is "(unknown) kelurahan"."""
+    unknown = f"{UNKNOWN_LABEL} "
+    if not label.startswith(unknown):
+        return label
+    return {"en": label, "id": f"{label.removeprefix(unknown)} yang tidak diketahui"}
 
 
 def _p(p: float) -> dict[str, str]:

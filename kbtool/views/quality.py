@@ -121,9 +121,8 @@ LABELS = {
 
 def _row_label(record: pd.Series, report: QualityReport, lang: str) -> str:
     """'2024 Posyandu Melati' (the period, if any, then the group)."""
-    parts = [str(record[name]) for name in ("year", "period") if name in record.index]
-    group = str(record[report.by])
-    return " ".join([*parts, LABELS[lang].get(group, group)])
+    parts = [str(record[name]) for name in ("year", "period", report.by) if name in record.index]
+    return " ".join(LABELS[lang].get(part, part) for part in parts)
 
 
 def finding_lines(report: QualityReport, lang: str = "en") -> list[str]:
@@ -209,10 +208,10 @@ def failing_line(report: QualityReport, failing: pd.DataFrame, level: str, lang:
     ]
     more = ""
     if len(failing) > len(names):
-        more = {"en": " and {} more", "id": " dan {} lainnya"}[lang].format(
-            len(failing) - len(names)
-        )
-    return say("fail_on", lang, count=len(failing), level=level, rows=", ".join(names) + more)
+        more = say("fail_on_more", lang, count=len(failing) - len(names))
+    rows = ", ".join(names) + more
+    rated = RATING_WORDS[level]
+    return say("fail_on", lang, count=len(failing), level=level, rated=rated, rows=rows)
 
 
 def explain() -> pd.DataFrame:
