@@ -29,6 +29,21 @@ def read_options(
     return ReadOptions(column_overrides=overrides, sheet=sheet, date_format=date_format)
 
 
+def file_reading(
+    inputs: Sequence[str] | None,
+    column: list[str] | None,
+    sheet: str | None,
+    date_format: str,
+    rejects: Path | None,
+    **more: object,
+) -> ReadOptions:
+    """The ReadOptions of --column, --sheet and --date-format; these, --rejects and `more`
+    (option name: value) read INPUT files, so they are refused with the store."""
+    given = {"--column": column, "--sheet": sheet, "--rejects": rejects, **more}
+    only_for_files(inputs, **given, **{"--date-format": date_format != AUTO})
+    return read_options(column, sheet, date_format)
+
+
 def tell(text: str, style: str | None = None) -> None:
     """One message for people, on stderr."""
     err_console.print(text, markup=False, style=style)

@@ -8,7 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
+from kbtool.commands.common import file_reading, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
     DateFormatOption,
@@ -112,16 +112,13 @@ def compare(
       kbtool compare --groups kampung_kb.csv --table event_study -f csv
       kbtool compare --groups kampung_kb.csv -o compare.xlsx --lang id
     """
-    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
-    only_for_files(inputs, **{"--date-format": date_format != "auto"})
+    reading = file_reading(inputs, column, sheet, date_format, rejects)
     fmt = resolve_format(fmt, output)
     programme = read_groups(groups_file)
     indicators = tuple(indicator or ()) or ("stunting",)
     needed = columns_needed(programme, indicators)
     # child-years lie within a visit year: the store is read one year at a time
-    loaded = load_measurements(
-        inputs, store, needed, read_options(column, sheet, date_format), by_year=True
-    )
+    loaded = load_measurements(inputs, store, needed, reading, by_year=True)
     report_loaded(loaded, rejects, "count", lang)
     comparison = compare_groups(
         loaded.frames(),

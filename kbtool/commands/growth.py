@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import only_for_files, read_options, report_loaded
+from kbtool.commands.common import file_reading, report_loaded
 from kbtool.commands.options import (
     ColumnOption,
     DateFormatOption,
@@ -59,11 +59,9 @@ def growth(
       kbtool growth register.csv --by posyandu -f csv
       kbtool growth -o growth.xlsx --lang id
     """
-    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
-    only_for_files(inputs, **{"--date-format": date_format != "auto"})
+    reading = file_reading(inputs, column, sheet, date_format, rejects)
     fmt = resolve_format(fmt, output)
     # pairs cross years: the store is read whole, only these columns
-    reading = read_options(column, sheet, date_format)
     loaded = load_measurements(inputs, store, columns_needed(by), reading)
     report_loaded(loaded, rejects, "count", lang)
     result = compute_growth(loaded.whole(), by=by)

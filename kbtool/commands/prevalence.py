@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import only_for_files, read_options, report_loaded
+from kbtool.commands.common import file_reading, report_loaded
 from kbtool.commands.options import (
     ColumnOption,
     DateFormatOption,
@@ -163,8 +163,7 @@ def prevalence(
       kbtool prevalence --indicator wasting --by kecamatan,sex -f csv
       kbtool prevalence --months 2,8 -o stunting.xlsx --lang id
     """
-    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
-    only_for_files(inputs, **{"--date-format": date_format != "auto"})
+    reading = file_reading(inputs, column, sheet, date_format, rejects)
     fmt = resolve_format(fmt, output)
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
@@ -173,9 +172,7 @@ def prevalence(
         _stored_only(design)
     needed = columns_needed(groups, indicators, design)
     # periods lie within a visit year: the store is read and counted one year at a time
-    loaded = load_measurements(
-        inputs, store, needed, read_options(column, sheet, date_format), by_year=True
-    )
+    loaded = load_measurements(inputs, store, needed, reading, by_year=True)
     report_loaded(loaded, rejects, "count", lang)
     result = compute_prevalence_of_parts(
         loaded.frames(),

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
+from kbtool.commands.common import file_reading, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
     DateFormatOption,
@@ -100,11 +100,8 @@ def quality(
     if explain_only:
         write_result(explain(), fmt=fmt, output=output, provenance=Provenance("quality"))
         return
-    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
-    only_for_files(inputs, **{"--date-format": date_format != "auto"})
-    loaded = load_measurements(
-        inputs, store, columns_needed(by), read_options(column, sheet, date_format)
-    )
+    reading = file_reading(inputs, column, sheet, date_format, rejects)
+    loaded = load_measurements(inputs, store, columns_needed(by), reading)
     report_loaded(loaded, rejects, "check", lang)
     report = quality_report(
         loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"

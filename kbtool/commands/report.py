@@ -8,7 +8,7 @@ from typing import Annotated, cast
 
 import typer
 
-from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
+from kbtool.commands.common import file_reading, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
     DateFormatOption,
@@ -134,8 +134,7 @@ def report(
       kbtool report --target 14@2024 --target 14.2@2029 -o report.xlsx
       kbtool report register.csv --groups kampung_kb.csv -o report.html
     """
-    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
-    only_for_files(inputs, **{"--date-format": date_format != "auto"})
+    reading = file_reading(inputs, column, sheet, date_format, rejects)
     if output is None:
         raise UsageError("name the report file with -o, e.g. -o report.html ('-' for stdout)")
     fmt = fmt or ("xlsx" if str(output).lower().endswith(".xlsx") else "html")
@@ -145,7 +144,6 @@ def report(
         months=tuple(cast("list[int]", months) or ()),
         title=title, programme=read_groups(groups) if groups is not None else None,
     )  # fmt: skip
-    reading = read_options(column, sheet, date_format)
     loaded = load_measurements(
         inputs, store, columns_needed(by, options.programme), reading, by_year=True
     )

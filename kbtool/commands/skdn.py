@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import only_for_files, read_options, report_loaded, tell
+from kbtool.commands.common import file_reading, report_loaded, tell
 from kbtool.commands.options import (
     ColumnOption,
     DateFormatOption,
@@ -149,18 +149,16 @@ def skdn(
       kbtool skdn register.csv --by kelurahan --sasaran sasaran.xlsx -o skdn.xlsx
       kbtool skdn register.csv --list --to 2024-06 -f csv --lang id
     """
-    only_for_files(
-        inputs,
-        **{"--column": column, "--sheet": sheet, "--rejects": rejects, "--with-names": with_names},
+    reading = file_reading(
+        inputs, column, sheet, date_format, rejects, **{"--with-names": with_names}
     )
-    only_for_files(inputs, **{"--date-format": date_format != "auto"})
     _check_options(follow_up, with_names, sasaran, first, last)
     fmt = resolve_format(fmt, output)
     table = read_kbm(kbm) if kbm else BUKU_KIA
     targets = read_sasaran(sasaran, by) if sasaran else None
     needed = [*columns_needed(by, follow_up=follow_up), *([NAME_COLUMN] if with_names else [])]
     # S looks back 12 months and N/T one: the store is read whole, only these columns
-    loaded = load_measurements(inputs, store, needed, read_options(column, sheet, date_format))
+    loaded = load_measurements(inputs, store, needed, reading)
     report_loaded(loaded, rejects, "count", lang)
     if follow_up:
         result = followup_list(

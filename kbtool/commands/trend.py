@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import only_for_files, read_options, report_loaded
+from kbtool.commands.common import file_reading, report_loaded
 from kbtool.commands.options import (
     ColumnOption,
     DateFormatOption,
@@ -78,14 +78,13 @@ def trend(
       kbtool trend register.csv --target 14@2024 --target 14.2@2029
       kbtool trend --by kecamatan --indicator all -o trend.xlsx --lang id
     """
-    only_for_files(inputs, **{"--column": column, "--sheet": sheet, "--rejects": rejects})
-    only_for_files(inputs, **{"--date-format": date_format != "auto"})
+    reading = file_reading(inputs, column, sheet, date_format, rejects)
     fmt = resolve_format(fmt, output)
     targets = parse_targets(target)
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
     loaded = load_measurements(
-        inputs, store, columns_needed(groups, indicators), read_options(column, sheet, date_format),
+        inputs, store, columns_needed(groups, indicators), reading,
         by_year=True,
     )  # fmt: skip
     nothing = loaded.nothing_dated()
