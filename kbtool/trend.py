@@ -32,7 +32,6 @@ from kbtool.writing import Provenance
 FloatArray = npt.NDArray[np.float64]
 
 ON_TRACK, OFF_TRACK, INSUFFICIENT = "on track", "off track", "insufficient data"
-STATUSES = (ON_TRACK, OFF_TRACK, INSUFFICIENT)
 TARGET_COLUMNS = ("target_pct", "target_year", "required_aarr", "projected_pct", "status")
 METHOD = (
     "WHO/UNICEF Global Nutrition Targets Tracking Tool (2017 TEAM rules): AARR = 100 (1 - e^b), "

@@ -19,6 +19,7 @@ from kbtool.compare.staggered import aggregate, aggregate_estimates, group_time_
 from kbtool.compare.twfe import twfe_coefficients, twfe_fit
 from kbtool.prevalence import DEFAULT_MIN_N, chosen_indicators
 from kbtool.prevalence import columns_needed as prevalence_columns
+from kbtool.prevalence.selection import prepare_visits
 
 # R fwildclusterboot's and Stata ritest's customary number of draws
 DEFAULT_DRAWS = 9_999
@@ -127,8 +128,11 @@ def compare_groups(
     observations: dict[str, list[pd.DataFrame]] = {name: [] for name in chosen}
     for frame in frames:
         prevalence.append(group_prevalence(frame, programme, chosen, min_n))
+        visits = prepare_visits(frame, period="year", months=None, child_key="child_key")
         for indicator in chosen_indicators(chosen):
-            observations[indicator.name].append(child_years(frame, programme.unit, indicator))
+            observations[indicator.name].append(
+                child_years(frame, visits, programme.unit, indicator)
+            )
     child = {name: pd.concat(parts, ignore_index=True) for name, parts in observations.items()}
     first = child[chosen[0]]
     assignment = assign(programme, first["unit"].tolist(), first["year"].tolist())

@@ -18,7 +18,7 @@ import pandas as pd
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.growth.rounding import r_round
 from kbtool.prevalence import Indicator, counted_oedema
-from kbtool.prevalence.selection import prepare_visits, valid_z
+from kbtool.prevalence.selection import Visits, valid_z
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -27,11 +27,13 @@ IntArray = npt.NDArray[np.int64]
 PERCENT = 100.0
 
 
-def child_years(frame: pd.DataFrame, unit: str, indicator: Indicator) -> pd.DataFrame:
+def child_years(
+    frame: pd.DataFrame, visits: Visits, unit: str, indicator: Indicator
+) -> pd.DataFrame:
     """One row per child and visit year: unit, year, case (0 or 100) and z (rounded to 2
     decimals as WHO Anthro classifies; NaN for a case by oedema). Children without a unit or a
-    valid z-score that year are left out."""
-    visits = prepare_visits(frame, period="year", months=None, child_key="child_key")
+    valid z-score that year are left out. `visits`: the frame's, prepared by year (one for
+    every indicator)."""
     valid = valid_z(frame, indicator.z, f"{indicator.z}_flag")
     oedema = counted_oedema(frame) if indicator.weight_based else np.zeros(len(frame), dtype=bool)
     picked = visits.pick(valid | oedema)

@@ -243,7 +243,9 @@ def _quality_warnings(c: _Context) -> list[Paragraph]:
         warnings.append(Paragraph(c.words["problematic_area"].format(year=year), "warning"))
     groups = [n for n in names if n != TOTAL_LABEL]
     if groups:
-        named = ", ".join(groups[:PROBLEMS_NAMED]) + (", ..." if len(groups) > 5 else "")
+        named = ", ".join(groups[:PROBLEMS_NAMED]) + (
+            ", ..." if len(groups) > PROBLEMS_NAMED else ""
+        )
         text = c.words["problematic_summary"].format(year=year, count=len(groups), names=named)
         warnings.append(Paragraph(text, "warning"))
     return warnings
