@@ -19,11 +19,13 @@ import pandas as pd
 
 from kbtool.columns import (
     NAT_DAYS,
+    blank_as_missing,
     calendar_parts,
     child_blocks,
     child_codes,
     child_day_order,
     date_days,
+    factorize,
 )
 from kbtool.prevalence.compute import UNKNOWN_LABEL
 from kbtool.prevalence.selection import require_columns
@@ -133,18 +135,8 @@ def _months_seen(days: IntArray) -> Int32Array:
 
 def group_codes(values: pd.Series) -> tuple[Int32Array, list[str]]:
     """Codes of a group column, one per row (-1: missing or blank), and its labels as text."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = np.asarray(values.cat.codes).astype(np.int32)
-        labels = [str(c) for c in values.cat.categories]
-    else:
-        raw, uniques = pd.factorize(values.to_numpy())
-        codes, labels = raw.astype(np.int32), [str(u) for u in uniques]
-    blank = [i for i, label in enumerate(labels) if not label.strip()]
-    if blank:  # an empty name is as unknown as a missing one
-        remap = np.arange(len(labels), dtype=np.int32)
-        remap[blank] = -1
-        codes = np.where(codes >= 0, remap[codes], -1).astype(np.int32)
-    return codes, labels
+    raw, uniques = factorize(values)
+    return blank_as_missing(raw, uniques).astype(np.int32), [str(u) for u in uniques]
 
 
 def label_column(codes: npt.NDArray[np.integer], labels: list[str]) -> pd.Series:

@@ -62,7 +62,7 @@ def read_kbm(path: str | Path) -> KbmTable:
     ages: list[int] = []
     grams: list[int] = []
     for index, age, gain in zip(table.index, table[age_column], table[gain_column], strict=True):
-        where = f"--kbm {path}, line {line_of(table, index)}"
+        where = f"--kbm {path}, line {line_of(index)}"
         ages.append(_whole_number(age, where, "age_months"))
         grams.append(_whole_number(gain, where, "kbm_g"))
     if not ages or ages[0] != 0 or any(b <= a for a, b in itertools.pairwise(ages)):

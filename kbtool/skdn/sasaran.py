@@ -114,7 +114,7 @@ def read_sasaran(path: str | Path, by: str) -> Sasaran:
     totals = {normalise_header(name) for name in _TOTAL_NAMES}
     records = table.to_dict("records")
     for index, record in zip(table.index, records, strict=True):  # groups, not measurements
-        where = f"--sasaran {path}, line {line_of(table, index)}"
+        where = f"--sasaran {path}, line {line_of(index)}"
         name = record[group]
         if normalise_header(name) in totals:
             continue

@@ -89,6 +89,6 @@ def find_column(headers: Iterable[str], names: Sequence[str]) -> str | None:
     return found[0] if found else None
 
 
-def line_of(table: pd.DataFrame, index: object) -> int:
+def line_of(index: object) -> int:
     """The file line of a table row (read_small_table indexes rows by line)."""
     return int(str(index))
