@@ -490,3 +490,14 @@ def test_a_sasaran_file_is_decoded_as_registers_are(
     path.write_bytes(text.encode(encoding) + damage)
     table = read_small_table(path, "--sasaran")
     assert table["posyandu"].tolist()[:2] == ["Posyandu Señor", "Posyandu Mawar"]
+
+
+@pytest.mark.parametrize("header", ["Village", "Kel/Desa", "Nama Desa"])
+def test_a_sasaran_names_its_kelurahan_as_a_register_may(tmp_path: Path, header: str) -> None:
+    """The sasaran file takes the register reader's words for a kelurahan (and 'Nama Desa')."""
+    frame = register([(1, "Posyandu Mawar", "2024-01-10", 8.0)], {1: "2023-06-01"})
+    frame["kelurahan"] = "Yosodadi"
+    path = tmp_path / "sasaran.csv"
+    path.write_text(f"{header};Tahun;Sasaran\nYosodadi;2024;4\n", encoding="utf-8")
+    result = compute_skdn(frame, by="kelurahan", sasaran=read_sasaran(path, "kelurahan"))
+    assert result.loc[result["kelurahan"] == "Yosodadi", "s"].tolist() == [4]

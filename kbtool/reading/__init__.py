@@ -37,7 +37,12 @@ import pyarrow as pa
 from kbtool.errors import UsageError
 from kbtool.reading.canonical import Converted, Converter
 from kbtool.reading.csv import csv_blocks
-from kbtool.reading.headers import check_override_names, normalise_header, parse_column_overrides
+from kbtool.reading.headers import (
+    check_override_names,
+    header_aliases,
+    normalise_header,
+    parse_column_overrides,
+)
 from kbtool.reading.sources import open_source
 from kbtool.reading.values import AUTO, DATE_ORDERS
 from kbtool.reading.workbooks import workbook_blocks
@@ -45,6 +50,7 @@ from kbtool.reading.workbooks import workbook_blocks
 __all__ = [
     "ReadBatch",
     "ReadOptions",
+    "header_aliases",
     "iter_read",
     "normalise_header",
     "parse_column_overrides",

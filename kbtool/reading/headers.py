@@ -80,6 +80,11 @@ def _lookup(aliases: Mapping[str, str]) -> dict[str, str]:
     return {normalise_header(a): name for name, words in aliases.items() for a in words.split()}
 
 
+def header_aliases(name: str) -> tuple[str, ...]:
+    """The headers that name canonical column `name` for certain (its strong aliases)."""
+    return tuple(_STRONG_ALIASES.get(name, "").split())
+
+
 _STRONG_LOOKUP = _lookup(_STRONG_ALIASES)
 _WEAK_LOOKUP = _lookup(_WEAK_ALIASES)
 _LENGTH_HEADERS = frozenset(normalise_header(h) for h in _LENGTH_ONLY.split())

@@ -20,27 +20,14 @@ import numpy.typing as npt
 
 from kbtool.errors import InputError
 from kbtool.places import PLACE_KINDS, builtin_aliases, facility_name, place_key
-from kbtool.reading import normalise_header
+from kbtool.reading import header_aliases, normalise_header
 from kbtool.skdn.tables import find_column, line_of, read_small_table
 
 IntArray = npt.NDArray[np.int64]
 
-# header aliases: the register's own words for each group (kbtool.reading.headers) and `group`
-GROUP_HEADERS = {
-    "posyandu": ("posyandu", "nama_posyandu"),
-    "kelurahan": (
-        "kelurahan",
-        "desa",
-        "desa_kel",
-        "desa_kelurahan",
-        "kelurahan_desa",
-        "kel",
-        "nama_desa",
-        "nama_kelurahan",
-    ),
-    "kecamatan": ("kecamatan", "kec"),
-    "puskesmas": ("puskesmas", "nama_puskesmas", "pkm"),
-}
+# a group's headers: the register's own words for it (kbtool.reading.header_aliases), these,
+# and a word for any group
+_MORE_GROUP_HEADERS = {"kelurahan": ("nama_desa", "nama_kelurahan")}
 _ANY_GROUP = ("group", "kelompok", "wilayah")
 _SASARAN_HEADERS = (
     "sasaran", "jumlah_sasaran", "sasaran_balita", "jumlah_sasaran_balita", "jumlah_balita", "s",
@@ -90,7 +77,7 @@ class Sasaran:
 
 def read_sasaran(path: str | Path, by: str) -> Sasaran:
     """The sasaran file at `path`, its groups being `by` (see the module docstring)."""
-    group_headers = (*GROUP_HEADERS.get(by, (by,)), *_ANY_GROUP)
+    group_headers = (*(header_aliases(by) or (by,)), *_MORE_GROUP_HEADERS.get(by, ()), *_ANY_GROUP)
 
     def is_header(cells: Sequence[str]) -> bool:
         return all(
