@@ -559,7 +559,7 @@ class _Numbers(string.Formatter):
     def format_field(self, value: object, format_spec: str) -> str:
         text = super().format_field(value, format_spec)
         if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            return text.translate(_SWAP_SEPARATORS)
+            return indonesian_digits(text)
         return text
 
 
@@ -595,28 +595,18 @@ def reason(text: str, lang: str) -> str:
     if lang == "en":
         return text
     text = _FIELDS.sub(r"seharusnya \1 kolom, ada \2", text)
-    text = _UNCLOSED.sub(
-        lambda m: (
-            f"(tanda kutip yang tidak ditutup menggabungkan baris {_id(m[1])}, {_id(m[2])} baris, "
-            "ke baris ini?)"
-        ),
-        text,
-    )
-    text = _LONG_FIELD.sub(
-        lambda m: (
-            f"isian sepanjang {_id(m[1])} MB: lebih panjang dari nilai register mana pun (batas "
-            f"{_id(m[2])} MB)"
-        ),
-        text,
-    )
+    unclosed = "(tanda kutip yang tidak ditutup menggabungkan baris {}, {} baris, ke baris ini?)"
+    text = _UNCLOSED.sub(lambda m: unclosed.format(*map(indonesian_digits, m.groups())), text)
+    long_field = "isian sepanjang {} MB: lebih panjang dari nilai register mana pun (batas {} MB)"
+    text = _LONG_FIELD.sub(lambda m: long_field.format(*map(indonesian_digits, m.groups())), text)
     for english, indonesian in REASONS.items():
         text = text.replace(english, indonesian)
     return _ALSO.sub(" (juga: ", text)
 
 
-def _id(number: str) -> str:
-    """A number written in English ("1,497"; "1.5") as Indonesian writes it."""
-    return number.translate(_SWAP_SEPARATORS)
+def indonesian_digits(text: str) -> str:
+    """Numbers written in English ("1,497"; "1.5") as Indonesian writes them ("1.497"; "1,5")."""
+    return text.translate(_SWAP_SEPARATORS)
 
 
 class Said(str):

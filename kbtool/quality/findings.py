@@ -19,7 +19,15 @@ from kbtool.quality.thresholds import (
     Check,
     p_value_text,
 )
-from kbtool.words import LANGS, QUALITY_WORDS, RATING_WORDS, Said, in_language, say
+from kbtool.words import (
+    LANGS,
+    QUALITY_WORDS,
+    RATING_WORDS,
+    Said,
+    in_language,
+    indonesian_digits,
+    say,
+)
 
 
 def _reason(check: Check, code: int, row: pd.Series, by: str) -> Said:
@@ -88,7 +96,7 @@ def _place(label: str) -> str | dict[str, str]:
 def _p(p: float) -> dict[str, str]:
     """A p-value as a reason gives it, in each language ("= 0.012" / "= 0,012")."""
     text = p_value_text(p)
-    return {"en": text, "id": text.replace(".", ",")}
+    return {"en": text, "id": indonesian_digits(text)}
 
 
 def list_findings(

@@ -39,7 +39,7 @@ from kbtool.reading.values import (
     clean_text,
     column_parsers,
 )
-from kbtool.words import READER_WORDS, Said
+from kbtool.words import READER_WORDS, Said, indonesian_digits
 
 # The order in which a row's problems are named: canonical, a standing height after the height.
 _HEIGHT_AT = CANONICAL_COLUMNS.index("height_cm") + 1
@@ -235,7 +235,7 @@ class Converter:
                         unit=READER_WORDS[unit],
                         range={
                             "en": f"{lowest:g}-{highest:g}",
-                            "id": f"{lowest:g}-{highest:g}".replace(".", ","),
+                            "id": indonesian_digits(f"{lowest:g}-{highest:g}"),
                         },
                         expected=READER_WORDS[expected],
                     )

@@ -32,7 +32,7 @@ from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, is_blank_li
 from kbtool.reading.long_fields import CUT_MARK, FieldCutter, long_field_reason
 from kbtool.reading.sources import READ_ERRORS, Source, decode_prefix, describe
 from kbtool.reading.values import TEXT
-from kbtool.words import Said
+from kbtool.words import Said, indonesian_digits
 
 # pyarrow's block sizes (bytes): a block must hold the longest row (a field is at most
 # FIELD_LIMIT_BYTES); pyarrow's working buffers are many times a block per column, so blocks stay
@@ -374,6 +374,6 @@ def _replaced_lines(block: Block, source: str) -> list[str]:
     more = ", ..." if len(found) > 10 else ""
     shown = {
         "en": ", ".join(f"{line:,}" for line in found[:10]) + more,
-        "id": ", ".join(f"{line:,}".replace(",", ".") for line in found[:10]) + more,
+        "id": ", ".join(indonesian_digits(f"{line:,}") for line in found[:10]) + more,
     }
     return [Said("not_utf8_lines", file=source, count=len(found), lines=shown)]

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-_SWAP_SEPARATORS = str.maketrans(",.", ".,")
+from kbtool.words import indonesian_digits
 
 
 def number(
@@ -19,13 +19,13 @@ def number(
     if value is None or pd.isna(value):
         return ""
     text = f"{value:{'+' if sign else ''}{',' if grouped else ''}.{decimals}f}"
-    return text.translate(_SWAP_SEPARATORS) if lang == "id" else text
+    return indonesian_digits(text) if lang == "id" else text
 
 
 def number_as_typed(value: float, lang: str) -> str:
     """A number with the digits it has (10.25 stays 10.25, 14.0 is 14)."""
     text = f"{value:g}"
-    return text.translate(_SWAP_SEPARATORS) if lang == "id" else text
+    return indonesian_digits(text) if lang == "id" else text
 
 
 def numbers(
