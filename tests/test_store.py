@@ -853,6 +853,25 @@ def test_dedup_rules_by_hand() -> None:
     assert S not in result.status
 
 
+def test_a_store_holding_an_identity_twice_is_matched_to_its_last_row() -> None:
+    """Live identities are unique in a sound store; should one be held twice, the incoming
+    correction replaces the last of them, and a repeat of either values is a duplicate."""
+    stored = dedup.Rows(
+        key=np.array([7, 8, 7], dtype=np.int64),
+        visit=np.array([1, 1, 1], dtype=np.int64),
+        vhash=np.array([10, 20, 30], dtype=np.int64),
+    )
+    incoming = dedup.Rows(
+        key=np.array([7, 8], dtype=np.int64),
+        visit=np.array([1, 1], dtype=np.int64),
+        vhash=np.array([40, 20], dtype=np.int64),
+        src=np.zeros(2, dtype=np.int32),
+    )
+    result = dedup.resolve(incoming, stored)
+    assert result.status.tolist() == [dedup.LIVE, dedup.DUPLICATE]
+    assert result.replaces.tolist() == [2, -1]
+
+
 def test_identities_that_would_share_64_bits_are_told_apart() -> None:
     """Two (child, visit) pairs with key + visit x 0x9E3779B97F4A7C15 equal (mod 2^64), as a
     packed 64-bit identity would have them, are two measurements."""

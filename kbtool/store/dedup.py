@@ -84,11 +84,12 @@ def repeats(values: I64) -> npt.NDArray[np.bool_]:
     return pd.Index(repeated).get_indexer(values) >= 0
 
 
-def pair_codes(*pairs: tuple[I64, I64]) -> list[npt.NDArray[np.intp]]:
-    """Exact codes of (a, b) pairs over several pairs of columns: equal pairs, equal codes."""
-    first = pd.factorize(np.concatenate([a for a, _ in pairs]))[0]
+def pair_codes(*pairs: tuple[I64, I64]) -> list[I64]:
+    """Exact codes of (a, b) pairs over several pairs of columns: equal pairs, equal codes (not
+    consecutive: a code is a's code times the number of b values plus b's)."""
+    first = pd.factorize(np.concatenate([a for a, _ in pairs]))[0].astype(np.int64)
     second = pd.factorize(np.concatenate([b for _, b in pairs]))[0]
-    combined = pd.factorize(first.astype(np.int64) * (int(second.max(initial=0)) + 1) + second)[0]
+    combined = first * (int(second.max(initial=0)) + 1) + second
     return np.split(combined, np.cumsum([len(a) for a, _ in pairs])[:-1])
 
 
@@ -101,16 +102,13 @@ def resolve(incoming: Rows, stored: Rows, *, seq: I64 | None = None) -> Resoluti
     assert incoming.src is not None
     n = len(incoming.key)
     ident, stored_ident = pair_codes((incoming.key, incoming.visit), (stored.key, stored.visit))
-    # each incoming row's stored row (-1: none); stored identities are unique
-    at = np.full(int(max(ident.max(initial=-1), stored_ident.max(initial=-1))) + 1, -1)
-    at[stored_ident] = np.arange(len(stored_ident))
-    match = at[ident]
+    match = _stored_row(ident, stored_ident)
     same = (match >= 0) & (np.append(stored.vhash, 0)[match] == incoming.vhash)
 
     winner = np.ones(n, dtype=bool)  # the last row read of its identity
     kept = np.ones(n, dtype=bool)  # the last row read of its identity and values
     winner_src = incoming.src.astype(np.int64)
-    repeated = np.flatnonzero(np.bincount(ident, minlength=1)[ident] > 1)
+    repeated = np.flatnonzero(repeats(ident))
     if repeated.size:
         read_at = repeated if seq is None else seq[repeated]
         # by identity, then values, then reading order
@@ -131,6 +129,18 @@ def resolve(incoming: Rows, stored: Rows, *, seq: I64 | None = None) -> Resoluti
     replaces = np.where(winner & (match >= 0) & ~same, match, -1).astype(np.int64)
     credit = np.where(status == SUPERSEDED, winner_src, -1).astype(np.int64)
     return Resolution(status, replaces, credit)
+
+
+def _stored_row(ident: I64, stored_ident: I64) -> npt.NDArray[np.intp]:
+    """Each incoming identity's stored row, -1 for none (the last, were one stored twice)."""
+    if not len(stored_ident):
+        return np.full(len(ident), -1, dtype=np.intp)
+    stored, wanted = pd.Index(stored_ident), pd.Index(ident)
+    if stored.is_unique:
+        return stored.get_indexer(wanted)
+    last = np.flatnonzero(~stored.duplicated(keep="last"))
+    found = pd.Index(stored_ident[last]).get_indexer(wanted)
+    return np.where(found >= 0, last[found], -1)
 
 
 def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> npt.NDArray[np.bool_]:
@@ -189,7 +199,7 @@ def count_across_keys(rows: Rows, nik_kind: int) -> int:
     # only rows whose value hash repeats can repeat a measurement: pair the few, not all rows
     candidates = np.flatnonzero(repeats(rows.vhash))
     (measurement,) = pair_codes((rows.vhash[candidates], rows.visit[candidates]))
-    several = np.bincount(measurement, minlength=1)[measurement] > 1
+    several = repeats(measurement)
     repeated = candidates[several]
     frame = pd.DataFrame(
         {
