@@ -832,6 +832,45 @@ def test_measurements_under_several_keys_are_counted_as_the_rule_says(seed: int)
     assert dedup.count_across_keys(rows.take(order), privacy.KEY_KIND_NIK) == expected
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_matches_across_keys_follow_their_rule(seed: int) -> None:
+    """An incoming row matches when the store, or a row of an earlier file, holds its visit and
+    values under another key, unless both keys are valid NIKs'."""
+    rng = np.random.default_rng(seed)
+    nik = privacy.KEY_KIND_NIK
+
+    def rows(n: int, files: int) -> dedup.Rows:
+        key = rng.integers(0, 6, n).astype(np.int64) * 7919
+        kind = np.where(rng.random(n) < 0.5, nik, nik + 1).astype(np.int8)
+        # few values (many matches) or more (values held once, which match nothing)
+        values = 4 if seed % 2 else 40
+        visit, vhash = rng.integers(0, 3, n).astype(np.int64), rng.integers(0, values, n) * 2**40
+        src = rng.integers(0, files, n).astype(np.int32) if files else None
+        return dedup.Rows(key, visit, vhash.astype(np.int64), kind, src)
+
+    incoming, stored = rows(50, 1 + seed % 3), rows(0 if seed % 4 == 0 else 30, 0)
+    assert incoming.src is not None and incoming.kind is not None and stored.kind is not None
+    others = [
+        (h, v, k, kd == nik, -1)
+        for h, v, k, kd in zip(stored.vhash, stored.visit, stored.key, stored.kind, strict=True)
+    ] + [
+        (h, v, k, kd == nik, sr)
+        for h, v, k, kd, sr in zip(
+            incoming.vhash, incoming.visit, incoming.key, incoming.kind, incoming.src, strict=True
+        )
+    ]
+    expected = [
+        any(
+            (oh, ov) == (h, v) and ok != k and not (onik and kd == nik) and osrc < sr
+            for oh, ov, ok, onik, osrc in others
+        )
+        for h, v, k, kd, sr in zip(
+            incoming.vhash, incoming.visit, incoming.key, incoming.kind, incoming.src, strict=True
+        )
+    ]
+    assert dedup.matched_across_keys(incoming, stored, nik).tolist() == expected
+
+
 def test_dedup_rules_by_hand() -> None:
     """Rows (child, visit, values) in reading order against a store holding (c1, v1, A)."""
     incoming = dedup.Rows(

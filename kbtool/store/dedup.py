@@ -86,7 +86,8 @@ def repeats(values: I64) -> npt.NDArray[np.bool_]:
 
 def pair_codes(*pairs: tuple[I64, I64]) -> list[I64]:
     """Exact codes of (a, b) pairs over several pairs of columns: equal pairs, equal codes (not
-    consecutive: a code is a's code times the number of b values plus b's)."""
+    consecutive: a code is a's code times the number of b values plus b's; np.isin is slow on
+    such codes, pandas' isin is not)."""
     first = pd.factorize(np.concatenate([a for a, _ in pairs]))[0].astype(np.int64)
     second = pd.factorize(np.concatenate([b for _, b in pairs]))[0]
     combined = first * (int(second.max(initial=0)) + 1) + second
@@ -159,12 +160,17 @@ def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> npt.NDAr
     several_files = len(np.unique(src)) > 1
     if n == 0 or (not len(stored.visit) and not several_files):
         return found
+    # only a value hash held twice (by the store or the import) can repeat a measurement
+    candidate = repeats(np.concatenate([incoming.vhash, stored.vhash]))
+    chosen = np.flatnonzero(candidate[:n])
+    incoming, stored, src = incoming.take(chosen), stored.take(candidate[n:]), src[chosen]
+    assert incoming.kind is not None and stored.kind is not None
     measurement, stored_measurement = pair_codes(
         (incoming.vhash, incoming.visit), (stored.vhash, stored.visit)
     )
-    near = np.flatnonzero(np.isin(stored_measurement, measurement))
+    near = np.flatnonzero(pd.Index(stored_measurement).isin(measurement))
     # the stored rows (source -1), and the incoming rows when earlier files can hold a match
-    mine = np.arange(n) if several_files else np.empty(0, dtype=np.intp)
+    mine = np.arange(len(chosen)) if several_files else np.empty(0, dtype=np.intp)
     others = pd.DataFrame(
         {
             "measurement": np.concatenate([stored_measurement[near], measurement[mine]]),
@@ -176,7 +182,7 @@ def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> npt.NDAr
     rows = pd.DataFrame(
         {
             "measurement": measurement,
-            "row": np.arange(n),
+            "row": chosen,
             "key": incoming.key,
             "nik": incoming.kind == nik_kind,
             "src": src,

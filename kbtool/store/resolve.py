@@ -420,7 +420,7 @@ def _across_keys_after(stored: dedup.Rows, incoming: dedup.Rows, decided: dedup.
     stored rows less those corrected, and the incoming rows that go live."""
     fixed = incoming.take(decided.replaces >= 0)
     corrected, held = dedup.pair_codes((fixed.key, fixed.visit), (stored.key, stored.visit))
-    kept = stored.take(~np.isin(held, corrected))
+    kept = stored.take(~pd.Index(held).isin(corrected))
     live = incoming.take(decided.status == dedup.LIVE)
     assert kept.kind is not None and live.kind is not None
     return dedup.count_across_keys(
