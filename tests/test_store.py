@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import os
@@ -869,6 +870,14 @@ def test_matches_across_keys_follow_their_rule(seed: int) -> None:
         )
     ]
     assert dedup.matched_across_keys(incoming, stored, nik).tolist() == expected
+
+
+@pytest.mark.parametrize("distinct", [3, 500, 10**6])
+def test_repeats_tells_values_held_more_than_once(distinct: int) -> None:
+    """Whether each value occurs twice or more, with many repeats, some, or almost none."""
+    values = np.random.default_rng(distinct).integers(0, distinct, 2_000).astype(np.int64)
+    counts = collections.Counter(values.tolist())
+    assert dedup.repeats(values).tolist() == [counts[v] > 1 for v in values.tolist()]
 
 
 def test_dedup_rules_by_hand() -> None:
