@@ -175,26 +175,27 @@ def test_without_since_only_the_groups_and_why(tmp_path: Path) -> None:
     assert "event-study" not in text and 'id="table-effects"' not in text
 
 
-def test_in_indonesian_the_method_is_indonesian_too(tmp_path: Path) -> None:
-    path = tmp_path / "laporan.html"
+@pytest.fixture(scope="module")
+def indonesian_section(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The programme section of the sample's report in Indonesian."""
+    path = tmp_path_factory.mktemp("programme-id") / "laporan.html"
     code, _, err = run(
         "report", str(CANONICAL), "--groups", str(GROUPS), "--lang", "id", "-o", str(path)
     )
     assert code == 0, err
-    text = section(path.read_text(encoding="utf-8"))
+    return section(path.read_text(encoding="utf-8"))
+
+
+def test_in_indonesian_the_method_is_indonesian_too(indonesian_section: str) -> None:
+    text = indonesian_section
     assert "Cara perhitungan" in text and "bahasa Inggris" not in text
     for english in ("selection: each child", "effects, twfe: OLS of the outcome", "groups: prev"):
         assert english not in text
     assert "pemilihan: setiap anak sekali per tahun" in text
 
 
-def test_in_indonesian_the_sections_numbers_have_decimal_commas(tmp_path: Path) -> None:
-    path = tmp_path / "laporan.html"
-    code, _, err = run(
-        "report", str(CANONICAL), "--groups", str(GROUPS), "--lang", "id", "-o", str(path)
-    )
-    assert code == 0, err
-    text = section(path.read_text(encoding="utf-8"))
+def test_in_indonesian_the_sections_numbers_have_decimal_commas(indonesian_section: str) -> None:
+    text = indonesian_section
     effects = compare_csv("effects")
     did = effects.loc[effects["outcome"].eq("stunting"), "did_pp"].iloc[0]
     assert f"{did:.1f}".replace(".", ",").lstrip("-") in text
