@@ -517,9 +517,9 @@ def personal_header(header: str) -> str | None:
 
 def holds_identity_numbers(values: pa.Array | pa.ChunkedArray) -> bool:
     """Whether most filled cells of a text column are 16-digit numbers (NIK, family card)."""
-    if (pc.max(pc.binary_length(values)).as_py() or 0) < 16:
-        return False  # (no value long enough: one pass, not the regex's, for each column)
     text = pc.cast(values, pa.string())
+    if (pc.max(pc.binary_length(text)).as_py() or 0) < 16:
+        return False  # (no value long enough: one pass, not the regex's, for each column)
     filled = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
     count = pc.sum(filled.cast(pa.int64())).as_py() or 0
     if not count:

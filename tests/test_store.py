@@ -902,8 +902,8 @@ def test_dedup_rules_by_hand() -> None:
 
 
 def test_a_store_holding_an_identity_twice_is_matched_to_its_last_row() -> None:
-    """Live identities are unique in a sound store; should one be held twice, the incoming
-    correction replaces the last of them, and a repeat of either values is a duplicate."""
+    """Live identities are unique in a sound store; should one be held twice, only the last
+    of its rows counts: new values replace it, and so do the values of the first row."""
     stored = dedup.Rows(
         key=np.array([7, 8, 7], dtype=np.int64),
         visit=np.array([1, 1, 1], dtype=np.int64),
@@ -918,6 +918,15 @@ def test_a_store_holding_an_identity_twice_is_matched_to_its_last_row() -> None:
     result = dedup.resolve(incoming, stored)
     assert result.status.tolist() == [dedup.LIVE, dedup.DUPLICATE]
     assert result.replaces.tolist() == [2, -1]
+    again = dedup.Rows(
+        key=np.array([7], dtype=np.int64),
+        visit=np.array([1], dtype=np.int64),
+        vhash=np.array([10], dtype=np.int64),
+        src=np.zeros(1, dtype=np.int32),
+    )
+    first_values = dedup.resolve(again, stored)
+    assert first_values.status.tolist() == [dedup.LIVE]
+    assert first_values.replaces.tolist() == [2]
 
 
 def test_identities_that_would_share_64_bits_are_told_apart() -> None:

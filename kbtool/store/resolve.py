@@ -97,6 +97,7 @@ class _Matched:
     stored_file: npt.NDArray[np.int64]
     stored_row: npt.NDArray[np.int64]
     measured: dedup.Rows  # every live row of the year
+    stored_at: npt.NDArray[np.intp]  # each stored row's position in `measured`
     decided: dedup.Resolution
     across: npt.NDArray[np.intp]  # new rows known under another key
 
@@ -155,12 +156,15 @@ class Resolver:
         incoming = dedup.Rows(
             column["key"], column["visit"], column["vhash"], column["kind"], column["src"]
         )
-        stored, stored_file, stored_row, measured = self._stored_index(files, incoming.key)
+        measured, stored_at, stored_file, stored_row = self._stored_index(files, incoming.key)
+        stored = measured.take(stored_at)
         decided = dedup.resolve(incoming, stored, seq=column["seq"])
         # a new measurement the store (or an earlier file) already holds under another key
         new = np.flatnonzero((decided.status == dedup.LIVE) & (decided.replaces < 0))
         across = new[dedup.matched_across_keys(incoming.take(new), measured, KEY_KIND_NIK)]
-        return _Matched(column, incoming, stored_file, stored_row, measured, decided, across)
+        return _Matched(
+            column, incoming, stored_file, stored_row, measured, stored_at, decided, across
+        )
 
     def _resolve_year(
         self, year: int | None, files: list[catalogue.FileEntry], matched: _Matched
@@ -171,7 +175,7 @@ class Resolver:
         decided.status[reverts] = dedup.DUPLICATE
         decided.replaces[reverts] = -1
         self._count(column["src"], decided, matched.across, reverts)
-        self.outcome.across_keys[year] = _across_keys_after(matched.measured, incoming, decided)
+        self.outcome.across_keys[year] = _across_keys_after(matched)
 
         live = decided.status == dedup.LIVE
         moved_in_import = decided.status == dedup.SUPERSEDED
@@ -303,11 +307,12 @@ class Resolver:
             for entry in files
         ]
         old = pa.concat_tables(tables)
+        superseded = dedup.Rows.of(old)
         earlier = pd.DataFrame(
             {
-                "key": old.column("child_key").to_numpy(),
-                "visit": dedup.stored_days(old.column("visit_date")),
-                "vhash": old.column("value_hash").to_numpy(),
+                "key": superseded.key,
+                "visit": superseded.visit,
+                "vhash": superseded.vhash,
                 "by": old.column("superseded_by_import").to_pandas().astype(str).to_numpy(),
             }
         ).drop_duplicates(["key", "visit", "vhash"], keep="last")
@@ -328,23 +333,19 @@ class Resolver:
 
     def _stored_index(
         self, files: list[catalogue.FileEntry], incoming_children: npt.NDArray[np.int64]
-    ) -> tuple[dedup.Rows, npt.NDArray[np.int64], npt.NDArray[np.int64], dedup.Rows]:
-        """Key columns of the year's live rows whose child occurs in the import, with each
-        row's file (position in `files`) and row number; and every live row of the year (for
-        matching across child keys)."""
+    ) -> tuple[dedup.Rows, npt.NDArray[np.intp], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Key columns of every live row of the year; the positions of those whose child occurs
+        in the import, with each one's file (position in `files`) and row number."""
         tables = [read_store_file(self.store, entry, dedup.KEY_COLUMNS) for entry in files]
         empty = MEASUREMENT_SCHEMA.empty_table()
         every = dedup.Rows.of(pa.concat_tables(tables) if tables else empty)
-        matched = np.empty(0, dtype=np.intp)
-        if len(every.key):  # (a year new to the store: no sort of the import's children)
-            wanted = pd.Index(np.unique(incoming_children))
-            matched = np.flatnonzero(wanted.get_indexer(pd.Index(every.key)) >= 0)
+        matched = np.flatnonzero(pd.Index(every.key).isin(incoming_children))
         lengths = np.array([t.num_rows for t in tables], dtype=np.int64)
         file_no = np.repeat(np.arange(len(tables), dtype=np.int64), lengths)
         row_no = np.arange(len(every.key), dtype=np.int64) - np.repeat(
             np.cumsum(lengths) - lengths, lengths
         )
-        return every.take(matched), file_no[matched], row_no[matched], every
+        return every, matched, file_no[matched], row_no[matched]
 
     def _compact(self, touched: set[tuple[int | None, str | None]]) -> None:
         """Rewrite a partition as one file once it has more than MAX_FILES_PER_PARTITION."""
@@ -415,13 +416,13 @@ def partition_dir(year: int | None, kecamatan: str | None) -> str:
     return f"year={year_part}/kecamatan={encoded}"
 
 
-def _across_keys_after(stored: dedup.Rows, incoming: dedup.Rows, decided: dedup.Resolution) -> int:
+def _across_keys_after(matched: _Matched) -> int:
     """dedup.count_across_keys over the year's live rows once the import is committed: the
     stored rows less those corrected, and the incoming rows that go live."""
-    fixed = incoming.take(decided.replaces >= 0)
-    corrected, held = dedup.pair_codes((fixed.key, fixed.visit), (stored.key, stored.visit))
-    kept = stored.take(~pd.Index(held).isin(corrected))
-    live = incoming.take(decided.status == dedup.LIVE)
+    decided = matched.decided
+    corrected = matched.stored_at[decided.replaces[decided.replaces >= 0]]
+    kept = matched.measured.take(np.delete(np.arange(len(matched.measured.key)), corrected))
+    live = matched.incoming.take(decided.status == dedup.LIVE)
     assert kept.kind is not None and live.kind is not None
     return dedup.count_across_keys(
         dedup.Rows(
