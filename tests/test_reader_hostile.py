@@ -7,17 +7,19 @@ Registers are made from the bundled sample (data/samples/), so each test shows w
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from kbtool.cli import app
-from kbtool.reading import ReadBatch, ReadOptions, read_file
+from kbtool.reading import ReadBatch, ReadOptions, long_fields, read_file
 
 SAMPLE = Path(__file__).parents[1] / "data" / "samples" / "posyandu_metro_2022_2024.csv"
 TODAY = dt.date(2025, 6, 30)
@@ -142,6 +144,93 @@ def test_a_long_field_in_a_row_with_too_many_fields_is_named(tmp_path: Path) -> 
     assert batch.rejects[["line", "reason"]].values.tolist() == [
         [3, "a field of 2 MB: longer than any register value (limit 1 MB)"]
     ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_field_cutter_keeps_every_row_and_quote_whatever_the_blocks(seed: int) -> None:
+    """Streamed in blocks of any size, a CSV with long runs in and out of quotes keeps its rows
+    and short cells; each cell that held a long run holds the mark instead."""
+    rng = np.random.default_rng(seed)
+    limit = long_fields.FIELD_LIMIT_BYTES
+    shapes = ["{}", '"{}"', '"a, {}"', '"{}, b"', '"a,\n{}\n, b"', '"x ""q"" {}"']
+    rows, long_cells = [], set()
+    for row in range(12):
+        cells = [f"r{row}", "short", '"quoted, short"']
+        if row % 3 == 1:
+            size = int(rng.integers(limit + 1, 3 * limit))
+            shape = shapes[int(rng.integers(len(shapes)))]
+            # in quotes, the run holds escaped quotes too, wherever a block may split it
+            run = ("z" + '""') * (size // 3) if shape != "{}" else "z" * size
+            cells[1] = shape.format(run)
+            long_cells.add(row)
+        rows.append(",".join(cells))
+    data = ("\n".join(rows) + "\n").encode()
+    cutter = long_fields.FieldCutter(",")
+    out, at = [], 0
+    while at < len(data):
+        step = int(rng.choice([1_000, 70_000, 600_000, 2_500_000]))
+        out.append(bytes(cutter(data[at : at + step])))
+        at += step
+    out.append(bytes(cutter(b"")))
+    before = csv.field_size_limit(2 * limit)  # (the start of a long run is handed on as read)
+    try:
+        parsed = list(csv.reader(io.StringIO(b"".join(out).decode())))
+    finally:
+        csv.field_size_limit(before)
+    assert [cells[0] for cells in parsed] == [f"r{row}" for row in range(12)]
+    for row, cells in enumerate(parsed):
+        assert cells[2] == "quoted, short"
+        if row in long_cells:
+            assert long_fields.long_field_reason(cells[1]) is not None
+        else:
+            assert cells[1] == "short"
+    assert cutter.cuts == len(long_cells)
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '"Melati, {long}"',  # a separator in the quotes, the long run, the closing quote
+        '"{long}, Melati"',  # the opening quote, the long run, then a separator inside the quotes
+        '"Melati, {long}, Mawar"',  # the long run between two separators inside the quotes
+        '"Melati,\n{long}\n"',  # line breaks inside the quotes around it
+    ],
+)
+@pytest.mark.parametrize("megabytes", [1.5, 5])
+def test_a_long_run_inside_a_quoted_cell_rejects_its_row_only(
+    tmp_path: Path, cell: str, megabytes: float
+) -> None:
+    """The quotes around a cut run stay: the rows after it are read as rows, not swallowed
+    into the quoted cell, and the row is rejected naming its column."""
+    header, *rows = sample_lines(10)
+    cells = rows[3].split(",")
+    cells[9] = cell.format(long="z" * int(megabytes * 1_000_000))
+    rows[3] = ",".join(cells)
+    path = tmp_path / "quoted.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    batch = read(path)
+    assert batch.rows_read == 10
+    after = 6 + cell.count("\n")  # the line of the row after it
+    assert batch.rows["source_line"].tolist() == [2, 3, 4, *range(after, after + 6)]
+    assert batch.rejects[["line", "column"]].values.tolist() == [[5, "posyandu"]]
+    assert batch.rejects["reason"].str.contains("longer than any register value").all()
+
+
+def test_a_value_with_the_marks_character_is_not_taken_for_a_cut_field(tmp_path: Path) -> None:
+    """A DOS end-of-file character (Ctrl-Z, the mark's own) in a value, in a file where a long
+    field was cut: that row is read, only the long field's rejected."""
+    header, *rows = sample_lines(6)
+    cells = rows[1].split(",")
+    cells[9] = "z" * 1_500_000
+    rows[1] = ",".join(cells)
+    cells = rows[4].split(",")
+    cells[9] = "Melati\x1a"
+    rows[4] = ",".join(cells)
+    path = tmp_path / "ctrl-z.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    batch = read(path)
+    assert batch.rows["source_line"].tolist() == [2, 4, 5, 6, 7]
+    assert batch.rejects["line"].tolist() == [3]
 
 
 @pytest.mark.parametrize("command", ["zscore", "import"])

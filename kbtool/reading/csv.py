@@ -29,7 +29,7 @@ from kbtool.concurrency import ahead
 from kbtool.errors import InputError
 from kbtool.reading.canonical import Block, BrokenRow
 from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, is_blank_line, layout_of
-from kbtool.reading.long_fields import CUT_MARK, FieldCutter, long_field_reason
+from kbtool.reading.long_fields import CUT_PATTERN, FieldCutter, long_field_reason
 from kbtool.reading.sources import READ_ERRORS, Source, decode_prefix, describe
 from kbtool.reading.values import TEXT
 from kbtool.words import Said, indonesian_digits
@@ -347,10 +347,11 @@ def _without_cut_fields(
     cut = np.zeros(len(lines), dtype=bool)
     broken = []
     for header, column in zip(headers, cells, strict=False):
-        found = pc.ends_with(column, CUT_MARK).fill_null(False).to_numpy(zero_copy_only=False)
+        found = pc.match_substring_regex(column, CUT_PATTERN)
+        found = found.fill_null(False).to_numpy(zero_copy_only=False)
         found &= ~cut  # a row is rejected once, for its first cut field
         for row in np.flatnonzero(found).tolist():
-            reason = long_field_reason(column[row].as_py()) or ""
+            reason = str(long_field_reason(column[row].as_py()))
             broken.append(BrokenRow(int(lines[row]), "", reason, 0, header))
         cut |= found
     if not cut.any():

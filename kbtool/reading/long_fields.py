@@ -5,7 +5,9 @@ pasted into a cell, a dump) is none of them, and pyarrow cannot parse a row long
 block: such a field is replaced by a mark holding its length, so its row is parsed, found by the
 mark and rejected, and memory stays bounded (a field is held back until it ends or passes the
 limit). A field here is a run of bytes without a separator or line break; a quoted field that
-holds those is several runs.
+holds those is several runs. The quotes opening and closing a run stay around its mark, and the
+quote of an escaped pair split where the cut begins is kept too, so every later row is quoted
+as before.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import pyarrow as pa
 FIELD_LIMIT_BYTES = 1_000_000
 # Stands for a cut field: ASCII's "substitute" character around the field's length in bytes.
 CUT_MARK = "\x1a"
-_CUT_LENGTH = re.compile("\x1a([0-9]+)\x1a")
+CUT_PATTERN = "\x1a([0-9]+)\x1a"
+_CUT_LENGTH = re.compile(CUT_PATTERN)
+_QUOTE = b'"'
 _LINE_BREAKS = (ord("\n"), ord("\r"))
 
 
@@ -45,13 +49,14 @@ class FieldCutter:
         self.length = 0  # bytes of the field under way so far
         self.held = b""  # the end of it not handed on yet (after a block with a long field)
         self.dropping = False  # it passed the limit: its further bytes are left out
+        self.quotes = 0  # quotes among the bytes left out so far
         self.cuts = 0
 
     def __call__(self, block: pa.Buffer | bytes) -> Any:
         """The next bytes to hand on; an empty block is the end of the stream."""
         if len(block) == 0:  # the field under way ends here
-            rest = self._mark(self.length) if self.dropping else self.held
-            self.length, self.held, self.dropping = 0, b"", False
+            rest = self._mark(self.length, self.quotes) if self.dropping else self.held
+            self.length, self.held, self.dropping, self.quotes = 0, b"", False, 0
             return rest
         data = self.held + bytes(block)
         if self.held or self.dropping or self._may_hold_a_long_field(data):
@@ -74,8 +79,8 @@ class FieldCutter:
         )
 
     def _cut(self, data: bytes) -> bytes:
-        """`data` with its long fields replaced by the mark; the field at its end held back,
-        or left out once it passes the limit."""
+        """`data` with its long fields replaced by the mark; the field at its end held back
+        while it may still pass the limit, left out once it does."""
         codes = np.frombuffer(data, np.uint8)
         stops = np.flatnonzero(np.isin(codes, self.stops))
         starts = np.concatenate([[0], stops + 1])
@@ -84,19 +89,34 @@ class FieldCutter:
         lengths[0] += self.length - len(self.held)  # (handed on or left out before)
         pieces, at = [], 0
         for i in np.flatnonzero(lengths > FIELD_LIMIT_BYTES).tolist():
+            run = data[int(starts[i]) : int(ends[i])]
             pieces.append(data[at : int(starts[i])])
+            opening = run[: len(run) - len(run.lstrip(_QUOTE))]  # kept as they are
+            pieces.append(opening)
+            run = run[len(opening) :]
+            left_out = self.quotes if i == 0 else 0
             at = int(ends[i])
-            if at < len(data):
-                pieces.append(self._mark(int(lengths[i])))
+            if at == len(data):  # it goes on: left out from here
+                self.quotes = left_out + run.count(_QUOTE)
+                continue
+            closing = run[len(run.rstrip(_QUOTE)) :]
+            inner = left_out + run.count(_QUOTE) - len(closing)
+            pieces.append(self._mark(int(lengths[i]), inner) + closing)
+            self.quotes = 0
         last = int(starts[-1])
         self.length, self.dropping = int(lengths[-1]), bool(lengths[-1] > FIELD_LIMIT_BYTES)
         if self.dropping:
+            self.held = b""
+        elif self.length < FIELD_LIMIT_BYTES // 2:  # short: on as the fast path hands it
+            pieces.append(data[at:])
             self.held = b""
         else:
             pieces.append(data[at:last])
             self.held = data[last:]
         return b"".join(pieces)
 
-    def _mark(self, length: int) -> bytes:
+    def _mark(self, length: int, quotes: int) -> bytes:
+        """The mark of a cut field, after a quote when the quotes it leaves out are odd in
+        number: the one pairing the last quote handed on (its escaped quote split in two)."""
         self.cuts += 1
-        return f"{CUT_MARK}{length}{CUT_MARK}".encode()
+        return _QUOTE * (quotes % 2) + f"{CUT_MARK}{length}{CUT_MARK}".encode()
