@@ -477,10 +477,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pakai --date-format mdy",
     },
     "dates_month_first": {
-        "en": "{file}: {header!r}: dates read as month/day/year (some second numbers are over "
-        "12, no first one); --date-format dmy reads them day first",
-        "id": "{file}: {header!r}: tanggal dibaca sebagai bulan/hari/tahun (sebagian angka "
-        "kedua di atas 12, tidak ada angka pertama); --date-format dmy membacanya hari dulu",
+        "en": "{file}: {header!r}: dates read as month/day/year (the file's second numbers go "
+        "over 12, more often than its first ones); --date-format dmy reads them day first",
+        "id": "{file}: {header!r}: tanggal dibaca sebagai bulan/hari/tahun (angka kedua di "
+        "berkas ini melewati 12, lebih sering daripada angka pertama); --date-format dmy "
+        "membacanya hari dulu",
+    },
+    "dates_contradicted": {
+        "en": "{file}: some dates read only as {shown} (a {part} number over 12), yet the "
+        "file's dates are read as {read}: their rows are rejected as impossible dates; if the "
+        "file is {shown}, use --date-format {code}",
+        "id": "{file}: sebagian tanggal hanya dapat dibaca sebagai {shown} (angka {part} di atas "
+        "12), padahal tanggal berkas ini dibaca sebagai {read}: barisnya ditolak sebagai "
+        "tanggal mustahil; jika berkas ini {shown}, pakai --date-format {code}",
     },
 }
 
@@ -517,6 +526,10 @@ READER_WORDS = {
     "grams": {"en": "grams", "id": "gram"},
     "centimetres": {"en": "centimetres", "id": "sentimeter"},
     "kilograms": {"en": "kilograms", "id": "kg"},
+    "dmy": {"en": "day/month/year", "id": "hari/bulan/tahun"},
+    "mdy": {"en": "month/day/year", "id": "bulan/hari/tahun"},
+    "first": {"en": "first", "id": "pertama"},
+    "second": {"en": "second", "id": "kedua"},
 }
 
 # What personal data a column holds (kbtool.privacy.personal_header) -> Indonesian.

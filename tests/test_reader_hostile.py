@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kbtool.cli import app
-from kbtool.reading import ReadBatch, ReadOptions, long_fields, read_file
+from kbtool.reading import ReadBatch, ReadOptions, iter_read, long_fields, read_file
 
 SAMPLE = Path(__file__).parents[1] / "data" / "samples" / "posyandu_metro_2022_2024.csv"
 TODAY = dt.date(2025, 6, 30)
@@ -311,6 +311,72 @@ def test_a_date_format_the_values_contradict_rejects_them(tmp_path: Path) -> Non
     assert len(batch.rejects) > 0
     assert batch.rejects["reason"].str.startswith("impossible date").all()
     assert not batch.warnings
+
+
+def written(tmp_path: Path, rows: list[str], header: str = "birth_date,visit_date") -> Path:
+    path = tmp_path / "dates.csv"
+    lines = [f"child_id,sex,{header},weight_kg,height_cm"]
+    lines += [f"a{n},L,{row},9.5,75" for n, row in enumerate(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_one_mistyped_date_does_not_turn_a_month_first_file(tmp_path: Path) -> None:
+    """Most dates read only month first; one reads only day first (a typo): the file is read
+    month first, that row alone is rejected, and the contradiction is said."""
+    rows = [f"{m}/{d}/2023,{m}/{d}/2024" for m in range(1, 13) for d in range(13, 29)]
+    rows[40] = "13/05/2023,05/20/2024"
+    batch = read(written(tmp_path, rows))
+    assert batch.rejects["line"].tolist() == [42]
+    assert batch.rejects["reason"].str.startswith("impossible date").all()
+    assert batch.rows["birth_date"].iloc[0] == pd.Timestamp("2023-01-13")
+    assert any("some dates read only as day/month/year" in w for w in batch.warnings)
+
+
+@pytest.mark.parametrize("shown_by", ["birth_date", "visit_date"])
+def test_the_date_columns_of_a_file_share_one_order(tmp_path: Path, shown_by: str) -> None:
+    """One date column shows month first, the other fits either order: both read month first,
+    whichever column is read first."""
+    rows = [f"{m}/20/2023,{m}/5/2024" for m in range(1, 13)]
+    if shown_by == "visit_date":
+        rows = [f"{m}/5/2023,{m}/20/2024" for m in range(1, 13)]
+    batch = read(written(tmp_path, rows))
+    assert len(batch.rejects) == 0
+    either = "visit_date" if shown_by == "birth_date" else "birth_date"
+    assert batch.rows[either].dt.strftime("%m-%d").tolist()[:2] == ["01-05", "02-05"]
+    said = [w for w in batch.warnings if "month/day/year" in w]
+    assert [w.split(": ")[1] for w in said] == ["'birth_date'", "'visit_date'"]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"), [("(mm/dd/yyyy)", "2023-03-01"), ("(dd/mm/yyyy)", "2023-01-03")]
+)
+def test_a_header_naming_the_order_decides_dates_that_read_either_way(
+    tmp_path: Path, header: str, expected: str
+) -> None:
+    rows = ["03/01/2023,05/02/2024", "04/01/2023,06/02/2024"]
+    batch = read(written(tmp_path, rows, f"Tgl Lahir {header},visit_date"))
+    assert batch.rows["birth_date"].dt.strftime("%Y-%m-%d").iloc[0] == expected
+    assert not batch.warnings
+
+
+def test_dates_and_units_are_said_once_a_file_and_later_contradictions_too(
+    tmp_path: Path,
+) -> None:
+    """60,000 rows fit either order (several blocks), heights in metres throughout, then rows
+    that read only month first: each warning once, the late rows rejected, not read wrongly."""
+    rows = ["03/01/2023,05/02/2024"] * 60_000 + ["01/20/2023,05/02/2024"] * 5
+    path = tmp_path / "dates.csv"
+    lines = ["child_id,sex,birth_date,visit_date,weight_kg,height_cm"]
+    lines += [f"a{n},L,{row},9.5,0.75" for n, row in enumerate(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    batches = list(iter_read(path, ReadOptions(today=TODAY, batch_rows=10_000)))
+    assert len(batches) > 2
+    warnings = [w for batch in batches for w in batch.warnings]
+    assert sum("read either way" in w for w in warnings) == 2  # one per date column
+    assert sum("look like metres" in w for w in warnings) == 1
+    assert sum("some dates read only as month/day/year" in w for w in warnings) == 1
+    assert sum(len(batch.rejects) for batch in batches) == 5
 
 
 def scores_of(*args: str) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from kbtool.columns import (
 )
 from kbtool.reading.headers import STANDING_HEIGHT, Layout
 from kbtool.reading.values import (
+    DAY_FIRST,
     MONTH_FIRST,
     OK,
     OTHER_UNITS,
@@ -34,6 +35,7 @@ from kbtool.reading.values import (
     TEXT,
     TWO_HEIGHTS,
     VISIT_BEFORE_BIRTH,
+    DateOrder,
     DateParser,
     Parsed,
     clean_text,
@@ -45,6 +47,7 @@ from kbtool.words import READER_WORDS, Said, indonesian_digits
 _HEIGHT_AT = CANONICAL_COLUMNS.index("height_cm") + 1
 _CHECK_ORDER = (*CANONICAL_COLUMNS[:_HEIGHT_AT], STANDING_HEIGHT, *CANONICAL_COLUMNS[_HEIGHT_AT:])
 _REJECT_TYPES = (pa.string(), pa.int64(), pa.string(), pa.string(), pa.string())
+_DATE_COLUMNS = ("birth_date", "visit_date")
 
 
 class BrokenRow(NamedTuple):
@@ -91,17 +94,23 @@ class Converter:
     def __init__(self, source: str, today: date | None, keep_raw: bool, date_format: str) -> None:
         self.source = source
         self.keep_raw = keep_raw
-        self.parsers = column_parsers(today or date.today(), date_format)
+        self.dates = DateOrder(date_format)
+        self.parsers = column_parsers(today or date.today(), self.dates)
         self.said_padded = False
         self.said_dates: set[str] = set()
+        self.said_contradicted = False
         self.said_units: set[str] = set()
 
     def convert(self, block: Block) -> Converted:
         layout, cells, n = block.layout, block.cells, len(block.lines)
         columns = layout.columns
+        if self.dates.hint is None:
+            headers = [layout.headers[columns[name]] for name in _DATE_COLUMNS if name in columns]
+            self.dates.hint = next(filter(None, map(_named_order, headers)), None)
         parsed = {
             name: p(cells[columns[name]]) for name, p in self.parsers.items() if name in columns
         }
+        self._parsed_dates(block, parsed)
         if STANDING_HEIGHT in parsed:
             _join_heights(parsed)
         birth, visit = parsed.get("birth_date"), parsed.get("visit_date")
@@ -242,29 +251,60 @@ class Converter:
                 )
         return said
 
+    def _parsed_dates(self, block: Block, parsed: dict[str, Parsed]) -> None:
+        """Date columns read again in the file's order when a later column of the block
+        changed it (the columns share one order)."""
+        for name in _DATE_COLUMNS:
+            parser = self.parsers[name]
+            if (
+                name in parsed
+                and isinstance(parser, DateParser)
+                and self.dates.order not in (None, parser.reads)
+            ):
+                parser.watching = False  # (its texts were counted once already)
+                parsed[name] = parser(block.cells[block.layout.columns[name]])
+                parser.watching = True
+        self.dates.settled = self.dates.order is not None
+
     def _date_orders(self, layout: Layout) -> list[str]:
         """Once a file, per date column: the order of day and month when the values chose it
-        (month first) or could not (day first assumed)."""
+        (month first) or could not (day first assumed); and once, dates that contradict it."""
         said: list[str] = []
-        for name in ("birth_date", "visit_date"):
-            parser = self.parsers[name]
-            if name in self.said_dates or name not in layout.columns:
+        dates = self.dates
+        for name in _DATE_COLUMNS:
+            if name in self.said_dates or name not in layout.columns or dates.order is None:
                 continue
-            assert isinstance(parser, DateParser)
             header = layout.headers[layout.columns[name]]
-            if parser.assumed and not _names_day_first(header):
+            if dates.assumed:
                 said.append(Said("dates_either_way", file=self.source, header=header))
-            elif parser.order == MONTH_FIRST and not parser.fixed:
+            elif dates.order == MONTH_FIRST and not (dates.fixed or dates.named):
                 said.append(Said("dates_month_first", file=self.source, header=header))
-            if parser.order is not None:
-                self.said_dates.add(name)
+            self.said_dates.add(name)
+        if dates.contradicted and not self.said_contradicted:
+            self.said_contradicted = True
+            shown = DAY_FIRST if dates.order == MONTH_FIRST else MONTH_FIRST
+            said.append(
+                Said(
+                    "dates_contradicted",
+                    file=self.source,
+                    shown=READER_WORDS[shown],
+                    part=READER_WORDS["first" if shown == DAY_FIRST else "second"],
+                    read=READER_WORDS[str(dates.order)],
+                    code=shown,
+                )
+            )
         return said
 
 
-def _names_day_first(header: str) -> bool:
-    """Whether a header says its dates are day first: "Tgl Lahir (dd/mm/yyyy)", "(hh/bb/tttt)"."""
+def _named_order(header: str) -> str | None:
+    """The order of day and month a header names: "Tgl Lahir (dd/mm/yyyy)", "(hh/bb/tttt)",
+    "(mm/dd/yyyy)"; None when it names none."""
     letters = "".join(ch for ch in header.lower() if ch.isalpha())
-    return "ddmm" in letters or "hhbb" in letters
+    if "ddmm" in letters or "hhbb" in letters:
+        return DAY_FIRST
+    if "mmdd" in letters or "bbhh" in letters:
+        return MONTH_FIRST
+    return None
 
 
 def _join_heights(parsed: dict[str, Parsed]) -> None:

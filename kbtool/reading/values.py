@@ -168,7 +168,6 @@ _DATE_AND_TIME = (
 # The orders of day and month in dates of three numbers (--date-format); AUTO: from the values.
 AUTO, DAY_FIRST, MONTH_FIRST = "auto", "dmy", "mdy"
 DATE_ORDERS = (AUTO, DAY_FIRST, MONTH_FIRST)
-AMBIGUOUS = "ambiguous"
 # the day and month of such a date, in the order written (arrow's RE2)
 _TWO_NUMBERS = r"^\s*(?P<first>[0-9]{1,2})[-/.](?P<second>[0-9]{1,2})[-/.](?:[0-9]{4}|[0-9]{2})\b"
 _EXCEL_EPOCH = date(1899, 12, 30)
@@ -285,48 +284,76 @@ class ColumnParser:
         return np.full(count, self.missing, dtype=self.dtype)
 
 
-def date_order(distinct: pa.Array) -> str | None:
-    """The order of day and month that a date column's texts show: DAY_FIRST when some first
-    number is over 12 and no second one, MONTH_FIRST for the reverse, AMBIGUOUS when none is
-    over 12, DAY_FIRST when both are somewhere (the dates that do not fit are then rejected),
-    and None when no text is a date of three numbers."""
+def order_evidence(distinct: pa.Array) -> tuple[int, int] | None:
+    """Of distinct texts, how many dates of three numbers read only day first (a first number
+    over 12) and only month first (a second one over 12); None when none is such a date."""
     parts = pc.extract_regex(distinct, _TWO_NUMBERS)
     if parts.null_count == len(parts):
         return None
-    first, second = (pc.max(pc.cast(pc.struct_field(parts, [i]), pa.int16())) for i in (0, 1))
-    if first.as_py() <= 12 and second.as_py() <= 12:
-        return AMBIGUOUS
-    return MONTH_FIRST if first.as_py() <= 12 else DAY_FIRST
+    first, second = (pc.cast(pc.struct_field(parts, [i]), pa.int16()) for i in (0, 1))
+    over = [
+        pc.sum(pc.greater(number, 12).cast(pa.int64())).as_py() or 0 for number in (first, second)
+    ]
+    return over[0], over[1]
+
+
+class DateOrder:
+    """The order of day and month of one file's dates, shared by its date columns: the
+    --date-format given, else the order most of the dates that read one way only show, else
+    the one a header names (`hint`: dd/mm, mm/dd), else day first, `assumed`. Once rows were
+    read in it (`settled`) it stays, but for an assumed day first the values confirm; dates
+    that read only the other way are then `contradicted` (and rejected)."""
+
+    def __init__(self, order: str) -> None:
+        self.fixed = order != AUTO
+        self.order: str | None = order if self.fixed else None
+        self.hint: str | None = None
+        self.assumed = self.named = self.settled = False
+        self.day = self.month = 0  # distinct dates seen that read only day first, month first
+
+    def see(self, distinct: pa.Array) -> None:
+        """Distinct texts of a date column, before they are parsed."""
+        found = None if self.fixed else order_evidence(distinct)
+        if found is None:
+            return
+        self.day, self.month = self.day + found[0], self.month + found[1]
+        shown = (DAY_FIRST if self.day >= self.month else MONTH_FIRST) if found != (0, 0) else None
+        if shown and (not self.settled or (self.assumed and shown == DAY_FIRST)):
+            self.order, self.assumed, self.named = shown, False, False
+        elif self.order is None:
+            self.order = self.hint or DAY_FIRST
+            self.assumed, self.named = self.hint is None, self.hint is not None
+
+    @property
+    def contradicted(self) -> int:
+        """Distinct dates seen that read only the other way than the order taken."""
+        if self.fixed or self.order is None:
+            return 0
+        return self.month if self.order == DAY_FIRST else self.day
 
 
 class DateParser(ColumnParser):
-    """A date column's parser. The order of day and month is `order` (--date-format), or with
-    AUTO the one the first block with such dates shows (`date_order`), day first when it shows
-    none (`assumed`); kept for the rest of the file."""
+    """A date column's parser, reading dates of three numbers in the file's DateOrder (day
+    first until the order is taken); `watching` tells it the texts it parses."""
 
-    def __init__(self, today: date, order: str) -> None:
-        fixed = order != AUTO
+    def __init__(self, today: date, order: DateOrder) -> None:
         super().__init__(
-            _date_parser(today, order if fixed else DAY_FIRST),
+            _date_parser(today, order.order or DAY_FIRST),
             np.int64,
             NAT_DAYS,
             _cast_dates(today),
             strip_times=True,
         )
-        self.today, self.fixed = today, fixed
-        self.order: str | None = order if fixed else None
-        self.assumed = False
+        self.today, self.shared, self.reads = today, order, order.order or DAY_FIRST
+        self.watching = True
 
     def prepare(self, distinct: pa.Array) -> None:
-        if self.order is not None:
-            return
-        seen = date_order(distinct)
-        if seen is None:
-            return
-        self.assumed = seen == AMBIGUOUS
-        self.order = DAY_FIRST if self.assumed else seen
-        self.parse = _date_parser(self.today, self.order)
-        self.known = {}
+        if self.watching:
+            self.shared.see(distinct)
+        if self.shared.order is not None and self.shared.order != self.reads:
+            self.reads = self.shared.order
+            self.parse = _date_parser(self.today, self.reads)
+            self.known = {}
 
 
 def _cast_numbers(
@@ -386,10 +413,10 @@ def _cast_dates(today: date) -> Callable[[pa.ChunkedArray], Parsed | None]:
     return cast
 
 
-def column_parsers(today: date, date_format: str = AUTO) -> dict[str, ColumnParser]:
+def column_parsers(today: date, dates: DateOrder) -> dict[str, ColumnParser]:
     """A fresh parser for each canonical column read as values (the rest are text), and one
-    for a standing height read beside a length (STANDING_HEIGHT); `date_format` is one of
-    DATE_ORDERS."""
+    for a standing height read beside a length (STANDING_HEIGHT); the date columns read in
+    the file's `dates` order."""
 
     def number(non_positive: int | None, negative: int | None, age: bool = False) -> ColumnParser:
         parse = _number_parser(non_positive, negative, age)
@@ -403,8 +430,8 @@ def column_parsers(today: date, date_format: str = AUTO) -> dict[str, ColumnPars
         "sex": ColumnParser(sex, np.int8, 0),
         "measure": ColumnParser(measure, np.int8, MEASURE_UNKNOWN),
         "oedema": ColumnParser(oedema, np.bool_, False),
-        "birth_date": DateParser(today, date_format),
-        "visit_date": DateParser(today, date_format),
+        "birth_date": DateParser(today, dates),
+        "visit_date": DateParser(today, dates),
         "age_months": number(None, AGE_NEGATIVE, age=True),
         "weight_kg": number(WEIGHT_NOT_POSITIVE, None),
         "height_cm": number(HEIGHT_NOT_POSITIVE, None),
