@@ -50,6 +50,7 @@ def run(*args: str) -> tuple[int, str, str]:
         ["skdn", REGISTER, "--list"],
         ["compare", REGISTER, "--groups", str(SAMPLES / "kampung_kb.csv")],
         ["audit", str(SAMPLES / "eppgbm_metro_2024.csv")],
+        ["zscore", REGISTER],
     ],
     ids=lambda args: "-".join(a for a in args if not a.startswith(("/", "-")) and "@" not in a),
 )

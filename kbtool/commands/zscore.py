@@ -18,7 +18,7 @@ from kbtool.commands.options import (
     SheetOption,
 )
 from kbtool.scoring import ScoredTable, Tally, iter_score_file, provenance, score_files
-from kbtool.views.zscore import notes, preview, without_zscores
+from kbtool.views.zscore import PREVIEW_WORDS, notes, preview, without_zscores
 from kbtool.writing import STREAMED_FORMATS, resolve_format, write_batches, write_result
 
 FullPrecisionOption = Annotated[
@@ -86,8 +86,8 @@ def zscore(
             fmt=fmt,
             output=output,
             provenance=provenance(scored, full_precision, lang, fmt),
-            title="WHO z-scores",
-            table_frame=preview(scored.table) if fmt == "table" else None,
+            title=PREVIEW_WORDS[lang]["title"],
+            table_frame=preview(scored.table, lang) if fmt == "table" else None,
             lang=lang,
             total_columns=len(scored.table.columns),
         )

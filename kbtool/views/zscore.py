@@ -9,15 +9,21 @@ import numpy as np
 import pandas as pd
 
 from kbtool.scoring import ScoredTable, Tally
+from kbtool.views.numbers import numbers
 from kbtool.words import in_language, personal_data, say
 
+# column -> (decimals, its header in each language); None decimals: text
 PREVIEW_COLUMNS = {
-    "age_days": "days",
-    "haz": "haz",
-    "haz_status": "haz status",
-    "waz": "waz",
-    "whz": "whz",
-    "bmiz": "bmiz",
+    "age_days": (0, {"en": "days", "id": "hari"}),
+    "haz": (2, {"en": "haz", "id": "haz"}),
+    "haz_status": (None, {"en": "haz status", "id": "status haz"}),
+    "waz": (2, {"en": "waz", "id": "waz"}),
+    "whz": (2, {"en": "whz", "id": "whz"}),
+    "bmiz": (2, {"en": "bmiz", "id": "bmiz"}),
+}
+PREVIEW_WORDS = {
+    "en": {"file": "file", "line": "line", "flags": "flags", "title": "WHO z-scores"},
+    "id": {"file": "berkas", "line": "baris", "flags": "tanda", "title": "Z-skor WHO"},
 }
 LINE_WORDS = {"en": ("line ", "lines "), "id": ("baris ", "baris ")}
 # pos: a standing measurement under 9 months
@@ -30,20 +36,24 @@ PREVIEW_FLAGS = {
 }
 
 
-def preview(table: pd.DataFrame) -> pd.DataFrame:
-    """The columns of a scored table a terminal shows (the file too when there are several)."""
+def preview(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The columns of a scored table a terminal shows (the file too when there are several),
+    its numbers written as `lang` writes them."""
+    words = PREVIEW_WORDS[lang]
     view = pd.DataFrame(index=table.index)
     sources = table["source_file"].unique()
     if len(sources) > 1:
-        view["file"] = table["source_file"].map({path: Path(str(path)).name for path in sources})
-    view["line"] = table["source_line"]
-    for name, label in PREVIEW_COLUMNS.items():
-        view[label] = table[name]
+        names = {path: Path(str(path)).name for path in sources}
+        view[words["file"]] = table["source_file"].map(names)
+    view[words["line"]] = table["source_line"]
+    for name, (decimals, label) in PREVIEW_COLUMNS.items():
+        column = table[name]
+        view[label[lang]] = column if decimals is None else numbers(column, lang, decimals)
     raised = [
         np.where(table[name].fillna(0).astype(bool).to_numpy(), label, "")
         for name, label in PREVIEW_FLAGS.items()
     ]
-    view["flags"] = [" ".join(filter(None, labels)) for labels in zip(*raised, strict=True)]
+    view[words["flags"]] = [" ".join(filter(None, labels)) for labels in zip(*raised, strict=True)]
     return view
 
 
