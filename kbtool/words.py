@@ -103,11 +103,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "tidak ada kelompok yang dinilai cukup atau bermasalah",
     },
     "fail_on": {
-        "en": "kbtool: quality: {count} row(s) rated {rated} or worse (--fail-on {level}): {rows}",
+        "en": "kbtool: quality: {count:,} row(s) rated {rated} or worse "
+        "(--fail-on {level}): {rows}",
         "id": "kbtool: quality: {count:,} baris dinilai {rated} atau lebih buruk "
         "(--fail-on {level}): {rows}",
     },
-    "fail_on_more": {"en": " and {count} more", "id": " dan {count:,} lainnya"},
+    "fail_on_more": {"en": " and {count:,} more", "id": " dan {count:,} lainnya"},
     "source_skipped": {
         "en": "{file}: {status}, nothing added ({sha})",
         "id": "{file}: {status}, tidak ada yang ditambahkan ({sha})",
