@@ -17,6 +17,7 @@ from kbtool.quality.thresholds import (
     HEIGHT_DECREASE_CM,
     RATINGS,
     Check,
+    dps_shown,
     p_value_text,
 )
 from kbtool.words import (
@@ -76,7 +77,7 @@ def _figure(check: Check, value: float, limit: Any) -> dict[str, str]:
     if check.kind == "share" and f"{value:.1f}" == f"{limit:.1f}":
         decimals = 2  # one decimal more where it would read as equal to the limit
     if check.kind == "upper":
-        value = float(np.floor(value + 0.5))  # DPS as ENA shows it
+        value = float(dps_shown(value))
     return {
         lang: say(
             f"quality_{check.column}", lang, value=value, decimals=decimals, cm=HEIGHT_DECREASE_CM

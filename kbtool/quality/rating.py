@@ -25,6 +25,7 @@ from kbtool.quality.thresholds import (
     SCORE_LIMITS,
     SHARE_CONFIDENCE,
     Check,
+    dps_shown,
 )
 
 
@@ -35,7 +36,7 @@ def _rate_values(check: Check, values: FloatArray) -> IntArray:
     lim = check.limits
     if check.kind in ("share", "upper"):
         if check.column.startswith("dps_"):
-            x = np.floor(x + 0.5)  # DPS is rated as ENA shows it, a whole number
+            x = dps_shown(x)
         code = np.select([x <= lim[0], x <= lim[1], x <= lim[2]], [0, 1, 2], 3)
     elif check.kind in ("p", "heaping"):
         code = np.select([x > lim[0], x > lim[1], x > lim[2]], [0, 1, 2], 3)

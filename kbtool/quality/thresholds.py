@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from kbtool.growth.constants import DAYS_PER_MONTH
 
 RATINGS = ("excellent", "good", "acceptable", "problematic")
@@ -34,6 +37,13 @@ SKEW_KURTOSIS_POINTS = (0, 1, 3, 5)
 # SMART digit preference score, a whole number as ENA shows it: 0-7 excellent, 8-12 good,
 # 13-20 acceptable, > 20 problematic.
 DPS_LIMITS = (7.0, 12.0, 20.0)
+
+
+def dps_shown(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Digit preference scores as ENA shows and rates them: whole numbers, halves up."""
+    return np.floor(np.asarray(values, dtype=np.float64) + 0.5)
+
+
 # SMART penalty points for each DPS, the sex ratio and the age ratio: 0 / 2 / 4 / 10.
 DPS_POINTS = (0, 2, 4, 10)
 RATIO_POINTS = (0, 2, 4, 10)

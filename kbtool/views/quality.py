@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.quality import CHECKS, RATINGS, QualityReport
+from kbtool.quality.thresholds import dps_shown
 from kbtool.views.numbers import numbers
 from kbtool.words import RATING_WORDS, in_language, say
 
@@ -146,7 +147,7 @@ def _formatted(values: pd.Series, kind: str, lang: str) -> list[str]:
         return ["" if v is None or v != v else str(v) for v in values.astype(object)]
     floats = values.to_numpy(dtype=np.float64, na_value=np.nan)
     if kind == "whole":
-        floats = np.floor(floats + 0.5)  # DPS as ENA shows it
+        floats = dps_shown(floats)
     decimals = {"count": 0, "whole": 0, "pct": 1, "z": 2, "ratio": 2}[kind]
     texts = numbers(floats, lang, decimals, sign=kind == "z")
     # a ratio with nothing below the line: undefined
