@@ -255,7 +255,8 @@ def value_codes(series: pd.Series) -> tuple[IntArray, list[Any]]:
 
 
 def child_codes(series: pd.Series) -> IntArray:
-    """Dense codes per child; a missing or blank key makes a child of its own per row.
+    """Codes per child (not consecutive); a missing or blank key makes a child of its own per
+    row.
 
     A child's rows mostly follow one another (registers and the store list a child's visits
     together): numeric keys are hashed once per run of equal keys, not once per row.

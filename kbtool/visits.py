@@ -19,13 +19,12 @@ import pandas as pd
 
 from kbtool.columns import (
     NAT_DAYS,
-    blank_as_missing,
     calendar_parts,
     child_blocks,
     child_codes,
     child_day_order,
     date_days,
-    factorize,
+    value_codes,
 )
 from kbtool.prevalence.compute import UNKNOWN_LABEL
 from kbtool.prevalence.selection import require_columns
@@ -135,8 +134,8 @@ def _months_seen(days: IntArray) -> Int32Array:
 
 def group_codes(values: pd.Series) -> tuple[Int32Array, list[str]]:
     """Codes of a group column, one per row (-1: missing or blank), and its labels as text."""
-    raw, uniques = factorize(values)
-    return blank_as_missing(raw, uniques).astype(np.int32), [str(u) for u in uniques]
+    codes, uniques = value_codes(values)
+    return codes.astype(np.int32), [str(u) for u in uniques]
 
 
 def label_column(codes: npt.NDArray[np.integer], labels: list[str]) -> pd.Series:

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
-from kbtool.columns import blank_as_missing
+from kbtool.columns import blank_as_missing, value_codes
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -411,8 +411,8 @@ def _filled(frame: pd.DataFrame, column: str, rows: IntArray) -> tuple[IntArray,
 
 def _codes(values: Any) -> tuple[IntArray, int]:
     """Codes 0 .. k-1 of values and k; -1 for a missing or blank value."""
-    codes, uniques = pd.factorize(values)
-    return blank_as_missing(codes, uniques), len(uniques)
+    codes, uniques = value_codes(pd.Series(values))
+    return codes, len(uniques)
 
 
 def _weights(values: pd.Series, column: str) -> FloatArray:
