@@ -400,10 +400,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{where}: {rating} (score {score}): {reasons}",
         "id": "{where}: {rating} (skor {score}): {reasons}",
     },
-    "as_said": {
-        "en": "{text}",
-        "id": "{text}",
-    },
     # the reader's warnings (kbtool.reading, as Said): each names its file
     "not_utf8_line": {
         "en": "{file}: line {line:,}: bytes that are not UTF-8, read as U+FFFD (\ufffd); the file "
@@ -583,9 +579,12 @@ _INDONESIAN = _Numbers()
 
 def say(key: str, lang: str = "en", **values: object) -> str:
     """The message `key` in `lang`, filled with `values` (a value given as {language: words}
-    in the words of `lang`)."""
+    in the words of `lang`, a Said as it says itself there)."""
     template = MESSAGES[key][lang]
-    values = {k: v[lang] if isinstance(v, dict) else v for k, v in values.items()}
+    values = {
+        k: v[lang] if isinstance(v, dict) else in_language(v, lang) if isinstance(v, Said) else v
+        for k, v in values.items()
+    }
     return _INDONESIAN.format(template, **values) if lang == "id" else template.format(**values)
 
 

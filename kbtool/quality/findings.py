@@ -21,13 +21,10 @@ from kbtool.quality.thresholds import (
     p_value_text,
 )
 from kbtool.words import (
-    LANGS,
     QUALITY_WORDS,
     RATING_WORDS,
     Said,
-    in_language,
     indonesian_digits,
-    say,
 )
 
 
@@ -71,19 +68,14 @@ def _reason(check: Check, code: int, row: pd.Series, by: str) -> Said:
     return Said("quality_or_less", text=text, rating=rating, limit=low)
 
 
-def _figure(check: Check, value: float, limit: Any) -> dict[str, str]:
-    """The check's figure in words, in each language."""
+def _figure(check: Check, value: float, limit: Any) -> Said:
+    """The check's figure in words."""
     decimals = 1
     if check.kind == "share" and f"{value:.1f}" == f"{limit:.1f}":
         decimals = 2  # one decimal more where it would read as equal to the limit
     if check.kind == "upper":
         value = float(dps_shown(value))
-    return {
-        lang: say(
-            f"quality_{check.column}", lang, value=value, decimals=decimals, cm=HEIGHT_DECREASE_CM
-        )
-        for lang in LANGS
-    }
+    return Said(f"quality_{check.column}", value=value, decimals=decimals, cm=HEIGHT_DECREASE_CM)
 
 
 def _place(label: str) -> str | dict[str, str]:
@@ -102,10 +94,10 @@ def _p(p: float) -> dict[str, str]:
 
 def list_findings(
     table: pd.DataFrame, ratings: pd.DataFrame, by: str, period_name: str | None, top: int
-) -> tuple[pd.DataFrame, list[Said]]:
+) -> tuple[pd.DataFrame, list[list[Said]]]:
     """The rows rated acceptable or problematic, worst first (groups before the whole area
     within a rating, then by score), with their reasons in words (in English; and each row's
-    as a Said, for other languages)."""
+    as Saids, for other languages)."""
     columns = [*([period_name] if period_name else []), by, "rating", "score", "reasons"]
     code = table["rating"].map({r: i for i, r in enumerate(RATINGS)}).fillna(-1).astype(int)
     worst = table.assign(_code=code, _group=table["_order"] < 2)[code >= ACCEPTABLE]
@@ -114,7 +106,7 @@ def list_findings(
     worst = worst.head(top)
     codes = {check.column: ratings[check.column].to_numpy() for check in CHECKS}
     records = []
-    reasons: list[Said] = []
+    reasons: list[list[Said]] = []
     for position in worst.index.to_numpy(dtype=np.int64):  # at most `top` rows
         row = cast(pd.Series, worst.loc[position])
         found = []
@@ -124,9 +116,8 @@ def list_findings(
                 found.append((-rating, -check.points[rating], _reason(check, rating, row, by)))
         record = {column: row[column] for column in columns[:-1]}
         said = [text for *_, text in sorted(found)]
-        joined = {lang: "; ".join(in_language(text, lang) for text in said) for lang in LANGS}
-        reasons.append(Said("as_said", text=joined))
-        record["reasons"] = joined["en"]
+        reasons.append(said)
+        record["reasons"] = "; ".join(said)
         records.append(record)
     findings = pd.DataFrame(records, columns=columns)
     if period_name == "year" and len(findings):

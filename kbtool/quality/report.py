@@ -16,7 +16,7 @@ from kbtool.quality.longitudinal import longitudinal_counts
 from kbtool.quality.rating import rate_cells, score_rows
 from kbtool.quality.table import TABLE_COLUMNS, assemble_table, period_column
 from kbtool.quality.thresholds import ACCEPTABLE, CHECKS, PARENT_COLUMNS, PROBLEMATIC, RATINGS
-from kbtool.words import Said
+from kbtool.words import Said, in_language
 from kbtool.writing import Provenance
 
 METHOD = (
@@ -38,7 +38,7 @@ class QualityReport:
     columns period (if any), group, rating, score and `reasons` (short sentences joined by "; ").
     `cells`: for every rated column of `table` and for "rating", one rating per row of `table`
     ("excellent", "good", "acceptable", "problematic", or None where not rated).
-    `reasons`: each finding's reasons as a Said, to be said in another language.
+    `reasons`: each finding's reasons as Saids, to be said in another language (reasons_in).
     """
 
     table: pd.DataFrame
@@ -46,7 +46,11 @@ class QualityReport:
     cells: dict[str, list[str | None]]
     by: str
     period: str | None
-    reasons: list[Said] = field(default_factory=list)
+    reasons: list[list[Said]] = field(default_factory=list)
+
+    def reasons_in(self, lang: str) -> list[str]:
+        """Each finding's reasons in `lang`, joined as in `findings`."""
+        return ["; ".join(in_language(said, lang) for said in row) for row in self.reasons]
 
     def problem_cells(self) -> dict[str, list[bool]]:
         """For each rated column, True where the cell is rated acceptable or problematic."""

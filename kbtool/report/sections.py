@@ -43,7 +43,6 @@ from kbtool.views.prevalence import NAMES
 from kbtool.views.quality import LABELS as QUALITY_LABELS
 from kbtool.views.report import WORDS, count, interval, number, percent
 from kbtool.views.trend import STATUS_WORDS
-from kbtool.words import in_language
 
 # the indicators the page shows (the workbook has every one), as district reports show them
 PAGE_INDICATORS = ("stunting", "underweight", "wasting", "overweight")
@@ -380,8 +379,7 @@ def _quality(c: _Context) -> Section:
     ).sort_values(["group", "rating", "score", "name"], kind="stable")
     ordered = table.loc[worst_first.index].reset_index(drop=True)
     findings = report.findings
-    said = [in_language(reasons, lang) for reasons in report.reasons]
-    reasons = dict(zip(findings[by].astype(str), said, strict=True))
+    reasons = dict(zip(findings[by].astype(str), report.reasons_in(lang), strict=True))
     labels = QUALITY_LABELS[lang]
 
     def rating(row: pd.Series) -> str:

@@ -13,7 +13,7 @@ import pandas as pd
 from kbtool.quality import CHECKS, RATINGS, QualityReport
 from kbtool.quality.thresholds import dps_shown
 from kbtool.views.numbers import numbers
-from kbtool.words import RATING_WORDS, in_language, say
+from kbtool.words import RATING_WORDS, say
 
 # how a rated cell looks in the table view
 RATING_STYLES = {"problematic": "bold red", "acceptable": "yellow"}
@@ -135,10 +135,12 @@ def finding_lines(report: QualityReport, lang: str = "en") -> list[str]:
             where=_row_label(record, report, lang),
             rating=RATING_WORDS[record["rating"]],
             score=record["score"],
-            reasons=in_language(reasons, lang),
+            reasons=reasons,
         )
         # at most `top` (10) rows
-        for (_, record), reasons in zip(report.findings.iterrows(), report.reasons, strict=True)
+        for (_, record), reasons in zip(
+            report.findings.iterrows(), report.reasons_in(lang), strict=True
+        )
     ]
 
 
