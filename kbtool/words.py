@@ -396,6 +396,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{text} ({rating}: {limit:g} or less)",
         "id": "{text} ({rating}: {limit:g} atau kurang)",
     },
+    "compare_summary": {
+        "en": "{words} {direction} {size} points more in {group} {unit} (95% CI {low} to "
+        "{high}; randomization p {chance}; {treated} of {units} {unit})",
+        "id": "Prevalensi {words} {direction} {size} poin lebih banyak di {unit} {group} "
+        "(IK 95% {low} s.d. {high}; p randomisasi {chance}; {treated} dari {units} {unit})",
+    },
+    "trend_title": {
+        "en": "Trend against the target {targets}",
+        "id": "Tren terhadap target {targets}",
+    },
+    "trend_target": {"en": "{pct}% by {year}", "id": "{pct}% pada {year}"},
     "quality_finding": {
         "en": "{where}: {rating} (score {score}): {reasons}",
         "id": "{where}: {rating} (skor {score}): {reasons}",

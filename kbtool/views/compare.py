@@ -163,21 +163,21 @@ def summary(comparison: Comparison, lang: str) -> str | None:
     name = str(row["outcome"])
     words = prevalence_view.NAMES[lang][name][2].split(" (")[0]
     value = float(row["did_pp"])
-    of = f"{int(row['treated_units'])} of {int(row['units'])} {assignment.unit}"
     chance = p_text(float(row["p_randomization"]), lang)
-    chance = chance if chance.startswith("<") else f"= {chance}"
     size, low, high = (number(v, lang) for v in (abs(value), row["ci_low"], row["ci_high"]))
-    if lang == "id":
-        direction = "turun" if value < 0 else "naik"
-        return (
-            f"Prevalensi {words} {direction} {size} poin lebih banyak di "
-            f"{assignment.unit} {assignment.group} (IK 95% {low} s.d. {high}; "
-            f"p randomisasi {chance}; {of.replace(' of ', ' dari ')})"
-        )
-    direction = "fell" if value < 0 else "rose"
-    return (
-        f"{words.capitalize()} {direction} {size} points more in {assignment.group} "
-        f"{assignment.unit} (95% CI {low} to {high}; randomization p {chance}; {of})"
+    return say(
+        "compare_summary",
+        lang,
+        words=words.capitalize() if lang == "en" else words,
+        direction={"en": "fell", "id": "turun"} if value < 0 else {"en": "rose", "id": "naik"},
+        size=size,
+        group=assignment.group,
+        unit=assignment.unit,
+        low=low,
+        high=high,
+        chance=chance if chance.startswith("<") else f"= {chance}",
+        treated=int(row["treated_units"]),
+        units=int(row["units"]),
     )
 
 

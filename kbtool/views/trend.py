@@ -11,6 +11,7 @@ from kbtool.trend import INSUFFICIENT, OFF_TRACK, ON_TRACK, Target
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import HEADERS as PREVALENCE_HEADERS
 from kbtool.views.prevalence import LABELS, NAMES
+from kbtool.words import say
 
 STATUS_WORDS = {
     "en": {ON_TRACK: ON_TRACK, OFF_TRACK: OFF_TRACK, INSUFFICIENT: INSUFFICIENT},
@@ -115,11 +116,8 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
 
 def title(trend: pd.DataFrame, lang: str) -> str:
     """The table's title, with its targets."""
-    by = {"en": "by", "id": "pada"}[lang]
     targets = ", ".join(
-        f"{number_as_typed(target.pct, lang)}% {by} {target.year}"
+        say("trend_target", lang, pct=number_as_typed(target.pct, lang), year=target.year)
         for target in map(Target.parse, trend.attrs.get("targets", []))
     )
-    return (
-        f"Trend against the target {targets}" if lang == "en" else f"Tren terhadap target {targets}"
-    )
+    return say("trend_title", lang, targets=targets)
