@@ -147,12 +147,12 @@ def assemble_report(loaded: Loaded, options: ReportOptions) -> ReportData:
                 )
             yield part
 
+    frames = yearly()
     comparison = None
-    if programme is None:
-        for _ in yearly():
-            pass
-    else:
-        comparison = compare_groups(yearly(), programme, indicators=COMPARED, min_n=options.min_n)
+    if programme is not None:
+        comparison = compare_groups(frames, programme, indicators=COMPARED, min_n=options.min_n)
+    for _ in frames:  # the years the comparison did not read are counted all the same
+        pass
     stunting, group_stunting = combine_parts(parts[PLACE]), combine_parts(parts[options.by])
     years = sorted(int(y) for y in stunting["year"].unique())
     if not years:
