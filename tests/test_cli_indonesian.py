@@ -19,6 +19,7 @@ from kbtool.measurements import load_measurements
 from kbtool.quality import columns_needed as quality_columns
 from kbtool.quality import quality_report, rated_at_least
 from kbtool.reading import ReadOptions
+from kbtool.views.numbers import number_as_typed
 from kbtool.views.quality import failing_line
 from kbtool.words import Said, in_language, reason, say
 
@@ -241,3 +242,13 @@ def test_a_finding_about_an_unknown_kelurahan_is_indonesian(tmp_path: Path) -> N
     code, _, indonesian = run("quality", str(path), "-f", "csv", "--period", "all", "--lang", "id")
     assert code == 0 and "bagian lain kelurahan yang tidak diketahui" in indonesian
     assert "(unknown)" not in indonesian
+
+
+@pytest.mark.parametrize(
+    ("value", "en", "id"),
+    [(14.25, "14.25", "14,25"), (14.0, "14", "14"), (1_234_567.0, "1234567", "1234567")],
+)
+def test_numbers_as_typed_keep_their_digits_in_either_language(
+    value: float, en: str, id: str
+) -> None:
+    assert (number_as_typed(value, "en"), number_as_typed(value, "id")) == (en, id)

@@ -24,7 +24,7 @@ def number(
 
 def number_as_typed(value: float, lang: str) -> str:
     """A number with the digits it has (10.25 stays 10.25, 14.0 is 14)."""
-    text = f"{value:g}"
+    text = f"{value:.15g}"  # (:g would write 1234567 as 1.23457e+06)
     return indonesian_digits(text) if lang == "id" else text
 
 
