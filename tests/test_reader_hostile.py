@@ -7,7 +7,6 @@ Registers are made from the bundled sample (data/samples/), so each test shows w
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pytest
 from typer.testing import CliRunner
 
@@ -146,45 +147,74 @@ def test_a_long_field_in_a_row_with_too_many_fields_is_named(tmp_path: Path) -> 
     ]
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_field_cutter_keeps_every_row_and_quote_whatever_the_blocks(seed: int) -> None:
-    """Streamed in blocks of any size, a CSV with long runs in and out of quotes keeps its rows
-    and short cells; each cell that held a long run holds the mark instead."""
+@pytest.mark.parametrize("seed", range(40))
+def test_the_field_cutter_keeps_every_row_and_quote_whatever_the_blocks(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Streamed in blocks of any size, a CSV with long runs in and out of quotes (escaped
+    quotes anywhere, a stray inch mark in a cell not quoted, blanks around the quotes) parses
+    as pyarrow parsed it before: the same rows and short cells, the mark where a long run was."""
+    monkeypatch.setattr(long_fields, "FIELD_LIMIT_BYTES", 1_000)  # (small: many blocks, fast)
     rng = np.random.default_rng(seed)
-    limit = long_fields.FIELD_LIMIT_BYTES
-    shapes = ["{}", '"{}"', '"a, {}"', '"{}, b"', '"a,\n{}\n, b"', '"x ""q"" {}"']
+    shapes = [
+        "{}",
+        '"{}"',
+        '"a, {}"',
+        '"{}, b"',
+        '"a,\n{}\n, b"',
+        '"x ""q"" {}"',
+        '"{}"  ',
+        ' "{}"',
+    ]
     rows, long_cells = [], set()
     for row in range(12):
         cells = [f"r{row}", "short", '"quoted, short"']
         if row % 3 == 1:
-            size = int(rng.integers(limit + 1, 3 * limit))
+            size = int(rng.integers(1_001, 4_000))
             shape = shapes[int(rng.integers(len(shapes)))]
-            # in quotes, the run holds escaped quotes too, wherever a block may split it
-            run = ("z" + '""') * (size // 3) if shape != "{}" else "z" * size
+            # in quotes, the run holds escaped quotes, wherever a block may split them
+            run = ("z" + '""') * (size // 3) if shape.strip()[0] == '"' else "z" * size
+            if shape == "{}":  # an inch mark: a plain character in a cell not quoted
+                at = int(rng.integers(1, size))
+                run = run[:at] + '"' + run[at:]
             cells[1] = shape.format(run)
             long_cells.add(row)
         rows.append(",".join(cells))
-    data = ("\n".join(rows) + "\n").encode()
+    last = "z" * 1_500 if seed % 4 < 2 else '"' + 'z""' * 500 + '"'
+    rows.append(f"r12,short,{last}")  # the file ends in a long field, line break or not
+    data = ("\n".join(rows) + ("\n" if seed % 2 else "")).encode()
     cutter = long_fields.FieldCutter(",")
     out, at = [], 0
     while at < len(data):
-        step = int(rng.choice([1_000, 70_000, 600_000, 2_500_000]))
+        step = int(rng.choice([1, 7, 499, 500, 501, 999, 1_000, 1_001, 2_500]))
         out.append(bytes(cutter(data[at : at + step])))
         at += step
     out.append(bytes(cutter(b"")))
-    before = csv.field_size_limit(2 * limit)  # (the start of a long run is handed on as read)
-    try:
-        parsed = list(csv.reader(io.StringIO(b"".join(out).decode())))
-    finally:
-        csv.field_size_limit(before)
-    assert [cells[0] for cells in parsed] == [f"r{row}" for row in range(12)]
-    for row, cells in enumerate(parsed):
-        assert cells[2] == "quoted, short"
+
+    def parsed(text: bytes) -> list[dict[str, str]]:
+        names = ["f0", "f1", "f2"]
+        table = pa_csv.read_csv(
+            io.BytesIO(text),
+            read_options=pa_csv.ReadOptions(column_names=names),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(["f0", "f1", "f2"], pa.string())
+            ),
+        )
+        return table.to_pylist()
+
+    before, after = parsed(data), parsed(b"".join(out))
+    assert [r["f0"] for r in after] == [r["f0"] for r in before] == [f"r{n}" for n in range(13)]
+    for row, (was, got) in enumerate(zip(before, after, strict=True)):
+        if row == 12:
+            assert long_fields.long_field_reason(got["f2"]) is not None
+            continue
+        assert got["f2"] == was["f2"] == "quoted, short"
         if row in long_cells:
-            assert long_fields.long_field_reason(cells[1]) is not None
+            assert long_fields.long_field_reason(got["f1"]) is not None
         else:
-            assert cells[1] == "short"
-    assert cutter.cuts == len(long_cells)
+            assert got["f1"] == was["f1"] == "short"
+    assert cutter.cuts == len(long_cells) + 1
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,8 @@ CUT_MARK = "\x1a"
 CUT_PATTERN = "\x1a([0-9]+)\x1a"
 _CUT_LENGTH = re.compile(CUT_PATTERN)
 _QUOTE = b'"'
+_QUOTES_AND_BLANKS = b'" \t'  # around a quoted field's value: kept, so its quoting reads alike
+_KEPT_AROUND = 16  # bytes of them kept at most on either side (a field of blanks is cut too)
 _LINE_BREAKS = (ord("\n"), ord("\r"))
 
 
@@ -50,19 +52,24 @@ class FieldCutter:
         self.held = b""  # the end of it not handed on yet (after a block with a long field)
         self.dropping = False  # it passed the limit: its further bytes are left out
         self.quotes = 0  # quotes among the bytes left out so far
+        self.tail = b""  # the quotes and blanks those bytes end with (a closing may go on)
+        self.handed = False  # some of the field under way was handed on (not only its quotes)
         self.cuts = 0
 
     def __call__(self, block: pa.Buffer | bytes) -> Any:
         """The next bytes to hand on; an empty block is the end of the stream."""
         if len(block) == 0:  # the field under way ends here
-            rest = self._mark(self.length, self.quotes) if self.dropping else self.held
+            inner = self.quotes - self.tail.count(_QUOTE) if self.handed else 0
+            rest = self._mark(self.length, inner) + self.tail if self.dropping else self.held
             self.length, self.held, self.dropping, self.quotes = 0, b"", False, 0
+            self.handed, self.tail = False, b""
             return rest
         data = self.held + bytes(block)
         if self.held or self.dropping or self._may_hold_a_long_field(data):
             return self._cut(data)
         last = max(data.rfind(bytes([stop])) for stop in self.stops)
         self.length = len(data) - last - 1 if last >= 0 else self.length + len(data)
+        self.handed = self.length > 0
         return block  # (as it came: no copy)
 
     def _may_hold_a_long_field(self, data: bytes) -> bool:
@@ -86,37 +93,49 @@ class FieldCutter:
         starts = np.concatenate([[0], stops + 1])
         ends = np.concatenate([stops, [len(data)]])
         lengths = ends - starts
-        lengths[0] += self.length - len(self.held)  # (handed on or left out before)
+        begun = self.length - len(self.held)  # bytes of the first field handed on or left out
+        lengths[0] += begun
         pieces, at = [], 0
         for i in np.flatnonzero(lengths > FIELD_LIMIT_BYTES).tolist():
             run = data[int(starts[i]) : int(ends[i])]
             pieces.append(data[at : int(starts[i])])
-            opening = run[: len(run) - len(run.lstrip(_QUOTE))]  # kept as they are
-            pieces.append(opening)
-            run = run[len(opening) :]
-            left_out = self.quotes if i == 0 else 0
+            going_on = i == 0 and begun > 0  # (a field begun before this data)
+            if not going_on:  # the quotes opening a quoted field, kept as they are
+                opening = run[: len(run) - len(run.lstrip(_QUOTES_AND_BLANKS))][:_KEPT_AROUND]
+                pieces.append(opening)
+                run = run[len(opening) :]
+            left_out = self.quotes if going_on else 0
+            handed = going_on and self.handed
+            closing = run[len(run.rstrip(_QUOTES_AND_BLANKS)) :]
+            if going_on and len(closing) == len(run):
+                closing = self.tail + closing  # (it began in the bytes left out)
+            closing = closing[-_KEPT_AROUND:]
             at = int(ends[i])
             if at == len(data):  # it goes on: left out from here
-                self.quotes = left_out + run.count(_QUOTE)
+                self.quotes, self.handed = left_out + run.count(_QUOTE), handed
+                self.tail = closing
                 continue
-            closing = run[len(run.rstrip(_QUOTE)) :]
-            inner = left_out + run.count(_QUOTE) - len(closing)
-            pieces.append(self._mark(int(lengths[i]), inner) + closing)
-            self.quotes = 0
+            inner = left_out + run.count(_QUOTE) - closing.count(_QUOTE)
+            pieces.append(self._mark(int(lengths[i]), inner if handed else 0) + closing)
+            self.quotes, self.tail = 0, b""
         last = int(starts[-1])
         self.length, self.dropping = int(lengths[-1]), bool(lengths[-1] > FIELD_LIMIT_BYTES)
+        if last > 0 and not self.dropping:
+            self.handed = False  # a field begun in this data: nothing of it handed on yet
         if self.dropping:
             self.held = b""
         elif self.length < FIELD_LIMIT_BYTES // 2:  # short: on as the fast path hands it
             pieces.append(data[at:])
             self.held = b""
+            self.handed = self.handed or len(data) > last
         else:
             pieces.append(data[at:last])
             self.held = data[last:]
         return b"".join(pieces)
 
     def _mark(self, length: int, quotes: int) -> bytes:
-        """The mark of a cut field, after a quote when the quotes it leaves out are odd in
-        number: the one pairing the last quote handed on (its escaped quote split in two)."""
+        """The mark of a cut field, after a quote when the quotes it leaves out after a part
+        handed on are odd in number: the one pairing the last quote handed on (an escaped quote
+        split in two; in a field not quoted, a quote there is a plain character)."""
         self.cuts += 1
         return _QUOTE * (quotes % 2) + f"{CUT_MARK}{length}{CUT_MARK}".encode()
