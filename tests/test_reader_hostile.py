@@ -390,6 +390,32 @@ def test_a_header_naming_the_order_decides_dates_that_read_either_way(
     assert not batch.warnings
 
 
+def test_a_header_naming_the_order_outweighs_a_mistyped_date(tmp_path: Path) -> None:
+    rows = ["01/02/2023,05/02/2024"] * 40 + ["13/02/2023,05/02/2024"]
+    batch = read(written(tmp_path, rows, "Tgl Lahir (mm/dd/yyyy),visit_date"))
+    assert batch.rows["birth_date"].dt.strftime("%Y-%m-%d").iloc[0] == "2023-01-02"
+    assert batch.rejects["line"].tolist() == [42]
+    assert any("some dates read only as day/month/year" in w for w in batch.warnings)
+
+
+def test_an_iso_header_names_no_day_and_month_order(tmp_path: Path) -> None:
+    """ "(yyyy-mm-dd)" holds mm-dd, yet names ISO dates: day/month dates that fit either way
+    are still day first, with the warning."""
+    rows = ["03/01/2023,05/02/2024", "04/01/2023,06/02/2024"]
+    batch = read(written(tmp_path, rows, "Tanggal Lahir (yyyy-mm-dd),visit_date"))
+    assert batch.rows["birth_date"].dt.strftime("%Y-%m-%d").iloc[0] == "2023-01-03"
+    assert sum("read either way" in w for w in batch.warnings) == 2
+
+
+def test_only_the_columns_holding_day_and_month_dates_are_told_their_order(
+    tmp_path: Path,
+) -> None:
+    rows = [f"2023-01-0{d},0{d}/03/2024" for d in range(1, 8)]
+    batch = read(written(tmp_path, rows))
+    said = [w for w in batch.warnings if "read either way" in w]
+    assert [w.split(": ")[1] for w in said] == ["'visit_date'"]
+
+
 def test_dates_and_units_are_said_once_a_file_and_later_contradictions_too(
     tmp_path: Path,
 ) -> None:

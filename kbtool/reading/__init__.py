@@ -67,7 +67,8 @@ class ReadOptions:
     rows' original cells; `batch_rows` is about how many rows each `iter_read` batch holds;
     `today` is the date after which a date counts as in the future (default: date.today());
     `date_format` is the order of day and month in dates like 05/01/2023: "dmy", "mdy", or
-    "auto" (each date column's values decide; day first when they cannot, with a warning).
+    "auto" (one order per file: a header naming it, else the dates of the first block that
+    holds such dates, else day first with a warning; dates contradicting it are rejected).
     """
 
     column_overrides: Mapping[str, str] = field(default_factory=dict)

@@ -7,6 +7,7 @@ reason as "(also: ...)"; a row whose cells are all empty is a blank line, not a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,6 +49,9 @@ _HEIGHT_AT = CANONICAL_COLUMNS.index("height_cm") + 1
 _CHECK_ORDER = (*CANONICAL_COLUMNS[:_HEIGHT_AT], STANDING_HEIGHT, *CANONICAL_COLUMNS[_HEIGHT_AT:])
 _REJECT_TYPES = (pa.string(), pa.int64(), pa.string(), pa.string(), pa.string())
 _DATE_COLUMNS = ("birth_date", "visit_date")
+# a header's pattern of a date, day (dd, Indonesian hh) before month (mm, bb) or after, year last
+_DAY_FIRST_NAMED = re.compile(r"\b(?:dd|hh)\W?(?:mm|bb)\W?(?:yy|tt)")
+_MONTH_FIRST_NAMED = re.compile(r"\b(?:mm|bb)\W?(?:dd|hh)\W?(?:yy|tt)")
 
 
 class BrokenRow(NamedTuple):
@@ -107,10 +111,13 @@ class Converter:
         if self.dates.hint is None:
             headers = [layout.headers[columns[name]] for name in _DATE_COLUMNS if name in columns]
             self.dates.hint = next(filter(None, map(_named_order, headers)), None)
+        order = self.dates.order
         parsed = {
             name: p(cells[columns[name]]) for name, p in self.parsers.items() if name in columns
         }
-        self._parsed_dates(block, parsed)
+        if self.dates.order != order:  # taken in this block, maybe after a column was read
+            self._read_dates_again(block, parsed)
+        self.dates.settle()
         if STANDING_HEIGHT in parsed:
             _join_heights(parsed)
         birth, visit = parsed.get("birth_date"), parsed.get("visit_date")
@@ -251,20 +258,17 @@ class Converter:
                 )
         return said
 
-    def _parsed_dates(self, block: Block, parsed: dict[str, Parsed]) -> None:
-        """Date columns read again in the file's order when a later column of the block
-        changed it (the columns share one order)."""
+    def _read_dates_again(self, block: Block, parsed: dict[str, Parsed]) -> None:
+        """The block's date columns in the order the block itself showed (the columns share
+        one order, and the first may be read before the second showed it)."""
         for name in _DATE_COLUMNS:
             parser = self.parsers[name]
-            if (
-                name in parsed
-                and isinstance(parser, DateParser)
-                and self.dates.order not in (None, parser.reads)
-            ):
+            if name in parsed and isinstance(parser, DateParser):
                 parser.watching = False  # (its texts were counted once already)
-                parsed[name] = parser(block.cells[block.layout.columns[name]])
-                parser.watching = True
-        self.dates.settled = self.dates.order is not None
+                try:
+                    parsed[name] = parser(block.cells[block.layout.columns[name]])
+                finally:
+                    parser.watching = True
 
     def _date_orders(self, layout: Layout) -> list[str]:
         """Once a file, per date column: the order of day and month when the values chose it
@@ -272,8 +276,9 @@ class Converter:
         said: list[str] = []
         dates = self.dates
         for name in _DATE_COLUMNS:
-            if name in self.said_dates or name not in layout.columns or dates.order is None:
-                continue
+            parser = self.parsers[name]
+            if name in self.said_dates or not getattr(parser, "dated", False):
+                continue  # (said once; a column of ISO dates or none has no order to tell)
             header = layout.headers[layout.columns[name]]
             if dates.assumed:
                 said.append(Said("dates_either_way", file=self.source, header=header))
@@ -297,12 +302,12 @@ class Converter:
 
 
 def _named_order(header: str) -> str | None:
-    """The order of day and month a header names: "Tgl Lahir (dd/mm/yyyy)", "(hh/bb/tttt)",
-    "(mm/dd/yyyy)"; None when it names none."""
-    letters = "".join(ch for ch in header.lower() if ch.isalpha())
-    if "ddmm" in letters or "hhbb" in letters:
+    """The order of day and month a header names: "Tgl Lahir (dd/mm/yyyy)", "(hh-bb-tttt)",
+    "(mm/dd/yy)"; None when it names none (or the year first, as ISO's yyyy-mm-dd)."""
+    text = header.lower()
+    if _DAY_FIRST_NAMED.search(text):
         return DAY_FIRST
-    if "mmdd" in letters or "bbhh" in letters:
+    if _MONTH_FIRST_NAMED.search(text):
         return MONTH_FIRST
     return None
 

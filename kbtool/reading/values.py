@@ -299,42 +299,54 @@ def order_evidence(distinct: pa.Array) -> tuple[int, int] | None:
 
 class DateOrder:
     """The order of day and month of one file's dates, shared by its date columns: the
-    --date-format given, else the order most of the dates that read one way only show, else
-    the one a header names (`hint`: dd/mm, mm/dd), else day first, `assumed`. Once rows were
-    read in it (`settled`) it stays, but for an assumed day first the values confirm; dates
-    that read only the other way are then `contradicted` (and rejected)."""
+    --date-format given, else the one a header names (`hint`: dd/mm/yyyy, mm/dd/yyyy), else
+    the order most dates that read one way only show in the first block holding any, else
+    day first, `assumed`. Once rows were read in it (`settle`) it stays; an assumed day first
+    the values may confirm. Dates that read only the other way are rejected, and said."""
 
     def __init__(self, order: str) -> None:
         self.fixed = order != AUTO
         self.order: str | None = order if self.fixed else None
         self.hint: str | None = None
         self.assumed = self.named = self.settled = False
-        self.day = self.month = 0  # distinct dates seen that read only day first, month first
+        self.day = self.month = 0  # dates seen that read only day first, only month first
 
-    def see(self, distinct: pa.Array) -> None:
-        """Distinct texts of a date column, before they are parsed."""
-        found = None if self.fixed else order_evidence(distinct)
+    def see(self, distinct: pa.Array) -> bool:
+        """Distinct texts of a date column, before they are parsed; whether any of them is a
+        date of three numbers."""
+        found = order_evidence(distinct)
         if found is None:
-            return
+            return False
         self.day, self.month = self.day + found[0], self.month + found[1]
-        shown = (DAY_FIRST if self.day >= self.month else MONTH_FIRST) if found != (0, 0) else None
-        if shown and (not self.settled or (self.assumed and shown == DAY_FIRST)):
-            self.order, self.assumed, self.named = shown, False, False
-        elif self.order is None:
-            self.order = self.hint or DAY_FIRST
-            self.assumed, self.named = self.hint is None, self.hint is not None
+        if self.fixed or (self.settled and not self.assumed):
+            return True
+        shown = None
+        if self.day or self.month:
+            shown = DAY_FIRST if self.day >= self.month else MONTH_FIRST
+        if self.order is None or not self.settled:
+            taken = self.hint or shown
+            self.order = taken or DAY_FIRST
+            self.assumed, self.named = taken is None, self.hint is not None
+        elif shown == DAY_FIRST and found[0]:
+            self.assumed = False  # what was assumed, confirmed
+        return True
+
+    def settle(self) -> None:
+        """Rows were read in the order taken: it stays."""
+        self.settled = self.order is not None
 
     @property
-    def contradicted(self) -> int:
-        """Distinct dates seen that read only the other way than the order taken."""
+    def contradicted(self) -> bool:
+        """Whether some date seen reads only the other way than the order taken."""
         if self.fixed or self.order is None:
-            return 0
-        return self.month if self.order == DAY_FIRST else self.day
+            return False
+        return bool(self.month if self.order == DAY_FIRST else self.day)
 
 
 class DateParser(ColumnParser):
     """A date column's parser, reading dates of three numbers in the file's DateOrder (day
-    first until the order is taken); `watching` tells it the texts it parses."""
+    first until the order is taken); `dated`: it met such dates; `watching`: it tells the
+    order the texts it parses."""
 
     def __init__(self, today: date, order: DateOrder) -> None:
         super().__init__(
@@ -345,11 +357,11 @@ class DateParser(ColumnParser):
             strip_times=True,
         )
         self.today, self.shared, self.reads = today, order, order.order or DAY_FIRST
-        self.watching = True
+        self.dated, self.watching = False, True
 
     def prepare(self, distinct: pa.Array) -> None:
-        if self.watching:
-            self.shared.see(distinct)
+        if self.watching and self.shared.see(distinct):
+            self.dated = True
         if self.shared.order is not None and self.shared.order != self.reads:
             self.reads = self.shared.order
             self.parse = _date_parser(self.today, self.reads)
