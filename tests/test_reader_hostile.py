@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
 from pathlib import Path
 
@@ -152,7 +153,8 @@ def test_the_field_cutter_keeps_every_row_and_quote_whatever_the_blocks(
     seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Streamed in blocks of any size, a CSV with long runs in and out of quotes (escaped
-    quotes anywhere, a stray inch mark in a cell not quoted, blanks around the quotes) parses
+    quotes anywhere, a stray inch mark in a cell not quoted, blanks around the quotes, text
+    after a closing quote) parses
     as pyarrow parsed it before: the same rows and short cells, the mark where a long run was."""
     monkeypatch.setattr(long_fields, "FIELD_LIMIT_BYTES", 1_000)  # (small: many blocks, fast)
     rng = np.random.default_rng(seed)
@@ -163,8 +165,9 @@ def test_the_field_cutter_keeps_every_row_and_quote_whatever_the_blocks(
         '"{}, b"',
         '"a,\n{}\n, b"',
         '"x ""q"" {}"',
-        '"{}"  ',
-        ' "{}"',
+        '"{}"  ',  # blanks after the closing quote
+        ' "{}"',  # a blank before the opening quote: the quotes are plain characters
+        '"Melati" {}',  # text after a closing quote: the long run is not in quotes
     ]
     rows, long_cells = [], set()
     for row in range(12):
@@ -173,7 +176,8 @@ def test_the_field_cutter_keeps_every_row_and_quote_whatever_the_blocks(
             size = int(rng.integers(1_001, 4_000))
             shape = shapes[int(rng.integers(len(shapes)))]
             # in quotes, the run holds escaped quotes, wherever a block may split them
-            run = ("z" + '""') * (size // 3) if shape.strip()[0] == '"' else "z" * size
+            quoted = shape.strip()[0] == '"' and "Melati" not in shape
+            run = ("z" + '""') * (size // 3) if quoted else "z" * size
             if shape == "{}":  # an inch mark: a plain character in a cell not quoted
                 at = int(rng.integers(1, size))
                 run = run[:at] + '"' + run[at:]
@@ -217,12 +221,72 @@ def test_the_field_cutter_keeps_every_row_and_quote_whatever_the_blocks(
     assert cutter.cuts == len(long_cells) + 1
 
 
+def _state_after(state: int, text: bytes) -> int:
+    """pyarrow's quoting, a byte at a time (the test's own reading of it)."""
+    for byte in text:
+        quote = byte == ord('"')
+        if state == long_fields.START:
+            state = long_fields.QUOTED if quote else long_fields.PLAIN
+        elif state == long_fields.QUOTED:
+            state = long_fields.QUOTE_READ if quote else long_fields.QUOTED
+        elif state == long_fields.QUOTE_READ:  # "" is a quote; anything else closes them
+            state = long_fields.QUOTED if quote else long_fields.PLAIN
+    return state
+
+
+def test_a_mark_leaves_the_parser_as_the_bytes_it_replaces_whatever_came_before() -> None:
+    """For every sequence of quotes and letters handed on before a cut (up to five) and every
+    sequence cut out (up to six): read from a field's start or from inside quotes, the row goes
+    on inside quotes after the mark exactly when it did after the bytes cut out."""
+    words = [bytes(w) for n in range(7) for w in itertools.product(b'"z', repeat=n)]
+    starts = (long_fields.START, long_fields.QUOTED)
+    for cut in words[1:]:
+        assert [long_fields.after(s, cut) for s in starts] == [_state_after(s, cut) for s in starts]
+        ends = tuple(long_fields.after(s, cut) for s in starts)
+        shape = long_fields.marked(b"\x1a9\x1a", ends)
+        for before in (w for w in words if len(w) < 6):
+            for start in starts:
+                was = _state_after(_state_after(start, before), cut) == long_fields.QUOTED
+                now = _state_after(_state_after(start, before), shape) == long_fields.QUOTED
+                assert was == now, (before, cut, shape)
+
+
+@pytest.mark.parametrize("cell", ['"{}, b"', '"a, {}"', '"{}"', '"Melati" {}', "x{}"])
+@pytest.mark.parametrize("cut", range(1, 7))
+def test_a_long_field_begun_in_one_block_is_quoted_as_it_began(
+    cell: str, cut: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first bytes of a long field are handed on with one block (as rows are, not held)
+    and the rest cut from the next: the mark is quoted for where those first bytes left the
+    parser, and the rows after it parse as before."""
+    monkeypatch.setattr(long_fields, "FIELD_LIMIT_BYTES", 1_000)
+    long = ("z" + '""') * 700 if cell[0] == '"' and "Melati" not in cell else "z" * 2_100
+    data = f'r0,short\nr1,{cell.format(long)}\nr2,"quoted, short"\n'.encode()
+    first = data.index(b"r1,") + 3 + cut
+    cutter = long_fields.FieldCutter(",")
+    out = b"".join(bytes(cutter(part)) for part in (data[:first], data[first:], b""))
+
+    def cells(text: bytes) -> list[list[str]]:
+        table = pa_csv.read_csv(
+            io.BytesIO(text),
+            read_options=pa_csv.ReadOptions(column_names=["f0", "f1"]),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        )
+        return [list(map(str, row.values())) for row in table.to_pylist()]
+
+    before, after = cells(data), cells(out)
+    assert [row[0] for row in after] == [row[0] for row in before] == ["r0", "r1", "r2"]
+    assert after[2] == before[2] == ["r2", "quoted, short"]
+    assert long_fields.long_field_reason(after[1][1]) is not None
+
+
 @pytest.mark.parametrize(
     "cell",
     [
         '"Melati, {long}"',  # a separator in the quotes, the long run, the closing quote
         '"{long}, Melati"',  # the opening quote, the long run, then a separator inside the quotes
         '"Melati, {long}, Mawar"',  # the long run between two separators inside the quotes
+        '"Melati" {long}',  # text after the closing quote
         '"Melati,\n{long}\n"',  # line breaks inside the quotes around it
     ],
 )
