@@ -443,7 +443,15 @@ def test_the_date_columns_of_a_file_share_one_order(tmp_path: Path, shown_by: st
 
 
 @pytest.mark.parametrize(
-    ("header", "expected"), [("(mm/dd/yyyy)", "2023-03-01"), ("(dd/mm/yyyy)", "2023-01-03")]
+    ("header", "expected"),
+    [
+        ("(mm/dd/yyyy)", "2023-03-01"),
+        ("(dd/mm/yyyy)", "2023-01-03"),
+        ("(m/d/yyyy)", "2023-03-01"),  # Excel's own code for US dates
+        ("(D/M/YY)", "2023-01-03"),
+        ("(mm / dd / yyyy)", "2023-03-01"),
+        ("(hh-bb-tttt)", "2023-01-03"),
+    ],
 )
 def test_a_header_naming_the_order_decides_dates_that_read_either_way(
     tmp_path: Path, header: str, expected: str
@@ -460,6 +468,13 @@ def test_a_header_naming_the_order_outweighs_a_mistyped_date(tmp_path: Path) -> 
     assert batch.rows["birth_date"].dt.strftime("%Y-%m-%d").iloc[0] == "2023-01-02"
     assert batch.rejects["line"].tolist() == [42]
     assert any("some dates read only as day/month/year" in w for w in batch.warnings)
+
+
+def test_dates_with_a_time_after_a_t_show_their_order(tmp_path: Path) -> None:
+    rows = [f"05/{d}/2023T10:00,05/{d}/2024T09:30" for d in range(13, 20)]
+    batch = read(written(tmp_path, rows))
+    assert len(batch.rejects) == 0
+    assert batch.rows["birth_date"].dt.strftime("%Y-%m-%d").iloc[0] == "2023-05-13"
 
 
 def test_an_iso_header_names_no_day_and_month_order(tmp_path: Path) -> None:

@@ -50,8 +50,8 @@ _CHECK_ORDER = (*CANONICAL_COLUMNS[:_HEIGHT_AT], STANDING_HEIGHT, *CANONICAL_COL
 _REJECT_TYPES = (pa.string(), pa.int64(), pa.string(), pa.string(), pa.string())
 _DATE_COLUMNS = ("birth_date", "visit_date")
 # a header's pattern of a date, day (dd, Indonesian hh) before month (mm, bb) or after, year last
-_DAY_FIRST_NAMED = re.compile(r"\b(?:dd|hh)\W?(?:mm|bb)\W?(?:yy|tt)")
-_MONTH_FIRST_NAMED = re.compile(r"\b(?:mm|bb)\W?(?:dd|hh)\W?(?:yy|tt)")
+_DAY_FIRST_NAMED = re.compile(r"\b(?:dd?|hh?)\s*[-/. ]?\s*(?:mm?|bb?)\s*[-/. ]?\s*(?:yy|tt)")
+_MONTH_FIRST_NAMED = re.compile(r"\b(?:mm?|bb?)\s*[-/. ]?\s*(?:dd?|hh?)\s*[-/. ]?\s*(?:yy|tt)")
 
 
 class BrokenRow(NamedTuple):

@@ -169,7 +169,9 @@ _DATE_AND_TIME = (
 AUTO, DAY_FIRST, MONTH_FIRST = "auto", "dmy", "mdy"
 DATE_ORDERS = (AUTO, DAY_FIRST, MONTH_FIRST)
 # the day and month of such a date, in the order written (arrow's RE2)
-_TWO_NUMBERS = r"^\s*(?P<first>[0-9]{1,2})[-/.](?P<second>[0-9]{1,2})[-/.](?:[0-9]{4}|[0-9]{2})\b"
+_TWO_NUMBERS = (
+    r"^\s*(?P<first>[0-9]{1,2})[-/.](?P<second>[0-9]{1,2})[-/.](?:[0-9]{4}|[0-9]{2})(?:[^0-9]|$)"
+)
 _EXCEL_EPOCH = date(1899, 12, 30)
 _EXCEL_SERIAL_MAX = 80_000
 _EARLIEST = date(1900, 1, 1)
