@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kbtool.cli import app
-from kbtool.reading import ReadBatch, ReadOptions, iter_read, long_fields, read_file
+from kbtool.reading import ReadBatch, ReadOptions, iter_read, long_fields, read_file, workbooks
 
 SAMPLE = Path(__file__).parents[1] / "data" / "samples" / "posyandu_metro_2022_2024.csv"
 TODAY = dt.date(2025, 6, 30)
@@ -475,6 +475,29 @@ def test_dates_with_a_time_after_a_t_show_their_order(tmp_path: Path) -> None:
     batch = read(written(tmp_path, rows))
     assert len(batch.rejects) == 0
     assert batch.rows["birth_date"].dt.strftime("%Y-%m-%d").iloc[0] == "2023-05-13"
+
+
+@pytest.mark.parametrize("batch_rows", [25, 1_000_000])
+def test_a_workbooks_date_order_does_not_depend_on_the_batch_size(
+    tmp_path: Path, batch_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workbook's rows are converted in chunks of CHUNK_ROWS as a CSV's are, whatever the
+    batch: the first chunk holding day/month dates decides (here 25 rows standing for 65,536)."""
+    import xlsxwriter
+
+    monkeypatch.setattr(workbooks, "CHUNK_ROWS", 25)
+    path = tmp_path / "dates.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    rows = [["03/01/2023", "05/02/2024"]] * 30 + [["01/20/2023", "05/02/2024"]] * 5
+    for number, row in enumerate([["birth_date", "visit_date", "sex", "weight_kg"], *rows]):
+        sheet.write_row(number, 0, [*row, "L", 9.5] if number else row)
+    book.close()
+    batches = list(iter_read(path, ReadOptions(today=TODAY, batch_rows=batch_rows)))
+    rejects = pd.concat([batch.rejects for batch in batches])
+    assert rejects["line"].tolist() == list(range(32, 37))  # the five month-first rows
+    first = batches[0].rows["birth_date"].dt.strftime("%Y-%m-%d").iloc[0]
+    assert first == "2023-01-03"
 
 
 def test_an_iso_header_names_no_day_and_month_order(tmp_path: Path) -> None:

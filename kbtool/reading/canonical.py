@@ -49,6 +49,10 @@ _HEIGHT_AT = CANONICAL_COLUMNS.index("height_cm") + 1
 _CHECK_ORDER = (*CANONICAL_COLUMNS[:_HEIGHT_AT], STANDING_HEIGHT, *CANONICAL_COLUMNS[_HEIGHT_AT:])
 _REJECT_TYPES = (pa.string(), pa.int64(), pa.string(), pa.string(), pa.string())
 _DATE_COLUMNS = ("birth_date", "visit_date")
+# Rows converted at a time (at most), from a CSV or a workbook alike (the first block holding
+# day/month dates decides their order): per-call costs are small at this size, and the cells
+# parsed ahead stay few (one chunk waits, one is being parsed).
+CHUNK_ROWS = 65_536
 # a header's pattern of a date, day (dd, Indonesian hh) before month (mm, bb) or after, year last
 _DAY_FIRST_NAMED = re.compile(r"\b(?:dd?|hh?)\s*[-/. ]?\s*(?:mm?|bb?)\s*[-/. ]?\s*(?:yy|tt)")
 _MONTH_FIRST_NAMED = re.compile(r"\b(?:mm?|bb?)\s*[-/. ]?\s*(?:dd?|hh?)\s*[-/. ]?\s*(?:yy|tt)")

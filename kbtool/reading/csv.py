@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 
 from kbtool.concurrency import ahead
 from kbtool.errors import InputError
-from kbtool.reading.canonical import Block, BrokenRow
+from kbtool.reading.canonical import CHUNK_ROWS, Block, BrokenRow
 from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, is_blank_line, layout_of
 from kbtool.reading.long_fields import CUT_PATTERN, FieldCutter, long_field_reason
 from kbtool.reading.sources import READ_ERRORS, Source, decode_prefix, describe
@@ -39,9 +39,6 @@ from kbtool.words import Said, indonesian_digits
 # small.
 _MIN_BLOCK_BYTES = 1 << 20
 _MAX_BLOCK_BYTES = 1 << 22
-# Rows converted at a time (at most): per-call costs are small at this size, and the cells
-# parsed ahead stay as few as the 4 MiB blocks' were (one chunk waits, one is being parsed).
-_CHUNK_ROWS = 65_536
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _DELIMITERS = (",", ";", "\t")
 
@@ -115,7 +112,7 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
         yield Block(layout, empty, np.zeros(0, np.int64))
         return
 
-    chunk_rows = min(max(batch_rows, 1), _CHUNK_ROWS)
+    chunk_rows = min(max(batch_rows, 1), CHUNK_ROWS)
     line_bytes = max(len(source.prefix) / max(count_line_breaks(text.text), 1), 16.0)
     block_bytes = int(min(max(line_bytes * chunk_rows, _MIN_BLOCK_BYTES), _MAX_BLOCK_BYTES))
     skipped: list[SkippedRow] = []

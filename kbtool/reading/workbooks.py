@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kbtool.errors import InputError
-from kbtool.reading.canonical import Block
+from kbtool.reading.canonical import CHUNK_ROWS, Block
 from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, layout_of
 from kbtool.reading.sources import EXPECTED_FORMAT, Source, describe
 from kbtool.reading.values import TEXT
@@ -62,8 +62,9 @@ def workbook_blocks(
     width = len(layout.headers)
     if header + 1 == len(cells):
         yield Block(layout, [pa.chunked_array([], TEXT)] * width, np.zeros(0, dtype=np.int64))
-    for start in range(header + 1, len(cells), max(batch_rows, 1)):
-        chunk = cells[start : start + max(batch_rows, 1)]
+    rows = min(max(batch_rows, 1), CHUNK_ROWS)
+    for start in range(header + 1, len(cells), rows):
+        chunk = cells[start : start + rows]
         # calamine's rows are rectangular; transposing with zip keeps the work in C
         columns = [_workbook_column(values) for values in list(zip(*chunk, strict=False))[:width]]
         columns += [pa.nulls(len(chunk), TEXT)] * (width - len(columns))
