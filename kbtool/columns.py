@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kbtool.arrays import IntArray
 from kbtool.errors import InputError
 
 # The canonical columns, in this order, as the reader returns them.
@@ -51,7 +52,6 @@ SEX_FEMALE = 2
 # A missing day number: datetime64's NaT read as an integer.
 NAT_DAYS = np.iinfo(np.int64).min
 
-IntArray = npt.NDArray[np.int64]
 
 # datetime64 units per day, to turn timestamps into days by integer division
 _UNITS_PER_DAY = {

@@ -27,6 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special, stats
 
+from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.growth.rounding import rounds_below
 from kbtool.prevalence.compute import TOTAL_LABEL
@@ -41,10 +42,6 @@ from kbtool.visits import (
     monthly_sequence,
 )
 from kbtool.writing import Provenance
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 BY_CHOICES = ("kelurahan", "kecamatan", "posyandu", "puskesmas")
 STUNTED_BELOW_HAZ = -2.0  # WHO / Permenkes 2/2020: pendek below -2 SD

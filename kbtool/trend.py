@@ -25,11 +25,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import FloatArray
 from kbtool.errors import InputError, UsageError
 from kbtool.prevalence import INDICATORS, NOTE_COLUMN, TOTAL_LABEL, UNKNOWN_LABEL
 from kbtool.writing import Provenance
-
-FloatArray = npt.NDArray[np.float64]
 
 ON_TRACK, OFF_TRACK, INSUFFICIENT = "on track", "off track", "insufficient data"
 TARGET_COLUMNS = ("target_pct", "target_year", "required_aarr", "projected_pct", "status")

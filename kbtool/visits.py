@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import BoolArray, Int32Array, IntArray
 from kbtool.columns import (
     NAT_DAYS,
     calendar_parts,
@@ -28,12 +29,6 @@ from kbtool.columns import (
 )
 from kbtool.prevalence.compute import UNKNOWN_LABEL
 from kbtool.prevalence.selection import require_columns
-
-IntArray = npt.NDArray[np.int64]
-# positions, child codes, days and months of a sequence: int32 halves the memory of 20 million
-Int32Array = npt.NDArray[np.int32]
-BoolArray = npt.NDArray[np.bool_]
-
 
 # entries of a sequence worked on at a time (MonthlySequence.blocks)
 BLOCK_ENTRIES = 1 << 20

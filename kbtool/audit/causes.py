@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import FloatArray, IndexArray, IntArray
 from kbtool.audit.compare import Comparison, Recorded, Scores, reproduces, scores_of
 from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, NAT_DAYS, day_numbers
 from kbtool.growth import ZScoreArrays, compute_zscore_arrays
@@ -40,10 +41,6 @@ from kbtool.growth.constants import (
     POSITION_CORRECTION_CM,
     Z_DECIMALS,
 )
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-IndexArray = npt.NDArray[np.intp]
 
 CAUSES = (
     "age_in_completed_months",

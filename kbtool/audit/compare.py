@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import BoolArray, FloatArray
 from kbtool.audit.columns import status_column, z_column
 from kbtool.audit.values import (
     FLAGGED,
@@ -26,9 +27,6 @@ from kbtool.audit.values import (
 from kbtool.growth.categories import SCHEMES, category_codes
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
 from kbtool.growth.rounding import r_round
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 # WHO's limits of plausible z-scores (kbtool.growth.constants)
 FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}

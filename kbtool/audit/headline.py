@@ -14,12 +14,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import BoolArray, IntArray
 from kbtool.audit.compare import FLAG_LIMITS, Comparison
 from kbtool.growth.categories import SCHEMES
 from kbtool.prevalence.selection import Visits, prepare_visits
-
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 # the categories below -2 are codes 0 and 1 in every Permenkes scheme (kbtool.growth.categories)
 HIGHEST_CASE_CODE = 1

@@ -14,14 +14,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import IntArray
 from kbtool.audit.causes import CAUSES, Causes
 from kbtool.audit.compare import Comparison
 from kbtool.audit.headline import prevalence_counts, year_visits
 from kbtool.audit.values import MISSING, UNRECOGNISED
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
-
-IntArray = npt.NDArray[np.int64]
 
 # the counts of the result, in its column order
 AGREEMENT_COUNTS = (

@@ -10,12 +10,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import BoolArray, FloatArray
 from kbtool.growth.categories import FLAGGED_LABEL, SCHEMES
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.growth.rounding import r_round
 
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 CodeArray = npt.NDArray[np.int8]
 
 # status codes besides the categories (0 = the lowest category of the indicator's scheme)

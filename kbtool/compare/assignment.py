@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from kbtool.arrays import FloatArray
 from kbtool.compare.groups import OTHERS, Programme, unit_key
 from kbtool.errors import InputError
-
-FloatArray = npt.NDArray[np.float64]
 
 # the comparison units' start year: never
 NEVER = np.inf

@@ -18,12 +18,10 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from kbtool.arrays import FloatArray
 from kbtool.compare.observations import Panel
 from kbtool.compare.twfe import CHUNK, Cells
-
-FloatArray = npt.NDArray[np.float64]
 
 # R fwildclusterboot: a bootstrap p-value of 0.05 bounds the 95% interval
 ALPHA = 0.05

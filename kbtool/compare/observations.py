@@ -12,16 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import FloatArray
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.growth.rounding import r_round
 from kbtool.prevalence import Indicator, counted_oedema
 from kbtool.prevalence.selection import Visits, valid_z
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 # an indicator's outcome in percentage points: a case is 100, a child without the condition 0
 PERCENT = 100.0

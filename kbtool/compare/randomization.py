@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from kbtool.arrays import FloatArray
 
 EXHAUSTIVE_LIMIT = 10_000
 RANDOM_DRAWS = 9_999

@@ -23,9 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from kbtool.arrays import FloatArray
 from kbtool.compare.observations import Panel
-
-FloatArray = npt.NDArray[np.float64]
 
 CONFIDENCE = 0.95
 

@@ -13,12 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from kbtool.arrays import FloatArray, IntArray
 from kbtool.compare.observations import Panel
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 # draws handled at once in the vectorised re-estimation: (draws, units, years) arrays stay small
 CHUNK = 1024

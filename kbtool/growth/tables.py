@@ -13,11 +13,10 @@ from functools import cache
 from importlib.resources import files
 
 import numpy as np
-import numpy.typing as npt
+
+from kbtool.arrays import FloatArray
 
 TABLE_NAMES = ("lhfa", "wfa", "wfl", "wfh", "bmifa")
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from kbtool.arrays import BoolArray, FloatArray, IndexArray
 from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, MEASURE_UNKNOWN
 from kbtool.growth.constants import (
     BMIZ_FLAG,
@@ -49,9 +50,6 @@ from kbtool.growth.constants import (
 from kbtool.growth.rounding import r_round
 from kbtool.growth.tables import load_table, sd_curve
 
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-IndexArray = npt.NDArray[np.intp]
 Power = Callable[[FloatArray, FloatArray], FloatArray]
 
 # Rows per block: a block's ~60 temporaries stay in the cache (16k-64k rows run alike). Threads

@@ -24,6 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
+from kbtool.arrays import FloatArray, IntArray
 from kbtool.columns import blank_as_missing, value_codes
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
@@ -43,9 +44,6 @@ from kbtool.prevalence.selection import (
     require_columns,
     valid_z,
 )
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ import pandas as pd
 # without scipy.stats' import time on every run
 from scipy import special
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from kbtool.arrays import FloatArray, IntArray
 
 # R `anthro` prevalence_significance_level = 0.05: 95% intervals.
 CONFIDENCE_LEVEL = 0.95

@@ -13,14 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import BoolArray, IntArray
 from kbtool.columns import NAT_DAYS, calendar_parts, date_days
 from kbtool.errors import InputError, UsageError
-
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 
 PERIODS = ("year", "quarter", "month")
 

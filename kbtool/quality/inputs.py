@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import (
     NAT_DAYS,
     calendar_parts,
@@ -18,11 +19,6 @@ from kbtool.columns import (
 )
 from kbtool.errors import InputError
 from kbtool.prevalence import selection
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
-
 
 MEASUREMENT_COLUMNS = ("visit_date", "sex", "weight_kg", "height_cm")
 ZSCORE_COLUMNS = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag", "whz", "whz_flag")

@@ -10,9 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
+from kbtool.arrays import FloatArray, IntArray
 
 
 def digit_preference_score(counts: npt.ArrayLike) -> FloatArray:

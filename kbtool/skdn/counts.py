@@ -16,15 +16,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import IntArray
 from kbtool.errors import UsageError
 from kbtool.quality.inputs import require_columns
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.skdn.sasaran import Sasaran, match_groups, unmatched_names
 from kbtool.skdn.weighings import Weighings, classify_weighings, weighing_sequence
 from kbtool.visits import group_codes, label_column, month_label
-
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 BY_CHOICES = ("posyandu", "kelurahan", "kecamatan", "puskesmas")
 # a child weighed within the 12 months ending with a month is one the posyandu should weigh

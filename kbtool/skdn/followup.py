@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import IntArray
 from kbtool.growth.constants import DAYS_PER_MONTH
 from kbtool.quality.inputs import float_column, require_columns
 from kbtool.skdn.counts import BY_CHOICES, MonthRange, month_range
@@ -32,8 +32,6 @@ from kbtool.visits import (
     month_label,
     monthly_sequence,
 )
-
-IntArray = npt.NDArray[np.int64]
 
 # the weights shown of each listed child: the last three months weighed
 WEIGHTS_SHOWN = 3

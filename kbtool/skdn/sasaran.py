@@ -16,14 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 
+from kbtool.arrays import IntArray
 from kbtool.errors import InputError
 from kbtool.places import PLACE_KINDS, builtin_aliases, facility_name, place_key
 from kbtool.reading import header_aliases, normalise_header
 from kbtool.skdn.tables import find_column, line_of, read_small_table
-
-IntArray = npt.NDArray[np.int64]
 
 # a group's headers: the register's own words for it (kbtool.reading.header_aliases), these,
 # and a word for any group

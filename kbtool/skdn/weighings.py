@@ -18,17 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from kbtool.arrays import BoolArray, FloatArray
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round, rounds_below
 from kbtool.quality.inputs import flag_column, float_column, require_columns
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.visits import Int32Array, MonthlySequence, monthly_sequence, months_of
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 # KMS: the red line (garis merah) is -3 SD weight-for-age (Permenkes 2/2020: BB sangat kurang)
 RED_LINE_WAZ = -3.0

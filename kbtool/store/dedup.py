@@ -24,13 +24,13 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
+from kbtool.arrays import IntArray
 from kbtool.columns import NAT_DAYS
 
 DUPLICATE = 0
 LIVE = 1
 SUPERSEDED = 2
 
-I64 = npt.NDArray[np.int64]
 # the stored columns that say which measurement a row is, and of which child
 KEY_COLUMNS = ("child_key", "child_key_kind", "visit_date", "value_hash")
 
@@ -40,9 +40,9 @@ class Rows:
     """Measurements of one visit year: child key, visit day and value hash; the key's kind and
     (incoming rows) the file each came from, where a step needs them."""
 
-    key: I64
-    visit: I64
-    vhash: I64
+    key: IntArray
+    visit: IntArray
+    vhash: IntArray
     kind: npt.NDArray[np.int8] | None = None
     src: npt.NDArray[np.int32] | None = None
 
@@ -65,18 +65,18 @@ class Resolution:
     """Per incoming row: its fate, the stored row it replaces, the source credited."""
 
     status: npt.NDArray[np.int8]  # DUPLICATE, LIVE or SUPERSEDED
-    replaces: I64  # position in Stored of the row a LIVE row supersedes, else -1
-    credit_src: I64  # for SUPERSEDED rows: the source of the row that won, else -1
+    replaces: IntArray  # position in Stored of the row a LIVE row supersedes, else -1
+    credit_src: IntArray  # for SUPERSEDED rows: the source of the row that won, else -1
 
 
-def stored_days(dates: pa.ChunkedArray) -> I64:
+def stored_days(dates: pa.ChunkedArray) -> IntArray:
     """A stored date column as day numbers, NAT_DAYS where missing (as the import's index)."""
     days = dates.cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64)
     days[dates.is_null().to_numpy()] = NAT_DAYS
     return days
 
 
-def repeats(values: I64) -> npt.NDArray[np.bool_]:
+def repeats(values: IntArray) -> npt.NDArray[np.bool_]:
     """Whether each value occurs more than once."""
     # numpy's sort then a hash lookup of the repeated values: 2.5x faster than factorize when
     # few repeat; when many do (an export imported again), pandas' duplicated is 4x faster
@@ -87,7 +87,7 @@ def repeats(values: I64) -> npt.NDArray[np.bool_]:
     return pd.Series(values).isin(ordered[1:][same]).to_numpy()
 
 
-def pair_codes(*pairs: tuple[I64, I64]) -> list[I64]:
+def pair_codes(*pairs: tuple[IntArray, IntArray]) -> list[IntArray]:
     """Exact codes of (a, b) pairs over several pairs of columns: equal pairs, equal codes (not
     consecutive: a code is a's code times the number of b values plus b's; np.isin is slow on
     such codes, pandas' isin is not)."""
@@ -97,7 +97,7 @@ def pair_codes(*pairs: tuple[I64, I64]) -> list[I64]:
     return np.split(combined, np.cumsum([len(a) for a, _ in pairs])[:-1])
 
 
-def resolve(incoming: Rows, stored: Rows, *, seq: I64 | None = None) -> Resolution:
+def resolve(incoming: Rows, stored: Rows, *, seq: IntArray | None = None) -> Resolution:
     """Decide every incoming row (see the module docstring).
 
     The rows are in reading order, or in any order with `seq` giving each row's position in
@@ -135,7 +135,7 @@ def resolve(incoming: Rows, stored: Rows, *, seq: I64 | None = None) -> Resoluti
     return Resolution(status, replaces, credit)
 
 
-def _stored_row(ident: I64, stored_ident: I64) -> npt.NDArray[np.intp]:
+def _stored_row(ident: IntArray, stored_ident: IntArray) -> npt.NDArray[np.intp]:
     """Each incoming identity's stored row, -1 for none (the last, were one stored twice)."""
     if not len(stored_ident):
         return np.full(len(ident), -1, dtype=np.intp)
