@@ -82,6 +82,21 @@ def test_fail_on_problematic_exits_1_naming_the_group(registers: dict[str, Path]
     assert "Metro Pusat (" not in err  # clean kecamatan are not named
 
 
+def test_quiet_says_only_why_it_fails(registers: dict[str, Path], tmp_path: Path) -> None:
+    """The cron check of the command's help: -q silences the summary and findings, not the
+    failing line, the output or the rejects file."""
+    rejects = tmp_path / "rejects.csv"
+    args = ("quality", str(registers["copied"]), "--by", "kecamatan", "-f", "csv", "-q")
+    code, out, err = run(*args, "--fail-on", "problematic", "--rejects", str(rejects))
+    assert code == 1
+    assert err.strip().splitlines() == [err.strip()]  # one line
+    assert "2023 Metro Barat (problematic)" in err
+    loud = run(*args[:-1], "--fail-on", "problematic")
+    assert "Where to look first" in loud[2] and out == loud[1]
+    assert rejects.exists()
+    assert run(*args)[2] == ""
+
+
 def test_fail_on_passes_on_clean_data(registers: dict[str, Path]) -> None:
     for by in ("kecamatan", "posyandu"):
         code, out, err = run(

@@ -18,17 +18,13 @@ from kbtool.audit import (
     provenance,
     split_column_options,
 )
-from kbtool.commands.common import read_options, report_loaded, tell
+from kbtool.commands.common import report_loaded, tell
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
     InputsArg,
-    LangOption,
-    OutputOption,
-    RejectsOption,
-    SheetOption,
+    Reading,
+    Writing,
     choice,
+    command,
 )
 from kbtool.measurements import load_measurements
 from kbtool.views.audit import (
@@ -80,17 +76,14 @@ RowsOption = Annotated[
 ]
 
 
+@command
 def audit(
     inputs: InputsArg,
     by: ByOption = "posyandu",
     rows: RowsOption = None,
-    lang: LangOption = "en",
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
+    *,
+    writing: Writing,
+    reading: Reading,
 ) -> None:
     """Check the z-scores and statuses a register computed itself (e-PPGBM's ZS TB/U, TB/U,
     ZS BB/U, BB/U, ZS BB/TB, BB/TB; haz, haz_status, ...) against WHO's.
@@ -108,35 +101,32 @@ def audit(
       kbtool audit register.xlsx --by kelurahan --rows disagreements.csv --lang id
       kbtool audit kader.csv --column recorded_haz='Z TB' --column recorded_haz_status=Status -f csv
     """
-    fmt = resolve_format(fmt, output)
+    lang = writing.lang
     rows_format = resolve_format(None, str(rows)) if rows is not None else None
-    reader_columns, recorded = split_column_options(column or [])
+    reader_columns, recorded = split_column_options(reading.column or [])
     recorded_columns = RecordedColumns(recorded)
     loaded = load_measurements(
         inputs,
         None,
         columns_needed(by),
-        replace(read_options(reader_columns, sheet, date_format), batch_rows=BATCH_ROWS),
+        replace(replace(reading, column=reader_columns).options(), batch_rows=BATCH_ROWS),
         pick_headers=recorded_columns,
     )
-    report_loaded(loaded, rejects, "audit", lang)
+    report_loaded(loaded, reading.rejects, "audit", lang)
     result = audit_register(loaded.whole(), by=by, indicators=recorded_columns.indicators())
     about = provenance(result, loaded.origin, loaded.sources, recorded_columns.found, rows)
     headline = headline_lines(result, lang)
     groups = finding_lines(result, lang)
     not_understood = unrecognised_lines(result, recorded_columns.headers(), lang)
     view, styles = table_view(result, lang=lang)
-    write_result(
+    writing.write(
         result.table,
-        fmt=fmt,
-        output=output,
         provenance=about,
         title=title(result, lang),
         table_frame=view,
         row_styles=styles,
         max_table_rows=len(view),  # only the groups with a disagreement, and the whole area
         extra_sheets={"findings": pd.DataFrame({"finding": headline + groups + not_understood})},
-        lang=lang,
     )
     if rows is not None and rows_format is not None:
         write_result(result.row_table(lang), fmt=rows_format, output=str(rows), provenance=about)

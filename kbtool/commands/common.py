@@ -1,19 +1,15 @@
-"""What the commands share: the reading options, and what they say on stderr (stdout carries
-data only)."""
+"""What the commands say on stderr (stdout carries data only): the rows read and rejected,
+what an analysis loaded."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-import typer
 
 from kbtool.console import err_console
 from kbtool.measurements import Loaded
 from kbtool.privacy import redact_rejects
-from kbtool.reading import ReadOptions, parse_column_overrides
-from kbtool.reading.values import AUTO
 from kbtool.words import in_language, reason, say
 from kbtool.writing import write_rejects_csv
 
@@ -21,39 +17,9 @@ from kbtool.writing import write_rejects_csv
 REJECTS_SHOWN = 5
 
 
-def read_options(
-    column: list[str] | None, sheet: str | None, date_format: str = AUTO
-) -> ReadOptions:
-    """ReadOptions of --column, --sheet and --date-format."""
-    overrides = parse_column_overrides(column or [])
-    return ReadOptions(column_overrides=overrides, sheet=sheet, date_format=date_format)
-
-
-def file_reading(
-    inputs: Sequence[str] | None,
-    column: list[str] | None,
-    sheet: str | None,
-    date_format: str,
-    rejects: Path | None,
-    **more: object,
-) -> ReadOptions:
-    """The ReadOptions of --column, --sheet and --date-format; these, --rejects and `more`
-    (option name: value) read INPUT files, so they are refused with the store."""
-    given = {"--column": column, "--sheet": sheet, "--rejects": rejects, **more}
-    only_for_files(inputs, **given, **{"--date-format": date_format != AUTO})
-    return read_options(column, sheet, date_format)
-
-
 def tell(text: str, style: str | None = None) -> None:
     """One message for people, on stderr."""
     err_console.print(text, markup=False, style=style)
-
-
-def only_for_files(inputs: Sequence[str] | None, **given: object) -> None:
-    """--column, --sheet and --rejects read INPUT files: refused with the store."""
-    for name, value in given.items():
-        if value and not inputs:
-            raise typer.BadParameter("applies to INPUT files, not the store", param_hint=name)
 
 
 def report_rows(
@@ -91,16 +57,21 @@ def report_rows(
         tell(say("rejects_written", lang, path=rejects_path))
 
 
-def report_loaded(loaded: Loaded, rejects_path: Path | None, what: str, lang: str) -> None:
-    """What people should hear about the measurements an analysis read."""
-    for text in loaded.warnings:
+def report_loaded(
+    loaded: Loaded, rejects_path: Path | None, what: str, lang: str, quiet: bool = False
+) -> None:
+    """What people should hear about the measurements an analysis read (quiet: nothing, but
+    the rejected rows are still written to `rejects_path`)."""
+    for text in [] if quiet else loaded.warnings:
         tell(in_language(text, lang), "yellow")
     if loaded.rejects is not None:
         accepted = loaded.rows_read - len(loaded.rejects)
         report_rows(
             "measurements", loaded.rows_read, accepted, loaded.rejects, rejects_path=rejects_path,
-            lang=lang,
+            quiet=quiet, lang=lang,
         )  # fmt: skip
+    if quiet:
+        return
     if loaded.matched_across_keys:
         tell(say("matched_files", lang, count=loaded.matched_across_keys))
     if loaded.doubtful:

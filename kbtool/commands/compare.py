@@ -8,18 +8,14 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from kbtool.commands.common import file_reading, report_loaded, tell
+from kbtool.commands.common import report_loaded, tell
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
-    LangOption,
     OptionalInputsArg,
-    OutputOption,
-    RejectsOption,
-    SheetOption,
+    Reading,
     StoreOption,
+    Writing,
     choice,
+    command,
 )
 from kbtool.commands.prevalence import IndicatorOption, MinNOption
 from kbtool.compare import (
@@ -41,7 +37,7 @@ from kbtool.views.compare import (
     note_lines,
     summary,
 )
-from kbtool.writing import Provenance, resolve_format, write_result
+from kbtool.writing import Provenance
 
 TABLES = ("effects", "groups", "event_study")
 
@@ -80,6 +76,7 @@ SeedOption = Annotated[
 ]
 
 
+@command
 def compare(
     inputs: OptionalInputsArg = None,
     groups_file: GroupsOption = ...,  # type: ignore[assignment]
@@ -89,13 +86,9 @@ def compare(
     draws: DrawsOption = DEFAULT_DRAWS,
     seed: SeedOption = DEFAULT_SEED,
     min_n: MinNOption = DEFAULT_MIN_N,
-    lang: LangOption = "en",
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
+    *,
+    writing: Writing,
+    reading: Reading,
 ) -> None:
     """Did stunting fall faster where the programme runs? Its units against the others.
 
@@ -112,14 +105,14 @@ def compare(
       kbtool compare --groups kampung_kb.csv --table event_study -f csv
       kbtool compare --groups kampung_kb.csv -o compare.xlsx --lang id
     """
-    reading = file_reading(inputs, column, sheet, date_format, rejects)
-    fmt = resolve_format(fmt, output)
+    read_options = reading.of_files(inputs)
+    lang = writing.lang
     programme = read_groups(groups_file)
     indicators = tuple(indicator or ()) or ("stunting",)
     needed = columns_needed(programme, indicators)
     # child-years lie within a visit year: the store is read one year at a time
-    loaded = load_measurements(inputs, store, needed, reading, by_year=True)
-    report_loaded(loaded, rejects, "count", lang)
+    loaded = load_measurements(inputs, store, needed, read_options, by_year=True)
+    report_loaded(loaded, reading.rejects, "count", lang)
     comparison = compare_groups(
         loaded.frames(),
         programme,
@@ -135,17 +128,11 @@ def compare(
         notes=[*method_notes(comparison), *note_lines(comparison, "en")],
     )
     tables = comparison.tables()
-    if fmt == "table":
-        _write_views(comparison, tables, about, output, lang)
+    if writing.format == "table":
+        _write_views(comparison, tables, about, writing)
     else:
-        write_result(
-            tables[table],
-            fmt=fmt,
-            output=output,
-            provenance=about,
-            extra_sheets={name: frame for name, frame in tables.items() if name != table},
-            lang=lang,
-        )
+        extra = {name: frame for name, frame in tables.items() if name != table}
+        writing.write(tables[table], provenance=about, extra_sheets=extra)
     for line in note_lines(comparison, lang):
         tell(line, "yellow")
     if sentence := summary(comparison, lang):
@@ -156,10 +143,10 @@ def _write_views(
     comparison: Comparison,
     tables: dict[str, pd.DataFrame],
     about: Provenance,
-    output: str | None,
-    lang: str,
+    writing: Writing,
 ) -> None:
     """The terminal's tables: the groups always, the effects and event study when estimated."""
+    lang = writing.lang
     views = {
         "groups": groups_view(comparison, lang),
         "effects": (effects_view(comparison, lang), None),
@@ -167,14 +154,11 @@ def _write_views(
     }
     for name, (view, styles) in views.items():
         if len(tables[name]) or name == "groups":
-            write_result(
+            writing.write(
                 tables[name],
-                fmt="table",
-                output=output,
                 provenance=about,
                 title=TITLES[lang][name],
                 table_frame=view,
                 row_styles=styles,
                 max_table_rows=len(view),
-                lang=lang,
             )

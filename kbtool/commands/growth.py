@@ -6,23 +6,18 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import file_reading, report_loaded
+from kbtool.commands.common import report_loaded
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
-    LangOption,
     OptionalInputsArg,
-    OutputOption,
-    RejectsOption,
-    SheetOption,
+    Reading,
     StoreOption,
+    Writing,
     choice,
+    command,
 )
 from kbtool.dynamics import BY_CHOICES, columns_needed, compute_growth, provenance
 from kbtool.measurements import load_measurements
 from kbtool.views.growth import table_view, title
-from kbtool.writing import resolve_format, write_result
 
 ByOption = Annotated[
     str,
@@ -36,17 +31,14 @@ ByOption = Annotated[
 ]
 
 
+@command
 def growth(
     inputs: OptionalInputsArg = None,
     store: StoreOption = None,
     by: ByOption = "kelurahan",
-    lang: LangOption = "en",
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
+    *,
+    writing: Writing,
+    reading: Reading,
 ) -> None:
     """Stunting dynamics per kelurahan and year: children who became stunted (onsets, of those
     at risk) and who recovered, each with Wilson 95% intervals and confirmed by the next
@@ -59,21 +51,18 @@ def growth(
       kbtool growth register.csv --by posyandu -f csv
       kbtool growth -o growth.xlsx --lang id
     """
-    reading = file_reading(inputs, column, sheet, date_format, rejects)
-    fmt = resolve_format(fmt, output)
+    read_options = reading.of_files(inputs)
+    lang = writing.lang
     # pairs cross years: the store is read whole, only these columns
-    loaded = load_measurements(inputs, store, columns_needed(by), reading)
-    report_loaded(loaded, rejects, "count", lang)
+    loaded = load_measurements(inputs, store, columns_needed(by), read_options)
+    report_loaded(loaded, reading.rejects, "count", lang)
     result = compute_growth(loaded.whole(), by=by)
     view, styles = table_view(result, lang=lang)
-    write_result(
+    writing.write(
         result,
-        fmt=fmt,
-        output=output,
         provenance=provenance(result, loaded.origin, loaded.sources),
         title=title(lang),
         table_frame=view,
         row_styles=styles,
         max_table_rows=len(view),  # an aggregate: every group is shown
-        lang=lang,
     )

@@ -9,24 +9,21 @@ from typing import Annotated, Any
 
 import typer
 
-from kbtool.commands.common import read_options, tell
+from kbtool.commands.common import tell
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
     InputsArg,
     LangOption,
-    OutputOption,
     QuietOption,
-    RejectsOption,
-    SheetOption,
+    Reading,
     StoreOption,
+    Writing,
+    command,
 )
 from kbtool.console import err_console, stderr_is_terminal
 from kbtool.errors import InputError
 from kbtool.store import ImportProgress, import_registers, list_sources, resolve_store_dir
 from kbtool.views.store import import_lines, sources_view
-from kbtool.writing import Provenance, resolve_format, write_result
+from kbtool.writing import Provenance
 
 # a progress bar appears only for imports that take longer than this (seconds)
 PROGRESS_AFTER_SECONDS = 1.5
@@ -44,17 +41,16 @@ AllowRevertOption = Annotated[
 ]
 
 
+@command
 def import_(
     inputs: InputsArg,
     store: StoreOption = None,
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
     json_summary: JsonSummaryOption = False,
     allow_revert: AllowRevertOption = False,
     quiet: QuietOption = False,
     lang: LangOption = "en",
+    *,
+    reading: Reading,
 ) -> None:
     """Import registers into the store: idempotent, atomic, NIK and names never stored.
 
@@ -73,10 +69,10 @@ def import_(
         summary = import_registers(
             inputs,
             store,
-            read_options=read_options(column, sheet, date_format),
+            read_options=reading.options(),
             progress=bar,
             on_wait=None if quiet else tell,
-            rejects_path=rejects,
+            rejects_path=reading.rejects,
             allow_revert=allow_revert,
         )
     finally:
@@ -92,23 +88,15 @@ def import_(
         raise InputError("nothing imported")
 
 
-def sources(
-    store: StoreOption = None,
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    lang: LangOption = "en",
-) -> None:
+@command
+def sources(store: StoreOption = None, *, writing: Writing) -> None:
     """List the imports in the store: when, file, SHA-256, rows stored/skipped/rejected."""
-    fmt = resolve_format(fmt, output)
-    frame = list_sources(store)
-    write_result(
+    frame, lang = list_sources(store), writing.lang
+    writing.write(
         frame,
-        fmt=fmt,
-        output=output,
         provenance=Provenance("sources", options={"store": str(resolve_store_dir(store))}),
         title="Imports" if lang == "en" else "Impor",
-        table_frame=sources_view(frame, lang) if fmt == "table" else None,
-        lang=lang,
+        table_frame=sources_view(frame, lang) if writing.format == "table" else None,
     )
 
 

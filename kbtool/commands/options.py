@@ -1,4 +1,5 @@
-"""Options shared by several commands, defined once (like sqlite-utils' output_options).
+"""Options shared by several commands, defined once (like sqlite-utils' output_options), and
+the two groups most commands take whole: how INPUT files are read, and where the result goes.
 
 Every option value is checked here, by a callback, so a wrong value always reads the same:
 Click's "Invalid value for '--period': ..." and exit code 2.
@@ -6,14 +7,22 @@ Click's "Invalid value for '--period': ..." and exit code 2.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, get_type_hints
 
+import pandas as pd
+import pyarrow as pa
 import typer
 
-from kbtool.reading.values import DATE_ORDERS
-from kbtool.writing import FORMATS
+from kbtool.reading import ReadOptions, parse_column_overrides
+from kbtool.reading.values import AUTO, DATE_ORDERS
+from kbtool.writing import FORMATS, resolve_format, write_result
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def choice(names: Sequence[str]) -> Callable[[str | None], str | None]:
@@ -153,3 +162,82 @@ StoreOption = Annotated[
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr (for cron).")
 ]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How INPUT files are read (--column, --sheet, --date-format) and where the rows they
+    reject are listed (--rejects)."""
+
+    column: ColumnOption = None
+    sheet: SheetOption = None
+    date_format: DateFormatOption = AUTO
+    rejects: RejectsOption = None
+
+    def options(self) -> ReadOptions:
+        """The reader's options."""
+        overrides = parse_column_overrides(self.column or [])
+        return ReadOptions(
+            column_overrides=overrides, sheet=self.sheet, date_format=self.date_format
+        )
+
+    def of_files(self, inputs: Sequence[str] | None, **more: object) -> ReadOptions:
+        """The reader's options; without INPUT files (the store) these options, and `more`
+        (option name: value), are refused."""
+        given: dict[str, object] = {"--column": self.column, "--sheet": self.sheet}
+        given |= {"--rejects": self.rejects, "--date-format": self.date_format != AUTO, **more}
+        for name, value in given.items():
+            if value and not inputs:
+                raise typer.BadParameter("applies to INPUT files, not the store", param_hint=name)
+        return self.options()
+
+
+@dataclass(frozen=True)
+class Writing:
+    """Where the result goes (-o), as what (-f) and in which language (--lang). The format is
+    resolved when the group is made, so a wrong one is refused before any work."""
+
+    lang: LangOption = "en"
+    output: OutputOption = None
+    fmt: FormatOption = None
+    format: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "format", resolve_format(self.fmt, self.output))
+
+    def write(self, result: pd.DataFrame | pa.Table, **details: Any) -> None:
+        """writing.write_result to this output, format and language."""
+        write_result(result, fmt=self.format, output=self.output, lang=self.lang, **details)
+
+
+GROUPS = (Reading, Writing)
+
+
+def command(function: F) -> F:
+    """A command whose parameters include option groups (Reading, Writing): Typer sees each
+    group's options after the command's own, and the command is called with the group."""
+    signature = inspect.signature(function, eval_str=True)
+    groups = {p.name: p.annotation for p in signature.parameters.values() if p.annotation in GROUPS}
+    own = [p for p in signature.parameters.values() if p.name not in groups]
+    added = [
+        inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=kind
+        )
+        for group in groups.values()
+        for f, kind in _options(group)
+    ]
+
+    @functools.wraps(function)
+    def run(**values: Any) -> Any:
+        for name, group in groups.items():
+            values[name] = group(**{f.name: values.pop(f.name) for f, _ in _options(group)})
+        return function(**values)
+
+    run.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    return run  # type: ignore[return-value]
+
+
+def _options(group: type) -> list[tuple[Any, Any]]:
+    """A group's fields that are options, with their annotated types."""
+    hints = get_type_hints(group, include_extras=True)
+    return [(f, hints[f.name]) for f in fields(group) if f.init]

@@ -6,19 +6,15 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import file_reading, report_loaded
+from kbtool.commands.common import report_loaded
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
-    LangOption,
     OptionalInputsArg,
-    OutputOption,
-    RejectsOption,
-    SheetOption,
+    Reading,
     StoreOption,
+    Writing,
     choice,
     choices,
+    command,
 )
 from kbtool.errors import UsageError
 from kbtool.measurements import load_measurements
@@ -34,7 +30,6 @@ from kbtool.prevalence import (
 )
 from kbtool.store.schema import MEASUREMENT_COLUMNS
 from kbtool.views.prevalence import in_language, method_sheet, table_view, title
-from kbtool.writing import resolve_format, write_result
 
 
 def _months(value: str | None) -> list[int] | None:
@@ -129,6 +124,7 @@ TotalOption = Annotated[
 ]
 
 
+@command
 def prevalence(
     inputs: OptionalInputsArg = None,
     store: StoreOption = None,
@@ -141,13 +137,9 @@ def prevalence(
     months: MonthsOption = None,
     min_n: MinNOption = DEFAULT_MIN_N,
     total: TotalOption = True,
-    lang: LangOption = "en",
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
+    *,
+    writing: Writing,
+    reading: Reading,
 ) -> None:
     """Prevalence of stunting, underweight, wasting and overweight per kelurahan and year.
 
@@ -163,8 +155,7 @@ def prevalence(
       kbtool prevalence --indicator wasting --by kecamatan,sex -f csv
       kbtool prevalence --months 2,8 -o stunting.xlsx --lang id
     """
-    reading = file_reading(inputs, column, sheet, date_format, rejects)
-    fmt = resolve_format(fmt, output)
+    read_options = reading.of_files(inputs)
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
     design = SampleDesign(cluster=cluster, strata=strata, weights=weights)
@@ -172,8 +163,8 @@ def prevalence(
         _stored_only(design)
     needed = columns_needed(groups, indicators, design)
     # periods lie within a visit year: the store is read and counted one year at a time
-    loaded = load_measurements(inputs, store, needed, reading, by_year=True)
-    report_loaded(loaded, rejects, "count", lang)
+    loaded = load_measurements(inputs, store, needed, read_options, by_year=True)
+    report_loaded(loaded, reading.rejects, "count", writing.lang)
     result = compute_prevalence_of_parts(
         loaded.frames(),
         indicators=indicators,
@@ -186,18 +177,16 @@ def prevalence(
         child_key="child_key",
     )
     about = provenance(result, loaded.origin, loaded.sources)
+    lang = writing.lang
     view, styles = table_view(result, lang=lang)
-    write_result(
+    writing.write(
         in_language(result, lang),
-        fmt=fmt,
-        output=output,
         provenance=about,
         title=title(result, lang),
         table_frame=view,
         row_styles=styles,
         max_table_rows=len(view),  # an aggregate: every group is shown
         extra_sheets={"method": method_sheet(about)},
-        lang=lang,
     )
 
 

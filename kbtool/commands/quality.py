@@ -6,18 +6,15 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import file_reading, report_loaded, tell
+from kbtool.commands.common import report_loaded, tell
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
-    LangOption,
     OptionalInputsArg,
-    OutputOption,
-    RejectsOption,
-    SheetOption,
+    QuietOption,
+    Reading,
     StoreOption,
+    Writing,
     choice,
+    command,
 )
 from kbtool.measurements import load_measurements
 from kbtool.quality import columns_needed, provenance, quality_report, rated_at_least
@@ -29,7 +26,7 @@ from kbtool.views.quality import (
     table_view,
 )
 from kbtool.words import say
-from kbtool.writing import Provenance, resolve_format, write_result
+from kbtool.writing import Provenance
 
 ByOption = Annotated[
     str,
@@ -66,20 +63,18 @@ ExplainOption = Annotated[
 ]
 
 
+@command
 def quality(
     inputs: OptionalInputsArg = None,
     store: StoreOption = None,
     by: ByOption = "posyandu",
     period: PeriodOption = "year",
     fail_on: FailOnOption = None,
-    lang: LangOption = "en",
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
     explain_only: ExplainOption = False,
+    quiet: QuietOption = False,
+    *,
+    writing: Writing,
+    reading: Reading,
 ) -> None:
     """Data quality and plausibility per group and period: completeness, WHO flags, digit
     preference, the HAZ distribution, sex and age ratios, heights that fall or repeat; a SMART
@@ -96,13 +91,13 @@ def quality(
       kbtool quality register.csv --period all -o quality.xlsx
       kbtool quality --fail-on problematic -q -f csv > /dev/null   # a cron check
     """
-    fmt = resolve_format(fmt, output)
     if explain_only:
-        write_result(explain(), fmt=fmt, output=output, provenance=Provenance("quality"))
+        writing.write(explain(), provenance=Provenance("quality"))
         return
-    reading = file_reading(inputs, column, sheet, date_format, rejects)
-    loaded = load_measurements(inputs, store, columns_needed(by), reading)
-    report_loaded(loaded, rejects, "check", lang)
+    lang = writing.lang
+    read_options = reading.of_files(inputs)
+    loaded = load_measurements(inputs, store, columns_needed(by), read_options)
+    report_loaded(loaded, reading.rejects, "check", lang, quiet)
     report = quality_report(
         loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"
     )
@@ -111,21 +106,19 @@ def quality(
         report, loaded.origin, loaded.sources, finding_lines(report), period=period, fail_on=fail_on
     )
     view, styles = table_view(report, lang=lang)
-    write_result(
+    writing.write(
         report.table,
-        fmt=fmt,
-        output=output,
         provenance=about,
         title="Data quality" if lang == "en" else "Kualitas data",
         table_frame=view,
         cell_styles=styles,
         max_table_rows=len(view),  # an aggregate: every group is shown
         extra_sheets={"findings": report.findings},
-        lang=lang,
     )
-    tell(say("findings" if lines else "no_findings", lang), "bold" if lines else None)
-    for line, rating in zip(lines, report.findings["rating"], strict=True):
-        tell(f"  {line}", RATING_STYLES.get(str(rating)))
+    if not quiet:
+        tell(say("findings" if lines else "no_findings", lang), "bold" if lines else None)
+        for line, rating in zip(lines, report.findings["rating"], strict=True):
+            tell(f"  {line}", RATING_STYLES.get(str(rating)))
     failing = rated_at_least(report, fail_on) if fail_on else report.table.iloc[:0]
     if len(failing):
         tell(failing_line(report, failing, str(fail_on), lang))

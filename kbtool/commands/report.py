@@ -8,16 +8,14 @@ from typing import Annotated, cast
 
 import typer
 
-from kbtool.commands.common import file_reading, report_loaded, tell
+from kbtool.commands.common import report_loaded, tell
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
     LangOption,
     OptionalInputsArg,
-    RejectsOption,
-    SheetOption,
+    Reading,
     StoreOption,
     choice,
+    command,
 )
 from kbtool.commands.prevalence import MinNOption, MonthsOption
 from kbtool.commands.trend import TargetOption, parse_targets
@@ -104,6 +102,7 @@ ChartsOption = Annotated[
 ]
 
 
+@command
 def report(
     inputs: OptionalInputsArg = None,
     store: StoreOption = None,
@@ -117,10 +116,8 @@ def report(
     groups: GroupsOption = None,
     charts: ChartsOption = None,
     lang: LangOption = "en",
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
+    *,
+    reading: Reading,
 ) -> None:
     """A report people can read on a phone and print on A4: the latest stunting prevalence and
     where to act first, the trend against the target, every indicator, the data quality and
@@ -134,7 +131,7 @@ def report(
       kbtool report --target 14@2024 --target 14.2@2029 -o report.xlsx
       kbtool report register.csv --groups kampung_kb.csv -o report.html
     """
-    reading = file_reading(inputs, column, sheet, date_format, rejects)
+    read_options = reading.of_files(inputs)
     if output is None:
         raise UsageError("name the report file with -o, e.g. -o report.html ('-' for stdout)")
     fmt = fmt or ("xlsx" if str(output).lower().endswith(".xlsx") else "html")
@@ -145,10 +142,10 @@ def report(
         title=title, programme=read_groups(groups) if groups is not None else None,
     )  # fmt: skip
     loaded = load_measurements(
-        inputs, store, columns_needed(by, options.programme), reading, by_year=True
+        inputs, store, columns_needed(by, options.programme), read_options, by_year=True
     )
     if loaded.measurements:
-        report_loaded(loaded, rejects, "count", lang)
+        report_loaded(loaded, reading.rejects, "count", lang)
     data = assemble_report(loaded, options)
     if data.comparison is not None:
         for line in note_lines(data.comparison, lang):

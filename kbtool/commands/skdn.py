@@ -7,18 +7,14 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import file_reading, report_loaded, tell
+from kbtool.commands.common import report_loaded, tell
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
-    LangOption,
     OptionalInputsArg,
-    OutputOption,
-    RejectsOption,
-    SheetOption,
+    Reading,
     StoreOption,
+    Writing,
     choice,
+    command,
 )
 from kbtool.errors import UsageError
 from kbtool.measurements import NAME_COLUMN, load_measurements
@@ -36,7 +32,6 @@ from kbtool.skdn import (
 from kbtool.skdn.sasaran import few
 from kbtool.views.skdn import list_view, method_sheet, table_view, title
 from kbtool.words import say
-from kbtool.writing import resolve_format, write_result
 
 # a month of a city's posyandu fits a terminal; more goes to a file (-f csv, -o FILE)
 SHOWN_ROWS = 500
@@ -120,6 +115,7 @@ WithNamesOption = Annotated[
 ]
 
 
+@command
 def skdn(
     inputs: OptionalInputsArg = None,
     store: StoreOption = None,
@@ -130,13 +126,9 @@ def skdn(
     kbm: KbmOption = None,
     follow_up: ListOption = False,
     with_names: WithNamesOption = False,
-    lang: LangOption = "en",
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
+    *,
+    writing: Writing,
+    reading: Reading,
 ) -> None:
     """SKDN per posyandu and month: S (children to weigh), D (weighed), B (new), O (not
     weighed the month before), N (gained the KBM), T (did not), 2T (T twice running), BGM
@@ -149,17 +141,15 @@ def skdn(
       kbtool skdn register.csv --by kelurahan --sasaran sasaran.xlsx -o skdn.xlsx
       kbtool skdn register.csv --list --to 2024-06 -f csv --lang id
     """
-    reading = file_reading(
-        inputs, column, sheet, date_format, rejects, **{"--with-names": with_names}
-    )
+    read_options = reading.of_files(inputs, **{"--with-names": with_names})
     _check_options(follow_up, with_names, sasaran, first, last)
-    fmt = resolve_format(fmt, output)
+    lang = writing.lang
     table = read_kbm(kbm) if kbm else BUKU_KIA
     targets = read_sasaran(sasaran, by) if sasaran else None
     needed = [*columns_needed(by, follow_up=follow_up), *([NAME_COLUMN] if with_names else [])]
     # S looks back 12 months and N/T one: the store is read whole, only these columns
-    loaded = load_measurements(inputs, store, needed, reading)
-    report_loaded(loaded, rejects, "count", lang)
+    loaded = load_measurements(inputs, store, needed, read_options)
+    report_loaded(loaded, reading.rejects, "count", lang)
     if follow_up:
         result = followup_list(
             loaded.whole(), by=by, first_month=first, last_month=last, kbm=table,
@@ -177,17 +167,14 @@ def skdn(
     if with_names:
         tell(say("with_names", lang), "yellow")
     about = provenance(result, loaded.origin, loaded.sources)
-    write_result(
+    writing.write(
         result,
-        fmt=fmt,
-        output=output,
         provenance=about,
         title=title(lang, follow_up=follow_up),
         table_frame=view,
         cell_styles=styles,
         max_table_rows=SHOWN_ROWS,
         extra_sheets={"method": method_sheet(about)},
-        lang=lang,
     )
 
 

@@ -5,31 +5,25 @@ from __future__ import annotations
 import typer
 
 from kbtool.commands.common import tell
-from kbtool.commands.options import FormatOption, LangOption, OutputOption, StoreOption
+from kbtool.commands.options import LangOption, StoreOption, Writing, command
 from kbtool.store import check_store, repair_store
 from kbtool.views.store import damaged_frame, repaired_lines
 from kbtool.words import say
-from kbtool.writing import Provenance, resolve_format, write_result
+from kbtool.writing import Provenance
 
 HELP = "Look after a store: check every file against the catalogue, repair what is damaged."
 
 
-def check(
-    store: StoreOption = None,
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    lang: LangOption = "en",
-) -> None:
+@command
+def check(store: StoreOption = None, *, writing: Writing) -> None:
     """Check every file of the store against its catalogue (exit code 1 when one is damaged).
 
     Lists each damaged file with its problem, the import that wrote it and that import's
     source files; `kbtool store repair` sets them aside.
     """
-    fmt = resolve_format(fmt, output)
-    damaged = check_store(store)
-    if damaged or fmt != "table":
-        frame = damaged_frame(damaged)
-        write_result(frame, fmt=fmt, output=output, provenance=Provenance("store check"))
+    damaged, lang = check_store(store), writing.lang
+    if damaged or writing.format != "table":
+        writing.write(damaged_frame(damaged), provenance=Provenance("store check"))
     tell(say("damaged", lang, count=len(damaged)) if damaged else say("sound", lang))
     if damaged:
         raise typer.Exit(1)

@@ -6,17 +6,13 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import file_reading, report_loaded
+from kbtool.commands.common import report_loaded
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
-    LangOption,
     OptionalInputsArg,
-    OutputOption,
-    RejectsOption,
-    SheetOption,
+    Reading,
     StoreOption,
+    Writing,
+    command,
 )
 from kbtool.commands.prevalence import ByOption, IndicatorOption, MinNOption, MonthsOption
 from kbtool.errors import InputError, UsageError
@@ -24,7 +20,6 @@ from kbtool.measurements import load_measurements
 from kbtool.prevalence import DEFAULT_MIN_N, columns_needed, compute_prevalence_of_parts
 from kbtool.trend import DEFAULT_TARGETS, Target, compute_trend, provenance
 from kbtool.views.trend import in_language, table_view, title
-from kbtool.writing import resolve_format, write_result
 
 
 def parse_targets(values: list[str] | None) -> list[Target]:
@@ -49,6 +44,7 @@ TargetOption = Annotated[
 ]
 
 
+@command
 def trend(
     inputs: OptionalInputsArg = None,
     store: StoreOption = None,
@@ -57,13 +53,9 @@ def trend(
     target: TargetOption = None,
     months: MonthsOption = None,
     min_n: MinNOption = DEFAULT_MIN_N,
-    lang: LangOption = "en",
-    output: OutputOption = None,
-    fmt: FormatOption = None,
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
+    *,
+    writing: Writing,
+    reading: Reading,
 ) -> None:
     """Prevalence by year per kelurahan and for the whole area, its average annual rate of
     reduction (AARR) and whether it is on track to the target, as the WHO/UNICEF Global
@@ -78,33 +70,30 @@ def trend(
       kbtool trend register.csv --target 14@2024 --target 14.2@2029
       kbtool trend --by kecamatan --indicator all -o trend.xlsx --lang id
     """
-    reading = file_reading(inputs, column, sheet, date_format, rejects)
-    fmt = resolve_format(fmt, output)
+    read_options = reading.of_files(inputs)
+    lang = writing.lang
     targets = parse_targets(target)
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
     loaded = load_measurements(
-        inputs, store, columns_needed(groups, indicators), reading,
+        inputs, store, columns_needed(groups, indicators), read_options,
         by_year=True,
     )  # fmt: skip
     nothing = loaded.nothing_dated()
     if nothing is not None:
         raise InputError(f"no trend to follow: {nothing}")
-    report_loaded(loaded, rejects, "count", lang)
+    report_loaded(loaded, reading.rejects, "count", lang)
     prevalence = compute_prevalence_of_parts(
         loaded.frames(), indicators=indicators, by=groups, period="year", months=months,
         min_n=min_n, total=True, child_key="child_key",
     )  # fmt: skip
     result = compute_trend(prevalence, targets)
     view, styles = table_view(result, lang=lang)
-    write_result(
+    writing.write(
         in_language(result, lang),
-        fmt=fmt,
-        output=output,
         provenance=provenance(result, loaded.origin, loaded.sources),
         title=title(result, lang),
         table_frame=view,
         row_styles=styles,
         max_table_rows=len(view),  # an aggregate: every group is shown
-        lang=lang,
     )

@@ -6,20 +6,16 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import read_options, report_rows, tell
+from kbtool.commands.common import report_rows, tell
 from kbtool.commands.options import (
-    ColumnOption,
-    DateFormatOption,
-    FormatOption,
     InputsArg,
-    LangOption,
-    OutputOption,
-    RejectsOption,
-    SheetOption,
+    Reading,
+    Writing,
+    command,
 )
 from kbtool.scoring import ScoredTable, Tally, iter_score_file, provenance, score_files
 from kbtool.views.zscore import PREVIEW_WORDS, notes, preview, without_zscores
-from kbtool.writing import STREAMED_FORMATS, resolve_format, write_batches, write_result
+from kbtool.writing import STREAMED_FORMATS, write_batches
 
 FullPrecisionOption = Annotated[
     bool,
@@ -41,17 +37,14 @@ KeepOption = Annotated[
 ]
 
 
+@command
 def zscore(
     inputs: InputsArg,
-    output: OutputOption = None,
-    fmt: FormatOption = None,
     full_precision: FullPrecisionOption = False,
-    lang: LangOption = "en",
-    column: ColumnOption = None,
-    sheet: SheetOption = None,
-    date_format: DateFormatOption = "auto",
-    rejects: RejectsOption = None,
     keep: KeepOption = None,
+    *,
+    writing: Writing,
+    reading: Reading,
 ) -> None:
     """Append WHO z-scores (HAZ, WAZ, WHZ, BMIZ), flags and Permenkes 2/2020 statuses to
     every row.
@@ -65,8 +58,8 @@ def zscore(
       kbtool zscore eppgbm.xlsx --sheet 'Data Pengukuran' --lang id -f csv > scores.csv
       cat register.csv | kbtool zscore - -f jsonl | head
     """
-    fmt = resolve_format(fmt, output)
-    options = read_options(column, sheet, date_format)
+    fmt, output, lang = writing.format, writing.output, writing.lang
+    options = reading.options()
     settings = {"full_precision": full_precision, "lang": lang, "keep": keep or []}
     tally = Tally()
 
@@ -81,19 +74,21 @@ def zscore(
         write_batches((counted(s).table for s in batches), fmt=fmt, output=output)
     else:
         scored = counted(score_files(inputs, options, **settings))  # type: ignore[arg-type]
-        write_result(
+        writing.write(
             scored.table,
-            fmt=fmt,
-            output=output,
             provenance=provenance(scored, full_precision, lang, fmt),
             title=PREVIEW_WORDS[lang]["title"],
             table_frame=preview(scored.table, lang) if fmt == "table" else None,
-            lang=lang,
             total_columns=len(scored.table.columns),
         )
     rejected = tally.all_rejects()
     report_rows(
-        "scored", tally.rows_read, tally.rows_scored, rejected, rejects_path=rejects, lang=lang
+        "scored",
+        tally.rows_read,
+        tally.rows_scored,
+        rejected,
+        rejects_path=reading.rejects,
+        lang=lang,
     )
     if line := without_zscores(tally, len(inputs), lang):
         tell(line, "yellow")
