@@ -19,13 +19,7 @@ from kbtool.audit import (
     split_column_options,
 )
 from kbtool.commands.common import report_loaded, tell
-from kbtool.commands.options import (
-    InputsArg,
-    Reading,
-    Writing,
-    choice,
-    command,
-)
+from kbtool.commands.options import InputsArg, Reading, Writing, choice, command
 from kbtool.measurements import load_measurements
 from kbtool.views.audit import (
     agreeing_groups,

@@ -8,7 +8,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from kbtool.commands.common import report_loaded, tell
+from kbtool.commands.common import tell
 from kbtool.commands.options import (
     OptionalInputsArg,
     Reading,
@@ -26,7 +26,6 @@ from kbtool.compare import (
     compare_groups,
     read_groups,
 )
-from kbtool.measurements import load_measurements
 from kbtool.prevalence import DEFAULT_MIN_N
 from kbtool.views.compare import (
     TITLES,
@@ -105,14 +104,12 @@ def compare(
       kbtool compare --groups kampung_kb.csv --table event_study -f csv
       kbtool compare --groups kampung_kb.csv -o compare.xlsx --lang id
     """
-    read_options = reading.of_files(inputs)
     lang = writing.lang
     programme = read_groups(groups_file)
     indicators = tuple(indicator or ()) or ("stunting",)
     needed = columns_needed(programme, indicators)
     # child-years lie within a visit year: the store is read one year at a time
-    loaded = load_measurements(inputs, store, needed, read_options, by_year=True)
-    report_loaded(loaded, reading.rejects, "count", lang)
+    loaded = reading.load(inputs, store, needed, lang, by_year=True)
     comparison = compare_groups(
         loaded.frames(),
         programme,

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import report_loaded
 from kbtool.commands.options import (
     OptionalInputsArg,
     Reading,
@@ -16,7 +15,6 @@ from kbtool.commands.options import (
     command,
 )
 from kbtool.dynamics import BY_CHOICES, columns_needed, compute_growth, provenance
-from kbtool.measurements import load_measurements
 from kbtool.views.growth import table_view, title
 
 ByOption = Annotated[
@@ -51,11 +49,9 @@ def growth(
       kbtool growth register.csv --by posyandu -f csv
       kbtool growth -o growth.xlsx --lang id
     """
-    read_options = reading.of_files(inputs)
     lang = writing.lang
     # pairs cross years: the store is read whole, only these columns
-    loaded = load_measurements(inputs, store, columns_needed(by), read_options)
-    report_loaded(loaded, reading.rejects, "count", lang)
+    loaded = reading.load(inputs, store, columns_needed(by), lang)
     result = compute_growth(loaded.whole(), by=by)
     view, styles = table_view(result, lang=lang)
     writing.write(

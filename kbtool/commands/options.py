@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import typer
 
+from kbtool.commands.common import report_loaded
+from kbtool.measurements import Loaded, load_measurements
 from kbtool.reading import ReadOptions, parse_column_overrides
 from kbtool.reading.values import AUTO, DATE_ORDERS
 from kbtool.writing import FORMATS, resolve_format, write_result
@@ -190,6 +192,16 @@ class Reading:
             if value and not inputs:
                 raise typer.BadParameter("applies to INPUT files, not the store", param_hint=name)
         return self.options()
+
+    def load(
+        self, inputs: Sequence[str] | None, store: Path | None, columns: Sequence[str], lang: str,
+        *, by_year: bool = False, what: str = "count", quiet: bool = False,
+    ) -> Loaded:  # fmt: skip
+        """The measurements of INPUT files or else the store (only `columns`; by_year: one
+        frame per visit year), and what people should hear about them on stderr."""
+        loaded = load_measurements(inputs, store, columns, self.of_files(inputs), by_year=by_year)
+        report_loaded(loaded, self.rejects, what, lang, quiet)
+        return loaded
 
 
 @dataclass(frozen=True)

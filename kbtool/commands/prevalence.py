@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import report_loaded
 from kbtool.commands.options import (
     OptionalInputsArg,
     Reading,
@@ -17,7 +16,6 @@ from kbtool.commands.options import (
     command,
 )
 from kbtool.errors import UsageError
-from kbtool.measurements import load_measurements
 from kbtool.prevalence import (
     BY_CHOICES,
     DEFAULT_MIN_N,
@@ -155,7 +153,6 @@ def prevalence(
       kbtool prevalence --indicator wasting --by kecamatan,sex -f csv
       kbtool prevalence --months 2,8 -o stunting.xlsx --lang id
     """
-    read_options = reading.of_files(inputs)
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
     design = SampleDesign(cluster=cluster, strata=strata, weights=weights)
@@ -163,8 +160,7 @@ def prevalence(
         _stored_only(design)
     needed = columns_needed(groups, indicators, design)
     # periods lie within a visit year: the store is read and counted one year at a time
-    loaded = load_measurements(inputs, store, needed, read_options, by_year=True)
-    report_loaded(loaded, reading.rejects, "count", writing.lang)
+    loaded = reading.load(inputs, store, needed, writing.lang, by_year=True)
     result = compute_prevalence_of_parts(
         loaded.frames(),
         indicators=indicators,

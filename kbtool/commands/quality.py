@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import report_loaded, tell
+from kbtool.commands.common import tell
 from kbtool.commands.options import (
     OptionalInputsArg,
     QuietOption,
@@ -16,15 +16,8 @@ from kbtool.commands.options import (
     choice,
     command,
 )
-from kbtool.measurements import load_measurements
 from kbtool.quality import columns_needed, provenance, quality_report, rated_at_least
-from kbtool.views.quality import (
-    RATING_STYLES,
-    explain,
-    failing_line,
-    finding_lines,
-    table_view,
-)
+from kbtool.views.quality import RATING_STYLES, explain, failing_line, finding_lines, table_view
 from kbtool.words import say
 from kbtool.writing import Provenance
 
@@ -95,9 +88,7 @@ def quality(
         writing.write(explain(), provenance=Provenance("quality"))
         return
     lang = writing.lang
-    read_options = reading.of_files(inputs)
-    loaded = load_measurements(inputs, store, columns_needed(by), read_options)
-    report_loaded(loaded, reading.rejects, "check", lang, quiet)
+    loaded = reading.load(inputs, store, columns_needed(by), lang, what="check", quiet=quiet)
     report = quality_report(
         loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"
     )

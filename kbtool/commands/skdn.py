@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.common import report_loaded, tell
+from kbtool.commands.common import tell
 from kbtool.commands.options import (
     OptionalInputsArg,
     Reading,
@@ -17,7 +17,7 @@ from kbtool.commands.options import (
     command,
 )
 from kbtool.errors import UsageError
-from kbtool.measurements import NAME_COLUMN, load_measurements
+from kbtool.measurements import NAME_COLUMN
 from kbtool.skdn import (
     BUKU_KIA,
     BY_CHOICES,
@@ -141,15 +141,14 @@ def skdn(
       kbtool skdn register.csv --by kelurahan --sasaran sasaran.xlsx -o skdn.xlsx
       kbtool skdn register.csv --list --to 2024-06 -f csv --lang id
     """
-    read_options = reading.of_files(inputs, **{"--with-names": with_names})
+    reading.of_files(inputs, **{"--with-names": with_names})  # refused with the store
     _check_options(follow_up, with_names, sasaran, first, last)
     lang = writing.lang
     table = read_kbm(kbm) if kbm else BUKU_KIA
     targets = read_sasaran(sasaran, by) if sasaran else None
     needed = [*columns_needed(by, follow_up=follow_up), *([NAME_COLUMN] if with_names else [])]
     # S looks back 12 months and N/T one: the store is read whole, only these columns
-    loaded = load_measurements(inputs, store, needed, read_options)
-    report_loaded(loaded, reading.rejects, "count", lang)
+    loaded = reading.load(inputs, store, needed, lang)
     if follow_up:
         result = followup_list(
             loaded.whole(), by=by, first_month=first, last_month=last, kbm=table,

@@ -7,13 +7,7 @@ from typing import Annotated
 import typer
 
 from kbtool.commands.common import report_loaded
-from kbtool.commands.options import (
-    OptionalInputsArg,
-    Reading,
-    StoreOption,
-    Writing,
-    command,
-)
+from kbtool.commands.options import OptionalInputsArg, Reading, StoreOption, Writing, command
 from kbtool.commands.prevalence import ByOption, IndicatorOption, MinNOption, MonthsOption
 from kbtool.errors import InputError, UsageError
 from kbtool.measurements import load_measurements

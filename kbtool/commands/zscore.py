@@ -7,12 +7,7 @@ from typing import Annotated
 import typer
 
 from kbtool.commands.common import report_rows, tell
-from kbtool.commands.options import (
-    InputsArg,
-    Reading,
-    Writing,
-    command,
-)
+from kbtool.commands.options import InputsArg, Reading, Writing, command
 from kbtool.scoring import ScoredTable, Tally, iter_score_file, provenance, score_files
 from kbtool.views.zscore import PREVIEW_WORDS, notes, preview, without_zscores
 from kbtool.writing import STREAMED_FORMATS, write_batches
