@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kbtool.columns import (
+    CANONICAL_COLUMNS,
     NAT_DAYS,
     calendar_parts,
     day_numbers,
@@ -138,20 +139,9 @@ def constant_column(value: str, n: int) -> pa.DictionaryArray:
     )
 
 
-# The measured values that make two rows of one child and visit date "the same measurement".
-VALUE_COLUMNS = (
-    "sex",
-    "birth_date",
-    "age_months",
-    "weight_kg",
-    "height_cm",
-    "measure",
-    "oedema",
-    "posyandu",
-    "kelurahan",
-    "kecamatan",
-    "puskesmas",
-)
+# The measured values that make two rows of one child and visit date "the same measurement":
+# every canonical column but the child's identity and the visit date, the key itself.
+VALUE_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in ("child_id", "name", "visit_date"))
 
 # value_hash's constants (docs/store-format.md): the golden-ratio constant G and FNV-1a 64's prime
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
