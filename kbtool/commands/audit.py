@@ -63,7 +63,6 @@ RowsOption = Annotated[
         "WHO z-score and status, cause) to FILE: csv, jsonl, json, parquet or xlsx by its "
         "suffix. No names or NIK.",
         metavar="FILE",
-        show_default=False,
         dir_okay=False,
         callback=_rows_file,
     ),

@@ -49,7 +49,6 @@ GroupsOption = Annotated[
         "programme was assigned to), group (e.g. 'Kampung KB') and optionally since (the "
         "year it started there). Units not listed are the comparison group.",
         metavar="FILE",
-        show_default=False,
         dir_okay=False,
     ),
 ]
@@ -65,7 +64,7 @@ TableOption = Annotated[
 ]
 DrawsOption = Annotated[
     int,
-    typer.Option("--draws", help="Wild bootstrap draws.", metavar="N", min=99, show_default=True),
+    typer.Option("--draws", help="Wild bootstrap draws.", metavar="N", min=99),
 ]
 SeedOption = Annotated[
     int,

@@ -67,7 +67,6 @@ InputsArg = Annotated[
     typer.Argument(
         help="Register files (CSV/TSV/xlsx); '-' reads standard input.",
         metavar="INPUT",
-        show_default=False,
     ),
 ]
 OptionalInputsArg = Annotated[
@@ -75,7 +74,6 @@ OptionalInputsArg = Annotated[
     typer.Argument(
         help="Register files (CSV/TSV/xlsx) to read instead of the store; '-' reads stdin.",
         metavar="INPUT",
-        show_default=False,
     ),
 ]
 FormatOption = Annotated[
@@ -87,7 +85,6 @@ FormatOption = Annotated[
         "table on a terminal and csv in a pipe.",
         metavar="FORMAT",
         callback=choice(FORMATS),
-        show_default=False,
     ),
 ]
 OutputOption = Annotated[
@@ -97,7 +94,6 @@ OutputOption = Annotated[
         "-o",
         help="Write here instead of stdout ('-' is stdout). Files are written atomically.",
         metavar="FILE",
-        show_default=False,
     ),
 ]
 LangOption = Annotated[
@@ -117,7 +113,6 @@ ColumnOption = Annotated[
         help="Map a column by hand: CANONICAL=HEADER, e.g. --column birth_date='Tgl Lahir'. "
         "Repeat as needed.",
         metavar="CANONICAL=HEADER",
-        show_default=False,
     ),
 ]
 SheetOption = Annotated[
@@ -126,7 +121,6 @@ SheetOption = Annotated[
         "--sheet",
         help="xlsx: the sheet to read (default: the first).",
         metavar="NAME",
-        show_default=False,
     ),
 ]
 DateFormatOption = Annotated[
@@ -146,7 +140,6 @@ RejectsOption = Annotated[
         "--rejects",
         help="Also write every rejected row (file, line, column, value, reason) to this CSV.",
         metavar="FILE",
-        show_default=False,
         dir_okay=False,
         callback=_rejects_file,
     ),
@@ -157,7 +150,6 @@ StoreOption = Annotated[
         "--store",
         help="Store directory. Default: $KBTOOL_STORE, else the user data directory.",
         metavar="DIR",
-        show_default=False,
         file_okay=False,
     ),
 ]

@@ -51,7 +51,6 @@ ByOption = Annotated[
         "repeat or comma-separate; 'year' alone gives the whole-area total.",
         metavar="GROUP",
         callback=choices(BY_CHOICES),
-        show_default=False,
     ),
 ]
 IndicatorOption = Annotated[
@@ -63,7 +62,6 @@ IndicatorOption = Annotated[
         "repeat or comma-separate for several (one row per indicator).",
         metavar="NAME",
         callback=choices((*INDICATORS, "all")),
-        show_default=False,
     ),
 ]
 ClusterOption = Annotated[
@@ -73,14 +71,11 @@ ClusterOption = Annotated[
         help="Column of the sampling clusters (usually posyandu): intervals of a clustered "
         "design, as anthro_prevalence(cluster=).",
         metavar="COLUMN",
-        show_default=False,
     ),
 ]
 StrataOption = Annotated[
     str | None,
-    typer.Option(
-        "--strata", help="Column of the design's strata.", metavar="COLUMN", show_default=False
-    ),
+    typer.Option("--strata", help="Column of the design's strata.", metavar="COLUMN"),
 ]
 WeightsOption = Annotated[
     str | None,
@@ -88,7 +83,6 @@ WeightsOption = Annotated[
         "--weights",
         help="Column of sampling weights (numbers >= 0).",
         metavar="COLUMN",
-        show_default=False,
     ),
 ]
 PeriodOption = Annotated[
@@ -104,7 +98,6 @@ MonthsOption = Annotated[
         help="Only these calendar months, e.g. 2,8 (bulan timbang: February and August).",
         metavar="M,M",
         callback=_months,
-        show_default=False,
     ),
 ]
 MinNOption = Annotated[

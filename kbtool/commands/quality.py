@@ -47,7 +47,6 @@ FailOnOption = Annotated[
         "this or worse: problematic, acceptable or good. For cron and CI.",
         metavar="RATING",
         callback=choice(("problematic", "acceptable", "good")),
-        show_default=False,
     ),
 ]
 ExplainOption = Annotated[

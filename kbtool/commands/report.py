@@ -44,7 +44,6 @@ ReportOutputOption = Annotated[
         "-o",
         help="The report file, e.g. report.html ('-' is stdout). Written atomically.",
         metavar="FILE",
-        show_default=False,
     ),
 ]
 ReportFormatOption = Annotated[
@@ -56,7 +55,6 @@ ReportFormatOption = Annotated[
         "-o suffix, else html.",
         metavar="FORMAT",
         callback=choice(REPORT_FORMATS),
-        show_default=False,
     ),
 ]
 ReportByOption = Annotated[
@@ -75,7 +73,6 @@ TitleOption = Annotated[
         "--title",
         help="The area's name on top (default from the data, e.g. Kota Metro).",
         metavar="TEXT",
-        show_default=False,
     ),
 ]
 GroupsOption = Annotated[
@@ -86,7 +83,6 @@ GroupsOption = Annotated[
         help="Add a section comparing a programme's units (Kampung KB) with the others, as "
         "kbtool compare --groups FILE does: its headline, event-study chart and effects.",
         metavar="FILE",
-        show_default=False,
         dir_okay=False,
     ),
 ]
@@ -96,7 +92,6 @@ ChartsOption = Annotated[
         "--charts",
         help="Also write every figure into this folder as SVG and PNG (for slides).",
         metavar="DIR",
-        show_default=False,
         file_okay=False,
     ),
 ]

@@ -63,7 +63,6 @@ FromOption = Annotated[
         help="First month, e.g. 2024-01 (default: every month the register has).",
         metavar="YYYY-MM",
         callback=_month,
-        show_default=False,
     ),
 ]
 ToOption = Annotated[
@@ -73,7 +72,6 @@ ToOption = Annotated[
         help="Last month, e.g. 2024-12 (default: every month the register has).",
         metavar="YYYY-MM",
         callback=_month,
-        show_default=False,
     ),
 ]
 SasaranOption = Annotated[
@@ -84,7 +82,6 @@ SasaranOption = Annotated[
         "the register's own count.",
         metavar="FILE",
         dir_okay=False,
-        show_default=False,
     ),
 ]
 KbmOption = Annotated[
@@ -94,7 +91,6 @@ KbmOption = Annotated[
         help="The KBM table (columns age_months, kbm_g) instead of the Buku KIA's.",
         metavar="FILE",
         dir_okay=False,
-        show_default=False,
     ),
 ]
 ListOption = Annotated[

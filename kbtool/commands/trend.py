@@ -33,7 +33,6 @@ TargetOption = Annotated[
         "stunting target of the RPJMN 2025-2029); repeat for several (14@2024 --target "
         "14.2@2029): a block of columns each, suffixed with the year.",
         metavar="PCT@YEAR",
-        show_default=False,
     ),
 ]
 

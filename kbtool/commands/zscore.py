@@ -27,7 +27,6 @@ KeepOption = Annotated[
         help="Write this personal column all the same (a header, e.g. an internal record id you "
         "judge safe); a warning says so. Repeat as needed.",
         metavar="COLUMN",
-        show_default=False,
     ),
 ]
 
