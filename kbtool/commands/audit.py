@@ -19,7 +19,7 @@ from kbtool.audit import (
     split_column_options,
 )
 from kbtool.commands.common import report_loaded, tell
-from kbtool.commands.options import InputsArg, Reading, Writing, choice, command
+from kbtool.commands.options import InputsArg, Reading, Writing, a_file, by_option, command
 from kbtool.measurements import load_measurements
 from kbtool.views.audit import (
     agreeing_groups,
@@ -39,21 +39,8 @@ FINDINGS_SHOWN = 20
 BATCH_ROWS = 250_000
 
 
-def _rows_file(path: Path | None) -> Path | None:
-    """--rows names a file: stdout (-) carries the result itself."""
-    if path is not None and str(path) == "-":
-        raise typer.BadParameter("name a file; stdout (-) carries the result itself")
-    return path
-
-
 ByOption = Annotated[
-    str,
-    typer.Option(
-        "--by",
-        help="Group by posyandu, kelurahan, puskesmas or kecamatan.",
-        metavar="GROUP",
-        callback=choice(BY_CHOICES),
-    ),
+    str, by_option(BY_CHOICES, "Group by posyandu, kelurahan, puskesmas or kecamatan.")
 ]
 RowsOption = Annotated[
     Path | None,
@@ -64,7 +51,7 @@ RowsOption = Annotated[
         "suffix. No names or NIK.",
         metavar="FILE",
         dir_okay=False,
-        callback=_rows_file,
+        callback=a_file,
     ),
 ]
 

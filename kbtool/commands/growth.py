@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import typer
-
 from kbtool.commands.options import (
     OptionalInputsArg,
     Reading,
     StoreOption,
     Writing,
-    choice,
+    by_option,
     command,
 )
 from kbtool.dynamics import BY_CHOICES, columns_needed, compute_growth, provenance
@@ -19,12 +17,10 @@ from kbtool.views.growth import table_view, title
 
 ByOption = Annotated[
     str,
-    typer.Option(
-        "--by",
-        help="Group by kelurahan (default), kecamatan, posyandu or puskesmas; a whole-area "
+    by_option(
+        BY_CHOICES,
+        "Group by kelurahan (default), kecamatan, posyandu or puskesmas; a whole-area "
         "row follows each year.",
-        metavar="GROUP",
-        callback=choice(BY_CHOICES),
     ),
 ]
 

@@ -55,8 +55,13 @@ def choices(names: Sequence[str]) -> Callable[[list[str] | None], list[str]]:
     return check
 
 
-def _rejects_file(path: Path | None) -> Path | None:
-    """--rejects names a file: `-` would be stdout, which carries the result."""
+def by_option(names: Sequence[str], help: str) -> Any:
+    """--by GROUP, one of `names`: what a result's rows are grouped by."""
+    return typer.Option("--by", help=help, metavar="GROUP", callback=choice(names))
+
+
+def a_file(path: Path | None) -> Path | None:
+    """A callback refusing `-` where a file is asked for: stdout carries the result."""
     if path is not None and str(path) == "-":
         raise typer.BadParameter("name a file; stdout (-) carries the result itself")
     return path
@@ -141,7 +146,7 @@ RejectsOption = Annotated[
         help="Also write every rejected row (file, line, column, value, reason) to this CSV.",
         metavar="FILE",
         dir_okay=False,
-        callback=_rejects_file,
+        callback=a_file,
     ),
 ]
 StoreOption = Annotated[

@@ -13,6 +13,7 @@ from kbtool.commands.options import (
     Reading,
     StoreOption,
     Writing,
+    by_option,
     choice,
     command,
 )
@@ -23,12 +24,7 @@ from kbtool.writing import Provenance
 
 ByOption = Annotated[
     str,
-    typer.Option(
-        "--by",
-        help="Group by posyandu, kelurahan or kecamatan.",
-        metavar="GROUP",
-        callback=choice(("posyandu", "kelurahan", "kecamatan")),
-    ),
+    by_option(("posyandu", "kelurahan", "kecamatan"), "Group by posyandu, kelurahan or kecamatan."),
 ]
 PeriodOption = Annotated[
     str,

@@ -14,6 +14,7 @@ from kbtool.commands.options import (
     OptionalInputsArg,
     Reading,
     StoreOption,
+    by_option,
     choice,
     command,
 )
@@ -59,12 +60,10 @@ ReportFormatOption = Annotated[
 ]
 ReportByOption = Annotated[
     str,
-    typer.Option(
-        "--by",
-        help="The groups of the trend panels and the indicators table: kecamatan, kelurahan, "
+    by_option(
+        ("kecamatan", "kelurahan", "puskesmas", "posyandu"),
+        "The groups of the trend panels and the indicators table: kecamatan, kelurahan, "
         "puskesmas or posyandu.",
-        metavar="GROUP",
-        callback=choice(("kecamatan", "kelurahan", "puskesmas", "posyandu")),
     ),
 ]
 TitleOption = Annotated[

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,7 +13,7 @@ from kbtool.commands.options import (
     Reading,
     StoreOption,
     Writing,
-    choice,
+    by_option,
     command,
 )
 from kbtool.errors import UsageError
@@ -47,33 +47,16 @@ def _month(value: str | None) -> str | None:
     return value
 
 
+def _month_option(name: str, first_or_last: str, example: str) -> Any:
+    help = f"{first_or_last} month, e.g. {example} (default: every month the register has)."
+    return typer.Option(name, help=help, metavar="YYYY-MM", callback=_month)
+
+
 ByOption = Annotated[
-    str,
-    typer.Option(
-        "--by",
-        help="Group by posyandu (default), kelurahan, kecamatan or puskesmas.",
-        metavar="GROUP",
-        callback=choice(BY_CHOICES),
-    ),
+    str, by_option(BY_CHOICES, "Group by posyandu (default), kelurahan, kecamatan or puskesmas.")
 ]
-FromOption = Annotated[
-    str | None,
-    typer.Option(
-        "--from",
-        help="First month, e.g. 2024-01 (default: every month the register has).",
-        metavar="YYYY-MM",
-        callback=_month,
-    ),
-]
-ToOption = Annotated[
-    str | None,
-    typer.Option(
-        "--to",
-        help="Last month, e.g. 2024-12 (default: every month the register has).",
-        metavar="YYYY-MM",
-        callback=_month,
-    ),
-]
+FromOption = Annotated[str | None, _month_option("--from", "First", "2024-01")]
+ToOption = Annotated[str | None, _month_option("--to", "Last", "2024-12")]
 SasaranOption = Annotated[
     Path | None,
     typer.Option(
