@@ -17,6 +17,16 @@ from pathlib import Path
 
 from kbtool.errors import StoreError
 
+# the rows an import, and each of its sources, read, stored, skipped and rejected
+COUNT_FIELDS = (
+    "rows_read",
+    "rows_stored",
+    "rows_duplicate",
+    "rows_rejected",
+    "rows_without_key",
+    "corrections",
+)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
@@ -27,12 +37,7 @@ CREATE TABLE IF NOT EXISTS imports (
     started_at TEXT NOT NULL,
     committed_at TEXT NOT NULL,
     kbtool_version TEXT NOT NULL,
-    rows_read INTEGER NOT NULL,
-    rows_stored INTEGER NOT NULL,
-    rows_duplicate INTEGER NOT NULL,
-    rows_rejected INTEGER NOT NULL,
-    rows_without_key INTEGER NOT NULL,
-    corrections INTEGER NOT NULL,
+{counts}
     rejects_file TEXT
 );
 CREATE TABLE IF NOT EXISTS sources (
@@ -41,12 +46,7 @@ CREATE TABLE IF NOT EXISTS sources (
     file TEXT NOT NULL,
     sha256 TEXT NOT NULL,
     size_bytes INTEGER,
-    rows_read INTEGER NOT NULL,
-    rows_stored INTEGER NOT NULL,
-    rows_duplicate INTEGER NOT NULL,
-    rows_rejected INTEGER NOT NULL,
-    rows_without_key INTEGER NOT NULL,
-    corrections INTEGER NOT NULL,
+{counts}
     PRIMARY KEY (import_id, position)
 );
 CREATE TABLE IF NOT EXISTS files (
@@ -73,16 +73,7 @@ CREATE TABLE IF NOT EXISTS year_checks (
     across_keys INTEGER NOT NULL  -- live measurements repeating another under another child key
 );
 CREATE INDEX IF NOT EXISTS sources_sha256 ON sources (sha256);
-"""
-
-COUNT_FIELDS = (
-    "rows_read",
-    "rows_stored",
-    "rows_duplicate",
-    "rows_rejected",
-    "rows_without_key",
-    "corrections",
-)
+""".replace("{counts}", "\n".join(f"    {name} INTEGER NOT NULL," for name in COUNT_FIELDS))
 
 
 @dataclass(frozen=True)

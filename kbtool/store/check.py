@@ -13,7 +13,7 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,9 +36,6 @@ class DamagedFile:
     """A catalogue file that cannot be read as the catalogue describes it."""
 
     path: str
-    area: str
-    year: int | None
-    kecamatan: str | None
     import_id: str
     rows: int
     problem: str
@@ -131,9 +128,8 @@ def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
 def _damaged(
     connection: sqlite3.Connection, entry: catalogue.FileEntry, problem: str
 ) -> DamagedFile:
-    where = {name: value for name, value in asdict(entry).items() if name != "bytes"}
     sources = tuple(catalogue.source_files(connection, entry.import_id))
-    return DamagedFile(**where, problem=problem, sources=sources)
+    return DamagedFile(entry.path, entry.import_id, entry.rows, problem, sources)
 
 
 def _first_line(err: BaseException) -> str:
