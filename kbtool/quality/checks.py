@@ -108,11 +108,7 @@ def _digit_counts(codes: IntArray, size: int, values: FloatArray) -> FloatArray:
 
 
 def child_counts(
-    frame: pd.DataFrame,
-    data: Columns,
-    cells: Cells,
-    period: str | None,
-    parent: str | None,
+    frame: pd.DataFrame, data: Columns, cells: Cells, period: str | None, parent: str | None
 ) -> tuple[Counts, Counts]:
     """Per cell and per period, the children counted as prevalence counts them (_chosen_rows):
     their number, HAZ distribution, sexes, ages and birth days; with a `parent` column, each

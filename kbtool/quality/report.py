@@ -117,11 +117,7 @@ def quality_report(
 
 
 def _compute(
-    frame: pd.DataFrame,
-    data: Columns,
-    cells: Cells,
-    period: str | None,
-    parent: str | None,
+    frame: pd.DataFrame, data: Columns, cells: Cells, period: str | None, parent: str | None
 ) -> tuple[Counts, Counts]:
     """Counts and statistics per cell and per period (the whole-area rows)."""
     cell = row_counts(frame, data, cells)
