@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special
 
 from kbtool.arrays import FloatArray, IntArray
 from kbtool.columns import blank_as_missing, value_codes
@@ -31,9 +30,10 @@ from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round
 from kbtool.growth.zscores import round_half_up_days
 from kbtool.prevalence.design import (
-    CONFIDENCE_LEVEL,
     Design,
     domain_mean,
+    interior,
+    logit_bounds,
     logit_interval,
     weighted_mean,
 )
@@ -545,11 +545,7 @@ def prevalence_ci(
     k, m, big_n = (np.asarray(a, dtype=np.float64) for a in (cases, n, sample_size))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = k / m
-        inner = (r > 0) & (r < 1)
-        safe = np.where(inner, r, 0.5)
-        centre = np.log(safe / (1 - safe))
+        safe = interior(r)
         se_logit = np.sqrt(big_n / (big_n - 1) * (1 / (m * safe * (1 - safe))))
-        t = special.stdtrit(big_n - 1, 1 - (1 - CONFIDENCE_LEVEL) / 2)
-        low = np.where(inner, special.expit(centre - se_logit * t), r)
-        high = np.where(inner, special.expit(centre + se_logit * t), r)
+    low, high = logit_bounds(r, se_logit, big_n - 1)
     return r * 100, low * 100, high * 100

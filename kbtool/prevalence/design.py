@@ -138,10 +138,25 @@ def logit_interval(
     `variance`: expit(logit(p) -/+ t_df * se / (p (1 - p))). 0 gives [0, 0] and 1 gives [1, 1]
     (WHO's own code gives [1, 1] to a proportion of 0.01, comparing a percentage with 1: not
     here)."""
-    inner = (p > 0) & (p < 1)
-    safe = np.where(inner, p, 0.5)
+    safe = interior(p)
     with np.errstate(invalid="ignore", divide="ignore"):
         se_logit = np.sqrt(variance) / (safe * (1 - safe))
+    return logit_bounds(p, se_logit, df, level)
+
+
+def interior(p: FloatArray) -> FloatArray:
+    """p where 0 < p < 1, else 0.5: what a logit and its standard error are computed of."""
+    return np.where((p > 0) & (p < 1), p, 0.5)
+
+
+def logit_bounds(
+    p: FloatArray, se_logit: FloatArray, df: FloatArray, level: float = CONFIDENCE_LEVEL
+) -> tuple[FloatArray, FloatArray]:
+    """expit(logit(p) -/+ t_df * se_logit), the one logit interval of the simple and the
+    clustered design; p of 0, 1 or NaN is its own bounds."""
+    inner = (p > 0) & (p < 1)
+    safe = interior(p)
+    with np.errstate(invalid="ignore", divide="ignore"):
         t = special.stdtrit(df, 1 - (1 - level) / 2)
         centre = np.log(safe / (1 - safe))
         low = special.expit(centre - t * se_logit)
