@@ -50,11 +50,6 @@ def sd_curve(
         return m * power(1 + l * s * k, 1 / l)
 
 
-def data_path(name: str) -> str:
-    """Where the shipped CSV of table `name` lives."""
-    return str(files("kbtool.growth") / "data" / f"{name}.csv")
-
-
 def table_sha256(name: str) -> str:
     """SHA-256 of the shipped CSV of table `name`, to compare with data/SHA256SUMS."""
     data = (files("kbtool.growth") / "data" / f"{name}.csv").read_bytes()
