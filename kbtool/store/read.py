@@ -47,24 +47,6 @@ _READ_ATTEMPTS = 3
 _MS_PER_DAY = 86_400_000
 
 
-def _dataset_schema(area: str) -> pa.Schema:
-    base = MEASUREMENT_SCHEMA if area == "measurements" else SUPERSEDED_SCHEMA
-    return pa.schema(list(base) + list(PARTITION_SCHEMA))
-
-
-def measurements_dataset(
-    store: str | Path | None = None, *, area: str = "measurements"
-) -> ds.Dataset:
-    """The committed Parquet files of the store as one pyarrow dataset (hive-partitioned).
-
-    `area` "superseded" gives the rows replaced by corrections. Only files the catalogue lists
-    are read, so an import in progress or interrupted is never seen. String columns with few
-    distinct values come back dictionary-encoded.
-    """
-    opened = require_store(store)
-    return _dataset(opened, area, _live_files(opened, area))
-
-
 def _live_files(opened: Store, area: str) -> list[catalogue.FileEntry]:
     if area not in ("measurements", "superseded"):
         raise ValueError("area must be 'measurements' or 'superseded'")
@@ -73,12 +55,15 @@ def _live_files(opened: Store, area: str) -> list[catalogue.FileEntry]:
 
 
 def _dataset(opened: Store, area: str, files: list[catalogue.FileEntry]) -> ds.Dataset:
+    """The listed files of an area as one hive-partitioned dataset (an import in progress is
+    never seen); string columns with few distinct values come back dictionary-encoded."""
+    base = MEASUREMENT_SCHEMA if area == "measurements" else SUPERSEDED_SCHEMA
     file_format = ds.ParquetFileFormat(
         read_options=ds.ParquetReadOptions(dictionary_columns=list(DICTIONARY_COLUMNS))
     )
     return ds.dataset(
         [str(live_path(opened.root / f.path)) for f in files],
-        schema=_dataset_schema(area),
+        schema=pa.schema([*base, *PARTITION_SCHEMA]),
         format=file_format,
         partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
         partition_base_dir=str(opened.root / area),
@@ -111,16 +96,13 @@ def _expression(filters: Filters) -> ds.Expression | None:
     return pq.filters_to_expression(list(filters))
 
 
-def _types(arrow_type: pa.DataType) -> Any:
-    # nullable booleans stay booleans (not object); age_days and the year partition are nullable
-    # integers whether or not this selection happens to hold a missing value
-    if arrow_type == pa.bool_():
-        return pd.BooleanDtype()
-    if arrow_type == pa.int16():
-        return pd.Int16Dtype()
-    if arrow_type == pa.int32():
-        return pd.Int32Dtype()
-    return None
+# nullable booleans stay booleans (not object); age_days and the year partition are nullable
+# integers whether or not this selection happens to hold a missing value
+_types = {
+    pa.bool_(): pd.BooleanDtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+}.get
 
 
 def read_measurements_table(
@@ -215,14 +197,12 @@ class _ColumnFiller:
         self.values[start:end] = lookup[indices]
 
     def _fill_from_buffers(self, start: int, end: int, column: pa.Array) -> bool:
-        """Fill a batch of booleans, numbers or dates straight from its Arrow buffers.
+        """Fill a batch of booleans, numbers or dates straight from its Arrow buffers (numpy
+        unpacks the bitmaps for a fraction of what pyarrow's to_numpy/fill_null cost a call).
 
-        pyarrow's to_numpy/is_null/fill_null cost ~0.1-0.3 ms a call on booleans and on
-        columns with missing values; unpacking the bitmaps with numpy costs a tenth of that.
-        Missing values are NaN in float columns, False/0 under the mask of nullable ones, NaT
-        in dates; dates go from days to milliseconds straight into the frame's int64 view.
-        Returns False (nothing done) for integers with missing values and no mask, and for
-        other types.
+        Missing values become NaN in floats, False/0 under a mask, NaT in dates (written as
+        milliseconds into the frame's int64 view). False (nothing done) for other types and
+        for integers with missing values but no mask.
         """
         arrow_type = column.type
         is_date = pa.types.is_date32(arrow_type)
@@ -308,8 +288,8 @@ def _stream_frame(
         filter=expression,
         batch_readahead=2,
         fragment_readahead=1,
-        # column chunks read as they are decoded, not prefetched whole: ~180 MB less resident
-        # on 20 million rows (the prefetched ranges stay cached by the allocator), same speed
+        # column chunks read as they are decoded, not prefetched whole (the allocator keeps
+        # prefetched ranges cached): less memory at the same speed
         fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
     )
     for tagged in scanner.scan_batches():
@@ -376,10 +356,7 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
         ).fetchall()
     frame = pd.DataFrame(rows, columns=list(IMPORT_COLUMNS))
     frame["imported_at"] = pd.to_datetime(frame["imported_at"], utc=True)
-    for name in IMPORT_COLUMNS[5:]:
-        frame[name] = frame[name].astype("int64")
-    frame["size_bytes"] = frame["size_bytes"].astype("Int64")
-    return frame
+    return frame.astype({"size_bytes": "Int64"} | dict.fromkeys(catalogue.COUNT_FIELDS, "int64"))
 
 
 def duplicates_across_keys(store: str | Path | None = None) -> int:
