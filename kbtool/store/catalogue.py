@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kbtool.errors import StoreError
@@ -105,9 +106,13 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     return connection
 
 
+def now() -> str:
+    """A time as the catalogue records it: UTC, ISO 8601, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def create(path: Path, meta: dict[str, str]) -> None:
-    """Create the catalogue's tables (connect does, idempotently) and record `meta` (format
-    version, ...)."""
+    """Create the catalogue's tables (connect does, idempotently) and record `meta`."""
     with closing(connect(path)) as connection, connection:
         connection.executemany(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", sorted(meta.items())
@@ -145,14 +150,11 @@ def live_files(
 
 def all_paths(connection: sqlite3.Connection) -> set[str]:
     """Every file the catalogue references (data files and rejects files)."""
-    paths = {str(r[0]) for r in connection.execute("SELECT path FROM files")}
-    paths |= {
-        str(r[0])
-        for r in connection.execute(
-            "SELECT rejects_file FROM imports WHERE rejects_file IS NOT NULL"
-        )
-    }
-    return paths
+    rows = connection.execute(
+        "SELECT path FROM files "
+        "UNION SELECT rejects_file FROM imports WHERE rejects_file IS NOT NULL"
+    )
+    return {str(row[0]) for row in rows}
 
 
 @dataclass(frozen=True)
@@ -224,17 +226,19 @@ def commit_import(
 def across_keys(connection: sqlite3.Connection) -> tuple[int, list[int | None]]:
     """Live measurements that repeat another under another child key, as the imports recorded
     them, and the live years no import has checked (a store made by an earlier kbtool)."""
-    years = {
-        None if row[0] is None else int(row[0])
-        for row in connection.execute("SELECT DISTINCT year FROM files WHERE area = 'measurements'")
-    }
+    # years as year_checks holds them: -1 for measurements without a visit date
+    live = sorted(
+        int(row[0])
+        for row in connection.execute(
+            "SELECT DISTINCT IFNULL(year, -1) FROM files WHERE area = 'measurements'"
+        )
+    )
     try:
         checked = dict(connection.execute("SELECT year, across_keys FROM year_checks").fetchall())
     except sqlite3.OperationalError:  # no such table: read-only, made by an earlier kbtool
         checked = {}
-    found = sum(int(checked.get(-1 if y is None else y, 0)) for y in years)
-    unchecked = [y for y in years if (-1 if y is None else y) not in checked]
-    return found, sorted(unchecked, key=lambda y: -1 if y is None else y)
+    found = sum(int(checked.get(year, 0)) for year in live)
+    return found, [None if year == -1 else year for year in live if year not in checked]
 
 
 def source_files(connection: sqlite3.Connection, import_id: str) -> list[str]:

@@ -14,7 +14,6 @@ import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -54,15 +53,14 @@ def file_problem(root: Path, entry: catalogue.FileEntry, *, full: bool = False) 
         if full:
             parquet.read()
     except (OSError, pa.ArrowException) as err:
-        return f"unreadable ({_first_line(err)})"
+        return f"unreadable ({(str(err).strip() or type(err).__name__).splitlines()[0]})"
     if rows != entry.rows:
         return f"holds {rows:,} rows where the catalogue says {entry.rows:,}"
     return None
 
 
-def check_store(store: str | Path | None = None, *, full: bool = True) -> list[DamagedFile]:
-    """Every damaged file of the store (none: the store is sound). Reads each file whole
-    (`full`), or only its footer."""
+def check_store(store: str | Path | None = None) -> list[DamagedFile]:
+    """Every damaged file of the store, each read whole (none: the store is sound)."""
     opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         entries = catalogue.live_files(connection, "measurements") + catalogue.live_files(
@@ -70,7 +68,7 @@ def check_store(store: str | Path | None = None, *, full: bool = True) -> list[D
         )
         found = []
         for entry in entries:
-            problem = file_problem(opened.root, entry, full=full)
+            problem = file_problem(opened.root, entry, full=True)
             if problem is not None:
                 found.append(_damaged(connection, entry, problem))
     return found
@@ -113,7 +111,7 @@ def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
     opened = require_store(store)
     with store_lock(opened), closing(catalogue.connect(opened.catalogue_file)) as connection:
         damaged = check_store(opened.root)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+        now = catalogue.now()
         for item in damaged:
             source = live_path(opened.root / item.path)
             aside = opened.root / DAMAGED_DIR / item.import_id / item.path
@@ -130,8 +128,3 @@ def _damaged(
 ) -> DamagedFile:
     sources = tuple(catalogue.source_files(connection, entry.import_id))
     return DamagedFile(entry.path, entry.import_id, entry.rows, problem, sources)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

@@ -170,7 +170,7 @@ def import_batches(
     The import lands completely or not at all. `rejects_path` also receives the rejects CSV.
     Rows that would restore a value a later import corrected are skipped unless `allow_revert`.
     """
-    started, started_at = time.monotonic(), _now()
+    started, started_at = time.monotonic(), catalogue.now()
     opened = create_or_open(resolve_store_dir(store))
     with (
         store_lock(opened, timeout=lock_timeout, on_wait=on_wait),
@@ -269,7 +269,7 @@ class _Import:
         record = catalogue.ImportRecord(
             import_id=self.import_id,
             started_at=started_at,
-            committed_at=_now(),
+            committed_at=catalogue.now(),
             kbtool_version=__version__,
             counts={f: sum(s.counts()[f] for s in imported) for f in catalogue.COUNT_FIELDS},
             rejects_file=rejects,
@@ -325,21 +325,13 @@ class _Import:
             self.progress(ImportProgress(phase, summary.file if summary else None, rows))
 
 
-def collect_leftovers(
-    store: str | Path | None = None,
-    *,
-    on_wait: Callable[[str], None] | None = None,
-    lock_timeout: float | None = None,
-) -> int:
+def collect_leftovers(store: str | Path | None = None) -> int:
     """Finish or remove what interrupted imports left in the store (every import does this
     first). Returns the number of files removed; 0 when there is no store."""
     opened = open_existing(resolve_store_dir(store))
     if opened is None:
         return 0
-    with (
-        store_lock(opened, timeout=lock_timeout, on_wait=on_wait),
-        closing(catalogue.connect(opened.catalogue_file)) as connection,
-    ):
+    with store_lock(opened), closing(catalogue.connect(opened.catalogue_file)) as connection:
         return roll_forward(opened, connection)
 
 
@@ -350,7 +342,6 @@ def import_registers(
     read_options: ReadOptions | None = None,
     progress: ProgressCallback | None = None,
     on_wait: Callable[[str], None] | None = None,
-    lock_timeout: float | None = None,
     rejects_path: str | Path | None = None,
     allow_revert: bool = False,
 ) -> ImportSummary:
@@ -386,7 +377,6 @@ def import_registers(
         store,
         progress=progress,
         on_wait=on_wait,
-        lock_timeout=lock_timeout,
         rejects_path=rejects_path,
         allow_revert=allow_revert,
     )
@@ -415,7 +405,3 @@ def _copy_rejects(stored: str | None, target: Path) -> None:
     data = Path(stored).read_bytes() if stored else (",".join(REJECT_COLUMNS) + "\n").encode()
     with atomic_write(target) as handle:  # an OSError becomes one line naming the file
         handle.write(data)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 
 from kbtool import __version__
@@ -68,7 +67,7 @@ def create_or_open(root: Path) -> Store:
             {
                 "format_version": str(FORMAT_VERSION),
                 "store_id": secrets.token_hex(8),
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "created_at": catalogue.now(),
                 "created_by": f"kbtool {__version__}",
             },
         )

@@ -366,16 +366,11 @@ def duplicates_across_keys(store: str | Path | None = None) -> int:
     opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         found, unchecked = catalogue.across_keys(connection)
-        entries = [
-            entry
-            for year in unchecked
-            for entry in catalogue.live_files(connection, "measurements", year)
-        ]
-    for year in unchecked:
-        parts = [read_store_file(opened, e, dedup.KEY_COLUMNS) for e in entries if e.year == year]
-        if parts:
-            rows = dedup.Rows.of(pa.concat_tables(parts))
-            found += dedup.count_across_keys(rows, KEY_KIND_NIK)
+        # every unchecked year has live files: the years come from them
+        by_year = [catalogue.live_files(connection, "measurements", year) for year in unchecked]
+    for entries in by_year:
+        parts = [read_store_file(opened, entry, dedup.KEY_COLUMNS) for entry in entries]
+        found += dedup.count_across_keys(dedup.Rows.of(pa.concat_tables(parts)), KEY_KIND_NIK)
     return found
 
 

@@ -100,9 +100,8 @@ SUPERSEDED_SCHEMA = MEASUREMENT_SCHEMA.append(
 PARTITION_SCHEMA = pa.schema([pa.field("year", pa.int16()), pa.field("kecamatan", pa.string())])
 MEASUREMENT_COLUMNS = tuple(MEASUREMENT_SCHEMA.names) + tuple(PARTITION_SCHEMA.names)
 
-# Full-precision z-scores, BMI and value hashes are random 64-bit patterns: zstd saves under 2% on
-# them (measured on a generated register) at a tenth of the writing time, so they are written
-# uncompressed; everything else is zstd level 1 (about 30% smaller than snappy at the same speed).
+# Full-precision z-scores, BMI and value hashes are random 64-bit patterns that zstd hardly
+# shrinks, so they are written uncompressed; everything else is zstd level 1.
 _UNCOMPRESSED = ("haz", "waz", "whz", "bmi", "bmiz", "value_hash")
 _ALL_COLUMNS = SUPERSEDED_SCHEMA.names
 PARQUET_OPTIONS: dict[str, object] = {
@@ -116,8 +115,7 @@ PARQUET_OPTIONS: dict[str, object] = {
         *("visit_date", "age_days", "age_months", "weight_kg", "height_cm", "measure"),
         "lenhei_cm",
     ],
-    # min/max statistics only where a reader can skip row groups with them; on z-scores, hashes
-    # and dictionary strings they cost a third of the writing time and prune nothing
+    # min/max statistics only where a reader can skip row groups with them
     "write_statistics": [
         "child_key_kind",
         "sex",
@@ -202,8 +200,7 @@ class _Text:
 
     def dictionary(self) -> pa.DictionaryArray:
         """As a dictionary<int32, string> array, nulls where missing."""
-        missing = self.codes < 0
-        indices = pa.array(self.codes.astype(np.int32), mask=missing if missing.any() else None)
+        indices = _with_missing(self.codes.astype(np.int32), pa.int32(), self.codes < 0)
         return pa.DictionaryArray.from_arrays(indices, self.names)
 
     def words(self) -> Words:
@@ -245,9 +242,15 @@ def _partition_order(year: npt.NDArray[np.int32], kecamatan: _Text) -> npt.NDArr
     return np.argsort(group, kind="stable")
 
 
+def _with_missing(
+    values: npt.NDArray[Any], arrow_type: pa.DataType, missing: npt.NDArray[np.bool_]
+) -> pa.Array:
+    """`values` as Arrow, null where `missing` (no validity bitmap when nothing is)."""
+    return pa.array(values, arrow_type, mask=missing if missing.any() else None)
+
+
 def _days_array(days: npt.NDArray[np.int64]) -> pa.Array:
-    missing = days == NAT_DAYS
-    return pa.array(days.astype(np.int32), pa.date32(), mask=missing if missing.any() else None)
+    return _with_missing(days.astype(np.int32), pa.date32(), days == NAT_DAYS)
 
 
 def build_batch(
@@ -321,16 +324,14 @@ def build_batch(
         age_months=age_months,
         full_precision=True,
     )
-    age_missing = np.isnan(z.age_days)
     columns: dict[str, pa.Array] = {
         "child_key": pa.array(arranged(keys.key), pa.int64()),
         "child_key_kind": pa.array(arranged(keys.kind), pa.int8()),
         "sex": pa.array(sex, pa.int8()),
         "birth_date": _days_array(birth_days),
         "visit_date": _days_array(visit_days),
-        "age_days": pa.array(
-            np.nan_to_num(z.age_days).astype(np.int32),
-            mask=age_missing if age_missing.any() else None,
+        "age_days": _with_missing(
+            np.nan_to_num(z.age_days).astype(np.int32), pa.int32(), np.isnan(z.age_days)
         ),
         "age_months": pa.array(age_months, from_pandas=True),
         "weight_kg": pa.array(weight, from_pandas=True),
@@ -348,9 +349,7 @@ def build_batch(
         with np.errstate(invalid="ignore"):
             flag = (rounded < low) | (rounded > high)
         columns[indicator] = pa.array(full, from_pandas=True)
-        columns[f"{indicator}_flag"] = pa.array(
-            flag, pa.bool_(), mask=missing if missing.any() else None
-        )
+        columns[f"{indicator}_flag"] = _with_missing(flag, pa.bool_(), missing)
         status = classify(rounded, indicator, flagged=flag)
         columns[f"{indicator}_status"] = _Text(
             np.asarray(status.codes, dtype=np.intp), pa.array(status.categories, pa.string())
