@@ -190,18 +190,8 @@ class Resolver:
             kept = np.delete(np.arange(entry.rows, dtype=np.int64), rows_out)
             self.plan.removed.append(entry.path)
             touched.add((entry.year, entry.kecamatan))
-            splits.append(
-                _Split(
-                    self.store.root / entry.path,
-                    entry.year,
-                    entry.kecamatan,
-                    len(kept),
-                    keep=kept,
-                    target=self._rewritten(entry.year, entry.kecamatan, len(kept)),
-                    moved=rows_out,
-                    entry=entry,
-                )
-            )
+            partition = (self.store.root / entry.path, entry.year, entry.kecamatan)
+            splits.append(self._rewrite(*partition, kept, rows_out, entry))
         self._run_splits(splits)
         return touched
 
@@ -237,17 +227,24 @@ class Resolver:
                 live_rows = _rows_by_file(file_no[live], row_no[live])
                 moved_rows = _rows_by_file(file_no[moved_in_import], row_no[moved_in_import])
             assert moved_rows is not None
-            kept = live_rows.get(staged.file_no, np.empty(0, dtype=np.int64))
-            splits.append(
-                _Split(
-                    *partition,
-                    len(kept),
-                    keep=kept,
-                    target=self._rewritten(staged.year, staged.kecamatan, len(kept)),
-                    moved=moved_rows.get(staged.file_no, np.empty(0, dtype=np.int64)),
-                )
-            )
+            none = np.empty(0, dtype=np.int64)
+            kept, moved = live_rows.get(staged.file_no, none), moved_rows.get(staged.file_no, none)
+            splits.append(self._rewrite(*partition, kept, moved))
         return splits
+
+    def _rewrite(
+        self,
+        source: Path,
+        year: int | None,
+        kecamatan: str | None,
+        kept: npt.NDArray[np.int64],
+        moved: npt.NDArray[np.int64],
+        entry: catalogue.FileEntry | None = None,
+    ) -> _Split:
+        """A file rewritten with only the rows `kept` (into a new staged file, none when no row
+        is kept), the rows `moved` read out for superseded/."""
+        target = self.staging.new_file("measurements", year, kecamatan).path if len(kept) else None
+        return _Split(source, year, kecamatan, len(kept), kept, target, moved, entry)
 
     def _run_splits(self, splits: list[_Split]) -> None:
         """The rewrites on every core (Parquet encoding releases the GIL); what they add to the
@@ -377,10 +374,6 @@ class Resolver:
                 removed.update(e.path for e in existing)
                 self.plan.added = [(p, e) for p, e in self.plan.added if (p, e) not in new]
                 self._add(merged.path, area, year, kecamatan, total)
-
-    def _rewritten(self, year: int | None, kecamatan: str | None, rows: int) -> Path | None:
-        """A new staged file for the rows a rewrite keeps; None when it keeps none."""
-        return self.staging.new_file("measurements", year, kecamatan).path if rows else None
 
     def _add(
         self, staged: Path, area: str, year: int | None, kecamatan: str | None, rows: int
