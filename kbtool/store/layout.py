@@ -75,12 +75,8 @@ def resolve_store_dir(store: str | Path | None = None) -> Path:
 
     The last is platformdirs' user_data_dir("kbtool"), e.g. ~/.local/share/kbtool on Linux.
     """
-    if store is not None and str(store) != "":
-        return Path(store).expanduser()
-    from_env = os.environ.get(STORE_ENV, "")
-    if from_env:
-        return Path(from_env).expanduser()
-    return Path(platformdirs.user_data_dir("kbtool"))
+    chosen = str(store or "") or os.environ.get(STORE_ENV, "")
+    return Path(chosen).expanduser() if chosen else Path(platformdirs.user_data_dir("kbtool"))
 
 
 def read_format_version(store: Store) -> int:

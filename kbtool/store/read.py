@@ -114,18 +114,13 @@ def read_measurements_table(
 ) -> pa.Table:
     """The stored measurements as an Arrow table (see open_measurements)."""
     expression = _expression(filters)
-    wanted = None if columns is None else list(columns)
 
     def read(dataset: ds.Dataset) -> pa.Table:
-        if wanted is not None:
-            _check_columns(dataset, wanted)
-        table = dataset.to_table(columns=wanted, filter=expression)
-        if "kecamatan" in table.column_names:
-            index = table.column_names.index("kecamatan")
-            table = table.set_column(
-                index, "kecamatan", pc.dictionary_encode(table.column("kecamatan"))
-            )
-        return table
+        table = dataset.to_table(columns=_check_columns(dataset, columns), filter=expression)
+        if "kecamatan" not in table.column_names:
+            return table
+        index = table.column_names.index("kecamatan")
+        return table.set_column(index, "kecamatan", pc.dictionary_encode(table.column(index)))
 
     return _reading(store, area, read)
 
