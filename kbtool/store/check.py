@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,32 +63,24 @@ def check_store(store: str | Path | None = None) -> list[DamagedFile]:
     """Every damaged file of the store, each read whole (none: the store is sound)."""
     opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
-        entries = catalogue.live_files(connection, "measurements") + catalogue.live_files(
-            connection, "superseded"
-        )
-        found = []
-        for entry in entries:
-            problem = file_problem(opened.root, entry, full=True)
-            if problem is not None:
-                found.append(_damaged(connection, entry, problem))
-    return found
+        areas = ("measurements", "superseded")
+        entries = [entry for area in areas for entry in catalogue.live_files(connection, area)]
+        return list(_damaged_files(opened.root, connection, entries, full=True))
 
 
 def damaged_file_error(store: Store, entries: Sequence[catalogue.FileEntry]) -> StoreError:
     """The error for a read that failed: the first of `entries` found damaged named, with its
     import and how to recover; a plain error if each looks sound (a file replaced meanwhile)."""
     with closing(catalogue.connect(store.catalogue_file, readonly=True)) as connection:
-        for entry in entries:
-            problem = file_problem(store.root, entry)
-            if problem is not None:
-                damaged = _damaged(connection, entry, problem)
-                return StoreError(
-                    f"the store file {damaged.path} is {damaged.problem}; it was written by "
-                    f"import {damaged.import_id} ({', '.join(damaged.sources) or 'no source'}). "
-                    "`kbtool store check` lists every damaged file; `kbtool store repair` sets "
-                    "them aside and says which files to import again"
-                )
-    return StoreError("the store changed while it was being read; try again")
+        damaged = next(_damaged_files(store.root, connection, entries, full=False), None)
+    if damaged is None:
+        return StoreError("the store changed while it was being read; try again")
+    return StoreError(
+        f"the store file {damaged.path} is {damaged.problem}; it was written by "
+        f"import {damaged.import_id} ({', '.join(damaged.sources) or 'no source'}). "
+        "`kbtool store check` lists every damaged file; `kbtool store repair` sets "
+        "them aside and says which files to import again"
+    )
 
 
 def read_store_file(
@@ -123,8 +115,15 @@ def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
     return damaged
 
 
-def _damaged(
-    connection: sqlite3.Connection, entry: catalogue.FileEntry, problem: str
-) -> DamagedFile:
-    sources = tuple(catalogue.source_files(connection, entry.import_id))
-    return DamagedFile(entry.path, entry.import_id, entry.rows, problem, sources)
+def _damaged_files(
+    root: Path,
+    connection: sqlite3.Connection,
+    entries: Sequence[catalogue.FileEntry],
+    *,
+    full: bool,
+) -> Iterator[DamagedFile]:
+    for entry in entries:
+        problem = file_problem(root, entry, full=full)
+        if problem is not None:
+            sources = tuple(catalogue.source_files(connection, entry.import_id))
+            yield DamagedFile(entry.path, entry.import_id, entry.rows, problem, sources)
