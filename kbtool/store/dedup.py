@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kbtool.arrays import IntArray
-from kbtool.columns import NAT_DAYS
+from kbtool.columns import day_numbers
 
 DUPLICATE = 0
 LIVE = 1
@@ -51,7 +51,8 @@ class Rows:
         """The KEY_COLUMNS of stored rows (a table of them)."""
         key, kind = table.column("child_key").to_numpy(), table.column("child_key_kind").to_numpy()
         vhash = table.column("value_hash").to_numpy()
-        return cls(key, stored_days(table.column("visit_date")), vhash, kind, src)
+        visit = day_numbers(table.column("visit_date").to_numpy())  # NAT_DAYS where missing
+        return cls(key, visit, vhash, kind, src)
 
     def take(self, rows: npt.NDArray[np.intp] | npt.NDArray[np.bool_]) -> Rows:
         """The rows chosen (positions or a mask)."""
@@ -69,17 +70,10 @@ class Resolution:
     credit_src: IntArray  # for SUPERSEDED rows: the source of the row that won, else -1
 
 
-def stored_days(dates: pa.ChunkedArray) -> IntArray:
-    """A stored date column as day numbers, NAT_DAYS where missing (as the import's index)."""
-    days = dates.cast(pa.int32()).fill_null(0).to_numpy().astype(np.int64)
-    days[dates.is_null().to_numpy()] = NAT_DAYS
-    return days
-
-
 def repeats(values: IntArray) -> npt.NDArray[np.bool_]:
     """Whether each value occurs more than once."""
-    # numpy's sort then a hash lookup of the repeated values: 2.5x faster than factorize when
-    # few repeat; when many do (an export imported again), pandas' duplicated is 4x faster
+    # a sort, then a look-up of the few repeated values (faster than factorize); pandas'
+    # duplicated when many repeat (an export imported again)
     ordered = np.sort(values)
     same = ordered[1:] == ordered[:-1]
     if np.count_nonzero(same) > len(values) // 64:
