@@ -299,11 +299,8 @@ class Resolver:
         files = catalogue.live_files(self.connection, "superseded", year)
         if not files:
             return np.empty(0, dtype=np.intp)
-        tables = [
-            read_store_file(self.store, entry, [*dedup.KEY_COLUMNS, "superseded_by_import"])
-            for entry in files
-        ]
-        old = pa.concat_tables(tables)
+        wanted_columns = [*dedup.KEY_COLUMNS, "superseded_by_import"]
+        old = pa.concat_tables([read_store_file(self.store, e, wanted_columns) for e in files])
         superseded = dedup.Rows.of(old)
         earlier = pd.DataFrame(
             {
@@ -322,10 +319,9 @@ class Resolver:
             }
         )
         found = wanted.merge(earlier, on=["key", "visit", "vhash"])
-        for by, rows in found.groupby("by")["row"]:
-            self.outcome.reverted_imports[str(by)] = self.outcome.reverted_imports.get(
-                str(by), 0
-            ) + len(rows)
+        reverted = self.outcome.reverted_imports
+        for by, count in found.groupby("by").size().items():
+            reverted[str(by)] = reverted.get(str(by), 0) + int(count)
         return np.sort(found["row"].to_numpy()).astype(np.intp)
 
     def _stored_index(

@@ -82,9 +82,8 @@ class Staging:
     ) -> tuple[StagedBatch | None, ChildKeys | None]:
         """A batch in stored form, grouped by partition, and its keys (None, None when every row
         was rejected); its rejects are appended to the import's rejects file."""
-        for warning in batch.warnings:  # each names its file already
-            if warning not in self.warnings:
-                self.warnings.append(warning)
+        # each names its file already: kept once, in order
+        self.warnings = list(dict.fromkeys([*self.warnings, *batch.warnings]))
         if len(batch.rejects):
             mapped = batch.column_map
             identifying = [mapped[c] for c in IDENTIFYING_COLUMNS if c in mapped]
