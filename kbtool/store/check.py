@@ -23,6 +23,7 @@ from kbtool.errors import StoreError
 from kbtool.store import catalogue
 from kbtool.store.layout import Store, live_path, store_lock
 from kbtool.store.open import require_store
+from kbtool.store.schema import AREA_SCHEMAS
 from kbtool.writing import fsync_dir
 
 # where repair moves a damaged file: outside measurements/ and superseded/, which users' own
@@ -63,8 +64,7 @@ def check_store(store: str | Path | None = None) -> list[DamagedFile]:
     """Every damaged file of the store, each read whole (none: the store is sound)."""
     opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
-        areas = ("measurements", "superseded")
-        entries = [entry for area in areas for entry in catalogue.live_files(connection, area)]
+        entries = [e for area in AREA_SCHEMAS for e in catalogue.live_files(connection, area)]
         return list(_damaged_files(opened.root, connection, entries, full=True))
 
 

@@ -21,12 +21,7 @@ from kbtool.store import catalogue, dedup
 from kbtool.store.check import damaged_file_error, read_store_file
 from kbtool.store.layout import Store, live_path
 from kbtool.store.open import require_store
-from kbtool.store.schema import (
-    DICTIONARY_COLUMNS,
-    MEASUREMENT_SCHEMA,
-    PARTITION_SCHEMA,
-    SUPERSEDED_SCHEMA,
-)
+from kbtool.store.schema import AREA_SCHEMAS, DICTIONARY_COLUMNS, PARTITION_SCHEMA
 
 # the columns of list_sources: when, which import, which file, and the import's counts
 IMPORT_COLUMNS = (
@@ -48,7 +43,7 @@ _MS_PER_DAY = 86_400_000
 
 
 def _live_files(opened: Store, area: str) -> list[catalogue.FileEntry]:
-    if area not in ("measurements", "superseded"):
+    if area not in AREA_SCHEMAS:
         raise ValueError("area must be 'measurements' or 'superseded'")
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         return catalogue.live_files(connection, area)
@@ -57,13 +52,12 @@ def _live_files(opened: Store, area: str) -> list[catalogue.FileEntry]:
 def _dataset(opened: Store, area: str, files: list[catalogue.FileEntry]) -> ds.Dataset:
     """The listed files of an area as one hive-partitioned dataset (an import in progress is
     never seen); string columns with few distinct values come back dictionary-encoded."""
-    base = MEASUREMENT_SCHEMA if area == "measurements" else SUPERSEDED_SCHEMA
     file_format = ds.ParquetFileFormat(
         read_options=ds.ParquetReadOptions(dictionary_columns=list(DICTIONARY_COLUMNS))
     )
     return ds.dataset(
         [str(live_path(opened.root / f.path)) for f in files],
-        schema=pa.schema([*base, *PARTITION_SCHEMA]),
+        schema=pa.schema([*AREA_SCHEMAS[area], *PARTITION_SCHEMA]),
         format=file_format,
         partitioning=ds.partitioning(PARTITION_SCHEMA, flavor="hive"),
         partition_base_dir=str(opened.root / area),

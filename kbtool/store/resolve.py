@@ -27,6 +27,7 @@ from kbtool.store import catalogue, dedup
 from kbtool.store.check import read_store_file
 from kbtool.store.layout import Store
 from kbtool.store.schema import (
+    AREA_SCHEMAS,
     MEASUREMENT_SCHEMA,
     PARQUET_OPTIONS,
     SUPERSEDED_SCHEMA,
@@ -343,7 +344,7 @@ class Resolver:
     def _compact(self, touched: set[tuple[int | None, str | None]]) -> None:
         """Rewrite a partition as one file once it has more than MAX_FILES_PER_PARTITION."""
         removed = set(self.plan.removed)
-        for area in ("measurements", "superseded"):
+        for area, schema in AREA_SCHEMAS.items():
             for year, kecamatan in sorted(touched, key=lambda p: (p[0] or -1, p[1] or "")):
                 existing = [
                     e
@@ -357,7 +358,6 @@ class Resolver:
                 ]
                 if len(existing) + len(new) <= MAX_FILES_PER_PARTITION:
                     continue
-                schema = MEASUREMENT_SCHEMA if area == "measurements" else SUPERSEDED_SCHEMA
                 merged = self.staging.new_file(area, year, kecamatan)
                 total = 0
                 with pq.ParquetWriter(merged.path, schema, **PARQUET_OPTIONS) as writer:

@@ -97,6 +97,8 @@ MEASUREMENT_SCHEMA = pa.schema(
 SUPERSEDED_SCHEMA = MEASUREMENT_SCHEMA.append(
     pa.field("superseded_by_import", DICTIONARY_STRING, nullable=False)
 )
+# the schema of each area's files: the live rows, and the rows corrections replaced
+AREA_SCHEMAS = {"measurements": MEASUREMENT_SCHEMA, "superseded": SUPERSEDED_SCHEMA}
 PARTITION_SCHEMA = pa.schema([pa.field("year", pa.int16()), pa.field("kecamatan", pa.string())])
 MEASUREMENT_COLUMNS = tuple(MEASUREMENT_SCHEMA.names) + tuple(PARTITION_SCHEMA.names)
 
