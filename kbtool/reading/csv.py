@@ -285,13 +285,8 @@ def _padded(
         for i, (_, row) in enumerate(located)
         if 1 < row.fields < width and not row.breaks and not is_blank_line(row.text)
     ]
-    nothing: tuple[npt.NDArray[np.int64], list[pa.Array], Any] = (
-        np.zeros(0, np.int64),
-        [],
-        located,
-    )
     if not short:
-        return nothing
+        return np.zeros(0, np.int64), [], located
     rows = [located[i][1] for i in short]
     data = "".join(row.text + delimiter * (width - row.fields) + "\n" for row in rows).encode()
     failed: set[int] = set()  # record numbers (1-based) pyarrow still cannot split
@@ -301,7 +296,7 @@ def _padded(
         return "skip"
 
     try:
-        table = pacsv.read_csv(
+        table: pa.Table | None = pacsv.read_csv(
             io.BytesIO(data),
             # one block: a row longer than pyarrow's default block (1 MiB) would fail them all
             read_options=pacsv.ReadOptions(
@@ -311,9 +306,9 @@ def _padded(
             convert_options=_cell_options(width),
         )
     except READ_ERRORS:
-        return nothing
-    if table.num_columns != width:  # a quote left open at the end took the padding in
-        return nothing
+        table = None
+    if table is None or table.num_columns != width:  # (an open quote took the padding in)
+        return np.zeros(0, np.int64), [], located
     read = {i for number, i in enumerate(short, start=1) if number not in failed}
     lines = np.array([located[i][0] for i in sorted(read)], dtype=np.int64)
     rest = [row for i, row in enumerate(located) if i not in read]

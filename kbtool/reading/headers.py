@@ -269,5 +269,4 @@ def find_header(rows: Sequence[Sequence[str]], overrides: Mapping[str, str], sou
             return index
     if not candidates:
         raise InputError(f"{source}: no header line found; {EXPECTED_FORMAT}")
-    layout_of(rows[candidates[0]], overrides, source)  # raises the first row's problem
-    raise AssertionError("unreachable")  # pragma: no cover
+    raise InputError(f"{source}: {_match_columns(rows[candidates[0]], overrides, source)[2]}")

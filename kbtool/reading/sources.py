@@ -103,23 +103,22 @@ class _Replay:
 
 def open_source(name: str) -> Source:
     """Open a path, or stdin for `-`, and read its first bytes; InputError when it cannot be."""
-    if name == "-":
-        return _first_bytes(name, sys.stdin.buffer, None, [])
-    path = Path(name)
-    try:
-        handle = path.open("rb")
-    except FileNotFoundError as err:
-        raise InputError(f"{name}: file not found") from err
-    except IsADirectoryError as err:
-        raise InputError(f"{name}: is a directory; {EXPECTED_FORMAT}") from err
-    except OSError as err:
-        raise InputError(f"{name}: cannot open ({err.strerror or err})") from err
-    regular = stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
-    # a pipe such as <(zcat ...) is read once, as a stream
-    return _first_bytes(name, handle, path if regular else None, [handle])
-
-
-def _first_bytes(name: str, stream: Any, path: Path | None, handles: list[Any]) -> Source:
+    stream: Any = sys.stdin.buffer
+    path: Path | None = None
+    handles: list[Any] = []
+    if name != "-":
+        try:
+            stream = open(name, "rb")  # noqa: SIM115 (closed by Source.close)
+        except FileNotFoundError as err:
+            raise InputError(f"{name}: file not found") from err
+        except IsADirectoryError as err:
+            raise InputError(f"{name}: is a directory; {EXPECTED_FORMAT}") from err
+        except OSError as err:
+            raise InputError(f"{name}: cannot open ({err.strerror or err})") from err
+        handles.append(stream)
+        # a pipe such as <(zcat ...) is read once, as a stream
+        if stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            path = Path(name)
     compression = None
     try:
         # two bytes first: a gzip stream is decompressed as it arrives, not after a megabyte
@@ -170,37 +169,29 @@ class Text:
         return self.start + len(self.text[:chars].encode(self.encoding, "surrogatepass"))
 
     def as_utf8(
-        self,
-        stream: pa.NativeFile,
-        then: Callable[[Any], Any] | None = None,
-        on_replaced: Callable[[], None] | None = None,
+        self, stream: pa.NativeFile, then: Callable[[Any], Any], on_replaced: Callable[[], None]
     ) -> pa.NativeFile:
-        """`stream` as valid UTF-8 for pyarrow, without the GIL-bound round trip through Python
-        strings for a UTF-8 block that is valid already. Broken UTF-16 and Windows-1252's five
-        unassigned bytes become U+FFFD; a byte that is not UTF-8 in a UTF-8 file (a row typed on
-        another machine) is read as Windows-1252 or as U+FFFD (`errors`), and `on_replaced` is
-        called for a block with U+FFFD. `then` transforms the UTF-8 blocks further, in the same
-        stream (a stream on a stream reads further ahead of the parser); it gets an empty block
-        at the end, and no other."""
+        """`stream` as valid UTF-8 for pyarrow, without a round trip through Python strings for
+        a block that is valid UTF-8 already. Broken UTF-16 and Windows-1252's five unassigned
+        bytes become U+FFFD; a byte that is not UTF-8 in a UTF-8 file is read as Windows-1252 or
+        as U+FFFD (`errors`), and `on_replaced` is called for a block with U+FFFD. `then`
+        transforms the UTF-8 blocks further in the same stream; it gets an empty block at the
+        end, and no other."""
         utf8 = self.encoding == "utf-8"
         decoder = codecs.getincrementaldecoder(self.encoding)(
             errors=self.errors if utf8 else "replace"
         )
 
-        def to_utf8(block: pa.Buffer) -> Any:
-            if utf8 and not decoder.getstate()[0] and _is_utf8(block):
-                return block
-            text = decoder.decode(block, block.size == 0)
-            if on_replaced is not None and "\ufffd" in text:
-                on_replaced()
-            return text.encode("utf-8")
-
         def transform(block: pa.Buffer) -> Any:
-            text = to_utf8(block)
-            if then is None or (len(text) == 0 and block.size > 0):
-                return text
+            if utf8 and not decoder.getstate()[0] and _is_utf8(block):
+                text: Any = block
+            else:
+                decoded = decoder.decode(block, block.size == 0)
+                if "\ufffd" in decoded:
+                    on_replaced()
+                text = decoded.encode("utf-8")
             if block.size > 0:
-                return then(text)
+                return then(text) if len(text) else text
             return bytes(then(text)) + bytes(then(b"")) if len(text) else then(b"")
 
         return pa.TransformInputStream(stream, transform)
