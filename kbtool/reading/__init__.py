@@ -1,16 +1,13 @@
 """Reading posyandu registers as they arrive (CSV/TSV/xlsx/stdin) into canonical columns.
 
-One reader for every command. It accepts comma, semicolon and tab separated text (UTF-8 with or
-without BOM, UTF-16 with BOM, Windows-1252, optionally gzip-compressed), Excel workbooks (xlsx,
-xls, ods through python-calamine) and `-` for stdin, finds the header (the first of the first 20
-lines that names the columns kbtool needs), maps Indonesian and e-PPGBM headers onto the
-canonical columns and parses values column-wise with pyarrow:
-
-* every accepted row comes out in `ReadBatch.rows` with exactly `CANONICAL_COLUMNS` plus
-  `SOURCE_COLUMNS` (the file, and the 1-based physical line; the header is a line too);
-* every rejected row comes out once in `ReadBatch.rejects` with file, line, column, value and
-  reason; blank lines are not rows; `rows_read == len(rows) + len(rejects)` always;
-* a file that cannot be read at all raises `InputError` with one readable line.
+One reader for every command: comma, semicolon or tab separated text (UTF-8 with or without BOM,
+UTF-16 with BOM, Windows-1252, optionally gzip-compressed), workbooks (xlsx, xls, ods through
+python-calamine) and `-` for stdin. The header is the first of the first 20 lines that names the
+columns kbtool needs; Indonesian and e-PPGBM headers map onto the canonical columns, and values
+are parsed column-wise with pyarrow. Every row read comes out once, accepted (`ReadBatch.rows`:
+CANONICAL_COLUMNS + SOURCE_COLUMNS, the line 1-based and physical) or rejected with its file,
+line, column, value and reason (`ReadBatch.rejects`); blank lines are not rows. A file that
+cannot be read at all raises `InputError` with one readable line.
 
 Dtypes of `rows`: child_id, name, posyandu, kelurahan, kecamatan, puskesmas are pandas
 `string[pyarrow]` (stripped, NA when missing; child_id is never a number); sex int8 (1 male,
@@ -65,10 +62,10 @@ class ReadOptions:
 
     `sheet` picks a workbook sheet (default: the first); `keep_raw` also returns the accepted
     rows' original cells; `batch_rows` is about how many rows each `iter_read` batch holds;
-    `today` is the date after which a date counts as in the future (default: date.today());
-    `date_format` is the order of day and month in dates like 05/01/2023: "dmy", "mdy", or
-    "auto" (one order per file: a header naming it, else the dates of the first block that
-    holds such dates, else day first with a warning; dates contradicting it are rejected).
+    dates after `today` (default: date.today()) are in the future; `date_format` is the order of
+    day and month in dates like 05/01/2023: "dmy", "mdy", or "auto" (one order per file, from a
+    header naming it, else the first dates that show it, else day first with a warning; dates
+    that contradict it are rejected).
     """
 
     column_overrides: Mapping[str, str] = field(default_factory=dict)

@@ -160,7 +160,8 @@ class Converter:
             if name in parsed:
                 arrays[name] = _arrow_values(name, parsed[name].values)
             elif name in self.parsers:
-                arrays[name] = _arrow_values(name, self.parsers[name].missing_values(n))
+                parser = self.parsers[name]
+                arrays[name] = _arrow_values(name, np.full(n, parser.missing, dtype=parser.dtype))
             elif name in block.layout.columns:
                 text = block.cells[block.layout.columns[name]]
                 arrays[name] = clean_text(text, child_id=name == "child_id")
@@ -352,6 +353,6 @@ def _blank_rows(cells: list[pa.ChunkedArray], n: int) -> npt.NDArray[np.bool_]:
 
 
 def _arrow_values(name: str, values: npt.NDArray[np.generic]) -> pa.Array:
-    if name in ("birth_date", "visit_date"):  # day numbers, NAT_DAYS missing
+    if name in _DATE_COLUMNS:  # day numbers, NAT_DAYS missing
         return pa.array(values.view("datetime64[D]").astype("datetime64[s]"), from_pandas=True)
     return pa.array(values)

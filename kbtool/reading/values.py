@@ -163,8 +163,6 @@ _DATE_AND_TIME = (
     r"^(\s*(?:[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
     r"|[0-9]{1,2}[-/. ]+[A-Za-z]{3,9}\.?[-/. ]+[0-9]{4}))" + _TIME + r"\s*$"
 )
-# Excel's day 0 is 1899-12-30 (serial 1 = 1900-01-01 after Lotus' leap-year bug); serials
-# above 80000 (year 2119) are not dates a register holds.
 # The orders of day and month in dates of three numbers (--date-format); AUTO: from the values.
 AUTO, DAY_FIRST, MONTH_FIRST = "auto", "dmy", "mdy"
 DATE_ORDERS = (AUTO, DAY_FIRST, MONTH_FIRST)
@@ -172,6 +170,8 @@ DATE_ORDERS = (AUTO, DAY_FIRST, MONTH_FIRST)
 _TWO_NUMBERS = (
     r"^\s*(?P<first>[0-9]{1,2})[-/.](?P<second>[0-9]{1,2})[-/.](?:[0-9]{4}|[0-9]{2})(?:[^0-9]|$)"
 )
+# Excel's day 0 is 1899-12-30 (serial 1 = 1900-01-01 after Lotus' leap-year bug); serials
+# above 80000 (year 2119) are not dates a register holds.
 _EXCEL_EPOCH = date(1899, 12, 30)
 _EXCEL_SERIAL_MAX = 80_000
 _EARLIEST = date(1900, 1, 1)
@@ -281,23 +281,6 @@ class ColumnParser:
     def prepare(self, distinct: pa.Array) -> None:
         """Called with a block's distinct texts before they are parsed (see DateParser)."""
 
-    def missing_values(self, count: int) -> npt.NDArray[Any]:
-        """The values of `count` empty cells."""
-        return np.full(count, self.missing, dtype=self.dtype)
-
-
-def order_evidence(distinct: pa.Array) -> tuple[int, int] | None:
-    """Of distinct texts, how many dates of three numbers read only day first (a first number
-    over 12) and only month first (a second one over 12); None when none is such a date."""
-    parts = pc.extract_regex(distinct, _TWO_NUMBERS)
-    if parts.null_count == len(parts):
-        return None
-    first, second = (pc.cast(pc.struct_field(parts, [i]), pa.int16()) for i in (0, 1))
-    over = [
-        pc.sum(pc.greater(number, 12).cast(pa.int64())).as_py() or 0 for number in (first, second)
-    ]
-    return over[0], over[1]
-
 
 class DateOrder:
     """The order of day and month of one file's dates, shared by its date columns: the
@@ -316,10 +299,13 @@ class DateOrder:
     def see(self, distinct: pa.Array) -> bool:
         """Distinct texts of a date column, before they are parsed; whether any of them is a
         date of three numbers."""
-        found = order_evidence(distinct)
-        if found is None:
+        parts = pc.extract_regex(distinct, _TWO_NUMBERS)
+        if parts.null_count == len(parts):
             return False
-        self.day, self.month = self.day + found[0], self.month + found[1]
+        # dates that read only day first (a first number over 12), only month first
+        numbers = [pc.struct_field(parts, [i]).cast(pa.int16()) for i in (0, 1)]
+        day, month = (pc.sum(pc.greater(n, 12).cast(pa.int64())).as_py() or 0 for n in numbers)
+        self.day, self.month = self.day + day, self.month + month
         if self.fixed or (self.settled and not self.assumed):
             return True
         shown = None
@@ -329,7 +315,7 @@ class DateOrder:
             taken = self.hint or shown
             self.order = taken or DAY_FIRST
             self.assumed, self.named = taken is None, self.hint is not None
-        elif shown == DAY_FIRST and found[0]:
+        elif shown == DAY_FIRST and day:
             self.assumed = False  # what was assumed, confirmed
         return True
 
