@@ -50,8 +50,7 @@ _CHECK_ORDER = (*CANONICAL_COLUMNS[:_HEIGHT_AT], STANDING_HEIGHT, *CANONICAL_COL
 _REJECT_TYPES = (pa.string(), pa.int64(), pa.string(), pa.string(), pa.string())
 _DATE_COLUMNS = ("birth_date", "visit_date")
 # Rows converted at a time (at most), from a CSV or a workbook alike (the first block holding
-# day/month dates decides their order): per-call costs are small at this size, and the cells
-# parsed ahead stay few (one chunk waits, one is being parsed).
+# day/month dates decides their order): small per-call costs, few cells parsed ahead.
 CHUNK_ROWS = 65_536
 # a header's pattern of a date, day (dd, Indonesian hh) before month (mm, bb) or after, year last
 _DAY_FIRST_NAMED = re.compile(r"\b(?:dd?|hh?)\s*[-/. ]?\s*(?:mm?|bb?)\s*[-/. ]?\s*(?:yy|tt)")
@@ -104,10 +103,8 @@ class Converter:
         self.keep_raw = keep_raw
         self.dates = DateOrder(date_format)
         self.parsers = column_parsers(today or date.today(), self.dates)
-        self.said_padded = False
-        self.said_dates: set[str] = set()
-        self.said_contradicted = False
-        self.said_units: set[str] = set()
+        # what is said once a file, the same words in every batch: "short_rows", "unit NAME", ...
+        self.said: set[str] = set()
 
     def convert(self, block: Block) -> Converted:
         layout, cells, n = block.layout, block.cells, len(block.lines)
@@ -228,8 +225,8 @@ class Converter:
             if row.breaks
         ]
         said += self._date_orders(block.layout) + block.warnings
-        if block.first_padded is not None and not self.said_padded:
-            self.said_padded = True  # once a file: the same words in every batch print once
+        if block.first_padded is not None and "short_rows" not in self.said:
+            self.said.add("short_rows")
             said.append(Said("short_rows", file=self.source, line=block.first_padded))
         return said
 
@@ -238,26 +235,23 @@ class Converter:
         Said, not converted: the user knows which unit the register used."""
         said: list[str] = []
         for name, (unit, lowest, highest, expected) in OTHER_UNITS.items():
-            if name not in parsed or name in self.said_units:
+            if name not in parsed or f"unit {name}" in self.said:
                 continue
             values = parsed[name].values
             filled = int(np.count_nonzero(~np.isnan(values)))
             fit = int(np.count_nonzero((values >= lowest) & (values <= highest)))
             if fit and 2 * fit > filled:
-                self.said_units.add(name)
-                header = layout.headers[layout.columns[name]]
+                self.said.add(f"unit {name}")
+                span = f"{lowest:g}-{highest:g}"
                 said.append(
                     Said(
                         "other_unit",
                         file=self.source,
-                        header=header,
+                        header=layout.headers[layout.columns[name]],
                         fit=fit,
                         filled=filled,
                         unit=READER_WORDS[unit],
-                        range={
-                            "en": f"{lowest:g}-{highest:g}",
-                            "id": indonesian_digits(f"{lowest:g}-{highest:g}"),
-                        },
+                        range={"en": span, "id": indonesian_digits(span)},
                         expected=READER_WORDS[expected],
                     )
                 )
@@ -282,16 +276,16 @@ class Converter:
         dates = self.dates
         for name in _DATE_COLUMNS:
             parser = self.parsers[name]
-            if name in self.said_dates or not getattr(parser, "dated", False):
+            if f"dates {name}" in self.said or not getattr(parser, "dated", False):
                 continue  # (said once; a column of ISO dates or none has no order to tell)
             header = layout.headers[layout.columns[name]]
             if dates.assumed:
                 said.append(Said("dates_either_way", file=self.source, header=header))
             elif dates.order == MONTH_FIRST and not (dates.fixed or dates.named):
                 said.append(Said("dates_month_first", file=self.source, header=header))
-            self.said_dates.add(name)
-        if dates.contradicted and not self.said_contradicted:
-            self.said_contradicted = True
+            self.said.add(f"dates {name}")
+        if dates.contradicted and "dates_contradicted" not in self.said:
+            self.said.add("dates_contradicted")
             shown = DAY_FIRST if dates.order == MONTH_FIRST else MONTH_FIRST
             said.append(
                 Said(

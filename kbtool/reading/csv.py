@@ -35,8 +35,7 @@ from kbtool.reading.values import TEXT
 from kbtool.words import Said, indonesian_digits
 
 # pyarrow's block sizes (bytes): a block must hold the longest row (a field is at most
-# FIELD_LIMIT_BYTES); pyarrow's working buffers are many times a block per column, so blocks stay
-# small.
+# FIELD_LIMIT_BYTES); pyarrow's buffers are many times a block per column, so blocks stay small.
 _MIN_BLOCK_BYTES = 1 << 20
 _MAX_BLOCK_BYTES = 1 << 22
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -156,7 +155,7 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
             ),
             convert_options=_cell_options(len(candidates[index])),
         )
-        parsed = ahead(chunks(reader), depth=1, name="kbtool-csv")
+        parsed = ahead(chunks(reader), name="kbtool-csv")
         blocks = _blocks(parsed, first_line, delimiter, overrides, source.name, cutter)
         for number, block in enumerate(blocks):
             if number == 0 and text.note is not None:

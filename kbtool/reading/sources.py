@@ -207,7 +207,11 @@ def _is_utf8(block: pa.Buffer) -> bool:
 
 
 def decode_prefix(source: Source) -> Text:
-    """The encoding and text of a CSV's first bytes; InputError for an empty or binary file."""
+    """The encoding and text of a CSV's first bytes; InputError for an empty or binary file.
+
+    Without a UTF-16 BOM: UTF-8 unless the bytes that are not UTF-8 outnumber the UTF-8
+    characters of more than one byte (Windows-1252 text has many of the first and almost none of
+    the second; a UTF-8 file with a damaged byte, the reverse)."""
     prefix, final = source.prefix, source.stream is None
     if not prefix.strip():
         raise InputError(f"{source.name}: empty file; {EXPECTED_FORMAT} with a header line")
@@ -218,13 +222,7 @@ def decode_prefix(source: Source) -> Text:
     if b"\x00" in prefix:
         raise InputError(f"{source.name}: not a text file (binary data); {EXPECTED_FORMAT}")
     start = len(codecs.BOM_UTF8) if prefix.startswith(codecs.BOM_UTF8) else 0
-    return _utf8_or_windows_1252(source.name, prefix[start:], start, final)
-
-
-def _utf8_or_windows_1252(name: str, body: bytes, start: int, final: bool) -> Text:
-    """UTF-8 unless the bytes that are not UTF-8 outnumber the UTF-8 characters of more than
-    one byte (Windows-1252 text has many of the first and almost none of the second; a UTF-8
-    file with a damaged byte, the reverse)."""
+    body = prefix[start:]
     text = codecs.getincrementaldecoder("utf-8")("replace").decode(body, final)
     bad = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
     ascii_bytes = int(np.count_nonzero(np.frombuffer(body, np.uint8) < 0x80))
@@ -235,7 +233,7 @@ def _utf8_or_windows_1252(name: str, body: bytes, start: int, final: bool) -> Te
         return Text("utf-8", start, text)
     decoder = codecs.getincrementaldecoder("cp1252")(errors="replace")
     key = "windows_1252" if characters else "windows_1252_none"
-    note = Said(key, file=name, bad=bad, characters=characters)
+    note = Said(key, file=source.name, bad=bad, characters=characters)
     return Text("cp1252", start, decoder.decode(body, final), note=note)
 
 

@@ -151,8 +151,7 @@ _TIME = (
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2}|[AaPp][Mm])?"
 )
 _YMD = re.compile(r"([0-9]{4})([-/.])([0-9]{1,2})\2([0-9]{1,2})(?:" + _TIME + ")?")
-# day and month (in either order) then the year; a two-digit year is Excel's short date format
-# (05/01/23)
+# day and month (in either order) then the year, two digits in Excel's short format (05/01/23)
 _DMY = re.compile(r"([0-9]{1,2})([-/.])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})(?:" + _TIME + ")?")
 _D_MONTH_Y = re.compile(r"([0-9]{1,2})[-/. ]+([A-Za-z]{3,9})\.?[-/. ]+([0-9]{4})(?:" + _TIME + ")?")
 _COMPACT_YMD = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})")
@@ -337,14 +336,10 @@ class DateParser(ColumnParser):
     order the texts it parses."""
 
     def __init__(self, today: date, order: DateOrder) -> None:
-        super().__init__(
-            _date_parser(today, order.order or DAY_FIRST),
-            np.int64,
-            NAT_DAYS,
-            _cast_dates(today),
-            strip_times=True,
-        )
-        self.today, self.shared, self.reads = today, order, order.order or DAY_FIRST
+        reads = order.order or DAY_FIRST
+        parse, cast = _date_parser(today, reads), _cast_dates(today)
+        super().__init__(parse, np.int64, NAT_DAYS, cast, strip_times=True)
+        self.today, self.shared, self.reads = today, order, reads
         self.dated, self.watching = False, True
 
     def prepare(self, distinct: pa.Array) -> None:
