@@ -310,7 +310,7 @@ class DateOrder:
         shown = None
         if self.day or self.month:
             shown = DAY_FIRST if self.day >= self.month else MONTH_FIRST
-        if self.order is None or not self.settled:
+        if not self.settled:  # (settled means an order was taken)
             taken = self.hint or shown
             self.order = taken or DAY_FIRST
             self.assumed, self.named = taken is None, self.hint is not None
