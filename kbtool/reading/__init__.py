@@ -99,10 +99,9 @@ class ReadBatch:
 def iter_read(source: str | Path, options: ReadOptions | None = None) -> Iterator[ReadBatch]:
     """Read one file (or `-` for stdin) in batches of about `options.batch_rows` rows.
 
-    Memory stays bounded by the batch size whatever the file's length. Every batch reconciles
-    on its own (`rows_read == len(rows) + len(rejects)`); at least one batch is yielded. Raises
-    InputError when the file cannot be read at all (possibly after earlier batches, if the
-    damage is far into a large file) and UsageError for an unknown --column name.
+    Memory stays bounded by the batch size; every batch reconciles on its own, and at least one
+    is yielded. InputError when the file cannot be read at all (possibly after earlier batches:
+    the damage may lie far into a large file); UsageError for an unknown --column name.
     """
     options = options or ReadOptions()
     parts: list[Converted] = []

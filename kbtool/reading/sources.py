@@ -103,10 +103,11 @@ class _Replay:
 
 def open_source(name: str) -> Source:
     """Open a path, or stdin for `-`, and read its first bytes; InputError when it cannot be."""
-    stream: Any = sys.stdin.buffer
     path: Path | None = None
     handles: list[Any] = []
-    if name != "-":
+    if name == "-":
+        stream: Any = sys.stdin.buffer
+    else:
         try:
             stream = open(name, "rb")  # noqa: SIM115 (closed by Source.close)
         except FileNotFoundError as err:
