@@ -579,3 +579,30 @@ def test_bad_option_values_read_alike(args: list[str]) -> None:
 def test_a_mistyped_command_gets_a_suggestion(typo: str, meant: str) -> None:
     code, _, err = run(typo)
     assert code == 2 and f"Did you mean '{meant}'" in err
+
+
+def test_a_file_is_read_when_stdin_is_closed(tmp_path: Path) -> None:
+    """cron may start kbtool with stdin closed (Python's sys.stdin is then None): only '-'
+    reads stdin, so a named file must still be read, and '-' fail with a clear error."""
+    import os
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parent.parent / "data" / "samples" / "posyandu_metro_2022_2024.csv"
+    script = "import sys; from kbtool.cli import main; sys.argv[0] = 'kbtool'; main()"
+
+    def closed_stdin(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, *args], capture_output=True, text=True,
+            preexec_fn=lambda: os.close(0), timeout=120,
+        )  # fmt: skip
+
+    named = closed_stdin("zscore", str(sample), "-f", "csv")
+    assert named.returncode == 0, named.stderr
+    assert len(named.stdout.splitlines()) == len(sample.read_text().splitlines())
+    dash = closed_stdin("zscore", "-", "-f", "csv")
+    assert dash.returncode == 1
+    assert (
+        dash.stderr.strip()
+        == "kbtool: error: -: standard input is closed; name the register file instead"
+    )

@@ -106,6 +106,8 @@ def open_source(name: str) -> Source:
     path: Path | None = None
     handles: list[Any] = []
     if name == "-":
+        if sys.stdin is None:  # started with stdin closed (as cron may)
+            raise InputError("-: standard input is closed; name the register file instead")
         stream: Any = sys.stdin.buffer
     else:
         try:
