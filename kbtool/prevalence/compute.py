@@ -109,18 +109,14 @@ NOTE_COLUMN = "note"
 
 def figure_columns(indicator: Indicator) -> tuple[str, ...]:
     """The figure columns of a one-indicator result, in order."""
-    name, z = indicator.name, indicator.z
-    second = indicator.second
+    name, second, z = indicator.name, indicator.second, indicator.z
+    figures = ("pct", "ci_low", "ci_high")
     return (
         "n",
         indicator.main,
-        f"{name}_pct",
-        f"{name}_ci_low",
-        f"{name}_ci_high",
+        *(f"{name}_{figure}" for figure in figures),
         second,
-        f"{second}_pct",
-        f"{second}_ci_low",
-        f"{second}_ci_high",
+        *(f"{second}_{figure}" for figure in figures),
         f"mean_{z}",
         f"sd_{z}",
         "excluded",
@@ -189,17 +185,14 @@ def compute_prevalence(
         if len(chosen) > 1:
             part.columns = [*part.columns[: -len(GENERIC_COLUMNS)], *GENERIC_COLUMNS]
             part.insert(len(groups) + 3, "indicator", indicator.name)
-            part["_indicator"] = position
+        part["_indicator"] = position
         parts.append(part)
-    result = pd.concat(parts, ignore_index=True)
     keys = ["_period", "_total"]
-    for i in range(len(groups)):
-        keys += [f"_unknown{i}", groups[i]]
-    result = result.sort_values(
-        [*keys, *(["_indicator"] if len(chosen) > 1 else [])], kind="stable"
-    )
+    for i, column in enumerate(groups):
+        keys += [f"_unknown{i}", column]
+    result = pd.concat(parts, ignore_index=True)
+    result = result.sort_values([*keys, "_indicator"], kind="stable", ignore_index=True)
     result = result.drop(columns=[c for c in result.columns if c.startswith("_")])
-    result = result.reset_index(drop=True)
     _suppress(result, min_n, chosen[0] if len(chosen) == 1 else None)
     result.attrs.update(
         {
@@ -222,7 +215,7 @@ def compute_prevalence_of_parts(parts: Iterable[pd.DataFrame], **options: Any) -
     results = []
     for part in parts:
         results.append(compute_prevalence(part, **options))
-        del part
+        del part  # free this part before the next one is read
     return combine_parts(results)
 
 
@@ -326,7 +319,8 @@ def _figures(
     """n, cases with their percentage and interval (main and second), mean and SD of z (or
     `mean_sd` when known), per domain, in figure_columns' order (excluded is added by the
     caller)."""
-    df_period = _period_of(domain, design.sample, size)
+    df_period = np.zeros(size, dtype=np.int64)  # each domain's sample (period)
+    df_period[domain] = design.sample
     df = design.degrees_of_freedom(periods)[df_period]
     out: dict[str, Any] = {"n": n}
     for cut in (indicator.cut, indicator.second_cut):
@@ -362,13 +356,6 @@ def _sd(z: FloatArray, domain: IntArray, size: int, design: Design, mean: FloatA
         return np.where(m > 1, np.sqrt(square * m / (m - 1)), np.nan)
 
 
-def _period_of(domain: IntArray, sample: IntArray, size: int) -> IntArray:
-    """The sample (period) of each domain (every domain lies within one)."""
-    period = np.zeros(size, dtype=np.int64)
-    period[domain] = sample
-    return period
-
-
 def _design(frame: pd.DataFrame, rows: IntArray, period: IntArray, sampled: SampleDesign) -> Design:
     """The design of the counted rows: each period a sample of its own."""
     weight = np.ones(len(rows))
@@ -393,7 +380,7 @@ def _design(frame: pd.DataFrame, rows: IntArray, period: IntArray, sampled: Samp
 def _filled(frame: pd.DataFrame, column: str, rows: IntArray) -> tuple[IntArray, int]:
     """Codes of a design column's values at `rows` and their number; an empty cell is an
     error (R's survey refuses missing cluster or strata values)."""
-    codes, count = _codes(frame[column].array.take(rows))
+    codes, uniques = value_codes(pd.Series(frame[column].array.take(rows)))
     empty = codes < 0
     if empty.any():
         where = ""
@@ -404,12 +391,6 @@ def _filled(frame: pd.DataFrame, column: str, rows: IntArray) -> tuple[IntArray,
             f"--cluster/--strata {column}: {int(empty.sum()):,} counted measurements have no "
             f"{column}{where}; fill it in, or choose another column"
         )
-    return codes, count
-
-
-def _codes(values: Any) -> tuple[IntArray, int]:
-    """Codes 0 .. k-1 of values and k; -1 for a missing or blank value."""
-    codes, uniques = value_codes(pd.Series(values))
     return codes, len(uniques)
 
 
@@ -463,7 +444,7 @@ def _group_codes(values: Any, column: str) -> tuple[IntArray, list[str]]:
 
 def _sex_label(value: Any) -> str:
     try:
-        return SEX_LABELS.get(int(value), str(value)) if float(value) in SEX_LABELS else str(value)
+        return SEX_LABELS[int(value)] if float(value) in SEX_LABELS else str(value)
     except (TypeError, ValueError):
         return str(value)
 

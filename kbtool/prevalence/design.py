@@ -32,13 +32,10 @@ CONFIDENCE_LEVEL = 0.95
 
 @dataclass(frozen=True)
 class Design:
-    """The sample design of a set of rows, each a child of one sample (`sample`, e.g. the
-    year: every sample is a design of its own).
-
-    `psu` codes each row's PSU (0 .. P-1); `psu_stratum` gives each PSU's stratum (0 .. H-1)
-    and `stratum_sample` each stratum's sample. `simple` marks a
-    simple random sample per sample: every row its own PSU, one stratum, no weights.
-    """
+    """The sample design of a set of rows, each a child of one sample (e.g. the year: every
+    sample is a design of its own). `psu` codes each row's PSU (0 .. P-1), `psu_stratum` each
+    PSU's stratum (0 .. H-1), `stratum_sample` each stratum's sample; `simple`: a simple random
+    sample per sample (every row its own PSU, one stratum, no weights)."""
 
     sample: IntArray
     weight: FloatArray
@@ -132,7 +129,7 @@ def total(key: npt.NDArray[np.integer], values: FloatArray, size: int) -> FloatA
 
 
 def logit_interval(
-    p: FloatArray, variance: FloatArray, df: FloatArray, level: float = CONFIDENCE_LEVEL
+    p: FloatArray, variance: FloatArray, df: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """survey's svyciprop(method = "logit") interval of proportions `p` with variance
     `variance`: expit(logit(p) -/+ t_df * se / (p (1 - p))). 0 gives [0, 0] and 1 gives [1, 1]
@@ -141,7 +138,7 @@ def logit_interval(
     safe = interior(p)
     with np.errstate(invalid="ignore", divide="ignore"):
         se_logit = np.sqrt(variance) / (safe * (1 - safe))
-    return logit_bounds(p, se_logit, df, level)
+    return logit_bounds(p, se_logit, df)
 
 
 def interior(p: FloatArray) -> FloatArray:
@@ -150,14 +147,14 @@ def interior(p: FloatArray) -> FloatArray:
 
 
 def logit_bounds(
-    p: FloatArray, se_logit: FloatArray, df: FloatArray, level: float = CONFIDENCE_LEVEL
+    p: FloatArray, se_logit: FloatArray, df: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """expit(logit(p) -/+ t_df * se_logit), the one logit interval of the simple and the
     clustered design; p of 0, 1 or NaN is its own bounds."""
     inner = (p > 0) & (p < 1)
     safe = interior(p)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = special.stdtrit(df, 1 - (1 - level) / 2)
+        t = special.stdtrit(df, 1 - (1 - CONFIDENCE_LEVEL) / 2)
         centre = np.log(safe / (1 - safe))
         low = special.expit(centre - t * se_logit)
         high = special.expit(centre + t * se_logit)
