@@ -61,14 +61,12 @@ def select_period_measurements(
     period: str = "year",
     months: Iterable[int] | None = None,
     child_key: str = "child_id",
-    z_column: str = "haz",
-    flag_column: str = "haz_flag",
     columns: Sequence[str] | None = None,
 ) -> SelectionResult:
-    """Pick, for each child and period, the latest measurement with a valid z-score.
+    """Pick, for each child and period, the latest measurement with a valid HAZ.
 
-    `frame` needs `child_key`, `visit_date` (datetime64), `z_column` (NaN where not computable)
-    and `flag_column` (True where implausible; missing counts as not flagged). `period` is
+    `frame` needs `child_key`, `visit_date` (datetime64), `haz` (NaN where not computable)
+    and `haz_flag` (True where implausible; missing counts as not flagged). `period` is
     "year", "quarter" or "month"; `months` keeps only visits in those calendar months (e.g.
     [2, 8], the bulan timbang). A child without any valid z-score in a period is returned in
     `excluded` with its latest measurement. Two measurements of a child on the same day: the
@@ -79,23 +77,17 @@ def select_period_measurements(
     results start with a `period` column.
     """
     picked = prepare_visits(frame, period=period, months=months, child_key=child_key).pick(
-        valid_z(frame, z_column, flag_column)
+        valid_z(frame, "haz", "haz_flag")
     )
     wanted = [c for c in (frame.columns if columns is None else columns) if c != "period"]
     require_columns(frame, wanted)
     parts = []
     for keep in (picked.counted, ~picked.counted):
         rows = picked.rows[keep]
-        data: dict[str, Any] = {"period": period_column(picked, picked.period_code[keep])}
-        for column in wanted:
-            data[column] = frame[column].array.take(rows)
-        parts.append(pd.DataFrame(data))
-    return SelectionResult(
-        selected=parts[0],
-        excluded=parts[1],
-        period=period,
-        months=check_months(months),
-    )
+        period_values = period_column(picked, picked.period_code[keep])
+        taken = {column: frame[column].array.take(rows) for column in wanted}
+        parts.append(pd.DataFrame({"period": period_values, **taken}))
+    return SelectionResult(parts[0], parts[1], period, check_months(months))
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], hint: str = "") -> None:
@@ -233,6 +225,3 @@ def period_column(picked: Picked, period_code: IntArray) -> Any:
     if labels and isinstance(labels[0], str):
         return pd.Categorical.from_codes(period_code, categories=pd.Index(labels))
     return np.asarray(labels, dtype=np.int64)[period_code] if labels else period_code
-
-
-# --- aggregation -------------------------------------------------------------------------------
