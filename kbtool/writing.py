@@ -27,7 +27,6 @@ import math
 import os
 import sys
 import tempfile
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -36,7 +35,7 @@ from enum import Enum
 from functools import cache
 from itertools import chain
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -119,10 +118,6 @@ WHO_REFERENCE = "WHO Child Growth Standards (2006)"
 PARQUET_METADATA_KEY = b"kbtool"
 
 
-def _utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass
 class Provenance:
     """Where a result came from: written into json ``meta``, parquet metadata and the xlsx sheet.
@@ -138,12 +133,11 @@ class Provenance:
     notes: list[str] = field(default_factory=list)
     reference: str = WHO_REFERENCE
     kbtool_version: str = __version__
-    created: str = field(default_factory=_utc_now)
+    created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict (paths, dates and enums become strings, tuples lists)."""
-        plain: dict[str, Any] = _jsonable(asdict(self))
-        return plain
+        return _jsonable(asdict(self))
 
 
 def _jsonable(value: Any) -> Any:
@@ -174,12 +168,11 @@ def _jsonable(value: Any) -> Any:
 def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """Yield a binary file that replaces ``path`` only when the ``with`` block completes.
 
-    The data goes to a hidden temporary file ``.NAME.*.part`` in the same directory, is fsync'd,
-    then renamed over ``path`` (``os.replace`` is atomic on POSIX and Windows) and the rename made
-    durable. On any error the temporary file is removed, the old ``path`` is untouched, and an
-    OSError becomes an OutputError with one readable line. A symlink is followed; a path that is
-    not a regular file (``/dev/null``, a named pipe) is written in place, since renaming over it
-    would replace the device or pipe with a plain file.
+    The data goes to a hidden ``.NAME.*.part`` file beside it, is fsync'd and renamed over
+    ``path`` (``os.replace`` is atomic), and the rename made durable. On any error the temporary
+    file is removed, ``path`` is untouched, and an OSError becomes a one-line OutputError. A
+    symlink is followed; a path that is not a regular file (``/dev/null``, a named pipe) is
+    written in place: renaming over it would replace the device or pipe with a plain file.
     """
     shown = str(path)
     target = Path(os.path.realpath(path))
@@ -189,31 +182,26 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
         raise OutputError(f"cannot write {shown}: directory '{missing}' does not exist; create it")
     if target.is_dir():
         raise OutputError(f"cannot write {shown}: it is a directory")
-    if target.exists() and not target.is_file():
-        try:
+    try:
+        if target.exists() and not target.is_file():
             with open(target, "wb") as handle:
                 yield handle
-        except OSError as err:
-            raise OutputError(f"cannot write {shown}: {err.strerror or err}") from err
-        return
-    mode = _new_file_mode(target)
-    try:
+            return
+        mode = _new_file_mode(target)
         fd, temp_name = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp_name, mode)
+            os.replace(temp_name, target)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temp_name)
+            raise
     except OSError as err:
         raise OutputError(f"cannot write {shown}: {err.strerror or err}") from err
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, target)
-    except BaseException as err:
-        with suppress(OSError):
-            os.unlink(temp_name)
-        if isinstance(err, OSError):
-            raise OutputError(f"cannot write {shown}: {err.strerror or err}") from err
-        raise
     fsync_dir(parent)
 
 
@@ -243,20 +231,6 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
         fsync_file(path)
 
 
-def handle_broken_pipe() -> NoReturn:
-    """Exit quietly (status 0) after the reader of stdout went away (``kbtool ... | head -1``).
-
-    Python's documented recipe (library/signal.html, "Note on SIGPIPE"): point stdout at devnull
-    so the interpreter's final flush cannot raise a second BrokenPipeError, then exit. The reader
-    chose to stop reading, which is not an error of ours, hence 0 (ripgrep does the same).
-    """
-    with suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    raise SystemExit(0)
-
-
 def _stdout_binary() -> IO[bytes]:
     sys.stdout.flush()  # keep anything already printed through the text layer in order
     buffer: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
@@ -267,14 +241,22 @@ def _stdout_binary() -> IO[bytes]:
 
 @contextmanager
 def _stdout_errors(output: str | os.PathLike[str] | None) -> Iterator[None]:
-    """On stdout, a closed pipe ends the program quietly and another OSError is one line."""
+    """On stdout, a closed pipe ends the program quietly and another OSError is one line.
+
+    The reader stopping (``kbtool ... | head -1``) is not our error: exit 0, with stdout pointed
+    at devnull so the final flush cannot raise again (Python's "Note on SIGPIPE" recipe).
+    """
     try:
         yield
     except OSError as err:
         if not is_stdout(output):
             raise
         if isinstance(err, BrokenPipeError) or err.errno == errno.EPIPE:
-            handle_broken_pipe()
+            with suppress(OSError, ValueError, AttributeError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            raise SystemExit(0) from None
         raise OutputError(f"cannot write to stdout: {err.strerror or err}") from err
 
 
@@ -311,7 +293,7 @@ def frame_to_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
     if isinstance(frame, pa.Table):
         return frame
     names = [str(name) for name in frame.columns]
-    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
+    duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(f"duplicate column names cannot be written: {', '.join(duplicates)}")
     renamed = frame.set_axis(names, axis=1)
@@ -469,6 +451,11 @@ def _write_csv_header(names: Sequence[str], sink: IO[bytes]) -> None:
         sink.write(header.getvalue().encode())
 
 
+def _write_csv(table: pa.Table, sink: IO[bytes]) -> None:
+    _write_csv_header(table.column_names, sink)
+    _write_lines(_normalise_table(table), _CSV, sink)
+
+
 def _write_lines(table: pa.Table, dialect: _Dialect, sink: IO[bytes]) -> None:
     """The rows of csv (after its header) or jsonl, each ending in a line break."""
     for text in _text_batches(table, dialect, *(("{", "}\n") if dialect is _JSON else ("", "\n"))):
@@ -554,7 +541,7 @@ def _write_xlsx(
     options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
     workbook = xlsxwriter.Workbook(sink, options)
     bold = workbook.add_format({"bold": True})
-    formats: dict[str, Any] = {}
+    formats: dict[str | None, Any] = {None: None}  # number format -> its cell format
     for name, sheet in sheets:
         worksheet = workbook.add_worksheet(name)
         worksheet.write_row(0, 0, sheet.column_names, bold)
@@ -562,12 +549,9 @@ def _write_xlsx(
         for index, column in enumerate(sheet.columns):
             values = column.combine_chunks()
             cells, number_format = _excel_values(values)
-            cell_format = None
-            if number_format is not None:
-                if number_format not in formats:
-                    formats[number_format] = workbook.add_format({"num_format": number_format})
-                cell_format = formats[number_format]
-            worksheet.write_column(1, index, cells, cell_format)
+            if number_format not in formats:
+                formats[number_format] = workbook.add_format({"num_format": number_format})
+            worksheet.write_column(1, index, cells, formats[number_format])
             worksheet.set_column(index, index, _column_width(sheet.column_names[index], values))
         if sheet.num_columns:
             worksheet.autofilter(0, 0, sheet.num_rows, sheet.num_columns - 1)
@@ -696,17 +680,13 @@ def write_result(
     lang: str = "en",
     total_columns: int | None = None,
 ) -> None:
-    """Write ``frame`` (a DataFrame or an Arrow table) as ``fmt`` to ``output`` (a path, or
-    ``-``/None for stdout).
+    """Write ``frame`` (a DataFrame or an Arrow table) as ``fmt`` (one of FORMATS) to
+    ``output`` (a path, or ``-``/None for stdout); ``provenance`` goes into json/parquet/xlsx.
 
-    ``fmt`` is one of FORMATS, normally from :func:`resolve_format`. ``provenance`` goes into
-    json/parquet/xlsx. ``extra_sheets`` (xlsx only) follow the first sheet (named
-    ``data_sheet``), before ``about``.
-    The table view shows ``table_frame`` (default ``frame``; e.g. with translated headers), at
-    most ``max_table_rows`` rows, with optional rich styles per row (``row_styles``, one per row
-    of the shown frame) and per cell (``cell_styles``: column name -> one style per row), its
+    xlsx: ``extra_sheets`` follow the first sheet (``data_sheet``), before ``about``. The table
+    view shows ``table_frame`` (default ``frame``), at most ``max_table_rows`` rows, with rich
+    styles per row (``row_styles``) and per cell (``cell_styles``: column -> one per row), its
     notes in ``lang``; ``total_columns`` says how many columns a narrower view stands for.
-    Files are replaced atomically; a closed stdout ends the program quietly.
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -728,8 +708,7 @@ def write_result(
 
     def write(sink: IO[bytes]) -> None:
         if fmt == "csv":
-            _write_csv_header(table.column_names, sink)
-            _write_lines(_normalise_table(table), _CSV, sink)
+            _write_csv(table, sink)
         elif fmt == "jsonl":
             _write_lines(_normalise_table(table), _JSON, sink)
         elif fmt == "json":
@@ -784,7 +763,5 @@ def write_rejects_csv(rejects: pd.DataFrame, path: str | os.PathLike[str]) -> No
     missing = [name for name in REJECT_COLUMNS if name not in rejects.columns]
     if missing:
         raise ValueError(f"rejects frame lacks columns {missing}; it has {list(rejects.columns)}")
-    table = _normalise_table(frame_to_arrow(rejects.loc[:, list(REJECT_COLUMNS)]))
     with atomic_write(path) as handle:
-        _write_csv_header(table.column_names, handle)
-        _write_lines(table, _CSV, handle)
+        _write_csv(frame_to_arrow(rejects.loc[:, list(REJECT_COLUMNS)]), handle)
