@@ -79,12 +79,11 @@ def resolve_format(fmt: str | None, output: str | os.PathLike[str] | None) -> st
     Without ``--format`` and ``-o``, a terminal gets a table preview and a pipe gets CSV.
     Raises UsageError for a table to a file, an unknown suffix, or parquet/xlsx to a terminal.
     """
-    to_stdout = is_stdout(output)
     if fmt is not None:
         chosen = fmt.strip().lower()
         if chosen not in FORMATS:
             raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    elif not to_stdout:
+    elif not is_stdout(output):
         suffix = Path(str(output)).suffix.lower()
         if suffix not in SUFFIX_FORMATS:
             machine = "|".join(name for name in FORMATS if name != "table")

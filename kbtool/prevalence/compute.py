@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from kbtool.arrays import FloatArray, IntArray
-from kbtool.columns import blank_as_missing, value_codes
+from kbtool.columns import blank_as_missing, factorize, value_codes
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -299,9 +299,7 @@ def _one_score(
         result = pd.concat(figures[one.name], ignore_index=True)
         values = labels_of[result["_period"].to_numpy(dtype=np.int64)]
         result.insert(0, name, pd.Series(values, dtype="int64" if name == "year" else "str"))
-        for column in (one.main, one.second):
-            result[column] = result[column].astype("Int64")
-        results[one.name] = result
+        results[one.name] = result.astype({one.main: "Int64", one.second: "Int64"})
     return results
 
 
@@ -434,10 +432,7 @@ def age_groups(age_days: npt.ArrayLike) -> pd.Categorical[str]:
 
 def _group_codes(values: Any, column: str) -> tuple[IntArray, list[str]]:
     """Codes (-1 = missing) and text labels of one grouping column's values."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes, uniques = values.codes, values.categories
-    else:
-        codes, uniques = pd.factorize(values)
+    codes, uniques = factorize(pd.Series(values))
     labels = [_sex_label(u) for u in uniques] if column == "sex" else [str(u) for u in uniques]
     return blank_as_missing(codes, labels), labels
 
