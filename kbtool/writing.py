@@ -491,22 +491,17 @@ def _excel_values(values: pa.Array) -> tuple[list[Any], str | None]:
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
     kind = values.type
-    if pa.types.is_floating(kind):
-        values = pc.if_else(pc.is_finite(values), values, pa.scalar(None, kind))
     if pa.types.is_date32(kind):
         return values.to_pylist(), "yyyy-mm-dd"
     if pa.types.is_timestamp(kind):
         # Excel has no time zones: write the wall-clock time of the column's zone.
         naive = values.cast(pa.timestamp("us")) if kind.tz is None else pc.local_timestamp(values)
         return naive.to_pylist(), "yyyy-mm-dd hh:mm:ss"
-    if (
-        pa.types.is_floating(kind)
-        or pa.types.is_integer(kind)
-        or pa.types.is_boolean(kind)
-        or pa.types.is_decimal(kind)
-    ):
-        return values.to_pylist(), None
-    return pc.cast(values, _STR).to_pylist(), None
+    if pa.types.is_floating(kind):
+        values = pc.if_else(pc.is_finite(values), values, pa.scalar(None, kind))
+    elif not (pa.types.is_integer(kind) or pa.types.is_boolean(kind) or pa.types.is_decimal(kind)):
+        values = pc.cast(values, _STR)
+    return values.to_pylist(), None
 
 
 def _column_width(name: str, values: pa.Array) -> int:
