@@ -1,9 +1,8 @@
 """Every result kbtool writes: the formats, how a command chooses one, and the writers.
 
-A command picks a format with :func:`resolve_format`, builds a pandas DataFrame (or an Arrow
-table) and a :class:`Provenance`, and calls :func:`write_result`; a command that computes its
-rows in batches hands them to :func:`write_batches` (csv, jsonl), which writes the same bytes as
-it goes. Nothing else in kbtool writes results.
+A command picks a format (:func:`resolve_format`) and hands a DataFrame or Arrow table with its
+:class:`Provenance` to :func:`write_result`, or csv/jsonl batches to :func:`write_batches`
+(the same bytes, written as they come). Nothing else in kbtool writes results.
 
 - Machine formats (csv, jsonl, json, parquet) are plain and stable: the frame's columns, in the
   frame's order, under the frame's names. The index is not written (reset it if it matters).
@@ -392,7 +391,7 @@ def _cells(values: pa.Array, dialect: _Dialect, prefix: str = "", suffix: str = 
         texts = _cells(_normalise(values.dictionary), dialect, prefix, suffix)
         texts = pa.concat_arrays([texts, pa.array([prefix + dialect.missing + suffix], _STR)])
         cells = pc.take(texts, pc.fill_null(values.indices.cast(pa.int32()), len(texts) - 1))
-        # take adds a validity bitmap; without it (there are no nulls) rows join ~40% faster
+        # take adds a validity bitmap; without it (there are no nulls) rows join faster
         return pa.LargeStringArray.from_buffers(len(cells), *cells.buffers()[1:])
     if not pa.types.is_nested(kind):
         # Register columns repeat few values (z-scores, flags, places): a dictionary.
@@ -478,7 +477,7 @@ XLSX_MAX_COLUMNS = 16_384
 
 
 def _write_parquet(table: pa.Table, sink: IO[bytes], provenance: Provenance) -> None:
-    import pyarrow.parquet as pq  # ~20 ms of import that csv/jsonl runs need not pay
+    import pyarrow.parquet as pq  # an import that csv/jsonl runs need not pay
 
     metadata = dict(table.schema.metadata or {})
     metadata[PARQUET_METADATA_KEY] = json.dumps(provenance.to_dict()).encode()
