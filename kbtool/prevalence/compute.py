@@ -273,16 +273,15 @@ def _one_score(
         n = np.bincount(domain, minlength=size)
         left_out = np.bincount(excluded, minlength=size)
         seen = np.flatnonzero(n + left_out)
-        period_code, codes = (seen, None) if is_total else decode(seen)
+        if is_total:  # each group column's code of TOTAL_LABEL below
+            period_code, codes = seen, [np.full(len(seen), len(text)) for text in labels]
+        else:
+            period_code, codes = decode(seen)
         keys = pd.DataFrame({"_period": period_code, "_total": int(is_total)})
         for i, column in enumerate(groups):
-            if codes is None:
-                keys[f"_unknown{i}"] = 0
-                keys[column] = pd.Series([TOTAL_LABEL] * len(seen), dtype="str")
-            else:
-                text = np.asarray([*labels[i], UNKNOWN_LABEL], dtype=object)
-                keys[f"_unknown{i}"] = (codes[i] < 0).astype(np.int64)
-                keys[column] = pd.Series(text[codes[i]], dtype="str")
+            text = np.asarray([*labels[i], TOTAL_LABEL, UNKNOWN_LABEL], dtype=object)
+            keys[f"_unknown{i}"] = (codes[i] < 0).astype(np.int64)
+            keys[column] = pd.Series(text[codes[i]], dtype="str")
         mean_sd: tuple[FloatArray, FloatArray] | None = None
         for one in indicators:
             counts = _figures(domain, size, n, z, ill, one, design, periods, mean_sd)
@@ -488,13 +487,9 @@ def _group_ids(
 def _suppress(result: pd.DataFrame, min_n: int, indicator: Indicator | None) -> None:
     """Empty the figures of groups under `min_n` children and say why in `note`."""
     n = result["n"].to_numpy()
-    if indicator is None:
-        names = result["indicator"].to_numpy(dtype=object)
-        zs = np.asarray([INDICATORS[name].z.upper() for name in names], dtype=object)
-        columns: tuple[str, ...] = GENERIC_COLUMNS
-    else:
-        zs = np.full(len(result), indicator.z.upper(), dtype=object)
-        columns = figure_columns(indicator)
+    names = result["indicator"] if indicator is None else [indicator.name] * len(result)
+    zs = np.asarray([INDICATORS[name].z.upper() for name in names], dtype=object)
+    columns = GENERIC_COLUMNS if indicator is None else figure_columns(indicator)
     note = np.full(len(result), "", dtype=object)
     note[n == 0] = "no child with a valid " + zs[n == 0]
     suppressed = n < min_n
