@@ -26,6 +26,7 @@ import math
 import os
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -291,7 +292,7 @@ def frame_to_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
     if isinstance(frame, pa.Table):
         return frame
     names = [str(name) for name in frame.columns]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
     if duplicates:
         raise ValueError(f"duplicate column names cannot be written: {', '.join(duplicates)}")
     renamed = frame.set_axis(names, axis=1)
