@@ -8,12 +8,14 @@ gap of their mean HAZ to the rest of their kelurahan.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, calendar_parts
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
-from kbtool.prevalence import select_period_measurements
+from kbtool.prevalence.selection import prepare_visits, valid_z
 from kbtool.quality.cells import UNKNOWN_LABEL, Cells, to_periods
 from kbtool.quality.counting import Counts, PackedCounts, count, distinct_children
 from kbtool.quality.inputs import (
@@ -180,62 +182,20 @@ def _chosen_rows(
 ) -> tuple[IntArray, BoolArray]:
     """Frame positions of one measurement per child and period, and whether its HAZ is valid.
 
-    The choice is prevalence's (`select_period_measurements`: the latest measurement with a
-    valid HAZ, else the latest). Without a period, the per-year choices are reduced to one per
-    child: the latest valid one, else the latest.
+    The choice is prevalence's: the latest measurement with a valid HAZ, else the latest.
+    Without a period, each child has one choice over all its dated visits.
     """
-    selector = pd.DataFrame(
-        {
-            "_child": data.child,
-            "visit_date": frame["visit_date"],
-            "haz": frame["haz"],
-            "haz_flag": frame["haz_flag"],
-            "_row": np.arange(data.n, dtype=np.int64),
-        },
-        copy=False,
-    )
-    selection = select_period_measurements(
-        selector, period=period or "year", child_key="_child", columns=["_row"]
-    )
-    del selector
+    selector = pd.DataFrame({"_child": data.child, "visit_date": frame["visit_date"]}, copy=False)
+    visits = prepare_visits(selector, period=period or "year", months=None, child_key="_child")
+    if period is None and visits.slots:
+        child = data.child if visits.rows is None else data.child[visits.rows]
+        visits = replace(visits, slot=child, slots=int(child.max()) + 1)
+    picked = visits.pick(valid_z(frame, "haz", "haz_flag"))
     # rows in frame order, each with a "valid HAZ" bit below it: later gathers then stream
     # through memory instead of jumping
-    tagged = np.concatenate(
-        [
-            selection.selected["_row"].to_numpy(dtype=np.int64) * 2 + 1,
-            selection.excluded["_row"].to_numpy(dtype=np.int64) * 2,
-        ]
-    )
-    if period is None and tagged.size:
-        tagged = _latest_per_child(data, tagged)
+    tagged = picked.rows * 2 + picked.counted
     tagged.sort()
     return tagged >> 1, (tagged & 1).astype(np.bool_)
-
-
-def _latest_per_child(data: Columns, tagged: IntArray) -> IntArray:
-    """Of each child's tagged rows (row x 2 + valid bit), the valid one with the latest visit
-    (then the later row), else the latest; one value sort of packed (child, valid, day, row)."""
-    rows, valid = tagged >> 1, tagged & 1
-    child = data.child[rows]
-    day = data.visit_day[rows]
-    day -= int(day.min())
-    row_bits = max(data.n - 1, 1).bit_length()
-    day_bits = max(int(day.max()), 1).bit_length()
-    child_bits = max(int(child.max()), 1).bit_length()
-    if child_bits + 1 + day_bits + row_bits <= 63:
-        packed = (((child << 1 | valid) << day_bits | day) << row_bits) | rows
-        packed.sort()
-        last = np.r_[
-            (packed[1:] >> (1 + day_bits + row_bits)) != (packed[:-1] >> (1 + day_bits + row_bits)),
-            True,
-        ]
-        return (packed[last] & ((1 << row_bits) - 1)) * 2 + (
-            (packed[last] >> (day_bits + row_bits)) & 1
-        )
-    order = np.lexsort((rows, day, valid, child))  # pragma: no cover - beyond 63 bits
-    child = child[order]
-    last = np.r_[child[1:] != child[:-1], True]
-    return np.asarray(tagged[order][last], dtype=np.int64)
 
 
 def _gap_to_parent(
