@@ -31,27 +31,6 @@ from kbtool.quality.thresholds import (
     WEIGHT_LOSS_SHARE,
 )
 
-
-@dataclass(frozen=True)
-class _Visits:
-    """The dated rows in child, visit day, row order: their frame positions, child codes and
-    visit days."""
-
-    rows: IntArray
-    child: IntArray
-    day: IntArray
-
-
-def _visit_order(data: Columns) -> _Visits:
-    """The dated rows in child, visit day, row order (columns.child_day_order)."""
-    dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
-    child = data.child if dated is None else data.child[dated]
-    day = data.visit_day if dated is None else data.visit_day[dated]
-    order = child_day_order(child, day)
-    rows = order if dated is None else dated[order]
-    return _Visits(rows, child[order], day[order])
-
-
 # the sorted visits are checked this many rows at a time (whole children): the temporaries of a
 # block stay in cache and are reused, instead of a dozen row-sized arrays faulted in afresh
 BLOCK_ROWS = 1 << 19
@@ -76,10 +55,15 @@ def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tup
     the counts per cell, and the children followed and copied per period (distinct children,
     which the cells' counts cannot add up to).
 
-    The dated rows are put in child, visit date, row order (_visit_order) and checked in blocks
-    of whole children (_visit_counts), whose counts add up.
+    The dated rows are put in child, visit date, row order (columns.child_day_order) and
+    checked in blocks of whole children (_visit_counts), whose counts add up.
     """
-    visits = _visit_order(data)
+    dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
+    child = data.child if dated is None else data.child[dated]
+    day = data.visit_day if dated is None else data.visit_day[dated]
+    order = child_day_order(child, day)
+    visit_rows = order if dated is None else dated[order]
+    child, day = child[order], day[order]
     lenhei = np.where(flag_column(frame, "haz_flag"), np.nan, float_column(frame, "lenhei_cm"))
     unusable = flag_column(frame, "waz_flag")
     if "oedema" in frame.columns:  # oedema adds weight that is not growth
@@ -89,11 +73,11 @@ def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tup
     height, waz = float_column(frame, "height_cm"), float_column(frame, "waz")
     cell_sums: Counts = {}
     period_sums: Counts = {}
-    for block in child_blocks(visits.child, BLOCK_ROWS):
-        rows = visits.rows[block]
+    for block in child_blocks(child, BLOCK_ROWS):
+        rows = visit_rows[block]
         visit_block = _VisitBlock(
-            child=visits.child[block],
-            day=visits.day[block],
+            child=child[block],
+            day=day[block],
             month=data.visit_month[rows],
             code=cells.row_cell[rows],
             lenhei=lenhei[rows],
