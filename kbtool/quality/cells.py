@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kbtool.quality.inputs import Columns, FloatArray, IntArray
+from kbtool.arrays import FloatArray, IntArray
+from kbtool.quality.inputs import Columns
 
 GROUP_COLUMNS = ("posyandu", "kelurahan", "kecamatan")
 PERIODS = ("year", "month")

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kbtool.quality.inputs import BoolArray, FloatArray, IntArray
+from kbtool.arrays import BoolArray, FloatArray, IntArray
 
 Counts = dict[str, npt.NDArray[Any]]
 

@@ -20,12 +20,7 @@ from kbtool.quality.thresholds import (
     dps_shown,
     p_value_text,
 )
-from kbtool.words import (
-    QUALITY_WORDS,
-    RATING_WORDS,
-    Said,
-    indonesian_digits,
-)
+from kbtool.words import QUALITY_WORDS, RATING_WORDS, Said, indonesian_digits
 
 
 def _reason(check: Check, code: int, row: pd.Series, by: str) -> Said:

@@ -10,13 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from kbtool.arrays import BoolArray, FloatArray, IntArray
-from kbtool.columns import (
-    NAT_DAYS,
-    calendar_parts,
-    child_codes,
-    date_days,
-    value_codes,
-)
+from kbtool.columns import NAT_DAYS, calendar_parts, child_codes, date_days, value_codes
 from kbtool.errors import InputError
 from kbtool.prevalence import selection
 

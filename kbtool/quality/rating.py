@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.quality.inputs import FloatArray, IntArray, float_column
+from kbtool.arrays import FloatArray, IntArray
+from kbtool.quality.inputs import float_column
 from kbtool.quality.statistics import binomial_at_least, dps_p_value, share_lower_bound
 from kbtool.quality.thresholds import (
     ACCEPTABLE,

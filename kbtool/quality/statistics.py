@@ -1,6 +1,6 @@
 """The statistical tests and estimators of the quality report, on counts and sums per group.
 
-scipy.special, not scipy.stats: the functions scipy.stats' t, chi2, beta and binom evaluate,
+scipy.special, not scipy.stats: the functions scipy.stats' chi2, beta and binom evaluate,
 called directly (same values), without scipy.stats' ~1 s import on every run.
 """
 
@@ -137,8 +137,3 @@ def dps_p_value(dps: npt.ArrayLike, n: npt.ArrayLike, digits: int) -> FloatArray
     score = np.asarray(dps, dtype=np.float64)
     values = np.asarray(n, dtype=np.float64)
     return np.asarray(special.chdtrc(digits - 1, (score / 100.0) ** 2 * values * (digits - 1)))
-
-
-def two_sided_t_p(t: npt.ArrayLike, df: npt.ArrayLike) -> FloatArray:
-    """Two-sided p-value of Student's t with df degrees of freedom: 2 x stats.t.sf(|t|, df)."""
-    return np.asarray(2.0 * special.stdtr(df, -np.abs(t)))

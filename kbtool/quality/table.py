@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kbtool.arrays import FloatArray
 from kbtool.quality.cells import TOTAL_LABEL, UNKNOWN_LABEL, Cells
 from kbtool.quality.counting import Counts
-from kbtool.quality.inputs import FloatArray
 from kbtool.quality.statistics import digit_preference_score, excess_test, ratio_test
 from kbtool.quality.thresholds import EXPECTED_AGE_RATIO, EXPECTED_SEX_RATIO, HEAPING_EXPECTED_PCT
 
