@@ -7,6 +7,8 @@ every column.
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 
@@ -54,61 +56,36 @@ VIEW_COLUMNS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "height_repeated": (("height_repeated_pct",), "pct", ("height_repeated_pct",)),
     "weight_velocity": (("weight_velocity_pct",), "pct", ("weight_velocity_pct",)),
 }
+# the table view's short headers: key -> (English, Indonesian)
+_HEADERS = {
+    "year": ("Year", "Tahun"),
+    "period": ("Period", "Periode"),
+    "posyandu": ("Posyandu", "Posyandu"),
+    "kelurahan": ("Kelurahan", "Kelurahan"),
+    "kecamatan": ("Kecamatan", "Kecamatan"),
+    "n_rows": ("Rows", "Baris"),
+    "n_children": ("Children", "Anak"),
+    "missing": ("Missing %", "Kosong %"),
+    "heaping": ("1st/15th %", "Tgl 1/15%"),
+    "flagged": ("Flagged %", "Flag %"),
+    "duplicate": ("Dup. %", "Ganda %"),
+    "mean_haz": ("Mean z", "Rerata z"),
+    "gap": ("Gap z", "Beda z"),
+    "sd_haz": ("SD", "SB"),
+    "skew_haz": ("Skew", "Miring"),
+    "kurtosis_haz": ("Kurt.", "Kurt."),
+    "dps_height": ("DPS h", "DPS tb"),
+    "dps_weight": ("DPS w", "DPS bb"),
+    "sex_ratio": ("M/F", "L/P"),
+    "age_ratio": ("Age r.", "Umur r."),
+    "height_decrease": ("Shrink %", "TB turun %"),
+    "height_repeated": ("Copied %", "TB sama %"),
+    "weight_velocity": ("Wt jump %", "BB loncat %"),
+    "score": ("Score", "Skor"),
+    "rating": ("Rating", "Nilai"),
+}
 HEADERS = {
-    "en": {
-        "year": "Year",
-        "period": "Period",
-        "posyandu": "Posyandu",
-        "kelurahan": "Kelurahan",
-        "kecamatan": "Kecamatan",
-        "n_rows": "Rows",
-        "n_children": "Children",
-        "missing": "Missing %",
-        "heaping": "1st/15th %",
-        "flagged": "Flagged %",
-        "duplicate": "Dup. %",
-        "mean_haz": "Mean z",
-        "gap": "Gap z",
-        "sd_haz": "SD",
-        "skew_haz": "Skew",
-        "kurtosis_haz": "Kurt.",
-        "dps_height": "DPS h",
-        "dps_weight": "DPS w",
-        "sex_ratio": "M/F",
-        "age_ratio": "Age r.",
-        "height_decrease": "Shrink %",
-        "height_repeated": "Copied %",
-        "weight_velocity": "Wt jump %",
-        "score": "Score",
-        "rating": "Rating",
-    },
-    "id": {
-        "year": "Tahun",
-        "period": "Periode",
-        "posyandu": "Posyandu",
-        "kelurahan": "Kelurahan",
-        "kecamatan": "Kecamatan",
-        "n_rows": "Baris",
-        "n_children": "Anak",
-        "missing": "Kosong %",
-        "heaping": "Tgl 1/15%",
-        "flagged": "Flag %",
-        "duplicate": "Ganda %",
-        "mean_haz": "Rerata z",
-        "gap": "Beda z",
-        "sd_haz": "SB",
-        "skew_haz": "Miring",
-        "kurtosis_haz": "Kurt.",
-        "dps_height": "DPS tb",
-        "dps_weight": "DPS bb",
-        "sex_ratio": "L/P",
-        "age_ratio": "Umur r.",
-        "height_decrease": "TB turun %",
-        "height_repeated": "TB sama %",
-        "weight_velocity": "BB loncat %",
-        "score": "Skor",
-        "rating": "Nilai",
-    },
+    lang: {key: pair[i] for key, pair in _HEADERS.items()} for i, lang in enumerate(("en", "id"))
 }
 LABELS = {
     "en": {},
@@ -220,15 +197,8 @@ def failing_line(report: QualityReport, failing: pd.DataFrame, level: str, lang:
 def explain() -> pd.DataFrame:
     """Every rated figure: what it measures, its limits (excellent|good, good|acceptable,
     acceptable|problematic), the points each rating costs, the minimum count, the source."""
-    return pd.DataFrame(
-        {
-            "column": [c.column for c in CHECKS],
-            "criterion": [c.criterion for c in CHECKS],
-            "kind": [c.kind for c in CHECKS],
-            "limits": ["; ".join(map(str, c.limits)) for c in CHECKS],
-            "points": ["/".join(map(str, c.points)) for c in CHECKS],
-            "rated_on": [c.rated_on.lstrip("_") for c in CHECKS],
-            "min_count": [c.min_count for c in CHECKS],
-            "source": [c.source for c in CHECKS],
-        }
-    )
+    table = pd.DataFrame([asdict(check) for check in CHECKS]).drop(columns="floor")
+    table["limits"] = ["; ".join(map(str, check.limits)) for check in CHECKS]
+    table["points"] = ["/".join(map(str, check.points)) for check in CHECKS]
+    table["rated_on"] = [check.rated_on.lstrip("_") for check in CHECKS]
+    return table
