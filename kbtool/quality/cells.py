@@ -33,29 +33,16 @@ class Cells:
 
 def number_cells(data: Columns, period: str | None) -> Cells:
     """Number the (period, group) cells present, in period then group order."""
-    labels: list[Any]
-    if period is None or not data.visit_known.any():
-        row_period = np.zeros(data.n, dtype=np.int64)
-        labels = [None]
-    else:
-        value = data.visit_month // 12 if period == "year" else data.visit_month.copy()
-        known = data.visit_known
-        first = int(value.min(initial=np.iinfo(np.int64).max, where=known))
-        value -= first
-        if not known.all():
-            value[~known] = 0  # 0 is a known row's period anyway (the first)
-        seen = np.flatnonzero(np.bincount(value))
-        lookup = np.zeros(seen[-1] + 1, dtype=np.int64)
-        lookup[seen] = np.arange(seen.size)
-        row_period = lookup[value]
-        del value
-        present = seen + first
-        if period == "year":
-            labels = [1970 + int(v) for v in present]
+    labels: list[Any] = [None]  # None: the period of rows without a visit date, or no period
+    row_period = np.zeros(data.n, dtype=np.int64)
+    visits = data.visits
+    if period is not None and visits.period_labels:
+        labels = [*visits.period_labels]
+        if visits.rows is None:
+            row_period = visits.period_code
         else:
-            labels = [f"{1970 + int(v) // 12}-{int(v) % 12 + 1:02d}" for v in present]
-        if not known.all():
-            row_period[~known] = len(labels)
+            row_period[:] = len(labels)
+            row_period[visits.rows] = visits.period_code
             labels.append(None)
     width = len(data.group_labels) + 1
     raw = row_period * width + np.where(data.group < 0, width - 1, data.group)

@@ -17,7 +17,7 @@ from scipy import special
 from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, calendar_parts, value_codes
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
-from kbtool.prevalence.selection import prepare_visits, valid_z
+from kbtool.prevalence.selection import valid_z
 from kbtool.quality.cells import UNKNOWN_LABEL, Cells, to_periods
 from kbtool.quality.counting import Counts, PackedCounts, count, distinct_children
 from kbtool.quality.inputs import Columns, code_column, flag_column, float_column
@@ -178,8 +178,7 @@ def _chosen_rows(
     The choice is prevalence's: the latest measurement with a valid HAZ, else the latest.
     Without a period, each child has one choice over all its dated visits.
     """
-    selector = pd.DataFrame({"_child": data.child, "visit_date": frame["visit_date"]}, copy=False)
-    visits = prepare_visits(selector, period=period or "year", months=None, child_key="_child")
+    visits = data.visits
     if period is None and visits.slots:
         child = data.child if visits.rows is None else data.child[visits.rows]
         visits = replace(visits, slot=child, slots=int(child.max()) + 1)

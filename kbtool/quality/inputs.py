@@ -13,6 +13,7 @@ from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import NAT_DAYS, calendar_parts, child_codes, date_days, value_codes
 from kbtool.errors import InputError
 from kbtool.prevalence import selection
+from kbtool.prevalence.selection import Visits, prepare_visits
 
 MEASUREMENT_COLUMNS = ("visit_date", "sex", "weight_kg", "height_cm")
 ZSCORE_COLUMNS = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag", "whz", "whz_flag")
@@ -82,10 +83,14 @@ class Columns:
     visit_month: IntArray  # months since 1970-01, -1 where unknown
     birth_day: IntArray  # NAT_DAYS where unknown
     birth_known: BoolArray
+    visits: Visits  # the dated rows as prevalence numbers them, by `period` (None: by year)
 
     @classmethod
-    def read(cls, frame: pd.DataFrame, *, child_key: str, by: str) -> Columns:
+    def read(cls, frame: pd.DataFrame, *, child_key: str, by: str, period: str | None) -> Columns:
         group, uniques = value_codes(frame[by])
+        child = child_codes(frame[child_key])
+        selector = pd.DataFrame({"_child": child, "visit_date": frame["visit_date"]}, copy=False)
+        visits = prepare_visits(selector, period=period or "year", months=None, child_key="_child")
         visit_day = date_days(frame, "visit_date")
         if "birth_date" in frame.columns:
             birth_day = date_days(frame, "birth_date")
@@ -93,7 +98,7 @@ class Columns:
             birth_day = np.full(len(frame), NAT_DAYS, dtype=np.int64)
         return cls(
             n=len(frame),
-            child=child_codes(frame[child_key]),
+            child=child,
             group=group,
             group_labels=[str(u) for u in uniques],
             visit_day=visit_day,
@@ -101,4 +106,5 @@ class Columns:
             visit_month=_months(visit_day, visit_day != NAT_DAYS),
             birth_day=birth_day,
             birth_known=birth_day != NAT_DAYS,
+            visits=visits,
         )

@@ -90,7 +90,7 @@ def quality_report(
         raise UsageError(f"top must be 0 or more, got {top}")
     require_columns(frame, [child_key, by, *MEASUREMENT_COLUMNS, *ZSCORE_COLUMNS])
 
-    data = Columns.read(frame, child_key=child_key, by=by)
+    data = Columns.read(frame, child_key=child_key, by=by, period=period)
     cells = number_cells(data, period)
     parent = PARENT_COLUMNS.get(by)
     figures = _compute(frame, data, cells, period, parent if parent in frame.columns else None)
