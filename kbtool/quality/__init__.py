@@ -1,23 +1,10 @@
 """Is this register trustworthy? A data-quality and plausibility report per period and group.
 
-`quality_report(frame, by=..., period=...)` takes measurements in kbtool's canonical columns with
-their z-scores (`kbtool.growth.compute_zscores(frame, full_precision=True)`) and returns, for every
-group (posyandu, kelurahan or kecamatan) of every period, and for the whole area of each period:
-
-* completeness: rows, children, % missing sex / birth date / visit date / height / weight /
-  position, % of children born on the 1st or 15th (estimated birth dates), % of ages outside
-  0-1826 days (WHO/UNICEF 2019 recommendations);
-* implausible values: % of WHO-flagged HAZ, WAZ and WHZ, % of standing measurements under 9
-  months, % of repeated measurements of a child on one day;
-* the HAZ distribution of the children counted as prevalence counts them (one measurement per
-  child and period, `kbtool.prevalence.select_period_measurements`): mean, SD, skewness, excess
-  kurtosis; for posyandu, the gap of their mean HAZ to the rest of their kelurahan;
-* SMART's digit preference scores of height and weight, sex ratio and age ratio tests;
-* checks only a register allows, over each child's consecutive visits: heights that fall, heights
-  copied from visit to visit, implausible weight changes;
-* a penalty `score` and `rating` in the manner of the SMART plausibility check, with, for the
-  worst groups, the reasons in words (`QualityReport.findings`) and a rating per cell
-  (`QualityReport.cells`) for the table view.
+`quality_report(frame, by=..., period=...)` takes measurements with their z-scores and returns,
+for every group of every period and for the whole area: completeness and WHO flags (WHO/UNICEF
+2019), the HAZ distribution of the children prevalence counts, SMART's digit preference, sex
+and age ratio tests, checks over each child's consecutive visits, and a penalty score and
+rating in the SMART manner, with the reasons in words for the worst rows.
 
 One concern per module, each importing only those listed before it: `thresholds` (every limit
 and its source), `statistics` (tests on counts), `inputs` (the frame's columns as arrays),
@@ -26,7 +13,8 @@ consecutive visits), `table`, `rating`, `findings`, and `report`, which runs the
 docs/quality.md explains every check.
 """
 
-from kbtool.quality.cells import GROUP_COLUMNS, PERIODS, TOTAL_LABEL, UNKNOWN_LABEL
+from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
+from kbtool.quality.cells import GROUP_COLUMNS, PERIODS
 from kbtool.quality.report import (
     METHOD,
     QualityReport,

@@ -13,8 +13,6 @@ from kbtool.quality.inputs import Columns
 
 GROUP_COLUMNS = ("posyandu", "kelurahan", "kecamatan")
 PERIODS = ("year", "month")
-TOTAL_LABEL = "All"  # the whole-area row of a period, as kbtool.prevalence labels it
-UNKNOWN_LABEL = "(unknown)"  # a missing group, or the period of rows without a visit date
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from scipy import special
 from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, calendar_parts, value_codes
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
+from kbtool.prevalence import UNKNOWN_LABEL
 from kbtool.prevalence.selection import valid_z
-from kbtool.quality.cells import UNKNOWN_LABEL, Cells, to_periods
+from kbtool.quality.cells import Cells, to_periods
 from kbtool.quality.counting import Counts, PackedCounts, count, distinct_children
 from kbtool.quality.inputs import Columns, code_column, flag_column, float_column
 from kbtool.quality.statistics import moments, power_sums

@@ -7,7 +7,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from kbtool.quality.cells import TOTAL_LABEL, UNKNOWN_LABEL
+from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
 from kbtool.quality.thresholds import (
     ACCEPTABLE,
     CHECKS,

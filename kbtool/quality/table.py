@@ -8,47 +8,27 @@ import numpy as np
 import pandas as pd
 
 from kbtool.arrays import FloatArray
-from kbtool.quality.cells import TOTAL_LABEL, UNKNOWN_LABEL, Cells
+from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
+from kbtool.quality.cells import Cells
 from kbtool.quality.counting import Counts
 from kbtool.quality.statistics import digit_preference_score, excess_test, ratio_test
 from kbtool.quality.thresholds import EXPECTED_AGE_RATIO, EXPECTED_SEX_RATIO, HEAPING_EXPECTED_PCT
 
 # The report's columns after the period and group columns, in order (part of the interface).
 TABLE_COLUMNS = (
-    "n_rows",
-    "n_children",
-    "missing_sex_pct",
-    "missing_birth_date_pct",
-    "missing_visit_date_pct",
-    "missing_height_pct",
-    "missing_weight_pct",
-    "missing_position_pct",
-    "birth_day_heaping_pct",
-    "age_out_of_range_pct",
-    "flagged_haz_pct",
-    "flagged_waz_pct",
-    "flagged_whz_pct",
-    "position_flag_pct",
-    "duplicate_pct",
-    "n_haz",
-    "mean_haz",
-    "mean_haz_gap",
-    "mean_haz_gap_p",
-    "sd_haz",
-    "skew_haz",
-    "kurtosis_haz",
-    "dps_height",
-    "dps_weight",
-    "sex_ratio",
-    "sex_ratio_p",
-    "age_ratio",
-    "age_ratio_p",
-    "height_decrease_pct",
-    "height_repeated_pct",
-    "weight_velocity_pct",
-    "score",
-    "rating",
-)
+    "n_rows", "n_children",
+    # completeness and implausible values, % of rows
+    "missing_sex_pct", "missing_birth_date_pct", "missing_visit_date_pct", "missing_height_pct",
+    "missing_weight_pct", "missing_position_pct", "birth_day_heaping_pct", "age_out_of_range_pct",
+    "flagged_haz_pct", "flagged_waz_pct", "flagged_whz_pct", "position_flag_pct", "duplicate_pct",
+    # the HAZ distribution of the children counted
+    "n_haz", "mean_haz", "mean_haz_gap", "mean_haz_gap_p", "sd_haz", "skew_haz", "kurtosis_haz",
+    # SMART's digit preference scores and ratio tests
+    "dps_height", "dps_weight", "sex_ratio", "sex_ratio_p", "age_ratio", "age_ratio_p",
+    # consecutive visits
+    "height_decrease_pct", "height_repeated_pct", "weight_velocity_pct",
+    "score", "rating",
+)  # fmt: skip
 
 
 def _share(part: FloatArray, whole: FloatArray) -> FloatArray:

@@ -25,15 +25,8 @@ RATING_MARKS = {"problematic": "!!", "acceptable": "!"}
 # largest value, styled by the worst rating among them), the rating first (a narrow terminal
 # shows the leading columns); machine formats keep every column.
 # view key -> (columns shown, the value's format, the columns whose ratings style the cell)
-_MISSING = (
-    "missing_sex_pct",
-    "missing_birth_date_pct",
-    "missing_visit_date_pct",
-    "missing_height_pct",
-    "missing_weight_pct",
-    "age_out_of_range_pct",
-)
-_FLAGGED = ("flagged_haz_pct", "flagged_waz_pct", "flagged_whz_pct")
+_MISSING = tuple(check.column for check in CHECKS if check.criterion == "missing")
+_FLAGGED = tuple(check.column for check in CHECKS if check.criterion == "flagged")
 VIEW_COLUMNS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "rating": (("rating",), "text", ("rating",)),
     "score": (("score",), "count", ()),
