@@ -67,9 +67,6 @@ def number_cells(data: Columns, period: str | None) -> Cells:
 
 def to_periods(values: npt.NDArray[Any], cells: Cells) -> FloatArray:
     """Per-cell counts (1-D, or 2-D with one row per cell) summed into per-period counts."""
-    if values.ndim == 1:
-        sums = np.bincount(cells.cell_period, weights=values, minlength=cells.n_periods)
-        return np.asarray(sums, dtype=np.float64)
-    out = np.zeros((cells.n_periods, values.shape[1]))
+    out = np.zeros((cells.n_periods, *values.shape[1:]))
     np.add.at(out, cells.cell_period, values)
     return out

@@ -121,7 +121,6 @@ def score_rows(table: pd.DataFrame, ratings: pd.DataFrame, evidence: pd.DataFram
         PROBLEMATIC,
     )
     band = np.where(floor, np.maximum(band, ACCEPTABLE), band)
-    table["score"] = pd.array(np.where(rated, score, 0), dtype="Int64")
-    table.loc[~rated, "score"] = pd.NA
+    table["score"] = pd.arrays.IntegerArray(score, mask=~rated)
     rating = np.asarray(RATINGS, dtype=object)[band]
     table["rating"] = pd.Series(np.where(rated, rating, None), index=table.index, dtype="str")

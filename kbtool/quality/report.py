@@ -75,12 +75,7 @@ def quality_report(
     haz_flag, waz, waz_flag, whz, whz_flag, position_flag). `by`: "posyandu", "kelurahan" or
     "kecamatan". `period`: None (all measurements together), "year" or "month" of the visit
     date (rows without one form an "(unknown)" period). `top` caps the findings.
-
-    Completeness, flags, duplicates and digit preference are over measurements; the HAZ
-    distribution, sex ratio, age ratio and birth-date heaping over children, one measurement per
-    child and period chosen as prevalence chooses it; the longitudinal checks over consecutive
-    visits of a child, counted in the group and period of the later visit. docs/quality.md
-    describes every column, threshold and source.
+    docs/quality.md describes every column, threshold and source.
     """
     if by not in GROUP_COLUMNS:
         raise UsageError(f"--by must be one of {', '.join(GROUP_COLUMNS)}; got {by!r}")
@@ -119,7 +114,8 @@ def quality_report(
 def _compute(
     frame: pd.DataFrame, data: Columns, cells: Cells, period: str | None, parent: str | None
 ) -> tuple[Counts, Counts]:
-    """Counts and statistics per cell and per period (the whole-area rows)."""
+    """Counts and statistics per cell and per period (the whole-area rows): over measurements,
+    over consecutive visits (counted in the cell of the later visit), and over children."""
     cell = row_counts(frame, data, cells)
     visit_cell, visit_period = longitudinal_counts(frame, data, cells)
     cell.update(visit_cell)

@@ -134,7 +134,7 @@ def table_view(
     acceptable yellow); rated cells also carry their mark."""
     table = report.table
     headers, labels = HEADERS[lang], LABELS[lang]
-    rank = {rating: index for index, rating in enumerate(RATINGS)}
+    rank: dict[str | None, int] = {rating: index for index, rating in enumerate(RATINGS)}
     view = pd.DataFrame(index=range(len(table)))
     styles: dict[str, list[str | None]] = {}
     for name in (c for c in ("year", "period", report.by) if c in table.columns):
@@ -156,10 +156,8 @@ def table_view(
         header = headers[key]
         view[header] = texts
         if rated:
-            worst = np.full(len(table), -1)
-            for name in rated:
-                codes = [rank.get(r, -1) if r else -1 for r in report.cells[name]]
-                worst = np.maximum(worst, np.asarray(codes, dtype=np.int64))
+            codes = [[rank.get(r, -1) for r in report.cells[name]] for name in rated]
+            worst = np.max(codes, axis=0)
             styles[header] = [
                 RATING_STYLES.get(RATINGS[code]) if code >= 0 else None for code in worst
             ]
