@@ -1,10 +1,5 @@
-"""The cross-sectional checks: what the rows and the children of each cell and period show.
-
-Over measurements: completeness, WHO flags, position flags and the tenths digits of height and
-weight. Over children, one measurement per child and period chosen as prevalence chooses it:
-the HAZ distribution, sex and age ratios, birth days on the 1st or 15th, and for posyandu the
-gap of their mean HAZ to the rest of their kelurahan.
-"""
+"""The cross-sectional checks: what the rows (row_counts) and the children (child_counts) of
+each cell and period show."""
 
 from __future__ import annotations
 
@@ -32,14 +27,8 @@ from kbtool.quality.thresholds import (
 
 
 def row_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> Counts:
-    """Per-cell counts of rows:
-    - n_rows; missing sex (not 1 or 2), birth date, visit date, height, weight;
-    - with_height, and of those: missing_position (measure neither length nor height, or no
-      measure column) and position_flagged;
-    - with_age, and of those age_out_of_range (below 0 or above MAX_AGE_DAYS days);
-    - with_haz / with_waz / with_whz (computed) and of those flagged_haz / _waz / _whz;
-    - digits_height / digits_weight: the tenths digit of every measured value (_digit_counts).
-    """
+    """Per-cell counts of rows: missing values, WHO flags (of the z-scores computed), position
+    (of the heights measured), ages out of range, and the tenths digits of height and weight."""
     codes, size = cells.row_cell, cells.n_cells
     cell: Counts = {"n_rows": count(codes, size)}
     packed = PackedCounts(codes, size, cell)

@@ -23,12 +23,12 @@ _PACKED_BINS = 1 << 22
 
 
 class PackedCounts:
-    """Per-code counts of several yes/no conditions from one bincount.
+    """Per-code counts of several yes/no conditions from one bincount, instead of a boolean
+    selection and a bincount per condition.
 
-    Each condition is one bit of a uint8 beside the row's code; one np.bincount of
-    code x 2**k + bits counts every combination, and a condition's count per code is the sum of
-    the combinations with its bit set. One pass over the codes replaces a boolean selection and
-    a bincount per condition. Counts are exact (integer sums). Call `flush` after the last `add`.
+    Each condition is one bit beside the row's code; one np.bincount of code x 2**k + bits
+    counts every combination, and a condition's count is the sum of the combinations with its
+    bit set (exact). Call `flush` after the last `add`.
     """
 
     def __init__(self, codes: IntArray, size: int, out: Counts) -> None:

@@ -1,8 +1,5 @@
-"""The checks only a register allows: a child's consecutive visits compared.
-
-Repeated measurements on one day, lengths/heights that fall, heights copied from visit to
-visit, implausible weight changes. The dated rows are put in child, visit date, row order;
-each check compares a visit with the one or two before it, in shifted slices.
+"""The checks only a register allows: a child's consecutive visits compared (repeated
+measurements on one day, lengths/heights that fall, heights copied, implausible weight changes).
 """
 
 from __future__ import annotations
@@ -46,12 +43,9 @@ class _VisitBlock:
 
 
 def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tuple[Counts, Counts]:
-    """Duplicates, falling heights, copied heights and weight velocity over consecutive visits:
-    the counts per cell, and the children followed and copied per period (distinct children,
-    which the cells' counts cannot add up to).
-
-    The dated rows are put in child, visit date, row order (columns.child_day_order) and
-    checked in blocks of whole children (_visit_counts), whose counts add up.
+    """The counts per cell, and the children followed and copied per period (distinct children,
+    which the cells' counts cannot add up to). The dated rows are put in child, visit date, row
+    order and checked in blocks of whole children (_visit_counts), whose counts add up.
     """
     dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
     child = data.child if dated is None else data.child[dated]

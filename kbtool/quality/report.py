@@ -100,14 +100,8 @@ def quality_report(
         for check in CHECKS
     }
     cell_ratings["rating"] = [None if pd.isna(r) else str(r) for r in table["rating"]]
-    table.attrs.update(
-        {
-            "by": by,
-            "period": period,
-            "method": METHOD,
-            "reference": "WHO Child Growth Standards (2006)",
-        }
-    )
+    reference = "WHO Child Growth Standards (2006)"
+    table.attrs.update(by=by, period=period, method=METHOD, reference=reference)
     return QualityReport(table, findings, cell_ratings, by, period, reasons)
 
 
