@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,6 @@ from kbtool.quality.thresholds import (
     RATINGS,
     Check,
     dps_shown,
-    p_value_text,
 )
 from kbtool.words import QUALITY_WORDS, RATING_WORDS, Said, indonesian_digits
 
@@ -48,7 +47,11 @@ def _reason(check: Check, code: int, row: pd.Series, by: str) -> Said:
             "quality_haz_gap", gap=abs(gap), direction=direction, parent=parent, p=_p(value),
             rating=rating,
         )  # fmt: skip
-    text = _figure(check, value, limit)
+    # the figure in words; a share gets one decimal more where it would read as equal to the limit
+    close = check.kind == "share" and f"{value:.1f}" == f"{limit:.1f}"
+    shown = float(dps_shown(value)) if check.kind == "upper" else value
+    decimals = 2 if close else 1
+    text = Said(f"quality_{check.column}", value=shown, decimals=decimals, cm=HEIGHT_DECREASE_CM)
     if check.kind == "heaping":
         p = _p(float(row["_heaping_p"]))
         return Said("quality_heaping", text=text, expected=HEAPING_EXPECTED_PCT, p=p, rating=rating)
@@ -63,16 +66,6 @@ def _reason(check: Check, code: int, row: pd.Series, by: str) -> Said:
     return Said("quality_or_less", text=text, rating=rating, limit=low)
 
 
-def _figure(check: Check, value: float, limit: Any) -> Said:
-    """The check's figure in words."""
-    decimals = 1
-    if check.kind == "share" and f"{value:.1f}" == f"{limit:.1f}":
-        decimals = 2  # one decimal more where it would read as equal to the limit
-    if check.kind == "upper":
-        value = float(dps_shown(value))
-    return Said(f"quality_{check.column}", value=value, decimals=decimals, cm=HEIGHT_DECREASE_CM)
-
-
 def _place(label: str) -> str | dict[str, str]:
     """A group's label, in each language where it is "(unknown) kelurahan"."""
     unknown = f"{UNKNOWN_LABEL} "
@@ -83,7 +76,7 @@ def _place(label: str) -> str | dict[str, str]:
 
 def _p(p: float) -> dict[str, str]:
     """A p-value as a reason gives it, in each language ("= 0.012" / "= 0,012")."""
-    text = p_value_text(p)
+    text = "< 0.001" if p < 0.001 else f"= {p:.3f}"
     return {"en": text, "id": indonesian_digits(text)}
 
 

@@ -133,8 +133,7 @@ def columns_needed(by: str) -> tuple[str, ...]:
 
 def rated_at_least(report: QualityReport, level: str) -> pd.DataFrame:
     """The rows of the report's table rated `level` or worse (--fail-on)."""
-    codes = report.table["rating"].map({r: i for i, r in enumerate(RATINGS)}).fillna(-1)
-    return report.table[codes.to_numpy() >= RATINGS.index(level)]
+    return report.table[report.table["rating"].isin(RATINGS[RATINGS.index(level) :])]
 
 
 def provenance(

@@ -211,7 +211,3 @@ CHECKS: tuple[Check, ...] = (
     Check("weight_velocity_pct", "weight_velocity", "share", WEIGHT_VELOCITY_PCT_LIMITS,
           MEASUREMENT_ERROR_POINTS, "_weight_pairs", _ROWS, "kbtool; WHO growth velocity 2009"),
 )  # fmt: skip
-
-
-def p_value_text(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
