@@ -28,10 +28,7 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
 
 def float_column(frame: pd.DataFrame, name: str) -> FloatArray:
     """A numeric column as float64, NaN where missing (no copy when it is float64 already)."""
-    series = frame[name]
-    if series.dtype == np.float64:
-        return np.asarray(series.to_numpy(), dtype=np.float64)
-    return np.asarray(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    return np.asarray(frame[name].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 
 def flag_column(frame: pd.DataFrame, name: str) -> BoolArray:

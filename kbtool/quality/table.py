@@ -36,6 +36,13 @@ def _share(part: FloatArray, whole: FloatArray) -> FloatArray:
         return np.asarray(np.where(whole > 0, 100.0 * part / whole, np.nan), dtype=np.float64)
 
 
+# the denominators of the percentages, which the ratings need beside the percentage itself
+_DENOMINATORS = (
+    "with_height", "with_age", "with_haz", "with_waz", "with_whz", "with_birth", "height_pairs",
+    "followed", "weight_pairs",
+)  # fmt: skip
+
+
 def _table_values(counts: Counts, expected_age_ratio: FloatArray) -> dict[str, Any]:
     """The report's figures from one level's counts, plus the hidden counts ratings rest on."""
     sex_ratio, sex_p = ratio_test(counts["boys"], counts["girls"], EXPECTED_SEX_RATIO)
@@ -75,12 +82,7 @@ def _table_values(counts: Counts, expected_age_ratio: FloatArray) -> dict[str, A
         "height_repeated_pct": _share(counts["copied"], counts["followed"]),
         "weight_velocity_pct": _share(counts["weight_implausible"], counts["weight_pairs"]),
         # hidden: what the ratings and the sentences rest on (dropped from the table)
-        "_with_height": counts["with_height"],
-        "_with_age": counts["with_age"],
-        "_with_haz": counts["with_haz"],
-        "_with_waz": counts["with_waz"],
-        "_with_whz": counts["with_whz"],
-        "_with_birth": counts["with_birth"],
+        **{f"_{name}": counts[name] for name in _DENOMINATORS},
         "_heaping_p": excess_test(
             counts["heaped"], counts["with_birth"], HEAPING_EXPECTED_PCT / 100.0
         ),
@@ -88,9 +90,6 @@ def _table_values(counts: Counts, expected_age_ratio: FloatArray) -> dict[str, A
         "_weight_values": counts["digits_weight"].sum(axis=1),
         "_n_sex": counts["boys"] + counts["girls"],
         "_n_age": counts["age_young"] + counts["age_old"],
-        "_height_pairs": counts["height_pairs"],
-        "_followed": counts["followed"],
-        "_weight_pairs": counts["weight_pairs"],
         "_expected_age_ratio": expected_age_ratio,
         "_n_gap": counts.get("n_gap", np.zeros(n_rows.shape)),
         "_parent": counts.get("parent", np.full(n_rows.shape, "", dtype=object)),

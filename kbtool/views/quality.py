@@ -1,8 +1,8 @@
 """A quality report as people read it: the terminal table, the findings in words.
 
-On a terminal related figures share one column (the largest value, marked by the worst rating
-among them: "!" acceptable, "!!" problematic, coloured where colour is on); machine formats keep
-every column.
+A terminal cannot show 35 columns: related figures share one column (the largest value, marked
+by the worst rating among them: "!" acceptable, "!!" problematic, coloured where colour is on);
+machine formats keep every column.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from kbtool.words import RATING_WORDS, say
 RATING_STYLES = {"problematic": "bold red", "acceptable": "yellow"}
 # the marks that say the same without colour (NO_COLOR, a pipe into less)
 RATING_MARKS = {"problematic": "!!", "acceptable": "!"}
-# The table view: a terminal cannot show 35 columns, so related figures share one column (the
-# largest value, styled by the worst rating among them), the rating first (a narrow terminal
-# shows the leading columns); machine formats keep every column.
-# view key -> (columns shown, the value's format, the columns whose ratings style the cell)
 _MISSING = tuple(check.column for check in CHECKS if check.criterion == "missing")
 _FLAGGED = tuple(check.column for check in CHECKS if check.criterion == "flagged")
+# view key -> (columns shown, the value's format, the columns whose ratings style the cell); the
+# rating first, as a narrow terminal shows the leading columns
 VIEW_COLUMNS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "rating": (("rating",), "text", ("rating",)),
     "score": (("score",), "count", ()),
