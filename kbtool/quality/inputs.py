@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from kbtool.arrays import BoolArray, FloatArray, IntArray
-from kbtool.columns import NAT_DAYS, calendar_parts, child_codes, date_days, value_codes
+from kbtool.columns import NAT_DAYS, child_codes, date_days, value_codes
 from kbtool.errors import InputError
 from kbtool.prevalence import selection
 from kbtool.prevalence.selection import Visits, prepare_visits
@@ -50,23 +50,6 @@ def code_column(frame: pd.DataFrame, name: str) -> npt.NDArray[np.int8]:
         ) from err
 
 
-def _months(days: IntArray, known: BoolArray) -> IntArray:
-    """Months since 1970-01 of day numbers, -1 where not `known`: the calendar of each day of
-    the span (a register spans a few thousand days), then one look-up a row."""
-    if not known.any():
-        return np.full(days.shape, -1, dtype=np.int64)
-    first = int(days.min(initial=np.iinfo(np.int64).max, where=known))
-    last = int(days.max(initial=np.iinfo(np.int64).min, where=known))
-    _, month, year = calendar_parts(np.arange(first, last + 1, dtype=np.int64))
-    offset = days - first
-    if not known.all():
-        offset[~known] = 0
-    months = ((year - 1970) * 12 + month - 1)[offset]
-    if not known.all():
-        months[~known] = -1
-    return months
-
-
 @dataclass(frozen=True)
 class Columns:
     """The columns every step needs, as numpy arrays (read once)."""
@@ -77,7 +60,6 @@ class Columns:
     group_labels: list[str]
     visit_day: IntArray  # NAT_DAYS where unknown
     visit_known: BoolArray
-    visit_month: IntArray  # months since 1970-01, -1 where unknown
     birth_day: IntArray  # NAT_DAYS where unknown
     birth_known: BoolArray
     visits: Visits  # the dated rows as prevalence numbers them, by `period` (None: by year)
@@ -100,7 +82,6 @@ class Columns:
             group_labels=[str(u) for u in uniques],
             visit_day=visit_day,
             visit_known=visit_day != NAT_DAYS,
-            visit_month=_months(visit_day, visit_day != NAT_DAYS),
             birth_day=birth_day,
             birth_known=birth_day != NAT_DAYS,
             visits=visits,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kbtool.arrays import FloatArray, IntArray
+from kbtool.arrays import FloatArray, Int32Array, IntArray
 from kbtool.columns import child_blocks, child_day_order
 from kbtool.quality.cells import Cells
 from kbtool.quality.counting import Counts, count, distinct_children
@@ -22,6 +22,7 @@ from kbtool.quality.thresholds import (
     WAZ_GAIN_LIMIT,
     WEIGHT_LOSS_SHARE,
 )
+from kbtool.visits import months_of
 
 # the sorted visits are checked this many rows at a time (whole children): the temporaries of a
 # block stay in cache and are reused, instead of a dozen row-sized arrays faulted in afresh
@@ -34,7 +35,7 @@ class _VisitBlock:
 
     child: IntArray
     day: IntArray
-    month: IntArray  # months since 1970-01
+    month: Int32Array  # months since 1970-01
     code: IntArray  # the row's cell
     lenhei: FloatArray  # NaN where missing or the HAZ is flagged
     height: FloatArray  # as recorded; NaN where missing
@@ -53,6 +54,7 @@ def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tup
     order = child_day_order(child, day)
     visit_rows = order if dated is None else dated[order]
     child, day = child[order], day[order]
+    month = months_of(day)
     lenhei = np.where(flag_column(frame, "haz_flag"), np.nan, float_column(frame, "lenhei_cm"))
     unusable = flag_column(frame, "waz_flag")
     if "oedema" in frame.columns:  # oedema adds weight that is not growth
@@ -67,7 +69,7 @@ def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tup
         visit_block = _VisitBlock(
             child=child[block],
             day=day[block],
-            month=data.visit_month[rows],
+            month=month[block],
             code=cells.row_cell[rows],
             lenhei=lenhei[rows],
             height=height[rows],
