@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kbtool.errors import UsageError
-from kbtool.quality.cells import GROUP_COLUMNS, PERIODS, Cells, number_cells, to_periods
+from kbtool.quality.cells import GROUP_COLUMNS, PERIODS, number_cells, to_periods
 from kbtool.quality.checks import child_counts, row_counts
-from kbtool.quality.counting import Counts
 from kbtool.quality.findings import list_findings
 from kbtool.quality.inputs import MEASUREMENT_COLUMNS, ZSCORE_COLUMNS, Columns, require_columns
 from kbtool.quality.longitudinal import longitudinal_counts
@@ -87,9 +86,19 @@ def quality_report(
 
     data = Columns.read(frame, child_key=child_key, by=by, period=period)
     cells = number_cells(data, period)
+    # counts per cell and per period (the whole-area rows): over rows, over consecutive visits
+    # (in the cell of the later visit), over children
+    cell = row_counts(frame, data, cells)
+    visit_cell, visit_period = longitudinal_counts(frame, data, cells)
+    cell.update(visit_cell)
+    total = {name: to_periods(values, cells) for name, values in cell.items()}
+    total.update(visit_period)  # distinct children do not add up over groups (children move)
     parent = PARENT_COLUMNS.get(by)
-    figures = _compute(frame, data, cells, period, parent if parent in frame.columns else None)
-    table = assemble_table(figures, cells, by, period)
+    parent = parent if parent in frame.columns else None
+    child_cell, child_period = child_counts(frame, data, cells, period, parent)
+    cell.update(child_cell)
+    total.update(child_period)
+    table = assemble_table(cell, total, cells, by, period)
     ratings, evidence = rate_cells(table)
     score_rows(table, ratings, evidence)
     period_name = period_column(period)
@@ -103,22 +112,6 @@ def quality_report(
     reference = "WHO Child Growth Standards (2006)"
     table.attrs.update(by=by, period=period, method=METHOD, reference=reference)
     return QualityReport(table, findings, cell_ratings, by, period, reasons)
-
-
-def _compute(
-    frame: pd.DataFrame, data: Columns, cells: Cells, period: str | None, parent: str | None
-) -> tuple[Counts, Counts]:
-    """Counts and statistics per cell and per period (the whole-area rows): over measurements,
-    over consecutive visits (counted in the cell of the later visit), and over children."""
-    cell = row_counts(frame, data, cells)
-    visit_cell, visit_period = longitudinal_counts(frame, data, cells)
-    cell.update(visit_cell)
-    total = {name: to_periods(values, cells) for name, values in cell.items()}
-    total.update(visit_period)  # distinct children do not add up over groups (children move)
-    child_cell, child_period = child_counts(frame, data, cells, period, parent)
-    cell.update(child_cell)
-    total.update(child_period)
-    return cell, total
 
 
 def columns_needed(by: str) -> tuple[str, ...]:

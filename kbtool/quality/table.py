@@ -102,10 +102,9 @@ def period_column(period: str | None) -> str | None:
 
 
 def assemble_table(
-    figures: tuple[Counts, Counts], cells: Cells, by: str, period: str | None
+    cell_counts: Counts, total_counts: Counts, cells: Cells, by: str, period: str | None
 ) -> pd.DataFrame:
     """Group rows then the whole-area row of each period, in period order, with hidden columns."""
-    cell_counts, total_counts = figures
     # the whole area against SMART's expected age ratio; each group against its whole area
     total_values = _table_values(total_counts, np.full(cells.n_periods, EXPECTED_AGE_RATIO))
     area_ratio = np.asarray(total_values["age_ratio"], dtype=np.float64)
