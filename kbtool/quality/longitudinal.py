@@ -56,9 +56,10 @@ def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tup
     child, day = child[order], day[order]
     month = months_of(day)
     lenhei = np.where(flag_column(frame, "haz_flag"), np.nan, float_column(frame, "lenhei_cm"))
+    # a bool column's own array comes back read-only (or shared): combined, not updated in place
     unusable = flag_column(frame, "waz_flag")
     if "oedema" in frame.columns:  # oedema adds weight that is not growth
-        unusable |= flag_column(frame, "oedema")
+        unusable = unusable | flag_column(frame, "oedema")
     weight = np.where(unusable, np.nan, float_column(frame, "weight_kg"))
     del unusable
     height, waz = float_column(frame, "height_cm"), float_column(frame, "waz")
