@@ -122,13 +122,11 @@ def child_counts(
             cells.row_period[undated], child, everyone, cells.n_periods
         )
 
-    haz = float_column(frame, "haz")[chosen]
     sex = code_column(frame, "sex")[chosen]
     with np.errstate(invalid="ignore"):
         months = np.floor(float_column(frame, "age_days")[chosen] / DAYS_PER_MONTH)
     young = (months >= AGE_RATIO_YOUNG_MONTHS[0]) & (months <= AGE_RATIO_YOUNG_MONTHS[1])
     old = (months >= AGE_RATIO_OLD_MONTHS[0]) & (months <= AGE_RATIO_OLD_MONTHS[1])
-    birth_known = data.birth_known[chosen]
     day_of_month, _, _ = calendar_parts(data.birth_day[chosen])
     heaped = np.isin(day_of_month, HEAPING_DAYS)  # -1 where unknown
     # each chosen row is in one cell: the whole-area counts are sums of the cells'
@@ -138,7 +136,7 @@ def child_counts(
         ("girls", sex == 2),
         ("age_young", young),
         ("age_old", old),
-        ("with_birth", birth_known),
+        ("with_birth", data.birth_known[chosen]),
         ("heaped", heaped),
     )
     packed = PackedCounts(chosen_cell, size, cell)
@@ -147,7 +145,7 @@ def child_counts(
     packed.flush()
     for name, _ in named:
         total[name] = to_periods(cell[name], cells)
-    valid_haz = haz[counted]
+    valid_haz = float_column(frame, "haz")[chosen[counted]]
     shift = float(valid_haz.mean()) if valid_haz.size else 0.0
     sums = power_sums(chosen_cell[counted], valid_haz, size, shift)
     cell.update(moments(sums, shift))

@@ -102,11 +102,9 @@ def list_findings(
             rating = int(codes[check.column][position])
             if rating > EXCELLENT:
                 found.append((-rating, -check.points[rating], _reason(check, rating, row, by)))
+        reasons.append([text for *_, text in sorted(found)])
         record = {column: row[column] for column in columns[:-1]}
-        said = [text for *_, text in sorted(found)]
-        reasons.append(said)
-        record["reasons"] = "; ".join(said)
-        records.append(record)
+        records.append({**record, "reasons": "; ".join(reasons[-1])})
     findings = pd.DataFrame(records, columns=columns)
     if period_name == "year" and len(findings):
         findings[period_name] = findings[period_name].astype(table[period_name].dtype)
