@@ -123,17 +123,13 @@ def moments(sums: FloatArray, shift: float) -> dict[str, FloatArray]:
     }
 
 
-def share_lower_bound(k: npt.ArrayLike, n: npt.ArrayLike, confidence: float) -> FloatArray:
+def share_lower_bound(k: FloatArray, n: FloatArray, confidence: float) -> FloatArray:
     """One-sided lower confidence bound of a share k / n (Clopper-Pearson), for k >= 1:
     scipy.stats.beta.ppf(1 - confidence, k, n - k + 1)."""
-    hits = np.asarray(k, dtype=np.float64)
-    trials = np.asarray(n, dtype=np.float64)
-    return np.asarray(special.betaincinv(hits, trials - hits + 1.0, 1.0 - confidence))
+    return np.asarray(special.betaincinv(k, n - k + 1.0, 1.0 - confidence))
 
 
-def dps_p_value(dps: npt.ArrayLike, n: npt.ArrayLike, digits: int) -> FloatArray:
+def dps_p_value(dps: FloatArray, n: FloatArray, digits: int) -> FloatArray:
     """The p-value of the chi-square test behind a digit preference score of n values with
     `digits` possible digits (digit_preference_score solved for chi2)."""
-    score = np.asarray(dps, dtype=np.float64)
-    values = np.asarray(n, dtype=np.float64)
-    return np.asarray(special.chdtrc(digits - 1, (score / 100.0) ** 2 * values * (digits - 1)))
+    return np.asarray(special.chdtrc(digits - 1, (dps / 100.0) ** 2 * n * (digits - 1)))
