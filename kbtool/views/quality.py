@@ -140,14 +140,7 @@ def table_view(
     for key, (columns, kind, rated) in VIEW_COLUMNS.items():
         if key == "gap" and report.by != "posyandu":
             continue  # only posyandu are compared with their kelurahan
-        if len(columns) == 1:
-            values = table[columns[0]]
-        else:
-            values = pd.Series(
-                np.fmax.reduce(
-                    [table[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns]
-                )
-            )
+        values = table[columns[0]] if len(columns) == 1 else table[list(columns)].max(axis=1)
         texts = _formatted(values, kind, lang)
         if key == "rating":
             texts = [labels.get(text, text) for text in texts]
