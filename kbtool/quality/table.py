@@ -111,26 +111,18 @@ def assemble_table(
     usable = np.isfinite(area_ratio) & (area_ratio > 0)
     cell_expected = np.where(usable, area_ratio, EXPECTED_AGE_RATIO)[cells.cell_period]
     cell_values = _table_values(cell_counts, cell_expected)
-    unknown_group = len(cells.group_labels)
     group_text = np.asarray([*cells.group_labels, UNKNOWN_LABEL], dtype=object)
-    parts = [
-        pd.DataFrame(
-            {
-                "_period": cells.cell_period,
-                "_order": np.where(cells.cell_group == unknown_group, 1, 0),
-                by: group_text[cells.cell_group],
-                **cell_values,
-            }
-        ),
-        pd.DataFrame(
-            {
-                "_period": np.arange(cells.n_periods, dtype=np.int64),
-                "_order": np.full(cells.n_periods, 2),
-                by: np.full(cells.n_periods, TOTAL_LABEL, dtype=object),
-                **total_values,
-            }
-        ),
-    ]
+    groups = {  # the unknown group after the others
+        "_period": cells.cell_period,
+        "_order": np.where(cells.cell_group == len(cells.group_labels), 1, 0),
+        by: group_text[cells.cell_group],
+    }
+    areas = {
+        "_period": np.arange(cells.n_periods, dtype=np.int64),
+        "_order": np.full(cells.n_periods, 2),
+        by: np.full(cells.n_periods, TOTAL_LABEL, dtype=object),
+    }
+    parts = [pd.DataFrame({**groups, **cell_values}), pd.DataFrame({**areas, **total_values})]
     table = pd.concat(parts, ignore_index=True)
     table = table[table["n_rows"] > 0]
     table = table.sort_values(["_period", "_order", by], kind="stable", ignore_index=True)
