@@ -100,9 +100,8 @@ def child_counts(
     group's mean HAZ against the rest of its parent area."""
     chosen, counted = _chosen_rows(frame, data, period)
     chosen_cell = cells.row_cell[chosen]
-    chosen_period = cells.row_period[chosen]
     cell: Counts = {"n_children": count(chosen_cell, cells.n_cells)}
-    total: Counts = {"n_children": count(chosen_period, cells.n_periods)}
+    total: Counts = {"n_children": count(cells.row_period[chosen], cells.n_periods)}
     undated = np.flatnonzero(~data.visit_known)
     if undated.size and period is None:
         # without periods, only children never measured on a known date are missing
@@ -179,20 +178,16 @@ def _chosen_rows(
 
 
 def _gap_to_parent(
-    cells: Cells,
-    cell: Counts,
-    counted_cell: IntArray,
-    counted_parent: IntArray,
-    parent_labels: list[str],
+    cells: Cells, cell: Counts, counted_cell: IntArray, counted_parent: IntArray, parents: list[str]
 ) -> Counts:
     """Each group's mean HAZ minus that of the rest of its parent area, and Welch's p-value.
 
-    A group's parent is the parent of most of its counted children. The rest of a parent is
+    A group's parent (named in `parents`) is that of most of its counted children. The rest is
     computed from its groups' sums; squared deviations pool exactly (a group's own plus n (mean
     - parent mean)^2), so no measurement is read again.
     """
     size = cells.n_cells
-    n_parents = len(parent_labels)
+    n_parents = len(parents)
     own_parent = np.zeros(size, dtype=np.int64)
     if counted_cell.size:
         pairs, counts = np.unique(counted_cell * n_parents + counted_parent, return_counts=True)
@@ -224,5 +219,5 @@ def _gap_to_parent(
         "mean_haz_gap": np.where(testable, mean - mean_rest, np.nan),
         "mean_haz_gap_p": np.where(testable, p, np.nan),
         "n_gap": np.where(testable, np.minimum(n, n_rest), 0.0),
-        "parent": np.asarray(parent_labels, dtype=object)[own_parent],
+        "parent": np.asarray(parents, dtype=object)[own_parent],
     }
