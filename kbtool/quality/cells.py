@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kbtool.arrays import FloatArray, IntArray
+from kbtool.prevalence.selection import Visits
 from kbtool.quality.inputs import Columns
 
 GROUP_COLUMNS = ("posyandu", "kelurahan", "kecamatan")
@@ -29,11 +30,10 @@ class Cells:
     group_labels: list[str]
 
 
-def number_cells(data: Columns, period: str | None) -> Cells:
+def number_cells(data: Columns, visits: Visits, period: str | None) -> Cells:
     """Number the (period, group) cells present, in period then group order."""
     labels: list[Any] = [None]  # None: the period of rows without a visit date, or no period
     row_period = np.zeros(data.n, dtype=np.int64)
-    visits = data.visits
     if period is not None and visits.period_labels:
         labels = [*visits.period_labels]
         if visits.rows is None:

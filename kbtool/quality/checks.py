@@ -13,7 +13,7 @@ from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, calendar_parts, value_codes
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
 from kbtool.prevalence import UNKNOWN_LABEL
-from kbtool.prevalence.selection import valid_z
+from kbtool.prevalence.selection import Visits, valid_z
 from kbtool.quality.cells import Cells, to_periods
 from kbtool.quality.counting import Counts, PackedCounts, count, distinct_children
 from kbtool.quality.inputs import Columns, code_column, flag_column, float_column
@@ -93,12 +93,17 @@ def _digit_counts(codes: IntArray, size: int, values: FloatArray) -> FloatArray:
 
 
 def child_counts(
-    frame: pd.DataFrame, data: Columns, cells: Cells, period: str | None, parent: str | None
+    frame: pd.DataFrame,
+    data: Columns,
+    cells: Cells,
+    visits: Visits,
+    period: str | None,
+    parent: str | None,
 ) -> tuple[Counts, Counts]:
     """Per cell and per period, the children counted as prevalence counts them (_chosen_rows):
     their number, HAZ distribution, sexes, ages and birth days; with a `parent` column, each
     group's mean HAZ against the rest of its parent area."""
-    chosen, counted = _chosen_rows(frame, data, period)
+    chosen, counted = _chosen_rows(frame, data, visits, period)
     chosen_cell = cells.row_cell[chosen]
     cell: Counts = {"n_children": count(chosen_cell, cells.n_cells)}
     total: Counts = {"n_children": count(cells.row_period[chosen], cells.n_periods)}
@@ -158,14 +163,13 @@ def child_counts(
 
 
 def _chosen_rows(
-    frame: pd.DataFrame, data: Columns, period: str | None
+    frame: pd.DataFrame, data: Columns, visits: Visits, period: str | None
 ) -> tuple[IntArray, BoolArray]:
     """Frame positions of one measurement per child and period, and whether its HAZ is valid.
 
     The choice is prevalence's: the latest measurement with a valid HAZ, else the latest.
     Without a period, each child has one choice over all its dated visits.
     """
-    visits = data.visits
     if period is None and visits.slots:
         child = data.child if visits.rows is None else data.child[visits.rows]
         visits = replace(visits, slot=child, slots=int(child.max()) + 1)

@@ -62,14 +62,10 @@ class Columns:
     visit_known: BoolArray
     birth_day: IntArray  # NAT_DAYS where unknown
     birth_known: BoolArray
-    visits: Visits  # the dated rows as prevalence numbers them, by `period` (None: by year)
 
     @classmethod
-    def read(cls, frame: pd.DataFrame, *, child_key: str, by: str, period: str | None) -> Columns:
+    def read(cls, frame: pd.DataFrame, *, child_key: str, by: str) -> Columns:
         group, uniques = value_codes(frame[by])
-        child = child_codes(frame[child_key])
-        selector = pd.DataFrame({"_child": child, "visit_date": frame["visit_date"]}, copy=False)
-        visits = prepare_visits(selector, period=period or "year", months=None, child_key="_child")
         visit_day = date_days(frame, "visit_date")
         if "birth_date" in frame.columns:
             birth_day = date_days(frame, "birth_date")
@@ -77,12 +73,17 @@ class Columns:
             birth_day = np.full(len(frame), NAT_DAYS, dtype=np.int64)
         return cls(
             n=len(frame),
-            child=child,
+            child=child_codes(frame[child_key]),
             group=group,
             group_labels=[str(u) for u in uniques],
             visit_day=visit_day,
             visit_known=visit_day != NAT_DAYS,
             birth_day=birth_day,
             birth_known=birth_day != NAT_DAYS,
-            visits=visits,
         )
+
+    def visits(self, frame: pd.DataFrame, period: str | None) -> Visits:
+        """The dated rows as prevalence numbers them, by `period` (None: by year)."""
+        dates = frame["visit_date"]
+        selector = pd.DataFrame({"_child": self.child, "visit_date": dates}, copy=False)
+        return prepare_visits(selector, period=period or "year", months=None, child_key="_child")

@@ -84,18 +84,20 @@ def quality_report(
         raise UsageError(f"top must be 0 or more, got {top}")
     require_columns(frame, [child_key, by, *MEASUREMENT_COLUMNS, *ZSCORE_COLUMNS])
 
-    data = Columns.read(frame, child_key=child_key, by=by, period=period)
-    cells = number_cells(data, period)
-    # counts per cell and per period (the whole-area rows): over rows, over consecutive visits
-    # (in the cell of the later visit), over children
+    data = Columns.read(frame, child_key=child_key, by=by)
+    visits = data.visits(frame, period)
+    cells = number_cells(data, visits, period)
+    # counts per cell and per period (the whole-area rows): over children (first: their visits
+    # go before the rows are counted), rows, and consecutive visits (in the later visit's cell)
+    parent = PARENT_COLUMNS.get(by)
+    parent = parent if parent in frame.columns else None
+    child_cell, child_period = child_counts(frame, data, cells, visits, period, parent)
+    del visits
     cell = row_counts(frame, data, cells)
     visit_cell, visit_period = longitudinal_counts(frame, data, cells)
     cell.update(visit_cell)
     total = {name: to_periods(values, cells) for name, values in cell.items()}
     total.update(visit_period)  # distinct children do not add up over groups (children move)
-    parent = PARENT_COLUMNS.get(by)
-    parent = parent if parent in frame.columns else None
-    child_cell, child_period = child_counts(frame, data, cells, period, parent)
     cell.update(child_cell)
     total.update(child_period)
     table = assemble_table(cell, total, cells, by, period)
