@@ -16,7 +16,7 @@ from kbtool.quality.rating import rate_cells, score_rows
 from kbtool.quality.table import TABLE_COLUMNS, assemble_table, period_column
 from kbtool.quality.thresholds import ACCEPTABLE, CHECKS, PARENT_COLUMNS, PROBLEMATIC, RATINGS
 from kbtool.words import Said, in_language
-from kbtool.writing import Provenance
+from kbtool.writing import WHO_REFERENCE, Provenance
 
 METHOD = (
     "SMART plausibility check (SMART 2006/2017, ENA for SMART) on HAZ of one measurement per "
@@ -111,8 +111,7 @@ def quality_report(
         for check in CHECKS
     }
     cell_ratings["rating"] = [None if pd.isna(r) else str(r) for r in table["rating"]]
-    reference = "WHO Child Growth Standards (2006)"
-    table.attrs.update(by=by, period=period, method=METHOD, reference=reference)
+    table.attrs.update(by=by, period=period, method=METHOD, reference=WHO_REFERENCE)
     return QualityReport(table, findings, cell_ratings, by, period, reasons)
 
 

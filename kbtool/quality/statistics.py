@@ -55,11 +55,8 @@ def ratio_test(
 
 
 def excess_test(observed: npt.ArrayLike, n: npt.ArrayLike, expected_share: float) -> FloatArray:
-    """One-sided binomial p-value of observing at least `observed` of `n` at `expected_share`.
-
-    scipy.stats.binomtest(observed, n, expected_share, alternative="greater").pvalue, for whole
-    arrays; NaN where n = 0.
-    """
+    """One-sided binomial p-value of observing at least `observed` of `n` at `expected_share`:
+    scipy.stats.binomtest(..., alternative="greater").pvalue for whole arrays; NaN where n = 0."""
     k = np.asarray(observed, dtype=np.float64)
     total = np.asarray(n, dtype=np.float64)
     p = binomial_at_least(k, np.maximum(total, 1), expected_share)
