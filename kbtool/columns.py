@@ -7,6 +7,7 @@ nothing here imports another kbtool module.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kbtool.arrays import IntArray
+from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.errors import InputError
 
 # The canonical columns, in this order, as the reader returns them.
@@ -39,6 +40,9 @@ CANONICAL_COLUMNS = (
 SOURCE_COLUMNS = ("source_file", "source_line")
 # One record per rejected row.
 REJECT_COLUMNS = ("file", "line", "column", "value", "reason")
+
+# The z-score columns (of kbtool.growth's) the quality and SKDN steps read.
+ZSCORE_COLUMNS = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag", "whz", "whz_flag")
 
 # Position codes (R `anthro`: "l" recumbent length, "h" standing height).
 MEASURE_UNKNOWN = 0
@@ -202,6 +206,47 @@ def text_column(rows: pd.DataFrame, name: str) -> pd.Series:
     if name in rows:
         return rows[name]
     return pd.Series([None] * len(rows), index=rows.index, dtype=object)
+
+
+def require_columns(
+    frame: pd.DataFrame, columns: Iterable[str], *, zscores_hint: bool = False
+) -> None:
+    """InputError naming the `columns` the frame lacks; with `zscores_hint`, how to add the
+    ZSCORE_COLUMNS among them."""
+    missing = [c for c in columns if c not in frame.columns]
+    if not missing:
+        return
+    seen = ", ".join(map(str, frame.columns))
+    message = f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}"
+    if zscores_hint and any(c in ZSCORE_COLUMNS for c in missing):
+        message += (
+            "; compute z-scores first: kbtool.growth.compute_zscores(frame, full_precision=True)"
+        )
+    raise InputError(message)
+
+
+def float_column(frame: pd.DataFrame, name: str) -> FloatArray:
+    """A numeric column as float64, NaN where missing (no copy when it is float64 already)."""
+    return np.asarray(frame[name].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
+def flag_column(frame: pd.DataFrame, name: str) -> BoolArray:
+    """A yes/no column as booleans; missing counts as no."""
+    series = frame[name]
+    if series.dtype == np.bool_:
+        return np.asarray(series.to_numpy(), dtype=np.bool_)
+    return np.asarray(series.to_numpy(dtype=np.bool_, na_value=False), dtype=np.bool_)
+
+
+def code_column(frame: pd.DataFrame, name: str) -> npt.NDArray[np.int8]:
+    """sex or measure as int8 codes, 0 where missing."""
+    try:
+        return np.asarray(frame[name].to_numpy(dtype=np.int8, na_value=0), dtype=np.int8)
+    except (TypeError, ValueError) as err:
+        raise InputError(
+            f"column {name!r} must hold codes (sex 1/2, measure 1 length / 2 height, 0 unknown), "
+            f"not {frame[name].dtype}: read files through kbtool's reader"
+        ) from err
 
 
 def blank_as_missing(codes: npt.NDArray[np.integer], uniques: Any) -> IntArray:

@@ -28,12 +28,12 @@ import pandas as pd
 from scipy import special, stats
 
 from kbtool.arrays import BoolArray, FloatArray, IntArray
+from kbtool.columns import float_column, require_columns
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.growth.rounding import rounds_below
 from kbtool.prevalence.compute import TOTAL_LABEL
 from kbtool.prevalence.design import CONFIDENCE_LEVEL
-from kbtool.prevalence.selection import require_columns, valid_z
-from kbtool.quality.inputs import float_column
+from kbtool.prevalence.selection import valid_z
 from kbtool.visits import (
     Int32Array,
     MonthlySequence,

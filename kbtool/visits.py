@@ -25,10 +25,10 @@ from kbtool.columns import (
     child_codes,
     child_day_order,
     date_days,
+    require_columns,
     value_codes,
 )
 from kbtool.prevalence.compute import UNKNOWN_LABEL
-from kbtool.prevalence.selection import require_columns
 
 # entries of a sequence worked on at a time (MonthlySequence.blocks)
 BLOCK_ENTRIES = 1 << 20

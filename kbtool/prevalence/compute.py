@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from kbtool.arrays import FloatArray, IntArray
-from kbtool.columns import blank_as_missing, factorize, value_codes
+from kbtool.columns import blank_as_missing, factorize, require_columns, value_codes
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -37,13 +37,7 @@ from kbtool.prevalence.design import (
     logit_interval,
     weighted_mean,
 )
-from kbtool.prevalence.selection import (
-    Visits,
-    check_months,
-    prepare_visits,
-    require_columns,
-    valid_z,
-)
+from kbtool.prevalence.selection import Visits, check_months, prepare_visits, valid_z
 
 
 @dataclass(frozen=True)

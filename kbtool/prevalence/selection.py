@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from kbtool.arrays import BoolArray, IntArray
-from kbtool.columns import NAT_DAYS, calendar_parts, date_days
-from kbtool.errors import InputError, UsageError
+from kbtool.columns import NAT_DAYS, calendar_parts, date_days, require_columns
+from kbtool.errors import UsageError
 
 PERIODS = ("year", "quarter", "month")
 
@@ -88,16 +88,6 @@ def select_period_measurements(
         taken = {column: frame[column].array.take(rows) for column in wanted}
         parts.append(pd.DataFrame({"period": period_values, **taken}))
     return SelectionResult(parts[0], parts[1], period, check_months(months))
-
-
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], hint: str = "") -> None:
-    """InputError naming the `columns` the frame lacks, then `hint` (how to add them)."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        seen = ", ".join(map(str, frame.columns))
-        raise InputError(
-            f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}{hint}"
-        )
 
 
 def check_months(months: Iterable[int] | None) -> tuple[int, ...] | None:

@@ -10,13 +10,21 @@ import pandas as pd
 from scipy import special
 
 from kbtool.arrays import BoolArray, FloatArray, IntArray
-from kbtool.columns import MEASURE_HEIGHT, MEASURE_LENGTH, calendar_parts, value_codes
+from kbtool.columns import (
+    MEASURE_HEIGHT,
+    MEASURE_LENGTH,
+    calendar_parts,
+    code_column,
+    flag_column,
+    float_column,
+    value_codes,
+)
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
 from kbtool.prevalence import UNKNOWN_LABEL
 from kbtool.prevalence.selection import Visits, valid_z
 from kbtool.quality.cells import Cells, to_periods
 from kbtool.quality.counting import Counts, PackedCounts, count, distinct_children
-from kbtool.quality.inputs import Columns, code_column, flag_column, float_column
+from kbtool.quality.inputs import Columns
 from kbtool.quality.statistics import moments, power_sums
 from kbtool.quality.thresholds import (
     AGE_RATIO_OLD_MONTHS,

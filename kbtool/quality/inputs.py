@@ -2,52 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from kbtool.arrays import BoolArray, FloatArray, IntArray
+from kbtool.arrays import BoolArray, IntArray
 from kbtool.columns import NAT_DAYS, child_codes, date_days, value_codes
-from kbtool.errors import InputError
-from kbtool.prevalence import selection
 from kbtool.prevalence.selection import Visits, prepare_visits
 
 MEASUREMENT_COLUMNS = ("visit_date", "sex", "weight_kg", "height_cm")
-ZSCORE_COLUMNS = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag", "whz", "whz_flag")
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    """Raise InputError naming the `columns` the frame lacks, and how to add z-scores."""
-    no_zscores = any(c in ZSCORE_COLUMNS and c not in frame.columns for c in columns)
-    hint = "; compute z-scores first: kbtool.growth.compute_zscores(frame, full_precision=True)"
-    selection.require_columns(frame, columns, hint if no_zscores else "")
-
-
-def float_column(frame: pd.DataFrame, name: str) -> FloatArray:
-    """A numeric column as float64, NaN where missing (no copy when it is float64 already)."""
-    return np.asarray(frame[name].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
-
-
-def flag_column(frame: pd.DataFrame, name: str) -> BoolArray:
-    """A yes/no column as booleans; missing counts as no."""
-    series = frame[name]
-    if series.dtype == np.bool_:
-        return np.asarray(series.to_numpy(), dtype=np.bool_)
-    return np.asarray(series.to_numpy(dtype=np.bool_, na_value=False), dtype=np.bool_)
-
-
-def code_column(frame: pd.DataFrame, name: str) -> npt.NDArray[np.int8]:
-    """sex or measure as int8 codes, 0 where missing."""
-    try:
-        return np.asarray(frame[name].to_numpy(dtype=np.int8, na_value=0), dtype=np.int8)
-    except (TypeError, ValueError) as err:
-        raise InputError(
-            f"column {name!r} must hold codes (sex 1/2, measure 1 length / 2 height, 0 unknown), "
-            f"not {frame[name].dtype}: read files through kbtool's reader"
-        ) from err
 
 
 @dataclass(frozen=True)

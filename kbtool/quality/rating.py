@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.arrays import FloatArray, IntArray
-from kbtool.quality.inputs import float_column
+from kbtool.columns import float_column
 from kbtool.quality.statistics import binomial_at_least, dps_p_value, share_lower_bound
 from kbtool.quality.thresholds import (
     ACCEPTABLE,

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from kbtool.columns import ZSCORE_COLUMNS, require_columns
 from kbtool.errors import UsageError
 from kbtool.quality.cells import GROUP_COLUMNS, PERIODS, number_cells, to_periods
 from kbtool.quality.checks import child_counts, row_counts
 from kbtool.quality.findings import list_findings
-from kbtool.quality.inputs import MEASUREMENT_COLUMNS, ZSCORE_COLUMNS, Columns, require_columns
+from kbtool.quality.inputs import MEASUREMENT_COLUMNS, Columns
 from kbtool.quality.longitudinal import longitudinal_counts
 from kbtool.quality.rating import rate_cells, score_rows
 from kbtool.quality.table import TABLE_COLUMNS, assemble_table, period_column
@@ -82,7 +83,9 @@ def quality_report(
         raise UsageError(f"--period must be one of {', '.join(PERIODS)}; got {period!r}")
     if top < 0:
         raise UsageError(f"top must be 0 or more, got {top}")
-    require_columns(frame, [child_key, by, *MEASUREMENT_COLUMNS, *ZSCORE_COLUMNS])
+    require_columns(
+        frame, [child_key, by, *MEASUREMENT_COLUMNS, *ZSCORE_COLUMNS], zscores_hint=True
+    )
 
     data = Columns.read(frame, child_key=child_key, by=by)
     visits = data.visits(frame, period)

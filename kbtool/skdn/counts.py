@@ -17,8 +17,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from kbtool.arrays import IntArray
+from kbtool.columns import require_columns
 from kbtool.errors import UsageError
-from kbtool.quality.inputs import require_columns
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.skdn.sasaran import Sasaran, match_groups, unmatched_names
 from kbtool.skdn.weighings import Weighings, classify_weighings, weighing_sequence
@@ -87,7 +87,7 @@ def compute_skdn(
     sasaran from the file (see the module docstring). The frame's attrs record the options."""
     if by not in BY_CHOICES:
         raise UsageError(f"--by {by}: choose one of {', '.join(BY_CHOICES)}")
-    require_columns(frame, [by])
+    require_columns(frame, [by], zscores_hint=True)
     sequence = weighing_sequence(frame, child_key=child_key)
     span = month_range(sequence.months_seen, first_month, last_month)
     codes, labels = group_codes(frame[by])

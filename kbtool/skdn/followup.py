@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from kbtool.arrays import IntArray
+from kbtool.columns import float_column, require_columns
 from kbtool.growth.constants import DAYS_PER_MONTH
-from kbtool.quality.inputs import float_column, require_columns
 from kbtool.skdn.counts import BY_CHOICES, MonthRange, month_range
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.skdn.weighings import (
@@ -68,7 +68,9 @@ def followup_list(
     with a measurement); see the module docstring. `weight_1` to `weight_3` (and their dates) are
     the child's last three counted weighings up to the month, newest first: `date_1` says
     whether the month has one. `names` names a frame column to echo (the register's names)."""
-    require_columns(frame, [by, *LIST_SOURCE_COLUMNS, *([names] if names else [])])
+    require_columns(
+        frame, [by, *LIST_SOURCE_COLUMNS, *([names] if names else [])], zscores_hint=True
+    )
     sequence = weighing_sequence(frame, child_key=child_key)
     span = month_range(sequence.months_seen, first_month, last_month)
     codes, labels = group_codes(frame[by])

@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from kbtool.arrays import BoolArray, FloatArray
+from kbtool.columns import flag_column, float_column, require_columns
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round, rounds_below
-from kbtool.quality.inputs import flag_column, float_column, require_columns
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.visits import Int32Array, MonthlySequence, monthly_sequence, months_of
 
@@ -56,7 +56,7 @@ class Weighings:
 
 def weighing_sequence(frame: pd.DataFrame, *, child_key: str = "child_key") -> MonthlySequence:
     """Each child's counted weighing per month: the month's last valid one."""
-    require_columns(frame, [child_key, *WEIGHING_COLUMNS])
+    require_columns(frame, [child_key, *WEIGHING_COLUMNS], zscores_hint=True)
     return monthly_sequence(frame, valid_weighings(frame), child_key=child_key)
 
 
