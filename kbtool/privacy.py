@@ -1,11 +1,9 @@
 """Pseudonymous child keys: NIK and names never leave this module in clear.
 
 A child key is HMAC-SHA-256 (RFC 2104) under a 32-byte secret created with the store, truncated to
-its first 8 bytes and read as a big-endian signed 64-bit integer: compact and fast to group by
-(20 million rows load in a fraction of the time 32-character strings take). Two children share
-a key with probability about n^2 / 2^65, one in ten million for two million children. The HMAC
-message says which kind of key it is, so keys of different kinds never come from the same input
-(domain separation):
+its first 8 bytes and read as a big-endian signed 64-bit integer: compact and fast to group by.
+The HMAC message says which kind of key it is, so keys of different kinds never come from the
+same input (domain separation):
 
 * ``nik``:  ``b"kbtool/child/nik/v1\\x00" + NIK`` where the row's child_id is a valid NIK (below);
 * ``id``: ``b"kbtool/child/id/v2\\x00" + child_id \\x1f birth date \\x1f sex`` for rows without
@@ -28,9 +26,6 @@ digits: province code 11-97, regency and district codes not 00, the holder's bir
 for women) and month, and a serial that is not 0000. When the row has a birth date, the NIK's
 embedded day, month and two-digit year must agree with it: registers often carry a parent's NIK for
 a child without one, and keying siblings by their mother's NIK would merge them.
-
-Hashing is done once per distinct value (NIKs, name/birth/sex/kelurahan combinations), never per
-row: a batch of a million visits holds a tenth as many children.
 """
 
 from __future__ import annotations
@@ -121,11 +116,8 @@ def load_secret(path: Path) -> bytes:
 
 
 class KeyHasher:
-    """HMAC-SHA-256 under one secret, with the key's inner and outer pads hashed once.
-
-    Equal to `hmac.digest(secret, domain + message, "sha256")[:16]` (checked in the tests) but
-    about 4x faster per message, which matters for the millions of distinct children a year.
-    """
+    """`hmac.digest(secret, domain + message, "sha256")[:KEY_BYTES]` (checked in the tests), with
+    the secret's inner and outer pads hashed once rather than once per message."""
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) != SECRET_BYTES:
@@ -135,12 +127,12 @@ class KeyHasher:
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
 
     def digests(self, domain: bytes, messages: Sequence[bytes]) -> npt.NDArray[np.uint8]:
-        """Truncated HMACs of `domain + message` for each message, as an (n, 16) byte array."""
+        """Truncated HMACs of `domain + message` for each message, as an (n, KEY_BYTES) array."""
         joined = b"".join(self.digest_list(domain, messages))
         return np.frombuffer(joined, dtype=np.uint8).reshape(len(messages), KEY_BYTES)
 
     def digest_list(self, domain: bytes, messages: Sequence[bytes]) -> list[bytes]:
-        """Truncated HMACs of `domain + message` for each message, as bytes of 16."""
+        """Truncated HMACs of `domain + message` for each message, as bytes."""
         inner = self._inner.copy()
         inner.update(domain)
         inner_copy, outer_copy = inner.copy, self._outer.copy
@@ -197,11 +189,14 @@ def clean_nik(child_id: pd.Series, birth_date: pd.Series | None = None) -> pd.Se
     return pd.Series(_or_none(niks)[row_code], index=child_id.index, dtype=object)
 
 
+def _without_accents(text: str) -> str:
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+
+
 def _fold_name(text: str) -> str:
-    if text.isascii():
-        return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return text.casefold() if text.isascii() else _without_accents(text.casefold())
 
 
 def _folded_names(names: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
@@ -482,9 +477,7 @@ _SIXTEEN_DIGITS = r"^\s*'?\d[\d\s.\-]{14,}\d(\.0+)?\s*$"
 
 def _header_words(header: str) -> tuple[set[str], str]:
     """A header's words (lowercase, accents dropped, camelCase split) and all of them joined."""
-    text = unicodedata.normalize("NFKD", header)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower()
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", _without_accents(header)).lower()
     words = re.findall(r"[a-z0-9]+", text)
     return set(words), "".join(words)
 
@@ -554,8 +547,7 @@ def personal_columns(
         sample = raw[header].head(10_000)
         if str(header) not in found and holds_identity_numbers(pa.array(sample, pa.string())):
             found[str(header)] = "an identity number"
-    wanted = set(keep)
-    kept_names = {column_map.get(k, k) for k in wanted}
+    kept_names = {column_map.get(k, k) for k in keep}
     kept = [h for h in found if h in kept_names]
     return {h: what for h, what in found.items() if h not in kept_names}, kept
 
