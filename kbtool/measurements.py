@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kbtool.columns import REJECT_COLUMNS
 from kbtool.errors import InputError
 from kbtool.places import builtin_aliases, normalise_places
 from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher, child_keys
@@ -128,7 +128,11 @@ def measurements_from_files(
     matched = 0
     if tables:
         table = pa.concat_tables(tables, promote_options="permissive")
-        again = _matched_across_keys(table)
+        # rows of a later file repeating an earlier one's measurement under another key, as an
+        # import would count them
+        incoming = Rows.of(table, table.column("_file").to_numpy().astype(np.int32))
+        stored = Rows.of(MEASUREMENT_SCHEMA.empty_table())
+        again = matched_across_keys(incoming, stored, KEY_KIND_NIK)
         matched = int(again.sum())
         if matched:
             table = table.filter(pa.array(~again))
@@ -144,9 +148,7 @@ def measurements_from_files(
             empty = empty.append_column(name, pa.array([], pa.string()))
         frame = measurements_frame(empty if columns is None else empty.select(list(columns)))
     reject_frame = (
-        pd.concat(rejects, ignore_index=True)
-        if rejects
-        else pd.DataFrame(columns=["file", "line", "column", "value", "reason"])
+        pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
     )
     return FileMeasurements(
         frame, reject_frame, rows_read, summaries, unknown, matched, list(warnings)
@@ -157,7 +159,7 @@ def _raw_cells(
     raw: pd.DataFrame | None,
     names: Sequence[str],
     source: str | Path,
-    pick_headers: HeaderPicker | None = None,
+    pick_headers: HeaderPicker | None,
 ) -> dict[str, pa.Array]:
     """The file's own cells of the columns `names`, matched to its headers in any case (or as
     `pick_headers` names them)."""
@@ -181,14 +183,6 @@ def _raw_cells(
             else pa.array(raw[header].reset_index(drop=True), pa.string())
         )
     return cells
-
-
-def _matched_across_keys(table: pa.Table) -> npt.NDArray[np.bool_]:
-    """Rows of a later file that repeat a measurement of an earlier one under another key, as
-    an import would count them."""
-    incoming = Rows.of(table, table.column("_file").to_numpy().astype(np.int32))
-    stored = Rows.of(MEASUREMENT_SCHEMA.empty_table())
-    return matched_across_keys(incoming, stored, KEY_KIND_NIK)
 
 
 @dataclass

@@ -114,14 +114,12 @@ def facility_name(text: str) -> str | None:
     words = str(text).split()
     if not words:
         return None
-    shown = []
-    for word in words:
-        bare = word.casefold()
-        if bare in _ABBREVIATIONS or _ROMAN.match(bare):
-            shown.append(word.upper())
-        else:
-            shown.append(word[:1].upper() + word[1:].lower())
-    return " ".join(shown)
+    return " ".join(
+        word.upper()
+        if word.casefold() in _ABBREVIATIONS or _ROMAN.match(word.casefold())
+        else word[:1].upper() + word[1:].lower()
+        for word in words
+    )
 
 
 @dataclass(frozen=True)
@@ -194,7 +192,7 @@ def normalise_place_names(values: pd.Series, kind: str, table: AliasTable) -> No
     """
     if kind not in PLACE_KINDS:
         raise ValueError(f"kind must be one of {PLACE_KINDS}, not {kind!r}")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = pd.factorize(values)
     known = table.names[kind]
     canonical: list[str | None] = []
     unknown: set[str] = set()
@@ -209,9 +207,7 @@ def normalise_place_names(values: pd.Series, kind: str, table: AliasTable) -> No
             shown = display_name(text, kind)
             canonical.append(shown)
             unknown.add(shown)
-    category_codes, categories = pd.factorize(
-        pd.Series(canonical, dtype=object), use_na_sentinel=True
-    )
+    category_codes, categories = pd.factorize(pd.Series(canonical, dtype=object))
     row_codes = np.append(category_codes, -1)[codes]
     result = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
     return NormalisedNames(pd.Series(result, index=values.index), frozenset(unknown))
