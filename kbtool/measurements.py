@@ -109,8 +109,7 @@ def measurements_from_files(
                 source_sha256="",
             )
             table = staged.table
-            cells = _raw_cells(batch.raw, raw_columns, source, pick_headers)
-            for name, values in cells.items():
+            for name, values in _raw_cells(batch.raw, raw_columns, source, pick_headers).items():
                 table = table.append_column(name, values)
             if columns is not None and NAME_COLUMN in columns:
                 names = pa.array(rows[NAME_COLUMN].astype(object), pa.string(), from_pandas=True)

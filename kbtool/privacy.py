@@ -328,11 +328,7 @@ def child_keys(
     once per import. `on_hash` is told how many HMACs each step computed.
     """
     n = len(rows)
-    birth = (
-        day_numbers(rows["birth_date"])
-        if "birth_date" in rows
-        else np.full(n, NAT_DAYS, dtype=np.int64)
-    )
+    birth = day_numbers(rows["birth_date"]) if "birth_date" in rows else np.full(n, NAT_DAYS)
     sex = rows["sex"].fillna(0).to_numpy(dtype=np.int8) if "sex" in rows else np.zeros(n, np.int8)
     id_codes, id_uniques = text_codes(text_column(rows, "child_id"))
     nik_codes, niks = _row_niks(id_codes, id_uniques, birth)
