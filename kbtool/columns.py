@@ -1,8 +1,5 @@
-"""The canonical measurement columns and the small column helpers every layer shares.
-
-The reader produces these columns, the z-scores, the store, prevalence and quality consume them;
-nothing here imports another kbtool module.
-"""
+"""The canonical measurement columns (the reader makes them, every later step reads them) and
+the small column helpers every layer shares; no kbtool import but arrays and errors."""
 
 from __future__ import annotations
 

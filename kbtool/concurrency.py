@@ -1,9 +1,5 @@
-"""The one way kbtool overlaps work: items made on a thread, a bounded number ahead of their
-consumer, errors handed over in order.
-
-Reading a batch of a register (pyarrow and numpy, mostly without the GIL) then runs while the
-previous batch is scored, staged or written.
-"""
+"""The one way kbtool overlaps work: items made on a thread a bounded number ahead of their
+consumer, so reading a batch (mostly without the GIL) runs while the last is scored or written."""
 
 from __future__ import annotations
 

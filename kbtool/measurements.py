@@ -1,10 +1,9 @@
 """Measurements ready for analysis, from register files, in the store's own columns.
 
-`kbtool prevalence FILE` and `kbtool quality FILE` read registers directly, without touching the
-store; they go through exactly the preparation an import does (place names, child keys, WHO
-z-scores, flags and statuses; kbtool.store.schema.build_batch), so a figure computed from a file
-equals the one computed after importing it. The child keys here use a secret that lives only in
-memory for this run: they identify children within one run and mean nothing afterwards.
+`kbtool prevalence FILE` and the other analyses read registers without touching the store, prepared
+exactly as an import prepares them (kbtool.store.schema.build_batch), so a figure computed from a
+file equals the one computed after importing it. Child keys here use a secret held in memory for
+this run only: they mean nothing afterwards.
 """
 
 from __future__ import annotations
@@ -198,12 +197,18 @@ class Loaded:
     rejects: pd.DataFrame | None = None  # files only
     matched_across_keys: int = 0  # files only: see FileMeasurements
     doubtful: int = 0  # the store only: measurements repeated under two keys
-    measurements: int = 0
-    undated: int = 0  # measurements without a visit date
+    measurements: int = 0  # counted from `frame` when it is given
+    undated: int = 0  # measurements without a visit date; counted from `frame` likewise
     # (year, columns or None for all those loaded) -> that year's measurements
     read_year: Callable[[int | None, Sequence[str] | None], pd.DataFrame] | None = None
     years: list[int | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # files only: the reader's
+
+    def __post_init__(self) -> None:
+        if self.frame is not None:
+            self.measurements = len(self.frame)
+            if "visit_date" in self.frame:
+                self.undated = int(self.frame["visit_date"].isna().sum())
 
     def whole(self) -> pd.DataFrame:
         """All the measurements in one frame."""
@@ -255,20 +260,15 @@ def load_measurements(
     memory of one year's measurements, not of all. `pick_headers`: see measurements_from_files."""
     columns = list(dict.fromkeys(columns))
     if inputs:
-        loaded = measurements_from_files(
-            inputs, options, columns=columns, pick_headers=pick_headers
-        )
-        frame = loaded.frame
+        files = measurements_from_files(inputs, options, columns=columns, pick_headers=pick_headers)
         return Loaded(
-            frame,
-            loaded.sources,
+            files.frame,
+            files.sources,
             {"inputs": list(inputs)},
-            loaded.rows_read,
-            loaded.rejects,
-            loaded.matched_across_keys,
-            measurements=len(frame),
-            undated=_undated(frame),
-            warnings=loaded.warnings,
+            files.rows_read,
+            files.rejects,
+            files.matched_across_keys,
+            warnings=files.warnings,
         )
     from kbtool.store import (
         duplicates_across_keys,
@@ -300,16 +300,4 @@ def load_measurements(
             years=years or [None],
         )
     frame = open_measurements(store, columns=columns)
-    return Loaded(
-        frame,
-        sources,
-        origin,
-        len(frame),
-        doubtful=doubtful,
-        measurements=len(frame),
-        undated=_undated(frame),
-    )
-
-
-def _undated(frame: pd.DataFrame) -> int:
-    return int(frame["visit_date"].isna().sum()) if "visit_date" in frame else 0
+    return Loaded(frame, sources, origin, len(frame), doubtful=doubtful)

@@ -1,15 +1,12 @@
 """Kelurahan and kecamatan names as registers spell them, mapped to one canonical spelling.
 
-"KEL. IRING MULYO", "Kelurahan Iringmulyo" and "iringmulyo" are one kelurahan; prevalence by
-kelurahan is wrong if they stay three. A name is matched on a key that ignores case, accents,
-spaces, punctuation, an administrative prefix ("Kel.", "Kelurahan", "Desa", "Kec.", ...) and the
-pre-1972 spelling (oe/dj/tj/lj for u/j/c/ly, Ejaan yang Disempurnakan), first against the user's
+"KEL. IRING MULYO", "Kelurahan Iringmulyo" and "iringmulyo" are one kelurahan. A name is matched
+on a key that ignores case, accents, spaces, punctuation, an administrative prefix ("Kel.", "Desa",
+"Kec.", ...) and the pre-1972 spelling (Ejaan yang Disempurnakan), first against the user's
 aliases (``aliases.csv`` in the store: ``kind,alias,name``), then against the built-in table of
-Kota Metro (Lampung) and its aliases. A name matching nothing passes through title-cased and is
-reported, so registers of other cities work too; add their spellings to ``aliases.csv``.
-
-Matching is exact on the key, never fuzzy: Purwosari and Purwoasri are two kelurahan of Metro
-Utara. All work is done once per distinct name, not per row.
+Kota Metro (Lampung). A name matching nothing passes through title-cased and is reported.
+Matching is exact, never fuzzy (Purwosari and Purwoasri are two kelurahan of Metro Utara), and
+done once per distinct name, not per row.
 """
 
 from __future__ import annotations
@@ -91,10 +88,8 @@ def place_key(text: str, kind: str) -> str:
 
 
 def display_name(text: str, kind: str) -> str:
-    """An unknown name as kbtool shows it: prefix and punctuation dropped, title case.
-
-    "KEL. SUKARAME  II" gives "Sukarame II".
-    """
+    """An unknown name as kbtool shows it: prefix and punctuation dropped, title case
+    ("KEL. SUKARAME  II" gives "Sukarame II")."""
     words = _strip_prefix(_tokens(text), kind)
     return " ".join(w.upper() if _ROMAN.match(w) else w.title() for w in words)
 
@@ -106,11 +101,8 @@ _ABBREVIATIONS = frozenset(
 
 
 def facility_name(text: str) -> str | None:
-    """A posyandu or puskesmas name in one spelling: spaces collapsed, title case.
-
-    Registers and e-PPGBM exports write "POSYANDU MAWAR RW 05" and "Posyandu Mawar RW 05" for one
-    posyandu; both give "Posyandu Mawar RW 05". Punctuation is kept; blank gives None.
-    """
+    """A posyandu or puskesmas name in one spelling: spaces collapsed, title case, punctuation
+    kept ("POSYANDU MAWAR RW 05" gives "Posyandu Mawar RW 05"); blank gives None."""
     words = str(text).split()
     if not words:
         return None
@@ -145,10 +137,8 @@ def builtin_aliases() -> AliasTable:
 
 
 def load_aliases(path: Path | None) -> AliasTable:
-    """The built-in table extended (and overridden) by a user's ``kind,alias,name`` CSV, if any.
-
-    A missing file is no error; a malformed one is, naming the line to fix.
-    """
+    """The built-in table extended (and overridden) by a user's ``kind,alias,name`` CSV, if any;
+    a missing file is no error, a malformed one is, naming the line to fix."""
     table = builtin_aliases()
     if path is None or not path.exists():
         return table
@@ -186,10 +176,8 @@ class NormalisedNames:
 
 
 def normalise_place_names(values: pd.Series, kind: str, table: AliasTable) -> NormalisedNames:
-    """Map each name to its canonical spelling; unknown names are title-cased and reported.
-
-    Missing or blank names stay missing. Works once per distinct value.
-    """
+    """Map each name to its canonical spelling; unknown names are title-cased and reported,
+    missing or blank names stay missing."""
     if kind not in PLACE_KINDS:
         raise ValueError(f"kind must be one of {PLACE_KINDS}, not {kind!r}")
     codes, uniques = pd.factorize(values)

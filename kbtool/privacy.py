@@ -82,10 +82,8 @@ _CHILD_PREFIX = r"^\s*an\.\s*"
 
 
 def create_secret(path: Path) -> bytes:
-    """Create the store's secret: 32 random bytes in a new file only its owner can read (0600).
-
-    Fails if the file exists, so a secret is never replaced (that would change every key).
-    """
+    """Create the store's secret: 32 random bytes in a new file only its owner can read (0600);
+    fails if the file exists, so a secret is never replaced (that would change every key)."""
     key = secrets.token_bytes(SECRET_BYTES)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
@@ -466,6 +464,8 @@ _PLACE_WORDS = frozenset(
     }
 )  # fmt: skip
 _NEIGHBOURHOOD_WORDS = frozenset({"rt", "rw", "rtrw"})
+# What follows "nama", "nik" or "no" in a header written as one word ("NamaIbu", "NoKK")
+_COMPOUND_ENDS = _PERSON_WORDS | _IDENTITY_WORDS | {"anak", "balita", "lengkap"}
 # 16 digits once spaces, dots, dashes, an Excel apostrophe and a float's ".0" are gone: a NIK
 # or a family-card number (both 16 digits, Permendagri 72/2019)
 _SIXTEEN_DIGITS = r"^\s*'?\d[\d\s.\-]{14,}\d(\.0+)?\s*$"
@@ -484,12 +484,10 @@ def personal_header(header: str) -> str | None:
     number, an address or a contact, unless it names a place or facility ("Nama Posyandu")."""
     words, joined = _header_words(header)
     place = bool(words & _PLACE_WORDS)
-    compound = {w for w in words if w.startswith(("nama", "nik", "no")) and len(w) > 3}
-    for word in compound:  # "NamaIbu", "NIKAnak", "NoKK" written as one word
+    for word in list(words):  # "NamaIbu", "NIKAnak", "NoKK" written as one word
         for prefix in ("nama", "nik", "no"):
-            rest = word[len(prefix) :] if word.startswith(prefix) else ""
-            if rest in _PERSON_WORDS | _IDENTITY_WORDS | {"anak", "balita", "lengkap"}:
-                words |= {prefix, rest}
+            if word.startswith(prefix) and word[len(prefix) :] in _COMPOUND_ENDS:
+                words |= {prefix, word[len(prefix) :]}
     if words & _IDENTITY_WORDS or "kartukeluarga" in joined or "nomorinduk" in joined:
         return "an identity number"
     if words & _CONTACT_WORDS or "email" in joined:
