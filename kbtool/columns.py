@@ -38,8 +38,8 @@ SOURCE_COLUMNS = ("source_file", "source_line")
 # One record per rejected row.
 REJECT_COLUMNS = ("file", "line", "column", "value", "reason")
 
-# The z-score columns (of kbtool.growth's) the quality and SKDN steps read.
-ZSCORE_COLUMNS = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag", "whz", "whz_flag")
+# The z-score columns (part of kbtool.growth.ZSCORE_COLUMNS) that the quality and SKDN steps read.
+READ_ZSCORES = ("age_days", "lenhei_cm", "haz", "haz_flag", "waz", "waz_flag", "whz", "whz_flag")
 
 # Position codes (R `anthro`: "l" recumbent length, "h" standing height).
 MEASURE_UNKNOWN = 0
@@ -209,13 +209,13 @@ def require_columns(
     frame: pd.DataFrame, columns: Iterable[str], *, zscores_hint: bool = False
 ) -> None:
     """InputError naming the `columns` the frame lacks; with `zscores_hint`, how to add the
-    ZSCORE_COLUMNS among them."""
+    READ_ZSCORES among them."""
     missing = [c for c in columns if c not in frame.columns]
     if not missing:
         return
     seen = ", ".join(map(str, frame.columns))
     message = f"column {', '.join(repr(c) for c in missing)} not found; columns seen: {seen}"
-    if zscores_hint and any(c in ZSCORE_COLUMNS for c in missing):
+    if zscores_hint and any(c in READ_ZSCORES for c in missing):
         message += (
             "; compute z-scores first: kbtool.growth.compute_zscores(frame, full_precision=True)"
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from kbtool.columns import ZSCORE_COLUMNS, require_columns
+from kbtool.columns import READ_ZSCORES, require_columns
 from kbtool.errors import UsageError
 from kbtool.quality.cells import GROUP_COLUMNS, PERIODS, number_cells, to_periods
 from kbtool.quality.checks import child_counts, row_counts
@@ -83,9 +83,7 @@ def quality_report(
         raise UsageError(f"--period must be one of {', '.join(PERIODS)}; got {period!r}")
     if top < 0:
         raise UsageError(f"top must be 0 or more, got {top}")
-    require_columns(
-        frame, [child_key, by, *MEASUREMENT_COLUMNS, *ZSCORE_COLUMNS], zscores_hint=True
-    )
+    require_columns(frame, [child_key, by, *MEASUREMENT_COLUMNS, *READ_ZSCORES], zscores_hint=True)
 
     data = Columns.read(frame, child_key=child_key, by=by)
     visits = data.visits(frame, period)
