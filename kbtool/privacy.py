@@ -398,16 +398,13 @@ def _groups_with_several(group: npt.NDArray[np.intp], codes: npt.NDArray[np.intp
     return counts > 1
 
 
+@dataclass(frozen=True)
 class _Digests:
     """HMAC keys of rows: one HMAC per distinct message, remembered in `cache` if given."""
 
-    def __init__(
-        self,
-        hasher: KeyHasher,
-        cache: dict[bytes, bytes] | None,
-        on_hash: Callable[[int], None] | None,
-    ) -> None:
-        self.hasher, self.cache, self.on_hash = hasher, cache, on_hash
+    hasher: KeyHasher
+    cache: dict[bytes, bytes] | None
+    on_hash: Callable[[int], None] | None
 
     def keys(self, domain: bytes, parts: Sequence[_Part]) -> npt.NDArray[np.int64]:
         """Keys of rows whose message is their parts' texts joined by the separator."""
