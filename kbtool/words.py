@@ -12,9 +12,21 @@ import numbers
 import re
 import string
 import tomllib
+from collections.abc import Hashable, Mapping
 from importlib.resources import files
+from typing import TypeVar
 
 LANGS = ("en", "id")
+
+_Key = TypeVar("_Key", bound=Hashable)
+_Text = TypeVar("_Text")
+
+
+def by_language(pairs: Mapping[_Key, tuple[_Text, _Text]]) -> dict[str, dict[_Key, _Text]]:
+    """Words written beside their translation, {key: (English, Indonesian)}, as one table per
+    language, {"en": {key: English}, "id": {key: Indonesian}}."""
+    return {lang: {key: texts[i] for key, texts in pairs.items()} for i, lang in enumerate(LANGS)}
+
 
 # The messages, each in every language of LANGS: a catalogue a translator can edit as data.
 MESSAGES: dict[str, dict[str, str]] = tomllib.loads(

@@ -3,3 +3,26 @@
 Machine formats carry the library's frames unchanged; these modules build only what people read,
 so the statistics stay free of presentation.
 """
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
+
+# the row labels of the whole area and of a group without a name, (English, Indonesian)
+GROUP_LABELS = {
+    TOTAL_LABEL: (TOTAL_LABEL, "Semua"),
+    UNKNOWN_LABEL: (UNKNOWN_LABEL, "(tidak diketahui)"),
+}
+
+
+def labelled(values: Iterable[Any], labels: Mapping[str, str]) -> list[Any]:
+    """Each value in the words of `labels` (text without a label, and numbers, as they are)."""
+    return [labels.get(v, v) if isinstance(v, str) else v for v in values]
+
+
+def bold_totals(is_total: Iterable[bool]) -> list[str | None]:
+    """A rich style per row: the whole area's rows bold."""
+    return ["bold" if total else None for total in is_total]

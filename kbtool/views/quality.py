@@ -14,8 +14,9 @@ import pandas as pd
 
 from kbtool.quality import CHECKS, RATINGS, QualityReport
 from kbtool.quality.thresholds import dps_shown
+from kbtool.views import GROUP_LABELS, labelled
 from kbtool.views.numbers import numbers
-from kbtool.words import RATING_WORDS, say
+from kbtool.words import RATING_WORDS, by_language, say
 
 # how a rated cell looks in the table view
 RATING_STYLES = {"problematic": "bold red", "acceptable": "yellow"}
@@ -47,45 +48,42 @@ VIEW_COLUMNS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "height_repeated": (("height_repeated_pct",), "pct", ("height_repeated_pct",)),
     "weight_velocity": (("weight_velocity_pct",), "pct", ("weight_velocity_pct",)),
 }
-# the table view's short headers: key -> (English, Indonesian)
-_HEADERS = {
-    "year": ("Year", "Tahun"),
-    "period": ("Period", "Periode"),
-    "posyandu": ("Posyandu", "Posyandu"),
-    "kelurahan": ("Kelurahan", "Kelurahan"),
-    "kecamatan": ("Kecamatan", "Kecamatan"),
-    "n_rows": ("Rows", "Baris"),
-    "n_children": ("Children", "Anak"),
-    "missing": ("Missing %", "Kosong %"),
-    "heaping": ("1st/15th %", "Tgl 1/15%"),
-    "flagged": ("Flagged %", "Flag %"),
-    "duplicate": ("Dup. %", "Ganda %"),
-    "mean_haz": ("Mean z", "Rerata z"),
-    "gap": ("Gap z", "Beda z"),
-    "sd_haz": ("SD", "SB"),
-    "skew_haz": ("Skew", "Miring"),
-    "kurtosis_haz": ("Kurt.", "Kurt."),
-    "dps_height": ("DPS h", "DPS tb"),
-    "dps_weight": ("DPS w", "DPS bb"),
-    "sex_ratio": ("M/F", "L/P"),
-    "age_ratio": ("Age r.", "Umur r."),
-    "height_decrease": ("Shrink %", "TB turun %"),
-    "height_repeated": ("Copied %", "TB sama %"),
-    "weight_velocity": ("Wt jump %", "BB loncat %"),
-    "score": ("Score", "Skor"),
-    "rating": ("Rating", "Nilai"),
-}
-HEADERS = {
-    lang: {key: pair[i] for key, pair in _HEADERS.items()} for i, lang in enumerate(("en", "id"))
-}
-LABELS = {
-    "en": {},
-    "id": {
-        "All": "Semua",
-        "(unknown)": "(tidak diketahui)",
-        **{rating: words["id"] for rating, words in RATING_WORDS.items()},
-    },
-}
+# the table view's short headers
+HEADERS = by_language(
+    {
+        "year": ("Year", "Tahun"),
+        "period": ("Period", "Periode"),
+        "posyandu": ("Posyandu", "Posyandu"),
+        "kelurahan": ("Kelurahan", "Kelurahan"),
+        "kecamatan": ("Kecamatan", "Kecamatan"),
+        "n_rows": ("Rows", "Baris"),
+        "n_children": ("Children", "Anak"),
+        "missing": ("Missing %", "Kosong %"),
+        "heaping": ("1st/15th %", "Tgl 1/15%"),
+        "flagged": ("Flagged %", "Flag %"),
+        "duplicate": ("Dup. %", "Ganda %"),
+        "mean_haz": ("Mean z", "Rerata z"),
+        "gap": ("Gap z", "Beda z"),
+        "sd_haz": ("SD", "SB"),
+        "skew_haz": ("Skew", "Miring"),
+        "kurtosis_haz": ("Kurt.", "Kurt."),
+        "dps_height": ("DPS h", "DPS tb"),
+        "dps_weight": ("DPS w", "DPS bb"),
+        "sex_ratio": ("M/F", "L/P"),
+        "age_ratio": ("Age r.", "Umur r."),
+        "height_decrease": ("Shrink %", "TB turun %"),
+        "height_repeated": ("Copied %", "TB sama %"),
+        "weight_velocity": ("Wt jump %", "BB loncat %"),
+        "score": ("Score", "Skor"),
+        "rating": ("Rating", "Nilai"),
+    }
+)
+LABELS = by_language(
+    {
+        **GROUP_LABELS,
+        **{rating: (words["en"], words["id"]) for rating, words in RATING_WORDS.items()},
+    }
+)
 
 
 def _row_label(record: pd.Series, report: QualityReport, lang: str) -> str:
@@ -136,7 +134,7 @@ def table_view(
     view = pd.DataFrame(index=range(len(table)))
     styles: dict[str, list[str | None]] = {}
     for name in (c for c in ("year", "period", report.by) if c in table.columns):
-        view[headers[name]] = [labels.get(v, v) for v in table[name].astype(object).tolist()]
+        view[headers[name]] = labelled(table[name].astype(object).tolist(), labels)
     for key, (columns, kind, rated) in VIEW_COLUMNS.items():
         if key == "gap" and report.by != "posyandu":
             continue  # only posyandu are compared with their kelurahan
