@@ -5,43 +5,29 @@ from __future__ import annotations
 import pandas as pd
 
 from kbtool.prevalence import TOTAL_LABEL
+from kbtool.views import bold_totals, labelled
 from kbtool.views.numbers import intervals, numbers
 from kbtool.views.prevalence import BETWEEN, LABELS
+from kbtool.words import by_language
 
-HEADERS = {
-    "en": {
-        "year": "Year",
-        "children": "Children",
-        "children_pairs": "With pairs",
-        "at_risk": "At risk",
-        "onsets": "Onsets",
-        "incidence": "Onset %",
-        "confirmed_onsets": "Onsets conf.",
-        "stunted_at_start": "Stunted",
-        "recoveries": "Recovered",
-        "recovery": "Recovery %",
-        "confirmed_recoveries": "Recov. conf.",
-        "dhaz": "dHAZ/year",
-        "dhaz_children": "n dHAZ",
-        "ci": "95% CI",
-    },
-    "id": {
-        "year": "Tahun",
-        "children": "Anak",
-        "children_pairs": "Berpasangan",
-        "at_risk": "Berisiko",
-        "onsets": "Jadi pendek",
-        "incidence": "Insidensi %",
-        "confirmed_onsets": "Jadi pendek konf.",
-        "stunted_at_start": "Pendek",
-        "recoveries": "Pulih",
-        "recovery": "Pulih %",
-        "confirmed_recoveries": "Pulih konf.",
-        "dhaz": "dTB/U per tahun",
-        "dhaz_children": "n dTB/U",
-        "ci": "IK 95%",
-    },
-}
+HEADERS = by_language(
+    {
+        "year": ("Year", "Tahun"),
+        "children": ("Children", "Anak"),
+        "children_pairs": ("With pairs", "Berpasangan"),
+        "at_risk": ("At risk", "Berisiko"),
+        "onsets": ("Onsets", "Jadi pendek"),
+        "incidence": ("Onset %", "Insidensi %"),
+        "confirmed_onsets": ("Onsets conf.", "Jadi pendek konf."),
+        "stunted_at_start": ("Stunted", "Pendek"),
+        "recoveries": ("Recovered", "Pulih"),
+        "recovery": ("Recovery %", "Pulih %"),
+        "confirmed_recoveries": ("Recov. conf.", "Pulih konf."),
+        "dhaz": ("dHAZ/year", "dTB/U per tahun"),
+        "dhaz_children": ("n dHAZ", "n dTB/U"),
+        "ci": ("95% CI", "IK 95%"),
+    }
+)
 
 
 def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
@@ -50,10 +36,7 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     between = BETWEEN[lang]
     by = result.attrs.get("by", result.columns[1])
     view = pd.DataFrame(
-        {
-            words["year"]: result["year"],
-            by.capitalize(): result[by].map(lambda v: labels.get(v, v)),
-        }
+        {words["year"]: result["year"], by.capitalize(): labelled(result[by], labels)}
     )
     for column in ("children", "children_pairs", "at_risk", "onsets"):
         view[words[column]] = result[column]
@@ -70,10 +53,7 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     low, high = result["dhaz_ci_low"], result["dhaz_ci_high"]
     view[words["ci"] + "  "] = intervals(low, high, lang, 2, between)
     view[words["dhaz_children"]] = result["dhaz_children"]
-    styles: list[str | None] = [
-        "bold" if label == TOTAL_LABEL else None for label in result[by].astype(object)
-    ]
-    return view.reset_index(drop=True), styles
+    return view.reset_index(drop=True), bold_totals(result[by].astype(object) == TOTAL_LABEL)
 
 
 def title(lang: str) -> str:

@@ -17,52 +17,33 @@ from kbtool.prevalence import (
     figure_columns,
     is_low_precision,
 )
+from kbtool.views import GROUP_LABELS, labelled
 from kbtool.views.numbers import intervals, numbers
-from kbtool.words import note
+from kbtool.words import by_language, note
 from kbtool.writing import Provenance
 
-HEADERS = {
-    "en": {
-        "year": "Year",
-        "period": "Period",
-        "kelurahan": "Kelurahan",
-        "kecamatan": "Kecamatan",
-        "posyandu": "Posyandu",
-        "puskesmas": "Puskesmas",
-        "sex": "Sex",
-        "age_group": "Age",
-        "indicator": "Indicator",
-        "n": "n",
-        "pct": "%",
-        "ci": "95% CI",
-        "second_pct": "{second} %",
-        "second_ci": "{second} CI",
-        "mean": "Mean z",
-        "sd": "SD",
-        "excluded": "Excl.",
-        "note": "Note",
-    },
-    "id": {
-        "year": "Tahun",
-        "period": "Periode",
-        "kelurahan": "Kelurahan",
-        "kecamatan": "Kecamatan",
-        "posyandu": "Posyandu",
-        "puskesmas": "Puskesmas",
-        "sex": "JK",
-        "age_group": "Umur",
-        "indicator": "Indikator",
-        "n": "n",
-        "pct": "%",
-        "ci": "IK 95%",
-        "second_pct": "{second} %",
-        "second_ci": "{second} IK",
-        "mean": "Rerata z",
-        "sd": "SB",
-        "excluded": "Dikecualikan",
-        "note": "Catatan",
-    },
-}
+HEADERS = by_language(
+    {
+        "year": ("Year", "Tahun"),
+        "period": ("Period", "Periode"),
+        "kelurahan": ("Kelurahan", "Kelurahan"),
+        "kecamatan": ("Kecamatan", "Kecamatan"),
+        "posyandu": ("Posyandu", "Posyandu"),
+        "puskesmas": ("Puskesmas", "Puskesmas"),
+        "sex": ("Sex", "JK"),
+        "age_group": ("Age", "Umur"),
+        "indicator": ("Indicator", "Indikator"),
+        "n": ("n", "n"),
+        "pct": ("%", "%"),
+        "ci": ("95% CI", "IK 95%"),
+        "second_pct": ("{second} %", "{second} %"),
+        "second_ci": ("{second} CI", "{second} IK"),
+        "mean": ("Mean z", "Rerata z"),
+        "sd": ("SD", "SB"),
+        "excluded": ("Excl.", "Dikecualikan"),
+        "note": ("Note", "Catatan"),
+    }
+)
 # (main count, second count) as the table heads them; a row label for several indicators
 NAMES = {
     "en": {
@@ -94,19 +75,15 @@ DEFINITIONS = {
     "bmi_overweight": "overweight by BMI-for-age z (BMIZ) > +2; obese: BMIZ > +3 "
     "(IMT/U gizi lebih, obesitas)",
 }
-LABELS = {
-    "id": {
-        TOTAL_LABEL: "Semua",
-        "male": "laki-laki",
-        "female": "perempuan",
-        "(unknown)": "(tidak diketahui)",
-    },
-    "en": {},
-}
-NOTES = {
-    "en": {"low": "low precision", "suppressed": "n<{min_n} hidden"},
-    "id": {"low": "presisi rendah", "suppressed": "n<{min_n} disembunyikan"},
-}
+LABELS = by_language(
+    {**GROUP_LABELS, "male": ("male", "laki-laki"), "female": ("female", "perempuan")}
+)
+NOTES = by_language(
+    {
+        "low": ("low precision", "presisi rendah"),
+        "suppressed": ("n<{min_n} hidden", "n<{min_n} disembunyikan"),
+    }
+)
 
 
 def in_language(result: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -145,9 +122,7 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
         values = result[column].astype(object)
         if column == "indicator":
             values = values.map(lambda name: names[name][2])
-        view[headers.get(column, column)] = values.map(
-            lambda v: labels.get(v, v) if isinstance(v, str) else v
-        )
+        view[headers.get(column, column)] = labelled(values, labels)
     view[headers["n"]] = n
     view[main] = cases
     view[headers["pct"]] = numbers(pct, lang)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from kbtool.views import labelled
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import LABELS
+from kbtool.words import by_language
 from kbtool.writing import Provenance
 
 # docs/skdn.md: D/S 85% (Kemenkes, Rencana Aksi Pembinaan Gizi Masyarakat); N/D 80% (SPM,
@@ -20,32 +22,20 @@ TARGET_D_S = 85.0
 TARGET_N_D = 80.0
 BELOW_TARGET = "yellow"
 
-HEADERS = {
-    "en": {
-        "month": "Month",
-        "s_source": "S from",
-        "age_months": "Age (mo)",
-        "implausible": "Implausible",
-        "weight": "Weight {i}",
-        "date": "Date {i}",
-        "implausible_weight": "Implausible kg",
-        "source_file": "Register",
-        "source_line": "Line",
-        "name": "Name",
-    },
-    "id": {
-        "month": "Bulan",
-        "s_source": "Sumber S",
-        "age_months": "Umur (bln)",
-        "implausible": "Tidak wajar",
-        "weight": "BB {i}",
-        "date": "Tgl {i}",
-        "implausible_weight": "BB tidak wajar",
-        "source_file": "Register",
-        "source_line": "Baris",
-        "name": "Nama",
-    },
-}
+HEADERS = by_language(
+    {
+        "month": ("Month", "Bulan"),
+        "s_source": ("S from", "Sumber S"),
+        "age_months": ("Age (mo)", "Umur (bln)"),
+        "implausible": ("Implausible", "Tidak wajar"),
+        "weight": ("Weight {i}", "BB {i}"),
+        "date": ("Date {i}", "Tgl {i}"),
+        "implausible_weight": ("Implausible kg", "BB tidak wajar"),
+        "source_file": ("Register", "Register"),
+        "source_line": ("Line", "Baris"),
+        "name": ("Name", "Nama"),
+    }
+)
 # the report's own words, in both languages
 LETTERS = {
     "posyandu": "Posyandu",
@@ -67,10 +57,14 @@ LETTERS = {
     "t2": "2T",
     "bgm": "BGM",
 }
-VALUES = {
-    "en": {"file": "file", "register": "register", True: "yes", False: ""},
-    "id": {"file": "berkas", "register": "register", True: "ya", False: ""},
-}
+VALUES = by_language(
+    {
+        "file": ("file", "berkas"),
+        "register": ("register", "register"),
+        True: ("yes", "ya"),
+        False: ("", ""),
+    }
+)
 DEFINITIONS = {
     "S": "children 0-59 months the group should weigh: --sasaran, or weighed in the 12 months "
     "ending with the month and under 1826 days old on its first day",
@@ -105,7 +99,7 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
         elif column == "s_source":
             view[_header(column, lang)] = values.map(VALUES[lang]).astype(object)
         elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            view[_header(column, lang)] = values.map(lambda v: labels.get(v, v))
+            view[_header(column, lang)] = labelled(values, labels)
         else:
             view[_header(column, lang)] = values
     styles = {

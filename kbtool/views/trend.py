@@ -8,15 +8,19 @@ import pandas as pd
 
 from kbtool.prevalence import TOTAL_LABEL
 from kbtool.trend import INSUFFICIENT, OFF_TRACK, ON_TRACK, Target
+from kbtool.views import bold_totals, labelled
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import HEADERS as PREVALENCE_HEADERS
 from kbtool.views.prevalence import LABELS, NAMES
-from kbtool.words import say
+from kbtool.words import by_language, say
 
-STATUS_WORDS = {
-    "en": {ON_TRACK: ON_TRACK, OFF_TRACK: OFF_TRACK, INSUFFICIENT: INSUFFICIENT},
-    "id": {ON_TRACK: "sesuai jalur", OFF_TRACK: "tidak sesuai jalur", INSUFFICIENT: "data kurang"},
-}
+STATUS_WORDS = by_language(
+    {
+        ON_TRACK: (ON_TRACK, "sesuai jalur"),
+        OFF_TRACK: (OFF_TRACK, "tidak sesuai jalur"),
+        INSUFFICIENT: (INSUFFICIENT, "data kurang"),
+    }
+)
 # the phrases of a trend's notes (kbtool.trend) in Bahasa Indonesia
 NOTE_PHRASES = {
     "left out: ": "tidak dihitung: ",
@@ -29,24 +33,16 @@ NOTE_PHRASES = {
     "terakhir: prevalensinya dibandingkan dengan target",
     "target year": "tahun target",
 }
-HEADERS = {
-    "en": {
-        "change_pp": "Change pp",
-        "aarr": "AARR %",
-        "required_aarr": "Needed {year}",
-        "projected_pct": "Proj. {year} %",
-        "status": "Status {year}",
-        "pct": "{year} % (n)",
-    },
-    "id": {
-        "change_pp": "Perubahan pp",
-        "aarr": "AARR %",
-        "required_aarr": "Perlu {year}",
-        "projected_pct": "Proyeksi {year} %",
-        "status": "Status {year}",
-        "pct": "{year} % (n)",
-    },
-}
+HEADERS = by_language(
+    {
+        "change_pp": ("Change pp", "Perubahan pp"),
+        "aarr": ("AARR %", "AARR %"),
+        "required_aarr": ("Needed {year}", "Perlu {year}"),
+        "projected_pct": ("Proj. {year} %", "Proyeksi {year} %"),
+        "status": ("Status {year}", "Status {year}"),
+        "pct": ("{year} % (n)", "{year} % (n)"),
+    }
+)
 _YEAR_COLUMN = re.compile(r"pct_(\d{4})")
 
 
@@ -80,7 +76,7 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
     groups = list(trend.columns[: list(trend.columns).index("indicator")])
     for column in groups:
         header = PREVALENCE_HEADERS[lang].get(column, column)
-        view[header] = [labels.get(v, v) for v in trend[column].astype(str)]
+        view[header] = labelled(trend[column].astype(str), labels)
     if len(set(trend["indicator"])) > 1:
         view[PREVALENCE_HEADERS[lang]["indicator"]] = [
             NAMES[lang][name][2] for name in trend["indicator"]
@@ -110,8 +106,7 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
     is_total = (
         (trend[groups] == TOTAL_LABEL).all(axis=1) if groups else pd.Series(True, trend.index)
     )
-    styles: list[str | None] = ["bold" if total else None for total in is_total]
-    return view.reset_index(drop=True), styles
+    return view.reset_index(drop=True), bold_totals(is_total)
 
 
 def title(trend: pd.DataFrame, lang: str) -> str:
