@@ -14,77 +14,49 @@ import pandas as pd
 
 from kbtool.audit import CAUSES, AuditResult
 from kbtool.prevalence import TOTAL_LABEL
+from kbtool.views import GROUP_LABELS, bold_totals, labelled
 from kbtool.views.numbers import intervals, number, numbers
-from kbtool.words import say
+from kbtool.words import by_language, say
 
-HEADERS = {
-    "en": {
-        "year": "Year",
-        "posyandu": "Posyandu",
-        "kelurahan": "Kelurahan",
-        "puskesmas": "Puskesmas",
-        "kecamatan": "Kecamatan",
-        "rows": "Rows",
-        "z": "Agree %",
-        "cause": "Likely cause",
-        "explains": "Explains",
-        "stunted": "Stunted % reg./WHO",
-        "difference": "Diff.",
-        "status": "Status agree %",
-        "max_abs_diff": "Max diff.",
-    },
-    "id": {
-        "year": "Tahun",
-        "posyandu": "Posyandu",
-        "kelurahan": "Kelurahan",
-        "puskesmas": "Puskesmas",
-        "kecamatan": "Kecamatan",
-        "rows": "Baris",
-        "z": "Sesuai %",
-        "cause": "Kemungkinan sebab",
-        "explains": "Menjelaskan",
-        "stunted": "Pendek % reg./WHO",
-        "difference": "Beda",
-        "status": "Status sesuai %",
-        "max_abs_diff": "Selisih maks.",
-    },
-}
+HEADERS = by_language(
+    {
+        "year": ("Year", "Tahun"),
+        "posyandu": ("Posyandu", "Posyandu"),
+        "kelurahan": ("Kelurahan", "Kelurahan"),
+        "puskesmas": ("Puskesmas", "Puskesmas"),
+        "kecamatan": ("Kecamatan", "Kecamatan"),
+        "rows": ("Rows", "Baris"),
+        "z": ("Agree %", "Sesuai %"),
+        "cause": ("Likely cause", "Kemungkinan sebab"),
+        "explains": ("Explains", "Menjelaskan"),
+        "stunted": ("Stunted % reg./WHO", "Pendek % reg./WHO"),
+        "difference": ("Diff.", "Beda"),
+        "status": ("Status agree %", "Status sesuai %"),
+        "max_abs_diff": ("Max diff.", "Selisih maks."),
+    }
+)
 # what an indicator's prevalence counts (z < -2), for the headline
-INDICATOR_NAMES = {
-    "en": {
-        "haz": "Stunting",
-        "waz": "Underweight",
-        "whz": "Wasting",
-        "bmiz": "Thinness (BMI-for-age)",
-    },
-    "id": {
-        "haz": "Pendek (TB/U)",
-        "waz": "Berat badan kurang (BB/U)",
-        "whz": "Gizi kurang (BB/TB)",
-        "bmiz": "Gizi kurang (IMT/U)",
-    },
-}
-CAUSE_LABELS = {
-    "en": {
-        "age_in_completed_months": "age in completed months",
-        "no_position_correction": "no 0.7 cm position correction",
-        "sex_swapped": "sex swapped",
-        "truncated": "truncation, not rounding",
-        "boundary": "a boundary value misplaced",
-        "stale_age": "ages computed at {date}",
-        "unexplained": "no known mistake",
-    },
-    "id": {
-        "age_in_completed_months": "umur dalam bulan penuh",
-        "no_position_correction": "tanpa koreksi posisi 0,7 cm",
-        "sex_swapped": "jenis kelamin tertukar",
-        "truncated": "dipotong, tidak dibulatkan",
-        "boundary": "nilai batas salah kategori",
-        "stale_age": "umur dihitung pada {date}",
-        "unexplained": "kesalahan tidak dikenal",
-    },
-}
-LABELS = {"en": {}, "id": {TOTAL_LABEL: "Semua", "(unknown)": "(tidak diketahui)"}}
+INDICATOR_NAMES = by_language(
+    {
+        "haz": ("Stunting", "Pendek (TB/U)"),
+        "waz": ("Underweight", "Berat badan kurang (BB/U)"),
+        "whz": ("Wasting", "Gizi kurang (BB/TB)"),
+        "bmiz": ("Thinness (BMI-for-age)", "Gizi kurang (IMT/U)"),
+    }
+)
+CAUSE_LABELS = by_language(
+    {
+        "age_in_completed_months": ("age in completed months", "umur dalam bulan penuh"),
+        "no_position_correction": ("no 0.7 cm position correction", "tanpa koreksi posisi 0,7 cm"),
+        "sex_swapped": ("sex swapped", "jenis kelamin tertukar"),
+        "truncated": ("truncation, not rounding", "dipotong, tidak dibulatkan"),
+        "boundary": ("a boundary value misplaced", "nilai batas salah kategori"),
+        "stale_age": ("ages computed at {date}", "umur dihitung pada {date}"),
+        "unexplained": ("no known mistake", "kesalahan tidak dikenal"),
+    }
+)
+ANOTHER_DATE = {"en": "another date", "id": "tanggal lain"}
+LABELS = by_language(GROUP_LABELS)
 
 
 def title(result: AuditResult, lang: str) -> str:
@@ -97,9 +69,6 @@ def cause_label(cause: str, stale_date: Any, lang: str) -> str:
     """A cause in words; a stale age with its date."""
     day = "" if pd.isna(stale_date) else pd.Timestamp(stale_date).strftime("%Y-%m-%d")
     return CAUSE_LABELS[lang][cause].format(date=day or ANOTHER_DATE[lang])
-
-
-ANOTHER_DATE = {"en": "another date", "id": "tanggal lain"}
 
 
 def pooled(result: AuditResult) -> pd.DataFrame:
@@ -153,12 +122,11 @@ def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
 def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
     """The terminal table and a style per row (the whole area bold). What matters most comes
     first, so a narrow terminal still shows it: the group, how many agree, the likely cause."""
-    headers, labels = HEADERS[lang], LABELS[lang]
-    by = result.by
+    headers, by = HEADERS[lang], result.by
     lines = worst_first(pooled(result), by)
     view = pd.DataFrame(index=lines.index)
     view[headers["year"]] = lines["year"].astype(object).where(lines["year"].notna(), "")
-    view[headers.get(by, by)] = [labels.get(v, v) for v in lines[by].astype(str)]
+    view[headers.get(by, by)] = labelled(lines[by].astype(str), LABELS[lang])
     view[headers["z"]] = numbers(_share(lines["z_agree"], lines["z_compared"]), lang)
     has_cause = lines["disagreements"] > 0
     view[headers["cause"]] = [
@@ -183,10 +151,7 @@ def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, 
     view[headers["status"]] = numbers(_share(lines["status_agree"], lines["status_compared"]), lang)
     view[headers["max_abs_diff"]] = numbers(lines["max_abs_diff"], lang, 2)
     view[headers["rows"]] = lines["rows"].astype(np.int64)
-    styles: list[str | None] = [
-        "bold" if name == TOTAL_LABEL else None for name in lines[by].astype(str)
-    ]
-    return view, styles
+    return view, bold_totals(lines[by].astype(str) == TOTAL_LABEL)
 
 
 def finding_lines(result: AuditResult, lang: str = "en") -> list[str]:

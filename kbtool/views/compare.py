@@ -14,70 +14,50 @@ import pandas as pd
 from kbtool.compare import OTHERS, Comparison
 from kbtool.views import prevalence as prevalence_view
 from kbtool.views.numbers import intervals, number, numbers
-from kbtool.words import say
+from kbtool.words import by_language, say
 
-HEADERS = {
-    "en": {
-        "group": "Group",
-        "units": "Units",
-        "change": "Change",
-        "outcome": "Outcome",
-        "estimator": "Estimator",
-        "effect": "Effect",
-        "ci": "95% CI",
-        "p": "p",
-        "p_random": "Randomization p",
-        "units_treated": "Units (programme)",
-        "child_years": "Child-years",
-        "event_time": "Years since start",
-        "cohorts": "Cohorts",
-    },
-    "id": {
-        "group": "Kelompok",
-        "units": "Unit",
-        "change": "Perubahan",
-        "outcome": "Hasil",
-        "estimator": "Penduga",
-        "effect": "Efek",
-        "ci": "IK 95%",
-        "p": "p",
-        "p_random": "p randomisasi",
-        "units_treated": "Unit (program)",
-        "child_years": "Anak-tahun",
-        "event_time": "Tahun sejak mulai",
-        "cohorts": "Kohort",
-    },
-}
-ESTIMATORS = {
-    "en": {"twfe": "two-way fixed effects", "callaway_santanna": "Callaway & Sant'Anna"},
-    "id": {"twfe": "efek tetap dua arah", "callaway_santanna": "Callaway & Sant'Anna"},
-}
-OUTCOMES = {
-    "en": {"mean_haz": "mean HAZ (z)", "mean_waz": "mean WAZ (z)", "mean_whz": "mean WHZ (z)",
-           "mean_bmiz": "mean BMIZ (z)"},
-    "id": {"mean_haz": "rerata TB/U (z)", "mean_waz": "rerata BB/U (z)",
-           "mean_whz": "rerata BB/TB (z)", "mean_bmiz": "rerata IMT/U (z)"},
-}  # fmt: skip
-TITLES = {
-    "en": {
-        "groups": "Prevalence per group",
-        "effects": "Difference in differences",
-        "event_study": "Event study (year -1 = reference)",
-    },
-    "id": {
-        "groups": "Prevalensi per kelompok",
-        "effects": "Selisih dari selisih (difference in differences)",
-        "event_study": "Studi peristiwa (tahun -1 = acuan)",
-    },
-}
+HEADERS = by_language(
+    {
+        "group": ("Group", "Kelompok"),
+        "units": ("Units", "Unit"),
+        "change": ("Change", "Perubahan"),
+        "outcome": ("Outcome", "Hasil"),
+        "estimator": ("Estimator", "Penduga"),
+        "effect": ("Effect", "Efek"),
+        "ci": ("95% CI", "IK 95%"),
+        "p": ("p", "p"),
+        "p_random": ("Randomization p", "p randomisasi"),
+        "units_treated": ("Units (programme)", "Unit (program)"),
+        "child_years": ("Child-years", "Anak-tahun"),
+        "event_time": ("Years since start", "Tahun sejak mulai"),
+        "cohorts": ("Cohorts", "Kohort"),
+    }
+)
+ESTIMATORS = by_language(
+    {
+        "twfe": ("two-way fixed effects", "efek tetap dua arah"),
+        "callaway_santanna": ("Callaway & Sant'Anna", "Callaway & Sant'Anna"),
+    }
+)
+OUTCOMES = by_language(
+    {
+        "mean_haz": ("mean HAZ (z)", "rerata TB/U (z)"),
+        "mean_waz": ("mean WAZ (z)", "rerata BB/U (z)"),
+        "mean_whz": ("mean WHZ (z)", "rerata BB/TB (z)"),
+        "mean_bmiz": ("mean BMIZ (z)", "rerata IMT/U (z)"),
+    }
+)
+TITLES = by_language(
+    {
+        "groups": ("Prevalence per group", "Prevalensi per kelompok"),
+        "effects": (
+            "Difference in differences",
+            "Selisih dari selisih (difference in differences)",
+        ),
+        "event_study": ("Event study (year -1 = reference)", "Studi peristiwa (tahun -1 = acuan)"),
+    }
+)
 OTHERS_LABEL = {"en": OTHERS, "id": "lainnya"}
-
-
-def _effect_values(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's estimate and its decimals (1 for points, 2 for z)."""
-    in_points = table["did_pp"].notna().to_numpy()
-    values = np.where(in_points, table["did_pp"], table["did_z"]).astype(np.float64)
-    return values, np.where(in_points, 1, 2)
 
 
 def outcome_label(name: str, lang: str) -> str:
@@ -103,8 +83,9 @@ def groups_view(comparison: Comparison, lang: str) -> tuple[pd.DataFrame, list[s
 def _estimates(table: pd.DataFrame, lang: str) -> dict[str, list[str]]:
     """The outcome, estimate and interval columns of the effects and event-study views."""
     headers = HEADERS[lang]
-    values, places = _effect_values(table)
-    decimals = places.tolist()
+    in_points = table["did_pp"].notna().to_numpy()
+    values = np.where(in_points, table["did_pp"], table["did_z"]).astype(np.float64)
+    decimals = np.where(in_points, 1, 2).tolist()  # points, z
     return {
         headers["outcome"]: [outcome_label(name, lang) for name in table["outcome"]],
         headers["effect"]: numbers(values, lang, decimals),
@@ -144,21 +125,14 @@ def p_text(p: float, lang: str = "en") -> str:
     return number(p, lang, 2) if not p < 0.01 else f"< {number(0.01, lang, 2)}"
 
 
-def headline(comparison: Comparison) -> pd.Series | None:
-    """The row the summary speaks of: the first outcome's Callaway & Sant'Anna estimate with
-    staggered starts, else its two-way fixed-effects estimate."""
+def summary(comparison: Comparison, lang: str) -> str | None:
+    """One sentence on the headline effect (None without a difference in differences): the
+    first outcome's Callaway & Sant'Anna estimate with staggered starts, else its twfe one."""
     effects = comparison.effects
     if not len(effects):
         return None
-    first = effects[effects["outcome"] == effects["outcome"].iloc[0]]
-    return first.iloc[-1]  # callaway_santanna follows twfe when there is one
-
-
-def summary(comparison: Comparison, lang: str) -> str | None:
-    """One sentence on the headline effect (None without a difference in differences)."""
-    row = headline(comparison)
-    if row is None:
-        return None
+    # callaway_santanna follows twfe when there is one
+    row = effects[effects["outcome"] == effects["outcome"].iloc[0]].iloc[-1]
     assignment = comparison.assignment
     name = str(row["outcome"])
     words = prevalence_view.NAMES[lang][name][2].split(" (")[0]
