@@ -10,21 +10,25 @@ import pandas as pd
 
 from kbtool.scoring import ScoredTable, Tally
 from kbtool.views.numbers import numbers
-from kbtool.words import in_language, personal_data, say
+from kbtool.words import by_language, in_language, personal_data, say
 
-# column -> (decimals, its header in each language); None decimals: text
-PREVIEW_COLUMNS = {
-    "age_days": (0, {"en": "days", "id": "hari"}),
-    "haz": (2, {"en": "haz", "id": "haz"}),
-    "haz_status": (None, {"en": "haz status", "id": "status haz"}),
-    "waz": (2, {"en": "waz", "id": "waz"}),
-    "whz": (2, {"en": "whz", "id": "whz"}),
-    "bmiz": (2, {"en": "bmiz", "id": "bmiz"}),
-}
-PREVIEW_WORDS = {
-    "en": {"file": "file", "line": "line", "flags": "flags", "title": "WHO z-scores"},
-    "id": {"file": "berkas", "line": "baris", "flags": "tanda", "title": "Z-skor WHO"},
-}
+# column -> its decimals (None: text)
+PREVIEW_COLUMNS = {"age_days": 0, "haz": 2, "haz_status": None, "waz": 2, "whz": 2, "bmiz": 2}
+# the preview's headers (its columns' and the file's, line's and flags') and title
+PREVIEW_WORDS = by_language(
+    {
+        "file": ("file", "berkas"),
+        "line": ("line", "baris"),
+        "age_days": ("days", "hari"),
+        "haz": ("haz", "haz"),
+        "haz_status": ("haz status", "status haz"),
+        "waz": ("waz", "waz"),
+        "whz": ("whz", "whz"),
+        "bmiz": ("bmiz", "bmiz"),
+        "flags": ("flags", "tanda"),
+        "title": ("WHO z-scores", "Z-skor WHO"),
+    }
+)
 LINE_WORDS = {"en": ("line ", "lines "), "id": ("baris ", "baris ")}
 # pos: a standing measurement under 9 months
 PREVIEW_FLAGS = {
@@ -46,9 +50,9 @@ def preview(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         names = {path: Path(str(path)).name for path in sources}
         view[words["file"]] = table["source_file"].map(names)
     view[words["line"]] = table["source_line"]
-    for name, (decimals, label) in PREVIEW_COLUMNS.items():
+    for name, decimals in PREVIEW_COLUMNS.items():
         column = table[name]
-        view[label[lang]] = column if decimals is None else numbers(column, lang, decimals)
+        view[words[name]] = column if decimals is None else numbers(column, lang, decimals)
     raised = [
         np.where(table[name].fillna(0).astype(bool).to_numpy(), label, "")
         for name, label in PREVIEW_FLAGS.items()
