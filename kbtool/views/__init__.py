@@ -11,6 +11,15 @@ from typing import Any
 
 from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
 
+# the headers of the period and group columns, (English, Indonesian)
+GROUP_HEADERS = {
+    "year": ("Year", "Tahun"),
+    "period": ("Period", "Periode"),
+    "posyandu": ("Posyandu", "Posyandu"),
+    "kelurahan": ("Kelurahan", "Kelurahan"),
+    "kecamatan": ("Kecamatan", "Kecamatan"),
+    "puskesmas": ("Puskesmas", "Puskesmas"),
+}
 # the row labels of the whole area and of a group without a name, (English, Indonesian)
 GROUP_LABELS = {
     TOTAL_LABEL: (TOTAL_LABEL, "Semua"),

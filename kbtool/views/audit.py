@@ -14,17 +14,13 @@ import pandas as pd
 
 from kbtool.audit import CAUSES, AuditResult
 from kbtool.prevalence import TOTAL_LABEL
-from kbtool.views import GROUP_LABELS, bold_totals, labelled
+from kbtool.views import GROUP_HEADERS, GROUP_LABELS, bold_totals, labelled
 from kbtool.views.numbers import intervals, number, numbers
 from kbtool.words import by_language, say
 
 HEADERS = by_language(
     {
-        "year": ("Year", "Tahun"),
-        "posyandu": ("Posyandu", "Posyandu"),
-        "kelurahan": ("Kelurahan", "Kelurahan"),
-        "puskesmas": ("Puskesmas", "Puskesmas"),
-        "kecamatan": ("Kecamatan", "Kecamatan"),
+        **GROUP_HEADERS,
         "rows": ("Rows", "Baris"),
         "z": ("Agree %", "Sesuai %"),
         "cause": ("Likely cause", "Kemungkinan sebab"),

@@ -17,19 +17,14 @@ from kbtool.prevalence import (
     figure_columns,
     is_low_precision,
 )
-from kbtool.views import GROUP_LABELS, labelled
+from kbtool.views import GROUP_HEADERS, GROUP_LABELS, labelled
 from kbtool.views.numbers import intervals, numbers
 from kbtool.words import by_language, note
 from kbtool.writing import Provenance
 
 HEADERS = by_language(
     {
-        "year": ("Year", "Tahun"),
-        "period": ("Period", "Periode"),
-        "kelurahan": ("Kelurahan", "Kelurahan"),
-        "kecamatan": ("Kecamatan", "Kecamatan"),
-        "posyandu": ("Posyandu", "Posyandu"),
-        "puskesmas": ("Puskesmas", "Puskesmas"),
+        **GROUP_HEADERS,
         "sex": ("Sex", "JK"),
         "age_group": ("Age", "Umur"),
         "indicator": ("Indicator", "Indikator"),

@@ -14,7 +14,7 @@ import pandas as pd
 
 from kbtool.quality import CHECKS, RATINGS, QualityReport
 from kbtool.quality.thresholds import dps_shown
-from kbtool.views import GROUP_LABELS, labelled
+from kbtool.views import GROUP_HEADERS, GROUP_LABELS, labelled
 from kbtool.views.numbers import numbers
 from kbtool.words import RATING_WORDS, by_language, say
 
@@ -51,11 +51,7 @@ VIEW_COLUMNS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
 # the table view's short headers
 HEADERS = by_language(
     {
-        "year": ("Year", "Tahun"),
-        "period": ("Period", "Periode"),
-        "posyandu": ("Posyandu", "Posyandu"),
-        "kelurahan": ("Kelurahan", "Kelurahan"),
-        "kecamatan": ("Kecamatan", "Kecamatan"),
+        **GROUP_HEADERS,
         "n_rows": ("Rows", "Baris"),
         "n_children": ("Children", "Anak"),
         "missing": ("Missing %", "Kosong %"),
