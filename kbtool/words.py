@@ -72,13 +72,15 @@ READER_WORDS = {
     "second": {"en": "second", "id": "kedua"},
 }
 
-# What personal data a column holds (kbtool.privacy.personal_header) -> Indonesian.
-PERSONAL_DATA = {
-    "an identity number": "nomor identitas",
-    "a name": "nama",
-    "an address": "alamat",
-    "a contact": "kontak",
-}
+# What personal data a column holds (kbtool.privacy.personal_header), in each language.
+PERSONAL_DATA = by_language(
+    {
+        "an identity number": ("an identity number", "nomor identitas"),
+        "a name": ("a name", "nama"),
+        "an address": ("an address", "alamat"),
+        "a contact": ("a contact", "kontak"),
+    }
+)
 
 # Why a row was rejected (kbtool.reading.values.REASONS and the field-count reason).
 REASONS = {
@@ -129,11 +131,6 @@ def say(key: str, lang: str = "en", **values: object) -> str:
         for k, v in values.items()
     }
     return _INDONESIAN.format(template, **values) if lang == "id" else template.format(**values)
-
-
-def personal_data(what: str, lang: str) -> str:
-    """What personal data a column holds (kbtool.privacy's words) in `lang`."""
-    return what if lang == "en" else PERSONAL_DATA.get(what, what)
 
 
 def note(text: str, lang: str) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from kbtool.scoring import ScoredTable, Tally
 from kbtool.views.numbers import numbers
-from kbtool.words import by_language, in_language, personal_data, say
+from kbtool.words import PERSONAL_DATA, by_language, in_language, say
 
 # column -> its decimals (None: text)
 PREVIEW_COLUMNS = {"age_days": 0, "haz": 2, "haz_status": None, "waz": 2, "whz": 2, "bmiz": 2}
@@ -31,13 +31,7 @@ PREVIEW_WORDS = by_language(
 )
 LINE_WORDS = {"en": ("line ", "lines "), "id": ("baris ", "baris ")}
 # pos: a standing measurement under 9 months
-PREVIEW_FLAGS = {
-    "position_flag": "pos",
-    "haz_flag": "haz",
-    "waz_flag": "waz",
-    "whz_flag": "whz",
-    "bmiz_flag": "bmiz",
-}
+PREVIEW_FLAGS = {"position_flag": "pos", **{f"{z}_flag": z for z in ("haz", "waz", "whz", "bmiz")}}
 
 
 def preview(table: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -67,7 +61,8 @@ def notes(scored: ScoredTable, lang: str) -> list[tuple[str, str | None]]:
     said: list[tuple[str, str | None]] = [(in_language(w, lang), "yellow") for w in scored.warnings]
     if scored.withheld:
         listed = ", ".join(
-            f"{header!r} ({personal_data(what, lang)})" for header, what in scored.withheld.items()
+            f"{header!r} ({PERSONAL_DATA[lang].get(what, what)})"
+            for header, what in scored.withheld.items()
         )
         said.append((say("withheld", lang, columns=listed), None))
     said += [(say("kept", lang, column=header), "yellow") for header in scored.kept]
