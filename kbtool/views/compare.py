@@ -71,12 +71,11 @@ def groups_view(comparison: Comparison, lang: str) -> tuple[pd.DataFrame, list[s
     """The prevalence table of the groups, with units and the change from the year before."""
     table = comparison.groups.replace({"group": {OTHERS: OTHERS_LABEL[lang]}})
     table.attrs = dict(comparison.groups.attrs)
-    view, styles = prevalence_view.table_view(prevalence_view.in_language(table, lang), lang=lang)
+    view, styles = prevalence_view.table_view(table, lang=lang)  # its notes in `lang`
     headers = HEADERS[lang]
     view = view.rename(columns={"group": headers["group"], "units": headers["units"]})
-    change = numbers(table["change_pp"], lang)
     where = list(view.columns).index(prevalence_view.HEADERS[lang]["ci"])
-    view.insert(where, headers["change"], change)
+    view.insert(where, headers["change"], numbers(table["change_pp"], lang))
     return view, styles
 
 
@@ -120,11 +119,6 @@ def event_view(comparison: Comparison, lang: str) -> pd.DataFrame:
     return view
 
 
-def p_text(p: float, lang: str = "en") -> str:
-    """A p-value as a sentence gives it: two decimals, or "< 0.01"."""
-    return number(p, lang, 2) if not p < 0.01 else f"< {number(0.01, lang, 2)}"
-
-
 def summary(comparison: Comparison, lang: str) -> str | None:
     """One sentence on the headline effect (None without a difference in differences): the
     first outcome's Callaway & Sant'Anna estimate with staggered starts, else its twfe one."""
@@ -134,10 +128,10 @@ def summary(comparison: Comparison, lang: str) -> str | None:
     # callaway_santanna follows twfe when there is one
     row = effects[effects["outcome"] == effects["outcome"].iloc[0]].iloc[-1]
     assignment = comparison.assignment
-    name = str(row["outcome"])
-    words = prevalence_view.NAMES[lang][name][2].split(" (")[0]
-    value = float(row["did_pp"])
-    chance = p_text(float(row["p_randomization"]), lang)
+    words = prevalence_view.NAMES[lang][str(row["outcome"])][2].split(" (")[0]
+    value, p = float(row["did_pp"]), float(row["p_randomization"])
+    # the randomization p-value as a sentence gives it: two decimals, or "< 0.01"
+    chance = f"< {number(0.01, lang, 2)}" if p < 0.01 else f"= {number(p, lang, 2)}"
     size, low, high = (number(v, lang) for v in (abs(value), row["ci_low"], row["ci_high"]))
     return say(
         "compare_summary",
@@ -149,7 +143,7 @@ def summary(comparison: Comparison, lang: str) -> str | None:
         unit=assignment.unit,
         low=low,
         high=high,
-        chance=chance if chance.startswith("<") else f"= {chance}",
+        chance=chance,
         treated=int(row["treated_units"]),
         units=int(row["units"]),
     )
@@ -168,8 +162,7 @@ def note_lines(comparison: Comparison, lang: str) -> list[str]:
 
 def method_notes(comparison: Comparison, lang: str = "en") -> list[str]:
     """How the figures were made: the provenance (json meta, parquet, xlsx) and the report."""
-    options = comparison.options
-    return [line.format(**options) for line in METHOD[lang]]
+    return [line.format(**comparison.options) for line in METHOD[lang]]
 
 
 METHOD = {
