@@ -179,22 +179,19 @@ def headline_lines(result: AuditResult, lang: str = "en") -> list[str]:
     """Per year and indicator, the whole area's prevalence by the register and by WHO."""
     table = result.table
     totals = table[table[result.by].astype(str) == TOTAL_LABEL]
-    found = []
-    for record in totals.to_dict("records"):
-        if pd.isna(record["register_pct"]) or pd.isna(record["who_pct"]):
-            continue
-        found.append(
-            say(
-                "audit_headline",
-                lang,
-                name=INDICATOR_NAMES[lang][str(record["indicator"])],
-                year="" if pd.isna(record["year"]) else record["year"],
-                register=record["register_pct"],
-                who=record["who_pct"],
-                difference=record["difference_points"],
-            )
+    return [
+        say(
+            "audit_headline",
+            lang,
+            name=INDICATOR_NAMES[lang][str(record["indicator"])],
+            year="" if pd.isna(record["year"]) else record["year"],
+            register=record["register_pct"],
+            who=record["who_pct"],
+            difference=record["difference_points"],
         )
-    return found
+        for record in totals.to_dict("records")
+        if not (pd.isna(record["register_pct"]) or pd.isna(record["who_pct"]))
+    ]
 
 
 def unrecognised_lines(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from kbtool.words import indonesian_digits
@@ -36,7 +35,8 @@ def numbers(
     sign: bool = False,
 ) -> list[str]:
     """Each value as `number` writes it, with one number of decimals or one per value."""
-    floats = _floats(values)
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
+    floats = pd.to_numeric(series, errors="coerce").to_numpy(np.float64, na_value=np.nan)
     places = [decimals] * len(floats) if isinstance(decimals, int) else list(decimals)
     return [number(v, lang, int(d), sign=sign) for v, d in zip(floats, places, strict=True)]
 
@@ -53,8 +53,3 @@ def intervals(
         f"{lo}{between}{hi}" if lo and hi else ""
         for lo, hi in zip(numbers(low, lang, decimals), numbers(high, lang, decimals), strict=True)
     ]
-
-
-def _floats(values: pd.Series | Iterable[float | None]) -> npt.NDArray[np.float64]:
-    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype=object)
-    return pd.to_numeric(series, errors="coerce").to_numpy(np.float64, na_value=np.nan)

@@ -136,8 +136,7 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
             is_total |= (result[column].astype(object) == TOTAL_LABEL).to_numpy()
     notes = np.array([note(str(t), lang) for t in result["note"].astype(object).fillna("")])
     notes = notes.astype(object)
-    min_n = result.attrs.get("min_n", 25)
-    notes[suppressed] = NOTES[lang]["suppressed"].format(min_n=min_n)
+    notes[suppressed] = NOTES[lang]["suppressed"].format(min_n=result.attrs.get("min_n", 25))
     notes[low_precision] = NOTES[lang]["low"]
     view[headers["note"]] = notes
     styles: list[str | None] = [

@@ -137,21 +137,17 @@ def table_view(
         values = table[columns[0]] if len(columns) == 1 else table[list(columns)].max(axis=1)
         texts = _formatted(values, kind, lang)
         if key == "rating":
-            texts = [labels.get(text, text) for text in texts]
+            texts = labelled(texts, labels)
         header = headers[key]
         view[header] = texts
         if rated:
             codes = [[rank.get(r, -1) for r in report.cells[name]] for name in rated]
-            worst = np.max(codes, axis=0)
-            styles[header] = [
-                RATING_STYLES.get(RATINGS[code]) if code >= 0 else None for code in worst
-            ]
+            worst = [RATINGS[code] if code >= 0 else "" for code in np.max(codes, axis=0)]
+            styles[header] = [RATING_STYLES.get(rating) for rating in worst]
             if key != "rating":
                 view[header] = [
-                    f"{text} {RATING_MARKS[RATINGS[code]]}"
-                    if text and code >= 0 and RATINGS[code] in RATING_MARKS
-                    else text
-                    for text, code in zip(texts, worst.tolist(), strict=True)
+                    f"{text} {RATING_MARKS[rating]}" if text and rating in RATING_MARKS else text
+                    for text, rating in zip(texts, worst, strict=True)
                 ]
     return view, styles
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.views import labelled
+from kbtool.views import GROUP_HEADERS, labelled
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import LABELS
 from kbtool.words import by_language
@@ -24,6 +24,7 @@ BELOW_TARGET = "yellow"
 
 HEADERS = by_language(
     {
+        **GROUP_HEADERS,
         "month": ("Month", "Bulan"),
         "s_source": ("S from", "Sumber S"),
         "age_months": ("Age (mo)", "Umur (bln)"),
@@ -38,10 +39,6 @@ HEADERS = by_language(
 )
 # the report's own words, in both languages
 LETTERS = {
-    "posyandu": "Posyandu",
-    "kelurahan": "Kelurahan",
-    "kecamatan": "Kecamatan",
-    "puskesmas": "Puskesmas",
     "d_s": "D/S %",
     "n_d": "N/D %",
     "n_d_assessed": "N/(D-O-B) %",
@@ -135,11 +132,9 @@ def list_view(result: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
 
 def title(lang: str, *, follow_up: bool = False) -> str:
     if follow_up:
-        return (
-            "Follow-up list (2T, BGM, implausible weights)"
-            if lang == "en"
-            else ("Daftar tindak lanjut (2T, BGM, berat tidak wajar)")
-        )
+        if lang == "en":
+            return "Follow-up list (2T, BGM, implausible weights)"
+        return "Daftar tindak lanjut (2T, BGM, berat tidak wajar)"
     return "SKDN per month" if lang == "en" else "SKDN per bulan"
 
 

@@ -95,12 +95,10 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
         if column.startswith("target_year"):
             suffix = column.removeprefix("target_year")
             target_year = int(trend[column].iloc[0]) if len(trend) else ""
-            view[headers["required_aarr"].format(year=target_year)] = numbers(
-                trend[f"required_aarr{suffix}"], lang
-            )
-            view[headers["projected_pct"].format(year=target_year)] = numbers(
-                trend[f"projected_pct{suffix}"], lang
-            )
+            for figure in ("required_aarr", "projected_pct"):
+                view[headers[figure].format(year=target_year)] = numbers(
+                    trend[f"{figure}{suffix}"], lang
+                )
             view[headers["status"].format(year=target_year)] = shown[f"status{suffix}"]
     view[PREVALENCE_HEADERS[lang]["note"]] = shown["note"]
     is_total = (
