@@ -2,8 +2,8 @@
 
 Machine formats keep English column names (they are an interface); the words people read are
 here and in the catalogue words.toml: stderr messages, the reader's warnings (kept as Said: key
-and values), the notes of a result, the reasons a row was rejected. A shared helper: the reader,
-the library and the views all say things.
+and values), the notes of a result, the reasons a row was rejected (the reader, the library and
+the views all say things).
 """
 
 from __future__ import annotations

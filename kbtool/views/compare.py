@@ -1,9 +1,8 @@
 """A comparison as people read it: three tables, the notes and one summary sentence.
 
-The groups table is the prevalence table (kbtool.views.prevalence) with the number of units and
-the change from the year before; the effects and event-study tables show each estimate with its
-interval; the sentence says the headline effect in words ("Stunting fell 4.1 points more in
-Kampung KB kelurahan (95% CI -7.9 to -0.4; randomization p = 0.03; 8 of 22 kelurahan)").
+The groups table is kbtool.views.prevalence's with the units and the change from the year before;
+the effects and event-study tables show each estimate with its interval; the sentence says the
+headline effect ("Stunting fell 4.1 points more in Kampung KB kelurahan (95% CI ...)").
 """
 
 from __future__ import annotations

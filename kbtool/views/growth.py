@@ -32,8 +32,7 @@ HEADERS = by_language(
 
 def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
     """The table as people read it, and a style per row (the whole area bold)."""
-    words, labels = HEADERS[lang], LABELS[lang]
-    between = BETWEEN[lang]
+    words, labels, between = HEADERS[lang], LABELS[lang], BETWEEN[lang]
     by = result.attrs.get("by", result.columns[1])
     view = pd.DataFrame(
         {words["year"]: result["year"], by.capitalize(): labelled(result[by], labels)}

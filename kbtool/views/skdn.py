@@ -90,15 +90,15 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     view = pd.DataFrame(index=result.index)
     labels = LABELS[lang]
     for column in result.columns:
-        values = result[column]
+        values, header = result[column], _header(column, lang)
         if column.endswith(("_s", "_d", "_d_assessed")):
-            view[_header(column, lang)] = numbers(values, lang)
+            view[header] = numbers(values, lang)
         elif column == "s_source":
-            view[_header(column, lang)] = values.map(VALUES[lang]).astype(object)
+            view[header] = values.map(VALUES[lang]).astype(object)
         elif values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-            view[_header(column, lang)] = labelled(values, labels)
+            view[header] = labelled(values, labels)
         else:
-            view[_header(column, lang)] = values
+            view[header] = values
     styles = {
         _header("d_s", lang): _below(result["d_s"], TARGET_D_S),
         _header("n_d", lang): _below(result["n_d"], TARGET_N_D),
@@ -116,17 +116,15 @@ def list_view(result: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     """The follow-up list as people read it."""
     view = pd.DataFrame(index=result.index)
     for column in result.columns:
-        values = result[column]
+        values, header = result[column], _header(column, lang)
         if values.dtype == np.bool_:
-            view[_header(column, lang)] = values.map(VALUES[lang]).astype(object)
+            view[header] = values.map(VALUES[lang]).astype(object)
         elif pd.api.types.is_datetime64_any_dtype(values.dtype):
-            view[_header(column, lang)] = values.dt.strftime("%Y-%m-%d").fillna("")
+            view[header] = values.dt.strftime("%Y-%m-%d").fillna("")
         elif pd.api.types.is_float_dtype(values.dtype):  # weights, as many digits as recorded
-            view[_header(column, lang)] = [
-                "" if pd.isna(v) else number_as_typed(v, lang) for v in values
-            ]
+            view[header] = ["" if pd.isna(v) else number_as_typed(v, lang) for v in values]
         else:
-            view[_header(column, lang)] = values
+            view[header] = values
     return view.reset_index(drop=True)
 
 

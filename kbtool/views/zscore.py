@@ -20,11 +20,8 @@ PREVIEW_WORDS = by_language(
         "file": ("file", "berkas"),
         "line": ("line", "baris"),
         "age_days": ("days", "hari"),
-        "haz": ("haz", "haz"),
+        **{score: (score, score) for score in ("haz", "waz", "whz", "bmiz")},
         "haz_status": ("haz status", "status haz"),
-        "waz": ("waz", "waz"),
-        "whz": ("whz", "whz"),
-        "bmiz": ("bmiz", "bmiz"),
         "flags": ("flags", "tanda"),
         "title": ("WHO z-scores", "Z-skor WHO"),
     }
