@@ -317,6 +317,21 @@ def test_weight_velocity_flags_big_losses_and_impossible_gains_within_three_mont
     assert row_of(quality_report(oedema))["weight_velocity_pct"] == pytest.approx(50.0)
 
 
+def test_bool_flags_and_oedema_leave_the_callers_frame_as_it_was() -> None:
+    """Flags a library caller holds as numpy bools (not kbtool's Int8) count the same, and
+    oedema is combined with them without writing into the caller's waz_flag column."""
+    visits = ["2024-01-10", "2024-02-10", "2024-03-10", "2024-08-10", "2024-09-10"]
+    waz = [0.0, -0.9, -0.8, -2.5, 0.0]
+    frame = hand_frame(5, visit_date=visits, weight_kg=[10.0, 8.9, 9.0, 7.0, 7.2], waz=waz)
+    frame["child_id"] = "one child"
+    frame["oedema"] = [False, True, False, False, False]
+    as_int8 = row_of(quality_report(frame))
+    flags = frame.assign(waz_flag=np.zeros(5, dtype=bool), haz_flag=np.zeros(5, dtype=bool))
+    row = row_of(quality_report(flags))
+    assert row["weight_velocity_pct"] == as_int8["weight_velocity_pct"] == pytest.approx(50.0)
+    assert not flags["waz_flag"].any()
+
+
 def test_duplicates_are_repeated_measurements_of_a_child_on_one_day() -> None:
     frame = hand_frame(4, visit_date=["2024-01-10", "2024-01-10", "2024-01-10", "2024-02-10"])
     frame["child_id"] = ["a", "a", "b", "a"]
