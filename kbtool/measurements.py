@@ -1,7 +1,7 @@
 """Measurements ready for analysis, from register files, in the store's own columns.
 
 `kbtool prevalence FILE` and the other analyses read registers without touching the store, prepared
-exactly as an import prepares them (kbtool.store.schema.build_batch), so a figure computed from a
+exactly as an import prepares them (kbtool.store.schema.stored_form), so a figure computed from a
 file equals the one computed after importing it. Child keys here use a secret held in memory for
 this run only: they mean nothing afterwards.
 """
@@ -20,8 +20,8 @@ import pyarrow.compute as pc
 
 from kbtool.columns import REJECT_COLUMNS
 from kbtool.errors import InputError
-from kbtool.places import builtin_aliases, normalise_places
-from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher, child_keys
+from kbtool.places import builtin_aliases
+from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher
 from kbtool.reading import ReadOptions, iter_read
 from kbtool.store.dedup import KEY_COLUMNS, Rows, matched_across_keys
 from kbtool.store.read import measurements_frame
@@ -29,7 +29,7 @@ from kbtool.store.schema import (
     DICTIONARY_STRING,
     MEASUREMENT_COLUMNS,
     MEASUREMENT_SCHEMA,
-    build_batch,
+    stored_form,
 )
 
 # the reader's column of the register's names: read only when asked for by name
@@ -93,20 +93,11 @@ def measurements_from_files(
             rows = batch.rows.reset_index(drop=True)
             if not len(rows):
                 continue
-            places = normalise_places(rows["kelurahan"], rows["kecamatan"], aliases)
+            staged, _, places = stored_form(
+                rows, aliases, hasher, import_id="(files)", source_file=str(source),
+                source_sha256="", key_source=_RUN_SOURCE.format(index=index),
+            )  # fmt: skip
             unknown |= set(places.unknown_kelurahan)
-            keys = child_keys(
-                rows, places.kelurahan, hasher, source_sha256=_RUN_SOURCE.format(index=index)
-            )
-            staged = build_batch(
-                rows,
-                keys,
-                places.kelurahan,
-                places.kecamatan,
-                import_id="(files)",
-                source_file=str(source),
-                source_sha256="",
-            )
             table = staged.table
             for name, values in _raw_cells(batch.raw, raw_columns, source, pick_headers).items():
                 table = table.append_column(name, values)

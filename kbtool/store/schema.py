@@ -30,8 +30,8 @@ from kbtool.growth.categories import classify
 from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
 from kbtool.growth.rounding import r_round
 from kbtool.growth.zscores import compute_zscore_arrays
-from kbtool.places import facility_name
-from kbtool.privacy import ChildKeys
+from kbtool.places import AliasTable, NormalisedPlaces, facility_name, normalise_places
+from kbtool.privacy import ChildKeys, KeyHasher, child_keys
 
 _FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
 
@@ -253,6 +253,34 @@ def _with_missing(
 
 def _days_array(days: npt.NDArray[np.int64]) -> pa.Array:
     return _with_missing(days.astype(np.int32), pa.date32(), days == NAT_DAYS)
+
+
+def stored_form(
+    rows: pd.DataFrame,
+    aliases: AliasTable,
+    hasher: KeyHasher,
+    *,
+    import_id: str,
+    source_file: str,
+    source_sha256: str,
+    key_source: str | None = None,
+    key_cache: dict[bytes, bytes] | None = None,
+    partition_order: bool = False,
+) -> tuple[StagedBatch, ChildKeys, NormalisedPlaces]:
+    """A canonical batch as the store keeps it, prepared one way for an import and for a
+    direct read of files (so their figures agree): place names normalised, child keys (row
+    keys from `key_source`, by default the file's SHA-256), then build_batch."""
+    kelurahan, kecamatan = text_column(rows, "kelurahan"), text_column(rows, "kecamatan")
+    places = normalise_places(kelurahan, kecamatan, aliases)
+    keys = child_keys(
+        rows, places.kelurahan, hasher, source_sha256=key_source or source_sha256,
+        key_cache=key_cache,
+    )  # fmt: skip
+    staged = build_batch(
+        rows, keys, places.kelurahan, places.kecamatan, import_id=import_id,
+        source_file=source_file, source_sha256=source_sha256, partition_order=partition_order,
+    )  # fmt: skip
+    return staged, keys, places
 
 
 def build_batch(

@@ -1,6 +1,6 @@
 """Step 1 of an import: each batch of rows, in stored form, staged under staging/<import_id>/.
 
-A batch gets its places normalised, child keys, z-scores and value hash (schema.build_batch),
+A batch gets its places normalised, child keys, z-scores and value hash (schema.stored_form),
 and is appended to a Parquet file per (visit year, kecamatan), with a compact index (key,
 visit day, value hash, reading order, file and row number, source, key kind) per visit year
 that step 2 (kbtool.store.resolve) reads back. Nothing here touches the live store.
@@ -18,11 +18,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from kbtool.columns import text_column
-from kbtool.places import AliasTable, normalise_places
-from kbtool.privacy import ChildKeys, KeyHasher, child_keys, redact_rejects
+from kbtool.places import AliasTable
+from kbtool.privacy import ChildKeys, KeyHasher, redact_rejects
 from kbtool.reading import ReadBatch
-from kbtool.store.schema import PARQUET_OPTIONS, StagedBatch, build_batch
+from kbtool.store.schema import PARQUET_OPTIONS, StagedBatch, stored_form
 
 # Open staged files at once; beyond this the least recently used is closed and a new part begun.
 MAX_OPEN_WRITERS = 64
@@ -95,26 +94,14 @@ class Staging:
         rows = batch.rows.reset_index(drop=True)
         if not len(rows):
             return None, None
-        places = normalise_places(
-            text_column(rows, "kelurahan"), text_column(rows, "kecamatan"), self.aliases
-        )
+        staged, keys, places = stored_form(
+            rows, self.aliases, self.hasher, import_id=self.import_id, source_file=source_file,
+            source_sha256=sha256, key_cache=self._key_cache, partition_order=True,
+        )  # fmt: skip
         self.unknown_kelurahan |= places.unknown_kelurahan
         self.unknown_kecamatan |= places.unknown_kecamatan
-        keys = child_keys(
-            rows, places.kelurahan, self.hasher, source_sha256=sha256, key_cache=self._key_cache
-        )
         if len(self._key_cache) > KEY_CACHE_ENTRIES:
             self._key_cache.clear()  # start afresh rather than grow: hashing again is cheap
-        staged = build_batch(
-            rows,
-            keys,
-            places.kelurahan,
-            places.kecamatan,
-            import_id=self.import_id,
-            source_file=source_file,
-            source_sha256=sha256,
-            partition_order=True,
-        )
         return staged, keys
 
     def write(self, staged: StagedBatch, src: int) -> None:
