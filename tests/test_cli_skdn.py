@@ -90,7 +90,11 @@ def test_every_format(register_csv: Path, tmp_path: Path) -> None:
     sheets = pd.read_excel(workbook, sheet_name=None, engine="openpyxl")
     assert list(sheets) == ["data", "method", "about"]
     assert sheets["data"]["n"].tolist() == expected["n"].tolist()
-    assert "2T" in sheets["method"]["item"].tolist()
+    method = sheets["method"]
+    assert "2T" in method["item"].tolist()
+    # the register read is named there, as prevalence's method sheet names it
+    sources = method.loc[method["item"] == "source", "value"].tolist()
+    assert len(sources) == 1 and f"file={register_csv}" in sources[0]
 
 
 def test_the_list_in_every_format(register_csv: Path, tmp_path: Path) -> None:

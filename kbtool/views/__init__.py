@@ -32,6 +32,21 @@ def labelled(values: Iterable[Any], labels: Mapping[str, str]) -> list[Any]:
     return [labels.get(v, v) if isinstance(v, str) else v for v in values]
 
 
+def made_how(about: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The rows every method sheet ends with: the method notes, kbtool's version, when, the
+    options and the source files of a provenance (`Provenance.to_dict()`)."""
+    return [
+        *(("method", note) for note in about.get("notes", [])),
+        ("kbtool version", about["kbtool_version"]),
+        ("created", about["created"]),
+        *((f"option {key}", str(value)) for key, value in about.get("options", {}).items()),
+        *(
+            ("source", ", ".join(f"{k}={v}" for k, v in source.items()))
+            for source in about.get("sources", [])
+        ),
+    ]
+
+
 def bold_totals(is_total: Iterable[bool]) -> list[str | None]:
     """A rich style per row: the whole area's rows bold."""
     return ["bold" if total else None for total in is_total]

@@ -17,7 +17,7 @@ from kbtool.prevalence import (
     figure_columns,
     is_low_precision,
 )
-from kbtool.views import GROUP_HEADERS, GROUP_LABELS, labelled
+from kbtool.views import GROUP_HEADERS, GROUP_LABELS, labelled, made_how
 from kbtool.views.numbers import intervals, numbers
 from kbtool.words import by_language, note
 from kbtool.writing import Provenance
@@ -164,13 +164,6 @@ def method_sheet(provenance: Provenance) -> pd.DataFrame:
         *(("indicator", DEFINITIONS[name]) for name in chosen),
         ("reference", about["reference"]),
         ("categories", "Permenkes No. 2 Tahun 2020"),
-        *(("method", note) for note in about.get("notes", [])),
-        ("kbtool version", about["kbtool_version"]),
-        ("created", about["created"]),
-        *((f"option {key}", str(value)) for key, value in about.get("options", {}).items()),
-        *(
-            ("source", ", ".join(f"{k}={v}" for k, v in source.items()))
-            for source in about.get("sources", [])
-        ),
+        *made_how(about),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])

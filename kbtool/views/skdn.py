@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.views import GROUP_HEADERS, labelled
+from kbtool.views import GROUP_HEADERS, labelled, made_how
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import LABELS
 from kbtool.words import by_language
@@ -139,11 +139,5 @@ def title(lang: str, *, follow_up: bool = False) -> str:
 def method_sheet(provenance: Provenance) -> pd.DataFrame:
     """The xlsx sheet that states what each letter counts and how."""
     about = provenance.to_dict()
-    rows = [
-        *DEFINITIONS.items(),
-        *(("method", note) for note in about.get("notes", [])),
-        ("kbtool version", about["kbtool_version"]),
-        ("created", about["created"]),
-        *((f"option {key}", str(value)) for key, value in about.get("options", {}).items()),
-    ]
+    rows = [*DEFINITIONS.items(), *made_how(about)]
     return pd.DataFrame(rows, columns=["item", "value"])
