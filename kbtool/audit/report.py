@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from kbtool.audit.causes import Causes, find_causes, kernel_inputs
+from kbtool.audit.causes import CAUSES, Causes, find_causes, kernel_inputs
 from kbtool.audit.columns import INDICATORS, status_column, z_column
 from kbtool.audit.compare import Comparison, compare_indicator
 from kbtool.audit.rows import row_table
 from kbtool.audit.summary import Groups, group_rows, summary_table
+from kbtool.prevalence import TOTAL_LABEL
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,49 @@ class AuditResult:
     def row_table(self, lang: str = "en") -> pd.DataFrame:
         """The comparison row by row (kbtool.audit.rows)."""
         return row_table(self.frame, self.comparisons, self.causes, self.by, lang)
+
+    def per_group(self) -> pd.DataFrame:
+        """One line per year and group: its indicators' counts added up, the largest
+        difference, stunting from HAZ, the cause of most disagreements."""
+        table, by = self.table, self.by
+        keys = ["year", by]
+        counts = ["z_compared", "z_agree", "status_compared", "status_agree", "disagreements"]
+        grouped = table.groupby(keys, sort=False, dropna=False)
+        lines = grouped[counts].sum()
+        lines["rows"] = grouped["rows"].first()
+        lines["max_abs_diff"] = grouped["max_abs_diff"].max()
+        if "haz" in self.indicators:
+            stunting = table[table["indicator"] == "haz"].set_index(keys)
+            for column in ("register_pct", "who_pct", "difference_points"):
+                lines[column] = stunting[column]
+        causes = self.cause_rows.groupby(keys, sort=False, dropna=False)[list(CAUSES)].sum()
+        per_cause = causes[list(CAUSES)].to_numpy()
+        main = per_cause.argmax(axis=1)
+        lines["main_cause"] = np.asarray(CAUSES, dtype=object)[main]
+        lines["main_cause_rows"] = per_cause[np.arange(len(main)), main]
+        lines["stale_date"] = grouped["stale_date"].first()
+        return lines.reset_index()
+
+    def per_group_worst_first(self) -> pd.DataFrame:
+        """per_group's lines to show: per year, the whole area first, then the groups with a
+        disagreement, the largest share of disagreements first."""
+        lines, by = self.per_group(), self.by
+        share = lines["disagreements"] / (lines["z_compared"] + lines["status_compared"]).clip(1)
+        is_total = lines[by].astype(str) == TOTAL_LABEL
+        shown = lines[is_total | (lines["disagreements"] > 0)].assign(_share=share, _total=is_total)
+        year = shown["year"].astype("Float64").fillna(np.inf)
+        return (
+            shown.assign(_year=year)
+            .sort_values(["_year", "_total", "_share", by], ascending=[True, False, False, True])
+            .drop(columns=["_share", "_total", "_year"])
+            .reset_index(drop=True)
+        )
+
+    def agreeing_groups(self) -> tuple[int, int]:
+        """How many groups (year and name) agree with WHO on every value compared, of how many."""
+        lines = self.per_group()
+        groups = lines[lines[self.by].astype(str) != TOTAL_LABEL]
+        return int((groups["disagreements"] == 0).sum()), len(groups)
 
 
 def recorded_indicators(frame: pd.DataFrame) -> tuple[str, ...]:

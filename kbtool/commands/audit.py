@@ -22,7 +22,6 @@ from kbtool.commands.common import report_loaded, tell
 from kbtool.commands.options import InputsArg, Reading, Writing, a_file, by_option, command
 from kbtool.measurements import load_measurements
 from kbtool.views.audit import (
-    agreeing_groups,
     finding_lines,
     headline_lines,
     table_view,
@@ -110,7 +109,7 @@ def audit(
     )
     if rows is not None and rows_format is not None:
         write_result(result.row_table(lang), fmt=rows_format, output=str(rows), provenance=about)
-    _tell_findings(headline, groups, not_understood, agreeing_groups(result), lang)
+    _tell_findings(headline, groups, not_understood, result.agreeing_groups(), lang)
 
 
 def _tell_findings(

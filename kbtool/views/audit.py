@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kbtool.audit import CAUSES, AuditResult
+from kbtool.audit import AuditResult
 from kbtool.prevalence import TOTAL_LABEL
 from kbtool.views import GROUP_HEADERS, GROUP_LABELS, bold_totals, labelled
 from kbtool.views.numbers import intervals, number, numbers
@@ -67,50 +67,6 @@ def cause_label(cause: str, stale_date: Any, lang: str) -> str:
     return CAUSE_LABELS[lang][cause].format(date=day or ANOTHER_DATE[lang])
 
 
-def pooled(result: AuditResult) -> pd.DataFrame:
-    """One line per year and group: its indicators' counts added up, the largest difference,
-    stunting from HAZ, the cause of most disagreements."""
-    table, by = result.table, result.by
-    keys = ["year", by]
-    counts = ["z_compared", "z_agree", "status_compared", "status_agree", "disagreements"]
-    grouped = table.groupby(keys, sort=False, dropna=False)
-    lines = grouped[counts].sum()
-    lines["rows"] = grouped["rows"].first()
-    lines["max_abs_diff"] = grouped["max_abs_diff"].max()
-    if "haz" in result.indicators:
-        stunting = table[table["indicator"] == "haz"].set_index(keys)
-        for column in ("register_pct", "who_pct", "difference_points"):
-            lines[column] = stunting[column]
-    cause_rows = result.cause_rows.groupby(keys, sort=False, dropna=False)[list(CAUSES)].sum()
-    main = cause_rows[list(CAUSES)].to_numpy().argmax(axis=1)
-    lines["main_cause"] = np.asarray(CAUSES, dtype=object)[main]
-    lines["main_cause_rows"] = cause_rows[list(CAUSES)].to_numpy()[np.arange(len(main)), main]
-    lines["stale_date"] = grouped["stale_date"].first()
-    return lines.reset_index()
-
-
-def worst_first(lines: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Per year, the whole area first, then the groups with a disagreement, the largest share
-    of disagreements first."""
-    share = lines["disagreements"] / (lines["z_compared"] + lines["status_compared"]).clip(1)
-    is_total = lines[by].astype(str) == TOTAL_LABEL
-    shown = lines[is_total | (lines["disagreements"] > 0)].assign(_share=share, _total=is_total)
-    year = shown["year"].astype("Float64").fillna(np.inf)
-    return (
-        shown.assign(_year=year)
-        .sort_values(["_year", "_total", "_share", by], ascending=[True, False, False, True])
-        .drop(columns=["_share", "_total", "_year"])
-        .reset_index(drop=True)
-    )
-
-
-def agreeing_groups(result: AuditResult) -> tuple[int, int]:
-    """How many groups (year and name) agree with WHO on every value compared, of how many."""
-    lines = pooled(result)
-    groups = lines[lines[result.by].astype(str) != TOTAL_LABEL]
-    return int((groups["disagreements"] == 0).sum()), len(groups)
-
-
 def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
     return 100 * part / whole.where(whole > 0)
 
@@ -119,7 +75,7 @@ def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, 
     """The terminal table and a style per row (the whole area bold). What matters most comes
     first, so a narrow terminal still shows it: the group, how many agree, the likely cause."""
     headers, by = HEADERS[lang], result.by
-    lines = worst_first(pooled(result), by)
+    lines = result.per_group_worst_first()
     view = pd.DataFrame(index=lines.index)
     view[headers["year"]] = lines["year"].astype(object).where(lines["year"].notna(), "")
     view[headers.get(by, by)] = labelled(lines[by].astype(str), LABELS[lang])
@@ -153,7 +109,7 @@ def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, 
 def finding_lines(result: AuditResult, lang: str = "en") -> list[str]:
     """One sentence per group with a disagreement, worst first: what explains most of them."""
     by = result.by
-    lines = worst_first(pooled(result), by)
+    lines = result.per_group_worst_first()
     lines = lines[lines[by].astype(str) != TOTAL_LABEL]
     several_years = result.table["year"].nunique(dropna=False) > 1
     found = []
