@@ -229,6 +229,21 @@ def test_child_in_two_years_counts_once_in_each() -> None:
     assert result[["year", "n", "stunted"]].values.tolist() == [[2022, 1, 1], [2023, 1, 0]]
 
 
+def test_rows_without_a_child_key_are_a_child_each() -> None:
+    """A blank key, like a missing one, names no child: each such row is a child of its own,
+    as quality counts them (two blank rows are not one child measured twice)."""
+    frame = measurements(
+        [
+            ("", "2023-03-01", -2.5, False, "X"),
+            ("  ", "2023-06-01", -2.6, False, "X"),
+            (None, "2023-06-01", 0.0, False, "X"),
+            ("a", "2023-09-01", 0.0, False, "X"),
+        ]
+    )
+    result = compute_prevalence(frame, min_n=0)
+    assert result[["n", "stunted"]].values.tolist() == [[4, 2]]
+
+
 def test_child_without_valid_haz_is_excluded_in_its_latest_group() -> None:
     frame = measurements(
         [
