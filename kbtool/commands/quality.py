@@ -17,14 +17,14 @@ from kbtool.commands.options import (
     choice,
     command,
 )
-from kbtool.quality import columns_needed, provenance, quality_report, rated_at_least
+from kbtool.quality import GROUP_COLUMNS, columns_needed, provenance, quality_report, rated_at_least
 from kbtool.views.quality import RATING_STYLES, explain, failing_line, finding_lines, table_view
 from kbtool.words import say
 from kbtool.writing import Provenance
 
 ByOption = Annotated[
     str,
-    by_option(("posyandu", "kelurahan", "kecamatan"), "Group by posyandu, kelurahan or kecamatan."),
+    by_option(GROUP_COLUMNS, "Group by posyandu, kelurahan or kecamatan."),
 ]
 PeriodOption = Annotated[
     str,
