@@ -228,25 +228,25 @@ def command(function: F) -> F:
     signature = inspect.signature(function, eval_str=True)
     groups = {p.name: p.annotation for p in signature.parameters.values() if p.annotation in GROUPS}
     own = [p for p in signature.parameters.values() if p.name not in groups]
-    added = [
-        inspect.Parameter(
-            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=kind
-        )
-        for group in groups.values()
-        for f, kind in _options(group)
-    ]
+    added = {name: _options(group) for name, group in groups.items()}
 
     @functools.wraps(function)
     def run(**values: Any) -> Any:
         for name, group in groups.items():
-            values[name] = group(**{f.name: values.pop(f.name) for f, _ in _options(group)})
+            values[name] = group(**{p.name: values.pop(p.name) for p in added[name]})
         return function(**values)
 
-    run.__signature__ = signature.replace(parameters=[*own, *added])  # type: ignore[attr-defined]
+    parameters = [*own, *(p for options in added.values() for p in options)]
+    run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     return run  # type: ignore[return-value]
 
 
-def _options(group: type) -> list[tuple[Any, Any]]:
-    """A group's fields that are options, with their annotated types."""
+def _options(group: type) -> list[inspect.Parameter]:
+    """A group's fields that are options, as the keyword parameters Typer reads."""
     hints = get_type_hints(group, include_extras=True)
-    return [(f, hints[f.name]) for f in fields(group) if f.init]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    return [
+        inspect.Parameter(f.name, keyword, default=f.default, annotation=hints[f.name])
+        for f in fields(group)
+        if f.init
+    ]
