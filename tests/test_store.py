@@ -725,6 +725,24 @@ def test_lock_timeout_names_the_holder(store: Path) -> None:
     assert messages and "waiting" in messages[0]
 
 
+def test_the_library_entry_points_wait_for_the_lock_at_most_lock_timeout(
+    store: Path, tmp_path: Path
+) -> None:
+    """import_registers and collect_leftovers, as a library user calls them, take the same
+    lock_timeout and on_wait as import_batches."""
+    rows = make_visits(keyed_children(3), ["2023-01-15"])
+    import_batches([source_of(rows, "a.csv")], store)
+    register = tmp_path / "b.csv"
+    rows.to_csv(register, index=False)
+    messages: list[str] = []
+    with store_lock(Store(store)):
+        with pytest.raises(StoreError, match=f"pid {os.getpid()}"):
+            import_registers([register], store, lock_timeout=0.2, on_wait=messages.append)
+        with pytest.raises(StoreError, match=f"pid {os.getpid()}"):
+            collect_leftovers(store, lock_timeout=0.2, on_wait=messages.append)
+    assert len(messages) == 2 and all("waiting" in m for m in messages)
+
+
 # --- the dedup kernel ---------------------------------------------------------------------
 
 

@@ -325,13 +325,22 @@ class _Import:
             self.progress(ImportProgress(phase, summary.file if summary else None, rows))
 
 
-def collect_leftovers(store: str | Path | None = None) -> int:
+def collect_leftovers(
+    store: str | Path | None = None,
+    *,
+    on_wait: Callable[[str], None] | None = None,
+    lock_timeout: float | None = None,
+) -> int:
     """Finish or remove what interrupted imports left in the store (every import does this
-    first). Returns the number of files removed; 0 when there is no store."""
+    first). Returns the number of files removed; 0 when there is no store. It waits for a
+    running import (`on_wait` is told why), at most `lock_timeout` seconds if given."""
     opened = open_existing(resolve_store_dir(store))
     if opened is None:
         return 0
-    with store_lock(opened), closing(catalogue.connect(opened.catalogue_file)) as connection:
+    with (
+        store_lock(opened, timeout=lock_timeout, on_wait=on_wait),
+        closing(catalogue.connect(opened.catalogue_file)) as connection,
+    ):
         return roll_forward(opened, connection)
 
 
@@ -342,6 +351,7 @@ def import_registers(
     read_options: ReadOptions | None = None,
     progress: ProgressCallback | None = None,
     on_wait: Callable[[str], None] | None = None,
+    lock_timeout: float | None = None,
     rejects_path: str | Path | None = None,
     allow_revert: bool = False,
 ) -> ImportSummary:
@@ -377,6 +387,7 @@ def import_registers(
         store,
         progress=progress,
         on_wait=on_wait,
+        lock_timeout=lock_timeout,
         rejects_path=rejects_path,
         allow_revert=allow_revert,
     )
