@@ -188,18 +188,12 @@ class Loaded:
     rejects: pd.DataFrame | None = None  # files only
     matched_across_keys: int = 0  # files only: see FileMeasurements
     doubtful: int = 0  # the store only: measurements repeated under two keys
-    measurements: int = 0  # counted from `frame` when it is given
-    undated: int = 0  # measurements without a visit date; counted from `frame` likewise
+    measurements: int = 0
+    undated: int = 0  # measurements without a visit date
     # (year, columns or None for all those loaded) -> that year's measurements
     read_year: Callable[[int | None, Sequence[str] | None], pd.DataFrame] | None = None
     years: list[int | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # files only: the reader's
-
-    def __post_init__(self) -> None:
-        if self.frame is not None:
-            self.measurements = len(self.frame)
-            if "visit_date" in self.frame:
-                self.undated = int(self.frame["visit_date"].isna().sum())
 
     def whole(self) -> pd.DataFrame:
         """All the measurements in one frame."""
@@ -259,6 +253,8 @@ def load_measurements(
             files.rows_read,
             files.rejects,
             files.matched_across_keys,
+            measurements=len(files.frame),
+            undated=_undated(files.frame),
             warnings=files.warnings,
         )
     from kbtool.store import (
@@ -291,4 +287,12 @@ def load_measurements(
             years=years or [None],
         )
     frame = open_measurements(store, columns=columns)
-    return Loaded(frame, sources, origin, len(frame), doubtful=doubtful)
+    return Loaded(
+        frame, sources, origin, len(frame), doubtful=doubtful, measurements=len(frame),
+        undated=_undated(frame),
+    )  # fmt: skip
+
+
+def _undated(frame: pd.DataFrame) -> int:
+    """How many measurements have no visit date."""
+    return int(frame["visit_date"].isna().sum()) if "visit_date" in frame else 0
