@@ -264,9 +264,12 @@ def find_header(rows: Sequence[Sequence[str]], overrides: Mapping[str, str], sou
     none does, the first non-blank row's problem is raised."""
     rows = rows[:HEADER_SEARCH_LINES]
     candidates = [i for i, cells in enumerate(rows) if not all(map(is_blank_line, cells))]
+    first_problem = None
     for index in candidates:
-        if _match_columns(rows[index], overrides, source)[2] is None:
+        problem = _match_columns(rows[index], overrides, source)[2]
+        if problem is None:
             return index
-    if not candidates:
+        first_problem = first_problem or problem
+    if first_problem is None:
         raise InputError(f"{source}: no header line found; {EXPECTED_FORMAT}")
-    raise InputError(f"{source}: {_match_columns(rows[candidates[0]], overrides, source)[2]}")
+    raise InputError(f"{source}: {first_problem}")
