@@ -4,6 +4,7 @@ the small column helpers every layer shares; no kbtool import but arrays and err
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -196,6 +197,14 @@ def factorize(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], list[
         )
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return np.asarray(codes, dtype=np.intp), list(np.asarray(uniques, dtype=object))
+
+
+def without_accents(text: str) -> str:
+    """Text with its accents dropped (é -> e): Unicode's compatibility decomposition, less
+    the combining marks."""
+    return "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
 
 
 def text_column(rows: pd.DataFrame, name: str) -> pd.Series:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from kbtool.columns import without_accents
 from kbtool.errors import StoreError
 
 PLACE_KINDS = ("kelurahan", "kecamatan")
@@ -66,9 +66,7 @@ _ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 
 
 def _tokens(text: str) -> list[str]:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    plain = re.sub(r"['`\u2019]", "", plain)
+    plain = re.sub(r"['`\u2019]", "", without_accents(text.casefold()))
     return re.sub(r"[\W_]+", " ", plain).split()
 
 

@@ -35,7 +35,6 @@ import os
 import re
 import secrets
 import stat
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +54,7 @@ from kbtool.columns import (
     splitmix64,
     text_codes,
     text_column,
+    without_accents,
 )
 from kbtool.errors import StoreError
 
@@ -187,14 +187,8 @@ def clean_nik(child_id: pd.Series, birth_date: pd.Series | None = None) -> pd.Se
     return pd.Series(_or_none(niks)[row_code], index=child_id.index, dtype=object)
 
 
-def _without_accents(text: str) -> str:
-    return "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
-    )
-
-
 def _fold_name(text: str) -> str:
-    return text.casefold() if text.isascii() else _without_accents(text.casefold())
+    return text.casefold() if text.isascii() else without_accents(text.casefold())
 
 
 def _folded_names(names: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
@@ -470,7 +464,7 @@ _SIXTEEN_DIGITS = r"^\s*'?\d[\d\s.\-]{14,}\d(\.0+)?\s*$"
 
 def _header_words(header: str) -> tuple[set[str], str]:
     """A header's words (lowercase, accents dropped, camelCase split) and all of them joined."""
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", _without_accents(header)).lower()
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", without_accents(header)).lower()
     words = re.findall(r"[a-z0-9]+", text)
     return set(words), "".join(words)
 
