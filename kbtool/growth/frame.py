@@ -7,7 +7,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from kbtool.columns import MEASURE_UNKNOWN
+from kbtool.columns import MEASURE_UNKNOWN, READ_ZSCORES
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -15,14 +15,7 @@ from kbtool.growth.zscores import ZScoreArrays, compute_zscore_arrays
 
 # The computed columns, in the order kbtool writes them (issue 2, section 3).
 ZSCORE_COLUMNS = (
-    "age_days",
-    "lenhei_cm",
-    "haz",
-    "haz_flag",
-    "waz",
-    "waz_flag",
-    "whz",
-    "whz_flag",
+    *READ_ZSCORES,  # those the analyses read, first
     "bmi",
     "bmiz",
     "bmiz_flag",
