@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from kbtool.arrays import IntArray
+from kbtool.arrays import BoolArray, IndexArray, IntArray
 from kbtool.columns import day_numbers
 
 DUPLICATE = 0
@@ -54,7 +54,7 @@ class Rows:
         visit = day_numbers(table.column("visit_date").to_numpy())  # NAT_DAYS where missing
         return cls(key, visit, vhash, kind, src)
 
-    def take(self, rows: npt.NDArray[np.intp] | npt.NDArray[np.bool_]) -> Rows:
+    def take(self, rows: IndexArray | BoolArray) -> Rows:
         """The rows chosen (positions or a mask)."""
         kind = None if self.kind is None else self.kind[rows]
         src = None if self.src is None else self.src[rows]
@@ -70,7 +70,7 @@ class Resolution:
     credit_src: IntArray  # for SUPERSEDED rows: the source of the row that won, else -1
 
 
-def repeats(values: IntArray) -> npt.NDArray[np.bool_]:
+def repeats(values: IntArray) -> BoolArray:
     """Whether each value occurs more than once."""
     # a sort, then a look-up of the few repeated values (faster than factorize); pandas'
     # duplicated when many repeat (an export imported again)
@@ -129,7 +129,7 @@ def resolve(incoming: Rows, stored: Rows, *, seq: IntArray | None = None) -> Res
     return Resolution(status, replaces, credit)
 
 
-def _stored_row(ident: IntArray, stored_ident: IntArray) -> npt.NDArray[np.intp]:
+def _stored_row(ident: IntArray, stored_ident: IntArray) -> IndexArray:
     """Each incoming identity's stored row, -1 for none (the last, were one stored twice)."""
     if not len(stored_ident):
         return np.full(len(ident), -1, dtype=np.intp)
@@ -141,7 +141,7 @@ def _stored_row(ident: IntArray, stored_ident: IntArray) -> npt.NDArray[np.intp]
     return np.where(found >= 0, last[found], -1)
 
 
-def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> npt.NDArray[np.bool_]:
+def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> BoolArray:
     """Which incoming rows repeat a measurement already known under another child key.
 
     The same visit date and measured values under another key are the same measurement read

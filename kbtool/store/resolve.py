@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kbtool.arrays import BoolArray, IndexArray, IntArray
 from kbtool.concurrency import ahead, cores
 from kbtool.privacy import KEY_KIND_NIK
 from kbtool.store import catalogue, dedup
@@ -54,11 +55,11 @@ class Plan:
 class Outcome:
     """Per source (by position): what became of its rows; and what the store looks like."""
 
-    duplicate: npt.NDArray[np.int64]
-    stored: npt.NDArray[np.int64]
-    corrections: npt.NDArray[np.int64]
-    matched_across_keys: npt.NDArray[np.int64]
-    reverts: npt.NDArray[np.int64]
+    duplicate: IntArray
+    stored: IntArray
+    corrections: IntArray
+    matched_across_keys: IntArray
+    reverts: IntArray
     reverted_imports: dict[str, int] = field(default_factory=dict)  # import -> rows not reverted
     across_keys: dict[int | None, int] = field(default_factory=dict)  # per visit year, after
 
@@ -73,9 +74,9 @@ class _Split:
     year: int | None
     kecamatan: str | None
     rows: int
-    keep: npt.NDArray[np.int64] | None = None
+    keep: IntArray | None = None
     target: Path | None = None
-    moved: npt.NDArray[np.int64] = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    moved: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     entry: catalogue.FileEntry | None = None  # a stored file: named when it is damaged
 
     def run(self, store: Store) -> pa.Table | None:
@@ -95,12 +96,12 @@ class _Matched:
 
     column: dict[str, npt.NDArray[Any]]
     incoming: dedup.Rows
-    stored_file: npt.NDArray[np.int64]
-    stored_row: npt.NDArray[np.int64]
+    stored_file: IntArray
+    stored_row: IntArray
     measured: dedup.Rows  # every live row of the year
-    stored_at: npt.NDArray[np.intp]  # each stored row's position in `measured`
+    stored_at: IndexArray  # each stored row's position in `measured`
     decided: dedup.Resolution
-    across: npt.NDArray[np.intp]  # new rows known under another key
+    across: IndexArray  # new rows known under another key
 
 
 class Resolver:
@@ -200,8 +201,8 @@ class Resolver:
         self,
         year: int | None,
         column: dict[str, npt.NDArray[Any]],
-        live: npt.NDArray[np.bool_],
-        moved_in_import: npt.NDArray[np.bool_],
+        live: BoolArray,
+        moved_in_import: BoolArray,
         touched: set[tuple[int | None, str | None]],
     ) -> list[_Split]:
         """The year's staged files: kept as they are, or rewritten without the rows that do not
@@ -238,8 +239,8 @@ class Resolver:
         source: Path,
         year: int | None,
         kecamatan: str | None,
-        kept: npt.NDArray[np.int64],
-        moved: npt.NDArray[np.int64],
+        kept: IntArray,
+        moved: IntArray,
         entry: catalogue.FileEntry | None = None,
     ) -> _Split:
         """A file rewritten with only the rows `kept` (into a new staged file, none when no row
@@ -275,8 +276,8 @@ class Resolver:
         self,
         src: npt.NDArray[np.int32],
         decided: dedup.Resolution,
-        across: npt.NDArray[np.intp],
-        reverts: npt.NDArray[np.intp],
+        across: IndexArray,
+        reverts: IndexArray,
     ) -> None:
         size = len(self.outcome.stored)
         moved = decided.status == dedup.SUPERSEDED
@@ -291,7 +292,7 @@ class Resolver:
 
     def _reverts(
         self, year: int | None, incoming: dedup.Rows, decided: dedup.Resolution
-    ) -> npt.NDArray[np.intp]:
+    ) -> IndexArray:
         """Corrections that would restore a value a later import superseded (an older export
         imported again): left out, and counted per superseding import, unless allowed."""
         corrections = np.flatnonzero(decided.replaces >= 0)
@@ -326,8 +327,8 @@ class Resolver:
         return np.sort(found["row"].to_numpy()).astype(np.intp)
 
     def _stored_index(
-        self, files: list[catalogue.FileEntry], incoming_children: npt.NDArray[np.int64]
-    ) -> tuple[dedup.Rows, npt.NDArray[np.intp], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        self, files: list[catalogue.FileEntry], incoming_children: IntArray
+    ) -> tuple[dedup.Rows, IndexArray, IntArray, IntArray]:
         """Key columns of every live row of the year; the positions of those whose child occurs
         in the import, with each one's file (position in `files`) and row number."""
         tables = [read_store_file(self.store, entry, dedup.KEY_COLUMNS) for entry in files]
@@ -424,9 +425,7 @@ def _across_keys_after(matched: _Matched) -> int:
     )
 
 
-def _rows_by_file(
-    file_no: npt.NDArray[Any], row_no: npt.NDArray[Any]
-) -> dict[int, npt.NDArray[np.int64]]:
+def _rows_by_file(file_no: npt.NDArray[Any], row_no: npt.NDArray[Any]) -> dict[int, IntArray]:
     """Row numbers (below 2**32) grouped by file number, in order: one sort of both packed."""
     packed = np.sort((np.asarray(file_no, dtype=np.int64) << 32) | row_no)
     files, rows = packed >> 32, packed & 0xFFFFFFFF
