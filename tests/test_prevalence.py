@@ -214,6 +214,23 @@ def test_flagged_latest_visit_falls_back_to_earlier_valid_one() -> None:
     assert result[["n", "stunted", "excluded"]].values.tolist() == [[1, 1, 0]]
 
 
+def test_selection_by_another_z_score_picks_its_own_latest_valid_visit() -> None:
+    """select_period_measurements(z_column=, flag_column=) chooses by that z-score: the
+    latest visit with a valid WAZ, where HAZ would choose another."""
+    frame = measurements(
+        [
+            ("a", "2023-03-01", -2.5, False, "X"),
+            ("a", "2023-06-01", -1.0, False, "X"),
+        ]
+    )
+    frame["waz"] = [-1.5, -6.5]
+    frame["waz_flag"] = [False, True]  # the later WAZ is flagged
+    by_haz = select_period_measurements(frame).selected
+    by_waz = select_period_measurements(frame, z_column="waz", flag_column="waz_flag").selected
+    assert by_haz["haz"].tolist() == [-1.0]
+    assert by_waz["waz"].tolist() == [-1.5]
+
+
 def test_child_in_two_years_counts_once_in_each() -> None:
     frame = measurements(
         [

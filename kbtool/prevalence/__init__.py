@@ -13,7 +13,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from kbtool.prevalence.compute import (
+    AGE_GROUP_BREAKS_MONTHS,
     AGE_GROUP_COLUMN,
+    AGE_GROUP_LABELS,
     DEFAULT_MIN_N,
     FIGURE_COLUMNS,
     GENERIC_COLUMNS,
@@ -37,7 +39,9 @@ from kbtool.prevalence.selection import PERIODS, SelectionResult, select_period_
 from kbtool.writing import Provenance
 
 __all__ = [
+    "AGE_GROUP_BREAKS_MONTHS",
     "AGE_GROUP_COLUMN",
+    "AGE_GROUP_LABELS",
     "BY_CHOICES",
     "DEFAULT_MIN_N",
     "FIGURE_COLUMNS",

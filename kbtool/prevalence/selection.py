@@ -61,12 +61,14 @@ def select_period_measurements(
     period: str = "year",
     months: Iterable[int] | None = None,
     child_key: str = "child_id",
+    z_column: str = "haz",
+    flag_column: str = "haz_flag",
     columns: Sequence[str] | None = None,
 ) -> SelectionResult:
-    """Pick, for each child and period, the latest measurement with a valid HAZ.
+    """Pick, for each child and period, the latest measurement with a valid z-score.
 
-    `frame` needs `child_key`, `visit_date` (datetime64), `haz` (NaN where not computable)
-    and `haz_flag` (True where implausible; missing counts as not flagged). `period` is
+    `frame` needs `child_key`, `visit_date` (datetime64), `z_column` (NaN where not computable)
+    and `flag_column` (True where implausible; missing counts as not flagged). `period` is
     "year", "quarter" or "month"; `months` keeps only visits in those calendar months (e.g.
     [2, 8], the bulan timbang). A child without any valid z-score in a period is returned in
     `excluded` with its latest measurement. Two measurements of a child on the same day: the
@@ -77,7 +79,7 @@ def select_period_measurements(
     results start with a `period` column.
     """
     picked = prepare_visits(frame, period=period, months=months, child_key=child_key).pick(
-        valid_z(frame, "haz", "haz_flag")
+        valid_z(frame, z_column, flag_column)
     )
     wanted = [c for c in (frame.columns if columns is None else columns) if c != "period"]
     require_columns(frame, wanted)
