@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -37,9 +38,11 @@ class AuditResult:
         """The comparison row by row (kbtool.audit.rows)."""
         return row_table(self.frame, self.comparisons, self.causes, self.by, lang)
 
+    @cached_property
     def per_group(self) -> pd.DataFrame:
         """One line per year and group: its indicators' counts added up, the largest
-        difference, stunting from HAZ, the cause of most disagreements."""
+        difference, stunting from HAZ, the cause of most disagreements (made once: the view
+        and the command both read it)."""
         table, by = self.table, self.by
         keys = ["year", by]
         counts = ["z_compared", "z_agree", "status_compared", "status_agree", "disagreements"]
@@ -52,7 +55,7 @@ class AuditResult:
             for column in ("register_pct", "who_pct", "difference_points"):
                 lines[column] = stunting[column]
         causes = self.cause_rows.groupby(keys, sort=False, dropna=False)[list(CAUSES)].sum()
-        per_cause = causes[list(CAUSES)].to_numpy()
+        per_cause = causes.to_numpy()
         main = per_cause.argmax(axis=1)
         lines["main_cause"] = np.asarray(CAUSES, dtype=object)[main]
         lines["main_cause_rows"] = per_cause[np.arange(len(main)), main]
@@ -62,7 +65,7 @@ class AuditResult:
     def per_group_worst_first(self) -> pd.DataFrame:
         """per_group's lines to show: per year, the whole area first, then the groups with a
         disagreement, the largest share of disagreements first."""
-        lines, by = self.per_group(), self.by
+        lines, by = self.per_group, self.by
         share = lines["disagreements"] / (lines["z_compared"] + lines["status_compared"]).clip(1)
         is_total = lines[by].astype(str) == TOTAL_LABEL
         shown = lines[is_total | (lines["disagreements"] > 0)].assign(_share=share, _total=is_total)
@@ -76,7 +79,7 @@ class AuditResult:
 
     def agreeing_groups(self) -> tuple[int, int]:
         """How many groups (year and name) agree with WHO on every value compared, of how many."""
-        lines = self.per_group()
+        lines = self.per_group
         groups = lines[lines[self.by].astype(str) != TOTAL_LABEL]
         return int((groups["disagreements"] == 0).sum()), len(groups)
 
