@@ -87,7 +87,7 @@ def compute_skdn(
     sasaran from the file (see the module docstring). The frame's attrs record the options."""
     if by not in BY_CHOICES:
         raise UsageError(f"--by {by}: choose one of {', '.join(BY_CHOICES)}")
-    require_columns(frame, [by], zscores_hint=True)
+    require_columns(frame, [by])
     sequence = weighing_sequence(frame, child_key=child_key)
     span = month_range(sequence.months_seen, first_month, last_month)
     codes, labels = group_codes(frame[by])

@@ -68,9 +68,7 @@ def followup_list(
     with a measurement); see the module docstring. `weight_1` to `weight_3` (and their dates) are
     the child's last three counted weighings up to the month, newest first: `date_1` says
     whether the month has one. `names` names a frame column to echo (the register's names)."""
-    require_columns(
-        frame, [by, *LIST_SOURCE_COLUMNS, *([names] if names else [])], zscores_hint=True
-    )
+    require_columns(frame, [by, *LIST_SOURCE_COLUMNS, *([names] if names else [])])
     sequence = weighing_sequence(frame, child_key=child_key)
     span = month_range(sequence.months_seen, first_month, last_month)
     codes, labels = group_codes(frame[by])
