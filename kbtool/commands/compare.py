@@ -10,9 +10,7 @@ import typer
 
 from kbtool.commands.common import tell
 from kbtool.commands.options import (
-    OptionalInputsArg,
-    Reading,
-    StoreOption,
+    Source,
     Writing,
     choice,
     command,
@@ -76,9 +74,7 @@ SeedOption = Annotated[
 
 @command
 def compare(
-    inputs: OptionalInputsArg = None,
     groups_file: GroupsOption = ...,  # type: ignore[assignment]
-    store: StoreOption = None,
     indicator: IndicatorOption = None,
     table: TableOption = "effects",
     draws: DrawsOption = DEFAULT_DRAWS,
@@ -86,7 +82,7 @@ def compare(
     min_n: MinNOption = DEFAULT_MIN_N,
     *,
     writing: Writing,
-    reading: Reading,
+    source: Source,
 ) -> None:
     """Did stunting fall faster where the programme runs? Its units against the others.
 
@@ -108,7 +104,7 @@ def compare(
     indicators = tuple(indicator or ()) or ("stunting",)
     needed = columns_needed(programme, indicators)
     # child-years lie within a visit year: the store is read one year at a time
-    loaded = reading.load(inputs, store, needed, lang, by_year=True)
+    loaded = source.load(needed, lang, by_year=True)
     comparison = compare_groups(
         loaded.frames(),
         programme,

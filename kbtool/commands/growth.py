@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from kbtool.commands.options import (
-    OptionalInputsArg,
-    Reading,
-    StoreOption,
+    Source,
     Writing,
     by_option,
     command,
@@ -27,12 +25,10 @@ ByOption = Annotated[
 
 @command
 def growth(
-    inputs: OptionalInputsArg = None,
-    store: StoreOption = None,
     by: ByOption = "kelurahan",
     *,
     writing: Writing,
-    reading: Reading,
+    source: Source,
 ) -> None:
     """Stunting dynamics per kelurahan and year: children who became stunted (onsets, of those
     at risk) and who recovered, each with Wilson 95% intervals and confirmed by the next
@@ -47,7 +43,7 @@ def growth(
     """
     lang = writing.lang
     # pairs cross years: the store is read whole, only these columns
-    loaded = reading.load(inputs, store, columns_needed(by), lang)
+    loaded = source.load(columns_needed(by), lang)
     result = compute_growth(loaded.whole(), by=by)
     view, styles = table_view(result, lang=lang)
     writing.write(

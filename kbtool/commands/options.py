@@ -180,23 +180,32 @@ class Reading:
             column_overrides=overrides, sheet=self.sheet, date_format=self.date_format
         )
 
-    def of_files(self, inputs: Sequence[str] | None, **more: object) -> ReadOptions:
+
+@dataclass(frozen=True)
+class Source(Reading):
+    """Reading, plus where the measurements come from: INPUT files, else the store (--store)."""
+
+    inputs: OptionalInputsArg = None
+    store: StoreOption = None
+
+    def of_files(self, **more: object) -> ReadOptions:
         """The reader's options; without INPUT files (the store) these options, and `more`
         (option name: value), are refused."""
         given: dict[str, object] = {"--column": self.column, "--sheet": self.sheet}
         given |= {"--rejects": self.rejects, "--date-format": self.date_format != AUTO, **more}
         for name, value in given.items():
-            if value and not inputs:
+            if value and not self.inputs:
                 raise typer.BadParameter("applies to INPUT files, not the store", param_hint=name)
         return self.options()
 
     def load(
-        self, inputs: Sequence[str] | None, store: Path | None, columns: Sequence[str], lang: str,
-        *, by_year: bool = False, what: str = "count", quiet: bool = False,
+        self, columns: Sequence[str], lang: str, *, by_year: bool = False, what: str = "count",
+        quiet: bool = False,
     ) -> Loaded:  # fmt: skip
-        """The measurements of INPUT files or else the store (only `columns`; by_year: one
-        frame per visit year), and what people should hear about them on stderr."""
-        loaded = load_measurements(inputs, store, columns, self.of_files(inputs), by_year=by_year)
+        """The measurements (only `columns`; by_year: one frame per visit year), and what
+        people should hear about them on stderr."""
+        options = self.of_files()
+        loaded = load_measurements(self.inputs, self.store, columns, options, by_year=by_year)
         report_loaded(loaded, self.rejects, what, lang, quiet)
         return loaded
 
@@ -219,12 +228,12 @@ class Writing:
         write_result(result, fmt=self.format, output=self.output, lang=self.lang, **details)
 
 
-GROUPS = (Reading, Writing)
+GROUPS = (Reading, Source, Writing)
 
 
 def command(function: F) -> F:
-    """A command whose parameters include option groups (Reading, Writing): Typer sees each
-    group's options after the command's own, and the command is called with the group."""
+    """A command whose parameters include option groups (Reading, Source, Writing): Typer sees
+    each group's options after the command's own, and the command is called with the group."""
     signature = inspect.signature(function, eval_str=True)
     groups = {p.name: p.annotation for p in signature.parameters.values() if p.annotation in GROUPS}
     own = [p for p in signature.parameters.values() if p.name not in groups]

@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 
 from kbtool.commands.options import (
-    OptionalInputsArg,
-    Reading,
-    StoreOption,
+    Source,
     Writing,
     choice,
     choices,
@@ -117,8 +115,6 @@ TotalOption = Annotated[
 
 @command
 def prevalence(
-    inputs: OptionalInputsArg = None,
-    store: StoreOption = None,
     indicator: IndicatorOption = None,
     by: ByOption = None,
     cluster: ClusterOption = None,
@@ -130,7 +126,7 @@ def prevalence(
     total: TotalOption = True,
     *,
     writing: Writing,
-    reading: Reading,
+    source: Source,
 ) -> None:
     """Prevalence of stunting, underweight, wasting and overweight per kelurahan and year.
 
@@ -149,11 +145,11 @@ def prevalence(
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
     design = SampleDesign(cluster=cluster, strata=strata, weights=weights)
-    if not inputs:
+    if not source.inputs:
         _stored_only(design)
     needed = columns_needed(groups, indicators, design)
     # periods lie within a visit year: the store is read and counted one year at a time
-    loaded = reading.load(inputs, store, needed, writing.lang, by_year=True)
+    loaded = source.load(needed, writing.lang, by_year=True)
     result = compute_prevalence_of_parts(
         loaded.frames(),
         indicators=indicators,

@@ -8,10 +8,8 @@ import typer
 
 from kbtool.commands.common import tell
 from kbtool.commands.options import (
-    OptionalInputsArg,
     QuietOption,
-    Reading,
-    StoreOption,
+    Source,
     Writing,
     by_option,
     choice,
@@ -53,8 +51,6 @@ ExplainOption = Annotated[
 
 @command
 def quality(
-    inputs: OptionalInputsArg = None,
-    store: StoreOption = None,
     by: ByOption = "posyandu",
     period: PeriodOption = "year",
     fail_on: FailOnOption = None,
@@ -62,7 +58,7 @@ def quality(
     quiet: QuietOption = False,
     *,
     writing: Writing,
-    reading: Reading,
+    source: Source,
 ) -> None:
     """Data quality and plausibility per group and period: completeness, WHO flags, digit
     preference, the HAZ distribution, sex and age ratios, heights that fall or repeat; a SMART
@@ -83,7 +79,7 @@ def quality(
         writing.write(explain(), provenance=Provenance("quality"))
         return
     lang = writing.lang
-    loaded = reading.load(inputs, store, columns_needed(by), lang, what="check", quiet=quiet)
+    loaded = source.load(columns_needed(by), lang, what="check", quiet=quiet)
     report = quality_report(
         loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"
     )

@@ -11,9 +11,7 @@ import typer
 from kbtool.commands.common import report_loaded, tell
 from kbtool.commands.options import (
     LangOption,
-    OptionalInputsArg,
-    Reading,
-    StoreOption,
+    Source,
     by_option,
     choice,
     command,
@@ -98,8 +96,6 @@ ChartsOption = Annotated[
 
 @command
 def report(
-    inputs: OptionalInputsArg = None,
-    store: StoreOption = None,
     output: ReportOutputOption = None,
     fmt: ReportFormatOption = None,
     by: ReportByOption = "kecamatan",
@@ -111,7 +107,7 @@ def report(
     charts: ChartsOption = None,
     lang: LangOption = "en",
     *,
-    reading: Reading,
+    source: Source,
 ) -> None:
     """A report people can read on a phone and print on A4: the latest stunting prevalence and
     where to act first, the trend against the target, every indicator, the data quality and
@@ -125,7 +121,7 @@ def report(
       kbtool report --target 14@2024 --target 14.2@2029 -o report.xlsx
       kbtool report register.csv --groups kampung_kb.csv -o report.html
     """
-    read_options = reading.of_files(inputs)
+    read_options = source.of_files()
     if output is None:
         raise UsageError("name the report file with -o, e.g. -o report.html ('-' for stdout)")
     fmt = fmt or ("xlsx" if str(output).lower().endswith(".xlsx") else "html")
@@ -136,10 +132,14 @@ def report(
         title=title, programme=read_groups(groups) if groups is not None else None,
     )  # fmt: skip
     loaded = load_measurements(
-        inputs, store, columns_needed(by, options.programme), read_options, by_year=True
+        source.inputs,
+        source.store,
+        columns_needed(by, options.programme),
+        read_options,
+        by_year=True,
     )
     if loaded.measurements:
-        report_loaded(loaded, reading.rejects, "count", lang)
+        report_loaded(loaded, source.rejects, "count", lang)
     data = assemble_report(loaded, options)
     if data.comparison is not None:
         for line in note_lines(data.comparison, lang):

@@ -9,9 +9,7 @@ import typer
 
 from kbtool.commands.common import tell
 from kbtool.commands.options import (
-    OptionalInputsArg,
-    Reading,
-    StoreOption,
+    Source,
     Writing,
     by_option,
     command,
@@ -96,8 +94,6 @@ WithNamesOption = Annotated[
 
 @command
 def skdn(
-    inputs: OptionalInputsArg = None,
-    store: StoreOption = None,
     by: ByOption = "posyandu",
     first: FromOption = None,
     last: ToOption = None,
@@ -107,7 +103,7 @@ def skdn(
     with_names: WithNamesOption = False,
     *,
     writing: Writing,
-    reading: Reading,
+    source: Source,
 ) -> None:
     """SKDN per posyandu and month: S (children to weigh), D (weighed), B (new), O (not
     weighed the month before), N (gained the KBM), T (did not), 2T (T twice running), BGM
@@ -120,14 +116,14 @@ def skdn(
       kbtool skdn register.csv --by kelurahan --sasaran sasaran.xlsx -o skdn.xlsx
       kbtool skdn register.csv --list --to 2024-06 -f csv --lang id
     """
-    reading.of_files(inputs, **{"--with-names": with_names})  # refused with the store
+    source.of_files(**{"--with-names": with_names})  # refused with the store
     _check_options(follow_up, with_names, sasaran, first, last)
     lang = writing.lang
     table = read_kbm(kbm) if kbm else BUKU_KIA
     targets = read_sasaran(sasaran, by) if sasaran else None
     needed = [*columns_needed(by, follow_up=follow_up), *([NAME_COLUMN] if with_names else [])]
     # S looks back 12 months and N/T one: the store is read whole, only these columns
-    loaded = reading.load(inputs, store, needed, lang)
+    loaded = source.load(needed, lang)
     if follow_up:
         result = followup_list(
             loaded.whole(), by=by, first_month=first, last_month=last, kbm=table,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kbtool.commands.common import report_loaded
-from kbtool.commands.options import OptionalInputsArg, Reading, StoreOption, Writing, command
+from kbtool.commands.options import Source, Writing, command
 from kbtool.commands.prevalence import ByOption, IndicatorOption, MinNOption, MonthsOption
 from kbtool.errors import InputError, UsageError
 from kbtool.measurements import load_measurements
@@ -39,8 +39,6 @@ TargetOption = Annotated[
 
 @command
 def trend(
-    inputs: OptionalInputsArg = None,
-    store: StoreOption = None,
     indicator: IndicatorOption = None,
     by: ByOption = None,
     target: TargetOption = None,
@@ -48,7 +46,7 @@ def trend(
     min_n: MinNOption = DEFAULT_MIN_N,
     *,
     writing: Writing,
-    reading: Reading,
+    source: Source,
 ) -> None:
     """Prevalence by year per kelurahan and for the whole area, its average annual rate of
     reduction (AARR) and whether it is on track to the target, as the WHO/UNICEF Global
@@ -63,19 +61,17 @@ def trend(
       kbtool trend register.csv --target 14@2024 --target 14.2@2029
       kbtool trend --by kecamatan --indicator all -o trend.xlsx --lang id
     """
-    read_options = reading.of_files(inputs)
+    read_options = source.of_files()
     lang = writing.lang
     targets = parse_targets(target)
     groups = tuple(by or ()) or ("kelurahan",)
     indicators = tuple(indicator or ()) or ("stunting",)
-    loaded = load_measurements(
-        inputs, store, columns_needed(groups, indicators), read_options,
-        by_year=True,
-    )  # fmt: skip
+    needed = columns_needed(groups, indicators)
+    loaded = load_measurements(source.inputs, source.store, needed, read_options, by_year=True)
     nothing = loaded.nothing_dated()
     if nothing is not None:
         raise InputError(f"no trend to follow: {nothing}")
-    report_loaded(loaded, reading.rejects, "count", lang)
+    report_loaded(loaded, source.rejects, "count", lang)
     prevalence = compute_prevalence_of_parts(
         loaded.frames(), indicators=indicators, by=groups, period="year", months=months,
         min_n=min_n, total=True, child_key="child_key",
