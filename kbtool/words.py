@@ -1,9 +1,9 @@
 """What kbtool says to people, in English and Bahasa Indonesia (--lang id).
 
 Machine formats keep English column names (they are an interface); the words people read are
-here and in the catalogue words.toml: stderr messages, the reader's warnings (kept as Said: key
-and values), the notes of a result, the reasons a row was rejected (the reader, the library and
-the views all say things).
+in two catalogues a translator can edit as data, words.toml (messages) and terms.toml (words
+that views, warnings and reasons name), and here: the reader's warnings kept as Said (key and
+values), a result's notes, reject reasons.
 """
 
 from __future__ import annotations
@@ -12,26 +12,38 @@ import numbers
 import re
 import string
 import tomllib
-from collections.abc import Hashable, Mapping
 from importlib.resources import files
-from typing import TypeVar
+from typing import Any
 
 LANGS = ("en", "id")
 
-_Key = TypeVar("_Key", bound=Hashable)
-_Text = TypeVar("_Text")
+
+def _catalogue(name: str) -> dict[str, Any]:
+    return tomllib.loads(files("kbtool").joinpath(name).read_text(encoding="utf-8"))
 
 
-def by_language(pairs: Mapping[_Key, tuple[_Text, _Text]]) -> dict[str, dict[_Key, _Text]]:
-    """Words written beside their translation, {key: (English, Indonesian)}, as one table per
-    language, {"en": {key: English}, "id": {key: Indonesian}}."""
-    return {lang: {key: texts[i] for key, texts in pairs.items()} for i, lang in enumerate(LANGS)}
+# The word tables: {"module": {"table": {key: [English, Indonesian]}}} (terms.toml).
+_TERMS = _catalogue("terms.toml")
 
 
-# The messages, each in every language of LANGS: a catalogue a translator can edit as data.
-MESSAGES: dict[str, dict[str, str]] = tomllib.loads(
-    files("kbtool").joinpath("words.toml").read_text(encoding="utf-8")
-)
+def terms(*tables: str) -> dict[str, dict[str, str]]:
+    """The word tables named ("prevalence.headers"), merged in order, as one table per
+    language: {"en": {key: English}, "id": {key: Indonesian}}."""
+    merged: dict[str, list[str]] = {}
+    for name in tables:
+        module, table = name.split(".")
+        merged |= _TERMS[module][table]
+    return {lang: {key: texts[i] for key, texts in merged.items()} for i, lang in enumerate(LANGS)}
+
+
+def _each_language(table: str) -> dict[str, dict[str, str]]:
+    """A word table as {key: {language: words}}, the form `say` takes a value in."""
+    both = terms(table)
+    return {key: {lang: both[lang][key] for lang in LANGS} for key in both["en"]}
+
+
+# The messages, each in every language of LANGS.
+MESSAGES: dict[str, dict[str, str]] = _catalogue("words.toml")
 
 # A result's notes (the `note` column): English text -> Indonesian.
 _SCORES = ("HAZ", "WAZ", "WHZ", "BMIZ")
@@ -41,63 +53,12 @@ NOTES = {
 }
 _SUPPRESSED = re.compile(r"n < (\d+): figures suppressed")
 
-# kbtool quality's ratings, in each language.
-RATING_WORDS = {
-    "excellent": {"en": "excellent", "id": "sangat baik"},
-    "good": {"en": "good", "id": "baik"},
-    "acceptable": {"en": "acceptable", "id": "cukup"},
-    "problematic": {"en": "problematic", "id": "bermasalah"},
-}
-
-# Words kbtool quality's reasons name, in each language.
-QUALITY_WORDS = {
-    "boys": {"en": "boys", "id": "anak laki-laki"},
-    "girls": {"en": "girls", "id": "anak perempuan"},
-    "below": {"en": "below", "id": "di bawah"},
-    "above": {"en": "above", "id": "di atas"},
-}
-
-# Words the reader's warnings name, in each language.
-READER_WORDS = {
-    "birth_date": {"en": "birth date", "id": "tanggal lahir"},
-    "visit_date": {"en": "visit date", "id": "tanggal ukur"},
-    "or": {"en": " or ", "id": " atau "},
-    "metres": {"en": "metres", "id": "meter"},
-    "grams": {"en": "grams", "id": "gram"},
-    "centimetres": {"en": "centimetres", "id": "sentimeter"},
-    "kilograms": {"en": "kilograms", "id": "kg"},
-    "dmy": {"en": "day/month/year", "id": "hari/bulan/tahun"},
-    "mdy": {"en": "month/day/year", "id": "bulan/hari/tahun"},
-    "first": {"en": "first", "id": "pertama"},
-    "second": {"en": "second", "id": "kedua"},
-}
-
-# What personal data a column holds (kbtool.privacy.personal_header), in each language.
-PERSONAL_DATA = by_language(
-    {
-        "an identity number": ("an identity number", "nomor identitas"),
-        "a name": ("a name", "nama"),
-        "an address": ("an address", "alamat"),
-        "a contact": ("a contact", "kontak"),
-    }
-)
-
-# Why a row was rejected (kbtool.reading.values.REASONS and the field-count reason).
-REASONS = {
-    "unparseable sex": "jenis kelamin tidak terbaca",
-    "unparseable measure": "cara ukur tidak terbaca",
-    "unparseable oedema": "edema tidak terbaca",
-    "unparseable number": "angka tidak terbaca",
-    "unparseable date": "tanggal tidak terbaca",
-    "impossible date": "tanggal mustahil",
-    "date in the future": "tanggal di masa depan",
-    "date before 1900": "tanggal sebelum 1900",
-    "visit date before birth date": "tanggal ukur sebelum tanggal lahir",
-    "height <= 0": "tinggi <= 0",
-    "weight <= 0": "berat <= 0",
-    "age_months < 0": "umur (bulan) < 0",
-    "length and height both given, and they differ": "panjang dan tinggi berbeda",
-}
+RATING_WORDS = _each_language("words.ratings")  # kbtool quality's ratings
+QUALITY_WORDS = _each_language("words.quality")  # words kbtool quality's reasons name
+READER_WORDS = _each_language("words.reader")  # words the reader's warnings name
+PERSONAL_DATA = terms("words.personal_data")  # what a personal column holds
+# why a row was rejected (kbtool.reading.values.REASONS...): English -> Indonesian
+REASONS: dict[str, str] = _TERMS["words"]["reasons"]
 _FIELDS = re.compile(r"expected (\d+) fields, found (\d+)")
 _UNCLOSED = re.compile(
     r"\(an unclosed quote joins lines ([0-9,-]+), ([0-9,]+) lines, into this row\?\)"

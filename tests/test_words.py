@@ -1,15 +1,19 @@
-"""The message catalogue (kbtool/words.toml), which translators edit as data: every message in
-both languages, naming the same values."""
+"""The catalogues translators edit as data: every message (kbtool/words.toml) in both
+languages, naming the same values; every word of kbtool/terms.toml in both, and the words
+the code looks up by its own constants."""
 
 from __future__ import annotations
 
 import re
 import string
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from kbtool.words import LANGS, MESSAGES, say
+from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
+from kbtool.trend import INSUFFICIENT, OFF_TRACK, ON_TRACK
+from kbtool.words import LANGS, MESSAGES, say, terms
 
 KBTOOL = Path(__file__).parent.parent / "kbtool"
 
@@ -39,3 +43,29 @@ def test_a_long_message_is_one_line_of_text() -> None:
     text = say("undated_all", "en", what="count")
     assert "\n" not in text and "  " not in text
     assert text.startswith("warning: no measurement has a visit date, so there is nothing to count")
+
+
+def test_every_term_is_words_in_both_languages() -> None:
+    catalogue = tomllib.loads((KBTOOL / "terms.toml").read_text(encoding="utf-8"))
+    tables = [(m, t, words) for m, module in catalogue.items() for t, words in module.items()]
+    assert len(tables) > 20, "every table is found"
+    for module, table, words in tables:
+        for key, texts in words.items():
+            if (module, table) == ("words", "reasons"):  # English -> Indonesian
+                assert isinstance(texts, str) and texts.strip(), key
+            else:
+                assert len(texts) == len(LANGS) and all(isinstance(t, str) for t in texts), key
+                assert fields(texts[0]) == fields(texts[1]), key
+
+
+def test_terms_looked_up_by_the_codes_constants_are_there() -> None:
+    assert set(terms("groups.labels")["id"]) == {TOTAL_LABEL, UNKNOWN_LABEL}
+    assert set(terms("trend.status_words")["id"]) == {ON_TRACK, OFF_TRACK, INSUFFICIENT}
+
+
+def test_terms_merge_tables_in_order() -> None:
+    merged = terms("groups.headers", "prevalence.headers")
+    assert merged["id"]["kelurahan"] == "Kelurahan" and merged["id"]["sex"] == "JK"
+    assert list(merged["en"])[: len(terms("groups.headers")["en"])] == list(
+        terms("groups.headers")["en"]
+    )

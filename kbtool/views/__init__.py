@@ -9,23 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
-
-# the headers of the period and group columns, (English, Indonesian)
-GROUP_HEADERS = {
-    "year": ("Year", "Tahun"),
-    "period": ("Period", "Periode"),
-    "posyandu": ("Posyandu", "Posyandu"),
-    "kelurahan": ("Kelurahan", "Kelurahan"),
-    "kecamatan": ("Kecamatan", "Kecamatan"),
-    "puskesmas": ("Puskesmas", "Puskesmas"),
-}
-# the row labels of the whole area and of a group without a name, (English, Indonesian)
-GROUP_LABELS = {
-    TOTAL_LABEL: (TOTAL_LABEL, "Semua"),
-    UNKNOWN_LABEL: (UNKNOWN_LABEL, "(tidak diketahui)"),
-}
-
 
 def labelled(values: Iterable[Any], labels: Mapping[str, str]) -> list[Any]:
     """Each value in the words of `labels` (text without a label, and numbers, as they are)."""

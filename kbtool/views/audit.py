@@ -14,45 +14,16 @@ import pandas as pd
 
 from kbtool.audit import AuditResult
 from kbtool.prevalence import TOTAL_LABEL
-from kbtool.views import GROUP_HEADERS, GROUP_LABELS, bold_totals, labelled
+from kbtool.views import bold_totals, labelled
 from kbtool.views.numbers import intervals, number, numbers
-from kbtool.words import by_language, say
+from kbtool.words import say, terms
 
-HEADERS = by_language(
-    {
-        **GROUP_HEADERS,
-        "rows": ("Rows", "Baris"),
-        "z": ("Agree %", "Sesuai %"),
-        "cause": ("Likely cause", "Kemungkinan sebab"),
-        "explains": ("Explains", "Menjelaskan"),
-        "stunted": ("Stunted % reg./WHO", "Pendek % reg./WHO"),
-        "difference": ("Diff.", "Beda"),
-        "status": ("Status agree %", "Status sesuai %"),
-        "max_abs_diff": ("Max diff.", "Selisih maks."),
-    }
-)
+HEADERS = terms("groups.headers", "audit.headers")
 # what an indicator's prevalence counts (z < -2), for the headline
-INDICATOR_NAMES = by_language(
-    {
-        "haz": ("Stunting", "Pendek (TB/U)"),
-        "waz": ("Underweight", "Berat badan kurang (BB/U)"),
-        "whz": ("Wasting", "Gizi kurang (BB/TB)"),
-        "bmiz": ("Thinness (BMI-for-age)", "Gizi kurang (IMT/U)"),
-    }
-)
-CAUSE_LABELS = by_language(
-    {
-        "age_in_completed_months": ("age in completed months", "umur dalam bulan penuh"),
-        "no_position_correction": ("no 0.7 cm position correction", "tanpa koreksi posisi 0,7 cm"),
-        "sex_swapped": ("sex swapped", "jenis kelamin tertukar"),
-        "truncated": ("truncation, not rounding", "dipotong, tidak dibulatkan"),
-        "boundary": ("a boundary value misplaced", "nilai batas salah kategori"),
-        "stale_age": ("ages computed at {date}", "umur dihitung pada {date}"),
-        "unexplained": ("no known mistake", "kesalahan tidak dikenal"),
-    }
-)
+INDICATOR_NAMES = terms("audit.indicator_names")
+CAUSE_LABELS = terms("audit.cause_labels")
 ANOTHER_DATE = {"en": "another date", "id": "tanggal lain"}
-LABELS = by_language(GROUP_LABELS)
+LABELS = terms("groups.labels")
 
 
 def title(result: AuditResult, lang: str) -> str:

@@ -13,49 +13,12 @@ import pandas as pd
 from kbtool.compare import OTHERS, Comparison
 from kbtool.views import prevalence as prevalence_view
 from kbtool.views.numbers import intervals, number, numbers
-from kbtool.words import by_language, say
+from kbtool.words import say, terms
 
-HEADERS = by_language(
-    {
-        "group": ("Group", "Kelompok"),
-        "units": ("Units", "Unit"),
-        "change": ("Change", "Perubahan"),
-        "outcome": ("Outcome", "Hasil"),
-        "estimator": ("Estimator", "Penduga"),
-        "effect": ("Effect", "Efek"),
-        "ci": ("95% CI", "IK 95%"),
-        "p": ("p", "p"),
-        "p_random": ("Randomization p", "p randomisasi"),
-        "units_treated": ("Units (programme)", "Unit (program)"),
-        "child_years": ("Child-years", "Anak-tahun"),
-        "event_time": ("Years since start", "Tahun sejak mulai"),
-        "cohorts": ("Cohorts", "Kohort"),
-    }
-)
-ESTIMATORS = by_language(
-    {
-        "twfe": ("two-way fixed effects", "efek tetap dua arah"),
-        "callaway_santanna": ("Callaway & Sant'Anna", "Callaway & Sant'Anna"),
-    }
-)
-OUTCOMES = by_language(
-    {
-        "mean_haz": ("mean HAZ (z)", "rerata TB/U (z)"),
-        "mean_waz": ("mean WAZ (z)", "rerata BB/U (z)"),
-        "mean_whz": ("mean WHZ (z)", "rerata BB/TB (z)"),
-        "mean_bmiz": ("mean BMIZ (z)", "rerata IMT/U (z)"),
-    }
-)
-TITLES = by_language(
-    {
-        "groups": ("Prevalence per group", "Prevalensi per kelompok"),
-        "effects": (
-            "Difference in differences",
-            "Selisih dari selisih (difference in differences)",
-        ),
-        "event_study": ("Event study (year -1 = reference)", "Studi peristiwa (tahun -1 = acuan)"),
-    }
-)
+HEADERS = terms("compare.headers")
+ESTIMATORS = terms("compare.estimators")
+OUTCOMES = terms("compare.outcomes")
+TITLES = terms("compare.titles")
 OTHERS_LABEL = {"en": OTHERS, "id": "lainnya"}
 
 

@@ -8,26 +8,9 @@ from kbtool.prevalence import TOTAL_LABEL
 from kbtool.views import bold_totals, labelled
 from kbtool.views.numbers import intervals, numbers
 from kbtool.views.prevalence import BETWEEN, LABELS
-from kbtool.words import by_language
+from kbtool.words import terms
 
-HEADERS = by_language(
-    {
-        "year": ("Year", "Tahun"),
-        "children": ("Children", "Anak"),
-        "children_pairs": ("With pairs", "Berpasangan"),
-        "at_risk": ("At risk", "Berisiko"),
-        "onsets": ("Onsets", "Jadi pendek"),
-        "incidence": ("Onset %", "Insidensi %"),
-        "confirmed_onsets": ("Onsets conf.", "Jadi pendek konf."),
-        "stunted_at_start": ("Stunted", "Pendek"),
-        "recoveries": ("Recovered", "Pulih"),
-        "recovery": ("Recovery %", "Pulih %"),
-        "confirmed_recoveries": ("Recov. conf.", "Pulih konf."),
-        "dhaz": ("dHAZ/year", "dTB/U per tahun"),
-        "dhaz_children": ("n dHAZ", "n dTB/U"),
-        "ci": ("95% CI", "IK 95%"),
-    }
-)
+HEADERS = terms("growth.headers")
 
 
 def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:

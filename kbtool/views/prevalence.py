@@ -17,28 +17,12 @@ from kbtool.prevalence import (
     figure_columns,
     is_low_precision,
 )
-from kbtool.views import GROUP_HEADERS, GROUP_LABELS, labelled, made_how
+from kbtool.views import labelled, made_how
 from kbtool.views.numbers import intervals, numbers
-from kbtool.words import by_language, note
+from kbtool.words import note, terms
 from kbtool.writing import Provenance
 
-HEADERS = by_language(
-    {
-        **GROUP_HEADERS,
-        "sex": ("Sex", "JK"),
-        "age_group": ("Age", "Umur"),
-        "indicator": ("Indicator", "Indikator"),
-        "n": ("n", "n"),
-        "pct": ("%", "%"),
-        "ci": ("95% CI", "IK 95%"),
-        "second_pct": ("{second} %", "{second} %"),
-        "second_ci": ("{second} CI", "{second} IK"),
-        "mean": ("Mean z", "Rerata z"),
-        "sd": ("SD", "SB"),
-        "excluded": ("Excl.", "Dikecualikan"),
-        "note": ("Note", "Catatan"),
-    }
-)
+HEADERS = terms("groups.headers", "prevalence.headers")
 # (main count, second count) as the table heads them; a row label for several indicators
 NAMES = {
     "en": {
@@ -70,15 +54,8 @@ DEFINITIONS = {
     "bmi_overweight": "overweight by BMI-for-age z (BMIZ) > +2; obese: BMIZ > +3 "
     "(IMT/U gizi lebih, obesitas)",
 }
-LABELS = by_language(
-    {**GROUP_LABELS, "male": ("male", "laki-laki"), "female": ("female", "perempuan")}
-)
-NOTES = by_language(
-    {
-        "low": ("low precision", "presisi rendah"),
-        "suppressed": ("n<{min_n} hidden", "n<{min_n} disembunyikan"),
-    }
-)
+LABELS = terms("groups.labels", "prevalence.labels")
+NOTES = terms("prevalence.notes")
 
 
 def in_language(result: pd.DataFrame, lang: str) -> pd.DataFrame:

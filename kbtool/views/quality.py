@@ -14,9 +14,9 @@ import pandas as pd
 
 from kbtool.quality import CHECKS, RATINGS, QualityReport
 from kbtool.quality.thresholds import dps_shown
-from kbtool.views import GROUP_HEADERS, GROUP_LABELS, labelled
+from kbtool.views import labelled
 from kbtool.views.numbers import numbers
-from kbtool.words import RATING_WORDS, by_language, say
+from kbtool.words import RATING_WORDS, say, terms
 
 # how a rated cell looks in the table view
 RATING_STYLES = {"problematic": "bold red", "acceptable": "yellow"}
@@ -49,37 +49,8 @@ VIEW_COLUMNS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "weight_velocity": (("weight_velocity_pct",), "pct", ("weight_velocity_pct",)),
 }
 # the table view's short headers
-HEADERS = by_language(
-    {
-        **GROUP_HEADERS,
-        "n_rows": ("Rows", "Baris"),
-        "n_children": ("Children", "Anak"),
-        "missing": ("Missing %", "Kosong %"),
-        "heaping": ("1st/15th %", "Tgl 1/15%"),
-        "flagged": ("Flagged %", "Flag %"),
-        "duplicate": ("Dup. %", "Ganda %"),
-        "mean_haz": ("Mean z", "Rerata z"),
-        "gap": ("Gap z", "Beda z"),
-        "sd_haz": ("SD", "SB"),
-        "skew_haz": ("Skew", "Miring"),
-        "kurtosis_haz": ("Kurt.", "Kurt."),
-        "dps_height": ("DPS h", "DPS tb"),
-        "dps_weight": ("DPS w", "DPS bb"),
-        "sex_ratio": ("M/F", "L/P"),
-        "age_ratio": ("Age r.", "Umur r."),
-        "height_decrease": ("Shrink %", "TB turun %"),
-        "height_repeated": ("Copied %", "TB sama %"),
-        "weight_velocity": ("Wt jump %", "BB loncat %"),
-        "score": ("Score", "Skor"),
-        "rating": ("Rating", "Nilai"),
-    }
-)
-LABELS = by_language(
-    {
-        **GROUP_LABELS,
-        **{rating: (words["en"], words["id"]) for rating, words in RATING_WORDS.items()},
-    }
-)
+HEADERS = terms("groups.headers", "quality.headers")
+LABELS = terms("groups.labels", "words.ratings")
 
 
 def _row_label(record: pd.Series, report: QualityReport, lang: str) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kbtool.views import GROUP_HEADERS, labelled, made_how
+from kbtool.views import labelled, made_how
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import LABELS
-from kbtool.words import by_language
+from kbtool.words import terms
 from kbtool.writing import Provenance
 
 # docs/skdn.md: D/S 85% (Kemenkes, Rencana Aksi Pembinaan Gizi Masyarakat); N/D 80% (SPM,
@@ -22,21 +22,7 @@ TARGET_D_S = 85.0
 TARGET_N_D = 80.0
 BELOW_TARGET = "yellow"
 
-HEADERS = by_language(
-    {
-        **GROUP_HEADERS,
-        "month": ("Month", "Bulan"),
-        "s_source": ("S from", "Sumber S"),
-        "age_months": ("Age (mo)", "Umur (bln)"),
-        "implausible": ("Implausible", "Tidak wajar"),
-        "weight": ("Weight {i}", "BB {i}"),
-        "date": ("Date {i}", "Tgl {i}"),
-        "implausible_weight": ("Implausible kg", "BB tidak wajar"),
-        "source_file": ("Register", "Register"),
-        "source_line": ("Line", "Baris"),
-        "name": ("Name", "Nama"),
-    }
-)
+HEADERS = terms("groups.headers", "skdn.headers")
 # the report's own words, in both languages
 LETTERS = {
     "d_s": "D/S %",
@@ -54,14 +40,10 @@ LETTERS = {
     "t2": "2T",
     "bgm": "BGM",
 }
-VALUES = by_language(
-    {
-        "file": ("file", "berkas"),
-        "register": ("register", "register"),
-        True: ("yes", "ya"),
-        False: ("", ""),
-    }
-)
+VALUES = {
+    "en": {"file": "file", "register": "register", True: "yes", False: ""},
+    "id": {"file": "berkas", "register": "register", True: "ya", False: ""},
+}
 DEFINITIONS = {
     "S": "children 0-59 months the group should weigh: --sasaran, or weighed in the 12 months "
     "ending with the month and under 1826 days old on its first day",

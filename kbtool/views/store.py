@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kbtool.store import DamagedFile, ImportSummary
-from kbtool.words import by_language, in_language, say
+from kbtool.words import in_language, say, terms
 
 Line = tuple[str, str | None]  # a message and its rich style
 
@@ -21,18 +21,7 @@ def sources_view(sources: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 
 # the table's headers: the column (after its rows_ prefix) in English, and in Indonesian
-SOURCES_HEADERS = by_language(
-    {
-        "imported_at": ("imported_at", "Diimpor"),
-        "file": ("file", "Berkas"),
-        "read": ("read", "Dibaca"),
-        "stored": ("stored", "Disimpan"),
-        "duplicate": ("duplicate", "Duplikat"),
-        "rejected": ("rejected", "Ditolak"),
-        "without_key": ("without_key", "Tanpa kunci"),
-        "corrections": ("corrections", "Koreksi"),
-    }
-)
+SOURCES_HEADERS = terms("store.sources_headers")
 
 
 def damaged_frame(damaged: list[DamagedFile]) -> pd.DataFrame:

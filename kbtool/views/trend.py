@@ -7,20 +7,14 @@ import re
 import pandas as pd
 
 from kbtool.prevalence import TOTAL_LABEL
-from kbtool.trend import INSUFFICIENT, OFF_TRACK, ON_TRACK, Target
+from kbtool.trend import Target
 from kbtool.views import bold_totals, labelled
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import HEADERS as PREVALENCE_HEADERS
 from kbtool.views.prevalence import LABELS, NAMES
-from kbtool.words import by_language, say
+from kbtool.words import say, terms
 
-STATUS_WORDS = by_language(
-    {
-        ON_TRACK: (ON_TRACK, "sesuai jalur"),
-        OFF_TRACK: (OFF_TRACK, "tidak sesuai jalur"),
-        INSUFFICIENT: (INSUFFICIENT, "data kurang"),
-    }
-)
+STATUS_WORDS = terms("trend.status_words")
 # the phrases of a trend's notes (kbtool.trend) in Bahasa Indonesia
 NOTE_PHRASES = {
     "left out: ": "tidak dihitung: ",
@@ -33,16 +27,7 @@ NOTE_PHRASES = {
     "terakhir: prevalensinya dibandingkan dengan target",
     "target year": "tahun target",
 }
-HEADERS = by_language(
-    {
-        "change_pp": ("Change pp", "Perubahan pp"),
-        "aarr": ("AARR %", "AARR %"),
-        "required_aarr": ("Needed {year}", "Perlu {year}"),
-        "projected_pct": ("Proj. {year} %", "Proyeksi {year} %"),
-        "status": ("Status {year}", "Status {year}"),
-        "pct": ("{year} % (n)", "{year} % (n)"),
-    }
-)
+HEADERS = terms("trend.headers")
 _YEAR_COLUMN = re.compile(r"pct_(\d{4})")
 
 

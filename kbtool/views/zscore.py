@@ -10,22 +10,12 @@ import pandas as pd
 
 from kbtool.scoring import ScoredTable, Tally
 from kbtool.views.numbers import numbers
-from kbtool.words import PERSONAL_DATA, by_language, in_language, say
+from kbtool.words import PERSONAL_DATA, in_language, say, terms
 
 # column -> its decimals (None: text)
 PREVIEW_COLUMNS = {"age_days": 0, "haz": 2, "haz_status": None, "waz": 2, "whz": 2, "bmiz": 2}
 # the preview's headers (its columns' and the file's, line's and flags') and title
-PREVIEW_WORDS = by_language(
-    {
-        "file": ("file", "berkas"),
-        "line": ("line", "baris"),
-        "age_days": ("days", "hari"),
-        **{score: (score, score) for score in ("haz", "waz", "whz", "bmiz")},
-        "haz_status": ("haz status", "status haz"),
-        "flags": ("flags", "tanda"),
-        "title": ("WHO z-scores", "Z-skor WHO"),
-    }
-)
+PREVIEW_WORDS = terms("zscore.preview_words")
 LINE_WORDS = {"en": ("line ", "lines "), "id": ("baris ", "baris ")}
 # pos: a standing measurement under 9 months
 PREVIEW_FLAGS = {"position_flag": "pos", **{f"{z}_flag": z for z in ("haz", "waz", "whz", "bmiz")}}
