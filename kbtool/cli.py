@@ -163,9 +163,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show the full traceback of an error.")
-    ] = False,
+    debug: DebugOption = False,
     version: Annotated[
         bool,
         typer.Option(
