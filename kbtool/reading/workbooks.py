@@ -92,18 +92,9 @@ def _workbook_column(values: Sequence[object]) -> pa.Array:
             return pc.cast(day, TEXT)
         return pc.cast(pc.strftime(column, "%Y-%m-%d %H:%M:%S"), TEXT)
     # types whose arrow text form is what a CSV export shows (text, 1, true, 2023-01-05)
-    if any(is_type(kind) for is_type in _AS_TEXT):
+    if kind in (pa.string(), pa.null(), pa.int64(), pa.bool_(), pa.date32()):
         return pc.cast(column, TEXT)
     return pa.array([_cell_text(v) for v in cleaned], TEXT)
-
-
-_AS_TEXT = (
-    pa.types.is_string,
-    pa.types.is_null,
-    pa.types.is_integer,
-    pa.types.is_boolean,
-    pa.types.is_date,
-)
 
 
 def _cell_text(value: object) -> str | None:
