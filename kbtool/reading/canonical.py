@@ -53,8 +53,10 @@ _DATE_COLUMNS = ("birth_date", "visit_date")
 # day/month dates decides their order): small per-call costs, few cells parsed ahead.
 CHUNK_ROWS = 65_536
 # a header's pattern of a date, day (dd, Indonesian hh) before month (mm, bb) or after, year last
-_DAY_FIRST_NAMED = re.compile(r"\b(?:dd?|hh?)\s*[-/. ]?\s*(?:mm?|bb?)\s*[-/. ]?\s*(?:yy|tt)")
-_MONTH_FIRST_NAMED = re.compile(r"\b(?:mm?|bb?)\s*[-/. ]?\s*(?:dd?|hh?)\s*[-/. ]?\s*(?:yy|tt)")
+_NAMED_ORDERS = (
+    (re.compile(r"\b(?:dd?|hh?)\s*[-/. ]?\s*(?:mm?|bb?)\s*[-/. ]?\s*(?:yy|tt)"), DAY_FIRST),
+    (re.compile(r"\b(?:mm?|bb?)\s*[-/. ]?\s*(?:dd?|hh?)\s*[-/. ]?\s*(?:yy|tt)"), MONTH_FIRST),
+)
 
 
 class BrokenRow(NamedTuple):
@@ -303,12 +305,7 @@ class Converter:
 def _named_order(header: str) -> str | None:
     """The order of day and month a header names: "Tgl Lahir (dd/mm/yyyy)", "(hh-bb-tttt)",
     "(mm/dd/yy)"; None when it names none (or the year first, as ISO's yyyy-mm-dd)."""
-    text = header.lower()
-    if _DAY_FIRST_NAMED.search(text):
-        return DAY_FIRST
-    if _MONTH_FIRST_NAMED.search(text):
-        return MONTH_FIRST
-    return None
+    return next((order for named, order in _NAMED_ORDERS if named.search(header.lower())), None)
 
 
 def _join_heights(parsed: dict[str, Parsed]) -> None:
