@@ -65,11 +65,9 @@ def measurements_from_files(
     columns: Sequence[str] | None = None,
     pick_headers: HeaderPicker | None = None,
 ) -> FileMeasurements:
-    """Read register files into the store's measurement columns (or just `columns`).
-
-    A column of `columns` that is not a measurement column (a survey weight, say) is taken as
-    text from the file's column of that header (any case), or, with `pick_headers`, from the
-    header it names for that file (none: the column is empty); `name` is the register's name
+    """Read register files into the store's measurement columns (or just `columns`). Another
+    column (a survey weight, say) is the file's column of that header (any case) as text, or
+    the header `pick_headers` names for that file (none: empty); `name` is the register's name
     column, whatever its header (for `kbtool skdn --list --with-names` only)."""
     raw_columns = [c for c in columns or () if c not in (*MEASUREMENT_COLUMNS, NAME_COLUMN)]
     if raw_columns:
@@ -104,11 +102,10 @@ def measurements_from_files(
             if columns is not None and NAME_COLUMN in columns:
                 names = pa.array(rows[NAME_COLUMN].astype(object), pa.string(), from_pandas=True)
                 table = table.append_column(NAME_COLUMN, names)
-            if "year" not in table.column_names:
-                table = table.append_column("year", pa.array(staged.year, pa.int32()))
-            if "kecamatan" not in table.column_names:
-                kecamatan = pa.array(staged.kecamatan.astype(object), pa.string())
-                table = table.append_column("kecamatan", pc.dictionary_encode(kecamatan))
+            # the partition columns, which the store keeps in its directory names
+            table = table.append_column("year", pa.array(staged.year, pa.int32()))
+            kecamatan = pa.array(staged.kecamatan.astype(object), pa.string())
+            table = table.append_column("kecamatan", pc.dictionary_encode(kecamatan))
             if columns is not None:
                 wanted = dict.fromkeys((*columns, *KEY_COLUMNS))
                 table = table.select([c for c in wanted if c in table.column_names])
@@ -176,10 +173,8 @@ def _raw_cells(
 
 @dataclass
 class Loaded:
-    """The measurements an analysis reads, and what a person should hear about them.
-
-    `frame` holds them all, or is None when the store is read one visit year at a time
-    (`by_year`): `frames()` yields the parts, whatever the case."""
+    """The measurements an analysis reads, and what a person should hear about them. `frame` is
+    None when the store is read one visit year at a time (`by_year`); `frames()` serves both."""
 
     frame: pd.DataFrame | None
     sources: list[dict[str, object]]
