@@ -1,24 +1,19 @@
 """Reading posyandu registers as they arrive (CSV/TSV/xlsx/stdin) into canonical columns.
 
-One reader for every command: comma, semicolon or tab separated text (UTF-8 with or without BOM,
-UTF-16 with BOM, Windows-1252, optionally gzip-compressed), workbooks (xlsx, xls, ods through
-python-calamine) and `-` for stdin. The header is the first of the first 20 lines that names the
-columns kbtool needs; Indonesian and e-PPGBM headers map onto the canonical columns, and values
-are parsed column-wise with pyarrow. Every row read comes out once, accepted (`ReadBatch.rows`:
-CANONICAL_COLUMNS + SOURCE_COLUMNS, the line 1-based and physical) or rejected with its file,
-line, column, value and reason (`ReadBatch.rejects`); blank lines are not rows. A file that
-cannot be read at all raises `InputError` with one readable line.
+Text (comma, semicolon or tab separated; UTF-8, UTF-16 with BOM or Windows-1252; gzip or not),
+workbooks (xlsx, xls, ods through python-calamine) and `-` for stdin. Every row read comes out
+once: accepted (`ReadBatch.rows`: CANONICAL_COLUMNS + SOURCE_COLUMNS, the line 1-based and
+physical) or rejected with file, line, column, value and reason; blank lines are not rows. A
+file that cannot be read at all raises `InputError` with one readable line.
 
 Dtypes of `rows`: child_id, name, posyandu, kelurahan, kecamatan, puskesmas are pandas
 `string[pyarrow]` (stripped, NA when missing; child_id is never a number); sex int8 (1 male,
 2 female, 0 missing); birth_date and visit_date `datetime64[s]` at midnight (NaT missing);
-age_months, weight_kg, height_cm float64 (NaN missing); measure int8 (`MEASURE_LENGTH`,
-`MEASURE_HEIGHT`, `MEASURE_UNKNOWN` from kbtool.columns); oedema bool; source_file string;
-source_line int64.
+age_months, weight_kg, height_cm float64 (NaN missing); measure int8 (`MEASURE_*` from
+kbtool.columns); oedema bool; source_file string; source_line int64.
 
-Data passes sources (bytes, encodings), csv (with long_fields) or workbooks (cells and lines),
-headers (which column is which), values and canonical (cells into rows and rejects), and this
-module (frames).
+Data passes sources (bytes, encodings), csv (with long_fields) or workbooks, headers (which
+column is which), values and canonical (cells into rows and rejects), and this module (frames).
 """
 
 from __future__ import annotations
@@ -58,51 +53,35 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How to read: `column_overrides` maps a canonical name to an input header (--column).
+    """How to read a register."""
 
-    `sheet` picks a workbook sheet (default: the first); `keep_raw` also returns the accepted
-    rows' original cells; `batch_rows` is about how many rows each `iter_read` batch holds;
-    dates after `today` (default: date.today()) are in the future; `date_format` is the order of
-    day and month in dates like 05/01/2023: "dmy", "mdy", or "auto" (one order per file, from a
-    header naming it, else the first dates that show it, else day first with a warning; dates
-    that contradict it are rejected).
-    """
-
-    column_overrides: Mapping[str, str] = field(default_factory=dict)
-    sheet: str | None = None
-    keep_raw: bool = False
-    batch_rows: int = 1_000_000
-    today: date | None = None
+    column_overrides: Mapping[str, str] = field(default_factory=dict)  # canonical -> header
+    sheet: str | None = None  # a workbook's sheet (default: the first)
+    keep_raw: bool = False  # also return the accepted rows' original cells
+    batch_rows: int = 1_000_000  # about the rows of each `iter_read` batch
+    today: date | None = None  # dates after it are in the future (default: date.today())
+    # the order of day and month in 05/01/2023: "dmy", "mdy" or "auto" (values.DateOrder)
     date_format: str = AUTO
 
 
 @dataclass
 class ReadBatch:
-    """Accepted rows in canonical form, the rejected ones, and the count that reconciles them.
-
-    `rows` has CANONICAL_COLUMNS + SOURCE_COLUMNS; `raw` (with ReadOptions.keep_raw) the same
-    rows' original cells under their original headers, as text, index-aligned with `rows`;
-    `rejects` has REJECT_COLUMNS, one record per rejected row; `column_map` maps each canonical
-    column found to the input header used; `warnings` are notes for the user (e.g. two headers
-    for one column). Always `rows_read == len(rows) + len(rejects)`.
-    """
+    """Accepted rows in canonical form, the rejected ones, and the count that reconciles them:
+    always `rows_read == len(rows) + len(rejects)`."""
 
     source: str
-    rows: pd.DataFrame
-    raw: pd.DataFrame | None
-    rejects: pd.DataFrame
+    rows: pd.DataFrame  # CANONICAL_COLUMNS + SOURCE_COLUMNS
+    raw: pd.DataFrame | None  # (keep_raw) the same rows' original cells as text, same index
+    rejects: pd.DataFrame  # REJECT_COLUMNS, one record per rejected row
     rows_read: int
-    column_map: dict[str, str]
-    warnings: list[str] = field(default_factory=list)
+    column_map: dict[str, str]  # each canonical column found -> the input header used
+    warnings: list[str] = field(default_factory=list)  # notes for the user (two headers, ...)
 
 
 def iter_read(source: str | Path, options: ReadOptions | None = None) -> Iterator[ReadBatch]:
-    """Read one file (or `-` for stdin) in batches of about `options.batch_rows` rows.
-
-    Memory stays bounded by the batch size; every batch reconciles on its own, and at least one
-    is yielded. InputError when the file cannot be read at all (possibly after earlier batches:
-    the damage may lie far into a large file); UsageError for an unknown --column name.
-    """
+    """Read one file (or `-` for stdin) in batches of about `options.batch_rows` rows, at least
+    one, each reconciling on its own. InputError when the file cannot be read (possibly after
+    earlier batches: the damage may lie far in); UsageError for an unknown --column name."""
     options = options or ReadOptions()
     parts: list[Converted] = []
     for part in _converted(source, options):
@@ -120,11 +99,8 @@ def read_file(source: str | Path, options: ReadOptions | None = None) -> ReadBat
 
 
 def read_files(sources: Sequence[str | Path], options: ReadOptions | None = None) -> ReadBatch:
-    """Read several files into one ReadBatch: rows, raw and rejects concatenated in order.
-
-    `source` is the sources joined with ", "; `column_map` is the first file's mapping plus any
-    column only later files have.
-    """
+    """Read several files into one ReadBatch, concatenated in order; `source` joins their names
+    with ", "; `column_map` is the first file's plus any column only later files have."""
     if not sources:
         raise UsageError("no input files given")
     options = options or ReadOptions()

@@ -91,9 +91,8 @@ def _cell_options(columns: int) -> pacsv.ConvertOptions:
 
 
 def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) -> Generator[Block]:
-    """The blocks of a CSV source, from the row after its header on, the first always (it
-    carries the layout); InputError when the file cannot be read as CSV (possibly after
-    earlier blocks)."""
+    """The blocks of a CSV source after its header, the first always (it carries the layout);
+    InputError when the file cannot be read as CSV (possibly after earlier blocks)."""
     text = decode_prefix(source)
     ends = itertools.islice(_LINE_BREAK.finditer(text.text), HEADER_SEARCH_LINES)
     starts = [0, *(match.end() for match in ends)]
@@ -180,10 +179,8 @@ _Chunk = tuple[list[pa.ChunkedArray], list[SkippedRow]]
 
 
 def _chunk(batches: list[pa.RecordBatch], schema: pa.Schema, skipped: list[SkippedRow]) -> _Chunk:
-    table = pa.Table.from_batches(batches, schema)
-    taken = skipped[:]
-    skipped.clear()
-    return table.columns, taken
+    taken, skipped[:] = skipped[:], []
+    return pa.Table.from_batches(batches, schema).columns, taken
 
 
 def _blocks(
@@ -271,14 +268,11 @@ class _Records:
 def _padded(
     located: list[tuple[int, SkippedRow]], width: int, delimiter: str
 ) -> tuple[npt.NDArray[np.int64], list[pa.Array], list[tuple[int, SkippedRow]]]:
-    """The skipped rows that only lack cells at the end, read with those cells empty (their
-    lines and cells), and the other skipped rows.
-
-    Excel, saving a sheet as CSV, leaves out the separators of empty cells at the end of rows
-    (hand-edited files do the same): such a row is a row. A row with a line break inside (an
-    unclosed quote may have joined lines), with more fields than the header, or with one
-    field only (a line in another separator: "a;b;c" in a comma file) stays broken.
-    """
+    """The skipped rows that only lack cells at the end read with those cells empty (lines,
+    cells), and the other skipped rows. Excel's CSV leaves out the separators of empty cells at
+    a row's end; a row with a line break inside (an unclosed quote?), more fields than the
+    header, or one field only (a line in another separator: "a;b;c" in a comma file) stays
+    broken."""
     short = [
         i
         for i, (_, row) in enumerate(located)
@@ -333,8 +327,7 @@ def _broken(located: list[tuple[int, SkippedRow]], width: int) -> list[BrokenRow
 def _without_cut_fields(
     cells: list[pa.ChunkedArray], lines: npt.NDArray[np.int64], headers: Sequence[str]
 ) -> tuple[list[pa.ChunkedArray], npt.NDArray[np.int64], list[BrokenRow]]:
-    """The rows without a field cut for its length (kbtool.reading.long_fields), and those rows
-    as rejects naming the column."""
+    """The rows without a field cut for its length (long_fields), and those rows as rejects."""
     cut = np.zeros(len(lines), dtype=bool)
     broken = []
     for header, column in zip(headers, cells, strict=False):

@@ -46,8 +46,7 @@ def describe(err: BaseException) -> str:
 @dataclass
 class Source:
     """An opened input: its first PREFIX_BYTES bytes (decompressed) and the stream of the rest
-    (None when `prefix` is all of it). `path` is set for a regular file, which pyarrow opens
-    again by name."""
+    (None when `prefix` is all of it); `path` for a regular file, which pyarrow opens again."""
 
     name: str
     prefix: bytes
@@ -174,12 +173,9 @@ class Text:
     def as_utf8(
         self, stream: pa.NativeFile, then: Callable[[Any], Any], on_replaced: Callable[[], None]
     ) -> pa.NativeFile:
-        """`stream` as valid UTF-8 for pyarrow, without a round trip through Python strings for
-        a block that is valid UTF-8 already. Broken UTF-16 and Windows-1252's five unassigned
-        bytes become U+FFFD; a byte that is not UTF-8 in a UTF-8 file is read as Windows-1252 or
-        as U+FFFD (`errors`), and `on_replaced` is called for a block with U+FFFD. `then`
-        transforms the UTF-8 blocks further in the same stream; it gets an empty block at the
-        end, and no other."""
+        """`stream` as valid UTF-8 for pyarrow (a valid UTF-8 block passes without decoding);
+        `on_replaced` is called for a block with U+FFFD. `then` transforms the UTF-8 blocks
+        further; it gets an empty block at the end, and no other."""
         utf8 = self.encoding == "utf-8"
         decoder = codecs.getincrementaldecoder(self.encoding)(
             errors=self.errors if utf8 else "replace"
