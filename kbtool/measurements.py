@@ -88,7 +88,7 @@ def measurements_from_files(
             warnings.update(dict.fromkeys(batch.warnings))
             if len(batch.rejects):
                 rejects.append(batch.rejects)
-            rows = batch.rows.reset_index(drop=True)
+            rows = batch.rows
             if not len(rows):
                 continue
             staged, _, places = stored_form(
@@ -166,7 +166,7 @@ def _raw_cells(
         cells[name] = (
             pa.nulls(len(raw), pa.string())
             if header is None
-            else pa.array(raw[header].reset_index(drop=True), pa.string())
+            else pa.array(raw[header], pa.string())
         )
     return cells
 

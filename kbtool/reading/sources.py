@@ -15,6 +15,7 @@ import stat
 import sys
 import zlib
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,9 +240,6 @@ def decode_prefix(source: Source) -> Text:
 def read_text(name: str) -> str:
     """All of a small text file (a table of targets or groups), decoded as a register is: byte
     order marks, UTF-16, and UTF-8 or Windows-1252 as its bytes say."""
-    source = open_source(name)
-    try:
+    with closing(open_source(name)) as source:
         body = source.everything()
-    finally:
-        source.close()
     return decode_prefix(Source(name, body, None, None, None)).text
