@@ -130,8 +130,7 @@ class Layout:
 
 def _columns_seen(headers: Sequence[str], limit: int = 30) -> str:
     shown = ["".join(c if c.isprintable() else "?" for c in h) for h in headers[:limit]]
-    shown = [h if len(h) <= 40 else h[:37] + "..." for h in shown]
-    shown = [h or "(empty)" for h in shown]
+    shown = [(h if len(h) <= 40 else h[:37] + "...") or "(empty)" for h in shown]
     more = f", ... ({len(headers)} columns)" if len(headers) > limit else ""
     return (", ".join(shown) + more) if shown else "(none)"
 
