@@ -1,31 +1,7 @@
-"""Pseudonymous child keys: NIK and names never leave this module in clear.
+"""Pseudonymous child keys, and which columns of a register hold personal data.
 
-A child key is HMAC-SHA-256 (RFC 2104) under a 32-byte secret created with the store, truncated to
-its first 8 bytes and read as a big-endian signed 64-bit integer: compact and fast to group by.
-The HMAC message says which kind of key it is, so keys of different kinds never come from the
-same input (domain separation):
-
-* ``nik``:  ``b"kbtool/child/nik/v1\\x00" + NIK`` where the row's child_id is a valid NIK (below);
-* ``id``: ``b"kbtool/child/id/v2\\x00" + child_id \\x1f birth date \\x1f sex`` for rows without
-  a valid NIK but with some other child identifier (a register's own child number, a NIK that
-  fails the checks below), in one spelling (case, spaces, dots, dashes dropped) whatever its
-  column is called: the same identifier gives the same key in a canonical file and an e-PPGBM
-  export. The birth date and sex keep two children who share a local number, or a parent's NIK,
-  apart; where one number, birth date and sex carry two different names (twins under a parent's
-  NIK) the names key them. Placeholders ("0000", "belum ada") are no identifier;
-* ``name``: ``b"kbtool/child/name/v1\\x00" + name \\x1f birth date \\x1f sex \\x1f kelurahan``,
-  with the name normalised (casefold, accents and punctuation dropped, spaces collapsed), for rows
-  with a name and a birth date but no identifier;
-* ``row``: for rows with none of these,
-  ``HMAC(b"kbtool/child/row/v1\\x00" + source SHA-256)`` XOR the row's line number mixed by
-  splitmix64 (a bijection): each such row is a child of its own, and re-importing the same file
-  yields the same keys.
-
-A valid NIK (Nomor Induk Kependudukan, UU 24/2013 and Permendagri 72/2019 on its layout) is 16
-digits: province code 11-97, regency and district codes not 00, the holder's birth day (plus 40
-for women) and month, and a serial that is not 0000. When the row has a birth date, the NIK's
-embedded day, month and two-digit year must agree with it: registers often carry a parent's NIK for
-a child without one, and keying siblings by their mother's NIK would merge them.
+NIK and names never leave this module in clear. How a key is derived from a NIK, another child
+identifier, a name or the row itself is part of the store format: docs/store-format.md, "Privacy".
 """
 
 from __future__ import annotations
@@ -148,8 +124,8 @@ class KeyHasher:
 def _row_niks(
     codes: npt.NDArray[np.intp], uniques: pa.Array, birth: npt.NDArray[np.int64]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
-    """Each row's valid NIK (see the module docstring) as a code into the distinct NIKs (-1:
-    none), and those NIKs; worked out once per distinct child_id (`uniques`)."""
+    """Each row's valid NIK as a code into the distinct NIKs (-1: none), and those NIKs; worked
+    out once per distinct child_id (`uniques`)."""
     if not len(uniques):
         return np.full(len(codes), -1, dtype=np.intp), np.empty(0, dtype=object)
     text = pc.replace_substring_regex(pc.utf8_trim_whitespace(uniques), r"^'|\.0$|[\s.\-]", "")
@@ -176,26 +152,21 @@ def _row_niks(
 
 
 def clean_nik(child_id: pd.Series, birth_date: pd.Series | None = None) -> pd.Series:
-    """The 16-digit NIK of each row where child_id holds a valid one, else missing.
-
-    Spaces, dots, dashes, a leading apostrophe (Excel's text marker) and a trailing ".0" (a NIK
-    that went through a float) are dropped. See the module docstring for validity.
-    """
+    """The 16-digit NIK of each row where child_id holds a valid one (docs/store-format.md,
+    "Privacy"), else missing. Spaces, dots, dashes, a leading apostrophe (Excel's text marker)
+    and a trailing ".0" (a NIK that went through a float) are dropped."""
     codes, uniques = text_codes(child_id)
     birth = np.full(len(child_id), NAT_DAYS) if birth_date is None else day_numbers(birth_date)
     row_code, niks = _row_niks(codes, uniques, birth)
     return pd.Series(_or_none(niks)[row_code], index=child_id.index, dtype=object)
 
 
-def _fold_name(text: str) -> str:
-    return text.casefold() if text.isascii() else without_accents(text.casefold())
-
-
 def _folded_names(names: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
     """Names folded for matching, as codes (-1: none) into the distinct folded names; the work
     is done once per distinct name."""
     codes, uniques = text_codes(names)
-    text = pd.Series([_fold_name(u) for u in uniques.to_pylist()], dtype=object)
+    casefolded = (u.casefold() for u in uniques.to_pylist())
+    text = pd.Series([f if f.isascii() else without_accents(f) for f in casefolded], dtype=object)
     text = text.str.replace(_CHILD_PREFIX, "", regex=True)
     text = text.str.replace(r"['`\u2019]", "", regex=True)  # Nur'aini = Nuraini
     text = text.str.replace(r"[\W_]+", " ", regex=True).str.strip()
@@ -263,25 +234,17 @@ def digests_to_keys(digests: npt.NDArray[np.uint8]) -> npt.NDArray[np.int64]:
 _Part = tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]
 
 
-def _coded(values: npt.NDArray[Any], text: Callable[[Any], npt.NDArray[np.object_]]) -> _Part:
-    """Row values as a message part: codes into the texts of their distinct values."""
-    codes, uniques = pd.factorize(values)
-    return codes.astype(np.intp), text(uniques)
-
-
 def _dates(days: npt.NDArray[np.int64]) -> _Part:
-    """Birth dates as ISO texts, "" where missing."""
-
-    def iso(unique: npt.NDArray[np.int64]) -> npt.NDArray[np.object_]:
-        text = unique.astype("datetime64[D]").astype(str).astype(object)
-        text[unique == NAT_DAYS] = ""
-        return text
-
-    return _coded(days, iso)
+    """Birth dates as a message part: ISO texts, "" where missing."""
+    codes, unique = pd.factorize(days)
+    text = unique.astype("datetime64[D]").astype(str).astype(object)
+    text[unique == NAT_DAYS] = ""
+    return codes.astype(np.intp), text
 
 
 def _sexes(sex: npt.NDArray[np.int8]) -> _Part:
-    return _coded(sex, lambda unique: unique.astype(str).astype(object))
+    codes, unique = pd.factorize(sex)
+    return codes.astype(np.intp), unique.astype(str).astype(object)
 
 
 def _known(codes: npt.NDArray[np.intp], texts: npt.NDArray[np.object_]) -> _Part:
@@ -312,7 +275,7 @@ def child_keys(
     key_cache: dict[bytes, bytes] | None = None,
     on_hash: Callable[[int], None] | None = None,
 ) -> ChildKeys:
-    """The child key of every row of a canonical batch (see the module docstring).
+    """The child key of every row of a canonical batch (docs/store-format.md, "Privacy").
 
     `kelurahan` is the normalised kelurahan name used in name-based keys. Every text column is
     coded once and every HMAC computed once per distinct child; `key_cache` (HMAC input -> key
@@ -405,21 +368,15 @@ class _Digests:
         group, first = _group_codes([codes for codes, _ in parts])
         texts = [values[codes[first]] for codes, values in parts]
         messages = [_SEPARATOR.join(message).encode() for message in zip(*texts, strict=True)]
-        digests: list[bytes | None]
-        if self.cache is None:
-            digests = list(self.hasher.digest_list(domain, messages))
-            hashed = len(messages)
-        else:
-            # the cache is keyed by domain + message, as the HMAC input is
-            keyed = [domain + m for m in messages]
-            digests = [self.cache.get(k) for k in keyed]
-            missing = [i for i, digest in enumerate(digests) if digest is None]
-            fresh = self.hasher.digest_list(domain, [messages[i] for i in missing])
-            for i, digest in zip(missing, fresh, strict=True):
-                digests[i] = self.cache[keyed[i]] = digest
-            hashed = len(missing)
-        if self.on_hash and hashed:
-            self.on_hash(hashed)
+        cache = {} if self.cache is None else self.cache
+        keyed = [domain + m for m in messages]  # the cache is keyed by the HMAC input
+        digests: list[bytes | None] = [cache.get(k) for k in keyed]
+        missing = [i for i, digest in enumerate(digests) if digest is None]
+        fresh = self.hasher.digest_list(domain, [messages[i] for i in missing])
+        for i, digest in zip(missing, fresh, strict=True):
+            digests[i] = cache[keyed[i]] = digest
+        if self.on_hash and missing:
+            self.on_hash(len(missing))
         joined = np.frombuffer(b"".join(cast("list[bytes]", digests)), dtype=np.uint8)
         return digests_to_keys(joined.reshape(-1, KEY_BYTES))[group]
 
@@ -498,12 +455,9 @@ def holds_identity_numbers(values: pa.Array | pa.ChunkedArray) -> bool:
     text = pc.cast(values, pa.string())
     if (pc.max(pc.binary_length(text)).as_py() or 0) < 16:
         return False  # (no value long enough: one pass, not the regex's, for each column)
-    filled = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)
-    count = pc.sum(filled.cast(pa.int64())).as_py() or 0
-    if not count:
-        return False
-    numbers = pc.sum(pc.match_substring_regex(text, _SIXTEEN_DIGITS).cast(pa.int64())).as_py()
-    return 2 * (numbers or 0) >= count
+    filled = pc.sum(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0)).as_py() or 0
+    numbers = pc.sum(pc.match_substring_regex(text, _SIXTEEN_DIGITS)).as_py() or 0
+    return filled > 0 and 2 * numbers >= filled
 
 
 def personal_columns(
