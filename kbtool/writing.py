@@ -239,7 +239,7 @@ def _stdout_binary() -> IO[bytes]:
 
 
 @contextmanager
-def _stdout_errors(output: str | os.PathLike[str] | None) -> Iterator[None]:
+def _stdout_errors() -> Iterator[None]:
     """On stdout, a closed pipe ends the program quietly and another OSError is one line.
 
     The reader stopping (``kbtool ... | head -1``) is not our error: exit 0, with stdout pointed
@@ -248,8 +248,6 @@ def _stdout_errors(output: str | os.PathLike[str] | None) -> Iterator[None]:
     try:
         yield
     except OSError as err:
-        if not is_stdout(output):
-            raise
         if isinstance(err, BrokenPipeError) or err.errno == errno.EPIPE:
             with suppress(OSError, ValueError, AttributeError):
                 devnull = os.open(os.devnull, os.O_WRONLY)
@@ -268,7 +266,7 @@ def _deliver(
         with atomic_write(output) as handle:
             write(handle)
         return
-    with _stdout_errors(output):
+    with _stdout_errors():
         stdout = _stdout_binary()
         if fmt in BINARY_FORMATS:
             # Parquet and xlsx need to seek; build them in memory, then stream the bytes.
@@ -507,8 +505,8 @@ def _excel_values(values: pa.Array) -> tuple[list[Any], str | None]:
 def _column_width(name: str, values: pa.Array) -> int:
     """Characters wide: header or the longest of the first 1,000 values, within 8-50."""
     head = _cells(_normalise(values.slice(0, 1000)), _PLAIN)
-    longest = pc.max(pc.utf8_length(head)).as_py() if len(head) else 0
-    return int(min(50, max(8, len(name), longest or 0) + 2))
+    longest = pc.max(pc.utf8_length(head)).as_py() or 0  # None: no values
+    return int(min(50, max(8, len(name), longest) + 2))
 
 
 def _write_xlsx(
@@ -642,16 +640,12 @@ def _print_table(
         table.add_row(*cells, style=row_styles[row] if row_styles is not None else None)
     console.print(table)
     columns = max(total_columns or 0, head.num_columns)
-    if fitting < columns:
-        err_console.print(
-            say("columns_shown", lang, shown=fitting, total=columns),
-            style="dim",
-            markup=False,
-        )
-    if total > head.num_rows:
-        err_console.print(
-            say("rows_shown", lang, shown=head.num_rows, total=total), style="dim", markup=False
-        )
+    for note, part, whole in (
+        ("columns_shown", fitting, columns),
+        ("rows_shown", head.num_rows, total),
+    ):
+        if part < whole:
+            err_console.print(say(note, lang, shown=part, total=whole), style="dim", markup=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -686,7 +680,7 @@ def write_result(
         raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     check_destination(fmt, output)
     if fmt == "table":
-        with _stdout_errors(output):
+        with _stdout_errors():
             _print_table(
                 frame if table_frame is None else table_frame,
                 title=title,
@@ -721,14 +715,10 @@ def write_batches(
     fmt: str,
     output: str | os.PathLike[str] | None,
 ) -> None:
-    """Write a stream of frames with the same columns as one csv or jsonl result.
-
-    The bytes are those :func:`write_result` writes for all the frames concatenated, but each
-    frame is written as it arrives (before the next is asked for), so a long input is never held
-    whole and its first rows reach a pipe while later ones are still being computed. The columns
-    come from the first frame (a later frame with other columns is a ValueError). Files are
-    replaced atomically, as with write_result; a closed stdout ends the program quietly.
-    """
+    """Write frames with the same columns as one csv or jsonl result: the bytes write_result
+    writes for them concatenated, but each frame written as it arrives, so a long input is never
+    held whole and its first rows reach a pipe while later ones are computed. A frame whose
+    columns differ from the first's is a ValueError."""
     if fmt not in STREAMED_FORMATS:
         raise ValueError(f"only {', '.join(sorted(STREAMED_FORMATS))} can be written in batches")
     check_destination(fmt, output)
