@@ -49,7 +49,7 @@ _DOMAIN_ROW = b"kbtool/child/row/v1\x00"
 _DOMAIN_ID = b"kbtool/child/id/v2\x00"
 _SEPARATOR = "\x1f"  # ASCII unit separator: cannot occur in a normalised name or date
 
-# NIK layout (Permendagri 72/2019): PP KK CC DD MM YY SSSS
+# NIK layout (UU 24/2013, Permendagri 72/2019): PP KK CC DD MM YY SSSS
 _NIK_MIN_PROVINCE, _NIK_MAX_PROVINCE = 11, 97
 _NIK_FEMALE_DAY_OFFSET = 40
 
