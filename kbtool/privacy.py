@@ -368,15 +368,21 @@ class _Digests:
         group, first = _group_codes([codes for codes, _ in parts])
         texts = [values[codes[first]] for codes, values in parts]
         messages = [_SEPARATOR.join(message).encode() for message in zip(*texts, strict=True)]
-        cache = {} if self.cache is None else self.cache
-        keyed = [domain + m for m in messages]  # the cache is keyed by the HMAC input
-        digests: list[bytes | None] = [cache.get(k) for k in keyed]
-        missing = [i for i, digest in enumerate(digests) if digest is None]
-        fresh = self.hasher.digest_list(domain, [messages[i] for i in missing])
-        for i, digest in zip(missing, fresh, strict=True):
-            digests[i] = cache[keyed[i]] = digest
-        if self.on_hash and missing:
-            self.on_hash(len(missing))
+        digests: list[bytes | None]
+        if self.cache is None:  # hashed directly: an empty cache would cost a third more
+            digests = list(self.hasher.digest_list(domain, messages))
+            hashed = len(messages)
+        else:
+            # the cache is keyed by domain + message, as the HMAC input is
+            keyed = [domain + m for m in messages]
+            digests = [self.cache.get(k) for k in keyed]
+            missing = [i for i, digest in enumerate(digests) if digest is None]
+            fresh = self.hasher.digest_list(domain, [messages[i] for i in missing])
+            for i, digest in zip(missing, fresh, strict=True):
+                digests[i] = self.cache[keyed[i]] = digest
+            hashed = len(missing)
+        if self.on_hash and hashed:
+            self.on_hash(hashed)
         joined = np.frombuffer(b"".join(cast("list[bytes]", digests)), dtype=np.uint8)
         return digests_to_keys(joined.reshape(-1, KEY_BYTES))[group]
 
