@@ -77,12 +77,8 @@ def zscore_table(
     lang: str = "en",
     index: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """The z-scores as kbtool's output columns (ZSCORE_COLUMNS), with Permenkes statuses.
-
-    Flags are 0/1 and empty where their z-score is empty. Statuses classify the z-scores rounded to
-    2 decimals, as WHO Anthro does, even with `full_precision`. Without `full_precision`,
-    length/height and BMI are shown to 2 decimals as well.
-    """
+    """The z-scores as kbtool's output columns (ZSCORE_COLUMNS), with Permenkes statuses: flags
+    0/1 (empty with their z); statuses always classify z rounded to 2 decimals, as WHO Anthro."""
     age = result.age_days
     columns: dict[str, object] = {
         "age_days": _nullable_int(np.nan_to_num(age), np.isnan(age), "Int32"),
@@ -109,12 +105,8 @@ def zscore_table(
 def compute_zscores(
     frame: pd.DataFrame | pa.Table, *, full_precision: bool = False, lang: str = "en"
 ) -> pd.DataFrame:
-    """Z-scores, flags and Permenkes statuses for every row of a canonical measurement frame
-    (a pandas DataFrame or a pyarrow Table, dates as dates or timestamps).
-
-    Returns a frame with ZSCORE_COLUMNS and the same index as `frame` (a RangeIndex for a
-    Table). See kbtool.growth.zscores for the WHO rules applied.
-    """
+    """ZSCORE_COLUMNS for every row of a canonical measurement DataFrame or Arrow Table, on the
+    frame's index; kbtool.growth.zscores says which WHO rules apply."""
     if isinstance(frame, pa.Table):
         frame = frame.to_pandas()
     result = zscores_for_frame(frame, full_precision=full_precision)

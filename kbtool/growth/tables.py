@@ -21,11 +21,8 @@ TABLE_NAMES = ("lhfa", "wfa", "wfl", "wfh", "bmifa")
 
 @dataclass(frozen=True)
 class LmsTable:
-    """One indicator's LMS parameters as arrays of shape (3, n): row 0 is unused, 1 male, 2 female.
-
-    `first_index` is the index of column 0: day 0, or 450 / 650 tenths of a cm. Entries with no
-    reference value are NaN.
-    """
+    """One indicator's LMS parameters, shape (3, n): row 0 unused, 1 male, 2 female, NaN where
+    WHO gives none; column 0 is `first_index` (day 0, or 450 / 650 tenths of a cm)."""
 
     name: str
     first_index: int
@@ -66,16 +63,12 @@ def load_table(name: str) -> LmsTable:
         header = stream.readline().strip().split(",")
         # numpy's C parser: float() of each field, ~20x faster than csv.DictReader
         values = np.loadtxt(stream, delimiter=",", dtype=np.float64, ndmin=2)
-    column = {field: values[:, header.index(field)] for field in ("sex", "index", "l", "m", "s")}
-    by_length = name in ("wfl", "wfh")
+    fields = ("sex", "index", "l", "m", "s")
+    sex, index, *parameters = (values[:, header.index(field)] for field in fields)
     # lengths are stored as "45.0"; their index is the whole number of tenths of a centimetre
-    index = column["index"]
+    by_length = name in ("wfl", "wfh")
     keys = np.rint(index * 10).astype(np.int64) if by_length else index.astype(np.int64)
-    sexes = column["sex"].astype(np.int64)
-    first, last = int(keys.min()), int(keys.max())
-    shape = (3, last - first + 1)
-    l, m, s = (np.full(shape, np.nan) for _ in range(3))
-    l[sexes, keys - first] = column["l"]
-    m[sexes, keys - first] = column["m"]
-    s[sexes, keys - first] = column["s"]
-    return LmsTable(name=name, first_index=first, l=l, m=m, s=s)
+    first = int(keys.min())
+    lms = np.full((3, 3, int(keys.max()) - first + 1), np.nan)
+    lms[:, sex.astype(np.int64), keys - first] = parameters
+    return LmsTable(name=name, first_index=first, l=lms[0], m=lms[1], s=lms[2])

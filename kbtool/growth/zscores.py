@@ -13,10 +13,8 @@ The rules, all from R `anthro` 1.1 (`anthro_zscores` and its helpers), which WHO
   by position, else length < 87 cm), interpolating between the 0.1 cm rows;
 * oedema suppresses WAZ, WHZ and BMIZ; a measure <= 0 gives no z-score.
 
-Each step is numpy over a block of rows, in R's arithmetic and order, with `np.power` where R
-takes a power: the C library's pow, as R's `^`, except on CPUs where numpy has a SIMD pow of its
-own (AVX-512), within 1 ulp of it; a z near a rounding point is then computed again with the C
-library's pow (`_restricted_z`). Blocks keep the temporaries in the CPU cache.
+Each step is numpy over a block of rows (the temporaries stay in the CPU cache), in R's
+arithmetic and order; `_restricted_z` says how its powers match R's `^`.
 """
 
 from __future__ import annotations
@@ -59,10 +57,7 @@ BLOCK_ROWS = 1 << 15
 
 @dataclass(frozen=True)
 class ZScoreArrays:
-    """The result: one entry per input row, NaN where WHO gives no value.
-
-    A flag is meaningful only where its z-score is not NaN.
-    """
+    """One entry per input row, NaN where WHO gives no value; a flag counts where its z does."""
 
     age_days: FloatArray
     lenhei_cm: FloatArray
@@ -121,14 +116,11 @@ def compute_zscore_arrays(
     *,
     full_precision: bool = False,
 ) -> ZScoreArrays:
-    """Compute HAZ, WAZ, WHZ and BMIZ with their flags for whole columns at once.
+    """HAZ, WAZ, WHZ and BMIZ with their flags for whole columns at once.
 
-    `sex` is 1 (male) or 2 (female), anything else unknown; `age_days` is the exact age in days
-    (visit date - birth date; NaN when unknown); where it is NaN, `age_months` (if given) is
-    used, converted as months x 30.4375. `measure` holds MEASURE_LENGTH / MEASURE_HEIGHT /
-    MEASURE_UNKNOWN codes; `oedema` is truthy for children with oedema. With `full_precision`
-    False (the default, like WHO Anthro) z-scores are rounded to 2 decimals as R rounds and
-    flagged on the rounded values; with True they are left unrounded.
+    `sex` 1 male, 2 female, else unknown; `age_days` exact, NaN where unknown (then `age_months`
+    x 30.4375, if given); `measure` MEASURE_* codes. Unless `full_precision`, z-scores are rounded
+    to 2 decimals as R rounds and flagged on the rounded values, as WHO Anthro does.
     """
     sex_in = np.asarray(sex)
     n = sex_in.shape[0]
@@ -152,18 +144,14 @@ def compute_zscore_arrays(
         }
     )
 
-    for start in range(0, n, BLOCK_ROWS):
-        _score_block(slice(start, min(n, start + BLOCK_ROWS)), inputs, result, full_precision)
+    with np.errstate(all="ignore"):  # NaN and out-of-range rows compute to NaN, then are masked
+        for start in range(0, n, BLOCK_ROWS):
+            _score_rows(slice(start, min(n, start + BLOCK_ROWS)), inputs, result, full_precision)
     return result
 
 
-def _score_block(rows: slice, given: _Inputs, out: ZScoreArrays, full_precision: bool) -> None:
-    """Fill `out` for `rows`; each step is R `anthro`'s (see the module docstring)."""
-    with np.errstate(all="ignore"):  # NaN and out-of-range rows compute to NaN, then are masked
-        _score_rows(rows, given, out, full_precision)
-
-
 def _score_rows(rows: slice, given: _Inputs, out: ZScoreArrays, full_precision: bool) -> None:
+    """Fill `out` for `rows`; each step is R `anthro`'s (see the module docstring)."""
     sex = given.sex[rows]
     known_sex = sex > 0
     days = given.days[rows]
@@ -283,16 +271,12 @@ _NEAR_ROUNDING_POINT = 1e-6
 
 def _lms_z(y: FloatArray, l: FloatArray, m: FloatArray, s: FloatArray, power: Power) -> FloatArray:
     z = (power(y / m, l) - 1) / (s * l)
-    above = np.flatnonzero(z > 3)
-    if above.size:
-        lms = m[above], l[above], s[above]
-        sd3 = sd_curve(*lms, 3, power)
-        z[above] = 3 + (y[above] - sd3) / (sd3 - sd_curve(*lms, 2, power))
-    below = np.flatnonzero(z < -3)
-    if below.size:
-        lms = m[below], l[below], s[below]
-        sd3 = sd_curve(*lms, -3, power)
-        z[below] = -3 + (y[below] - sd3) / (sd_curve(*lms, -2, power) - sd3)
+    for sign in (1.0, -1.0):  # beyond +3 SD, then beyond -3 SD
+        out = np.flatnonzero(sign * z > 3)
+        if out.size:
+            lms = m[out], l[out], s[out]
+            sd3 = sd_curve(*lms, 3 * sign, power)
+            z[out] = 3 * sign + (y[out] - sd3) / (sign * (sd3 - sd_curve(*lms, 2 * sign, power)))
     return z
 
 
