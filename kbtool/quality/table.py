@@ -31,16 +31,25 @@ TABLE_COLUMNS = (
 )  # fmt: skip
 
 
-def _share(part: FloatArray, whole: FloatArray) -> FloatArray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(np.where(whole > 0, 100.0 * part / whole, np.nan), dtype=np.float64)
-
-
-# the denominators of the percentages, which the ratings need beside the percentage itself
-_DENOMINATORS = (
-    "with_height", "with_age", "with_haz", "with_waz", "with_whz", "with_birth", "height_pairs",
-    "followed", "weight_pairs",
-)  # fmt: skip
+# each percentage column: (count, denominator); the ratings need the denominators as well
+_SHARES = {
+    "missing_sex_pct": ("missing_sex", "n_rows"),
+    "missing_birth_date_pct": ("missing_birth_date", "n_rows"),
+    "missing_visit_date_pct": ("missing_visit_date", "n_rows"),
+    "missing_height_pct": ("missing_height", "n_rows"),
+    "missing_weight_pct": ("missing_weight", "n_rows"),
+    "missing_position_pct": ("missing_position", "with_height"),
+    "birth_day_heaping_pct": ("heaped", "with_birth"),
+    "age_out_of_range_pct": ("age_out_of_range", "with_age"),
+    "flagged_haz_pct": ("flagged_haz", "with_haz"),
+    "flagged_waz_pct": ("flagged_waz", "with_waz"),
+    "flagged_whz_pct": ("flagged_whz", "with_whz"),
+    "position_flag_pct": ("position_flagged", "with_height"),
+    "duplicate_pct": ("duplicates", "n_rows"),
+    "height_decrease_pct": ("height_decreases", "height_pairs"),
+    "height_repeated_pct": ("copied", "followed"),
+    "weight_velocity_pct": ("weight_implausible", "weight_pairs"),
+}
 
 
 def _table_values(counts: Counts, expected_age_ratio: FloatArray) -> dict[str, Any]:
@@ -49,22 +58,15 @@ def _table_values(counts: Counts, expected_age_ratio: FloatArray) -> dict[str, A
     age_ratio, age_p = ratio_test(counts["age_young"], counts["age_old"], expected_age_ratio)
     n_rows = counts["n_rows"]
     empty = np.full(n_rows.shape, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = {
+            column: np.where(counts[whole] > 0, 100.0 * counts[part] / counts[whole], np.nan)
+            for column, (part, whole) in _SHARES.items()
+        }
     return {
         "n_rows": n_rows,
         "n_children": counts["n_children"],
-        "missing_sex_pct": _share(counts["missing_sex"], n_rows),
-        "missing_birth_date_pct": _share(counts["missing_birth_date"], n_rows),
-        "missing_visit_date_pct": _share(counts["missing_visit_date"], n_rows),
-        "missing_height_pct": _share(counts["missing_height"], n_rows),
-        "missing_weight_pct": _share(counts["missing_weight"], n_rows),
-        "missing_position_pct": _share(counts["missing_position"], counts["with_height"]),
-        "birth_day_heaping_pct": _share(counts["heaped"], counts["with_birth"]),
-        "age_out_of_range_pct": _share(counts["age_out_of_range"], counts["with_age"]),
-        "flagged_haz_pct": _share(counts["flagged_haz"], counts["with_haz"]),
-        "flagged_waz_pct": _share(counts["flagged_waz"], counts["with_waz"]),
-        "flagged_whz_pct": _share(counts["flagged_whz"], counts["with_whz"]),
-        "position_flag_pct": _share(counts["position_flagged"], counts["with_height"]),
-        "duplicate_pct": _share(counts["duplicates"], n_rows),
+        **shares,
         "n_haz": counts["n_haz"],
         "mean_haz": counts["mean_haz"],
         "mean_haz_gap": counts.get("mean_haz_gap", empty),
@@ -78,11 +80,8 @@ def _table_values(counts: Counts, expected_age_ratio: FloatArray) -> dict[str, A
         "sex_ratio_p": sex_p,
         "age_ratio": age_ratio,
         "age_ratio_p": age_p,
-        "height_decrease_pct": _share(counts["height_decreases"], counts["height_pairs"]),
-        "height_repeated_pct": _share(counts["copied"], counts["followed"]),
-        "weight_velocity_pct": _share(counts["weight_implausible"], counts["weight_pairs"]),
         # hidden: what the ratings and the sentences rest on (dropped from the table)
-        **{f"_{name}": counts[name] for name in _DENOMINATORS},
+        **{f"_{whole}": counts[whole] for _, whole in _SHARES.values() if whole != "n_rows"},
         "_heaping_p": excess_test(
             counts["heaped"], counts["with_birth"], HEAPING_EXPECTED_PCT / 100.0
         ),
