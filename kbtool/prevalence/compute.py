@@ -1,11 +1,8 @@
 """Prevalence of the nutrition indicators per period and group, as WHO's `anthro_prevalence`.
 
-Per indicator and period, each child once (kbtool.prevalence.selection); classification, mean
-and SD on z-scores rounded to 2 decimals as WHO Anthro rounds them; a child with oedema counts
-in the weight-based indicators as a severe case (WHO's z of -3.1), outside their mean and SD.
-Each period is a sample of its own and each group a domain of it; intervals are the logit
-intervals of the R `survey` package, for a simple random sample or a clustered, stratified,
-weighted design (kbtool.prevalence.design).
+Each child once per indicator and period (selection); figures on z rounded to 2 decimals; oedema
+counts as a severe case of the weight-based indicators (WHO's z of -3.1), outside their mean and
+SD. Each period is a sample, each group a domain of it, with R `survey`'s logit intervals (design).
 
 Output conventions (part of the machine interface): group columns hold text labels, a missing
 value "(unknown)"; the whole-area row of a period has "All" in every group column and comes
@@ -42,12 +39,9 @@ from kbtool.prevalence.selection import Visits, check_months, prepare_visits, va
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator of a district report: its z-score, cut-offs and count columns.
-
-    Under-nutrition counts z < cut (and < second_cut for the severe form); over-nutrition
-    z > cut. Weight-based indicators count a child with oedema as severe under-nutrition, and
-    in the denominator of over-nutrition (anthro_prevalence's z of -3.1).
-    """
+    """One indicator: its z-score, cut-offs (under-nutrition z < cut, over-nutrition z > cut) and
+    count columns. Weight-based ones count oedema as severe under-nutrition and in the
+    denominator of over-nutrition (anthro_prevalence's z of -3.1)."""
 
     name: str
     z: str
@@ -147,12 +141,11 @@ def compute_prevalence(
 ) -> pd.DataFrame:
     """Prevalence of `indicators` per period and group, WHO's way (see the module docstring).
 
-    `frame` holds measurements: `child_key`, `visit_date`, each indicator's z-score and flag,
-    `oedema` and `age_days` where known, the `by` columns (age_group comes from age_days) and
-    the design's columns. One indicator gives its own column names (figure_columns); several
-    give an `indicator` column after the groups and GENERIC_COLUMNS. Groups under `min_n`
-    children keep `n` and `excluded` only, and `note` says why. `total` adds a whole-area row
-    per period. The frame's `attrs` record the options.
+    `frame`: measurements with `child_key`, `visit_date`, z-scores and flags, `oedema` and
+    `age_days` where known, the `by` and design columns. One indicator names its columns
+    (figure_columns); several add an `indicator` column and use GENERIC_COLUMNS. Groups under
+    `min_n` children keep `n` and `excluded` only, `note` says why; `total` adds a whole-area
+    row per period; `attrs` record the options.
     """
     chosen = chosen_indicators(indicators)
     if isinstance(by, str):  # by="kelurahan" means one column, not its letters

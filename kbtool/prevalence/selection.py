@@ -24,13 +24,9 @@ PERIODS = ("year", "quarter", "month")
 
 @dataclass(frozen=True)
 class SelectionResult:
-    """Who is counted in each period.
-
-    `selected` has one row per child and period, the measurement used; `excluded` one row per
-    child and period for children measured without any valid z-score, their latest measurement.
-    Both carry the requested frame columns after a first `period` column: the year as an
-    integer, or a label such as "2023-Q1" / "2023-02".
-    """
+    """Per child and period, the measurement used (`selected`) or, for a child without a valid
+    z-score, the latest (`excluded`); the chosen columns after `period` (an int year, "2023-Q1"
+    or "2023-02")."""
 
     selected: pd.DataFrame
     excluded: pd.DataFrame
@@ -67,16 +63,10 @@ def select_period_measurements(
 ) -> SelectionResult:
     """Pick, for each child and period, the latest measurement with a valid z-score.
 
-    `frame` needs `child_key`, `visit_date` (datetime64), `z_column` (NaN where not computable)
-    and `flag_column` (True where implausible; missing counts as not flagged). `period` is
-    "year", "quarter" or "month"; `months` keeps only visits in those calendar months (e.g.
-    [2, 8], the bulan timbang). A child without any valid z-score in a period is returned in
-    `excluded` with its latest measurement. Two measurements of a child on the same day: the
-    later row of the frame wins. Rows without a visit date belong to no period and are left
-    out; rows with a missing child key each count as a child of their own.
-
-    `columns` chooses the frame columns carried into the result (default: all of them); both
-    results start with a `period` column.
+    `frame` needs `child_key`, `visit_date` (datetime64), `z_column` and `flag_column` (missing:
+    not flagged). `months` keeps visits in those calendar months (e.g. [2, 8], the bulan
+    timbang). Of two measurements on one day the later row wins; rows without a visit date are
+    left out; a missing child key is a child of its own. `columns`: those carried (default all).
     """
     picked = prepare_visits(frame, period=period, months=months, child_key=child_key).pick(
         valid_z(frame, z_column, flag_column)

@@ -1,16 +1,11 @@
 """Is this register trustworthy? A data-quality and plausibility report per period and group.
 
-`quality_report(frame, by=..., period=...)` takes measurements with their z-scores and returns,
-for every group of every period and for the whole area: completeness and WHO flags (WHO/UNICEF
-2019), the HAZ distribution of the children prevalence counts, SMART's digit preference, sex
-and age ratio tests, checks over each child's consecutive visits, and a penalty score and
-rating in the SMART manner, with the reasons in words for the worst rows.
+`quality_report(frame, by=..., period=...)` rates every group of every period and the whole
+area in the SMART manner: completeness and WHO flags, the HAZ distribution, digit preference, sex
+and age ratios and checks over consecutive visits, with reasons in words for the worst rows.
 
-One concern per module, each importing only those listed before it: `thresholds` (every limit
-and its source), `statistics` (tests on counts), `inputs` (the frame's columns as arrays),
-`cells` (groups x periods), `counting`, `checks` (over rows and children), `longitudinal` (over
-consecutive visits), `table`, `rating`, `findings`, and `report`, which runs them.
-docs/quality.md explains every check.
+Each module imports only those before it: thresholds, statistics, inputs, cells, counting,
+checks, longitudinal, table, rating, findings, report. docs/quality.md explains every check.
 """
 
 from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL

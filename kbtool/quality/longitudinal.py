@@ -44,10 +44,8 @@ class _VisitBlock:
 
 
 def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tuple[Counts, Counts]:
-    """The counts per cell, and the children followed and copied per period (distinct children,
-    which the cells' counts cannot add up to). The dated rows are put in child, visit date, row
-    order and checked in blocks of whole children (_visit_counts), whose counts add up.
-    """
+    """The counts per cell, and per period the children followed and copied (distinct: cells'
+    counts do not add up to them). Dated rows in child, day, row order, in blocks of children."""
     dated = None if data.visit_known.all() else np.flatnonzero(data.visit_known)
     child = data.child if dated is None else data.child[dated]
     day = data.visit_day if dated is None else data.visit_day[dated]
@@ -87,17 +85,8 @@ def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tup
 def _visit_counts(visits: _VisitBlock, cells: Cells) -> tuple[Counts, Counts]:
     """The longitudinal counts of whole children's visits, per cell and per period.
 
-    Each check keeps the visits it may use and compares each with the one before (or the two
-    before) in shifted slices; a pair of visits counts in the cell of its later visit.
-    - duplicates: the same child on the same day as the previous row;
-    - height pairs / decreases: consecutive length/height measurements of a child whose HAZ is
-      not flagged, on a later day; a decrease is a fall of more than HEIGHT_DECREASE_CM;
-    - followed / copied: a recorded height with two recorded heights of the child before it;
-      copied when all three are equal and span REPEATED_SPAN_MONTHS calendar months or more
-      (distinct children per cell and per period);
-    - weight pairs / implausible: consecutive weights of a child (WAZ not flagged, no oedema)
-      at most VELOCITY_MAX_GAP_DAYS apart; implausible when the later is under
-      (1 - WEIGHT_LOSS_SHARE) of the earlier or WAZ rises by more than WAZ_GAIN_LIMIT.
+    Each check compares a usable visit with the one (or two) before in shifted slices; a pair
+    counts in the cell of its later visit. docs/quality.md describes each check.
     """
     size = cells.n_cells
     child, day, code = visits.child, visits.day, visits.code

@@ -31,14 +31,10 @@ METHOD = (
 class QualityReport:
     """The quality report: figures, where to look first, and which cells are problems.
 
-    `table`: one row per period and group (sorted by label, "(unknown)" last), then the
-    whole-area row "All" of the period; columns `year` (period "year") or `period` ("2023-02",
-    period "month"; no period column when period is None), the group column, then TABLE_COLUMNS.
-    `findings`: the rows rated acceptable or problematic, worst first, at most `top`, with
-    columns period (if any), group, rating, score and `reasons` (short sentences joined by "; ").
-    `cells`: for every rated column of `table` and for "rating", one rating per row of `table`
-    ("excellent", "good", "acceptable", "problematic", or None where not rated).
-    `reasons`: each finding's reasons as Saids, to be said in another language (reasons_in).
+    `table`: per period, its groups (by label, "(unknown)" last) then "All"; columns `year` or
+    `period` (if any), the group, TABLE_COLUMNS. `findings`: the rows rated acceptable or worse,
+    worst first, with `reasons`. `cells`: each rated column's and the row's rating (None: not
+    rated). `reasons`: each finding's reasons as Saids, for other languages (reasons_in).
     """
 
     table: pd.DataFrame
@@ -68,13 +64,9 @@ def quality_report(
 ) -> QualityReport:
     """Data-quality and plausibility figures per period and group, rated in the SMART manner.
 
-    `frame`: measurements in canonical columns (`child_key`, sex 1/2/0, birth_date and
-    visit_date as datetime64, weight_kg, height_cm, measure 1 length / 2 height / 0 unknown,
-    oedema, the `by` column; kelurahan for by="posyandu") with the z-score columns of
-    `kbtool.growth.compute_zscores(frame, full_precision=True)` (age_days, lenhei_cm, haz,
-    haz_flag, waz, waz_flag, whz, whz_flag, position_flag). `by`: "posyandu", "kelurahan" or
-    "kecamatan". `period`: None (all measurements together), "year" or "month" of the visit
-    date (rows without one form an "(unknown)" period). `top` caps the findings.
+    `frame`: canonical measurements (kelurahan too for by="posyandu") with the columns of
+    `kbtool.growth.compute_zscores(frame, full_precision=True)`. `period`: None (all together),
+    "year" or "month" (undated rows form an "(unknown)" period). `top` caps the findings.
     docs/quality.md describes every column, threshold and source.
     """
     if by not in GROUP_COLUMNS:
