@@ -1,16 +1,15 @@
 """Z-scores for register files (`kbtool zscore`): every row with its WHO z-scores, flags and
 Permenkes statuses, the register's own columns kept but its personal data.
 
-NIK and names are personal data of children (UU 27/2022): the columns kbtool.privacy judges
-personal are left out; `source_file` and `source_line` say which register row each result row
-is, so the register itself stays the place to look a child up. One file can be scored a batch
-at a time while it is read (`iter_score_file`), so a long register is written as it streams.
+NIK and names are personal data of children (UU 27/2022): those columns are left out, and
+`source_file`, `source_line` point back to the register row. `iter_score_file` streams a file.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +31,9 @@ READ_AHEAD_BATCHES = 2
 
 @dataclass
 class ScoredTable:
-    """Every accepted input row with its computed columns, plus what was rejected and why.
-
-    `table` holds the input columns under their own headers (less personal data: `withheld`
-    maps each such header to what it holds; `kept` lists those kept as asked), then
-    SOURCE_COLUMNS and ZSCORE_COLUMNS; an input header that collides with one of those is
-    renamed `<name>_input` (listed in `renamed`).
-    """
+    """Every accepted row: its input columns (less `withheld` personal data, but those `kept`),
+    SOURCE_COLUMNS and ZSCORE_COLUMNS (an input header among those `renamed` `<name>_input`);
+    and what was rejected and why."""
 
     table: pd.DataFrame
     rejects: pd.DataFrame
@@ -84,17 +79,12 @@ def iter_score_file(
     options = replace(options or ReadOptions(), keep_raw=True, batch_rows=rows)
     batches = ahead(iter_read(source, options), depth=READ_AHEAD_BATCHES, name="kbtool-read")
 
+    score = partial(_score_batch, sources=[source], full_precision=full_precision, lang=lang)
+
     def scored() -> Iterator[ScoredTable]:
         personal: tuple[dict[str, str], list[str]] | None = None  # decided on the first batch
         for batch in batches:
-            result = _score_batch(
-                batch,
-                [source],
-                full_precision=full_precision,
-                lang=lang,
-                keep=keep,
-                personal=personal,
-            )
+            result = score(batch, keep=keep, personal=personal)
             personal = result.withheld, result.kept
             yield result
 
@@ -127,9 +117,7 @@ class Tally:
         self.rows_scored += scored.rows_scored
         self.rejects.append(scored.rejects)
         table = scored.table
-        empty = np.ones(len(table), dtype=bool)
-        for name in ("haz", "waz", "whz", "bmiz"):
-            empty &= np.isnan(table[name].to_numpy(dtype=np.float64, na_value=np.nan))
+        empty = table[["haz", "waz", "whz", "bmiz"]].isna().all(axis=1).to_numpy()
         if empty.any() and len(self.first_without) < self.SHOWN:
             rows = table.loc[empty, list(SOURCE_COLUMNS)].head(self.SHOWN)
             self.first_without += [(str(f), int(line)) for f, line in rows.itertuples(index=False)]
@@ -167,16 +155,10 @@ def _score_batch(
     renamed = {name: f"{name}_input" for name in raw.columns if name in computed}
     located = batch.rows.loc[:, list(SOURCE_COLUMNS)]
     table = pd.concat([raw.rename(columns=renamed), located, scores], axis=1)
-    per_file = [
-        {
-            "file": str(source),
-            "rows_read": batch.rows_read
-            if len(sources) == 1
-            else int((batch.rows["source_file"] == str(source)).sum())
-            + int((batch.rejects["file"] == str(source)).sum()),
-        }
-        for source in sources
-    ]
+    per_file = [{"file": str(sources[0]), "rows_read": batch.rows_read}]
+    if len(sources) > 1:  # a file's rows read: its rows accepted plus rejected
+        read = pd.concat([batch.rows["source_file"], batch.rejects["file"]]).value_counts()
+        per_file = [{"file": str(s), "rows_read": int(read.get(str(s), 0))} for s in sources]
     return ScoredTable(
         table=table.reset_index(drop=True),
         rejects=redact_rejects(batch.rejects, withheld),
