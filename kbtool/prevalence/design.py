@@ -32,10 +32,8 @@ CONFIDENCE_LEVEL = 0.95
 
 @dataclass(frozen=True)
 class Design:
-    """The sample design of a set of rows, each a child of one sample (e.g. the year: every
-    sample is a design of its own). `psu` codes each row's PSU (0 .. P-1), `psu_stratum` each
-    PSU's stratum (0 .. H-1), `stratum_sample` each stratum's sample; `simple`: a simple random
-    sample per sample (every row its own PSU, one stratum, no weights)."""
+    """The design of rows, each in one sample (a year: a design of its own), by row, PSU and
+    stratum codes; `simple`: every row its own PSU, one stratum, no weights."""
 
     sample: IntArray
     weight: FloatArray
@@ -131,10 +129,8 @@ def total(key: npt.NDArray[np.integer], values: FloatArray, size: int) -> FloatA
 def logit_interval(
     p: FloatArray, variance: FloatArray, df: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    """survey's svyciprop(method = "logit") interval of proportions `p` with variance
-    `variance`: expit(logit(p) -/+ t_df * se / (p (1 - p))). 0 gives [0, 0] and 1 gives [1, 1]
-    (WHO's own code gives [1, 1] to a proportion of 0.01, comparing a percentage with 1: not
-    here)."""
+    """survey's svyciprop(method = "logit"): expit(logit(p) -/+ t_df * se / (p (1 - p))); 0
+    gives [0, 0], 1 [1, 1] (WHO's code also gives 0.01 [1, 1], comparing a percentage with 1)."""
     safe = interior(p)
     with np.errstate(invalid="ignore", divide="ignore"):
         se_logit = np.sqrt(variance) / (safe * (1 - safe))

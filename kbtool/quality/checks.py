@@ -48,12 +48,11 @@ def row_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> Counts:
     height = float_column(frame, "height_cm")
     has_height = ~np.isnan(height)
     packed.add("with_height", has_height)
+    no_position = has_height
     if "measure" in frame.columns:
         measure = code_column(frame, "measure")
         no_position = has_height & (measure != MEASURE_LENGTH) & (measure != MEASURE_HEIGHT)
         del measure
-    else:
-        no_position = has_height
     packed.add("missing_position", no_position)
     del no_position
     if "position_flag" in frame.columns:
@@ -78,12 +77,8 @@ def row_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> Counts:
 
 
 def _digit_counts(codes: IntArray, size: int, values: FloatArray) -> FloatArray:
-    """Per code, how many values end in each tenths digit: shape (size, DPS_DIGITS).
-
-    The digit as written: floor(10 x |value| + 1e-6) mod 10, the slack for binary floats
-    (85.3 x 10 = 852.9999...), whole numbers counting as digit 0; absurd values are capped
-    within int32 range. Missing values go to an eleventh bin that is dropped.
-    """
+    """Per code, how many values end in each tenths digit, shape (size, DPS_DIGITS): floor(10 x
+    |value| + 1e-6) mod 10, the slack for binary floats (85.3 x 10 = 852.9999...)."""
     present = ~np.isnan(values)
     tenths = np.abs(values) * 10.0
     tenths += 1e-6
@@ -173,11 +168,8 @@ def child_counts(
 def _chosen_rows(
     frame: pd.DataFrame, data: Columns, visits: Visits, period: str | None
 ) -> tuple[IntArray, BoolArray]:
-    """Frame positions of one measurement per child and period, and whether its HAZ is valid.
-
-    The choice is prevalence's: the latest measurement with a valid HAZ, else the latest.
-    Without a period, each child has one choice over all its dated visits.
-    """
+    """Frame positions of one measurement per child and period, as prevalence chooses (without a
+    period: over all dated visits), and whether its HAZ is valid."""
     if period is None and visits.slots:
         child = data.child if visits.rows is None else data.child[visits.rows]
         visits = replace(visits, slot=child, slots=int(child.max()) + 1)
@@ -192,12 +184,8 @@ def _chosen_rows(
 def _gap_to_parent(
     cells: Cells, cell: Counts, counted_cell: IntArray, counted_parent: IntArray, parents: list[str]
 ) -> Counts:
-    """Each group's mean HAZ minus that of the rest of its parent area, and Welch's p-value.
-
-    A group's parent (named in `parents`) is that of most of its counted children. The rest is
-    computed from its groups' sums; squared deviations pool exactly (a group's own plus n (mean
-    - parent mean)^2), so no measurement is read again.
-    """
+    """Each group's mean HAZ minus that of the rest of its parent area (that of most of its
+    children), and Welch's p-value; from the groups' sums, as squared deviations pool exactly."""
     size = cells.n_cells
     n_parents = len(parents)
     own_parent = np.zeros(size, dtype=np.int64)

@@ -23,13 +23,8 @@ _PACKED_BINS = 1 << 22
 
 
 class PackedCounts:
-    """Per-code counts of several yes/no conditions from one bincount, instead of a boolean
-    selection and a bincount per condition.
-
-    Each condition is one bit beside the row's code; one np.bincount of code x 2**k + bits
-    counts every combination, and a condition's count is the sum of the combinations with its
-    bit set (exact). Call `flush` after the last `add`.
-    """
+    """Per-code counts of several yes/no conditions from one np.bincount of code x 2**k + bits
+    (each condition a bit), instead of a selection and a bincount each. `flush` after the last."""
 
     def __init__(self, codes: IntArray, size: int, out: Counts) -> None:
         self.codes, self.size, self.out = codes, size, out
@@ -65,11 +60,8 @@ class PackedCounts:
 
 
 def distinct_children(codes: IntArray, child: IntArray, mask: BoolArray, size: int) -> FloatArray:
-    """Per code, the number of distinct children among the masked rows (ordered by child).
-
-    Rows come ordered by child, so repeats of a (child, code) pair are mostly adjacent; only the
-    children whose codes go back (moving between groups within a period) need a sort.
-    """
+    """Per code, the number of distinct children among the masked rows (ordered by child): only
+    children whose codes go back (moving between groups) need a sort."""
     key = child[mask] * size + codes[mask]
     if key.size == 0:
         return np.zeros(size)

@@ -14,13 +14,9 @@ from kbtool.arrays import FloatArray, IntArray
 
 
 def digit_preference_score(counts: npt.ArrayLike) -> FloatArray:
-    """SMART's digit preference score from the counts of each final digit (last axis).
-
-    DPS = 100 x sqrt(chi2 / (n x (k - 1))): chi2 is Pearson's statistic of the counts against
-    equal frequencies, n the number of values, k the number of possible digits (WHO MONICA
-    project, Kuulasmaa et al. 1998; SMART; nipnTK digitPreference). 0 when every digit is equally
-    frequent, 100 when all values end in the same digit; NaN where n = 0.
-    """
+    """SMART's digit preference score of the counts of each final digit (last axis): 100 x
+    sqrt(chi2 / (n (k - 1))), Pearson's chi2 against equal frequencies of k digits (WHO MONICA,
+    Kuulasmaa et al. 1998; nipnTK digitPreference); NaN where n = 0."""
     table = np.asarray(counts, dtype=np.float64)
     k = table.shape[-1]
     n = table.sum(axis=-1)
@@ -33,13 +29,9 @@ def digit_preference_score(counts: npt.ArrayLike) -> FloatArray:
 def ratio_test(
     first: npt.ArrayLike, second: npt.ArrayLike, expected_ratio: npt.ArrayLike
 ) -> tuple[FloatArray, FloatArray]:
-    """first / second, and the p-value of Pearson's chi-square test against `expected_ratio`.
-
-    One degree of freedom, no continuity correction: the p-value of
-    scipy.stats.chisquare([first, second], f_exp=...) and of R's prop.test(correct = FALSE).
-    SMART's sex ratio test (boys / girls, expected 1) and age ratio test (6-29 / 30-59 months,
-    expected 0.85). NaN where both counts are 0.
-    """
+    """first / second, and the p-value of Pearson's chi-square test against `expected_ratio`
+    (scipy.stats.chisquare, R's prop.test(correct = FALSE)): SMART's sex and age ratio tests.
+    NaN where both counts are 0."""
     a = np.asarray(first, dtype=np.float64)
     b = np.asarray(second, dtype=np.float64)
     expected = np.asarray(expected_ratio, dtype=np.float64)
@@ -64,12 +56,8 @@ def excess_test(observed: npt.ArrayLike, n: npt.ArrayLike, expected_share: float
 
 
 def binomial_at_least(k: npt.ArrayLike, n: npt.ArrayLike, share: float) -> FloatArray:
-    """P(X >= k) for X ~ Binomial(n, share): scipy.stats.binom.sf(k - 1, n, share).
-
-    Through the regularized incomplete beta I_share(k, n - k + 1), the identity scipy's (Boost)
-    binomial survival function evaluates (checked equal to the last bit); 1 where k <= 0, 0
-    where k > n, NaN where k or n is.
-    """
+    """P(X >= k) for X ~ Binomial(n, share), scipy.stats.binom.sf(k - 1, n, share) to the last
+    bit: the incomplete beta I_share(k, n - k + 1), as Boost evaluates it; NaN where k or n is."""
     hits = np.asarray(k, dtype=np.float64)
     trials = np.asarray(n, dtype=np.float64)
     with np.errstate(invalid="ignore"):
@@ -93,14 +81,9 @@ def power_sums(codes: IntArray, x: FloatArray, size: int, shift: float) -> Float
 
 
 def moments(sums: FloatArray, shift: float) -> dict[str, FloatArray]:
-    """n, mean, SD, skewness and excess kurtosis from power sums about `shift`.
-
-    Central moments with divisor n from the shifted raw moments (the shift, the overall mean,
-    keeps them well conditioned for z-scores); skewness m3 / m2^1.5 and excess kurtosis
-    m4 / m2^2 - 3 are scipy.stats.skew and scipy.stats.kurtosis with bias=True, the statistics of
-    nipnTK's skewKurt, which mwana's SMART plausibility check uses. SD with divisor n - 1, as R's
-    sd() there.
-    """
+    """n, mean, SD (divisor n - 1, R's sd()), skewness and excess kurtosis from power sums about
+    `shift` (the overall mean, which keeps them well conditioned): scipy.stats.skew and kurtosis
+    with bias=True, as nipnTK's skewKurt, which mwana's SMART plausibility check uses."""
     n = sums[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         r1, r2, r3, r4 = (sums[:, k] / n for k in range(1, 5))

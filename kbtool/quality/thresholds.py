@@ -137,14 +137,10 @@ MIN_ROWS_RATED = 50  # fewer measurements: no score and no rating
 class Check:
     """How one column of the report is rated and what it costs in the score.
 
-    `kind` says how `limits` (excellent|good, good|acceptable, acceptable|problematic) apply:
-    "share" (a percentage of `rated_on`, rated on its lower confidence bound; higher is worse,
-    limits inclusive), "upper" (higher is worse, limits inclusive), "p" (a p-value, lower is
-    worse), "heaping" (a p-value with a tolerance), "abs" (|x| higher is worse, limits
-    exclusive), "sd" (nested open intervals, inside is better). `rated_on` names the count the
-    rating needs and `min_count` its minimum. Checks sharing a `criterion` count once in the
-    score, at the worst of their points. A `floor` check rated problematic beyond chance rates
-    its group no better than acceptable.
+    `kind`: "share" (% of `rated_on`, on its lower confidence bound) and "upper" (higher is
+    worse, limits inclusive), "p" and "heaping" (p-values), "abs" (|x|, limits exclusive), "sd"
+    (nested open intervals). Checks sharing a `criterion` score once, at their worst; a `floor`
+    check problematic beyond chance rates its group no better than acceptable.
     """
 
     column: str
