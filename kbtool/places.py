@@ -1,12 +1,10 @@
 """Kelurahan and kecamatan names as registers spell them, mapped to one canonical spelling.
 
-"KEL. IRING MULYO", "Kelurahan Iringmulyo" and "iringmulyo" are one kelurahan. A name is matched
-on a key that ignores case, accents, spaces, punctuation, an administrative prefix ("Kel.", "Desa",
-"Kec.", ...) and the pre-1972 spelling (Ejaan yang Disempurnakan), first against the user's
-aliases (``aliases.csv`` in the store: ``kind,alias,name``), then against the built-in table of
-Kota Metro (Lampung). A name matching nothing passes through title-cased and is reported.
-Matching is exact, never fuzzy (Purwosari and Purwoasri are two kelurahan of Metro Utara), and
-done once per distinct name, not per row.
+"KEL. IRING MULYO", "Kelurahan Iringmulyo" and "iringmulyo" are one kelurahan: names match on a
+key without case, accents, spaces, punctuation, an administrative prefix ("Kel.", "Desa", ...) or
+pre-1972 spelling, first in the user's ``aliases.csv`` (``kind,alias,name``), then in Kota
+Metro's table; others pass through title-cased and are reported. Matching is exact, never fuzzy
+(Purwosari and Purwoasri are two kelurahan of Metro Utara), once per distinct name.
 """
 
 from __future__ import annotations

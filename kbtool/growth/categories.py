@@ -1,9 +1,7 @@
 """Indonesian nutritional-status categories, Permenkes No. 2 Tahun 2020 (Standar Antropometri Anak).
 
-Each indicator's categories are defined on z-score intervals (Permenkes 2/2020, Lampiran, Tabel
-"Kategori dan Ambang Batas Status Gizi Anak"). WHO Anthro classifies on z-scores rounded to 2
-decimals; callers pass rounded values (`kbtool.growth.rounding.r_round`). A flagged (biologically
-implausible) z-score gets its own label instead of a category.
+Z-score intervals of Lampiran, Tabel "Kategori dan Ambang Batas Status Gizi Anak", applied to
+z-scores rounded to 2 decimals as WHO Anthro does (r_round); a flagged z-score has its own label.
 """
 
 from __future__ import annotations

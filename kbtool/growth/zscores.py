@@ -230,7 +230,7 @@ def _lenhei_lms(
     """L, M, S of weight-for-length (rows on_wfl) or weight-for-height (on_wfh) at each length,
     NaN elsewhere: R anthro joins on trunc(lenhei*10)/10 and trunc(lenhei*10 + 1)/10 and
     interpolates by (lenhei - low)/0.1 where that is > 0."""
-    lms = tuple(np.full(lenhei.shape, np.nan) for _ in range(3))
+    l, m, s = (np.full(lenhei.shape, np.nan) for _ in range(3))
     for name, on_table in (("wfl", on_wfl), ("wfh", on_wfh)):
         first, size = load_table(name).first_index, load_table(name).size
         rows = np.flatnonzero(on_table)
@@ -242,9 +242,8 @@ def _lenhei_lms(
         frac = (length - tenths_low / 10) / 0.1
         between = frac > 0
         at_low, at_up = _lms_at(name, sex[rows], low), _lms_at(name, sex[rows], up)
-        for values, lower, upper in zip(lms, at_low, at_up, strict=True):
+        for values, lower, upper in zip((l, m, s), at_low, at_up, strict=True):
             values[rows] = np.where(between, lower + frac * (upper - lower), lower)
-    l, m, s = lms
     return l, m, s
 
 

@@ -1,9 +1,6 @@
-"""Who is counted: each child once per period, by their latest valid measurement.
-
-For each child and period the measurement used is the child's latest in the period with a valid
-z-score of the indicator (computable, not flagged); a child measured in the period without one
-is excluded, in the group of their latest measurement. One score per row (valid first, then the
-visit day, then the row) and its maximum per (child, period) slot decide, over whole columns.
+"""Who is counted: each child once per period, by their latest valid measurement (computable,
+not flagged); a child without one is excluded, in the group of their latest measurement. The
+maximum per (child, period) of one score per row (valid, visit day, row) decides.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from kbtool.quality.thresholds import (
     EXCELLENT,
     EXPECTED_SEX_RATIO,
     FLOOR_ALPHA,
-    GOOD,
     HAZ_GAP_TOLERATED,
     HEAPING_EXPECTED_PCT,
     HEAPING_INDEX_TOLERATED,
@@ -115,11 +114,7 @@ def score_rows(table: pd.DataFrame, ratings: pd.DataFrame, evidence: pd.DataFram
             p = evidence[check.column].to_numpy()
             floor |= (code == PROBLEMATIC) & (p <= FLOOR_ALPHA / compared)
     score = np.sum(np.vstack(list(criteria.values())), axis=0).astype(np.int64)
-    band = np.select(
-        [score <= SCORE_LIMITS[0], score <= SCORE_LIMITS[1], score <= SCORE_LIMITS[2]],
-        [EXCELLENT, GOOD, ACCEPTABLE],
-        PROBLEMATIC,
-    )
+    band = np.searchsorted(SCORE_LIMITS, score)  # SMART's band: limits inclusive
     band = np.where(floor, np.maximum(band, ACCEPTABLE), band)
     table["score"] = pd.arrays.IntegerArray(score, mask=~rated)
     rating = np.asarray(RATINGS, dtype=object)[band]
