@@ -95,10 +95,8 @@ def classify(
     flagged: npt.ArrayLike | None = None,
     lang: str = "en",
 ) -> pd.Categorical[str]:
-    """Permenkes 2/2020 category of each (rounded) z-score as a categorical; missing where z is NaN.
-
-    Where `flagged` is true the label is "implausible" ("tidak wajar"): WHO excludes those values.
-    """
+    """Permenkes 2/2020 category of each (rounded) z-score, missing where z is NaN; "implausible"
+    ("tidak wajar") where `flagged`: WHO excludes those values."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; use one of {', '.join(LANGUAGES)}")
     scheme = SCHEMES[indicator]

@@ -84,22 +84,19 @@ def zscore_table(
         "age_days": _nullable_int(np.nan_to_num(age), np.isnan(age), "Int32"),
         "lenhei_cm": result.lenhei_cm if full_precision else r_round(result.lenhei_cm, Z_DECIMALS),
     }
+    statuses = {}
     for indicator in INDICATORS:
-        z = getattr(result, indicator)
-        flag = getattr(result, f"{indicator}_flag")
+        z, flag = getattr(result, indicator), getattr(result, f"{indicator}_flag")
         if indicator == "bmiz":
             columns["bmi"] = result.bmi if full_precision else r_round(result.bmi, Z_DECIMALS)
         columns[indicator] = z
         columns[f"{indicator}_flag"] = _nullable_int(flag, np.isnan(z), "Int8")
+        rounded = r_round(z, Z_DECIMALS) if full_precision else z
+        statuses[f"{indicator}_status"] = classify(rounded, indicator, flagged=flag, lang=lang)
     columns["position_flag"] = _nullable_int(
         result.position_flag, np.zeros(len(age), dtype=bool), "Int8"
     )
-    for indicator in INDICATORS:
-        z = getattr(result, indicator)
-        rounded = r_round(z, Z_DECIMALS) if full_precision else z
-        flag = getattr(result, f"{indicator}_flag")
-        columns[f"{indicator}_status"] = classify(rounded, indicator, flagged=flag, lang=lang)
-    return pd.DataFrame(columns, index=index)
+    return pd.DataFrame({**columns, **statuses}, index=index)
 
 
 def compute_zscores(

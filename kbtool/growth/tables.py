@@ -1,8 +1,5 @@
-"""The WHO Child Growth Standards (2006) daily LMS tables shipped as package data.
-
-Each table is loaded once, on first use, into dense arrays indexed by sex (1, 2) and by age in
-days (age tables) or by length/height in tenths of a centimetre (weight-for-length/height).
-"""
+"""The WHO Child Growth Standards (2006) daily LMS tables shipped as package data, loaded once
+into dense arrays by sex and by age in days or length/height in tenths of a centimetre."""
 
 from __future__ import annotations
 

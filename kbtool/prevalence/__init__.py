@@ -1,9 +1,8 @@
 """Prevalence of the nutrition indicators per period and group, computed as WHO's R `anthro`.
 
-`select_period_measurements` (selection) decides who is counted: each child once per period and
-indicator, by their latest measurement with a valid z-score of it. `compute_prevalence`
-(compute) turns that into n, cases, percentages with 95% intervals, mean and SD of z per period
-and group, for a simple random sample or a clustered, stratified, weighted design (design).
+`select_period_measurements` (selection): each child once per period and indicator;
+`compute_prevalence` (compute): n, cases, percentages with 95% intervals, mean and SD of z, for
+a simple random sample or a clustered, stratified, weighted design (design).
 """
 
 from __future__ import annotations

@@ -83,11 +83,8 @@ def longitudinal_counts(frame: pd.DataFrame, data: Columns, cells: Cells) -> tup
 
 
 def _visit_counts(visits: _VisitBlock, cells: Cells) -> tuple[Counts, Counts]:
-    """The longitudinal counts of whole children's visits, per cell and per period.
-
-    Each check compares a usable visit with the one (or two) before in shifted slices; a pair
-    counts in the cell of its later visit. docs/quality.md describes each check.
-    """
+    """Per cell and per period, each check of docs/quality.md over whole children's visits: a
+    usable visit against the one (or two) before, counted in the later visit's cell."""
     size = cells.n_cells
     child, day, code = visits.child, visits.day, visits.code
     counts: Counts = {}

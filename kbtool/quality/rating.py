@@ -94,12 +94,9 @@ def rate_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def score_rows(table: pd.DataFrame, ratings: pd.DataFrame, evidence: pd.DataFrame) -> None:
-    """Add `score` (penalty points, each criterion once at its worst) and `rating`.
-
-    The rating is SMART's band of the score, but no better than acceptable when a `floor` check
-    is problematic beyond chance: its p-value at most FLOOR_ALPHA / the number of rated groups
-    of the period. Groups with fewer than MIN_ROWS_RATED measurements get neither.
-    """
+    """Add `score` (each criterion's worst points) and `rating`: SMART's band, no better than
+    acceptable where a `floor` check is problematic beyond chance (p <= FLOOR_ALPHA / the
+    period's rated groups). Groups under MIN_ROWS_RATED measurements get neither."""
     rated = table["n_rows"].to_numpy() >= MIN_ROWS_RATED
     is_group = table["_order"].to_numpy() < 2
     groups = pd.Series(rated & is_group).groupby(table["_period"].to_numpy()).transform("sum")

@@ -1,8 +1,5 @@
-"""The statistical tests and estimators of the quality report, on counts and sums per group.
-
-scipy.special, not scipy.stats: the functions scipy.stats' chi2, beta and binom evaluate,
-called directly (same values), without scipy.stats' ~1 s import on every run.
-"""
+"""The quality report's tests and estimators on counts and sums per group: scipy.special, the
+functions scipy.stats' chi2, beta and binom evaluate, without scipy.stats' ~1 s import."""
 
 from __future__ import annotations
 

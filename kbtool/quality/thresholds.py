@@ -1,8 +1,5 @@
-"""Every limit, point scale and rule of the quality report, each with its source.
-
-docs/quality.md says why each number is what it is. `CHECKS` says how each column of the
-report is rated and what it costs in the score.
-"""
+"""Every limit, point scale and rule of the quality report, each with its source (docs/quality.md
+says why); `CHECKS`: how each column is rated and what it costs in the score."""
 
 from __future__ import annotations
 
