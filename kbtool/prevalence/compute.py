@@ -182,15 +182,13 @@ def compute_prevalence(
     result = result.drop(columns=[c for c in result.columns if c.startswith("_")])
     _suppress(result, min_n, chosen[0] if len(chosen) == 1 else None)
     result.attrs.update(
-        {
-            "indicators": [i.name for i in chosen],
-            "period": period,
-            "months": list(check_months(months) or ()),
-            "by": list(by),
-            "min_n": min_n,
-            "total": total,
-            "design": {k: v for k, v in vars(design).items() if v},
-        }
+        indicators=[i.name for i in chosen],
+        period=period,
+        months=list(check_months(months) or ()),
+        by=list(by),
+        min_n=min_n,
+        total=total,
+        design={k: v for k, v in vars(design).items() if v},
     )
     return result
 
