@@ -89,11 +89,7 @@ def category_codes(z: npt.ArrayLike, scheme: Scheme) -> npt.NDArray[np.int8]:
 
 
 def classify(
-    z: npt.ArrayLike,
-    indicator: str,
-    *,
-    flagged: npt.ArrayLike | None = None,
-    lang: str = "en",
+    z: npt.ArrayLike, indicator: str, *, flagged: npt.ArrayLike | None = None, lang: str = "en"
 ) -> pd.Categorical[str]:
     """Permenkes 2/2020 category of each (rounded) z-score, missing where z is NaN; "implausible"
     ("tidak wajar") where `flagged`: WHO excludes those values."""

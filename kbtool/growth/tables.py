@@ -14,6 +14,7 @@ import numpy as np
 from kbtool.arrays import FloatArray
 
 TABLE_NAMES = ("lhfa", "wfa", "wfl", "wfh", "bmifa")
+Power = Callable[[FloatArray, FloatArray], FloatArray]
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,7 @@ class LmsTable:
 
 
 def sd_curve(
-    m: FloatArray,
-    l: FloatArray,
-    s: FloatArray,
-    k: float,
-    power: Callable[[FloatArray, FloatArray], FloatArray] = np.power,
+    m: FloatArray, l: FloatArray, s: FloatArray, k: float, power: Power = np.power
 ) -> FloatArray:
     """WHO's k-th SD curve, M * (1 + L*S*k)^(1/L), as R `anthro` computes it."""
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -20,7 +20,6 @@ arithmetic and order; `_restricted_z` says how its powers match R's `^`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,9 +45,7 @@ from kbtool.growth.constants import (
     Z_DECIMALS,
 )
 from kbtool.growth.rounding import r_round
-from kbtool.growth.tables import load_table, sd_curve
-
-Power = Callable[[FloatArray, FloatArray], FloatArray]
+from kbtool.growth.tables import Power, load_table, sd_curve
 
 # Rows per block: a block's ~60 temporaries stay in the cache (16k-64k rows run alike). Threads
 # over blocks measured no faster on the 2 shared cores: numpy's calls on 32k rows are short.

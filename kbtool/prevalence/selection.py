@@ -128,10 +128,7 @@ class Visits:
         chosen = best & ((1 << _DAY_SHIFT) - 1)
         frame_rows = chosen if self.rows is None else self.rows[chosen]
         return Picked(
-            frame_rows,
-            best >> _VALID_SHIFT == 1,
-            self.period_code[chosen],
-            self.period_labels,
+            frame_rows, best >> _VALID_SHIFT == 1, self.period_code[chosen], self.period_labels
         )
 
 
