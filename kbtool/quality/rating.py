@@ -54,10 +54,19 @@ def rate_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     ratings: dict[str, IntArray] = {}
     evidence: dict[str, FloatArray] = {}
     with np.errstate(invalid="ignore", divide="ignore"):
+        # no penalty within these, whatever the p-value (thresholds says why)
+        sex_ratio = float_column(table, "sex_ratio") / EXPECTED_SEX_RATIO
+        age_ratio = float_column(table, "age_ratio") / float_column(table, "_expected_age_ratio")
+        heaping_index = float_column(table, "birth_day_heaping_pct") / HEAPING_EXPECTED_PCT * 100.0
+        tolerance = {
+            "sex_ratio_p": np.abs(sex_ratio - 1.0) <= RATIO_TOLERANCE,
+            "age_ratio_p": np.abs(age_ratio - 1.0) <= RATIO_TOLERANCE,
+            "mean_haz_gap_p": np.abs(float_column(table, "mean_haz_gap")) < HAZ_GAP_TOLERATED,
+            "birth_day_heaping_pct": heaping_index < HEAPING_INDEX_TOLERATED,  # Whipple-type
+        }
         for check in CHECKS:
             values = float_column(table, check.column)
             basis = float_column(table, check.rated_on)
-            tolerated = np.zeros(values.shape, dtype=np.bool_)
             p = np.full(values.shape, np.nan)
             if check.kind == "share":
                 k = np.rint(np.nan_to_num(values) / 100.0 * basis)
@@ -66,27 +75,16 @@ def rate_cells(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 code = _rate_values(check, np.where(np.isnan(values), np.nan, 100.0 * lower))
                 code = np.where(k > 0, code, np.where(np.isnan(values), -1, EXCELLENT))
                 p = binomial_at_least(k, n, check.limits[2] / 100.0)
-            elif check.kind == "heaping":
-                # the p-value of the excess; no penalty under a Whipple-type index of 125
+            elif check.kind == "heaping":  # rated on the p-value of the excess
                 p = float_column(table, "_heaping_p")
                 code = _rate_values(check, p)
-                tolerated = values / HEAPING_EXPECTED_PCT * 100.0 < HEAPING_INDEX_TOLERATED
             else:
                 code = _rate_values(check, values)
                 if check.kind == "p":
                     p = values
                 elif check.column.startswith("dps_"):  # the DPS's chi-square test
                     p = dps_p_value(values, basis, DPS_DIGITS)
-            if check.column == "sex_ratio_p":
-                ratio = float_column(table, "sex_ratio") / EXPECTED_SEX_RATIO
-                tolerated = np.abs(ratio - 1.0) <= RATIO_TOLERANCE
-            elif check.column == "age_ratio_p":
-                ratio = float_column(table, "age_ratio") / float_column(
-                    table, "_expected_age_ratio"
-                )
-                tolerated = np.abs(ratio - 1.0) <= RATIO_TOLERANCE
-            elif check.column == "mean_haz_gap_p":
-                tolerated = np.abs(float_column(table, "mean_haz_gap")) < HAZ_GAP_TOLERATED
+            tolerated = tolerance.get(check.column, False)
             code = np.where((code > EXCELLENT) & tolerated, EXCELLENT, code)
             ratings[check.column] = np.where(basis >= check.min_count, code, -1)
             evidence[check.column] = p
