@@ -147,7 +147,8 @@ def load_aliases(path: Path | None) -> AliasTable:
                 raise StoreError(
                     f"{path}: the first line must be `kind,alias,name`, not {','.join(header)!r}"
                 )
-            for line, record in enumerate(reader, start=2):
+            for record in reader:
+                line = reader.line_num  # physical: DictReader skips blank lines
                 values = [(record.get(c) or "").strip() for c in (reader.fieldnames or [])[:3]]
                 kind, alias, name = values[0].casefold(), values[1], values[2]
                 if not any(values):

@@ -111,6 +111,10 @@ def test_no_alias_file_is_fine_a_bad_one_is_not(tmp_path: Path) -> None:
     bad.write_text("kind,alias,name\ndesa,x,y\n", encoding="utf-8")
     with pytest.raises(StoreError, match="line 2"):
         load_aliases(bad)
+    # the line a person finds in an editor, blank lines counted
+    bad.write_text("kind,alias,name\n\nkelurahan,Metro,Metro Kota\n\ndesa,x,y\n", encoding="utf-8")
+    with pytest.raises(StoreError, match="line 5:"):
+        load_aliases(bad)
 
 
 @pytest.mark.parametrize(
