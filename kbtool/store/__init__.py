@@ -1,10 +1,5 @@
-"""The measurement store: a durable, private, idempotent local home for every import.
-
-A directory of hive-partitioned Parquet files (measurements/year=YYYY/kecamatan=NAME/) plus a
-sqlite catalogue of imports and live files; the format is described in docs/store-format.md.
-`import_registers` imports files (`kbtool import`), `import_batches` batches already read;
-`open_measurements` reads the store back (`kbtool prevalence`, `quality`), `list_sources` lists
-its imports (`kbtool sources`), `check_store` and `repair_store` look after it.
+"""The measurement store: hive-partitioned Parquet files plus a sqlite catalogue of imports and
+live files (docs/store-format.md). `import_registers` fills it, `open_measurements` reads it.
 """
 
 from kbtool.store.check import DamagedFile, check_store, repair_store

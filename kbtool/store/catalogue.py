@@ -1,10 +1,7 @@
 """The catalogue: a small sqlite database of imports, their sources and the live Parquet files.
 
-sqlite (Python's standard library) rather than a Parquet or JSON manifest because an import must
-switch the set of live files in one atomic step: a single sqlite transaction adds the import, its
-sources and its new files and drops the files it replaced, and survives kill -9 or power loss at
-any moment (rollback journal, synchronous=FULL). Readers get a consistent snapshot in a read
-transaction; users can query it with the sqlite3 shell or DuckDB.
+sqlite rather than a manifest file because an import switches the set of live files in one
+transaction that survives a kill or power loss (docs/store-format.md, The catalogue).
 """
 
 from __future__ import annotations
@@ -93,10 +90,8 @@ class FileEntry:
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open the catalogue with durable settings; `readonly` for stores the user cannot write."""
     try:
-        if readonly:
-            connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
-        else:
-            connection = sqlite3.connect(path, timeout=60)
+        target = f"{path.resolve().as_uri()}?mode=ro" if readonly else path
+        connection = sqlite3.connect(target, uri=readonly, timeout=60)
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("PRAGMA foreign_keys = ON")
         if not readonly:  # a store made by an earlier kbtool gains the tables added since
@@ -120,11 +115,8 @@ def create(path: Path, meta: dict[str, str]) -> None:
 
 
 def known_sha256(connection: sqlite3.Connection, sha256: str) -> tuple[str, str] | None:
-    """(import_id, committed_at) of the import that stored a file with this SHA-256, if any.
-
-    A file none of whose rows was accepted (all rejected) does not count, so it can be imported
-    again once the reading options are fixed.
-    """
+    """(import_id, committed_at) of the import that stored a file with this SHA-256, if any;
+    a file whose rows were all rejected does not count (it can be imported again, fixed)."""
     row = connection.execute(
         "SELECT s.import_id, i.committed_at FROM sources s JOIN imports i USING (import_id) "
         "WHERE s.sha256 = ? AND (s.rows_stored + s.rows_duplicate > 0 OR s.rows_read = 0) "

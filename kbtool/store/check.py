@@ -1,10 +1,8 @@
 """Checking every file of a store against its catalogue, and setting damaged files aside.
 
-A disk that filled up, a copy cut short or a file deleted by hand leaves a catalogue listing a
-Parquet file that is missing, truncated or holds other rows than it says. Every command that
-meets one names it and its import (`damaged_file_error`); `kbtool store check` lists them all,
-`kbtool store repair` moves them out of the live store and makes their imports' source files
-importable again, so that importing them again restores what was lost.
+A full disk, a cut copy or a file deleted by hand leaves a listed file missing, truncated or with
+other rows than listed. `kbtool store repair` moves such files aside and makes their imports'
+source files importable again, so that importing them again restores what was lost.
 """
 
 from __future__ import annotations
@@ -25,10 +23,6 @@ from kbtool.store.layout import Store, live_path, store_lock
 from kbtool.store.open import require_store
 from kbtool.store.schema import AREA_SCHEMAS
 from kbtool.writing import fsync_dir
-
-# where repair moves a damaged file: outside measurements/ and superseded/, which users' own
-# tools read whole
-DAMAGED_DIR = "damaged"
 
 
 @dataclass(frozen=True)
@@ -106,7 +100,8 @@ def repair_store(store: str | Path | None = None) -> list[DamagedFile]:
         now = catalogue.now()
         for item in damaged:
             source = live_path(opened.root / item.path)
-            aside = opened.root / DAMAGED_DIR / item.import_id / item.path
+            # outside measurements/ and superseded/, which users' own tools read whole
+            aside = opened.root / "damaged" / item.import_id / item.path
             if source.exists():
                 aside.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source, aside)

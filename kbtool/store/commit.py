@@ -1,14 +1,6 @@
-"""Step 3 of an import: the new files made durable, one catalogue transaction, then visible.
-
-1. Place: every new file is fsynced and renamed into its partition directory under a hidden
-   name (`.part-....parquet.pending`), which pandas, pyarrow, DuckDB and Spark all skip.
-2. Commit: one sqlite transaction records the import and switches the list of live files.
-   kbtool's readers follow the catalogue, so for them nothing has changed before it and
-   everything after it (a listed file still under its hidden name is read there).
-3. Roll forward: the hidden files take their final names and the replaced files are deleted,
-   so the directories hold exactly the live files, for tools that read them directly. A kill
-   anywhere leaves this to the next import (`roll_forward`, under the store lock), which also
-   deletes whatever an import killed before its commit left.
+"""Step 3 of an import: place the new files (fsynced, under hidden `.pending` names), commit one
+catalogue transaction, then roll forward (final names, replaced files deleted). A kill anywhere
+leaves the roll forward to the next import (docs/store-format.md, Import semantics: Atomic).
 """
 
 from __future__ import annotations
@@ -16,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,9 +18,8 @@ from kbtool.store.layout import Store, pending_path
 from kbtool.writing import fsync_dir, fsync_file
 
 
-def place(store: Store, added: Iterable[tuple[Path, catalogue.FileEntry]]) -> None:
+def place(store: Store, added: list[tuple[Path, catalogue.FileEntry]]) -> None:
     """Make the staged files durable and move them next to their final names, hidden."""
-    added = list(added)
     try:  # fsyncs of different files overlap on the disk
         with ThreadPoolExecutor(cores()) as pool:
             list(pool.map(fsync_file, [staged for staged, _ in added]))

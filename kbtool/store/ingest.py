@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import shutil
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -207,7 +208,7 @@ class _Import:
     def __init__(
         self,
         store: Store,
-        connection: Any,
+        connection: sqlite3.Connection,
         progress: ProgressCallback | None,
         at_phase: PhaseCallback,
     ) -> None:
@@ -251,17 +252,11 @@ class _Import:
         if not any(s.status == "imported" for s in self.sources):
             return None, None
         self._report("resolving")
-        resolver = Resolver(
-            self.store,
-            self.connection,
-            self.staging,
-            self.import_id,
-            len(self.sources),
-            allow_revert=allow_revert,
-        )
-        plan, outcome = resolver.run()
+        outcome = Resolver(
+            self.store, self.connection, self.staging, len(self.sources), allow_revert=allow_revert
+        ).run()
         self._credit(outcome)
-        place(self.store, plan.added)
+        place(self.store, outcome.added)
         rejects = place_rejects(self.store, self.staging.rejects_path, self.import_id)
         self.at_phase("placed")
         self._report("committing")
@@ -278,7 +273,9 @@ class _Import:
             # held back as reverts: importable again, with --allow-revert
             reimport=[s.sha256 for s in imported if s.reverts_skipped],
         )
-        catalogue.commit_import(self.connection, record, [e for _, e in plan.added], plan.removed)
+        catalogue.commit_import(
+            self.connection, record, [e for _, e in outcome.added], outcome.removed
+        )
         self.at_phase("committed")
         roll_forward(self.store, self.connection)
         return self.import_id, rejects
@@ -361,8 +358,6 @@ def import_registers(
     for a file that cannot be read at all (nothing is imported then) and StoreError for store
     problems.
     """
-    if isinstance(inputs, str | Path):
-        inputs = [inputs]
     for item in inputs:
         if str(item) != "-" and Path(item).is_dir():
             raise InputError(f"{item}: is a directory; name the register files in it")
@@ -376,7 +371,7 @@ def import_registers(
             path = _spool_stdin(staging / "stdin") if str(item) == "-" else Path(item)
             # iter_read is a generator: a file already imported is never opened
             yield SourceInput(
-                name="-" if str(item) == "-" else str(item),
+                name=str(item),
                 sha256=file_sha256(path),
                 batches=iter_read(path, options),
                 size_bytes=path.stat().st_size,

@@ -21,32 +21,22 @@ FORMAT_VERSION = 1
 
 STORE_ENV = "KBTOOL_STORE"
 
-FORMAT_FILE = "FORMAT_VERSION"
-SECRET_FILE = "secret.key"
-CATALOGUE_FILE = "catalogue.sqlite"
-LOCK_FILE = "lock"
-ALIASES_FILE = "aliases.csv"
-MEASUREMENTS_DIR = "measurements"
-SUPERSEDED_DIR = "superseded"
-REJECTS_DIR = "rejects"
-STAGING_DIR = "staging"
-
 # What a directory may hold before FORMAT_VERSION exists: an interrupted creation, or aliases.csv
 # written by the user ahead of the first import.
 _CREATION_LEFTOVERS = {
-    FORMAT_FILE + ".tmp",  # from a creation interrupted under an earlier kbtool
-    SECRET_FILE,
-    CATALOGUE_FILE,
-    CATALOGUE_FILE + "-journal",
-    LOCK_FILE,
-    ALIASES_FILE,
-    MEASUREMENTS_DIR,
-    SUPERSEDED_DIR,
-    REJECTS_DIR,
-    STAGING_DIR,
+    "FORMAT_VERSION.tmp",  # from a creation interrupted under an earlier kbtool
+    "secret.key",
+    "catalogue.sqlite",
+    "catalogue.sqlite-journal",
+    "lock",
+    "aliases.csv",
+    "measurements",
+    "superseded",
+    "rejects",
+    "staging",
 }
 # atomic_write's temporary file of FORMAT_VERSION, left by a creation killed while writing it
-_FORMAT_FILE_PART = f".{FORMAT_FILE}.*.part"
+_FORMAT_FILE_PART = ".FORMAT_VERSION.*.part"
 
 
 @dataclass(frozen=True)
@@ -55,15 +45,15 @@ class Store:
 
     root: Path
 
-    format_file = property(lambda self: self.root / FORMAT_FILE)
-    secret_file = property(lambda self: self.root / SECRET_FILE)
-    catalogue_file = property(lambda self: self.root / CATALOGUE_FILE)
-    lock_file = property(lambda self: self.root / LOCK_FILE)
-    aliases_file = property(lambda self: self.root / ALIASES_FILE)
-    measurements_dir = property(lambda self: self.root / MEASUREMENTS_DIR)
-    superseded_dir = property(lambda self: self.root / SUPERSEDED_DIR)
-    rejects_dir = property(lambda self: self.root / REJECTS_DIR)
-    staging_dir = property(lambda self: self.root / STAGING_DIR)
+    format_file = property(lambda self: self.root / "FORMAT_VERSION")
+    secret_file = property(lambda self: self.root / "secret.key")
+    catalogue_file = property(lambda self: self.root / "catalogue.sqlite")
+    lock_file = property(lambda self: self.root / "lock")
+    aliases_file = property(lambda self: self.root / "aliases.csv")
+    measurements_dir = property(lambda self: self.root / "measurements")
+    superseded_dir = property(lambda self: self.root / "superseded")
+    rejects_dir = property(lambda self: self.root / "rejects")
+    staging_dir = property(lambda self: self.root / "staging")
 
     def exists(self) -> bool:
         """True once the store has been created completely (FORMAT_VERSION is written last)."""
@@ -71,10 +61,8 @@ class Store:
 
 
 def resolve_store_dir(store: str | Path | None = None) -> Path:
-    """The store directory: `store` if given, else $KBTOOL_STORE, else the user data directory.
-
-    The last is platformdirs' user_data_dir("kbtool"), e.g. ~/.local/share/kbtool on Linux.
-    """
+    """The store directory: `store` if given, else $KBTOOL_STORE, else platformdirs'
+    user_data_dir("kbtool") (~/.local/share/kbtool on Linux)."""
     chosen = str(store or "") or os.environ.get(STORE_ENV, "")
     return Path(chosen).expanduser() if chosen else Path(platformdirs.user_data_dir("kbtool"))
 
@@ -82,8 +70,7 @@ def resolve_store_dir(store: str | Path | None = None) -> Path:
 def read_format_version(store: Store) -> int:
     """The store's format version, refusing a newer or unreadable one."""
     try:
-        text = store.format_file.read_text(encoding="ascii").strip()
-        version = int(text)
+        version = int(store.format_file.read_text(encoding="ascii").strip())
     except (OSError, ValueError, UnicodeDecodeError) as err:
         raise StoreError(
             f"{store.format_file} is unreadable; this does not look like a kbtool store"
@@ -139,11 +126,9 @@ def store_lock(
     timeout: float | None = None,
     on_wait: Callable[[str], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the store's exclusive lock (flock on `lock`), waiting for another import to finish.
-
-    `on_wait` is told once, with a message naming the holder's pid, when the lock is busy.
-    `timeout` None waits for as long as it takes (cron jobs queue up); otherwise StoreError.
-    """
+    """Hold the store's exclusive lock (flock on `lock`), waiting for another import to finish:
+    `on_wait` is told once, naming the holder's pid; after `timeout` seconds a StoreError (None:
+    wait as long as it takes, so cron jobs queue up)."""
     try:
         import fcntl
     except ImportError as err:  # pragma: no cover - Windows

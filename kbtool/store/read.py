@@ -126,15 +126,11 @@ def open_measurements(
 ) -> pd.DataFrame:
     """The store's live measurements as a DataFrame, reading only what is asked for.
 
-    `columns` selects columns (MEASUREMENT_COLUMNS, including the partition columns `year` and
-    `kecamatan`); `filters` is a pyarrow expression or pandas-style filters such as
-    ``[("year", "in", [2023, 2024]), ("kecamatan", "=", "Metro Pusat")]``, and partitions that
-    cannot match are not read. Text columns come back as categoricals, dates as datetime64[ms],
-    flags as nullable booleans, `age_days` and `year` as nullable integers. Raises StoreError
-    when there is no store.
-
-    The frame is filled batch by batch into arrays allocated once, so memory peaks at the frame
-    plus a few batches, not at an Arrow copy of everything plus the frame.
+    `columns` are of MEASUREMENT_COLUMNS; `filters` a pyarrow expression or pandas-style filters
+    (``[("year", "in", [2023, 2024])]``): partitions that cannot match are not read. Text comes
+    back as categoricals, dates as datetime64[ms], flags as nullable booleans, `age_days` and
+    `year` as nullable integers. The frame is filled batch by batch into arrays allocated once,
+    so memory peaks at the frame plus a few batches. Raises StoreError when there is no store.
     """
     expression = _expression(filters)
     return _reading(
@@ -187,12 +183,8 @@ class _ColumnFiller:
 
     def _fill_from_buffers(self, start: int, end: int, column: pa.Array) -> bool:
         """Fill a batch of booleans, numbers or dates straight from its Arrow buffers (numpy
-        unpacks the bitmaps for a fraction of what pyarrow's to_numpy/fill_null cost a call).
-
-        Missing values become NaN in floats, False/0 under a mask, NaT in dates (written as
-        milliseconds into the frame's int64 view). False (nothing done) for other types and
-        for integers with missing values but no mask.
-        """
+        unpacks the bitmaps for a fraction of what pyarrow's to_numpy/fill_null cost a call);
+        False (nothing done) for other types and for integers with missing values but no mask."""
         arrow_type = column.type
         is_date = pa.types.is_date32(arrow_type)
         is_float = pa.types.is_floating(arrow_type)
@@ -331,10 +323,8 @@ def open_superseded(
 
 
 def list_sources(store: str | Path | None = None) -> pd.DataFrame:
-    """Every imported file, oldest first: when, file, SHA-256 and its row counts.
-
-    Raises StoreError when there is no store there.
-    """
+    """Every imported file, oldest first: when, file, SHA-256 and its row counts; StoreError
+    when there is no store there."""
     opened = require_store(store)
     with closing(catalogue.connect(opened.catalogue_file, readonly=True)) as connection:
         rows = connection.execute(

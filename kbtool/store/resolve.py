@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import numpy.typing as npt
@@ -44,16 +45,9 @@ _UNSAFE_IN_PARTITION = set('/\\%=?*:"<>|')
 
 
 @dataclass
-class Plan:
-    """Files to add at commit (staged path -> entry) and catalogue paths to drop."""
-
-    added: list[tuple[Path, catalogue.FileEntry]] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Outcome:
-    """Per source (by position): what became of its rows; and what the store looks like."""
+    """Per source (by position): what became of its rows; the files to add at commit (staged
+    path -> entry) and the catalogue paths to drop; and what the store looks like."""
 
     duplicate: IntArray
     stored: IntArray
@@ -62,6 +56,8 @@ class Outcome:
     reverts: IntArray
     reverted_imports: dict[str, int] = field(default_factory=dict)  # import -> rows not reverted
     across_keys: dict[int | None, int] = field(default_factory=dict)  # per visit year, after
+    added: list[tuple[Path, catalogue.FileEntry]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -112,7 +108,6 @@ class Resolver:
         store: Store,
         connection: sqlite3.Connection,
         staging: Staging,
-        import_id: str,
         sources: int,
         *,
         allow_revert: bool = False,
@@ -120,14 +115,13 @@ class Resolver:
         self.store = store
         self.connection = connection
         self.staging = staging
-        self.import_id = import_id
+        self.import_id = staging.import_id
         self.allow_revert = allow_revert
         zero = np.zeros(sources, dtype=np.int64)
         self.outcome = Outcome(zero, zero.copy(), zero.copy(), zero.copy(), zero.copy())
-        self.plan = Plan()
         self._final_seq = 0
 
-    def run(self) -> tuple[Plan, Outcome]:
+    def run(self) -> Outcome:
         """Resolve every staged year, then compact the partitions touched."""
         self.staging.close()  # the staged files are read back whole
         pa.default_memory_pool().release_unused()  # what staging freed, before two years at once
@@ -150,7 +144,7 @@ class Resolver:
             if staged.area == "superseded":
                 self._add(staged.path, "superseded", staged.year, staged.kecamatan, staged.rows)
         self._compact(touched)
-        return self.plan, self.outcome
+        return self.outcome
 
     def _match(self, year: int | None, files: list[catalogue.FileEntry]) -> _Matched:
         """The year's index decided against its live files (no catalogue access: any thread)."""
@@ -190,7 +184,7 @@ class Resolver:
         ).items():
             entry = files[position]
             kept = np.delete(np.arange(entry.rows, dtype=np.int64), rows_out)
-            self.plan.removed.append(entry.path)
+            self.outcome.removed.append(entry.path)
             touched.add((entry.year, entry.kecamatan))
             partition = (self.store.root / entry.path, entry.year, entry.kecamatan)
             splits.append(self._rewrite(*partition, kept, rows_out, entry))
@@ -344,7 +338,7 @@ class Resolver:
 
     def _compact(self, touched: set[tuple[int | None, str | None]]) -> None:
         """Rewrite a partition as one file once it has more than MAX_FILES_PER_PARTITION."""
-        removed = set(self.plan.removed)
+        removed = set(self.outcome.removed)
         for area, schema in AREA_SCHEMAS.items():
             for year, kecamatan in sorted(touched, key=lambda p: (p[0] or -1, p[1] or "")):
                 existing = [
@@ -354,7 +348,7 @@ class Resolver:
                 ]
                 new = [
                     (path, e)
-                    for path, e in self.plan.added
+                    for path, e in self.outcome.added
                     if (e.area, e.year, e.kecamatan) == (area, year, kecamatan)
                 ]
                 if len(existing) + len(new) <= MAX_FILES_PER_PARTITION:
@@ -367,9 +361,9 @@ class Resolver:
                     ]:
                         writer.write_table(table.cast(schema))
                         total += table.num_rows
-                self.plan.removed.extend(e.path for e in existing)
+                self.outcome.removed.extend(e.path for e in existing)
                 removed.update(e.path for e in existing)
-                self.plan.added = [(p, e) for p, e in self.plan.added if (p, e) not in new]
+                self.outcome.added = [(p, e) for p, e in self.outcome.added if (p, e) not in new]
                 self._add(merged.path, area, year, kecamatan, total)
 
     def _add(
@@ -388,7 +382,7 @@ class Resolver:
             rows=rows,
             bytes=staged.stat().st_size,
         )
-        self.plan.added.append((staged, entry))
+        self.outcome.added.append((staged, entry))
 
 
 def partition_dir(year: int | None, kecamatan: str | None) -> str:
@@ -398,10 +392,7 @@ def partition_dir(year: int | None, kecamatan: str | None) -> str:
         return f"year={year_part}/kecamatan={HIVE_NULL}"
     # percent-encode only what must be (pyarrow, DuckDB and Spark decode it); keep spaces
     encoded = "".join(
-        "".join(f"%{b:02X}" for b in ch.encode())
-        if ch in _UNSAFE_IN_PARTITION or ord(ch) < 32
-        else ch
-        for ch in kecamatan
+        quote(ch, safe="") if ch in _UNSAFE_IN_PARTITION or ord(ch) < 32 else ch for ch in kecamatan
     )
     return f"year={year_part}/kecamatan={encoded}"
 
@@ -413,16 +404,9 @@ def _across_keys_after(matched: _Matched) -> int:
     corrected = matched.stored_at[decided.replaces[decided.replaces >= 0]]
     kept = matched.measured.take(np.delete(np.arange(len(matched.measured.key)), corrected))
     live = matched.incoming.take(decided.status == dedup.LIVE)
-    assert kept.kind is not None and live.kind is not None
-    return dedup.count_across_keys(
-        dedup.Rows(
-            np.concatenate([kept.key, live.key]),
-            np.concatenate([kept.visit, live.visit]),
-            np.concatenate([kept.vhash, live.vhash]),
-            np.concatenate([kept.kind, live.kind]),
-        ),
-        KEY_KIND_NIK,
-    )
+    names = ("key", "visit", "vhash", "kind")
+    rows = dedup.Rows(*(np.concatenate([getattr(kept, n), getattr(live, n)]) for n in names))
+    return dedup.count_across_keys(rows, KEY_KIND_NIK)
 
 
 def _rows_by_file(file_no: npt.NDArray[Any], row_no: npt.NDArray[Any]) -> dict[int, IntArray]:

@@ -164,13 +164,8 @@ Words = npt.NDArray[np.uint64] | tuple[npt.NDArray[np.intp], npt.NDArray[np.uint
 
 
 def value_hash(columns: Mapping[str, Words]) -> npt.NDArray[np.int64]:
-    """Combine per-column 64-bit words (VALUE_COLUMNS) into one hash per row.
-
-    h = 0; for each column i (from 1): h = h * P + splitmix64(word_i + i * G); result
-    splitmix64(h), with P the odd multiplier 0x100000001B3 (FNV-1a 64's prime) and G the
-    golden-ratio constant 0x9E3779B97F4A7C15, all modulo 2^64, then read as a signed int64. A
-    coded column is mixed once per distinct value.
-    """
+    """Combine per-column 64-bit words (VALUE_COLUMNS) into one hash per row, as defined in
+    docs/store-format.md (`value_hash`); a coded column is mixed once per distinct value."""
     h: npt.NDArray[np.uint64] | None = None
     with np.errstate(over="ignore"):
         for position, name in enumerate(VALUE_COLUMNS, start=1):
@@ -230,11 +225,8 @@ def _facility(rows: pd.DataFrame, column: str) -> _Text:
 
 @dataclass(frozen=True)
 class StagedBatch:
-    """A batch in stored form plus what the import needs to place and deduplicate it.
-
-    Every array is aligned with the table's rows. With `partition_order` the rows are grouped by
-    (visit year, kecamatan) and `order` holds each row's position in the input batch.
-    """
+    """A batch in stored form plus what the import needs to place and deduplicate it; every
+    array is aligned with the table's rows."""
 
     table: pa.Table
     year: npt.NDArray[np.int32]  # visit year, -1 when the visit date is missing
@@ -306,13 +298,9 @@ def build_batch(
     source_sha256: str,
     partition_order: bool = False,
 ) -> StagedBatch:
-    """The stored columns of a canonical batch: z-scores, flags, statuses, provenance, hash.
-
-    Z-scores are kept at full precision; flags and Permenkes statuses are those of the z-scores
-    rounded to 2 decimals, exactly as WHO Anthro (and `kbtool zscore`) report them. With
-    `partition_order` the rows come out grouped by (visit year, kecamatan), the input columns
-    reordered once before anything is computed from them.
-    """
+    """The stored columns of a canonical batch: z-scores at full precision; flags and Permenkes
+    statuses of the z-scores rounded to 2 decimals, as WHO Anthro reports them; provenance, hash.
+    With `partition_order` the rows come out grouped by (visit year, kecamatan)."""
     n = len(rows)
 
     def column(name: str, dtype: Any, missing: Any) -> npt.NDArray[Any]:
