@@ -59,16 +59,13 @@ def roll_forward(store: Store, connection: sqlite3.Connection) -> int:
             os.replace(hidden, visible)
             fsync_dir(visible.parent)
     removed = 0
-    if store.staging_dir.exists():
-        for child in store.staging_dir.iterdir():
-            removed += sum(1 for p in child.rglob("*") if p.is_file()) if child.is_dir() else 1
-            if child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
-            else:
-                child.unlink(missing_ok=True)
+    for child in store.staging_dir.glob("*"):  # (glob and rglob find nothing in a missing dir)
+        removed += sum(1 for p in child.rglob("*") if p.is_file()) if child.is_dir() else 1
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
     for area in (store.measurements_dir, store.superseded_dir, store.rejects_dir):
-        if not area.exists():
-            continue
         for path in sorted(p for p in area.rglob("*") if p.suffix in _OURS and p.is_file()):
             if path.relative_to(store.root).as_posix() not in listed:
                 path.unlink(missing_ok=True)

@@ -57,8 +57,7 @@ def create_or_open(root: Path) -> Store:
         raise StoreError(f"cannot create the store directory {root}: {err}") from err
     store = Store(root)
     with store_lock(store):
-        if store.exists():
-            read_format_version(store)
+        if open_existing(root) is not None:
             return store
         if not store.secret_file.exists():
             create_secret(store.secret_file)

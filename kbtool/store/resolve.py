@@ -297,24 +297,9 @@ class Resolver:
             return np.empty(0, dtype=np.intp)
         wanted_columns = [*dedup.KEY_COLUMNS, "superseded_by_import"]
         old = pa.concat_tables([read_store_file(self.store, e, wanted_columns) for e in files])
-        superseded = dedup.Rows.of(old)
-        earlier = pd.DataFrame(
-            {
-                "key": superseded.key,
-                "visit": superseded.visit,
-                "vhash": superseded.vhash,
-                "by": old.column("superseded_by_import").to_pandas().astype(str).to_numpy(),
-            }
-        ).drop_duplicates(["key", "visit", "vhash"], keep="last")
-        wanted = pd.DataFrame(
-            {
-                "key": incoming.key[corrections],
-                "visit": incoming.visit[corrections],
-                "vhash": incoming.vhash[corrections],
-                "row": corrections,
-            }
-        )
-        found = wanted.merge(earlier, on=["key", "visit", "vhash"])
+        by = old.column("superseded_by_import").to_pandas().astype(str).to_numpy()
+        earlier = _frame(dedup.Rows.of(old), by=by).drop_duplicates(_SAME, keep="last")
+        found = _frame(incoming.take(corrections), row=corrections).merge(earlier, on=_SAME)
         reverted = self.outcome.reverted_imports
         for by, count in found.groupby("by").size().items():
             reverted[str(by)] = reverted.get(str(by), 0) + int(count)
@@ -338,13 +323,12 @@ class Resolver:
 
     def _compact(self, touched: set[tuple[int | None, str | None]]) -> None:
         """Rewrite a partition as one file once it has more than MAX_FILES_PER_PARTITION."""
-        removed = set(self.outcome.removed)
         for area, schema in AREA_SCHEMAS.items():
             for year, kecamatan in sorted(touched, key=lambda p: (p[0] or -1, p[1] or "")):
                 existing = [
                     e
                     for e in catalogue.live_files(self.connection, area, year)
-                    if e.kecamatan == kecamatan and e.path not in removed
+                    if e.kecamatan == kecamatan and e.path not in self.outcome.removed
                 ]
                 new = [
                     (path, e)
@@ -362,7 +346,6 @@ class Resolver:
                         writer.write_table(table.cast(schema))
                         total += table.num_rows
                 self.outcome.removed.extend(e.path for e in existing)
-                removed.update(e.path for e in existing)
                 self.outcome.added = [(p, e) for p, e in self.outcome.added if (p, e) not in new]
                 self._add(merged.path, area, year, kecamatan, total)
 
@@ -407,6 +390,15 @@ def _across_keys_after(matched: _Matched) -> int:
     names = ("key", "visit", "vhash", "kind")
     rows = dedup.Rows(*(np.concatenate([getattr(kept, n), getattr(live, n)]) for n in names))
     return dedup.count_across_keys(rows, KEY_KIND_NIK)
+
+
+# rows alike in these (of the frames _frame makes) are one measurement with the same values
+_SAME = ["key", "visit", "vhash"]
+
+
+def _frame(rows: dedup.Rows, **extra: npt.NDArray[Any]) -> pd.DataFrame:
+    """The measurements and values of `rows` as a DataFrame, with `extra` columns."""
+    return pd.DataFrame({"key": rows.key, "visit": rows.visit, "vhash": rows.vhash, **extra})
 
 
 def _rows_by_file(file_no: npt.NDArray[Any], row_no: npt.NDArray[Any]) -> dict[int, IntArray]:

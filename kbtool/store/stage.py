@@ -8,6 +8,7 @@ that step 2 (kbtool.store.resolve) reads back. Nothing here touches the live sto
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,10 +217,8 @@ class Staging:
 
 def runs(values: npt.NDArray[Any]) -> list[tuple[int, int]]:
     """(start, end) of each run of equal neighbouring values; none in an empty array."""
-    if not len(values):
-        return []
     bounds = (np.flatnonzero(values[1:] != values[:-1]) + 1).tolist()
-    return list(zip([0, *bounds], [*bounds, len(values)], strict=True))
+    return list(itertools.pairwise([0, *bounds, len(values)])) if len(values) else []
 
 
 def _year(value: Any) -> int | None:
