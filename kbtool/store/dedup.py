@@ -92,11 +92,8 @@ def pair_codes(*pairs: tuple[IntArray, IntArray]) -> list[IntArray]:
 
 
 def resolve(incoming: Rows, stored: Rows, *, seq: IntArray | None = None) -> Resolution:
-    """Decide every incoming row (see the module docstring).
-
-    The rows are in reading order, or in any order with `seq` giving each row's position in
-    the reading order. Stored identities are unique; every incoming row has its `src`.
-    """
+    """Decide every incoming row (see the module docstring): rows in reading order, or `seq`
+    gives each one's position in it. Every incoming row needs its `src`."""
     assert incoming.src is not None
     n = len(incoming.key)
     ident, stored_ident = pair_codes((incoming.key, incoming.visit), (stored.key, stored.visit))
@@ -142,14 +139,9 @@ def _stored_row(ident: IntArray, stored_ident: IntArray) -> IndexArray:
 
 
 def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> BoolArray:
-    """Which incoming rows repeat a measurement already known under another child key.
-
-    The same visit date and measured values under another key are the same measurement read
-    from another register layout (a NIK in one file, a name or a mistyped NIK in the other): a
-    stored row, or an incoming row of an earlier file of the import. Two keys that both come from
-    valid NIKs are two children, and rows of one file are as many children as the file says
-    (twins measured alike on one day). Both need their `kind`.
-    """
+    """Which incoming rows repeat the visit date and values of a stored row, or of a row of an
+    earlier file of the import, under another child key (another register layout); never two
+    valid NIKs' keys, nor two rows of one file (twins). Both need their `kind`."""
     assert incoming.kind is not None and stored.kind is not None
     n = len(incoming.visit)
     found = np.zeros(n, dtype=bool)

@@ -1,10 +1,6 @@
-"""Importing registers into the store: streaming, deduplicating, atomic, serialised.
-
-An import holds the store's exclusive lock throughout and runs three steps: stage every batch
-of every new file (kbtool.store.stage), resolve duplicates and corrections one visit year at a
-time (kbtool.store.resolve), commit (kbtool.store.commit). Reading, preparing and writing a
-batch overlap on threads of their own (kbtool.concurrency.ahead). The format and the rules are
-in docs/store-format.md.
+"""Importing registers into the store, under its lock: stage every batch of every new file
+(kbtool.store.stage), resolve duplicates and corrections one visit year at a time
+(kbtool.store.resolve), commit (kbtool.store.commit). The rules are in docs/store-format.md.
 """
 
 from __future__ import annotations
@@ -69,12 +65,8 @@ class SourceSummary:
 
 @dataclass
 class ImportSummary:
-    """An import's result: rows_read = rows_stored + rows_duplicate + rows_rejected.
-
-    `rows_stored` counts rows written (live, or superseded by a later row of the same import);
-    `corrections` counts earlier values a row replaced; `rows_without_key` rows stored under a
-    key of their own. `import_id` is None when nothing new was imported.
-    """
+    """An import's result: rows_read = rows_stored + rows_duplicate + rows_rejected (the counts
+    as docs/store-format.md defines them); `import_id` None when nothing new was imported."""
 
     store: str
     import_id: str | None
@@ -164,13 +156,9 @@ def import_batches(
     allow_revert: bool = False,
     at_phase: PhaseCallback | None = None,
 ) -> ImportSummary:
-    """Import sources (name, SHA-256 and ReadBatch iterator each) into the store, atomically.
-
-    `sources` may also be a function of the import's staging directory returning them (used to
-    spool stdin inside the store). A source whose SHA-256 the store already holds is not read.
-    The import lands completely or not at all. `rejects_path` also receives the rejects CSV.
-    Rows that would restore a value a later import corrected are skipped unless `allow_revert`.
-    """
+    """Import sources into the store, completely or not at all; a source whose SHA-256 the store
+    holds is not read. `sources` may be a function of the staging directory (to spool stdin
+    there). Rows restoring a value a later import corrected are skipped unless `allow_revert`."""
     started, started_at = time.monotonic(), catalogue.now()
     opened = create_or_open(resolve_store_dir(store))
     with (
@@ -353,11 +341,8 @@ def import_registers(
     allow_revert: bool = False,
 ) -> ImportSummary:
     """`kbtool import INPUT...`: read each file (or "-" for stdin) and import them as one.
-
-    Everything the shared reader accepts is accepted, with the same options. Raises InputError
-    for a file that cannot be read at all (nothing is imported then) and StoreError for store
-    problems.
-    """
+    InputError for a file that cannot be read at all (nothing is imported), StoreError for the
+    store's problems."""
     for item in inputs:
         if str(item) != "-" and Path(item).is_dir():
             raise InputError(f"{item}: is a directory; name the register files in it")

@@ -42,11 +42,8 @@ def require_store(store: str | Path | None) -> Store:
 
 
 def create_or_open(root: Path) -> Store:
-    """Open the store at `root`, creating it (directory mode 0700) if there is none yet.
-
-    Creation happens under the store lock, writes the secret (0600) and the catalogue first and
-    FORMAT_VERSION last, so a store either exists completely or is created again.
-    """
+    """Open the store at `root`, creating it (mode 0700) under the lock if there is none yet:
+    FORMAT_VERSION is written last, so a store either exists completely or is created again."""
     existing = open_existing(root)
     if existing is not None:
         return existing

@@ -67,16 +67,25 @@ def _dataset(opened: Store, area: str, files: list[catalogue.FileEntry]) -> ds.D
 _Read = TypeVar("_Read")
 
 
-def _reading(store: str | Path | None, area: str, read: Callable[[ds.Dataset], _Read]) -> _Read:
-    """`read` of the store's dataset; retried with a fresh file list when a concurrent import
-    replaced files under it, and a StoreError naming the damaged file when one is."""
+def _reading(
+    store: str | Path | None,
+    area: str,
+    columns: Sequence[str] | None,
+    filters: Filters,
+    read: Callable[[ds.Dataset, list[str], ds.Expression | None], _Read],
+) -> _Read:
+    """`read` of the store's dataset, the columns checked and the filters as an expression;
+    retried with a fresh file list when a concurrent import replaced files under it, and a
+    StoreError naming the damaged file when one is."""
+    expression = _expression(filters)
     opened = require_store(store)
     files: list[catalogue.FileEntry] = []
     failure: Exception | None = None
     for _ in range(_READ_ATTEMPTS):
         files = _live_files(opened, area)
         try:
-            return read(_dataset(opened, area, files))
+            dataset = _dataset(opened, area, files)
+            return read(dataset, _check_columns(dataset, columns), expression)
         except (OSError, pa.ArrowException) as err:  # a listed file missing or unreadable
             failure = err
     raise damaged_file_error(opened, files) from failure
@@ -107,16 +116,15 @@ def read_measurements_table(
     area: str = "measurements",
 ) -> pa.Table:
     """The stored measurements as an Arrow table (see open_measurements)."""
-    expression = _expression(filters)
 
-    def read(dataset: ds.Dataset) -> pa.Table:
-        table = dataset.to_table(columns=_check_columns(dataset, columns), filter=expression)
+    def read(dataset: ds.Dataset, columns: list[str], expression: ds.Expression | None) -> pa.Table:
+        table = dataset.to_table(columns=columns, filter=expression)
         if "kecamatan" not in table.column_names:
             return table
         index = table.column_names.index("kecamatan")
         return table.set_column(index, "kecamatan", pc.dictionary_encode(table.column(index)))
 
-    return _reading(store, area, read)
+    return _reading(store, area, columns, filters, read)
 
 
 def open_measurements(
@@ -132,12 +140,7 @@ def open_measurements(
     `year` as nullable integers. The frame is filled batch by batch into arrays allocated once,
     so memory peaks at the frame plus a few batches. Raises StoreError when there is no store.
     """
-    expression = _expression(filters)
-    return _reading(
-        store,
-        "measurements",
-        lambda dataset: _stream_frame(dataset, _check_columns(dataset, columns), expression),
-    )
+    return _reading(store, "measurements", columns, filters, _stream_frame)
 
 
 class _ColumnFiller:
@@ -152,11 +155,10 @@ class _ColumnFiller:
             self.values = np.empty(n, dtype=np.int32)
         elif pa.types.is_date32(field.type):
             self.values = np.empty(n, dtype="datetime64[ms]")
-        elif pa.types.is_boolean(field.type) or field.type in (pa.int16(), pa.int32()):
-            self.values = np.empty(n, dtype=field.type.to_pandas_dtype())
-            self.mask = np.empty(n, dtype=bool)
         else:
             self.values = np.empty(n, dtype=field.type.to_pandas_dtype())
+            if pa.types.is_boolean(field.type) or field.type in (pa.int16(), pa.int32()):
+                self.mask = np.empty(n, dtype=bool)
 
     def fill(self, start: int, column: pa.Array) -> None:
         end = start + len(column)

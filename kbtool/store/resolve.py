@@ -1,10 +1,7 @@
-"""Step 2 of an import: what becomes of every staged row, one visit year at a time.
-
-The year's index (kbtool.store.stage) is compared with the key columns of the year's live files
-(never the whole store), kbtool.store.dedup decides, and the result is a plan for step 3: staged
-files kept as they are or rewritten without the rows that do not go live, stored files that
-lost rows to corrections rewritten, the replaced rows moved to superseded/, and partitions with
-too many files compacted into one. Nothing here touches the live store.
+"""Step 2 of an import: each visit year's staged index against the key columns of the year's
+live files, decided by kbtool.store.dedup; staged and stored files rewritten without the rows
+that do not go live, those moved to superseded/, crowded partitions compacted. Nothing here
+touches the live store: step 3 (kbtool.store.commit) does.
 """
 
 from __future__ import annotations
@@ -125,7 +122,7 @@ class Resolver:
         """Resolve every staged year, then compact the partitions touched."""
         self.staging.close()  # the staged files are read back whole
         pa.default_memory_pool().release_unused()  # what staging freed, before two years at once
-        years = sorted(self.staging.index_files, key=lambda y: -1 if y is None else y)
+        years = sorted(self.staging.index_years, key=lambda y: -1 if y is None else y)
         # read on the connection's own thread; the catalogue does not change until the commit
         files = {y: catalogue.live_files(self.connection, "measurements", y) for y in years}
         matched = (self._match(y, files[y]) for y in years)

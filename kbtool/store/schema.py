@@ -1,8 +1,6 @@
-"""The columns of a stored measurement, and how a canonical batch becomes them.
-
-The column list and types are part of the store format (docs/store-format.md): users open the
-files with pandas, DuckDB or Spark. `year` and `kecamatan` are not in the files: they are the hive
-partition directories (year=YYYY/kecamatan=NAME), as Spark and DuckDB expect.
+"""The columns of a stored measurement, and how a canonical batch becomes them. The columns
+and types are part of the store format (docs/store-format.md); `year` and `kecamatan` are the
+hive partition directories, not columns of the files.
 """
 
 from __future__ import annotations

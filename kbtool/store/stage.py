@@ -1,9 +1,6 @@
-"""Step 1 of an import: each batch of rows, in stored form, staged under staging/<import_id>/.
-
-A batch gets its places normalised, child keys, z-scores and value hash (schema.stored_form),
-and is appended to a Parquet file per (visit year, kecamatan), with a compact index (key,
-visit day, value hash, reading order, file and row number, source, key kind) per visit year
-that step 2 (kbtool.store.resolve) reads back. Nothing here touches the live store.
+"""Step 1 of an import: each batch in stored form (schema.stored_form) appended to a Parquet
+file per (visit year, kecamatan) under staging/<import_id>/, with a compact index per visit
+year that step 2 (kbtool.store.resolve) reads back. Nothing here touches the live store.
 """
 
 from __future__ import annotations
@@ -67,7 +64,7 @@ class Staging:
         self.aliases = aliases
         self.hasher = hasher
         self.files: list[StagedFile] = []
-        self.index_files: dict[int | None, list[Path]] = {}
+        self.index_years: set[int | None] = set()
         self.rejects_path = root / "rejects.csv"
         self.unknown_kelurahan: set[str] = set()
         self.unknown_kecamatan: set[str] = set()
@@ -75,7 +72,6 @@ class Staging:
         self._seq = 0
         self._key_cache: dict[bytes, bytes] = {}
         self._writers: OrderedDict[tuple[str, int | None, str | None], Any] = OrderedDict()
-        self._indexes: OrderedDict[int | None, list[Any]] = OrderedDict()
 
     def prepare(
         self, batch: ReadBatch, source_file: str, sha256: str
@@ -163,19 +159,12 @@ class Staging:
         for writer, _ in self._writers.values():
             writer.close()
         self._writers.clear()
-        for handles in self._indexes.values():
-            for handle in handles:
-                handle.close()
-        self._indexes.clear()
 
     def read_index(self, year: int | None) -> dict[str, npt.NDArray[Any]]:
         """The index rows of one visit year, as written, column by column."""
         return {
-            field.name: np.concatenate(
-                [
-                    np.fromfile(_index_path(prefix, field.name), field.type.to_pandas_dtype())
-                    for prefix in self.index_files[year]
-                ]
+            field.name: np.fromfile(
+                self._index_path(year, field.name), field.type.to_pandas_dtype()
             )
             for field in INDEX_SCHEMA
         }
@@ -195,24 +184,16 @@ class Staging:
         return self._writers[key]
 
     def _append_index(self, year: int | None, table: pa.Table) -> None:
-        """Index rows as raw native columns: the index lives only in staging, so it skips
-        Parquet's encoding."""
-        handles = self._indexes.get(year)
-        if handles is None:
-            if len(self._indexes) >= MAX_OPEN_WRITERS:
-                for handle in self._indexes.popitem(last=False)[1]:
-                    handle.close()
-            parts = self.index_files.setdefault(year, [])
-            prefix = self.root / f"index-{'none' if year is None else year}-{len(parts)}"
-            parts.append(prefix)
-            # closed by close(), which every import calls
-            handles = [open(_index_path(prefix, n), "wb") for n in INDEX_SCHEMA.names]  # noqa: SIM115
-            self._indexes[year] = handles
-        else:
-            self._indexes.move_to_end(year)
-        for handle, column in zip(handles, table.columns, strict=True):
-            for chunk in column.chunks:
-                handle.write(np.ascontiguousarray(chunk.to_numpy()).data)
+        """Index rows appended as raw native columns: the index lives only in staging, so it
+        skips Parquet's encoding."""
+        self.index_years.add(year)
+        for name, column in zip(INDEX_SCHEMA.names, table.columns, strict=True):
+            with open(self._index_path(year, name), "ab") as handle:
+                for chunk in column.chunks:
+                    handle.write(np.ascontiguousarray(chunk.to_numpy()).data)
+
+    def _index_path(self, year: int | None, column: str) -> Path:
+        return self.root / f"index-{'none' if year is None else year}.{column}"
 
 
 def runs(values: npt.NDArray[Any]) -> list[tuple[int, int]]:
@@ -223,7 +204,3 @@ def runs(values: npt.NDArray[Any]) -> list[tuple[int, int]]:
 
 def _year(value: Any) -> int | None:
     return None if int(value) < 0 else int(value)
-
-
-def _index_path(prefix: Path, column: str) -> Path:
-    return prefix.with_name(f"{prefix.name}.{column}")
