@@ -29,7 +29,7 @@ from kbtool.store import catalogue
 from kbtool.store.commit import place, place_rejects, roll_forward
 from kbtool.store.layout import Store, resolve_store_dir, store_lock
 from kbtool.store.open import create_or_open, open_existing
-from kbtool.store.resolve import Outcome, Resolver
+from kbtool.store.resolve import Resolver
 from kbtool.store.stage import Staging
 from kbtool.writing import atomic_write
 
@@ -243,7 +243,13 @@ class _Import:
         outcome = Resolver(
             self.store, self.connection, self.staging, len(self.sources), allow_revert=allow_revert
         ).run()
-        self._credit(outcome)
+        for position, summary in enumerate(self.sources):
+            summary.rows_duplicate += int(outcome.duplicate[position])
+            summary.rows_stored += int(outcome.stored[position])
+            summary.corrections += int(outcome.corrections[position])
+            summary.matched_across_keys += int(outcome.matched_across_keys[position])
+            summary.reverts_skipped += int(outcome.reverts[position])
+        self.reverted_imports = outcome.reverted_imports
         place(self.store, outcome.added)
         rejects = place_rejects(self.store, self.staging.rejects_path, self.import_id)
         self.at_phase("placed")
@@ -294,15 +300,6 @@ class _Import:
                 self.at_phase("batch")
         finally:
             steps.close()
-
-    def _credit(self, outcome: Outcome) -> None:
-        for position, summary in enumerate(self.sources):
-            summary.rows_duplicate += int(outcome.duplicate[position])
-            summary.rows_stored += int(outcome.stored[position])
-            summary.corrections += int(outcome.corrections[position])
-            summary.matched_across_keys += int(outcome.matched_across_keys[position])
-            summary.reverts_skipped += int(outcome.reverts[position])
-        self.reverted_imports = outcome.reverted_imports
 
     def _report(self, phase: str, summary: SourceSummary | None = None) -> None:
         if self.progress:

@@ -97,9 +97,8 @@ def check_can_create(root: Path) -> None:
         if p.name not in _CREATION_LEFTOVERS and not fnmatch(p.name, _FORMAT_FILE_PART)
     )
     if foreign:
-        shown = ", ".join(foreign[:5])
         raise StoreError(
-            f"{root} is not a kbtool store and is not empty ({shown}); "
+            f"{root} is not a kbtool store and is not empty ({', '.join(foreign[:5])}); "
             "choose an empty or new directory with --store"
         )
 

@@ -114,8 +114,7 @@ class Resolver:
         self.staging = staging
         self.import_id = staging.import_id
         self.allow_revert = allow_revert
-        zero = np.zeros(sources, dtype=np.int64)
-        self.outcome = Outcome(zero, zero.copy(), zero.copy(), zero.copy(), zero.copy())
+        self.outcome = Outcome(*np.zeros((5, sources), dtype=np.int64))  # five counts per source
         self._final_seq = 0
 
     def run(self) -> Outcome:
