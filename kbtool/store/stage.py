@@ -147,7 +147,17 @@ class Staging:
         self, area: str, year: int | None, kecamatan: str | None, table: pa.Table
     ) -> tuple[int, int]:
         """Append rows to the partition's open file; its file number and first row number."""
-        writer, staged = self._writer(area, year, kecamatan, table.schema)
+        key = (area, year, kecamatan)
+        if key in self._writers:
+            self._writers.move_to_end(key)
+        else:
+            if len(self._writers) >= MAX_OPEN_WRITERS:
+                oldest, _ = self._writers.popitem(last=False)[1]  # the least recently used
+                oldest.close()
+            file = self.new_file(area, year, kecamatan)
+            writer = pq.ParquetWriter(file.path, table.schema, **PARQUET_OPTIONS)
+            self._writers[key] = (writer, file)
+        writer, staged = self._writers[key]
         first = staged.rows
         writer.write_table(table)
         staged.rows += table.num_rows
@@ -168,20 +178,6 @@ class Staging:
             )
             for field in INDEX_SCHEMA
         }
-
-    def _writer(
-        self, area: str, year: int | None, kecamatan: str | None, schema: pa.Schema
-    ) -> tuple[Any, StagedFile]:
-        key = (area, year, kecamatan)
-        if key in self._writers:
-            self._writers.move_to_end(key)
-            return self._writers[key]
-        if len(self._writers) >= MAX_OPEN_WRITERS:
-            _, (oldest, _) = self._writers.popitem(last=False)
-            oldest.close()
-        staged = self.new_file(area, year, kecamatan)
-        self._writers[key] = (pq.ParquetWriter(staged.path, schema, **PARQUET_OPTIONS), staged)
-        return self._writers[key]
 
     def _append_index(self, year: int | None, table: pa.Table) -> None:
         """Index rows appended as raw native columns: the index lives only in staging, so it
