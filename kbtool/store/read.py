@@ -170,14 +170,9 @@ class _ColumnFiller:
             return
         encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
         # few distinct values per batch: map each to its code in the whole frame
-        lookup = np.array(
-            [
-                self.categories.setdefault(v, len(self.categories))
-                for v in encoded.dictionary.to_pylist()
-            ]
-            + [-1],
-            dtype=np.int32,
-        )
+        categories = self.categories
+        codes = [categories.setdefault(v, len(categories)) for v in encoded.dictionary.to_pylist()]
+        lookup = np.array([*codes, -1], dtype=np.int32)
         raw = encoded.indices
         # without nulls the indices are read in place (no filled copy of the batch)
         indices = (raw.fill_null(-1) if raw.null_count else raw).to_numpy(zero_copy_only=False)

@@ -321,29 +321,28 @@ class Resolver:
         """Rewrite a partition as one file once it has more than MAX_FILES_PER_PARTITION."""
         for area, schema in AREA_SCHEMAS.items():
             for year, kecamatan in sorted(touched, key=lambda p: (p[0] or -1, p[1] or "")):
+                partition = (area, year, kecamatan)
                 existing = [
                     e
                     for e in catalogue.live_files(self.connection, area, year)
                     if e.kecamatan == kecamatan and e.path not in self.outcome.removed
                 ]
                 new = [
-                    (path, e)
-                    for path, e in self.outcome.added
-                    if (e.area, e.year, e.kecamatan) == (area, year, kecamatan)
+                    (p, e)
+                    for p, e in self.outcome.added
+                    if (e.area, e.year, e.kecamatan) == partition
                 ]
                 if len(existing) + len(new) <= MAX_FILES_PER_PARTITION:
                     continue
-                merged = self.staging.new_file(area, year, kecamatan)
-                total = 0
+                tables = [read_store_file(self.store, e) for e in existing]
+                tables += [pq.read_table(p) for p, _ in new]
+                merged = self.staging.new_file(*partition)
                 with pq.ParquetWriter(merged.path, schema, **PARQUET_OPTIONS) as writer:
-                    for table in [read_store_file(self.store, e) for e in existing] + [
-                        pq.read_table(p) for p, _ in new
-                    ]:
+                    for table in tables:
                         writer.write_table(table.cast(schema))
-                        total += table.num_rows
                 self.outcome.removed.extend(e.path for e in existing)
                 self.outcome.added = [(p, e) for p, e in self.outcome.added if (p, e) not in new]
-                self._add(merged.path, area, year, kecamatan, total)
+                self._add(merged.path, *partition, sum(t.num_rows for t in tables))
 
     def _add(
         self, staged: Path, area: str, year: int | None, kecamatan: str | None, rows: int

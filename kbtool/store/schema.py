@@ -164,7 +164,7 @@ Words = npt.NDArray[np.uint64] | tuple[npt.NDArray[np.intp], npt.NDArray[np.uint
 def value_hash(columns: Mapping[str, Words]) -> npt.NDArray[np.int64]:
     """Combine per-column 64-bit words (VALUE_COLUMNS) into one hash per row, as defined in
     docs/store-format.md (`value_hash`); a coded column is mixed once per distinct value."""
-    h: npt.NDArray[np.uint64] | None = None
+    h = np.zeros(1, dtype=np.uint64)  # broadcast to every row by the first column
     with np.errstate(over="ignore"):
         for position, name in enumerate(VALUE_COLUMNS, start=1):
             column, offset = columns[name], _GOLDEN * np.uint64(position)
@@ -172,8 +172,7 @@ def value_hash(columns: Mapping[str, Words]) -> npt.NDArray[np.int64]:
                 mixed = splitmix64(column[1] + offset)[column[0]]
             else:
                 mixed = splitmix64(column + offset)
-            h = mixed if h is None else h * _PRIME + mixed
-        assert h is not None
+            h = h * _PRIME + mixed
         return splitmix64(h).view(np.int64)
 
 
