@@ -991,6 +991,7 @@ def test_import_registers_round_trip_through_the_reader(store: Path, tmp_path: P
         rows.sort_values("visit_date", kind="stable")["weight_kg"].to_numpy(),
     )
     assert import_registers([path], store).sources[0].status == "already imported"
+    assert import_registers(str(path), store).sources[0].status == "already imported"
 
 
 SAMPLES = ROOT / "data" / "samples"

@@ -327,7 +327,7 @@ def collect_leftovers(
 
 
 def import_registers(
-    inputs: Sequence[str | Path],
+    inputs: str | Path | Sequence[str | Path],
     store: str | Path | None = None,
     *,
     read_options: ReadOptions | None = None,
@@ -340,6 +340,8 @@ def import_registers(
     """`kbtool import INPUT...`: read each file (or "-" for stdin) and import them as one.
     InputError for a file that cannot be read at all (nothing is imported), StoreError for the
     store's problems."""
+    if isinstance(inputs, str | Path):
+        inputs = [inputs]  # one file named alone
     for item in inputs:
         if str(item) != "-" and Path(item).is_dir():
             raise InputError(f"{item}: is a directory; name the register files in it")
