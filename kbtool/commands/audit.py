@@ -21,13 +21,7 @@ from kbtool.audit import (
 from kbtool.commands.common import report_loaded, tell
 from kbtool.commands.options import InputsArg, Reading, Writing, a_file, by_option, command
 from kbtool.measurements import load_measurements
-from kbtool.views.audit import (
-    finding_lines,
-    headline_lines,
-    table_view,
-    title,
-    unrecognised_lines,
-)
+from kbtool.views.audit import finding_lines, headline_lines, table_view, title, unrecognised_lines
 from kbtool.words import say
 from kbtool.writing import resolve_format, write_result
 

@@ -9,12 +9,7 @@ import pandas as pd
 import typer
 
 from kbtool.commands.common import tell
-from kbtool.commands.options import (
-    Source,
-    Writing,
-    choice,
-    command,
-)
+from kbtool.commands.options import Source, Writing, choice, command
 from kbtool.commands.prevalence import IndicatorOption, MinNOption
 from kbtool.compare import (
     DEFAULT_DRAWS,
@@ -61,8 +56,7 @@ TableOption = Annotated[
     ),
 ]
 DrawsOption = Annotated[
-    int,
-    typer.Option("--draws", help="Wild bootstrap draws.", metavar="N", min=99),
+    int, typer.Option("--draws", help="Wild bootstrap draws.", metavar="N", min=99)
 ]
 SeedOption = Annotated[
     int,
@@ -106,12 +100,7 @@ def compare(
     # child-years lie within a visit year: the store is read one year at a time
     loaded = source.load(needed, lang, by_year=True)
     comparison = compare_groups(
-        loaded.frames(),
-        programme,
-        indicators=indicators,
-        draws=draws,
-        seed=seed,
-        min_n=min_n,
+        loaded.frames(), programme, indicators=indicators, draws=draws, seed=seed, min_n=min_n
     )
     about = Provenance(
         command="compare",
@@ -132,10 +121,7 @@ def compare(
 
 
 def _write_views(
-    comparison: Comparison,
-    tables: dict[str, pd.DataFrame],
-    about: Provenance,
-    writing: Writing,
+    comparison: Comparison, tables: dict[str, pd.DataFrame], about: Provenance, writing: Writing
 ) -> None:
     """The terminal's tables: the groups always, the effects and event study when estimated."""
     lang = writing.lang

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from kbtool.commands.options import (
-    Source,
-    Writing,
-    by_option,
-    command,
-)
+from kbtool.commands.options import Source, Writing, by_option, command
 from kbtool.dynamics import BY_CHOICES, columns_needed, compute_growth, provenance
 from kbtool.views.growth import table_view, title
 
@@ -24,12 +19,7 @@ ByOption = Annotated[
 
 
 @command
-def growth(
-    by: ByOption = "kelurahan",
-    *,
-    writing: Writing,
-    source: Source,
-) -> None:
+def growth(by: ByOption = "kelurahan", *, writing: Writing, source: Source) -> None:
     """Stunting dynamics per kelurahan and year: children who became stunted (onsets, of those
     at risk) and who recovered, each with Wilson 95% intervals and confirmed by the next
     measurement, and the mean change in HAZ per year. From each child's last valid HAZ of

@@ -1,9 +1,6 @@
-"""Options shared by several commands, defined once (like sqlite-utils' output_options), and
-the two groups most commands take whole: how INPUT files are read, and where the result goes.
-
-Every option value is checked here, by a callback, so a wrong value always reads the same:
-Click's "Invalid value for '--period': ..." and exit code 2.
-"""
+"""Options shared by several commands, defined once, and the groups most commands take whole
+(how INPUT files are read, where the result goes). Values are checked by callbacks, so a wrong
+one always reads the same: Click's "Invalid value for '--period': ..." and exit code 2."""
 
 from __future__ import annotations
 
@@ -70,8 +67,7 @@ def a_file(path: Path | None) -> Path | None:
 InputsArg = Annotated[
     list[str],
     typer.Argument(
-        help="Register files (CSV/TSV/xlsx); '-' reads standard input.",
-        metavar="INPUT",
+        help="Register files (CSV/TSV/xlsx); '-' reads standard input.", metavar="INPUT"
     ),
 ]
 OptionalInputsArg = Annotated[
@@ -122,11 +118,7 @@ ColumnOption = Annotated[
 ]
 SheetOption = Annotated[
     str | None,
-    typer.Option(
-        "--sheet",
-        help="xlsx: the sheet to read (default: the first).",
-        metavar="NAME",
-    ),
+    typer.Option("--sheet", help="xlsx: the sheet to read (default: the first).", metavar="NAME"),
 ]
 DateFormatOption = Annotated[
     str,

@@ -6,13 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kbtool.commands.options import (
-    Source,
-    Writing,
-    choice,
-    choices,
-    command,
-)
+from kbtool.commands.options import Source, Writing, choice, choices, command
 from kbtool.errors import UsageError
 from kbtool.prevalence import (
     BY_CHOICES,
@@ -72,16 +66,11 @@ ClusterOption = Annotated[
     ),
 ]
 StrataOption = Annotated[
-    str | None,
-    typer.Option("--strata", help="Column of the design's strata.", metavar="COLUMN"),
+    str | None, typer.Option("--strata", help="Column of the design's strata.", metavar="COLUMN")
 ]
 WeightsOption = Annotated[
     str | None,
-    typer.Option(
-        "--weights",
-        help="Column of sampling weights (numbers >= 0).",
-        metavar="COLUMN",
-    ),
+    typer.Option("--weights", help="Column of sampling weights (numbers >= 0).", metavar="COLUMN"),
 ]
 PeriodOption = Annotated[
     str,

@@ -7,23 +7,13 @@ from typing import Annotated
 import typer
 
 from kbtool.commands.common import tell
-from kbtool.commands.options import (
-    QuietOption,
-    Source,
-    Writing,
-    by_option,
-    choice,
-    command,
-)
+from kbtool.commands.options import QuietOption, Source, Writing, by_option, choice, command
 from kbtool.quality import GROUP_COLUMNS, columns_needed, provenance, quality_report, rated_at_least
 from kbtool.views.quality import RATING_STYLES, explain, failing_line, finding_lines, table_view
 from kbtool.words import say
 from kbtool.writing import Provenance
 
-ByOption = Annotated[
-    str,
-    by_option(GROUP_COLUMNS, "Group by posyandu, kelurahan or kecamatan."),
-]
+ByOption = Annotated[str, by_option(GROUP_COLUMNS, "Group by posyandu, kelurahan or kecamatan.")]
 PeriodOption = Annotated[
     str,
     typer.Option(

@@ -9,13 +9,7 @@ from typing import Annotated, cast
 import typer
 
 from kbtool.commands.common import report_loaded, tell
-from kbtool.commands.options import (
-    LangOption,
-    Source,
-    by_option,
-    choice,
-    command,
-)
+from kbtool.commands.options import LangOption, Source, by_option, choice, command
 from kbtool.commands.prevalence import MinNOption, MonthsOption
 from kbtool.commands.trend import TargetOption, parse_targets
 from kbtool.compare import read_groups

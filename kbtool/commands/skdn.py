@@ -8,12 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from kbtool.commands.common import tell
-from kbtool.commands.options import (
-    Source,
-    Writing,
-    by_option,
-    command,
-)
+from kbtool.commands.options import Source, Writing, by_option, command
 from kbtool.errors import UsageError
 from kbtool.measurements import NAME_COLUMN
 from kbtool.skdn import (
