@@ -112,12 +112,8 @@ DebugOption = Annotated[bool, typer.Option("--debug", help="Show the full traceb
 
 
 def reporting_errors(command: F) -> F:
-    """Turn kbtool's errors into one line on stderr and their exit code (1 data, 2 usage).
-
-    With --debug (before or after the command's name) the traceback is shown instead. Anything
-    unexpected is a bug: it is reported the same way, as an internal error, rather than as a
-    traceback users cannot act on.
-    """
+    """Turn kbtool's errors into one line on stderr and their exit code (1 data, 2 usage); a
+    bug too, as an internal error. --debug (before or after the command) shows the traceback."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> Any:

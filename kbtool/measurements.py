@@ -1,10 +1,6 @@
-"""Measurements ready for analysis, from register files, in the store's own columns.
-
-`kbtool prevalence FILE` and the other analyses read registers without touching the store, prepared
-exactly as an import prepares them (kbtool.store.schema.stored_form), so a figure computed from a
-file equals the one computed after importing it. Child keys here use a secret held in memory for
-this run only: they mean nothing afterwards.
-"""
+"""Measurements for analysis, from register files or the store, in the store's own columns.
+Files are prepared as an import prepares them (stored_form), so both give the same figures;
+their child keys use a secret of this run only, and mean nothing afterwards."""
 
 from __future__ import annotations
 

@@ -1,10 +1,6 @@
-"""What kbtool says to people, in English and Bahasa Indonesia (--lang id).
-
-Machine formats keep English column names (they are an interface); the words people read are
-in two catalogues a translator can edit as data, words.toml (messages) and terms.toml (words
-that views, warnings and reasons name), and here: the reader's warnings kept as Said (key and
-values), a result's notes, reject reasons.
-"""
+"""What kbtool says to people, in English and Bahasa Indonesia (--lang id): the catalogues
+words.toml (messages) and terms.toml (words views name), a result's notes, reject reasons.
+Machine formats keep English column names: they are an interface."""
 
 from __future__ import annotations
 

@@ -42,12 +42,8 @@ def report_rows(
     total = len(rejects)
     tell(say("rows", lang, read=rows_read, accepted=accepted, what=say(what, lang), rejected=total))
     for record in rejects.head(REJECTS_SHOWN).itertuples(index=False):
-        # a row that could not be split into columns has no column to name
-        column = (
-            say("reject_column", lang, column=record.column)
-            if isinstance(record.column, str)
-            else ""
-        )
+        named = isinstance(record.column, str)  # a row not split into columns names none
+        column = say("reject_column", lang, column=record.column) if named else ""
         tell(f"  {record.file}:{record.line}: {column}{reason(str(record.reason), lang)}", "yellow")
     if total > REJECTS_SHOWN:
         where = say("rejects_in", lang, path=rejects_path) if rejects_path else None

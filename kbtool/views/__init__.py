@@ -1,8 +1,5 @@
 """How results look to people: terminal tables, Indonesian words, the sheets that explain.
-
-Machine formats carry the library's frames unchanged; these modules build only what people read,
-so the statistics stay free of presentation.
-"""
+Machine formats carry the library's frames unchanged, so statistics stay free of presentation."""
 
 from __future__ import annotations
 

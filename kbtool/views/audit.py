@@ -1,8 +1,5 @@
-"""An audit as people read it: a short table, worst group first, and a sentence per group.
-
-The table pools a group's indicators into one line and shows only the groups with a
-disagreement (and the whole area); machine formats carry every group and indicator.
-"""
+"""An audit as people read it: a sentence per group, and a table of one line per group with a
+disagreement (and the whole area), worst first; machine formats carry every group and indicator."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""A comparison as people read it: three tables, the notes and one summary sentence.
-
-The groups table is kbtool.views.prevalence's with the units and the change from the year before;
-the effects and event-study tables show each estimate with its interval; the sentence says the
-headline effect ("Stunting fell 4.1 points more in Kampung KB kelurahan (95% CI ...)").
-"""
+"""A comparison as people read it: the groups, effects and event-study tables, the notes, and
+one sentence on the headline effect ("Stunting fell 4.1 points more in Kampung KB ...")."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""A prevalence result as people read it: the table view and the xlsx method sheet.
-
-Counts carry the report's names (Permenkes 2/2020 in Indonesian: pendek / sangat pendek, berat
-badan kurang / sangat kurang, gizi kurang / gizi buruk, gizi lebih / obesitas); "low precision"
-marks groups of 25-49 children; groups under --min-n keep only n.
-"""
+"""A prevalence result as people read it: the table view (counts named as Permenkes 2/2020
+names them; "low precision" marks 25-49 children, under --min-n only n) and the method sheet."""
 
 from __future__ import annotations
 
@@ -111,8 +107,7 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     for column in key_columns[1:]:
         if column != "indicator":
             is_total |= (result[column].astype(object) == TOTAL_LABEL).to_numpy()
-    notes = np.array([note(str(t), lang) for t in result["note"].astype(object).fillna("")])
-    notes = notes.astype(object)
+    notes = np.array([note(str(t), lang) for t in result["note"].astype(object).fillna("")], object)
     notes[suppressed] = NOTES[lang]["suppressed"].format(min_n=result.attrs.get("min_n", 25))
     notes[low_precision] = NOTES[lang]["low"]
     view[headers["note"]] = notes

@@ -1,9 +1,6 @@
-"""A quality report as people read it: the terminal table, the findings in words.
-
-A terminal cannot show 35 columns: related figures share one column (the largest value, marked
-by the worst rating among them: "!" acceptable, "!!" problematic, coloured where colour is on);
-machine formats keep every column.
-"""
+"""A quality report as people read it: the terminal table, the findings in words. Related
+figures share a column (the largest value, marked by the worst rating: "!" acceptable, "!!"
+problematic), as a terminal cannot show 35; machine formats keep every column."""
 
 from __future__ import annotations
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import math
-
 from kbtool.views.numbers import number as written
 from kbtool.words import terms
 
@@ -24,9 +22,8 @@ def percent(value: float, lang: str) -> str:
 
 def interval(low: float, high: float, lang: str) -> str:
     """'19.3–23.4' / '19,3–23,4'; "" when unknown."""
-    if math.isnan(low) or math.isnan(high):
-        return ""
-    return f"{number(low, lang)}–{number(high, lang)}"
+    shown_low, shown_high = number(low, lang), number(high, lang)
+    return f"{shown_low}–{shown_high}" if shown_low and shown_high else ""
 
 
 def count(value: float, lang: str) -> str:

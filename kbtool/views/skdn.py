@@ -1,9 +1,5 @@
-"""An SKDN result and the follow-up list as people read them, in English or Indonesian.
-
-The SKDN letters (S, D, B, O, N, T, 2T, BGM) are the report's own in both languages; the other
-headers and labels follow --lang. On a terminal a D/S under 85% or an N/D under 80% (the
-programme targets, docs/skdn.md) is marked.
-"""
+"""An SKDN result and the follow-up list as people read them: the SKDN letters in both
+languages, other words in --lang, a D/S or N/D under its programme target marked."""
 
 from __future__ import annotations
 
