@@ -23,13 +23,11 @@ def cores() -> int:
 def ahead(
     items: Iterable[_Item], depth: int = 1, *, lockstep: bool = False, name: str = "kbtool-ahead"
 ) -> Generator[_Item, None, None]:
-    """`items`, produced on a thread of their own up to `depth` ahead of the consumer.
+    """`items`, made on a thread of their own (started at once) up to `depth` ahead of the consumer.
 
-    The thread starts at once. With `lockstep` it starts on the next item only once the consumer
-    has taken the current one (one item in use, one in the making: a bound on memory). The
-    producer's exception reaches the consumer in order. When the consumer stops early (closing
-    the generator, even one never iterated) the thread stops too, and `items` is closed on that
-    thread in every case, so a reader lets go of its file.
+    `lockstep` bounds memory: the next item is begun only once the current one is taken. The
+    producer's exception reaches the consumer in order. Closing early (even before iterating)
+    stops the thread, which closes `items` in every case, so a reader lets go of its file.
     """
     return _Ahead(items, depth, lockstep, name)
 

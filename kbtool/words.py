@@ -94,8 +94,7 @@ def note(text: str, lang: str) -> str:
     """A result's note in `lang` ("" stays "")."""
     if lang == "en" or not text:
         return text
-    suppressed = _SUPPRESSED.fullmatch(text)
-    if suppressed:
+    if suppressed := _SUPPRESSED.fullmatch(text):
         return f"n < {suppressed[1]}: angka disembunyikan"
     return NOTES.get(text, text)
 

@@ -42,8 +42,7 @@ def choices(names: Sequence[str]) -> Callable[[list[str] | None], list[str]]:
 
     def check(values: list[str] | None) -> list[str]:
         chosen = [p.strip().lower() for v in values or () for p in v.split(",") if p.strip()]
-        unknown = [name for name in chosen if name not in names]
-        if unknown:
+        if unknown := [name for name in chosen if name not in names]:
             raise typer.BadParameter(f"{', '.join(unknown)}: choose from {', '.join(names)}")
         if len(set(chosen)) != len(chosen):
             raise typer.BadParameter(f"{', '.join(chosen)} names one twice")

@@ -68,8 +68,7 @@ def trend(
     indicators = tuple(indicator or ()) or ("stunting",)
     needed = columns_needed(groups, indicators)
     loaded = load_measurements(source.inputs, source.store, needed, read_options, by_year=True)
-    nothing = loaded.nothing_dated()
-    if nothing is not None:
+    if (nothing := loaded.nothing_dated()) is not None:
         raise InputError(f"no trend to follow: {nothing}")
     report_loaded(loaded, source.rejects, "count", lang)
     prevalence = compute_prevalence_of_parts(

@@ -126,9 +126,8 @@ def failing_line(report: QualityReport, failing: pd.DataFrame, level: str, lang:
         f"{_row_label(row, report, lang)} ({RATING_WORDS[row['rating']][lang]})"
         for _, row in failing.head(10).iterrows()
     ]
-    more = ""
-    if len(failing) > len(names):
-        more = say("fail_on_more", lang, count=len(failing) - len(names))
+    unnamed = len(failing) - len(names)
+    more = say("fail_on_more", lang, count=unnamed) if unnamed else ""
     rows = ", ".join(names) + more
     rated = RATING_WORDS[level]
     return say("fail_on", lang, count=len(failing), level=level, rated=rated, rows=rows)

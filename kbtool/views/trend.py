@@ -67,8 +67,7 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
             NAMES[lang][name][2] for name in trend["indicator"]
         ]
     for column in trend.columns:
-        year = _YEAR_COLUMN.fullmatch(column)
-        if year:
+        if year := _YEAR_COLUMN.fullmatch(column):
             pct = numbers(trend[column], lang)
             n = trend[f"n_{year[1]}"].astype("Int64").astype(str)
             view[headers["pct"].format(year=year[1])] = [
@@ -86,9 +85,7 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
                 )
             view[headers["status"].format(year=target_year)] = shown[f"status{suffix}"]
     view[PREVALENCE_HEADERS[lang]["note"]] = shown["note"]
-    is_total = (
-        (trend[groups] == TOTAL_LABEL).all(axis=1) if groups else pd.Series(True, trend.index)
-    )
+    is_total = (trend[groups] == TOTAL_LABEL).all(axis=1)  # no group columns: every row
     return view.reset_index(drop=True), bold_totals(is_total)
 
 
