@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kbtool.errors import InputError
-from kbtool.skdn.tables import find_column, line_of, read_small_table
+from kbtool.skdn.tables import find_column, line_of, read_small_table, whole_number
 
 # Buku KIA (Kemenkes RI 2023), KBM in grams by completed month: 0-1: 800, 2: 900, 3: 800,
 # 4: 600, 5: 500, 6-7: 400, 8-10: 300, 11 and older: 200
@@ -74,11 +74,7 @@ def read_kbm(path: str | Path) -> KbmTable:
 
 
 def _whole_number(text: str, where: str, column: str) -> int:
-    """A cell holding a whole number >= 0 ("800", "800.0")."""
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        value = float("nan")
-    if not np.isfinite(value) or value < 0 or value != int(value):
+    value = whole_number(text)
+    if value is None or value < 0:
         raise InputError(f"{where}: {column} {text!r} is not a whole number >= 0")
-    return int(value)
+    return value

@@ -21,7 +21,7 @@ from kbtool.arrays import IntArray
 from kbtool.errors import InputError
 from kbtool.places import PLACE_KINDS, builtin_aliases, facility_name, place_key
 from kbtool.reading import header_aliases, normalise_header
-from kbtool.skdn.tables import find_column, line_of, read_small_table
+from kbtool.skdn.tables import find_column, line_of, read_small_table, whole_number
 
 # a group's headers: the register's own words for it (kbtool.reading.header_aliases), these,
 # and a word for any group
@@ -108,11 +108,9 @@ def read_sasaran(path: str | Path, by: str) -> Sasaran:
         first, last = _months_of_row(
             record[year] if year else "", record[month] if month else "", where
         )
-        number = _count(record[count], where)
-        for value in range(first, last + 1):
-            names.append(name)
-            months.append(value)
-            counts.append(number)
+        names += [name] * (last - first + 1)
+        months += range(first, last + 1)
+        counts += [_count(record[count], where)] * (last - first + 1)
     return Sasaran(
         str(path), names, np.asarray(months, dtype=np.int64), np.asarray(counts, dtype=np.int64)
     )
@@ -121,23 +119,21 @@ def read_sasaran(path: str | Path, by: str) -> Sasaran:
 def _months_of_row(year_text: str, month: str, where: str) -> tuple[int, int]:
     """The first and last month (since January 1970) a row's sasaran holds for."""
     month_text = month.lower()
-    if month_text:
-        found = _YEAR_MONTH.match(month_text)
-        if found:
-            number = _month_number(int(found[1]), int(found[2]), where, month_text)
-            return number, number
-        found = _MONTH_YEAR.match(month_text)
-        if found:
-            number = _month_number(int(found[2]), int(found[1]), where, month_text)
-            return number, number
-        if year_text:
-            named = _MONTH_NAMES.get(month_text)
-            value = named if named is not None else _integer(month_text)
-            number = _month_number(_year(year_text, where), value, where, month_text)
-            return number, number
+    if not month_text:
+        first = (_year(year_text, where) - 1970) * 12
+        return first, first + 11
+    value: int | None
+    if found := _YEAR_MONTH.match(month_text):
+        year, value = int(found[1]), int(found[2])
+    elif found := _MONTH_YEAR.match(month_text):
+        year, value = int(found[2]), int(found[1])
+    elif year_text:
+        value = _MONTH_NAMES.get(month_text) or whole_number(month_text)
+        year = _year(year_text, where)
+    else:
         raise InputError(f"{where}: month {month_text!r} is not a month such as 2024-01")
-    first = (_year(year_text, where) - 1970) * 12
-    return first, first + 11
+    number = _month_number(year, value, where, month_text)
+    return number, number
 
 
 def _month_number(year: int, month: int | None, where: str, text: str) -> int:
@@ -147,24 +143,16 @@ def _month_number(year: int, month: int | None, where: str, text: str) -> int:
 
 
 def _year(text: str, where: str) -> int:
-    value = _integer(text)
+    value = whole_number(text)
     if value is None or not 1970 <= value <= 2200:
         raise InputError(f"{where}: year {text!r} is not a year such as 2024")
     return value
 
 
-def _integer(text: str) -> int | None:
-    try:
-        number = float(text.replace(",", "."))
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
-
-
 def _count(raw: str, where: str) -> int:
     """A sasaran: a whole number >= 0 (thousands separators dropped: "1.234", "1,234")."""
     digits = re.sub(r"(?<=\d)[.,](?=\d{3}\b)", "", raw)
-    value = _integer(digits) if digits else None
+    value = whole_number(digits) if digits else None
     if value is None or value < 0:
         raise InputError(f"{where}: sasaran {raw!r} is not a whole number >= 0")
     return value

@@ -85,8 +85,16 @@ def find_column(headers: Iterable[str], names: Sequence[str]) -> str | None:
     """The header (of a table's columns, or a row of cells) that normalises to one of `names`
     (the first such), or None."""
     wanted = {normalise_header(name) for name in names}
-    found = [c for c in headers if normalise_header(c) in wanted]
-    return found[0] if found else None
+    return next((c for c in headers if normalise_header(c) in wanted), None)
+
+
+def whole_number(text: str) -> int | None:
+    """A cell's whole number ("800", "800.0", "800,0"), None when it holds none."""
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
 
 
 def line_of(index: object) -> int:
