@@ -120,17 +120,22 @@ def compute_skdn(
     result = result.sort_values(["_month", "_unknown", by], kind="stable")
     result = result.drop(columns=["_month", "_unknown"]).reset_index(drop=True)
     result.attrs.update(
-        {
-            "by": by,
-            "from": month_label(span.first) if span.chosen else None,
-            "to": month_label(span.last) if span.chosen else None,
-            "kbm": kbm.name,
-            "kbm_table": kbm.rows(),
-            "sasaran": sasaran.source if sasaran is not None else None,
-            "sasaran_unmatched": unmatched,
-        }
+        result_attrs(by, span, kbm),
+        kbm_table=kbm.rows(),
+        sasaran=sasaran.source if sasaran is not None else None,
+        sasaran_unmatched=unmatched,
     )
     return result
+
+
+def result_attrs(by: str, span: MonthRange, kbm: KbmTable) -> dict[str, object]:
+    """The options an SKDN result or follow-up list records in its attrs."""
+    return {
+        "by": by,
+        "from": month_label(span.first) if span.chosen else None,
+        "to": month_label(span.last) if span.chosen else None,
+        "kbm": kbm.name,
+    }
 
 
 class _Grid:
@@ -215,6 +220,3 @@ def percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     bottom = denominator.to_numpy(dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return pd.Series(np.where(bottom > 0, top / bottom * 100.0, np.nan), index=numerator.index)
-
-
-__all__ = ["BY_CHOICES", "compute_skdn", "month_range", "parse_month"]

@@ -17,7 +17,7 @@ import pandas as pd
 from kbtool.arrays import IntArray
 from kbtool.columns import float_column, require_columns
 from kbtool.growth.constants import DAYS_PER_MONTH
-from kbtool.skdn.counts import BY_CHOICES, MonthRange, month_range
+from kbtool.skdn.counts import MonthRange, month_range, result_attrs
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.skdn.weighings import (
     Weighings,
@@ -84,11 +84,12 @@ def followup_list(
     rows = np.append(sequence.rows, -1)
     wrong = listed["_wrong"].to_numpy(dtype=np.int64)
     pointed = np.where(wrong >= 0, wrong, rows[shown[:, 0]])
+    age_days = float_column(frame, "age_days")
     result = pd.DataFrame(
         {
             by: label_column(codes[pointed], labels),
             "month": pd.Series([month_label(int(m)) for m in month], dtype="str"),
-            "age_months": _age_months(frame, pointed),
+            "age_months": np.floor(age_days[pointed] / DAYS_PER_MONTH).astype(np.int64),
             "t2": listed["t2"].to_numpy(dtype=np.bool_),
             "bgm": listed["bgm"].to_numpy(dtype=np.bool_),
             "implausible": wrong >= 0,
@@ -107,15 +108,7 @@ def followup_list(
     result["_month"] = month
     result = result.sort_values(["_month", by, *LIST_SOURCE_COLUMNS], kind="stable")
     result = result.drop(columns="_month").reset_index(drop=True)
-    result.attrs.update(
-        {
-            "by": by,
-            "from": month_label(span.first) if span.chosen else None,
-            "to": month_label(span.last) if span.chosen else None,
-            "kbm": kbm.name,
-            "names": bool(names),
-        }
-    )
+    result.attrs.update(result_attrs(by, span, kbm), names=bool(names))
     return result
 
 
@@ -179,11 +172,3 @@ def _entries_shown(sequence: MonthlySequence, last: IntArray) -> IntArray:
         same = (last >= 0) & (entry >= 0) & (child[np.maximum(entry, 0)] == child[last])
         shown[:, back] = np.where(same, entry, -1)
     return shown
-
-
-def _age_months(frame: pd.DataFrame, rows: IntArray) -> IntArray:
-    age = float_column(frame, "age_days")[rows]
-    return np.floor(age / DAYS_PER_MONTH).astype(np.int64)
-
-
-__all__ = ["BY_CHOICES", "followup_columns", "followup_list"]

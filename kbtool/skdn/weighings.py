@@ -63,28 +63,23 @@ def weighing_sequence(frame: pd.DataFrame, *, child_key: str = "child_key") -> M
 def valid_weighings(frame: pd.DataFrame) -> BoolArray:
     """Rows that are weighings: a positive weight whose WAZ is computable and not flagged, of
     a child 0-1825 days old."""
-    with np.errstate(invalid="ignore"):
-        valid = float_column(frame, "weight_kg") > 0
-    valid &= _under_five(frame)
-    valid &= ~np.isnan(float_column(frame, "waz"))
-    valid &= ~flag_column(frame, "waz_flag")
-    return valid
+    valid = _weighed_under_five(frame) & ~np.isnan(float_column(frame, "waz"))
+    return valid & ~flag_column(frame, "waz_flag")
 
 
 def implausible_weights(frame: pd.DataFrame) -> BoolArray:
     """Rows with a weight of a child 0-1825 days old that WHO flags (WAZ < -6 or > +5): a
     weight typed in grams, say; no weighing, but one for the kader to correct."""
+    return _weighed_under_five(frame) & flag_column(frame, "waz_flag")
+
+
+def _weighed_under_five(frame: pd.DataFrame) -> BoolArray:
+    """Rows with a positive weight of a child 0-1825 days old (WHO's age-based z-scores end
+    at day 1826)."""
     with np.errstate(invalid="ignore"):
-        flagged = float_column(frame, "weight_kg") > 0
-    flagged &= _under_five(frame)
-    flagged &= flag_column(frame, "waz_flag")
-    return flagged
-
-
-def _under_five(frame: pd.DataFrame) -> BoolArray:
-    """Rows of a child 0-1825 days old (WHO's age-based z-scores end at day 1826)."""
+        weighed = float_column(frame, "weight_kg") > 0
     age = frame["age_days"].to_numpy(dtype=np.int32, na_value=-1)
-    return np.asarray((age >= 0) & (age < MAX_AGE_DAYS), dtype=np.bool_)
+    return np.asarray(weighed & (age >= 0) & (age < MAX_AGE_DAYS), dtype=np.bool_)
 
 
 def classify_weighings(
