@@ -82,6 +82,8 @@ _EVENTS = (
     "recoveries",
     "confirmed_recoveries",
 )
+# each rate's cases and the children it is a rate of
+_RATES = (("incidence", "onsets", "at_risk"), ("recovery", "recoveries", "stunted_at_start"))
 
 
 def columns_needed(by: str) -> tuple[str, ...]:
@@ -105,12 +107,11 @@ def compute_growth(
     year = years["year"].to_numpy(dtype=np.int64) - first_year
     group = years["group"].to_numpy(dtype=np.int64)
     group = np.where(group >= 0, group, len(labels))  # the last: unknown
-    parts = []
-    for cell, names in (
-        (year * (len(labels) + 1) + group, labels),
-        (year * (len(labels) + 1), None),  # the whole area
-    ):
-        parts.append(_figures(cell, years, first_year, len(labels), names, by))
+    cell = year * (len(labels) + 1)
+    parts = [
+        _figures(cell + group, years, first_year, len(labels), labels, by),
+        _figures(cell, years, first_year, len(labels), None, by),  # the whole area
+    ]
     result = pd.concat(parts, ignore_index=True)
     result = result.sort_values(["year", "_total", "_unknown", by], kind="stable")
     result = result.drop(columns=["_total", "_unknown"]).reset_index(drop=True)
@@ -125,7 +126,8 @@ def _child_years(frame: pd.DataFrame, sequence: MonthlySequence, codes: Int32Arr
     stunted = rounds_below(haz, STUNTED_BELOW_HAZ, Z_DECIMALS)
     year = 1970 + sequence.month // 12
     # runs of one child and year: the sequence comes in child, month order
-    first = _run_starts(sequence.child, year)
+    first = np.ones(len(sequence), dtype=np.bool_)
+    first[1:] = (sequence.child[1:] != sequence.child[:-1]) | (year[1:] != year[:-1])
     starts = np.flatnonzero(first)
     ends = np.append(starts[1:], len(sequence))[: len(starts)] - 1
     years = pd.DataFrame({"year": year[ends], "group": codes[sequence.rows[ends]]})
@@ -134,13 +136,6 @@ def _child_years(frame: pd.DataFrame, sequence: MonthlySequence, codes: Int32Arr
         years[name] = np.bincount(run[kind], minlength=len(starts)) > 0
     years["velocity"] = _velocity(sequence, haz, starts, ends)
     return years
-
-
-def _run_starts(child: npt.NDArray[np.integer], year: npt.NDArray[np.integer]) -> BoolArray:
-    """True at the first entry of each child and year."""
-    first = np.ones(len(child), dtype=np.bool_)
-    first[1:] = (child[1:] != child[:-1]) | (year[1:] != year[:-1])
-    return first
 
 
 def _pair_kinds(sequence: MonthlySequence, stunted: BoolArray) -> dict[str, BoolArray]:
@@ -199,22 +194,18 @@ def _figures(
         out[by] = label_column(np.where(group < groups, group, -1), labels)
     out["_total"] = labels is None
     out["_unknown"] = (group >= groups) if labels is not None else False
-    out["children"] = np.bincount(cell, minlength=size)
-    counts = {name: np.bincount(cell[years[name].to_numpy()], minlength=size) for name in _EVENTS}
-    for name in ("children_pairs", "at_risk", "onsets"):
-        out[name] = counts[name].astype(np.int64)
-    out["incidence_pct"], out["incidence_ci_low"], out["incidence_ci_high"] = wilson_percent(
-        counts["onsets"], counts["at_risk"]
-    )
-    for name in ("confirmed_onsets", "stunted_at_start", "recoveries"):
-        out[name] = counts[name].astype(np.int64)
-    out["recovery_pct"], out["recovery_ci_low"], out["recovery_ci_high"] = wilson_percent(
-        counts["recoveries"], counts["stunted_at_start"]
-    )
-    out["confirmed_recoveries"] = counts["confirmed_recoveries"].astype(np.int64)
+    figures: dict[str, npt.NDArray[np.generic]] = {
+        name: np.bincount(cell[years[name].to_numpy()], minlength=size).astype(np.int64)
+        for name in _EVENTS
+    }
+    figures["children"] = np.bincount(cell, minlength=size)
+    for rate, cases, base in _RATES:
+        pct, low, high = wilson_percent(figures[cases], figures[base])
+        figures.update({f"{rate}_pct": pct, f"{rate}_ci_low": low, f"{rate}_ci_high": high})
     mean, low, high, n = mean_with_t_interval(years["velocity"].to_numpy(), cell, size)
-    out["mean_dhaz_per_year"], out["dhaz_ci_low"], out["dhaz_ci_high"] = mean, low, high
-    out["dhaz_children"] = n
+    figures.update(mean_dhaz_per_year=mean, dhaz_ci_low=low, dhaz_ci_high=high, dhaz_children=n)
+    for name in GROWTH_COLUMNS:
+        out[name] = figures[name]
     return out
 
 

@@ -105,7 +105,12 @@ def compute_trend(
     trend["change_pp"] = figures.change_pp
     trend["aarr"] = figures.aarr
     notes = [_year_notes(pct, n, years, prevalence.attrs.get("min_n"))]
-    notes.append(np.where(figures.usable < 2, _few_years(figures), "").tolist())
+    few_years = np.where(
+        np.isnan(figures.last_pct),
+        "no year with a prevalence",
+        "fewer than two years with a prevalence above 0%: no AARR",
+    )
+    notes.append(np.where(figures.usable < 2, few_years, "").tolist())
     for target in targets:
         block = _against(target, figures)
         suffix = f"_{target.year}" if len(targets) > 1 else ""
@@ -237,15 +242,6 @@ def _year_notes(
         left_out = [f"{year} ({why})" for year, why in zip(years, row, strict=True) if why]
         texts.append(f"left out: {', '.join(left_out)}" if left_out else "")
     return texts
-
-
-def _few_years(figures: _Figures) -> npt.NDArray[np.str_]:
-    """Why a row has no AARR."""
-    return np.where(
-        np.isnan(figures.last_pct),
-        "no year with a prevalence",
-        "fewer than two years with a prevalence above 0%: no AARR",
-    )
 
 
 def provenance(
