@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +63,7 @@ class Chart:
     def svg(self) -> str:
         """Inline SVG: no XML prologue, no fixed size (it scales to its box), ids prefixed."""
         buffer = io.StringIO()
-        with _style():
+        with rc_context(STYLE):
             self.figure.savefig(buffer, format="svg", metadata={"Date": None})
         text = buffer.getvalue()
         text = text[text.index("<svg") :]
@@ -79,7 +77,7 @@ class Chart:
     def save(self, directory: Path) -> list[Path]:
         """Write KEY.svg and KEY.png into `directory`."""
         paths = [directory / f"{self.key}.svg", directory / f"{self.key}.png"]
-        with _style():
+        with rc_context(STYLE):
             self.figure.savefig(paths[0], format="svg", metadata={"Date": None})
             self.figure.savefig(paths[1], format="png", dpi=PNG_DPI)
         return paths
@@ -87,12 +85,6 @@ class Chart:
 
 def _attribute(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    with rc_context(STYLE):
-        yield
 
 
 def _figure(height_in: float) -> Figure:
@@ -119,7 +111,7 @@ def where_to_act(
     charts = []
     for start in range(0, len(places), ROWS_PER_CHART):
         chunk = places.iloc[start : start + ROWS_PER_CHART]
-        with _style():
+        with rc_context(STYLE):
             figure = _figure(1.1 + 0.28 * len(chunk))
             axes = figure.add_subplot()
             y = np.arange(len(chunk))[::-1]
@@ -155,7 +147,7 @@ def priority_quadrant(
 ) -> Chart:
     """Prevalence against the number of stunted children, split at the area's prevalence and
     the average number per place; the places of the first-priority quadrant are named."""
-    with _style():
+    with rc_context(STYLE):
         figure = _figure(3.6)
         axes = figure.add_subplot()
         colours = [PRIORITY_COLOURS[int(p)] for p in places["priority"]]
@@ -201,7 +193,7 @@ def area_trend(
     last_year, last_pct = int(known["year"].iloc[-1]), float(known["pct"].iloc[-1])
     ahead = [t for t in targets if t.year > last_year]
     end = max([last_year, *(t.year for t in ahead)])
-    with _style():
+    with rc_context(STYLE):
         figure = _figure(3.2)
         axes = figure.add_subplot()
         axes.fill_between(
@@ -268,7 +260,7 @@ def small_multiples(
     for start in range(0, len(names), PANELS_PER_CHART):
         chunk = names[start : start + PANELS_PER_CHART]
         rows = -(-len(chunk) // PANEL_COLUMNS)
-        with _style():
+        with rc_context(STYLE):
             figure = _figure(0.4 + 1.75 * rows)
             grid = figure.subplots(rows, PANEL_COLUMNS, sharex=True, sharey=True, squeeze=False)
             for axes in grid.flat[len(chunk) :]:
@@ -313,7 +305,7 @@ def event_study(panels: list[tuple[str, pd.DataFrame]], words: dict[str, str]) -
     """One panel per outcome (a title and columns event_time, effect, low, high): each year's
     effect relative to the year before the start (0 there by definition) with its 95% interval,
     a line at no effect and one where the programme starts."""
-    with _style():
+    with rc_context(STYLE):
         figure = _figure(0.5 + 2.3 * len(panels))
         grid = figure.subplots(len(panels), 1, sharex=True, squeeze=False)
         for axes, (title, rows) in zip(grid.flat, panels, strict=True):

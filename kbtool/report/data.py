@@ -248,8 +248,8 @@ def ranked_places(data: ReportData) -> Places:
 
 def area_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The whole-area rows of a prevalence result, by year."""
-    groups = [c for c in frame.columns[: list(frame.columns).index("n")] if c != "year"]
-    groups = [c for c in groups if c != "indicator"]
+    columns = list(frame.columns)
+    groups = [c for c in columns[: columns.index("n")] if c not in ("year", "indicator")]
     return frame[(frame[groups] == TOTAL_LABEL).all(axis=1)].reset_index(drop=True)
 
 

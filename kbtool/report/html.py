@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import groupby
+from typing import cast
 
 from kbtool.report.model import Block, Figure, Section
 
@@ -48,14 +50,8 @@ def render_html(page: Page, sections: Sequence[Section]) -> str:
 
 def _side_by_side(blocks: Sequence[Block]) -> Iterator[Block | Figures]:
     """The blocks, consecutive figures gathered into one Figures."""
-    run: list[Figure] = []
-    for block in blocks:
-        if isinstance(block, Figure):
-            run.append(block)
-            continue
-        if run:
-            yield Figures(run)
-            run = []
-        yield block
-    if run:
-        yield Figures(run)
+    for is_figure, run in groupby(blocks, key=lambda block: isinstance(block, Figure)):
+        if is_figure:
+            yield Figures(cast(list[Figure], list(run)))
+        else:
+            yield from run
