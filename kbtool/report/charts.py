@@ -37,6 +37,8 @@ PNG_DPI = 200
 PRIORITY_COLOURS = {1: "#b2182b", 2: "#ef8a62", 3: "#4d7ea8"}  # ColorBrewer RdBu, colour-blind safe
 AREA_COLOUR, TARGET_COLOUR, BAND_COLOUR = "#555555", "#1a9850", "#9ecae1"
 QUADRANT_COLOUR = "#fde0dc"
+BAND: dict[str, Any] = {"color": BAND_COLOUR, "alpha": 0.6, "lw": 0}  # a 95% interval
+VALUE_LABEL: dict[str, Any] = {"textcoords": "offset points", "ha": "center", "fontsize": 8.5}
 STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "path",
     "svg.hashsalt": "kbtool",  # the same figure gives the same SVG
@@ -196,36 +198,15 @@ def area_trend(
     with rc_context(STYLE):
         figure = _figure(3.2)
         axes = figure.add_subplot()
-        axes.fill_between(
-            area["year"],
-            area["low"],
-            area["high"],
-            color=BAND_COLOUR,
-            alpha=0.6,
-            lw=0,
-            label="95% CI",
-        )
+        axes.fill_between(area["year"], area["low"], area["high"], label="95% CI", **BAND)
         axes.plot(area["year"], area["pct"], "o-", color="#08519c", lw=1.8, label=words["observed"])
         for year, pct in zip(known["year"], known["pct"], strict=True):
-            axes.annotate(
-                percent(pct, lang),
-                (year, pct),
-                xytext=(0, 7),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8.5,
-            )
+            axes.annotate(percent(pct, lang), (year, pct), xytext=(0, 7), **VALUE_LABEL)
         for number, target in enumerate(targets):
             axes.plot([target.year], [target.pct], "D", color=TARGET_COLOUR, ms=6, zorder=3)
-            axes.annotate(
-                percent(target.pct, lang),
-                (target.year, target.pct),
-                xytext=(0, -13),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8.5,
-                color=TARGET_COLOUR,
-            )
+            point = (target.year, target.pct)
+            label = percent(target.pct, lang)
+            axes.annotate(label, point, xytext=(0, -13), color=TARGET_COLOUR, **VALUE_LABEL)
             if target in ahead:
                 axes.plot(
                     [last_year, target.year],
@@ -293,7 +274,7 @@ def _panel(
             color=AREA_COLOUR,
         )
         return
-    axes.fill_between(rows["year"], rows["low"], rows["high"], color=BAND_COLOUR, alpha=0.6, lw=0)
+    axes.fill_between(rows["year"], rows["low"], rows["high"], **BAND)
     axes.plot(rows["year"], rows["pct"], "o-", color="#08519c", lw=1.5, ms=3.5)
     latest = rows.loc[rows["year"] == area["year"].max(), "pct"]
     shown = percent(float(latest.iloc[0]), lang) if len(latest) else ""
