@@ -47,8 +47,7 @@ class Weighings:
     group: Int32Array  # -1: unknown
     new: BoolArray  # B
     absent_before: BoolArray  # O
-    gained: BoolArray  # N
-    not_gained: BoolArray  # T
+    gained: BoolArray  # N (T: weighed the month before, not gained)
     twice_not_gained: BoolArray  # 2T
     red_line: BoolArray  # BGM
     last_month_under_five: Int32Array
@@ -103,7 +102,6 @@ def classify_weighings(
         new=new,
         absent_before=~new & ~month_before,
         gained=gained,
-        not_gained=not_gained,
         twice_not_gained=twice,
         red_line=rounds_below(float_column(frame, "waz")[rows], RED_LINE_WAZ, Z_DECIMALS),
         # the month of the child's 1826th day of life, less a day: the last whose 1st finds
