@@ -1,9 +1,7 @@
 """A child's register as a monthly sequence: the month's last valid measurement, month by month.
 
-A posyandu weighs and measures its children once a month, so what a register can tell that a
-survey cannot comes from comparing a child's month with the months before: SKDN's N and T
-(kbtool.skdn) and stunting onset and recovery (kbtool.dynamics). Both start here, from one
-sort of the valid measurements by child and visit day (kbtool.columns.child_day_order).
+A posyandu measures its children monthly, so SKDN's N and T (kbtool.skdn) and stunting onset
+and recovery (kbtool.dynamics) compare a child's month with the one before; both start here.
 Months are counted from January 1970 (0), so the month before is always `month - 1`.
 """
 

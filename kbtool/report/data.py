@@ -1,17 +1,7 @@
 """What a report shows, computed once from the measurements: no words, no HTML.
 
-Every figure is one of kbtool's own results on the same measurements, so the report says
-nothing `kbtool prevalence`, `kbtool trend` and `kbtool quality` would not:
-
-* stunting by kelurahan and year with the whole-area row (`kbtool prevalence`), and its trend
-  (`kbtool trend`);
-* stunting by the report's group (kecamatan unless --by) and year, and its trend;
-* every indicator by that group in the latest year (`kbtool prevalence --indicator all --by
-  kecamatan`, that year's rows);
-* the data quality of each posyandu in the latest year (`kbtool quality --by posyandu` on that
-  year's measurements);
-* with a groups file, the programme's units against the others (`kbtool compare`).
-
+Every figure is one of kbtool's own results on the same measurements (ReportData says which),
+so the report says nothing `kbtool prevalence`, `trend`, `quality` and `compare` would not.
 A store is read one visit year at a time, only the stunting columns (and with a groups file the
 comparison's, which takes each year on the way); the latest year once more with every column the
 indicators and the quality checks need.
