@@ -190,6 +190,21 @@ def test_bgm_on_waz_rounded_to_two_decimals() -> None:
     assert listed["bgm"].tolist() == [True] and listed["source_line"].tolist() == [3]
 
 
+def test_children_without_a_key_are_listed_each_at_their_own_line() -> None:
+    """A row without a child key is a child of its own: two such children below the red line
+    are two list rows, each pointing at its own line and weight (not both at the first)."""
+    frame = register(
+        [(1, "Mawar", "2024-01-10", 6.0), (2, "Mawar", "2024-01-12", 7.5)],
+        {1: "2022-06-01", 2: "2022-06-01"},
+    )
+    frame["waz"] = [-3.5, -3.2]
+    frame["child_key"] = pd.array([None, None], dtype="Int64")
+    assert counts(compute_skdn(frame), "2024-01")["bgm"] == 2
+    listed = followup_list(frame)
+    assert listed["source_line"].tolist() == [2, 3]
+    assert listed["weight_1"].tolist() == [6.0, 7.5]
+
+
 def test_flagged_weight_is_no_weighing_but_listed_as_implausible() -> None:
     """A weight typed in grams (WHO flags its WAZ) counts nowhere: not D, not B, not S;
     the list shows it, with the child's counted weights beside it."""

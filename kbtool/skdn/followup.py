@@ -9,13 +9,11 @@ register's own name column is added only when asked for (`names`), from input fi
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from kbtool.arrays import IntArray
-from kbtool.columns import float_column, require_columns
+from kbtool.columns import child_codes, float_column, require_columns
 from kbtool.growth.constants import DAYS_PER_MONTH
 from kbtool.skdn.counts import MonthRange, month_range, result_attrs
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
@@ -72,14 +70,16 @@ def followup_list(
     sequence = weighing_sequence(frame, child_key=child_key)
     span = month_range(sequence.months_seen, first_month, last_month)
     codes, labels = group_codes(frame[by])
-    keys = frame[child_key].to_numpy()
+    # the sequences' child codes: a row without a key is a child of its own
+    child = child_codes(frame[child_key])
     flagged = [
-        _flagged(classify_weighings(frame, part, codes, kbm), keys, span)
+        _flagged(classify_weighings(frame, part, codes, kbm), child, span)
         for part in sequence.blocks()
     ]
-    listed = _with_implausible(frame, pd.concat(flagged, ignore_index=True), keys, span, child_key)
+    listed = _with_implausible(frame, pd.concat(flagged, ignore_index=True), child, span, child_key)
     month = listed["_month"].to_numpy(dtype=np.int64)
-    shown = _entries_shown(sequence, _last_entry(sequence, keys, listed["key"].to_numpy(), month))
+    last = _last_entry(sequence, listed["child"].to_numpy(dtype=np.int64), month)
+    shown = _entries_shown(sequence, last)
     # a sequence index of -1 picks the pad: row -1, "none"
     rows = np.append(sequence.rows, -1)
     wrong = listed["_wrong"].to_numpy(dtype=np.int64)
@@ -112,14 +112,14 @@ def followup_list(
     return result
 
 
-def _flagged(weighings: Weighings, keys: Any, span: MonthRange) -> pd.DataFrame:
-    """Child (key) and month of the weighings with 2T or BGM in the months reported."""
+def _flagged(weighings: Weighings, child: IntArray, span: MonthRange) -> pd.DataFrame:
+    """Child (code) and month of the weighings with 2T or BGM in the months reported."""
     sequence = weighings.sequence
     inside = (sequence.month >= span.first) & (sequence.month <= span.last)
     pick = (weighings.twice_not_gained | weighings.red_line) & inside
     return pd.DataFrame(
         {
-            "key": keys[sequence.rows[pick]],
+            "child": child[sequence.rows[pick]],
             "_month": sequence.month[pick],
             "t2": weighings.twice_not_gained[pick],
             "bgm": weighings.red_line[pick],
@@ -128,38 +128,35 @@ def _flagged(weighings: Weighings, keys: Any, span: MonthRange) -> pd.DataFrame:
 
 
 def _with_implausible(
-    frame: pd.DataFrame, flagged: pd.DataFrame, keys: Any, span: MonthRange, child_key: str
+    frame: pd.DataFrame, flagged: pd.DataFrame, child: IntArray, span: MonthRange, child_key: str
 ) -> pd.DataFrame:
     """The flagged weighings and the child-months with an implausible weight, one row per
     child and month, with the row of the month's last implausible weight (-1: none)."""
     wrong = monthly_sequence(frame, implausible_weights(frame), child_key=child_key)
     inside = (wrong.month >= span.first) & (wrong.month <= span.last)
     rows = wrong.rows[inside]
-    implausible = pd.DataFrame({"key": keys[rows], "_month": wrong.month[inside], "_wrong": rows})
-    listed = flagged.merge(implausible, on=["key", "_month"], how="outer")
+    implausible = pd.DataFrame(
+        {"child": child[rows], "_month": wrong.month[inside], "_wrong": rows}
+    )
+    listed = flagged.merge(implausible, on=["child", "_month"], how="outer")
     listed[["t2", "bgm"]] = listed[["t2", "bgm"]].fillna(False)
     listed["_wrong"] = listed["_wrong"].fillna(-1)
     return listed
 
 
-def _last_entry(sequence: MonthlySequence, keys: Any, listed: Any, month: IntArray) -> IntArray:
-    """For each listed child (key) and month, the child's last counted weighing up to that
+def _last_entry(sequence: MonthlySequence, child: IntArray, month: IntArray) -> IntArray:
+    """For each listed child (code) and month, the child's last counted weighing up to that
     month, as an index into the sequence; -1 when there is none."""
     if not len(sequence) or not len(month):
         return np.full(len(month), -1, dtype=np.int64)
-    code_of = pd.Series(sequence.child, index=keys[sequence.rows])
-    code_of = code_of[~code_of.index.duplicated()]
-    child = code_of.reindex(listed).to_numpy(dtype=np.float64, na_value=np.nan)
-    known = ~np.isnan(child)
-    child = np.where(known, child, -1).astype(np.int64)
     low = int(sequence.month.min()) - 1
     span = int(sequence.month.max()) - low + 1
     # entries come in child, month order, so child * span + month rises along the sequence
-    ordered = sequence.child * span + (sequence.month - low)
-    wanted = np.maximum(child, 0) * span + np.clip(month - low, 0, span - 1)
+    ordered = sequence.child.astype(np.int64) * span + (sequence.month - low)
+    wanted = child * span + np.clip(month - low, 0, span - 1)
     found = np.searchsorted(ordered, wanted, side="right") - 1
     found_child = np.append(sequence.child, -1)[found]
-    return np.where(known & (found >= 0) & (found_child == child), found, -1).astype(np.int64)
+    return np.where((found >= 0) & (found_child == child), found, -1).astype(np.int64)
 
 
 def _entries_shown(sequence: MonthlySequence, last: IntArray) -> IntArray:
