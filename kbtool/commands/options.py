@@ -186,7 +186,9 @@ class Source(Reading):
         given |= {"--rejects": self.rejects, "--date-format": self.date_format != AUTO, **more}
         for name, value in given.items():
             if value and not self.inputs:
-                raise typer.BadParameter("applies to INPUT files, not the store", param_hint=name)
+                raise typer.BadParameter(
+                    "applies to INPUT files, not the store", param_hint=f"'{name}'"
+                )
         return self.options()
 
     def load(

@@ -153,9 +153,11 @@ def _check_options(
     """Usage errors of option combinations: names only on the list, S only on the table."""
     if with_names and not follow_up:
         raise typer.BadParameter(
-            "adds names to the follow-up list: use it with --list", param_hint="--with-names"
+            "adds names to the follow-up list: use it with --list", param_hint="'--with-names'"
         )
     if sasaran and follow_up:
-        raise typer.BadParameter("gives S to the SKDN table, not to --list", param_hint="--sasaran")
+        raise typer.BadParameter(
+            "gives S to the SKDN table, not to --list", param_hint="'--sasaran'"
+        )
     if first and last and parse_month(first) > parse_month(last):
         raise UsageError(f"--from {first} is after --to {last}")

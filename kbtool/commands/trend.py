@@ -21,7 +21,9 @@ def parse_targets(values: list[str] | None) -> list[Target]:
     try:
         return [Target.parse(v) for v in values] if values else list(DEFAULT_TARGETS)
     except UsageError as err:
-        raise typer.BadParameter(str(err).removeprefix("--target ")) from err
+        raise typer.BadParameter(
+            str(err).removeprefix("--target "), param_hint="'--target'"
+        ) from err
 
 
 TargetOption = Annotated[
