@@ -83,16 +83,9 @@ class KernelInputs:
 
     def score(self, **changes: Any) -> ZScoreArrays:
         """WHO's z-scores (rounded) of these rows with some inputs changed."""
-        given: dict[str, Any] = {
-            "sex": self.sex,
-            "age_days": self.age_days,
-            "age_months": self.age_months,
-            "weight_kg": self.weight_kg,
-            "lenhei_cm": self.height_cm,
-            "measure": self.measure,
-            "oedema": self.oedema,
-        }
-        return compute_zscore_arrays(**{**given, **changes})
+        names = ("sex", "age_days", "age_months", "weight_kg", "measure", "oedema")
+        given = {name: getattr(self, name) for name in names}
+        return compute_zscore_arrays(**{**given, "lenhei_cm": self.height_cm, **changes})
 
 
 def kernel_inputs(frame: pd.DataFrame) -> KernelInputs:
@@ -122,9 +115,10 @@ class Rows:
     who: dict[str, Scores]
     who_unrounded: dict[str, FloatArray]
 
-
-def _kernel_scores(result: ZScoreArrays, indicators: Sequence[str]) -> dict[str, Scores]:
-    return {i: scores_of(getattr(result, i), i) for i in indicators}
+    def score(self, **changes: Any) -> dict[str, Scores]:
+        """Each indicator's scores of these rows with some inputs changed."""
+        result = self.inputs.score(**changes)
+        return {i: scores_of(getattr(result, i), i) for i in self.who}
 
 
 def age_in_completed_months(rows: Rows) -> dict[str, Scores]:
@@ -133,8 +127,7 @@ def age_in_completed_months(rows: Rows) -> dict[str, Scores]:
     exact_months = np.where(
         np.isnan(given.age_days), given.age_months, given.age_days / DAYS_PER_MONTH
     )
-    result = given.score(age_days=None, age_months=np.floor(exact_months))
-    return _kernel_scores(result, list(rows.who))
+    return rows.score(age_days=None, age_months=np.floor(exact_months))
 
 
 def no_position_correction(rows: Rows) -> dict[str, Scores]:
@@ -150,14 +143,14 @@ def no_position_correction(rows: Rows) -> dict[str, Scores]:
     lenhei[np.isnan(given.who_age_days)] = np.nan  # no age, no correction either way
     # the position the age expects: the kernel then adds or takes nothing itself
     measure = np.where(as_length, MEASURE_LENGTH, MEASURE_HEIGHT).astype(np.int8)
-    return _kernel_scores(given.score(lenhei_cm=lenhei, measure=measure), list(rows.who))
+    return rows.score(lenhei_cm=lenhei, measure=measure)
 
 
 def sex_swapped(rows: Rows) -> dict[str, Scores]:
     """The other sex's tables."""
     sex = rows.inputs.sex
     other = np.where(sex == 1, 2, np.where(sex == 2, 1, 0)).astype(np.int8)
-    return _kernel_scores(rows.inputs.score(sex=other), list(rows.who))
+    return rows.score(sex=other)
 
 
 def truncated(rows: Rows) -> dict[str, Scores]:
@@ -331,11 +324,7 @@ def _first_age(
 
 def _first_per_group(groups: IntArray, limit: int) -> IndexArray:
     """Positions of at most `limit` entries of each group (the first ones)."""
-    order = np.argsort(groups, kind="stable")
-    ordered = groups[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    run_start = np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
-    return np.sort(order[np.arange(len(ordered)) - run_start < limit])
+    return np.flatnonzero(pd.Series(groups).groupby(groups).cumcount().to_numpy() < limit)
 
 
 def _most_covered_day(groups: IntArray, first: IntArray, last: IntArray) -> dict[int, int]:

@@ -1,10 +1,6 @@
-"""The register's values beside WHO's, row by row: which agree, which disagree.
-
-A z-score agrees when the recorded one, rounded to 2 decimals, equals WHO's rounded one (no
-further tolerance). A status agrees when it is the Permenkes 2/2020 category of WHO's rounded
-z-score, or the "implausible" label where WHO flags that z-score. The same test tells whether a
-known mistake reproduces a recorded value (kbtool.audit.causes).
-"""
+"""The register's values beside WHO's, row by row: which agree, which disagree. Both z-scores
+are compared at 2 decimals, with no further tolerance; the same test tells whether a known
+mistake reproduces a recorded value (kbtool.audit.causes)."""
 
 from __future__ import annotations
 
@@ -118,11 +114,9 @@ class Comparison:
 
 
 def compare_indicator(frame: pd.DataFrame, indicator: str) -> Comparison:
-    """The register's recorded values of `indicator` beside WHO's, for every row of `frame`.
-
-    `frame` holds WHO's z-score (the measurement column, e.g. `haz`, unrounded) and the
-    recorded columns as text (`recorded_haz`, `recorded_haz_status`; either may be absent).
-    """
+    """The register's recorded values of `indicator` beside WHO's, for every row of `frame`:
+    WHO's unrounded z-score (e.g. `haz`) and the recorded columns as text (either may be
+    absent)."""
     empty = pd.Series(index=frame.index, dtype="string")  # a column the register lacks
     z_parsed = parse_z(frame.get(z_column(indicator), empty))
     status_parsed = parse_status(frame.get(status_column(indicator), empty), indicator)

@@ -13,7 +13,7 @@ from kbtool.audit.causes import CAUSES, Causes, find_causes, kernel_inputs
 from kbtool.audit.columns import INDICATORS, status_column, z_column
 from kbtool.audit.compare import Comparison, compare_indicator
 from kbtool.audit.rows import row_table
-from kbtool.audit.summary import Groups, group_rows, summary_table
+from kbtool.audit.summary import group_rows, summary_table
 from kbtool.prevalence import TOTAL_LABEL
 
 
@@ -32,7 +32,6 @@ class AuditResult:
     frame: pd.DataFrame
     comparisons: tuple[Comparison, ...]
     causes: Causes
-    groups: Groups
 
     def row_table(self, lang: str = "en") -> pd.DataFrame:
         """The comparison row by row (kbtool.audit.rows)."""
@@ -41,8 +40,7 @@ class AuditResult:
     @cached_property
     def per_group(self) -> pd.DataFrame:
         """One line per year and group: its indicators' counts added up, the largest
-        difference, stunting from HAZ, the cause of most disagreements (made once: the view
-        and the command both read it)."""
+        difference, stunting from HAZ, the cause of most disagreements."""
         table, by = self.table, self.by
         keys = ["year", by]
         counts = ["z_compared", "z_agree", "status_compared", "status_agree", "disagreements"]
@@ -86,12 +84,11 @@ class AuditResult:
 
 def recorded_indicators(frame: pd.DataFrame) -> tuple[str, ...]:
     """The indicators the frame holds a recorded z-score or status of (any value)."""
-    found = []
-    for indicator in INDICATORS:
-        columns = [c for c in (z_column(indicator), status_column(indicator)) if c in frame]
-        if any(frame[c].notna().any() for c in columns):
-            found.append(indicator)
-    return tuple(found)
+    return tuple(
+        i
+        for i in INDICATORS
+        if any(frame[c].notna().any() for c in (z_column(i), status_column(i)) if c in frame)
+    )
 
 
 def audit_register(
@@ -102,12 +99,8 @@ def audit_register(
     child_key: str = "child_key",
 ) -> AuditResult:
     """Compare a register's own z-scores and statuses with WHO's, explain the disagreements,
-    and count both sides' prevalence.
-
-    `frame` is a measurement frame (kbtool.measurements) with WHO's z-scores and the recorded
-    columns as text (`recorded_haz`, `recorded_haz_status`, ...: kbtool.audit.columns);
-    `indicators` are those audited (default: every one with a recorded value).
-    """
+    and count both sides' prevalence. `frame`: measurements (kbtool.measurements) with the
+    recorded columns as text; `indicators`: default every one with a recorded value."""
     chosen = tuple(indicators) if indicators is not None else recorded_indicators(frame)
     comparisons = tuple(compare_indicator(frame, indicator) for indicator in chosen)
     groups = group_rows(frame, by)
@@ -124,7 +117,6 @@ def audit_register(
         frame=frame,
         comparisons=comparisons,
         causes=causes,
-        groups=groups,
     )
 
 

@@ -17,10 +17,11 @@ import pandas as pd
 from kbtool.arrays import IntArray
 from kbtool.audit.causes import CAUSES, Causes
 from kbtool.audit.compare import Comparison
-from kbtool.audit.headline import prevalence_counts, year_visits
+from kbtool.audit.headline import prevalence_counts
 from kbtool.audit.values import MISSING, UNRECOGNISED
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.prevalence import TOTAL_LABEL, UNKNOWN_LABEL
+from kbtool.prevalence.selection import prepare_visits
 
 # the counts of the result, in its column order
 AGREEMENT_COUNTS = (
@@ -117,7 +118,7 @@ def summary_table(
     """One row per year, group and indicator, then per year and indicator for "All"; counts
     as integers, shares in percent, differences of z rounded as z-scores are. Besides, the
     same rows' disagreements per cause (year, group, indicator and a count per cause)."""
-    visits = year_visits(frame, child_key)
+    visits = prepare_visits(frame, period="year", months=None, child_key=child_key)
     parts = []
     for comparison in comparisons:
         counts = indicator_counts(comparison, causes.cause[comparison.indicator], groups)
@@ -175,7 +176,7 @@ def _figures(table: pd.DataFrame, by: str) -> pd.DataFrame:
     days = table["stale_date"].astype("Float64")
     register_pct = _share(table["register_cases"], table["register_n"])
     who_pct = _share(table["who_cases"], table["who_n"])
-    result = pd.DataFrame(
+    return pd.DataFrame(
         {
             "year": table["year"],
             by: table[by],
@@ -204,7 +205,6 @@ def _figures(table: pd.DataFrame, by: str) -> pd.DataFrame:
             "difference_points": register_pct - who_pct,
         }
     )
-    return result
 
 
 def _sort_order(result: pd.DataFrame, by: str) -> npt.NDArray[np.intp]:
