@@ -63,9 +63,10 @@ def assign(programme: Programme, units: Sequence[str], years: Sequence[int]) -> 
     position = [named.get(unit_key(u, kind)) for u in units]
     treated = np.array([p is not None for p in position])
     if not treated.any():
+        listed = ", ".join(units[:8]) + (f", ... ({len(units)} in all)" if len(units) > 8 else "")
         raise InputError(
             f"{programme.source}: none of its {len(programme.names)} {kind} is in the data "
-            f"(it has {_listed(units)}); check the spelling or the unit column "
+            f"(it has {listed}); check the spelling or the unit column "
             "(kelurahan, posyandu, kecamatan)"
         )
     if treated.all():
@@ -80,30 +81,14 @@ def assign(programme: Programme, units: Sequence[str], years: Sequence[int]) -> 
         since = np.array(
             [NEVER if p is None else float(programme.since[p]) for p in position], dtype=np.float64
         )
-        _check_since(units, since, treated, years, programme.source)
+        # every start year needs a year of data before it and one from it on
+        outside = treated & ((since <= years[0]) | (since > years[-1]))
+        if outside.any():
+            late = zip(np.array(units)[outside], since[outside], strict=True)
+            shown = ", ".join(f"{u} {int(s)}" for u, s in late)
+            raise InputError(
+                f"{programme.source}: since lies outside what the data can compare ({shown}): "
+                f"the data covers {years[0]}-{years[-1]}, and a start year needs a year of data "
+                f"before it and one from it on, so {years[0] + 1}-{years[-1]} here"
+            )
     return Assignment(kind, programme.group, units, treated, since, years, missing)
-
-
-def _check_since(
-    units: list[str],
-    since: FloatArray,
-    treated: npt.NDArray[np.bool_],
-    years: list[int],
-    source: str,
-) -> None:
-    """Every start year needs a year of data before it and one from it on."""
-    outside = treated & ((since <= years[0]) | (since > years[-1]))
-    if outside.any():
-        shown = ", ".join(
-            f"{u} {int(s)}" for u, s in zip(np.array(units)[outside], since[outside], strict=True)
-        )
-        raise InputError(
-            f"{source}: since lies outside what the data can compare ({shown}): the data covers "
-            f"{years[0]}-{years[-1]}, and a start year needs a year of data before it and one "
-            f"from it on, so {years[0] + 1}-{years[-1]} here"
-        )
-
-
-def _listed(names: Sequence[str], shown: int = 8) -> str:
-    more = f", ... ({len(names)} in all)" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more

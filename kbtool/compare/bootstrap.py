@@ -109,17 +109,13 @@ def _statistic(
     a0 = np.bincount(unit, weights=w * tilde * u0, minlength=units)
     a1 = np.bincount(unit, weights=w * tilde * tilde, minlength=units)
     weights, enumerated = rademacher(units, draws, rng)
-    parts: list[list[FloatArray]] = [[], [], [], [], []]
+    chunks = []
     for start in range(0, weights.shape[1], CHUNK):
         v = weights[:, start : start + CHUNK]
         k0v, k1v = k0 @ v, k1 @ v
-        for part, values in zip(
-            parts,
-            (a0 @ v, a1 @ v, np.sum(k0v * k0v, 0), np.sum(k0v * k1v, 0), np.sum(k1v * k1v, 0)),
-            strict=True,
-        ):
-            part.append(values)
-    a0v, a1v, s00, s01, s11 = (np.concatenate(part) for part in parts)
+        sums = (np.sum(k0v * k0v, 0), np.sum(k0v * k1v, 0), np.sum(k1v * k1v, 0))
+        chunks.append(np.vstack([a0 @ v, a1 @ v, *sums]))
+    a0v, a1v, s00, s01, s11 = np.hstack(chunks)
     statistic = _Statistic(estimate, scale, (a0v, a1v), (s00, s01, s11))
     return statistic, weights.shape[1], enumerated
 

@@ -10,12 +10,17 @@ import numpy as np
 import pandas as pd
 
 from kbtool.compare.assignment import Assignment, assign
-from kbtool.compare.bootstrap import wild_cluster_bootstrap
+from kbtool.compare.bootstrap import BootstrapResult, wild_cluster_bootstrap
 from kbtool.compare.descriptive import GROUP_COLUMN, describe, group_prevalence
 from kbtool.compare.groups import Programme
 from kbtool.compare.observations import Panel, child_years, panel
-from kbtool.compare.randomization import randomization_test
-from kbtool.compare.staggered import aggregate, aggregate_estimates, group_time_effects
+from kbtool.compare.randomization import RandomizationResult, randomization_test
+from kbtool.compare.staggered import (
+    Aggregate,
+    aggregate,
+    aggregate_estimates,
+    group_time_effects,
+)
 from kbtool.compare.twfe import twfe_coefficients, twfe_fit
 from kbtool.prevalence import DEFAULT_MIN_N, chosen_indicators
 from kbtool.prevalence import columns_needed as prevalence_columns
@@ -185,23 +190,8 @@ def _effects(
     fit = twfe_fit(cells, since)
     boot = wild_cluster_bootstrap(cells, since, draws, seed, fit.std_error)
     chance = randomization_test(since, lambda drawn: twfe_coefficients(cells, drawn), seed)
-    common = {
-        "outcome": outcome.name,
-        "units": len(assignment.units),
-        "treated_units": int(assignment.treated.sum()),
-        "child_years": int(cells.n.sum()),
-    }
-    rows = [
-        {
-            **common,
-            "estimator": "twfe",
-            **_effect(outcome, fit.estimate),
-            "ci_low": boot.ci_low,
-            "ci_high": boot.ci_high,
-            "p_value": boot.p_value,
-            "p_randomization": chance.p_value,
-            "assignments": chance.assignments,
-        }
+    found: list[tuple[str, float, BootstrapResult | Aggregate, RandomizationResult]] = [
+        ("twfe", fit.estimate, boot, chance)
     ]
     if assignment.staggered:
         effects = group_time_effects(cells, since)
@@ -214,19 +204,23 @@ def _effects(
             ),
             seed,
         )
-        rows.append(
-            {
-                **common,
-                "estimator": "callaway_santanna",
-                **_effect(outcome, simple.estimate),
-                "ci_low": simple.ci_low,
-                "ci_high": simple.ci_high,
-                "p_value": simple.p_value,
-                "p_randomization": staggered_chance.p_value,
-                "assignments": staggered_chance.assignments,
-            }
-        )
-    return rows
+        found.append(("callaway_santanna", simple.estimate, simple, staggered_chance))
+    return [
+        {
+            "outcome": outcome.name,
+            "estimator": estimator,
+            **_effect(outcome, estimate),
+            "ci_low": inference.ci_low,
+            "ci_high": inference.ci_high,
+            "p_value": inference.p_value,
+            "p_randomization": test.p_value,
+            "assignments": test.assignments,
+            "units": len(assignment.units),
+            "treated_units": int(assignment.treated.sum()),
+            "child_years": int(cells.n.sum()),
+        }
+        for estimator, estimate, inference, test in found
+    ]
 
 
 def _effect(outcome: Outcome, estimate: float) -> dict[str, float]:

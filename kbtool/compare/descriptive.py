@@ -57,9 +57,8 @@ def describe(
     each year, with `units` (units with children per group and year, from `units`: columns
     group, year, units) and `change_pp` after the percentage."""
     result = pd.concat(list(parts), ignore_index=True)
-    result.attrs = dict(parts[0].attrs)
     several = "indicator" in result.columns
-    pct = "pct" if several else f"{result.attrs['indicators'][0]}_pct"
+    pct = "pct" if several else f"{parts[0].attrs['indicators'][0]}_pct"
     order = result[GROUP_COLUMN].ne(programme.group).astype(int)
     result = result.assign(_order=order).sort_values(["year", "_order"], kind="stable")
     result = result.drop(columns="_order").merge(units, on=["year", GROUP_COLUMN], how="left")

@@ -69,7 +69,7 @@ def read_groups(path: str | Path) -> Programme:
     roles: dict[str, str] = {}
     unknown = []
     for header in table.columns:
-        role = HEADERS.get(" ".join(str(header).replace("_", " ").split()).casefold())
+        role = HEADERS.get(_folded(header))
         if role is None:
             unknown.append(str(header))
         elif role in roles:
@@ -87,7 +87,9 @@ def read_groups(path: str | Path) -> Programme:
             + "; a groups file has a unit column (kelurahan, posyandu or kecamatan), group and "
             "optionally since, e.g. 'kelurahan,group,since'"
         )
-    unit = _unit_of(roles["unit"])
+    unit = _folded(roles["unit"])
+    if unit == "desa":
+        unit = "kelurahan"
     table = table.dropna(how="all")
     names = table[roles["unit"]].fillna("").str.strip()
     groups = table[roles["group"]].fillna("").str.strip()
@@ -123,10 +125,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputError(f"--groups {path}: cannot read it as CSV or a workbook ({err})") from err
 
 
-def _unit_of(header: str) -> str:
-    """The unit a header names (desa: kelurahan)."""
-    name = " ".join(header.replace("_", " ").split()).casefold()
-    return "kelurahan" if name == "desa" else name
+def _folded(header: object) -> str:
+    """A header as HEADERS spells it: `_` as a space, single spaces, folded case."""
+    return " ".join(str(header).replace("_", " ").split()).casefold()
 
 
 def _since(values: pd.Series, names: pd.Series, path: str | Path) -> tuple[int, ...]:

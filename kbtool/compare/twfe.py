@@ -87,18 +87,16 @@ def twfe_coefficients(panel: Panel, since: FloatArray) -> FloatArray:
     outcome less its fixed effects and f = F'W D (a unit's and a year's treated children)."""
     cells = Cells.of(panel)
     units, years = panel.n.shape
-    weight = panel.n
     residual = np.zeros((units, years))
     residual[cells.unit, cells.year] = cells.residualise(cells.mean)
-    inverse = cells.inverse
     year_values = np.asarray(panel.years, dtype=np.float64)
     estimates = np.empty(len(since))
     for start in range(0, len(since), CHUNK):
         post = year_values[None, None, :] >= since[start : start + CHUNK, :, None]
-        treated = post * weight  # D times W per cell
+        treated = post * panel.n  # D times W per cell
         numerator = np.einsum("but,ut->b", treated, residual)
         f = np.concatenate([treated.sum(axis=2), treated.sum(axis=1)[:, 1:]], axis=1)
-        denominator = treated.sum(axis=(1, 2)) - np.einsum("bi,ij,bj->b", f, inverse, f)
+        denominator = treated.sum(axis=(1, 2)) - np.einsum("bi,ij,bj->b", f, cells.inverse, f)
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = numerator / denominator
         scale = np.maximum(treated.sum(axis=(1, 2)), 1.0)
