@@ -1,22 +1,10 @@
-"""Why a recorded value disagrees with WHO's: the known mistakes, tried in order.
+"""Why a recorded value disagrees with WHO's: the known mistakes (CAUSES), tried in order.
 
 Each mistake is WHO's method run again (kbtool.growth's kernel) on the disagreeing rows with one
 input changed, or WHO's own z-score treated as the mistake treats it; the first whose values
-reproduce the register's exactly (kbtool.audit.compare.reproduces) names the row's cause:
-
-1. age_in_completed_months: the age as whole months, floor(days / 30.4375), read from the daily
-   tables at months x 30.4375 days (rounded as WHO rounds ages);
-2. no_position_correction: the 0.7 cm length/height adjustment left out where WHO makes it, or
-   made where WHO does not (a position recorded the other way is the same arithmetic);
-3. sex_swapped: the other sex's tables;
-4. truncated: WHO's z-score cut, not rounded, to 2 decimals;
-5. boundary: WHO's z-score exactly on a cut-off (-3.00, -2.00, ...) put in the category on its
-   other side;
-6. stale_age: the ages of a group's rows computed at one other date than their visits (such as
-   the export date); found per group from the ages that reproduce each recorded HAZ and WAZ,
-   and named when that one date reproduces at least half of the group's remaining
-   disagreements (and two or more);
-7. unexplained: none of these.
+reproduce the register's exactly (kbtool.audit.compare.reproduces) names the row's cause. After
+the row-by-row mistakes, a stale age (a group's ages computed at one other date than their
+visits, such as the export date) is searched per group; "unexplained" is none of them.
 """
 
 from __future__ import annotations
@@ -278,24 +266,23 @@ def _candidate_days(
 ) -> dict[int, int]:
     """Per group, the date that the most of its open HAZ and WAZ disagreements (a sample of
     STALE_SAMPLE a group) could have been computed at."""
-    pair_rows, pair_kind = [], []
+    pair_rows, pair_kind, pair_target = [], [], []
     for code, indicator in enumerate(AGE_SEARCHED):
         if indicator not in open_rows:
             continue
         still = open_rows[indicator]
-        usable = ~np.isnan(recorded[indicator].z[still]) & (inputs.birth_day[still] != NAT_DAYS)
+        z = recorded[indicator].z[still]
+        usable = ~np.isnan(z) & (inputs.birth_day[still] != NAT_DAYS)
         pair_rows.append(still[usable])
         pair_kind.append(np.full(int(usable.sum()), code, dtype=np.int8))
+        pair_target.append(z[usable])
     if not pair_rows:
         return {}
     rows = np.concatenate(pair_rows)
-    kind = np.concatenate(pair_kind)
     sample = _first_per_group(groups[rows], STALE_SAMPLE)
-    rows, kind = rows[sample], kind[sample]
-    target = np.empty(len(rows))
-    for k, indicator in enumerate(AGE_SEARCHED):
-        if indicator in recorded:
-            target[kind == k] = recorded[indicator].z[rows[kind == k]]
+    rows = rows[sample]
+    kind = np.concatenate(pair_kind)[sample]
+    target = np.concatenate(pair_target)[sample]
     given = inputs.take(rows)
     low = _first_age(given, kind, lambda z: z <= target)  # z falls as age rises
     high = _first_age(given, kind, lambda z: z < target) - 1

@@ -93,12 +93,9 @@ def split_column_options(specs: Iterable[str]) -> tuple[list[str], dict[str, str
 
 @dataclass
 class RecordedColumns:
-    """Finds each file's recorded columns: --column choices first, then the aliases (the first
-    header of a file that goes by one). Called by measurements_from_files with every file's
-    headers; `found` keeps what it found, per file, for the provenance.
-
-    A file without any raises InputError naming the headers looked for.
-    """
+    """Finds each file's recorded columns (measurements_from_files' `pick_headers`): --column
+    choices first, then the first header that goes by an alias; InputError when none. `found`
+    keeps them per file for the provenance."""
 
     overrides: Mapping[str, str] = field(default_factory=dict)
     found: dict[str, dict[str, str]] = field(default_factory=dict)

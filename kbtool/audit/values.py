@@ -112,6 +112,6 @@ def parse_status(texts: pd.Series, indicator: str) -> RecordedStatus:
     found = np.array([labels.get(text, UNRECOGNISED) for text in folded], dtype=np.int8)
     found[no_value] = MISSING
     return RecordedStatus(
-        code=found[codes] if len(codes) else np.zeros(0, np.int8),
+        code=found[codes],
         unrecognised_texts=_counted(codes, uniques, found == UNRECOGNISED),
     )
