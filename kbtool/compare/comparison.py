@@ -66,8 +66,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Note:
-    """Something a reader of the comparison must know: a message key of
-    kbtool.words and the values that fill it."""
+    """Something a reader of the comparison must know: a kbtool.words key and its values."""
 
     key: str
     values: dict[str, Any]
@@ -79,13 +78,9 @@ class Note:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Everything `kbtool compare` reports.
-
-    `groups`: prevalence per year and group (the unit as cluster). `effects`: per outcome the
-    two-way fixed-effects difference in differences (and, with staggered starts, the Callaway &
-    Sant'Anna estimate). `event_study`: the effect by years since the start, per outcome.
-    `notes`: what a reader must know (weak inference, pre-trends, units without data).
-    """
+    """Everything `kbtool compare` reports: prevalence per year and group, the effects per
+    outcome (TWFE, and Callaway & Sant'Anna with staggered starts), the event study, and notes
+    (weak inference, pre-trends, units without data)."""
 
     groups: pd.DataFrame
     effects: pd.DataFrame
@@ -122,11 +117,9 @@ def compare_groups(
     seed: int | None = DEFAULT_SEED,
     min_n: int = DEFAULT_MIN_N,
 ) -> Comparison:
-    """Compare the programme's units with the others in measurements `frames` (one frame, or
-    parts whose visit years never span two of them, as Loaded.frames() yields them).
-
-    Raises InputError when the groups file and the data allow no comparison (see
-    kbtool.compare.assignment.assign)."""
+    """Compare the programme's units with the others in measurements `frames` (parts whose visit
+    years never span two, as Loaded.frames() yields them); InputError when the groups file and
+    the data allow no comparison (kbtool.compare.assignment.assign)."""
     chosen = [i.name for i in chosen_indicators(indicators)]
     outcomes = outcomes_of(chosen)
     prevalence: list[pd.DataFrame] = []

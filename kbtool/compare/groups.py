@@ -38,11 +38,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 @dataclass(frozen=True)
 class Programme:
-    """The units of a groups file: their names as written, their group, their start year.
-
-    `since` is None when the file has no `since` column (only the descriptive comparison is
-    possible); otherwise every unit has one.
-    """
+    """The units of a groups file: their names as written, their group, their start year
+    (`since` None when the file has no `since` column: only the descriptive comparison)."""
 
     unit: str  # kelurahan, posyandu or kecamatan
     group: str
@@ -77,13 +74,10 @@ def read_groups(path: str | Path) -> Programme:
         else:
             roles[role] = str(header)
     if unknown or "unit" not in roles or "group" not in roles:
+        strange = f" has columns kbtool does not know: {', '.join(map(repr, unknown))}"
         raise InputError(
             f"{path}: header {', '.join(map(repr, map(str, table.columns)))}"
-            + (
-                f" has columns kbtool does not know: {', '.join(map(repr, unknown))}"
-                if unknown
-                else ""
-            )
+            + (strange if unknown else "")
             + "; a groups file has a unit column (kelurahan, posyandu or kecamatan), group and "
             "optionally since, e.g. 'kelurahan,group,since'"
         )

@@ -63,8 +63,7 @@ class Panel:
 
     def mean(self) -> FloatArray:
         """The mean per unit and year (0 where no child was counted)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.n > 0, self.total / np.where(self.n > 0, self.n, 1), 0.0)
+        return np.where(self.n > 0, self.total / np.where(self.n > 0, self.n, 1), 0.0)
 
 
 def panel(observations: pd.DataFrame, column: str, units: list[str], years: list[int]) -> Panel:
