@@ -19,10 +19,9 @@ from kbtool.prevalence import TOTAL_LABEL
 
 @dataclass(frozen=True)
 class AuditResult:
-    """`table`: the figures per year, group and indicator (kbtool.audit.summary);
-    `cause_rows`: the same rows' disagreements per cause (counts); `unrecognised`: each
-    recorded text that is neither a value nor a mark of none (column, value, rows).
-    `row_table()` gives the comparison row by row."""
+    """`table`: the figures per year, group and indicator (kbtool.audit.summary); `cause_rows`:
+    the same rows' disagreements per cause; `unrecognised`: each recorded text that is neither a
+    value nor a mark of none (column, value, rows)."""
 
     table: pd.DataFrame
     cause_rows: pd.DataFrame

@@ -1,11 +1,7 @@
 """Did stunting fall faster where a programme runs? The programme's units against the others.
 
-`read_groups` reads the groups file (groups); `compare_groups` (comparison) returns every
-table: prevalence per group and year with the unit as cluster (descriptive), the difference in
-differences by two-way fixed effects with a wild cluster bootstrap and a randomization test
-(twfe, bootstrap, randomization), Callaway & Sant'Anna's estimate for staggered starts and the
-event study (staggered). Child-year observations and their unit-year sums are in observations;
-docs/compare.md explains the method and its limits.
+`read_groups` reads the groups file; `compare_groups` returns every table (descriptive, twfe,
+bootstrap, randomization, staggered). docs/compare.md explains the method and its limits.
 """
 
 from kbtool.compare.assignment import Assignment, assign

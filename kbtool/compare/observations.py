@@ -1,11 +1,6 @@
-"""Child-year observations and their sums per unit and year.
-
-Each child counts once per year, by the measurement `kbtool prevalence` counts (the latest with
-a valid z-score; oedema a severe case of the weight-based indicators). Every estimator of
-`kbtool compare` has regressors that are constant within a unit and year, so the sums of the
-outcome per unit and year (`Panel`) are all it needs: an OLS on child-years equals the weighted
-OLS on the unit-year means, with the number of children as weights.
-"""
+"""Child-year observations, each child once per year as `kbtool prevalence` counts it, and
+their sums per unit and year: all the estimators need, as their regressors are constant within
+a unit and year (kbtool.compare.twfe)."""
 
 from __future__ import annotations
 
@@ -27,10 +22,9 @@ PERCENT = 100.0
 def child_years(
     frame: pd.DataFrame, visits: Visits, unit: str, indicator: Indicator
 ) -> pd.DataFrame:
-    """One row per child and visit year: unit, year, case (0 or 100) and z (rounded to 2
-    decimals as WHO Anthro classifies; NaN for a case by oedema). Children without a unit or a
-    valid z-score that year are left out. `visits`: the frame's, prepared by year (one for
-    every indicator)."""
+    """One row per child and visit year with a unit and a valid z-score: unit, year, case (0 or
+    100) and z (rounded to 2 decimals as WHO Anthro classifies; NaN for a case by oedema).
+    `visits`: the frame's, prepared by year."""
     valid = valid_z(frame, indicator.z, f"{indicator.z}_flag")
     oedema = counted_oedema(frame) if indicator.weight_based else np.zeros(len(frame), dtype=bool)
     picked = visits.pick(valid | oedema)
