@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kbtool.arrays import BoolArray, IntArray
+from kbtool.arrays import IntArray
 from kbtool.audit.compare import FLAG_LIMITS, Comparison
 from kbtool.growth.categories import SCHEMES
 from kbtool.prevalence.selection import Visits
@@ -15,25 +15,20 @@ from kbtool.prevalence.selection import Visits
 HIGHEST_CASE_CODE = 1
 
 
-def register_valid(comparison: Comparison) -> BoolArray:
-    """Rows whose recorded status counts: a category, and a plausible recorded z (if any)."""
-    low, high = FLAG_LIMITS[comparison.indicator]
-    z = comparison.recorded.z
-    with np.errstate(invalid="ignore"):
-        plausible = np.isnan(z) | ((z >= low) & (z <= high))
-    code = comparison.recorded.code
-    categories = len(SCHEMES[comparison.indicator].labels_en)
-    return (code >= 0) & (code < categories) & plausible
-
-
 def prevalence_counts(
     comparison: Comparison, visits: Visits, groups: IntArray, n_groups: int
 ) -> dict[str, IntArray]:
     """register_n, register_cases, who_n, who_cases per group: each child once per year, by the
     latest measurement valid on that side."""
-    who = comparison.who
+    recorded, who = comparison.recorded, comparison.who
+    low, high = FLAG_LIMITS[comparison.indicator]
+    with np.errstate(invalid="ignore"):
+        plausible = np.isnan(recorded.z) | ((recorded.z >= low) & (recorded.z <= high))
+    categories = len(SCHEMES[comparison.indicator].labels_en)
+    # a recorded status counts when it is a category and its recorded z (if any) is plausible
+    register_valid = (recorded.code >= 0) & (recorded.code < categories) & plausible
     sides = {
-        "register": (register_valid(comparison), comparison.recorded.code),
+        "register": (register_valid, recorded.code),
         "who": (~np.isnan(who.z) & ~who.flag, who.code),
     }
     counts = {}

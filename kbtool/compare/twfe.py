@@ -59,12 +59,10 @@ class Cells:
 
 @dataclass(frozen=True)
 class TwfeFit:
-    """The treated x post coefficient, its cluster-robust (CR1, by unit) standard error and the
-    number of child-year observations."""
+    """The treated x post coefficient and its cluster-robust (CR1, by unit) standard error."""
 
     estimate: float
     std_error: float
-    observations: int
 
 
 def twfe_fit(panel: Panel, since: FloatArray) -> TwfeFit:
@@ -78,7 +76,7 @@ def twfe_fit(panel: Panel, since: FloatArray) -> TwfeFit:
     fit = WLS(cells.mean, design, weights=cells.weight, hasconst=True).fit(
         cov_type="cluster", cov_kwds={"groups": cells.unit}
     )
-    return TwfeFit(float(fit.params[0]), float(fit.bse[0]), int(cells.weight.sum()))
+    return TwfeFit(float(fit.params[0]), float(fit.bse[0]))
 
 
 def twfe_coefficients(panel: Panel, since: FloatArray) -> FloatArray:
