@@ -324,6 +324,8 @@ def test_read_groups_matches_spellings(tmp_path: Path) -> None:
         ("kelurahan,group,since\nMetro,KB,soon\n", "since must be the year"),
         ("kelurahan,group\nMetro,KB\nMetro,PMT\n", "names 2 groups"),
         ("kelurahan,group\nMetro,KB\nmetro,KB\n", "listed twice"),
+        # one column: the header is named whole, not split on a letter
+        ("kelurahan\nMetro\n", r"header 'kelurahan'; a groups file has a unit column"),
     ],
 )
 def test_bad_groups_files(tmp_path: Path, text: str, message: str) -> None:

@@ -112,7 +112,10 @@ def _read_table(path: Path) -> pd.DataFrame:
         if path.suffix.lower() in WORKBOOK_SUFFIXES:
             return pd.read_excel(path, dtype=str, engine="calamine")
         text = read_text(str(path))
-        return pd.read_csv(io.StringIO(text), sep=None, engine="python", dtype=str)
+        # the header's separator of the three (pandas' own guess may split on a letter)
+        header = text.lstrip("\n").partition("\n")[0]
+        sep = max(",;\t", key=header.count)
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
     except InputError as err:
         raise InputError(f"--groups {err}") from err
     except Exception as err:  # pandas and calamine raise many types for an unreadable file
