@@ -21,11 +21,8 @@ from kbtool.audit.values import (
     parse_z,
 )
 from kbtool.growth.categories import SCHEMES, category_codes
-from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
+from kbtool.growth.constants import FLAG_LIMITS, Z_DECIMALS
 from kbtool.growth.rounding import r_round
-
-# WHO's limits of plausible z-scores (kbtool.growth.constants)
-FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from kbtool.arrays import IntArray
-from kbtool.audit.compare import FLAG_LIMITS, Comparison
+from kbtool.audit.compare import Comparison
 from kbtool.growth.categories import SCHEMES
+from kbtool.growth.constants import FLAG_LIMITS
 from kbtool.prevalence.selection import Visits
 
 # the categories below -2 are codes 0 and 1 in every Permenkes scheme (kbtool.growth.categories)

@@ -36,6 +36,7 @@ HAZ_FLAG = (-6.0, 6.0)
 WAZ_FLAG = (-6.0, 5.0)
 WHZ_FLAG = (-5.0, 5.0)
 BMIZ_FLAG = (-5.0, 5.0)
+FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
 
 # WHO Anthro reports z-scores rounded to 2 decimals and classifies on the rounded values.
 Z_DECIMALS = 2

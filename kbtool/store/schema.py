@@ -24,19 +24,17 @@ from kbtool.columns import (
     text_column,
 )
 from kbtool.growth.categories import classify
-from kbtool.growth.constants import BMIZ_FLAG, HAZ_FLAG, WAZ_FLAG, WHZ_FLAG, Z_DECIMALS
+from kbtool.growth.constants import FLAG_LIMITS, Z_DECIMALS
 from kbtool.growth.rounding import r_round
 from kbtool.growth.zscores import compute_zscore_arrays
 from kbtool.places import AliasTable, NormalisedPlaces, facility_name, normalise_places
 from kbtool.privacy import ChildKeys, KeyHasher, child_keys
 
-_FLAG_LIMITS = {"haz": HAZ_FLAG, "waz": WAZ_FLAG, "whz": WHZ_FLAG, "bmiz": BMIZ_FLAG}
-
 # String columns with few distinct values per file are written dictionary-encoded: pyarrow then
 # reads them back as categoricals (a few bytes a row instead of a Python string each), while for
 # DuckDB and Spark they are ordinary strings.
 DICTIONARY_COLUMNS = (
-    *(f"{indicator}_status" for indicator in _FLAG_LIMITS),
+    *(f"{indicator}_status" for indicator in FLAG_LIMITS),
     "posyandu",
     "kelurahan",
     "puskesmas",
@@ -369,7 +367,7 @@ def build_batch(
         "oedema": pa.array(oedema_word == 1, pa.bool_(), mask=oedema_word == 2),
         "bmi": pa.array(z.bmi, from_pandas=True),
     }
-    for indicator, (low, high) in _FLAG_LIMITS.items():
+    for indicator, (low, high) in FLAG_LIMITS.items():
         full = getattr(z, indicator)
         rounded = r_round(full, Z_DECIMALS)
         missing = np.isnan(full)
