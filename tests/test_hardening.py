@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -409,6 +410,13 @@ def test_store_check_and_repair_then_import_again(tmp_path: Path) -> None:
     assert not victim.exists()
     assert list((store / "damaged").rglob(victim.name))
     assert run("store", "check", "--store", str(store))[0] == 0
+    # a sound store's report keeps the report's types: text paths, whole-number rows
+    sound = tmp_path / "sound.parquet"
+    assert run("store", "check", "--store", str(store), "-o", str(sound))[0] == 0
+    types = {f.name: str(f.type) for f in pq.read_schema(sound)}
+    assert types == dict(
+        path="string", problem="string", rows="int64", import_id="string", sources="string"
+    )
     lost = prevalence_csv("--store", str(store))
     assert lost["n"].sum() < before["n"].sum()
     code, _, err = run("import", str(SAMPLE), "--store", str(store))

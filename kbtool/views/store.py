@@ -26,7 +26,7 @@ SOURCES_HEADERS = terms("store.sources_headers")
 
 def damaged_frame(damaged: list[DamagedFile]) -> pd.DataFrame:
     """One row per damaged store file: where, what is wrong, its rows, the import and sources."""
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "path": [d.path for d in damaged],
             "problem": [d.problem for d in damaged],
@@ -35,6 +35,9 @@ def damaged_frame(damaged: list[DamagedFile]) -> pd.DataFrame:
             "sources": ["; ".join(d.sources) for d in damaged],
         }
     )
+    # typed when empty too: a sound store's report has text columns, not float64
+    text = {"path": "str", "problem": "str", "import_id": "str", "sources": "str"}
+    return frame.astype({**text, "rows": "int64"})
 
 
 def import_lines(summary: ImportSummary, lang: str) -> list[Line]:
