@@ -413,10 +413,9 @@ def test_store_check_and_repair_then_import_again(tmp_path: Path) -> None:
     # a sound store's report keeps the report's types: text paths, whole-number rows
     sound = tmp_path / "sound.parquet"
     assert run("store", "check", "--store", str(store), "-o", str(sound))[0] == 0
-    types = {f.name: str(f.type) for f in pq.read_schema(sound)}
-    assert types == dict(
-        path="string", problem="string", rows="int64", import_id="string", sources="string"
-    )
+    types = {f.name: str(f.type).removeprefix("large_") for f in pq.read_schema(sound)}
+    text = dict.fromkeys(("path", "problem", "import_id", "sources"), "string")
+    assert types == {**text, "rows": "int64"}
     lost = prevalence_csv("--store", str(store))
     assert lost["n"].sum() < before["n"].sum()
     code, _, err = run("import", str(SAMPLE), "--store", str(store))
