@@ -25,14 +25,14 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
 from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import float_column, require_columns
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.growth.rounding import rounds_below
 from kbtool.prevalence.compute import TOTAL_LABEL
-from kbtool.prevalence.design import CONFIDENCE_LEVEL
+from kbtool.prevalence.design import CONFIDENCE_LEVEL, t_quantile
 from kbtool.prevalence.selection import valid_z
 from kbtool.visits import (
     Int32Array,
@@ -237,7 +237,7 @@ def mean_with_t_interval(
         mean = np.bincount(slot, weights=value, minlength=size) / n
         squares = np.bincount(slot, weights=(value - mean[slot]) ** 2, minlength=size)
         sd = np.sqrt(squares / (n - 1))
-        t = special.stdtrit(n - 1, 1 - (1 - CONFIDENCE_LEVEL) / 2)
+        t = t_quantile(n - 1)
         half = np.where(n > 1, t * sd / np.sqrt(n), np.nan)
     return mean, mean - half, mean + half, n.astype(np.int64)
 

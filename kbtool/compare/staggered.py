@@ -25,8 +25,7 @@ from scipy import special
 
 from kbtool.arrays import FloatArray
 from kbtool.compare.observations import Panel
-
-CONFIDENCE = 0.95
+from kbtool.prevalence.design import t_quantile
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,7 @@ def aggregate(
     influence = weight @ effects.influence[keep] + weights_influence
     units = len(since)
     std_error = float(np.sqrt(units / (units - 1) * np.sum(influence**2)))
-    t = float(special.stdtrit(units - 1, 1 - (1 - CONFIDENCE) / 2))
+    t = float(t_quantile(units - 1))
     p_value = (
         float(2 * special.stdtr(units - 1, -abs(estimate) / std_error)) if std_error else np.nan
     )

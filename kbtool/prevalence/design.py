@@ -142,6 +142,12 @@ def interior(p: FloatArray) -> FloatArray:
     return np.where((p > 0) & (p < 1), p, 0.5)
 
 
+def t_quantile(df: npt.ArrayLike) -> FloatArray:
+    """Student's t quantile of a two-sided CONFIDENCE_LEVEL interval on `df` degrees of freedom
+    (NaN where df < 1)."""
+    return np.asarray(special.stdtrit(df, 1 - (1 - CONFIDENCE_LEVEL) / 2))
+
+
 def logit_bounds(
     p: FloatArray, se_logit: FloatArray, df: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -150,7 +156,7 @@ def logit_bounds(
     inner = (p > 0) & (p < 1)
     safe = interior(p)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = special.stdtrit(df, 1 - (1 - CONFIDENCE_LEVEL) / 2)
+        t = t_quantile(df)
         centre = np.log(safe / (1 - safe))
         low = special.expit(centre - t * se_logit)
         high = special.expit(centre + t * se_logit)
