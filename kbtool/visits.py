@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,9 @@ from kbtool.columns import (
     value_codes,
 )
 from kbtool.prevalence.compute import UNKNOWN_LABEL
+
+# a year or calendar month: one, or one per entry
+_Whole = TypeVar("_Whole", int, IntArray)
 
 # entries of a sequence worked on at a time (MonthlySequence.blocks)
 BLOCK_ENTRIES = 1 << 20
@@ -82,7 +85,13 @@ def months_of(days: npt.NDArray[np.integer]) -> Int32Array:
         return np.zeros(0, dtype=np.int32)
     first = int(days.min())
     _, month, year = calendar_parts(np.arange(first, int(days.max()) + 1, dtype=np.int64))
-    return ((year - 1970) * 12 + month - 1).astype(np.int32)[days - first]
+    return month_number(year, month).astype(np.int32)[days - first]
+
+
+def month_number(year: _Whole, month: _Whole) -> _Whole:
+    """Months since January 1970 of a year and a calendar month (1-12): whole numbers or
+    arrays of them."""
+    return (year - 1970) * 12 + month - 1
 
 
 def month_label(month: int) -> str:

@@ -22,7 +22,7 @@ from kbtool.errors import UsageError
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.skdn.sasaran import Sasaran, match_groups, unmatched_names
 from kbtool.skdn.weighings import Weighings, classify_weighings, weighing_sequence
-from kbtool.visits import group_codes, label_column, month_label
+from kbtool.visits import group_codes, label_column, month_label, month_number
 
 BY_CHOICES = ("posyandu", "kelurahan", "kecamatan", "puskesmas")
 # a child weighed within the 12 months ending with a month is one the posyandu should weigh
@@ -54,17 +54,22 @@ def parse_month(text: str) -> int:
     """ "2024-01" as months since January 1970; UsageError otherwise."""
     year, _, month = text.strip().partition("-")
     if year.isdigit() and month.isdigit() and len(year) == 4 and 1 <= int(month) <= 12:
-        return (int(year) - 1970) * 12 + int(month) - 1
+        return month_number(int(year), int(month))
     raise UsageError(f"{text!r} is not a month such as 2024-01")
+
+
+def check_month_order(first: str | None, last: str | None) -> None:
+    """UsageError when --from and --to are both given and --from is the later month."""
+    if first and last and parse_month(first) > parse_month(last):
+        raise UsageError(f"--from {first} is after --to {last}")
 
 
 def month_range(seen: npt.NDArray[np.integer], first: str | None, last: str | None) -> MonthRange:
     """The months to report: --from/--to where given (the register's first or last month
     where one is missing), else every month the register has a measurement in (`seen`)."""
+    check_month_order(first, last)
     lo = parse_month(first) if first else int(seen.min()) if seen.size else 0
     hi = parse_month(last) if last else int(seen.max()) if seen.size else -1
-    if first and last and lo > hi:
-        raise UsageError(f"--from {first} is after --to {last}")
     width = max(hi - lo + 1, 0)
     reported = np.ones(width, dtype=np.bool_)
     if not (first or last):

@@ -22,6 +22,7 @@ from kbtool.errors import InputError
 from kbtool.places import PLACE_KINDS, builtin_aliases, facility_name, place_key
 from kbtool.reading import header_aliases, normalise_header
 from kbtool.skdn.tables import find_column, line_of, read_small_table, whole_number
+from kbtool.visits import month_number
 
 # a group's headers: the register's own words for it (kbtool.reading.header_aliases), these,
 # and a word for any group
@@ -120,7 +121,7 @@ def _months_of_row(year_text: str, month: str, where: str) -> tuple[int, int]:
     """The first and last month (since January 1970) a row's sasaran holds for."""
     month_text = month.lower()
     if not month_text:
-        first = (_year(year_text, where) - 1970) * 12
+        first = month_number(_year(year_text, where), 1)
         return first, first + 11
     value: int | None
     if found := _YEAR_MONTH.match(month_text):
@@ -139,7 +140,7 @@ def _months_of_row(year_text: str, month: str, where: str) -> tuple[int, int]:
 def _month_number(year: int, month: int | None, where: str, text: str) -> int:
     if month is None or not 1 <= month <= 12 or not 1970 <= year <= 2200:
         raise InputError(f"{where}: month {text!r} is not a month such as 2024-01")
-    return (year - 1970) * 12 + month - 1
+    return month_number(year, month)
 
 
 def _year(text: str, where: str) -> int:
