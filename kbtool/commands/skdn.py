@@ -14,6 +14,7 @@ from kbtool.measurements import NAME_COLUMN
 from kbtool.skdn import (
     BUKU_KIA,
     BY_CHOICES,
+    check_month_order,
     columns_needed,
     compute_skdn,
     followup_list,
@@ -159,5 +160,4 @@ def _check_options(
         raise typer.BadParameter(
             "gives S to the SKDN table, not to --list", param_hint="'--sasaran'"
         )
-    if first and last and parse_month(first) > parse_month(last):
-        raise UsageError(f"--from {first} is after --to {last}")
+    check_month_order(first, last)
