@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +50,9 @@ MEASURE_HEIGHT = 2  # standing ("berdiri", "h")
 # Sex codes as WHO's R `anthro` takes them; 0 is unknown.
 SEX_MALE = 1
 SEX_FEMALE = 2
+
+# the integer type of codes that recode passes through
+_Code = TypeVar("_Code", bound=np.integer)
 
 # A missing day number: datetime64's NaT read as an integer.
 NAT_DAYS = np.iinfo(np.int64).min
@@ -265,7 +268,13 @@ def blank_as_missing(codes: npt.NDArray[np.integer], uniques: Any) -> IntArray:
         return wide
     remap = np.arange(len(text), dtype=np.int64)
     remap[blank] = -1
-    return np.where(wide >= 0, remap[np.maximum(wide, 0)], -1)
+    return recode(wide, remap)
+
+
+def recode(codes: npt.NDArray[np.integer], mapped: npt.NDArray[_Code]) -> npt.NDArray[_Code]:
+    """Each row's code among new values, from its code among distinct values (-1: missing)
+    and the code of each distinct value among the new ones (`mapped`, -1: none)."""
+    return np.append(mapped, -1)[codes]
 
 
 def text_codes(

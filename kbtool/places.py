@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kbtool.columns import without_accents
+from kbtool.columns import recode, without_accents
 from kbtool.errors import StoreError
 
 PLACE_KINDS = ("kelurahan", "kecamatan")
@@ -193,7 +193,7 @@ def normalise_place_names(values: pd.Series, kind: str, table: AliasTable) -> No
             canonical.append(shown)
             unknown.add(shown)
     category_codes, categories = pd.factorize(pd.Series(canonical, dtype=object))
-    row_codes = np.append(category_codes, -1)[codes]
+    row_codes = recode(codes, category_codes)
     result = pd.Categorical.from_codes(row_codes, categories=pd.Index(categories, dtype=object))
     return NormalisedNames(pd.Series(result, index=values.index), frozenset(unknown))
 

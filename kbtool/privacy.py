@@ -27,6 +27,7 @@ from kbtool.columns import (
     REJECT_COLUMNS,
     calendar_parts,
     day_numbers,
+    recode,
     splitmix64,
     text_codes,
     text_column,
@@ -142,7 +143,7 @@ def _row_niks(
     valid &= (day >= 1) & (day <= 31) & (month >= 1) & (month <= 12)
     # distinct child_ids that clean to the same NIK share one code
     nik_codes, niks = text_codes(pc.if_else(pa.array(valid), text, None))
-    row_code = np.append(nik_codes, -1)[codes]
+    row_code = recode(codes, nik_codes)
     # the NIK's embedded date must be the row's birth date (a parent's NIK is not the child's)
     b_day, b_month, b_year = calendar_parts(birth)
     unique = np.maximum(codes, 0)
@@ -171,7 +172,7 @@ def _folded_names(names: pd.Series) -> tuple[npt.NDArray[np.intp], npt.NDArray[n
     text = text.str.replace(r"['`\u2019]", "", regex=True)  # Nur'aini = Nuraini
     text = text.str.replace(r"[\W_]+", " ", regex=True).str.strip()
     folded_codes, folded = pd.factorize(text.where(text != "", None))
-    row_codes = np.append(folded_codes, -1)[codes]
+    row_codes = recode(codes, folded_codes)
     return row_codes.astype(np.intp), np.asarray(folded, dtype=object)
 
 
@@ -207,7 +208,7 @@ def _identifiers(
     unusable = pc.or_(one_character, pc.is_in(text, pa.array(_PLACEHOLDER_IDS)))
     text = pc.if_else(unusable, pa.scalar(None, pa.string()), text)
     clean_codes, clean = text_codes(text)
-    row_codes = np.append(clean_codes, -1)[codes]
+    row_codes = recode(codes, clean_codes)
     return row_codes.astype(np.intp), np.asarray(clean.to_pylist(), dtype=object)
 
 

@@ -19,6 +19,7 @@ from kbtool.columns import (
     NAT_DAYS,
     calendar_parts,
     day_numbers,
+    recode,
     splitmix64,
     text_codes,
     text_column,
@@ -215,7 +216,7 @@ def _facility(rows: pd.DataFrame, column: str) -> _Text:
     """Posyandu or puskesmas names in one spelling (places.facility_name), per distinct value."""
     raw = _Text.of(text_column(rows, column))
     cleaned = _Text.of(pd.Series([facility_name(u) for u in raw.names.to_pylist()], dtype=object))
-    return _Text(np.append(cleaned.codes, -1)[raw.codes], cleaned.names)
+    return _Text(recode(raw.codes, cleaned.codes), cleaned.names)
 
 
 @dataclass(frozen=True)
