@@ -190,6 +190,18 @@ def child_blocks(child: npt.NDArray[np.integer], rows: int) -> list[slice]:
     return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 
 
+def dense_codes(ids: npt.NDArray[np.integer], size: int) -> tuple[IntArray, IntArray]:
+    """Each row's code 0 .. K-1 among the distinct `ids` (0 .. size-1) and those ids,
+    ascending: a look-up table of `size` entries while it is small, else a sort."""
+    if size <= max(4 * ids.size, 1 << 20):
+        present = np.flatnonzero(np.bincount(ids, minlength=size))
+        lookup = np.zeros(size, dtype=np.int64)
+        lookup[present] = np.arange(present.size)
+        return lookup[ids], present.astype(np.int64, copy=False)
+    present, inverse = np.unique(ids, return_inverse=True)
+    return inverse.astype(np.int64, copy=False).reshape(-1), present.astype(np.int64, copy=False)
+
+
 def factorize(values: pd.Series | pd.Index) -> tuple[npt.NDArray[np.intp], list[Any]]:
     """Codes (-1 missing) and distinct values of a column; a categorical without a pass over
     its rows."""

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.arrays import BoolArray, IntArray
-from kbtool.columns import NAT_DAYS, calendar_parts, date_days, require_columns
+from kbtool.columns import NAT_DAYS, calendar_parts, date_days, dense_codes, require_columns
 from kbtool.errors import UsageError
 
 PERIODS = ("year", "quarter", "month")
@@ -163,9 +163,8 @@ def prepare_visits(
     value = period_of_day[day]
     low = int(value.min())
     value -= low
-    seen = np.bincount(value) > 0
-    period_values = low + np.flatnonzero(seen)
-    period_code = (np.cumsum(seen) - 1)[value]
+    period_code, period_values = dense_codes(value, int(value.max()) + 1)
+    period_values += low
     del value
     child, n_children = _child_codes(frame[child_key], rows)
     slot = child * len(period_values) + period_code

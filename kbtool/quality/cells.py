@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kbtool.arrays import FloatArray, IntArray
+from kbtool.columns import dense_codes
 from kbtool.prevalence.selection import Visits
 from kbtool.quality.inputs import Columns
 
@@ -44,15 +45,7 @@ def number_cells(data: Columns, visits: Visits, period: str | None) -> Cells:
             labels.append(None)
     width = len(data.group_labels) + 1
     raw = row_period * width + np.where(data.group < 0, width - 1, data.group)
-    n_raw = len(labels) * width
-    if n_raw <= max(4 * data.n, 1 << 20):
-        present_cells = np.flatnonzero(np.bincount(raw, minlength=n_raw))
-        lookup = np.zeros(n_raw, dtype=np.int64)
-        lookup[present_cells] = np.arange(present_cells.size)
-        row_cell = lookup[raw]
-    else:  # many periods x groups: number them by sorting instead of a table
-        present_cells, inverse = np.unique(raw, return_inverse=True)
-        row_cell = inverse.astype(np.int64, copy=False)
+    row_cell, present_cells = dense_codes(raw, len(labels) * width)
     return Cells(
         row_cell=row_cell,
         row_period=row_period,

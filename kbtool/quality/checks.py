@@ -15,6 +15,7 @@ from kbtool.columns import (
     MEASURE_LENGTH,
     calendar_parts,
     code_column,
+    dense_codes,
     flag_column,
     float_column,
     value_codes,
@@ -200,7 +201,7 @@ def _gap_to_parent(
     n = cell["n_haz"]
     mean = np.where(n > 0, cell["mean_haz"], 0.0)
     squares = np.where(n > 1, cell["sd_haz"] ** 2 * (n - 1), 0.0)
-    _, area = np.unique(cells.cell_period * n_parents + own_parent, return_inverse=True)
+    area, _ = dense_codes(cells.cell_period * n_parents + own_parent, cells.n_periods * n_parents)
     n_area = np.bincount(area, weights=n)[area]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_area = (np.bincount(area, weights=n * mean) / np.bincount(area, weights=n))[area]
