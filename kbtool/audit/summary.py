@@ -164,7 +164,8 @@ def _totals(table: pd.DataFrame, by: str) -> pd.DataFrame:
     return totals
 
 
-def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
+def share_percent(part: pd.Series, whole: pd.Series) -> pd.Series:
+    """part / whole in percent, as float64; NaN where whole is 0 or missing."""
     return (100 * part / whole.where(whole > 0)).astype("Float64").astype(np.float64)
 
 
@@ -174,23 +175,25 @@ def _figures(table: pd.DataFrame, by: str) -> pd.DataFrame:
     main = causes.to_numpy().argmax(axis=1)
     has_disagreements = table["disagreements"] > 0
     days = table["stale_date"].astype("Float64")
-    register_pct = _share(table["register_cases"], table["register_n"])
-    who_pct = _share(table["who_cases"], table["who_n"])
+    register_pct = share_percent(table["register_cases"], table["register_n"])
+    who_pct = share_percent(table["who_cases"], table["who_n"])
     return pd.DataFrame(
         {
             "year": table["year"],
             by: table[by],
             "indicator": table["indicator"],
             **{name: table[name].astype(np.int64) for name in AGREEMENT_COUNTS[:3]},
-            "z_agree_pct": _share(table["z_agree"], table["z_compared"]),
+            "z_agree_pct": share_percent(table["z_agree"], table["z_compared"]),
             "mean_abs_diff": table["sum_abs_diff"]
             / HUNDREDTHS
             / table["z_compared"].where(table["z_compared"] > 0),
             "max_abs_diff": table["max_abs_diff"] / HUNDREDTHS,
             **{name: table[name].astype(np.int64) for name in AGREEMENT_COUNTS[3:5]},
-            "status_agree_pct": _share(table["status_agree"], table["status_compared"]),
+            "status_agree_pct": share_percent(table["status_agree"], table["status_compared"]),
             **{name: table[name].astype(np.int64) for name in AGREEMENT_COUNTS[5:]},
-            **{f"{name}_pct": _share(table[name], table["disagreements"]) for name in CAUSES},
+            **{
+                f"{name}_pct": share_percent(table[name], table["disagreements"]) for name in CAUSES
+            },
             "main_cause": pd.Series(np.asarray(CAUSES, dtype=object)[main]).where(
                 has_disagreements, None
             ),

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.audit import AuditResult
+from kbtool.audit.summary import share_percent
 from kbtool.prevalence import TOTAL_LABEL
 from kbtool.views import bold_totals, labelled
 from kbtool.views.numbers import intervals, number, numbers
@@ -35,10 +36,6 @@ def cause_label(cause: str, stale_date: Any, lang: str) -> str:
     return CAUSE_LABELS[lang][cause].format(date=day or ANOTHER_DATE[lang])
 
 
-def _share(part: pd.Series, whole: pd.Series) -> pd.Series:
-    return 100 * part / whole.where(whole > 0)
-
-
 def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
     """The terminal table and a style per row (the whole area bold). What matters most comes
     first, so a narrow terminal still shows it: the group, how many agree, the likely cause."""
@@ -47,7 +44,7 @@ def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, 
     view = pd.DataFrame(index=lines.index)
     view[headers["year"]] = lines["year"].astype(object).where(lines["year"].notna(), "")
     view[headers.get(by, by)] = labelled(lines[by].astype(str), LABELS[lang])
-    view[headers["z"]] = numbers(_share(lines["z_agree"], lines["z_compared"]), lang)
+    view[headers["z"]] = numbers(share_percent(lines["z_agree"], lines["z_compared"]), lang)
     has_cause = lines["disagreements"] > 0
     view[headers["cause"]] = [
         cause_label(cause, day, lang) if shown else ""
@@ -68,7 +65,9 @@ def table_view(result: AuditResult, *, lang: str = "en") -> tuple[pd.DataFrame, 
             lines["main_cause_rows"].astype(int), lines["disagreements"].astype(int), strict=True
         )
     ]
-    view[headers["status"]] = numbers(_share(lines["status_agree"], lines["status_compared"]), lang)
+    view[headers["status"]] = numbers(
+        share_percent(lines["status_agree"], lines["status_compared"]), lang
+    )
     view[headers["max_abs_diff"]] = numbers(lines["max_abs_diff"], lang, 2)
     view[headers["rows"]] = lines["rows"].astype(np.int64)
     return view, bold_totals(lines[by].astype(str) == TOTAL_LABEL)
