@@ -51,6 +51,9 @@ MEASURE_HEIGHT = 2  # standing ("berdiri", "h")
 SEX_MALE = 1
 SEX_FEMALE = 2
 
+# a year or calendar month: one, or one per entry
+_Whole = TypeVar("_Whole", int, IntArray)
+
 # the integer type of codes that recode passes through
 _Code = TypeVar("_Code", bound=np.integer)
 
@@ -121,6 +124,17 @@ def calendar_parts(days: IntArray) -> tuple[IntArray, IntArray, IntArray]:
     offset = np.where(missing, 0, days - first)
     day, month, year = (np.where(missing, -1, part[offset]) for part in table)
     return day, month, year
+
+
+def month_number(year: _Whole, month: _Whole) -> _Whole:
+    """Months since January 1970 of a year and a calendar month (1-12): whole numbers or
+    arrays of them."""
+    return (year - 1970) * 12 + month - 1
+
+
+def month_label(month: int) -> str:
+    """ "2024-01" for a month counted from January 1970."""
+    return f"{1970 + month // 12}-{month % 12 + 1:02d}"
 
 
 def child_day_order(child: npt.NDArray[np.integer], day: npt.NDArray[np.integer]) -> IntArray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -23,13 +23,12 @@ from kbtool.columns import (
     child_codes,
     child_day_order,
     date_days,
+    month_number,
     require_columns,
     value_codes,
 )
+from kbtool.columns import month_label as month_label  # skdn's and the tests' import
 from kbtool.prevalence.compute import UNKNOWN_LABEL
-
-# a year or calendar month: one, or one per entry
-_Whole = TypeVar("_Whole", int, IntArray)
 
 # entries of a sequence worked on at a time (MonthlySequence.blocks)
 BLOCK_ENTRIES = 1 << 20
@@ -86,17 +85,6 @@ def months_of(days: npt.NDArray[np.integer]) -> Int32Array:
     first = int(days.min())
     _, month, year = calendar_parts(np.arange(first, int(days.max()) + 1, dtype=np.int64))
     return month_number(year, month).astype(np.int32)[days - first]
-
-
-def month_number(year: _Whole, month: _Whole) -> _Whole:
-    """Months since January 1970 of a year and a calendar month (1-12): whole numbers or
-    arrays of them."""
-    return (year - 1970) * 12 + month - 1
-
-
-def month_label(month: int) -> str:
-    """ "2024-01" for a month counted from January 1970."""
-    return f"{1970 + month // 12}-{month % 12 + 1:02d}"
 
 
 def monthly_sequence(

@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 
 from kbtool.arrays import BoolArray, IntArray
-from kbtool.columns import NAT_DAYS, calendar_parts, date_days, dense_codes, require_columns
+from kbtool.columns import (
+    NAT_DAYS,
+    calendar_parts,
+    date_days,
+    dense_codes,
+    month_label,
+    month_number,
+    require_columns,
+)
 from kbtool.errors import UsageError
 
 PERIODS = ("year", "quarter", "month")
@@ -89,12 +97,12 @@ def check_months(months: Iterable[int] | None) -> tuple[int, ...] | None:
 
 
 def _period_labels(values: IntArray, period: str) -> list[Any]:
-    """Labels of period values (a year; year * 4 + quarter; year * 12 + month, from 0)."""
+    """Labels of period values (a year; year * 4 + quarter, from 0; a month_number)."""
     if period == "year":
         return [int(v) for v in values]
     if period == "quarter":
         return [f"{v // 4}-Q{v % 4 + 1}" for v in values.tolist()]
-    return [f"{v // 12}-{v % 12 + 1:02d}" for v in values.tolist()]
+    return [month_label(v) for v in values.tolist()]
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,7 @@ def prepare_visits(
     # the calendar once per day of the span of visit dates, then one look-up a row
     _, month, year = calendar_parts(np.arange(first, int(day[known].max()) + 1))
     period_of_day = {"year": year, "quarter": year * 4 + (month - 1) // 3}.get(
-        period, year * 12 + month - 1
+        period, month_number(year, month)
     )
     day -= first
     day[~known] = 0

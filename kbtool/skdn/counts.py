@@ -17,12 +17,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from kbtool.arrays import IntArray
-from kbtool.columns import require_columns
+from kbtool.columns import month_number, require_columns
 from kbtool.errors import UsageError
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.skdn.sasaran import Sasaran, match_groups, unmatched_names
 from kbtool.skdn.weighings import Weighings, classify_weighings, weighing_sequence
-from kbtool.visits import group_codes, label_column, month_label, month_number
+from kbtool.visits import group_codes, label_column, month_label
 
 BY_CHOICES = ("posyandu", "kelurahan", "kecamatan", "puskesmas")
 # a child weighed within the 12 months ending with a month is one the posyandu should weigh

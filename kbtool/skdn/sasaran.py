@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from kbtool.arrays import IntArray
+from kbtool.columns import month_number
 from kbtool.errors import InputError
 from kbtool.places import PLACE_KINDS, builtin_aliases, facility_name, place_key
 from kbtool.reading import header_aliases, normalise_header
 from kbtool.skdn.tables import find_column, line_of, read_small_table, whole_number
-from kbtool.visits import month_number
 
 # a group's headers: the register's own words for it (kbtool.reading.header_aliases), these,
 # and a word for any group
