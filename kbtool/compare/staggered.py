@@ -21,11 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from kbtool.arrays import FloatArray
 from kbtool.compare.observations import Panel
-from kbtool.prevalence.design import t_quantile
+from kbtool.prevalence.design import t_p_value, t_quantile
 
 
 @dataclass(frozen=True)
@@ -147,9 +146,7 @@ def aggregate(
     units = len(since)
     std_error = float(np.sqrt(units / (units - 1) * np.sum(influence**2)))
     t = float(t_quantile(units - 1))
-    p_value = (
-        float(2 * special.stdtr(units - 1, -abs(estimate) / std_error)) if std_error else np.nan
-    )
+    p_value = float(t_p_value(estimate / std_error, units - 1)) if std_error else np.nan
     return Aggregate(
         estimate, std_error, estimate - t * std_error, estimate + t * std_error, p_value
     )

@@ -148,6 +148,12 @@ def t_quantile(df: npt.ArrayLike) -> FloatArray:
     return np.asarray(special.stdtrit(df, 1 - (1 - CONFIDENCE_LEVEL) / 2))
 
 
+def t_p_value(t: npt.ArrayLike, df: npt.ArrayLike) -> FloatArray:
+    """Two-sided p-value of Student's t statistic `t` on `df` degrees of freedom:
+    2 x stats.t.sf(|t|, df)."""
+    return np.asarray(2.0 * special.stdtr(df, -np.abs(t)))
+
+
 def logit_bounds(
     p: FloatArray, se_logit: FloatArray, df: FloatArray
 ) -> tuple[FloatArray, FloatArray]:

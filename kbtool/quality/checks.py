@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import (
@@ -22,6 +21,7 @@ from kbtool.columns import (
 )
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
 from kbtool.prevalence import UNKNOWN_LABEL
+from kbtool.prevalence.design import t_p_value
 from kbtool.prevalence.selection import Visits, valid_z
 from kbtool.quality.cells import Cells, to_periods
 from kbtool.quality.counting import Counts, PackedCounts, count, distinct_children
@@ -214,7 +214,7 @@ def _gap_to_parent(
         b = np.maximum(squares_rest, 0.0) / (n_rest - 1) / n_rest
         t = (mean - mean_rest) / np.sqrt(a + b)
         df = (a + b) ** 2 / (a**2 / (n - 1) + b**2 / (n_rest - 1))  # Welch-Satterthwaite
-        p = 2.0 * special.stdtr(df, -np.abs(t))  # two-sided: 2 x stats.t.sf(|t|, df)
+        p = t_p_value(t, df)
     testable = (n > 1) & (n_rest > 1) & np.isfinite(p)
     return {
         "mean_haz_gap": np.where(testable, mean - mean_rest, np.nan),
