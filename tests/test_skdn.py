@@ -507,6 +507,17 @@ def test_a_sasaran_file_is_decoded_as_registers_are(
     assert table["posyandu"].tolist()[:2] == ["Posyandu Señor", "Posyandu Mawar"]
 
 
+def test_a_small_table_names_every_column_once(tmp_path: Path) -> None:
+    """Repeated headers are numbered as the register reader numbers them, never twice alike."""
+    from kbtool.skdn.tables import read_small_table
+
+    path = tmp_path / "sasaran.csv"
+    path.write_text("posyandu,Jumlah,Jumlah,Jumlah.1\nMawar,1,2,3\n", encoding="utf-8")
+    table = read_small_table(path, "--sasaran")
+    assert table.columns.is_unique and len(table.columns) == 4
+    assert list(table.iloc[0]) == ["Mawar", "1", "2", "3"]
+
+
 @pytest.mark.parametrize("header", ["Village", "Kel/Desa", "Nama Desa"])
 def test_a_sasaran_names_its_kelurahan_as_a_register_may(tmp_path: Path, header: str) -> None:
     """The sasaran file takes the register reader's words for a kelurahan (and 'Nama Desa')."""

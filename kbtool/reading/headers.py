@@ -135,7 +135,7 @@ def _columns_seen(headers: Sequence[str], limit: int = 30) -> str:
     return (", ".join(shown) + more) if shown else "(none)"
 
 
-def _unique_names(headers: Sequence[str]) -> tuple[str, ...]:
+def unique_names(headers: Sequence[str]) -> tuple[str, ...]:
     """Headers made unique for a DataFrame: empty -> column_N, repeats -> NAME.1, NAME.2."""
     seen: dict[str, int] = {}
     names: list[str] = []
@@ -249,7 +249,7 @@ def layout_of(headers: Sequence[str], overrides: Mapping[str, str], source: str)
         raise InputError(f"{source}: {problem}")
     order = (*CANONICAL_COLUMNS, STANDING_HEIGHT)
     ordered = {name: columns[name] for name in order if name in columns}
-    return Layout(tuple(headers), _unique_names(headers), ordered, tuple(warnings))
+    return Layout(tuple(headers), unique_names(headers), ordered, tuple(warnings))
 
 
 def is_blank_line(text: str) -> bool:

@@ -12,7 +12,7 @@ import pandas as pd
 from kbtool.errors import InputError
 from kbtool.reading import normalise_header
 from kbtool.reading.csv import sniff_delimiter
-from kbtool.reading.headers import HEADER_SEARCH_LINES
+from kbtool.reading.headers import HEADER_SEARCH_LINES, unique_names
 from kbtool.reading.sources import read_text
 
 _WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -44,7 +44,7 @@ def read_small_table(path: str | Path, what: str, header: HeaderTest | None = No
         return pd.DataFrame()
     tried = [line for line in filled[:HEADER_SEARCH_LINES] if header and header(rows[line - 1])]
     start = (tried or filled)[0]
-    names = _unique(rows[start - 1])
+    names = list(unique_names(rows[start - 1]))
     lines = [line for line in filled if line > start]
     for line in lines:
         if any(rows[line - 1][len(names) :]):
@@ -68,17 +68,6 @@ def _csv_rows(path: str | Path, header: HeaderTest | None) -> list[list[str]]:
 
 def _cells(line: str, delimiter: str) -> list[str]:
     return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter), [])]
-
-
-def _unique(names: Sequence[str]) -> list[str]:
-    """Header names, a repeated one numbered (`Jumlah`, `Jumlah.1`) as pandas does."""
-    seen: dict[str, int] = {}
-    unique = []
-    for name in names:
-        count = seen.get(name, 0)
-        seen[name] = count + 1
-        unique.append(f"{name}.{count}" if count else name)
-    return unique
 
 
 def find_column(headers: Iterable[str], names: Sequence[str]) -> str | None:
