@@ -1,7 +1,7 @@
-"""The report's six sections from its data, in the words of one language.
+"""The report's sections from its data, in the words of one language.
 
 `build_sections` returns the sections (summary, where to act, trend, all indicators, the
-programme comparison with --groups, data quality, method) and the charts they show (for
+programme comparison with --groups only, data quality, method) and the charts they show (for
 --charts). Numbers are written with kbtool.views.report's helpers: one decimal for a
 percentage, as kbtool's tables round them.
 """
