@@ -34,8 +34,10 @@ def terms(*tables: str) -> dict[str, dict[str, str]]:
 
 def _each_language(table: str) -> dict[str, dict[str, str]]:
     """A word table as {key: {language: words}}, the form `say` takes a value in."""
-    both = terms(table)
-    return {key: {lang: both[lang][key] for lang in LANGS} for key in both["en"]}
+    module, name = table.split(".")
+    return {
+        key: dict(zip(LANGS, texts, strict=True)) for key, texts in _TERMS[module][name].items()
+    }
 
 
 # The messages, each in every language of LANGS.

@@ -51,6 +51,11 @@ def choices(names: Sequence[str]) -> Callable[[list[str] | None], list[str]]:
     return check
 
 
+def bad_option(option: str, message: str) -> typer.BadParameter:
+    """A wrong value found in a command's body, named as Click names an option ('--target')."""
+    return typer.BadParameter(message, param_hint=f"'{option}'")
+
+
 def by_option(names: Sequence[str], help: str) -> Any:
     """--by GROUP, one of `names`: what a result's rows are grouped by."""
     return typer.Option("--by", help=help, metavar="GROUP", callback=choice(names))
@@ -186,9 +191,7 @@ class Source(Reading):
         given |= {"--rejects": self.rejects, "--date-format": self.date_format != AUTO, **more}
         for name, value in given.items():
             if value and not self.inputs:
-                raise typer.BadParameter(
-                    "applies to INPUT files, not the store", param_hint=f"'{name}'"
-                )
+                raise bad_option(name, "applies to INPUT files, not the store")
         return self.options()
 
     def load(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from kbtool.commands.common import tell
-from kbtool.commands.options import Source, Writing, by_option, command
+from kbtool.commands.options import Source, Writing, bad_option, by_option, command
 from kbtool.errors import UsageError
 from kbtool.measurements import NAME_COLUMN
 from kbtool.skdn import (
@@ -153,11 +153,7 @@ def _check_options(
 ) -> None:
     """Usage errors of option combinations: names only on the list, S only on the table."""
     if with_names and not follow_up:
-        raise typer.BadParameter(
-            "adds names to the follow-up list: use it with --list", param_hint="'--with-names'"
-        )
+        raise bad_option("--with-names", "adds names to the follow-up list: use it with --list")
     if sasaran and follow_up:
-        raise typer.BadParameter(
-            "gives S to the SKDN table, not to --list", param_hint="'--sasaran'"
-        )
+        raise bad_option("--sasaran", "gives S to the SKDN table, not to --list")
     check_month_order(first, last)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kbtool.commands.common import report_loaded
-from kbtool.commands.options import Source, Writing, command
+from kbtool.commands.options import Source, Writing, bad_option, command
 from kbtool.commands.prevalence import ByOption, IndicatorOption, MinNOption, MonthsOption
 from kbtool.errors import InputError, UsageError
 from kbtool.measurements import load_measurements
@@ -21,9 +21,7 @@ def parse_targets(values: list[str] | None) -> list[Target]:
     try:
         return [Target.parse(v) for v in values] if values else list(DEFAULT_TARGETS)
     except UsageError as err:
-        raise typer.BadParameter(
-            str(err).removeprefix("--target "), param_hint="'--target'"
-        ) from err
+        raise bad_option("--target", str(err).removeprefix("--target ")) from err
 
 
 TargetOption = Annotated[
