@@ -88,12 +88,16 @@ def months_of(days: npt.NDArray[np.integer]) -> Int32Array:
 
 
 def monthly_sequence(
-    frame: pd.DataFrame, valid: BoolArray, *, child_key: str = "child_key"
+    frame: pd.DataFrame,
+    valid: BoolArray,
+    *,
+    child_key: str = "child_key",
+    child: IntArray | None = None,
 ) -> MonthlySequence:
     """Each child's last `valid` measurement of every calendar month, in child, month order.
 
     Rows without a visit date belong to no month; a row with a missing child key is a child
-    of its own.
+    of its own. `child`: the rows' child_codes, when the caller has them already.
     """
     require_columns(frame, [child_key, "visit_date"])
     days = date_days(frame, "visit_date")
@@ -101,15 +105,16 @@ def monthly_sequence(
     chosen = np.flatnonzero(valid & (days != NAT_DAYS)).astype(np.int32)
     day = days[chosen].astype(np.int32)
     del days
-    child = child_codes(frame[child_key]).astype(np.int32)[chosen]
-    order = child_day_order(child, day)
-    rows, child, day = chosen[order], child[order], day[order]
+    codes = child_codes(frame[child_key]) if child is None else child
+    kid = codes[chosen].astype(np.int32)
+    order = child_day_order(kid, day)
+    rows, kid, day = chosen[order], kid[order], day[order]
     del chosen, order
     month = months_of(day)
     # the last entry of each run of one child and month: the next is another child or month
     last = np.ones(len(rows), dtype=np.bool_)
-    last[:-1] = (child[1:] != child[:-1]) | (month[1:] != month[:-1])
-    return MonthlySequence(rows[last], child[last], month[last], day[last], seen)
+    last[:-1] = (kid[1:] != kid[:-1]) | (month[1:] != month[:-1])
+    return MonthlySequence(rows[last], kid[last], month[last], day[last], seen)
 
 
 def _months_seen(days: IntArray) -> Int32Array:

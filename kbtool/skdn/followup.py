@@ -67,11 +67,11 @@ def followup_list(
     the child's last three counted weighings up to the month, newest first: `date_1` says
     whether the month has one. `names` names a frame column to echo (the register's names)."""
     require_columns(frame, [by, *LIST_SOURCE_COLUMNS, *([names] if names else [])])
-    sequence = weighing_sequence(frame, child_key=child_key)
+    # the sequences' child codes, made once: a row without a key is a child of its own
+    child = child_codes(frame[child_key])
+    sequence = weighing_sequence(frame, child_key=child_key, child=child)
     span = month_range(sequence.months_seen, first_month, last_month)
     codes, labels = group_codes(frame[by])
-    # the sequences' child codes: a row without a key is a child of its own
-    child = child_codes(frame[child_key])
     flagged = [
         _flagged(classify_weighings(frame, part, codes, kbm), child, span)
         for part in sequence.blocks()
@@ -132,7 +132,7 @@ def _with_implausible(
 ) -> pd.DataFrame:
     """The flagged weighings and the child-months with an implausible weight, one row per
     child and month, with the row of the month's last implausible weight (-1: none)."""
-    wrong = monthly_sequence(frame, implausible_weights(frame), child_key=child_key)
+    wrong = monthly_sequence(frame, implausible_weights(frame), child_key=child_key, child=child)
     inside = (wrong.month >= span.first) & (wrong.month <= span.last)
     rows = wrong.rows[inside]
     implausible = pd.DataFrame(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from kbtool.arrays import BoolArray, FloatArray
+from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import flag_column, float_column, require_columns
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round, rounds_below
@@ -53,10 +53,13 @@ class Weighings:
     last_month_under_five: Int32Array
 
 
-def weighing_sequence(frame: pd.DataFrame, *, child_key: str = "child_key") -> MonthlySequence:
-    """Each child's counted weighing per month: the month's last valid one."""
+def weighing_sequence(
+    frame: pd.DataFrame, *, child_key: str = "child_key", child: IntArray | None = None
+) -> MonthlySequence:
+    """Each child's counted weighing per month: the month's last valid one (`child`: the rows'
+    child_codes, when the caller has them)."""
     require_columns(frame, [child_key, *WEIGHING_COLUMNS], zscores_hint=True)
-    return monthly_sequence(frame, valid_weighings(frame), child_key=child_key)
+    return monthly_sequence(frame, valid_weighings(frame), child_key=child_key, child=child)
 
 
 def valid_weighings(frame: pd.DataFrame) -> BoolArray:
