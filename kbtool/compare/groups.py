@@ -17,6 +17,7 @@ import pandas as pd
 
 from kbtool.errors import InputError
 from kbtool.places import facility_name, place_key
+from kbtool.reading.csv import sniff_delimiter
 from kbtool.reading.sources import read_text
 
 UNITS = ("kelurahan", "posyandu", "kecamatan")
@@ -112,9 +113,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         if path.suffix.lower() in WORKBOOK_SUFFIXES:
             return pd.read_excel(path, dtype=str, engine="calamine")
         text = read_text(str(path))
-        # the header's separator of the three (pandas' own guess may split on a letter)
-        header = text.lstrip("\n").partition("\n")[0]
-        sep = max(",;\t", key=header.count)
+        # the header's separator, as the register reader finds it (pandas' own guess may split
+        # on a letter)
+        sep = sniff_delimiter(text.lstrip("\n").partition("\n")[0])
         return pd.read_csv(io.StringIO(text), sep=sep, dtype=str)
     except InputError as err:
         raise InputError(f"--groups {err}") from err
