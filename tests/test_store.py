@@ -994,6 +994,32 @@ def test_import_registers_round_trip_through_the_reader(store: Path, tmp_path: P
     assert import_registers(str(path), store).sources[0].status == "already imported"
 
 
+def test_a_file_already_imported_adds_nothing_beside_a_new_one(store: Path, tmp_path: Path) -> None:
+    """A file's first batch may be read while its SHA-256 is computed: of a file the store
+    holds, no row, reject or count may reach the import that names it again."""
+
+    def register(name: str, visit: str, bad_weight_row: int) -> Path:
+        rows = make_visits(keyed_children(6), [visit])
+        rows.loc[bad_weight_row, "weight_kg"] = -3.0  # rejected: weight <= 0
+        path = tmp_path / name
+        rows.assign(
+            sex=rows["sex"].map({1: "L", 2: "P"}),
+            measure=rows["measure"].map({1: "terlentang", 2: "berdiri"}),
+            birth_date=rows["birth_date"].dt.strftime("%Y-%m-%d"),
+            visit_date=rows["visit_date"].dt.strftime("%Y-%m-%d"),
+        ).to_csv(path, index=False)
+        return path
+
+    old, new = register("old.csv", "2023-01-15", 0), register("new.csv", "2023-02-15", 1)
+    assert import_registers(old, store).rows_rejected == 1
+    second = import_registers([old, new], store)
+    assert [s.status for s in second.sources] == ["already imported", "imported"]
+    assert second.sources[0].rows_read == 0 and second.rows_read == 6
+    assert second.rows_stored == 5 and second.rows_rejected == 1
+    rejects = pd.read_csv(second.rejects_file or "")
+    assert rejects["file"].tolist() == ["new.csv"] and rejects["line"].tolist() == [3]
+
+
 SAMPLES = ROOT / "data" / "samples"
 
 

@@ -12,6 +12,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -137,7 +138,7 @@ class SourceInput:
     """One input to import: a display name, its SHA-256 and its batches (read lazily)."""
 
     name: str
-    sha256: str
+    sha256: str | Future[str]  # a Future while it is still being computed
     batches: Iterable[ReadBatch]
     size_bytes: int | None = None
 
@@ -156,9 +157,10 @@ def import_batches(
     allow_revert: bool = False,
     at_phase: PhaseCallback | None = None,
 ) -> ImportSummary:
-    """Import sources into the store, completely or not at all; a source whose SHA-256 the store
-    holds is not read. `sources` may be a function of the staging directory (to spool stdin
-    there). Rows restoring a value a later import corrected are skipped unless `allow_revert`."""
+    """Import sources into the store, completely or not at all; of a source whose SHA-256 the
+    store holds nothing is used (its first batch may be read while the SHA-256 is computed).
+    `sources` may be a function of the staging directory (to spool stdin there). Rows restoring
+    a value a later import corrected are skipped unless `allow_revert`."""
     started, started_at = time.monotonic(), catalogue.now()
     opened = create_or_open(resolve_store_dir(store))
     with (
@@ -219,23 +221,25 @@ class _Import:
         """Stage every new source, then resolve and commit; (import_id, rejects file) or Nones."""
         seen: set[str] = set()
         for source in sources(self.staging.root) if callable(sources) else sources:
-            summary = SourceSummary(
-                file=Path(source.name).name or source.name,
-                sha256=source.sha256,
-                status="imported",
-                size_bytes=source.size_bytes,
-            )
-            self.sources.append(summary)
-            known = catalogue.known_sha256(self.connection, source.sha256)
-            if known is not None or source.sha256 in seen:
-                summary.status = "already imported" if known else "repeated in this import"
-                summary.already_imported_by = known[0] if known else self.import_id
-                close = getattr(source.batches, "close", None)
-                if callable(close):
-                    close()
-                continue
-            seen.add(source.sha256)
-            self._stage(source, len(self.sources) - 1, summary)
+            # the first batch is read while the file's SHA-256 is still being computed
+            with closing(ahead(source.batches, lockstep=True, name="kbtool-read")) as batches:
+                sha256 = source.sha256
+                if not isinstance(sha256, str):
+                    sha256 = sha256.result()
+                summary = SourceSummary(
+                    file=Path(source.name).name or source.name,
+                    sha256=sha256,
+                    status="imported",
+                    size_bytes=source.size_bytes,
+                )
+                self.sources.append(summary)
+                known = catalogue.known_sha256(self.connection, sha256)
+                if known is not None or sha256 in seen:
+                    summary.status = "already imported" if known else "repeated in this import"
+                    summary.already_imported_by = known[0] if known else self.import_id
+                    continue  # what was read of it is dropped
+                seen.add(sha256)
+                self._stage(batches, len(self.sources) - 1, summary)
         self.at_phase("staged")
         if not any(s.status == "imported" for s in self.sources):
             return None, None
@@ -274,17 +278,13 @@ class _Import:
         roll_forward(self.store, self.connection)
         return self.import_id, rejects
 
-    def _stage(self, source: SourceInput, src: int, summary: SourceSummary) -> None:
-        """Read, prepare and write the source's batches, each step on a thread of its own."""
+    def _stage(self, batches: Iterable[ReadBatch], src: int, summary: SourceSummary) -> None:
+        """Prepare (on a thread) and write the source's batches, read on a thread of their own."""
 
         def prepared() -> Iterator[tuple[ReadBatch, Any, Any]]:
-            batches = ahead(source.batches, lockstep=True, name="kbtool-read")
-            try:
-                for batch in batches:
-                    staged, keys = self.staging.prepare(batch, summary.file, source.sha256)
-                    yield batch, staged, keys
-            finally:
-                batches.close()
+            for batch in batches:
+                staged, keys = self.staging.prepare(batch, summary.file, summary.sha256)
+                yield batch, staged, keys
 
         steps = ahead(prepared(), lockstep=True, name="kbtool-prepare")
         try:
@@ -351,15 +351,15 @@ def import_registers(
     options = replace(options, batch_rows=min(options.batch_rows, IMPORT_BATCH_ROWS))
 
     def provide(staging: Path) -> Iterator[SourceInput]:
-        for item in inputs:
-            path = _spool_stdin(staging / "stdin") if str(item) == "-" else Path(item)
-            # iter_read is a generator: a file already imported is never opened
-            yield SourceInput(
-                name=str(item),
-                sha256=file_sha256(path),
-                batches=iter_read(path, options),
-                size_bytes=path.stat().st_size,
-            )
+        with ThreadPoolExecutor(1, thread_name_prefix="kbtool-sha256") as hashing:
+            for item in inputs:
+                path = _spool_stdin(staging / "stdin") if str(item) == "-" else Path(item)
+                yield SourceInput(
+                    name=str(item),
+                    sha256=hashing.submit(file_sha256, path),
+                    batches=iter_read(path, options),
+                    size_bytes=path.stat().st_size,
+                )
 
     return import_batches(
         provide,
