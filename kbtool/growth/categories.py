@@ -19,57 +19,41 @@ LANGUAGES = ("en", "id")
 class Scheme:
     """Categories of one indicator: upper bounds and whether each bound is inclusive."""
 
-    indicator: str
     # ascending (bound, inclusive): a z falls in the first category whose bound it does not exceed
     bounds: tuple[tuple[float, bool], ...]
     labels_en: tuple[str, ...]
     labels_id: tuple[str, ...]
 
 
-# TB/U, PB/U (HAZ): sangat pendek < -3; pendek -3 to < -2; normal -2 to +3; tinggi > +3
-HAZ_SCHEME = Scheme(
-    "haz",
-    ((-3.0, False), (-2.0, False), (3.0, True)),
-    ("severely stunted", "stunted", "normal", "tall"),
-    ("sangat pendek", "pendek", "normal", "tinggi"),
-)
-
-# BB/U (WAZ): sangat kurang < -3; kurang -3 to < -2; normal -2 to +1; risiko berat badan lebih > +1
-WAZ_SCHEME = Scheme(
-    "waz",
-    ((-3.0, False), (-2.0, False), (1.0, True)),
-    ("severely underweight", "underweight", "normal", "risk of overweight"),
-    (
-        "berat badan sangat kurang",
-        "berat badan kurang",
-        "berat badan normal",
-        "risiko berat badan lebih",
-    ),
-)
-
 # BB/PB, BB/TB (WHZ) and IMT/U (BMIZ) share the scale: gizi buruk < -3; gizi kurang -3 to < -2;
 # gizi baik -2 to +1; berisiko gizi lebih > +1 to +2; gizi lebih > +2 to +3; obesitas > +3
-_WASTING_BOUNDS = ((-3.0, False), (-2.0, False), (1.0, True), (2.0, True), (3.0, True))
-_WASTING_EN = (
-    "severely wasted",
-    "wasted",
-    "normal",
-    "possible risk of overweight",
-    "overweight",
-    "obese",
+_WASTING = Scheme(
+    ((-3.0, False), (-2.0, False), (1.0, True), (2.0, True), (3.0, True)),
+    ("severely wasted", "wasted", "normal", "possible risk of overweight", "overweight", "obese"),
+    ("gizi buruk", "gizi kurang", "gizi baik", "berisiko gizi lebih", "gizi lebih", "obesitas"),
 )
-_WASTING_ID = (
-    "gizi buruk",
-    "gizi kurang",
-    "gizi baik",
-    "berisiko gizi lebih",
-    "gizi lebih",
-    "obesitas",
-)
-WHZ_SCHEME = Scheme("whz", _WASTING_BOUNDS, _WASTING_EN, _WASTING_ID)
-BMIZ_SCHEME = Scheme("bmiz", _WASTING_BOUNDS, _WASTING_EN, _WASTING_ID)
-
-SCHEMES = {s.indicator: s for s in (HAZ_SCHEME, WAZ_SCHEME, WHZ_SCHEME, BMIZ_SCHEME)}
+SCHEMES = {
+    # TB/U, PB/U (HAZ): sangat pendek < -3; pendek -3 to < -2; normal -2 to +3; tinggi > +3
+    "haz": Scheme(
+        ((-3.0, False), (-2.0, False), (3.0, True)),
+        ("severely stunted", "stunted", "normal", "tall"),
+        ("sangat pendek", "pendek", "normal", "tinggi"),
+    ),
+    # BB/U (WAZ): sangat kurang < -3; kurang -3 to < -2; normal -2 to +1; risiko berat badan
+    # lebih > +1
+    "waz": Scheme(
+        ((-3.0, False), (-2.0, False), (1.0, True)),
+        ("severely underweight", "underweight", "normal", "risk of overweight"),
+        (
+            "berat badan sangat kurang",
+            "berat badan kurang",
+            "berat badan normal",
+            "risiko berat badan lebih",
+        ),
+    ),
+    "whz": _WASTING,
+    "bmiz": _WASTING,
+}
 
 # the label of a z-score WHO flags as biologically implausible
 FLAGGED_LABEL = {"en": "implausible", "id": "tidak wajar"}
