@@ -65,23 +65,23 @@ def zscores_for_frame(frame: pd.DataFrame, *, full_precision: bool = False) -> Z
 
 
 def _nullable_int(
-    values: npt.NDArray, missing: npt.NDArray[np.bool_], dtype: str
+    values: npt.NDArray, missing: npt.NDArray[np.bool_], dtype: npt.DTypeLike
 ) -> pd.arrays.IntegerArray:
-    return pd.arrays.IntegerArray(values.astype(dtype.lower()), missing.copy())
+    return pd.arrays.IntegerArray(values.astype(dtype), missing.copy())
 
 
-def zscore_table(
-    result: ZScoreArrays,
-    *,
-    full_precision: bool = False,
-    lang: str = "en",
-    index: pd.Index | None = None,
+def compute_zscores(
+    frame: pd.DataFrame | pa.Table, *, full_precision: bool = False, lang: str = "en"
 ) -> pd.DataFrame:
-    """The z-scores as kbtool's output columns (ZSCORE_COLUMNS), with Permenkes statuses: flags
-    0/1 (empty with their z); statuses always classify z rounded to 2 decimals, as WHO Anthro."""
+    """ZSCORE_COLUMNS for every row of a canonical measurement DataFrame or Arrow Table, on the
+    frame's index (kbtool.growth.zscores says which WHO rules apply): flags 0/1 (empty with
+    their z); statuses always classify z rounded to 2 decimals, as WHO Anthro."""
+    if isinstance(frame, pa.Table):
+        frame = frame.to_pandas()
+    result = zscores_for_frame(frame, full_precision=full_precision)
     age = result.age_days
     columns: dict[str, object] = {
-        "age_days": _nullable_int(np.nan_to_num(age), np.isnan(age), "Int32"),
+        "age_days": _nullable_int(np.nan_to_num(age), np.isnan(age), np.int32),
         "lenhei_cm": result.lenhei_cm if full_precision else r_round(result.lenhei_cm, Z_DECIMALS),
     }
     statuses = {}
@@ -90,21 +90,10 @@ def zscore_table(
         if indicator == "bmiz":
             columns["bmi"] = result.bmi if full_precision else r_round(result.bmi, Z_DECIMALS)
         columns[indicator] = z
-        columns[f"{indicator}_flag"] = _nullable_int(flag, np.isnan(z), "Int8")
+        columns[f"{indicator}_flag"] = _nullable_int(flag, np.isnan(z), np.int8)
         rounded = r_round(z, Z_DECIMALS) if full_precision else z
         statuses[f"{indicator}_status"] = classify(rounded, indicator, flagged=flag, lang=lang)
     columns["position_flag"] = _nullable_int(
-        result.position_flag, np.zeros(len(age), dtype=bool), "Int8"
+        result.position_flag, np.zeros(len(age), dtype=bool), np.int8
     )
-    return pd.DataFrame({**columns, **statuses}, index=index)
-
-
-def compute_zscores(
-    frame: pd.DataFrame | pa.Table, *, full_precision: bool = False, lang: str = "en"
-) -> pd.DataFrame:
-    """ZSCORE_COLUMNS for every row of a canonical measurement DataFrame or Arrow Table, on the
-    frame's index; kbtool.growth.zscores says which WHO rules apply."""
-    if isinstance(frame, pa.Table):
-        frame = frame.to_pandas()
-    result = zscores_for_frame(frame, full_precision=full_precision)
-    return zscore_table(result, full_precision=full_precision, lang=lang, index=frame.index)
+    return pd.DataFrame({**columns, **statuses}, index=frame.index)
