@@ -40,20 +40,6 @@ HeaderPicker = Callable[[Sequence[str], str], Mapping[str, str]]
 _RUN_SOURCE = "run-file-{index}"
 
 
-@dataclass
-class FileMeasurements:
-    """Measurements of the accepted rows and the rows the reader rejected, per file counted."""
-
-    frame: pd.DataFrame
-    rejects: pd.DataFrame
-    rows_read: int
-    sources: list[dict[str, object]] = field(default_factory=list)
-    unknown_kelurahan: set[str] = field(default_factory=set)
-    # rows of a later file dropped as a measurement an earlier file holds under another key
-    matched_across_keys: int = 0
-    warnings: list[str] = field(default_factory=list)  # the reader's, each once
-
-
 def measurements_from_files(
     sources: Sequence[str | Path],
     options: ReadOptions | None = None,
@@ -74,7 +60,6 @@ def measurements_from_files(
     rejects: list[pd.DataFrame] = []
     summaries: list[dict[str, object]] = []
     rows_read = 0
-    unknown: set[str] = set()
     warnings: dict[str, None] = {}
     for index, source in enumerate(sources):
         file_rows = 0
@@ -87,11 +72,10 @@ def measurements_from_files(
             rows = batch.rows
             if not len(rows):
                 continue
-            staged, _, places = stored_form(
+            staged, _, _ = stored_form(
                 rows, aliases, hasher, import_id="(files)", source_file=str(source),
                 source_sha256="", key_source=_RUN_SOURCE.format(index=index),
             )  # fmt: skip
-            unknown |= set(places.unknown_kelurahan)
             table = staged.table
             for name, values in _raw_cells(batch.raw, raw_columns, source, pick_headers).items():
                 table = table.append_column(name, values)
@@ -133,8 +117,9 @@ def measurements_from_files(
         pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
     )
     return FileMeasurements(
-        frame, reject_frame, rows_read, summaries, unknown, matched, list(warnings)
-    )
+        frame, summaries, {"inputs": list(sources)}, rows_read, reject_frame, matched,
+        measurements=len(frame), undated=_undated(frame), warnings=list(warnings),
+    )  # fmt: skip
 
 
 def _raw_cells(
@@ -177,7 +162,9 @@ class Loaded:
     origin: dict[str, object]  # where they came from, as an option of the run
     rows_read: int = 0
     rejects: pd.DataFrame | None = None  # files only
-    matched_across_keys: int = 0  # files only: see FileMeasurements
+    # files only: rows of a later file dropped as a measurement an earlier file holds under
+    # another key
+    matched_across_keys: int = 0
     doubtful: int = 0  # the store only: measurements repeated under two keys
     measurements: int = 0
     undated: int = 0  # measurements without a visit date
@@ -221,6 +208,13 @@ class Loaded:
         return f"{self.rows_read:,} rows read, {self.measurements:,} measurements"
 
 
+@dataclass
+class FileMeasurements(Loaded):
+    """Measurements read from register files: always one whole frame."""
+
+    frame: pd.DataFrame
+
+
 def load_measurements(
     inputs: Sequence[str] | None,
     store: str | Path | None,
@@ -236,18 +230,7 @@ def load_measurements(
     memory of one year's measurements, not of all. `pick_headers`: see measurements_from_files."""
     columns = list(dict.fromkeys(columns))
     if inputs:
-        files = measurements_from_files(inputs, options, columns=columns, pick_headers=pick_headers)
-        return Loaded(
-            files.frame,
-            files.sources,
-            {"inputs": list(inputs)},
-            files.rows_read,
-            files.rejects,
-            files.matched_across_keys,
-            measurements=len(files.frame),
-            undated=_undated(files.frame),
-            warnings=files.warnings,
-        )
+        return measurements_from_files(inputs, options, columns=columns, pick_headers=pick_headers)
     from kbtool.store import (
         duplicates_across_keys,
         list_sources,
