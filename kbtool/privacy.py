@@ -477,10 +477,8 @@ def personal_columns(
     The child's identifier and name as read, any header `personal_header` names, any column of
     16-digit numbers, and RT/RW where the register also has an address.
     """
-    found: dict[str, str] = {}
-    for canonical, what in (("child_id", "an identity number"), ("name", "a name")):
-        if canonical in column_map:
-            found[column_map[canonical]] = what
+    mapped = (("child_id", "an identity number"), ("name", "a name"))
+    found = {column_map[canonical]: what for canonical, what in mapped if canonical in column_map}
     for header in raw.columns:
         named = personal_header(str(header))
         if named is not None:
