@@ -10,10 +10,8 @@ A command picks a format (:func:`resolve_format`) and hands a DataFrame or Arrow
   and ``0`` for ``-0.0``, integers as integers, booleans as ``true``/``false``, dates as
   ``yyyy-mm-dd``, a missing value as an empty CSV cell or JSON ``null``. CSV quotes a cell only
   when it holds a comma, quote or line break (RFC 4180).
-- Provenance travels with the formats that can carry it: a ``meta`` block in json, schema
-  metadata key ``kbtool`` in parquet, an ``about`` sheet in xlsx.
-- ``-`` or None means stdout; a file is written atomically (:func:`atomic_write`), so a job
-  killed mid-export never leaves a half-written file behind.
+- Provenance travels in json, parquet and xlsx (:class:`Provenance`); a file is written
+  atomically (:func:`atomic_write`), never left half-written by a killed job.
 """
 
 from __future__ import annotations
@@ -54,6 +52,7 @@ if TYPE_CHECKING:  # pandas is only handed in; pyarrow converts it
 # Formats, and how a command chooses one
 
 FORMATS = ("table", "csv", "jsonl", "json", "parquet", "xlsx")
+_MACHINE = "|".join(FORMATS[1:])  # the formats a file can hold, as a message names them
 BINARY_FORMATS = frozenset({"parquet", "xlsx"})
 # Formats whose rows can be written batch by batch as they are computed (write_batches).
 STREAMED_FORMATS = frozenset({"csv", "jsonl"})
@@ -86,10 +85,9 @@ def resolve_format(fmt: str | None, output: str | os.PathLike[str] | None) -> st
     elif not is_stdout(output):
         suffix = Path(str(output)).suffix.lower()
         if suffix not in SUFFIX_FORMATS:
-            machine = "|".join(name for name in FORMATS if name != "table")
             raise UsageError(
                 f"cannot tell the format of {str(output)!r} from its suffix; "
-                f"add --format {machine} or use one of {', '.join(SUFFIX_FORMATS)}"
+                f"add --format {_MACHINE} or use one of {', '.join(SUFFIX_FORMATS)}"
             )
         chosen = SUFFIX_FORMATS[suffix]
     else:
@@ -103,7 +101,7 @@ def check_destination(fmt: str, output: str | os.PathLike[str] | None) -> None:
     if fmt == "table" and not is_stdout(output):
         raise UsageError(
             f"the table format only prints to the terminal; to write {str(output)!r} use "
-            "--format csv|jsonl|json|parquet|xlsx or a file name ending in one of those"
+            f"--format {_MACHINE} or a file name ending in one of those"
         )
     if fmt in BINARY_FORMATS and is_stdout(output) and stdout_is_terminal():
         raise UsageError(f"refusing to write {fmt} to a terminal; use -o FILE or pipe it")
