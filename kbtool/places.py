@@ -175,8 +175,6 @@ class NormalisedNames:
 def normalise_place_names(values: pd.Series, kind: str, table: AliasTable) -> NormalisedNames:
     """Map each name to its canonical spelling; unknown names are title-cased and reported,
     missing or blank names stay missing."""
-    if kind not in PLACE_KINDS:
-        raise ValueError(f"kind must be one of {PLACE_KINDS}, not {kind!r}")
     codes, uniques = pd.factorize(values)
     known = table.names[kind]
     canonical: list[str | None] = []

@@ -517,9 +517,6 @@ def _write_xlsx(
     import xlsxwriter  # only xlsx output pays for the import
 
     sheets = [(data_sheet, table), *((name, frame_to_arrow(f)) for name, f in extra_sheets.items())]
-    names = [name for name, _ in sheets] + ["about"]
-    if len({name.lower() for name in names}) != len(names):
-        raise ValueError(f"xlsx sheet names must be distinct; data and about are taken: {names}")
     for name, sheet in sheets:
         if sheet.num_rows + 1 > XLSX_MAX_ROWS or sheet.num_columns > XLSX_MAX_COLUMNS:
             raise OutputError(
