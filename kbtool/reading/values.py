@@ -87,17 +87,14 @@ _YES = "y,ya,yes,1,true,t,ada,+"
 _NO = "n,tidak,tdk,no,0,false,f,tidak ada,normal"
 
 
-def _codes(*words_and_codes: tuple[str, Any]) -> dict[str, Any]:
-    return {word: code for words, code in words_and_codes for word in words.split(",")}
-
-
 _SPACES = re.compile(r"[\s_\-]+")
 _WHOLE_NUMBER = re.compile(r"([0-9]+)\.0+")
 
 
-def _category(codes: dict[str, Any], missing: Any, bad: int) -> Callable[[str], tuple[Any, int]]:
-    """Text -> (code, reason) by a table of words, compared in lower case, spaces and dashes
-    alike ("Laki-laki" is "laki laki"); "1.0" from a float column is "1"."""
+def _category(words: dict[str, Any], dtype: npt.DTypeLike, missing: Any, bad: int) -> ColumnParser:
+    """A column of words (comma-separated lists -> their code), compared in lower case, spaces
+    and dashes alike ("Laki-laki" is "laki laki"); "1.0" from a float column is "1"."""
+    codes = {word: code for listed, code in words.items() for word in listed.split(",")}
 
     def parse(text: str) -> tuple[Any, int]:
         key = _SPACES.sub(" ", text.strip().lower()).strip()
@@ -106,7 +103,7 @@ def _category(codes: dict[str, Any], missing: Any, bad: int) -> Callable[[str], 
             return missing, OK
         return (codes[key], OK) if key in codes else (missing, bad)
 
-    return parse
+    return ColumnParser(parse, dtype, missing)
 
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -119,10 +116,10 @@ _AGE_TEXT = re.compile(
 )
 
 
-def _number_parser(
-    non_positive: int | None, negative: int | None, age_text: bool
-) -> Callable[[str], tuple[float, int]]:
-    """Text -> (number, reason); a decimal comma is a decimal point."""
+def _number_column(too_low: int, age: bool = False) -> ColumnParser:
+    """A column of numbers, a decimal comma a decimal point; plain ones read by arrow's cast. A
+    number below 0, or 0 but for an age, is `too_low`; an age may be written in years, months
+    and days."""
 
     def parse(text: str) -> tuple[float, int]:
         stripped = text.strip()
@@ -130,20 +127,37 @@ def _number_parser(
             return math.nan, OK
         if _NUMBER.fullmatch(stripped):
             value = float(stripped.replace(",", "."))
-        elif age_text and (match := _AGE_TEXT.fullmatch(stripped)) and any(match.groups()):
+        elif age and (match := _AGE_TEXT.fullmatch(stripped)) and any(match.groups()):
             years, months, days = (int(g) if g else 0 for g in match.group("y", "m", "d"))
             value = years * 12 + months + days / DAYS_PER_MONTH
         else:
             return math.nan, BAD_NUMBER
         if not math.isfinite(value):
             return math.nan, BAD_NUMBER
-        if non_positive is not None and value <= 0:
-            return math.nan, non_positive
-        if negative is not None and value < 0:
-            return math.nan, negative
+        if value < 0 if age else value <= 0:
+            return math.nan, too_low
         return value, OK
 
-    return parse
+    def cast(text: pa.ChunkedArray) -> Parsed | None:
+        try:
+            numbers = pc.cast(text, pa.float64())
+        except pa.ArrowInvalid:  # spaces around, a decimal comma
+            trimmed = pc.utf8_trim_whitespace(text)
+            trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, TEXT), trimmed)
+            try:
+                numbers = pc.cast(pc.replace_substring(trimmed, ",", "."), pa.float64())
+            except pa.ArrowInvalid:
+                return None
+        if pc.any(pc.is_nan(numbers)).as_py():
+            return None  # "nan" and "NaN" are missing, "+nan" is no number: the parser knows
+        values = numbers.to_numpy(zero_copy_only=False)
+        reasons = np.zeros(len(values), dtype=np.uint8)
+        with np.errstate(invalid="ignore"):
+            reasons[values < 0 if age else values <= 0] = too_low
+        reasons[np.isinf(values)] = BAD_NUMBER  # (-inf too: no number, as the parser says)
+        return Parsed(np.where(reasons == OK, values, np.nan), reasons)
+
+    return ColumnParser(parse, np.float64, math.nan, cast)
 
 
 _TIME = (
@@ -251,22 +265,14 @@ class ColumnParser:
         dtype: npt.DTypeLike,
         missing: object,
         cast: Callable[[pa.ChunkedArray], Parsed | None] | None = None,
-        strip_times: bool = False,
     ) -> None:
         self.parse, self.dtype, self.missing, self.cast = parse, dtype, missing, cast
-        self.strip_times = strip_times
         self.known: dict[str, tuple[Any, int]] = {}
 
     def __call__(self, text: pa.ChunkedArray) -> Parsed:
         if self.cast is not None and (parsed := self.cast(text)) is not None:
             return parsed
-        encoded = text.dictionary_encode().combine_chunks()
-        distinct = len(encoded.dictionary)
-        if self.strip_times and distinct > 1_000 and 2 * distinct > len(text):
-            # timestamps are all distinct: the dates without their times of day are not
-            text = pc.replace_substring_regex(text, _DATE_AND_TIME, r"\1")
-            encoded = text.dictionary_encode().combine_chunks()
-        self.prepare(encoded.dictionary)
+        encoded = self.encode(text)
         if len(self.known) > _CACHE_LIMIT:
             self.known = {}
         known, parse = self.known, self.parse
@@ -277,8 +283,9 @@ class ColumnParser:
         rows = encoded.indices.fill_null(len(results)).to_numpy()
         return Parsed(values[rows], reasons[rows])
 
-    def prepare(self, distinct: pa.Array) -> None:
-        """Called with a block's distinct texts before they are parsed (see DateParser)."""
+    def encode(self, text: pa.ChunkedArray) -> pa.DictionaryArray:
+        """A block's texts as their distinct values and an index per row."""
+        return text.dictionary_encode().combine_chunks()
 
 
 class DateOrder:
@@ -337,57 +344,30 @@ class DateParser(ColumnParser):
 
     def __init__(self, today: date, order: DateOrder) -> None:
         reads = order.order or DAY_FIRST
-        parse, cast = _date_parser(today, reads), _cast_dates(today)
-        super().__init__(parse, np.int64, NAT_DAYS, cast, strip_times=True)
+        parse = _date_parser(today, reads)
+        super().__init__(parse, np.int64, NAT_DAYS, self._cast_iso)
         self.today, self.shared, self.reads = today, order, reads
         self.dated, self.watching = False, True
 
-    def prepare(self, distinct: pa.Array) -> None:
-        if self.watching and self.shared.see(distinct):
+    def encode(self, text: pa.ChunkedArray) -> pa.DictionaryArray:
+        """The distinct texts (of timestamps, without their times of day), shown to the
+        DateOrder; the parser then reads in its order."""
+        encoded = super().encode(text)
+        distinct = len(encoded.dictionary)
+        if distinct > 1_000 and 2 * distinct > len(text):
+            # timestamps are all distinct: the dates without their times of day are not
+            encoded = super().encode(pc.replace_substring_regex(text, _DATE_AND_TIME, r"\1"))
+        if self.watching and self.shared.see(encoded.dictionary):
             self.dated = True
         if self.shared.order is not None and self.shared.order != self.reads:
             self.reads = self.shared.order
             self.parse = _date_parser(self.today, self.reads)
             self.known = {}
+        return encoded
 
-
-def _cast_numbers(
-    non_positive: int | None, negative: int | None
-) -> Callable[[pa.ChunkedArray], Parsed | None]:
-    """Plain decimal numbers (point or comma, spaces around) read by arrow's cast."""
-
-    def cast(text: pa.ChunkedArray) -> Parsed | None:
-        try:
-            numbers = pc.cast(text, pa.float64())
-        except pa.ArrowInvalid:
-            trimmed = pc.utf8_trim_whitespace(text)
-            trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, TEXT), trimmed)
-            try:
-                numbers = pc.cast(pc.replace_substring(trimmed, ",", "."), pa.float64())
-            except pa.ArrowInvalid:
-                return None
-        if pc.any(pc.is_nan(numbers)).as_py():
-            return None  # "nan" and "NaN" are missing, "+nan" is no number: the parser knows
-        values = numbers.to_numpy(zero_copy_only=False)
-        reasons = np.zeros(len(values), dtype=np.uint8)
-        with np.errstate(invalid="ignore"):
-            if non_positive is not None:
-                reasons[values <= 0] = non_positive
-            if negative is not None:
-                reasons[values < 0] = negative
-        reasons[np.isinf(values)] = BAD_NUMBER  # (-inf too: no number, as the parser says)
-        return Parsed(np.where(reasons == OK, values, np.nan), reasons)
-
-    return cast
-
-
-def _cast_dates(today: date) -> Callable[[pa.ChunkedArray], Parsed | None]:
-    """ISO dates from 1900 on (2023-01-05, and with a time 2023-01-05 10:30[:00]) read by
-    arrow's cast; a date after `today` is rejected."""
-    earliest = _EARLIEST.toordinal() - _UNIX_ORDINAL
-    latest = today.toordinal() - _UNIX_ORDINAL
-
-    def cast(text: pa.ChunkedArray) -> Parsed | None:
+    def _cast_iso(self, text: pa.ChunkedArray) -> Parsed | None:
+        """ISO dates from 1900 on (2023-01-05, and with a time 2023-01-05 10:30[:00]) read by
+        arrow's cast; a date after `today` is rejected."""
         lengths = pc.min_max(pc.binary_length(text)).as_py()
         # (arrow also reads an hour alone, 2023-01-05 10, which the parser rejects)
         if lengths["min"] != lengths["max"] or lengths["min"] not in (10, 16, 19):
@@ -397,40 +377,30 @@ def _cast_dates(today: date) -> Callable[[pa.ChunkedArray], Parsed | None]:
         except pa.ArrowInvalid:
             return None
         days = pc.cast(pc.cast(stamps, pa.date32()), pa.int32())  # (a time of day floored)
-        if pc.min(days).as_py() < earliest:
+        if pc.min(days).as_py() < _EARLIEST.toordinal() - _UNIX_ORDINAL:
             return None  # the parser tells the year 0 from the year 1899
         values = days.cast(pa.int64()).fill_null(NAT_DAYS).to_numpy()
-        future = values > latest
+        future = values > self.today.toordinal() - _UNIX_ORDINAL
         if not future.any():
             return Parsed(values, np.zeros(len(values), dtype=np.uint8))
         return Parsed(np.where(future, NAT_DAYS, values), (future * FUTURE_DATE).astype(np.uint8))
-
-    return cast
 
 
 def column_parsers(today: date, dates: DateOrder) -> dict[str, ColumnParser]:
     """A fresh parser for each canonical column read as values (the rest are text), and one
     for a standing height read beside a length (STANDING_HEIGHT); the date columns read in
     the file's `dates` order."""
-
-    def number(non_positive: int | None, negative: int | None, age: bool = False) -> ColumnParser:
-        parse = _number_parser(non_positive, negative, age)
-        return ColumnParser(parse, np.float64, math.nan, _cast_numbers(non_positive, negative))
-
-    sex = _category(_codes((_MALE, SEX_MALE), (_FEMALE, SEX_FEMALE)), 0, BAD_SEX)
-    positions = _codes((_STANDING, MEASURE_HEIGHT), (_RECUMBENT, MEASURE_LENGTH))
-    measure = _category(positions, MEASURE_UNKNOWN, BAD_MEASURE)
-    oedema = _category(_codes((_YES, True), (_NO, False)), False, BAD_OEDEMA)
+    positions = {_STANDING: MEASURE_HEIGHT, _RECUMBENT: MEASURE_LENGTH}
     return {
-        "sex": ColumnParser(sex, np.int8, 0),
-        "measure": ColumnParser(measure, np.int8, MEASURE_UNKNOWN),
-        "oedema": ColumnParser(oedema, np.bool_, False),
+        "sex": _category({_MALE: SEX_MALE, _FEMALE: SEX_FEMALE}, np.int8, 0, BAD_SEX),
+        "measure": _category(positions, np.int8, MEASURE_UNKNOWN, BAD_MEASURE),
+        "oedema": _category({_YES: True, _NO: False}, np.bool_, False, BAD_OEDEMA),
         "birth_date": DateParser(today, dates),
         "visit_date": DateParser(today, dates),
-        "age_months": number(None, AGE_NEGATIVE, age=True),
-        "weight_kg": number(WEIGHT_NOT_POSITIVE, None),
-        "height_cm": number(HEIGHT_NOT_POSITIVE, None),
-        STANDING_HEIGHT: number(HEIGHT_NOT_POSITIVE, None),
+        "age_months": _number_column(AGE_NEGATIVE, age=True),
+        "weight_kg": _number_column(WEIGHT_NOT_POSITIVE),
+        "height_cm": _number_column(HEIGHT_NOT_POSITIVE),
+        STANDING_HEIGHT: _number_column(HEIGHT_NOT_POSITIVE),
     }
 
 
