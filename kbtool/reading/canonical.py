@@ -266,10 +266,8 @@ class Converter:
             parser = self.parsers[name]
             if name in parsed and isinstance(parser, DateParser):
                 parser.watching = False  # (its texts were counted once already)
-                try:
-                    parsed[name] = parser(block.cells[block.layout.columns[name]])
-                finally:
-                    parser.watching = True
+                parsed[name] = parser(block.cells[block.layout.columns[name]])
+                parser.watching = True
 
     def _date_orders(self, layout: Layout) -> list[str]:
         """Once a file, per date column: the order of day and month when the values chose it

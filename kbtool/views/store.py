@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pandas as pd
 
 from kbtool.store import DamagedFile, ImportSummary
@@ -26,18 +28,10 @@ SOURCES_HEADERS = terms("store.sources_headers")
 
 def damaged_frame(damaged: list[DamagedFile]) -> pd.DataFrame:
     """One row per damaged store file: where, what is wrong, its rows, the import and sources."""
-    frame = pd.DataFrame(
-        {
-            "path": [d.path for d in damaged],
-            "problem": [d.problem for d in damaged],
-            "rows": [d.rows for d in damaged],
-            "import_id": [d.import_id for d in damaged],
-            "sources": ["; ".join(d.sources) for d in damaged],
-        }
-    )
-    # typed when empty too: a sound store's report has text columns, not float64
-    text = {"path": "str", "problem": "str", "import_id": "str", "sources": "str"}
-    return frame.astype({**text, "rows": "int64"})
+    types = {"path": "str", "problem": "str", "rows": "int64", "import_id": "str", "sources": "str"}
+    frame = pd.DataFrame(map(asdict, damaged), columns=list(types))
+    frame["sources"] = frame["sources"].map("; ".join)
+    return frame.astype(types)  # typed when empty too: text columns, not float64
 
 
 def import_lines(summary: ImportSummary, lang: str) -> list[Line]:
