@@ -6,6 +6,7 @@ import collections
 import hashlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -1049,6 +1050,15 @@ def test_eppgbm_sample_round_trip_keeps_no_names(
     blob = all_store_bytes(store)
     assert len(identifying) > 100
     assert [value for value in identifying if value.encode() in blob] == []
+
+
+def test_value_columns_are_the_documented_ones() -> None:
+    """VALUE_COLUMNS, derived from the reader's columns, are those docs/store-format.md says
+    value_hash covers, so a new reader column cannot change every stored row's hash (their
+    order is held by the value_hash tests below)."""
+    text = " ".join((Path(__file__).parents[1] / "docs" / "store-format.md").read_text().split())
+    covered = text.split("`value_hash` covers ")[1].split(" only for rows")[0]
+    assert sorted(re.findall(r"`(\w+)`", covered)) == sorted(schema.VALUE_COLUMNS)
 
 
 # value_hash of eleven zero words, computed with the definition when the format was fixed

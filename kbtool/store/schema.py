@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from kbtool.columns import (
+    CANONICAL_COLUMNS,
     NAT_DAYS,
     calendar_parts,
     day_numbers,
@@ -135,22 +136,10 @@ def constant_column(value: str, n: int) -> pa.DictionaryArray:
     )
 
 
-# The measured values that make two rows of one child and visit date "the same measurement".
-# Part of the store format (docs/store-format.md): listed here, not derived from the reader's
-# columns, so that a new reader column cannot change the hash of every stored row.
-VALUE_COLUMNS = (
-    "sex",
-    "birth_date",
-    "age_months",
-    "weight_kg",
-    "height_cm",
-    "measure",
-    "oedema",
-    "posyandu",
-    "kelurahan",
-    "kecamatan",
-    "puskesmas",
-)
+# The measured values that make two rows of one child and visit date "the same measurement":
+# every canonical column but those naming the child and the visit. Part of the store format
+# (docs/store-format.md; a test holds this list to the one written there).
+VALUE_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in ("child_id", "name", "visit_date"))
 
 # value_hash's constants (docs/store-format.md): the golden-ratio constant G and FNV-1a 64's prime
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
