@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_type_hints
 
@@ -224,15 +224,14 @@ class Writing:
         write_result(result, fmt=self.format, output=self.output, lang=self.lang, **details)
 
 
-GROUPS = (Reading, Source, Writing)
-
-
 def command(function: F) -> F:
-    """A command whose parameters include option groups (Reading, Source, Writing): Typer sees
-    each group's options after the command's own, and the command is called with the group."""
+    """A command whose parameters include option groups (dataclasses of options: Reading, Source,
+    Writing, ...): Typer sees each group's options after the command's own, and the command is
+    called with the group."""
     signature = inspect.signature(function, eval_str=True)
-    groups = {p.name: p.annotation for p in signature.parameters.values() if p.annotation in GROUPS}
-    own = [p for p in signature.parameters.values() if p.name not in groups]
+    given = signature.parameters.values()
+    groups: dict[str, Any] = {p.name: p.annotation for p in given if is_dataclass(p.annotation)}
+    own = [p for p in given if p.name not in groups]
     added = {name: _options(group) for name, group in groups.items()}
 
     @functools.wraps(function)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+import pandas as pd
 import typer
 
 from kbtool.commands.options import Source, Writing, choice, choices, command
@@ -102,18 +105,42 @@ TotalOption = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class Counting:
+    """What prevalence and trend count: the indicators (--indicator) per group (--by) in some
+    calendar months (--months); the figures of groups under --min-n children suppressed."""
+
+    indicator: IndicatorOption = None
+    by: ByOption = None
+    months: MonthsOption = None
+    min_n: MinNOption = DEFAULT_MIN_N
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        return tuple(self.indicator or ()) or ("stunting",)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(self.by or ()) or ("kelurahan",)
+
+    def prevalence(self, frames: Iterable[pd.DataFrame], **options: Any) -> pd.DataFrame:
+        """compute_prevalence_of_parts of `frames` with these options and `options` (period,
+        total, design)."""
+        return compute_prevalence_of_parts(
+            frames, indicators=self.indicators, by=self.groups, months=self.months,
+            min_n=self.min_n, child_key="child_key", **options,
+        )  # fmt: skip
+
+
 @command
 def prevalence(
-    indicator: IndicatorOption = None,
-    by: ByOption = None,
     cluster: ClusterOption = None,
     strata: StrataOption = None,
     weights: WeightsOption = None,
     period: PeriodOption = "year",
-    months: MonthsOption = None,
-    min_n: MinNOption = DEFAULT_MIN_N,
     total: TotalOption = True,
     *,
+    counting: Counting,
     writing: Writing,
     source: Source,
 ) -> None:
@@ -131,25 +158,13 @@ def prevalence(
       kbtool prevalence --indicator wasting --by kecamatan,sex -f csv
       kbtool prevalence --months 2,8 -o stunting.xlsx --lang id
     """
-    groups = tuple(by or ()) or ("kelurahan",)
-    indicators = tuple(indicator or ()) or ("stunting",)
     design = SampleDesign(cluster=cluster, strata=strata, weights=weights)
     if not source.inputs:
         _stored_only(design)
-    needed = columns_needed(groups, indicators, design)
+    needed = columns_needed(counting.groups, counting.indicators, design)
     # periods lie within a visit year: the store is read and counted one year at a time
     loaded = source.load(needed, writing.lang, by_year=True)
-    result = compute_prevalence_of_parts(
-        loaded.frames(),
-        indicators=indicators,
-        design=design,
-        by=groups,
-        period=period,
-        months=months,
-        min_n=min_n,
-        total=total,
-        child_key="child_key",
-    )
+    result = counting.prevalence(loaded.frames(), design=design, period=period, total=total)
     about = provenance(result, loaded.origin, loaded.sources)
     lang = writing.lang
     view, styles = table_view(result, lang=lang)

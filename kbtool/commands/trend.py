@@ -8,10 +8,10 @@ import typer
 
 from kbtool.commands.common import report_loaded
 from kbtool.commands.options import Source, Writing, bad_option, command
-from kbtool.commands.prevalence import ByOption, IndicatorOption, MinNOption, MonthsOption
+from kbtool.commands.prevalence import Counting
 from kbtool.errors import InputError, UsageError
 from kbtool.measurements import load_measurements
-from kbtool.prevalence import DEFAULT_MIN_N, columns_needed, compute_prevalence_of_parts
+from kbtool.prevalence import columns_needed
 from kbtool.trend import DEFAULT_TARGETS, Target, compute_trend, provenance
 from kbtool.views.trend import in_language, table_view, title
 
@@ -39,12 +39,9 @@ TargetOption = Annotated[
 
 @command
 def trend(
-    indicator: IndicatorOption = None,
-    by: ByOption = None,
     target: TargetOption = None,
-    months: MonthsOption = None,
-    min_n: MinNOption = DEFAULT_MIN_N,
     *,
+    counting: Counting,
     writing: Writing,
     source: Source,
 ) -> None:
@@ -64,18 +61,12 @@ def trend(
     read_options = source.of_files()
     lang = writing.lang
     targets = parse_targets(target)
-    groups = tuple(by or ()) or ("kelurahan",)
-    indicators = tuple(indicator or ()) or ("stunting",)
-    needed = columns_needed(groups, indicators)
+    needed = columns_needed(counting.groups, counting.indicators)
     loaded = load_measurements(source.inputs, source.store, needed, read_options, by_year=True)
     if (nothing := loaded.nothing_dated()) is not None:
         raise InputError(f"no trend to follow: {nothing}")
     report_loaded(loaded, source.rejects, "count", lang)
-    prevalence = compute_prevalence_of_parts(
-        loaded.frames(), indicators=indicators, by=groups, period="year", months=months,
-        min_n=min_n, total=True, child_key="child_key",
-    )  # fmt: skip
-    result = compute_trend(prevalence, targets)
+    result = compute_trend(counting.prevalence(loaded.frames(), period="year", total=True), targets)
     view, styles = table_view(result, lang=lang)
     writing.write(
         in_language(result, lang),
