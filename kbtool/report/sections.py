@@ -39,7 +39,7 @@ from kbtool.report.model import (
     Table,
 )
 from kbtool.report.programme import programme_section
-from kbtool.views.prevalence import NAMES
+from kbtool.views.prevalence import INDICATOR_NAMES
 from kbtool.views.quality import LABELS as QUALITY_LABELS
 from kbtool.views.report import WORDS, count, interval, number, percent
 from kbtool.views.trend import STATUS_WORDS
@@ -351,7 +351,7 @@ def _indicators(c: _Context) -> Section:
     page = area_first[area_first["indicator"].isin(PAGE_INDICATORS)]
     columns: list[Column] = [
         (group_word, lambda r: c.place(r[by]), "text"),
-        (words["indicator"], lambda r: NAMES[lang][r["indicator"]][2], "text"),
+        (words["indicator"], lambda r: INDICATOR_NAMES[lang][r["indicator"]], "text"),
         (words["n"], lambda r: count(r["n"], lang), "num"),
         (words["cases"], lambda r: count(r["cases"], lang), "num"),
         (words["pct"], lambda r: number(r["pct"], lang), "num"),

@@ -22,7 +22,7 @@ def outcome_label(name: str, lang: str) -> str:
     """An outcome as a table or chart names it: "stunting (HAZ < -2) (pp)", "mean HAZ (z)"."""
     if name in OUTCOMES[lang]:
         return OUTCOMES[lang][name]
-    return f"{prevalence_view.NAMES[lang][name][2]} (pp)"
+    return f"{prevalence_view.INDICATOR_NAMES[lang][name]} (pp)"
 
 
 def groups_view(comparison: Comparison, lang: str) -> tuple[pd.DataFrame, list[str | None]]:
@@ -86,7 +86,7 @@ def summary(comparison: Comparison, lang: str) -> str | None:
     # callaway_santanna follows twfe when there is one
     row = effects[effects["outcome"] == effects["outcome"].iloc[0]].iloc[-1]
     assignment = comparison.assignment
-    words = prevalence_view.NAMES[lang][str(row["outcome"])][2].split(" (")[0]
+    words = prevalence_view.INDICATOR_NAMES[lang][str(row["outcome"])].split(" (")[0]
     value, p = float(row["did_pp"]), float(row["p_randomization"])
     # the randomization p-value as a sentence gives it: two decimals, or "< 0.01"
     chance = f"< {number(0.01, lang, 2)}" if p < 0.01 else f"= {number(p, lang, 2)}"

@@ -19,25 +19,9 @@ from kbtool.words import note, terms
 from kbtool.writing import Provenance
 
 HEADERS = terms("groups.headers", "prevalence.headers")
-# (main count, second count) as the table heads them; a row label for several indicators
-NAMES = {
-    "en": {
-        "stunting": ("Stunted", "Sev.", "stunting (HAZ < -2)"),
-        "underweight": ("Underweight", "Sev.", "underweight (WAZ < -2)"),
-        "wasting": ("Wasted", "Sev.", "wasting (WHZ < -2)"),
-        "overweight": ("Overweight", "Obese", "overweight (WHZ > +2)"),
-        "bmi_overweight": ("Overweight", "Obese", "overweight (BMIZ > +2)"),
-        "several": ("Cases", "Sev./obese", ""),
-    },
-    "id": {
-        "stunting": ("Pendek", "S.pendek", "pendek (TB/U)"),
-        "underweight": ("BB kurang", "BB s.kurang", "berat badan kurang (BB/U)"),
-        "wasting": ("Gizi kurang", "Gizi buruk", "gizi kurang (BB/TB)"),
-        "overweight": ("Gizi lebih", "Obesitas", "gizi lebih (BB/TB)"),
-        "bmi_overweight": ("Gizi lebih", "Obesitas", "gizi lebih (IMT/U)"),
-        "several": ("Kasus", "Berat/obes.", ""),
-    },
-}
+# the heads of a table's counts (cases; severe or obese) per indicator, "several" for many
+CASES, SEVERE = terms("prevalence.cases"), terms("prevalence.severe")
+INDICATOR_NAMES = terms("prevalence.indicators")  # a row, chart or title naming an indicator
 # what each indicator counts, for the method sheet
 DEFINITIONS = {
     "stunting": "stunting: length/height-for-age z (HAZ) < -2; severe: HAZ < -3 "
@@ -74,13 +58,14 @@ BETWEEN = {"en": " to ", "id": " s.d. "}
 
 def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, list[str | None]]:
     """The table as people read it, and a style per row (total bold, low precision dim)."""
-    headers, names, labels = HEADERS[lang], NAMES[lang], LABELS[lang]
+    headers, labels = HEADERS[lang], LABELS[lang]
     figures: tuple[str, ...]
     if "indicator" in result.columns:
-        figures, (main, second, _) = GENERIC_COLUMNS, names["several"]
+        figures, counted = GENERIC_COLUMNS, "several"
     else:
-        chosen = result.attrs.get("indicators", ["stunting"])[0]
-        figures, (main, second, _) = figure_columns(INDICATORS[chosen]), names[chosen]
+        counted = result.attrs.get("indicators", ["stunting"])[0]
+        figures = figure_columns(INDICATORS[counted])
+    main, second = CASES[lang][counted], SEVERE[lang][counted]
     n, cases, pct, low, high, _, second_pct, second_low, second_high, mean, sd, excluded = (
         result[c] for c in figures
     )
@@ -89,7 +74,7 @@ def table_view(result: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame,
     for column in key_columns:
         values = result[column].astype(object)
         if column == "indicator":
-            values = values.map(lambda name: names[name][2])
+            values = values.map(INDICATOR_NAMES[lang])
         view[headers.get(column, column)] = labelled(values, labels)
     view[headers["n"]] = n
     view[main] = cases
@@ -125,7 +110,7 @@ def title(result: pd.DataFrame, lang: str) -> str:
         return "Nutrition indicators" if lang == "en" else "Indikator gizi"
     if lang == "en":
         return f"{chosen[0].replace('bmi_', 'BMI ').capitalize()} prevalence"
-    return f"Prevalensi {NAMES['id'][chosen[0]][2]}"
+    return f"Prevalensi {INDICATOR_NAMES['id'][chosen[0]]}"
 
 
 def method_sheet(provenance: Provenance) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from kbtool.trend import Target
 from kbtool.views import bold_totals, labelled
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import HEADERS as PREVALENCE_HEADERS
-from kbtool.views.prevalence import LABELS, NAMES
+from kbtool.views.prevalence import INDICATOR_NAMES, LABELS
 from kbtool.words import say, terms
 
 STATUS_WORDS = terms("trend.status_words")
@@ -64,7 +64,7 @@ def table_view(trend: pd.DataFrame, *, lang: str = "en") -> tuple[pd.DataFrame, 
         view[header] = labelled(trend[column].astype(str), labels)
     if len(set(trend["indicator"])) > 1:
         view[PREVALENCE_HEADERS[lang]["indicator"]] = [
-            NAMES[lang][name][2] for name in trend["indicator"]
+            INDICATOR_NAMES[lang][name] for name in trend["indicator"]
         ]
     for column in trend.columns:
         if year := _YEAR_COLUMN.fullmatch(column):
