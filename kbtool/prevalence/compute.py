@@ -267,14 +267,14 @@ def _one_score(
             text = np.asarray([*labels[i], TOTAL_LABEL, UNKNOWN_LABEL], dtype=object)
             keys[f"_unknown{i}"] = (codes[i] < 0).astype(np.int64)
             keys[column] = pd.Series(text[codes[i]], dtype="str")
-        mean_sd: tuple[FloatArray, FloatArray] | None = None
+        mean = weighted_mean(z, domain, size, design.weight)[0]
+        sd = _sd(z, domain, size, design, mean)
         for one in indicators:
-            counts = _figures(domain, size, n, z, ill, one, design, periods, mean_sd)
-            mean_sd = counts["mean"], counts["sd"]
-            counts["excluded"] = left_out
+            cases = _case_figures(domain, size, n, z, ill, one, design, periods)
             part = keys.copy()
-            for name, values in zip(figure_columns(one), counts.values(), strict=True):
-                part[name] = values[seen]
+            values = [n, *cases, mean, sd, left_out]
+            for name, column in zip(figure_columns(one), values, strict=True):
+                part[name] = column[seen]
             figures[one.name].append(part)
     labels_of = np.asarray(picked.period_labels, dtype=object)
     name = "year" if visits.period == "year" else "period"
@@ -287,7 +287,7 @@ def _one_score(
     return results
 
 
-def _figures(
+def _case_figures(
     domain: IntArray,
     size: int,
     n: IntArray,
@@ -296,15 +296,13 @@ def _figures(
     indicator: Indicator,
     design: Design,
     periods: int,
-    mean_sd: tuple[FloatArray, FloatArray] | None,
-) -> dict[str, Any]:
-    """n, cases with their percentage and interval (main and second), mean and SD of z (or
-    `mean_sd` when known), per domain, in figure_columns' order (excluded is added by the
-    caller)."""
+) -> list[Any]:
+    """Per domain, the cases with their percentage and interval at the main, then the second
+    cut-off (figure_columns' order)."""
     df_period = np.zeros(size, dtype=np.int64)  # each domain's sample (period)
     df_period[domain] = design.sample
     df = design.degrees_of_freedom(periods)[df_period]
-    out: dict[str, Any] = {"n": n}
+    figures: list[Any] = []
     for cut in (indicator.cut, indicator.second_cut):
         case = indicator.cases(z, oedema, cut)
         cases = np.bincount(domain, weights=case, minlength=size).astype(np.int64)
@@ -314,13 +312,8 @@ def _figures(
         else:
             p, variance = domain_mean(case, domain, size, design)
             pct, (low, high) = p * 100, (bound * 100 for bound in logit_interval(p, variance, df))
-        out[f"cases{cut}"] = cases
-        out[f"pct{cut}"], out[f"low{cut}"], out[f"high{cut}"] = pct, low, high
-    if mean_sd is None:
-        mean = weighted_mean(z, domain, size, design.weight)[0]
-        mean_sd = mean, _sd(z, domain, size, design, mean)
-    out["mean"], out["sd"] = mean_sd
-    return out
+        figures += [cases, pct, low, high]
+    return figures
 
 
 def _sd(z: FloatArray, domain: IntArray, size: int, design: Design, mean: FloatArray) -> FloatArray:
@@ -414,13 +407,6 @@ def age_groups(age_days: npt.ArrayLike) -> pd.Categorical[str]:
     return pd.Categorical.from_codes(codes, categories=pd.Index(AGE_GROUP_LABELS), ordered=True)
 
 
-def _group_codes(values: Any, column: str) -> tuple[IntArray, list[str]]:
-    """Codes (-1 = missing) and text labels of one grouping column's values."""
-    codes, uniques = factorize(pd.Series(values))
-    labels = [_sex_label(u) for u in uniques] if column == "sex" else [str(u) for u in uniques]
-    return blank_as_missing(codes, labels), labels
-
-
 def _sex_label(value: Any) -> str:
     try:
         return SEX_LABELS[int(value)] if float(value) in SEX_LABELS else str(value)
@@ -446,7 +432,9 @@ def _group_ids(
             age = frame["age_days"].to_numpy(dtype=np.float64, na_value=np.nan)[rows]
             codes, column_labels = _age_group_codes(age), list(AGE_GROUP_LABELS)
         else:
-            codes, column_labels = _group_codes(frame[column].array.take(rows), column)
+            codes, values = factorize(pd.Series(frame[column].array.take(rows)))
+            column_labels = [_sex_label(v) if column == "sex" else str(v) for v in values]
+            codes = blank_as_missing(codes, column_labels)
         size = len(column_labels) + 1
         group_id = group_id * size + codes + 1
         radix.append(size)
