@@ -78,11 +78,16 @@ def select_period_measurements(
     )
     wanted = [c for c in (frame.columns if columns is None else columns) if c != "period"]
     require_columns(frame, wanted)
+    labels = picked.period_labels
     parts = []
     for keep in (picked.counted, ~picked.counted):
-        rows = picked.rows[keep]
-        period_values = period_column(picked, picked.period_code[keep])
-        taken = {column: frame[column].array.take(rows) for column in wanted}
+        code = picked.period_code[keep]
+        period_values: Any = code  # empty: no dated visit
+        if labels and isinstance(labels[0], str):
+            period_values = pd.Categorical.from_codes(code, categories=pd.Index(labels))
+        elif labels:
+            period_values = np.asarray(labels, dtype=np.int64)[code]
+        taken = {column: frame[column].array.take(picked.rows[keep]) for column in wanted}
         parts.append(pd.DataFrame({"period": period_values, **taken}))
     return SelectionResult(parts[0], parts[1], period, check_months(months))
 
@@ -201,10 +206,3 @@ def _child_codes(keys: pd.Series, rows: IntArray | None) -> tuple[IntArray, int]
     if missing.any():
         codes[missing] = len(uniques) + np.arange(int(missing.sum()))
     return codes, len(uniques) + int(missing.sum())
-
-
-def period_column(picked: Picked, period_code: IntArray) -> Any:
-    labels = picked.period_labels
-    if labels and isinstance(labels[0], str):
-        return pd.Categorical.from_codes(period_code, categories=pd.Index(labels))
-    return np.asarray(labels, dtype=np.int64)[period_code] if labels else period_code
