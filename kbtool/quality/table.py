@@ -63,17 +63,12 @@ def _table_values(counts: Counts, expected_age_ratio: FloatArray) -> dict[str, A
             column: np.where(counts[whole] > 0, 100.0 * counts[part] / counts[whole], np.nan)
             for column, (part, whole) in _SHARES.items()
         }
-    return {
-        "n_rows": n_rows,
-        "n_children": counts["n_children"],
+    counted = ("n_rows", "n_children", "n_haz", "mean_haz", "sd_haz", "skew_haz", "kurtosis_haz")
+    return {  # in any order: the report picks TABLE_COLUMNS
+        **{name: counts[name] for name in counted},
         **shares,
-        "n_haz": counts["n_haz"],
-        "mean_haz": counts["mean_haz"],
         "mean_haz_gap": counts.get("mean_haz_gap", empty),
         "mean_haz_gap_p": counts.get("mean_haz_gap_p", empty),
-        "sd_haz": counts["sd_haz"],
-        "skew_haz": counts["skew_haz"],
-        "kurtosis_haz": counts["kurtosis_haz"],
         "dps_height": digit_preference_score(counts["digits_height"]),
         "dps_weight": digit_preference_score(counts["digits_weight"]),
         "sex_ratio": sex_ratio,
@@ -125,8 +120,7 @@ def assemble_table(
     table = pd.concat(parts, ignore_index=True)
     table = table[table["n_rows"] > 0]
     table = table.sort_values(["_period", "_order", by], kind="stable", ignore_index=True)
-    for name in ("n_rows", "n_children", "n_haz"):
-        table[name] = table[name].astype(np.int64)
+    table = table.astype(dict.fromkeys(("n_rows", "n_children", "n_haz"), np.int64))
     table[by] = table[by].astype("str")
     period_name = period_column(period)
     if period_name is not None:
