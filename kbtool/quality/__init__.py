@@ -4,7 +4,7 @@
 area in the SMART manner: completeness and WHO flags, the HAZ distribution, digit preference, sex
 and age ratios and checks over consecutive visits, with reasons in words for the worst rows.
 
-Each module imports only those before it: thresholds, statistics, inputs, cells, counting,
+Each module imports only those before it: thresholds, statistics, cells, counting,
 checks, longitudinal, table, rating, findings, report. docs/quality.md explains every check.
 """
 

@@ -23,9 +23,8 @@ from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS
 from kbtool.prevalence import UNKNOWN_LABEL
 from kbtool.prevalence.design import t_p_value
 from kbtool.prevalence.selection import Visits, valid_z
-from kbtool.quality.cells import Cells, to_periods
+from kbtool.quality.cells import Cells, Columns, to_periods
 from kbtool.quality.counting import Counts, PackedCounts, count, distinct_children
-from kbtool.quality.inputs import Columns
 from kbtool.quality.statistics import moments, power_sums
 from kbtool.quality.thresholds import (
     AGE_RATIO_OLD_MONTHS,

@@ -11,9 +11,8 @@ import pandas as pd
 
 from kbtool.arrays import FloatArray, Int32Array, IntArray
 from kbtool.columns import child_blocks, child_day_order, flag_column, float_column
-from kbtool.quality.cells import Cells
+from kbtool.quality.cells import Cells, Columns
 from kbtool.quality.counting import Counts, count, distinct_children
-from kbtool.quality.inputs import Columns
 from kbtool.quality.thresholds import (
     HEIGHT_DECREASE_CM,
     REPEATED_SPAN_MONTHS,

@@ -8,10 +8,16 @@ import pandas as pd
 
 from kbtool.columns import READ_ZSCORES, require_columns
 from kbtool.errors import UsageError
-from kbtool.quality.cells import GROUP_COLUMNS, PERIODS, number_cells, to_periods
+from kbtool.quality.cells import (
+    GROUP_COLUMNS,
+    MEASUREMENT_COLUMNS,
+    PERIODS,
+    Columns,
+    number_cells,
+    to_periods,
+)
 from kbtool.quality.checks import child_counts, row_counts
 from kbtool.quality.findings import list_findings
-from kbtool.quality.inputs import MEASUREMENT_COLUMNS, Columns
 from kbtool.quality.longitudinal import longitudinal_counts
 from kbtool.quality.rating import rate_cells, score_rows
 from kbtool.quality.table import TABLE_COLUMNS, assemble_table, period_column
