@@ -78,20 +78,10 @@ def columns_needed(
     scores = dict.fromkeys(c for i in chosen for c in (i.z, f"{i.z}_flag"))
     weight_based = any(i.weight_based for i in chosen)
     groups = [g for g in by if g not in ("year", AGE_GROUP_COLUMN)]
-    ages = AGE_GROUP_COLUMN in by or weight_based  # oedema counts up to 1826 days of age
-    return tuple(
-        dict.fromkeys(
-            [
-                "child_key",
-                "visit_date",
-                *scores,
-                *(["oedema"] if weight_based else []),
-                *groups,
-                *(["age_days"] if ages else []),
-                *(design.columns() if design else ()),
-            ]
-        )
-    )
+    columns = ["child_key", "visit_date", *scores, *(["oedema"] if weight_based else []), *groups]
+    if AGE_GROUP_COLUMN in by or weight_based:  # oedema counts up to 1826 days of age
+        columns.append("age_days")
+    return tuple(dict.fromkeys([*columns, *(design.columns() if design else ())]))
 
 
 def provenance(
