@@ -32,8 +32,8 @@ from kbtool.prevalence.compute import (
     counted_oedema,
     figure_columns,
     is_low_precision,
-    prevalence_ci,
 )
+from kbtool.prevalence.design import prevalence_ci
 from kbtool.prevalence.selection import PERIODS, SelectionResult, select_period_measurements
 from kbtool.writing import Provenance
 

@@ -29,9 +29,8 @@ from kbtool.growth.zscores import round_half_up_days
 from kbtool.prevalence.design import (
     Design,
     domain_mean,
-    interior,
-    logit_bounds,
     logit_interval,
+    prevalence_ci,
     weighted_mean,
 )
 from kbtool.prevalence.selection import Visits, check_months, prepare_visits, valid_z
@@ -477,19 +476,3 @@ def is_low_precision(n: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """True where a group's figures rest on fewer than 50 children (marked in the table view)."""
     counts = np.asarray(n, dtype=np.float64)
     return (counts > 0) & (counts < LOW_PRECISION_BELOW_N)
-
-
-def prevalence_ci(
-    cases: npt.ArrayLike, n: npt.ArrayLike, sample_size: npt.ArrayLike
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Prevalence and its 95% interval in percent for `cases` of `n` children, a domain of a
-    simple random sample of `sample_size` (N) children, as R/prevalence-simple.R writes it:
-    plogis(logit(r) -/+ t * sqrt(N/(N-1) / (n r (1-r)))), t on N - 1 degrees of freedom;
-    r = 0 gives [0, 0], r = 1 [100, 100], n = 0 NaN throughout."""
-    k, m, big_n = (np.asarray(a, dtype=np.float64) for a in (cases, n, sample_size))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = k / m
-        safe = interior(r)
-        se_logit = np.sqrt(big_n / (big_n - 1) * (1 / (m * safe * (1 - safe))))
-    low, high = logit_bounds(r, se_logit, big_n - 1)
-    return r * 100, low * 100, high * 100

@@ -1,4 +1,5 @@
-"""Means and proportions of domains of a survey sample, with Taylor-linearised variances.
+"""Means and proportions of domains of a survey sample, with Taylor-linearised variances, and
+the logit intervals of a proportion (of such a sample, or of a simple random sample).
 
 The formulas of the R `survey` package, as WHO's `anthro_prevalence` calls it: a design of
 primary sampling units (PSUs) in strata with sampling weights, sampled with replacement
@@ -131,13 +132,29 @@ def logit_interval(
 ) -> tuple[FloatArray, FloatArray]:
     """survey's svyciprop(method = "logit"): expit(logit(p) -/+ t_df * se / (p (1 - p))); 0
     gives [0, 0], 1 [1, 1] (WHO's code also gives 0.01 [1, 1], comparing a percentage with 1)."""
-    safe = interior(p)
+    safe = _interior(p)
     with np.errstate(invalid="ignore", divide="ignore"):
         se_logit = np.sqrt(variance) / (safe * (1 - safe))
-    return logit_bounds(p, se_logit, df)
+    return _logit_bounds(p, se_logit, df)
 
 
-def interior(p: FloatArray) -> FloatArray:
+def prevalence_ci(
+    cases: npt.ArrayLike, n: npt.ArrayLike, sample_size: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Prevalence and its 95% interval in percent for `cases` of `n` children, a domain of a
+    simple random sample of `sample_size` (N) children, as R/prevalence-simple.R writes it:
+    plogis(logit(r) -/+ t * sqrt(N/(N-1) / (n r (1-r)))), t on N - 1 degrees of freedom;
+    r = 0 gives [0, 0], r = 1 [100, 100], n = 0 NaN throughout."""
+    k, m, big_n = (np.asarray(a, dtype=np.float64) for a in (cases, n, sample_size))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = k / m
+        safe = _interior(r)
+        se_logit = np.sqrt(big_n / (big_n - 1) * (1 / (m * safe * (1 - safe))))
+    low, high = _logit_bounds(r, se_logit, big_n - 1)
+    return r * 100, low * 100, high * 100
+
+
+def _interior(p: FloatArray) -> FloatArray:
     """p where 0 < p < 1, else 0.5: what a logit and its standard error are computed of."""
     return np.where((p > 0) & (p < 1), p, 0.5)
 
@@ -154,13 +171,13 @@ def t_p_value(t: npt.ArrayLike, df: npt.ArrayLike) -> FloatArray:
     return np.asarray(2.0 * special.stdtr(df, -np.abs(t)))
 
 
-def logit_bounds(
+def _logit_bounds(
     p: FloatArray, se_logit: FloatArray, df: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """expit(logit(p) -/+ t_df * se_logit), the one logit interval of the simple and the
     clustered design; p of 0, 1 or NaN is its own bounds."""
     inner = (p > 0) & (p < 1)
-    safe = interior(p)
+    safe = _interior(p)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = t_quantile(df)
         centre = np.log(safe / (1 - safe))
