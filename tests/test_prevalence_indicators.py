@@ -333,6 +333,17 @@ def test_each_indicator_selects_its_own_latest_valid_measurement() -> None:
     assert list(result.columns) == ["year", "indicator", *GENERIC_COLUMNS, "note"]
 
 
+@pytest.mark.parametrize("by", [("kelurahan",), ("kelurahan", "sex")])
+def test_several_indicators_name_theirs_after_the_period_whatever_the_groups(
+    by: tuple[str, ...],
+) -> None:
+    frame = _visits([{"child_key": "a", "visit_date": "2023-02-01", "sex": 1}])
+    result = compute_prevalence(
+        frame, indicators=["stunting", "wasting"], by=by, min_n=0, child_key="child_key"
+    )
+    assert list(result.columns) == ["year", "indicator", *by, *GENERIC_COLUMNS, "note"]
+
+
 @pytest.mark.parametrize("name", list(INDICATORS))
 def test_one_indicator_has_its_own_column_names(name: str) -> None:
     indicator = INDICATORS[name]

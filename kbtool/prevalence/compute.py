@@ -170,7 +170,7 @@ def compute_prevalence(
         part = figures[indicator.name]
         if len(chosen) > 1:
             part.columns = [*part.columns[: -len(GENERIC_COLUMNS)], *GENERIC_COLUMNS]
-            part.insert(len(groups) + 3, "indicator", indicator.name)
+            part.insert(1, "indicator", indicator.name)  # after the period
         part["_indicator"] = position
         parts.append(part)
     keys = ["_period", "_total"]
