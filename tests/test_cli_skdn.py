@@ -249,3 +249,20 @@ def test_store_gives_the_same_figures_as_the_file(register_csv: Path, tmp_path: 
 def test_no_store_is_one_clear_line(tmp_path: Path) -> None:
     code, out, err = run("skdn", "--store", str(tmp_path / "nothing"))
     assert code == 1 and out == "" and "kbtool: error: there is no measurement store" in err
+
+
+def test_list_in_indonesian_names_an_unknown_group_in_indonesian(tmp_path: Path) -> None:
+    """A BGM weighing at a row without a posyandu is listed under the unknown group, which the
+    Indonesian list calls "(tidak diketahui)", as the Indonesian SKDN table does."""
+    path = tmp_path / "no_posyandu.csv"
+    path.write_text(
+        "nik,sex,birth_date,visit_date,weight_kg,height_cm,posyandu,kelurahan\n"
+        "3372010101200001,2,2023-01-05,2024-01-10,5.0,70.0,,Metro\n",
+        encoding="utf-8",
+    )
+    args = ("skdn", str(path), "-f", "table", "--lang", "id")
+    code, table, _ = run(*args, env={"COLUMNS": "250"})
+    assert code == 0 and "(tidak diketahui)" in table
+    code, listed, _ = run(*args, "--list", env={"COLUMNS": "250"})
+    assert code == 0 and " ya " in listed  # BGM
+    assert "(tidak diketahui)" in listed and "(unknown)" not in listed

@@ -95,7 +95,9 @@ def list_view(result: pd.DataFrame, *, lang: str = "en") -> pd.DataFrame:
     view = pd.DataFrame(index=result.index)
     for column in result.columns:
         values, header = result[column], _header(column, lang)
-        if values.dtype == np.bool_:
+        if column == result.attrs.get("by"):  # "(unknown)" in --lang's words
+            view[header] = labelled(values, LABELS[lang])
+        elif values.dtype == np.bool_:
             view[header] = values.map(VALUES[lang]).astype(object)
         elif pd.api.types.is_datetime64_any_dtype(values.dtype):
             view[header] = values.dt.strftime("%Y-%m-%d").fillna("")
