@@ -278,3 +278,17 @@ def test_by_kelurahan(small: Path) -> None:
     assert list(table.columns[:3]) == ["year", "kelurahan", "indicator"]
     totals = table[table["kelurahan"] == "All"]
     assert totals["rows"].tolist() == [400, 400, 400]
+
+
+def test_lang_id_names_an_unknown_group_in_indonesian(tmp_path: Path) -> None:
+    """A disagreement at a row without a posyandu is the unknown group's: its sentence on
+    stderr says "(tidak diketahui)" in Indonesian, as the table does, not "(unknown)"."""
+    path = tmp_path / "no_posyandu.csv"
+    path.write_text(
+        "sex,birth_date,visit_date,weight_kg,height_cm,posyandu,haz_status\n"
+        "1,2023-01-10,2024-01-15,9.5,76.0,,sangat pendek\n",  # WHO: HAZ about -0.1, normal
+        encoding="utf-8",
+    )
+    code, out, err = run(str(path), "-f", "table", "--lang", "id")
+    assert code == 0 and "(tidak diketahui)" in out
+    assert "(tidak diketahui): 1 dari 1" in err and "(unknown)" not in err

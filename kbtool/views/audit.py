@@ -81,7 +81,7 @@ def finding_lines(result: AuditResult, lang: str = "en") -> list[str]:
     several_years = result.table["year"].nunique(dropna=False) > 1
     found = []
     for record in lines.to_dict("records"):  # one per group, not per measurement
-        where = str(record[by])
+        where = str(LABELS[lang].get(str(record[by]), record[by]))  # "(unknown)" in --lang
         if several_years:
             where = f"{'' if pd.isna(record['year']) else record['year']} {where}".strip()
         main = str(record["main_cause"])
