@@ -292,3 +292,12 @@ def test_lang_id_names_an_unknown_group_in_indonesian(tmp_path: Path) -> None:
     code, out, err = run(str(path), "-f", "table", "--lang", "id")
     assert code == 0 and "(tidak diketahui)" in out
     assert "(tidak diketahui): 1 dari 1" in err and "(unknown)" not in err
+
+
+def test_rows_file_without_a_known_suffix_says_to_rename_it(tmp_path: Path) -> None:
+    """--rows takes its format from the file's suffix only: the usage error says so and names
+    --rows, and does not send the user to --format, which chooses the main output's format."""
+    rows = tmp_path / "rows.txt"
+    code, _, err = run(str(EPPGBM), "--rows", str(rows), "-f", "csv")
+    assert code == 2 and not rows.exists()
+    assert "--rows" in err and ".csv" in err and "--format" not in err

@@ -19,11 +19,19 @@ from kbtool.audit import (
     split_column_options,
 )
 from kbtool.commands.common import report_loaded, tell
-from kbtool.commands.options import InputsArg, Reading, Writing, a_file, by_option, command
+from kbtool.commands.options import (
+    InputsArg,
+    Reading,
+    Writing,
+    a_file,
+    bad_option,
+    by_option,
+    command,
+)
 from kbtool.measurements import load_measurements
 from kbtool.views.audit import finding_lines, headline_lines, table_view, title, unrecognised_lines
 from kbtool.words import say
-from kbtool.writing import resolve_format, write_result
+from kbtool.writing import SUFFIX_FORMATS, write_result
 
 # sentences on stderr, one per group with a disagreement, before pointing at the table
 FINDINGS_SHOWN = 20
@@ -75,7 +83,7 @@ def audit(
       kbtool audit kader.csv --column recorded_haz='Z TB' --column recorded_haz_status=Status -f csv
     """
     lang = writing.lang
-    rows_format = resolve_format(None, str(rows)) if rows is not None else None
+    rows_format = _rows_format(rows) if rows is not None else None
     reader_columns, recorded = split_column_options(reading.column or [])
     recorded_columns = RecordedColumns(recorded)
     loaded = load_measurements(
@@ -104,6 +112,18 @@ def audit(
     if rows is not None and rows_format is not None:
         write_result(result.row_table(lang), fmt=rows_format, output=str(rows), provenance=about)
     _tell_findings(headline, groups, not_understood, result.agreeing_groups(), lang)
+
+
+def _rows_format(rows: Path) -> str:
+    """--rows FILE's format, from its suffix alone (--format chooses the main output's)."""
+    suffix = rows.suffix.lower()
+    if suffix not in SUFFIX_FORMATS:
+        raise bad_option(
+            "--rows",
+            f"cannot tell the format of {str(rows)!r} from its suffix; name the file with one "
+            f"of {', '.join(SUFFIX_FORMATS)}",
+        )
+    return SUFFIX_FORMATS[suffix]
 
 
 def _tell_findings(
