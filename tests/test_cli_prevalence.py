@@ -334,3 +334,19 @@ def test_store_files_lacking_a_column_give_one_clear_message(tmp_path: Path) -> 
     assert "lacks waz" in err and "kbtool import" in err and "Traceback" not in err
     code, _, err = run("prevalence", "--store", str(store), "--indicator", "stunting")
     assert code == 0, err
+
+
+def test_cluster_design_with_no_counted_child_is_not_an_internal_error(tmp_path: Path) -> None:
+    """--cluster changes the intervals only: a register with no child to count (a header, or
+    visits without a height) gives the same rows as without it, not a traceback."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False).head(6)
+    header_only = tmp_path / "header.csv"
+    frame.head(0).to_csv(header_only, index=False)
+    no_height = tmp_path / "no_height.csv"
+    frame.assign(height_cm="").to_csv(no_height, index=False)
+    for register in (header_only, no_height):
+        code, plain, _ = run("prevalence", str(register), "-f", "csv")
+        assert code == 0
+        code, out, err = run("prevalence", str(register), "--cluster", "posyandu", "-f", "csv")
+        assert code == 0, err
+        assert out == plain

@@ -347,7 +347,7 @@ def _design(frame: pd.DataFrame, rows: IntArray, period: IntArray, sampled: Samp
     first_psu = np.full(len(np.unique(period)) and int(period.max()) + 1, -1, dtype=np.int64)
     first_psu[period] = psu
     alone = ~np.bincount(period, weights=(psu != first_psu[period])).astype(bool)[period]
-    psu = np.where(alone, psu.max() + 1 + np.arange(len(rows)), psu)
+    psu = np.where(alone, psu.max(initial=-1) + 1 + np.arange(len(rows)), psu)  # none: empty
     return Design.of(period, weight, stratum, psu)
 
 
