@@ -252,3 +252,15 @@ def test_numbers_as_typed_keep_their_digits_in_either_language(
     value: float, en: str, id: str
 ) -> None:
     assert (number_as_typed(value, "en"), number_as_typed(value, "id")) == (en, id)
+
+
+@pytest.mark.parametrize("command", ["prevalence", "trend"])
+def test_age_groups_are_written_in_indonesian(command: str) -> None:
+    """'mo' is English: the Indonesian table writes WHO's age groups in bulan (bln), while the
+    machine formats keep their labels (an interface)."""
+    code, out, _ = run(command, REGISTER, "--by", "age_group", "-f", "table", "--lang", "id")
+    assert code == 0
+    assert all(f"{group} bln" in out for group in ("00-05", "06-11", "12-23", "48-59"))
+    assert not re.search(r"\d mo\b", out)
+    code, out, _ = run(command, REGISTER, "--by", "age_group", "-f", "csv", "--lang", "id")
+    assert code == 0 and "00-05 mo" in out
