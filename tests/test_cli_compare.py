@@ -138,3 +138,19 @@ def test_groups_option_is_required(files: tuple[Path, Path]) -> None:
     code, _, err = run("compare", str(register))
     assert code == 2
     assert "--groups" in err
+
+
+def test_two_units_over_two_years_is_one_clear_error(tmp_path: Path) -> None:
+    """The smallest difference in differences, one programme kelurahan and one other over two
+    years, has as many unit-years as the regression has parameters (constant, two units, a
+    year, the effect): nothing is left for an interval or a p-value. compare says so and what
+    to do, not a traceback."""
+    register = generate_register(400, years=(2023, 2024), seed=5)
+    two, groups = tmp_path / "two.csv", tmp_path / "groups.csv"
+    write_canonical_csv(register[register["kelurahan"].isin(["Metro", "Imopuro"])], two)
+    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2024\n")
+    code, out, err = run("compare", str(two), "--groups", str(groups))
+    assert code == 1 and out == ""
+    assert "Traceback" not in err and "internal error" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("kbtool: error:") and "2 kelurahan" in last and "2 years" in last

@@ -22,6 +22,7 @@ from kbtool.compare.staggered import (
     group_time_effects,
 )
 from kbtool.compare.twfe import twfe_coefficients, twfe_fit
+from kbtool.errors import InputError
 from kbtool.prevalence import DEFAULT_MIN_N, chosen_indicators
 from kbtool.prevalence import columns_needed as prevalence_columns
 from kbtool.prevalence.selection import prepare_visits
@@ -178,7 +179,18 @@ def _units_per_group(observations: pd.DataFrame, assignment: Assignment) -> pd.D
 def _effects(
     outcome: Outcome, cells: Panel, assignment: Assignment, draws: int, seed: int | None
 ) -> list[dict[str, Any]]:
-    """The outcome's rows of the effects table."""
+    """The outcome's rows of the effects table (InputError when the unit-years leave the
+    regression no residual, as one programme unit and one other over two years do)."""
+    cells_with_children = int(np.count_nonzero(cells.n))
+    parameters = len(assignment.units) + len(assignment.years)  # with the effect, less a year
+    if cells_with_children <= parameters:
+        unit = assignment.unit
+        raise InputError(
+            f"{outcome.name}: {cells_with_children} {unit}-years with children for "
+            f"{len(assignment.units)} {unit} and {len(assignment.years)} years leave nothing to "
+            f"estimate an interval or p-value from; add {unit} or years, or leave the groups "
+            "file's since column out for the prevalence per group only"
+        )
     since = assignment.since
     fit = twfe_fit(cells, since)
     boot = wild_cluster_bootstrap(cells, since, draws, seed, fit.std_error)
