@@ -122,6 +122,22 @@ def test_indicators_equal_kbtool_prevalence_all(sample_report: Rendered) -> None
         assert cells["95% CI"] == f"{row['ci_low']:.1f}–{row['ci_high']:.1f}"
 
 
+def test_too_few_children_for_the_area_in_every_year_is_not_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    """A kelurahan's own register with fewer children than --min-n every year (Hadimulyo Timur
+    has 38-46) is reported with its trend as insufficient data, not a traceback."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    register = tmp_path / "one.csv"
+    frame[frame["kelurahan"] == "Hadimulyo Timur"].to_csv(register, index=False)
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page), "--min-n", "50")
+    assert code == 0, err
+    assert "Warning" not in err
+    _, key_values = read_report(page.read_text(encoding="utf-8"))
+    assert key_values[-1] == "insufficient data"
+
+
 def test_quality_table_is_kbtool_quality_of_the_latest_year(sample_report: Rendered) -> None:
     tables, _ = read_report(sample_report.html)
     loaded = load_measurements([str(CANONICAL)], None, columns_needed("kecamatan"))

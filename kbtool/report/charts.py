@@ -95,7 +95,7 @@ def _figure(height_in: float) -> Figure:
 
 def _upper_limit(*values: float) -> float:
     """An axis end a little above the largest value, on a multiple of 5."""
-    top = float(np.nanmax(np.asarray(values, dtype=np.float64)))
+    top = float(np.nanmax(np.asarray(values, dtype=np.float64), initial=0.0))  # all NaN: 0
     return float(max(5.0, np.ceil(top * 1.05 / 5.0) * 5.0))
 
 
@@ -192,7 +192,10 @@ def area_trend(
     """The area's prevalence by year (columns year, pct, low, high) with its 95% band, each
     target, the path from the last year to it, and where the current AARR leads."""
     known = area.dropna(subset=["pct"])
-    last_year, last_pct = int(known["year"].iloc[-1]), float(known["pct"].iloc[-1])
+    if known.empty:  # every year under --min-n: the targets alone, no path to them
+        last_year, last_pct = int(area["year"].max()), float("nan")
+    else:
+        last_year, last_pct = int(known["year"].iloc[-1]), float(known["pct"].iloc[-1])
     ahead = [t for t in targets if t.year > last_year]
     end = max([last_year, *(t.year for t in ahead)])
     with rc_context(STYLE):
