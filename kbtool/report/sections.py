@@ -39,7 +39,7 @@ from kbtool.report.model import (
     Table,
 )
 from kbtool.report.programme import programme_section
-from kbtool.views.prevalence import INDICATOR_NAMES
+from kbtool.views.prevalence import CASES, INDICATOR_NAMES
 from kbtool.views.quality import LABELS as QUALITY_LABELS
 from kbtool.views.report import WORDS, count, interval, number, percent
 from kbtool.views.trend import STATUS_WORDS
@@ -353,7 +353,8 @@ def _indicators(c: _Context) -> Section:
         (group_word, lambda r: c.place(r[by]), "text"),
         (words["indicator"], lambda r: INDICATOR_NAMES[lang][r["indicator"]], "text"),
         (words["n"], lambda r: count(r["n"], lang), "num"),
-        (words["cases"], lambda r: count(r["cases"], lang), "num"),
+        # each indicator's cases, named as kbtool prevalence --indicator all names them
+        (CASES[lang]["several"], lambda r: count(r["cases"], lang), "num"),
         (words["pct"], lambda r: number(r["pct"], lang), "num"),
         (words["ci"], lambda r: interval(r["ci_low"], r["ci_high"], lang), "num"),
     ]
