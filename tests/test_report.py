@@ -138,6 +138,20 @@ def test_too_few_children_for_the_area_in_every_year_is_not_an_internal_error(
     assert key_values[-1] == "insufficient data"
 
 
+def test_one_kelurahan_is_named_as_itself_not_as_the_city(tmp_path: Path) -> None:
+    """A lurah's report on their kelurahan's register: its figures are the kelurahan's, so the
+    page must not call them Kota Metro's."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    register = tmp_path / "one.csv"
+    frame[frame["kelurahan"] == "Banjarsari"].to_csv(register, index=False)
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert "<h1>Kelurahan Banjarsari: stunting report 2022–2024</h1>" in html
+    assert "Kota Metro" not in html
+
+
 def test_quality_table_is_kbtool_quality_of_the_latest_year(sample_report: Rendered) -> None:
     tables, _ = read_report(sample_report.html)
     loaded = load_measurements([str(CANONICAL)], None, columns_needed("kecamatan"))

@@ -171,12 +171,14 @@ def assemble_report(loaded: Loaded, options: ReportOptions) -> ReportData:
 
 
 def area_name(places: pd.Series) -> str | None:
-    """The area the kelurahan make up: "Kota Metro" when they are all of Kota Metro's, the
-    kelurahan when there is one, else None."""
+    """The area the kelurahan make up: the kelurahan when there is one, "Kota Metro" when they
+    are all of Kota Metro's, else None."""
     names = set(places.astype(str)) - {TOTAL_LABEL, UNKNOWN_LABEL}
+    if len(names) == 1:  # a kelurahan's own register: its figures are not the city's
+        return f"Kelurahan {names.pop()}"
     if names and names <= {k for kelurahan in KOTA_METRO.values() for k in kelurahan}:
         return "Kota Metro"
-    return f"Kelurahan {names.pop()}" if len(names) == 1 else None
+    return None
 
 
 def describe_inputs(loaded: Loaded) -> pd.DataFrame:
