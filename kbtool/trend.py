@@ -87,7 +87,8 @@ def compute_trend(
     long = _long_form(prevalence)
     keys = [c for c in long.columns if c not in ("year", "n", "pct")]
     years = sorted(int(y) for y in long["year"].unique())
-    rows = _row_order(long[keys].drop_duplicates(), keys)
+    asked = prevalence.attrs.get("indicators") or list(INDICATORS)
+    rows = _row_order(long[keys].drop_duplicates(), keys, asked)
     wide = long.set_index([*keys, "year"])[["pct", "n"]].unstack("year")
     index = pd.MultiIndex.from_frame(rows) if len(keys) > 1 else pd.Index(rows[keys[0]])
     wide = wide.reindex(index)
@@ -143,9 +144,9 @@ def _long_form(prevalence: pd.DataFrame) -> pd.DataFrame:
     return long
 
 
-def _row_order(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _row_order(rows: pd.DataFrame, keys: list[str], indicators: Sequence[str]) -> pd.DataFrame:
     """Groups by label ("(unknown)" after the others), the whole-area row last; indicators in
-    the order of INDICATORS."""
+    the order given (the order asked)."""
     groups = [k for k in keys if k != "indicator"]
     order = pd.DataFrame(index=rows.index)
     order["_total"] = (rows[groups] == TOTAL_LABEL).all(axis=1) if groups else True
@@ -154,7 +155,7 @@ def _row_order(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         order[f"_unknown{i}"] = rows[column] == UNKNOWN_LABEL
         order[column] = rows[column]
         sort += [f"_unknown{i}", column]
-    order["_indicator"] = rows["indicator"].map({name: i for i, name in enumerate(INDICATORS)})
+    order["_indicator"] = rows["indicator"].map({name: i for i, name in enumerate(indicators)})
     sort.append("_indicator")
     return rows.loc[order.sort_values(sort, kind="stable").index, keys]
 

@@ -60,6 +60,15 @@ def test_yearly_figures_are_those_of_kbtool_prevalence() -> None:
         assert trend[row["kecamatan"]][f"n_{row['year']}"] == row["n"]
 
 
+def test_indicators_come_in_the_order_asked_as_in_prevalence() -> None:
+    asked = ["underweight", "stunting"]
+    code, out, err = run("trend", str(CANONICAL), "-i", ",".join(asked), "--by", "kecamatan")
+    assert code == 0, err
+    trend = pd.read_csv(io.StringIO(out))
+    for _, rows in trend.groupby("kecamatan", sort=False):
+        assert rows["indicator"].tolist() == asked
+
+
 def test_one_year_gives_insufficient_data() -> None:
     code, out, _ = run("trend", str(ONE_YEAR), "-f", "csv")
     assert code == 0
