@@ -1,0 +1,36 @@
+"""kbtool import, sources and store check/repair through the CLI: what a user meets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kbtool.cli import app
+
+runner = CliRunner()
+
+REGISTER = (
+    "child_id,sex,birth_date,visit_date,weight_kg,height_cm,measure,kelurahan,posyandu\n"
+    "1872031708230003,1,2023-01-01,2024-01-01,8,70,l,Mulyosari,Posyandu A\n"
+    "1872031708230004,2,2023-02-01,2024-01-01,7.5,68,l,Mulyosari,Posyandu A\n"
+)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_import_refuses_an_unwritable_rejects_file_before_importing(tmp_path: Path) -> None:
+    """An import that exits 1 has imported nothing: a --rejects FILE in a missing directory is
+    refused before the store changes, so that the same command, fixed, imports the file."""
+    register, store = tmp_path / "register.csv", tmp_path / "store"
+    register.write_text(REGISTER)
+    code, _, err = run("import", str(register), "--store", str(store), "--rejects",
+                       str(tmp_path / "missing" / "rejects.csv"))  # fmt: skip
+    assert code == 1
+    assert "missing" in err
+    code, out, _ = run("import", str(register), "--store", str(store), "--json-summary")
+    assert code == 0
+    assert '"rows_stored": 2' in out  # not "already imported"
