@@ -34,3 +34,24 @@ def test_import_refuses_an_unwritable_rejects_file_before_importing(tmp_path: Pa
     code, out, _ = run("import", str(register), "--store", str(store), "--json-summary")
     assert code == 0
     assert '"rows_stored": 2' in out  # not "already imported"
+
+
+def test_store_check_and_repair_say_the_problem_in_indonesian(tmp_path: Path) -> None:
+    """--lang id names a damaged file's problem in Indonesian (the line of `store repair`, the
+    table of `store check`); the machine formats keep the English."""
+    register, store = tmp_path / "register.csv", tmp_path / "store"
+    register.write_text(REGISTER)
+    assert run("import", str(register), "--store", str(store))[0] == 0
+    next((store / "measurements").rglob("*.parquet")).unlink()
+
+    code, out, _ = run("store", "check", "--store", str(store), "--lang", "id", "-f", "table")
+    assert code == 1
+    assert "hilang" in out
+    assert "missing" not in out and "problem" not in out
+    code, out, _ = run("store", "check", "--store", str(store), "--lang", "id", "-f", "csv")
+    assert out.splitlines()[0] == "path,problem,rows,import_id,sources"
+    assert ",missing," in out
+
+    code, _, err = run("store", "repair", "--store", str(store), "--lang", "id")
+    assert code == 0
+    assert "(hilang, 2 baris)" in err

@@ -7,7 +7,7 @@ import typer
 from kbtool.commands.common import tell
 from kbtool.commands.options import LangOption, StoreOption, Writing, command
 from kbtool.store import check_store, repair_store
-from kbtool.views.store import damaged_frame, repaired_lines
+from kbtool.views.store import damaged_frame, damaged_view, repaired_lines
 from kbtool.words import say
 from kbtool.writing import Provenance
 
@@ -23,7 +23,11 @@ def check(store: StoreOption = None, *, writing: Writing) -> None:
     """
     damaged, lang = check_store(store), writing.lang
     if damaged or writing.format != "table":
-        writing.write(damaged_frame(damaged), provenance=Provenance("store check"))
+        writing.write(
+            damaged_frame(damaged),
+            provenance=Provenance("store check"),
+            table_frame=damaged_view(damaged, lang) if writing.format == "table" else None,
+        )
     tell(say("damaged", lang, count=len(damaged)) if damaged else say("sound", lang))
     if damaged:
         raise typer.Exit(1)

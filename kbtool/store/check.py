@@ -22,6 +22,7 @@ from kbtool.store import catalogue
 from kbtool.store.layout import Store, live_path, store_lock
 from kbtool.store.open import require_store
 from kbtool.store.schema import AREA_SCHEMAS
+from kbtool.words import Said
 from kbtool.writing import fsync_dir
 
 
@@ -41,16 +42,18 @@ def file_problem(root: Path, entry: catalogue.FileEntry, *, full: bool = False) 
     catalogue says; with `full`, every page decoded too."""
     path = live_path(root / entry.path)
     if not path.exists():
-        return "missing"
+        return Said("store_missing")
     try:
         parquet = pq.ParquetFile(path)
         rows = parquet.metadata.num_rows
         if full:
             parquet.read()
     except (OSError, pa.ArrowException) as err:
-        return f"unreadable ({(str(err).strip() or type(err).__name__).splitlines()[0]})"
+        return Said(
+            "store_unreadable", error=(str(err).strip() or type(err).__name__).splitlines()[0]
+        )
     if rows != entry.rows:
-        return f"holds {rows:,} rows where the catalogue says {entry.rows:,}"
+        return Said("store_rows_differ", rows=rows, listed=entry.rows)
     return None
 
 

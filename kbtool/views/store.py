@@ -34,6 +34,19 @@ def damaged_frame(damaged: list[DamagedFile]) -> pd.DataFrame:
     return frame.astype(types)  # typed when empty too: text columns, not float64
 
 
+def damaged_view(damaged: list[DamagedFile], lang: str = "en") -> pd.DataFrame:
+    """`kbtool store check` on a terminal: the damaged files, problems and headers in `lang`;
+    the problem first, as a narrow terminal shows the leading columns (a path is long)."""
+    view = damaged_frame(damaged)
+    view["problem"] = [in_language(d.problem, lang) for d in damaged]
+    view = view[["problem", *(c for c in view.columns if c != "problem")]]
+    return view.rename(columns=DAMAGED_HEADERS[lang])
+
+
+# the damaged files' headers, in English and in Indonesian
+DAMAGED_HEADERS = terms("store.damaged_headers")
+
+
 def import_lines(summary: ImportSummary, lang: str) -> list[Line]:
     """What an import did, file by file, then in total, and what needs attention."""
     lines: list[Line] = []
