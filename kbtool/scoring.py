@@ -43,6 +43,7 @@ class ScoredTable:
     kept: list[str] = field(default_factory=list)
     renamed: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    keep_unmatched: list[str] = field(default_factory=list)  # --keep names no header has
 
     @property
     def rows_scored(self) -> int:
@@ -150,6 +151,8 @@ def _score_batch(
     scores = compute_zscores(batch.rows, full_precision=full_precision, lang=lang)
     raw = batch.raw if batch.raw is not None else pd.DataFrame(index=batch.rows.index)
     withheld, kept = personal or personal_columns(raw, batch.column_map, keep)
+    headers = {str(name) for name in raw.columns} | set(batch.column_map)
+    unmatched = [name for name in dict.fromkeys(keep) if name not in headers]
     raw = raw.drop(columns=[c for c in withheld if c in raw.columns])
     computed = (*SOURCE_COLUMNS, *ZSCORE_COLUMNS)
     renamed = {name: f"{name}_input" for name in raw.columns if name in computed}
@@ -168,6 +171,7 @@ def _score_batch(
         kept=kept,
         renamed=renamed,
         warnings=list(batch.warnings),
+        keep_unmatched=unmatched,
     )
 
 

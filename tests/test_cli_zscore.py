@@ -317,3 +317,24 @@ def test_indonesian_messages_write_numbers_and_personal_data_in_indonesian() -> 
     assert f"{grouped} baris dibaca: {grouped} dihitung, 0 ditolak" in err
     assert "'child_id' (nomor identitas)" in err and "'name' (nama)" in err
     assert "an identity number" not in err and "a name" not in err
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])  # streamed, and read whole
+def test_keep_naming_no_column_says_so(tmp_path: Path, fmt: str) -> None:
+    """`--keep Nama` on a register whose name column is `name` keeps nothing: a warning says
+    that no column has that header and names the personal columns withheld, instead of
+    silence that reads as "kept"."""
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "child_id,name,sex,birth_date,visit_date,weight_kg,height_cm\n"
+        "1872031708230003,Ani,1,2023-01-01,2024-01-01,8,70\n"
+    )
+    code, out, err = run("zscore", str(register), "-f", fmt, "--keep", "Nama")
+    assert code == 0
+    assert "Ani" not in out
+    assert "'Nama'" in err and "'name'" in err and "register.csv" in err
+    code, _, err = run("zscore", str(register), "-f", fmt, "--keep", "Nama", "--lang", "id")
+    assert "'Nama'" in err and "tidak ada kolom" in err
+    # a kept column that exists says only that it is kept
+    code, out, err = run("zscore", str(register), "-f", fmt, "--keep", "name")
+    assert "Ani" in out and "no column" not in err
