@@ -141,6 +141,20 @@ def test_from_after_to_is_a_usage_error(register_csv: Path) -> None:
     assert code == 2 and "2024-13" in err
 
 
+@pytest.mark.parametrize("option", ["--from", "--to"])
+@pytest.mark.parametrize("listing", [(), ("--list",)])
+def test_one_month_given_beyond_the_register_says_so(
+    register_csv: Path, generated: pd.DataFrame, option: str, listing: tuple[str, ...]
+) -> None:
+    """--from after the register's last month (or --to before its first) leaves no month to
+    report: one clear error naming that month, not an empty table without a word."""
+    months = pd.to_datetime(generated["visit_date"]).dt.strftime("%Y-%m")
+    month, edge = ("2031-01", months.max()) if option == "--from" else ("2001-01", months.min())
+    code, out, err = run("skdn", str(register_csv), option, month, *listing)
+    assert code == 1 and out == ""
+    assert f"{option} {month}" in err and edge in err and "Traceback" not in err
+
+
 def test_sasaran_matching_none_of_the_groups(register_csv: Path, tmp_path: Path) -> None:
     sasaran = tmp_path / "sasaran.csv"
     sasaran.write_text("Posyandu,Tahun,Sasaran\nPosyandu Tidak Ada,2024,30\n", encoding="utf-8")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from kbtool.arrays import IntArray
 from kbtool.columns import month_number, require_columns
-from kbtool.errors import UsageError
+from kbtool.errors import InputError, UsageError
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable
 from kbtool.skdn.sasaran import Sasaran, match_groups, unmatched_names
 from kbtool.skdn.weighings import Weighings, classify_weighings, weighing_sequence
@@ -70,6 +70,11 @@ def month_range(seen: npt.NDArray[np.integer], first: str | None, last: str | No
     check_month_order(first, last)
     lo = parse_month(first) if first else int(seen.min()) if seen.size else 0
     hi = parse_month(last) if last else int(seen.max()) if seen.size else -1
+    if seen.size and lo > hi:  # one end given, beyond the register's months
+        given = f"--from {first}" if first else f"--to {last}"
+        side = "after the register's last" if first else "before the register's first"
+        edge = month_label(int(seen.max() if first else seen.min()))
+        raise InputError(f"{given} is {side} month, {edge}: no month to report")
     width = max(hi - lo + 1, 0)
     reported = np.ones(width, dtype=np.bool_)
     if not (first or last):
