@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -154,3 +156,26 @@ def test_two_units_over_two_years_is_one_clear_error(tmp_path: Path) -> None:
     assert "Traceback" not in err and "internal error" not in err
     last = err.strip().splitlines()[-1]
     assert last.startswith("kbtool: error:") and "2 kelurahan" in last and "2 years" in last
+
+
+def test_three_kelurahan_show_no_interval_as_if_it_meant_something(tmp_path: Path) -> None:
+    """Three kelurahan, one in the programme: the bootstrap rejects no effect at 5% (p >= 2/8
+    whatever effect is tried), so the interval is unbounded. The terminal, the summary and the
+    Indonesian output must say so, not print '-70352.8 to inf' as a 95% interval; machine
+    formats keep the unbounded ends."""
+    register = generate_register(900, years=(2022, 2023, 2024), seed=5)
+    three, groups = tmp_path / "three.csv", tmp_path / "groups.csv"
+    kept = register["kelurahan"].isin(["Metro", "Imopuro", "Yosodadi"])
+    write_canonical_csv(register[kept], three)
+    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2023\n")
+    code, out, _ = run("compare", str(three), "-g", str(groups), "-f", "csv")
+    assert code == 0
+    effects = pd.read_csv(io.StringIO(out))
+    assert (effects["ci_low"] == -np.inf).all() and (effects["ci_high"] == np.inf).all()
+    for lang, unbounded in (("en", "95% CI unbounded"), ("id", "IK 95% tak terbatas")):
+        args = ("compare", str(three), "-g", str(groups), "-f", "table", "--lang", lang)
+        code, out, err = run(*args)
+        assert code == 0
+        assert not re.search(r"\binf\b", out + err)
+        assert unbounded in err  # the summary sentence
+        assert ("interval is unbounded" if lang == "en" else "interval 95% tak terbatas") in err

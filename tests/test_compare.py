@@ -357,3 +357,24 @@ def test_weak_inference_is_said() -> None:
     )
     weak = [note for note in result.notes if note.key == "compare_weak"]
     assert weak and weak[0].values["treated"] == 2 and weak[0].values["units"] == 22
+
+
+@pytest.mark.parametrize("units", [2, 3, 4, 5])
+def test_few_units_bootstrap_rejects_no_effect(units: int) -> None:
+    """With every +-1 vector of at most 5 kelurahan drawn, the all-(+1) and all-(-1) draws
+    reproduce the data itself, so |t*| = |t| for every hypothesis r and p(r) >= 2 / 2^units
+    >= 1/16 > 5%: no effect is rejected and the 95% interval is the whole line (it was
+    '-70352.8 to inf', a floating-point artefact far out, and with 2 units a p of 0)."""
+    rng = np.random.default_rng(units)
+    n = rng.integers(50, 150, (units, 3)).astype(float)
+    cells = Panel(
+        [f"k{i}" for i in range(units)],
+        [2022, 2023, 2024],
+        n,
+        np.round(n * rng.uniform(0.15, 0.35, n.shape)) * 100.0,
+    )
+    since = np.array([2023.0] + [np.inf] * (units - 1))
+    result = wild_cluster_bootstrap(cells, since, 9999, 17, twfe_fit(cells, since).std_error)
+    assert result.enumerated and result.draws == 2**units
+    assert result.p_value >= 2 / 2**units
+    assert result.ci_low == -np.inf and result.ci_high == np.inf

@@ -18,6 +18,7 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from kbtool.arrays import FloatArray
 from kbtool.compare.observations import Panel
@@ -59,6 +60,9 @@ class _Statistic:
     scale: float  # t(r) = (estimate - r) * scale
     numerator: tuple[FloatArray, FloatArray]  # per draw: a0.v - r a1.v
     squares: tuple[FloatArray, FloatArray, FloatArray]  # per draw: |K0 v|^2, K0v.K1v, |K1 v|^2
+    # draws of all +1 or all -1: the data itself, |t*| = |t| for every r (counted exactly, as
+    # rounding far from the estimate, or with two units, can break the tie)
+    reproduces: npt.NDArray[np.bool_]
 
     def p_value(self, r: float) -> float:
         t = abs((self.estimate - r) * self.scale)
@@ -67,7 +71,7 @@ class _Statistic:
         top = np.abs(a0 - r * a1)
         bottom = np.sqrt(np.maximum(s00 - 2 * r * s01 + r * r * s11, 0.0))
         # |t*| >= |t|, without dividing (a draw with no variance has t* = +-inf)
-        return float(np.mean(top >= t * bottom * (1 - 1e-12)))
+        return float(np.mean((top >= t * bottom * (1 - 1e-12)) | self.reproduces))
 
 
 def wild_cluster_bootstrap(
@@ -116,7 +120,8 @@ def _statistic(
         sums = (np.sum(k0v * k0v, 0), np.sum(k0v * k1v, 0), np.sum(k1v * k1v, 0))
         chunks.append(np.vstack([a0 @ v, a1 @ v, *sums]))
     a0v, a1v, s00, s01, s11 = np.hstack(chunks)
-    statistic = _Statistic(estimate, scale, (a0v, a1v), (s00, s01, s11))
+    reproduces = np.all(weights == weights[:1], axis=0)
+    statistic = _Statistic(estimate, scale, (a0v, a1v), (s00, s01, s11), reproduces)
     return statistic, weights.shape[1], enumerated
 
 

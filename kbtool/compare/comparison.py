@@ -146,7 +146,8 @@ def compare_groups(
             )
             effects += _effects(outcome, cells, assignment, draws, seed)
             events.append(_event_study(outcome, cells, assignment))
-        notes += _inference_notes(assignment) + _pre_trend_notes(events)
+        notes += _inference_notes(assignment)
+        notes += _unbounded_notes(effects, assignment) + _pre_trend_notes(events)
     options = {
         "groups_file": programme.source,
         "unit": programme.unit,
@@ -292,6 +293,17 @@ def _inference_notes(assignment: Assignment) -> list[Note]:
         starts = sorted({int(s) for s in assignment.since[assignment.treated]})
         notes.append(Note("compare_staggered", years=", ".join(map(str, starts))))
     return notes
+
+
+def _unbounded_notes(effects: list[dict[str, Any]], assignment: Assignment) -> list[Note]:
+    """One note per outcome whose interval has an infinite end (the bootstrap rejects no
+    effect that far out: always with 5 units or fewer, as p >= 2 / 2^units > 5%)."""
+    unbounded = [e["outcome"] for e in effects if np.isinf([e["ci_low"], e["ci_high"]]).any()]
+    units, unit = len(assignment.units), assignment.unit
+    return [
+        Note("compare_unbounded", outcome=outcome, units=units, unit=unit)
+        for outcome in dict.fromkeys(unbounded)
+    ]
 
 
 def _pre_trend_notes(events: list[pd.DataFrame]) -> list[Note]:

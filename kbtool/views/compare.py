@@ -16,6 +16,19 @@ ESTIMATORS = terms("compare.estimators")
 OUTCOMES = terms("compare.outcomes")
 TITLES = terms("compare.titles")
 OTHERS_LABEL = {"en": OTHERS, "id": "lainnya"}
+# an interval with an infinite end: the bootstrap rejects no effect that far out at 5%
+UNBOUNDED = {"en": "unbounded", "id": "tak terbatas"}
+
+
+def _intervals(
+    low: pd.Series, high: pd.Series, lang: str, decimals: int | list[int] = 1
+) -> list[str]:
+    """Each interval ("-7.2 to 1.6"), or "unbounded" where an end is infinite: a finite end
+    beside an infinite one is no interval a reader can use."""
+    written = intervals(low, high, lang, decimals, prevalence_view.BETWEEN[lang])
+    ends = np.column_stack([low.to_numpy(np.float64), high.to_numpy(np.float64)])
+    unbounded = np.isinf(ends).any(axis=1)
+    return [UNBOUNDED[lang] if out else text for text, out in zip(written, unbounded, strict=True)]
 
 
 def outcome_label(name: str, lang: str) -> str:
@@ -46,9 +59,7 @@ def _estimates(table: pd.DataFrame, lang: str) -> dict[str, list[str]]:
     return {
         headers["outcome"]: [outcome_label(name, lang) for name in table["outcome"]],
         headers["effect"]: numbers(values, lang, decimals),
-        headers["ci"]: intervals(
-            table["ci_low"], table["ci_high"], lang, decimals, prevalence_view.BETWEEN[lang]
-        ),
+        headers["ci"]: _intervals(table["ci_low"], table["ci_high"], lang, decimals),
     }
 
 
@@ -90,17 +101,16 @@ def summary(comparison: Comparison, lang: str) -> str | None:
     value, p = float(row["did_pp"]), float(row["p_randomization"])
     # the randomization p-value as a sentence gives it: two decimals, or "< 0.01"
     chance = f"< {number(0.01, lang, 2)}" if p < 0.01 else f"= {number(p, lang, 2)}"
-    size, low, high = (number(v, lang) for v in (abs(value), row["ci_low"], row["ci_high"]))
+    interval = _intervals(row[["ci_low"]], row[["ci_high"]], lang)[0]
     return say(
         "compare_summary",
         lang,
         words=words.capitalize() if lang == "en" else words,
         direction={"en": "fell", "id": "turun"} if value < 0 else {"en": "rose", "id": "naik"},
-        size=size,
+        size=number(abs(value), lang),
         group=assignment.group,
         unit=assignment.unit,
-        low=low,
-        high=high,
+        interval=interval,
         chance=chance,
         treated=int(row["treated_units"]),
         units=int(row["units"]),
