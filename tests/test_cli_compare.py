@@ -179,3 +179,21 @@ def test_three_kelurahan_show_no_interval_as_if_it_meant_something(tmp_path: Pat
         assert not re.search(r"\binf\b", out + err)
         assert unbounded in err  # the summary sentence
         assert ("interval is unbounded" if lang == "en" else "interval 95% tak terbatas") in err
+
+
+def test_one_unit_groups_show_no_zero_width_interval(tmp_path: Path) -> None:
+    """One programme kelurahan and one other over three years: each group is one cluster, and
+    its interval was '33.0-33.0'. The table leaves it empty and a note says why, in Indonesian
+    with the others called 'lainnya'."""
+    register = generate_register(600, years=(2022, 2023, 2024), seed=5)
+    two, groups = tmp_path / "two.csv", tmp_path / "groups.csv"
+    write_canonical_csv(register[register["kelurahan"].isin(["Metro", "Imopuro"])], two)
+    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2023\n")
+    code, out, _ = run("compare", str(two), "-g", str(groups), "--table", "groups", "-f", "csv")
+    assert code == 0
+    table = pd.read_csv(io.StringIO(out))
+    assert table[["stunting_ci_low", "stunting_ci_high"]].isna().all().all()
+    code, out, err = run("compare", str(two), "-g", str(groups), "-f", "table", "--lang", "id")
+    assert code == 0
+    assert "lainnya (2022, 2023, 2024): hanya satu kelurahan" in err
+    assert "Kampung KB (2022, 2023, 2024): hanya satu kelurahan" in err

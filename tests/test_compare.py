@@ -378,3 +378,20 @@ def test_few_units_bootstrap_rejects_no_effect(units: int) -> None:
     assert result.enumerated and result.draws == 2**units
     assert result.p_value >= 2 / 2**units
     assert result.ci_low == -np.inf and result.ci_high == np.inf
+
+
+def test_one_unit_group_has_no_interval() -> None:
+    """Kampung KB in one kelurahan: its children are one cluster, so the spread between
+    kelurahan, which the clustered interval is made of, cannot be estimated. The interval was
+    '33.0-33.0' (zero width, read as certainty); now it is empty, with a note, while the
+    others (21 kelurahan) keep theirs."""
+    result = compare_groups([register(0.0)], programme({"Metro": 2023}), draws=199)
+    groups = result.groups
+    single = groups["units"] == 1
+    assert single.sum() == 3 and (groups.loc[single, "group"] == "Kampung KB").all()
+    for column in ("stunting_ci_low", "stunting_ci_high", "severe_ci_low", "severe_ci_high"):
+        assert groups.loc[single, column].isna().all()
+        assert groups.loc[~single, column].notna().all()
+    assert groups.loc[single, "stunting_pct"].notna().all()
+    notes = [note for note in result.notes if note.key == "compare_one_unit"]
+    assert notes and notes[0].values["group"] == "Kampung KB"

@@ -136,7 +136,7 @@ def compare_groups(
     first = child[chosen[0]]
     assignment = assign(programme, first["unit"].tolist(), first["year"].tolist())
     groups = describe(prevalence, programme, _units_per_group(first, assignment))
-    notes = _data_notes(assignment)
+    notes = _data_notes(assignment) + _one_unit_notes(groups, assignment)
     effects: list[dict[str, Any]] = []
     events: list[pd.DataFrame] = []
     if assignment.timed:
@@ -272,6 +272,16 @@ def _data_notes(assignment: Assignment) -> list[Note]:
         )
     if not assignment.timed:
         notes.append(Note("compare_no_since"))
+    return notes
+
+
+def _one_unit_notes(groups: pd.DataFrame, assignment: Assignment) -> list[Note]:
+    """A note per group with a single unit in some year: its interval is left empty."""
+    single = groups[(groups["units"] == 1) & (groups["n"] > 0)]
+    notes = []
+    for group, rows in single.groupby(GROUP_COLUMN, sort=False):
+        years = ", ".join(str(int(y)) for y in dict.fromkeys(rows["year"]))
+        notes.append(Note("compare_one_unit", group=group, years=years, unit=assignment.unit))
     return notes
 
 

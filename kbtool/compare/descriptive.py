@@ -55,7 +55,7 @@ def describe(
 ) -> pd.DataFrame:
     """The prevalence of the parts (visit years) as one table, the programme's group first in
     each year, with `units` (units with children per group and year, from `units`: columns
-    group, year, units) and `change_pp` after the percentage."""
+    group, year, units) and `change_pp` after the percentage; no interval for one unit."""
     result = pd.concat(list(parts), ignore_index=True)
     several = "indicator" in result.columns
     pct = "pct" if several else f"{parts[0].attrs['indicators'][0]}_pct"
@@ -67,5 +67,9 @@ def describe(
     keys = [GROUP_COLUMN, *(["indicator"] if several else [])]
     change = result[pct] - result.groupby(keys, sort=False)[pct].shift(1)
     result.insert(list(result.columns).index(pct) + 1, "change_pp", change)
+    # one unit is one cluster: the spread between units, which the interval is made of, is
+    # unknown (the formula gives a zero-width interval that reads as certainty)
+    bounds = [c for c in result.columns if c.endswith(("ci_low", "ci_high"))]
+    result.loc[result["units"] < 2, bounds] = np.nan
     result.attrs = dict(parts[0].attrs)
     return result.reset_index(drop=True)

@@ -124,6 +124,8 @@ def note_lines(comparison: Comparison, lang: str) -> list[str]:
         values = dict(note.values)
         if "outcome" in values:
             values["outcome"] = outcome_label(str(values["outcome"]), lang)
+        if values.get("group") == OTHERS:
+            values["group"] = OTHERS_LABEL[lang]
         lines.append(say(note.key, lang, **values))
     return lines
 
