@@ -76,7 +76,11 @@ def twfe_fit(panel: Panel, since: FloatArray) -> TwfeFit:
     fit = WLS(cells.mean, design, weights=cells.weight, hasconst=True).fit(
         cov_type="cluster", cov_kwds={"groups": cells.unit}
     )
-    return TwfeFit(float(fit.params[0]), float(fit.bse[0]))
+    # with very few units the cluster-robust variance can round below 0: NaN, not a warning
+    # on the user's terminal (the bootstrap then sizes its search without it)
+    with np.errstate(invalid="ignore"):
+        std_error = float(fit.bse[0])
+    return TwfeFit(float(fit.params[0]), std_error)
 
 
 def twfe_coefficients(panel: Panel, since: FloatArray) -> FloatArray:
