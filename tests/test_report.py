@@ -152,6 +152,42 @@ def test_one_kelurahan_is_named_as_itself_not_as_the_city(tmp_path: Path) -> Non
     assert "Kota Metro" not in html
 
 
+def one_kelurahan(tmp_path: Path, name: str) -> Path:
+    """The sample's rows of one kelurahan, as its own register."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    register = tmp_path / "one.csv"
+    frame[frame["kelurahan"] == name].to_csv(register, index=False)
+    return register
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_latest_year_under_min_n_says_so_instead_of_a_blank_headline(
+    tmp_path: Path, lang: str
+) -> None:
+    """Hadimulyo Barat measured 51 children in 2024 and 56 in 2023: with --min-n 52 the
+    headline has no 2024 figure. The reader is told why (the children counted, the minimum)
+    and the last figure there is, not shown an empty box, 'CI –' and empty tables."""
+    register = one_kelurahan(tmp_path, "Hadimulyo Barat")
+    trend = csv_of("trend", str(register), "--min-n", "52")
+    area = trend.iloc[-1]
+    assert (area["last_year"], np.isnan(area["pct_2024"])) == (2023, True)
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page), "--min-n", "52", "--lang", lang)
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    _, key_values = read_report(html)
+    assert key_values[0] == "—"
+    summary = html[html.index('<section id="summary">') : html.index('<section id="where')]
+    last = f"{area['pct_2023']:.1f}%"
+    if lang == "id":
+        assert "51 anak diukur: terlalu sedikit untuk dihitung (kurang dari 52)" in summary
+        assert f"Angka terakhir: {last.replace('.', ',')} pada 2023" in summary
+    else:
+        assert "51 children measured: too few for a figure (fewer than 52)" in summary
+        assert f"Latest figure: {last} in 2023" in summary
+    assert "–;" not in summary  # no interval without ends
+
+
 def test_quality_table_is_kbtool_quality_of_the_latest_year(sample_report: Rendered) -> None:
     tables, _ = read_report(sample_report.html)
     loaded = load_measurements([str(CANONICAL)], None, columns_needed("kecamatan"))

@@ -158,17 +158,7 @@ def _summary(c: _Context) -> Section:
     trend = data.trend.iloc[-1]  # the whole-area row comes last
     target = data.options.targets[0]
     status, required = trend[c.target_column("status")], trend[c.target_column("required_aarr")]
-    figures = [
-        KeyFigure(
-            words["latest"].format(year=data.latest_year),
-            percent(latest["stunting_pct"], lang),
-            words["latest_detail"].format(
-                low=number(latest["stunting_ci_low"], lang),
-                high=number(latest["stunting_ci_high"], lang),
-                n=count(latest["n"], lang),
-            ),
-        )
-    ]
+    figures = [_latest_figure(c, latest)]
     if not pd.isna(trend["change_pp"]):
         first = int(trend["first_year"])
         figures.append(
@@ -231,6 +221,29 @@ def _summary(c: _Context) -> Section:
         {"item": list(facts), "value": ["" if pd.isna(v) else str(v) for v in facts.values()]}
     )
     return Section("summary", words["summary"], blocks, sheet)
+
+
+def _latest_figure(c: _Context, latest: pd.Series) -> KeyFigure:
+    """The latest year's stunting; under --min-n, a dash, why, and the last year with a
+    figure."""
+    words, lang, year = c.words, c.lang, c.data.latest_year
+    label = words["latest"].format(year=year)
+    if not pd.isna(latest["stunting_pct"]):
+        detail = words["latest_detail"].format(
+            low=number(latest["stunting_ci_low"], lang),
+            high=number(latest["stunting_ci_high"], lang),
+            n=count(latest["n"], lang),
+        )
+        return KeyFigure(label, percent(latest["stunting_pct"], lang), detail)
+    detail = words["latest_too_few"].format(
+        n=count(latest["n"], lang), min_n=count(c.data.options.min_n, lang)
+    )
+    area = area_rows(c.data.stunting).dropna(subset=["stunting_pct"]).sort_values("year")
+    if len(area):
+        known = area.iloc[-1]
+        pct, year = percent(known["stunting_pct"], lang), int(known["year"])
+        detail += " " + words["latest_known"].format(pct=pct, year=year)
+    return KeyFigure(label, "—", detail)
 
 
 def _quality_warnings(c: _Context) -> list[Paragraph]:
