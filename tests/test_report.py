@@ -188,6 +188,24 @@ def test_latest_year_under_min_n_says_so_instead_of_a_blank_headline(
     assert "–;" not in summary  # no interval without ends
 
 
+def test_no_table_of_headers_only_when_no_kelurahan_has_a_figure(tmp_path: Path) -> None:
+    """With --min-n 130 Kota Metro's 1,521 children of 2024 have a figure but no kelurahan
+    (the largest has 121): the summary's top three and the ranking have no row to show, so
+    they are left out (the section says why) instead of showing their headers alone."""
+    latest = csv_of("prevalence", str(CANONICAL), "--by", "kelurahan", "--min-n", "130")
+    latest = latest[(latest["year"] == 2024) & (latest["kelurahan"] != "All")]
+    assert len(latest) and latest["stunting_pct"].isna().all()
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(CANONICAL), "-o", str(page), "--min-n", "130")
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    tables, _ = read_report(html)
+    assert not {"table-most-stunted", "table-highest-prevalence", "table-where-to-act"} & set(
+        tables
+    )
+    assert "No kelurahan had 130 or more children measured in 2024." in html
+
+
 def test_quality_table_is_kbtool_quality_of_the_latest_year(sample_report: Rendered) -> None:
     tables, _ = read_report(sample_report.html)
     loaded = load_measurements([str(CANONICAL)], None, columns_needed("kecamatan"))

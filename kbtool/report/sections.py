@@ -195,10 +195,11 @@ def _summary(c: _Context) -> Section:
         (words["pct"], lambda r: number(r["stunting_pct"], lang), "num"),
         (words["n"], lambda r: count(r["n"], lang), "num"),
     ]
-    for key, title, order in (
+    rankings = (
         ("most-stunted", "most_stunted", ["stunted", "stunting_pct"]),
         ("highest-prevalence", "highest", ["stunting_pct", "stunted"]),
-    ):
+    )
+    for key, title, order in rankings if len(shown) else ():  # none: Where to act says why
         top = shown.sort_values(order, ascending=False, kind="stable").head(TOP_PLACES)
         blocks.append(_table(key, words[title].format(year=data.latest_year), top, columns))
     facts = {
@@ -292,10 +293,10 @@ def _where_to_act(c: _Context, charts: list[Chart]) -> Section:
         (words["priority"], lambda r: words[f"priority_{r['priority']}"], "text"),
         (words["status"], lambda r: c.status(r["status"]), "text"),
     ]
-    first = ["warning" if p == 1 else "" for p in shown["priority"]]
-    blocks.append(
-        _table("where-to-act", words["where_table"].format(year=year), shown, columns, first)
-    )
+    if len(shown):
+        first = ["warning" if p == 1 else "" for p in shown["priority"]]
+        caption = words["where_table"].format(year=year)
+        blocks.append(_table("where-to-act", caption, shown, columns, first))
     if len(few):
         too_few = [
             words["too_few_item"].format(place=place, n=count(n, lang))
