@@ -188,6 +188,23 @@ def test_latest_year_under_min_n_says_so_instead_of_a_blank_headline(
     assert "–;" not in summary  # no interval without ends
 
 
+def test_change_names_its_last_year_when_the_latest_has_no_figure(tmp_path: Path) -> None:
+    """Hadimulyo Barat with --min-n 52 has figures for 2022 and 2023 only: the change kbtool
+    trend gives runs to 2023, so the box beside 'Stunting in 2024' must say 2022–2023, not
+    'since 2022' (which reads as a change up to 2024)."""
+    register = one_kelurahan(tmp_path, "Hadimulyo Barat")
+    area = csv_of("trend", str(register), "--min-n", "52").iloc[-1]
+    assert (area["first_year"], area["last_year"]) == (2022, 2023)
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page), "--min-n", "52")
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    summary = html[html.index('<section id="summary">') : html.index('<section id="where')]
+    assert "Change since 2022" not in summary
+    assert '<div class="label">Change 2022–2023</div>' in summary
+    assert f"{area['change_pp']:+.1f} points".replace("-", "−") in summary
+
+
 def test_no_table_of_headers_only_when_no_kelurahan_has_a_figure(tmp_path: Path) -> None:
     """With --min-n 130 Kota Metro's 1,521 children of 2024 have a figure but no kelurahan
     (the largest has 121): the summary's top three and the ranking have no row to show, so

@@ -160,10 +160,16 @@ def _summary(c: _Context) -> Section:
     status, required = trend[c.target_column("status")], trend[c.target_column("required_aarr")]
     figures = [_latest_figure(c, latest)]
     if not pd.isna(trend["change_pp"]):
-        first = int(trend["first_year"])
+        first, last = int(trend["first_year"]), int(trend["last_year"])
+        # the latest year without a figure: the change ends earlier, and says so
+        label = (
+            words["change"].format(year=first)
+            if last == data.latest_year
+            else words["change_between"].format(first=first, last=last)
+        )
         figures.append(
             KeyFigure(
-                words["change"].format(year=first),
+                label,
                 words["change_value"].format(pp=number(trend["change_pp"], lang, sign=True)),
                 words["change_detail"].format(pct=percent(trend[f"pct_{first}"], lang), year=first),
                 "good" if trend["change_pp"] < 0 else "bad",
