@@ -205,6 +205,46 @@ def test_change_names_its_last_year_when_the_latest_has_no_figure(tmp_path: Path
     assert f"{area['change_pp']:+.1f} points".replace("-", "−") in summary
 
 
+@pytest.mark.parametrize(
+    ("lang", "rising", "needed"),
+    [("en", "rising {}% a year", "{}% a year needed"), ("id", "naik {}% per tahun", "perlu {}")],
+)
+def test_a_rising_prevalence_is_said_to_rise_not_to_fall_by_a_negative_rate(
+    tmp_path: Path, lang: str, rising: str, needed: str
+) -> None:
+    """Hadimulyo Barat's stunting rose from 2022 to 2024 (kbtool trend: a negative AARR): the
+    target box must say it rises, not 'falling −19.6% a year'."""
+    register = one_kelurahan(tmp_path, "Hadimulyo Barat")
+    area = csv_of("trend", str(register)).iloc[-1]
+    assert area["aarr"] < 0 < area["required_aarr"]
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page), "--lang", lang)
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    summary = html[html.index('<section id="summary">') : html.index('<section id="where')]
+
+    def written(value: float) -> str:
+        return f"{value:.1f}".replace(".", "," if lang == "id" else ".")
+
+    assert rising.format(written(-area["aarr"])) in summary
+    assert needed.format(written(area["required_aarr"])) in summary
+    assert "−" not in summary.split('class="detail">')[3].split("<")[0]  # the target box
+
+
+def test_a_target_already_met_is_said_so_not_as_a_negative_rate_needed(tmp_path: Path) -> None:
+    """Yosorejo's 2024 stunting is under the 14.2% target (kbtool trend: a negative required
+    AARR): the target box says it is already met, not '−9.7% a year needed'."""
+    register = one_kelurahan(tmp_path, "Yosorejo")
+    area = csv_of("trend", str(register)).iloc[-1]
+    assert area["required_aarr"] < 0 < area["aarr"]
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    detail = html.split('class="detail">')[3].split("<")[0]
+    assert detail == f"falling {area['aarr']:.1f}% a year; already at or below the target"
+
+
 def test_no_table_of_headers_only_when_no_kelurahan_has_a_figure(tmp_path: Path) -> None:
     """With --min-n 130 Kota Metro's 1,521 children of 2024 have a figure but no kelurahan
     (the largest has 121): the summary's top three and the ranking have no row to show, so

@@ -176,8 +176,15 @@ def _summary(c: _Context) -> Section:
             )
         )
     if not np.isnan(trend["aarr"]) and not np.isnan(required):
-        detail = words["target_detail_aarr"].format(
-            aarr=percent(trend["aarr"], lang), required=percent(required, lang)
+        # a negative AARR is a rise, a required AARR at or under 0 a target already met
+        rising = trend["aarr"] < 0
+        pace = words["pace_rising" if rising else "pace_falling"].format(
+            aarr=percent(abs(trend["aarr"]), lang)
+        )
+        detail = (
+            words["target_detail_aarr"].format(pace=pace, required=percent(required, lang))
+            if required > 0
+            else words["target_detail_reached"].format(pace=pace)
         )
     elif target.year <= data.latest_year:
         detail = words["target_detail_past"].format(
