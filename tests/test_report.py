@@ -401,6 +401,20 @@ def test_too_few_children_are_listed_never_plotted() -> None:
     assert {item.split(":")[0] for item in listed.items} == small
 
 
+def test_the_indonesian_trend_chart_has_no_english_legend() -> None:
+    """The area trend chart's band is the 95% confidence interval: 'IK 95%' in Indonesian, as
+    the page's tables head it, not 'CI'."""
+    loaded = load_measurements([str(CANONICAL)], None, columns_needed("kecamatan"), by_year=True)
+    data = assemble_report(loaded, ReportOptions())
+    _, charts = build_sections(data, "id")
+    chart = next(c for c in charts if c.key == "area-trend")
+    box = chart.figure.axes[0].get_legend()
+    assert box is not None
+    legend = [t.get_text() for t in box.get_texts()]
+    assert "IK 95%" in legend
+    assert not any("CI" in text for text in legend), legend
+
+
 def test_missing_output_directory_is_one_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "report.html"
     code, out, err = run("report", str(ONE_YEAR), "-o", str(target))

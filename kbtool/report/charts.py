@@ -201,7 +201,7 @@ def area_trend(
     with rc_context(STYLE):
         figure = _figure(3.2)
         axes = figure.add_subplot()
-        axes.fill_between(area["year"], area["low"], area["high"], label="95% CI", **BAND)
+        axes.fill_between(area["year"], area["low"], area["high"], label=words["ci"], **BAND)
         axes.plot(area["year"], area["pct"], "o-", color="#08519c", lw=1.8, label=words["observed"])
         for year, pct in zip(known["year"], known["pct"], strict=True):
             axes.annotate(percent(pct, lang), (year, pct), xytext=(0, 7), **VALUE_LABEL)
