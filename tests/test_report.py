@@ -415,6 +415,35 @@ def test_the_indonesian_trend_chart_has_no_english_legend() -> None:
     assert not any("CI" in text for text in legend), legend
 
 
+@pytest.mark.parametrize(
+    ("min_n", "said"),
+    [
+        (25, "fewer than 25 children measured have no figure (The DHS Program's rule); 25-49"),
+        (
+            30,
+            "fewer than 30 children measured have no figure (--min-n 30; The DHS Program's "
+            "rule is 25); 30-49 children give figures of low precision.",
+        ),
+        (
+            60,
+            "fewer than 60 children measured have no figure (--min-n 60; The DHS Program's "
+            "rule is 25).",
+        ),
+    ],
+)
+def test_the_method_states_the_min_n_used_not_the_default_rule(min_n: int, said: str) -> None:
+    """The method section describes --min-n as used: with 60, no group of 25-49 children has a
+    figure, so 'fewer than 60 ... (The DHS Program's rule); 25-49 children give figures of low
+    precision' contradicted itself and the DHS rule (25)."""
+    loaded = load_measurements([str(ONE_YEAR)], None, columns_needed("kecamatan"), by_year=True)
+    sections, _ = build_sections(assemble_report(loaded, ReportOptions(min_n=min_n)), "en")
+    method = next(s for s in sections if s.key == "method")
+    items = next(b for b in method.blocks if isinstance(b, Items)).items
+    assert any(said in item for item in items), items
+    if min_n >= 50:
+        assert not any("low precision" in item for item in items)
+
+
 def test_missing_output_directory_is_one_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "report.html"
     code, out, err = run("report", str(ONE_YEAR), "-o", str(target))

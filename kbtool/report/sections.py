@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from kbtool import __version__
-from kbtool.prevalence import TOTAL_LABEL
+from kbtool.prevalence import DEFAULT_MIN_N, TOTAL_LABEL
+from kbtool.prevalence.compute import LOW_PRECISION_BELOW_N
 from kbtool.quality import RATINGS
 from kbtool.report.charts import Chart, area_trend, priority_quadrant, small_multiples, where_to_act
 from kbtool.report.data import (
@@ -435,6 +436,20 @@ def _quality(c: _Context) -> Section:
     return Section("quality", words["quality"], blocks, ordered)
 
 
+def _min_n_rule(c: _Context) -> str:
+    """The --min-n used: the DHS rule when it is the default, and the band of low precision
+    (under LOW_PRECISION_BELOW_N children) only where figures are shown in it."""
+    words, min_n = c.words, c.data.options.min_n
+    rule = (
+        words["min_n_dhs"]
+        if min_n == DEFAULT_MIN_N
+        else words["min_n_chosen"].format(min_n=min_n, dhs=DEFAULT_MIN_N)
+    )
+    low_max = LOW_PRECISION_BELOW_N - 1
+    low = words["min_n_low"].format(min_n=min_n, low_max=low_max) if min_n <= low_max else ""
+    return words["method_min_n"].format(min_n=min_n, rule=rule, low=low)
+
+
 def _method(c: _Context) -> Section:
     data, words, lang = c.data, c.words, c.lang
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -448,7 +463,7 @@ def _method(c: _Context) -> Section:
         words["method_who"],
         words["method_once"],
         words["method_ci"],
-        words["method_min_n"].format(min_n=data.options.min_n),
+        _min_n_rule(c),
         words["method_trend"],
         words["method_quality"],
         words["method_made"].format(
