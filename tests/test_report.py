@@ -444,6 +444,24 @@ def test_the_method_states_the_min_n_used_not_the_default_rule(min_n: int, said:
         assert not any("low precision" in item for item in items)
 
 
+def test_every_panel_column_has_year_labels_under_its_last_panel() -> None:
+    """Five kecamatan in two columns: the right column ends one row up (the sixth place is
+    empty), and its last panel must still say which years it shows."""
+    loaded = load_measurements([str(CANONICAL)], None, columns_needed("kecamatan"), by_year=True)
+    _, charts = build_sections(assemble_report(loaded, ReportOptions()), "en")
+    figure = next(c for c in charts if c.key == "trend-by-kecamatan").figure
+    figure.draw_without_rendering()
+    shown = [axes for axes in figure.axes if axes.get_visible()]
+    assert len(shown) == 5
+    for last_in_column in (shown[-1], shown[-2]):  # Metro Utara (left), Metro Timur (right)
+        labels = {
+            tick.label1.get_text()
+            for tick in last_in_column.xaxis.get_major_ticks()
+            if tick.label1.get_visible()
+        }
+        assert {"2022", "2023", "2024"} <= labels, last_in_column.get_title()
+
+
 def test_missing_output_directory_is_one_clear_error(tmp_path: Path) -> None:
     target = tmp_path / "missing" / "report.html"
     code, out, err = run("report", str(ONE_YEAR), "-o", str(target))

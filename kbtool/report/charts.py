@@ -249,6 +249,8 @@ def small_multiples(
             grid = figure.subplots(rows, PANEL_COLUMNS, sharex=True, sharey=True, squeeze=False)
             for axes in grid.flat[len(chunk) :]:
                 axes.set_visible(False)
+            for axes in grid.flat[max(0, len(chunk) - PANEL_COLUMNS) : len(chunk)]:
+                axes.xaxis.set_tick_params(labelbottom=True)  # each column's last: the years
             for axes, name in zip(grid.flat, chunk, strict=False):
                 _panel(axes, groups[groups[group] == name], area, name, words, lang)
                 axes.set_ylim(0, top)
