@@ -67,18 +67,25 @@ _LONG_FIELD = re.compile(
 _ALSO = re.compile(r" \(also: ")
 
 
-class _Numbers(string.Formatter):
-    """Fills a message, numbers written as Indonesian writes them (34.747 baris; 12,5%)."""
+class _Message(string.Formatter):
+    """Fills a message: `{count:plural}` is English's plural "s" after a count other than 1
+    ("1 row", "2 rows"); in Indonesian (`indonesian`) it is nothing and numbers are written as
+    Indonesian writes them (34.747 baris; 12,5%)."""
+
+    def __init__(self, indonesian: bool) -> None:
+        self.indonesian = indonesian
 
     def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec == "plural":
+            return "" if self.indonesian or value == 1 else "s"
         text = super().format_field(value, format_spec)
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if self.indonesian and isinstance(value, numbers.Real) and not isinstance(value, bool):
             return indonesian_digits(text)
         return text
 
 
 _SWAP_SEPARATORS = str.maketrans(",.", ".,")
-_INDONESIAN = _Numbers()
+_FILL = {"en": _Message(indonesian=False), "id": _Message(indonesian=True)}
 
 
 def say(key: str, lang: str = "en", **values: object) -> str:
@@ -89,7 +96,7 @@ def say(key: str, lang: str = "en", **values: object) -> str:
         k: v[lang] if isinstance(v, dict) else in_language(v, lang) if isinstance(v, Said) else v
         for k, v in values.items()
     }
-    return _INDONESIAN.format(template, **values) if lang == "id" else template.format(**values)
+    return _FILL[lang].format(template, **values)
 
 
 def note(text: str, lang: str) -> str:

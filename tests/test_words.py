@@ -69,3 +69,12 @@ def test_terms_merge_tables_in_order() -> None:
     assert list(merged["en"])[: len(terms("groups.headers")["en"])] == list(
         terms("groups.headers")["en"]
     )
+
+
+def test_english_counts_agree_in_number_and_indonesian_has_no_plural() -> None:
+    assert say("corrections", "en", count=1) == " (1 correction)"
+    assert say("corrections", "en", count=2) == " (2 corrections)"
+    assert say("corrections", "en", count=0) == " (0 corrections)"
+    assert say("corrections", "id", count=1234) == " (1.234 koreksi)"
+    said = say("undated_some", "en", count=1)
+    assert said.startswith("1 measurement without") and "measurements" not in said
