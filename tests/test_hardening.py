@@ -617,3 +617,15 @@ def test_a_file_is_read_when_stdin_is_closed(tmp_path: Path) -> None:
         dash.stderr.strip()
         == "kbtool: error: -: standard input is closed; name the register file instead"
     )
+
+
+@pytest.mark.parametrize(
+    "command", ["prevalence", "quality", "trend", "skdn", "growth", "report", "compare"]
+)
+def test_store_beside_input_files_is_a_usage_error(command: str, tmp_path: Path) -> None:
+    """INPUT files are read directly and --store would be ignored: refused, as the reader's
+    options are without INPUT files, so nobody believes the store was counted."""
+    groups = ["--groups", str(SAMPLE.with_name("kampung_kb.csv"))] if command == "compare" else []
+    code, out, err = run(command, str(SAMPLE), "--store", str(tmp_path / "store"), *groups)
+    assert code == 2 and out == "" and "--store" in err and "Traceback" not in err
+    assert not (tmp_path / "store").exists()

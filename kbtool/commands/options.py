@@ -186,7 +186,9 @@ class Source(Reading):
 
     def of_files(self, **more: object) -> ReadOptions:
         """The reader's options; without INPUT files (the store) these options, and `more`
-        (option name: value), are refused."""
+        (option name: value), are refused, as --store is with them."""
+        if self.inputs and self.store:
+            raise bad_option("--store", "reads the store, not INPUT files: give one or the other")
         given: dict[str, object] = {"--column": self.column, "--sheet": self.sheet}
         given |= {"--rejects": self.rejects, "--date-format": self.date_format != AUTO, **more}
         for name, value in given.items():
