@@ -152,6 +152,21 @@ def test_one_kelurahan_is_named_as_itself_not_as_the_city(tmp_path: Path) -> Non
     assert "Kota Metro" not in html
 
 
+@pytest.mark.parametrize(
+    ("lang", "said"), [("en", "(February, August only)"), ("id", "(Februari, Agustus saja)")]
+)
+def test_months_chosen_are_said_under_the_title(tmp_path: Path, lang: str, said: str) -> None:
+    """--months 8,2 (bulan timbang) counts those months only: a reader of the page's top must
+    know, not only one who reads the method at its end."""
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(CANONICAL), "--months", "8,2", "--lang", lang, "-o", str(page))
+    assert code == 0, err
+    top = page.read_text(encoding="utf-8").split("<h2", 1)[0]
+    assert said in top
+    code, _, err = run("report", str(CANONICAL), "--lang", lang, "-o", str(page))
+    assert code == 0 and said not in page.read_text(encoding="utf-8")
+
+
 def one_kelurahan(tmp_path: Path, name: str) -> Path:
     """The sample's rows of one kelurahan, as its own register."""
     frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)

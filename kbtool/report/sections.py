@@ -42,7 +42,7 @@ from kbtool.report.model import (
 from kbtool.report.programme import programme_section
 from kbtool.views.prevalence import CASES, INDICATOR_NAMES
 from kbtool.views.quality import LABELS as QUALITY_LABELS
-from kbtool.views.report import WORDS, count, interval, number, percent
+from kbtool.views.report import MONTH_NAMES, WORDS, count, interval, number, percent
 from kbtool.views.trend import STATUS_WORDS
 
 # the indicators the page shows (the workbook has every one), as district reports show them
@@ -98,10 +98,14 @@ def page_of(data: ReportData, lang: str) -> Page:
     area = data.area or words["area_unknown"]
     first, last = data.years[0], data.latest_year
     period = f"{first}–{last}" if first != last else str(last)
+    subtitle = words["subtitle"].format(period=period)
+    if data.options.months:  # the figures count these calendar months only: say so at the top
+        names = ", ".join(MONTH_NAMES[lang][str(m)] for m in sorted(data.options.months))
+        subtitle += f" ({words['months_only'].format(months=names)})"
     return Page(
         lang=lang,
         title=f"{area}: {words['report'].lower()} {period}",
-        subtitle=words["subtitle"].format(period=period),
+        subtitle=subtitle,
         made=words["made"].format(date=datetime.now(UTC).strftime("%Y-%m-%d"), version=__version__),
     )
 

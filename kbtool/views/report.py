@@ -7,6 +7,7 @@ from kbtool.views.numbers import number as written
 from kbtool.words import terms
 
 WORDS = terms("report.words")
+MONTH_NAMES = terms("report.month_names")  # keys "1" to "12"
 
 
 def number(value: float, lang: str, decimals: int = 1, sign: bool = False) -> str:
