@@ -489,6 +489,25 @@ def test_missing_output_directory_is_one_clear_error(tmp_path: Path) -> None:
     assert not target.parent.exists()
 
 
+def test_a_stores_inputs_say_what_each_import_stored(tmp_path: Path) -> None:
+    """Rows read is not rows stored: of a register imported again in another layout, most rows
+    are duplicates, and the inputs table must not suggest they were all added."""
+    store, page = tmp_path / "store", tmp_path / "r.html"
+    for register in (CANONICAL, CANONICAL.with_name("eppgbm_metro_2024.csv")):
+        assert run("import", str(register), "--store", str(store), "--quiet")[0] == 0
+    stored = {
+        row["file"]: row["rows_stored"]
+        for row in csv_of("sources", "--store", str(store), "-f", "csv").to_dict("records")
+    }
+    code, _, err = run("report", "--store", str(store), "-o", str(page))
+    assert code == 0, err
+    inputs = page.read_text(encoding="utf-8").split(">Inputs<", 1)[1]
+    assert "<th>Stored</th>" in inputs.replace(' class="num"', "")
+    for file, rows in stored.items():
+        row = inputs.split(file, 1)[1].split("</tr>", 1)[0]
+        assert f">{rows:,}<" in row
+
+
 def test_an_empty_store_is_one_clear_error_and_leaves_no_file(tmp_path: Path) -> None:
     store = tmp_path / "store"
     create_or_open(store)

@@ -482,7 +482,8 @@ def _method(c: _Context) -> Section:
         (words["rows_read"], lambda r: count(r["rows_read"], lang), "num"),
         (words["sha256"], lambda r: str(r["sha256"]), "code"),
     ]
-    if "imported_at" in inputs.columns:  # a store's imports
+    if "imported_at" in inputs.columns:  # a store's imports: what each added, and when
+        columns.insert(2, (words["rows_stored"], lambda r: count(r["rows_stored"], lang), "num"))
         columns.append((words["imported"], lambda r: str(r["imported_at"]), "text"))
     sheet = pd.concat(
         [
