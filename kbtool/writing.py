@@ -172,13 +172,8 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     written in place: renaming over it would replace the device or pipe with a plain file.
     """
     shown = str(path)
-    target = Path(os.path.realpath(path))
+    target = check_writable(path)
     parent = target.parent
-    if not parent.is_dir():
-        missing = Path(shown).parent
-        raise OutputError(f"cannot write {shown}: directory '{missing}' does not exist; create it")
-    if target.is_dir():
-        raise OutputError(f"cannot write {shown}: it is a directory")
     try:
         if target.exists() and not target.is_file():
             with open(target, "wb") as handle:
@@ -200,6 +195,21 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     except OSError as err:
         raise OutputError(f"cannot write {shown}: {err.strerror or err}") from err
     fsync_dir(parent)
+
+
+def check_writable(path: str | os.PathLike[str]) -> Path:
+    """The file `path` names (a symlink followed), or OutputError when it cannot be written:
+    its directory missing or not writable, or a directory there. Checked before work whose
+    result would otherwise be lost."""
+    shown, target = str(path), Path(os.path.realpath(path))
+    if not target.parent.is_dir():
+        missing = Path(shown).parent
+        raise OutputError(f"cannot write {shown}: directory '{missing}' does not exist; create it")
+    if target.is_dir():
+        raise OutputError(f"cannot write {shown}: it is a directory")
+    if not os.access(target.parent, os.W_OK):
+        raise OutputError(f"cannot write {shown}: directory '{Path(shown).parent}' is not writable")
+    return target
 
 
 def _new_file_mode(target: Path) -> int:

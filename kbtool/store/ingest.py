@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import shutil
 import sqlite3
@@ -23,7 +22,7 @@ from typing import Any
 from kbtool import __version__
 from kbtool.columns import REJECT_COLUMNS
 from kbtool.concurrency import ahead
-from kbtool.errors import InputError, OutputError
+from kbtool.errors import InputError
 from kbtool.places import load_aliases
 from kbtool.privacy import KeyHasher, load_secret
 from kbtool.reading import ReadBatch, ReadOptions, iter_read
@@ -33,7 +32,7 @@ from kbtool.store.layout import Store, resolve_store_dir, store_lock
 from kbtool.store.open import create_or_open, open_existing
 from kbtool.store.resolve import Resolver
 from kbtool.store.stage import Staging
-from kbtool.writing import atomic_write
+from kbtool.writing import atomic_write, check_writable
 
 # Rows per batch an import reads at most: a batch and what is built from it take about 0.8 KB a
 # row at the peak, and reading, preparing and writing each hold one.
@@ -348,8 +347,8 @@ def import_registers(
             raise InputError(f"{item}: is a directory; name the register files in it")
         if str(item) != "-" and not Path(item).is_file():
             raise InputError(f"{item}: file not found")
-    if rejects_path is not None:
-        _check_rejects_path(Path(rejects_path))
+    if rejects_path is not None:  # refused now, not after the import landed
+        check_writable(rejects_path)
     options = read_options or ReadOptions()
     options = replace(options, batch_rows=min(options.batch_rows, IMPORT_BATCH_ROWS))
 
@@ -391,20 +390,6 @@ def _spool_stdin(directory: Path) -> Path:
         out.write(head)
         shutil.copyfileobj(stream, out, 1 << 20)
     return path
-
-
-def _check_rejects_path(target: Path) -> None:
-    """Refuse a --rejects FILE that cannot be written before the import, not after it landed
-    (an error then would hide that the store changed)."""
-    parent = Path(os.path.realpath(target)).parent
-    if not parent.is_dir():
-        raise OutputError(
-            f"cannot write {target}: directory '{target.parent}' does not exist; create it"
-        )
-    if target.is_dir():
-        raise OutputError(f"cannot write {target}: it is a directory")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(f"cannot write {target}: directory '{target.parent}' is not writable")
 
 
 def _copy_rejects(stored: str | None, target: Path) -> None:
