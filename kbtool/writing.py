@@ -83,17 +83,23 @@ def resolve_format(fmt: str | None, output: str | os.PathLike[str] | None) -> st
         if chosen not in FORMATS:
             raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     elif not is_stdout(output):
-        suffix = Path(str(output)).suffix.lower()
-        if suffix not in SUFFIX_FORMATS:
-            raise UsageError(
-                f"cannot tell the format of {str(output)!r} from its suffix; "
-                f"add --format {_MACHINE} or use one of {', '.join(SUFFIX_FORMATS)}"
-            )
-        chosen = SUFFIX_FORMATS[suffix]
+        chosen = format_of_suffix(str(output), f"add --format {_MACHINE} or use one of")
     else:
         chosen = "table" if stdout_is_terminal() else "csv"
     check_destination(chosen, output)
     return chosen
+
+
+def format_of_suffix(path: str | os.PathLike[str], hint: str) -> str:
+    """The format a file name's suffix says; UsageError naming the suffixes after `hint` (what
+    the user can do) when it says none."""
+    suffix = Path(str(path)).suffix.lower()
+    if suffix not in SUFFIX_FORMATS:
+        raise UsageError(
+            f"cannot tell the format of {str(path)!r} from its suffix; "
+            f"{hint} {', '.join(SUFFIX_FORMATS)}"
+        )
+    return SUFFIX_FORMATS[suffix]
 
 
 def check_destination(fmt: str, output: str | os.PathLike[str] | None) -> None:

@@ -28,10 +28,11 @@ from kbtool.commands.options import (
     by_option,
     command,
 )
+from kbtool.errors import UsageError
 from kbtool.measurements import load_measurements
 from kbtool.views.audit import finding_lines, headline_lines, table_view, title, unrecognised_lines
 from kbtool.words import say
-from kbtool.writing import SUFFIX_FORMATS, write_result
+from kbtool.writing import format_of_suffix, write_result
 
 # sentences on stderr, one per group with a disagreement, before pointing at the table
 FINDINGS_SHOWN = 20
@@ -116,14 +117,10 @@ def audit(
 
 def _rows_format(rows: Path) -> str:
     """--rows FILE's format, from its suffix alone (--format chooses the main output's)."""
-    suffix = rows.suffix.lower()
-    if suffix not in SUFFIX_FORMATS:
-        raise bad_option(
-            "--rows",
-            f"cannot tell the format of {str(rows)!r} from its suffix; name the file with one "
-            f"of {', '.join(SUFFIX_FORMATS)}",
-        )
-    return SUFFIX_FORMATS[suffix]
+    try:
+        return format_of_suffix(rows, "name the file with one of")
+    except UsageError as err:
+        raise bad_option("--rows", str(err)) from err
 
 
 def _tell_findings(
