@@ -16,7 +16,6 @@ from kbtool.words import PERSONAL_DATA, in_language, say, terms
 PREVIEW_COLUMNS = {"age_days": 0, "haz": 2, "haz_status": None, "waz": 2, "whz": 2, "bmiz": 2}
 # the preview's headers (its columns' and the file's, line's and flags') and title
 PREVIEW_WORDS = terms("zscore.preview_words")
-NONE_WITHHELD = {"en": "none", "id": "tidak ada"}
 LINE_WORDS = {"en": ("line ", "lines "), "id": ("baris ", "baris ")}
 # pos: a standing measurement under 9 months
 PREVIEW_FLAGS = {"position_flag": "pos", **{f"{z}_flag": z for z in ("haz", "waz", "whz", "bmiz")}}
@@ -56,7 +55,7 @@ def notes(scored: ScoredTable, lang: str) -> list[tuple[str, str | None]]:
     said += [(say("kept", lang, column=header), "yellow") for header in scored.kept]
     if scored.keep_unmatched:
         files = ", ".join(Path(str(source["file"])).name for source in scored.sources)
-        withheld = ", ".join(map(repr, scored.withheld)) or NONE_WITHHELD[lang]
+        withheld = ", ".join(map(repr, scored.withheld)) or PREVIEW_WORDS[lang]["none_withheld"]
         said += [
             (say("keep_unmatched", lang, column=name, files=files, withheld=withheld), "yellow")
             for name in scored.keep_unmatched
