@@ -16,8 +16,7 @@ ESTIMATORS = terms("compare.estimators")
 OUTCOMES = terms("compare.outcomes")
 TITLES = terms("compare.titles")
 OTHERS_LABEL = {"en": OTHERS, "id": "lainnya"}
-# an interval with an infinite end: the bootstrap rejects no effect that far out at 5%
-UNBOUNDED = {"en": "unbounded", "id": "tak terbatas"}
+WORDS = terms("compare.words")  # an interval with an infinite end is "unbounded"
 
 
 def _intervals(
@@ -27,8 +26,8 @@ def _intervals(
     beside an infinite one is no interval a reader can use."""
     written = intervals(low, high, lang, decimals, prevalence_view.BETWEEN[lang])
     ends = np.column_stack([low.to_numpy(np.float64), high.to_numpy(np.float64)])
-    unbounded = np.isinf(ends).any(axis=1)
-    return [UNBOUNDED[lang] if out else text for text, out in zip(written, unbounded, strict=True)]
+    unbounded, word = np.isinf(ends).any(axis=1), WORDS[lang]["unbounded"]
+    return [word if out else text for text, out in zip(written, unbounded, strict=True)]
 
 
 def outcome_label(name: str, lang: str) -> str:
