@@ -332,6 +332,18 @@ def splitmix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
         return z
 
 
+def unsplitmix64(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """The inverse of splitmix64: each xor-shift undone by shifting again, each product by the
+    multiplier's inverse modulo 2**64."""
+    with np.errstate(over="ignore"):
+        x = np.asarray(z ^ (z >> np.uint64(31)) ^ (z >> np.uint64(62)), dtype=np.uint64)
+        x *= np.uint64(pow(0x94D049BB133111EB, -1, 1 << 64))
+        x ^= (x >> np.uint64(27)) ^ (x >> np.uint64(54))
+        x *= np.uint64(pow(0xBF58476D1CE4E5B9, -1, 1 << 64))
+        x ^= (x >> np.uint64(30)) ^ (x >> np.uint64(60))
+        return x
+
+
 def value_codes(series: pd.Series) -> tuple[IntArray, list[Any]]:
     """Codes into the distinct values of a column; -1 where missing or blank text."""
     raw, uniques = factorize(series)

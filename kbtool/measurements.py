@@ -19,7 +19,7 @@ from kbtool.errors import InputError
 from kbtool.places import builtin_aliases
 from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher
 from kbtool.reading import ReadOptions, iter_read
-from kbtool.store.dedup import KEY_COLUMNS, Rows, matched_across_keys
+from kbtool.store.dedup import KEY_COLUMNS, Rows, matched_across_keys, restated_without_oedema
 from kbtool.store.read import measurements_frame
 from kbtool.store.schema import (
     DICTIONARY_STRING,
@@ -61,11 +61,14 @@ def measurements_from_files(
     summaries: list[dict[str, object]] = []
     rows_read = 0
     warnings: dict[str, None] = {}
+    without_oedema: list[int] = []  # the files that have no oedema column
     for index, source in enumerate(sources):
         file_rows = 0
         for batch in iter_read(source, options):
             rows_read += batch.rows_read
             file_rows += batch.rows_read
+            if "oedema" not in batch.column_map and index not in without_oedema:
+                without_oedema.append(index)
             warnings.update(dict.fromkeys(batch.warnings))
             if len(batch.rejects):
                 rejects.append(batch.rejects)
@@ -94,14 +97,16 @@ def measurements_from_files(
     matched = 0
     if tables:
         table = pa.concat_tables(tables, promote_options="permissive")
-        # rows of a later file repeating an earlier one's measurement under another key, as an
-        # import would count them
+        # rows repeating another file's measurement under another key, or restating one but
+        # for oedema, left out as an import leaves them out
         incoming = Rows.of(table, table.column("_file").to_numpy().astype(np.int32))
         stored = Rows.of(MEASUREMENT_SCHEMA.empty_table())
-        again = matched_across_keys(incoming, stored, KEY_KIND_NIK)
+        unrecorded = np.isin(table.column("_file").to_numpy(), without_oedema)
+        restated, across = restated_without_oedema(incoming, unrecorded, stored, KEY_KIND_NIK)
+        again = matched_across_keys(incoming, stored, KEY_KIND_NIK, unrecorded) | across
         matched = int(again.sum())
-        if matched:
-            table = table.filter(pa.array(~again))
+        if (again | restated).any():
+            table = table.filter(pa.array(~(again | restated)))
         keep = [c for c in table.column_names if c != "_file"]
         if columns is not None:
             keep = [c for c in keep if c in columns]

@@ -234,8 +234,65 @@ def test_two_layouts_in_one_import_and_as_files(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(prevalence_csv("--store", str(store)), one)
     code, out, err = run("prevalence", str(CANONICAL), str(export), "--min-n", "0", "-f", "csv")
     assert code == 0
-    assert "19,108 measurements of a later file repeat one" in err
+    assert "19,108 measurements repeat one of another file" in err
     pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(out)), one)
+
+
+def with_oedema(canonical: Path, target: Path) -> Path:
+    """WHO's posyandu visits with an oedema column: "yes" on the last visit of every 7th child
+    (the measurement prevalence counts), "no" elsewhere."""
+    visits = pd.read_csv(canonical, dtype=str, keep_default_na=False)
+    last = ~visits.duplicated("child_id", keep="last")
+    every_7th = visits["child_id"].isin(visits["child_id"].drop_duplicates().iloc[::7])
+    visits["oedema"] = (last & every_7th).map({True: "yes", False: "no"})
+    visits.to_csv(target, index=False)
+    return target
+
+
+@pytest.mark.parametrize("with_nik", [True, False])
+def test_an_export_without_oedema_never_erases_a_recorded_oedema(
+    tmp_path: Path, with_nik: bool
+) -> None:
+    """An e-PPGBM export has no oedema column (read as "no"): the register's "yes" is the same
+    measurement recorded more fully, whichever comes first, in one import or two, as files."""
+    register = with_oedema(CANONICAL, tmp_path / "register.csv")
+    export = str(eppgbm_form(register, tmp_path / "export.csv", with_nik=with_nik))
+    expected = prevalence_csv(str(register), "--indicator", "all")
+    # the oedema cases count: without them the figures differ
+    assert not expected.equals(prevalence_csv(str(CANONICAL), "--indicator", "all"))
+
+    store = tmp_path / "two-imports"
+    for path in (str(register), export):
+        code, _, err = run("import", path, "--store", str(store))
+        assert code == 0, err
+    assert re.search(r"export.csv: ([\d,]+) rows read = 0 stored \+ \1 duplicates skipped", err)
+    pd.testing.assert_frame_equal(
+        prevalence_csv("--store", str(store), "--indicator", "all"), expected
+    )
+
+    for first, second in ((export, str(register)), (str(register), export)):
+        store = tmp_path / f"one-import-{first == export}"
+        code, _, err = run("import", first, second, "--store", str(store))
+        assert code == 0, err
+        from_store = prevalence_csv("--store", str(store), "--indicator", "all")
+        pd.testing.assert_frame_equal(from_store, expected)
+        from_files = prevalence_csv(first, second, "--indicator", "all")
+        pd.testing.assert_frame_equal(from_files, expected)
+
+
+def test_an_export_without_oedema_still_corrects_a_weight(tmp_path: Path) -> None:
+    """Only a row equal but for oedema restates a recorded one: another weight is a correction."""
+    register = with_oedema(CANONICAL, tmp_path / "register.csv")
+    visits = pd.read_csv(register, dtype=str, keep_default_na=False)
+    ill = visits.index[visits["oedema"] == "yes"][:3]
+    visits.loc[ill, "weight_kg"] = (visits.loc[ill, "weight_kg"].astype(float) + 0.4).astype(str)
+    visits.to_csv(tmp_path / "corrected.csv", index=False)
+    export = eppgbm_form(tmp_path / "corrected.csv", tmp_path / "export.csv")
+    store = tmp_path / "store"
+    run("import", str(register), "--store", str(store))
+    code, _, err = run("import", str(export), "--store", str(store))
+    assert code == 0, err
+    assert "3 stored" in err and "(3 corrections)" in err
 
 
 def twins_register(path: Path) -> Path:

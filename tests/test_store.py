@@ -1167,6 +1167,18 @@ def test_value_hash_is_the_documented_definition() -> None:
     assert _documented_value_hash([0] * 11) == PINNED_ZERO_HASH
 
 
+def test_the_hash_with_oedema_yes_follows_from_the_hash_alone() -> None:
+    """with_oedema turns the documented hash of values with oedema "no" into the documented
+    hash of the same values with "yes" (how a file without oedema is matched to one with)."""
+    rng = np.random.default_rng(5)
+    rows = [[int(w) for w in rng.integers(0, 2**63, 11, dtype=np.uint64)] for _ in range(200)]
+    for words in rows:
+        words[6] = 0
+    hashes = np.array([_documented_value_hash(words) for words in rows], dtype=np.int64)
+    expected = [_documented_value_hash([*words[:6], 1, *words[7:]]) for words in rows]
+    assert schema.with_oedema(hashes).tolist() == expected
+
+
 # value hashes of three rows as stores written by earlier kbtool versions hold them
 PINNED_ROW_HASHES = [-7366960897620514262, -4439160600904132732, -5583486125856103109]
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from kbtool.arrays import BoolArray, IndexArray, IntArray
 from kbtool.columns import day_numbers
+from kbtool.store.schema import with_oedema
 
 DUPLICATE = 0
 LIVE = 1
@@ -91,11 +92,21 @@ def pair_codes(*pairs: tuple[IntArray, IntArray]) -> list[IntArray]:
     return np.split(combined, np.cumsum([len(a) for a, _ in pairs])[:-1])
 
 
-def resolve(incoming: Rows, stored: Rows, *, seq: IntArray | None = None) -> Resolution:
+def resolve(
+    incoming: Rows, stored: Rows, *, seq: IntArray | None = None, skip: BoolArray | None = None
+) -> Resolution:
     """Decide every incoming row (see the module docstring): rows in reading order, or `seq`
-    gives each one's position in it. Every incoming row needs its `src`."""
+    gives each one's position in it; rows `skip` are duplicates, whatever else they meet. Every
+    incoming row needs its `src`."""
     assert incoming.src is not None
     n = len(incoming.key)
+    if skip is not None and skip.any():
+        rest = np.flatnonzero(~skip)
+        part = resolve(incoming.take(rest), stored, seq=None if seq is None else seq[rest])
+        whole = Resolution(np.full(n, DUPLICATE, np.int8), *np.full((2, n), -1, np.int64))
+        whole.status[rest], whole.replaces[rest] = part.status, part.replaces
+        whole.credit_src[rest] = part.credit_src
+        return whole
     ident, stored_ident = pair_codes((incoming.key, incoming.visit), (stored.key, stored.visit))
     match = _stored_row(ident, stored_ident)
     same = (match >= 0) & (np.append(stored.vhash, 0)[match] == incoming.vhash)
@@ -138,14 +149,19 @@ def _stored_row(ident: IntArray, stored_ident: IntArray) -> IndexArray:
     return np.where(found >= 0, last[found], -1)
 
 
-def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> BoolArray:
+def matched_across_keys(
+    incoming: Rows, stored: Rows, nik_kind: int, unrecorded: BoolArray | None = None
+) -> BoolArray:
     """Which incoming rows repeat the visit date and values of a stored row, or of a row of an
     earlier file of the import, under another child key (another register layout); never two
-    valid NIKs' keys, nor two rows of one file (twins). Both need their `kind`."""
+    valid NIKs' keys, nor two rows of one file (twins). Files recording oedema count as earlier
+    than those that do not (`unrecorded`), whose rows they can restate. Both need their `kind`."""
     assert incoming.kind is not None and stored.kind is not None
     n = len(incoming.visit)
     found = np.zeros(n, dtype=bool)
-    src = np.zeros(n, dtype=np.int32) if incoming.src is None else incoming.src
+    src = np.zeros(n, dtype=np.int64) if incoming.src is None else incoming.src.astype(np.int64)
+    if unrecorded is not None and n:
+        src = src + unrecorded * (int(src.max()) + 1)  # after every file that records oedema
     several_files = n > 0 and src.min() != src.max()
     if n == 0 or (not len(stored.visit) and not several_files):
         return found
@@ -185,6 +201,48 @@ def matched_across_keys(incoming: Rows, stored: Rows, nik_kind: int) -> BoolArra
     )
     found[pairs.loc[same, "row"].to_numpy()] = True
     return found
+
+
+def restated_without_oedema(
+    incoming: Rows, unrecorded: BoolArray, stored: Rows, nik_kind: int
+) -> tuple[BoolArray, BoolArray]:
+    """Which incoming rows of files without an oedema column (`unrecorded`, read as "no") have
+    the visit date and values, but for oedema "yes", of a stored row or of a row of a file that
+    records oedema: that measurement, recorded less fully. Under another child key only as
+    matched_across_keys allows (never two valid NIKs'). Returns (restated, under another key)."""
+    assert incoming.kind is not None and stored.kind is not None
+    restated, across = np.zeros(len(unrecorded), dtype=bool), np.zeros(len(unrecorded), dtype=bool)
+    chosen = np.flatnonzero(unrecorded)
+    if not chosen.size or (chosen.size == len(unrecorded) and not len(stored.vhash)):
+        return restated, across
+    recorded = incoming.take(~unrecorded)
+    yes = with_oedema(incoming.vhash[chosen])
+    # only the few rows with oedema "yes" can be restated: look up the hashes first
+    hit = pd.Index(np.concatenate([stored.vhash, recorded.vhash])).isin(yes)
+    others = pd.DataFrame(
+        {
+            "visit": np.concatenate([stored.visit, recorded.visit]),
+            "vhash": np.concatenate([stored.vhash, recorded.vhash]),
+            "other_key": np.concatenate([stored.key, recorded.key]),
+            "other_nik": np.concatenate([stored.kind, recorded.kind]) == nik_kind,
+        }
+    )[hit]
+    rows = pd.DataFrame(
+        {
+            "visit": incoming.visit[chosen],
+            "vhash": yes,
+            "row": chosen,
+            "key": incoming.key[chosen],
+            "nik": incoming.kind[chosen] == nik_kind,
+        }
+    )
+    pairs = rows.merge(others, on=["visit", "vhash"])
+    same_key = pairs["other_key"] == pairs["key"]
+    allowed = same_key | ~(pairs["other_nik"] & pairs["nik"])
+    restated[pairs.loc[allowed, "row"].to_numpy()] = True
+    across[pairs.loc[allowed & ~same_key, "row"].to_numpy()] = True
+    across[pairs.loc[same_key, "row"].to_numpy()] = False  # its own key's row is restated too
+    return restated, across
 
 
 def count_across_keys(rows: Rows, nik_kind: int) -> int:

@@ -108,12 +108,14 @@ class Resolver:
         sources: int,
         *,
         allow_revert: bool = False,
+        without_oedema: frozenset[int] = frozenset(),
     ) -> None:
         self.store = store
         self.connection = connection
         self.staging = staging
         self.import_id = staging.import_id
         self.allow_revert = allow_revert
+        self.without_oedema = without_oedema  # the sources that have no oedema column
         self.outcome = Outcome(*np.zeros((5, sources), dtype=np.int64))  # five counts per source
         self._final_seq = 0
 
@@ -149,11 +151,19 @@ class Resolver:
             column["key"], column["visit"], column["vhash"], column["kind"], column["src"]
         )
         measured, stored_at, stored_file, stored_row = self._stored_index(files, incoming.key)
+        unrecorded = np.isin(column["src"], list(self.without_oedema))
+        restated, restated_across = dedup.restated_without_oedema(
+            incoming, unrecorded, measured, KEY_KIND_NIK
+        )
         stored = measured.take(stored_at)
-        decided = dedup.resolve(incoming, stored, seq=column["seq"])
+        decided = dedup.resolve(incoming, stored, seq=column["seq"], skip=restated)
         # a new measurement the store (or an earlier file) already holds under another key
         new = np.flatnonzero((decided.status == dedup.LIVE) & (decided.replaces < 0))
-        across = new[dedup.matched_across_keys(incoming.take(new), measured, KEY_KIND_NIK)]
+        found = dedup.matched_across_keys(
+            incoming.take(new), measured, KEY_KIND_NIK, unrecorded[new]
+        )
+        across = new[found]
+        across = np.sort(np.concatenate([across, np.flatnonzero(restated_across)]))
         return _Matched(
             column, incoming, stored_file, stored_row, measured, stored_at, decided, across
         )

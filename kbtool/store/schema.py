@@ -24,6 +24,7 @@ from kbtool.columns import (
     splitmix64,
     text_codes,
     text_column,
+    unsplitmix64,
 )
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import FLAG_LIMITS, Z_DECIMALS
@@ -162,6 +163,18 @@ def value_hash(columns: Mapping[str, Words]) -> npt.NDArray[np.int64]:
                 mixed = splitmix64(column + offset)
             h = h * _PRIME + mixed
         return splitmix64(h).view(np.int64)
+
+
+def with_oedema(hashes: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The value_hash of the same values with oedema "yes" instead of "no": until its final
+    splitmix64 the hash is a sum of each column's mixed word times a power of _PRIME, so undoing
+    the finaliser and adding one constant gives it."""
+    position, size = VALUE_COLUMNS.index("oedema") + 1, len(VALUE_COLUMNS)
+    offset = int(_GOLDEN) * position
+    yes, no = map(int, splitmix64(np.array([(offset + 1) % 2**64, offset % 2**64], np.uint64)))
+    shift = np.uint64((yes - no) * pow(int(_PRIME), size - position, 2**64) % 2**64)
+    with np.errstate(over="ignore"):
+        return splitmix64(unsplitmix64(hashes.view(np.uint64)) + shift).view(np.int64)
 
 
 def float_words(values: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
