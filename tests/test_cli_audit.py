@@ -113,7 +113,7 @@ def test_lang_id(tmp_path: Path) -> None:
     assert code == 0
     assert "Kemungkinan sebab" in out and "Semua" in out and "umur dalam bulan penuh" in out
     assert "ketidaksesuaian dijelaskan oleh umur dalam bulan penuh" in err
-    assert "Pendek (TB/U) 2024: 21,5% menurut status register" in err
+    assert "Stunting (TB/U) 2024: 21,5% menurut status register" in err
 
 
 def test_every_format(small: Path, tmp_path: Path) -> None:

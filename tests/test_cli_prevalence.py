@@ -277,7 +277,9 @@ def test_indonesian_table_uses_the_report_names() -> None:
         "id",
     )
     assert code == 0
-    assert "gizi kurang (BB/TB)" in out and "gizi lebih (BB/TB)" in out
+    # SSGI's names: each indicator holds the moderate and the severe Permenkes category
+    assert "wasting (BB/TB < -2 SD)" in out and "overweight (BB/TB > +2 SD)" in out
+    assert "gizi kurang" not in out.lower() and "gizi lebih" not in out.lower()
     code, out, _ = run("prevalence", str(EPPGBM), "--indicator", "underweight", "-f", "table")
     assert code == 0 and "Underweight" in out
 
