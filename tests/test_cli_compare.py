@@ -197,3 +197,136 @@ def test_one_unit_groups_show_no_zero_width_interval(tmp_path: Path) -> None:
     assert code == 0
     assert "lainnya (2022, 2023, 2024): hanya satu kelurahan" in err
     assert "Kampung KB (2022, 2023, 2024): hanya satu kelurahan" in err
+
+
+def _event_study(*args: str) -> pd.DataFrame:
+    code, out, err = run("compare", *args, "--table", "event_study", "-f", "csv")
+    assert code == 0, err
+    return pd.read_csv(io.StringIO(out))
+
+
+def test_event_study_with_one_programme_kelurahan_gives_no_interval(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """One programme kelurahan among 22: a cohort of one cluster adds nothing to the influence
+    function (its deviations from its own mean sum to 0), so the event study's intervals were
+    narrow (2.3 to 6.7 on the sample register, beside -40.4 to 58.3 for the difference in
+    differences) and read as certainty. Inference with one treated cluster is not valid
+    (Conley and Taber 2011; MacKinnon and Webb 2017): no interval, as the groups table gives a
+    group of one kelurahan, and a note says why in both languages. The difference in differences
+    keeps its bootstrap interval."""
+    register, _ = files
+    groups = tmp_path / "groups.csv"
+    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2023\n")
+    common = (str(register), "-g", str(groups), "--draws", "199")
+    events = _event_study(*common)
+    after = events[events["event_time"] != -1]
+    assert sorted(set(after["event_time"])) == [0, 1]
+    assert after[["ci_low", "ci_high"]].isna().all().all()
+    code, out, _ = run("compare", *common, "--table", "event_study", "-f", "json")
+    assert code == 0
+    assert all(row["ci_low"] is None for row in json.loads(out)["data"])
+    code, out, _ = run("compare", *common, "-f", "csv")
+    effects = pd.read_csv(io.StringIO(out))
+    assert np.isfinite(effects[["ci_low", "ci_high"]].to_numpy()).all()
+    notes = {
+        "en": "event study, year 0, 1 since the start: one kelurahan only",
+        "id": "studi peristiwa, tahun 0, 1 sejak mulai: hanya satu kelurahan",
+    }
+    for lang, note in notes.items():
+        code, out, err = run("compare", *common, "-f", "table", "--lang", lang)
+        assert code == 0
+        assert note in err
+        assert "already diverged" not in err and "supports" not in err
+
+
+def test_event_study_with_two_or_three_kelurahan_is_unbounded(tmp_path: Path) -> None:
+    """Two kelurahan in all (one in the programme) gave event-study intervals of zero width
+    ('9.1 to 9.1'), three gave bounded ones beside an unbounded difference in differences.
+    With 5 units or fewer the data bound no effect (the bootstrap's p is at least 2 / 2^units):
+    every table, format and language says unbounded, with the note, never 'x to x' or 'inf'."""
+    register = generate_register(900, years=(2022, 2023, 2024), seed=5)
+    groups = tmp_path / "groups.csv"
+    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2023\n")
+    for units in (["Metro", "Imopuro"], ["Metro", "Imopuro", "Yosodadi"]):
+        path = tmp_path / f"{len(units)}.csv"
+        write_canonical_csv(register[register["kelurahan"].isin(units)], path)
+        common = (str(path), "-g", str(groups))
+        events = _event_study(*common)
+        after = events[events["event_time"] != -1]
+        assert len(after) == 4  # stunting and mean HAZ, years 0 and 1
+        assert (after["ci_low"] == -np.inf).all() and (after["ci_high"] == np.inf).all()
+        workbook = tmp_path / f"{len(units)}.xlsx"
+        code, _, _ = run("compare", *common, "-o", str(workbook))
+        assert code == 0
+        # a workbook has no infinity: the ends are empty and the about sheet's notes say why
+        sheet = pd.read_excel(workbook, sheet_name="event_study", engine="calamine")
+        assert sheet[["ci_low", "ci_high"]].isna().all().all()
+        about = pd.read_excel(workbook, sheet_name="about", engine="calamine", header=None)
+        assert about[0].str.contains("so are the event study's", regex=False).any()
+        for lang, word in (("en", "unbounded"), ("id", "tak terbatas")):
+            code, out, err = run("compare", *common, "-f", "table", "--lang", lang)
+            assert code == 0
+            event_table = out[out.index("Event study" if lang == "en" else "Studi peristiwa") :]
+            assert event_table.count(word) == 4
+            assert not re.search(r"\binf\b", out + err)
+            assert not re.search(r"(-?\d+[.,]\d+) (to|s\.d\.) \1\b", out)  # no zero width
+            assert "supports" not in err and "mendukung" not in err
+
+
+def test_staggered_cohorts_of_one_kelurahan_give_no_interval(
+    files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Two programme kelurahan among 22, starting in different years: every year of the event
+    study, and Callaway & Sant'Anna's effect, rest on start cohorts of one kelurahan. Year -2
+    (Banjarsari alone) had the interval 6.1 to 13.4 and the command warned that the groups
+    already diverged before the start: a finding made of a zero variance. Now no interval, no
+    p-value, no verdict on pre-trends, and the summary sentence says there is no interval."""
+    register, _ = files
+    groups = tmp_path / "groups.csv"
+    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2023\nBanjarsari,Kampung KB,2024\n")
+    common = (str(register), "-g", str(groups), "--draws", "199")
+    events = _event_study(*common)
+    after = events[events["event_time"] != -1]
+    assert sorted(set(after["event_time"])) == [-2, 0, 1]
+    assert after[["ci_low", "ci_high"]].isna().all().all()
+    code, out, err = run("compare", *common, "-f", "csv")
+    effects = pd.read_csv(io.StringIO(out))
+    staggered = effects[effects["estimator"] == "callaway_santanna"]
+    assert staggered[["ci_low", "ci_high", "p_value"]].isna().all().all()
+    assert staggered["did_pp"].notna().any() and staggered["p_randomization"].notna().all()
+    twfe = effects[effects["estimator"] == "twfe"]
+    assert np.isfinite(twfe[["ci_low", "ci_high"]].to_numpy()).all()
+    assert "already diverged" not in err
+    assert "year -2 before the start has no 95% interval" in err
+    assert "(no 95% interval; randomization p" in err
+    code, _, err = run("compare", *common, "-f", "table", "--lang", "id")
+    assert code == 0
+    assert "(tanpa interval 95%; p randomisasi" in err
+    assert "sudah berbeda arah" not in err
+
+
+def test_event_study_with_six_programme_kelurahan_is_unchanged(files: tuple[Path, Path]) -> None:
+    """Six programme kelurahan (four from 2023, two from 2024) among 22: every cohort and its
+    comparison has several kelurahan, so the event study keeps its intervals, the figures
+    kbtool gave before the one-cluster and few-cluster rules (a1bcac8, --draws 199)."""
+    register, groups = files
+    events = _event_study(str(register), "-g", str(groups), "--draws", "199")
+    before = {
+        ("stunting", -2): (-3.074053039337344, 6.153446121670734),
+        ("stunting", 0): (-12.733581635561677, 3.9910694192647993),
+        ("stunting", 1): (-13.386861953756688, -1.5687773660917141),
+        ("mean_haz", -2): (-0.1667454311631105, -0.03362194444537023),
+        ("mean_haz", 0): (0.10150299502740354, 0.3681001134317081),
+        ("mean_haz", 1): (0.11702348751893246, 0.34442677335000793),
+    }
+    after = events[events["event_time"] != -1]
+    found = {
+        (o, int(e)): (low, high)
+        for o, e, low, high in after[["outcome", "event_time", "ci_low", "ci_high"]].itertuples(
+            index=False
+        )
+    }
+    assert found.keys() == before.keys()
+    for key, ends in before.items():
+        np.testing.assert_allclose(found[key], ends, rtol=1e-9)  # the same arithmetic

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +202,33 @@ def test_in_indonesian_the_sections_numbers_have_decimal_commas(indonesian_secti
     assert f"{did:.1f}".replace(".", ",").lstrip("-") in text
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", text)
     assert cells and not [c for c in cells if re.search(r"\d\.\d{1,2}(?!\d)", c)]
+
+
+def test_unbounded_and_missing_event_study_intervals(tmp_path: Path) -> None:
+    """Two kelurahan in all: the event study's intervals are unbounded, as the effects', and the
+    chart draws each as a dashed line across its panel, not a point that reads as certain; the
+    page's notes say so. One programme kelurahan among 22: no interval, and the note says why."""
+    frame = pd.read_csv(CANONICAL, dtype=str)
+    two = tmp_path / "two.csv"
+    frame[frame["kelurahan"].isin(["Metro", "Imopuro"])].to_csv(two, index=False)
+    groups = tmp_path / "groups.csv"
+    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2023\n")
+    programme = read_groups(groups)
+    loaded = load_measurements([str(two)], None, compare_columns(programme, ("stunting",)))
+    comparison = compare_groups(loaded.frames(), programme, draws=199)
+    _, charts = programme_section(comparison, WORDS["en"], "en")
+    for axes in charts[0].figure.axes:
+        dashed = [line for line in axes.lines if line.get_linestyle() == "--"]
+        assert sorted(float(np.asarray(line.get_xdata())[0]) for line in dashed) == [0.0, 1.0]
+    path = tmp_path / "two.html"
+    code, _, err = run("report", str(two), "--groups", str(groups), "-o", str(path))
+    assert code == 0, err
+    text = unescape(section(path.read_text(encoding="utf-8")))
+    assert "the 95% interval is unbounded, and so are the event study's" in text
+    assert "A dashed line across the panel is an unbounded interval" in text
+    path = tmp_path / "one.html"
+    code, _, err = run("report", str(CANONICAL), "--groups", str(groups), "-o", str(path))
+    assert code == 0, err
+    assert "event study, year 0, 1 since the start: one kelurahan only" in section(
+        path.read_text(encoding="utf-8")
+    )

@@ -43,6 +43,13 @@ class BootstrapResult:
     enumerated: bool
 
 
+def can_bound(units: int) -> bool:
+    """Whether the bootstrap over `units` units can reject any effect at ALPHA: its p-value is
+    at least 2 / 2^units (the draws of all +1 and all -1 reproduce the data), so with 5 units or
+    fewer every effect is inside the interval."""
+    return 2 / 2**units < ALPHA
+
+
 def rademacher(units: int, draws: int, rng: np.random.Generator) -> tuple[FloatArray, bool]:
     """units x draws weights of +-1: all 2^units vectors when they are no more than `draws`
     (fwildclusterboot's full enumeration), else `draws` random ones."""

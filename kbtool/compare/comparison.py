@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kbtool.compare.assignment import Assignment, assign
-from kbtool.compare.bootstrap import BootstrapResult, wild_cluster_bootstrap
+from kbtool.compare.bootstrap import BootstrapResult, can_bound, wild_cluster_bootstrap
 from kbtool.compare.descriptive import GROUP_COLUMN, describe, group_prevalence
 from kbtool.compare.groups import Programme
 from kbtool.compare.observations import Panel, child_years, panel
@@ -146,8 +146,8 @@ def compare_groups(
             )
             effects += _effects(outcome, cells, assignment, draws, seed)
             events.append(_event_study(outcome, cells, assignment))
-        notes += _inference_notes(assignment)
-        notes += _unbounded_notes(effects, assignment) + _pre_trend_notes(events)
+        notes += _inference_notes(assignment) + _unbounded_notes(effects, events, assignment)
+        notes += _one_unit_effect_notes(effects, events, assignment) + _pre_trend_notes(events)
     options = {
         "groups_file": programme.source,
         "unit": programme.unit,
@@ -202,7 +202,7 @@ def _effects(
     if assignment.staggered:
         effects = group_time_effects(cells, since)
         after = effects.year >= effects.cohort
-        simple = aggregate(effects, after, cells, since)
+        simple = _few_units(aggregate(effects, after, cells, since), len(assignment.units))
         staggered_chance = randomization_test(
             since,
             lambda drawn: aggregate_estimates(
@@ -249,7 +249,9 @@ def _event_study(outcome: Outcome, cells: Panel, assignment: Assignment) -> pd.D
         keep = (elapsed == event_time) & np.isfinite(effects.estimate[:, 0])
         if not keep.any():
             continue
-        result = aggregate(effects, keep, cells, assignment.since)
+        result = _few_units(
+            aggregate(effects, keep, cells, assignment.since), len(assignment.units)
+        )
         rows.append(
             {
                 "event_time": event_time,
@@ -262,6 +264,15 @@ def _event_study(outcome: Outcome, cells: Panel, assignment: Assignment) -> pd.D
     table = pd.DataFrame(rows, columns=list(EVENT_COLUMNS[1:]))
     table.insert(0, "outcome", outcome.name)
     return table
+
+
+def _few_units(result: Aggregate, units: int) -> Aggregate:
+    """An influence-function interval held to the bootstrap's rule for few units: where the
+    bootstrap can bound no effect (5 units or fewer), unbounded and without a p-value, as the
+    twfe row is; G - 1 degrees of freedom from so few units are no firmer ground."""
+    if can_bound(units) or np.isnan(result.estimate):
+        return result
+    return Aggregate(result.estimate, np.nan, -np.inf, np.inf, np.nan)
 
 
 def _data_notes(assignment: Assignment) -> list[Note]:
@@ -305,10 +316,16 @@ def _inference_notes(assignment: Assignment) -> list[Note]:
     return notes
 
 
-def _unbounded_notes(effects: list[dict[str, Any]], assignment: Assignment) -> list[Note]:
-    """One note per outcome whose interval has an infinite end (the bootstrap rejects no
-    effect that far out: always with 5 units or fewer, as p >= 2 / 2^units > 5%)."""
+def _unbounded_notes(
+    effects: list[dict[str, Any]], events: list[pd.DataFrame], assignment: Assignment
+) -> list[Note]:
+    """One note per outcome with an interval with an infinite end, of an effect or of the event
+    study (the bootstrap rejects no effect that far out: always with 5 units or fewer, as
+    p >= 2 / 2^units > 5%, and the event study then follows it)."""
     unbounded = [e["outcome"] for e in effects if np.isinf([e["ci_low"], e["ci_high"]]).any()]
+    for table in events:
+        ends = table[["ci_low", "ci_high"]].to_numpy(np.float64)
+        unbounded += table.loc[np.isinf(ends).any(axis=1), "outcome"].tolist()
     units, unit = len(assignment.units), assignment.unit
     return [
         Note("compare_unbounded", outcome=outcome, units=units, unit=unit)
@@ -316,17 +333,59 @@ def _unbounded_notes(effects: list[dict[str, Any]], assignment: Assignment) -> l
     ]
 
 
+def _withheld(table: pd.DataFrame) -> pd.Series:
+    """Rows of an effects or event-study table with an estimate but no interval (one of its
+    means is one unit's, kbtool.compare.staggered); the reference year is not one."""
+    estimate = table["did_pp"].fillna(table["did_z"])
+    withheld = estimate.notna() & table["ci_low"].isna()
+    if "event_time" in table.columns:
+        withheld &= table["event_time"] != REFERENCE_TIME
+    return withheld
+
+
+def _one_unit_effect_notes(
+    effects: list[dict[str, Any]], events: list[pd.DataFrame], assignment: Assignment
+) -> list[Note]:
+    """A note per outcome whose Callaway & Sant'Anna effect, or event-study years, have no
+    interval because a start cohort, or the units it is compared with, is one unit in a year."""
+    notes = []
+    table = pd.DataFrame(effects, columns=list(EFFECT_COLUMNS))
+    staggered = table[(table["estimator"] == "callaway_santanna") & _withheld(table)]
+    for outcome in dict.fromkeys(staggered["outcome"]):
+        notes.append(Note("compare_staggered_one_unit", outcome=outcome, unit=assignment.unit))
+    for events_of in events:
+        withheld = events_of[_withheld(events_of)]
+        if len(withheld):
+            notes.append(
+                Note(
+                    "compare_event_one_unit",
+                    outcome=str(events_of["outcome"].iloc[0]),
+                    years=", ".join(str(int(e)) for e in withheld["event_time"]),
+                    unit=assignment.unit,
+                )
+            )
+    return notes
+
+
 def _pre_trend_notes(events: list[pd.DataFrame]) -> list[Note]:
+    """Per outcome, what the years before the start say of parallel trends: only a finite
+    interval says anything (none, or an unbounded one, can neither show nor rule out a drift)."""
     notes = []
     for table in events:
-        before = table[(table["event_time"] < REFERENCE_TIME) & table["ci_low"].notna()]
-        diverging = before[(before["ci_low"] > 0) | (before["ci_high"] < 0)]
+        before = table[table["event_time"] < REFERENCE_TIME]
+        ends = before[["ci_low", "ci_high"]].to_numpy(np.float64)
+        known = before[np.isfinite(ends).all(axis=1)]
+        unknown = before[~np.isfinite(ends).all(axis=1)]
+        diverging = known[(known["ci_low"] > 0) | (known["ci_high"] < 0)]
         outcome = str(table["outcome"].iloc[0])
         if len(diverging):
             years = ", ".join(str(int(e)) for e in diverging["event_time"])
             notes.append(Note("compare_pre_trend", outcome=outcome, years=years))
-        elif len(before):
+        if len(unknown):
+            years = ", ".join(str(int(e)) for e in unknown["event_time"])
+            notes.append(Note("compare_pre_unknown", outcome=outcome, years=years))
+        elif len(known) and not len(diverging):
             notes.append(Note("compare_parallel", outcome=outcome))
-        else:
+        elif not len(before):
             notes.append(Note("compare_no_pre", outcome=outcome))
     return notes

@@ -13,6 +13,12 @@ R's aggte: "simple" over t >= g, "dynamic" by e = t - g). Uncertainty comes from
 function summed per unit (the cluster), including the part due to the estimated cohort shares
 (aggte's wif): variance = G/(G-1) * sum of squared unit sums, Student's t on G-1 degrees of
 freedom. Means are all the estimator needs, so everything works on the unit-year sums.
+
+A mean of one unit's children adds nothing to that sum (the unit's deviations from its own mean
+add up to 0): an effect resting on such a mean (a cohort of one unit, or a single unit left to
+compare with, in a year) would get an interval without the spread between units it is made of,
+narrow however unsure the effect. Its aggregates get no interval: inference with one treated
+cluster is not valid with cluster-robust methods (Conley and Taber 2011; MacKinnon and Webb 2017).
 """
 
 from __future__ import annotations
@@ -26,17 +32,22 @@ from kbtool.arrays import FloatArray
 from kbtool.compare.observations import Panel
 from kbtool.prevalence.design import t_p_value, t_quantile
 
+# the fewest units with children a mean needs for the spread between units to be estimable
+MIN_UNITS = 2
+
 
 @dataclass(frozen=True)
 class GroupTime:
     """Group-time effects: cohort (start year), year, the estimate of each assignment (rows:
     effects, columns: assignments) and, of the first assignment, each unit's share of the
-    influence function (rows: effects, columns: units)."""
+    influence function (rows: effects, columns: units) and the fewest units with children
+    behind any of the effect's four means (the cohort and its comparison, in t and in b)."""
 
     cohort: FloatArray
     year: FloatArray
     estimate: FloatArray
     influence: FloatArray
+    units: FloatArray
 
 
 @dataclass(frozen=True)
@@ -57,7 +68,7 @@ def group_time_effects(panel: Panel, since: FloatArray) -> GroupTime:
     since = np.atleast_2d(since)
     years = np.asarray(panel.years, dtype=np.float64)
     cohorts = np.unique(since[0][np.isfinite(since[0])])
-    rows: list[tuple[float, float, FloatArray, FloatArray]] = []
+    rows: list[tuple[float, float, FloatArray, FloatArray, float]] = []
     for g in cohorts:
         base = int(np.flatnonzero(years < g)[-1])
         cohort = since == g
@@ -67,22 +78,30 @@ def group_time_effects(panel: Panel, since: FloatArray) -> GroupTime:
                 rows.append((g, years[t], *_double_difference(panel, cohort, comparison, t, base)))
     if not rows:
         return GroupTime(
-            *(np.zeros(0),) * 2, np.zeros((0, len(since))), np.zeros((0, since.shape[1]))
+            *(np.zeros(0),) * 2,
+            np.zeros((0, len(since))),
+            np.zeros((0, since.shape[1])),
+            np.zeros(0),
         )
-    cohort_of, year_of, estimate_of, influence_of = zip(*rows, strict=True)
+    cohort_of, year_of, estimate_of, influence_of, units_of = zip(*rows, strict=True)
     return GroupTime(
-        np.array(cohort_of), np.array(year_of), np.vstack(estimate_of), np.vstack(influence_of)
+        np.array(cohort_of),
+        np.array(year_of),
+        np.vstack(estimate_of),
+        np.vstack(influence_of),
+        np.array(units_of, dtype=np.float64),
     )
 
 
 def _double_difference(
     panel: Panel, cohort: npt.NDArray[np.bool_], comparison: npt.NDArray[np.bool_], t: int, b: int
-) -> tuple[FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, float]:
     """(cohort in t - cohort in b) - (comparison in t - comparison in b) per assignment (rows of
     the unit masks), and the first one's influence function summed per unit: a mean m of a set
-    S moves by sum over S of (y - m) / n_S."""
+    S moves by sum over S of (y - m) / n_S; and the first one's fewest units behind a mean."""
     estimate = np.zeros(len(cohort))
     influence = np.zeros(cohort.shape[1])
+    units = np.inf
     for members, year, sign in (
         (cohort, t, 1.0),
         (cohort, b, -1.0),
@@ -97,7 +116,8 @@ def _double_difference(
         influence += (
             sign * first * (panel.total[:, year] - panel.n[:, year] * mean[0]) / children[0]
         )
-    return estimate, influence
+        units = min(units, float(np.count_nonzero(members[0] & (panel.n[:, year] > 0))))
+    return estimate, influence, units
 
 
 def cohort_shares(panel: Panel, since: FloatArray, cohorts: FloatArray) -> FloatArray:
@@ -126,7 +146,8 @@ def aggregate(
 ) -> Aggregate:
     """The cohort-size weighted mean of the kept group-time effects of the first assignment,
     with its uncertainty: the influence of the effects and of the estimated weights (R's aggte
-    and its wif), summed per unit."""
+    and its wif), summed per unit; none (NaN) when a kept effect rests on a mean of one unit
+    (see the module docstring)."""
     keep = keep & np.isfinite(effects.estimate[:, 0])
     if not keep.any():
         return Aggregate(np.nan, np.nan, np.nan, np.nan, np.nan)
@@ -135,6 +156,8 @@ def aggregate(
     share = cohort_shares(panel, since, effects.cohort[keep])[0]
     weight = share / share.sum()
     estimate = float(weight @ att)
+    if np.min(effects.units[keep]) < MIN_UNITS:
+        return Aggregate(estimate, np.nan, np.nan, np.nan, np.nan)
     # the weights' influence per unit: a unit's child-years move its cohort's share
     per_unit = panel.n.sum(axis=1)
     in_cohort = (since[:, None] == effects.cohort[keep][None, :]).astype(np.float64)

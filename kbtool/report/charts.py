@@ -289,16 +289,20 @@ def _panel(
 
 def event_study(panels: list[tuple[str, pd.DataFrame]], words: dict[str, str]) -> Chart:
     """One panel per outcome (a title and columns event_time, effect, low, high): each year's
-    effect relative to the year before the start (0 there by definition) with its 95% interval,
-    a line at no effect and one where the programme starts."""
+    effect relative to the year before the start (0 there by definition) with its 95% interval
+    (an unbounded one dashed across the panel, none where there is none), a line at no effect
+    and one where the programme starts."""
     with rc_context(STYLE):
         figure = _figure(0.5 + 2.3 * len(panels))
         grid = figure.subplots(len(panels), 1, sharex=True, squeeze=False)
         for axes, (title, rows) in zip(grid.flat, panels, strict=True):
             axes.axhline(0, color=AREA_COLOUR, lw=0.9)
             axes.axvline(-0.5, color=TARGET_COLOUR, ls=":", lw=1.4)
-            known = rows.dropna(subset=["low", "high"])
+            ends = rows[["low", "high"]].to_numpy(np.float64)
+            known = rows[np.isfinite(ends).all(axis=1)]
             axes.vlines(known["event_time"], known["low"], known["high"], colors="#08519c", lw=1.6)
+            for event_time in rows.loc[np.isinf(ends).any(axis=1), "event_time"]:
+                axes.axvline(event_time, color="#08519c", ls="--", lw=1.2)  # unbounded
             axes.plot(rows["event_time"], rows["effect"], "o", color="#08519c", ms=5, zorder=3)
             axes.set_title(title, loc="left")
             axes.grid(axis="y", color="#e5e5e5", lw=0.6)

@@ -100,7 +100,9 @@ def summary(comparison: Comparison, lang: str) -> str | None:
     value, p = float(row["did_pp"]), float(row["p_randomization"])
     # the randomization p-value as a sentence gives it: two decimals, or "< 0.01"
     chance = f"< {number(0.01, lang, 2)}" if p < 0.01 else f"= {number(p, lang, 2)}"
-    interval = _intervals(row[["ci_low"]], row[["ci_high"]], lang)[0]
+    interval = f"{WORDS[lang]['ci']} {_intervals(row[['ci_low']], row[['ci_high']], lang)[0]}"
+    if pd.isna(row["ci_low"]):  # a start cohort of one unit: kbtool.compare.staggered
+        interval = WORDS[lang]["no_interval"]
     return say(
         "compare_summary",
         lang,
@@ -150,7 +152,9 @@ METHOD = {
         "effects, callaway_santanna (staggered starts) and the event study: group-time effects "
         "against {unit} not yet treated, base year the last before the start, aggregated by "
         "cohort size (R did, panel = FALSE, universal base period); intervals from the "
-        "influence function summed per {unit}, Student's t on units - 1 degrees of freedom",
+        "influence function summed per {unit}, Student's t on units - 1 degrees of freedom; no "
+        "interval (nor p) where a start cohort, or the {unit} it is compared with, is one {unit} "
+        "in a year, and unbounded (no p) with 5 units or fewer, as the bootstrap's",
     ),
     "id": (
         "kelompok: prevalensi per tahun dan kelompok seperti dihitung kbtool prevalence, {unit} "
@@ -168,6 +172,8 @@ METHOD = {
         "terhadap {unit} yang belum mendapat program, tahun dasar tahun terakhir sebelum mulai, "
         "digabung menurut besar kohort (R did, panel = FALSE, periode dasar universal); interval "
         "dari fungsi pengaruh yang dijumlahkan per {unit}, t Student dengan derajat bebas "
-        "unit - 1",
+        "unit - 1; tanpa interval (dan p) bila satu kohort mulai, atau {unit} pembandingnya, "
+        "hanya satu {unit} dalam setahun, dan tak terbatas (tanpa p) dengan 5 unit atau kurang, "
+        "seperti bootstrap",
     ),
 }
