@@ -55,3 +55,20 @@ def test_store_check_and_repair_say_the_problem_in_indonesian(tmp_path: Path) ->
     code, _, err = run("store", "repair", "--store", str(store), "--lang", "id")
     assert code == 0
     assert "(hilang, 2 baris)" in err
+
+
+def test_import_from_stdin_names_it_dash_in_warnings_and_errors(tmp_path: Path) -> None:
+    """`kbtool import -` copies stdin into the store's staging area to hash it; its warnings
+    and errors name it `-`, as its rows and rejects do, not that copy (deleted when the import
+    ends, and no file the user knows)."""
+    store = tmp_path / "store"
+    latin = REGISTER.replace("Posyandu A", "Posyandu Cémpaka").encode("cp1252")
+    result = runner.invoke(app, ["import", "-", "--store", str(store)], input=latin)
+    assert result.exit_code == 0
+    assert "-: read as Windows-1252" in result.stderr
+    assert "staging" not in result.stderr
+
+    result = runner.invoke(app, ["import", "-", "--store", str(store)], input=b"")
+    assert result.exit_code == 1
+    assert "-: empty file" in result.stderr
+    assert "staging" not in result.stderr

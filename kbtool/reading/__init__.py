@@ -78,13 +78,17 @@ class ReadBatch:
     warnings: list[str] = field(default_factory=list)  # notes for the user (two headers, ...)
 
 
-def iter_read(source: str | Path, options: ReadOptions | None = None) -> Iterator[ReadBatch]:
+def iter_read(
+    source: str | Path, options: ReadOptions | None = None, *, name: str | None = None
+) -> Iterator[ReadBatch]:
     """Read one file (or `-` for stdin) in batches of about `options.batch_rows` rows, at least
     one, each reconciling on its own. InputError when the file cannot be read (possibly after
-    earlier batches: the damage may lie far in); UsageError for an unknown --column name."""
+    earlier batches: the damage may lie far in); UsageError for an unknown --column name.
+    `name` is what rows, warnings and errors call the file (default: `source`), for a copy read
+    in its place (an import's copy of stdin is `-`)."""
     options = options or ReadOptions()
     parts: list[Converted] = []
-    for part in _converted(source, options):
+    for part in _converted(source, options, name):
         parts.append(part)
         if sum(p.rows_read for p in parts) >= options.batch_rows:
             yield _assemble(parts)
@@ -107,15 +111,17 @@ def read_files(sources: Sequence[str | Path], options: ReadOptions | None = None
     return _assemble([part for source in sources for part in _converted(source, options)])
 
 
-def _converted(source: str | Path, options: ReadOptions) -> Iterator[Converted]:
-    """The blocks of one file converted, the first always."""
+def _converted(
+    source: str | Path, options: ReadOptions, name: str | None = None
+) -> Iterator[Converted]:
+    """The blocks of one file converted, the first always; `name` as iter_read's."""
     check_override_names(options.column_overrides)
     if options.date_format not in DATE_ORDERS:
         raise UsageError(
             f"date format {options.date_format!r}: choose one of {', '.join(DATE_ORDERS)}"
         )
-    name = str(source)
-    opened = open_source(name)
+    opened = open_source(str(source))
+    name = opened.name = str(source) if name is None else name
     overrides = options.column_overrides
     if opened.is_workbook:
         blocks = workbook_blocks(opened, overrides, options.sheet, options.batch_rows)

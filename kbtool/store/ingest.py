@@ -367,7 +367,7 @@ def import_registers(
                 yield SourceInput(
                     name=str(item),
                     sha256=hashing.submit(file_sha256, path),
-                    batches=iter_read(path, options),
+                    batches=iter_read(path, options, name=str(item)),
                     size_bytes=path.stat().st_size,
                 )
 
