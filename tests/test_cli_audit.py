@@ -301,3 +301,13 @@ def test_rows_file_without_a_known_suffix_says_to_rename_it(tmp_path: Path) -> N
     code, _, err = run(str(EPPGBM), "--rows", str(rows), "-f", "csv")
     assert code == 2 and not rows.exists()
     assert "--rows" in err and ".csv" in err and "--format" not in err
+
+
+def test_rows_file_naming_the_register_is_refused(small: Path) -> None:
+    """--rows FILE naming the register audited would replace it by the comparison (no names,
+    no NIK): a usage error, and the register stays as it was."""
+    before = small.read_bytes()
+    code, _, err = run(str(small), "--rows", str(small), "-f", "csv")
+    assert code == 2
+    assert "--rows" in err
+    assert small.read_bytes() == before

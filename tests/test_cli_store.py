@@ -72,3 +72,15 @@ def test_import_from_stdin_names_it_dash_in_warnings_and_errors(tmp_path: Path) 
     assert result.exit_code == 1
     assert "-: empty file" in result.stderr
     assert "staging" not in result.stderr
+
+
+def test_import_refuses_a_rejects_file_that_is_an_input(tmp_path: Path) -> None:
+    """`kbtool import register.csv --rejects register.csv` would replace the register by its
+    rejects once the import landed: refused before the store is touched."""
+    register, store = tmp_path / "register.csv", tmp_path / "store"
+    register.write_text(REGISTER)
+    code, _, err = run("import", str(register), "--store", str(store), "--rejects", str(register))
+    assert code == 2
+    assert "--rejects" in err
+    assert register.read_text() == REGISTER
+    assert not store.exists()

@@ -338,3 +338,18 @@ def test_keep_naming_no_column_says_so(tmp_path: Path, fmt: str) -> None:
     # a kept column that exists says only that it is kept
     code, out, err = run("zscore", str(register), "-f", fmt, "--keep", "name")
     assert "Ani" in out and "no column" not in err
+
+
+@pytest.mark.parametrize("option", ["--output", "--rejects"])
+def test_an_output_naming_an_input_file_is_refused(tmp_path: Path, option: str) -> None:
+    """`kbtool zscore register.csv -o register.csv` (or --rejects register.csv) would replace
+    the register, NIK and names included (withheld from the output), by what kbtool writes:
+    a usage error, and the register stays as it was."""
+    register = tmp_path / "register.csv"
+    register.write_bytes((CLI_DATA / SMALL).read_bytes())
+    before = register.read_bytes()
+    also = ["--format", "csv"] if option == "--rejects" else []
+    code, _, err = run("zscore", str(register), option, str(register), *also)
+    assert code == 2
+    assert "register.csv" in err and option in err
+    assert register.read_bytes() == before

@@ -56,6 +56,20 @@ def bad_option(option: str, message: str) -> typer.BadParameter:
     return typer.BadParameter(message, param_hint=f"'{option}'")
 
 
+def refuse_inputs_as_outputs(inputs: Sequence[str] | None, **outputs: object) -> None:
+    """An output (option name: path, `--` spelt `_`) that is one of the INPUT files is refused:
+    writing it would replace the register, whose names and NIK no output carries."""
+    files = [Path(name) for name in inputs or () if name != "-" and Path(name).is_file()]
+    for option, output in outputs.items():
+        target = Path(str(output)) if output is not None and str(output) != "-" else None
+        if target is not None and any(target.is_file() and target.samefile(f) for f in files):
+            raise bad_option(
+                "--" + option.replace("_", "-"),
+                f"{target} is an INPUT file; writing it would replace the register: "
+                "name another file",
+            )
+
+
 def by_option(names: Sequence[str], help: str) -> Any:
     """--by GROUP, one of `names`: what a result's rows are grouped by."""
     return typer.Option("--by", help=help, metavar="GROUP", callback=choice(names))
@@ -240,6 +254,16 @@ def command(function: F) -> F:
     def run(**values: Any) -> Any:
         for name, group in groups.items():
             values[name] = group(**{p.name: values.pop(p.name) for p in added[name]})
+        made = values.values()
+        source = next((v for v in made if isinstance(v, Source)), None)
+        inputs = values.get("inputs", source.inputs if source else None)
+        writing = next((v for v in made if isinstance(v, Writing)), None)
+        reading = next((v for v in made if isinstance(v, Reading)), None)
+        refuse_inputs_as_outputs(
+            inputs,
+            output=writing.output if writing else None,
+            rejects=reading.rejects if reading else None,
+        )
         return function(**values)
 
     parameters = [*own, *(p for options in added.values() for p in options)]
