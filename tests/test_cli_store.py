@@ -84,3 +84,31 @@ def test_import_refuses_a_rejects_file_that_is_an_input(tmp_path: Path) -> None:
     assert "--rejects" in err
     assert register.read_text() == REGISTER
     assert not store.exists()
+
+
+def test_each_sheet_of_a_workbook_is_imported_once(tmp_path: Path) -> None:
+    """A workbook with a sheet per month: --sheet Feb after --sheet Jan stores February (the
+    file's bytes are the same), and --sheet Feb again adds nothing."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    header = ["NIK", "JK", "Tgl Lahir", "Tanggal Pengukuran", "Berat", "Tinggi", "Desa/Kel"]
+    for sheet, month in (("Jan", "01"), ("Feb", "02")):
+        ws = book.create_sheet(sheet)
+        ws.append(header)
+        ws.append(["1872031708230003", "L", "2023-01-01", f"2024-{month}-05", 8, 70, "Metro"])
+    book.remove(book["Sheet"])
+    path, store = tmp_path / "months.xlsx", tmp_path / "store"
+    book.save(path)
+
+    def imported(sheet: str) -> str:
+        code, _, err = run("import", str(path), "--sheet", sheet, "--store", str(store))
+        assert code == 0, err
+        return err
+
+    assert "1 stored" in imported("Jan")
+    assert "1 stored" in imported("Feb")
+    assert "already imported" in imported("Feb")
+    code, out, _ = run("prevalence", "--store", str(store), "--period", "month", "-f", "csv")
+    assert code == 0
+    assert out.count("2024-01") >= 1 and out.count("2024-02") >= 1

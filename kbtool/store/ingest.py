@@ -366,7 +366,7 @@ def import_registers(
                 path = _spool_stdin(staging / "stdin") if str(item) == "-" else Path(item)
                 yield SourceInput(
                     name=str(item),
-                    sha256=hashing.submit(file_sha256, path),
+                    sha256=hashing.submit(source_identity, path, options.sheet),
                     batches=iter_read(path, options, name=str(item)),
                     size_bytes=path.stat().st_size,
                 )
@@ -386,6 +386,12 @@ def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, read in blocks."""
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def source_identity(path: Path, sheet: str | None) -> str:
+    """What the store knows a source by: its SHA-256, then `#` and the sheet asked for by name,
+    as each sheet of a workbook (one per month, say) is a register of its own."""
+    return file_sha256(path) if sheet is None else f"{file_sha256(path)}#{sheet}"
 
 
 def _spool_stdin(directory: Path) -> Path:
