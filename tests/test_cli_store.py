@@ -112,3 +112,22 @@ def test_each_sheet_of_a_workbook_is_imported_once(tmp_path: Path) -> None:
     code, out, _ = run("prevalence", "--store", str(store), "--period", "month", "-f", "csv")
     assert code == 0
     assert out.count("2024-01") >= 1 and out.count("2024-02") >= 1
+
+
+def test_sources_of_an_empty_store_have_the_columns_types(tmp_path: Path) -> None:
+    """A store whose only import failed lists no source, in a Parquet file of the same schema as
+    a store with sources (not null columns a pipeline cannot append to)."""
+    import pyarrow.parquet as pq
+
+    header_only, register = tmp_path / "header.csv", tmp_path / "register.csv"
+    header_only.write_text("child_id,sex\n")
+    register.write_text(REGISTER)
+    empty, full = tmp_path / "empty", tmp_path / "full"
+    assert run("import", str(header_only), "--store", str(empty))[0] == 1
+    assert run("import", str(register), "--store", str(full))[0] == 0
+    for store in (empty, full):
+        code, _, err = run("sources", "--store", str(store), "-o", str(store / "s.parquet"))
+        assert code == 0, err
+    schemas = [pq.read_schema(store / "s.parquet") for store in (empty, full)]
+    assert pq.read_table(empty / "s.parquet").num_rows == 0
+    assert schemas[0].remove_metadata() == schemas[1].remove_metadata()

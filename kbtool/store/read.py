@@ -332,7 +332,10 @@ def list_sources(store: str | Path | None = None) -> pd.DataFrame:
         ).fetchall()
     frame = pd.DataFrame(rows, columns=list(IMPORT_COLUMNS))
     frame["imported_at"] = pd.to_datetime(frame["imported_at"], utc=True)
-    return frame.astype({"size_bytes": "Int64"} | dict.fromkeys(catalogue.COUNT_FIELDS, "int64"))
+    # typed when empty too: an empty store's table has the columns of any other
+    text = dict.fromkeys(("import_id", "file", "sha256"), "str")
+    counts = {"size_bytes": "Int64"} | dict.fromkeys(catalogue.COUNT_FIELDS, "int64")
+    return frame.astype({"imported_at": "datetime64[us, UTC]"} | text | counts)
 
 
 def duplicates_across_keys(store: str | Path | None = None) -> int:
