@@ -131,3 +131,12 @@ def test_sources_of_an_empty_store_have_the_columns_types(tmp_path: Path) -> Non
     schemas = [pq.read_schema(store / "s.parquet") for store in (empty, full)]
     assert pq.read_table(empty / "s.parquet").num_rows == 0
     assert schemas[0].remove_metadata() == schemas[1].remove_metadata()
+
+
+def test_stdin_named_twice_is_a_usage_error(tmp_path: Path) -> None:
+    """'- -' read standard input once and then met it empty ("-: empty file", exit 1)."""
+    for args in (["prevalence", "-", "-"], ["import", "-", "-", "--store", str(tmp_path / "s")]):
+        result = runner.invoke(app, args, input=REGISTER)
+        assert result.exit_code == 2
+        assert "standard input can be read once" in result.stderr
+    assert not (tmp_path / "s").exists()

@@ -259,6 +259,10 @@ def command(function: F) -> F:
         inputs = values.get("inputs", source.inputs if source else None)
         writing = next((v for v in made if isinstance(v, Writing)), None)
         reading = next((v for v in made if isinstance(v, Reading)), None)
+        if list(inputs or ()).count("-") > 1:
+            raise typer.BadParameter(
+                "standard input can be read once: name '-' once", param_hint="INPUT"
+            )
         refuse_inputs_as_outputs(
             inputs,
             output=writing.output if writing else None,
