@@ -499,6 +499,8 @@ def personal_columns(
 REDACTED = "[redacted]"
 # a 16-digit run anywhere in a rejected value is a NIK until proven otherwise
 _NIK_LIKE = r"\d[\d\s.\-]{14,}\d"
+# a value of three letters or more and no digit: the shape of a name
+_NAME_SHAPED = r"(?=(?:.*[^\W\d_]){3})\D+"
 
 
 def redact_rejects(rejects: pd.DataFrame, personal: Iterable[str] = ()) -> pd.DataFrame:
@@ -523,6 +525,10 @@ def redact_rejects(rejects: pd.DataFrame, personal: Iterable[str] = ()) -> pd.Da
     # a personal column, or no column at all: a broken line whose value is the whole line
     hide = (folded.isin(hidden) | (folded == "") | headers.isin(personal_headers)).to_numpy(bool)
     values, reasons = texts("value"), texts("reason")
+    # letters without a digit in any column could be a name typed in the wrong one
+    hide = hide | pd.Series(values, dtype=object).astype(str).str.fullmatch(_NAME_SHAPED).to_numpy(
+        bool
+    )
     rows = np.flatnonzero(hide)
     # the reason may quote the value it rejects: remove it there too
     reasons[rows] = [

@@ -353,3 +353,23 @@ def test_an_output_naming_an_input_file_is_refused(tmp_path: Path, option: str) 
     assert code == 2
     assert "register.csv" in err and option in err
     assert register.read_bytes() == before
+
+
+def test_a_name_typed_in_a_measurement_column_is_not_in_the_rejects(tmp_path: Path) -> None:
+    """A mother's name in the birth-date column, a child's in the weight: rejected, and withheld
+    from the rejects file and stderr as the name columns are; a mistyped number stays shown."""
+    register = tmp_path / "register.csv"
+    register.write_text(
+        "JK,Tgl Lahir,Tanggal Pengukuran,Berat,Tinggi\n"
+        "L,QQSRI WAHYUNI,2024-01-15,9.5,75\n"
+        "P,2023-02-01,2024-01-15,QQBUDI,70\n"
+        "L,2023-03-01,2024-01-15,9.5.1,72\n"
+    )
+    rejects = tmp_path / "rejects.csv"
+    code, _, err = run("zscore", str(register), "-f", "csv", "--rejects", str(rejects))
+    assert code == 0
+    written = rejects.read_text()
+    assert "QQ" not in written and "QQ" not in err
+    frame = pd.read_csv(rejects)
+    assert frame["line"].tolist() == [2, 3, 4]
+    assert frame["value"].tolist() == ["[redacted]", "[redacted]", "9.5.1"]
