@@ -373,3 +373,15 @@ def test_a_name_typed_in_a_measurement_column_is_not_in_the_rejects(tmp_path: Pa
     frame = pd.read_csv(rejects)
     assert frame["line"].tolist() == [2, 3, 4]
     assert frame["value"].tolist() == ["[redacted]", "[redacted]", "9.5.1"]
+
+
+def test_two_columns_of_one_header_say_how_to_read_the_other(tmp_path: Path) -> None:
+    """--column names a header, so it cannot pick the second 'Berat': the warning says what can."""
+    register = tmp_path / "register.csv"
+    register.write_text("JK,Berat,Berat,Tinggi\nL,9.5,9.6,75\n")
+    code, out, err = run("zscore", str(register), "-f", "csv")
+    assert code == 0
+    assert "2 columns are headed 'Berat': weight_kg read from the first" in err
+    assert "--column" not in err.split("headed 'Berat'")[1].split("\n")[0]
+    assert "1 row read: 1 scored, 0 rejected" in err
+    assert pd.read_csv(io.StringIO(out))["bmi"].tolist() == [16.89]  # 9.5 / 0.75², not 9.6

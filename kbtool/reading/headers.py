@@ -219,8 +219,21 @@ def _match_columns(
             if len(positions) > 1:
                 others = ", ".join(repr(headers[p]) for p in positions[1:])
                 header = headers[positions[0]]
+                # --column names a header: it cannot choose among columns of one header
+                key = (
+                    "column_chosen_same"
+                    if {headers[p] for p in positions} == {header}
+                    else "column_chosen"
+                )
                 warnings.append(
-                    Said("column_chosen", file=source, column=match, header=header, others=others)
+                    Said(
+                        key,
+                        file=source,
+                        column=match,
+                        header=header,
+                        others=others,
+                        count=len(positions),
+                    )
                 )
     if "sex" not in columns or ("weight_kg" not in columns and "height_cm" not in columns):
         what = "not enough recognisable columns" if columns else "no recognisable columns"
