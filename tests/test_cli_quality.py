@@ -272,3 +272,53 @@ def test_usage_errors_exit_2(args: list[str], message: str) -> None:
     assert code == 2
     assert out == ""
     assert message in err
+
+
+# the English of the explain sheet's cells, none of which an Indonesian reader should meet
+EXPLAIN_ENGLISH = ("completeness", "flagged data", "standard deviation", "shown, not scored")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "json", "parquet", "xlsx"])
+def test_explain_in_indonesian_in_every_format(fmt: str, tmp_path: Path) -> None:
+    """--explain --lang id words every check, its rating and its limits in Indonesian in every
+    format; the columns keep their English names and order (an interface), as in English."""
+    path = tmp_path / f"explain.{fmt}"
+    for lang in ("en", "id"):
+        code, _, err = run("quality", "--explain", "--lang", lang, "-o", str(path))
+        assert code == 0, err
+        if fmt == "csv":
+            sheet = pd.read_csv(path)
+        elif fmt == "jsonl":
+            sheet = pd.read_json(path, lines=True)
+        elif fmt == "json":
+            sheet = pd.DataFrame(json.loads(path.read_text(encoding="utf-8"))["data"])
+        elif fmt == "parquet":
+            sheet = pd.read_parquet(path)
+        else:
+            sheet = pd.read_excel(path, sheet_name="data", engine="openpyxl")
+        if lang == "en":
+            english = sheet
+            continue
+        assert list(sheet.columns) == list(english.columns)
+        assert list(sheet["column"]) == list(english["column"])
+        assert sheet.notna().all().all()  # every check has its words
+        text = sheet.to_csv(index=False)
+        assert not [word for word in EXPLAIN_ENGLISH if word in text]
+        missing_sex = sheet.set_index("column").loc["missing_sex_pct"]
+        assert missing_sex["criterion"] == "data kosong: jenis kelamin"
+        limits = "sangat baik ≤ 2,5; baik ≤ 5,0; cukup ≤ 7,5; bermasalah > 7,5"
+        assert missing_sex["limits"] == limits
+        assert missing_sex["rated_on"] == "pengukuran"
+        by_check = sheet.set_index("column")
+        assert str(by_check.loc["sd_haz", "limits"]).startswith("sangat baik 0,9-1,1;")
+        assert "Z-skor TB/U" in str(by_check.loc["flagged_haz_pct", "criterion"])
+
+
+def test_explain_table_in_indonesian() -> None:
+    """The terminal sheet has Indonesian headers and words, the English one English."""
+    code, out, err = run("quality", "--explain", "--lang", "id", "-f", "table")
+    assert code == 0, err
+    assert "Pemeriksaan" in out and "data kosong: jenis kelamin" in out
+    assert "criterion" not in out and "missing" not in out.replace("missing_", "")
+    code, out, err = run("quality", "--explain", "-f", "table")
+    assert code == 0 and "criterion" in out and "Pemeriksaan" not in out

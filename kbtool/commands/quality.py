@@ -9,7 +9,14 @@ import typer
 from kbtool.commands.common import tell
 from kbtool.commands.options import QuietOption, Source, Writing, by_option, choice, command
 from kbtool.quality import GROUP_COLUMNS, columns_needed, provenance, quality_report, rated_at_least
-from kbtool.views.quality import RATING_STYLES, explain, failing_line, finding_lines, table_view
+from kbtool.views.quality import (
+    RATING_STYLES,
+    explain,
+    explain_view,
+    failing_line,
+    finding_lines,
+    table_view,
+)
 from kbtool.words import say
 from kbtool.writing import Provenance
 
@@ -65,10 +72,12 @@ def quality(
       kbtool quality register.csv --period all -o quality.xlsx
       kbtool quality --fail-on problematic -q -f csv > /dev/null   # a cron check
     """
-    if explain_only:
-        writing.write(explain(), provenance=Provenance("quality"))
-        return
     lang = writing.lang
+    if explain_only:
+        sheet = explain(lang)
+        view = explain_view(sheet, lang)
+        writing.write(sheet, provenance=Provenance("quality"), table_frame=view)
+        return
     loaded = source.load(columns_needed(by), lang, what="check", quiet=quiet)
     report = quality_report(
         loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"

@@ -133,11 +133,46 @@ def failing_line(report: QualityReport, failing: pd.DataFrame, level: str, lang:
     return say("fail_on", lang, count=len(failing), level=level, rated=rated, rows=rows)
 
 
-def explain() -> pd.DataFrame:
+# kbtool quality --explain in each language: its headers; the words of its cells, each found
+# by the check's column or by the cell's English value
+EXPLAIN_HEADERS = terms("quality.explain_headers")
+EXPLAIN_CRITERIA = terms("quality.explain_criteria")
+EXPLAIN_WORDS = {
+    column: terms(f"quality.explain_{table}")
+    for column, table in (("kind", "kinds"), ("rated_on", "rated_on"), ("source", "sources"))
+}
+# the message that words a check's limits, by its kind
+_LIMITS_MESSAGES = {
+    "share": "quality_limits_upper",
+    "upper": "quality_limits_upper",
+    "p": "quality_limits_p",
+    "heaping": "quality_limits_p",
+    "abs": "quality_limits_abs",
+    "sd": "quality_limits_sd",
+}
+
+
+def explain(lang: str = "en") -> pd.DataFrame:
     """Every rated figure: what it measures, its limits (excellent|good, good|acceptable,
-    acceptable|problematic), the points each rating costs, the minimum count, the source."""
+    acceptable|problematic), the points each rating costs, the minimum count, the source; in
+    `lang` (the columns keep their names: an interface)."""
     table = pd.DataFrame([asdict(check) for check in CHECKS]).drop(columns="floor")
-    table["limits"] = ["; ".join(map(str, check.limits)) for check in CHECKS]
+    table["limits"] = [
+        say(_LIMITS_MESSAGES[check.kind], lang, **dict(zip(RATINGS, check.limits, strict=False)))
+        for check in CHECKS
+    ]
     table["points"] = ["/".join(map(str, check.points)) for check in CHECKS]
     table["rated_on"] = [check.rated_on.lstrip("_") for check in CHECKS]
+    table["criterion"] = table["column"].map(EXPLAIN_CRITERIA[lang])
+    for column, words in EXPLAIN_WORDS.items():
+        table[column] = table[column].map(words[lang])
     return table
+
+
+def explain_view(table: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The --explain sheet as people read it: its headers in `lang`; in Indonesian the
+    columns in the headers' order, the check's Indonesian words first (a narrow terminal shows
+    the leading columns), where English keeps the sheet's order."""
+    headers = EXPLAIN_HEADERS[lang]
+    shown = table if lang == "en" else table[[c for c in headers if c in table.columns]]
+    return shown.rename(columns=headers)
