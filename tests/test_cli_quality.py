@@ -145,6 +145,29 @@ def test_findings_travel_in_json_meta_and_the_xlsx_sheet(
     assert findings["kecamatan"].iloc[0] == "Metro Barat"
 
 
+def test_xlsx_findings_sheet_in_indonesian(registers: dict[str, Path], tmp_path: Path) -> None:
+    """--lang id: the xlsx sheet "findings" says what stderr says, in Indonesian (its ratings
+    and reasons), in the same columns; the data sheet is the same in both languages."""
+    args = ("quality", str(registers["copied"]), "--by", "kecamatan")
+    sheets = {}
+    for lang in ("en", "id"):
+        workbook = tmp_path / f"q-{lang}.xlsx"
+        code, _, err = run(*args, "--lang", lang, "-o", str(workbook))
+        assert code == 0, err
+        sheets[lang] = pd.read_excel(workbook, sheet_name=None, engine="openpyxl")
+        if lang == "id":
+            assert "tinggi sama persis" in err  # the stderr finding, in Indonesian
+    english, indonesian = sheets["en"]["findings"], sheets["id"]["findings"]
+    assert list(indonesian.columns) == list(english.columns)
+    assert indonesian["score"].tolist() == english["score"].tolist()
+    assert english["rating"].iloc[0] == "problematic"
+    assert indonesian["rating"].iloc[0] == "bermasalah"
+    first = str(indonesian["reasons"].iloc[0])
+    assert "tinggi sama persis" in first and "identical height" not in first
+    assert not indonesian["rating"].isin(["problematic", "acceptable", "good"]).any()
+    assert_same_table(sheets["id"]["data"], sheets["en"]["data"])
+
+
 def test_table_view_highlights_problem_cells(registers: dict[str, Path]) -> None:
     frame = measurements_from_files([registers["copied"]], columns=[*columns_needed("kecamatan")])
     report = quality_report(frame.frame, by="kecamatan", period="year", child_key="child_key")

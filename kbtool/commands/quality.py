@@ -15,6 +15,7 @@ from kbtool.views.quality import (
     explain_view,
     failing_line,
     finding_lines,
+    findings_sheet,
     table_view,
 )
 from kbtool.words import say
@@ -94,7 +95,7 @@ def quality(
         table_frame=view,
         cell_styles=styles,
         max_table_rows=len(view),  # an aggregate: every group is shown
-        extra_sheets={"findings": report.findings},
+        extra_sheets={"findings": findings_sheet(report, lang)},
     )
     if not quiet:
         tell(say("findings" if lines else "no_findings", lang), "bold" if lines else None)

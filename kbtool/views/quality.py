@@ -120,6 +120,20 @@ def table_view(
     return view, styles
 
 
+def findings_sheet(report: QualityReport, lang: str) -> pd.DataFrame:
+    """The findings as the xlsx sheet "findings" gives them: the stderr lines' words in `lang`
+    (ratings, reasons, "All"), in the findings' columns."""
+    if lang == "en":
+        return report.findings
+    sheet = report.findings.copy()
+    labels = LABELS[lang]
+    for name in (c for c in ("period", report.by) if c in sheet.columns):
+        sheet[name] = labelled(sheet[name].astype(object).tolist(), labels)
+    sheet["rating"] = [RATING_WORDS[rating][lang] for rating in sheet["rating"]]
+    sheet["reasons"] = report.reasons_in(lang)
+    return sheet
+
+
 def failing_line(report: QualityReport, failing: pd.DataFrame, level: str, lang: str) -> str:
     """--fail-on's message: how many rows, and the first of them by name."""
     names = [
