@@ -264,3 +264,15 @@ def test_age_groups_are_written_in_indonesian(command: str) -> None:
     assert not re.search(r"\d mo\b", out)
     code, out, _ = run(command, REGISTER, "--by", "age_group", "-f", "csv", "--lang", "id")
     assert code == 0 and "00-05 mo" in out
+
+
+def test_the_rejects_hint_names_its_file_in_indonesian(tmp_path: Path) -> None:
+    """More rejected rows than are listed: the hint names --rejects' value as the other
+    Indonesian hints name a file (BERKAS), not in English."""
+    rows = [f"A{i},x,2023-01-01,2024-03-04,9.0,74,l,no,P1,K1,C1" for i in range(12)]
+    header = "child_id,sex,birth_date,visit_date,weight_kg,height_cm,measure,oedema,"
+    register = tmp_path / "bad.csv"
+    register.write_text(header + "posyandu,kelurahan,kecamatan\n" + "\n".join(rows) + "\n")
+    code, _, err = run("prevalence", str(register), "--lang", "id", "-f", "csv")
+    assert code == 0, err
+    assert "--rejects BERKAS" in err and "FILE" not in err
