@@ -276,3 +276,20 @@ def test_the_rejects_hint_names_its_file_in_indonesian(tmp_path: Path) -> None:
     code, _, err = run("prevalence", str(register), "--lang", "id", "-f", "csv")
     assert code == 0, err
     assert "--rejects BERKAS" in err and "FILE" not in err
+
+
+def test_the_zscore_preview_names_the_indices_as_indonesian_does() -> None:
+    """--lang id: the preview heads its z-scores TB/U, BB/U, BB/TB, IMT/U (as e-PPGBM's ZS
+    columns) and names the flags so, not haz/waz/whz/bmiz; English keeps them."""
+    export = str(SAMPLES / "eppgbm_metro_2024.csv")
+    code, out, err = run("zscore", export, "-f", "table", "--lang", "id")
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if "baris" in line)
+    assert header.split() == [
+        "baris", "hari", "ZS", "TB/U", "status", "TB/U", "ZS", "BB/U", "ZS", "BB/TB", "ZS",
+        "IMT/U", "tanda",
+    ]  # fmt: skip
+    assert not re.search(r"\b(haz|waz|whz|bmiz)\b", out)
+    assert re.search(r"tidak wajar .* TB/U IMT/U\s*$", out, flags=re.M)
+    code, out, _ = run("zscore", export, "-f", "table")
+    assert code == 0 and re.search(r"implausible .* haz bmiz\s*$", out, flags=re.M)

@@ -17,8 +17,8 @@ PREVIEW_COLUMNS = {"age_days": 0, "haz": 2, "haz_status": None, "waz": 2, "whz":
 # the preview's headers (its columns' and the file's, line's and flags') and title
 PREVIEW_WORDS = terms("zscore.preview_words")
 LINE_WORDS = {"en": ("line ", "lines "), "id": ("baris ", "baris ")}
-# pos: a standing measurement under 9 months
-PREVIEW_FLAGS = {"position_flag": "pos", **{f"{z}_flag": z for z in ("haz", "waz", "whz", "bmiz")}}
+# each flag column's label in the preview's flags column
+PREVIEW_FLAGS = terms("zscore.flags")
 
 
 def preview(table: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -36,7 +36,7 @@ def preview(table: pd.DataFrame, lang: str) -> pd.DataFrame:
         view[words[name]] = column if decimals is None else numbers(column, lang, decimals)
     raised = [
         np.where(table[name].fillna(0).astype(bool).to_numpy(), label, "")
-        for name, label in PREVIEW_FLAGS.items()
+        for name, label in PREVIEW_FLAGS[lang].items()
     ]
     view[words["flags"]] = [" ".join(filter(None, labels)) for labels in zip(*raised, strict=True)]
     return view
