@@ -293,3 +293,15 @@ def test_the_zscore_preview_names_the_indices_as_indonesian_does() -> None:
     assert re.search(r"tidak wajar .* TB/U IMT/U\s*$", out, flags=re.M)
     code, out, _ = run("zscore", export, "-f", "table")
     assert code == 0 and re.search(r"implausible .* haz bmiz\s*$", out, flags=re.M)
+
+
+def test_the_audit_title_is_indonesian() -> None:
+    """--lang id: the audit table's title in Indonesian (Z-skor ... dibanding WHO), not the
+    English "z-score ... vs WHO"; English keeps its title."""
+    export = str(SAMPLES / "eppgbm_metro_2024.csv")
+    code, out, err = run("audit", export, "-f", "table", "--lang", "id")
+    assert code == 0, err
+    assert "Z-skor register dibanding WHO, per posyandu" in out
+    assert "z-score" not in out and " vs " not in out
+    code, out, _ = run("audit", export, "-f", "table")
+    assert code == 0 and "Register z-scores vs WHO, by posyandu" in out

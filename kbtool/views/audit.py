@@ -22,12 +22,11 @@ INDICATOR_NAMES = terms("audit.indicator_names")
 CAUSE_LABELS = terms("audit.cause_labels")
 ANOTHER_DATE = {"en": "another date", "id": "tanggal lain"}
 LABELS = terms("groups.labels")
+TITLES = terms("audit.titles")
 
 
 def title(result: AuditResult, lang: str) -> str:
-    if lang == "en":
-        return f"Register z-scores vs WHO, by {result.by}"
-    return f"z-score register vs WHO, per {result.by}"
+    return TITLES[lang]["table"].format(by=result.by)
 
 
 def cause_label(cause: str, stale_date: Any, lang: str) -> str:
