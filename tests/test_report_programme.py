@@ -232,3 +232,19 @@ def test_unbounded_and_missing_event_study_intervals(tmp_path: Path) -> None:
     assert "event study, year 0, 1 since the start: one kelurahan only" in section(
         path.read_text(encoding="utf-8")
     )
+
+
+def test_in_indonesian_the_charts_tick_numbers_have_decimal_commas() -> None:
+    """The event study's z axis ticks (0.05 apart) read 0,05 in an Indonesian report, as the
+    rest of its numbers do; the English chart keeps 0.05."""
+    programme = read_groups(GROUPS)
+    loaded = load_measurements([str(CANONICAL)], None, compare_columns(programme, ("stunting",)))
+    comparison = compare_groups(loaded.frames(), programme)
+    ticks = {}
+    for lang in ("en", "id"):
+        _, charts = programme_section(comparison, WORDS[lang], lang)
+        z_axes = charts[0].figure.axes[1]  # mean HAZ: effects of a few hundredths
+        ticks[lang] = z_axes.yaxis.get_major_formatter().format_ticks(list(z_axes.get_yticks()))
+    assert any(re.search(r"\d\.\d", label) for label in ticks["en"])
+    assert not any("." in label for label in ticks["id"])
+    assert ticks["id"] == [label.replace(".", ",") for label in ticks["en"]]

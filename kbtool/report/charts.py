@@ -21,11 +21,12 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from matplotlib.typing import RcKeyType
 
 from kbtool.trend import Target
 from kbtool.views.report import count, percent
+from kbtool.words import indonesian_digits
 
 # a kelurahan row is 0.27 in: 25 rows and the axes, printed 15 cm wide, fit on an A4 page
 ROWS_PER_CHART = 25
@@ -93,6 +94,23 @@ def _figure(height_in: float) -> Figure:
     return Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
 
 
+class _IndonesianTicks(ScalarFormatter):
+    """matplotlib's tick numbers as Indonesian writes them: 0,05 and 2,5."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return indonesian_digits(super().__call__(x, pos))
+
+
+def _chart(key: str, title: str, caption: str, figure: Figure, lang: str) -> Chart:
+    """A chart whose tick numbers (where matplotlib writes them) are written as `lang` does."""
+    if lang == "id":
+        for axes in figure.axes:
+            for axis in (axes.xaxis, axes.yaxis):
+                if type(axis.get_major_formatter()) is ScalarFormatter:
+                    axis.set_major_formatter(_IndonesianTicks())
+    return Chart(key, title, caption, figure)
+
+
 def _upper_limit(*values: float) -> float:
     """An axis end a little above the largest value, on a multiple of 5."""
     top = float(np.nanmax(np.asarray(values, dtype=np.float64), initial=0.0))  # all NaN: 0
@@ -139,7 +157,9 @@ def where_to_act(
             figure.legend(loc="outside upper center", ncols=2)
         suffix = f"-{start // ROWS_PER_CHART + 1}" if len(places) > ROWS_PER_CHART else ""
         charts.append(
-            Chart(f"where-to-act{suffix}", words["where_chart"], words["where_caption"], figure)
+            _chart(
+                f"where-to-act{suffix}", words["where_chart"], words["where_caption"], figure, lang
+            )
         )
     return charts
 
@@ -169,7 +189,8 @@ def priority_quadrant(
         axes.set_xlabel(words["count_axis"])
         axes.set_ylabel(words["pct_axis"])
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    return Chart("priority-quadrant", words["quadrant_chart"], words["quadrant_caption"], figure)
+    title, caption = words["quadrant_chart"], words["quadrant_caption"]
+    return _chart("priority-quadrant", title, caption, figure, lang)
 
 
 def _label_offsets(
@@ -229,7 +250,7 @@ def area_trend(
         axes.set_ylabel(words["pct_axis"])
         axes.grid(axis="y", color="#e5e5e5", lw=0.6)
         axes.legend(loc="lower left", ncols=2)
-    return Chart("area-trend", words["area_chart"], words["area_caption"], figure)
+    return _chart("area-trend", words["area_chart"], words["area_caption"], figure, lang)
 
 
 def small_multiples(
@@ -259,7 +280,7 @@ def small_multiples(
                 axes.tick_params(labelsize=8.5)
         suffix = f"-{start // PANELS_PER_CHART + 1}" if len(names) > PANELS_PER_CHART else ""
         title, caption = words["multiples_chart"], words["multiples_caption"]
-        charts.append(Chart(f"trend-by-{group}{suffix}", title, caption, figure))
+        charts.append(_chart(f"trend-by-{group}{suffix}", title, caption, figure, lang))
     return charts
 
 
@@ -287,7 +308,7 @@ def _panel(
     axes.grid(axis="y", color="#e5e5e5", lw=0.6)
 
 
-def event_study(panels: list[tuple[str, pd.DataFrame]], words: dict[str, str]) -> Chart:
+def event_study(panels: list[tuple[str, pd.DataFrame]], words: dict[str, str], lang: str) -> Chart:
     """One panel per outcome (a title and columns event_time, effect, low, high): each year's
     effect relative to the year before the start (0 there by definition) with its 95% interval
     (an unbounded one dashed across the panel, none where there is none), a line at no effect
@@ -308,4 +329,4 @@ def event_study(panels: list[tuple[str, pd.DataFrame]], words: dict[str, str]) -
             axes.grid(axis="y", color="#e5e5e5", lw=0.6)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel(words["event_axis"])
-    return Chart("event-study", words["event_chart"], words["event_caption"], figure)
+    return _chart("event-study", words["event_chart"], words["event_caption"], figure, lang)

@@ -47,7 +47,7 @@ def programme_section(
     charts = []
     if len(comparison.event_study):
         labels = {key: words[key].format(**filled) for key in CHART_WORDS}
-        chart = event_study(_panels(comparison, lang), labels)
+        chart = event_study(_panels(comparison, lang), labels, lang)
         charts.append(chart)
         blocks.append(Figure(chart.key, chart.title, chart.caption, chart.svg()))
     for note, line in zip(comparison.notes, note_lines(comparison, lang), strict=True):
