@@ -274,7 +274,7 @@ def test_the_rejects_hint_names_its_file_in_indonesian(tmp_path: Path) -> None:
     register = tmp_path / "bad.csv"
     register.write_text(header + "posyandu,kelurahan,kecamatan\n" + "\n".join(rows) + "\n")
     code, _, err = run("prevalence", str(register), "--lang", "id", "-f", "csv")
-    assert code == 0, err
+    assert code == 1, err  # every row rejected
     assert "--rejects BERKAS" in err and "FILE" not in err
 
 

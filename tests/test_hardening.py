@@ -686,3 +686,21 @@ def test_store_beside_input_files_is_a_usage_error(command: str, tmp_path: Path)
     code, out, err = run(command, str(SAMPLE), "--store", str(tmp_path / "store"), *groups)
     assert code == 2 and out == "" and "--store" in err and "Traceback" not in err
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize("command", ["prevalence", "quality", "skdn", "growth", "audit"])
+def test_a_file_whose_every_row_is_rejected_is_a_data_error(tmp_path: Path, command: str) -> None:
+    """A broken export (every sex unreadable) exits 1 (quiet too) after listing its rejects; a
+    file with a header only is an empty register, not an error."""
+    broken, empty = tmp_path / "broken.csv", tmp_path / "empty.csv"
+    header = "JK,Tgl Lahir,Tanggal Pengukuran,Berat,Tinggi,ZS TB/U\n"
+    broken.write_text(
+        header + "X,2023-01-01,2024-01-15,9.5,75,-1\nY,2023-02-01,2024-01-15,9,74,0\n"
+    )
+    empty.write_text(header)
+    for quiet in ([], ["--quiet"]) if command == "quality" else ([],):
+        code, out, err = run(command, str(broken), "-f", "csv", *quiet)
+        assert code == 1 and out == ""
+        assert "every one of the 2 rows read was rejected" in err
+    assert "unparseable sex" in run(command, str(broken), "-f", "csv")[2]
+    assert run(command, str(empty), "-f", "csv")[0] == 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from kbtool.console import err_console
+from kbtool.errors import InputError
 from kbtool.measurements import Loaded
 from kbtool.privacy import redact_rejects
 from kbtool.words import in_language, reason, say
@@ -66,6 +67,8 @@ def report_loaded(
             "measurements", loaded.rows_read, accepted, loaded.rejects, rejects_path=rejects_path,
             quiet=quiet, lang=lang,
         )  # fmt: skip
+    if not loaded.measurements and loaded.rows_read:  # a broken export, not an empty one
+        raise InputError(say("all_rejected", lang, read=loaded.rows_read, what=say(what, lang)))
     if quiet:
         return
     if loaded.matched_across_keys:
