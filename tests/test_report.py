@@ -152,6 +152,20 @@ def test_one_kelurahan_is_named_as_itself_not_as_the_city(tmp_path: Path) -> Non
     assert "Kota Metro" not in html
 
 
+def test_one_kecamatan_is_named_as_itself_not_as_the_city(tmp_path: Path) -> None:
+    """A puskesmas's report on the register of its kecamatan (Metro Utara's four kelurahan):
+    its figures are the kecamatan's, so the page must not call them Kota Metro's."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    register = tmp_path / "one.csv"
+    frame[frame["kecamatan"] == "Metro Utara"].to_csv(register, index=False)
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "-o", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert "<h1>Kecamatan Metro Utara: stunting report 2022–2024</h1>" in html
+    assert "Kota Metro" not in html
+
+
 @pytest.mark.parametrize(
     ("lang", "said"), [("en", "(February, August only)"), ("id", "(Februari, Agustus saja)")]
 )

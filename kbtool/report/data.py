@@ -171,11 +171,15 @@ def assemble_report(loaded: Loaded, options: ReportOptions) -> ReportData:
 
 
 def area_name(places: pd.Series) -> str | None:
-    """The area the kelurahan make up: the kelurahan when there is one, "Kota Metro" when they
-    are all of Kota Metro's, else None."""
+    """The area the kelurahan make up: the kelurahan when there is one, their kecamatan when
+    they are all of one of Kota Metro's, "Kota Metro" when they are all of Kota Metro's, else
+    None."""
     names = set(places.astype(str)) - {TOTAL_LABEL, UNKNOWN_LABEL}
     if len(names) == 1:  # a kelurahan's own register: its figures are not the city's
         return f"Kelurahan {names.pop()}"
+    for kecamatan, kelurahan in KOTA_METRO.items():  # a kecamatan's (a puskesmas's) register
+        if names and names <= set(kelurahan):
+            return f"Kecamatan {kecamatan}"
     if names and names <= {k for kelurahan in KOTA_METRO.values() for k in kelurahan}:
         return "Kota Metro"
     return None
