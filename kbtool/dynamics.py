@@ -29,6 +29,7 @@ from scipy import stats
 
 from kbtool.arrays import BoolArray, FloatArray, IntArray
 from kbtool.columns import float_column, require_columns
+from kbtool.errors import InputError
 from kbtool.growth.constants import Z_DECIMALS
 from kbtool.growth.rounding import rounds_below
 from kbtool.prevalence.compute import TOTAL_LABEL
@@ -96,9 +97,16 @@ def compute_growth(
 ) -> pd.DataFrame:
     """The stunting dynamics per group (`by`) and year, and a whole-area row ("All") per year
     after its groups (see the module docstring). `children` counts the children with a valid
-    HAZ in the year."""
+    HAZ in the year. InputError when there are measurements but none has a dated valid HAZ
+    (a register of weights only): there is nothing to follow, not an empty result."""
     require_columns(frame, [child_key, by])
     sequence = monthly_sequence(frame, valid_z(frame, "haz", "haz_flag"), child_key=child_key)
+    if len(frame) and not len(sequence):
+        raise InputError(
+            f"nothing to follow: none of the {len(frame):,} measurements has a valid HAZ with a "
+            "visit date (a length or height, the child's sex and birth date, not flagged by "
+            "WHO); map a height column with --column height_cm=NAME if the register has one"
+        )
     codes, labels = group_codes(frame[by])
     years = pd.concat(
         [_child_years(frame, part, codes) for part in sequence.blocks()], ignore_index=True

@@ -84,3 +84,18 @@ def test_bad_options() -> None:
     assert code == 2 and out == "" and "rt" in err
     code, out, err = run("growth", "--rejects", "r.csv")
     assert code == 2 and "applies to INPUT files" in err
+
+
+def test_a_register_without_heights_is_said_not_an_empty_table(
+    register_csv: Path, tmp_path: Path
+) -> None:
+    """A monthly weighing register with no height (posyandu often measure length only in the
+    bulan timbang) has no HAZ to follow: growth must say so and exit 1, not print a table
+    with no row and exit 0 as if no child had become stunted."""
+    frame = pd.read_csv(register_csv, dtype=str, keep_default_na=False)
+    frame["height_cm"] = ""
+    weights_only = tmp_path / "weights.csv"
+    frame.to_csv(weights_only, index=False)
+    code, out, err = run("growth", str(weights_only), "-f", "csv")
+    assert code == 1 and out == ""
+    assert f"none of the {len(frame):,} measurements has a valid HAZ" in err
