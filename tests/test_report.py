@@ -560,3 +560,27 @@ def test_workbook_has_a_sheet_per_section(tmp_path: Path) -> None:
     assert indicators.columns.tolist() == library.columns.tolist()
     assert indicators["n"].tolist() == library["n"].tolist()
     assert np.allclose(indicators["pct"], library["pct"], equal_nan=True, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("lang", "under"),
+    [("en", "for a figure (under 1):"), ("id", "untuk dihitung (kurang dari 1):")],
+)
+def test_min_n_0_names_the_one_child_a_figure_needs(tmp_path: Path, lang: str, under: str) -> None:
+    """--min-n 0 shows every figure, but a kelurahan whose children have no height has none:
+    the page listed it as 'too few children ... (under 0)', a minimum nobody is under. A
+    prevalence needs one child, so the page says 1."""
+    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
+    frame.loc[frame["kelurahan"] == "Banjarsari", "height_cm"] = ""
+    register = tmp_path / "no_heights_in_banjarsari.csv"
+    frame.to_csv(register, index=False)
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(register), "--min-n", "0", "--lang", lang, "-o", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert under in html
+    assert "(under 0)" not in html and "(kurang dari 0)" not in html
+    method = html[html.index('<section id="method">') :]
+    assert "--min-n 0" in method  # the option as given
+    assert ("fewer than 1 children" if lang == "en" else "kurang dari 1 anak") in method
+    assert ("1-49 children" if lang == "en" else "1-49 anak") in method

@@ -67,6 +67,11 @@ class _Context:
     def status(self, value: object) -> str:
         return STATUS_WORDS[self.lang].get(value, "") if isinstance(value, str) else ""
 
+    @property
+    def fewest_for_a_figure(self) -> int:
+        """The children a group needs for a figure: --min-n, and one even under --min-n 0."""
+        return max(self.data.options.min_n, 1)
+
     def place(self, name: object) -> str:
         return self.words["area"] if name == TOTAL_LABEL else str(name)
 
@@ -255,7 +260,7 @@ def _latest_figure(c: _Context, latest: pd.Series) -> KeyFigure:
         )
         return KeyFigure(label, percent(latest["stunting_pct"], lang), detail)
     detail = words["latest_too_few"].format(
-        n=count(latest["n"], lang), min_n=count(c.data.options.min_n, lang)
+        n=count(latest["n"], lang), min_n=count(c.fewest_for_a_figure, lang)
     )
     area = area_rows(c.data.stunting).dropna(subset=["stunting_pct"]).sort_values("year")
     if len(area):
@@ -284,7 +289,7 @@ def _quality_warnings(c: _Context) -> list[Paragraph]:
 
 def _where_to_act(c: _Context, charts: list[Chart]) -> Section:
     data, words, lang = c.data, c.words, c.lang
-    year, min_n = data.latest_year, data.options.min_n
+    year, min_n = data.latest_year, c.fewest_for_a_figure
     places = c.places
     shown, few = places.shown, places.few
     blocks: list[Block] = [Paragraph(words["where_intro"].format(year=year, area=words["area"]))]
@@ -449,9 +454,9 @@ def _min_n_rule(c: _Context) -> str:
         if min_n == DEFAULT_MIN_N
         else words["min_n_chosen"].format(min_n=min_n, dhs=DEFAULT_MIN_N)
     )
-    low_max = LOW_PRECISION_BELOW_N - 1
-    low = words["min_n_low"].format(min_n=min_n, low_max=low_max) if min_n <= low_max else ""
-    return words["method_min_n"].format(min_n=min_n, rule=rule, low=low)
+    low_max, fewest = LOW_PRECISION_BELOW_N - 1, c.fewest_for_a_figure
+    low = words["min_n_low"].format(min_n=fewest, low_max=low_max) if fewest <= low_max else ""
+    return words["method_min_n"].format(min_n=fewest, rule=rule, low=low)
 
 
 def _method(c: _Context) -> Section:
