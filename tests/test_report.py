@@ -584,3 +584,35 @@ def test_min_n_0_names_the_one_child_a_figure_needs(tmp_path: Path, lang: str, u
     assert "--min-n 0" in method  # the option as given
     assert ("fewer than 1 children" if lang == "en" else "kurang dari 1 anak") in method
     assert ("1-49 children" if lang == "en" else "1-49 anak") in method
+
+
+def test_the_priority_chart_names_each_first_priority_place_apart() -> None:
+    """Crowded first-priority dots (equal or near values): each name once, joined to its own
+    dot, and no two names overlap, on the chart as drawn."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    from kbtool.report.charts import priority_quadrant
+    from kbtool.views.report import WORDS
+
+    names = [f"Kelurahan {i}" for i in range(9)]
+    places = pd.DataFrame(
+        {
+            "kelurahan": [*names, "Other"],
+            "stunted": [20, 20, 21, 21, 22, 30, 30, 18, 19, 5],
+            "stunting_pct": [25.0, 25.0, 25.5, 24.8, 25.2, 40.0, 40.2, 23.0, 23.1, 10.0],
+            "priority": [1] * 9 + [3],
+        }
+    )
+    chart = priority_quadrant(places, 21.0, 15.0, WORDS["en"], "en")
+    figure = chart.figure
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    labels = [t for t in figure.axes[0].texts if t.get_text() in names]
+    assert sorted(t.get_text() for t in labels) == sorted(names)
+    for label in labels:
+        row = places[places["kelurahan"] == label.get_text()].iloc[0]
+        assert label.xy == (row["stunted"], row["stunting_pct"])  # type: ignore[attr-defined]
+    boxes = [Text.get_window_extent(label, renderer) for label in labels]  # not the lines
+    for i, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :])

@@ -24,6 +24,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from matplotlib.typing import RcKeyType
 
+from kbtool.arrays import FloatArray
 from kbtool.trend import Target
 from kbtool.views.report import count, percent
 from kbtool.words import indonesian_digits
@@ -182,8 +183,17 @@ def priority_quadrant(
         axes.axhline(area_pct, color=AREA_COLOUR, ls="--", lw=1)
         axes.axvline(mean_stunted, color=AREA_COLOUR, ls="--", lw=1)
         first = places[places["priority"] == 1]
-        for name, (x, y) in zip(first["kelurahan"], _label_offsets(first, right, top), strict=True):
-            axes.annotate(name, x, xytext=y, textcoords="offset points", fontsize=8.5)
+        # the names in a column right of the plot, in the dots' order, each joined to its dot:
+        # beside the dots they crowd where the first-priority places meet the lines
+        heights = _spread(first["stunting_pct"].to_numpy(float) / top, gap=0.075)
+        for name, x, y, height in zip(
+            first["kelurahan"], first["stunted"], first["stunting_pct"], heights, strict=True
+        ):
+            axes.annotate(
+                name, (x, y), xytext=(1.03, height), textcoords="axes fraction", va="center",
+                fontsize=8.5, annotation_clip=False,
+                arrowprops={"arrowstyle": "-", "color": "#999999", "lw": 0.6, "shrinkB": 3},
+            )  # fmt: skip
         axes.set_xlim(0, right)
         axes.set_ylim(0, top)
         axes.set_xlabel(words["count_axis"])
@@ -193,18 +203,17 @@ def priority_quadrant(
     return _chart("priority-quadrant", title, caption, figure, lang)
 
 
-def _label_offsets(
-    places: pd.DataFrame, right: float, top: float
-) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    """Each point and where its name goes: above right, or below right when a name already
-    placed is close (within 15% of the width and 6% of the height)."""
-    placed: list[tuple[float, float]] = []
-    found = []
-    for x, y in zip(places["stunted"], places["stunting_pct"], strict=True):
-        near = any(abs(x - px) < 0.15 * right and abs(y - py) < 0.06 * top for px, py in placed)
-        found.append(((float(x), float(y)), (4.0, -11.0) if near else (4.0, 3.0)))
-        placed.append((x, y))
-    return found
+def _spread(heights: FloatArray, gap: float) -> FloatArray:
+    """Label heights (0-1) as near the given ones as keeping `gap` between neighbours allows,
+    pushed up from the lowest, then down from 1 when the top one would pass it."""
+    order = np.argsort(heights, kind="stable")
+    placed = np.clip(heights[order], 0.0, 1.0)
+    for i in range(1, len(placed)):  # a dozen labels at most: one per kelurahan
+        placed[i] = max(placed[i], placed[i - 1] + gap)
+    placed -= max(0.0, placed[-1] - 1.0) if len(placed) else 0.0
+    spread = np.empty_like(placed)
+    spread[order] = placed
+    return spread
 
 
 def area_trend(
