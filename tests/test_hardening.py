@@ -295,6 +295,33 @@ def test_an_export_without_oedema_still_corrects_a_weight(tmp_path: Path) -> Non
     assert "3 stored" in err and "(3 corrections)" in err
 
 
+def test_an_older_export_without_oedema_does_not_revert_a_correction(tmp_path: Path) -> None:
+    """The register, its corrected weights, then an e-PPGBM export of the first register (no
+    oedema column): it would restore the old weights, of the children with oedema as of the
+    others, so it is left out (--allow-revert restores them, oedema as recorded or not)."""
+    register = with_oedema(CANONICAL, tmp_path / "register.csv")
+    visits = pd.read_csv(register, dtype=str, keep_default_na=False)
+    ill = visits.index[visits["oedema"] == "yes"][:3]
+    well = visits.index[visits["oedema"] == "no"][:2]
+    fixed = visits.copy()
+    changed = ill.append(well)
+    fixed.loc[changed, "weight_kg"] = (fixed.loc[changed, "weight_kg"].astype(float) + 0.4).map(
+        "{:.1f}".format
+    )
+    fixed.to_csv(tmp_path / "fixed.csv", index=False)
+    export = eppgbm_form(register, tmp_path / "export.csv")
+    store = tmp_path / "store"
+    for path in (register, tmp_path / "fixed.csv"):
+        assert run("import", str(path), "--store", str(store))[0] == 0
+    corrected = prevalence_csv("--store", str(store), "--indicator", "all")
+    code, _, err = run("import", str(export), "--store", str(store))
+    assert code == 0, err
+    assert "5 rows would restore values that import" in err and "correction" not in err
+    pd.testing.assert_frame_equal(
+        prevalence_csv("--store", str(store), "--indicator", "all"), corrected
+    )
+
+
 def twins_register(path: Path) -> Path:
     """Two children without identifiers, measured alike on the same days: the same visit date
     and values under two keys."""

@@ -31,6 +31,7 @@ from kbtool.store.schema import (
     PARQUET_OPTIONS,
     SUPERSEDED_SCHEMA,
     constant_column,
+    with_oedema,
 )
 from kbtool.store.stage import Staging, runs
 
@@ -305,7 +306,14 @@ class Resolver:
         old = pa.concat_tables([read_store_file(self.store, e, wanted_columns) for e in files])
         by = old.column("superseded_by_import").to_pandas().astype(str).to_numpy()
         earlier = _frame(dedup.Rows.of(old), by=by).drop_duplicates(_SAME, keep="last")
-        found = _frame(incoming.take(corrections), row=corrections).merge(earlier, on=_SAME)
+        rows = incoming.take(corrections)
+        wanted = _frame(rows, row=corrections)
+        assert rows.src is not None
+        unrecorded = np.isin(rows.src, list(self.without_oedema))
+        if unrecorded.any():  # a file without oedema restores a superseded "yes" row as well
+            yes = wanted[unrecorded].assign(vhash=with_oedema(rows.vhash[unrecorded]))
+            wanted = pd.concat([wanted, yes], ignore_index=True)
+        found = wanted.merge(earlier, on=_SAME).drop_duplicates("row", keep="last")
         reverted = self.outcome.reverted_imports
         for by, count in found.groupby("by").size().items():
             reverted[str(by)] = reverted.get(str(by), 0) + int(count)
