@@ -540,6 +540,17 @@ def test_without_output_is_a_usage_error() -> None:
     assert "-o" in err
 
 
+def test_a_report_file_naming_the_register_is_refused(tmp_path: Path) -> None:
+    """`kbtool report register.csv -o register.csv` would replace the register, NIK and names
+    included, by the report page: a usage error, and the register stays as it was."""
+    register = tmp_path / "register.csv"
+    register.write_bytes(ONE_YEAR.read_bytes())
+    code, _, err = run("report", str(register), "-o", str(register))
+    assert code == 2
+    assert "register.csv" in err and "--output" in err
+    assert register.read_bytes() == ONE_YEAR.read_bytes()
+
+
 def test_workbook_has_a_sheet_per_section(tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     book = tmp_path / "report.xlsx"

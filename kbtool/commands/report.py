@@ -9,7 +9,14 @@ from typing import Annotated, cast
 import typer
 
 from kbtool.commands.common import report_loaded, tell
-from kbtool.commands.options import LangOption, Source, by_option, choice, command
+from kbtool.commands.options import (
+    LangOption,
+    Source,
+    by_option,
+    choice,
+    command,
+    refuse_inputs_as_outputs,
+)
 from kbtool.commands.prevalence import MinNOption, MonthsOption
 from kbtool.commands.trend import TargetOption, parse_targets
 from kbtool.compare import read_groups
@@ -118,6 +125,7 @@ def report(
     read_options = source.of_files()
     if output is None:
         raise UsageError("name the report file with -o, e.g. -o report.html ('-' for stdout)")
+    refuse_inputs_as_outputs(source.inputs, output=output)
     fmt = fmt or ("xlsx" if str(output).lower().endswith(".xlsx") else "html")
     _check_destination(output, charts)
     options = ReportOptions(
