@@ -330,7 +330,7 @@ def child_keys(
     # keys again. (No personal data goes into these keys at all.)
     row_idx = np.flatnonzero(kind == KEY_KIND_ROW)
     if row_idx.size:
-        file_key = digests_to_keys(hasher.digests(_DOMAIN_ROW, [source_sha256.encode("ascii")]))
+        file_key = digests_to_keys(hasher.digests(_DOMAIN_ROW, [source_sha256.encode("utf-8")]))
         if on_hash:
             on_hash(1)
         lines = (

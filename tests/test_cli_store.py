@@ -114,6 +114,25 @@ def test_each_sheet_of_a_workbook_is_imported_once(tmp_path: Path) -> None:
     assert out.count("2024-01") >= 1 and out.count("2024-02") >= 1
 
 
+def test_a_sheet_named_beyond_ascii_is_imported(tmp_path: Path) -> None:
+    """A sheet named as Excel writes a range ('Januari–Maret', an en dash) whose children have
+    no NIK, id or name: each row is a child of its own, keyed by the source's identity, which
+    now holds the sheet's name; the import stores them, as without --sheet."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Januari–Maret"
+    sheet.append(["JK", "Tgl Lahir", "Tanggal Pengukuran", "Berat", "Tinggi", "Desa/Kel"])
+    sheet.append(["L", "2023-01-01", "2024-01-05", 8, 70, "Metro"])
+    sheet.append(["P", "2023-02-01", "2024-02-05", 7, 66, "Metro"])
+    path, store = tmp_path / "quarter.xlsx", tmp_path / "store"
+    book.save(path)
+    code, _, err = run("import", str(path), "--sheet", "Januari–Maret", "--store", str(store))
+    assert code == 0, err
+    assert "2 stored" in err
+
+
 def test_sources_of_an_empty_store_have_the_columns_types(tmp_path: Path) -> None:
     """A store whose only import failed lists no source, in a Parquet file of the same schema as
     a store with sources (not null columns a pipeline cannot append to)."""
