@@ -12,12 +12,19 @@ from kbtool.words import in_language, say, terms
 Line = tuple[str, str | None]  # a message and its rich style
 
 
+def short_identity(identity: str) -> str:
+    """A source's SHA-256 shortened as git abbreviates it, the sheet after `#` kept (the sheets
+    of one workbook have one SHA-256)."""
+    sha, hash_sign, sheet = identity.partition("#")
+    return sha[:12] + hash_sign + sheet
+
+
 def sources_view(sources: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     """`kbtool sources` on a terminal: the import time to the minute, a short SHA-256 (as git
     abbreviates), the counts; the machine formats keep everything."""
     view = sources.drop(columns=["import_id", "size_bytes"]).copy()
     view["imported_at"] = sources["imported_at"].dt.strftime("%Y-%m-%d %H:%M")
-    view["sha256"] = sources["sha256"].str.slice(0, 12)
+    view["sha256"] = sources["sha256"].map(short_identity)
     view = view.rename(columns=lambda name: name.removeprefix("rows_"))
     return view.rename(columns=SOURCES_HEADERS[lang])
 
@@ -53,7 +60,7 @@ def import_lines(summary: ImportSummary, lang: str) -> list[Line]:
     for source in summary.sources:
         if source.status != "imported":
             status = say(source.status, lang)
-            sha = source.sha256[:12]
+            sha = short_identity(source.sha256)
             lines.append(
                 (say("source_skipped", lang, file=source.file, status=status, sha=sha), None)
             )
