@@ -731,3 +731,23 @@ def test_a_file_whose_every_row_is_rejected_is_a_data_error(tmp_path: Path, comm
         assert "every one of the 2 rows read was rejected" in err
     assert "unparseable sex" in run(command, str(broken), "-f", "csv")[2]
     assert run(command, str(empty), "-f", "csv")[0] == 0
+
+
+def test_no_output_replaces_a_groups_or_sasaran_file(tmp_path: Path) -> None:
+    """-o naming the file given to --groups or --sasaran is refused (exit 2) as -o naming an
+    INPUT file is: the command reads it, and the output would replace it."""
+    samples = Path(__file__).parent.parent / "data" / "samples"
+    register = str(samples / "posyandu_metro_2022_2024.csv")
+    groups, sasaran = tmp_path / "groups.csv", tmp_path / "sasaran.csv"
+    groups.write_bytes((samples / "kampung_kb.csv").read_bytes())
+    sasaran.write_text("posyandu,month,s\nPosyandu Melati 1,2024-01,30\n")
+    for args, kept in (
+        (["compare", register, "--groups", str(groups), "-o", str(groups)], groups),
+        (["report", register, "--groups", str(groups), "-o", str(groups)], groups),
+        (["skdn", register, "--sasaran", str(sasaran), "-o", str(sasaran)], sasaran),
+    ):
+        before = kept.read_bytes()
+        code, _, err = run(*args)
+        assert code == 2, err
+        assert "a file this command reads" in err
+        assert kept.read_bytes() == before

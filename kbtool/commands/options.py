@@ -56,6 +56,11 @@ def bad_option(option: str, message: str) -> typer.BadParameter:
     return typer.BadParameter(message, param_hint=f"'{option}'")
 
 
+# a command's own options naming a file it reads besides INPUT (compare's and report's
+# --groups, skdn's --sasaran and --kbm): no output may replace them either
+READ_FILE_OPTIONS = ("groups_file", "groups", "sasaran", "kbm")
+
+
 def refuse_inputs_as_outputs(inputs: Sequence[str] | None, **outputs: object) -> None:
     """An output (option name: path, `--` spelt `_`) that is one of the INPUT files is refused:
     writing it would replace the register, whose names and NIK no output carries."""
@@ -65,7 +70,7 @@ def refuse_inputs_as_outputs(inputs: Sequence[str] | None, **outputs: object) ->
         if target is not None and any(target.is_file() and target.samefile(f) for f in files):
             raise bad_option(
                 "--" + option.replace("_", "-"),
-                f"{target} is an INPUT file; writing it would replace the register: "
+                f"{target} is a file this command reads; writing it would replace it: "
                 "name another file",
             )
 
@@ -263,8 +268,9 @@ def command(function: F) -> F:
             raise typer.BadParameter(
                 "standard input can be read once: name '-' once", param_hint="INPUT"
             )
+        read = [*(inputs or ()), *(str(values[o]) for o in READ_FILE_OPTIONS if values.get(o))]
         refuse_inputs_as_outputs(
-            inputs,
+            read,
             output=writing.output if writing else None,
             rejects=reading.rejects if reading else None,
         )

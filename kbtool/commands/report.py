@@ -125,7 +125,9 @@ def report(
     read_options = source.of_files()
     if output is None:
         raise UsageError("name the report file with -o, e.g. -o report.html ('-' for stdout)")
-    refuse_inputs_as_outputs(source.inputs, output=output)
+    refuse_inputs_as_outputs(
+        [*(source.inputs or ()), *([str(groups)] if groups else [])], output=output
+    )
     fmt = fmt or ("xlsx" if str(output).lower().endswith(".xlsx") else "html")
     _check_destination(output, charts)
     options = ReportOptions(
