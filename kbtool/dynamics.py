@@ -42,6 +42,7 @@ from kbtool.visits import (
     label_column,
     monthly_sequence,
 )
+from kbtool.words import Said
 from kbtool.writing import Provenance
 
 BY_CHOICES = ("kelurahan", "kecamatan", "posyandu", "puskesmas")
@@ -254,18 +255,12 @@ def provenance(
     result: pd.DataFrame, origin: dict[str, object], sources: list[dict[str, object]]
 ) -> Provenance:
     """Where a growth result came from: options, sources and the definitions used."""
-    notes = [
-        "sequence: per child and calendar month the last valid HAZ (computable, not flagged), "
-        "classified on HAZ rounded to 2 decimals (stunted: < -2)",
-        f"pair: consecutive entries of a child's sequence at most {PAIR_MAX_DAYS} days apart, "
-        "counted in the year of the later; a child counts in the group of the latest entry of "
-        "the year",
-        "onset: a pair from >= -2 to < -2 (of children at risk); recovery: from < -2 to >= -2 "
-        "(of children stunted at start); confirmed: the next entry, at most "
-        f"{PAIR_MAX_DAYS} days on, agrees; Wilson 95% intervals",
-        f"mean_dhaz_per_year: (last - first HAZ of the year) / (days / {DAYS_PER_YEAR}) of "
-        f"children measured >= {DHAZ_MIN_DAYS} days apart; Student's t 95% interval",
-        "definitions after the ki child growth consortium (Benjamin-Chung et al., Nature 2023)",
+    notes: list[str] = [
+        Said("growth_sequence"),
+        Said("growth_pair", days=PAIR_MAX_DAYS),
+        Said("growth_onset", days=PAIR_MAX_DAYS),
+        Said("growth_dhaz", year_days=DAYS_PER_YEAR, min_days=DHAZ_MIN_DAYS),
+        Said("growth_source"),
     ]
     return Provenance(
         command="growth",

@@ -20,6 +20,7 @@ from kbtool.concurrency import ahead
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
 from kbtool.privacy import personal_columns, redact_rejects
 from kbtool.reading import ReadBatch, ReadOptions, iter_read, read_files
+from kbtool.words import Said
 from kbtool.writing import Provenance
 
 # Rows per batch when a file is scored as it is read: smaller batches overlap reading, scoring
@@ -182,10 +183,7 @@ def provenance(scored: ScoredTable, full_precision: bool, lang: str, fmt: str) -
         options={"full_precision": full_precision, "lang": lang, "format": fmt},
         sources=scored.sources,
         notes=[
-            "z-scores: WHO Child Growth Standards (2006), computed with the rules of WHO's R "
-            "package anthro (WHO Anthro); statuses: Permenkes No. 2 Tahun 2020",
-            "z-scores unrounded (--full-precision); statuses use 2-decimal values"
-            if full_precision
-            else "z-scores rounded to 2 decimals as WHO Anthro does",
+            Said("zscore_method"),
+            Said("zscore_unrounded" if full_precision else "zscore_rounded"),
         ],
     )

@@ -28,17 +28,11 @@ import pandas as pd
 from kbtool.arrays import FloatArray
 from kbtool.errors import InputError, UsageError
 from kbtool.prevalence import INDICATORS, NOTE_COLUMN, TOTAL_LABEL, UNKNOWN_LABEL
+from kbtool.words import Said
 from kbtool.writing import Provenance
 
 ON_TRACK, OFF_TRACK, INSUFFICIENT = "on track", "off track", "insufficient data"
 TARGET_COLUMNS = ("target_pct", "target_year", "required_aarr", "projected_pct", "status")
-METHOD = (
-    "WHO/UNICEF Global Nutrition Targets Tracking Tool (2017 TEAM rules): AARR = 100 (1 - e^b), "
-    "b the least-squares slope of ln(prevalence) on year over the years with a prevalence above "
-    "0% (two years: 100 (1 - (p2/p1)^(1/(t2-t1)))); required AARR from the last year's "
-    "prevalence to the target; on track when the AARR reaches the required AARR or the "
-    "prevalence is already at or below the target"
-)
 
 
 @dataclass(frozen=True)
@@ -255,8 +249,5 @@ def provenance(
         command="trend",
         options={**origin, **options, "months": options.get("months") or None},
         sources=sources,
-        notes=[
-            f"method: {METHOD}",
-            "prevalence: as kbtool prevalence (WHO anthro_prevalence), each child once per year",
-        ],
+        notes=[Said("trend_method"), Said("trend_prevalence")],
     )

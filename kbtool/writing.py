@@ -43,7 +43,7 @@ from kbtool import __version__
 from kbtool.columns import REJECT_COLUMNS
 from kbtool.console import err_console, stdout_is_terminal
 from kbtool.errors import OutputError, UsageError
-from kbtool.words import say
+from kbtool.words import in_language, say, terms
 
 if TYPE_CHECKING:  # pandas is only handed in; pyarrow converts it
     import pandas as pd
@@ -117,6 +117,9 @@ def check_destination(fmt: str, output: str | os.PathLike[str] | None) -> None:
 # Provenance
 
 WHO_REFERENCE = "WHO Child Growth Standards (2006)"
+# What the sheets that say how a result was made ("about", "method") call their rows and a
+# source's keys, in each language.
+ABOUT, SOURCE_KEYS = terms("writing.about"), terms("writing.source_keys")
 # Key of the provenance JSON in a Parquet file's schema metadata.
 PARQUET_METADATA_KEY = b"kbtool"
 
@@ -529,6 +532,7 @@ def _write_xlsx(
     provenance: Provenance,
     extra_sheets: Mapping[str, pd.DataFrame],
     data_sheet: str = "data",
+    lang: str = "en",
 ) -> None:
     import xlsxwriter  # only xlsx output pays for the import
 
@@ -558,7 +562,7 @@ def _write_xlsx(
             worksheet.set_column(index, index, _column_width(sheet.column_names[index], values))
         if sheet.num_columns:
             worksheet.autofilter(0, 0, sheet.num_rows, sheet.num_columns - 1)
-    _write_about_sheet(workbook.add_worksheet("about"), bold, provenance)
+    _write_about_sheet(workbook.add_worksheet("about"), bold, provenance, lang)
     workbook.close()
 
 
@@ -569,24 +573,28 @@ def _about_cell(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _write_about_sheet(worksheet: Any, bold: Any, provenance: Provenance) -> None:
+def _write_about_sheet(worksheet: Any, bold: Any, provenance: Provenance, lang: str) -> None:
+    """The sheet "about": the provenance, its labels and notes in `lang` (the option names and
+    values, and what json and parquet keep, as they are)."""
     about = provenance.to_dict()
+    words, source_keys = ABOUT[lang], SOURCE_KEYS[lang]
     rows: list[tuple[list[Any], bool]] = [
-        (["key", "value"], True),
-        (["command", about["command"]], False),
-        (["kbtool version", about["kbtool_version"]], False),
-        (["reference", about["reference"]], False),
-        (["created", about["created"]], False),
+        ([words["key"], words["value"]], True),
+        ([words["command"], about["command"]], False),
+        ([words["version"], about["kbtool_version"]], False),
+        ([words["reference"], about["reference"]], False),
+        ([words["created"], about["created"]], False),
     ]
     if about["options"]:
-        rows += [([], False), (["option", "value"], True)]
+        rows += [([], False), ([words["option"], words["value"]], True)]
         rows += [([key, _about_cell(value)], False) for key, value in about["options"].items()]
     if about["notes"]:
-        rows += [([], False), (["notes"], True)]
-        rows += [([note], False) for note in about["notes"]]
+        rows += [([], False), ([words["notes"]], True)]
+        rows += [([in_language(note, lang)], False) for note in about["notes"]]
     if about["sources"]:
         keys = list(dict.fromkeys(key for source in about["sources"] for key in source))
-        rows += [([], False), (["sources"], True), (keys, True)]
+        rows += [([], False), ([words["sources"]], True)]
+        rows += [([source_keys.get(key, key) for key in keys], True)]
         rows += [
             ([_about_cell(source.get(key)) for key in keys], False) for source in about["sources"]
         ]
@@ -715,7 +723,7 @@ def write_result(
         elif fmt == "parquet":
             _write_parquet(table, sink, provenance)
         else:
-            _write_xlsx(table, sink, provenance, extra_sheets or {}, data_sheet)
+            _write_xlsx(table, sink, provenance, extra_sheets or {}, data_sheet, lang)
 
     _deliver(fmt, output, write)
 

@@ -168,6 +168,28 @@ def test_xlsx_findings_sheet_in_indonesian(registers: dict[str, Path], tmp_path:
     assert_same_table(sheets["id"]["data"], sheets["en"]["data"])
 
 
+def test_xlsx_about_sheet_says_the_findings_in_indonesian(
+    registers: dict[str, Path], tmp_path: Path
+) -> None:
+    """--lang id: the about sheet's notes, "where to look first" and the method, are said as
+    stderr says them; json meta keeps them in English (provenance)."""
+    args = ("quality", str(registers["copied"]), "--by", "kecamatan", "--lang", "id")
+    workbook = tmp_path / "q-id.xlsx"
+    code, _, err = run(*args, "-o", str(workbook))
+    assert code == 0, err
+    about = pd.read_excel(workbook, sheet_name="about", header=None, engine="openpyxl")
+    notes = [str(cell) for cell in about[0].dropna()]
+    looked = [note for note in notes if note.startswith("yang perlu diperiksa lebih dulu: ")]
+    assert looked and "Metro Barat: bermasalah" in looked[0]
+    assert "tinggi sama persis" in looked[0]
+    assert not any("where to look first" in note or "problematic" in note for note in notes)
+    assert any(note.startswith("metode: uji plausibilitas SMART") for note in notes)
+    code, out, _ = run(*args, "-f", "json")
+    meta_notes = json.loads(out)["meta"]["notes"]
+    first = "where to look first: 2023 Metro Barat: problematic"
+    assert any(note.startswith(first) for note in meta_notes)
+
+
 def test_table_view_highlights_problem_cells(registers: dict[str, Path]) -> None:
     frame = measurements_from_files([registers["copied"]], columns=[*columns_needed("kecamatan")])
     report = quality_report(frame.frame, by="kecamatan", period="year", child_key="child_key")

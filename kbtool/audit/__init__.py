@@ -18,6 +18,7 @@ from kbtool.audit.columns import (
 )
 from kbtool.audit.report import AuditResult, audit_register, recorded_indicators
 from kbtool.audit.rows import ROW_COLUMNS
+from kbtool.words import Said
 from kbtool.writing import Provenance
 
 # the measurement columns an audit reads besides its group column
@@ -64,15 +65,9 @@ def provenance(
         },
         sources=sources,
         notes=[
-            "z-scores: WHO Child Growth Standards (2006) as R anthro computes them, rounded to 2 "
-            "decimals; a recorded z-score agrees when it equals WHO's at 2 decimals, a recorded "
-            "status when it is the Permenkes 2/2020 category of WHO's rounded z-score (or WHO's "
-            "flag where WHO flags it)",
-            "causes, tried in this order on each disagreement, the first that reproduces every "
-            f"value recorded for it exactly: {', '.join(CAUSES)}",
-            "prevalence: each child once per year by the latest measurement valid on that side "
-            "(register: a Permenkes status and a recorded z-score, if any, within WHO's flag "
-            "limits; WHO: a computable, unflagged z-score); a case is a category below -2",
+            Said("audit_zscores"),
+            Said("audit_causes", causes=", ".join(CAUSES)),
+            Said("audit_prevalence"),
         ],
     )
 

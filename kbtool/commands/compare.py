@@ -25,8 +25,9 @@ from kbtool.views.compare import (
     effects_view,
     event_view,
     groups_view,
-    method_notes,
     note_lines,
+    said_method,
+    said_notes,
     summary,
 )
 from kbtool.writing import Provenance
@@ -106,7 +107,7 @@ def compare(
         command="compare",
         options={**loaded.origin, **comparison.options, "table": table},
         sources=loaded.sources,
-        notes=[*method_notes(comparison), *note_lines(comparison, "en")],
+        notes=[*said_method(comparison), *said_notes(comparison)],
     )
     tables = comparison.tables()
     if writing.format == "table":

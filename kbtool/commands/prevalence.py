@@ -175,7 +175,7 @@ def prevalence(
         table_frame=view,
         row_styles=styles,
         max_table_rows=len(view),  # an aggregate: every group is shown
-        extra_sheets={"method": method_sheet(about)},
+        extra_sheets={"method": method_sheet(about, lang)},
     )
 
 

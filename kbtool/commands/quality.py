@@ -84,8 +84,11 @@ def quality(
         loaded.whole(), by=by, period=None if period == "all" else period, child_key="child_key"
     )
     lines = finding_lines(report, lang)
+    # the findings in each language: English in json and parquet, --lang's on the xlsx sheet
+    english = finding_lines(report)
+    findings = [{"en": en, "id": line} for en, line in zip(english, lines, strict=True)]
     about = provenance(
-        report, loaded.origin, loaded.sources, finding_lines(report), period=period, fail_on=fail_on
+        report, loaded.origin, loaded.sources, findings, period=period, fail_on=fail_on
     )
     view, styles = table_view(report, lang=lang)
     writing.write(

@@ -144,7 +144,7 @@ def skdn(
         table_frame=view,
         cell_styles=styles,
         max_table_rows=SHOWN_ROWS,
-        extra_sheets={"method": method_sheet(about)},
+        extra_sheets={"method": method_sheet(about, lang)},
     )
 
 

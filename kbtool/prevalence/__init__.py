@@ -35,6 +35,7 @@ from kbtool.prevalence.compute import (
 )
 from kbtool.prevalence.design import prevalence_ci
 from kbtool.prevalence.selection import PERIODS, SelectionResult, select_period_measurements
+from kbtool.words import Said, terms
 from kbtool.writing import Provenance
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "select_period_measurements",
 ]
 
+SCORES = terms("words.scores")  # HAZ as Indonesian names it: TB/U
 BY_CHOICES = ("kelurahan", "kecamatan", "posyandu", "puskesmas", "sex", "age_group", "year")
 
 
@@ -91,24 +93,19 @@ def provenance(
     keys = ("indicators", "by", "period", "months", "min_n", "total", "design")
     options = {key: result.attrs[key] for key in keys}
     chosen = [INDICATORS[name] for name in options["indicators"]]
-    scores = ", ".join(dict.fromkeys(i.z.upper() for i in chosen))
+    scores = list(dict.fromkeys(i.z.upper() for i in chosen))
     design = options["design"]
     sample = (
-        "a design of clusters "
-        + ", ".join(f"{k}={v}" for k, v in design.items())
-        + " per period: Taylor-linearised variance (R survey, groups as domains, lonely PSU "
-        "'adjust'), Student's t on clusters - strata degrees of freedom"
+        Said("prevalence_cluster_design", design=", ".join(f"{k}={v}" for k, v in design.items()))
         if design
-        else "a simple random sample per period: Student's t on N-1 degrees of freedom and "
-        "factor N/(N-1), N = children counted in the period"
+        else Said("prevalence_simple_sample")
     )
-    notes = [
-        f"selection: each child counted once per period and indicator, by the latest measurement "
-        f"in the period whose z-score ({scores}) is computable and not flagged; children "
-        "measured in the period without one are counted in 'excluded'",
-        f"method: WHO anthro_prevalence (R anthro 1.1) on z-scores rounded to 2 decimals, "
-        f"oedema counted as a severe case of the weight-based indicators; 95% logit intervals for "
-        f"{sample}",
+    notes: list[str] = [
+        Said(
+            "prevalence_selection",
+            scores={lang: ", ".join(SCORES[lang][z] for z in scores) for lang in SCORES},
+        ),
+        Said("prevalence_method", sample=sample),
     ]
     return Provenance(
         command="prevalence",

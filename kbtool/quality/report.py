@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -133,13 +134,17 @@ def provenance(
     report: QualityReport,
     origin: dict[str, object],
     sources: list[dict[str, object]],
-    findings: list[str],
+    findings: Sequence[str | Mapping[str, str]],
     **options: object,
 ) -> Provenance:
-    """Where a quality report came from: its options, sources, method and findings."""
+    """Where a quality report came from: its options, sources, method and findings (each a
+    line, or the line in each language: {"en": ..., "id": ...})."""
     return Provenance(
         command="quality",
         options={**origin, "by": report.by, **options},
         sources=sources,
-        notes=[f"method: {METHOD}", *(f"where to look first: {line}" for line in findings)],
+        notes=[
+            Said("quality_method"),
+            *(Said("quality_look_first", line=line) for line in findings),
+        ],
     )

@@ -24,7 +24,11 @@ from kbtool.skdn.followup import followup_columns, followup_list
 from kbtool.skdn.kbm import BUKU_KIA, KbmTable, read_kbm
 from kbtool.skdn.sasaran import Sasaran, read_sasaran
 from kbtool.skdn.weighings import WEIGHING_COLUMNS, classify_weighings, valid_weighings
+from kbtool.words import Said, terms
 from kbtool.writing import Provenance
+
+# the Buku KIA's table as each language names it: {language: name}
+BUKU_KIA_NAMES = {lang: names["buku_kia"] for lang, names in terms("skdn.kbm_names").items()}
 
 __all__ = [
     "BUKU_KIA",
@@ -68,19 +72,16 @@ def provenance(
         "kbm": attrs.get("kbm"),
         "sasaran": attrs.get("sasaran"),
     }
+    # the Buku KIA's table named in each language; a --kbm file by its own name
+    kbm_name = BUKU_KIA_NAMES if attrs.get("kbm") == BUKU_KIA.name else attrs.get("kbm")
     kbm = ", ".join(f"{row['age_months']}: {row['kbm_g']} g" for row in attrs.get("kbm_table", []))
-    notes = [
-        "weighing: a positive weight with a computable, unflagged WAZ, age 0-1825 days; per "
-        "child and calendar month the last weighing counts, in the group of that weighing",
-        "S: from --sasaran where given, else children weighed in the 12 months ending with the "
-        "month and under 1826 days old on its first day, in the group of their latest weighing",
-        "B: first weighing in the register; O: not weighed the month before; N: weighed the "
-        "month before and gained at least the KBM (weights rounded to 0.1 kg); T: did not; "
-        "2T: T this month and the month before; BGM: WAZ (rounded to 2 decimals) < -3",
-        f"KBM table in force ({attrs.get('kbm')}), by age in completed months "
-        f"(floor(age in days / 30.4375)): {kbm}"
+    notes: list[str] = [
+        Said("skdn_weighing"),
+        Said("skdn_s"),
+        Said("skdn_letters"),
+        Said("skdn_kbm_table", kbm=kbm_name, table=kbm)
         if kbm
-        else f"KBM table: {attrs.get('kbm')}",
+        else Said("skdn_kbm_named", kbm=kbm_name),
     ]
     return Provenance(
         command="skdn",

@@ -9,7 +9,7 @@ import pandas as pd
 from kbtool.compare import OTHERS, Comparison
 from kbtool.views import prevalence as prevalence_view
 from kbtool.views.numbers import intervals, number, numbers
-from kbtool.words import say, terms
+from kbtool.words import LANGS, Said, in_language, say, terms
 
 HEADERS = terms("compare.headers")
 ESTIMATORS = terms("compare.estimators")
@@ -120,60 +120,37 @@ def summary(comparison: Comparison, lang: str) -> str | None:
 
 def note_lines(comparison: Comparison, lang: str) -> list[str]:
     """The comparison's notes in `lang`."""
-    lines = []
+    return [in_language(note, lang) for note in said_notes(comparison)]
+
+
+def said_notes(comparison: Comparison) -> list[Said]:
+    """The comparison's notes, each able to say itself in every language (the provenance's)."""
+    notes = []
     for note in comparison.notes:
         values = dict(note.values)
         if "outcome" in values:
-            values["outcome"] = outcome_label(str(values["outcome"]), lang)
+            outcome = str(values["outcome"])
+            values["outcome"] = {lang: outcome_label(outcome, lang) for lang in LANGS}
         if values.get("group") == OTHERS:
-            values["group"] = OTHERS_LABEL[lang]
-        lines.append(say(note.key, lang, **values))
-    return lines
+            values["group"] = OTHERS_LABEL
+        notes.append(Said(note.key, **values))
+    return notes
+
+
+# how the figures were made (kbtool.words), each filled with the comparison's options
+METHOD = (
+    "compare_method_groups",
+    "compare_method_selection",
+    "compare_method_twfe",
+    "compare_method_staggered",
+)
 
 
 def method_notes(comparison: Comparison, lang: str = "en") -> list[str]:
     """How the figures were made: the provenance (json meta, parquet, xlsx) and the report."""
-    return [line.format(**comparison.options) for line in METHOD[lang]]
+    return [say(key, lang, **comparison.options) for key in METHOD]
 
 
-METHOD = {
-    "en": (
-        "groups: prevalence per year and group as kbtool prevalence computes it, {unit} as the "
-        "cluster of a clustered design (R survey's Taylor-linearised variance)",
-        "selection: each child once per year, by the latest measurement with a valid z-score "
-        "(as kbtool prevalence); outcomes: the indicator in percentage points (0 or 100) and the "
-        "mean z-score",
-        "effects, twfe: OLS of the outcome on {unit} and year fixed effects and treated x post "
-        "on child-years (statsmodels, as weighted OLS on the unit-year means); 95% interval and "
-        "p by the wild cluster bootstrap by {unit} with the null imposed, Rademacher weights, "
-        "{draws} draws (all 2^units when fewer), seed {seed}, interval "
-        "by test inversion (R fwildclusterboot); p_randomization: the programme re-assigned "
-        "among the units, every assignment when at most 10,000, else 9,999 random ones",
-        "effects, callaway_santanna (staggered starts) and the event study: group-time effects "
-        "against {unit} not yet treated, base year the last before the start, aggregated by "
-        "cohort size (R did, panel = FALSE, universal base period); intervals from the "
-        "influence function summed per {unit}, Student's t on units - 1 degrees of freedom; no "
-        "interval (nor p) where a start cohort, or the {unit} it is compared with, is one {unit} "
-        "in a year, and unbounded (no p) with 5 units or fewer, as the bootstrap's",
-    ),
-    "id": (
-        "kelompok: prevalensi per tahun dan kelompok seperti dihitung kbtool prevalence, {unit} "
-        "sebagai klaster desain berklaster (varians linearisasi Taylor paket R survey)",
-        "pemilihan: setiap anak sekali per tahun, menurut pengukuran terakhirnya dengan skor-z "
-        "yang sah (seperti kbtool prevalence); hasil: indikator dalam poin persentase (0 atau "
-        "100) dan rerata skor-z",
-        "efek, twfe: OLS hasil terhadap efek tetap {unit} dan tahun serta program x sesudah, "
-        "pada anak-tahun (statsmodels, sebagai OLS berbobot pada rerata unit-tahun); interval "
-        "95% dan p dengan wild cluster bootstrap per {unit} di bawah hipotesis nol, bobot "
-        "Rademacher, {draws} pengulangan (semua 2^unit bila lebih sedikit), seed {seed}, "
-        "interval dengan inversi uji (R fwildclusterboot); p_randomization: program ditetapkan "
-        "ulang di antara unit, semua penetapan bila paling banyak 10.000, selain itu 9.999 acak",
-        "efek, callaway_santanna (mulai bertahap) dan studi peristiwa: efek kelompok-waktu "
-        "terhadap {unit} yang belum mendapat program, tahun dasar tahun terakhir sebelum mulai, "
-        "digabung menurut besar kohort (R did, panel = FALSE, periode dasar universal); interval "
-        "dari fungsi pengaruh yang dijumlahkan per {unit}, t Student dengan derajat bebas "
-        "unit - 1; tanpa interval (dan p) bila satu kohort mulai, atau {unit} pembandingnya, "
-        "hanya satu {unit} dalam setahun, dan tak terbatas (tanpa p) dengan 5 unit atau kurang, "
-        "seperti bootstrap",
-    ),
-}
+def said_method(comparison: Comparison) -> list[Said]:
+    """method_notes, each able to say itself in every language (the provenance's)."""
+    return [Said(key, **comparison.options) for key in METHOD]

@@ -16,24 +16,13 @@ from kbtool.prevalence import (
 from kbtool.views import labelled, made_how
 from kbtool.views.numbers import intervals, numbers
 from kbtool.words import note, terms
-from kbtool.writing import Provenance
+from kbtool.writing import ABOUT, Provenance
 
 HEADERS = terms("groups.headers", "prevalence.headers")
 # the heads of a table's counts (cases; severe or obese) per indicator, "several" for many
 CASES, SEVERE = terms("prevalence.cases"), terms("prevalence.severe")
 INDICATOR_NAMES = terms("prevalence.indicators")  # a row, chart or title naming an indicator
-# what each indicator counts, for the method sheet
-DEFINITIONS = {
-    "stunting": "stunting: length/height-for-age z (HAZ) < -2; severe: HAZ < -3 "
-    "(pendek, sangat pendek)",
-    "underweight": "underweight: weight-for-age z (WAZ) < -2; severe: WAZ < -3 "
-    "(berat badan kurang, sangat kurang)",
-    "wasting": "wasting: weight-for-length/height z (WHZ) < -2; severe: WHZ < -3 "
-    "(gizi kurang, gizi buruk)",
-    "overweight": "overweight: WHZ > +2; obese: WHZ > +3 (gizi lebih, obesitas)",
-    "bmi_overweight": "overweight by BMI-for-age z (BMIZ) > +2; obese: BMIZ > +3 "
-    "(IMT/U gizi lebih, obesitas)",
-}
+DEFINITIONS = terms("prevalence.definitions")  # what each indicator counts
 LABELS = terms("groups.labels", "prevalence.labels")
 NOTES = terms("prevalence.notes")
 
@@ -113,14 +102,14 @@ def title(result: pd.DataFrame, lang: str) -> str:
     return f"Prevalensi {INDICATOR_NAMES['id'][chosen[0]]}"
 
 
-def method_sheet(provenance: Provenance) -> pd.DataFrame:
-    """The xlsx sheet that states how the figures were made."""
-    about = provenance.to_dict()
+def method_sheet(provenance: Provenance, lang: str = "en") -> pd.DataFrame:
+    """The xlsx sheet that states how the figures were made, in `lang`."""
+    about, words = provenance.to_dict(), ABOUT[lang]
     chosen = about.get("options", {}).get("indicators") or ["stunting"]
     rows = [
-        *(("indicator", DEFINITIONS[name]) for name in chosen),
-        ("reference", about["reference"]),
-        ("categories", "Permenkes No. 2 Tahun 2020"),
-        *made_how(about),
+        *((words["indicator"], DEFINITIONS[lang][name]) for name in chosen),
+        (words["reference"], about["reference"]),
+        (words["categories"], "Permenkes No. 2 Tahun 2020"),
+        *made_how(about, lang),
     ]
-    return pd.DataFrame(rows, columns=["item", "value"])
+    return pd.DataFrame(rows, columns=[words["item"], words["value"]])

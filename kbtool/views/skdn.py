@@ -10,7 +10,7 @@ from kbtool.views import labelled, made_how
 from kbtool.views.numbers import number_as_typed, numbers
 from kbtool.views.prevalence import LABELS
 from kbtool.words import terms
-from kbtool.writing import Provenance
+from kbtool.writing import ABOUT, Provenance
 
 # docs/skdn.md: D/S 85% (Kemenkes, Rencana Aksi Pembinaan Gizi Masyarakat); N/D 80% (SPM,
 # Kepmenkes 1457/2003, in Depkes' Standar Pemantauan Pertumbuhan Balita 2006)
@@ -40,17 +40,7 @@ VALUES = {
     "en": {"file": "file", "register": "register", True: "yes", False: ""},
     "id": {"file": "berkas", "register": "register", True: "ya", False: ""},
 }
-DEFINITIONS = {
-    "S": "children 0-59 months the group should weigh: --sasaran, or weighed in the 12 months "
-    "ending with the month and under 1826 days old on its first day",
-    "D": "children weighed in the month (valid weight, WAZ computable and not flagged)",
-    "B": "of D: first weighing in the register",
-    "O": "of D: not new, not weighed the month before",
-    "N": "of D: weighed the month before, gained the KBM or more",
-    "T": "of D: weighed the month before, gained less than the KBM",
-    "2T": "of T: T the month before too",
-    "BGM": "of D: WAZ < -3 (below the KMS red line)",
-}
+DEFINITIONS = terms("skdn.definitions")  # what each letter counts
 
 
 def _header(column: str, lang: str) -> str:
@@ -116,8 +106,8 @@ def title(lang: str, *, follow_up: bool = False) -> str:
     return "SKDN per month" if lang == "en" else "SKDN per bulan"
 
 
-def method_sheet(provenance: Provenance) -> pd.DataFrame:
-    """The xlsx sheet that states what each letter counts and how."""
-    about = provenance.to_dict()
-    rows = [*DEFINITIONS.items(), *made_how(about)]
-    return pd.DataFrame(rows, columns=["item", "value"])
+def method_sheet(provenance: Provenance, lang: str = "en") -> pd.DataFrame:
+    """The xlsx sheet that states what each letter counts and how, in `lang`."""
+    words = ABOUT[lang]
+    rows = [*DEFINITIONS[lang].items(), *made_how(provenance.to_dict(), lang)]
+    return pd.DataFrame(rows, columns=[words["item"], words["value"]])
