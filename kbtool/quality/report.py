@@ -23,15 +23,11 @@ from kbtool.quality.longitudinal import longitudinal_counts
 from kbtool.quality.rating import rate_cells, score_rows
 from kbtool.quality.table import TABLE_COLUMNS, assemble_table, period_column
 from kbtool.quality.thresholds import ACCEPTABLE, CHECKS, PARENT_COLUMNS, PROBLEMATIC, RATINGS
-from kbtool.words import Said, in_language
+from kbtool.words import Said, in_language, say
 from kbtool.writing import WHO_REFERENCE, Provenance
 
-METHOD = (
-    "SMART plausibility check (SMART 2006/2017, ENA for SMART) on HAZ of one measurement per "
-    "child and period (the latest valid one, as prevalence counts children), with WHO/UNICEF "
-    "2019 completeness checks and kbtool's longitudinal register checks; every threshold and "
-    "its source: kbtool quality --explain"
-)
+# the method in English, as the provenance note says it after its "method: " label
+METHOD = say("quality_method", "en").removeprefix("method: ")
 
 
 @dataclass(frozen=True)
