@@ -22,6 +22,7 @@ import io
 import json
 import math
 import os
+import stat
 import sys
 import tempfile
 from collections import Counter
@@ -210,7 +211,11 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     """The file `path` names (a symlink followed), or OutputError when it cannot be written:
     its directory missing or not writable, or a directory there. Checked before work whose
     result would otherwise be lost."""
-    shown, target = str(path), Path(os.path.realpath(path))
+    shown = str(path)
+    if _is_device_or_pipe(path):
+        # /dev/stdout in a pipeline resolves to "pipe:[N]", a name that is no file: keep the path
+        return Path(path)
+    target = Path(os.path.realpath(path))
     if not target.parent.is_dir():
         missing = Path(shown).parent
         raise OutputError(f"cannot write {shown}: directory '{missing}' does not exist; create it")
@@ -219,6 +224,15 @@ def check_writable(path: str | os.PathLike[str]) -> Path:
     if not os.access(target.parent, os.W_OK):
         raise OutputError(f"cannot write {shown}: directory '{Path(shown).parent}' is not writable")
     return target
+
+
+def _is_device_or_pipe(path: str | os.PathLike[str]) -> bool:
+    """True when `path` (a symlink followed) is a device, a pipe or a socket: written in place."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _new_file_mode(target: Path) -> int:

@@ -876,3 +876,31 @@ def test_broken_pipe_on_stdout_calls_the_handler(monkeypatch: pytest.MonkeyPatch
 def test_json_values_never_nan() -> None:
     frame = pd.DataFrame({"x": [math.nan, 1.0], "y": pd.array([None, 2], dtype="Float64")})
     assert text_of(frame, "jsonl") == '{"x":null,"y":null}\n{"x":1,"y":2}\n'
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd (Linux, macOS)")
+def test_dev_stdout_in_a_pipe_is_written(tmp_path: Path) -> None:
+    """`-o /dev/stdout` in a pipeline (or `-o >(gzip > x.gz)`) names an anonymous pipe through
+    /dev/fd/N: it is written into, not refused because the pipe's name resolves to no file."""
+    import threading
+
+    read_end, write_end = os.pipe()
+    received: list[bytes] = []
+
+    def drain() -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            received.append(pipe.read())
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        write_result(
+            pd.DataFrame({"a": [1]}),
+            fmt="csv",
+            output=f"/dev/fd/{write_end}",
+            provenance=provenance(),
+        )
+    finally:
+        os.close(write_end)
+        reader.join(timeout=5)
+    assert received == [b"a\n1\n"]
