@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from kbtool.errors import StoreError
 from kbtool.store import import_batches, open_measurements
 from kbtool.store.read import measurements_frame, read_measurements_table
 from tests.store_helpers import make_children, make_visits, source_of
@@ -101,3 +103,19 @@ def test_batches_are_read_from_their_buffers_at_any_offset_with_missing_values()
             expected = expected.astype("datetime64[ms]")
         pd.testing.assert_series_equal(got, expected, check_names=False, check_dtype=False)
         assert str(got.dtype) == str(expected.dtype), name
+
+
+def test_filters_that_do_not_fit_the_store_say_so(tmp_path: Path) -> None:
+    """A filter on a column the store has not, or with a value of the wrong type, is the
+    caller's mistake: the error names the filter and the store's columns, not "the store
+    changed while it was being read; try again" (which trying again never cures)."""
+    store = tmp_path / "store"
+    rows = make_visits(make_children(5, 1, nik_share=1.0, name_share=0.0), ["2024-02-01"])
+    import_batches([source_of(rows, "x.csv")], store)
+    with pytest.raises(StoreError, match=r"filter.*wieght_kg.*columns: child_key") as unknown:
+        open_measurements(store, filters=[("wieght_kg", ">", 10)])
+    assert "changed" not in str(unknown.value)
+    with pytest.raises(StoreError, match=r"filter") as wrong_type:
+        read_measurements_table(store, filters=[("year", "==", "2024")])
+    assert "changed" not in str(wrong_type.value)
+    assert len(open_measurements(store, filters=[("year", "==", 2024)])) == len(rows)

@@ -85,10 +85,27 @@ def _reading(
         files = _live_files(opened, area)
         try:
             dataset = _dataset(opened, area, files)
-            return read(dataset, _check_columns(dataset, columns), expression)
+            checked = _check_columns(dataset, columns)
+            _check_filter(dataset, expression)
+            return read(dataset, checked, expression)
         except (OSError, pa.ArrowException) as err:  # a listed file missing or unreadable
             failure = err
     raise damaged_file_error(opened, files) from failure
+
+
+def _check_filter(dataset: ds.Dataset, expression: ds.Expression | None) -> None:
+    """StoreError when the filter names a column the store has not, or compares one with a
+    value of another type: the caller's mistake, which reading again would not cure."""
+    if expression is None:
+        return
+    try:
+        dataset.scanner(columns=[], filter=expression)  # binds the filter; reads nothing
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as err:
+        why = str(err).splitlines()[0]
+        raise StoreError(
+            f"the filter {expression} does not fit the store ({why}); "
+            f"columns: {', '.join(dataset.schema.names)}"
+        ) from err
 
 
 def _expression(filters: Filters) -> ds.Expression | None:
