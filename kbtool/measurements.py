@@ -60,6 +60,7 @@ def measurements_from_files(
     rejects: list[pd.DataFrame] = []
     summaries: list[dict[str, object]] = []
     rows_read = 0
+    without_key = 0  # rows with no identifier: each is a child of its own
     warnings: dict[str, None] = {}
     without_oedema: list[int] = []  # the files that have no oedema column
     for index, source in enumerate(sources):
@@ -75,10 +76,11 @@ def measurements_from_files(
             rows = batch.rows
             if not len(rows):
                 continue
-            staged, _, _ = stored_form(
+            staged, keys, _ = stored_form(
                 rows, aliases, hasher, import_id="(files)", source_file=str(source),
                 source_sha256="", key_source=_RUN_SOURCE.format(index=index),
             )  # fmt: skip
+            without_key += keys.without_key
             table = staged.table
             for name, values in _raw_cells(batch.raw, raw_columns, source, pick_headers).items():
                 table = table.append_column(name, values)
@@ -124,6 +126,7 @@ def measurements_from_files(
     return FileMeasurements(
         frame, summaries, {"inputs": list(sources)}, rows_read, reject_frame, matched,
         measurements=len(frame), undated=_undated(frame), warnings=list(warnings),
+        without_key=without_key,
     )  # fmt: skip
 
 
@@ -177,6 +180,9 @@ class Loaded:
     read_year: Callable[[int | None, Sequence[str] | None], pd.DataFrame] | None = None
     years: list[int | None] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # files only: the reader's
+    # files only: rows with no NIK, no other identifier and no name with a birth date, each
+    # counted as a child of its own
+    without_key: int = 0
 
     def whole(self) -> pd.DataFrame:
         """All the measurements in one frame."""

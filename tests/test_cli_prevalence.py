@@ -352,3 +352,32 @@ def test_cluster_design_with_no_counted_child_is_not_an_internal_error(tmp_path:
         code, out, err = run("prevalence", str(register), "--cluster", "posyandu", "-f", "csv")
         assert code == 0, err
         assert out == plain
+
+
+def test_rows_without_any_child_identifier_are_said_to_count_as_children(tmp_path: Path) -> None:
+    """A register without NIK or names (as `kbtool zscore`'s output, which withholds them, read
+    by `kbtool prevalence -`) cannot tell one child's visits apart from another's: each row is
+    then a child. Import says so; an analysis of the file must say so too, as its n otherwise
+    silently counts measurements as children."""
+    register = tmp_path / "no_ids.csv"
+    register.write_text(
+        "sex,birth_date,visit_date,weight_kg,height_cm,kelurahan\n"
+        "1,2023-01-10,2024-02-05,9.1,75.0,Yosodadi\n"
+        "1,2023-01-10,2024-08-05,10.0,79.5,Yosodadi\n"
+        "2,2022-06-01,2024-08-07,11.0,84.0,Yosodadi\n"
+    )
+    code, out, err = run("prevalence", str(register), "--by", "year", "--min-n", "0", "-f", "csv")
+    assert code == 0
+    assert "3 measurements" in err and "each counted as a child" in err
+    assert pd.read_csv(io.StringIO(out))["n"].tolist() == [3]  # as the warning says
+    code, _, err_id = run("prevalence", str(register), "--lang", "id", "-f", "csv")
+    assert code == 0 and "3 pengukuran" in err_id and "anak tersendiri" in err_id
+    named = tmp_path / "named.csv"
+    named.write_text(
+        register.read_text()
+        .replace("sex,", "child_id,sex,", 1)
+        .replace("\n1,", "\n3171010101230001,1,")
+        .replace("\n2,", "\n3171014106220002,2,")
+    )
+    code, _, err_named = run("prevalence", str(named), "-f", "csv")
+    assert code == 0 and "each counted as a child" not in err_named

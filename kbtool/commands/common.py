@@ -71,6 +71,8 @@ def report_loaded(
         raise InputError(say("all_rejected", lang, read=loaded.rows_read, what=say(what, lang)))
     if quiet:
         return
+    if loaded.without_key and what != "audit":  # audit compares rows, it counts no children
+        tell(say("without_key_counted", lang, count=loaded.without_key), "yellow")
     if loaded.matched_across_keys:
         tell(say("matched_files", lang, count=loaded.matched_across_keys))
     if loaded.doubtful:
