@@ -19,6 +19,7 @@ from kbtool.errors import InputError
 from kbtool.places import builtin_aliases
 from kbtool.privacy import KEY_KIND_NIK, SECRET_BYTES, KeyHasher
 from kbtool.reading import ReadOptions, iter_read
+from kbtool.reading.sources import source_list
 from kbtool.store.dedup import KEY_COLUMNS, Rows, matched_across_keys, restated_without_oedema
 from kbtool.store.read import measurements_frame
 from kbtool.store.schema import (
@@ -41,16 +42,17 @@ _RUN_SOURCE = "run-file-{index}"
 
 
 def measurements_from_files(
-    sources: Sequence[str | Path],
+    sources: str | Path | Sequence[str | Path],
     options: ReadOptions | None = None,
     *,
     columns: Sequence[str] | None = None,
     pick_headers: HeaderPicker | None = None,
 ) -> FileMeasurements:
-    """Read register files into the store's measurement columns (or just `columns`). Another
-    column (a survey weight, say) is the file's column of that header (any case) as text, or
-    the header `pick_headers` names for that file (none: empty); `name` is the register's name
-    column, whatever its header (for `kbtool skdn --list --with-names` only)."""
+    """Read register files (or one named alone) into the store's measurement columns (or just
+    `columns`). Another column (a survey weight, say) is the file's column of that header (any
+    case) as text, or the header `pick_headers` names for that file (none: empty); `name` is the
+    register's name column, whatever its header (for `kbtool skdn --list --with-names` only)."""
+    sources = source_list(sources)
     raw_columns = [c for c in columns or () if c not in (*MEASUREMENT_COLUMNS, NAME_COLUMN)]
     if raw_columns:
         options = replace(options or ReadOptions(), keep_raw=True)
@@ -227,7 +229,7 @@ class FileMeasurements(Loaded):
 
 
 def load_measurements(
-    inputs: Sequence[str] | None,
+    inputs: str | Path | Sequence[str | Path] | None,
     store: str | Path | None,
     columns: Sequence[str],
     options: ReadOptions | None = None,
@@ -240,6 +242,8 @@ def load_measurements(
     visit year at a time (Loaded.frames), for analyses whose periods lie within a year: the
     memory of one year's measurements, not of all. `pick_headers`: see measurements_from_files."""
     columns = list(dict.fromkeys(columns))
+    if inputs is not None:
+        inputs = source_list(inputs)
     if inputs:
         return measurements_from_files(inputs, options, columns=columns, pick_headers=pick_headers)
     from kbtool.store import (

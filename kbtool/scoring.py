@@ -20,6 +20,7 @@ from kbtool.concurrency import ahead
 from kbtool.growth import ZSCORE_COLUMNS, compute_zscores
 from kbtool.privacy import personal_columns, redact_rejects
 from kbtool.reading import ReadBatch, ReadOptions, iter_read, read_files
+from kbtool.reading.sources import source_list
 from kbtool.words import Said
 from kbtool.writing import Provenance
 
@@ -52,15 +53,16 @@ class ScoredTable:
 
 
 def score_files(
-    sources: Sequence[str | Path],
+    sources: str | Path | Sequence[str | Path],
     options: ReadOptions | None = None,
     *,
     full_precision: bool = False,
     lang: str = "en",
     keep: Sequence[str] = (),
 ) -> ScoredTable:
-    """Read register files and append WHO z-scores to every row; personal columns are left
-    out (kbtool.privacy.personal_columns) but those named in `keep`."""
+    """Read register files (or one named alone) and append WHO z-scores to every row; personal
+    columns are left out (kbtool.privacy.personal_columns) but those named in `keep`."""
+    sources = source_list(sources)
     batch = read_files(sources, replace(options or ReadOptions(), keep_raw=True))
     return _score_batch(batch, sources, full_precision=full_precision, lang=lang, keep=keep)
 

@@ -35,7 +35,7 @@ from kbtool.reading.headers import (
     normalise_header,
     parse_column_overrides,
 )
-from kbtool.reading.sources import open_source
+from kbtool.reading.sources import open_source, source_list
 from kbtool.reading.values import AUTO, DATE_ORDERS
 from kbtool.reading.workbooks import workbook_blocks
 
@@ -102,9 +102,13 @@ def read_file(source: str | Path, options: ReadOptions | None = None) -> ReadBat
     return _assemble(list(_converted(source, options or ReadOptions())))
 
 
-def read_files(sources: Sequence[str | Path], options: ReadOptions | None = None) -> ReadBatch:
-    """Read several files into one ReadBatch, concatenated in order; `source` joins their names
-    with ", "; `column_map` is the first file's plus any column only later files have."""
+def read_files(
+    sources: str | Path | Sequence[str | Path], options: ReadOptions | None = None
+) -> ReadBatch:
+    """Read several files (or one named alone) into one ReadBatch, concatenated in order;
+    `source` joins their names with ", "; `column_map` is the first file's plus any column only
+    later files have."""
+    sources = source_list(sources)
     if not sources:
         raise UsageError("no input files given")
     options = options or ReadOptions()

@@ -14,7 +14,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,14 @@ def describe(err: BaseException) -> str:
     if "Truncated compressed stream" in first:  # pyarrow's words for a gzip file cut short
         return "Compressed file ended before the end-of-stream marker was reached"
     return first
+
+
+def source_list(sources: str | os.PathLike[str] | Sequence[str | Path]) -> list[str | Path]:
+    """The files a function reading several is given: a sequence of them, or one named alone
+    (a str or Path, which is one file, not a sequence of its letters)."""
+    if isinstance(sources, str | os.PathLike):
+        return [sources if isinstance(sources, str) else Path(sources)]
+    return list(sources)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from kbtool.errors import InputError
 from kbtool.places import load_aliases
 from kbtool.privacy import KeyHasher, load_secret
 from kbtool.reading import ReadBatch, ReadOptions, iter_read
+from kbtool.reading.sources import source_list
 from kbtool.store import catalogue
 from kbtool.store.commit import place, place_rejects, roll_forward
 from kbtool.store.layout import Store, resolve_store_dir, store_lock
@@ -348,8 +349,7 @@ def import_registers(
     """`kbtool import INPUT...`: read each file (or "-" for stdin) and import them as one.
     InputError for a file that cannot be read at all (nothing is imported), StoreError for the
     store's problems."""
-    if isinstance(inputs, str | Path):
-        inputs = [inputs]  # one file named alone
+    inputs = source_list(inputs)
     for item in inputs:
         if str(item) != "-" and Path(item).is_dir():
             raise InputError(f"{item}: is a directory; name the register files in it")
