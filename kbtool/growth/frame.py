@@ -7,9 +7,12 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from kbtool.columns import MEASURE_UNKNOWN, READ_ZSCORES
+from kbtool.arrays import FloatArray
+from kbtool.columns import READ_ZSCORES
+from kbtool.errors import InputError
 from kbtool.growth.categories import classify
 from kbtool.growth.constants import Z_DECIMALS
+from kbtool.growth.inputs import dates, flags, measure_codes, numbers
 from kbtool.growth.rounding import r_round
 from kbtool.growth.zscores import ZScoreArrays, compute_zscore_arrays
 
@@ -30,38 +33,62 @@ INDICATORS = ("haz", "waz", "whz", "bmiz")
 
 def age_in_days(birth_date: pd.Series, visit_date: pd.Series) -> npt.NDArray[np.float64]:
     """Exact age in days (visit date - birth date) as floats, NaN where either date is missing."""
-    delta = pd.to_datetime(visit_date) - pd.to_datetime(birth_date)
+    delta = dates(visit_date, "visit_date") - dates(birth_date, "birth_date")
     days = (delta / pd.Timedelta(days=1)).to_numpy(dtype=np.float64, na_value=np.nan)
     return np.asarray(days, dtype=np.float64)
 
 
-def _column(frame: pd.DataFrame, name: str, default: float | int | bool) -> npt.NDArray:
-    if name not in frame:
-        return np.full(len(frame), default)
-    series = frame[name]
-    if isinstance(default, bool):
-        return series.fillna(False).to_numpy(dtype=bool)
-    if isinstance(default, int):
-        return series.fillna(default).to_numpy(dtype=np.int8)
-    return series.to_numpy(dtype=np.float64, na_value=np.nan)
-
-
 def zscores_for_frame(frame: pd.DataFrame, *, full_precision: bool = False) -> ZScoreArrays:
-    """compute_zscore_arrays on a canonical frame (sex, birth_date, visit_date, age_months, ...)."""
+    """compute_zscore_arrays on a canonical frame (sex, birth_date, visit_date, age_months, ...);
+    InputError when a column the z-scores need is missing or holds what it should not."""
+    _check_columns(frame)
+    labels = frame.index
     if "birth_date" in frame and "visit_date" in frame:
         days = age_in_days(frame["birth_date"], frame["visit_date"])
     else:
         days = np.full(len(frame), np.nan)
+
+    def column(name: str) -> FloatArray | None:
+        return numbers(frame[name], name, labels=labels) if name in frame else None
+
     return compute_zscore_arrays(
-        sex=_column(frame, "sex", 0),
+        sex=numbers(frame["sex"], "sex", kind="sex", labels=labels),
         age_days=days,
-        weight_kg=_column(frame, "weight_kg", np.nan),
-        lenhei_cm=_column(frame, "height_cm", np.nan),
-        measure=_column(frame, "measure", MEASURE_UNKNOWN),
-        oedema=_column(frame, "oedema", False),
-        age_months=_column(frame, "age_months", np.nan),
+        weight_kg=column("weight_kg"),
+        lenhei_cm=column("height_cm"),
+        measure=measure_codes(frame.get("measure"), "measure", len(frame), labels=labels),
+        oedema=flags(frame.get("oedema"), "oedema", len(frame), labels=labels),
+        age_months=column("age_months"),
         full_precision=full_precision,
     )
+
+
+# the columns the z-scores read: sex, an age (both dates, or age_months), a measurement
+CANONICAL = (
+    "sex (1 male, 2 female), birth_date and visit_date (or age_months), weight_kg, height_cm, "
+    "measure (kbtool.growth.MEASURE_*) and oedema (True/False)"
+)
+
+
+def _check_columns(frame: pd.DataFrame) -> None:
+    """InputError for a frame without sex, without any age or without any measurement (every
+    z-score would be missing): the columns seen and the canonical names to rename them to."""
+    missing = [] if "sex" in frame else ["sex"]
+    dates = [name for name in ("birth_date", "visit_date") if name in frame]
+    if len(dates) < 2 and "age_months" not in frame:
+        missing.append(
+            f"{'visit_date' if dates == ['birth_date'] else 'birth_date'} (or age_months)"
+            if dates
+            else "birth_date and visit_date (or age_months)"
+        )
+    if "weight_kg" not in frame and "height_cm" not in frame:
+        missing.append("weight_kg or height_cm")
+    if missing:
+        seen = ", ".join(map(str, frame.columns)) or "none"
+        raise InputError(
+            f"compute_zscores: no column {'; no '.join(missing)} (columns: {seen}); the "
+            f"canonical columns are {CANONICAL}: rename yours to them"
+        )
 
 
 def _nullable_int(

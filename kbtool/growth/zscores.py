@@ -44,6 +44,7 @@ from kbtool.growth.constants import (
     WHZ_MAX_AGE_DAYS,
     Z_DECIMALS,
 )
+from kbtool.growth.inputs import flags, measure_codes, numbers
 from kbtool.growth.rounding import r_round
 from kbtool.growth.tables import Power, load_table, sd_curve
 
@@ -96,10 +97,10 @@ class _Inputs:
     oedema: BoolArray
 
 
-def _as_float(values: npt.ArrayLike | None, n: int) -> FloatArray:
+def _as_float(values: npt.ArrayLike | None, name: str, n: int) -> FloatArray:
     if values is None:
         return np.full(n, np.nan)
-    return np.asarray(values, dtype=np.float64)
+    return numbers(values, name, n)
 
 
 def compute_zscore_arrays(
@@ -116,23 +117,21 @@ def compute_zscore_arrays(
     """HAZ, WAZ, WHZ and BMIZ with their flags for whole columns at once.
 
     `sex` 1 male, 2 female, else unknown; `age_days` exact, NaN where unknown (then `age_months`
-    x 30.4375, if given); `measure` MEASURE_* codes. Unless `full_precision`, z-scores are rounded
-    to 2 decimals as R rounds and flagged on the rounded values, as WHO Anthro does.
+    x 30.4375, if given); `measure` MEASURE_* codes; `oedema` True/False. Unless `full_precision`,
+    z-scores are rounded to 2 decimals as R rounds and flagged on the rounded values, as WHO
+    Anthro does. Every array has one value per row (NaN, None or NA where missing); InputError
+    for arrays of different lengths or a value that is not what its argument means.
     """
-    sex_in = np.asarray(sex)
-    n = sex_in.shape[0]
+    sex_in = numbers(sex, "sex", kind="sex")
+    n = len(sex_in)
     inputs = _Inputs(
         sex=np.where((sex_in == 1) | (sex_in == 2), sex_in, 0).astype(np.intp),
-        days=_as_float(age_days, n),
-        months=None if age_months is None else _as_float(age_months, n),
-        weight=_as_float(weight_kg, n),
-        lenhei=_as_float(lenhei_cm, n),
-        position=(
-            np.full(n, MEASURE_UNKNOWN, dtype=np.int8)
-            if measure is None
-            else np.asarray(measure, dtype=np.int8)
-        ),
-        oedema=np.zeros(n, dtype=bool) if oedema is None else np.asarray(oedema, dtype=bool),
+        days=_as_float(age_days, "age_days", n),
+        months=None if age_months is None else _as_float(age_months, "age_months", n),
+        weight=_as_float(weight_kg, "weight_kg", n),
+        lenhei=_as_float(lenhei_cm, "lenhei_cm", n),
+        position=measure_codes(measure, "measure", n),
+        oedema=flags(oedema, "oedema", n),
     )
     result = ZScoreArrays(
         **{
