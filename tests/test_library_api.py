@@ -15,13 +15,16 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from kbtool.errors import InputError
+from kbtool.audit import audit_register
+from kbtool.errors import InputError, UsageError
 from kbtool.growth import MEASURE_LENGTH, compute_zscore_arrays, compute_zscores
 from kbtool.measurements import load_measurements, measurements_from_files
+from kbtool.prevalence import columns_needed, compute_prevalence
 from kbtool.reading import read_files
 from kbtool.scoring import score_files
 from kbtool.store import import_registers, open_measurements
 
+SAMPLES = Path(__file__).parent.parent / "data" / "samples"
 REGISTER = (
     "NIK,Nama,Jenis Kelamin,Tanggal Lahir,Tanggal Ukur,Berat,Tinggi,Cara Ukur,Posyandu,Desa\n"
     "3171010101010001,Ani,P,2023-01-01,2024-01-15,8.1,71.5,terlentang,Melati,Sukamaju\n"
@@ -203,3 +206,20 @@ def test_missing_measure_and_oedema_in_arrays_are_unknown_and_absent() -> None:
     )  # fmt: skip
     for result in (missing, arrow):
         assert np.array_equal(result.waz, plain.waz) and np.array_equal(result.haz, plain.haz)
+
+
+def test_one_indicator_named_alone_is_a_list_of_one(register: Path) -> None:
+    """indicators="stunting" was read letter by letter ("--indicator s, t, u, n, ...: not an
+    indicator"), where by="kecamatan" already meant one column; audit_register's "haz" raised
+    KeyError 'h'."""
+    frame = measurements_from_files(register).frame
+    alone = compute_prevalence(frame, indicators="stunting", by="kelurahan", child_key="child_key")
+    listed = compute_prevalence(
+        frame, indicators=["stunting"], by=["kelurahan"], child_key="child_key"
+    )
+    assert alone.equals(listed)
+    assert columns_needed("kelurahan", "wasting") == columns_needed(["kelurahan"], ["wasting"])
+    export = measurements_from_files(SAMPLES / "eppgbm_metro_2024.csv").frame
+    assert audit_register(export, indicators="haz").indicators == ("haz",)
+    with pytest.raises(UsageError, match="'stunting': not a z-score the audit compares"):
+        audit_register(export, indicators=["stunting"])

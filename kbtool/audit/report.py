@@ -14,6 +14,7 @@ from kbtool.audit.columns import INDICATORS, status_column, z_column
 from kbtool.audit.compare import Comparison, compare_indicator
 from kbtool.audit.rows import row_table
 from kbtool.audit.summary import group_rows, summary_table
+from kbtool.errors import UsageError
 from kbtool.prevalence import TOTAL_LABEL
 
 
@@ -90,17 +91,29 @@ def recorded_indicators(frame: pd.DataFrame) -> tuple[str, ...]:
     )
 
 
+def _chosen(indicators: str | Sequence[str]) -> tuple[str, ...]:
+    """The z-scores named (one alone is a list of one, not of its letters), each once."""
+    chosen = tuple(dict.fromkeys([indicators] if isinstance(indicators, str) else indicators))
+    unknown = [i for i in chosen if i not in INDICATORS]
+    if unknown:
+        raise UsageError(
+            f"indicators {', '.join(map(repr, unknown))}: not a z-score the audit compares; "
+            f"choose from {', '.join(INDICATORS)}"
+        )
+    return chosen
+
+
 def audit_register(
     frame: pd.DataFrame,
     *,
     by: str = "posyandu",
-    indicators: Sequence[str] | None = None,
+    indicators: str | Sequence[str] | None = None,
     child_key: str = "child_key",
 ) -> AuditResult:
     """Compare a register's own z-scores and statuses with WHO's, explain the disagreements,
     and count both sides' prevalence. `frame`: measurements (kbtool.measurements) with the
     recorded columns as text; `indicators`: default every one with a recorded value."""
-    chosen = tuple(indicators) if indicators is not None else recorded_indicators(frame)
+    chosen = _chosen(indicators) if indicators is not None else recorded_indicators(frame)
     comparisons = tuple(compare_indicator(frame, indicator) for indicator in chosen)
     groups = group_rows(frame, by)
     causes = find_causes(comparisons, kernel_inputs(frame), groups.code)

@@ -95,7 +95,7 @@ class Comparison:
         return {"effects": self.effects, "groups": self.groups, "event_study": self.event_study}
 
 
-def outcomes_of(indicators: Sequence[str]) -> list[Outcome]:
+def outcomes_of(indicators: str | Sequence[str]) -> list[Outcome]:
     """Each indicator in percentage points, then the mean of each of their z-scores."""
     chosen = chosen_indicators(indicators)
     outcomes = [Outcome(i.name, "case", i.name, "pp") for i in chosen]
@@ -104,7 +104,7 @@ def outcomes_of(indicators: Sequence[str]) -> list[Outcome]:
     return outcomes
 
 
-def columns_needed(programme: Programme, indicators: Sequence[str]) -> tuple[str, ...]:
+def columns_needed(programme: Programme, indicators: str | Sequence[str]) -> tuple[str, ...]:
     """The measurement columns compare_groups reads: only these need be read from the store."""
     return (*prevalence_columns(("year",), indicators), programme.unit)
 
@@ -113,7 +113,7 @@ def compare_groups(
     frames: Iterable[pd.DataFrame],
     programme: Programme,
     *,
-    indicators: Sequence[str] = ("stunting",),
+    indicators: str | Sequence[str] = ("stunting",),
     draws: int = DEFAULT_DRAWS,
     seed: int | None = DEFAULT_SEED,
     min_n: int = DEFAULT_MIN_N,

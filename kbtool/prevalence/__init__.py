@@ -73,10 +73,13 @@ BY_CHOICES = ("kelurahan", "kecamatan", "posyandu", "puskesmas", "sex", "age_gro
 
 
 def columns_needed(
-    by: Sequence[str], indicators: Sequence[str] = ("stunting",), design: SampleDesign | None = None
+    by: str | Sequence[str],
+    indicators: str | Sequence[str] = ("stunting",),
+    design: SampleDesign | None = None,
 ) -> tuple[str, ...]:
     """The measurement columns compute_prevalence reads: only these are read from the store."""
     chosen = chosen_indicators(indicators)
+    by = (by,) if isinstance(by, str) else by  # one column, not its letters
     scores = dict.fromkeys(c for i in chosen for c in (i.z, f"{i.z}_flag"))
     weight_based = any(i.weight_based for i in chosen)
     groups = [g for g in by if g not in ("year", AGE_GROUP_COLUMN)]

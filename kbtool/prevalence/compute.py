@@ -129,8 +129,8 @@ class SampleDesign:
 def compute_prevalence(
     frame: pd.DataFrame,
     *,
-    indicators: Sequence[str] = ("stunting",),
-    by: Sequence[str] = ("kelurahan",),
+    indicators: str | Sequence[str] = ("stunting",),
+    by: str | Sequence[str] = ("kelurahan",),
     period: str = "year",
     months: Iterable[int] | None = None,
     min_n: int = DEFAULT_MIN_N,
@@ -211,9 +211,11 @@ def combine_parts(results: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return combined
 
 
-def chosen_indicators(names: Sequence[str]) -> list[Indicator]:
-    """The indicators named ("all": every one), each once, in the order given."""
-    names = list(INDICATORS) if list(names) == ["all"] else list(names)
+def chosen_indicators(names: str | Sequence[str]) -> list[Indicator]:
+    """The indicators named ("all": every one), each once, in the order given; one named alone
+    (a str) is a list of one, not of its letters."""
+    names = [names] if isinstance(names, str) else list(names)
+    names = list(INDICATORS) if names == ["all"] else names
     unknown = [n for n in names if n not in INDICATORS]
     if unknown or not names:
         raise UsageError(
