@@ -266,11 +266,23 @@ def float_column(frame: pd.DataFrame, name: str) -> FloatArray:
 
 
 def flag_column(frame: pd.DataFrame, name: str) -> BoolArray:
-    """A yes/no column as booleans; missing counts as no."""
+    """A yes/no column as booleans; missing counts as no. InputError for text ("n", "0"): as
+    booleans every non-empty text is True, and each row would count as flagged or oedema."""
     series = frame[name]
     if series.dtype == np.bool_:
         return np.asarray(series.to_numpy(), dtype=np.bool_)
-    return np.asarray(series.to_numpy(dtype=np.bool_, na_value=False), dtype=np.bool_)
+    if not isinstance(series.dtype, pd.CategoricalDtype) and (
+        pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype)
+    ):
+        return np.asarray(series.to_numpy(dtype=np.bool_, na_value=False), dtype=np.bool_)
+    wrong = ~(series.isin([True, False]) | series.isna()).to_numpy(dtype=np.bool_)
+    if wrong.any():
+        shown = ", ".join(map(repr, pd.unique(series[wrong])[:3]))
+        raise InputError(
+            f"column {name!r} holds {shown}, not True or False; map it to booleans first, "
+            f"e.g. frame[{name!r}].eq('y') (kbtool's reader does)"
+        )
+    return series.isin([True]).to_numpy(dtype=np.bool_)
 
 
 def code_column(frame: pd.DataFrame, name: str) -> npt.NDArray[np.int8]:

@@ -223,3 +223,18 @@ def test_one_indicator_named_alone_is_a_list_of_one(register: Path) -> None:
     assert audit_register(export, indicators="haz").indicators == ("haz",)
     with pytest.raises(UsageError, match="'stunting': not a z-score the audit compares"):
         audit_register(export, indicators=["stunting"])
+
+
+@pytest.mark.parametrize("given", [{True: "y", False: "n"}, {True: "1", False: "0"}])
+def test_oedema_as_text_is_refused_not_counted(given: dict[bool, str]) -> None:
+    """oedema "n" or "0" (text) read as True: every child counted a severe case, underweight
+    100% in every group, silently. Booleans, 0/1 numbers and missing values count as before."""
+    frame = measurements_from_files(SAMPLES / "posyandu_metro_2022_2024.csv").frame
+    options: dict[str, Any] = {"indicators": "underweight", "by": (), "child_key": "child_key"}
+    expected = compute_prevalence(frame, **options)
+    assert (expected["underweight_pct"] < 50).all()  # the sample's: about 13%
+    for same in (frame["oedema"].astype(object), frame["oedema"].astype("float64")):
+        assert compute_prevalence(frame.assign(oedema=same), **options).equals(expected)
+    text = frame["oedema"].map(given).astype(object)
+    with pytest.raises(InputError, match=f"column 'oedema' holds '{given[False]}'"):
+        compute_prevalence(frame.assign(oedema=text), **options)

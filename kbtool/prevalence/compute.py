@@ -21,7 +21,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from kbtool.arrays import FloatArray, IntArray
-from kbtool.columns import blank_as_missing, factorize, require_columns, value_codes
+from kbtool.columns import (
+    blank_as_missing,
+    factorize,
+    flag_column,
+    require_columns,
+    value_codes,
+)
 from kbtool.errors import InputError, UsageError
 from kbtool.growth.constants import DAYS_PER_MONTH, MAX_AGE_DAYS, Z_DECIMALS
 from kbtool.growth.rounding import r_round
@@ -386,7 +392,7 @@ def counted_oedema(frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """Rows whose oedema counts (anthro_prevalence: not past 1826 days of age)."""
     if "oedema" not in frame:
         return np.zeros(len(frame), dtype=bool)
-    ill = frame["oedema"].to_numpy(dtype=np.bool_, na_value=False)
+    ill = flag_column(frame, "oedema")
     if "age_days" in frame:
         with np.errstate(invalid="ignore"):
             ill = ill & ~(frame["age_days"].to_numpy(np.float64, na_value=np.nan) > MAX_AGE_DAYS)
