@@ -119,3 +119,19 @@ def test_filters_that_do_not_fit_the_store_say_so(tmp_path: Path) -> None:
         read_measurements_table(store, filters=[("year", "==", "2024")])
     assert "changed" not in str(wrong_type.value)
     assert len(open_measurements(store, filters=[("year", "==", 2024)])) == len(rows)
+
+
+def test_one_column_or_filter_named_alone_and_malformed_filters(tmp_path: Path) -> None:
+    """columns="haz" is one column (it read as 'h', 'a', 'z'); one filter tuple is a list of
+    one; a filter string, an unknown operator or a short tuple is a StoreError saying how to
+    give filters, not pyarrow's TypeError."""
+    store = tmp_path / "store"
+    rows = make_visits(make_children(5, 1, nik_share=1.0, name_share=0.0), ["2024-02-01"])
+    import_batches([source_of(rows, "x.csv")], store)
+    assert open_measurements(store, columns="haz").columns.tolist() == ["haz"]
+    alone = open_measurements(store, columns=["haz"], filters=("year", "==", 2024))
+    assert len(alone) == len(rows)
+    assert open_measurements(store, columns=["haz"], filters=("year", "==", 2023)).empty
+    for bad in ("year = 2024", [("year", "~", 2024)], [("year",)]):
+        with pytest.raises(StoreError, match=r"^filters "):
+            open_measurements(store, filters=bad)

@@ -109,11 +109,22 @@ def _check_filter(dataset: ds.Dataset, expression: ds.Expression | None) -> None
 
 
 def _expression(filters: Filters) -> ds.Expression | None:
+    """pandas-style filters as an expression: a list of (column, op, value), or one alone."""
     if filters is None or isinstance(filters, ds.Expression):
         return filters
-    if len(filters) == 0:
+    if isinstance(filters, tuple) and filters and isinstance(filters[0], str):
+        filters = [filters]  # one filter named alone
+    if isinstance(filters, str) or len(filters) == 0:
+        if filters:
+            raise StoreError(
+                f"filters {filters!r}: give (column, op, value) tuples, e.g. "
+                '[("year", "==", 2024)], or a pyarrow expression'
+            )
         return None
-    return pq.filters_to_expression(list(filters))
+    try:
+        return pq.filters_to_expression(list(filters))
+    except (TypeError, ValueError) as err:
+        raise StoreError(f"filters {filters!r}: {err}") from err
 
 
 # nullable booleans stay booleans (not object); age_days and the year partition are nullable
@@ -263,6 +274,8 @@ def _check_columns(dataset: ds.Dataset, columns: Sequence[str] | None) -> list[s
     names = list(dataset.schema.names)
     if columns is None:
         return names
+    if isinstance(columns, str):
+        columns = [columns]  # one column named alone
     unknown = [c for c in columns if c not in names]
     if unknown:
         raise StoreError(
