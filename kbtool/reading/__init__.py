@@ -35,7 +35,7 @@ from kbtool.reading.headers import (
     normalise_header,
     parse_column_overrides,
 )
-from kbtool.reading.sources import open_source, source_list
+from kbtool.reading.sources import Source, open_source, source_list
 from kbtool.reading.values import AUTO, DATE_ORDERS
 from kbtool.reading.workbooks import workbook_blocks
 
@@ -126,6 +126,7 @@ def _converted(
         )
     opened = open_source(str(source))
     name = opened.name = str(source) if name is None else name
+    check_sheet_option(opened, options.sheet)
     overrides = options.column_overrides
     if opened.is_workbook:
         blocks = workbook_blocks(opened, overrides, options.sheet, options.batch_rows)
@@ -138,6 +139,18 @@ def _converted(
     finally:
         blocks.close()
         opened.close()
+
+
+def check_sheet_option(opened: Source, sheet: str | None) -> None:
+    """--sheet names a sheet of a workbook: with a text file it is a mistake (UsageError), not
+    an option to ignore, as an import would know the file by 'sha256#SHEET' and no longer as
+    already imported."""
+    if sheet is not None and not opened.is_workbook:
+        opened.close()
+        raise UsageError(
+            f"{opened.name}: --sheet {sheet!r} names a sheet of a workbook (xlsx, xls, ods), "
+            "and this is a text file; leave --sheet out for it"
+        )
 
 
 def _assemble(parts: list[Converted]) -> ReadBatch:
