@@ -3,12 +3,18 @@ import, failing with a machine-readable summary."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from kbtool.cli import app
+from kbtool.errors import KbtoolError
+from kbtool.reading import ReadOptions
+from kbtool.store import import_registers
 
 runner = CliRunner()
 
@@ -46,3 +52,54 @@ def test_sheet_with_csv_on_stdin_is_a_usage_error(tmp_path: Path) -> None:
                        stdin=REGISTER)  # fmt: skip
     assert code == 2, err
     assert "--sheet" in err
+
+
+def hold_lock(store: Path) -> int:
+    """Take the store's lock as a running import does (this process, another descriptor)."""
+    fd = os.open(store / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.pwrite(fd, b"424242\n", 0)
+    return fd
+
+
+@pytest.mark.parametrize(
+    ("content", "sheet", "problem"),
+    [
+        ("foo,bar\n1,2\n", None, "no recognisable columns"),
+        ("", None, "empty file"),
+        (REGISTER, "Data", "--sheet"),
+    ],
+)
+def test_import_finds_a_bad_file_before_waiting_for_the_store(
+    tmp_path: Path, content: str, sheet: str | None, problem: str
+) -> None:
+    """A file the import cannot read is refused at once, not after waiting (in a cron job:
+    for hours) for another import to release the store."""
+    store, register = tmp_path / "store", tmp_path / "register.csv"
+    register.write_text(REGISTER)
+    import_registers([register], store)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    waits: list[str] = []
+    fd = hold_lock(store)
+    try:
+        started = time.monotonic()
+        with pytest.raises(KbtoolError, match=problem):
+            import_registers(
+                [register, bad], store, read_options=ReadOptions(sheet=sheet),
+                on_wait=waits.append, lock_timeout=30,
+            )  # fmt: skip
+        assert time.monotonic() - started < 10
+        assert waits == []
+    finally:
+        os.close(fd)
+
+
+def test_import_of_a_bad_file_creates_no_store(tmp_path: Path) -> None:
+    """Nor does a refused file leave an empty store behind where there was none."""
+    bad, store = tmp_path / "bad.csv", tmp_path / "store"
+    bad.write_text("foo,bar\n1,2\n")
+    code, _, err = run("import", str(bad), "--store", str(store))
+    assert code == 1
+    assert "no recognisable columns" in err
+    assert not store.exists()

@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from kbtool.errors import UsageError
 from kbtool.reading.canonical import Converted, Converter
-from kbtool.reading.csv import csv_blocks
+from kbtool.reading.csv import check_csv_header, csv_blocks
 from kbtool.reading.headers import (
     check_override_names,
     header_aliases,
@@ -37,11 +37,12 @@ from kbtool.reading.headers import (
 )
 from kbtool.reading.sources import Source, open_source, source_list
 from kbtool.reading.values import AUTO, DATE_ORDERS
-from kbtool.reading.workbooks import workbook_blocks
+from kbtool.reading.workbooks import open_workbook, sheet_to_read, workbook_blocks
 
 __all__ = [
     "ReadBatch",
     "ReadOptions",
+    "check_readable",
     "header_aliases",
     "iter_read",
     "normalise_header",
@@ -138,6 +139,25 @@ def _converted(
             yield converter.convert(block)
     finally:
         blocks.close()
+        opened.close()
+
+
+def check_readable(source: str | Path, options: ReadOptions | None = None) -> None:
+    """Raise, without reading its rows, what reading a file would raise before its first row:
+    a file that cannot be opened, --sheet on a text file, a text file without a header naming
+    the columns kbtool needs, a workbook that cannot be opened or lacks the sheet asked for (a
+    workbook's header is checked when it is read: calamine parses a sheet whole)."""
+    options = options or ReadOptions()
+    check_override_names(options.column_overrides)
+    opened = open_source(str(source))
+    check_sheet_option(opened, options.sheet)
+    try:
+        if opened.is_workbook:
+            with open_workbook(opened) as workbook:
+                sheet_to_read(workbook, opened.name, options.sheet)
+        else:
+            check_csv_header(opened, options.column_overrides)
+    finally:
         opened.close()
 
 

@@ -30,7 +30,7 @@ from kbtool.errors import InputError
 from kbtool.reading.canonical import CHUNK_ROWS, Block, BrokenRow
 from kbtool.reading.headers import HEADER_SEARCH_LINES, find_header, is_blank_line, layout_of
 from kbtool.reading.long_fields import CUT_PATTERN, FieldCutter, long_field_reason
-from kbtool.reading.sources import READ_ERRORS, Source, decode_prefix, describe
+from kbtool.reading.sources import READ_ERRORS, Source, Text, decode_prefix, describe
 from kbtool.reading.values import TEXT
 from kbtool.words import Said, indonesian_digits
 
@@ -90,9 +90,18 @@ def _cell_options(columns: int) -> pacsv.ConvertOptions:
     )
 
 
-def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) -> Generator[Block]:
-    """The blocks of a CSV source after its header, the first always (it carries the layout);
-    InputError when the file cannot be read as CSV (possibly after earlier blocks)."""
+class _Header(NamedTuple):
+    """Where a CSV's header is: its text's first lines (split), their starts, the header's index."""
+
+    text: Text
+    starts: list[int]
+    lines: list[str]
+    candidates: list[list[str]]
+    header: int  # the header's index in lines
+
+
+def _find_header(source: Source, overrides: Mapping[str, str]) -> _Header:
+    """The header among a CSV's first lines; InputError when there is none."""
     text = decode_prefix(source)
     ends = itertools.islice(_LINE_BREAK.finditer(text.text), HEADER_SEARCH_LINES)
     starts = [0, *(match.end() for match in ends)]
@@ -100,7 +109,19 @@ def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) ->
     if source.stream is None and len(lines) < HEADER_SEARCH_LINES and starts[-1] < len(text.text):
         lines.append(text.text[starts[-1] :])  # the last line, known whole
     candidates = [_split_header(line, sniff_delimiter(line)) for line in lines]
-    index = find_header(candidates, overrides, source.name)
+    return _Header(text, starts, lines, candidates, find_header(candidates, overrides, source.name))
+
+
+def check_csv_header(source: Source, overrides: Mapping[str, str]) -> None:
+    """InputError, as csv_blocks would raise it, when the CSV has no usable header."""
+    header = _find_header(source, overrides)
+    layout_of(header.candidates[header.header], overrides, source.name)
+
+
+def csv_blocks(source: Source, overrides: Mapping[str, str], batch_rows: int) -> Generator[Block]:
+    """The blocks of a CSV source after its header, the first always (it carries the layout);
+    InputError when the file cannot be read as CSV (possibly after earlier blocks)."""
+    text, starts, lines, candidates, index = _find_header(source, overrides)
     delimiter = sniff_delimiter(lines[index])
     first_line = 1 + count_line_breaks(text.text[: starts[index]])
     if source.stream is None and not text.text[starts[index] + len(lines[index]) :].strip("\r\n"):

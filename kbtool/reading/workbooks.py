@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Generator, Mapping, Sequence
 from datetime import date, datetime, time
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,26 +28,8 @@ def workbook_blocks(
 ) -> Generator[Block]:
     """The blocks of a workbook's sheet (`sheet`, or the first), from the row after its header
     on, the first always; InputError when it cannot be read."""
-    import python_calamine
-
-    try:
-        if source.path is not None and source.compression is None:
-            workbook = python_calamine.CalamineWorkbook.from_path(str(source.path))
-        else:
-            data = io.BytesIO(source.everything())
-            workbook = python_calamine.CalamineWorkbook.from_filelike(data)
-    except Exception as err:  # calamine raises several unrelated types
-        raise InputError(
-            f"{source.name}: cannot read the workbook ({describe(err)}); {EXPECTED_FORMAT}"
-        ) from err
-    with workbook:
-        sheets = list(workbook.sheet_names)
-        if sheet is not None and sheet not in sheets:
-            shown = ", ".join(sheets) or "(none)"
-            raise InputError(f"{source.name}: no sheet {sheet!r}; sheets: {shown}")
-        if not sheets:
-            raise InputError(f"{source.name}: the workbook has no sheets")
-        sheet_name = sheets[0] if sheet is None else sheet
+    with open_workbook(source) as workbook:
+        sheet_name = sheet_to_read(workbook, source.name, sheet)
         try:
             # skip_empty_area=False keeps row 1 of the sheet at index 0: line = sheet row
             cells = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
@@ -71,6 +54,32 @@ def workbook_blocks(
         columns = [pa.chunked_array([column]) for column in columns]
         lines = np.arange(start + 1, start + 1 + len(chunk), dtype=np.int64)
         yield Block(layout, columns, lines)
+
+
+def open_workbook(source: Source) -> Any:
+    """The workbook (python_calamine's CalamineWorkbook, a context manager); InputError when it
+    cannot be opened. Its sheets are parsed when asked for, not here."""
+    import python_calamine
+
+    try:
+        if source.path is not None and source.compression is None:
+            return python_calamine.CalamineWorkbook.from_path(str(source.path))
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(source.everything()))
+    except Exception as err:  # calamine raises several unrelated types
+        raise InputError(
+            f"{source.name}: cannot read the workbook ({describe(err)}); {EXPECTED_FORMAT}"
+        ) from err
+
+
+def sheet_to_read(workbook: Any, name: str, sheet: str | None) -> str:
+    """The name of the sheet to read (`sheet`, or the first); InputError when there is none."""
+    sheets = list(workbook.sheet_names)
+    if sheet is not None and sheet not in sheets:
+        shown = ", ".join(sheets) or "(none)"
+        raise InputError(f"{name}: no sheet {sheet!r}; sheets: {shown}")
+    if not sheets:
+        raise InputError(f"{name}: the workbook has no sheets")
+    return sheets[0] if sheet is None else sheet
 
 
 def _workbook_column(values: Sequence[object]) -> pa.Array:

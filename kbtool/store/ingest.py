@@ -25,7 +25,7 @@ from kbtool.concurrency import ahead
 from kbtool.errors import InputError
 from kbtool.places import load_aliases
 from kbtool.privacy import KeyHasher, load_secret
-from kbtool.reading import ReadBatch, ReadOptions, iter_read
+from kbtool.reading import ReadBatch, ReadOptions, check_readable, iter_read
 from kbtool.reading.sources import source_list
 from kbtool.store import catalogue
 from kbtool.store.commit import place, place_rejects, roll_forward
@@ -358,6 +358,9 @@ def import_registers(
     if rejects_path is not None:  # refused now, not after the import landed
         check_writable(rejects_path)
     options = read_options or ReadOptions()
+    for item in inputs:  # refused now, not after waiting for another import's lock
+        if str(item) != "-":
+            check_readable(item, options)
     options = replace(options, batch_rows=min(options.batch_rows, IMPORT_BATCH_ROWS))
 
     def provide(staging: Path) -> Iterator[SourceInput]:
