@@ -103,3 +103,26 @@ def test_import_of_a_bad_file_creates_no_store(tmp_path: Path) -> None:
     assert code == 1
     assert "no recognisable columns" in err
     assert not store.exists()
+
+
+def test_wait_bounds_the_wait_for_another_import(tmp_path: Path) -> None:
+    """--wait SECONDS: a cron job gives up (exit 1, saying why) when another import still holds
+    the store, instead of hanging; nothing is imported."""
+    store, register = tmp_path / "store", tmp_path / "register.csv"
+    register.write_text(REGISTER)
+    import_registers([tmp_path / "register.csv"], store)
+    other = tmp_path / "other.csv"
+    other.write_text(REGISTER.replace("2024-01-01", "2024-02-01"))
+    fd = hold_lock(store)
+    try:
+        started = time.monotonic()
+        code, out, err = run("import", str(other), "--store", str(store), "--wait", "0.5")
+        assert time.monotonic() - started < 20
+    finally:
+        os.close(fd)
+    assert code == 1
+    assert "locked by another import" in err and "424242" in err
+    assert out == ""
+    code, _, _ = run("import", str(other), "--store", str(store), "--wait", "0")
+    assert code == 0  # the lock released: imported, not "already imported"
+    assert run("import", str(other), "--store", str(store), "--wait", "-1")[0] == 2

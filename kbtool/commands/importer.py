@@ -40,6 +40,17 @@ AllowRevertOption = Annotated[
     ),
 ]
 
+WaitOption = Annotated[
+    float | None,
+    typer.Option(
+        "--wait",
+        help="Give up (exit 1) when another import still holds the store after this many "
+        "seconds (0: do not wait). Default: wait until it has finished.",
+        metavar="SECONDS",
+        min=0,
+    ),
+]
+
 
 @command
 def import_(
@@ -47,6 +58,7 @@ def import_(
     store: StoreOption = None,
     json_summary: JsonSummaryOption = False,
     allow_revert: AllowRevertOption = False,
+    wait: WaitOption = None,
     quiet: QuietOption = False,
     lang: LangOption = "en",
     *,
@@ -62,7 +74,7 @@ def import_(
     \b
     Examples:
       kbtool import eppgbm_januari.xlsx eppgbm_februari.xlsx
-      kbtool import /data/incoming/*.csv --quiet --json-summary > import.json
+      kbtool import /data/incoming/*.csv --quiet --wait 600 --json-summary > import.json
     """
     bar = _ProgressBar(enabled=not quiet and stderr_is_terminal())
     try:
@@ -72,6 +84,7 @@ def import_(
             read_options=reading.options(),
             progress=bar,
             on_wait=None if quiet else tell,
+            lock_timeout=wait,
             rejects_path=reading.rejects,
             allow_revert=allow_revert,
         )
