@@ -503,6 +503,11 @@ _NIK_LIKE = r"\d[\d\s.\-]{14,}\d"
 _NAME_SHAPED = r"(?=(?:.*[^\W\d_]){3})\D+"
 
 
+def redact_text(text: str) -> str:
+    """A message with every NIK-like run replaced by "[redacted]"."""
+    return re.sub(_NIK_LIKE, REDACTED, text)
+
+
 def redact_rejects(rejects: pd.DataFrame, personal: Iterable[str] = ()) -> pd.DataFrame:
     """Reject records safe to show and write, for every command: the value of a personal
     column (one `personal_header` names, or listed in `personal`) and the whole text of a row

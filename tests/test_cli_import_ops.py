@@ -4,6 +4,7 @@ import, failing with a machine-readable summary."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import time
 from pathlib import Path
@@ -126,3 +127,69 @@ def test_wait_bounds_the_wait_for_another_import(tmp_path: Path) -> None:
     code, _, _ = run("import", str(other), "--store", str(store), "--wait", "0")
     assert code == 0  # the lock released: imported, not "already imported"
     assert run("import", str(other), "--store", str(store), "--wait", "-1")[0] == 2
+
+
+def failure_cases(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
+    """Imports that fail outright: arguments, and the error kind the summary names."""
+    store, register = tmp_path / "store", tmp_path / "register.csv"
+    register.write_text(REGISTER)
+    unrecognised = tmp_path / "unrecognised.csv"
+    unrecognised.write_text("foo,bar\n1,2\n")
+    damaged = tmp_path / "damaged"
+    import_registers([register], damaged)
+    (damaged / "FORMAT_VERSION").write_text("9\n")
+    rejected = tmp_path / "rejected.csv"
+    rejected.write_text(REGISTER.replace(",1,2023", ",7,2023").replace(",2,2023", ",9,2023"))
+    return {
+        "missing": ([str(tmp_path / "missing.csv"), "--store", str(store)], "input"),
+        "unrecognised": ([str(unrecognised), "--store", str(store)], "input"),
+        "damaged": ([str(register), "--store", str(damaged)], "store"),
+        "sheet": ([str(register), "--sheet", "Data", "--store", str(store)], "usage"),
+        "all rejected": ([str(rejected), "--store", str(store)], "input"),
+    }
+
+
+@pytest.mark.parametrize("case", ["missing", "unrecognised", "damaged", "sheet", "all rejected"])
+def test_json_summary_of_a_failed_import(tmp_path: Path, case: str) -> None:
+    """--json-summary > import.json: a failed import printed nothing (file not found, columns,
+    store) and the job's import.json was not JSON. Every failure now prints a document saying
+    it failed and why, with the exit code, and nothing personal."""
+    args, kind = failure_cases(tmp_path)[case]
+    code, out, err = run("import", *args, "--json-summary", "--quiet")
+    assert code in (1, 2)
+    summary = json.loads(out)
+    assert summary["ok"] is False
+    assert summary["exit_code"] == code
+    assert summary["error"]["kind"] == kind
+    assert summary["error"]["message"] and summary["error"]["message"] in err
+    assert "1872031708230003" not in out
+
+
+def test_json_summary_of_a_store_locked_too_long(tmp_path: Path) -> None:
+    """The same when --wait gives up."""
+    store, register = tmp_path / "store", tmp_path / "register.csv"
+    register.write_text(REGISTER)
+    import_registers([register], store)
+    other = tmp_path / "other.csv"
+    other.write_text(REGISTER.replace("2024-01-01", "2024-02-01"))
+    fd = hold_lock(store)
+    try:
+        code, out, _ = run("import", str(other), "--store", str(store), "--wait", "0",
+                           "--json-summary")  # fmt: skip
+    finally:
+        os.close(fd)
+    assert code == 1
+    summary = json.loads(out)
+    assert (summary["ok"], summary["error"]["kind"]) == (False, "store")
+    assert "locked" in summary["error"]["message"]
+
+
+def test_json_summary_of_a_landed_import_says_ok(tmp_path: Path) -> None:
+    """A landed import's summary says so in the same words."""
+    store, register = tmp_path / "store", tmp_path / "register.csv"
+    register.write_text(REGISTER)
+    code, out, _ = run("import", str(register), "--store", str(store), "--json-summary")
+    summary = json.loads(out)
+    assert code == 0
+    assert (summary["ok"], summary["exit_code"], summary["error"]) == (True, 0, None)
+    assert summary["rows_stored"] == 2

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer import _click as click
 
 from kbtool.commands.common import tell
 from kbtool.commands.options import (
@@ -20,7 +22,8 @@ from kbtool.commands.options import (
     command,
 )
 from kbtool.console import err_console, stderr_is_terminal
-from kbtool.errors import InputError
+from kbtool.errors import InputError, KbtoolError, OutputError, StoreError, UsageError
+from kbtool.privacy import redact_text
 from kbtool.store import ImportProgress, import_registers, list_sources, resolve_store_dir
 from kbtool.views.store import import_lines, sources_view
 from kbtool.writing import Provenance
@@ -76,6 +79,24 @@ def import_(
       kbtool import eppgbm_januari.xlsx eppgbm_februari.xlsx
       kbtool import /data/incoming/*.csv --quiet --wait 600 --json-summary > import.json
     """
+    try:
+        summary, failure = _import(inputs, store, allow_revert, wait, quiet, lang, reading)
+    except Exception as err:
+        if json_summary:
+            _print_json(failure_summary(err, store))
+        raise
+    if json_summary:
+        _print_json(summary)
+    if failure is not None:
+        raise failure
+
+
+def _import(
+    inputs: list[str], store: Path | None, allow_revert: bool, wait: float | None, quiet: bool,
+    lang: str, reading: Reading,
+) -> tuple[dict[str, Any], InputError | None]:  # fmt: skip
+    """The import, told on stderr: its --json-summary, and the error to exit with when nothing
+    landed (all rows rejected)."""
     bar = _ProgressBar(enabled=not quiet and stderr_is_terminal())
     try:
         summary = import_registers(
@@ -90,15 +111,54 @@ def import_(
         )
     finally:
         bar.close()
-    if json_summary:
-        sys.stdout.write(json.dumps(summary.to_dict(), indent=2, default=str) + "\n")
     for text, style in [] if quiet else import_lines(summary, lang):
         tell(text, style)
+    failure = None
     if summary.rows_read and not summary.rows_stored and not summary.rows_duplicate:
         where = f" (see {summary.rejects_file})" if summary.rejects_file else ""
-        raise InputError(f"nothing imported: all {summary.rows_read:,} rows were rejected{where}")
-    if not summary.landed and any(s.status == "imported" for s in summary.sources):
-        raise InputError("nothing imported")
+        rejected = f"all {summary.rows_read:,} rows were rejected{where}"
+        failure = InputError(f"nothing imported: {rejected}")
+    elif not summary.landed and any(s.status == "imported" for s in summary.sources):
+        failure = InputError("nothing imported")
+    if failure is not None:
+        return {**failure_summary(failure, store), **summary.to_dict()}, failure
+    return {"ok": True, "exit_code": 0, "error": None, **summary.to_dict()}, None
+
+
+# --json-summary's error kinds, by the error's class (the first that matches)
+_ERROR_KINDS = (
+    (UsageError, "usage"),
+    (click.exceptions.UsageError, "usage"),
+    (InputError, "input"),
+    (StoreError, "store"),
+    (OutputError, "output"),
+    (KbtoolError, "error"),
+)
+
+
+def failure_summary(err: BaseException, store: Path | None) -> dict[str, Any]:
+    """--json-summary of an import that failed with `err`: ok false, the exit code and the
+    error's kind and message, the line stderr shows (README, "kbtool import in a cron job");
+    an internal error by its type only, as its text may quote a register's values."""
+    kind = next((name for cls, name in _ERROR_KINDS if isinstance(err, cls)), "internal")
+    if isinstance(err, KbtoolError):
+        code, message = err.exit_code, str(err)
+    elif isinstance(err, click.exceptions.ClickException):
+        code, message = err.exit_code, err.format_message()
+    else:
+        code = 1
+        message = f"internal error: {type(err).__name__} (run with --debug for the traceback)"
+    return {
+        "ok": False,
+        "exit_code": code,
+        "error": {"kind": kind, "message": redact_text(message)},
+        "store": str(resolve_store_dir(store)),
+        "import_id": None,
+    }
+
+
+def _print_json(document: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
 
 
 @command
