@@ -751,3 +751,19 @@ def test_no_output_replaces_a_groups_or_sasaran_file(tmp_path: Path) -> None:
         assert code == 2, err
         assert "a file this command reads" in err
         assert kept.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["zscore", "prevalence", "import"])
+def test_a_file_without_its_header_line_shows_no_cell_of_its_first_row(
+    tmp_path: Path, command: str
+) -> None:
+    """A register saved without its header: the error listed the first row as 'columns seen',
+    a child's NIK and name with it. It now says the line holds values, not column names."""
+    register = tmp_path / "nohead.csv"
+    register.write_text("1872031708230003,QQBUDI SANTOSO,1,2023-01-01,2024-01-15,9.5,75\n")
+    store = ["--store", str(tmp_path / "store"), "--json-summary"] if command == "import" else []
+    code, out, err = run(command, str(register), *store)
+    assert code == 1
+    assert "is the header missing?" in err
+    for text in (out, err):
+        assert "QQBUDI" not in text and "1872031708230003" not in text

@@ -128,7 +128,14 @@ class Layout:
         return {n: self.headers[i] for n, i in self.columns.items() if n in CANONICAL_COLUMNS}
 
 
+# a cell that is a number or a date: the line is a register's row, not its header, and its
+# other cells may be a child's NIK and name, which no message may show
+_VALUE_CELL = re.compile(r"[+-]?\d+(?:[.,/ -]\d+)*")
+
+
 def _columns_seen(headers: Sequence[str], limit: int = 30) -> str:
+    if any(_VALUE_CELL.fullmatch(h.strip()) for h in headers):
+        return "(the first line holds numbers or dates, not column names: is the header missing?)"
     shown = ["".join(c if c.isprintable() else "?" for c in h) for h in headers[:limit]]
     shown = [(h if len(h) <= 40 else h[:37] + "...") or "(empty)" for h in shown]
     more = f", ... ({len(headers)} columns)" if len(headers) > limit else ""
