@@ -145,3 +145,35 @@ def test_compare_about_sheet_says_the_notes_in_indonesian(tmp_path: Path) -> Non
     assert "program mulai pada tahun berbeda (2023, 2024)" in indonesian
     assert "stunting (TB/U < -2 SD) (pp): tidak ada tahun sebelum mulai" in indonesian
     assert "parallel trends" not in indonesian and "HAZ < -2" not in indonesian
+
+
+def test_report_workbook_method_and_about_sheets_in_indonesian(tmp_path: Path) -> None:
+    """kbtool report --lang id -o report.xlsx: the "method" sheet's labels ("method",
+    "option ...", "input") and its "about" sheet were English under Indonesian method notes;
+    they are Indonesian now, the sheet names and the data sheets' columns as they were, and
+    the English workbook as before."""
+    path = workbook(tmp_path, "id", "report", REGISTER)
+    method = sheet_text(path, "method")
+    rows = [line.split(" | ", 1)[0] for line in method.splitlines()]
+    assert rows[0] == "butir"
+    for english_label in ("item", "method", "input"):
+        assert english_label not in rows, english_label
+    assert not any(label.startswith("option ") for label in rows)
+    assert "metode" in rows and "opsi min_n" in rows and "data masukan" in rows
+    assert "opsi min_n | 25" in method and "data masukan | " in method
+    about = sheet_text(path, "about")
+    for label in ("kbtool version", "command", "reference", "rows_read"):
+        assert label not in about, label
+    for label in ("butir | nilai", "perintah | report", "versi kbtool", "baris dibaca"):
+        assert label in about, label
+    book = openpyxl.load_workbook(path, read_only=True)
+    assert book.sheetnames == [
+        "summary", "where-to-act", "trend", "indicators", "quality", "method", "about"
+    ]  # fmt: skip
+    header = next(book["where-to-act"].iter_rows(values_only=True))
+    assert header[:4] == ("kelurahan", "n", "stunted", "stunting_pct")
+    english_path = workbook(tmp_path, "en", "report", REGISTER)
+    english = sheet_text(english_path, "method")
+    rows = [line.split(" | ", 1)[0] for line in english.splitlines()]
+    assert rows[0] == "item" and "method" in rows and "option min_n" in rows and "input" in rows
+    assert sheet_text(english_path, "about").startswith("key | value\ncommand | report")

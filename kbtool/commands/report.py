@@ -160,6 +160,7 @@ def report(
             provenance=about,
             extra_sheets={s.key: s.sheet for s in sections[1:] if s.sheet is not None},
             data_sheet=sections[0].key,
+            lang=lang,
         )
     else:
         _write_page(render_html(page_of(data, lang), sections), output)

@@ -44,6 +44,7 @@ from kbtool.views.prevalence import CASES, INDICATOR_NAMES
 from kbtool.views.quality import LABELS as QUALITY_LABELS
 from kbtool.views.report import MONTH_NAMES, WORDS, count, interval, number, percent
 from kbtool.views.trend import STATUS_WORDS
+from kbtool.writing import ABOUT
 
 # the indicators the page shows (the workbook has every one), as district reports show them
 PAGE_INDICATORS = ("stunting", "underweight", "wasting", "overweight")
@@ -490,13 +491,16 @@ def _method(c: _Context) -> Section:
     if "imported_at" in inputs.columns:  # a store's imports: what each added, and when
         columns.insert(2, (words["rows_stored"], lambda r: count(r["rows_stored"], lang), "num"))
         columns.append((words["imported"], lambda r: str(r["imported_at"]), "text"))
+    # the sheet's labels in `lang`, as every command's method sheet (kbtool.views.made_how)
+    labels = ABOUT[lang]
+    item, value = labels["item"], labels["value"]
     sheet = pd.concat(
         [
-            pd.DataFrame({"item": "method", "value": items}),
+            pd.DataFrame({item: labels["method"], value: items}),
             pd.DataFrame(
-                {"item": [f"option {k}" for k in written], "value": list(written.values())}
+                {item: [f"{labels['option']} {k}" for k in written], value: list(written.values())}
             ),
-            pd.DataFrame({"item": "input", "value": inputs.astype(str).agg(" ".join, axis=1)}),
+            pd.DataFrame({item: labels["input"], value: inputs.astype(str).agg(" ".join, axis=1)}),
         ],
         ignore_index=True,
     )
