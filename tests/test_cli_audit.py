@@ -311,3 +311,12 @@ def test_rows_file_naming_the_register_is_refused(small: Path) -> None:
     assert code == 2
     assert "--rows" in err
     assert small.read_bytes() == before
+
+
+def test_indonesian_headline_says_poin_persen() -> None:
+    """The headline's difference between two prevalences is in percentage points: "poin
+    persen" in Indonesian, as the report and compare say it, not "poin"."""
+    result = runner.invoke(app, ["audit", str(EPPGBM), "--lang", "id"])
+    assert result.exit_code == 0, result.stderr
+    assert "menurut WHO (+0,2 poin persen)" in result.stderr
+    assert "poin)" not in result.stderr

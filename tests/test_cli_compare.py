@@ -87,7 +87,7 @@ def test_terminal_tables_and_indonesian(files: tuple[Path, Path]) -> None:
     code, out, err = run(*args, "--lang", "id")
     assert code == 0
     assert "Prevalensi per kelompok" in out and "Studi peristiwa" in out
-    assert "poin lebih banyak di kelurahan Kampung KB" in err
+    assert "poin persen lebih banyak di kelurahan Kampung KB" in err
 
 
 def test_without_since_only_the_groups(files: tuple[Path, Path], tmp_path: Path) -> None:
@@ -265,7 +265,12 @@ def test_event_study_with_two_or_three_kelurahan_is_unbounded(tmp_path: Path) ->
         about = pd.read_excel(workbook, sheet_name="about", engine="calamine", header=None)
         assert about[0].str.contains("so are the event study's", regex=False).any()
         for lang, word in (("en", "unbounded"), ("id", "tak terbatas")):
-            code, out, err = run("compare", *common, "-f", "table", "--lang", lang)
+            # wide enough for the interval column beside "(poin persen)": kbtool never wraps a
+            # cell, and drops the columns an 80-column terminal has no room for
+            result = runner.invoke(
+                app, ["compare", *common, "-f", "table", "--lang", lang], env={"COLUMNS": "100"}
+            )
+            code, out, err = result.exit_code, result.stdout, result.stderr
             assert code == 0
             event_table = out[out.index("Event study" if lang == "en" else "Studi peristiwa") :]
             assert event_table.count(word) == 4
@@ -330,3 +335,17 @@ def test_event_study_with_six_programme_kelurahan_is_unchanged(files: tuple[Path
     assert found.keys() == before.keys()
     for key, ends in before.items():
         np.testing.assert_allclose(found[key], ends, rtol=1e-9)  # the same arithmetic
+
+
+def test_indonesian_outcomes_and_notes_say_poin_persen(files: tuple[Path, Path]) -> None:
+    """--lang id named the indicator outcomes "(pp)" in the tables and notes, and its summary
+    "poin": Indonesian writes percentage points "poin persen"."""
+    register, groups = files
+    args = ("compare", str(register), "-g", str(groups), "--draws", "199", "-f", "table")
+    code, out, err = run(*args, "--lang", "id")
+    assert code == 0, err
+    assert "(pp)" not in out + err
+    assert "(poin persen)" in out and "poin persen lebih banyak" in err
+    code, out, err = run(*args)
+    assert code == 0, err
+    assert "(pp)" in out and "points more" in err

@@ -118,3 +118,13 @@ def test_months_without_measurements_is_one_clear_error(tmp_path: Path) -> None:
     assert out == ""
     assert "no trend to follow: no measurement in the years and months asked" in err
     assert "Traceback" not in err and "internal error" not in err
+
+
+def test_indonesian_table_heads_the_change_poin_persen() -> None:
+    """The change in percentage points was headed "Perubahan pp" in Indonesian, where the
+    report says "poin": "poin persen" is how Indonesian writes percentage points."""
+    result = CliRunner().invoke(
+        app, ["trend", str(CANONICAL), "--lang", "id", "-f", "table"], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Perubahan (poin persen)" in result.stdout and " pp" not in result.stdout

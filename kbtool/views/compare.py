@@ -34,7 +34,7 @@ def outcome_label(name: str, lang: str) -> str:
     """An outcome as a table or chart names it: "stunting (HAZ < -2) (pp)", "mean HAZ (z)"."""
     if name in OUTCOMES[lang]:
         return OUTCOMES[lang][name]
-    return f"{prevalence_view.INDICATOR_NAMES[lang][name]} (pp)"
+    return f"{prevalence_view.INDICATOR_NAMES[lang][name]} ({WORDS[lang]['points']})"
 
 
 def groups_view(comparison: Comparison, lang: str) -> tuple[pd.DataFrame, list[str | None]]:
