@@ -230,7 +230,7 @@ def test_event_study_with_one_programme_kelurahan_gives_no_interval(
     effects = pd.read_csv(io.StringIO(out))
     assert np.isfinite(effects[["ci_low", "ci_high"]].to_numpy()).all()
     notes = {
-        "en": "event study, year 0, 1 since the start: one kelurahan only",
+        "en": "event study, years 0, 1 since the start: one kelurahan only",
         "id": "studi peristiwa, tahun 0, 1 sejak mulai: hanya satu kelurahan",
     }
     for lang, note in notes.items():
@@ -303,7 +303,7 @@ def test_staggered_cohorts_of_one_kelurahan_give_no_interval(
     twfe = effects[effects["estimator"] == "twfe"]
     assert np.isfinite(twfe[["ci_low", "ci_high"]].to_numpy()).all()
     assert "already diverged" not in err
-    assert "year -2 before the start has no 95% interval" in err
+    assert "year -2 before the start: no 95% interval bounds the effect" in err
     assert "(no 95% interval; randomization p" in err
     code, _, err = run("compare", *common, "-f", "table", "--lang", "id")
     assert code == 0

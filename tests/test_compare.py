@@ -418,3 +418,32 @@ def test_few_units_fit_warns_nothing() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             twfe_fit(cells, np.array([2023.0, 2023.0, np.inf]))
+
+
+@pytest.mark.parametrize(
+    ("before", "said"),
+    [
+        ([-3, -2], "years -3, -2 before the start: no 95% interval bounds the effect"),
+        ([-2], "year -2 before the start: no 95% interval bounds the effect"),
+    ],
+)
+def test_pre_trend_notes_name_one_year_or_several(before: list[int], said: str) -> None:
+    """A note naming several years before the start said "year -3, -2 ... has": "years" for
+    several, "year" for one, in English; Indonesian's "tahun" is both."""
+    from kbtool.compare.comparison import _pre_trend_notes
+    from kbtool.words import say
+
+    times = [*before, -1, 0]
+    table = pd.DataFrame(
+        {
+            "outcome": "stunting",
+            "event_time": times,
+            "ci_low": [-np.inf] * len(before) + [0.0, -1.0],
+            "ci_high": [np.inf] * len(before) + [0.0, 1.0],
+        }
+    )
+    notes = [n for n in _pre_trend_notes([table]) if n.key == "compare_pre_unknown"]
+    assert len(notes) == 1
+    assert said in say(notes[0].key, "en", **notes[0].values)
+    years = ", ".join(map(str, before))
+    assert f"tahun {years} sebelum mulai" in say(notes[0].key, "id", **notes[0].values)

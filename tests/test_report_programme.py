@@ -229,7 +229,7 @@ def test_unbounded_and_missing_event_study_intervals(tmp_path: Path) -> None:
     path = tmp_path / "one.html"
     code, _, err = run("report", str(CANONICAL), "--groups", str(groups), "-o", str(path))
     assert code == 0, err
-    assert "event study, year 0, 1 since the start: one kelurahan only" in section(
+    assert "event study, years 0, 1 since the start: one kelurahan only" in section(
         path.read_text(encoding="utf-8")
     )
 

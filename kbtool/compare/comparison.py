@@ -361,6 +361,7 @@ def _one_unit_effect_notes(
                     "compare_event_one_unit",
                     outcome=str(events_of["outcome"].iloc[0]),
                     years=", ".join(str(int(e)) for e in withheld["event_time"]),
+                    count=len(withheld),  # "year" or "years"
                     unit=assignment.unit,
                 )
             )
@@ -380,10 +381,14 @@ def _pre_trend_notes(events: list[pd.DataFrame]) -> list[Note]:
         outcome = str(table["outcome"].iloc[0])
         if len(diverging):
             years = ", ".join(str(int(e)) for e in diverging["event_time"])
-            notes.append(Note("compare_pre_trend", outcome=outcome, years=years))
+            notes.append(
+                Note("compare_pre_trend", outcome=outcome, years=years, count=len(diverging))
+            )
         if len(unknown):
             years = ", ".join(str(int(e)) for e in unknown["event_time"])
-            notes.append(Note("compare_pre_unknown", outcome=outcome, years=years))
+            notes.append(
+                Note("compare_pre_unknown", outcome=outcome, years=years, count=len(unknown))
+            )
         elif len(known) and not len(diverging):
             notes.append(Note("compare_parallel", outcome=outcome))
         elif not len(before):
