@@ -627,3 +627,15 @@ def test_the_priority_chart_names_each_first_priority_place_apart() -> None:
     boxes = [Text.get_window_extent(label, renderer) for label in labels]  # not the lines
     for i, box in enumerate(boxes):
         assert not any(box.overlaps(other) for other in boxes[i + 1 :])
+
+
+def test_indonesian_report_spells_z_skor(tmp_path: Path) -> None:
+    """The Indonesian report's method and data quality said "z-score" and "z-score-nya" where
+    its workbook's method sheet and every other command say "Z-skor"."""
+    page = tmp_path / "r.html"
+    code, _, err = run("report", str(ONE_YEAR), "--lang", "id", "-o", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert re.findall(r"(?i)z-?score", html) == []
+    method = html[html.index('<section id="method">') :]
+    assert "Z-skor: Standar Pertumbuhan Anak WHO" in method and "Z-skornya sah" in method

@@ -78,3 +78,28 @@ def test_english_counts_agree_in_number_and_indonesian_has_no_plural() -> None:
     assert say("corrections", "id", count=1234) == " (1.234 koreksi)"
     said = say("undated_some", "en", count=1)
     assert said.startswith("1 measurement without") and "measurements" not in said
+
+
+def _indonesian_texts() -> list[tuple[str, str]]:
+    """Every Indonesian text of both catalogues, with where it is."""
+    texts = [(key, said["id"]) for key, said in MESSAGES.items()]
+    catalogue = tomllib.loads((KBTOOL / "terms.toml").read_text(encoding="utf-8"))
+    for module_name, module in catalogue.items():
+        for table_name, table in module.items():
+            for key, words in table.items():
+                text = words if isinstance(words, str) else words[LANGS.index("id")]
+                texts.append((f"{module_name}.{table_name}.{key}", text))
+    return texts
+
+
+def test_indonesian_spells_z_score_one_way() -> None:
+    """Indonesian text named the z-score "z-score", "Z-score", "z-score-nya" and "Z-skor", the
+    report's method four lines under the method sheet's: one spelling, "Z-skor" ("Z-skornya")."""
+    other = re.compile(r"(?<!kbtool )z-?score|skor-z|z-skor", re.IGNORECASE)  # not the command
+    spelled = [
+        (where, found)
+        for where, text in _indonesian_texts()
+        for found in other.findall(text)
+        if found != "Z-skor"
+    ]
+    assert spelled == []
