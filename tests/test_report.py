@@ -447,15 +447,15 @@ def test_the_indonesian_trend_chart_has_no_english_legend() -> None:
 @pytest.mark.parametrize(
     ("min_n", "said"),
     [
-        (25, "fewer than 25 children measured have no figure (The DHS Program's rule); 25-49"),
+        (25, "needs 25 or more children measured for a figure (The DHS Program's rule); 25-49"),
         (
             30,
-            "fewer than 30 children measured have no figure (--min-n 30; The DHS Program's "
+            "needs 30 or more children measured for a figure (--min-n 30; The DHS Program's "
             "rule is 25); 30-49 children give figures of low precision.",
         ),
         (
             60,
-            "fewer than 60 children measured have no figure (--min-n 60; The DHS Program's "
+            "needs 60 or more children measured for a figure (--min-n 60; The DHS Program's "
             "rule is 25).",
         ),
     ],
@@ -593,7 +593,9 @@ def test_min_n_0_names_the_one_child_a_figure_needs(tmp_path: Path, lang: str, u
     assert "(under 0)" not in html and "(kurang dari 0)" not in html
     method = html[html.index('<section id="method">') :]
     assert "--min-n 0" in method  # the option as given
-    assert ("fewer than 1 children" if lang == "en" else "kurang dari 1 anak") in method
+    # the minimum reads right for one child too (it said "fewer than 1 children")
+    assert ("needs 1 or more children" if lang == "en" else "perlu 1 anak atau lebih") in method
+    assert "fewer than 1 " not in method and "kurang dari 1 anak" not in method
     assert ("1-49 children" if lang == "en" else "1-49 anak") in method
 
 
