@@ -265,10 +265,9 @@ def test_event_study_with_two_or_three_kelurahan_is_unbounded(tmp_path: Path) ->
         about = pd.read_excel(workbook, sheet_name="about", engine="calamine", header=None)
         assert about[0].str.contains("so are the event study's", regex=False).any()
         for lang, word in (("en", "unbounded"), ("id", "tak terbatas")):
-            # wide enough for the interval column beside "(poin persen)": kbtool never wraps a
-            # cell, and drops the columns an 80-column terminal has no room for
+            # on an 80-column terminal, the interval column included
             result = runner.invoke(
-                app, ["compare", *common, "-f", "table", "--lang", lang], env={"COLUMNS": "100"}
+                app, ["compare", *common, "-f", "table", "--lang", lang], env={"COLUMNS": "80"}
             )
             code, out, err = result.exit_code, result.stdout, result.stderr
             assert code == 0
@@ -337,15 +336,16 @@ def test_event_study_with_six_programme_kelurahan_is_unchanged(files: tuple[Path
         np.testing.assert_allclose(found[key], ends, rtol=1e-9)  # the same arithmetic
 
 
-def test_indonesian_outcomes_and_notes_say_poin_persen(files: tuple[Path, Path]) -> None:
-    """--lang id named the indicator outcomes "(pp)" in the tables and notes, and its summary
-    "poin": Indonesian writes percentage points "poin persen"."""
+def test_indonesian_outcomes_and_notes_say_poin(files: tuple[Path, Path]) -> None:
+    """--lang id named the indicator outcomes "(pp)" in the tables and notes: Indonesian
+    labels say "(poin)" (an 80-column table keeps its interval column) and sentences "poin
+    persen"."""
     register, groups = files
     args = ("compare", str(register), "-g", str(groups), "--draws", "199", "-f", "table")
     code, out, err = run(*args, "--lang", "id")
     assert code == 0, err
     assert "(pp)" not in out + err
-    assert "(poin persen)" in out and "poin persen lebih banyak" in err
+    assert "(poin)" in out and "poin persen lebih banyak" in err
     code, out, err = run(*args)
     assert code == 0, err
     assert "(pp)" in out and "points more" in err

@@ -143,7 +143,7 @@ def test_compare_about_sheet_says_the_notes_in_indonesian(tmp_path: Path) -> Non
     args = ("compare", REGISTER, "--groups", GROUPS)
     indonesian = sheet_text(workbook(tmp_path, "id", *args), "about")
     assert "program mulai pada tahun berbeda (2023, 2024)" in indonesian
-    assert "stunting (TB/U < -2 SD) (poin persen): tidak ada tahun sebelum mulai" in indonesian
+    assert "stunting (TB/U < -2 SD) (poin): tidak ada tahun sebelum mulai" in indonesian
     assert "parallel trends" not in indonesian and "HAZ < -2" not in indonesian
 
 

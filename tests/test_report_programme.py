@@ -250,19 +250,18 @@ def test_in_indonesian_the_charts_tick_numbers_have_decimal_commas() -> None:
     assert ticks["id"] == [label.replace(".", ",") for label in ticks["en"]]
 
 
-def test_indonesian_names_percentage_points_poin_persen_throughout(tmp_path: Path) -> None:
+def test_indonesian_names_percentage_points_in_words(tmp_path: Path) -> None:
     """An Indonesian report said "(pp)" after the compare outcomes (effects table, event-study
-    chart, notes) where its summary said "poin" and its trend table "Perubahan (poin)": one
-    term now, "poin persen", as Indonesian writes percentage points; the English report keeps
-    "(pp)" and "points"."""
+    chart, notes): labels say "(poin)", sentences and the trend table "poin persen", as
+    Indonesian writes percentage points; the English report keeps "(pp)" and "points"."""
     path = tmp_path / "id.html"
     code, _, err = run(
         "report", str(CANONICAL), "--groups", str(GROUPS), "--lang", "id", "-o", str(path)
     )
     assert code == 0, err
     html = unescape(path.read_text(encoding="utf-8"))
-    assert "(pp)" not in html and "(poin)" not in html
-    assert "stunting (TB/U < -2 SD) (poin persen)" in section(html)  # table, chart, notes
+    assert "(pp)" not in html
+    assert "stunting (TB/U < -2 SD) (poin)" in section(html)  # table, chart, notes
     assert "poin persen lebih banyak di kelurahan Kampung KB" in section(html)
     assert "Perubahan (poin persen)" in html and "−3,3 poin persen" in html
     english = tmp_path / "en.html"
