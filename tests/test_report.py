@@ -428,6 +428,9 @@ def test_too_few_children_are_listed_never_plotted() -> None:
     where = next(s for s in sections if s.key == "where-to-act")
     listed = next(b for b in where.blocks if isinstance(b, Items))
     assert {item.split(":")[0] for item in listed.items} == small
+    counts = latest.set_index("kelurahan")["n"]
+    assert sorted(listed.items) == sorted(f"{place}: {counts[place]}" for place in small)
+    assert "children measured" in listed.heading
 
 
 def test_the_indonesian_trend_chart_has_no_english_legend() -> None:
