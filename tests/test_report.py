@@ -361,7 +361,7 @@ def test_html_in_a_name_is_text_and_a_missing_kelurahan_is_listed(
     tables, _ = read_report(html)
     assert SCRIPT_NAME in [r["Posyandu"] for r in tables["table-quality"].records()]
     assert "Imopuro" not in [r["Kelurahan"] for r in tables["table-where-to-act"].records()]
-    assert "<li>Imopuro: 0 anak</li>" in html
+    assert "<li>Imopuro: 0</li>" in html
     # Indonesian numbers: decimal comma
     area = csv_of("prevalence", str(awkward_register), "--by", "year").iloc[-1]
     assert f"{area['stunting_pct']:.1f}%".replace(".", ",") in html
@@ -644,3 +644,20 @@ def test_indonesian_report_spells_z_skor(tmp_path: Path) -> None:
     assert re.findall(r"(?i)z-?score", html) == []
     method = html[html.index('<section id="method">') :]
     assert "Z-skor: Standar Pertumbuhan Anak WHO" in method and "Z-skornya sah" in method
+
+
+def test_the_indonesian_report_workbook_says_the_statuses_as_trend_does(tmp_path: Path) -> None:
+    """The workbook's trend and summary sheets gave 'off track' under --lang id while `kbtool
+    trend --lang id` writes 'tidak sesuai jalur': the same statuses now, column names English."""
+    register = Path(__file__).parent.parent / "data" / "samples" / "posyandu_metro_2022_2024.csv"
+    workbook = tmp_path / "report.xlsx"
+    result = CliRunner().invoke(app, ["report", str(register), "--lang", "id", "-o", str(workbook)])
+    assert result.exit_code == 0, result.stderr
+    sheets = pd.read_excel(workbook, sheet_name=None, engine="calamine")
+    args = ["trend", str(register), "--by", "kecamatan", "--lang", "id", "-f", "csv"]
+    expected = pd.read_csv(io.StringIO(CliRunner().invoke(app, args).stdout))
+    by_place = sheets["trend"].set_index("kecamatan")["status"]
+    assert by_place.to_dict() == expected.set_index("kecamatan")["status"].to_dict()
+    summary = sheets["summary"].set_index("item")["value"]
+    assert summary["status"] in set(expected["status"])
+    assert "off track" not in set(by_place) and "on track" not in set(by_place)
