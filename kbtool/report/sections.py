@@ -44,6 +44,7 @@ from kbtool.views.prevalence import CASES, INDICATOR_NAMES
 from kbtool.views.quality import LABELS as QUALITY_LABELS
 from kbtool.views.report import MONTH_NAMES, WORDS, count, interval, number, percent
 from kbtool.views.trend import STATUS_WORDS
+from kbtool.views.trend import in_language as trend_in_language
 from kbtool.writing import ABOUT
 
 # the indicators the page shows (the workbook has every one), as district reports show them
@@ -240,7 +241,7 @@ def _summary(c: _Context) -> Section:
         "target": str(target),
         "required_aarr": required,
         "projected_pct": trend[c.target_column("projected_pct")],
-        "status": status,
+        "status": c.status(status) if lang != "en" else status,
     }
     sheet = pd.DataFrame(
         {"item": list(facts), "value": ["" if pd.isna(v) else str(v) for v in facts.values()]}
@@ -363,7 +364,8 @@ def _trend(c: _Context, charts: list[Chart]) -> Section:
     caption = words["trend_table"].format(group=group_word.lower())
     totals = ["total" if name == TOTAL_LABEL else "" for name in trend[by]]
     blocks.append(_table("trend", caption, trend, columns, totals))
-    return Section("trend", words["trend"], blocks, trend)
+    # statuses and notes in `lang`, as `kbtool trend` writes them; column names stay
+    return Section("trend", words["trend"], blocks, trend_in_language(trend, lang))
 
 
 def _yearly(frame: pd.DataFrame, prefix: str, *groups: str) -> pd.DataFrame:
