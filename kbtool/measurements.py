@@ -64,14 +64,14 @@ def measurements_from_files(
     rows_read = 0
     without_key = 0  # rows with no identifier: each is a child of its own
     warnings: dict[str, None] = {}
-    without_oedema: list[int] = []  # the files that have no oedema column
+    records_oedema: set[int] = set()  # the files with an oedema column, not all blank
     for index, source in enumerate(sources):
         file_rows = 0
         for batch in iter_read(source, options):
             rows_read += batch.rows_read
             file_rows += batch.rows_read
-            if "oedema" not in batch.column_map and index not in without_oedema:
-                without_oedema.append(index)
+            if batch.records_oedema:
+                records_oedema.add(index)
             warnings.update(dict.fromkeys(batch.warnings))
             if len(batch.rejects):
                 rejects.append(batch.rejects)
@@ -105,7 +105,7 @@ def measurements_from_files(
         # for oedema, left out as an import leaves them out
         incoming = Rows.of(table, table.column("_file").to_numpy().astype(np.int32))
         stored = Rows.of(MEASUREMENT_SCHEMA.empty_table())
-        unrecorded = np.isin(table.column("_file").to_numpy(), without_oedema)
+        unrecorded = ~np.isin(table.column("_file").to_numpy(), list(records_oedema))
         restated, across = restated_without_oedema(incoming, unrecorded, stored, KEY_KIND_NIK)
         again = matched_across_keys(incoming, stored, KEY_KIND_NIK, unrecorded) | across
         matched = int(again.sum())

@@ -767,3 +767,32 @@ def test_a_file_without_its_header_line_shows_no_cell_of_its_first_row(
     assert "is the header missing?" in err
     for text in (out, err):
         assert "QQBUDI" not in text and "1872031708230003" not in text
+
+
+def test_an_oedema_column_left_blank_is_not_a_record_of_no_oedema(tmp_path: Path) -> None:
+    """A kader's sheet with an 'Edema' column nobody filled in: blank reads "no", but the file
+    recorded nothing, so it restates the register's "yes" rows as an export without the column
+    does. One "tidak" in the column makes it a record: then a changed value corrects."""
+    register = with_oedema(CANONICAL, tmp_path / "register.csv")
+    expected = prevalence_csv(str(register), "--indicator", "all")
+    visits = pd.read_csv(register, dtype=str, keep_default_na=False)
+    blank = tmp_path / "blank.csv"
+    visits.assign(oedema="").rename(columns={"oedema": "Edema"}).to_csv(blank, index=False)
+    store = tmp_path / "store"
+    for path in (register, blank):
+        code, _, err = run("import", str(path), "--store", str(store))
+        assert code == 0, err
+    assert re.search(r"blank.csv: ([\d,]+) rows read = 0 stored \+ \1 duplicates skipped", err)
+    pd.testing.assert_frame_equal(
+        prevalence_csv("--store", str(store), "--indicator", "all"), expected
+    )
+    files = prevalence_csv(str(register), str(blank), "--indicator", "all")
+    pd.testing.assert_frame_equal(files, expected)
+
+    recorded = visits.assign(oedema="").rename(columns={"oedema": "Edema"})
+    recorded.loc[0, "Edema"] = "tidak"
+    recorded.to_csv(tmp_path / "recorded.csv", index=False)
+    code, _, err = run("import", str(tmp_path / "recorded.csv"), "--store", str(store))
+    assert code == 0, err
+    yes = int((visits["oedema"] == "yes").sum())
+    assert f"({yes:,} corrections)" in err

@@ -77,6 +77,8 @@ class ReadBatch:
     rows_read: int
     column_map: dict[str, str]  # each canonical column found -> the input header used
     warnings: list[str] = field(default_factory=list)  # notes for the user (two headers, ...)
+    # the rows record oedema: the file has its column, not blank in every row (blank reads "no")
+    records_oedema: bool = True
 
 
 def iter_read(
@@ -189,6 +191,7 @@ def _assemble(parts: list[Converted]) -> ReadBatch:
         rows_read=sum(part.rows_read for part in parts),
         column_map=column_map,
         warnings=list(dict.fromkeys(warnings)),
+        records_oedema="oedema" in column_map and not all(p.oedema_blank for p in parts),
     )
 
 

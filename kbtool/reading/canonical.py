@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kbtool.columns import (
     CANONICAL_COLUMNS,
@@ -94,6 +95,9 @@ class Converted:
     rows_read: int
     layout: Layout
     warnings: list[str]
+    # the file has an oedema column but left it blank in every row of the block: blank reads
+    # "no", which the file did not record (an import must not take it as a correction)
+    oedema_blank: bool = False
 
 
 class Converter:
@@ -148,7 +152,8 @@ class Converter:
         rejects = self._rejects(block, checked, parsed, first_bad, bad_columns, rejected)
         rows_read = n - int(np.count_nonzero(blank)) + len(block.broken)
         warnings = [*self._warnings(block), *units]
-        return Converted(self.source, rows, raw, rejects, rows_read, layout, warnings)
+        oedema_blank = "oedema" in columns and not _holds_text(cells[columns["oedema"]])
+        return Converted(self.source, rows, raw, rejects, rows_read, layout, warnings, oedema_blank)
 
     def _canonical(
         self, block: Block, parsed: dict[str, Parsed], accepted: npt.NDArray[np.bool_]
@@ -328,6 +333,16 @@ def _join_heights(parsed: dict[str, Parsed]) -> None:
 
 def _kept(table: pa.Table, accepted: npt.NDArray[np.bool_]) -> pa.Table:
     return table if accepted.all() else table.filter(pa.array(accepted))
+
+
+def _holds_text(column: pa.ChunkedArray) -> bool:
+    """Whether any cell holds more than white space (the first cells nearly always tell)."""
+    if column.null_count == len(column):
+        return False
+    return any(
+        pc.any(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(part)), 0)).as_py()
+        for part in (column.slice(0, 1024), column)
+    )
 
 
 def _blank_rows(cells: list[pa.ChunkedArray], n: int) -> npt.NDArray[np.bool_]:

@@ -215,7 +215,7 @@ class _Import:
         self.sources: list[SourceSummary] = []
         self.nik_unusable = 0
         self.reverted_imports: dict[str, int] = {}
-        self.without_oedema: set[int] = set()  # sources whose files have no oedema column
+        self.records_oedema: set[int] = set()  # sources with an oedema column, not all blank
 
     def run(
         self, sources: Iterable[SourceInput] | SourceProvider, started_at: str, allow_revert: bool
@@ -252,7 +252,7 @@ class _Import:
             self.staging,
             len(self.sources),
             allow_revert=allow_revert,
-            without_oedema=frozenset(self.without_oedema),
+            without_oedema=frozenset(range(len(self.sources))) - self.records_oedema,
         ).run()
         for position, summary in enumerate(self.sources):
             summary.rows_duplicate += int(outcome.duplicate[position])
@@ -298,8 +298,8 @@ class _Import:
             for batch, staged, keys in steps:
                 summary.rows_read += int(batch.rows_read)
                 summary.rows_rejected += int(batch.rows_read) - len(batch.rows)
-                if "oedema" not in batch.column_map:
-                    self.without_oedema.add(src)
+                if batch.records_oedema:
+                    self.records_oedema.add(src)
                 if staged is not None:
                     summary.rows_without_key += keys.without_key
                     self.nik_unusable += keys.nik_present_unused

@@ -116,7 +116,7 @@ class Resolver:
         self.staging = staging
         self.import_id = staging.import_id
         self.allow_revert = allow_revert
-        self.without_oedema = without_oedema  # the sources that have no oedema column
+        self.without_oedema = without_oedema  # sources not recording oedema
         self.outcome = Outcome(*np.zeros((5, sources), dtype=np.int64))  # five counts per source
         self._final_seq = 0
 
