@@ -27,7 +27,6 @@ from kbtool.commands.options import (
     bad_option,
     by_option,
     command,
-    refuse_inputs_as_outputs,
 )
 from kbtool.errors import UsageError
 from kbtool.measurements import load_measurements
@@ -86,7 +85,6 @@ def audit(
     """
     lang = writing.lang
     rows_format = _rows_format(rows) if rows is not None else None
-    refuse_inputs_as_outputs(inputs, rows=rows)
     reader_columns, recorded = split_column_options(reading.column or [])
     recorded_columns = RecordedColumns(recorded)
     loaded = load_measurements(

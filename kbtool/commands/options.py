@@ -271,8 +271,9 @@ def command(function: F) -> F:
         read = [*(inputs or ()), *(str(values[o]) for o in READ_FILE_OPTIONS if values.get(o))]
         refuse_inputs_as_outputs(
             read,
-            output=writing.output if writing else None,
+            output=writing.output if writing else values.get("output"),  # report has its own
             rejects=reading.rejects if reading else None,
+            rows=values.get("rows"),  # audit --rows
         )
         return function(**values)
 

@@ -15,7 +15,6 @@ from kbtool.commands.options import (
     by_option,
     choice,
     command,
-    refuse_inputs_as_outputs,
 )
 from kbtool.commands.prevalence import MinNOption, MonthsOption
 from kbtool.commands.trend import TargetOption, parse_targets
@@ -125,9 +124,6 @@ def report(
     read_options = source.of_files()
     if output is None:
         raise UsageError("name the report file with -o, e.g. -o report.html ('-' for stdout)")
-    refuse_inputs_as_outputs(
-        [*(source.inputs or ()), *([str(groups)] if groups else [])], output=output
-    )
     fmt = fmt or ("xlsx" if str(output).lower().endswith(".xlsx") else "html")
     _check_destination(output, charts)
     options = ReportOptions(
