@@ -199,6 +199,13 @@ def test_one_unit_groups_show_no_zero_width_interval(tmp_path: Path) -> None:
     assert "Kampung KB (2022, 2023, 2024): hanya satu kelurahan" in err
 
 
+def _programme(register: Path, tmp_path: Path, *rows: str) -> tuple[str, ...]:
+    """compare's arguments for `register` with a groups file of `rows` (kelurahan,group,since)."""
+    groups = tmp_path / "groups.csv"
+    groups.write_text("kelurahan,group,since\n" + "".join(f"{row}\n" for row in rows))
+    return (str(register), "-g", str(groups), "--draws", "199")
+
+
 def _event_study(*args: str) -> pd.DataFrame:
     code, out, err = run("compare", *args, "--table", "event_study", "-f", "csv")
     assert code == 0, err
@@ -216,9 +223,7 @@ def test_event_study_with_one_programme_kelurahan_gives_no_interval(
     group of one kelurahan, and a note says why in both languages. The difference in differences
     keeps its bootstrap interval."""
     register, _ = files
-    groups = tmp_path / "groups.csv"
-    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2023\n")
-    common = (str(register), "-g", str(groups), "--draws", "199")
+    common = _programme(register, tmp_path, "Metro,Kampung KB,2023")
     events = _event_study(*common)
     after = events[events["event_time"] != -1]
     assert sorted(set(after["event_time"])) == [0, 1]
@@ -287,9 +292,7 @@ def test_staggered_cohorts_of_one_kelurahan_give_no_interval(
     already diverged before the start: a finding made of a zero variance. Now no interval, no
     p-value, no verdict on pre-trends, and the summary sentence says there is no interval."""
     register, _ = files
-    groups = tmp_path / "groups.csv"
-    groups.write_text("kelurahan,group,since\nMetro,Kampung KB,2023\nBanjarsari,Kampung KB,2024\n")
-    common = (str(register), "-g", str(groups), "--draws", "199")
+    common = _programme(register, tmp_path, "Metro,Kampung KB,2023", "Banjarsari,Kampung KB,2024")
     events = _event_study(*common)
     after = events[events["event_time"] != -1]
     assert sorted(set(after["event_time"])) == [-2, 0, 1]

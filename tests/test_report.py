@@ -138,31 +138,27 @@ def test_too_few_children_for_the_area_in_every_year_is_not_an_internal_error(
     assert key_values[-1] == "insufficient data"
 
 
-def test_one_kelurahan_is_named_as_itself_not_as_the_city(tmp_path: Path) -> None:
-    """A lurah's report on their kelurahan's register: its figures are the kelurahan's, so the
-    page must not call them Kota Metro's."""
+@pytest.mark.parametrize(
+    ("column", "place", "title"),
+    [
+        ("kelurahan", "Banjarsari", "Kelurahan Banjarsari"),
+        ("kecamatan", "Metro Utara", "Kecamatan Metro Utara"),
+    ],
+)
+def test_one_place_is_named_as_itself_not_as_the_city(
+    tmp_path: Path, column: str, place: str, title: str
+) -> None:
+    """A lurah's report on their kelurahan's register, a puskesmas's on its kecamatan's (Metro
+    Utara's four kelurahan): the figures are the place's, so the page must not call them Kota
+    Metro's."""
     frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
     register = tmp_path / "one.csv"
-    frame[frame["kelurahan"] == "Banjarsari"].to_csv(register, index=False)
+    frame[frame[column] == place].to_csv(register, index=False)
     page = tmp_path / "r.html"
     code, _, err = run("report", str(register), "-o", str(page))
     assert code == 0, err
     html = page.read_text(encoding="utf-8")
-    assert "<h1>Kelurahan Banjarsari: stunting report 2022–2024</h1>" in html
-    assert "Kota Metro" not in html
-
-
-def test_one_kecamatan_is_named_as_itself_not_as_the_city(tmp_path: Path) -> None:
-    """A puskesmas's report on the register of its kecamatan (Metro Utara's four kelurahan):
-    its figures are the kecamatan's, so the page must not call them Kota Metro's."""
-    frame = pd.read_csv(CANONICAL, dtype=str, keep_default_na=False)
-    register = tmp_path / "one.csv"
-    frame[frame["kecamatan"] == "Metro Utara"].to_csv(register, index=False)
-    page = tmp_path / "r.html"
-    code, _, err = run("report", str(register), "-o", str(page))
-    assert code == 0, err
-    html = page.read_text(encoding="utf-8")
-    assert "<h1>Kecamatan Metro Utara: stunting report 2022–2024</h1>" in html
+    assert f"<h1>{title}: stunting report 2022–2024</h1>" in html
     assert "Kota Metro" not in html
 
 
